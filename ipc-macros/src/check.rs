@@ -1,0 +1,303 @@
+//! Stage 2: every rule a contract must follow, checked across the whole trait. All violations
+//! are collected with their spans so the user sees them together.
+
+use std::collections::HashMap;
+
+use ipc_schema::naming;
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+
+use crate::errors::Errors;
+use crate::parse::{Contract, Kind, MethodDef, Output, Receiver};
+
+pub(crate) fn check(contract: &Contract, errors: &mut Errors) {
+    for (span, message) in &contract.trait_shape {
+        errors.at(*span, message);
+    }
+    if let Some(namespace) = &contract.namespace {
+        if let Err(problem) = naming::validate_segment(&namespace.value()) {
+            errors.spanned(namespace, format!("invalid namespace: {problem}"));
+        }
+    }
+    let mut channels: HashMap<String, &syn::Ident> = HashMap::new();
+    let mut client_names: HashMap<String, &syn::Ident> = HashMap::new();
+    for method in &contract.methods {
+        check_method(contract, method, errors);
+        let segment = channel_segment(method);
+        if let Some(first) = channels.insert(segment.clone(), &method.ident) {
+            errors.spanned(
+                &method.ident,
+                format!("channel `{segment}` is declared twice (also by `{first}`); use #[rename = \"...\"] to tell them apart"),
+            );
+        }
+        let client = client_method_name(method);
+        if let Some(first) = client_names.insert(client.clone(), &method.ident) {
+            errors.spanned(
+                &method.ident,
+                format!(
+                    "the generated client method `{client}` clashes with the one for `{first}`"
+                ),
+            );
+        }
+    }
+}
+
+/// The method's segment of the channel name: its `#[rename]`, or its name.
+pub(crate) fn channel_segment(method: &MethodDef) -> String {
+    match &method.rename {
+        Some(lit) => lit.value(),
+        None => naming::unraw(&method.ident.to_string()).to_string(),
+    }
+}
+
+/// The name of the generated client method (`add`, or `on_changed` for an event).
+pub(crate) fn client_method_name(method: &MethodDef) -> String {
+    let name = naming::unraw(&method.ident.to_string()).to_string();
+    match method.kind {
+        Kind::Event => format!("on_{name}"),
+        _ => name,
+    }
+}
+
+fn check_method(contract: &Contract, method: &MethodDef, errors: &mut Errors) {
+    let sig = &method.sig;
+    for attr in &method.unknown_attrs {
+        errors.spanned(
+            attr,
+            "unknown attribute on a channel method; allowed: #[send], #[event], #[rename = \"...\"], #[cfg(...)] and doc comments",
+        );
+    }
+    if method.kind_attrs.len() > 1 {
+        let (_, span) = method.kind_attrs[1];
+        errors.at(
+            span,
+            "a method has one kind: no attribute (invoke), #[send] or #[event], not several",
+        );
+    }
+    if let Some(rename) = &method.rename {
+        if let Err(problem) = naming::validate_segment(&rename.value()) {
+            errors.spanned(rename, format!("invalid channel name: {problem}"));
+        }
+    } else if let Err(problem) = naming::validate_segment(naming::unraw(&method.ident.to_string()))
+    {
+        errors.spanned(&method.ident, format!("invalid channel name: {problem}"));
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        errors.spanned(
+            &sig.generics,
+            "channel methods cannot be generic: every argument and result needs one concrete type on the wire",
+        );
+    }
+    if let Some(constness) = &sig.constness {
+        errors.spanned(constness, "channel methods cannot be `const`");
+    }
+    if let Some(unsafety) = &sig.unsafety {
+        errors.spanned(unsafety, "channel methods cannot be `unsafe`");
+    }
+    if let Some(abi) = &sig.abi {
+        errors.spanned(abi, "channel methods cannot declare an ABI");
+    }
+    if let Some(variadic) = &sig.variadic {
+        errors.spanned(variadic, "channel methods cannot be variadic");
+    }
+    if method.has_body {
+        errors.spanned(
+            &sig.ident,
+            "channel methods are declarations: remove the default body (implement the generated handler trait instead)",
+        );
+    }
+    match &method.receiver {
+        Receiver::SharedRef => {}
+        Receiver::Other(span, what) => errors.at(
+            *span,
+            format!(
+                "{what} is not allowed: channel methods take `&self` (handlers run concurrently)"
+            ),
+        ),
+        Receiver::Missing => errors.spanned(
+            &sig.ident,
+            "channel methods take `&self` as their first parameter",
+        ),
+    }
+    match method.kind {
+        Kind::Invoke => {
+            if sig.asyncness.is_none() {
+                errors.spanned(
+                    &sig.fn_token,
+                    "an invoke method must be `async fn` (request/response); mark fire-and-forget methods #[send] and main-to-renderer pushes #[event]",
+                );
+            }
+        }
+        Kind::Send | Kind::Event => {
+            if let Some(asyncness) = &sig.asyncness {
+                errors.spanned(
+                    asyncness,
+                    format!(
+                        "{} methods are fire-and-forget: declare them with `fn`, not `async fn`",
+                        method.kind.attr_name()
+                    ),
+                );
+            }
+            if !method.output.is_unit() {
+                errors.spanned(
+                    &sig.output,
+                    format!("{} methods cannot return a value (use an `async fn` invoke for request/response)", method.kind.attr_name()),
+                );
+            }
+        }
+    }
+    for param in &method.params {
+        if param.ident.is_none() {
+            errors.spanned(
+                &param.pat,
+                "parameters must be plain names (`title: String`), not patterns",
+            );
+        }
+        check_type(contract, &param.ty, "argument", errors);
+    }
+    match &method.output {
+        Output::Unit => {}
+        Output::Plain(ty) => check_type(contract, ty, "result", errors),
+        Output::Result { ok, err } => {
+            check_type(contract, ok, "result", errors);
+            check_type(contract, err, "error", errors);
+        }
+    }
+}
+
+/// Types must be owned, concrete, and (unless opted in) free of 64-bit integers.
+fn check_type(contract: &Contract, ty: &syn::Type, role: &str, errors: &mut Errors) {
+    let mut visitor = TypeRules {
+        contract,
+        role,
+        errors,
+    };
+    visitor.visit_type(ty);
+}
+
+struct TypeRules<'a> {
+    contract: &'a Contract,
+    role: &'a str,
+    errors: &'a mut Errors,
+}
+
+impl<'ast> Visit<'ast> for TypeRules<'_> {
+    fn visit_type_reference(&mut self, reference: &'ast syn::TypeReference) {
+        self.errors.spanned(
+            reference,
+            format!(
+                "{} types must be owned: values cross a process boundary (use `String` for `&str`, `Vec<T>` for `&[T]`)",
+                self.role
+            ),
+        );
+    }
+
+    fn visit_type_impl_trait(&mut self, ty: &'ast syn::TypeImplTrait) {
+        self.errors.spanned(
+            ty,
+            format!(
+                "`impl Trait` is not allowed in {} types: the wire needs one concrete type",
+                self.role
+            ),
+        );
+    }
+
+    fn visit_type_trait_object(&mut self, ty: &'ast syn::TypeTraitObject) {
+        self.errors.spanned(
+            ty,
+            format!(
+                "trait objects are not allowed in {} types: the wire needs one concrete type",
+                self.role
+            ),
+        );
+    }
+
+    fn visit_type_ptr(&mut self, ty: &'ast syn::TypePtr) {
+        self.errors
+            .spanned(ty, format!("raw pointers cannot be {} types", self.role));
+    }
+
+    fn visit_type_bare_fn(&mut self, ty: &'ast syn::TypeBareFn) {
+        self.errors.spanned(
+            ty,
+            format!("function pointers cannot be {} types", self.role),
+        );
+    }
+
+    fn visit_type_infer(&mut self, ty: &'ast syn::TypeInfer) {
+        self.errors.spanned(
+            ty,
+            format!("{} types must be written out, not `_`", self.role),
+        );
+    }
+
+    fn visit_type_never(&mut self, ty: &'ast syn::TypeNever) {
+        self.errors.spanned(
+            ty,
+            format!(
+                "`!` cannot be an {} type; use `()` or remove the result",
+                self.role
+            ),
+        );
+    }
+
+    fn visit_type_macro(&mut self, ty: &'ast syn::TypeMacro) {
+        self.errors.spanned(
+            ty,
+            format!(
+                "macros are not allowed in {} types (the contract must be readable as written)",
+                self.role
+            ),
+        );
+    }
+
+    fn visit_lifetime(&mut self, lifetime: &'ast syn::Lifetime) {
+        self.errors.spanned(
+            lifetime,
+            format!(
+                "{} types cannot borrow (no lifetimes): values cross a process boundary",
+                self.role
+            ),
+        );
+    }
+
+    fn visit_path_segment(&mut self, segment: &'ast syn::PathSegment) {
+        let name = segment.ident.to_string();
+        if name == "Self" {
+            self.errors.spanned(
+                segment,
+                format!(
+                    "`Self` cannot appear in {} types: the contract has no implementing type",
+                    self.role
+                ),
+            );
+        }
+        if !self.contract.large_ints_number && naming::is_large_int(&name) {
+            self.errors.at(
+                segment.ident.span(),
+                format!(
+                    "`{name}` cannot cross to JavaScript exactly (numbers hold 53 bits): use a 32-bit integer, `f64` or a `String`, or opt in with #[channels(large_ints = \"number\")]"
+                ),
+            );
+        }
+        syn::visit::visit_path_segment(self, segment);
+    }
+
+    fn visit_type_path(&mut self, ty: &'ast syn::TypePath) {
+        if let Some(qself) = &ty.qself {
+            self.errors.spanned(
+                &qself.ty,
+                format!(
+                    "qualified paths (`<T as Trait>::X`) are not allowed in {} types",
+                    self.role
+                ),
+            );
+        }
+        syn::visit::visit_type_path(self, ty);
+    }
+
+    fn visit_expr(&mut self, expr: &'ast syn::Expr) {
+        // Array lengths are expressions; nothing in them is a type rule.
+        let _ = expr.span();
+    }
+}

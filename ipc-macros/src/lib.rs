@@ -1,0 +1,63 @@
+//! The `#[channels]` and `#[data]` attribute macros of typed IPC.
+//!
+//! Use them through `ipc-runtime` (`ipc_runtime::channels`, `ipc_runtime::data`); generated code
+//! refers to the runtime only through `::ipc_runtime::__private` (or the `crate = "..."` path).
+//!
+//! The `#[channels]` expansion runs in three stages, each in its own module:
+//! [`parse`] builds an AST of the trait, [`check`] validates it (collecting every error with its
+//! span), and [`render`] emits one item per generator (contract, handler, client, events,
+//! schema). When the trait is invalid, the errors are emitted next to the original trait so IDEs
+//! keep working.
+
+mod check;
+mod data;
+mod errors;
+mod parse;
+mod render;
+
+use proc_macro::TokenStream;
+
+/// Declares an IPC contract from a trait. See the `ipc-runtime` crate documentation.
+#[proc_macro_attribute]
+pub fn channels(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand_channels(args.into(), input.into()).into()
+}
+
+/// Makes a type usable in a contract: derives its TypeScript description. See the `ipc-runtime`
+/// crate documentation.
+#[proc_macro_attribute]
+pub fn data(args: TokenStream, input: TokenStream) -> TokenStream {
+    data::expand(args.into(), input.into()).into()
+}
+
+fn expand_channels(
+    args: proc_macro2::TokenStream,
+    input: proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    let item: syn::ItemTrait = match syn::parse2(input.clone()) {
+        Ok(item) => item,
+        Err(_) => {
+            let error = syn::Error::new(
+                proc_macro2::Span::call_site(),
+                "#[channels] applies to a trait: `#[channels] pub trait Todos { ... }`",
+            );
+            let mut out = error.to_compile_error();
+            out.extend(input);
+            return out;
+        }
+    };
+    let mut errors = errors::Errors::default();
+    let contract = parse::parse(args, &item, &mut errors);
+    if let Some(contract) = &contract {
+        check::check(contract, &mut errors);
+    }
+    match (contract, errors.finish()) {
+        (Some(contract), None) => render::render(&contract),
+        (_, Some(compile_errors)) => {
+            let mut out = compile_errors;
+            out.extend(render::original_trait(&item));
+            out
+        }
+        (None, None) => render::original_trait(&item),
+    }
+}

@@ -1,0 +1,118 @@
+//! The renderer side: `{Trait}Client`.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{Names, Prepared};
+use crate::parse::{Contract, Kind};
+
+pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>]) -> TokenStream {
+    let Names {
+        krate,
+        contract: ident,
+        client,
+        ..
+    } = names;
+    let vis = &contract.vis;
+    let doc = format!(
+        "The renderer side of [`{ident}`]: typed invokes, sends and event subscriptions over a \
+         `Renderer` connection."
+    );
+    let client_methods = methods.iter().map(|m| {
+        let Prepared {
+            const_ident,
+            client_ident,
+            param_idents,
+            param_types,
+            args_value,
+            cfgs,
+            docs,
+            ..
+        } = m;
+        match m.kind() {
+            Kind::Invoke => {
+                let (ok, err) = m.result_types(krate);
+                if m.is_fallible() {
+                    quote! {
+                        #(#cfgs)*
+                        #(#docs)*
+                        ///
+                        /// Await the returned call; dropping it cancels the handler on main.
+                        #vis fn #client_ident(&self, #(#param_idents: #param_types),*) -> #krate::__private::TryCall<#ok, #err> {
+                            self.renderer.invoke(#ident::#const_ident, #args_value)
+                        }
+                    }
+                } else {
+                    quote! {
+                        #(#cfgs)*
+                        #(#docs)*
+                        ///
+                        /// Await the returned call; dropping it cancels the handler on main.
+                        #vis fn #client_ident(&self, #(#param_idents: #param_types),*) -> #krate::__private::Call<#ok> {
+                            #krate::__private::Call::from(self.renderer.invoke(#ident::#const_ident, #args_value))
+                        }
+                    }
+                }
+            }
+            Kind::Send => quote! {
+                #(#cfgs)*
+                #(#docs)*
+                ///
+                /// Fire-and-forget: returns once the message is queued.
+                #vis fn #client_ident(&self, #(#param_idents: #param_types),*) -> #krate::__private::Result<(), #krate::__private::IpcError> {
+                    self.renderer.send(#ident::#const_ident, #args_value)
+                }
+            },
+            Kind::Event => {
+                let (item, map) = match param_types.len() {
+                    0 => (quote!(()), quote!(|_: #krate::__private::NoArgs| #krate::__private::Ok(()))),
+                    1 => {
+                        let ty = param_types[0];
+                        (quote!(#ty), quote!(|(value,): (#ty,)| #krate::__private::Ok(value)))
+                    }
+                    _ => (
+                        quote!((#(#param_types,)*)),
+                        quote!(|args: (#(#param_types,)*)| #krate::__private::Ok(args)),
+                    ),
+                };
+                quote! {
+                    #(#cfgs)*
+                    #(#docs)*
+                    ///
+                    /// Subscribes to the event; dropping the stream unsubscribes.
+                    #vis fn #client_ident(&self) -> #krate::__private::EventStream<#item> {
+                        self.renderer.subscribe_with(#ident::#const_ident, #map)
+                    }
+                }
+            }
+        }
+    });
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone)]
+        #vis struct #client {
+            renderer: #krate::__private::Renderer,
+        }
+
+        impl #client {
+            /// Wraps a renderer connection.
+            #vis fn new(renderer: #krate::__private::Renderer) -> Self {
+                Self { renderer }
+            }
+
+            /// The underlying connection.
+            #vis fn renderer(&self) -> &#krate::__private::Renderer {
+                &self.renderer
+            }
+
+            #(#client_methods)*
+        }
+
+        impl #ident {
+            /// A typed client on a renderer's connection.
+            #vis fn client(renderer: &#krate::__private::Renderer) -> #client {
+                #client::new(::core::clone::Clone::clone(renderer))
+            }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! Stage 3: one generator per output. `contract` emits the marker type with the channel
+//! constants and entry points, `server` the handler trait and registration, `client` the
+//! renderer-side client, `events` the emitter, `schema` the contract as data.
+
+mod client;
+mod contract;
+mod events;
+mod schema;
+mod server;
+
+use ipc_schema::naming;
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote};
+
+use crate::check::{channel_segment, client_method_name};
+use crate::parse::{Contract, Kind, MethodDef, Output};
+
+/// What every generator needs to know about one method, computed once.
+pub(crate) struct Prepared<'a> {
+    pub(crate) def: &'a MethodDef,
+    pub(crate) channel: String,
+    pub(crate) const_ident: syn::Ident,
+    pub(crate) client_ident: syn::Ident,
+    pub(crate) param_idents: Vec<syn::Ident>,
+    pub(crate) param_types: Vec<&'a syn::Type>,
+    /// The positional arguments as one type: a tuple, or `NoArgs`.
+    pub(crate) args_type: TokenStream,
+    /// A pattern that destructures `args_type` into the parameter names.
+    pub(crate) args_pattern: TokenStream,
+    /// An expression that builds `args_type` from the parameter names.
+    pub(crate) args_value: TokenStream,
+    pub(crate) cfgs: &'a [syn::Attribute],
+    pub(crate) docs: &'a [syn::Attribute],
+}
+
+pub(crate) struct Names {
+    pub(crate) krate: syn::Path,
+    pub(crate) contract: syn::Ident,
+    pub(crate) handler: syn::Ident,
+    pub(crate) client: syn::Ident,
+    pub(crate) events: syn::Ident,
+    pub(crate) namespace: String,
+}
+
+pub(crate) fn render(contract: &Contract) -> TokenStream {
+    let names = Names {
+        krate: contract.krate.clone(),
+        contract: contract.ident.clone(),
+        handler: format_ident!("{}Handler", contract.ident),
+        client: format_ident!("{}Client", contract.ident),
+        events: format_ident!("{}Events", contract.ident),
+        namespace: contract
+            .namespace
+            .as_ref()
+            .map(syn::LitStr::value)
+            .unwrap_or_else(|| naming::default_namespace(&contract.ident.to_string())),
+    };
+    let methods: Vec<Prepared<'_>> = contract
+        .methods
+        .iter()
+        .map(|def| prepare(&names, def))
+        .collect();
+    let mut out = TokenStream::new();
+    out.extend(contract::render(contract, &names, &methods));
+    out.extend(server::render(contract, &names, &methods));
+    out.extend(client::render(contract, &names, &methods));
+    out.extend(events::render(contract, &names, &methods));
+    out.extend(schema::render(contract, &names, &methods));
+    out
+}
+
+fn prepare<'a>(names: &Names, def: &'a MethodDef) -> Prepared<'a> {
+    let krate = &names.krate;
+    let param_idents: Vec<syn::Ident> = def
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            p.ident
+                .clone()
+                .unwrap_or_else(|| format_ident!("__arg{}", i))
+        })
+        .collect();
+    let param_types: Vec<&syn::Type> = def.params.iter().map(|p| &p.ty).collect();
+    let (args_type, args_pattern, args_value) = if param_idents.is_empty() {
+        (
+            quote!(#krate::__private::NoArgs),
+            quote!(_),
+            quote!(#krate::__private::NoArgs),
+        )
+    } else {
+        (
+            quote!((#(#param_types,)*)),
+            quote!((#(#param_idents,)*)),
+            quote!((#(#param_idents,)*)),
+        )
+    };
+    let unraw = naming::unraw(&def.ident.to_string()).to_string();
+    Prepared {
+        def,
+        channel: naming::channel_name(&names.namespace, &channel_segment(def)),
+        const_ident: syn::Ident::new(&naming::const_name(&unraw), def.ident.span()),
+        client_ident: ident_like(&client_method_name(def), def.ident.span()),
+        param_idents,
+        param_types,
+        args_type,
+        args_pattern,
+        args_value,
+        cfgs: &def.cfg_attrs,
+        docs: &def.doc_attrs,
+    }
+}
+
+/// An identifier for `name`, raw when `name` is a keyword.
+fn ident_like(name: &str, span: Span) -> syn::Ident {
+    syn::parse_str::<syn::Ident>(name)
+        .map(|mut ident| {
+            ident.set_span(span);
+            ident
+        })
+        .unwrap_or_else(|_| syn::Ident::new_raw(name, span))
+}
+
+impl Prepared<'_> {
+    pub(crate) fn kind(&self) -> Kind {
+        self.def.kind
+    }
+
+    /// `(T, E)` of an invoke: E is `Never` when the method is not fallible.
+    pub(crate) fn result_types(&self, krate: &syn::Path) -> (TokenStream, TokenStream) {
+        match &self.def.output {
+            Output::Unit => (quote!(()), quote!(#krate::__private::Never)),
+            Output::Plain(ty) => (ty.to_token_stream(), quote!(#krate::__private::Never)),
+            Output::Result { ok, err } => (ok.to_token_stream(), err.to_token_stream()),
+        }
+    }
+
+    pub(crate) fn is_fallible(&self) -> bool {
+        matches!(self.def.output, Output::Result { .. })
+    }
+}
+
+/// The trait as the user wrote it, minus the helper attributes only `#[channels]` understands,
+/// so that a contract with errors still compiles as a trait (and IDEs keep resolving it).
+pub(crate) fn original_trait(item: &syn::ItemTrait) -> TokenStream {
+    let mut item = item.clone();
+    for trait_item in &mut item.items {
+        if let syn::TraitItem::Fn(method) = trait_item {
+            method.attrs.retain(|attr| {
+                let path = attr.path();
+                !(path.is_ident("send") || path.is_ident("event") || path.is_ident("rename"))
+            });
+        }
+    }
+    item.into_token_stream()
+}

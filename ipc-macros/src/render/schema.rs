@@ -1,0 +1,97 @@
+//! The contract as data: `{Trait}::schema()`.
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::{Names, Prepared};
+use crate::parse::{Contract, Kind, Output};
+
+pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>]) -> TokenStream {
+    let Names {
+        krate,
+        contract: ident,
+        namespace,
+        ..
+    } = names;
+    let vis = &contract.vis;
+    let name = ipc_schema::naming::unraw(&ident.to_string()).to_string();
+    let docs = &contract.docs;
+    let rule = if contract.large_ints_number {
+        quote!(#krate::__private::LargeInts::Number)
+    } else {
+        quote!(#krate::__private::LargeInts::Reject)
+    };
+    let method_entries = methods.iter().map(|m| {
+        let Prepared {
+            def,
+            channel,
+            param_types,
+            cfgs,
+            ..
+        } = m;
+        let method_name = def.ident.to_string();
+        let kind = match m.kind() {
+            Kind::Invoke => quote!(Invoke),
+            Kind::Send => quote!(Send),
+            Kind::Event => quote!(Event),
+        };
+        let method_docs = &def.docs;
+        let params = def.params.iter().zip(param_types).map(|(param, ty)| {
+            let param_name = param
+                .ident
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            describe(krate, ty, quote!(Param), &param_name)
+        });
+        let results = match &def.output {
+            Output::Unit => Vec::new(),
+            Output::Plain(ty) => vec![describe(krate, ty, quote!(Output), "")],
+            Output::Result { ok, err } => vec![
+                describe(krate, ok, quote!(Output), ""),
+                describe(krate, err, quote!(Error), ""),
+            ],
+        };
+        quote! {
+            #(#cfgs)*
+            {
+                let method = #krate::__private::Method::new(
+                    #method_name,
+                    #channel,
+                    #krate::__private::MethodKind::#kind,
+                )
+                .docs(#method_docs);
+                #(let method = #params;)*
+                #(let method = #results;)*
+                builder.push_method(method);
+            }
+        }
+    });
+    quote! {
+        impl #ident {
+            /// The contract as data: channels, kinds, parameter and result types with their
+            /// TypeScript declarations, doc comments, and the contract hash.
+            #vis fn schema() -> &'static #krate::__private::Service {
+                static SCHEMA: #krate::__private::OnceLock<#krate::__private::Service> =
+                    #krate::__private::OnceLock::new();
+                SCHEMA.get_or_init(|| {
+                    let rule = #rule;
+                    let mut builder = #krate::__private::Service::builder(#name, #namespace)
+                        .docs(#docs)
+                        .large_ints(rule);
+                    #(#method_entries)*
+                    builder.build()
+                })
+            }
+        }
+    }
+}
+
+fn describe(krate: &syn::Path, ty: &syn::Type, role: TokenStream, param: &str) -> TokenStream {
+    let rust = ty.to_token_stream().to_string().replace(' ', "");
+    // Spanned on the user's type, so a type without a description is reported where it is written.
+    quote_spanned! {ty.span()=>
+        #krate::__private::describe::<#ty>(method, #krate::__private::TypeRole::#role, #param, #rust, rule)
+    }
+}

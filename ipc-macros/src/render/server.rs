@@ -1,0 +1,117 @@
+//! The main side: the `{Trait}Handler` trait and `{Trait}::handle`.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::{Names, Prepared};
+use crate::parse::{Contract, Kind};
+
+pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>]) -> TokenStream {
+    let Names {
+        krate,
+        contract: ident,
+        handler,
+        ..
+    } = names;
+    let vis = &contract.vis;
+    let trait_doc = format!(
+        "The main side of [`{ident}`]: implement it and register it with [`{ident}::handle`].\n\n\
+         Every method also receives the caller's identity. Invokes run concurrently; sends from \
+         one renderer are handled one at a time, in order."
+    );
+    let trait_methods = methods.iter().filter(|m| m.kind() != Kind::Event).map(|m| {
+        let Prepared {
+            def,
+            param_idents,
+            param_types,
+            cfgs,
+            docs,
+            ..
+        } = m;
+        let name = &def.ident;
+        let output = match m.kind() {
+            Kind::Invoke => match &def.sig.output {
+                syn::ReturnType::Default => quote!(()),
+                syn::ReturnType::Type(_, ty) => quote!(#ty),
+            },
+            _ => quote!(()),
+        };
+        quote! {
+            #(#cfgs)*
+            #(#docs)*
+            fn #name(
+                &self,
+                caller: &#krate::__private::Caller,
+                #(#param_idents: #param_types),*
+            ) -> impl #krate::__private::Future<Output = #output> + #krate::__private::Send;
+        }
+    });
+    let registrations = methods
+        .iter()
+        .filter(|m| m.kind() != Kind::Event)
+        .map(|m| register(names, m));
+    let handle_doc = format!(
+        "Registers `handler` for every invoke and send channel of [`{ident}`], all at once \
+         (Electron's `ipcMain.handle` and `ipcMain.on`).\n\n# Errors\n\n\
+         `RegistryError::AlreadyHandled` when an invoke channel already has a handler; nothing \
+         is registered then."
+    );
+    quote! {
+        #[doc = #trait_doc]
+        #vis trait #handler: #krate::__private::Send + #krate::__private::Sync + 'static {
+            #(#trait_methods)*
+        }
+
+        impl #ident {
+            #[doc = #handle_doc]
+            #vis fn handle<H: #handler>(
+                main: &#krate::__private::Main,
+                handler: H,
+            ) -> #krate::__private::Result<#krate::__private::Registration, #krate::__private::RegistryError> {
+                let handler = #krate::__private::Arc::new(handler);
+                let mut batch = main.registration();
+                #(#registrations)*
+                batch.commit()
+            }
+        }
+    }
+}
+
+fn register(names: &Names, m: &Prepared<'_>) -> TokenStream {
+    let krate = &names.krate;
+    let Prepared {
+        def,
+        const_ident,
+        param_idents,
+        args_type,
+        args_pattern,
+        cfgs,
+        ..
+    } = m;
+    let name = &def.ident;
+    let contract = &names.contract;
+    let span = def.sig.span();
+    let call = quote_spanned!(span=> handler.#name(&caller, #(#param_idents),*).await);
+    let (method, body) = match m.kind() {
+        Kind::Invoke if m.is_fallible() => (quote!(invoke), call),
+        Kind::Invoke => (
+            quote!(invoke),
+            quote!(#krate::__private::Ok::<_, #krate::__private::Never>(#call)),
+        ),
+        _ => (quote!(listen), call),
+    };
+    quote! {
+        #(#cfgs)*
+        {
+            let handler = #krate::__private::Arc::clone(&handler);
+            batch.#method(
+                #contract::#const_ident,
+                move |caller: #krate::__private::Caller, #args_pattern: #args_type| {
+                    let handler = #krate::__private::Arc::clone(&handler);
+                    async move { #body }
+                },
+            );
+        }
+    }
+}

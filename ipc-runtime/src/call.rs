@@ -1,0 +1,195 @@
+//! Calls in flight: [`TryCall`] (fallible invokes) and [`Call`] (infallible invokes).
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use crate::error::{CallError, IpcError, Never};
+use crate::message::{ChannelName, Failure};
+use crate::payload::Payload;
+use crate::renderer::Renderer;
+
+/// A pending invoke of a method declared `-> Result<T, E>`. Await it for
+/// `Result<T, CallError<E>>`; set a deadline first with [`TryCall::timeout`].
+///
+/// Nothing is sent until the call is awaited; dropping the future before the reply arrives
+/// cancels the handler on main.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use ipc_runtime::{CallError, InvokeChannel, Main, RendererOptions};
+///
+/// const DIV: InvokeChannel<(i32, i32), i32, String> = InvokeChannel::new("math:div");
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let main = Main::new();
+/// main.handle(DIV, |_, (a, b)| async move {
+///     if b == 0 { Err("division by zero".to_string()) } else { Ok(a / b) }
+/// }).unwrap();
+/// let renderer = main.connect_in_process(RendererOptions::new("calc"));
+/// assert_eq!(renderer.invoke(DIV, (6, 3)).timeout(Duration::from_secs(1)).await, Ok(2));
+/// assert_eq!(
+///     renderer.invoke(DIV, (1, 0)).await,
+///     Err(CallError::App("division by zero".to_string()))
+/// );
+/// # }
+/// ```
+#[must_use = "a call does nothing until it is awaited"]
+pub struct TryCall<T, E> {
+    renderer: Renderer,
+    channel: ChannelName,
+    args: Payload,
+    timeout: Option<Duration>,
+    types: PhantomData<fn() -> (T, E)>,
+}
+
+impl<T, E> TryCall<T, E> {
+    pub(crate) fn new(renderer: Renderer, channel: ChannelName, args: Payload) -> Self {
+        let timeout = renderer.default_timeout();
+        TryCall {
+            renderer,
+            channel,
+            args,
+            timeout,
+            types: PhantomData,
+        }
+    }
+
+    /// Fails the call with [`IpcError::Timeout`] (and cancels the handler) if no reply came
+    /// within `limit`. Replaces the renderer's default deadline.
+    pub fn timeout(mut self, limit: Duration) -> Self {
+        self.timeout = Some(limit);
+        self
+    }
+
+    /// Waits as long as it takes (no deadline at all).
+    pub fn no_timeout(mut self) -> Self {
+        self.timeout = None;
+        self
+    }
+
+    /// The channel being called.
+    pub fn channel(&self) -> &str {
+        &self.channel
+    }
+}
+
+impl<T, E> IntoFuture for TryCall<T, E>
+where
+    T: DeserializeOwned + Send + 'static,
+    E: DeserializeOwned + Send + 'static,
+{
+    type Output = Result<T, CallError<E>>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            let TryCall {
+                renderer,
+                channel,
+                args,
+                timeout,
+                ..
+            } = self;
+            let bad_reply = |reason: String| IpcError::BadReply {
+                channel: channel.to_string(),
+                reason,
+            };
+            match renderer.call(channel.clone(), args, timeout).await {
+                Ok(value) => value.take::<T>().map_err(|r| CallError::Ipc(bad_reply(r))),
+                Err(Failure::App(error)) => match error.take::<E>() {
+                    Ok(error) => Err(CallError::App(error)),
+                    Err(reason) => Err(CallError::Ipc(bad_reply(reason))),
+                },
+                Err(Failure::Ipc(error)) => Err(CallError::Ipc(error)),
+            }
+        })
+    }
+}
+
+impl<T, E> fmt::Debug for TryCall<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TryCall")
+            .field("channel", &self.channel)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// A pending invoke of a method that cannot fail on its own (declared `-> T`). Await it for
+/// `Result<T, IpcError>`: only the framework can fail it.
+///
+/// # Examples
+///
+/// ```
+/// use ipc_runtime::Never;
+/// use ipc_runtime::{Call, InvokeChannel, Main, RendererOptions};
+///
+/// const ECHO: InvokeChannel<(String,), String, Never> = InvokeChannel::new("echo:echo");
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let main = Main::new();
+/// main.handle(ECHO, |_, (s,)| async move { Ok(s) }).unwrap();
+/// let renderer = main.connect_in_process(RendererOptions::new("r"));
+/// let call: Call<String> = Call::from(renderer.invoke(ECHO, ("hi".into(),)));
+/// assert_eq!(call.await.unwrap(), "hi");
+/// # }
+/// ```
+#[must_use = "a call does nothing until it is awaited"]
+pub struct Call<T> {
+    inner: TryCall<T, Never>,
+}
+
+impl<T> Call<T> {
+    /// As [`TryCall::timeout`].
+    pub fn timeout(self, limit: Duration) -> Self {
+        Call {
+            inner: self.inner.timeout(limit),
+        }
+    }
+
+    /// As [`TryCall::no_timeout`].
+    pub fn no_timeout(self) -> Self {
+        Call {
+            inner: self.inner.no_timeout(),
+        }
+    }
+
+    /// The channel being called.
+    pub fn channel(&self) -> &str {
+        self.inner.channel()
+    }
+}
+
+impl<T> From<TryCall<T, Never>> for Call<T> {
+    fn from(inner: TryCall<T, Never>) -> Self {
+        Call { inner }
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> IntoFuture for Call<T> {
+    type Output = Result<T, IpcError>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        let call = self.inner.into_future();
+        Box::pin(async move {
+            call.await.map_err(|error| match error {
+                CallError::Ipc(error) => error,
+                CallError::App(never) => match never {},
+            })
+        })
+    }
+}
+
+impl<T> fmt::Debug for Call<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt(f)
+    }
+}

@@ -1,0 +1,201 @@
+//! Main's side of one renderer connection: reads its messages, runs its calls concurrently and
+//! its sends in order, and cleans up when either side goes away.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use tokio::sync::mpsc;
+use tokio::task::{AbortHandle, JoinSet};
+use tokio_util::sync::CancellationToken;
+
+use crate::caller::Caller;
+use crate::error::IpcError;
+use crate::message::{CallResult, ChannelName, Failure, LocalReply, ToMain, ToRenderer};
+use crate::payload::Payload;
+use crate::router::{Main, no_handler, panic_message};
+use crate::transport::MainEnd;
+
+/// Where the outcome of one call goes.
+enum ReplyTo {
+    /// Straight back to the waiting future (in-process).
+    Local(LocalReply),
+    /// Through the connection's outgoing queue, tagged with the call id.
+    Queue {
+        id: u64,
+        outgoing: mpsc::Sender<ToRenderer>,
+    },
+}
+
+impl ReplyTo {
+    async fn deliver(self, result: CallResult) {
+        match self {
+            // The receiver is gone only when the caller cancelled; nothing is owed then.
+            ReplyTo::Local(slot) => drop(slot.send(result)),
+            ReplyTo::Queue { id, outgoing } => {
+                // A closed queue means the renderer is gone; the connection task cleans up.
+                let _ = outgoing.send(ToRenderer::Reply { id, result }).await;
+            }
+        }
+    }
+}
+
+pub(crate) async fn serve(main: Main, caller: Caller, end: MainEnd, close: CancellationToken) {
+    let MainEnd {
+        mut incoming,
+        outgoing,
+    } = end;
+    let config = main.inner.config.clone();
+    let (send_queue, send_rx) = mpsc::channel(config.send_queue_capacity);
+    let listeners = tokio::spawn(run_listeners(main.clone(), caller.clone(), send_rx));
+    let mut calls: JoinSet<u64> = JoinSet::new();
+    let mut in_flight: HashMap<u64, AbortHandle> = HashMap::new();
+
+    let reason = loop {
+        tokio::select! {
+            biased;
+            () = close.cancelled() => break "closed by main",
+            Some(done) = calls.join_next(), if !calls.is_empty() => {
+                if let Ok(id) = done {
+                    in_flight.remove(&id);
+                }
+            }
+            message = incoming.recv() => match message {
+                None => break "renderer disconnected",
+                Some(ToMain::Invoke { id, channel, args, timeout, reply }) => {
+                    let reply_to = match reply {
+                        Some(slot) => ReplyTo::Local(slot),
+                        None => ReplyTo::Queue { id, outgoing: outgoing.clone() },
+                    };
+                    if in_flight.contains_key(&id) {
+                        let error = IpcError::Protocol { reason: format!("call id {id} is already in flight") };
+                        reply_to.deliver(Err(Failure::Ipc(error))).await;
+                        continue;
+                    }
+                    if in_flight.len() >= config.max_in_flight {
+                        let error = IpcError::TooManyInFlight { limit: config.max_in_flight };
+                        reply_to.deliver(Err(Failure::Ipc(error))).await;
+                        continue;
+                    }
+                    match prepare_call(&main, &caller, &channel, args) {
+                        Ok(call) => {
+                            let handle = calls.spawn(run_call(id, channel, call, timeout, reply_to));
+                            in_flight.insert(id, handle);
+                        }
+                        Err(error) => reply_to.deliver(Err(Failure::Ipc(error))).await,
+                    }
+                }
+                Some(ToMain::Cancel { id }) => {
+                    if let Some(handle) = in_flight.remove(&id) {
+                        handle.abort();
+                    }
+                }
+                Some(ToMain::Send { channel, args }) => {
+                    if send_queue.send((channel, args)).await.is_err() {
+                        break "send listener task ended";
+                    }
+                }
+            }
+        }
+    };
+    tracing::debug!(renderer = %caller.id, reason, "connection closed");
+    let _ = outgoing.try_send(ToRenderer::Goodbye {
+        reason: reason.to_string(),
+    });
+    calls.abort_all();
+    listeners.abort();
+    main.forget_renderer(caller.id);
+}
+
+fn prepare_call(
+    main: &Main,
+    caller: &Caller,
+    channel: &str,
+    args: Payload,
+) -> Result<crate::router::BoxFuture<CallResult>, IpcError> {
+    let handler = main
+        .take_handler(channel)
+        .ok_or_else(|| no_handler(channel))?;
+    handler(caller.clone(), args).map_err(|reason| IpcError::BadArguments {
+        channel: channel.to_string(),
+        reason,
+    })
+}
+
+async fn run_call(
+    id: u64,
+    channel: ChannelName,
+    call: crate::router::BoxFuture<CallResult>,
+    timeout: Option<Duration>,
+    reply_to: ReplyTo,
+) -> u64 {
+    let guarded = AssertUnwindSafe(call).catch_unwind();
+    let work = async {
+        let outcome = match timeout {
+            Some(limit) => tokio::time::timeout(limit, guarded)
+                .await
+                .map_err(|_| limit),
+            None => Ok(guarded.await),
+        };
+        match outcome {
+            Ok(Ok(result)) => result,
+            Ok(Err(panic)) => {
+                let message = panic_message(&*panic);
+                tracing::error!(%channel, %message, "handler panicked");
+                Err(Failure::Ipc(IpcError::HandlerPanicked {
+                    channel: channel.to_string(),
+                    message,
+                }))
+            }
+            Err(after) => Err(Failure::Ipc(IpcError::Timeout {
+                channel: channel.to_string(),
+                after,
+            })),
+        }
+    };
+    match reply_to {
+        ReplyTo::Local(mut slot) => {
+            // Dropping the caller's future drops the receiver: stop the handler with it.
+            tokio::select! {
+                result = work => drop(slot.send(result)),
+                () = slot.closed() => {}
+            }
+        }
+        queue => {
+            let result = work.await;
+            queue.deliver(result).await;
+        }
+    }
+    id
+}
+
+async fn run_listeners(
+    main: Main,
+    caller: Caller,
+    mut queue: mpsc::Receiver<(ChannelName, Payload)>,
+) {
+    while let Some((channel, args)) = queue.recv().await {
+        let listeners = main.take_listeners(&channel);
+        if listeners.is_empty() {
+            tracing::warn!(renderer = %caller.id, %channel, "send to a channel nobody listens to");
+            continue;
+        }
+        for listener in listeners {
+            let Some(args) = args.try_clone() else {
+                tracing::error!(%channel, "send payload cannot be shared between listeners");
+                break;
+            };
+            let run = match listener(caller.clone(), args) {
+                Ok(run) => run,
+                Err(reason) => {
+                    tracing::warn!(renderer = %caller.id, %channel, %reason, "bad send arguments");
+                    continue;
+                }
+            };
+            if let Err(panic) = AssertUnwindSafe(run).catch_unwind().await {
+                tracing::error!(%channel, message = %panic_message(&*panic), "send listener panicked");
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! Electron-style IPC with compile-time types.
+//!
+//! Declare the API once, as a Rust trait, and `#[channels]` generates the main-side handler
+//! trait and registration, a typed renderer client, a typed event emitter and the contract as
+//! data. The runtime carries the calls: in-process (values move as themselves) and, through the
+//! same router, across processes.
+//!
+//! # Examples
+//!
+//! ```
+//! use ipc_runtime::{Caller, Main, RendererOptions, Target, channels};
+//! use futures_util::StreamExt;
+//!
+//! #[ipc_runtime::data]
+//! #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+//! pub struct Todo {
+//!     pub id: u32,
+//!     pub title: String,
+//! }
+//!
+//! /// Todo list backend.
+//! #[channels(namespace = "todos")]
+//! pub trait Todos {
+//!     /// Adds a todo and returns it.
+//!     async fn add(&self, title: String) -> Todo;
+//!     /// Fire-and-forget log line.
+//!     #[send]
+//!     fn log(&self, line: String);
+//!     /// Pushed to renderers when a todo changes.
+//!     #[event]
+//!     fn changed(&self, todo: Todo);
+//! }
+//!
+//! struct Backend;
+//!
+//! impl TodosHandler for Backend {
+//!     async fn add(&self, _caller: &Caller, title: String) -> Todo {
+//!         Todo { id: 1, title }
+//!     }
+//!     async fn log(&self, caller: &Caller, line: String) {
+//!         println!("[{}] {line}", caller.label());
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let main = Main::new();
+//! let _registration = Todos::handle(&main, Backend).unwrap();
+//!
+//! let client = TodosClient::new(main.connect_in_process(RendererOptions::new("window")));
+//! let mut changes = client.on_changed();
+//!
+//! let todo = client.add("write docs".into()).await.unwrap();
+//! client.log("added one".into()).unwrap();
+//! Todos::events(&main).changed(Target::All, todo.clone());
+//! assert_eq!(changes.next().await, Some(todo));
+//! assert_eq!(Todos::schema().methods.len(), 3);
+//! # }
+//! ```
+#![warn(missing_docs)]
+
+mod call;
+mod caller;
+mod channel;
+mod codec;
+mod connection;
+mod error;
+mod events;
+mod message;
+mod payload;
+mod renderer;
+mod router;
+mod transport;
+
+pub use call::{Call, TryCall};
+pub use caller::{Caller, RendererId};
+pub use channel::{EventChannel, InvokeChannel, SendChannel};
+pub use codec::Codec;
+pub use error::{CallError, IpcError, Never, RegistryError};
+pub use events::{EventStream, Target};
+pub use ipc_macros::{channels, data};
+pub use payload::{NoArgs, Payload};
+pub use renderer::{Renderer, RendererOptions};
+pub use router::{
+    DEFAULT_CALL_TIMEOUT, ListenerId, Main, MainBuilder, Registration, RegistrationBatch,
+};
+
+/// The contract model (re-exported from `ipc-schema`).
+pub mod schema {
+    pub use ipc_schema::*;
+}
+
+/// Items generated code refers to. Not public API: no stability promise.
+#[doc(hidden)]
+pub mod __private {
+    pub use ::core::future::Future;
+    pub use ::core::marker::{Send, Sync};
+    pub use ::core::option::Option;
+    pub use ::core::result::Result::{self, Err, Ok};
+    pub use ::serde;
+    pub use ::std::string::String;
+    pub use ::std::sync::{Arc, OnceLock};
+    pub use ::ts_rs;
+    pub use ipc_schema::{LargeInts, Method, MethodKind, Service};
+
+    pub use crate::{
+        Call, Caller, EventChannel, EventStream, InvokeChannel, IpcError, Main, Never, NoArgs,
+        Registration, RegistryError, Renderer, SendChannel, Target, TryCall,
+    };
+
+    /// Describes one type of the contract (keeps generated code independent of the backend).
+    pub fn describe<T: ipc_schema::TypeInfo + ?Sized>(
+        method: Method,
+        role: TypeRole,
+        name: &str,
+        rust: &str,
+        rule: LargeInts,
+    ) -> Method {
+        match role {
+            TypeRole::Param => method.param::<T>(name, rust, rule),
+            TypeRole::Output => method.output::<T>(rust, rule),
+            TypeRole::Error => method.error::<T>(rust, rule),
+        }
+    }
+
+    /// Where a described type sits in a method.
+    #[derive(Clone, Copy)]
+    pub enum TypeRole {
+        /// A parameter.
+        Param,
+        /// The success type.
+        Output,
+        /// The application error.
+        Error,
+    }
+
+    /// Identity for a one-element event tuple (`(T,)` to `T`).
+    pub fn single<T>((value,): (T,)) -> Result<T, String> {
+        Ok(value)
+    }
+
+    /// Identity for any event argument tuple.
+    pub fn whole<T>(value: T) -> Result<T, String> {
+        Ok(value)
+    }
+}

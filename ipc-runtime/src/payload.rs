@@ -1,0 +1,238 @@
+//! [`Payload`]: arguments, replies and event data as they move through the runtime, either as the
+//! typed value itself (in-process) or as encoded bytes (from the wire).
+
+use std::any::{Any, type_name};
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::codec::Codec;
+use crate::error::IpcError;
+
+/// A value the runtime carries without knowing its type.
+///
+/// Generated code creates and opens payloads; applications rarely touch one directly.
+///
+/// # Examples
+///
+/// ```
+/// use ipc_runtime::{Codec, Payload};
+///
+/// // In-process: the value moves as itself.
+/// let p = Payload::value((String::from("hi"),));
+/// assert_eq!(p.take::<(String,)>().unwrap().0, "hi");
+///
+/// // From the wire: bytes decoded on demand with the connection's codec.
+/// let p = Payload::encoded(Codec::Json, br#"["hi"]"#.to_vec().into());
+/// assert_eq!(p.take::<(String,)>().unwrap().0, "hi");
+/// ```
+pub struct Payload(Repr);
+
+enum Repr {
+    Value(Box<dyn WireValue>),
+    Shared(Arc<dyn SharedValue>),
+    Encoded { codec: Codec, bytes: Bytes },
+}
+
+trait WireValue: Any + Send {
+    fn encode(&self, codec: Codec) -> Result<Bytes, IpcError>;
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
+    fn type_name(&self) -> &'static str;
+}
+
+impl<T: Serialize + Send + 'static> WireValue for T {
+    fn encode(&self, codec: Codec) -> Result<Bytes, IpcError> {
+        codec.encode(self)
+    }
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
+    fn type_name(&self) -> &'static str {
+        type_name::<T>()
+    }
+}
+
+trait SharedValue: Any + Send + Sync {
+    fn encode(&self, codec: Codec) -> Result<Bytes, IpcError>;
+    fn as_any(&self) -> &dyn Any;
+    fn type_name(&self) -> &'static str;
+}
+
+impl<T: Serialize + Send + Sync + 'static> SharedValue for T {
+    fn encode(&self, codec: Codec) -> Result<Bytes, IpcError> {
+        codec.encode(self)
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn type_name(&self) -> &'static str {
+        type_name::<T>()
+    }
+}
+
+impl Payload {
+    /// Wraps a typed value that one receiver will take.
+    pub fn value<T: Serialize + Send + 'static>(value: T) -> Self {
+        Payload(Repr::Value(Box::new(value)))
+    }
+
+    /// Wraps a typed value that several receivers may each clone out (events, sends).
+    pub fn shared<T: Serialize + Send + Sync + 'static>(value: T) -> Self {
+        Payload(Repr::Shared(Arc::new(value)))
+    }
+
+    /// Wraps bytes received from the wire, encoded with `codec`.
+    pub fn encoded(codec: Codec, bytes: Bytes) -> Self {
+        Payload(Repr::Encoded { codec, bytes })
+    }
+
+    /// Takes the value out as a `T`.
+    ///
+    /// # Errors
+    ///
+    /// A description of the mismatch when the payload is not a `T`: for bytes, what the decoder
+    /// said; in-process, the two type names.
+    pub fn take<T: DeserializeOwned + 'static>(self) -> Result<T, String> {
+        match self.0 {
+            Repr::Value(boxed) => {
+                let found = boxed.type_name();
+                boxed
+                    .into_any()
+                    .downcast::<T>()
+                    .map(|b| *b)
+                    .map_err(|_| type_mismatch::<T>(found))
+            }
+            Repr::Shared(shared) => Err(format!(
+                "a shared `{}` must be cloned out, not taken",
+                shared.type_name()
+            )),
+            Repr::Encoded { codec, bytes } => codec.decode(&bytes),
+        }
+    }
+
+    /// Takes the value out as a `T`, cloning it when the payload is shared.
+    ///
+    /// # Errors
+    ///
+    /// As [`Payload::take`].
+    pub fn take_cloned<T: DeserializeOwned + Clone + 'static>(self) -> Result<T, String> {
+        match self.0 {
+            Repr::Shared(shared) => shared
+                .as_any()
+                .downcast_ref::<T>()
+                .cloned()
+                .ok_or_else(|| type_mismatch::<T>(shared.type_name())),
+            other => Payload(other).take(),
+        }
+    }
+
+    /// A second handle on the same data, when the payload can be shared (shared values and bytes).
+    pub fn try_clone(&self) -> Option<Payload> {
+        match &self.0 {
+            Repr::Value(_) => None,
+            Repr::Shared(shared) => Some(Payload(Repr::Shared(shared.clone()))),
+            Repr::Encoded { codec, bytes } => Some(Payload(Repr::Encoded {
+                codec: *codec,
+                bytes: bytes.clone(),
+            })),
+        }
+    }
+
+    /// The payload's bytes in `codec`: encoded now for a typed value, re-used when the bytes are
+    /// already in that codec.
+    ///
+    /// # Errors
+    ///
+    /// [`IpcError::Encode`] when the value cannot be encoded; [`IpcError::Protocol`] when bytes in
+    /// one codec would have to be re-encoded in another.
+    pub fn to_bytes(&self, codec: Codec) -> Result<Bytes, IpcError> {
+        match &self.0 {
+            Repr::Value(value) => value.encode(codec),
+            Repr::Shared(shared) => shared.encode(codec),
+            Repr::Encoded { codec: have, bytes } if *have == codec => Ok(bytes.clone()),
+            Repr::Encoded { codec: have, .. } => Err(IpcError::Protocol {
+                reason: format!(
+                    "cannot forward {} bytes on a {} connection",
+                    have.name(),
+                    codec.name()
+                ),
+            }),
+        }
+    }
+
+    /// Whether the payload holds the value itself rather than bytes.
+    pub fn is_typed(&self) -> bool {
+        !matches!(self.0, Repr::Encoded { .. })
+    }
+}
+
+fn type_mismatch<T>(found: &str) -> String {
+    format!(
+        "expected a `{}`, found a `{found}` (two channel descriptors disagree on this channel's types)",
+        type_name::<T>()
+    )
+}
+
+impl fmt::Debug for Payload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Repr::Value(v) => write!(f, "Payload::Value({})", v.type_name()),
+            Repr::Shared(v) => write!(f, "Payload::Shared({})", v.type_name()),
+            Repr::Encoded { codec, bytes } => {
+                write!(
+                    f,
+                    "Payload::Encoded({}, {} bytes)",
+                    codec.name(),
+                    bytes.len()
+                )
+            }
+        }
+    }
+}
+
+/// The arguments of a channel with no parameters: a positional array of length zero
+/// (`[]` in JSON, nothing at all in the binary codec).
+///
+/// # Examples
+///
+/// ```
+/// use ipc_runtime::{Codec, NoArgs};
+///
+/// assert_eq!(&Codec::Json.encode(&NoArgs).unwrap()[..], b"[]");
+/// let _: NoArgs = Codec::Json.decode(b"[]").unwrap();
+/// assert!(Codec::Json.decode::<NoArgs>(b"[1]").is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NoArgs;
+
+impl Serialize for NoArgs {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        serializer.serialize_tuple(0)?.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for NoArgs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = NoArgs;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an empty argument list")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<NoArgs, A::Error> {
+                match seq.next_element::<serde::de::IgnoredAny>()? {
+                    None => Ok(NoArgs),
+                    Some(_) => Err(serde::de::Error::invalid_length(1, &self)),
+                }
+            }
+        }
+        deserializer.deserialize_tuple(0, Visitor)
+    }
+}

@@ -1,0 +1,413 @@
+//! [`Renderer`]: a renderer's connection to main (Electron's `ipcRenderer`).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::call::TryCall;
+use crate::caller::RendererId;
+use crate::channel::{EventChannel, InvokeChannel, SendChannel};
+use crate::error::IpcError;
+use crate::events::EventStream;
+use crate::message::{CallResult, ChannelName, Failure, ToMain, ToRenderer};
+use crate::payload::Payload;
+use crate::router::DEFAULT_CALL_TIMEOUT;
+use crate::transport::RendererEnd;
+
+/// How a renderer identifies itself and its defaults.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use ipc_runtime::RendererOptions;
+///
+/// let options = RendererOptions::new("settings-window")
+///     .origin("app://settings")
+///     .default_timeout(Duration::from_secs(5));
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone)]
+pub struct RendererOptions {
+    pub(crate) label: Arc<str>,
+    pub(crate) origin: Option<Arc<str>>,
+    pub(crate) frame_url: Option<Arc<str>>,
+    pub(crate) default_timeout: Option<Duration>,
+    pub(crate) event_buffer: usize,
+}
+
+impl RendererOptions {
+    /// Options with a label (shown to handlers as [`Caller::label`](crate::Caller::label)).
+    pub fn new(label: impl Into<String>) -> Self {
+        RendererOptions {
+            label: Arc::from(label.into()),
+            origin: None,
+            frame_url: None,
+            default_timeout: Some(DEFAULT_CALL_TIMEOUT),
+            event_buffer: 256,
+        }
+    }
+
+    /// The web origin of the renderer, shown to handlers.
+    pub fn origin(mut self, origin: impl Into<String>) -> Self {
+        self.origin = Some(Arc::from(origin.into()));
+        self
+    }
+
+    /// The URL of the renderer's frame, shown to handlers.
+    pub fn frame_url(mut self, url: impl Into<String>) -> Self {
+        self.frame_url = Some(Arc::from(url.into()));
+        self
+    }
+
+    /// The deadline of calls that set none themselves (default 30 s).
+    pub fn default_timeout(mut self, timeout: Duration) -> Self {
+        self.default_timeout = Some(timeout);
+        self
+    }
+
+    /// Calls without their own deadline wait as long as it takes.
+    pub fn no_default_timeout(mut self) -> Self {
+        self.default_timeout = None;
+        self
+    }
+
+    /// Events buffered per subscription; while a subscription is this far behind, new events
+    /// for it are dropped (and logged)
+    /// (default 256).
+    pub fn event_buffer(mut self, events: usize) -> Self {
+        self.event_buffer = events.max(1);
+        self
+    }
+}
+
+/// A renderer's connection to main: invoke, send, and event subscriptions.
+///
+/// Generated clients (`{Trait}Client`) wrap a `Renderer`; it is a cheap handle (`Clone`), and the
+/// connection closes when the last clone is dropped.
+///
+/// # Examples
+///
+/// ```
+/// use ipc_runtime::{Main, RendererOptions, SendChannel};
+///
+/// const LOG: SendChannel<(String,)> = SendChannel::new("app:log");
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let main = Main::new();
+/// let renderer = main.connect_in_process(RendererOptions::new("worker"));
+/// renderer.send(LOG, ("started".to_string(),)).unwrap();
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Renderer {
+    pub(crate) inner: Arc<RendererInner>,
+}
+
+pub(crate) struct RendererInner {
+    id: RendererId,
+    outgoing: mpsc::Sender<ToMain>,
+    local: bool,
+    default_timeout: Option<Duration>,
+    next_call: AtomicU64,
+    shared: Arc<Shared>,
+}
+
+/// State the reader task shares with the handles.
+struct Shared {
+    pending: Mutex<HashMap<u64, oneshot::Sender<CallResult>>>,
+    subscribers: Mutex<HashMap<ChannelName, Vec<mpsc::Sender<Payload>>>>,
+    event_buffer: usize,
+    /// `None` while connected; the reason once disconnected.
+    closed: watch::Sender<Option<String>>,
+}
+
+impl Renderer {
+    pub(crate) fn start(id: RendererId, end: RendererEnd, options: RendererOptions) -> Renderer {
+        let shared = Arc::new(Shared {
+            pending: Mutex::new(HashMap::new()),
+            subscribers: Mutex::new(HashMap::new()),
+            event_buffer: options.event_buffer,
+            closed: watch::Sender::new(None),
+        });
+        tokio::spawn(read_from_main(shared.clone(), end.incoming));
+        Renderer {
+            inner: Arc::new(RendererInner {
+                id,
+                outgoing: end.outgoing,
+                local: end.local,
+                default_timeout: options.default_timeout,
+                next_call: AtomicU64::new(1),
+                shared,
+            }),
+        }
+    }
+
+    /// The id main gave this renderer.
+    pub fn id(&self) -> RendererId {
+        self.inner.id
+    }
+
+    /// The deadline of calls that set none themselves.
+    pub fn default_timeout(&self) -> Option<Duration> {
+        self.inner.default_timeout
+    }
+
+    /// Invokes a channel and waits for its reply (Electron's `ipcRenderer.invoke`).
+    ///
+    /// The returned call can be given its own deadline with [`TryCall::timeout`]; dropping it
+    /// cancels the handler on main.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::App`](crate::CallError::App) with the handler's own error, or
+    /// [`CallError::Ipc`](crate::CallError::Ipc) for framework failures.
+    pub fn invoke<A, T, E>(&self, channel: InvokeChannel<A, T, E>, args: A) -> TryCall<T, E>
+    where
+        A: Serialize + Send + 'static,
+        T: DeserializeOwned + 'static,
+        E: DeserializeOwned + 'static,
+    {
+        TryCall::new(
+            self.clone(),
+            Cow::Borrowed(channel.name()),
+            Payload::value(args),
+        )
+    }
+
+    /// Sends a fire-and-forget message (Electron's `ipcRenderer.send`). Sends from one renderer
+    /// reach main's listeners in order.
+    ///
+    /// # Errors
+    ///
+    /// [`IpcError::Disconnected`] when main is gone, [`IpcError::TooLarge`]-style refusals are
+    /// reported by the transport; a full queue is reported as
+    /// [`IpcError::TooManyInFlight`] rather than waiting.
+    pub fn send<A>(&self, channel: SendChannel<A>, args: A) -> Result<(), IpcError>
+    where
+        A: Serialize + Send + Sync + 'static,
+    {
+        let message = ToMain::Send {
+            channel: Cow::Borrowed(channel.name()),
+            args: Payload::shared(args),
+        };
+        self.inner
+            .outgoing
+            .try_send(message)
+            .map_err(|err| match err {
+                mpsc::error::TrySendError::Full(_) => IpcError::TooManyInFlight {
+                    limit: self.inner.outgoing.max_capacity(),
+                },
+                mpsc::error::TrySendError::Closed(_) => self.disconnected_error(),
+            })
+    }
+
+    /// Subscribes to an event channel (Electron's `ipcRenderer.on`). The stream ends when the
+    /// connection closes; dropping it unsubscribes.
+    pub fn subscribe<A>(&self, channel: EventChannel<A>) -> EventStream<A>
+    where
+        A: DeserializeOwned + Clone + Send + 'static,
+    {
+        self.subscribe_with(channel, Ok)
+    }
+
+    /// Subscribes and maps each event's arguments (generated clients unwrap one-argument tuples).
+    #[doc(hidden)]
+    pub fn subscribe_with<A, T>(
+        &self,
+        channel: EventChannel<A>,
+        map: fn(A) -> Result<T, String>,
+    ) -> EventStream<T>
+    where
+        A: DeserializeOwned + Clone + Send + 'static,
+    {
+        let (tx, rx) = mpsc::channel(self.inner.shared.event_buffer);
+        if self.inner.shared.closed.borrow().is_none() {
+            lock(&self.inner.shared.subscribers)
+                .entry(Cow::Borrowed(channel.name()))
+                .or_default()
+                .push(tx);
+        }
+        EventStream::new(channel.name(), rx, map)
+    }
+
+    /// How many live subscriptions `channel` has in this renderer.
+    pub fn subscription_count(&self, channel: &str) -> usize {
+        let mut subscribers = lock(&self.inner.shared.subscribers);
+        match subscribers.get_mut(channel) {
+            Some(list) => {
+                list.retain(|tx| !tx.is_closed());
+                list.len()
+            }
+            None => 0,
+        }
+    }
+
+    /// Whether the connection to main has closed.
+    pub fn is_closed(&self) -> bool {
+        self.inner.shared.closed.borrow().is_some()
+    }
+
+    /// Waits until the connection to main closes and returns why.
+    pub async fn closed(&self) -> String {
+        let mut watch = self.inner.shared.closed.subscribe();
+        match watch.wait_for(Option::is_some).await {
+            Ok(reason) => reason.clone().unwrap_or_default(),
+            Err(_) => "connection dropped".into(),
+        }
+    }
+
+    fn disconnected_error(&self) -> IpcError {
+        let reason = self.inner.shared.closed.borrow().clone();
+        IpcError::disconnected(reason.unwrap_or_else(|| "main is gone".into()))
+    }
+
+    /// Runs one call: queues it, waits for the reply within its deadline, cancels on drop.
+    pub(crate) async fn call(
+        &self,
+        channel: ChannelName,
+        args: Payload,
+        timeout: Option<Duration>,
+    ) -> CallResult {
+        let inner = &self.inner;
+        if self.is_closed() {
+            return Err(Failure::Ipc(self.disconnected_error()));
+        }
+        let id = inner.next_call.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        let (reply, mut guard) = if inner.local {
+            (Some(tx), None)
+        } else {
+            lock(&inner.shared.pending).insert(id, tx);
+            (None, Some(CancelOnDrop { renderer: self, id }))
+        };
+        let message = ToMain::Invoke {
+            id,
+            channel: channel.clone(),
+            args,
+            timeout,
+            reply,
+        };
+        if inner.outgoing.send(message).await.is_err() {
+            if let Some(guard) = guard.take() {
+                guard.disarm();
+            }
+            return Err(Failure::Ipc(self.disconnected_error()));
+        }
+        let outcome = match timeout {
+            Some(limit) => match tokio::time::timeout(limit, rx).await {
+                Ok(outcome) => outcome,
+                Err(_) => {
+                    return Err(Failure::Ipc(IpcError::Timeout {
+                        channel: channel.into_owned(),
+                        after: limit,
+                    }));
+                }
+            },
+            None => rx.await,
+        };
+        if let Some(guard) = guard {
+            guard.disarm();
+        }
+        outcome.unwrap_or_else(|_| Err(Failure::Ipc(self.disconnected_error())))
+    }
+}
+
+impl fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Renderer")
+            .field("id", &self.inner.id)
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// Tells main to stop a call whose future was dropped (or timed out) before its reply came.
+struct CancelOnDrop<'a> {
+    renderer: &'a Renderer,
+    id: u64,
+}
+
+impl CancelOnDrop<'_> {
+    fn disarm(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for CancelOnDrop<'_> {
+    fn drop(&mut self) {
+        let inner = &self.renderer.inner;
+        lock(&inner.shared.pending).remove(&self.id);
+        let cancel = ToMain::Cancel { id: self.id };
+        if let Err(mpsc::error::TrySendError::Full(cancel)) = inner.outgoing.try_send(cancel) {
+            // The queue is full: deliver the cancel as soon as there is room. If no runtime is
+            // running, main's deadline for the call still ends it.
+            let outgoing = inner.outgoing.clone();
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    let _ = outgoing.send(cancel).await;
+                });
+            }
+        }
+    }
+}
+
+async fn read_from_main(shared: Arc<Shared>, mut incoming: mpsc::Receiver<ToRenderer>) {
+    let mut reason = String::from("main closed the connection");
+    while let Some(message) = incoming.recv().await {
+        match message {
+            ToRenderer::Reply { id, result } => {
+                if let Some(slot) = lock(&shared.pending).remove(&id) {
+                    let _ = slot.send(result);
+                }
+            }
+            ToRenderer::Event { channel, payload } => deliver_event(&shared, &channel, payload),
+            ToRenderer::Goodbye { reason: said } => {
+                reason = format!("main closed the connection: {said}");
+                break;
+            }
+        }
+    }
+    shared.closed.send_replace(Some(reason));
+    // Dropping the reply slots fails every pending call with `Disconnected`; dropping the
+    // subscriber senders ends every event stream.
+    lock(&shared.pending).clear();
+    lock(&shared.subscribers).clear();
+}
+
+fn deliver_event(shared: &Shared, channel: &str, payload: Payload) {
+    let mut subscribers = lock(&shared.subscribers);
+    let Some(list) = subscribers.get_mut(channel) else {
+        return;
+    };
+    list.retain(|tx| {
+        let Some(copy) = payload.try_clone() else {
+            return true;
+        };
+        match tx.try_send(copy) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!(channel, "event subscriber is not keeping up; event dropped");
+                true
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    });
+    if list.is_empty() {
+        subscribers.remove(channel);
+    }
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Every critical section here is a single map operation, so a poisoned map is consistent.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

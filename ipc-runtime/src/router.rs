@@ -1,0 +1,746 @@
+//! [`Main`]: the router on the main side. Electron's `ipcMain` registry semantics, a registry of
+//! connected renderers, and event emission.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio_util::sync::CancellationToken;
+
+use crate::caller::{Caller, RendererId};
+use crate::channel::{EventChannel, InvokeChannel, SendChannel};
+use crate::error::{IpcError, RegistryError};
+use crate::events::Target;
+use crate::message::{CallResult, Failure, ToRenderer};
+use crate::payload::Payload;
+use crate::renderer::{Renderer, RendererOptions};
+use crate::transport::{MainEnd, in_process};
+
+pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// An erased invoke handler: decodes its arguments (or says why it cannot) and returns the call.
+pub(crate) type InvokeFn =
+    Arc<dyn Fn(Caller, Payload) -> Result<BoxFuture<CallResult>, String> + Send + Sync>;
+
+/// An erased send listener.
+pub(crate) type ListenFn =
+    Arc<dyn Fn(Caller, Payload) -> Result<BoxFuture<()>, String> + Send + Sync>;
+
+/// Identifies one registered handler or listener (to remove exactly that one later).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ListenerId(u64);
+
+/// Limits and defaults of a [`Main`].
+#[derive(Debug, Clone)]
+pub(crate) struct MainConfig {
+    pub(crate) max_in_flight: usize,
+    pub(crate) queue_capacity: usize,
+    pub(crate) send_queue_capacity: usize,
+}
+
+impl Default for MainConfig {
+    fn default() -> Self {
+        MainConfig {
+            max_in_flight: 256,
+            queue_capacity: 1024,
+            send_queue_capacity: 256,
+        }
+    }
+}
+
+/// Configures a [`Main`]; see [`Main::builder`].
+///
+/// # Examples
+///
+/// ```
+/// let main = ipc_runtime::Main::builder().max_in_flight(32).queue_capacity(128).build();
+/// # let _ = main;
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct MainBuilder {
+    config: MainConfig,
+}
+
+impl MainBuilder {
+    /// The most calls one renderer may have in flight; past it, calls fail at once with
+    /// [`IpcError::TooManyInFlight`]. Default 256.
+    pub fn max_in_flight(mut self, limit: usize) -> Self {
+        self.config.max_in_flight = limit.max(1);
+        self
+    }
+
+    /// Messages buffered per direction per renderer (replies and events queue here). Default 1024.
+    pub fn queue_capacity(mut self, capacity: usize) -> Self {
+        self.config.queue_capacity = capacity.max(1);
+        self
+    }
+
+    /// Sends buffered per renderer while earlier ones are being handled. Default 256; when it is
+    /// full, main stops reading from that renderer until there is room (backpressure).
+    pub fn send_queue_capacity(mut self, capacity: usize) -> Self {
+        self.config.send_queue_capacity = capacity.max(1);
+        self
+    }
+
+    /// Builds the router.
+    pub fn build(self) -> Main {
+        Main {
+            inner: Arc::new(MainInner {
+                config: self.config,
+                registry: RwLock::new(Registry::default()),
+                renderers: Mutex::new(HashMap::new()),
+                next_renderer: AtomicU64::new(1),
+                next_listener: AtomicU64::new(1),
+                shutdown: CancellationToken::new(),
+            }),
+        }
+    }
+}
+
+/// The main side: handlers and listeners by channel, and the connected renderers.
+///
+/// `Main` is a cheap handle (`Clone`); every clone is the same router.
+///
+/// # Examples
+///
+/// ```
+/// use ipc_runtime::Never;
+/// use ipc_runtime::{InvokeChannel, Main, RendererOptions};
+///
+/// const ADD: InvokeChannel<(u32, u32), u32, Never> = InvokeChannel::new("math:add");
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let main = Main::new();
+/// main.handle(ADD, |_caller, (a, b)| async move { Ok(a + b) }).unwrap();
+///
+/// let renderer = main.connect_in_process(RendererOptions::new("calculator"));
+/// assert_eq!(renderer.invoke(ADD, (2, 3)).await.unwrap(), 5);
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Main {
+    pub(crate) inner: Arc<MainInner>,
+}
+
+pub(crate) struct MainInner {
+    pub(crate) config: MainConfig,
+    registry: RwLock<Registry>,
+    renderers: Mutex<HashMap<RendererId, RendererEntry>>,
+    next_renderer: AtomicU64,
+    next_listener: AtomicU64,
+    pub(crate) shutdown: CancellationToken,
+}
+
+#[derive(Default)]
+struct Registry {
+    handlers: HashMap<Cow<'static, str>, HandlerEntry>,
+    listeners: HashMap<Cow<'static, str>, Vec<ListenerEntry>>,
+}
+
+struct HandlerEntry {
+    id: ListenerId,
+    once: bool,
+    func: InvokeFn,
+}
+
+#[derive(Clone)]
+struct ListenerEntry {
+    id: ListenerId,
+    once: bool,
+    func: ListenFn,
+}
+
+struct RendererEntry {
+    caller: Caller,
+    outgoing: tokio::sync::mpsc::Sender<ToRenderer>,
+    close: CancellationToken,
+}
+
+impl Default for Main {
+    fn default() -> Self {
+        Main::new()
+    }
+}
+
+impl fmt::Debug for Main {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Main")
+            .field("renderers", &self.renderer_count())
+            .field("config", &self.inner.config)
+            .finish()
+    }
+}
+
+impl Main {
+    /// A router with default limits.
+    pub fn new() -> Self {
+        MainBuilder::default().build()
+    }
+
+    /// A router with custom limits.
+    pub fn builder() -> MainBuilder {
+        MainBuilder::default()
+    }
+
+    /// Registers the handler of an invoke channel (Electron's `ipcMain.handle`).
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::AlreadyHandled`] when the channel has a handler already.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_runtime::Never;
+    /// use ipc_runtime::{InvokeChannel, Main};
+    ///
+    /// const PING: InvokeChannel<ipc_runtime::NoArgs, String, Never> = InvokeChannel::new("app:ping");
+    /// let main = Main::new();
+    /// main.handle(PING, |_, _| async { Ok("pong".to_string()) }).unwrap();
+    /// assert!(main.handle(PING, |_, _| async { Ok("again".to_string()) }).is_err());
+    /// ```
+    pub fn handle<A, T, E, F, Fut>(
+        &self,
+        channel: InvokeChannel<A, T, E>,
+        handler: F,
+    ) -> Result<ListenerId, RegistryError>
+    where
+        A: DeserializeOwned + Send + 'static,
+        T: Serialize + Send + 'static,
+        E: Serialize + Send + 'static,
+        F: Fn(Caller, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        let mut batch = self.registration();
+        let id = batch.invoke_inner(channel.name(), false, erase_invoke(handler));
+        batch.commit().map(|_| id)
+    }
+
+    /// Like [`Main::handle`], but the handler is removed after its first call (Electron's
+    /// `ipcMain.handleOnce`).
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::AlreadyHandled`] when the channel has a handler already.
+    pub fn handle_once<A, T, E, F, Fut>(
+        &self,
+        channel: InvokeChannel<A, T, E>,
+        handler: F,
+    ) -> Result<ListenerId, RegistryError>
+    where
+        A: DeserializeOwned + Send + 'static,
+        T: Serialize + Send + 'static,
+        E: Serialize + Send + 'static,
+        F: Fn(Caller, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        let mut batch = self.registration();
+        let id = batch.invoke_inner(channel.name(), true, erase_invoke(handler));
+        batch.commit().map(|_| id)
+    }
+
+    /// Removes the handler of `channel` (Electron's `ipcMain.removeHandler`). Returns whether
+    /// there was one. Calls already running finish normally.
+    pub fn remove_handler(&self, channel: &str) -> bool {
+        self.write_registry().handlers.remove(channel).is_some()
+    }
+
+    /// Whether `channel` has an invoke handler.
+    pub fn has_handler(&self, channel: &str) -> bool {
+        self.read_registry().handlers.contains_key(channel)
+    }
+
+    /// Adds a listener for a send channel (Electron's `ipcMain.on`). Several listeners may listen
+    /// to one channel; each send reaches all of them in registration order.
+    ///
+    /// Sends from one renderer are handled one at a time, in the order they were sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_runtime::{Main, SendChannel};
+    ///
+    /// const LOG: SendChannel<(String,)> = SendChannel::new("app:log");
+    /// let main = Main::new();
+    /// let id = main.on(LOG, |caller, (line,)| async move { println!("{}: {line}", caller.label()) });
+    /// assert!(main.remove_listener(LOG.name(), id));
+    /// ```
+    pub fn on<A, F, Fut>(&self, channel: SendChannel<A>, listener: F) -> ListenerId
+    where
+        A: DeserializeOwned + Clone + Send + 'static,
+        F: Fn(Caller, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let mut batch = self.registration();
+        let id = batch.listen_inner(channel.name(), false, erase_listener(listener));
+        batch.commit_listeners();
+        id
+    }
+
+    /// Like [`Main::on`], but the listener is removed after the first send it receives
+    /// (Electron's `ipcMain.once`).
+    pub fn once<A, F, Fut>(&self, channel: SendChannel<A>, listener: F) -> ListenerId
+    where
+        A: DeserializeOwned + Clone + Send + 'static,
+        F: Fn(Caller, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let mut batch = self.registration();
+        let id = batch.listen_inner(channel.name(), true, erase_listener(listener));
+        batch.commit_listeners();
+        id
+    }
+
+    /// Removes one listener (Electron's `ipcMain.removeListener`). Returns whether it was there.
+    pub fn remove_listener(&self, channel: &str, id: ListenerId) -> bool {
+        let mut registry = self.write_registry();
+        let Some(list) = registry.listeners.get_mut(channel) else {
+            return false;
+        };
+        let before = list.len();
+        list.retain(|entry| entry.id != id);
+        let removed = list.len() != before;
+        if list.is_empty() {
+            registry.listeners.remove(channel);
+        }
+        removed
+    }
+
+    /// Removes every listener of `channel` (Electron's `ipcMain.removeAllListeners`). Returns how
+    /// many there were.
+    pub fn remove_all_listeners(&self, channel: &str) -> usize {
+        self.write_registry()
+            .listeners
+            .remove(channel)
+            .map_or(0, |list| list.len())
+    }
+
+    /// How many listeners `channel` has.
+    pub fn listener_count(&self, channel: &str) -> usize {
+        self.read_registry()
+            .listeners
+            .get(channel)
+            .map_or(0, Vec::len)
+    }
+
+    /// Emits an event to the renderers `target` selects (Electron's `webContents.send`). Returns
+    /// how many renderers it was queued for.
+    ///
+    /// Delivery never waits: a renderer whose queue is full (it stopped reading) misses the event,
+    /// which is logged, and the others still get it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_runtime::{EventChannel, Main, RendererOptions, Target};
+    /// use futures_util::StreamExt;
+    ///
+    /// const TICK: EventChannel<(u32,)> = EventChannel::new("clock:tick");
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let main = Main::new();
+    /// let renderer = main.connect_in_process(RendererOptions::new("window"));
+    /// let mut ticks = renderer.subscribe(TICK);
+    /// assert_eq!(main.emit(TICK, Target::All, (7,)), 1);
+    /// assert_eq!(ticks.next().await, Some((7,)));
+    /// # }
+    /// ```
+    pub fn emit<A>(&self, channel: EventChannel<A>, target: impl Into<Target>, args: A) -> usize
+    where
+        A: Serialize + Send + Sync + 'static,
+    {
+        let target = target.into();
+        let payload = Payload::shared(args);
+        let renderers = self.lock_renderers();
+        let mut delivered = 0;
+        for entry in renderers.values() {
+            if !target.matches(&entry.caller) {
+                continue;
+            }
+            let Some(payload) = payload.try_clone() else {
+                continue;
+            };
+            let event = ToRenderer::Event {
+                channel: Cow::Borrowed(channel.name()),
+                payload,
+            };
+            match entry.outgoing.try_send(event) {
+                Ok(()) => delivered += 1,
+                Err(err) => tracing::warn!(
+                    renderer = %entry.caller.id,
+                    channel = channel.name(),
+                    reason = %err,
+                    "event not delivered"
+                ),
+            }
+        }
+        delivered
+    }
+
+    /// Connects a renderer that lives in this process. Values cross without being serialized.
+    ///
+    /// # Panics
+    ///
+    /// When called outside a Tokio runtime (the connection's tasks are spawned on it).
+    pub fn connect_in_process(&self, options: RendererOptions) -> Renderer {
+        let (main_end, renderer_end) = in_process::pair(self.inner.config.queue_capacity);
+        let id = self.accept(main_end, &options);
+        Renderer::start(id, renderer_end, options)
+    }
+
+    /// Registers a connection and starts serving it.
+    pub(crate) fn accept(&self, end: MainEnd, options: &RendererOptions) -> RendererId {
+        let id = RendererId(self.inner.next_renderer.fetch_add(1, Ordering::Relaxed));
+        let caller = Caller {
+            id,
+            label: options.label.clone(),
+            origin: options.origin.clone(),
+            frame_url: options.frame_url.clone(),
+        };
+        let close = self.inner.shutdown.child_token();
+        self.lock_renderers().insert(
+            id,
+            RendererEntry {
+                caller: caller.clone(),
+                outgoing: end.outgoing.clone(),
+                close: close.clone(),
+            },
+        );
+        tokio::spawn(crate::connection::serve(self.clone(), caller, end, close));
+        id
+    }
+
+    pub(crate) fn forget_renderer(&self, id: RendererId) {
+        self.lock_renderers().remove(&id);
+    }
+
+    /// The identity of a connected renderer.
+    pub fn renderer(&self, id: RendererId) -> Option<Caller> {
+        self.lock_renderers().get(&id).map(|e| e.caller.clone())
+    }
+
+    /// Every connected renderer, by id.
+    pub fn renderers(&self) -> Vec<Caller> {
+        let mut list: Vec<Caller> = self
+            .lock_renderers()
+            .values()
+            .map(|e| e.caller.clone())
+            .collect();
+        list.sort_by_key(|c| c.id);
+        list
+    }
+
+    /// How many renderers are connected.
+    pub fn renderer_count(&self) -> usize {
+        self.lock_renderers().len()
+    }
+
+    /// Disconnects one renderer: its running calls are cancelled and its pending calls fail with
+    /// [`IpcError::Disconnected`]. Returns whether it was connected.
+    pub fn disconnect(&self, id: RendererId) -> bool {
+        match self.lock_renderers().get(&id) {
+            Some(entry) => {
+                entry.close.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Disconnects every renderer and refuses new work. Pending calls in renderers fail with
+    /// [`IpcError::Disconnected`].
+    pub fn shutdown(&self) {
+        self.inner.shutdown.cancel();
+    }
+
+    /// Starts a batch of registrations that takes effect all at once (used by generated
+    /// `{Trait}::handle`).
+    #[doc(hidden)]
+    pub fn registration(&self) -> RegistrationBatch {
+        RegistrationBatch {
+            main: self.clone(),
+            handlers: Vec::new(),
+            listeners: Vec::new(),
+        }
+    }
+
+    /// Looks up the handler of `channel`, taking it out when it was registered with `handle_once`.
+    pub(crate) fn take_handler(&self, channel: &str) -> Option<InvokeFn> {
+        {
+            let registry = self.read_registry();
+            let entry = registry.handlers.get(channel)?;
+            if !entry.once {
+                return Some(entry.func.clone());
+            }
+        }
+        let mut registry = self.write_registry();
+        match registry.handlers.get(channel) {
+            Some(entry) if entry.once => registry.handlers.remove(channel).map(|e| e.func),
+            Some(entry) => Some(entry.func.clone()),
+            None => None,
+        }
+    }
+
+    /// The listeners of `channel`, in order, taking out the `once` ones.
+    pub(crate) fn take_listeners(&self, channel: &str) -> Vec<ListenFn> {
+        let has_once = {
+            let registry = self.read_registry();
+            match registry.listeners.get(channel) {
+                None => return Vec::new(),
+                Some(list) if !list.iter().any(|e| e.once) => {
+                    return list.iter().map(|e| e.func.clone()).collect();
+                }
+                Some(_) => true,
+            }
+        };
+        debug_assert!(has_once);
+        let mut registry = self.write_registry();
+        let Some(list) = registry.listeners.get_mut(channel) else {
+            return Vec::new();
+        };
+        let funcs = list.iter().map(|e| e.func.clone()).collect();
+        list.retain(|e| !e.once);
+        if list.is_empty() {
+            registry.listeners.remove(channel);
+        }
+        funcs
+    }
+
+    fn read_registry(&self) -> std::sync::RwLockReadGuard<'_, Registry> {
+        // A panic while holding the lock cannot leave the maps half-updated (every update is one
+        // insert or remove), so a poisoned lock is still consistent.
+        self.inner
+            .registry
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write_registry(&self) -> std::sync::RwLockWriteGuard<'_, Registry> {
+        self.inner
+            .registry
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn lock_renderers(&self) -> std::sync::MutexGuard<'_, HashMap<RendererId, RendererEntry>> {
+        self.inner
+            .renderers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn next_listener_id(&self) -> ListenerId {
+        ListenerId(self.inner.next_listener.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+fn erase_invoke<A, T, E, F, Fut>(handler: F) -> InvokeFn
+where
+    A: DeserializeOwned + Send + 'static,
+    T: Serialize + Send + 'static,
+    E: Serialize + Send + 'static,
+    F: Fn(Caller, A) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+{
+    Arc::new(move |caller, args: Payload| {
+        let args: A = args.take()?;
+        let call = handler(caller, args);
+        Ok(Box::pin(async move {
+            match call.await {
+                Ok(value) => Ok(Payload::value(value)),
+                Err(error) => Err(Failure::App(Payload::value(error))),
+            }
+        }) as BoxFuture<CallResult>)
+    })
+}
+
+fn erase_listener<A, F, Fut>(listener: F) -> ListenFn
+where
+    A: DeserializeOwned + Clone + Send + 'static,
+    F: Fn(Caller, A) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    Arc::new(move |caller, args: Payload| {
+        let args: A = args.take_cloned()?;
+        Ok(Box::pin(listener(caller, args)) as BoxFuture<()>)
+    })
+}
+
+/// Several registrations applied together, or not at all. Built by generated code.
+#[doc(hidden)]
+pub struct RegistrationBatch {
+    main: Main,
+    handlers: Vec<(Cow<'static, str>, HandlerEntry)>,
+    listeners: Vec<(Cow<'static, str>, ListenerEntry)>,
+}
+
+impl RegistrationBatch {
+    /// Adds an invoke handler.
+    pub fn invoke<A, T, E, F, Fut>(&mut self, channel: InvokeChannel<A, T, E>, handler: F)
+    where
+        A: DeserializeOwned + Send + 'static,
+        T: Serialize + Send + 'static,
+        E: Serialize + Send + 'static,
+        F: Fn(Caller, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        self.invoke_inner(channel.name(), false, erase_invoke(handler));
+    }
+
+    /// Adds a send listener.
+    pub fn listen<A, F, Fut>(&mut self, channel: SendChannel<A>, listener: F)
+    where
+        A: DeserializeOwned + Clone + Send + 'static,
+        F: Fn(Caller, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.listen_inner(channel.name(), false, erase_listener(listener));
+    }
+
+    fn invoke_inner(&mut self, channel: &'static str, once: bool, func: InvokeFn) -> ListenerId {
+        let id = self.main.next_listener_id();
+        self.handlers
+            .push((Cow::Borrowed(channel), HandlerEntry { id, once, func }));
+        id
+    }
+
+    fn listen_inner(&mut self, channel: &'static str, once: bool, func: ListenFn) -> ListenerId {
+        let id = self.main.next_listener_id();
+        self.listeners
+            .push((Cow::Borrowed(channel), ListenerEntry { id, once, func }));
+        id
+    }
+
+    fn commit_listeners(self) {
+        let mut registry = self.main.write_registry();
+        for (channel, entry) in self.listeners {
+            registry.listeners.entry(channel).or_default().push(entry);
+        }
+    }
+
+    /// Applies every registration, or none when a channel already has a handler.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::AlreadyHandled`] naming the first channel that is taken.
+    pub fn commit(self) -> Result<Registration, RegistryError> {
+        let mut registry = self.main.write_registry();
+        if let Some((channel, _)) = self
+            .handlers
+            .iter()
+            .find(|(channel, _)| registry.handlers.contains_key(channel))
+        {
+            return Err(RegistryError::AlreadyHandled {
+                channel: channel.to_string(),
+            });
+        }
+        let mut registration = Registration {
+            main: self.main.clone(),
+            handlers: Vec::new(),
+            listeners: Vec::new(),
+        };
+        for (channel, entry) in self.handlers {
+            registration.handlers.push((channel.clone(), entry.id));
+            registry.handlers.insert(channel, entry);
+        }
+        for (channel, entry) in self.listeners {
+            registration.listeners.push((channel.clone(), entry.id));
+            registry.listeners.entry(channel).or_default().push(entry);
+        }
+        Ok(registration)
+    }
+}
+
+/// The handlers and listeners one `{Trait}::handle` call registered. They stay registered until
+/// [`Registration::remove`] (dropping this value keeps them, as Electron's `handle` does).
+///
+/// # Examples
+///
+/// ```
+/// use ipc_runtime::Never;
+/// use ipc_runtime::{InvokeChannel, Main};
+///
+/// const PING: InvokeChannel<ipc_runtime::NoArgs, u8, Never> = InvokeChannel::new("a:ping");
+/// let main = Main::new();
+/// let mut batch = main.registration();
+/// batch.invoke(PING, |_, _| async { Ok(1) });
+/// let registration = batch.commit().unwrap();
+/// assert_eq!(registration.channels(), vec!["a:ping"]);
+/// assert_eq!(registration.remove(), 1);
+/// assert!(!main.has_handler("a:ping"));
+/// ```
+#[must_use = "dropping a Registration keeps the handlers; call `.remove()` to unregister them"]
+pub struct Registration {
+    main: Main,
+    handlers: Vec<(Cow<'static, str>, ListenerId)>,
+    listeners: Vec<(Cow<'static, str>, ListenerId)>,
+}
+
+impl Registration {
+    /// The channels this registration covers.
+    pub fn channels(&self) -> Vec<&str> {
+        self.handlers
+            .iter()
+            .chain(&self.listeners)
+            .map(|(c, _)| c.as_ref())
+            .collect()
+    }
+
+    /// Removes exactly what this registration added (a handler someone registered later on the
+    /// same channel is left alone). Returns how many entries were removed.
+    pub fn remove(self) -> usize {
+        let mut registry = self.main.write_registry();
+        let mut removed = 0;
+        for (channel, id) in &self.handlers {
+            if registry.handlers.get(channel).is_some_and(|e| e.id == *id) {
+                registry.handlers.remove(channel);
+                removed += 1;
+            }
+        }
+        for (channel, id) in &self.listeners {
+            if let Some(list) = registry.listeners.get_mut(channel) {
+                let before = list.len();
+                list.retain(|e| e.id != *id);
+                removed += before - list.len();
+                if list.is_empty() {
+                    registry.listeners.remove(channel);
+                }
+            }
+        }
+        removed
+    }
+}
+
+impl fmt::Debug for Registration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registration")
+            .field("channels", &self.channels())
+            .finish()
+    }
+}
+
+/// How long a call may take when neither the call nor the renderer sets a deadline.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a non-string panic payload".to_string()
+    }
+}
+
+pub(crate) fn no_handler(channel: &str) -> IpcError {
+    IpcError::NoHandler {
+        channel: channel.to_string(),
+    }
+}

@@ -1,0 +1,106 @@
+//! The stable contract hash.
+//!
+//! The hash covers exactly what two peers must agree on: the namespace, every method's channel,
+//! kind, parameter types (positional order) and result types, and the TypeScript declarations of
+//! the named types behind them (so changing a field of a struct used as an argument changes the
+//! hash). It leaves out what does not change the wire: doc comments, parameter names, the Rust
+//! spelling of a type (`String` vs `std::string::String`) and the order of declarations.
+//!
+//! The function is 64-bit FNV-1a over a canonical text form; it has no dependency on the compiler
+//! version or on `std`'s randomized hashers, so it is stable across builds and machines.
+
+use crate::model::Service;
+
+/// Computes the contract hash of `service` as 16 lowercase hex digits.
+///
+/// # Examples
+///
+/// ```
+/// use ipc_schema::{Method, MethodKind, Service};
+///
+/// let a = Service::builder("Todos", "todos")
+///     .method(Method::new("add", "todos:add", MethodKind::Invoke).param_raw("title", "String", "string"))
+///     .build();
+/// let b = Service::builder("Todos", "todos")
+///     .method(Method::new("add", "todos:add", MethodKind::Invoke).param_raw("title", "u32", "number"))
+///     .build();
+/// assert_ne!(a.hash, b.hash);
+/// assert_eq!(a.hash, ipc_schema::hash::contract_hash(&a));
+/// ```
+pub fn contract_hash(service: &Service) -> String {
+    format!("{:016x}", fnv1a64(canonical_form(service).as_bytes()))
+}
+
+/// The canonical text the hash is computed over (exposed so tools can show what changed).
+pub fn canonical_form(service: &Service) -> String {
+    let mut text = format!("ipc-contract/1\nnamespace {}\n", service.namespace);
+    text.push_str(&format!("large_ints {:?}\n", service.large_ints));
+    for method in &service.methods {
+        text.push_str(&format!("{} {}(", method.kind.as_str(), method.channel));
+        let params: Vec<&str> = method.params.iter().map(|p| p.ty.ts.as_str()).collect();
+        text.push_str(&params.join(", "));
+        text.push(')');
+        if let Some(output) = &method.output {
+            text.push_str(&format!(" -> {}", output.ts));
+        }
+        if let Some(error) = &method.error {
+            text.push_str(&format!(" throws {}", error.ts));
+        }
+        text.push('\n');
+    }
+    for decl in service.types.values() {
+        text.push_str(&format!("type {} = {}\n", decl.name, decl.declaration));
+    }
+    text
+}
+
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    bytes.iter().fold(OFFSET, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Method, MethodKind};
+
+    #[test]
+    fn fnv_known_vectors() {
+        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn docs_and_names_do_not_change_the_hash() {
+        let make = |docs: &str, param: &str| {
+            Service::builder("T", "t")
+                .docs(docs)
+                .method(
+                    Method::new("f", "t:f", MethodKind::Invoke)
+                        .docs(docs)
+                        .param_raw(param, "String", "string")
+                        .output_raw("u32", "number"),
+                )
+                .build()
+        };
+        assert_eq!(make("one", "a").hash, make("two", "b").hash);
+    }
+
+    #[test]
+    fn kind_and_output_change_the_hash() {
+        let base = Service::builder("T", "t")
+            .method(Method::new("f", "t:f", MethodKind::Invoke).output_raw("u32", "number"))
+            .build();
+        let other_output = Service::builder("T", "t")
+            .method(Method::new("f", "t:f", MethodKind::Invoke).output_raw("String", "string"))
+            .build();
+        let other_kind = Service::builder("T", "t")
+            .method(Method::new("f", "t:f", MethodKind::Send))
+            .build();
+        assert_ne!(base.hash, other_output.hash);
+        assert_ne!(base.hash, other_kind.hash);
+    }
+}

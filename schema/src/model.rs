@@ -1,0 +1,377 @@
+//! The contract as data: a [`Service`] of [`Method`]s with their parameters and types.
+
+use std::collections::BTreeMap;
+
+#[cfg(feature = "types")]
+use serde::{Deserialize, Serialize};
+
+/// The version of the schema's own data format (not of any contract).
+pub const SCHEMA_FORMAT_VERSION: u32 = 1;
+
+/// One contract: everything a `#[channels]` trait declares.
+///
+/// Built by the generated `schema()` function; serializable (JSON) so command-line tools can read
+/// it.
+///
+/// # Examples
+///
+/// ```
+/// use ipc_schema::{Method, MethodKind, Service};
+///
+/// let service = Service::builder("Todos", "todos")
+///     .method(Method::new("log", "todos:log", MethodKind::Send).param_raw("line", "String", "string"))
+///     .build();
+/// assert_eq!(service.methods[0].channel, "todos:log");
+/// assert_eq!(service.hash.len(), 16);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "types", derive(Serialize, Deserialize))]
+#[non_exhaustive]
+pub struct Service {
+    /// The trait's name (`Todos`).
+    pub name: String,
+    /// The namespace every channel of the trait starts with (`todos`).
+    pub namespace: String,
+    /// The trait's doc comment.
+    pub docs: String,
+    /// The declared methods, in declaration order.
+    pub methods: Vec<Method>,
+    /// TypeScript declarations of every named type the contract uses, by name.
+    pub types: BTreeMap<String, TypeDecl>,
+    /// How 64-bit integers are treated on JSON channels.
+    pub large_ints: LargeInts,
+    /// The stable contract hash (16 lowercase hex digits); see [`crate::hash`].
+    pub hash: String,
+}
+
+impl Service {
+    /// Starts a service description.
+    pub fn builder(name: impl Into<String>, namespace: impl Into<String>) -> ServiceBuilder {
+        ServiceBuilder {
+            service: Service {
+                name: name.into(),
+                namespace: namespace.into(),
+                docs: String::new(),
+                methods: Vec::new(),
+                types: BTreeMap::new(),
+                large_ints: LargeInts::Reject,
+                hash: String::new(),
+            },
+        }
+    }
+
+    /// The method declared for `channel`, if any.
+    pub fn method(&self, channel: &str) -> Option<&Method> {
+        self.methods.iter().find(|m| m.channel == channel)
+    }
+
+    /// Names of the declared types whose TypeScript form carries a 64-bit integer (`bigint`),
+    /// which a JSON channel cannot carry exactly. Empty when the contract is JavaScript-safe or
+    /// opted in with `large_ints = "number"`.
+    pub fn large_int_uses(&self) -> Vec<String> {
+        if self.large_ints == LargeInts::Number {
+            return Vec::new();
+        }
+        let mut uses: Vec<String> = self
+            .types
+            .values()
+            .filter(|decl| contains_word(&decl.declaration, "bigint"))
+            .map(|decl| decl.name.clone())
+            .collect();
+        for method in &self.methods {
+            for ty in method.types() {
+                if contains_word(&ty.ts, "bigint") {
+                    uses.push(format!("{}: {}", method.channel, ty.rust));
+                }
+            }
+        }
+        uses
+    }
+}
+
+fn contains_word(haystack: &str, word: &str) -> bool {
+    haystack.match_indices(word).any(|(at, _)| {
+        let before = haystack[..at].chars().next_back();
+        let after = haystack[at + word.len()..].chars().next();
+        let boundary = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        boundary(before) && boundary(after)
+    })
+}
+
+/// Builds a [`Service`]; [`ServiceBuilder::build`] computes the contract hash.
+#[derive(Debug)]
+pub struct ServiceBuilder {
+    service: Service,
+}
+
+impl ServiceBuilder {
+    /// Sets the trait's documentation.
+    pub fn docs(mut self, docs: impl Into<String>) -> Self {
+        self.service.docs = docs.into();
+        self
+    }
+
+    /// Sets the 64-bit integer rule.
+    pub fn large_ints(mut self, rule: LargeInts) -> Self {
+        self.service.large_ints = rule;
+        self
+    }
+
+    /// Appends a method.
+    pub fn method(mut self, method: Method) -> Self {
+        self.push_method(method);
+        self
+    }
+
+    /// Appends a method (by reference, for generated code with `#[cfg]`-gated methods).
+    pub fn push_method(&mut self, method: Method) {
+        for decl in &method.decls {
+            self.service
+                .types
+                .entry(decl.name.clone())
+                .or_insert_with(|| decl.clone());
+        }
+        self.service.methods.push(method);
+    }
+
+    /// Finishes the description and computes its hash.
+    pub fn build(mut self) -> Service {
+        for method in &mut self.service.methods {
+            method.decls.clear();
+        }
+        self.service.hash = crate::hash::contract_hash(&self.service);
+        self.service
+    }
+}
+
+/// The kind of a declared method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "types", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "types", serde(rename_all = "lowercase"))]
+#[non_exhaustive]
+pub enum MethodKind {
+    /// Request/response from a renderer to main (Electron's `invoke`/`handle`).
+    Invoke,
+    /// Fire-and-forget from a renderer to main (Electron's `send`/`on`).
+    Send,
+    /// Pushed from main to renderers (Electron's `webContents.send`/`ipcRenderer.on`).
+    Event,
+}
+
+impl MethodKind {
+    /// The lowercase name used in the schema and in messages (`"invoke"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MethodKind::Invoke => "invoke",
+            MethodKind::Send => "send",
+            MethodKind::Event => "event",
+        }
+    }
+}
+
+/// How a contract treats 64-bit integers, which JavaScript numbers cannot hold exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "types", derive(Serialize, Deserialize))]
+#[cfg_attr(feature = "types", serde(rename_all = "lowercase"))]
+#[non_exhaustive]
+pub enum LargeInts {
+    /// The default: the macro rejects them in signatures, and the JavaScript generators refuse a
+    /// contract whose types still carry them.
+    #[default]
+    Reject,
+    /// Opted in: they travel as JSON numbers and are typed `number`; values above 2^53 lose
+    /// precision in JavaScript.
+    Number,
+}
+
+/// One declared method (a channel).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "types", derive(Serialize, Deserialize))]
+#[non_exhaustive]
+pub struct Method {
+    /// The Rust method name, without `r#`.
+    pub name: String,
+    /// The JavaScript name (`markDone`, or `onChanged` for events).
+    pub js_name: String,
+    /// The wire channel name (`todos:mark_done`).
+    pub channel: String,
+    /// Invoke, send or event.
+    pub kind: MethodKind,
+    /// Positional parameters (for events: the payload's fields).
+    pub params: Vec<Param>,
+    /// What an invoke returns on success (`None` for send and event).
+    pub output: Option<TypeRef>,
+    /// The application error of a fallible invoke (`Result<T, E>`).
+    pub error: Option<TypeRef>,
+    /// The method's doc comment.
+    pub docs: String,
+    #[cfg_attr(feature = "types", serde(skip))]
+    decls: Vec<TypeDecl>,
+}
+
+impl Method {
+    /// Describes a method; add parameters and types with the other builder methods.
+    pub fn new(name: impl Into<String>, channel: impl Into<String>, kind: MethodKind) -> Self {
+        let name = crate::naming::unraw(&name.into()).to_owned();
+        let js_name = match kind {
+            MethodKind::Event => crate::naming::js_event_name(&name),
+            _ => crate::naming::js_name(&name),
+        };
+        Method {
+            name,
+            js_name,
+            channel: channel.into(),
+            kind,
+            params: Vec::new(),
+            output: None,
+            error: None,
+            docs: String::new(),
+            decls: Vec::new(),
+        }
+    }
+
+    /// Sets the doc comment.
+    pub fn docs(mut self, docs: impl Into<String>) -> Self {
+        self.docs = docs.into();
+        self
+    }
+
+    /// Adds a parameter whose TypeScript form is given as text.
+    pub fn param_raw(mut self, name: &str, rust: &str, ts: &str) -> Self {
+        self.params.push(Param::new(name, TypeRef::new(rust, ts)));
+        self
+    }
+
+    /// Sets the success type from text.
+    pub fn output_raw(mut self, rust: &str, ts: &str) -> Self {
+        self.output = Some(TypeRef::new(rust, ts));
+        self
+    }
+
+    /// Sets the application error type from text.
+    pub fn error_raw(mut self, rust: &str, ts: &str) -> Self {
+        self.error = Some(TypeRef::new(rust, ts));
+        self
+    }
+
+    /// Adds declarations of named types this method uses.
+    pub fn with_decls(mut self, decls: impl IntoIterator<Item = TypeDecl>) -> Self {
+        self.decls.extend(decls);
+        self
+    }
+
+    /// Every type the method mentions: parameters, output, error.
+    pub fn types(&self) -> impl Iterator<Item = &TypeRef> {
+        self.params
+            .iter()
+            .map(|p| &p.ty)
+            .chain(self.output.iter())
+            .chain(self.error.iter())
+    }
+}
+
+#[cfg(feature = "types")]
+impl Method {
+    /// Adds a parameter described by its Rust type.
+    pub fn param<T: crate::TypeInfo + ?Sized>(
+        self,
+        name: &str,
+        rust: &str,
+        rule: LargeInts,
+    ) -> Self {
+        let (ty, decls) = T::describe(rust, rule);
+        let mut method = self.with_decls(decls);
+        method.params.push(Param::new(name, ty));
+        method
+    }
+
+    /// Sets the success type of an invoke.
+    pub fn output<T: crate::TypeInfo + ?Sized>(self, rust: &str, rule: LargeInts) -> Self {
+        let (ty, decls) = T::describe(rust, rule);
+        let mut method = self.with_decls(decls);
+        method.output = Some(ty);
+        method
+    }
+
+    /// Sets the application error of a fallible invoke.
+    pub fn error<T: crate::TypeInfo + ?Sized>(self, rust: &str, rule: LargeInts) -> Self {
+        let (ty, decls) = T::describe(rust, rule);
+        let mut method = self.with_decls(decls);
+        method.error = Some(ty);
+        method
+    }
+}
+
+/// One positional parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "types", derive(Serialize, Deserialize))]
+#[non_exhaustive]
+pub struct Param {
+    /// The Rust name, without `r#`.
+    pub name: String,
+    /// The JavaScript name (`lowerCamelCase`).
+    pub js_name: String,
+    /// Its type.
+    pub ty: TypeRef,
+}
+
+impl Param {
+    /// Describes a parameter.
+    pub fn new(name: &str, ty: TypeRef) -> Self {
+        let name = crate::naming::unraw(name).to_owned();
+        Param {
+            js_name: crate::naming::js_name(&name),
+            name,
+            ty,
+        }
+    }
+}
+
+/// A type as the contract mentions it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "types", derive(Serialize, Deserialize))]
+#[non_exhaustive]
+pub struct TypeRef {
+    /// The Rust type as written in the trait (`Vec<Todo>`).
+    pub rust: String,
+    /// The TypeScript type expression (`Array<Todo>`); named types refer to [`Service::types`].
+    pub ts: String,
+}
+
+impl TypeRef {
+    /// A type reference.
+    pub fn new(rust: impl Into<String>, ts: impl Into<String>) -> Self {
+        TypeRef {
+            rust: rust.into(),
+            ts: ts.into(),
+        }
+    }
+}
+
+/// The TypeScript declaration of a named type (`type Todo = { id: number, title: string };`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "types", derive(Serialize, Deserialize))]
+#[non_exhaustive]
+pub struct TypeDecl {
+    /// The type's TypeScript name.
+    pub name: String,
+    /// The full declaration.
+    pub declaration: String,
+    /// The type's doc comment, if any.
+    pub docs: Option<String>,
+}
+
+impl TypeDecl {
+    /// A declaration.
+    pub fn new(
+        name: impl Into<String>,
+        declaration: impl Into<String>,
+        docs: Option<String>,
+    ) -> Self {
+        TypeDecl {
+            name: name.into(),
+            declaration: declaration.into(),
+            docs,
+        }
+    }
+}

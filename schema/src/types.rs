@@ -1,0 +1,72 @@
+//! Type descriptions: how a Rust type of the contract is written in TypeScript.
+//!
+//! The contract names only [`TypeInfo`]; today it is backed by `ts-rs` (any `T: ts_rs::TS`
+//! implements it), and user types get it from `#[ipc_runtime::data]`, so user code never names the
+//! backend and it can be swapped without touching a contract.
+
+use std::any::TypeId;
+use std::collections::HashSet;
+
+use crate::model::{LargeInts, TypeDecl, TypeRef};
+
+/// A type the contract can describe: its TypeScript expression and the declarations it needs.
+///
+/// # Examples
+///
+/// ```
+/// use ipc_schema::{LargeInts, TypeInfo};
+///
+/// let (ty, decls) = <Vec<String> as TypeInfo>::describe("Vec<String>", LargeInts::Reject);
+/// assert_eq!(ty.ts, "Array<string>");
+/// assert!(decls.is_empty());
+/// ```
+pub trait TypeInfo {
+    /// Describes the type: `rust` is the type as written in the trait, kept for messages.
+    fn describe(rust: &str, rule: LargeInts) -> (TypeRef, Vec<TypeDecl>);
+}
+
+impl<T: ts_rs::TS + ?Sized + 'static> TypeInfo for T {
+    fn describe(rust: &str, rule: LargeInts) -> (TypeRef, Vec<TypeDecl>) {
+        let cfg = config(rule);
+        let mut collector = DeclCollector {
+            cfg: &cfg,
+            seen: HashSet::new(),
+            decls: Vec::new(),
+        };
+        ts_rs::TypeVisitor::visit::<T>(&mut collector);
+        (TypeRef::new(rust, T::name(&cfg)), collector.decls)
+    }
+}
+
+fn config(rule: LargeInts) -> ts_rs::Config {
+    let large = match rule {
+        LargeInts::Number => "number",
+        _ => "bigint",
+    };
+    ts_rs::Config::new().with_large_int(large)
+}
+
+struct DeclCollector<'a> {
+    cfg: &'a ts_rs::Config,
+    seen: HashSet<TypeId>,
+    decls: Vec<TypeDecl>,
+}
+
+impl ts_rs::TypeVisitor for DeclCollector<'_> {
+    fn visit<T: ts_rs::TS + 'static + ?Sized>(&mut self) {
+        if !self.seen.insert(TypeId::of::<T>()) {
+            return;
+        }
+        // Only types with an export path have a declaration of their own; built-ins and
+        // wrappers (`Vec`, `Option`, tuples) are written inline.
+        if T::output_path().is_some() {
+            self.decls.push(TypeDecl::new(
+                T::ident(self.cfg),
+                T::decl(self.cfg),
+                T::docs(),
+            ));
+        }
+        T::visit_dependencies(self);
+        T::visit_generics(self);
+    }
+}

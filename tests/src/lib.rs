@@ -1,0 +1,1 @@
+//! Integration tests, UI tests and examples of typed IPC (not published).

@@ -67,6 +67,21 @@ impl Codec {
             .map_err(|reason| IpcError::Encode { reason })
     }
 
+    /// Encodes `value` at the end of `out` (no intermediate buffer).
+    ///
+    /// # Errors
+    ///
+    /// As [`Codec::encode`]; `out` may then hold a partial encoding past its original length.
+    pub fn encode_into<T: Serialize + ?Sized>(self, value: &T, out: &mut Vec<u8>) -> Result<(), IpcError> {
+        let result = match self {
+            Codec::Json => serde_json::to_writer(&mut *out, value).map_err(|e| e.to_string()),
+            Codec::Binary => postcard::to_io(value, &mut *out)
+                .map(drop)
+                .map_err(|e| e.to_string()),
+        };
+        result.map_err(|reason| IpcError::Encode { reason })
+    }
+
     /// Decodes a `T` from exactly `bytes`.
     ///
     /// # Errors

@@ -106,6 +106,8 @@ pub(crate) async fn serve(main: Main, caller: Caller, end: MainEnd, close: Cance
     calls.abort_all();
     listeners.abort();
     main.forget_renderer(caller.id);
+    // Stops the connection's transport pumps too.
+    close.cancel();
 }
 
 fn prepare_call(

@@ -65,11 +65,14 @@ mod codec;
 mod connection;
 mod error;
 mod events;
+mod framing;
+mod handshake;
 mod message;
 mod payload;
 mod renderer;
 mod router;
 mod transport;
+mod wire;
 
 pub use call::{Call, TryCall};
 pub use caller::{Caller, RendererId};
@@ -79,9 +82,14 @@ pub use error::{CallError, IpcError, Never, RegistryError};
 pub use events::{EventStream, Target};
 pub use ipc_macros::{channels, data};
 pub use payload::{NoArgs, Payload};
+pub use framing::DEFAULT_MAX_FRAME;
 pub use renderer::{Renderer, RendererOptions};
+pub use transport::{
+    ByteStream, ChildRenderer, InProcess, Link, Stdio, Transport, UnixListenerHandle,
+};
+pub use wire::PROTOCOL_VERSION;
 pub use router::{
-    DEFAULT_CALL_TIMEOUT, ListenerId, Main, MainBuilder, Registration, RegistrationBatch,
+    DEFAULT_CALL_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, ListenerId, Main, MainBuilder, Registration, RegistrationBatch,
 };
 
 /// The contract model (re-exported from `ipc-schema`).

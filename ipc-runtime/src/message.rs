@@ -60,6 +60,8 @@ pub(crate) enum ToRenderer {
         channel: ChannelName,
         payload: Payload,
     },
+    /// A framework error outside any call, or about a call whose frame was malformed.
+    Notice { id: Option<u64>, error: IpcError },
     /// Main is closing the connection, and says why.
     Goodbye {
         reason: String,

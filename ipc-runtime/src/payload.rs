@@ -3,7 +3,7 @@
 
 use std::any::{Any, type_name};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use serde::Serialize;
@@ -33,12 +33,13 @@ pub struct Payload(Repr);
 
 enum Repr {
     Value(Box<dyn WireValue>),
-    Shared(Arc<dyn SharedValue>),
+    Shared(Arc<SharedCell>),
     Encoded { codec: Codec, bytes: Bytes },
 }
 
 trait WireValue: Any + Send {
     fn encode(&self, codec: Codec) -> Result<Bytes, IpcError>;
+    fn write_to(&self, codec: Codec, out: &mut Vec<u8>) -> Result<(), IpcError>;
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
     fn type_name(&self) -> &'static str;
 }
@@ -46,6 +47,9 @@ trait WireValue: Any + Send {
 impl<T: Serialize + Send + 'static> WireValue for T {
     fn encode(&self, codec: Codec) -> Result<Bytes, IpcError> {
         codec.encode(self)
+    }
+    fn write_to(&self, codec: Codec, out: &mut Vec<u8>) -> Result<(), IpcError> {
+        codec.encode_into(self, out)
     }
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
         self
@@ -73,6 +77,24 @@ impl<T: Serialize + Send + Sync + 'static> SharedValue for T {
     }
 }
 
+/// A value shared by several receivers, with its encodings cached so that an event broadcast to
+/// many connections is encoded once per codec, not once per connection.
+struct SharedCell {
+    value: Box<dyn SharedValue>,
+    json: OnceLock<Result<Bytes, IpcError>>,
+    binary: OnceLock<Result<Bytes, IpcError>>,
+}
+
+impl SharedCell {
+    fn encoded(&self, codec: Codec) -> Result<Bytes, IpcError> {
+        let slot = match codec {
+            Codec::Json => &self.json,
+            Codec::Binary => &self.binary,
+        };
+        slot.get_or_init(|| self.value.encode(codec)).clone()
+    }
+}
+
 impl Payload {
     /// Wraps a typed value that one receiver will take.
     pub fn value<T: Serialize + Send + 'static>(value: T) -> Self {
@@ -81,7 +103,11 @@ impl Payload {
 
     /// Wraps a typed value that several receivers may each clone out (events, sends).
     pub fn shared<T: Serialize + Send + Sync + 'static>(value: T) -> Self {
-        Payload(Repr::Shared(Arc::new(value)))
+        Payload(Repr::Shared(Arc::new(SharedCell {
+            value: Box::new(value),
+            json: OnceLock::new(),
+            binary: OnceLock::new(),
+        })))
     }
 
     /// Wraps bytes received from the wire, encoded with `codec`.
@@ -107,7 +133,7 @@ impl Payload {
             }
             Repr::Shared(shared) => Err(format!(
                 "a shared `{}` must be cloned out, not taken",
-                shared.type_name()
+                shared.value.type_name()
             )),
             Repr::Encoded { codec, bytes } => codec.decode(&bytes),
         }
@@ -121,10 +147,11 @@ impl Payload {
     pub fn take_cloned<T: DeserializeOwned + Clone + 'static>(self) -> Result<T, String> {
         match self.0 {
             Repr::Shared(shared) => shared
+                .value
                 .as_any()
                 .downcast_ref::<T>()
                 .cloned()
-                .ok_or_else(|| type_mismatch::<T>(shared.type_name())),
+                .ok_or_else(|| type_mismatch::<T>(shared.value.type_name())),
             other => Payload(other).take(),
         }
     }
@@ -151,21 +178,46 @@ impl Payload {
     pub fn to_bytes(&self, codec: Codec) -> Result<Bytes, IpcError> {
         match &self.0 {
             Repr::Value(value) => value.encode(codec),
-            Repr::Shared(shared) => shared.encode(codec),
+            Repr::Shared(shared) => shared.encoded(codec),
             Repr::Encoded { codec: have, bytes } if *have == codec => Ok(bytes.clone()),
-            Repr::Encoded { codec: have, .. } => Err(IpcError::Protocol {
-                reason: format!(
-                    "cannot forward {} bytes on a {} connection",
-                    have.name(),
-                    codec.name()
-                ),
-            }),
+            Repr::Encoded { codec: have, .. } => Err(codec_mismatch(*have, codec)),
+        }
+    }
+
+    /// Appends the payload's encoding in `codec` to `out` (typed values are encoded straight
+    /// into it).
+    ///
+    /// # Errors
+    ///
+    /// As [`Payload::to_bytes`].
+    pub fn write_to(&self, codec: Codec, out: &mut Vec<u8>) -> Result<(), IpcError> {
+        match &self.0 {
+            Repr::Value(value) => value.write_to(codec, out),
+            Repr::Shared(shared) => {
+                out.extend_from_slice(&shared.encoded(codec)?);
+                Ok(())
+            }
+            Repr::Encoded { codec: have, bytes } if *have == codec => {
+                out.extend_from_slice(bytes);
+                Ok(())
+            }
+            Repr::Encoded { codec: have, .. } => Err(codec_mismatch(*have, codec)),
         }
     }
 
     /// Whether the payload holds the value itself rather than bytes.
     pub fn is_typed(&self) -> bool {
         !matches!(self.0, Repr::Encoded { .. })
+    }
+}
+
+fn codec_mismatch(have: Codec, want: Codec) -> IpcError {
+    IpcError::Protocol {
+        reason: format!(
+            "cannot forward {} bytes on a {} connection",
+            have.name(),
+            want.name()
+        ),
     }
 }
 
@@ -180,7 +232,7 @@ impl fmt::Debug for Payload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             Repr::Value(v) => write!(f, "Payload::Value({})", v.type_name()),
-            Repr::Shared(v) => write!(f, "Payload::Shared({})", v.type_name()),
+            Repr::Shared(v) => write!(f, "Payload::Shared({})", v.value.type_name()),
             Repr::Encoded { codec, bytes } => {
                 write!(
                     f,

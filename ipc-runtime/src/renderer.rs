@@ -11,15 +11,20 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot, watch};
 
+use std::collections::BTreeMap;
+
 use crate::call::TryCall;
+use crate::codec::Codec;
+use crate::framing::DEFAULT_MAX_FRAME;
 use crate::caller::RendererId;
 use crate::channel::{EventChannel, InvokeChannel, SendChannel};
 use crate::error::IpcError;
 use crate::events::EventStream;
 use crate::message::{CallResult, ChannelName, Failure, ToMain, ToRenderer};
 use crate::payload::Payload;
-use crate::router::DEFAULT_CALL_TIMEOUT;
-use crate::transport::RendererEnd;
+use crate::router::{DEFAULT_CALL_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT};
+use crate::transport::in_process::{LocalHello, Side};
+use crate::transport::{LinkKind, RendererEnd, Transport};
 
 /// How a renderer identifies itself and its defaults.
 ///
@@ -41,6 +46,11 @@ pub struct RendererOptions {
     pub(crate) frame_url: Option<Arc<str>>,
     pub(crate) default_timeout: Option<Duration>,
     pub(crate) event_buffer: usize,
+    pub(crate) codec: Codec,
+    pub(crate) max_frame_size: usize,
+    pub(crate) handshake_timeout: Duration,
+    pub(crate) queue_capacity: usize,
+    pub(crate) contracts: BTreeMap<String, String>,
 }
 
 impl RendererOptions {
@@ -52,7 +62,45 @@ impl RendererOptions {
             frame_url: None,
             default_timeout: Some(DEFAULT_CALL_TIMEOUT),
             event_buffer: 256,
+            codec: Codec::Binary,
+            max_frame_size: DEFAULT_MAX_FRAME,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            queue_capacity: 1024,
+            contracts: BTreeMap::new(),
         }
+    }
+
+    /// Declares a contract this renderer was built with (pass `Todos::schema()`). Main refuses
+    /// the connection with [`IpcError::VersionMismatch`] when it knows the same namespace with a
+    /// different hash.
+    pub fn contract(mut self, schema: &ipc_schema::Service) -> Self {
+        self.contracts
+            .insert(schema.namespace.clone(), schema.hash.clone());
+        self
+    }
+
+    /// The codec across processes (default [`Codec::Binary`]; JavaScript peers use JSON).
+    pub fn codec(mut self, codec: Codec) -> Self {
+        self.codec = codec;
+        self
+    }
+
+    /// The largest frame this renderer accepts (default 4 MiB).
+    pub fn max_frame_size(mut self, bytes: usize) -> Self {
+        self.max_frame_size = bytes.max(64);
+        self
+    }
+
+    /// How long to wait for main's hello (default 5 s).
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// Messages buffered per direction (default 1024).
+    pub fn queue_capacity(mut self, capacity: usize) -> Self {
+        self.queue_capacity = capacity.max(1);
+        self
     }
 
     /// The web origin of the renderer, shown to handlers.
@@ -148,6 +196,73 @@ impl Renderer {
                 shared,
             }),
         }
+    }
+
+    /// Connects to main over `transport` (a Unix socket, stdio, an in-process end, any
+    /// [`ByteStream`](crate::ByteStream)) and performs the handshake.
+    ///
+    /// # Errors
+    ///
+    /// [`IpcError::VersionMismatch`] when main was built from a different contract or protocol
+    /// version (the message names both hashes); [`IpcError::Protocol`] or
+    /// [`IpcError::Disconnected`] when the handshake fails.
+    pub async fn connect(transport: impl Transport, options: RendererOptions) -> Result<Renderer, IpcError> {
+        match transport.into_link().0 {
+            LinkKind::Bytes(link) => crate::transport::stream::connect(link, options).await,
+            LinkKind::InProcess(end) => match end.side {
+                Side::Renderer(hello) => {
+                    let (answer, answered) = oneshot::channel();
+                    let sent = hello.send(LocalHello {
+                        label: options.label.to_string(),
+                        origin: options.origin.as_deref().map(str::to_string),
+                        frame_url: options.frame_url.as_deref().map(str::to_string),
+                        contracts: options.contracts.clone(),
+                        capacity: options.queue_capacity,
+                        answer,
+                    });
+                    if sent.is_err() {
+                        return Err(IpcError::disconnected("main's end was dropped"));
+                    }
+                    let (id, end) = tokio::time::timeout(options.handshake_timeout, answered)
+                        .await
+                        .map_err(|_| IpcError::Protocol {
+                            reason: format!("main did not accept within {:?}", options.handshake_timeout),
+                        })?
+                        .map_err(|_| IpcError::disconnected("main dropped the connection"))??;
+                    Ok(Renderer::start(id, end, options))
+                }
+                Side::Main(_) => Err(IpcError::Protocol {
+                    reason: "this is main's end of the in-process pair".into(),
+                }),
+            },
+        }
+    }
+
+    /// Connects to main listening on a Unix socket at `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`IpcError::Disconnected`] when nothing listens there, or as [`Renderer::connect`].
+    pub async fn connect_unix(
+        path: impl AsRef<std::path::Path>,
+        options: RendererOptions,
+    ) -> Result<Renderer, IpcError> {
+        let path = path.as_ref();
+        let stream = tokio::net::UnixStream::connect(path).await.map_err(|e| {
+            IpcError::disconnected(format!("cannot connect to {}: {e}", path.display()))
+        })?;
+        Renderer::connect(stream, options).await
+    }
+
+    /// Connects to main over this process's stdin and stdout (for a renderer that main started
+    /// with [`Main::spawn_renderer`](crate::Main::spawn_renderer)). Write logs to stderr: stdout
+    /// carries the protocol.
+    ///
+    /// # Errors
+    ///
+    /// As [`Renderer::connect`].
+    pub async fn connect_stdio(options: RendererOptions) -> Result<Renderer, IpcError> {
+        Renderer::connect(crate::transport::Stdio::current(), options).await
     }
 
     /// The id main gave this renderer.
@@ -369,6 +484,14 @@ async fn read_from_main(shared: Arc<Shared>, mut incoming: mpsc::Receiver<ToRend
                 }
             }
             ToRenderer::Event { channel, payload } => deliver_event(&shared, &channel, payload),
+            ToRenderer::Notice { id: Some(id), error } => {
+                if let Some(slot) = lock(&shared.pending).remove(&id) {
+                    let _ = slot.send(Err(Failure::Ipc(error)));
+                }
+            }
+            ToRenderer::Notice { id: None, error } => {
+                tracing::warn!(%error, "main reported an error");
+            }
             ToRenderer::Goodbye { reason: said } => {
                 reason = format!("main closed the connection: {said}");
                 break;

@@ -2,7 +2,7 @@
 //! connected renderers, and event emission.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -21,7 +21,9 @@ use crate::events::Target;
 use crate::message::{CallResult, Failure, ToRenderer};
 use crate::payload::Payload;
 use crate::renderer::{Renderer, RendererOptions};
-use crate::transport::{MainEnd, in_process};
+use crate::renderer::lock;
+use crate::transport::in_process::{self, Side};
+use crate::transport::{LinkKind, MainEnd, Transport};
 
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
@@ -43,6 +45,8 @@ pub(crate) struct MainConfig {
     pub(crate) max_in_flight: usize,
     pub(crate) queue_capacity: usize,
     pub(crate) send_queue_capacity: usize,
+    pub(crate) max_frame_size: usize,
+    pub(crate) handshake_timeout: Duration,
 }
 
 impl Default for MainConfig {
@@ -51,6 +55,8 @@ impl Default for MainConfig {
             max_in_flight: 256,
             queue_capacity: 1024,
             send_queue_capacity: 256,
+            max_frame_size: crate::framing::DEFAULT_MAX_FRAME,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
         }
     }
 }
@@ -89,6 +95,20 @@ impl MainBuilder {
         self
     }
 
+    /// The largest frame main accepts from a renderer across processes (default 4 MiB). A larger
+    /// frame closes that connection with a stated reason (the stream cannot be resynchronized).
+    pub fn max_frame_size(mut self, bytes: usize) -> Self {
+        self.config.max_frame_size = bytes.max(64);
+        self
+    }
+
+    /// How long a connecting renderer has to say hello (default 5 s); a client that connects and
+    /// says nothing is disconnected after it.
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.config.handshake_timeout = timeout;
+        self
+    }
+
     /// Builds the router.
     pub fn build(self) -> Main {
         Main {
@@ -99,6 +119,7 @@ impl MainBuilder {
                 next_renderer: AtomicU64::new(1),
                 next_listener: AtomicU64::new(1),
                 shutdown: CancellationToken::new(),
+                contracts: Mutex::new(BTreeMap::new()),
             }),
         }
     }
@@ -136,6 +157,14 @@ pub(crate) struct MainInner {
     next_renderer: AtomicU64,
     next_listener: AtomicU64,
     pub(crate) shutdown: CancellationToken,
+    contracts: Mutex<BTreeMap<String, String>>,
+}
+
+/// Who a new connection says it is.
+pub(crate) struct PeerIdentity {
+    pub(crate) label: String,
+    pub(crate) origin: Option<String>,
+    pub(crate) frame_url: Option<String>,
 }
 
 #[derive(Default)]
@@ -391,18 +420,88 @@ impl Main {
     /// When called outside a Tokio runtime (the connection's tasks are spawned on it).
     pub fn connect_in_process(&self, options: RendererOptions) -> Renderer {
         let (main_end, renderer_end) = in_process::pair(self.inner.config.queue_capacity);
-        let id = self.accept(main_end, &options);
+        let id = self.next_renderer_id();
+        let identity = PeerIdentity {
+            label: options.label.to_string(),
+            origin: options.origin.as_deref().map(str::to_string),
+            frame_url: options.frame_url.as_deref().map(str::to_string),
+        };
+        self.register_connection(id, main_end, identity);
         Renderer::start(id, renderer_end, options)
     }
 
-    /// Registers a connection and starts serving it.
-    pub(crate) fn accept(&self, end: MainEnd, options: &RendererOptions) -> RendererId {
-        let id = RendererId(self.inner.next_renderer.fetch_add(1, Ordering::Relaxed));
+    /// Accepts one renderer connection over `transport`: performs the handshake (checking the
+    /// protocol version and the contract hashes), then serves the renderer until either side
+    /// closes.
+    ///
+    /// # Errors
+    ///
+    /// The reason the renderer was refused; the renderer is told the same reason before the
+    /// connection closes. [`IpcError::VersionMismatch`] names both contract hashes.
+    pub async fn accept(&self, transport: impl Transport) -> Result<RendererId, IpcError> {
+        match transport.into_link().0 {
+            LinkKind::Bytes(link) => crate::transport::stream::accept(self, link).await,
+            LinkKind::InProcess(end) => match end.side {
+                Side::Main(hello) => {
+                    let timeout = self.inner.config.handshake_timeout;
+                    let hello = tokio::time::timeout(timeout, hello)
+                        .await
+                        .map_err(|_| IpcError::Protocol {
+                            reason: format!("no hello within {timeout:?}"),
+                        })?
+                        .map_err(|_| IpcError::disconnected("the renderer's end was dropped"))?;
+                    if let Err(error) = crate::handshake::check_contracts(&self.contracts(), &hello.contracts) {
+                        let _ = hello.answer.send(Err(error.clone()));
+                        return Err(error);
+                    }
+                    let (main_end, renderer_end) = in_process::pair(hello.capacity);
+                    let id = self.next_renderer_id();
+                    let identity = PeerIdentity {
+                        label: hello.label,
+                        origin: hello.origin,
+                        frame_url: hello.frame_url,
+                    };
+                    self.register_connection(id, main_end, identity);
+                    hello
+                        .answer
+                        .send(Ok((id, renderer_end)))
+                        .map_err(|_| IpcError::disconnected("the renderer gave up during the handshake"))?;
+                    Ok(id)
+                }
+                Side::Renderer(_) => Err(IpcError::Protocol {
+                    reason: "this is the renderer's end of the in-process pair".into(),
+                }),
+            },
+        }
+    }
+
+    /// Declares a contract main serves (its namespace and hash), so renderers built from another
+    /// version of it are refused at the handshake. `{Trait}::handle` declares it for you.
+    pub fn declare(&self, schema: &ipc_schema::Service) {
+        lock(&self.inner.contracts).insert(schema.namespace.clone(), schema.hash.clone());
+    }
+
+    /// The declared contracts: namespace to hash.
+    pub fn contracts(&self) -> BTreeMap<String, String> {
+        lock(&self.inner.contracts).clone()
+    }
+
+    pub(crate) fn next_renderer_id(&self) -> RendererId {
+        RendererId(self.inner.next_renderer.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Registers a connection and starts serving it. Returns the token that closes it.
+    pub(crate) fn register_connection(
+        &self,
+        id: RendererId,
+        end: MainEnd,
+        identity: PeerIdentity,
+    ) -> CancellationToken {
         let caller = Caller {
             id,
-            label: options.label.clone(),
-            origin: options.origin.clone(),
-            frame_url: options.frame_url.clone(),
+            label: Arc::from(identity.label),
+            origin: identity.origin.map(Arc::from),
+            frame_url: identity.frame_url.map(Arc::from),
         };
         let close = self.inner.shutdown.child_token();
         self.lock_renderers().insert(
@@ -413,8 +512,13 @@ impl Main {
                 close: close.clone(),
             },
         );
-        tokio::spawn(crate::connection::serve(self.clone(), caller, end, close));
-        id
+        tokio::spawn(crate::connection::serve(
+            self.clone(),
+            caller,
+            end,
+            close.clone(),
+        ));
+        close
     }
 
     pub(crate) fn forget_renderer(&self, id: RendererId) {
@@ -604,6 +708,11 @@ impl RegistrationBatch {
         self.listen_inner(channel.name(), false, erase_listener(listener));
     }
 
+    /// Declares the contract being registered (see [`Main::declare`]).
+    pub fn contract(&mut self, schema: &ipc_schema::Service) {
+        self.main.declare(schema);
+    }
+
     fn invoke_inner(&mut self, channel: &'static str, once: bool, func: InvokeFn) -> ListenerId {
         let id = self.main.next_listener_id();
         self.handlers
@@ -725,6 +834,9 @@ impl fmt::Debug for Registration {
             .finish()
     }
 }
+
+/// How long a connecting peer has to complete the handshake by default.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long a call may take when neither the call nor the renderer sets a deadline.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);

@@ -71,6 +71,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
             ) -> #krate::__private::Result<#krate::__private::Registration, #krate::__private::RegistryError> {
                 let handler = #krate::__private::Arc::new(handler);
                 let mut batch = main.registration();
+                batch.contract(Self::schema());
                 #(#registrations)*
                 batch.commit()
             }

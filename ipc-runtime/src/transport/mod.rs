@@ -1,13 +1,26 @@
 //! Transports: what carries messages between `Main` and a renderer.
 //!
-//! Every transport ends in the same pair of bounded queues, one per direction, so the router and
-//! the renderer client are written once and the conformance suite runs unchanged on each.
+//! Every transport ends in the same pair of bounded queues, one per direction ([`MainEnd`] and
+//! [`RendererEnd`]), so the router and the renderer client are written once and the conformance
+//! suite runs unchanged on each. In-process connections use the queues directly and move typed
+//! values; byte transports put a framing pump on each side of the queues
+//! (`docs/ARCHITECTURE.md`).
 
 pub(crate) mod in_process;
+pub(crate) mod stdio;
+pub(crate) mod stream;
+pub(crate) mod unix;
 
+use std::fmt;
+
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 
 use crate::message::{ToMain, ToRenderer};
+
+pub use in_process::InProcess;
+pub use stdio::{ChildRenderer, Stdio};
+pub use unix::UnixListenerHandle;
 
 /// Main's end of one renderer connection.
 pub(crate) struct MainEnd {
@@ -21,4 +34,116 @@ pub(crate) struct RendererEnd {
     pub(crate) incoming: mpsc::Receiver<ToRenderer>,
     /// In-process: replies may bypass the queue through a [`LocalReply`](crate::message::LocalReply).
     pub(crate) local: bool,
+}
+
+/// A medium that carries one connection between main and a renderer: a Unix socket, a child
+/// process's stdio, an in-process pair, or any byte stream wrapped in [`ByteStream`].
+///
+/// Hand a transport to [`Main::accept`](crate::Main::accept) on the main side and to
+/// [`Renderer::connect`](crate::Renderer::connect) on the renderer side. The trait is sealed
+/// through its hidden method; new byte media plug in through [`ByteStream`] (for example a
+/// Windows named pipe's read and write halves).
+///
+/// # Examples
+///
+/// ```
+/// use ipc_runtime::{ByteStream, Main, Renderer, RendererOptions};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let (a, b) = tokio::io::duplex(64 * 1024);
+/// let (a_read, a_write) = tokio::io::split(a);
+/// let (b_read, b_write) = tokio::io::split(b);
+/// let main = Main::new();
+/// let accept = tokio::spawn({
+///     let main = main.clone();
+///     async move { main.accept(ByteStream::new(a_read, a_write)).await }
+/// });
+/// let renderer = Renderer::connect(ByteStream::new(b_read, b_write), RendererOptions::new("r"))
+///     .await
+///     .unwrap();
+/// assert_eq!(accept.await.unwrap().unwrap(), renderer.id());
+/// # }
+/// ```
+pub trait Transport: Send + 'static {
+    #[doc(hidden)]
+    fn into_link(self) -> Link;
+}
+
+/// What a transport hands the runtime (opaque).
+#[doc(hidden)]
+pub struct Link(pub(crate) LinkKind);
+
+pub(crate) enum LinkKind {
+    Bytes(ByteLink),
+    InProcess(InProcess),
+}
+
+pub(crate) struct ByteLink {
+    pub(crate) reader: Box<dyn AsyncRead + Unpin + Send>,
+    pub(crate) writer: Box<dyn AsyncWrite + Unpin + Send>,
+    pub(crate) peer: String,
+}
+
+/// Any pair of byte-stream halves as a transport.
+///
+/// # Examples
+///
+/// ```
+/// use ipc_runtime::ByteStream;
+///
+/// let (a, _b) = tokio::io::duplex(1024);
+/// let (read, write) = tokio::io::split(a);
+/// let transport = ByteStream::new(read, write).peer("test pipe");
+/// # let _ = transport;
+/// ```
+pub struct ByteStream {
+    link: ByteLink,
+}
+
+impl ByteStream {
+    /// Wraps a reader and a writer (the two halves of one connection).
+    pub fn new(
+        reader: impl AsyncRead + Unpin + Send + 'static,
+        writer: impl AsyncWrite + Unpin + Send + 'static,
+    ) -> Self {
+        ByteStream {
+            link: ByteLink {
+                reader: Box::new(reader),
+                writer: Box::new(writer),
+                peer: "byte stream".into(),
+            },
+        }
+    }
+
+    /// A description of the peer for logs.
+    pub fn peer(mut self, peer: impl Into<String>) -> Self {
+        self.link.peer = peer.into();
+        self
+    }
+}
+
+impl fmt::Debug for ByteStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ByteStream")
+            .field("peer", &self.link.peer)
+            .finish()
+    }
+}
+
+impl Transport for ByteStream {
+    fn into_link(self) -> Link {
+        Link(LinkKind::Bytes(self.link))
+    }
+}
+
+impl Transport for tokio::net::UnixStream {
+    fn into_link(self) -> Link {
+        let peer = self
+            .peer_addr()
+            .ok()
+            .and_then(|a| a.as_pathname().map(|p| p.display().to_string()))
+            .unwrap_or_else(|| "unix socket".into());
+        let (reader, writer) = self.into_split();
+        ByteStream::new(reader, writer).peer(peer).into_link()
+    }
 }

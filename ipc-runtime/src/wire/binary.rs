@@ -1,0 +1,191 @@
+//! The binary codec's frames: a one-byte type tag, a postcard-encoded header, then the payload
+//! as the rest of the frame.
+
+use bytes::Bytes;
+use serde::Serialize;
+
+use super::{Frame, FrameError, OutFrame, ReplyBody, WireError, slice_of};
+use crate::codec::Codec;
+use crate::error::IpcError;
+
+const INVOKE: u8 = 1;
+const REPLY_OK: u8 = 2;
+const REPLY_APP: u8 = 3;
+const REPLY_ERROR: u8 = 4;
+const CANCEL: u8 = 5;
+const SEND: u8 = 6;
+const EVENT: u8 = 7;
+const ERROR: u8 = 8;
+const GOODBYE: u8 = 9;
+
+pub(super) fn encode(frame: &OutFrame<'_>, out: &mut Vec<u8>) -> Result<(), IpcError> {
+    match frame {
+        OutFrame::Invoke {
+            id,
+            channel,
+            args,
+            timeout_ms,
+        } => {
+            out.push(INVOKE);
+            header(out, &(id, channel, timeout_ms))?;
+            args.write_to(Codec::Binary, out)
+        }
+        OutFrame::Reply { id, body } => match body {
+            ReplyBody::Ok(value) => {
+                out.push(REPLY_OK);
+                header(out, id)?;
+                value.write_to(Codec::Binary, out)
+            }
+            ReplyBody::App(error) => {
+                out.push(REPLY_APP);
+                header(out, id)?;
+                error.write_to(Codec::Binary, out)
+            }
+            ReplyBody::Error(error) => {
+                out.push(REPLY_ERROR);
+                header(out, &(id, BinaryError::from(error)))
+            }
+        },
+        OutFrame::Cancel { id } => {
+            out.push(CANCEL);
+            header(out, id)
+        }
+        OutFrame::Send { channel, args } => {
+            out.push(SEND);
+            header(out, channel)?;
+            args.write_to(Codec::Binary, out)
+        }
+        OutFrame::Event { channel, args } => {
+            out.push(EVENT);
+            header(out, channel)?;
+            args.write_to(Codec::Binary, out)
+        }
+        OutFrame::Error { id, error } => {
+            out.push(ERROR);
+            header(out, &(id, BinaryError::from(*error)))
+        }
+        OutFrame::Goodbye { reason } => {
+            out.push(GOODBYE);
+            header(out, reason)
+        }
+    }
+}
+
+fn header<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), IpcError> {
+    Codec::Binary.encode_into(value, out)
+}
+
+pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
+    let Some((&tag, body)) = bytes.split_first() else {
+        return Err(FrameError::new("empty frame"));
+    };
+    fn take(what: &'static str) -> impl Fn(postcard::Error) -> FrameError {
+        move |e| FrameError::new(format!("malformed {what} frame: {e}"))
+    }
+    let frame = match tag {
+        INVOKE => {
+            let ((id, channel, timeout_ms), rest) =
+                postcard::take_from_bytes::<(u64, String, Option<u64>)>(body).map_err(take("invoke"))?;
+            Frame::Invoke {
+                id,
+                channel,
+                args: slice_of(&bytes, rest),
+                timeout_ms,
+            }
+        }
+        REPLY_OK | REPLY_APP => {
+            let (id, rest) = postcard::take_from_bytes::<u64>(body).map_err(take("reply"))?;
+            let payload = slice_of(&bytes, rest);
+            let body = if tag == REPLY_OK {
+                ReplyBody::Ok(payload)
+            } else {
+                ReplyBody::App(payload)
+            };
+            Frame::Reply { id, body }
+        }
+        REPLY_ERROR => {
+            let (id, error) = exact::<(u64, BinaryError)>(body, "reply")?;
+            Frame::Reply {
+                id,
+                body: ReplyBody::Error(error.into()),
+            }
+        }
+        CANCEL => Frame::Cancel {
+            id: exact::<u64>(body, "cancel")?,
+        },
+        SEND | EVENT => {
+            let (channel, rest) = postcard::take_from_bytes::<String>(body).map_err(take("send"))?;
+            let args = slice_of(&bytes, rest);
+            if tag == SEND {
+                Frame::Send { channel, args }
+            } else {
+                Frame::Event { channel, args }
+            }
+        }
+        ERROR => {
+            let (id, error) = exact::<(Option<u64>, BinaryError)>(body, "error")?;
+            Frame::Error {
+                id,
+                error: error.into(),
+            }
+        }
+        GOODBYE => Frame::Goodbye {
+            reason: exact::<String>(body, "goodbye")?,
+        },
+        other => return Err(FrameError::new(format!("unknown frame type {other}"))),
+    };
+    Ok(frame)
+}
+
+fn exact<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, FrameError> {
+    Codec::Binary
+        .decode(body)
+        .map_err(|e| FrameError::new(format!("malformed {what} frame: {e}")))
+}
+
+/// [`WireError`] with every field in a fixed order: postcard is not self-describing, so optional
+/// fields cannot be skipped.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct BinaryError {
+    code: String,
+    message: String,
+    channel: Option<String>,
+    reason: Option<String>,
+    limit: Option<u64>,
+    size: Option<u64>,
+    after_ms: Option<u64>,
+    ours: Option<String>,
+    theirs: Option<String>,
+}
+
+impl From<&WireError> for BinaryError {
+    fn from(e: &WireError) -> Self {
+        BinaryError {
+            code: e.code.clone(),
+            message: e.message.clone(),
+            channel: e.channel.clone(),
+            reason: e.reason.clone(),
+            limit: e.limit,
+            size: e.size,
+            after_ms: e.after_ms,
+            ours: e.ours.clone(),
+            theirs: e.theirs.clone(),
+        }
+    }
+}
+
+impl From<BinaryError> for WireError {
+    fn from(e: BinaryError) -> Self {
+        WireError {
+            code: e.code,
+            message: e.message,
+            channel: e.channel,
+            reason: e.reason,
+            limit: e.limit,
+            size: e.size,
+            after_ms: e.after_ms,
+            ours: e.ours,
+            theirs: e.theirs,
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! The JSON codec's frames: one JSON object per frame, `"t"` naming its type.
+
+use bytes::Bytes;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+use super::{Frame, FrameError, OutFrame, ReplyBody, WireError, slice_of};
+use crate::codec::Codec;
+use crate::error::IpcError;
+
+pub(super) fn encode(frame: &OutFrame<'_>, out: &mut Vec<u8>) -> Result<(), IpcError> {
+    match frame {
+        OutFrame::Invoke {
+            id,
+            channel,
+            args,
+            timeout_ms,
+        } => {
+            out.extend_from_slice(br#"{"t":"invoke","id":"#);
+            write_u64(out, *id);
+            out.extend_from_slice(br#","ch":"#);
+            write_str(out, channel);
+            if let Some(ms) = timeout_ms {
+                out.extend_from_slice(br#","timeout_ms":"#);
+                write_u64(out, *ms);
+            }
+            out.extend_from_slice(br#","args":"#);
+            args.write_to(Codec::Json, out)?;
+        }
+        OutFrame::Reply { id, body } => {
+            out.extend_from_slice(br#"{"t":"reply","id":"#);
+            write_u64(out, *id);
+            match body {
+                ReplyBody::Ok(value) => {
+                    out.extend_from_slice(br#","ok":"#);
+                    value.write_to(Codec::Json, out)?;
+                }
+                ReplyBody::App(error) => {
+                    out.extend_from_slice(br#","app":"#);
+                    error.write_to(Codec::Json, out)?;
+                }
+                ReplyBody::Error(error) => {
+                    out.extend_from_slice(br#","error":"#);
+                    write_json(out, error)?;
+                }
+            }
+        }
+        OutFrame::Cancel { id } => {
+            out.extend_from_slice(br#"{"t":"cancel","id":"#);
+            write_u64(out, *id);
+        }
+        OutFrame::Send { channel, args } | OutFrame::Event { channel, args } => {
+            let tag: &[u8] = if matches!(frame, OutFrame::Send { .. }) {
+                br#"{"t":"send","ch":"#
+            } else {
+                br#"{"t":"event","ch":"#
+            };
+            out.extend_from_slice(tag);
+            write_str(out, channel);
+            out.extend_from_slice(br#","args":"#);
+            args.write_to(Codec::Json, out)?;
+        }
+        OutFrame::Error { id, error } => {
+            out.extend_from_slice(br#"{"t":"error""#);
+            if let Some(id) = id {
+                out.extend_from_slice(br#","id":"#);
+                write_u64(out, *id);
+            }
+            out.extend_from_slice(br#","error":"#);
+            write_json(out, error)?;
+        }
+        OutFrame::Goodbye { reason } => {
+            out.extend_from_slice(br#"{"t":"goodbye","reason":"#);
+            write_str(out, reason);
+        }
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+fn write_u64(out: &mut Vec<u8>, n: u64) {
+    use std::io::Write;
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "{n}");
+}
+
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    // Serializing a &str to JSON cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+fn write_json<T: serde::Serialize>(out: &mut Vec<u8>, value: &T) -> Result<(), IpcError> {
+    serde_json::to_writer(&mut *out, value).map_err(|e| IpcError::Encode {
+        reason: e.to_string(),
+    })
+}
+
+/// Every top-level field of a frame, kept as raw JSON (a present `null` stays `Some("null")`).
+#[derive(Default)]
+struct RawFrame<'a> {
+    t: Option<&'a RawValue>,
+    id: Option<&'a RawValue>,
+    ch: Option<&'a RawValue>,
+    args: Option<&'a RawValue>,
+    timeout_ms: Option<&'a RawValue>,
+    ok: Option<&'a RawValue>,
+    app: Option<&'a RawValue>,
+    error: Option<&'a RawValue>,
+    reason: Option<&'a RawValue>,
+}
+
+impl<'de> serde::Deserialize<'de> for RawFrame<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FrameVisitor;
+        impl<'de> Visitor<'de> for FrameVisitor {
+            type Value = RawFrame<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a frame object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<RawFrame<'de>, M::Error> {
+                let mut frame = RawFrame::default();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let raw: &'de RawValue = map.next_value()?;
+                    let slot = match key.as_ref() {
+                        "t" => &mut frame.t,
+                        "id" => &mut frame.id,
+                        "ch" => &mut frame.ch,
+                        "args" => &mut frame.args,
+                        "timeout_ms" => &mut frame.timeout_ms,
+                        "ok" => &mut frame.ok,
+                        "app" => &mut frame.app,
+                        "error" => &mut frame.error,
+                        "reason" => &mut frame.reason,
+                        // Unknown fields are ignored, so peers can add optional ones.
+                        _ => continue,
+                    };
+                    if slot.is_some() {
+                        return Err(de::Error::custom(format!("duplicate field `{key}`")));
+                    }
+                    *slot = Some(raw);
+                }
+                Ok(frame)
+            }
+        }
+        deserializer.deserialize_map(FrameVisitor)
+    }
+}
+
+pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
+    let raw: RawFrame<'_> = serde_json::from_slice(&bytes)
+        .map_err(|e| FrameError::new(format!("invalid JSON frame: {e}")))?;
+    let id = match raw.id {
+        Some(id) => Some(
+            serde_json::from_str::<u64>(id.get())
+                .map_err(|_| FrameError::new("`id` must be a non-negative integer"))?,
+        ),
+        None => None,
+    };
+    let fail = |reason: String| FrameError { id, reason };
+    let t: String = match raw.t {
+        Some(t) => serde_json::from_str(t.get()).map_err(|_| fail("`t` must be a string".into()))?,
+        None => return Err(fail("frame has no `t` (type) field".into())),
+    };
+    let need_id = || id.ok_or_else(|| fail(format!("`{t}` frame needs an `id`")));
+    let string = |field: Option<&RawValue>, name: &str| -> Result<String, FrameError> {
+        let raw = field.ok_or_else(|| fail(format!("`{t}` frame needs `{name}`")))?;
+        serde_json::from_str(raw.get()).map_err(|_| fail(format!("`{name}` must be a string")))
+    };
+    let payload = |field: Option<&RawValue>, name: &str| -> Result<Bytes, FrameError> {
+        let raw = field.ok_or_else(|| fail(format!("`{t}` frame needs `{name}`")))?;
+        Ok(slice_of(&bytes, raw.get().as_bytes()))
+    };
+    let frame = match t.as_str() {
+        "invoke" => Frame::Invoke {
+            id: need_id()?,
+            channel: string(raw.ch, "ch")?,
+            args: payload(raw.args, "args")?,
+            timeout_ms: match raw.timeout_ms {
+                Some(ms) if ms.get() != "null" => Some(
+                    serde_json::from_str(ms.get())
+                        .map_err(|_| fail("`timeout_ms` must be a non-negative integer".into()))?,
+                ),
+                _ => None,
+            },
+        },
+        "reply" => {
+            let id = need_id()?;
+            let body = match (raw.ok, raw.app, raw.error) {
+                (Some(ok), None, None) => ReplyBody::Ok(slice_of(&bytes, ok.get().as_bytes())),
+                (None, Some(app), None) => ReplyBody::App(slice_of(&bytes, app.get().as_bytes())),
+                (None, None, Some(error)) => ReplyBody::Error(
+                    serde_json::from_str::<WireError>(error.get())
+                        .map_err(|e| fail(format!("malformed `error`: {e}")))?,
+                ),
+                _ => return Err(fail("a reply has exactly one of `ok`, `app`, `error`".into())),
+            };
+            Frame::Reply { id, body }
+        }
+        "cancel" => Frame::Cancel { id: need_id()? },
+        "send" => Frame::Send {
+            channel: string(raw.ch, "ch")?,
+            args: payload(raw.args, "args")?,
+        },
+        "event" => Frame::Event {
+            channel: string(raw.ch, "ch")?,
+            args: payload(raw.args, "args")?,
+        },
+        "error" => Frame::Error {
+            id,
+            error: match raw.error {
+                Some(error) => serde_json::from_str(error.get())
+                    .map_err(|e| fail(format!("malformed `error`: {e}")))?,
+                None => return Err(fail("`error` frame needs `error`".into())),
+            },
+        },
+        "goodbye" => Frame::Goodbye {
+            reason: raw
+                .reason
+                .and_then(|r| serde_json::from_str(r.get()).ok())
+                .unwrap_or_default(),
+        },
+        "hello" => return Err(fail("unexpected hello after the handshake".into())),
+        other => return Err(fail(format!("unknown frame type `{other}`"))),
+    };
+    Ok(frame)
+}

@@ -1,0 +1,304 @@
+//! Wire frames: the protocol's messages as bytes (see `docs/PROTOCOL.md`).
+//!
+//! A frame is the body of one length-prefixed record on a byte stream (or one WebSocket
+//! message). The handshake frames are always JSON; after it, frames use the negotiated codec.
+//! Payloads (arguments, results, application errors) are spliced into frames as already-encoded
+//! bytes and sliced out of received frames without copying, so a value is encoded once and
+//! decoded once, straight into its declared type.
+
+mod binary;
+mod json;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::codec::Codec;
+use crate::error::IpcError;
+use crate::payload::Payload;
+
+/// The protocol version this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// A decoded frame. Payload fields hold the still-encoded bytes.
+#[derive(Debug)]
+pub(crate) enum Frame {
+    #[allow(dead_code)] // decoded only by the handshake, kept so every frame type has a variant
+    Hello(Hello),
+    Invoke {
+        id: u64,
+        channel: String,
+        args: Bytes,
+        timeout_ms: Option<u64>,
+    },
+    Reply {
+        id: u64,
+        body: ReplyBody<Bytes>,
+    },
+    Cancel {
+        id: u64,
+    },
+    Send {
+        channel: String,
+        args: Bytes,
+    },
+    Event {
+        channel: String,
+        args: Bytes,
+    },
+    Error {
+        id: Option<u64>,
+        error: WireError,
+    },
+    Goodbye {
+        reason: String,
+    },
+}
+
+/// What a reply carries.
+#[derive(Debug)]
+pub(crate) enum ReplyBody<P> {
+    Ok(P),
+    App(P),
+    Error(WireError),
+}
+
+/// A frame to write; payloads are borrowed so they can be encoded straight into the frame.
+pub(crate) enum OutFrame<'a> {
+    Invoke {
+        id: u64,
+        channel: &'a str,
+        args: &'a Payload,
+        timeout_ms: Option<u64>,
+    },
+    Reply {
+        id: u64,
+        body: ReplyBody<&'a Payload>,
+    },
+    Cancel {
+        id: u64,
+    },
+    Send {
+        channel: &'a str,
+        args: &'a Payload,
+    },
+    Event {
+        channel: &'a str,
+        args: &'a Payload,
+    },
+    Error {
+        id: Option<u64>,
+        error: &'a WireError,
+    },
+    Goodbye {
+        reason: &'a str,
+    },
+}
+
+/// The first frame each side sends (always JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Hello {
+    /// Always `"hello"` on the wire.
+    pub(crate) t: String,
+    pub(crate) protocol: u32,
+    /// `"renderer"` or `"main"`.
+    pub(crate) role: String,
+    pub(crate) codec: String,
+    /// Namespace to contract hash, for every contract the sender was built with.
+    #[serde(default)]
+    pub(crate) contracts: BTreeMap<String, String>,
+    /// The renderer's label (renderer to main).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) label: Option<String>,
+    /// The id main assigned (main to renderer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) renderer: Option<u64>,
+    /// The largest frame the sender accepts, in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) max_frame: Option<u64>,
+}
+
+/// A framework error on the wire: a stable `code`, a human `message`, and the data of the
+/// matching [`IpcError`] variant in optional fields.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub(crate) struct WireError {
+    pub(crate) code: String,
+    pub(crate) message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) channel: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) limit: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) after_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) ours: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) theirs: Option<String>,
+}
+
+impl From<&IpcError> for WireError {
+    fn from(error: &IpcError) -> Self {
+        let mut wire = WireError {
+            code: error.code().to_string(),
+            message: error.to_string(),
+            ..WireError::default()
+        };
+        match error {
+            IpcError::NoHandler { channel } | IpcError::Cancelled { channel } => {
+                wire.channel = Some(channel.clone());
+            }
+            IpcError::BadArguments { channel, reason }
+            | IpcError::BadReply { channel, reason }
+            | IpcError::Forbidden { channel, reason } => {
+                wire.channel = Some(channel.clone());
+                wire.reason = Some(reason.clone());
+            }
+            IpcError::HandlerPanicked { channel, message } => {
+                wire.channel = Some(channel.clone());
+                wire.reason = Some(message.clone());
+            }
+            IpcError::Timeout { channel, after } => {
+                wire.channel = Some(channel.clone());
+                wire.after_ms = Some(u64::try_from(after.as_millis()).unwrap_or(u64::MAX));
+            }
+            IpcError::Disconnected { reason }
+            | IpcError::Protocol { reason }
+            | IpcError::Encode { reason } => wire.reason = Some(reason.clone()),
+            IpcError::TooLarge { size, limit } => {
+                wire.size = Some(*size as u64);
+                wire.limit = Some(*limit as u64);
+            }
+            IpcError::TooManyInFlight { limit } => wire.limit = Some(*limit as u64),
+            IpcError::VersionMismatch { ours, theirs } => {
+                wire.ours = Some(ours.clone());
+                wire.theirs = Some(theirs.clone());
+            }
+        }
+        wire
+    }
+}
+
+impl From<WireError> for IpcError {
+    fn from(wire: WireError) -> Self {
+        let channel = wire.channel.clone().unwrap_or_default();
+        let reason = wire.reason.clone().unwrap_or_else(|| wire.message.clone());
+        let as_usize = |n: Option<u64>| n.map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        match wire.code.as_str() {
+            "no_handler" => IpcError::NoHandler { channel },
+            "bad_arguments" => IpcError::BadArguments { channel, reason },
+            "bad_reply" => IpcError::BadReply { channel, reason },
+            "cancelled" => IpcError::Cancelled { channel },
+            "timeout" => IpcError::Timeout {
+                channel,
+                after: Duration::from_millis(wire.after_ms.unwrap_or(0)),
+            },
+            "disconnected" => IpcError::Disconnected { reason },
+            "handler_panicked" => IpcError::HandlerPanicked {
+                channel,
+                message: reason,
+            },
+            "too_large" => IpcError::TooLarge {
+                size: as_usize(wire.size),
+                limit: as_usize(wire.limit),
+            },
+            "too_many_in_flight" => IpcError::TooManyInFlight {
+                limit: as_usize(wire.limit),
+            },
+            "forbidden" => IpcError::Forbidden { channel, reason },
+            "version_mismatch" => IpcError::VersionMismatch {
+                ours: wire.ours.unwrap_or_default(),
+                theirs: wire.theirs.unwrap_or_default(),
+            },
+            "encode" => IpcError::Encode { reason },
+            "protocol" => IpcError::Protocol { reason },
+            other => IpcError::Protocol {
+                reason: format!("peer reported `{other}`: {}", wire.message),
+            },
+        }
+    }
+}
+
+/// Why a received frame could not be decoded. `id` is set when the frame's call id could still
+/// be read, so the error can be sent back as that call's reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FrameError {
+    pub(crate) id: Option<u64>,
+    pub(crate) reason: String,
+}
+
+impl FrameError {
+    pub(crate) fn new(reason: impl Into<String>) -> Self {
+        FrameError {
+            id: None,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Encodes a frame in `codec`.
+pub(crate) fn encode(frame: &OutFrame<'_>, codec: Codec) -> Result<Bytes, IpcError> {
+    let mut out = Vec::with_capacity(64);
+    match codec {
+        Codec::Json => json::encode(frame, &mut out)?,
+        Codec::Binary => binary::encode(frame, &mut out)?,
+    }
+    Ok(Bytes::from(out))
+}
+
+/// Decodes a frame received in `codec`.
+pub(crate) fn decode(frame: Bytes, codec: Codec) -> Result<Frame, FrameError> {
+    match codec {
+        Codec::Json => json::decode(frame),
+        Codec::Binary => binary::decode(frame),
+    }
+}
+
+/// Encodes a hello (always JSON).
+pub(crate) fn encode_hello(hello: &Hello) -> Bytes {
+    Bytes::from(serde_json::to_vec(hello).unwrap_or_default())
+}
+
+/// Encodes an error frame outside any call (always JSON, usable before the codec is agreed).
+pub(crate) fn encode_handshake_error(error: &IpcError) -> Bytes {
+    let mut out = Vec::new();
+    let wire = WireError::from(error);
+    let frame = OutFrame::Error {
+        id: None,
+        error: &wire,
+    };
+    match json::encode(&frame, &mut out) {
+        Ok(()) => Bytes::from(out),
+        Err(_) => Bytes::new(),
+    }
+}
+
+/// Decodes the first frame of a connection: a hello, or an error refusing it.
+pub(crate) fn decode_handshake(frame: &[u8]) -> Result<Result<Hello, IpcError>, FrameError> {
+    let value: serde_json::Value = serde_json::from_slice(frame)
+        .map_err(|e| FrameError::new(format!("invalid JSON in handshake: {e}")))?;
+    match value.get("t").and_then(|t| t.as_str()) {
+        Some("hello") => serde_json::from_value(value)
+            .map(Ok)
+            .map_err(|e| FrameError::new(format!("malformed hello: {e}"))),
+        Some("error") => {
+            let wire: WireError = serde_json::from_value(value)
+                .map_err(|e| FrameError::new(format!("malformed error frame: {e}")))?;
+            Ok(Err(wire.into()))
+        }
+        Some(other) => Err(FrameError::new(format!(
+            "expected a hello frame first, got `{other}`"
+        ))),
+        None => Err(FrameError::new("expected a hello frame first")),
+    }
+}
+
+/// Slices `inner` (a subslice of `outer`'s bytes) out of `outer` without copying.
+fn slice_of(outer: &Bytes, inner: &[u8]) -> Bytes {
+    outer.slice_ref(inner)
+}

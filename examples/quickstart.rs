@@ -4,114 +4,14 @@
 //! two in-process renderers call it (invoke, fallible invoke, send), subscribe to its event, and
 //! see what happens when a handler fails, panics or is missing.
 
-use std::sync::Mutex;
+mod todos;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use ipc_runtime::{CallError, Caller, IpcError, Main, RendererOptions, Target, channels};
-
-/// One item of the todo list.
-#[ipc_runtime::data]
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Todo {
-    /// Its id.
-    pub id: u32,
-    /// What to do.
-    pub title: String,
-    /// Whether it is done.
-    pub done: bool,
-}
-
-/// Why a todo operation failed.
-#[ipc_runtime::data]
-#[derive(Clone, Debug, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "kind")]
-pub enum TodoError {
-    /// No todo has this id.
-    #[error("no todo with id {id}")]
-    NotFound {
-        /// The id that was asked for.
-        id: u32,
-    },
-}
-
-/// Todo list backend.
-#[channels(namespace = "todos")]
-pub trait Todos {
-    /// Adds a todo and returns it.
-    async fn add(&self, title: String) -> Todo;
-    /// Toggles a todo's `done` flag.
-    async fn toggle(&self, id: u32) -> Result<Todo, TodoError>;
-    /// Lists every todo.
-    async fn list(&self) -> Vec<Todo>;
-    /// Takes a while; used to show deadlines.
-    async fn slow(&self, millis: u32) -> u32;
-    /// Panics; used to show that main keeps serving.
-    async fn crash(&self) -> u32;
-    /// Fire-and-forget log line from a renderer.
-    #[send]
-    fn log(&self, line: String);
-    /// Pushed to renderers whenever a todo changes.
-    #[event]
-    fn changed(&self, todo: Todo);
-}
-
-struct Backend {
-    todos: Mutex<Vec<Todo>>,
-    events: TodosEvents,
-}
-
-impl TodosHandler for Backend {
-    async fn add(&self, caller: &Caller, title: String) -> Todo {
-        let todo = {
-            let mut todos = self.todos.lock().unwrap();
-            let todo = Todo {
-                id: todos.len() as u32 + 1,
-                title,
-                done: false,
-            };
-            todos.push(todo.clone());
-            todo
-        };
-        println!(
-            "main: {} added #{} {:?}",
-            caller.label(),
-            todo.id,
-            todo.title
-        );
-        self.events.changed(Target::All, todo.clone());
-        todo
-    }
-
-    async fn toggle(&self, _caller: &Caller, id: u32) -> Result<Todo, TodoError> {
-        let mut todos = self.todos.lock().unwrap();
-        let todo = todos
-            .iter_mut()
-            .find(|t| t.id == id)
-            .ok_or(TodoError::NotFound { id })?;
-        todo.done = !todo.done;
-        let todo = todo.clone();
-        self.events.changed(Target::All, todo.clone());
-        Ok(todo)
-    }
-
-    async fn list(&self, _caller: &Caller) -> Vec<Todo> {
-        self.todos.lock().unwrap().clone()
-    }
-
-    async fn slow(&self, _caller: &Caller, millis: u32) -> u32 {
-        tokio::time::sleep(Duration::from_millis(u64::from(millis))).await;
-        millis
-    }
-
-    async fn crash(&self, _caller: &Caller) -> u32 {
-        panic!("the crash handler always panics")
-    }
-
-    async fn log(&self, caller: &Caller, line: String) {
-        println!("main: log from {}: {line}", caller.label());
-    }
-}
+use ipc_runtime::{CallError, Caller, IpcError, Main, RendererOptions, Target};
+use todos::{Backend, Stats, Todos, TodosClient};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -121,10 +21,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }));
 
     let main = Main::new();
-    let backend = Backend {
-        todos: Mutex::new(Vec::new()),
-        events: Todos::events(&main),
-    };
+    let stats = Arc::new(Stats::default());
+    let backend = Backend::new(Todos::events(&main), stats.clone(), true);
     let _registration = Todos::handle(&main, backend)?;
     println!(
         "contract `{}` with {} channels, hash {}",
@@ -153,7 +51,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // send
     window.log("hello from the window".into())?;
 
-    // events, received by another renderer
+    // events, received by another renderer (to all, then to one)
+    let mut sidebar_news = sidebar.on_announce();
+    Todos::events(&main).announce(sidebar.renderer().id(), "hello sidebar".into());
+    Todos::events(&main).announce(Target::All, "hello everyone".into());
+    for _ in 0..2 {
+        println!("sidebar: announced {:?}", sidebar_news.next().await);
+    }
     for _ in 0..3 {
         let todo = sidebar_changes.next().await.expect("event stream open");
         println!("sidebar: changed event {todo:?}");
@@ -187,7 +91,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     println!(
-        "main: {} renderers connected: {:?}",
+        "main: {} cancelled handler(s); {} renderers connected: {:?}",
+        stats.cancelled.load(std::sync::atomic::Ordering::SeqCst),
         main.renderer_count(),
         main.renderers()
             .iter()

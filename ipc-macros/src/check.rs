@@ -11,8 +11,8 @@ use crate::errors::Errors;
 use crate::parse::{Contract, Kind, MethodDef, Output, Receiver};
 
 pub(crate) fn check(contract: &Contract, errors: &mut Errors) {
-    for (span, message) in &contract.trait_shape {
-        errors.at(*span, message);
+    for (tokens, message) in &contract.trait_shape {
+        errors.spanned(tokens, message);
     }
     if let Some(namespace) = &contract.namespace {
         if let Err(problem) = naming::validate_segment(&namespace.value()) {
@@ -25,10 +25,14 @@ pub(crate) fn check(contract: &Contract, errors: &mut Errors) {
         check_method(contract, method, errors);
         let segment = channel_segment(method);
         if let Some(first) = channels.insert(segment.clone(), &method.ident) {
-            errors.spanned(
-                &method.ident,
-                format!("channel `{segment}` is declared twice (also by `{first}`); use #[rename = \"...\"] to tell them apart"),
+            let message = format!(
+                "channel `{segment}` is already used by method `{first}`; give this one another name with #[rename = \"...\"]"
             );
+            // Point at what gave this method the name: its #[rename], or its own name.
+            match &method.rename {
+                Some(rename) => errors.spanned(rename, message),
+                None => errors.spanned(&method.ident, message),
+            }
         }
         let client = client_method_name(method);
         if let Some(first) = client_names.insert(client.clone(), &method.ident) {
@@ -61,16 +65,26 @@ pub(crate) fn client_method_name(method: &MethodDef) -> String {
 
 fn check_method(contract: &Contract, method: &MethodDef, errors: &mut Errors) {
     let sig = &method.sig;
-    for attr in &method.unknown_attrs {
-        errors.spanned(
-            attr,
-            "unknown attribute on a channel method; allowed: #[send], #[event], #[rename = \"...\"], #[cfg(...)] and doc comments",
-        );
+    const ALLOWED: &str =
+        "allowed: #[send], #[event], #[rename = \"...\"], #[cfg(...)] and doc comments";
+    for (attr, meant) in &method.unknown_attrs {
+        match meant {
+            Some(kind) => errors.spanned(
+                attr,
+                format!(
+                    "unknown attribute on a channel method: did you mean {}? ({ALLOWED})",
+                    kind.attr_name()
+                ),
+            ),
+            None => errors.spanned(
+                attr,
+                format!("unknown attribute on a channel method; {ALLOWED}"),
+            ),
+        }
     }
-    if method.kind_attrs.len() > 1 {
-        let (_, span) = method.kind_attrs[1];
-        errors.at(
-            span,
+    if let Some((_, second)) = method.kind_attrs.get(1) {
+        errors.spanned(
+            second,
             "a method has one kind: no attribute (invoke), #[send] or #[event], not several",
         );
     }
@@ -100,16 +114,16 @@ fn check_method(contract: &Contract, method: &MethodDef, errors: &mut Errors) {
     if let Some(variadic) = &sig.variadic {
         errors.spanned(variadic, "channel methods cannot be variadic");
     }
-    if method.has_body {
+    if let Some(body) = &method.body {
         errors.spanned(
-            &sig.ident,
+            body,
             "channel methods are declarations: remove the default body (implement the generated handler trait instead)",
         );
     }
     match &method.receiver {
         Receiver::SharedRef => {}
-        Receiver::Other(span, what) => errors.at(
-            *span,
+        Receiver::Other(tokens, what) => errors.spanned(
+            tokens,
             format!(
                 "{what} is not allowed: channel methods take `&self` (handlers run concurrently)"
             ),
@@ -123,7 +137,7 @@ fn check_method(contract: &Contract, method: &MethodDef, errors: &mut Errors) {
         Kind::Invoke => {
             if sig.asyncness.is_none() {
                 errors.spanned(
-                    &sig.fn_token,
+                    sig.fn_token,
                     "an invoke method must be `async fn` (request/response); mark fire-and-forget methods #[send] and main-to-renderer pushes #[event]",
                 );
             }
@@ -272,7 +286,10 @@ impl<'ast> Visit<'ast> for TypeRules<'_> {
                 ),
             );
         }
-        if !self.contract.large_ints_number && naming::is_large_int(&name) {
+        if !self.contract.large_ints_number
+            && !self.contract.large_ints_unknown
+            && naming::is_large_int(&name)
+        {
             self.errors.at(
                 segment.ident.span(),
                 format!(

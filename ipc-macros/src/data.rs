@@ -35,9 +35,51 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let backend = quote!(#krate::__private::ts_rs)
         .to_string()
         .replace(' ', "");
+    let shim = prelude_shim(&item);
     quote! {
+        #shim
         #[derive(#krate::__private::ts_rs::TS)]
         #[ts(crate = #backend)]
         #item
+    }
+}
+
+/// The `ts-rs` derive writes prelude names (`String`, `Option`, `Some`, `format!`, `std::...`,
+/// `.to_owned()`) unqualified, so on its own it fails in a `#![no_implicit_prelude]` module. This
+/// brings exactly those names into the type's module, through a glob import: a glob never
+/// overrides the module's own items or explicit imports, and where the prelude is in scope it
+/// names the same items, so the module's own code resolves as before. (A name the module defines
+/// itself, such as its own `String`, still shadows the glob; only `ts-rs` can fix that.)
+///
+/// The type's own `#[cfg]` attributes are repeated on the shim, so that two definitions of one type
+/// under opposite `#[cfg]`s do not define the shim twice.
+fn prelude_shim(item: &syn::DeriveInput) -> TokenStream {
+    let module = quote::format_ident!(
+        "__ipc_data_prelude_{}",
+        ipc_schema::naming::unraw(&item.ident.to_string())
+    );
+    let cfgs: Vec<&syn::Attribute> = item
+        .attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("cfg"))
+        .collect();
+    quote! {
+        #(#cfgs)*
+        #[doc(hidden)]
+        #[allow(non_snake_case, unused_imports)]
+        mod #module {
+            pub use ::std;
+            pub use ::std::borrow::ToOwned;
+            pub use ::std::convert::{From, Into};
+            pub use ::std::iter::Iterator;
+            pub use ::std::option::Option::{self, None, Some};
+            pub use ::std::string::{String, ToString};
+            pub use ::std::vec::Vec;
+            pub use ::std::{format, panic, stringify, vec, write};
+        }
+        #(#cfgs)*
+        #[doc(hidden)]
+        #[allow(unused_imports)]
+        use #module::*;
     }
 }

@@ -14,6 +14,8 @@ mod data;
 mod errors;
 mod parse;
 mod render;
+#[cfg(test)]
+mod tests;
 
 use proc_macro::TokenStream;
 
@@ -37,8 +39,8 @@ fn expand_channels(
     let item: syn::ItemTrait = match syn::parse2(input.clone()) {
         Ok(item) => item,
         Err(_) => {
-            let error = syn::Error::new(
-                proc_macro2::Span::call_site(),
+            let error = syn::Error::new_spanned(
+                item_head(&input),
                 "#[channels] applies to a trait: `#[channels] pub trait Todos { ... }`",
             );
             let mut out = error.to_compile_error();
@@ -59,5 +61,38 @@ fn expand_channels(
             out
         }
         (None, None) => render::original_trait(&item),
+    }
+}
+
+/// The tokens that name an item (`struct Todos`, `fn todos`), to point at when `#[channels]` is
+/// applied to something other than a trait; the whole input when it is not an item.
+fn item_head(input: &proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    use quote::quote;
+    match syn::parse2::<syn::Item>(input.clone()) {
+        Ok(syn::Item::Struct(item)) => {
+            let (keyword, ident) = (item.struct_token, item.ident);
+            quote!(#keyword #ident)
+        }
+        Ok(syn::Item::Enum(item)) => {
+            let (keyword, ident) = (item.enum_token, item.ident);
+            quote!(#keyword #ident)
+        }
+        Ok(syn::Item::Union(item)) => {
+            let (keyword, ident) = (item.union_token, item.ident);
+            quote!(#keyword #ident)
+        }
+        Ok(syn::Item::Fn(item)) => {
+            let (keyword, ident) = (item.sig.fn_token, item.sig.ident);
+            quote!(#keyword #ident)
+        }
+        Ok(syn::Item::Impl(item)) => {
+            let (keyword, ty) = (item.impl_token, item.self_ty);
+            quote!(#keyword #ty)
+        }
+        Ok(syn::Item::Mod(item)) => {
+            let (keyword, ident) = (item.mod_token, item.ident);
+            quote!(#keyword #ident)
+        }
+        _ => input.clone(),
     }
 }

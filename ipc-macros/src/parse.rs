@@ -1,8 +1,8 @@
 //! Stage 1: the trait as an AST. Parsing is lenient (it records what it sees, with spans) and
 //! reports only what cannot be represented; the rules live in `check`.
 
-use proc_macro2::{Span, TokenStream};
-use syn::spanned::Spanned;
+use proc_macro2::TokenStream;
+use quote::ToTokens;
 
 use crate::errors::Errors;
 
@@ -16,8 +16,12 @@ pub(crate) struct Contract {
     pub(crate) krate: syn::Path,
     pub(crate) large_ints_number: bool,
     pub(crate) methods: Vec<MethodDef>,
-    /// What `check` must reject at the trait level: generics, supertraits, non-method items.
-    pub(crate) trait_shape: Vec<(Span, String)>,
+    /// What `check` must reject at the trait level (generics, supertraits, non-method items),
+    /// with the tokens to point at.
+    pub(crate) trait_shape: Vec<(TokenStream, String)>,
+    /// `large_ints` was given but not understood: its error is reported, and the 64-bit integer
+    /// rule is not applied (the user meant to choose one).
+    pub(crate) large_ints_unknown: bool,
 }
 
 /// The kind of a method, with the span of what decided it.
@@ -43,23 +47,27 @@ pub(crate) struct MethodDef {
     pub(crate) ident: syn::Ident,
     pub(crate) kind: Kind,
     /// Every kind attribute seen (more than one is an error).
-    pub(crate) kind_attrs: Vec<(Kind, Span)>,
+    pub(crate) kind_attrs: Vec<(Kind, syn::Attribute)>,
     pub(crate) rename: Option<syn::LitStr>,
     pub(crate) docs: String,
     pub(crate) doc_attrs: Vec<syn::Attribute>,
     pub(crate) cfg_attrs: Vec<syn::Attribute>,
-    pub(crate) unknown_attrs: Vec<syn::Attribute>,
+    /// Attributes `#[channels]` does not understand, each with the kind attribute it looks like a
+    /// misspelling of (`#[sned]`), if any.
+    pub(crate) unknown_attrs: Vec<(syn::Attribute, Option<Kind>)>,
     pub(crate) receiver: Receiver,
     pub(crate) params: Vec<ParamDef>,
     pub(crate) output: Output,
-    pub(crate) has_body: bool,
+    pub(crate) body: Option<syn::Block>,
+    /// The `;` ending the declaration (absent when there is a body).
+    pub(crate) semi_span: Option<proc_macro2::Span>,
 }
 
 pub(crate) enum Receiver {
     /// `&self`, as required.
     SharedRef,
-    /// Anything else, with a description for the error.
-    Other(Span, &'static str),
+    /// Anything else, with its tokens and a description for the error.
+    Other(TokenStream, &'static str),
     Missing,
 }
 
@@ -70,6 +78,8 @@ pub(crate) struct ParamDef {
     pub(crate) ty: syn::Type,
 }
 
+// Built once per method and only read: boxing the types would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Output {
     Unit,
     Plain(syn::Type),
@@ -90,6 +100,10 @@ pub(crate) fn parse(
     let mut namespace = None;
     let mut krate: syn::Path = syn::parse_quote!(::ipc_runtime);
     let mut large_ints_number = false;
+    let mut large_ints_unknown = false;
+    // Problems with one argument are collected and parsing goes on, so that a misspelled argument
+    // does not hide the others (and the errors they would prevent).
+    let mut arg_errors = Vec::new();
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("namespace") {
             namespace = Some(meta.value()?.parse::<syn::LitStr>()?);
@@ -104,7 +118,8 @@ pub(crate) fn parse(
                 "reject" => large_ints_number = false,
                 "number" => large_ints_number = true,
                 other => {
-                    return Err(syn::Error::new(
+                    large_ints_unknown = true;
+                    arg_errors.push(syn::Error::new(
                         lit.span(),
                         format!(
                             "unknown large_ints rule `{other}`; expected \"reject\" or \"number\""
@@ -114,42 +129,56 @@ pub(crate) fn parse(
             }
             Ok(())
         } else {
-            Err(meta.error(
+            arg_errors.push(meta.error(
                 "unknown #[channels] argument; allowed: namespace = \"...\", crate = \"...\", large_ints = \"reject\" | \"number\"",
-            ))
+            ));
+            // Skip its value, whatever it is, and go on with the next argument.
+            if meta.input.peek(syn::Token![=]) {
+                meta.value()?.parse::<syn::Expr>()?;
+            } else if meta.input.peek(syn::token::Paren) {
+                meta.input.parse::<proc_macro2::Group>()?;
+            }
+            Ok(())
         }
     });
     if let Err(error) = syn::parse::Parser::parse2(parser, args) {
+        errors.push(error);
+    }
+    for error in arg_errors {
         errors.push(error);
     }
 
     let mut trait_shape = Vec::new();
     if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
         trait_shape.push((
-            item.generics.span(),
+            item.generics.to_token_stream(),
             "a #[channels] trait cannot be generic: the contract must be one concrete set of types"
                 .into(),
         ));
     }
     if let Some(colon) = &item.colon_token {
+        let supertraits = &item.supertraits;
         trait_shape.push((
-            colon.span,
+            quote::quote!(#colon #supertraits),
             "a #[channels] trait cannot have supertraits".into(),
         ));
     }
     if let Some(unsafety) = &item.unsafety {
         trait_shape.push((
-            unsafety.span,
+            unsafety.to_token_stream(),
             "a #[channels] trait cannot be `unsafe`".into(),
         ));
     }
     if let Some(auto) = &item.auto_token {
-        trait_shape.push((auto.span, "a #[channels] trait cannot be `auto`".into()));
+        trait_shape.push((
+            auto.to_token_stream(),
+            "a #[channels] trait cannot be `auto`".into(),
+        ));
     }
     for attr in &item.attrs {
         if !is_doc(attr) && !attr.path().is_ident("allow") {
             trait_shape.push((
-                attr.span(),
+                attr.to_token_stream(),
                 "unsupported attribute on a #[channels] trait; allowed: doc comments and #[allow(...)]".into(),
             ));
         }
@@ -160,7 +189,7 @@ pub(crate) fn parse(
         match trait_item {
             syn::TraitItem::Fn(method) => methods.push(parse_method(method, errors)),
             other => trait_shape.push((
-                other.span(),
+                other.to_token_stream(),
                 "a #[channels] trait may only contain methods (no associated types, constants or macros)".into(),
             )),
         }
@@ -176,6 +205,7 @@ pub(crate) fn parse(
         large_ints_number,
         methods,
         trait_shape,
+        large_ints_unknown,
     })
 }
 
@@ -196,7 +226,7 @@ fn parse_method(method: &syn::TraitItemFn, errors: &mut Errors) -> MethodDef {
             if !matches!(attr.meta, syn::Meta::Path(_)) {
                 errors.spanned(attr, format!("{} takes no arguments", kind.attr_name()));
             }
-            kind_attrs.push((kind, attr.span()));
+            kind_attrs.push((kind, attr.clone()));
         } else if path.is_ident("rename") {
             match &attr.meta {
                 syn::Meta::NameValue(syn::MetaNameValue {
@@ -218,10 +248,16 @@ fn parse_method(method: &syn::TraitItemFn, errors: &mut Errors) -> MethodDef {
         } else if is_doc(attr) {
             doc_attrs.push(attr.clone());
         } else {
-            unknown_attrs.push(attr.clone());
+            unknown_attrs.push((attr.clone(), misspelled_kind(attr)));
         }
     }
-    let kind = kind_attrs.first().map_or(Kind::Invoke, |(kind, _)| *kind);
+    // A misspelled kind attribute (`#[sned]`) is reported as such, and the method is checked as
+    // the kind it was meant to be, so the typo does not cause a second, misleading error.
+    let kind = kind_attrs
+        .first()
+        .map(|(kind, _)| *kind)
+        .or_else(|| unknown_attrs.iter().find_map(|(_, meant)| *meant))
+        .unwrap_or(Kind::Invoke);
 
     let mut receiver = Receiver::Missing;
     let mut params = Vec::new();
@@ -229,11 +265,11 @@ fn parse_method(method: &syn::TraitItemFn, errors: &mut Errors) -> MethodDef {
         match input {
             syn::FnArg::Receiver(r) => {
                 receiver = if r.colon_token.is_some() {
-                    Receiver::Other(r.span(), "a typed receiver (`self: ...`)")
+                    Receiver::Other(r.to_token_stream(), "a typed receiver (`self: ...`)")
                 } else if r.reference.is_none() {
-                    Receiver::Other(r.span(), "`self` by value")
+                    Receiver::Other(r.to_token_stream(), "`self` by value")
                 } else if r.mutability.is_some() {
-                    Receiver::Other(r.span(), "`&mut self`")
+                    Receiver::Other(r.to_token_stream(), "`&mut self`")
                 } else {
                     Receiver::SharedRef
                 };
@@ -267,8 +303,47 @@ fn parse_method(method: &syn::TraitItemFn, errors: &mut Errors) -> MethodDef {
         receiver,
         params,
         output: parse_output(&method.sig.output),
-        has_body: method.default.is_some(),
+        body: method.default.clone(),
+        semi_span: method.semi_token.map(|semi| semi.span),
     }
+}
+
+/// The kind attribute `attr` is probably a misspelling of: a bare path one or two edits away from
+/// `send` or `event`.
+fn misspelled_kind(attr: &syn::Attribute) -> Option<Kind> {
+    let syn::Meta::Path(path) = &attr.meta else {
+        return None;
+    };
+    let name = path.get_ident()?.to_string();
+    [("send", Kind::Send), ("event", Kind::Event)]
+        .into_iter()
+        .find(|(kind, _)| edit_distance(&name, kind) <= 2)
+        .map(|(_, kind)| kind)
+}
+
+/// Levenshtein distance (counting a swap of two neighbours as one edit).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 fn parse_output(output: &syn::ReturnType) -> Output {

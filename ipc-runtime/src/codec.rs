@@ -29,7 +29,9 @@ use crate::error::IpcError;
 pub enum Codec {
     /// JSON (what JavaScript peers speak). Positional arguments are a JSON array.
     Json,
-    /// A compact binary encoding (postcard) for Rust-to-Rust connections.
+    /// A compact binary encoding for Rust-to-Rust connections: MessagePack with named fields
+    /// (self-describing, so every serde shape works: internally tagged and untagged enums,
+    /// `flatten`; bytes travel raw).
     Binary,
 }
 
@@ -60,7 +62,7 @@ impl Codec {
     pub fn encode<T: Serialize + ?Sized>(self, value: &T) -> Result<Bytes, IpcError> {
         let encoded = match self {
             Codec::Json => serde_json::to_vec(value).map_err(|e| e.to_string()),
-            Codec::Binary => postcard::to_stdvec(value).map_err(|e| e.to_string()),
+            Codec::Binary => rmp_serde::to_vec_named(value).map_err(|e| e.to_string()),
         };
         encoded
             .map(Bytes::from)
@@ -72,12 +74,14 @@ impl Codec {
     /// # Errors
     ///
     /// As [`Codec::encode`]; `out` may then hold a partial encoding past its original length.
-    pub fn encode_into<T: Serialize + ?Sized>(self, value: &T, out: &mut Vec<u8>) -> Result<(), IpcError> {
+    pub fn encode_into<T: Serialize + ?Sized>(
+        self,
+        value: &T,
+        out: &mut Vec<u8>,
+    ) -> Result<(), IpcError> {
         let result = match self {
             Codec::Json => serde_json::to_writer(&mut *out, value).map_err(|e| e.to_string()),
-            Codec::Binary => postcard::to_io(value, &mut *out)
-                .map(drop)
-                .map_err(|e| e.to_string()),
+            Codec::Binary => rmp_serde::encode::write_named(out, value).map_err(|e| e.to_string()),
         };
         result.map_err(|reason| IpcError::Encode { reason })
     }
@@ -90,11 +94,15 @@ impl Codec {
     pub fn decode<T: DeserializeOwned>(self, bytes: &[u8]) -> Result<T, String> {
         match self {
             Codec::Json => serde_json::from_slice(bytes).map_err(|e| e.to_string()),
-            Codec::Binary => match postcard::take_from_bytes(bytes) {
-                Ok((value, [])) => Ok(value),
-                Ok((_, rest)) => Err(format!("{} unexpected trailing bytes", rest.len())),
-                Err(e) => Err(e.to_string()),
-            },
+            Codec::Binary => {
+                let mut rest = bytes;
+                let value = T::deserialize(&mut rmp_serde::Deserializer::new(&mut rest))
+                    .map_err(|e| e.to_string())?;
+                match rest.len() {
+                    0 => Ok(value),
+                    trailing => Err(format!("{trailing} unexpected trailing bytes")),
+                }
+            }
         }
     }
 }

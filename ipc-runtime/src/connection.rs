@@ -3,10 +3,11 @@
 
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::FutureExt;
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::{AbortHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
@@ -51,6 +52,10 @@ pub(crate) async fn serve(main: Main, caller: Caller, end: MainEnd, close: Cance
     let listeners = tokio::spawn(run_listeners(main.clone(), caller.clone(), send_rx));
     let mut calls: JoinSet<u64> = JoinSet::new();
     let mut in_flight: HashMap<u64, AbortHandle> = HashMap::new();
+    // A call's slot is freed the moment its reply is handed over (not when this loop next
+    // collects the finished task), so a caller that waits for each reply never sees a stale
+    // `TooManyInFlight`.
+    let slots = Arc::new(Semaphore::new(config.max_in_flight));
 
     let reason = loop {
         tokio::select! {
@@ -73,14 +78,14 @@ pub(crate) async fn serve(main: Main, caller: Caller, end: MainEnd, close: Cance
                         reply_to.deliver(Err(Failure::Ipc(error))).await;
                         continue;
                     }
-                    if in_flight.len() >= config.max_in_flight {
+                    let Ok(slot) = slots.clone().try_acquire_owned() else {
                         let error = IpcError::TooManyInFlight { limit: config.max_in_flight };
                         reply_to.deliver(Err(Failure::Ipc(error))).await;
                         continue;
-                    }
+                    };
                     match prepare_call(&main, &caller, &channel, args) {
                         Ok(call) => {
-                            let handle = calls.spawn(run_call(id, channel, call, timeout, reply_to));
+                            let handle = calls.spawn(run_call(id, channel, call, timeout, reply_to, slot));
                             in_flight.insert(id, handle);
                         }
                         Err(error) => reply_to.deliver(Err(Failure::Ipc(error))).await,
@@ -119,10 +124,19 @@ fn prepare_call(
     let handler = main
         .take_handler(channel)
         .ok_or_else(|| no_handler(channel))?;
-    handler(caller.clone(), args).map_err(|reason| IpcError::BadArguments {
-        channel: channel.to_string(),
-        reason,
-    })
+    // A handler may panic before it returns its future (a closure that does work up front);
+    // that must fail this call only, like a panic inside the future.
+    match std::panic::catch_unwind(AssertUnwindSafe(|| handler(caller.clone(), args))) {
+        Ok(Ok(call)) => Ok(call),
+        Ok(Err(reason)) => Err(IpcError::BadArguments {
+            channel: channel.to_string(),
+            reason,
+        }),
+        Err(panic) => Err(IpcError::HandlerPanicked {
+            channel: channel.to_string(),
+            message: panic_message(&*panic),
+        }),
+    }
 }
 
 async fn run_call(
@@ -131,6 +145,7 @@ async fn run_call(
     call: crate::router::BoxFuture<CallResult>,
     timeout: Option<Duration>,
     reply_to: ReplyTo,
+    slot: OwnedSemaphorePermit,
 ) -> u64 {
     let guarded = AssertUnwindSafe(call).catch_unwind();
     let work = async {
@@ -157,15 +172,19 @@ async fn run_call(
         }
     };
     match reply_to {
-        ReplyTo::Local(mut slot) => {
+        ReplyTo::Local(mut reply) => {
             // Dropping the caller's future drops the receiver: stop the handler with it.
             tokio::select! {
-                result = work => drop(slot.send(result)),
-                () = slot.closed() => {}
+                result = work => {
+                    drop(slot);
+                    drop(reply.send(result));
+                }
+                () = reply.closed() => {}
             }
         }
         queue => {
             let result = work.await;
+            drop(slot);
             queue.deliver(result).await;
         }
     }
@@ -188,10 +207,16 @@ async fn run_listeners(
                 tracing::error!(%channel, "send payload cannot be shared between listeners");
                 break;
             };
-            let run = match listener(caller.clone(), args) {
-                Ok(run) => run,
-                Err(reason) => {
+            let run = match std::panic::catch_unwind(AssertUnwindSafe(|| {
+                listener(caller.clone(), args)
+            })) {
+                Ok(Ok(run)) => run,
+                Ok(Err(reason)) => {
                     tracing::warn!(renderer = %caller.id, %channel, %reason, "bad send arguments");
+                    continue;
+                }
+                Err(panic) => {
+                    tracing::error!(%channel, message = %panic_message(&*panic), "send listener panicked");
                     continue;
                 }
             };

@@ -25,6 +25,9 @@ pub(crate) enum FramingError {
 pub(crate) struct FrameCodec {
     inner: LengthDelimitedCodec,
     max: usize,
+    /// The inner codec has consumed a length prefix and waits for that frame's body, so the
+    /// buffer does not start with a prefix.
+    in_body: bool,
 }
 
 impl FrameCodec {
@@ -36,6 +39,7 @@ impl FrameCodec {
                 .max_frame_length(max)
                 .new_codec(),
             max,
+            in_body: false,
         }
     }
 }
@@ -52,16 +56,26 @@ impl Decoder for FrameCodec {
     type Error = FramingError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, FramingError> {
-        if let Some(header) = src.get(..4) {
-            let size = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
-            if size > self.max {
-                return Err(FramingError::TooLarge {
-                    size,
-                    limit: self.max,
-                });
+        if !self.in_body {
+            if let Some(header) = src.get(..4) {
+                let size =
+                    u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+                if size > self.max {
+                    return Err(FramingError::TooLarge {
+                        size,
+                        limit: self.max,
+                    });
+                }
             }
         }
-        Ok(self.inner.decode(src)?)
+        let before = src.len();
+        let frame = self.inner.decode(src)?;
+        if frame.is_some() {
+            self.in_body = false;
+        } else if src.len() < before {
+            self.in_body = true;
+        }
+        Ok(frame)
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, FramingError> {
@@ -105,7 +119,22 @@ mod tests {
     fn truncated_frame_at_eof() {
         let mut codec = FrameCodec::new(8);
         let mut src = BytesMut::from(&[0u8, 0, 0, 4, 1, 2][..]);
-        assert!(matches!(codec.decode_eof(&mut src), Err(FramingError::Truncated)));
+        assert!(matches!(
+            codec.decode_eof(&mut src),
+            Err(FramingError::Truncated)
+        ));
+    }
+
+    #[test]
+    fn body_bytes_are_not_mistaken_for_a_prefix() {
+        let mut codec = FrameCodec::new(8);
+        let mut src = BytesMut::from(&[0u8, 0, 0, 3, 0xff][..]);
+        assert!(codec.decode(&mut src).unwrap().is_none());
+        src.extend_from_slice(&[0xff, 0xff]);
+        assert_eq!(
+            &codec.decode(&mut src).unwrap().unwrap()[..],
+            &[0xff, 0xff, 0xff]
+        );
     }
 
     #[test]

@@ -80,17 +80,18 @@ pub use channel::{EventChannel, InvokeChannel, SendChannel};
 pub use codec::Codec;
 pub use error::{CallError, IpcError, Never, RegistryError};
 pub use events::{EventStream, Target};
+pub use framing::DEFAULT_MAX_FRAME;
 pub use ipc_macros::{channels, data};
 pub use payload::{NoArgs, Payload};
-pub use framing::DEFAULT_MAX_FRAME;
 pub use renderer::{Renderer, RendererOptions};
+pub use router::{
+    DEFAULT_CALL_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, ListenerId, Main, MainBuilder, Registration,
+    RegistrationBatch,
+};
 pub use transport::{
     ByteStream, ChildRenderer, InProcess, Link, Stdio, Transport, UnixListenerHandle,
 };
 pub use wire::PROTOCOL_VERSION;
-pub use router::{
-    DEFAULT_CALL_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, ListenerId, Main, MainBuilder, Registration, RegistrationBatch,
-};
 
 /// The contract model (re-exported from `ipc-schema`).
 pub mod schema {

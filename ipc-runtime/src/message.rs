@@ -61,7 +61,10 @@ pub(crate) enum ToRenderer {
         payload: Payload,
     },
     /// A framework error outside any call, or about a call whose frame was malformed.
-    Notice { id: Option<u64>, error: IpcError },
+    Notice {
+        id: Option<u64>,
+        error: IpcError,
+    },
     /// Main is closing the connection, and says why.
     Goodbye {
         reason: String,

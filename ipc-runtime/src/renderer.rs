@@ -14,12 +14,12 @@ use tokio::sync::{mpsc, oneshot, watch};
 use std::collections::BTreeMap;
 
 use crate::call::TryCall;
-use crate::codec::Codec;
-use crate::framing::DEFAULT_MAX_FRAME;
 use crate::caller::RendererId;
 use crate::channel::{EventChannel, InvokeChannel, SendChannel};
+use crate::codec::Codec;
 use crate::error::IpcError;
 use crate::events::EventStream;
+use crate::framing::DEFAULT_MAX_FRAME;
 use crate::message::{CallResult, ChannelName, Failure, ToMain, ToRenderer};
 use crate::payload::Payload;
 use crate::router::{DEFAULT_CALL_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT};
@@ -206,7 +206,10 @@ impl Renderer {
     /// [`IpcError::VersionMismatch`] when main was built from a different contract or protocol
     /// version (the message names both hashes); [`IpcError::Protocol`] or
     /// [`IpcError::Disconnected`] when the handshake fails.
-    pub async fn connect(transport: impl Transport, options: RendererOptions) -> Result<Renderer, IpcError> {
+    pub async fn connect(
+        transport: impl Transport,
+        options: RendererOptions,
+    ) -> Result<Renderer, IpcError> {
         match transport.into_link().0 {
             LinkKind::Bytes(link) => crate::transport::stream::connect(link, options).await,
             LinkKind::InProcess(end) => match end.side {
@@ -226,7 +229,10 @@ impl Renderer {
                     let (id, end) = tokio::time::timeout(options.handshake_timeout, answered)
                         .await
                         .map_err(|_| IpcError::Protocol {
-                            reason: format!("main did not accept within {:?}", options.handshake_timeout),
+                            reason: format!(
+                                "main did not accept within {:?}",
+                                options.handshake_timeout
+                            ),
                         })?
                         .map_err(|_| IpcError::disconnected("main dropped the connection"))??;
                     Ok(Renderer::start(id, end, options))
@@ -309,6 +315,9 @@ impl Renderer {
     where
         A: Serialize + Send + Sync + 'static,
     {
+        if self.is_closed() {
+            return Err(self.disconnected_error());
+        }
         let message = ToMain::Send {
             channel: Cow::Borrowed(channel.name()),
             args: Payload::shared(args),
@@ -431,7 +440,15 @@ impl Renderer {
         if let Some(guard) = guard {
             guard.disarm();
         }
-        outcome.unwrap_or_else(|_| Err(Failure::Ipc(self.disconnected_error())))
+        match outcome {
+            Ok(result) => result,
+            Err(_) => {
+                // The reply slot was dropped because the connection is closing; the reader task
+                // records main's stated reason a moment later, so give it that moment.
+                let _ = tokio::time::timeout(Duration::from_millis(200), self.closed()).await;
+                Err(Failure::Ipc(self.disconnected_error()))
+            }
+        }
     }
 }
 
@@ -484,7 +501,10 @@ async fn read_from_main(shared: Arc<Shared>, mut incoming: mpsc::Receiver<ToRend
                 }
             }
             ToRenderer::Event { channel, payload } => deliver_event(&shared, &channel, payload),
-            ToRenderer::Notice { id: Some(id), error } => {
+            ToRenderer::Notice {
+                id: Some(id),
+                error,
+            } => {
                 if let Some(slot) = lock(&shared.pending).remove(&id) {
                     let _ = slot.send(Err(Failure::Ipc(error)));
                 }

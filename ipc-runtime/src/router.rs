@@ -20,8 +20,8 @@ use crate::error::{IpcError, RegistryError};
 use crate::events::Target;
 use crate::message::{CallResult, Failure, ToRenderer};
 use crate::payload::Payload;
-use crate::renderer::{Renderer, RendererOptions};
 use crate::renderer::lock;
+use crate::renderer::{Renderer, RendererOptions};
 use crate::transport::in_process::{self, Side};
 use crate::transport::{LinkKind, MainEnd, Transport};
 
@@ -450,7 +450,9 @@ impl Main {
                             reason: format!("no hello within {timeout:?}"),
                         })?
                         .map_err(|_| IpcError::disconnected("the renderer's end was dropped"))?;
-                    if let Err(error) = crate::handshake::check_contracts(&self.contracts(), &hello.contracts) {
+                    if let Err(error) =
+                        crate::handshake::check_contracts(&self.contracts(), &hello.contracts)
+                    {
                         let _ = hello.answer.send(Err(error.clone()));
                         return Err(error);
                     }
@@ -462,10 +464,9 @@ impl Main {
                         frame_url: hello.frame_url,
                     };
                     self.register_connection(id, main_end, identity);
-                    hello
-                        .answer
-                        .send(Ok((id, renderer_end)))
-                        .map_err(|_| IpcError::disconnected("the renderer gave up during the handshake"))?;
+                    hello.answer.send(Ok((id, renderer_end))).map_err(|_| {
+                        IpcError::disconnected("the renderer gave up during the handshake")
+                    })?;
                     Ok(id)
                 }
                 Side::Renderer(_) => Err(IpcError::Protocol {
@@ -572,6 +573,7 @@ impl Main {
             main: self.clone(),
             handlers: Vec::new(),
             listeners: Vec::new(),
+            contracts: Vec::new(),
         }
     }
 
@@ -683,6 +685,7 @@ pub struct RegistrationBatch {
     main: Main,
     handlers: Vec<(Cow<'static, str>, HandlerEntry)>,
     listeners: Vec<(Cow<'static, str>, ListenerEntry)>,
+    contracts: Vec<&'static ipc_schema::Service>,
 }
 
 impl RegistrationBatch {
@@ -708,9 +711,10 @@ impl RegistrationBatch {
         self.listen_inner(channel.name(), false, erase_listener(listener));
     }
 
-    /// Declares the contract being registered (see [`Main::declare`]).
-    pub fn contract(&mut self, schema: &ipc_schema::Service) {
-        self.main.declare(schema);
+    /// Declares the contract being registered (see [`Main::declare`]); takes effect with the
+    /// rest of the batch, and only if the batch is accepted.
+    pub fn contract(&mut self, schema: &'static ipc_schema::Service) {
+        self.contracts.push(schema);
     }
 
     fn invoke_inner(&mut self, channel: &'static str, once: bool, func: InvokeFn) -> ListenerId {
@@ -762,6 +766,10 @@ impl RegistrationBatch {
         for (channel, entry) in self.listeners {
             registration.listeners.push((channel.clone(), entry.id));
             registry.listeners.entry(channel).or_default().push(entry);
+        }
+        drop(registry);
+        for schema in self.contracts {
+            self.main.declare(schema);
         }
         Ok(registration)
     }

@@ -3,8 +3,14 @@
 //! The hash covers exactly what two peers must agree on: the namespace, every method's channel,
 //! kind, parameter types (positional order) and result types, and the TypeScript declarations of
 //! the named types behind them (so changing a field of a struct used as an argument changes the
-//! hash). It leaves out what does not change the wire: doc comments, parameter names, the Rust
-//! spelling of a type (`String` vs `std::string::String`) and the order of declarations.
+//! hash). It leaves out what does not change the wire: doc comments (also those inside type
+//! declarations), parameter names, the Rust spelling of a type (`String` vs
+//! `std::string::String`) and the order of declarations.
+//!
+//! Types are compared by their wire shape, which is their TypeScript form: `u32` and `i32` are
+//! both `number` and hash alike. Both codecs are self-describing (JSON, MessagePack), so such a
+//! change never reinterprets bytes silently: a value out of the receiver's range fails to decode
+//! with a `BadArguments`/`BadReply` error.
 //!
 //! The function is 64-bit FNV-1a over a canonical text form; it has no dependency on the compiler
 //! version or on `std`'s randomized hashers, so it is stable across builds and machines.
@@ -49,9 +55,26 @@ pub fn canonical_form(service: &Service) -> String {
         text.push('\n');
     }
     for decl in service.types.values() {
-        text.push_str(&format!("type {} = {}\n", decl.name, decl.declaration));
+        text.push_str(&strip_comments(&decl.declaration));
+        text.push('\n');
     }
     text
+}
+
+/// A declaration without its `/** ... */` doc comments and with whitespace collapsed, so that
+/// rewording a field's documentation does not change the hash.
+fn strip_comments(declaration: &str) -> String {
+    let mut out = String::with_capacity(declaration.len());
+    let mut rest = declaration;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        rest = match rest[start + 2..].find("*/") {
+            Some(end) => &rest[start + 2 + end + 2..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn fnv1a64(bytes: &[u8]) -> u64 {
@@ -66,6 +89,14 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
 mod tests {
     use super::*;
     use crate::{Method, MethodKind};
+
+    #[test]
+    fn comments_and_layout_are_not_part_of_a_declaration() {
+        assert_eq!(
+            strip_comments("/** A todo. */\ntype Todo = {\n  /** Its id. */\n  id: number, }"),
+            "type Todo = { id: number, }"
+        );
+    }
 
     #[test]
     fn fnv_known_vectors() {

@@ -20,6 +20,12 @@ use crate::model::{LargeInts, TypeDecl, TypeRef};
 /// assert_eq!(ty.ts, "Array<string>");
 /// assert!(decls.is_empty());
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be used in a contract: it has no TypeScript description",
+    label = "`{Self}` is not described for the contract",
+    note = "types of your own need `#[ipc_runtime::data]` on their definition (next to `#[derive(Serialize, Deserialize)]`)",
+    note = "built-in types are described already: numbers, `bool`, `String`, `Vec<T>`, `Option<T>`, maps, tuples"
+)]
 pub trait TypeInfo {
     /// Describes the type: `rust` is the type as written in the trait, kept for messages.
     fn describe(rust: &str, rule: LargeInts) -> (TypeRef, Vec<TypeDecl>);

@@ -52,7 +52,10 @@ async fn the_application_error_arrives_as_itself_with_its_data() {
     let CallError::App(app) = error else {
         unreachable!()
     };
-    assert_eq!(app.to_string(), "invalid title \"   \": a title must not be blank");
+    assert_eq!(
+        app.to_string(),
+        "invalid title \"   \": a title must not be blank"
+    );
 }
 
 #[tokio::test]
@@ -105,7 +108,8 @@ async fn an_application_error_that_is_a_plain_string_or_unit_result() {
     struct Backend;
     impl MathHandler for Backend {
         async fn div(&self, _: &ipc_runtime::Caller, a: i32, b: i32) -> Result<i32, String> {
-            a.checked_div(b).ok_or_else(|| format!("cannot divide {a} by {b}"))
+            a.checked_div(b)
+                .ok_or_else(|| format!("cannot divide {a} by {b}"))
         }
         async fn check(&self, _: &ipc_runtime::Caller, value: i32) -> Result<(), String> {
             if value < 0 {
@@ -125,7 +129,10 @@ async fn an_application_error_that_is_a_plain_string_or_unit_result() {
         Err(CallError::App("cannot divide 7 by 0".to_string()))
     );
     assert_eq!(client.check(1).await, Ok(()));
-    assert_eq!(client.check(-1).await, Err(CallError::App("negative".into())));
+    assert_eq!(
+        client.check(-1).await,
+        Err(CallError::App("negative".into()))
+    );
 }
 
 #[tokio::test]

@@ -89,9 +89,8 @@ async fn an_event_to_a_filter_reaches_the_renderers_it_selects() {
     let main = Main::new();
     let (_s1, settings_1) = connect(&main, "settings-1");
     let (_s2, settings_2) = connect(&main, "settings-2");
-    let editor_renderer = main.connect_in_process(
-        RendererOptions::new("editor").origin("app://editor"),
-    );
+    let editor_renderer =
+        main.connect_in_process(RendererOptions::new("editor").origin("app://editor"));
     let editor = Todos::client(&editor_renderer);
     let mut s1 = settings_1.on_changed();
     let mut s2 = settings_2.on_changed();
@@ -176,7 +175,11 @@ async fn dropping_a_stream_unsubscribes() {
     drop(first);
     assert_eq!(renderer.subscription_count(channel), 1);
     Todos::events(&main).changed(Target::All, todo(1));
-    assert_eq!(next(&mut second).await, todo(1), "the other stream lives on");
+    assert_eq!(
+        next(&mut second).await,
+        todo(1),
+        "the other stream lives on"
+    );
 
     drop(second);
     assert_eq!(renderer.subscription_count(channel), 0);
@@ -205,7 +208,10 @@ async fn a_stream_ends_when_main_disconnects_its_renderer() {
     assert_eq!(within("stream end", late.next()).await, None);
 
     // The other renderer still gets events.
-    eventually("main forgets the renderer", || main.renderer(a.id()).is_none()).await;
+    eventually("main forgets the renderer", || {
+        main.renderer(a.id()).is_none()
+    })
+    .await;
     assert_eq!(Todos::events(&main).changed(Target::All, todo(1)), 1);
     assert_eq!(next(&mut changes_b).await, todo(1));
 }

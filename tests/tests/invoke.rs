@@ -64,7 +64,10 @@ async fn plain_invoke_round_trips_values() {
 
     assert_eq!(client.count().await, Ok(0), "no-argument invoke");
     assert_eq!(client.add("milk".into()).await, Ok(todo(1, "milk", false)));
-    assert_eq!(client.add("bread".into()).await, Ok(todo(2, "bread", false)));
+    assert_eq!(
+        client.add("bread".into()).await,
+        Ok(todo(2, "bread", false))
+    );
     assert_eq!(
         client.list().await,
         Ok(vec![todo(1, "milk", false), todo(2, "bread", false)])

@@ -76,6 +76,121 @@ async fn registering_a_contract_twice_is_refused_atomically() {
     );
 }
 
+/// Another version of the `todos` contract (same namespace, a different `count` result), so a
+/// different contract hash.
+mod other_version {
+    /// Todos, version 2.
+    #[ipc_runtime::channels(namespace = "todos")]
+    pub trait Todos {
+        /// Counts, as text.
+        async fn count(&self) -> String;
+    }
+
+    pub struct Backend;
+
+    impl TodosHandler for Backend {
+        async fn count(&self, _caller: &ipc_runtime::Caller) -> String {
+            "zero".into()
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_successful_contract_registration_declares_the_contract() {
+    let main = Main::new();
+    assert!(main.contracts().is_empty());
+    let (backend, _log) = TodoBackend::new();
+    let _registration = Todos::handle(&main, backend).unwrap();
+    assert_eq!(
+        main.contracts().get("todos").map(String::as_str),
+        Some(Todos::contract_hash())
+    );
+}
+
+/// A refused `{Trait}::handle` must leave main as it was, including the contracts it declares
+/// at the handshake.
+#[tokio::test]
+async fn a_refused_contract_registration_declares_nothing() {
+    let main = Main::new();
+    main.handle(Todos::LIST, |_, _| async { Ok(Vec::new()) })
+        .unwrap();
+    let (backend, _log) = TodoBackend::new();
+    assert!(Todos::handle(&main, backend).is_err());
+    assert_eq!(main.contracts().get("todos"), None, "nothing registered");
+}
+
+/// A refused registration of another version of a contract must not replace the declared hash
+/// of the version main actually serves (renderers of that version would be refused).
+#[tokio::test]
+async fn a_refused_registration_of_another_version_keeps_the_declared_hash() {
+    let main = Main::new();
+    let (backend, _log) = TodoBackend::new();
+    let _registration = Todos::handle(&main, backend).unwrap();
+    assert_ne!(
+        other_version::Todos::contract_hash(),
+        Todos::contract_hash()
+    );
+    assert_eq!(
+        other_version::Todos::handle(&main, other_version::Backend).unwrap_err(),
+        RegistryError::AlreadyHandled {
+            channel: "todos:count".into()
+        }
+    );
+    assert_eq!(
+        main.contracts().get("todos").map(String::as_str),
+        Some(Todos::contract_hash()),
+        "the served version stays declared"
+    );
+}
+
+/// The control for the ignored test below: without a refused registration, the handshake
+/// accepts a renderer of the served contract version.
+#[tokio::test]
+async fn a_renderer_of_the_served_version_is_accepted() {
+    let main = Main::new();
+    let (backend, _log) = TodoBackend::new();
+    let _registration = Todos::handle(&main, backend).unwrap();
+    let (main_side, renderer_side) = ipc_runtime::InProcess::pair();
+    let accepted = tokio::spawn({
+        let main = main.clone();
+        async move { main.accept(main_side).await }
+    });
+    let options = RendererOptions::new("v1").contract(Todos::schema());
+    let renderer = within(
+        "the handshake",
+        ipc_runtime::Renderer::connect(renderer_side, options),
+    )
+    .await
+    .unwrap();
+    assert_eq!(within("accept", accepted).await.unwrap(), Ok(renderer.id()));
+    assert_eq!(Todos::client(&renderer).count().await, Ok(0));
+}
+
+/// What the wrong declaration does: a renderer built from the contract main really serves is
+/// refused at the handshake.
+#[tokio::test]
+async fn a_renderer_of_the_served_version_is_accepted_after_a_refused_registration() {
+    let main = Main::new();
+    let (backend, _log) = TodoBackend::new();
+    let _registration = Todos::handle(&main, backend).unwrap();
+    assert!(other_version::Todos::handle(&main, other_version::Backend).is_err());
+
+    let (main_side, renderer_side) = ipc_runtime::InProcess::pair();
+    let accepted = tokio::spawn({
+        let main = main.clone();
+        async move { main.accept(main_side).await }
+    });
+    let options = RendererOptions::new("v1").contract(Todos::schema());
+    let renderer = within(
+        "the handshake",
+        ipc_runtime::Renderer::connect(renderer_side, options),
+    )
+    .await
+    .expect("a renderer of the served contract version is accepted");
+    assert_eq!(within("accept", accepted).await.unwrap(), Ok(renderer.id()));
+    assert_eq!(Todos::client(&renderer).count().await, Ok(0));
+}
+
 #[tokio::test]
 async fn handle_once_serves_exactly_one_call() {
     let main = Main::new();
@@ -154,8 +269,15 @@ async fn registration_remove_removes_only_its_own_entries() {
 
     assert_eq!(registration.remove(), total - 1, "all but the replaced one");
     assert!(!main.has_handler("todos:add"));
-    assert!(main.has_handler("todos:count"), "the later handler survives");
-    assert_eq!(main.listener_count("todos:log"), 1, "the later listener too");
+    assert!(
+        main.has_handler("todos:count"),
+        "the later handler survives"
+    );
+    assert_eq!(
+        main.listener_count("todos:log"),
+        1,
+        "the later listener too"
+    );
 
     let client = Todos::client(&main.connect_in_process(RendererOptions::new("w")));
     assert_eq!(client.count().await, Ok(99));
@@ -274,7 +396,10 @@ async fn listeners_on_once_remove_listener_remove_all_listeners_and_listener_cou
             let _ = handled_tx.send(());
         }
     });
-    client.renderer().send(SENTINEL, ipc_runtime::NoArgs).unwrap();
+    client
+        .renderer()
+        .send(SENTINEL, ipc_runtime::NoArgs)
+        .unwrap();
     within("the sentinel", handled.recv()).await.unwrap();
     main.on(Todos::LOG, listen("late"));
     client.log("heard".into()).unwrap();

@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{Names, Prepared};
+use super::{Names, Prepared, docs_gap};
 use crate::parse::{Contract, Kind};
 
 pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>]) -> TokenStream {
@@ -29,6 +29,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
             docs,
             ..
         } = m;
+        let docs_gap = docs_gap(docs);
         match m.kind() {
             Kind::Invoke => {
                 let (ok, err) = m.result_types(krate);
@@ -36,7 +37,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
                     quote! {
                         #(#cfgs)*
                         #(#docs)*
-                        ///
+                        #docs_gap
                         /// Await the returned call; dropping it cancels the handler on main.
                         #vis fn #client_ident(&self, #(#param_idents: #param_types),*) -> #krate::__private::TryCall<#ok, #err> {
                             self.renderer.invoke(#ident::#const_ident, #args_value)
@@ -46,10 +47,12 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
                     quote! {
                         #(#cfgs)*
                         #(#docs)*
-                        ///
+                        #docs_gap
                         /// Await the returned call; dropping it cancels the handler on main.
                         #vis fn #client_ident(&self, #(#param_idents: #param_types),*) -> #krate::__private::Call<#ok> {
-                            #krate::__private::Call::from(self.renderer.invoke(#ident::#const_ident, #args_value))
+                            <#krate::__private::Call<#ok> as ::core::convert::From<_>>::from(
+                                self.renderer.invoke(#ident::#const_ident, #args_value),
+                            )
                         }
                     }
                 }
@@ -57,7 +60,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
             Kind::Send => quote! {
                 #(#cfgs)*
                 #(#docs)*
-                ///
+                #docs_gap
                 /// Fire-and-forget: returns once the message is queued.
                 #vis fn #client_ident(&self, #(#param_idents: #param_types),*) -> #krate::__private::Result<(), #krate::__private::IpcError> {
                     self.renderer.send(#ident::#const_ident, #args_value)
@@ -78,7 +81,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
                 quote! {
                     #(#cfgs)*
                     #(#docs)*
-                    ///
+                    #docs_gap
                     /// Subscribes to the event; dropping the stream unsubscribes.
                     #vis fn #client_ident(&self) -> #krate::__private::EventStream<#item> {
                         self.renderer.subscribe_with(#ident::#const_ident, #map)
@@ -89,7 +92,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
     });
     quote! {
         #[doc = #doc]
-        #[derive(Debug, Clone)]
+        #[derive(::core::fmt::Debug, ::core::clone::Clone)]
         #vis struct #client {
             renderer: #krate::__private::Renderer,
         }

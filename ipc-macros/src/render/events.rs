@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{Names, Prepared};
+use super::{Names, Prepared, docs_gap, local};
 use crate::parse::{Contract, Kind};
 
 pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>]) -> TokenStream {
@@ -28,23 +28,25 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
             ..
         } = m;
         let name = &def.ident;
+        let target = local("target");
+        let docs_gap = docs_gap(docs);
         quote! {
             #(#cfgs)*
             #(#docs)*
-            ///
+            #docs_gap
             /// Returns how many renderers the event was queued for.
             #vis fn #name(
                 &self,
-                target: impl ::core::convert::Into<#krate::__private::Target>,
+                #target: impl ::core::convert::Into<#krate::__private::Target>,
                 #(#param_idents: #param_types),*
             ) -> usize {
-                self.main.emit(#ident::#const_ident, target, #args_value)
+                self.main.emit(#ident::#const_ident, #target, #args_value)
             }
         }
     });
     quote! {
         #[doc = #doc]
-        #[derive(Debug, Clone)]
+        #[derive(::core::fmt::Debug, ::core::clone::Clone)]
         #vis struct #events {
             main: #krate::__private::Main,
         }

@@ -111,6 +111,23 @@ fn prepare<'a>(names: &Names, def: &'a MethodDef) -> Prepared<'a> {
     }
 }
 
+/// An empty doc line between the user's docs and the generated ones, when there are user docs (so
+/// an undocumented method's generated docs do not start with a blank line).
+pub(crate) fn docs_gap(docs: &[syn::Attribute]) -> TokenStream {
+    if docs.is_empty() {
+        TokenStream::new()
+    } else {
+        quote!(#[doc = ""])
+    }
+}
+
+/// A variable or parameter of generated code. Its mixed-site span keeps it apart from the user's
+/// parameters: a method parameter named `caller`, `handler` or `target` neither clashes with nor
+/// shadows the generated binding of that name.
+pub(crate) fn local(name: &str) -> syn::Ident {
+    syn::Ident::new(name, Span::mixed_site())
+}
+
 /// An identifier for `name`, raw when `name` is a keyword.
 fn ident_like(name: &str, span: Span) -> syn::Ident {
     syn::parse_str::<syn::Ident>(name)
@@ -140,16 +157,19 @@ impl Prepared<'_> {
     }
 }
 
-/// The trait as the user wrote it, minus the helper attributes only `#[channels]` understands,
-/// so that a contract with errors still compiles as a trait (and IDEs keep resolving it).
+/// The trait as the user wrote it, so that a contract with errors still compiles as a trait (and
+/// IDEs keep resolving it). Only doc comments, `#[cfg]` and (on the trait) `#[allow]` are kept:
+/// the helper attributes only `#[channels]` understands, and the ones it has just reported as
+/// unsupported, would each add a second error ("cannot find attribute") for the same mistake.
 pub(crate) fn original_trait(item: &syn::ItemTrait) -> TokenStream {
     let mut item = item.clone();
+    item.attrs
+        .retain(|attr| attr.path().is_ident("doc") || attr.path().is_ident("allow"));
     for trait_item in &mut item.items {
         if let syn::TraitItem::Fn(method) = trait_item {
-            method.attrs.retain(|attr| {
-                let path = attr.path();
-                !(path.is_ident("send") || path.is_ident("event") || path.is_ident("rename"))
-            });
+            method
+                .attrs
+                .retain(|attr| attr.path().is_ident("doc") || attr.path().is_ident("cfg"));
         }
     }
     item.into_token_stream()

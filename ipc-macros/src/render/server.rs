@@ -1,10 +1,10 @@
 //! The main side: the `{Trait}Handler` trait and `{Trait}::handle`.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{Names, Prepared};
+use super::{Names, Prepared, local};
 use crate::parse::{Contract, Kind};
 
 pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>]) -> TokenStream {
@@ -30,21 +30,36 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
             ..
         } = m;
         let name = &def.ident;
+        let sig = &def.sig;
         let output = match m.kind() {
-            Kind::Invoke => match &def.sig.output {
+            Kind::Invoke => match &sig.output {
                 syn::ReturnType::Default => quote!(()),
                 syn::ReturnType::Type(_, ty) => quote!(#ty),
             },
             _ => quote!(()),
         };
+        // The declaration is spanned on the contract's method, so that errors in a handler impl
+        // (a missing method, a wrong parameter count or return type) show the contract's line as
+        // the requirement, not the whole `#[channels]` attribute.
+        let fn_token = syn::Token![fn](sig.fn_token.span);
+        let receiver_span = sig
+            .receiver()
+            .map_or(sig.ident.span(), |r| r.self_token.span);
+        let receiver = quote_spanned!(receiver_span=> &self);
+        let caller = syn::Ident::new("caller", Span::mixed_site().located_at(receiver_span));
+        let caller_type = quote_spanned!(receiver_span=> &#krate::__private::Caller);
+        let output_span = match &sig.output {
+            syn::ReturnType::Type(_, ty) => ty.span(),
+            syn::ReturnType::Default => sig.paren_token.span.close(),
+        };
+        let returns = quote_spanned! {output_span=>
+            -> impl #krate::__private::Future<Output = #output> + #krate::__private::Send
+        };
+        let semi = syn::Token![;](def.semi_span.unwrap_or(output_span));
         quote! {
             #(#cfgs)*
             #(#docs)*
-            fn #name(
-                &self,
-                caller: &#krate::__private::Caller,
-                #(#param_idents: #param_types),*
-            ) -> impl #krate::__private::Future<Output = #output> + #krate::__private::Send;
+            #fn_token #name(#receiver, #caller: #caller_type, #(#param_idents: #param_types),*) #returns #semi
         }
     });
     let registrations = methods
@@ -57,6 +72,9 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
          `RegistryError::AlreadyHandled` when an invoke channel already has a handler; nothing \
          is registered then."
     );
+    let main = local("main");
+    let handler_value = local("handler");
+    let batch = local("batch");
     quote! {
         #[doc = #trait_doc]
         #vis trait #handler: #krate::__private::Send + #krate::__private::Sync + 'static {
@@ -66,14 +84,14 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
         impl #ident {
             #[doc = #handle_doc]
             #vis fn handle<H: #handler>(
-                main: &#krate::__private::Main,
-                handler: H,
+                #main: &#krate::__private::Main,
+                #handler_value: H,
             ) -> #krate::__private::Result<#krate::__private::Registration, #krate::__private::RegistryError> {
-                let handler = #krate::__private::Arc::new(handler);
-                let mut batch = main.registration();
-                batch.contract(Self::schema());
+                let #handler_value = #krate::__private::Arc::new(#handler_value);
+                let mut #batch = #main.registration();
+                #batch.contract(Self::schema());
                 #(#registrations)*
-                batch.commit()
+                #batch.commit()
             }
         }
     }
@@ -92,8 +110,11 @@ fn register(names: &Names, m: &Prepared<'_>) -> TokenStream {
     } = m;
     let name = &def.ident;
     let contract = &names.contract;
+    let (handler, caller, batch) = (local("handler"), local("caller"), local("batch"));
     let span = def.sig.span();
-    let call = quote_spanned!(span=> handler.#name(&caller, #(#param_idents),*).await);
+    // Spanned on the signature, so a handler whose future has the wrong output type or is not
+    // `Send` is reported on the method.
+    let call = quote_spanned!(span=> #handler.#name(&#caller, #(#param_idents),*).await);
     let (method, body) = match m.kind() {
         Kind::Invoke if m.is_fallible() => (quote!(invoke), call),
         Kind::Invoke => (
@@ -105,11 +126,11 @@ fn register(names: &Names, m: &Prepared<'_>) -> TokenStream {
     quote! {
         #(#cfgs)*
         {
-            let handler = #krate::__private::Arc::clone(&handler);
-            batch.#method(
+            let #handler = ::core::clone::Clone::clone(&#handler);
+            #batch.#method(
                 #contract::#const_ident,
-                move |caller: #krate::__private::Caller, #args_pattern: #args_type| {
-                    let handler = #krate::__private::Arc::clone(&handler);
+                move |#caller: #krate::__private::Caller, #args_pattern: #args_type| {
+                    let #handler = ::core::clone::Clone::clone(&#handler);
                     async move { #body }
                 },
             );

@@ -36,10 +36,32 @@ impl Stdio {
 
 impl Transport for Stdio {
     fn into_link(self) -> Link {
-        ByteStream::new(tokio::io::stdin(), tokio::io::stdout())
-            .peer("stdio")
-            .into_link()
+        match pipes() {
+            Ok((reader, writer)) => ByteStream::new(reader, writer)
+                .peer("stdio pipes")
+                .into_link(),
+            // Not pipes (a terminal, a file): Tokio's blocking stdio works, but a read pending at
+            // exit keeps the runtime from shutting down until stdin delivers something.
+            Err(_) => ByteStream::new(tokio::io::stdin(), tokio::io::stdout())
+                .peer("stdio")
+                .into_link(),
+        }
     }
+}
+
+/// Stdin and stdout as non-blocking pipes driven by the reactor, so no thread is parked in a
+/// blocking `read` when the process wants to exit. (This also puts the pipes in non-blocking
+/// mode: nothing else should write to stdout, which carries the protocol anyway.)
+fn pipes() -> std::io::Result<(
+    tokio::net::unix::pipe::Receiver,
+    tokio::net::unix::pipe::Sender,
+)> {
+    use std::os::fd::AsFd;
+    let stdin = std::fs::File::from(std::io::stdin().as_fd().try_clone_to_owned()?);
+    let stdout = std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned()?);
+    let reader = tokio::net::unix::pipe::Receiver::from_file(stdin)?;
+    let writer = tokio::net::unix::pipe::Sender::from_file(stdout)?;
+    Ok((reader, writer))
 }
 
 /// A renderer process main started; it is killed when this handle is dropped.
@@ -100,14 +122,18 @@ impl Main {
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .kill_on_drop(true);
-        let mut child = command
-            .spawn()
-            .map_err(|e| IpcError::disconnected(format!("cannot start the renderer process: {e}")))?;
+        let mut child = command.spawn().map_err(|e| {
+            IpcError::disconnected(format!("cannot start the renderer process: {e}"))
+        })?;
         let (Some(stdout), Some(stdin)) = (child.stdout.take(), child.stdin.take()) else {
-            return Err(IpcError::disconnected("the renderer process has no stdio pipes"));
+            return Err(IpcError::disconnected(
+                "the renderer process has no stdio pipes",
+            ));
         };
         let peer = format!("child process {}", child.id().unwrap_or_default());
-        let id = self.accept(ByteStream::new(stdout, stdin).peer(peer)).await?;
+        let id = self
+            .accept(ByteStream::new(stdout, stdin).peer(peer))
+            .await?;
         Ok(ChildRenderer { id, child })
     }
 }

@@ -21,7 +21,9 @@ use crate::message::{Failure, ToMain, ToRenderer};
 use crate::payload::Payload;
 use crate::renderer::{Renderer, RendererOptions};
 use crate::router::{Main, PeerIdentity};
-use crate::wire::{self, Frame, FrameError, Hello, OutFrame, PROTOCOL_VERSION, ReplyBody, WireError};
+use crate::wire::{
+    self, Frame, FrameError, Hello, OutFrame, PROTOCOL_VERSION, ReplyBody, WireError,
+};
 
 type Reader = FramedRead<Box<dyn AsyncRead + Unpin + Send>, FrameCodec>;
 type Writer = FramedWrite<Box<dyn AsyncWrite + Unpin + Send>, FrameCodec>;
@@ -32,7 +34,9 @@ async fn first_frame(reader: &mut Reader, deadline: Duration) -> Result<Bytes, I
         Err(_) => Err(IpcError::Protocol {
             reason: format!("no hello within {deadline:?}"),
         }),
-        Ok(None) => Err(IpcError::disconnected("the peer closed the connection during the handshake")),
+        Ok(None) => Err(IpcError::disconnected(
+            "the peer closed the connection during the handshake",
+        )),
         Ok(Some(Err(error))) => Err(framing_error(error)),
         Ok(Some(Ok(frame))) => Ok(frame.freeze()),
     }
@@ -58,12 +62,18 @@ fn decode_hello(frame: &[u8], expect_role: &str) -> Result<(Hello, Codec), IpcEr
         .map_err(|e: FrameError| IpcError::Protocol { reason: e.reason })??;
     if hello.role != expect_role {
         return Err(IpcError::Protocol {
-            reason: format!("expected a hello from a {expect_role}, got role `{}`", hello.role),
+            reason: format!(
+                "expected a hello from a {expect_role}, got role `{}`",
+                hello.role
+            ),
         });
     }
     handshake::check_protocol(&hello)?;
     let codec = Codec::from_name(&hello.codec).ok_or_else(|| IpcError::Protocol {
-        reason: format!("unknown codec `{}`; expected \"json\" or \"binary\"", hello.codec),
+        reason: format!(
+            "unknown codec `{}`; expected \"json\" or \"binary\"",
+            hello.codec
+        ),
     })?;
     Ok((hello, codec))
 }
@@ -79,18 +89,21 @@ fn peer_limit(hello: &Hello, ours: usize) -> usize {
 /// Main's side of a byte connection: handshake, then serve.
 pub(crate) async fn accept(main: &Main, link: ByteLink) -> Result<RendererId, IpcError> {
     let config = main.inner.config.clone();
-    let ByteLink { reader, writer, peer } = link;
+    let ByteLink {
+        reader,
+        writer,
+        peer,
+    } = link;
     let mut reader: Reader = FramedRead::new(reader, FrameCodec::new(config.max_frame_size));
     let writer: Writer = FramedWrite::new(writer, FrameCodec::new(config.max_frame_size));
     let hello = match first_frame(&mut reader, config.handshake_timeout).await {
         Ok(frame) => frame,
         Err(error) => return Err(refuse(writer, error).await),
     };
-    let (hello, codec) = match decode_hello(&hello, "renderer")
-        .and_then(|(hello, codec)| {
-            handshake::check_contracts(&main.contracts(), &hello.contracts)?;
-            Ok((hello, codec))
-        }) {
+    let (hello, codec) = match decode_hello(&hello, "renderer").and_then(|(hello, codec)| {
+        handshake::check_contracts(&main.contracts(), &hello.contracts)?;
+        Ok((hello, codec))
+    }) {
         Ok(accepted) => accepted,
         Err(error) => {
             tracing::warn!(%peer, %error, "renderer refused at the handshake");
@@ -144,7 +157,9 @@ async fn main_reader(
             Some(Ok(frame)) => frame.freeze(),
             Some(Err(FramingError::TooLarge { size, limit })) => {
                 // The stream cannot be resynchronized past a refused frame: say why and close.
-                let _ = to_renderer.send(notify(IpcError::TooLarge { size, limit })).await;
+                let _ = to_renderer
+                    .send(notify(IpcError::TooLarge { size, limit }))
+                    .await;
                 let reason = format!("frame of {size} bytes exceeds the limit of {limit} bytes");
                 let _ = to_renderer.send(ToRenderer::Goodbye { reason }).await;
                 return;
@@ -183,13 +198,19 @@ async fn main_reader(
             Ok(other) => {
                 let kind = frame_kind(&other);
                 let error = IpcError::Protocol {
-                    reason: format!("unexpected `{kind}` frame: main does not receive {kind} frames"),
+                    reason: format!(
+                        "unexpected `{kind}` frame: main does not receive {kind} frames"
+                    ),
                 };
                 let id = match other {
                     Frame::Reply { id, .. } => Some(id),
                     _ => None,
                 };
-                if to_renderer.send(ToRenderer::Notice { id, error }).await.is_err() {
+                if to_renderer
+                    .send(ToRenderer::Notice { id, error })
+                    .await
+                    .is_err()
+                {
                     return;
                 }
                 continue;
@@ -376,10 +397,8 @@ async fn write_frames<M: Outgoing>(
                 }
             }
         }
-        if goodbye || queue.is_empty() {
-            if writer.flush().await.is_err() {
-                break;
-            }
+        if (goodbye || queue.is_empty()) && writer.flush().await.is_err() {
+            break;
         }
         if goodbye {
             break;
@@ -389,8 +408,15 @@ async fn write_frames<M: Outgoing>(
 }
 
 /// The renderer's side of a byte connection: handshake, then start the client.
-pub(crate) async fn connect(link: ByteLink, options: RendererOptions) -> Result<Renderer, IpcError> {
-    let ByteLink { reader, writer, peer } = link;
+pub(crate) async fn connect(
+    link: ByteLink,
+    options: RendererOptions,
+) -> Result<Renderer, IpcError> {
+    let ByteLink {
+        reader,
+        writer,
+        peer,
+    } = link;
     let mut reader: Reader = FramedRead::new(reader, FrameCodec::new(options.max_frame_size));
     let mut writer: Writer = FramedWrite::new(writer, FrameCodec::new(options.max_frame_size));
     let hello = Hello {
@@ -428,7 +454,12 @@ pub(crate) async fn connect(link: ByteLink, options: RendererOptions) -> Result<
     end.local = false;
     let to_renderer = pumps.outgoing;
     tokio::spawn(renderer_reader(reader, codec, to_renderer.clone()));
-    tokio::spawn(write_frames(writer, codec, pumps.incoming, Some(to_renderer)));
+    tokio::spawn(write_frames(
+        writer,
+        codec,
+        pumps.incoming,
+        Some(to_renderer),
+    ));
     Ok(Renderer::start(RendererId(id), end, options))
 }
 
@@ -456,7 +487,10 @@ async fn renderer_reader(mut reader: Reader, codec: Codec, to_renderer: mpsc::Se
                 channel: Cow::Owned(channel),
                 payload: Payload::encoded(codec, args),
             },
-            Ok(Frame::Error { id: Some(id), error }) => ToRenderer::Reply {
+            Ok(Frame::Error {
+                id: Some(id),
+                error,
+            }) => ToRenderer::Reply {
                 id,
                 result: Err(Failure::Ipc(error.into())),
             },
@@ -469,7 +503,10 @@ async fn renderer_reader(mut reader: Reader, codec: Codec, to_renderer: mpsc::Se
                 return;
             }
             Ok(other) => {
-                tracing::warn!(kind = frame_kind(&other), "unexpected frame from main ignored");
+                tracing::warn!(
+                    kind = frame_kind(&other),
+                    "unexpected frame from main ignored"
+                );
                 continue;
             }
             Err(error) => {

@@ -71,8 +71,14 @@ pub(super) fn encode(frame: &OutFrame<'_>, out: &mut Vec<u8>) -> Result<(), IpcE
     }
 }
 
+/// Frame headers are the protocol's own fixed types, so they use postcard (compact, not
+/// self-describing); payloads use the codec.
 fn header<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), IpcError> {
-    Codec::Binary.encode_into(value, out)
+    postcard::to_io(value, out)
+        .map(drop)
+        .map_err(|e| IpcError::Encode {
+            reason: e.to_string(),
+        })
 }
 
 pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
@@ -85,7 +91,8 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
     let frame = match tag {
         INVOKE => {
             let ((id, channel, timeout_ms), rest) =
-                postcard::take_from_bytes::<(u64, String, Option<u64>)>(body).map_err(take("invoke"))?;
+                postcard::take_from_bytes::<(u64, String, Option<u64>)>(body)
+                    .map_err(take("invoke"))?;
             Frame::Invoke {
                 id,
                 channel,
@@ -114,7 +121,8 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
             id: exact::<u64>(body, "cancel")?,
         },
         SEND | EVENT => {
-            let (channel, rest) = postcard::take_from_bytes::<String>(body).map_err(take("send"))?;
+            let (channel, rest) =
+                postcard::take_from_bytes::<String>(body).map_err(take("send"))?;
             let args = slice_of(&bytes, rest);
             if tag == SEND {
                 Frame::Send { channel, args }
@@ -138,9 +146,14 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
 }
 
 fn exact<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, FrameError> {
-    Codec::Binary
-        .decode(body)
-        .map_err(|e| FrameError::new(format!("malformed {what} frame: {e}")))
+    match postcard::take_from_bytes::<T>(body) {
+        Ok((value, [])) => Ok(value),
+        Ok((_, rest)) => Err(FrameError::new(format!(
+            "malformed {what} frame: {} trailing bytes",
+            rest.len()
+        ))),
+        Err(e) => Err(FrameError::new(format!("malformed {what} frame: {e}"))),
+    }
 }
 
 /// [`WireError`] with every field in a fixed order: postcard is not self-describing, so optional

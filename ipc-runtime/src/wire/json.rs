@@ -158,7 +158,9 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
     };
     let fail = |reason: String| FrameError { id, reason };
     let t: String = match raw.t {
-        Some(t) => serde_json::from_str(t.get()).map_err(|_| fail("`t` must be a string".into()))?,
+        Some(t) => {
+            serde_json::from_str(t.get()).map_err(|_| fail("`t` must be a string".into()))?
+        }
         None => return Err(fail("frame has no `t` (type) field".into())),
     };
     let need_id = || id.ok_or_else(|| fail(format!("`{t}` frame needs an `id`")));
@@ -192,7 +194,11 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
                     serde_json::from_str::<WireError>(error.get())
                         .map_err(|e| fail(format!("malformed `error`: {e}")))?,
                 ),
-                _ => return Err(fail("a reply has exactly one of `ok`, `app`, `error`".into())),
+                _ => {
+                    return Err(fail(
+                        "a reply has exactly one of `ok`, `app`, `error`".into(),
+                    ));
+                }
             };
             Frame::Reply { id, body }
         }

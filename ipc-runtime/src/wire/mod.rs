@@ -287,7 +287,8 @@ pub(crate) fn decode_handshake(frame: &[u8]) -> Result<Result<Hello, IpcError>, 
             .map(Ok)
             .map_err(|e| FrameError::new(format!("malformed hello: {e}"))),
         Some("error") => {
-            let wire: WireError = serde_json::from_value(value)
+            let error = value.get("error").cloned().unwrap_or_default();
+            let wire: WireError = serde_json::from_value(error)
                 .map_err(|e| FrameError::new(format!("malformed error frame: {e}")))?;
             Ok(Err(wire.into()))
         }

@@ -1,0 +1,186 @@
+//! The `Todos` contract and its main-side implementation, shared by the examples.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use ipc_runtime::{Caller, Target, channels};
+
+/// One item of the todo list.
+#[ipc_runtime::data]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Todo {
+    /// Its id.
+    pub id: u32,
+    /// What to do.
+    pub title: String,
+    /// Whether it is done.
+    pub done: bool,
+}
+
+/// Why a todo operation failed.
+#[ipc_runtime::data]
+#[derive(Clone, Debug, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind")]
+pub enum TodoError {
+    /// No todo has this id.
+    #[error("no todo with id {id}")]
+    NotFound {
+        /// The id that was asked for.
+        id: u32,
+    },
+}
+
+/// Todo list backend.
+#[channels(namespace = "todos")]
+pub trait Todos {
+    /// Adds a todo and returns it.
+    async fn add(&self, title: String) -> Todo;
+    /// Toggles a todo's `done` flag.
+    async fn toggle(&self, id: u32) -> Result<Todo, TodoError>;
+    /// Lists every todo.
+    async fn list(&self) -> Vec<Todo>;
+    /// Sleeps for `millis` and returns it; used to show deadlines and cancellation.
+    async fn slow(&self, millis: u32) -> u32;
+    /// Panics; used to show that main keeps serving.
+    async fn crash(&self) -> u32;
+    /// Fire-and-forget log line from a renderer.
+    #[send]
+    fn log(&self, line: String);
+    /// Pushed to renderers whenever a todo changes.
+    #[event]
+    fn changed(&self, todo: Todo);
+    /// A message main broadcasts to every renderer.
+    #[event]
+    fn announce(&self, message: String);
+}
+
+/// What main observed, for the examples' summaries.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Invokes served, by renderer label.
+    pub calls: Mutex<BTreeMap<String, usize>>,
+    /// Log lines received, by renderer label.
+    pub logs: Mutex<BTreeMap<String, Vec<String>>>,
+    /// Slow calls whose handler was dropped before finishing (cancelled by the caller).
+    pub cancelled: AtomicUsize,
+}
+
+impl Stats {
+    fn count(&self, caller: &Caller) {
+        *self
+            .calls
+            .lock()
+            .unwrap()
+            .entry(caller.label().to_string())
+            .or_default() += 1;
+    }
+}
+
+/// The main-side implementation of [`Todos`].
+pub struct Backend {
+    todos: Mutex<Vec<Todo>>,
+    events: TodosEvents,
+    stats: std::sync::Arc<Stats>,
+    verbose: bool,
+}
+
+impl Backend {
+    /// A backend that emits its events through `events` and records into `stats`.
+    pub fn new(events: TodosEvents, stats: std::sync::Arc<Stats>, verbose: bool) -> Self {
+        Backend {
+            todos: Mutex::new(Vec::new()),
+            events,
+            stats,
+            verbose,
+        }
+    }
+}
+
+/// Counts a cancellation if the slow handler's future is dropped before it finishes.
+struct CancelProbe<'a> {
+    stats: &'a Stats,
+    finished: bool,
+}
+
+impl Drop for CancelProbe<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.stats.cancelled.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+impl TodosHandler for Backend {
+    async fn add(&self, caller: &Caller, title: String) -> Todo {
+        self.stats.count(caller);
+        let todo = {
+            let mut todos = self.todos.lock().unwrap();
+            let todo = Todo {
+                id: todos.len() as u32 + 1,
+                title,
+                done: false,
+            };
+            todos.push(todo.clone());
+            todo
+        };
+        if self.verbose {
+            println!(
+                "main: {} added #{} {:?}",
+                caller.label(),
+                todo.id,
+                todo.title
+            );
+        }
+        self.events.changed(Target::All, todo.clone());
+        todo
+    }
+
+    async fn toggle(&self, caller: &Caller, id: u32) -> Result<Todo, TodoError> {
+        self.stats.count(caller);
+        let mut todos = self.todos.lock().unwrap();
+        let todo = todos
+            .iter_mut()
+            .find(|t| t.id == id)
+            .ok_or(TodoError::NotFound { id })?;
+        todo.done = !todo.done;
+        let todo = todo.clone();
+        self.events.changed(Target::All, todo.clone());
+        Ok(todo)
+    }
+
+    async fn list(&self, caller: &Caller) -> Vec<Todo> {
+        self.stats.count(caller);
+        self.todos.lock().unwrap().clone()
+    }
+
+    async fn slow(&self, caller: &Caller, millis: u32) -> u32 {
+        self.stats.count(caller);
+        let mut probe = CancelProbe {
+            stats: &self.stats,
+            finished: false,
+        };
+        tokio::time::sleep(Duration::from_millis(u64::from(millis))).await;
+        probe.finished = true;
+        millis
+    }
+
+    async fn crash(&self, caller: &Caller) -> u32 {
+        self.stats.count(caller);
+        panic!("the crash handler always panics")
+    }
+
+    async fn log(&self, caller: &Caller, line: String) {
+        if self.verbose {
+            println!("main: log from {}: {line}", caller.label());
+        }
+        self.stats
+            .logs
+            .lock()
+            .unwrap()
+            .entry(caller.label().to_string())
+            .or_default()
+            .push(line);
+    }
+}

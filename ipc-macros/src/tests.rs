@@ -1,0 +1,103 @@
+//! Expansion snapshots: what `#[channels]` and `#[data]` generate, pretty-printed. A change to the
+//! generated code shows up as a snapshot diff to review (`cargo insta review`, or
+//! `INSTA_UPDATE=always cargo test -p ipc-macros` and read the diff).
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+fn pretty(tokens: TokenStream) -> String {
+    let file: syn::File = match syn::parse2(tokens.clone()) {
+        Ok(file) => file,
+        Err(error) => panic!("the expansion is not a list of items ({error}):\n{tokens}"),
+    };
+    prettyplease::unparse(&file)
+}
+
+fn channels(args: TokenStream, item: TokenStream) -> String {
+    pretty(crate::expand_channels(args, item))
+}
+
+/// Every method kind and shape: invokes (plain, fallible, unit, no arguments), sends and events
+/// with 0, 1 and 2 parameters, doc comments, `#[rename]`, `#[cfg]` and a raw identifier.
+#[test]
+fn every_method_kind() {
+    insta::assert_snapshot!(channels(
+        quote!(namespace = "todos"),
+        quote! {
+            /// Todo list backend.
+            pub trait Todos {
+                /// Adds a todo.
+                async fn add(&self, title: String) -> Todo;
+                async fn toggle(&self, id: u32) -> Result<Todo, TodoError>;
+                async fn list(&self) -> Vec<Todo>;
+                async fn clear(&self);
+                #[rename = "mark-done"]
+                async fn mark_done(&self, id: u32, done: bool) -> bool;
+                async fn r#type(&self, r#ref: String) -> String;
+                #[cfg(feature = "debug")]
+                async fn dump(&self) -> String;
+                /// A log line.
+                #[send]
+                fn log(&self, line: String);
+                #[send]
+                fn ping(&self);
+                #[event]
+                fn cleared(&self);
+                /// A todo changed.
+                #[event]
+                fn changed(&self, todo: Todo);
+                #[event]
+                fn moved(&self, from: u32, to: u32);
+            }
+        },
+    ));
+}
+
+/// `crate = "..."` reaches the runtime through another path; `large_ints = "number"` changes the
+/// schema's rule; the default namespace is the trait's name in snake_case.
+#[test]
+fn crate_path_and_large_ints() {
+    insta::assert_snapshot!(channels(
+        quote!(crate = "::my_app::ipc", large_ints = "number"),
+        quote! {
+            pub(crate) trait FileStore {
+                async fn size(&self, path: String) -> u64;
+            }
+        },
+    ));
+}
+
+/// An invalid contract: every error, then the trait itself (minus the attributes `#[channels]`
+/// handles or rejected), so the rest of the crate still resolves it.
+#[test]
+fn invalid_contract_keeps_the_trait() {
+    insta::assert_snapshot!(channels(
+        quote!(namespace = "bad name"),
+        quote! {
+            /// Docs stay.
+            pub trait Broken {
+                async fn borrow(&mut self, title: &str) -> u64;
+                #[sned]
+                fn log(&self, line: String) -> bool;
+                #[event]
+                #[cfg(unix)]
+                fn changed(&self);
+            }
+        },
+    ));
+}
+
+#[test]
+fn data_type() {
+    insta::assert_snapshot!(pretty(crate::data::expand(
+        TokenStream::new(),
+        quote! {
+            /// A todo.
+            #[derive(Clone, serde::Serialize, serde::Deserialize)]
+            pub struct Todo {
+                pub id: u32,
+                pub title: String,
+            }
+        },
+    )));
+}

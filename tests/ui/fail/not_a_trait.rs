@@ -1,0 +1,6 @@
+use ipc_runtime::channels;
+
+#[channels(namespace = "todos")]
+pub struct Todos;
+
+fn main() {}

@@ -1,0 +1,8 @@
+use ipc_runtime::channels;
+
+#[channels(namespace = "files", large_ints = "bigint")]
+pub trait Files {
+    async fn size(&self, path: String) -> u64;
+}
+
+fn main() {}

@@ -58,6 +58,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod blob;
 mod call;
 mod caller;
 mod channel;
@@ -74,6 +75,7 @@ mod router;
 mod transport;
 mod wire;
 
+pub use blob::Bytes;
 pub use call::{Call, TryCall};
 pub use caller::{Caller, RendererId};
 pub use channel::{EventChannel, InvokeChannel, SendChannel};

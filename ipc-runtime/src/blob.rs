@@ -1,0 +1,132 @@
+//! [`Bytes`]: binary data that never inflates into an array of numbers.
+
+use std::fmt;
+use std::ops::Deref;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Binary data for contracts: raw bytes on the binary codec, a base64 string on JSON (and
+/// `string` in TypeScript), instead of the array of numbers `Vec<u8>` becomes in JSON.
+///
+/// Cheap to clone (it wraps [`bytes::Bytes`]).
+///
+/// # Examples
+///
+/// ```
+/// use ipc_runtime::{Bytes, Codec};
+///
+/// let data = Bytes::from(vec![0u8, 1, 2, 255]);
+/// assert_eq!(&Codec::Json.encode(&data).unwrap()[..], br#""AAEC/w==""#);
+/// let raw = Codec::Binary.encode(&data).unwrap();
+/// assert_eq!(raw.len(), 2 + 4); // a 2-byte MessagePack header, then the bytes themselves
+/// assert_eq!(Codec::Binary.decode::<Bytes>(&raw).unwrap(), data);
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Bytes(pub bytes::Bytes);
+
+impl Bytes {
+    /// Empty data.
+    pub fn new() -> Self {
+        Bytes(bytes::Bytes::new())
+    }
+
+    /// The inner [`bytes::Bytes`].
+    pub fn into_inner(self) -> bytes::Bytes {
+        self.0
+    }
+}
+
+impl Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl AsRef<[u8]> for Bytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl From<Vec<u8>> for Bytes {
+    fn from(v: Vec<u8>) -> Self {
+        Bytes(v.into())
+    }
+}
+
+impl From<bytes::Bytes> for Bytes {
+    fn from(b: bytes::Bytes) -> Self {
+        Bytes(b)
+    }
+}
+
+impl From<&'static [u8]> for Bytes {
+    fn from(b: &'static [u8]) -> Self {
+        Bytes(bytes::Bytes::from_static(b))
+    }
+}
+
+impl fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Bytes({} bytes)", self.0.len())
+    }
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            serializer.serialize_str(&STANDARD.encode(&self.0))
+        } else {
+            serializer.serialize_bytes(&self.0)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Bytes;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("bytes, or a base64 string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Bytes, E> {
+                STANDARD
+                    .decode(v)
+                    .map(Bytes::from)
+                    .map_err(|e| E::custom(format!("invalid base64: {e}")))
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Bytes, E> {
+                Ok(Bytes::from(v.to_vec()))
+            }
+            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Bytes, E> {
+                Ok(Bytes::from(v))
+            }
+        }
+        if deserializer.is_human_readable() {
+            deserializer.deserialize_str(Visitor)
+        } else {
+            deserializer.deserialize_bytes(Visitor)
+        }
+    }
+}
+
+impl ts_rs::TS for Bytes {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+
+    fn docs() -> Option<String> {
+        Some("Binary data, base64-encoded on JSON channels.".into())
+    }
+
+    fn name(_: &ts_rs::Config) -> String {
+        "string".into()
+    }
+
+    fn inline(_: &ts_rs::Config) -> String {
+        "string".into()
+    }
+}

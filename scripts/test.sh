@@ -15,4 +15,5 @@ cargo test --workspace --doc
 
 echo "== examples"
 cargo run --quiet --example quickstart > /dev/null
+cargo run --quiet --example multiprocess > /dev/null
 echo "all suites passed"

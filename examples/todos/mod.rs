@@ -32,6 +32,18 @@ pub enum TodoError {
     },
 }
 
+/// What main has observed so far, as the contract reports it (for tests and tools).
+#[ipc_runtime::data]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StatsReport {
+    /// Invokes served, all renderers together (`stats` itself is not counted).
+    pub calls: u32,
+    /// Slow calls whose handler was dropped before finishing (cancelled or timed out).
+    pub cancelled: u32,
+    /// Log lines received, by renderer label, then in arrival order.
+    pub logs: Vec<String>,
+}
+
 /// Todo list backend.
 #[channels(namespace = "todos")]
 pub trait Todos {
@@ -45,6 +57,8 @@ pub trait Todos {
     async fn slow(&self, millis: u32) -> u32;
     /// Panics; used to show that main keeps serving.
     async fn crash(&self) -> u32;
+    /// Reports what main has observed (calls served, cancelled handlers, log lines).
+    async fn stats(&self) -> StatsReport;
     /// Fire-and-forget log line from a renderer.
     #[send]
     fn log(&self, line: String);
@@ -169,6 +183,24 @@ impl TodosHandler for Backend {
     async fn crash(&self, caller: &Caller) -> u32 {
         self.stats.count(caller);
         panic!("the crash handler always panics")
+    }
+
+    async fn stats(&self, _caller: &Caller) -> StatsReport {
+        let calls = self.stats.calls.lock().unwrap().values().sum::<usize>();
+        StatsReport {
+            calls: u32::try_from(calls).unwrap_or(u32::MAX),
+            cancelled: u32::try_from(self.stats.cancelled.load(Ordering::SeqCst))
+                .unwrap_or(u32::MAX),
+            logs: self
+                .stats
+                .logs
+                .lock()
+                .unwrap()
+                .values()
+                .flatten()
+                .cloned()
+                .collect(),
+        }
     }
 
     async fn log(&self, caller: &Caller, line: String) {

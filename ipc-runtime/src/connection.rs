@@ -85,6 +85,12 @@ pub(crate) async fn serve(main: Main, caller: Caller, end: MainEnd, close: Cance
                     };
                     match prepare_call(&main, &caller, &channel, args) {
                         Ok(call) => {
+                            // In process the caller's own deadline drops the reply receiver,
+                            // which stops the handler; a second timer here would be redundant.
+                            let timeout = match reply_to {
+                                ReplyTo::Local(_) => None,
+                                ReplyTo::Queue { .. } => timeout,
+                            };
                             let handle = calls.spawn(run_call(id, channel, call, timeout, reply_to, slot));
                             in_flight.insert(id, handle);
                         }

@@ -26,6 +26,8 @@
 #![warn(missing_docs)]
 
 pub mod hash;
+#[cfg(feature = "types")]
+pub mod js;
 mod model;
 pub mod naming;
 #[cfg(feature = "types")]

@@ -1,4 +1,1560 @@
-//! stub
+//! Bad input over a real Unix socket: a raw client writes malformed, oversized, truncated,
+//! unexpected or abusive frames to `Main::listen_unix`, and a fake main writes bad frames to a
+//! real `Renderer`.
+//!
+//! For every case: a typed error reply where a reply is possible (its `error.code` checked),
+//! otherwise the connection closes with a stated reason (an error frame and/or a goodbye with a
+//! reason, then EOF); a second, well-behaved renderer (the real `Renderer::connect_unix` and a
+//! generated client) is served before and after; and nothing in the runtime panics (a panic
+//! hook counts every panic that does not come from the test code itself).
+//!
+//! Expected answers follow `docs/PROTOCOL.md` §7. The binary frames are written and read by
+//! hand here (postcard headers, MessagePack payloads), independently of the runtime's encoder.
+
 mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use common::{
+    Probe, ProbeBackend, ProbeControl, TodoBackend, Todos, TodosClient, eventually, within,
+};
+use ipc_runtime::{
+    Codec, IpcError, Main, MainBuilder, Renderer, RendererOptions, UnixListenerHandle,
+};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{UnixListener, UnixStream};
+
+// ---------------------------------------------------------------------------------------------
+// Panic counter
+
+/// Panics raised outside the test code (in the runtime, or in a library on its behalf).
+static FOREIGN_PANICS: AtomicUsize = AtomicUsize::new(0);
+static HOOK: Once = Once::new();
+
+fn install_panic_counter() {
+    HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let from_tests = info.location().is_some_and(|l| {
+                let file = l.file().replace('\\', "/");
+                file.contains("tests/tests/")
+            });
+            if !from_tests {
+                FOREIGN_PANICS.fetch_add(1, Ordering::SeqCst);
+            }
+            default(info);
+        }));
+    });
+}
+
+fn assert_no_foreign_panics() {
+    assert_eq!(
+        FOREIGN_PANICS.load(Ordering::SeqCst),
+        0,
+        "something outside the test code panicked (see the output above)"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw frames
+
+/// Which codec a raw peer speaks after the handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wire {
+    Json,
+    Binary,
+}
+
+impl Wire {
+    fn name(self) -> &'static str {
+        match self {
+            Wire::Json => "json",
+            Wire::Binary => "binary",
+        }
+    }
+}
+
+/// A length prefix and `body`.
+fn framed(body: &[u8]) -> Vec<u8> {
+    let mut out = u32::try_from(body.len()).unwrap().to_be_bytes().to_vec();
+    out.extend_from_slice(body);
+    out
+}
+
+fn invoke(id: u64, channel: &str, args: Value) -> Value {
+    json!({"t": "invoke", "id": id, "ch": channel, "args": args})
+}
+
+fn renderer_hello(codec: &str) -> Value {
+    json!({
+        "t": "hello",
+        "protocol": 1,
+        "role": "renderer",
+        "codec": codec,
+        "contracts": {"todos": Todos::contract_hash(), "probe": Probe::contract_hash()},
+        "label": "raw",
+        "max_frame": 4_194_304,
+    })
+}
+
+// Binary codec: a tag byte, a postcard header, a MessagePack payload. Written by hand so the
+// test speaks the wire format itself rather than reusing the runtime's encoder.
+const INVOKE: u8 = 1;
+const REPLY_OK: u8 = 2;
+const REPLY_APP: u8 = 3;
+const REPLY_ERROR: u8 = 4;
+const CANCEL: u8 = 5;
+const EVENT: u8 = 7;
+const ERROR: u8 = 8;
+const GOODBYE: u8 = 9;
+
+fn varint(out: &mut Vec<u8>, mut n: u64) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn postcard_str(out: &mut Vec<u8>, s: &str) {
+    varint(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// A binary invoke frame without a deadline; `args` is the MessagePack payload.
+fn bin_invoke(id: u64, channel: &str, args: &[u8]) -> Vec<u8> {
+    let mut out = vec![INVOKE];
+    varint(&mut out, id);
+    postcard_str(&mut out, channel);
+    out.push(0); // timeout_ms: None
+    out.extend_from_slice(args);
+    out
+}
+
+/// MessagePack of a one-element tuple holding a small unsigned integer.
+fn mp_u8_args(n: u8) -> Vec<u8> {
+    assert!(n < 0x80);
+    vec![0x91, n]
+}
+
+/// MessagePack of a one-element tuple holding a short string.
+fn mp_str_args(s: &str) -> Vec<u8> {
+    assert!(s.len() < 32);
+    let mut out = vec![0x91, 0xa0 | s.len() as u8];
+    out.extend_from_slice(s.as_bytes());
+    out
+}
+
+/// Reads postcard.
+struct Postcard<'a>(&'a [u8]);
+
+impl Postcard<'_> {
+    fn byte(&mut self) -> u8 {
+        let (&b, rest) = self.0.split_first().expect("postcard: truncated");
+        self.0 = rest;
+        b
+    }
+
+    fn varint(&mut self) -> u64 {
+        let mut n = 0u64;
+        let mut shift = 0;
+        loop {
+            let b = self.byte();
+            n |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return n;
+            }
+            shift += 7;
+        }
+    }
+
+    fn string(&mut self) -> String {
+        let len = usize::try_from(self.varint()).unwrap();
+        let (s, rest) = self.0.split_at(len);
+        self.0 = rest;
+        String::from_utf8(s.to_vec()).expect("postcard: UTF-8 string")
+    }
+
+    fn option<T>(&mut self, read: impl FnOnce(&mut Self) -> T) -> Option<T> {
+        match self.byte() {
+            0 => None,
+            1 => Some(read(self)),
+            other => panic!("postcard: bad option tag {other}"),
+        }
+    }
+
+    /// A `BinaryError`: every field of the wire error, in order, as the JSON codec would show it.
+    fn error(&mut self) -> Value {
+        let mut error = serde_json::Map::new();
+        error.insert("code".into(), self.string().into());
+        error.insert("message".into(), self.string().into());
+        for name in ["channel", "reason"] {
+            if let Some(s) = self.option(Self::string) {
+                error.insert(name.into(), s.into());
+            }
+        }
+        for name in ["limit", "size", "after_ms"] {
+            if let Some(n) = self.option(Self::varint) {
+                error.insert(name.into(), n.into());
+            }
+        }
+        for name in ["ours", "theirs"] {
+            if let Some(s) = self.option(Self::string) {
+                error.insert(name.into(), s.into());
+            }
+        }
+        Value::Object(error)
+    }
+
+    fn done(&self) {
+        assert!(
+            self.0.is_empty(),
+            "postcard: {} trailing bytes",
+            self.0.len()
+        );
+    }
+}
+
+/// A binary frame as the JSON codec would show it (payloads as arrays of their bytes).
+fn decode_binary(frame: &[u8]) -> Value {
+    let (&tag, body) = frame
+        .split_first()
+        .expect("main never sends an empty frame");
+    let mut r = Postcard(body);
+    match tag {
+        REPLY_OK | REPLY_APP => {
+            let id = r.varint();
+            let key = if tag == REPLY_OK { "ok" } else { "app" };
+            json!({"t": "reply", "id": id, key: r.0.to_vec()})
+        }
+        REPLY_ERROR => {
+            let id = r.varint();
+            let error = r.error();
+            r.done();
+            json!({"t": "reply", "id": id, "error": error})
+        }
+        EVENT => {
+            let channel = r.string();
+            json!({"t": "event", "ch": channel, "args": r.0.to_vec()})
+        }
+        ERROR => {
+            let id = r.option(Postcard::varint);
+            let error = r.error();
+            r.done();
+            match id {
+                Some(id) => json!({"t": "error", "id": id, "error": error}),
+                None => json!({"t": "error", "error": error}),
+            }
+        }
+        GOODBYE => {
+            let reason = r.string();
+            r.done();
+            json!({"t": "goodbye", "reason": reason})
+        }
+        other => panic!("main sent a binary frame with tag {other}: {frame:?}"),
+    }
+}
+
+/// One end of a connection spoken by hand: frames in, frames out, and raw bytes when needed.
+/// Used as a renderer against a real main, and as a fake main against a real renderer.
+struct RawPeer {
+    stream: UnixStream,
+    wire: Wire,
+}
+
+impl RawPeer {
+    async fn connect(path: &Path) -> RawPeer {
+        let stream = within("a raw connection", UnixStream::connect(path))
+            .await
+            .expect("main listens");
+        RawPeer {
+            stream,
+            wire: Wire::Json,
+        }
+    }
+
+    /// Connects and completes the handshake as a renderer speaking `wire`.
+    async fn renderer(path: &Path, wire: Wire) -> RawPeer {
+        let mut peer = RawPeer::connect(path).await;
+        peer.send_json(&renderer_hello(wire.name())).await;
+        let answer = peer.expect("main's hello").await;
+        assert_eq!(answer["t"], "hello", "{answer}");
+        assert_eq!(answer["role"], "main", "{answer}");
+        assert_eq!(answer["codec"], wire.name(), "{answer}");
+        assert!(answer["renderer"].is_u64(), "{answer}");
+        peer.wire = wire;
+        peer
+    }
+
+    async fn write_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(bytes).await?;
+        self.stream.flush().await
+    }
+
+    async fn send(&mut self, body: &[u8]) {
+        within("writing a frame", self.write_raw(&framed(body)))
+            .await
+            .expect("the frame is written");
+    }
+
+    async fn send_json(&mut self, frame: &Value) {
+        self.send(&serde_json::to_vec(frame).unwrap()).await;
+    }
+
+    /// Closes our write half; we can still read.
+    async fn shutdown_write(&mut self) {
+        let _ = self.stream.shutdown().await;
+    }
+
+    /// The next frame's body, or `None` when the peer closed the stream at a frame boundary.
+    async fn read_frame(&mut self) -> Option<Vec<u8>> {
+        within("a frame (or EOF)", async {
+            let mut prefix = [0u8; 4];
+            let mut got = 0;
+            while got < 4 {
+                match self.stream.read(&mut prefix[got..]).await {
+                    Ok(0) => {
+                        assert_eq!(got, 0, "the stream ended inside a length prefix");
+                        return None;
+                    }
+                    Ok(n) => got += n,
+                    // A Unix socket closed with our unread bytes in it reports a reset after
+                    // the bytes it did send: the same as EOF here.
+                    Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset && got == 0 => {
+                        return None;
+                    }
+                    Err(e) => panic!("read failed: {e}"),
+                }
+            }
+            let len = u32::from_be_bytes(prefix) as usize;
+            assert!(len <= 1 << 20, "unexpectedly large frame: {len} bytes");
+            let mut body = vec![0; len];
+            self.stream
+                .read_exact(&mut body)
+                .await
+                .expect("the peer sent a whole frame");
+            Some(body)
+        })
+        .await
+    }
+
+    /// The next frame decoded (JSON, or binary shown as JSON), or `None` at EOF.
+    async fn next(&mut self) -> Option<Value> {
+        let body = self.read_frame().await?;
+        Some(match self.wire {
+            Wire::Json => serde_json::from_slice(&body)
+                .unwrap_or_else(|e| panic!("invalid JSON frame ({e}): {body:?}")),
+            Wire::Binary => decode_binary(&body),
+        })
+    }
+
+    async fn expect(&mut self, what: &str) -> Value {
+        match self.next().await {
+            Some(frame) => frame,
+            None => panic!("the stream closed instead of delivering {what}"),
+        }
+    }
+
+    /// Expects an error frame outside any call, with `code`; returns it.
+    async fn expect_error(&mut self, code: &str) -> Value {
+        let frame = self.expect(&format!("an error frame `{code}`")).await;
+        assert_eq!(frame["t"], "error", "{frame}");
+        assert!(frame.get("id").is_none(), "not about a call: {frame}");
+        assert_eq!(frame["error"]["code"], code, "{frame}");
+        assert!(
+            !frame["error"]["message"].as_str().unwrap().is_empty(),
+            "{frame}"
+        );
+        frame
+    }
+
+    /// Expects the reply to call `id` failing with `code`; returns it.
+    async fn expect_reply_error(&mut self, id: u64, code: &str) -> Value {
+        let frame = self.expect(&format!("a `{code}` reply to call {id}")).await;
+        assert_eq!(frame["t"], "reply", "{frame}");
+        assert_eq!(frame["id"], id, "{frame}");
+        assert_eq!(frame["error"]["code"], code, "{frame}");
+        frame
+    }
+
+    /// Reads until the peer closes; returns the frames it sent on the way.
+    async fn until_closed(&mut self) -> Vec<Value> {
+        let mut frames = Vec::new();
+        while let Some(frame) = self.next().await {
+            frames.push(frame);
+            assert!(frames.len() < 1000, "the peer does not close: {frames:?}");
+        }
+        frames
+    }
+
+    /// Proves the connection is still served: a valid invoke is answered.
+    async fn assert_answers(&mut self, id: u64) {
+        let n = u8::try_from(id).unwrap();
+        let expected = match self.wire {
+            Wire::Json => {
+                self.send_json(&invoke(id, "probe:echo", json!([n]))).await;
+                json!({"t": "reply", "id": id, "ok": n})
+            }
+            Wire::Binary => {
+                self.send(&bin_invoke(id, "probe:echo", &mp_u8_args(n)))
+                    .await;
+                json!({"t": "reply", "id": id, "ok": [n]})
+            }
+        };
+        assert_eq!(self.expect("the reply to a valid invoke").await, expected);
+    }
+}
+
+/// Asserts main closed after a handshake refusal: exactly one error frame with `code`, then EOF.
+async fn assert_refused(peer: &mut RawPeer, code: &str) -> Value {
+    let frames = peer.until_closed().await;
+    assert_eq!(frames.len(), 1, "one error frame, then EOF: {frames:?}");
+    let frame = frames.into_iter().next().unwrap();
+    assert_eq!(frame["t"], "error", "{frame}");
+    assert_eq!(frame["error"]["code"], code, "{frame}");
+    assert!(
+        !frame["error"]["message"].as_str().unwrap().is_empty(),
+        "{frame}"
+    );
+    frame
+}
+
+/// Asserts the frames main sent before EOF end with a goodbye stating a reason, and that
+/// everything before it is an error frame; returns the goodbye's reason.
+fn assert_closed_with_reason(frames: &[Value]) -> String {
+    let (last, before) = frames
+        .split_last()
+        .unwrap_or_else(|| panic!("main closed without saying why"));
+    assert_eq!(last["t"], "goodbye", "{frames:?}");
+    let reason = last["reason"].as_str().unwrap_or_default().to_string();
+    assert!(
+        !reason.is_empty(),
+        "the goodbye states a reason: {frames:?}"
+    );
+    for frame in before {
+        assert_eq!(frame["t"], "error", "{frames:?}");
+    }
+    reason
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixture: a main on a Unix socket, with a well-behaved renderer connected
+
+fn socket_path(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ipc-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.sock"));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+struct Fixture {
+    main: Main,
+    listener: UnixListenerHandle,
+    good: TodosClient,
+    probe: ProbeControl,
+}
+
+impl Fixture {
+    async fn new(name: &str, builder: MainBuilder) -> Fixture {
+        install_panic_counter();
+        let main = builder.build();
+        let (todos, _lines) = TodoBackend::new();
+        let _todos = Todos::handle(&main, todos).unwrap();
+        let (backend, probe) = ProbeBackend::new();
+        let _probe = Probe::handle(&main, backend).unwrap();
+        let listener = main.listen_unix(socket_path(name)).unwrap();
+        let options = RendererOptions::new("good")
+            .contract(Todos::schema())
+            .contract(Probe::schema());
+        let renderer = within(
+            "the good renderer to connect",
+            Renderer::connect_unix(listener.path(), options),
+        )
+        .await
+        .expect("the good renderer connects");
+        let fixture = Fixture {
+            main,
+            listener,
+            good: Todos::client(&renderer),
+            probe,
+        };
+        fixture.assert_served("before").await;
+        fixture
+    }
+
+    fn path(&self) -> &Path {
+        self.listener.path()
+    }
+
+    async fn raw(&self, wire: Wire) -> RawPeer {
+        let peer = RawPeer::renderer(self.path(), wire).await;
+        eventually("main to register the raw renderer", || {
+            self.main.renderer_count() == 2
+        })
+        .await;
+        peer
+    }
+
+    /// The good renderer is still connected and served, and nothing panicked.
+    async fn assert_served(&self, title: &str) {
+        let todo = within("the good renderer's call", self.good.add(title.into()))
+            .await
+            .expect("the good renderer is served");
+        assert_eq!(todo.title, title);
+        let renderer = self.good.renderer();
+        assert!(!renderer.is_closed());
+        assert!(self.main.renderer(renderer.id()).is_some());
+        assert_no_foreign_panics();
+    }
+
+    /// Main forgets every connection but the good renderer's.
+    async fn assert_only_good_left(&self) {
+        eventually("main to drop the bad connection", || {
+            self.main.renderer_count() == 1
+        })
+        .await;
+    }
+
+    /// The end of every test: the bad connection is gone, the good one is served.
+    async fn finish(self) {
+        self.assert_only_good_left().await;
+        self.assert_served("after").await;
+    }
+}
+
+fn multi_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Runs `test` once per codec on a fresh runtime.
+fn both_codecs<F: std::future::Future<Output = ()>>(test: impl Fn(Wire) -> F) {
+    for wire in [Wire::Json, Wire::Binary] {
+        multi_thread().block_on(test(wire));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Truncated frame
+
 #[test]
-fn stub() {}
+fn truncated_frame_closes_only_that_connection() {
+    both_codecs(|wire| async move {
+        let fx = Fixture::new(&format!("truncated-{}", wire.name()), Main::builder()).await;
+        let mut raw = fx.raw(wire).await;
+        let mut bytes = 100u32.to_be_bytes().to_vec();
+        bytes.extend_from_slice(br#"{"t":"inv"#);
+        raw.write_raw(&bytes).await.unwrap();
+        raw.shutdown_write().await;
+        let frames = raw.until_closed().await;
+        let reason = assert_closed_with_reason(&frames);
+        assert!(reason.contains("truncated"), "{frames:?}");
+        fx.finish().await;
+    });
+}
+
+// 2. Frame over the limit
+
+#[test]
+fn oversized_frame_is_refused_from_its_header() {
+    both_codecs(|wire| async move {
+        let builder = Main::builder().max_frame_size(1024);
+        let fx = Fixture::new(&format!("too-large-{}", wire.name()), builder).await;
+        let mut raw = RawPeer::connect(fx.path()).await;
+        raw.send_json(&renderer_hello(wire.name())).await;
+        let answer = raw.expect("main's hello").await;
+        assert_eq!(answer["max_frame"], 1024, "{answer}");
+        raw.wire = wire;
+        eventually("main to register it", || fx.main.renderer_count() == 2).await;
+
+        // Announce 1 MiB and send only a few bytes of it.
+        let mut bytes = (1u32 << 20).to_be_bytes().to_vec();
+        bytes.extend_from_slice(&[0u8; 16]);
+        raw.write_raw(&bytes).await.unwrap();
+        let frames = raw.until_closed().await;
+        assert_eq!(frames.len(), 2, "an error frame and a goodbye: {frames:?}");
+        assert_eq!(frames[0]["t"], "error", "{frames:?}");
+        assert_eq!(frames[0]["error"]["code"], "too_large", "{frames:?}");
+        assert_eq!(frames[0]["error"]["size"], 1 << 20, "{frames:?}");
+        assert_eq!(frames[0]["error"]["limit"], 1024, "{frames:?}");
+        let reason = assert_closed_with_reason(&frames);
+        assert!(
+            reason.contains("1048576") && reason.contains("1024"),
+            "{reason}"
+        );
+        fx.finish().await;
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_first_frame_is_refused_at_the_handshake() {
+    let fx = Fixture::new("too-large-hello", Main::builder().max_frame_size(1024)).await;
+    let mut raw = RawPeer::connect(fx.path()).await;
+    raw.write_raw(&(1u32 << 20).to_be_bytes()).await.unwrap();
+    let frame = assert_refused(&mut raw, "too_large").await;
+    assert_eq!(frame["error"]["size"], 1 << 20, "{frame}");
+    assert_eq!(frame["error"]["limit"], 1024, "{frame}");
+    fx.finish().await;
+}
+
+// 3. Invalid JSON
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_json_is_a_protocol_error_and_the_connection_survives() {
+    let fx = Fixture::new("invalid-json", Main::builder()).await;
+    let mut raw = fx.raw(Wire::Json).await;
+    let bodies: [&[u8]; 8] = [
+        br#"{"t":"invoke","id":1,"#,
+        b"",
+        b"\xff\xfe\x00garbage",
+        b"[1,2,3]",
+        b"null",
+        br#""invoke""#,
+        br#"{"t":"invoke","id":1,"ch":"probe:echo","args":[1]} trailing"#,
+        br#"{"t":"invoke","t":"send","id":1,"ch":"probe:echo","args":[1]}"#,
+    ];
+    for (n, body) in bodies.iter().enumerate() {
+        raw.send(body).await;
+        let frame = raw.expect_error("protocol").await;
+        let message = frame["error"]["message"].as_str().unwrap();
+        assert!(message.contains("protocol error"), "{message}");
+        raw.assert_answers(n as u64 + 1).await;
+    }
+    fx.assert_served("meanwhile").await;
+    drop(raw);
+    fx.finish().await;
+}
+
+// 4. Unknown frame types, and frames main does not receive
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_frame_type_is_named_and_the_connection_survives() {
+    let fx = Fixture::new("unknown-type", Main::builder()).await;
+    let mut raw = fx.raw(Wire::Json).await;
+
+    raw.send_json(&json!({"t": "bogus"})).await;
+    let frame = raw.expect_error("protocol").await;
+    assert!(
+        frame["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("bogus"),
+        "{frame}"
+    );
+    raw.assert_answers(1).await;
+
+    let cases = [
+        (json!({"ch": "probe:echo"}), "`t`"),
+        (json!({"t": 7}), "`t`"),
+        (renderer_hello("json"), "hello"),
+        (
+            json!({"t": "event", "ch": "todos:changed", "args": []}),
+            "event",
+        ),
+    ];
+    for (n, (frame, needle)) in cases.into_iter().enumerate() {
+        raw.send_json(&frame).await;
+        let error = raw.expect_error("protocol").await;
+        let message = error["error"]["message"].as_str().unwrap();
+        assert!(message.contains(needle), "{needle}: {error}");
+        raw.assert_answers(n as u64 + 2).await;
+    }
+
+    // A renderer's error report needs no answer, and is not fatal.
+    raw.send_json(&json!({"t": "error", "error": {"code": "x", "message": "y"}}))
+        .await;
+    raw.assert_answers(10).await;
+    fx.assert_served("meanwhile").await;
+    drop(raw);
+    fx.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_frame_type_with_an_id_is_not_taken_for_a_call() {
+    let mut fx = Fixture::new("unknown-type-id", Main::builder()).await;
+    let mut raw = fx.raw(Wire::Json).await;
+    // Call 3 is in flight when a frame of an unknown type arrives carrying `"id": 3`: the
+    // error must not be delivered as call 3's reply (which would answer that call twice).
+    raw.send_json(&invoke(3, "probe:block", json!([3]))).await;
+    fx.probe.wait_started(1).await;
+    raw.send_json(&json!({"t": "bogus", "id": 3})).await;
+    let error = raw.expect_error("protocol").await;
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("bogus"),
+        "{error}"
+    );
+    fx.probe.release.add_permits(1);
+    assert_eq!(
+        raw.expect("call 3's reply").await,
+        json!({"t": "reply", "id": 3, "ok": 3})
+    );
+    drop(raw);
+    fx.finish().await;
+}
+
+// 5. Missing or malformed required fields
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoke_missing_fields_gets_a_protocol_reply_to_its_id() {
+    let fx = Fixture::new("missing-fields", Main::builder()).await;
+    let mut raw = fx.raw(Wire::Json).await;
+    let cases = [
+        (json!({"t": "invoke", "id": 5, "args": ["x"]}), "`ch`"),
+        (json!({"t": "invoke", "id": 6, "ch": "todos:add"}), "`args`"),
+        (
+            json!({"t": "invoke", "id": 7, "ch": 42, "args": ["x"]}),
+            "`ch`",
+        ),
+        (
+            json!({"t": "invoke", "id": 8, "ch": "todos:add", "args": ["x"], "timeout_ms": "soon"}),
+            "`timeout_ms`",
+        ),
+    ];
+    for (frame, needle) in cases {
+        let id = frame["id"].as_u64().unwrap();
+        raw.send_json(&frame).await;
+        let reply = raw.expect_reply_error(id, "protocol").await;
+        let message = reply["error"]["message"].as_str().unwrap();
+        assert!(message.contains(needle), "{needle}: {reply}");
+    }
+    raw.assert_answers(9).await;
+
+    // Without a readable invoke id there is no call to answer: an error frame instead. (A
+    // reply's id names a call of main's, never one of the renderer's, so it is not answered
+    // as a call.)
+    let no_id = [
+        json!({"t": "reply", "id": 4}),
+        json!({"t": "reply", "id": 4, "ok": 1, "app": 2}),
+        json!({"id": 3}),
+        json!({"t": "invoke", "ch": "probe:echo", "args": [1]}),
+        json!({"t": "invoke", "id": -1, "ch": "probe:echo", "args": [1]}),
+        json!({"t": "invoke", "id": "1", "ch": "probe:echo", "args": [1]}),
+        json!({"t": "cancel"}),
+        json!({"t": "send", "args": ["line"]}),
+        json!({"t": "reply", "ok": 1}),
+    ];
+    for (n, frame) in no_id.into_iter().enumerate() {
+        raw.send_json(&frame).await;
+        raw.expect_error("protocol").await;
+        raw.assert_answers(n as u64 + 10).await;
+    }
+    fx.assert_served("meanwhile").await;
+    drop(raw);
+    fx.finish().await;
+}
+
+// 6. Unknown channel
+
+#[test]
+fn unknown_channel_gets_no_handler() {
+    both_codecs(|wire| async move {
+        let fx = Fixture::new(&format!("no-handler-{}", wire.name()), Main::builder()).await;
+        let mut raw = fx.raw(wire).await;
+        match wire {
+            Wire::Json => {
+                raw.send_json(&invoke(1, "todos:nope", json!([]))).await;
+            }
+            Wire::Binary => raw.send(&bin_invoke(1, "todos:nope", &[0x90])).await,
+        }
+        let reply = raw.expect_reply_error(1, "no_handler").await;
+        assert_eq!(reply["error"]["channel"], "todos:nope", "{reply}");
+        raw.assert_answers(2).await;
+
+        // A send to a channel nobody listens to is dropped (and logged): no answer, no harm.
+        match wire {
+            Wire::Json => {
+                raw.send_json(&json!({"t": "send", "ch": "todos:nope", "args": []}))
+                    .await;
+            }
+            Wire::Binary => {
+                let mut frame = vec![6];
+                postcard_str(&mut frame, "todos:nope");
+                frame.push(0x90);
+                raw.send(&frame).await;
+            }
+        }
+        raw.assert_answers(3).await;
+        drop(raw);
+        fx.finish().await;
+    });
+}
+
+// 7. Arguments of the wrong type or count
+
+#[test]
+fn wrong_arguments_get_bad_arguments() {
+    both_codecs(|wire| async move {
+        let fx = Fixture::new(&format!("bad-args-{}", wire.name()), Main::builder()).await;
+        let mut raw = fx.raw(wire).await;
+        let cases: Vec<(&str, &str, Vec<u8>)> = match wire {
+            Wire::Json => [
+                ("todos:add", "wrong type", json!([42])),
+                ("todos:add", "too many", json!(["a", "b"])),
+                ("todos:add", "too few", json!([])),
+                ("todos:add", "not an array", json!("a")),
+                ("todos:add", "null", json!(null)),
+                ("todos:add", "an object", json!({"title": "a"})),
+                ("probe:echo", "negative", json!([-1])),
+                ("probe:echo", "out of range", json!([4_294_967_296u64])),
+                ("todos:list", "too many for none", json!([1])),
+            ]
+            .into_iter()
+            .map(|(ch, what, args)| (ch, what, serde_json::to_vec(&args).unwrap()))
+            .collect(),
+            Wire::Binary => vec![
+                ("todos:add", "wrong type", mp_u8_args(42)),
+                ("todos:add", "too many", vec![0x92, 0xa1, b'a', 0xa1, b'b']),
+                ("todos:add", "too few", vec![0x90]),
+                ("todos:add", "not an array", vec![0xa1, b'a']),
+                ("todos:add", "no payload", vec![]),
+                ("todos:add", "invalid MessagePack", vec![0xc1]),
+                ("todos:add", "trailing bytes", {
+                    let mut args = mp_str_args("a");
+                    args.push(0);
+                    args
+                }),
+                ("probe:echo", "negative", vec![0x91, 0xff]),
+                ("todos:list", "too many for none", vec![0x91, 0x01]),
+            ],
+        };
+        for (n, (channel, what, args)) in cases.into_iter().enumerate() {
+            let id = n as u64 + 1;
+            match wire {
+                Wire::Json => {
+                    let frame = format!(
+                        r#"{{"t":"invoke","id":{id},"ch":"{channel}","args":{}}}"#,
+                        String::from_utf8(args).unwrap()
+                    );
+                    raw.send(frame.as_bytes()).await;
+                }
+                Wire::Binary => raw.send(&bin_invoke(id, channel, &args)).await,
+            }
+            let reply = raw.expect_reply_error(id, "bad_arguments").await;
+            assert_eq!(reply["error"]["channel"], channel, "{what}: {reply}");
+        }
+        raw.assert_answers(50).await;
+
+        // Bad arguments on a send are logged and dropped: no answer, no harm.
+        if wire == Wire::Json {
+            raw.send_json(&json!({"t": "send", "ch": "todos:log", "args": [1, 2, 3]}))
+                .await;
+            raw.assert_answers(51).await;
+        }
+        fx.assert_served("meanwhile").await;
+        drop(raw);
+        fx.finish().await;
+    });
+}
+
+// 8. A reply main never asked for
+
+/// A reply frame from the renderer (main never calls a renderer, so its id matches nothing).
+fn stray_reply(wire: Wire, id: u64) -> Vec<u8> {
+    match wire {
+        Wire::Json => serde_json::to_vec(&json!({"t": "reply", "id": id, "ok": 1})).unwrap(),
+        Wire::Binary => {
+            let mut frame = vec![REPLY_OK];
+            varint(&mut frame, id);
+            frame.push(0x01);
+            frame
+        }
+    }
+}
+
+#[test]
+fn reply_to_an_unknown_id_is_a_protocol_error() {
+    both_codecs(|wire| async move {
+        let fx = Fixture::new(&format!("stray-reply-{}", wire.name()), Main::builder()).await;
+        let mut raw = fx.raw(wire).await;
+        raw.send(&stray_reply(wire, 99)).await;
+        // PROTOCOL.md §7: error `protocol`, not addressed to a call (the id is in the message).
+        let error = raw.expect_error("protocol").await;
+        let message = error["error"]["message"].as_str().unwrap();
+        assert!(message.contains("reply") && message.contains("99"), "{error}");
+        raw.assert_answers(1).await;
+        drop(raw);
+        fx.finish().await;
+    });
+}
+
+#[test]
+fn stray_reply_does_not_answer_a_call_in_flight() {
+    both_codecs(|wire| async move {
+        let name = format!("stray-reply-busy-{}", wire.name());
+        let mut fx = Fixture::new(&name, Main::builder()).await;
+        let mut raw = fx.raw(wire).await;
+        match wire {
+            Wire::Json => raw.send_json(&invoke(7, "probe:block", json!([7]))).await,
+            Wire::Binary => {
+                raw.send(&bin_invoke(7, "probe:block", &mp_u8_args(7)))
+                    .await
+            }
+        }
+        fx.probe.wait_started(1).await;
+        raw.send(&stray_reply(wire, 7)).await;
+        raw.expect_error("protocol").await;
+        fx.probe.release.add_permits(1);
+        let reply = raw.expect("call 7's reply").await;
+        assert_eq!(reply["id"], 7, "{reply}");
+        assert!(reply.get("ok").is_some(), "{reply}");
+        drop(raw);
+        fx.finish().await;
+    });
+}
+
+// 9. Flood past the in-flight limit
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flood_past_the_in_flight_limit_refuses_exactly_the_overflow() {
+    let mut fx = Fixture::new("flood", Main::builder().max_in_flight(4)).await;
+    let mut raw = fx.raw(Wire::Json).await;
+    let mut burst = Vec::new();
+    for id in 1..=50u64 {
+        let body = serde_json::to_vec(&invoke(id, "probe:block", json!([id]))).unwrap();
+        burst.extend_from_slice(&framed(&body));
+    }
+    raw.write_raw(&burst).await.unwrap();
+
+    // The four that got a slot block until released; every other one is refused at once.
+    let mut refused = Vec::new();
+    for _ in 0..46 {
+        let reply = raw.expect("a refusal").await;
+        assert_eq!(reply["t"], "reply", "{reply}");
+        assert_eq!(
+            reply["error"]["code"], "too_many_in_flight",
+            "only refusals come before the release: {reply}"
+        );
+        assert_eq!(reply["error"]["limit"], 4, "{reply}");
+        refused.push(reply["id"].as_u64().unwrap());
+    }
+    assert_eq!(refused, (5..=50).collect::<Vec<_>>());
+    let mut started = fx.probe.wait_started(4).await;
+    started.sort_unstable();
+    assert_eq!(started, [1, 2, 3, 4]);
+
+    // The limit is per renderer: the good one is served while the flood's calls hold theirs.
+    fx.assert_served("during the flood").await;
+
+    fx.probe.release.add_permits(4);
+    let mut done = Vec::new();
+    for _ in 0..4 {
+        let reply = raw.expect("a completed call").await;
+        let id = reply["id"].as_u64().unwrap();
+        assert_eq!(reply, json!({"t": "reply", "id": id, "ok": id}));
+        done.push(id);
+    }
+    done.sort_unstable();
+    assert_eq!(done, [1, 2, 3, 4]);
+    assert!(fx.probe.started.try_recv().is_err(), "no refused call ran");
+    // The slots are free again.
+    raw.assert_answers(51).await;
+    drop(raw);
+    fx.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_floods_and_never_reads_is_held_back_without_harming_others() {
+    let fx = Fixture::new("flood-no-read", Main::builder().queue_capacity(16)).await;
+    let raw = fx.raw(Wire::Json).await;
+    let (mut read_half, mut write_half) = raw.stream.into_split();
+    // Each invoke is answered (`no_handler`), but this client never reads the answers: once the
+    // socket buffers fill, main stops reading from it (backpressure) instead of queueing.
+    let flood = tokio::spawn(async move {
+        let body = serde_json::to_vec(&invoke(1, "todos:nope", json!([]))).unwrap();
+        let frame = framed(&body);
+        let mut chunk = Vec::new();
+        for _ in 0..256 {
+            chunk.extend_from_slice(&frame);
+        }
+        // Bounded, so the test cannot run forever even if nothing pushes back.
+        for _ in 0..2_000 {
+            if write_half.write_all(&chunk).await.is_err() {
+                break;
+            }
+        }
+    });
+    for n in 0..5 {
+        fx.assert_served(&format!("while flooded {n}")).await;
+    }
+    flood.abort();
+    let _ = flood.await;
+    // Let main drain some, to prove the connection still works: the first answer is there.
+    let mut prefix = [0u8; 4];
+    within("an answer", read_half.read_exact(&mut prefix))
+        .await
+        .unwrap();
+    drop(read_half);
+    fx.finish().await;
+}
+
+// 10. Handshake refusals
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_client_is_closed_after_the_handshake_timeout() {
+    let builder = Main::builder().handshake_timeout(Duration::from_millis(300));
+    let fx = Fixture::new("silent", builder).await;
+    let mut raw = RawPeer::connect(fx.path()).await;
+    // Meanwhile, others are served (each handshake runs on its own task).
+    fx.assert_served("while one is silent").await;
+    let frame = assert_refused(&mut raw, "protocol").await;
+    let message = frame["error"]["message"].as_str().unwrap();
+    assert!(message.contains("no hello within 300ms"), "{message}");
+    assert_eq!(fx.main.renderer_count(), 1);
+    fx.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_hellos_are_refused_with_the_reason() {
+    let fx = Fixture::new("bad-hello", Main::builder()).await;
+    let with = |key: &str, value: Value| {
+        let mut hello = renderer_hello("json");
+        hello[key] = value;
+        serde_json::to_vec(&hello).unwrap()
+    };
+    let cases: Vec<(&str, Vec<u8>, &str, Vec<String>)> = vec![
+        (
+            "a non-hello first frame",
+            serde_json::to_vec(&invoke(1, "probe:echo", json!([1]))).unwrap(),
+            "protocol",
+            vec!["expected a hello".into(), "invoke".into()],
+        ),
+        (
+            "invalid JSON",
+            b"{\"t\":\"hello\"".to_vec(),
+            "protocol",
+            vec!["invalid JSON".into()],
+        ),
+        (
+            "binary bytes",
+            vec![INVOKE, 1, 0, 0],
+            "protocol",
+            vec!["invalid JSON".into()],
+        ),
+        (
+            "an empty frame",
+            Vec::new(),
+            "protocol",
+            vec!["invalid JSON".into()],
+        ),
+        (
+            "a hello missing fields",
+            br#"{"t":"hello","protocol":1}"#.to_vec(),
+            "protocol",
+            vec!["malformed hello".into()],
+        ),
+        (
+            "the wrong protocol version",
+            with("protocol", json!(2)),
+            "version_mismatch",
+            vec!["protocol 1".into(), "protocol 2".into()],
+        ),
+        (
+            "an unknown codec",
+            with("codec", json!("cbor")),
+            "protocol",
+            vec!["cbor".into()],
+        ),
+        (
+            "the wrong role",
+            with("role", json!("main")),
+            "protocol",
+            vec!["role".into(), "main".into()],
+        ),
+        (
+            "a mismatched contract hash",
+            with("contracts", json!({"todos": "0123456789abcdef"})),
+            "version_mismatch",
+            vec![Todos::contract_hash().into(), "0123456789abcdef".into()],
+        ),
+    ];
+    for (what, hello, code, needles) in cases {
+        let mut raw = RawPeer::connect(fx.path()).await;
+        raw.send(&hello).await;
+        let frame = assert_refused(&mut raw, code).await;
+        let message = frame["error"]["message"].as_str().unwrap();
+        for needle in &needles {
+            assert!(message.contains(needle.as_str()), "{what}: {frame}");
+        }
+        if code == "version_mismatch" {
+            assert!(frame["error"]["ours"].is_string(), "{what}: {frame}");
+            assert!(frame["error"]["theirs"].is_string(), "{what}: {frame}");
+        }
+        assert_eq!(fx.main.renderer_count(), 1, "{what}");
+        fx.assert_served(what).await;
+    }
+    fx.finish().await;
+}
+
+// 11. Binary codec: frames that do not decode
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undecodable_binary_frames_are_reported_and_the_connection_survives() {
+    let fx = Fixture::new("binary-frames", Main::builder()).await;
+    let mut raw = fx.raw(Wire::Binary).await;
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("an empty frame", vec![], "empty frame"),
+        (
+            "an unknown tag",
+            vec![0xee, 1, 2, 3],
+            "unknown frame type 238",
+        ),
+        ("a zero tag", vec![0], "unknown frame type 0"),
+        ("an invoke with no header", vec![INVOKE], "invoke"),
+        ("an unfinished varint id", vec![INVOKE, 0x80], "invoke"),
+        (
+            "a cancel with trailing bytes",
+            vec![CANCEL, 1, 2],
+            "trailing",
+        ),
+        (
+            "a goodbye with a bad string",
+            vec![GOODBYE, 5, b'a'],
+            "goodbye",
+        ),
+        ("a send with a cut channel", vec![6, 9, b'p'], "malformed"),
+        (
+            "an error frame with a bad option tag",
+            vec![ERROR, 7],
+            "error",
+        ),
+    ];
+    for (n, (what, frame, needle)) in cases.into_iter().enumerate() {
+        raw.send(&frame).await;
+        let error = raw.expect_error("protocol").await;
+        let message = error["error"]["message"].as_str().unwrap();
+        assert!(message.contains(needle), "{what}: {error}");
+        raw.assert_answers(n as u64 + 1).await;
+    }
+
+    // An invoke whose id is readable but whose header is cut short: the call is answered.
+    let mut frame = vec![INVOKE];
+    varint(&mut frame, 300);
+    varint(&mut frame, 20); // a 20-byte channel name...
+    frame.extend_from_slice(b"pr"); // ...of which 2 bytes arrive
+    raw.send(&frame).await;
+    let reply = raw.expect_reply_error(300, "protocol").await;
+    assert!(
+        reply["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("invoke"),
+        "{reply}"
+    );
+    // A reply-error frame cut after its id.
+    let mut frame = vec![REPLY_ERROR];
+    varint(&mut frame, 1);
+    raw.send(&frame).await;
+    raw.expect_error("protocol").await;
+    raw.assert_answers(20).await;
+    fx.assert_served("meanwhile").await;
+    drop(raw);
+    fx.finish().await;
+}
+
+// 12. Duplicate call id
+
+#[test]
+fn duplicate_call_id_in_flight_gets_a_protocol_reply() {
+    both_codecs(|wire| async move {
+        let mut fx = Fixture::new(&format!("duplicate-{}", wire.name()), Main::builder()).await;
+        let mut raw = fx.raw(wire).await;
+        let block = |id: u64, tag: u8| match wire {
+            Wire::Json => serde_json::to_vec(&invoke(id, "probe:block", json!([tag]))).unwrap(),
+            Wire::Binary => bin_invoke(id, "probe:block", &mp_u8_args(tag)),
+        };
+        raw.send(&block(1, 1)).await;
+        fx.probe.wait_started(1).await;
+        raw.send(&block(1, 2)).await;
+        let reply = raw.expect_reply_error(1, "protocol").await;
+        assert!(
+            reply["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("already in flight"),
+            "{reply}"
+        );
+        fx.probe.release.add_permits(1);
+        let reply = raw.expect("the first call's reply").await;
+        assert_eq!(reply["id"], 1, "{reply}");
+        assert!(reply.get("ok").is_some(), "{reply}");
+        assert!(
+            fx.probe.started.try_recv().is_err(),
+            "the duplicate never ran"
+        );
+        // Once answered, the id may be used again.
+        raw.assert_answers(1).await;
+        drop(raw);
+        fx.finish().await;
+    });
+}
+
+// 13. Garbage that is not even a length prefix
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_garbage_bytes_then_close() {
+    let fx = Fixture::new("garbage", Main::builder()).await;
+
+    // Before the handshake: refused with the reason.
+    let mut raw = RawPeer::connect(fx.path()).await;
+    raw.write_raw(&[0xde, 0xad, 0xbe]).await.unwrap();
+    raw.shutdown_write().await;
+    let frame = assert_refused(&mut raw, "disconnected").await;
+    assert!(
+        frame["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("truncated"),
+        "{frame}"
+    );
+    assert_eq!(fx.main.renderer_count(), 1);
+    fx.assert_served("between").await;
+
+    // After the handshake: closed with the reason, and forgotten.
+    for wire in [Wire::Json, Wire::Binary] {
+        let mut raw = fx.raw(wire).await;
+        raw.write_raw(&[0xde, 0xad, 0xbe]).await.unwrap();
+        raw.shutdown_write().await;
+        let frames = raw.until_closed().await;
+        let reason = assert_closed_with_reason(&frames);
+        assert!(reason.contains("truncated"), "{frames:?}");
+        fx.assert_only_good_left().await;
+    }
+
+    // And a client that hangs up with nothing at all.
+    let raw = RawPeer::connect(fx.path()).await;
+    drop(raw);
+    fx.assert_served("after a hang-up").await;
+    fx.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renderer_goodbye_closes_only_its_connection() {
+    let fx = Fixture::new("goodbye", Main::builder()).await;
+    let mut raw = fx.raw(Wire::Json).await;
+    raw.send_json(&json!({"t": "goodbye", "reason": "done"}))
+        .await;
+    let frames = raw.until_closed().await;
+    assert_closed_with_reason(&frames);
+    fx.finish().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main misbehaves toward a real renderer
+
+/// A fake main: a raw listener that accepts one renderer and answers its hello.
+async fn fake_main(name: &str, options: RendererOptions) -> (Renderer, RawPeer) {
+    install_panic_counter();
+    let path = socket_path(name);
+    let listener = UnixListener::bind(&path).unwrap();
+    let accept = async {
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut peer = RawPeer {
+            stream,
+            wire: Wire::Json,
+        };
+        let hello = peer.expect("the renderer's hello").await;
+        assert_eq!(hello["t"], "hello", "{hello}");
+        assert_eq!(hello["role"], "renderer", "{hello}");
+        assert_eq!(hello["codec"], "json", "{hello}");
+        peer.send_json(&json!({
+            "t": "hello",
+            "protocol": 1,
+            "role": "main",
+            "codec": "json",
+            "renderer": 7,
+            "contracts": {},
+            "max_frame": 4_194_304,
+        }))
+        .await;
+        peer
+    };
+    let options = options.codec(Codec::Json);
+    let (renderer, peer) = within("the handshake with the fake main", async {
+        tokio::join!(Renderer::connect_unix(&path, options), accept)
+    })
+    .await;
+    let _ = std::fs::remove_file(&path);
+    (renderer.expect("the renderer accepts the fake main"), peer)
+}
+
+/// Reads the renderer's next invoke; returns its id.
+async fn next_invoke(main: &mut RawPeer, channel: &str) -> u64 {
+    let frame = main.expect("an invoke").await;
+    assert_eq!(frame["t"], "invoke", "{frame}");
+    assert_eq!(frame["ch"], channel, "{frame}");
+    frame["id"].as_u64().unwrap()
+}
+
+fn is_disconnected(result: &Result<u32, IpcError>) -> bool {
+    matches!(result, Err(IpcError::Disconnected { .. }))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renderer_survives_bad_frames_from_main_and_closes_on_a_too_large_one() {
+    let options = RendererOptions::new("victim").max_frame_size(1024);
+    let (renderer, mut main) = fake_main("fake-main", options).await;
+    assert_eq!(renderer.id().get(), 7);
+    let client = Probe::client(&renderer);
+
+    // A call that main will never answer.
+    let pending = tokio::spawn({
+        let client = client.clone();
+        async move { client.echo(1).await }
+    });
+    next_invoke(&mut main, "probe:echo").await;
+
+    // Garbage of every kind: each is ignored (and logged) by the renderer.
+    let bad: [&[u8]; 13] = [
+        b"{not json",
+        b"",
+        b"[1]",
+        br#"{"t":"bogus"}"#,
+        br#"{"t":"bogus","id":1}"#,
+        br#"{"t":"reply","id":999,"ok":1}"#,
+        br#"{"t":"reply","id":"x","ok":1}"#,
+        br#"{"t":"reply","id":1000}"#,
+        br#"{"t":"event","ch":"probe:nobody","args":[1]}"#,
+        br#"{"t":"event","args":[1]}"#,
+        br#"{"t":"invoke","id":1,"ch":"probe:echo","args":[1]}"#,
+        br#"{"t":"cancel","id":1}"#,
+        br#"{"t":"error","error":{"code":"weird","message":"main is confused"}}"#,
+    ];
+    for body in bad {
+        main.send(body).await;
+    }
+    assert!(!renderer.is_closed());
+
+    // Still working: a call answered properly succeeds; answered badly, it fails typed.
+    let call = |n: u32| {
+        let client = client.clone();
+        tokio::spawn(async move { client.echo(n).await })
+    };
+    let second = call(2);
+    let id = next_invoke(&mut main, "probe:echo").await;
+    main.send_json(&json!({"t": "reply", "id": id, "ok": 2}))
+        .await;
+    assert_eq!(within("a good reply", second).await.unwrap(), Ok(2));
+
+    let wrong_type = call(3);
+    let id = next_invoke(&mut main, "probe:echo").await;
+    main.send_json(&json!({"t": "reply", "id": id, "ok": "three"}))
+        .await;
+    assert!(matches!(
+        within("a reply of the wrong type", wrong_type)
+            .await
+            .unwrap(),
+        Err(IpcError::BadReply { .. })
+    ));
+
+    let error_frame = call(4);
+    let id = next_invoke(&mut main, "probe:echo").await;
+    main.send_json(&json!({"t": "error", "id": id, "error": {
+        "code": "forbidden", "message": "no", "channel": "probe:echo", "reason": "not you"
+    }}))
+    .await;
+    assert_eq!(
+        within("an error frame for the call", error_frame)
+            .await
+            .unwrap(),
+        Err(IpcError::Forbidden {
+            channel: "probe:echo".into(),
+            reason: "not you".into()
+        })
+    );
+
+    let unknown_code = call(5);
+    let id = next_invoke(&mut main, "probe:echo").await;
+    main.send_json(&json!({"t": "reply", "id": id, "error": {"code": "weird", "message": "?"}}))
+        .await;
+    assert!(matches!(
+        within("an unknown error code", unknown_code).await.unwrap(),
+        Err(IpcError::Protocol { .. })
+    ));
+
+    // A malformed reply with a readable id still ends that call, with a typed error.
+    let malformed = tokio::spawn({
+        let client = client.clone();
+        async move { client.echo(6).no_timeout().await }
+    });
+    let id = next_invoke(&mut main, "probe:echo").await;
+    main.send_json(&json!({"t": "reply", "id": id})).await;
+    assert!(matches!(
+        within("a malformed reply", malformed).await.unwrap(),
+        Err(IpcError::Protocol { .. })
+    ));
+    assert!(!renderer.is_closed());
+    assert_no_foreign_panics();
+
+    // A frame over the renderer's limit: the stream cannot continue, so it closes.
+    main.write_raw(&(1u32 << 20).to_be_bytes()).await.unwrap();
+    let reason = within("the renderer to close", renderer.closed()).await;
+    assert!(
+        reason.contains("1048576") && reason.contains("1024"),
+        "{reason}"
+    );
+    let result = within("the pending call", pending).await.unwrap();
+    assert!(is_disconnected(&result), "{result:?}");
+    assert!(renderer.is_closed());
+    assert!(is_disconnected(&client.echo(7).await));
+    assert_no_foreign_panics();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renderer_fails_pending_calls_when_main_cuts_the_stream() {
+    let options = RendererOptions::new("victim").no_default_timeout();
+    let (renderer, mut main) = fake_main("fake-main-cut", options).await;
+    let client = Probe::client(&renderer);
+    let pending = tokio::spawn({
+        let client = client.clone();
+        async move { client.echo(1).await }
+    });
+    next_invoke(&mut main, "probe:echo").await;
+    // No goodbye: main just goes away.
+    drop(main);
+    let reason = within("the renderer to close", renderer.closed()).await;
+    assert!(!reason.is_empty());
+    let result = within("the pending call", pending).await.unwrap();
+    assert!(is_disconnected(&result), "{result:?}");
+    assert!(is_disconnected(&client.echo(2).await));
+    assert_no_foreign_panics();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renderer_reports_a_truncated_frame_from_main() {
+    let options = RendererOptions::new("victim").no_default_timeout();
+    let (renderer, mut main) = fake_main("fake-main-truncated", options).await;
+    let client = Probe::client(&renderer);
+    let pending = tokio::spawn({
+        let client = client.clone();
+        async move { client.echo(1).await }
+    });
+    next_invoke(&mut main, "probe:echo").await;
+    main.write_raw(&[0, 0, 0, 100, b'{']).await.unwrap();
+    drop(main);
+    let reason = within("the renderer to close", renderer.closed()).await;
+    assert!(reason.contains("truncated"), "{reason}");
+    let result = within("the pending call", pending).await.unwrap();
+    assert!(is_disconnected(&result), "{result:?}");
+    assert_no_foreign_panics();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renderer_is_told_why_main_said_goodbye() {
+    let options = RendererOptions::new("victim").no_default_timeout();
+    let (renderer, mut main) = fake_main("fake-main-goodbye", options).await;
+    let client = Probe::client(&renderer);
+    let pending = tokio::spawn({
+        let client = client.clone();
+        async move { client.echo(1).await }
+    });
+    next_invoke(&mut main, "probe:echo").await;
+    main.send_json(&json!({"t": "goodbye", "reason": "shutting down"}))
+        .await;
+    let reason = within("the renderer to close", renderer.closed()).await;
+    assert!(reason.contains("shutting down"), "{reason}");
+    let result = within("the pending call", pending).await.unwrap();
+    assert!(is_disconnected(&result), "{result:?}");
+    drop(main);
+    assert_no_foreign_panics();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renderer_refuses_a_bad_hello_from_main() {
+    install_panic_counter();
+    type Expected = fn(&IpcError) -> bool;
+    let answers: Vec<(&str, Vec<u8>, Expected)> = vec![
+        (
+            "a refusal",
+            serde_json::to_vec(&json!({"t": "error", "error": {
+                "code": "version_mismatch", "message": "no", "ours": "a", "theirs": "b"
+            }}))
+            .unwrap(),
+            |e| matches!(e, IpcError::VersionMismatch { .. }),
+        ),
+        ("garbage", b"\x00\x01garbage".to_vec(), |e| {
+            matches!(e, IpcError::Protocol { .. })
+        }),
+        (
+            "a hello from a renderer",
+            serde_json::to_vec(&renderer_hello("json")).unwrap(),
+            |e| matches!(e, IpcError::Protocol { .. }),
+        ),
+        (
+            "another protocol version",
+            serde_json::to_vec(&json!({
+                "t": "hello", "protocol": 9, "role": "main", "codec": "json", "renderer": 1
+            }))
+            .unwrap(),
+            |e| matches!(e, IpcError::VersionMismatch { .. }),
+        ),
+        (
+            "no renderer id",
+            serde_json::to_vec(&json!({
+                "t": "hello", "protocol": 1, "role": "main", "codec": "json"
+            }))
+            .unwrap(),
+            |e| matches!(e, IpcError::Protocol { .. }),
+        ),
+        (
+            "another codec",
+            serde_json::to_vec(&json!({
+                "t": "hello", "protocol": 1, "role": "main", "codec": "binary", "renderer": 1
+            }))
+            .unwrap(),
+            |e| matches!(e, IpcError::Protocol { .. }),
+        ),
+        (
+            "a too-large frame",
+            Vec::new(), // the header alone is sent below
+            |e| matches!(e, IpcError::TooLarge { .. }),
+        ),
+        ("silence", Vec::new(), |e| {
+            matches!(e, IpcError::Protocol { .. })
+        }),
+    ];
+    for (n, (what, answer, expected)) in answers.into_iter().enumerate() {
+        let path = socket_path(&format!("fake-hello-{n}"));
+        let listener = UnixListener::bind(&path).unwrap();
+        let options = RendererOptions::new("victim")
+            .codec(Codec::Json)
+            .max_frame_size(1024)
+            .handshake_timeout(Duration::from_millis(300));
+        let main = async {
+            let (stream, _) = listener.accept().await.unwrap();
+            let mut peer = RawPeer {
+                stream,
+                wire: Wire::Json,
+            };
+            peer.expect("the renderer's hello").await;
+            match what {
+                "a too-large frame" => peer.write_raw(&(1u32 << 20).to_be_bytes()).await.unwrap(),
+                "silence" => {}
+                _ => peer.send(&answer).await,
+            }
+            peer
+        };
+        let (result, _peer) = within(what, async {
+            tokio::join!(Renderer::connect_unix(&path, options), main)
+        })
+        .await;
+        let error = result.expect_err(what);
+        assert!(expected(&error), "{what}: {error:?}");
+        let _ = std::fs::remove_file(&path);
+    }
+    assert_no_foreign_panics();
+}

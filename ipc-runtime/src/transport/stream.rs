@@ -166,6 +166,10 @@ async fn main_reader(
             }
             Some(Err(error)) => {
                 tracing::debug!(%error, "renderer stream ended");
+                // Say why (a truncated frame, an i/o error) instead of a bare "disconnected".
+                // Best effort and without waiting: the peer may be gone or not reading.
+                let reason = error.to_string();
+                let _ = to_renderer.try_send(ToRenderer::Goodbye { reason });
                 return;
             }
         };
@@ -198,16 +202,16 @@ async fn main_reader(
             Ok(other) => {
                 let kind = frame_kind(&other);
                 let error = IpcError::Protocol {
-                    reason: format!(
-                        "unexpected `{kind}` frame: main does not receive {kind} frames"
-                    ),
-                };
-                let id = match other {
-                    Frame::Reply { id, .. } => Some(id),
-                    _ => None,
+                    reason: match other {
+                        // Never addressed to a call id: the renderer's ids name its own calls.
+                        Frame::Reply { id, .. } => format!(
+                            "unexpected `reply` frame (id {id}): main does not receive replies"
+                        ),
+                        _ => format!("unexpected `{kind}` frame: main does not receive {kind} frames"),
+                    },
                 };
                 if to_renderer
-                    .send(ToRenderer::Notice { id, error })
+                    .send(ToRenderer::Notice { id: None, error })
                     .await
                     .is_err()
                 {
@@ -215,8 +219,11 @@ async fn main_reader(
                 }
                 continue;
             }
-            Err(FrameError { id, reason }) => {
-                let error = IpcError::Protocol { reason };
+            Err(frame_error) => {
+                let id = frame_error.call_of("invoke");
+                let error = IpcError::Protocol {
+                    reason: frame_error.reason,
+                };
                 let notice = match id {
                     Some(id) => ToRenderer::Reply {
                         id,
@@ -509,13 +516,27 @@ async fn renderer_reader(mut reader: Reader, codec: Codec, to_renderer: mpsc::Se
                 );
                 continue;
             }
-            Err(error) => {
-                tracing::warn!(reason = %error.reason, "undecodable frame from main ignored");
-                continue;
-            }
+            Err(error) => match error.call_of("reply") {
+                // A reply we cannot read still tells us which call it ends.
+                Some(id) => ToRenderer::Reply {
+                    id,
+                    result: Err(Failure::Ipc(IpcError::Protocol {
+                        reason: error.reason,
+                    })),
+                },
+                None => {
+                    tracing::warn!(reason = %error.reason, "undecodable frame from main ignored");
+                    continue;
+                }
+            },
         };
         if to_renderer.send(message).await.is_err() {
             return;
         }
     }
+    // End of stream without a goodbye (main crashed or cut the connection). The writer pump
+    // holds a clone of `to_renderer` until the renderer is dropped, so the renderer would not
+    // notice on its own: close it here, failing pending calls with `Disconnected`.
+    let reason = "the connection ended without a goodbye".to_string();
+    let _ = to_renderer.send(ToRenderer::Goodbye { reason }).await;
 }

@@ -90,9 +90,17 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
     }
     let frame = match tag {
         INVOKE => {
-            let ((id, channel, timeout_ms), rest) =
-                postcard::take_from_bytes::<(u64, String, Option<u64>)>(body)
-                    .map_err(take("invoke"))?;
+            // The id comes first: once it is read, a malformed rest of the header is reported
+            // as that call's reply, so the caller does not wait for its deadline.
+            let (id, after_id) = postcard::take_from_bytes::<u64>(body).map_err(take("invoke"))?;
+            let ((channel, timeout_ms), rest) =
+                postcard::take_from_bytes::<(String, Option<u64>)>(after_id).map_err(|e| {
+                    FrameError {
+                        id: Some(id),
+                        kind: Some("invoke"),
+                        ..take("invoke")(e)
+                    }
+                })?;
             Frame::Invoke {
                 id,
                 channel,
@@ -200,5 +208,29 @@ impl From<BinaryError> for WireError {
             ours: e.ours,
             theirs: e.theirs,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invoke_cut_after_its_id_names_its_call() {
+        // id 300 (varint), then a 20-byte channel name of which 2 bytes arrived.
+        let frame = Bytes::from_static(&[INVOKE, 0xac, 0x02, 20, b'p', b'r']);
+        let error = decode(frame).unwrap_err();
+        assert_eq!(error.id, Some(300));
+        assert!(
+            error.reason.contains("malformed invoke"),
+            "{}",
+            error.reason
+        );
+    }
+
+    #[test]
+    fn an_invoke_without_a_readable_id_names_no_call() {
+        let error = decode(Bytes::from_static(&[INVOKE, 0x80])).unwrap_err();
+        assert_eq!(error.id, None);
     }
 }

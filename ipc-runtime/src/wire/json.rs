@@ -156,13 +156,31 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
         ),
         None => None,
     };
-    let fail = |reason: String| FrameError { id, reason };
     let t: String = match raw.t {
-        Some(t) => {
-            serde_json::from_str(t.get()).map_err(|_| fail("`t` must be a string".into()))?
+        Some(t) => serde_json::from_str(t.get()).map_err(|_| FrameError {
+            id,
+            kind: None,
+            reason: "`t` must be a string".into(),
+        })?,
+        None => {
+            return Err(FrameError {
+                id,
+                kind: None,
+                reason: "frame has no `t` (type) field".into(),
+            });
         }
-        None => return Err(fail("frame has no `t` (type) field".into())),
     };
+    let kind = match t.as_str() {
+        "invoke" => Some("invoke"),
+        "reply" => Some("reply"),
+        "cancel" => Some("cancel"),
+        "send" => Some("send"),
+        "event" => Some("event"),
+        "error" => Some("error"),
+        "goodbye" => Some("goodbye"),
+        _ => None,
+    };
+    let fail = |reason: String| FrameError { id, kind, reason };
     let need_id = || id.ok_or_else(|| fail(format!("`{t}` frame needs an `id`")));
     let string = |field: Option<&RawValue>, name: &str| -> Result<String, FrameError> {
         let raw = field.ok_or_else(|| fail(format!("`{t}` frame needs `{name}`")))?;
@@ -225,8 +243,33 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
                 .and_then(|r| serde_json::from_str(r.get()).ok())
                 .unwrap_or_default(),
         },
-        "hello" => return Err(fail("unexpected hello after the handshake".into())),
-        other => return Err(fail(format!("unknown frame type `{other}`"))),
+        // An `id` on a frame of another type is not known to name a call of the sender's (a
+        // reserved type may number something else), so these get an error frame, not a reply
+        // to that id: a reply would answer (and fail) an unrelated call in flight.
+        "hello" => return Err(FrameError::new("unexpected hello after the handshake")),
+        other => return Err(FrameError::new(format!("unknown frame type `{other}`"))),
     };
     Ok(frame)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(frame: &'static str) -> FrameError {
+        decode(Bytes::from_static(frame.as_bytes())).unwrap_err()
+    }
+
+    #[test]
+    fn a_malformed_invoke_with_an_id_names_its_call() {
+        assert_eq!(error_of(r#"{"t":"invoke","id":5,"args":[]}"#).id, Some(5));
+    }
+
+    #[test]
+    fn an_unknown_type_with_an_id_is_not_taken_for_a_call() {
+        let error = error_of(r#"{"t":"bogus","id":3}"#);
+        assert_eq!(error.id, None);
+        assert!(error.reason.contains("bogus"), "{}", error.reason);
+        assert_eq!(error_of(r#"{"t":"hello","id":3}"#).id, None);
+    }
 }

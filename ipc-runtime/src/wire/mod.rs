@@ -225,10 +225,12 @@ impl From<WireError> for IpcError {
 }
 
 /// Why a received frame could not be decoded. `id` is set when the frame's call id could still
-/// be read, so the error can be sent back as that call's reply.
+/// be read and `kind` when its type could, so the receiver can answer the right call: main
+/// replies to a malformed `invoke`, a renderer fails the call of a malformed `reply`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FrameError {
     pub(crate) id: Option<u64>,
+    pub(crate) kind: Option<&'static str>,
     pub(crate) reason: String,
 }
 
@@ -236,8 +238,14 @@ impl FrameError {
     pub(crate) fn new(reason: impl Into<String>) -> Self {
         FrameError {
             id: None,
+            kind: None,
             reason: reason.into(),
         }
+    }
+
+    /// The call this error should be reported to, if the frame was of `kind`.
+    pub(crate) fn call_of(&self, kind: &str) -> Option<u64> {
+        self.id.filter(|_| self.kind == Some(kind))
     }
 }
 

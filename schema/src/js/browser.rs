@@ -1,0 +1,29 @@
+//! `client.mjs`: the browser client over a WebSocket.
+
+use super::{API_JS, CHECKS_JS, ERRORS_JS, Model, fill, js_string};
+
+const TEMPLATE: &str = include_str!("templates/client.mjs");
+
+pub(super) fn render(model: &Model<'_>) -> String {
+    // The error classes live at module level (and are exported), so `buildApi` uses them as is.
+    let api = fill(
+        API_JS,
+        &[(
+            "ERRORS",
+            "  // IpcAppError and IpcFrameworkError are this module's own (exported) classes.",
+        )],
+    );
+    fill(
+        TEMPLATE,
+        &[
+            ("HEADER", &model.header("//")),
+            ("KEY", &model.key),
+            ("KEY_JS", &js_string(&model.key)),
+            ("CONTRACTS", &model.contracts_js()),
+            ("METHODS", &model.methods_js()),
+            ("CHECKS", CHECKS_JS.trim_end()),
+            ("ERRORS", ERRORS_JS.trim_end()),
+            ("API", api.trim_end()),
+        ],
+    )
+}

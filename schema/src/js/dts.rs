@@ -1,0 +1,337 @@
+//! TypeScript declarations: `<key>.d.ts` for `window.<key>` and `client.d.mts` for the browser
+//! client.
+
+use super::{Model, ServiceModel, jsdoc};
+use crate::model::MethodKind;
+
+const ERROR_CODES: &[&str] = &[
+    "no_handler",
+    "bad_arguments",
+    "bad_reply",
+    "cancelled",
+    "timeout",
+    "disconnected",
+    "handler_panicked",
+    "too_large",
+    "too_many_in_flight",
+    "forbidden",
+    "version_mismatch",
+    "protocol",
+    "encode",
+];
+
+/// Whether the error types are interfaces (window: they may be plain objects) or the client
+/// module's classes.
+#[derive(Clone, Copy, PartialEq)]
+enum Flavor {
+    Window,
+    Client,
+}
+
+pub(super) fn render_window(model: &Model<'_>) -> String {
+    let mut out = model.header("//");
+    out.push_str(&format!(
+        "//\n// Types of `window.{}`, exposed by the generated preload.js. Include this file in the\n\
+         // renderer's compilation (tsconfig `include`, or `/// <reference path=\"…\" />`).\n\n",
+        model.key
+    ));
+    body(model, Flavor::Window, &mut out);
+    out.push_str("declare global {\n  interface Window {\n");
+    out.push_str(&jsdoc(&[root_docs(model)], "    "));
+    out.push_str(&format!("    readonly {}: {};\n", model.key, root_type(model)));
+    out.push_str("  }\n}\n\nexport {};\n");
+    out
+}
+
+pub(super) fn render_client(model: &Model<'_>) -> String {
+    let mut out = model.header("//");
+    out.push_str(
+        "//\n// Types of the generated client.mjs (the browser client over a WebSocket).\n\n",
+    );
+    body(model, Flavor::Client, &mut out);
+    let root = root_type(model);
+    out.push_str(&jsdoc(&["Options of `connect`.".to_string()], ""));
+    out.push_str("export interface ConnectOptions {\n");
+    for (docs, field) in [
+        (
+            "Sent in the hello as `token`, for the server to authenticate the page.",
+            "readonly token?: string;",
+        ),
+        (
+            "The renderer's label on the Rust side (`Caller::label`); default `\"browser\"`.",
+            "readonly label?: string;",
+        ),
+        (
+            "The WebSocket class to use; default `globalThis.WebSocket`.",
+            "readonly WebSocket?: new (url: string | URL) => WebSocket;",
+        ),
+        (
+            "How long to wait for the main's hello; default 10000.",
+            "readonly handshakeTimeoutMs?: number;",
+        ),
+        (
+            "The largest frame accepted from the main, in bytes; default 4 MiB.",
+            "readonly maxFrame?: number;",
+        ),
+        (
+            "Called once when an open connection ends.",
+            "readonly onClose?: (error: IpcFrameworkError) => void;",
+        ),
+    ] {
+        out.push_str(&jsdoc(&[docs.to_string()], "  "));
+        out.push_str(&format!("  {field}\n"));
+    }
+    out.push_str("}\n\n");
+    out.push_str(&jsdoc(
+        &[
+            "Connects to the main over a WebSocket and resolves to the API once the handshake is done."
+                .to_string(),
+            String::new(),
+            "@throws {IpcFrameworkError} `version_mismatch` when the main has another version of a contract, `disconnected` when the socket fails.".to_string(),
+        ],
+        "",
+    ));
+    out.push_str(&format!(
+        "export declare function connect(url: string | URL, options?: ConnectOptions): Promise<{root}>;\n\n"
+    ));
+    out.push_str(&jsdoc(
+        &["Closes the connection behind `api`; its pending calls fail with `disconnected`.".to_string()],
+        "",
+    ));
+    out.push_str(&format!(
+        "export declare function close(api: {root}, reason?: string): void;\n"
+    ));
+    out
+}
+
+fn root_type(model: &Model<'_>) -> String {
+    if model.services.len() == 1 {
+        model.services[0].api_type.clone()
+    } else {
+        "IpcApi".into()
+    }
+}
+
+fn root_docs(model: &Model<'_>) -> String {
+    if model.services.len() == 1 {
+        model.services[0].service.docs.clone()
+    } else {
+        "The IPC API: one namespace per contract.".into()
+    }
+}
+
+/// Named types, error and option types, and one API interface per service.
+fn body(model: &Model<'_>, flavor: Flavor, out: &mut String) {
+    for decl in model.types.values() {
+        // ts-rs gives the docs as a finished `/** … */` block.
+        match decl.docs.as_deref().map(str::trim) {
+            Some(docs) if docs.starts_with("/**") => {
+                out.push_str(docs);
+                out.push('\n');
+            }
+            Some(docs) => out.push_str(&jsdoc(&[docs.to_string()], "")),
+            None => {}
+        }
+        // ts-rs leaves trailing spaces before its line breaks.
+        let declaration: Vec<&str> = decl.declaration.trim().lines().map(str::trim_end).collect();
+        let declaration = declaration.join("\n");
+        if !declaration.starts_with("export ") {
+            out.push_str("export ");
+        }
+        out.push_str(&declaration);
+        out.push_str("\n\n");
+    }
+
+    out.push_str(&jsdoc(
+        &["The framework error codes (docs/PROTOCOL.md, section 6).".to_string()],
+        "",
+    ));
+    out.push_str("export type IpcErrorCode =\n");
+    for code in ERROR_CODES {
+        out.push_str(&format!("  | \"{code}\"\n"));
+    }
+    out.pop();
+    out.push_str(";\n\n");
+
+    let (app_head, framework_head, app_note) = match flavor {
+        Flavor::Window => (
+            "export interface IpcAppError<E = unknown> extends Error {",
+            "export interface IpcFrameworkError extends Error {",
+            "\nWith context isolation on Electron older than 35 (no `contextBridge.executeInMainWorld`),\nerrors reach the page as plain frozen objects with these fields: test `name`, not `instanceof`.",
+        ),
+        Flavor::Client => (
+            "export declare class IpcAppError<E = unknown> extends Error {",
+            "export declare class IpcFrameworkError extends Error {",
+            "",
+        ),
+    };
+    out.push_str(&jsdoc(
+        &[format!(
+            "The handler's own error: the `Err` value of a fallible method, as the contract types it.{app_note}"
+        )],
+        "",
+    ));
+    out.push_str(app_head);
+    out.push_str("\n  readonly name: \"IpcAppError\";\n");
+    out.push_str(&jsdoc(&["The channel that failed.".to_string()], "  "));
+    out.push_str("  readonly channel: string;\n");
+    out.push_str(&jsdoc(&["The application error value.".to_string()], "  "));
+    out.push_str("  readonly data: E;\n}\n\n");
+
+    out.push_str(&jsdoc(
+        &["A failure of the IPC machinery rather than of the handler: see `code`.".to_string()],
+        "",
+    ));
+    out.push_str(framework_head);
+    out.push_str("\n  readonly name: \"IpcFrameworkError\";\n");
+    for (docs, field) in [
+        ("The stable error code.", "readonly code: IpcErrorCode;"),
+        ("The channel concerned.", "readonly channel?: string;"),
+        (
+            "Why (for `bad_arguments`, `protocol`, `disconnected`, `forbidden`, ...).",
+            "readonly reason?: string;",
+        ),
+        (
+            "The limit that was hit (`too_large`, `too_many_in_flight`).",
+            "readonly limit?: number;",
+        ),
+        ("The size that was refused (`too_large`).", "readonly size?: number;"),
+        ("The deadline that passed (`timeout`).", "readonly afterMs?: number;"),
+        ("This side's version (`version_mismatch`).", "readonly ours?: string;"),
+        (
+            "The other side's version (`version_mismatch`).",
+            "readonly theirs?: string;",
+        ),
+    ] {
+        out.push_str(&jsdoc(&[docs.to_string()], "  "));
+        out.push_str(&format!("  {field}\n"));
+    }
+    out.push_str("}\n\n");
+
+    out.push_str(&jsdoc(
+        &["Options every invoke accepts as an optional last argument.".to_string()],
+        "",
+    ));
+    out.push_str("export interface IpcCallOptions {\n");
+    out.push_str(&jsdoc(
+        &["Aborting rejects the call with `cancelled` and cancels the handler in the Rust main."
+            .to_string()],
+        "  ",
+    ));
+    out.push_str("  readonly signal?: AbortSignal;\n");
+    out.push_str(&jsdoc(
+        &["A deadline in milliseconds: the call rejects with `timeout` and the handler is cancelled."
+            .to_string()],
+        "  ",
+    ));
+    out.push_str("  readonly timeoutMs?: number;\n}\n\n");
+    out.push_str(&jsdoc(
+        &["Ends a subscription; calling it again does nothing.".to_string()],
+        "",
+    ));
+    out.push_str("export type IpcDisposer = () => void;\n\n");
+
+    for service in &model.services {
+        api_interface(service, out);
+        errors_interface(service, out);
+    }
+    if model.services.len() > 1 {
+        out.push_str(&jsdoc(
+            &["The IPC API: one namespace per contract.".to_string()],
+            "",
+        ));
+        out.push_str("export interface IpcApi {\n");
+        for service in &model.services {
+            out.push_str(&jsdoc(&[service.service.docs.clone()], "  "));
+            out.push_str(&format!(
+                "  readonly {}: {};\n",
+                service.property.as_deref().unwrap_or_default(),
+                service.api_type
+            ));
+        }
+        out.push_str("}\n\n");
+    }
+}
+
+fn api_interface(service: &ServiceModel<'_>, out: &mut String) {
+    out.push_str(&jsdoc(&[service.service.docs.clone()], ""));
+    out.push_str(&format!("export interface {} {{\n", service.api_type));
+    for method in &service.methods {
+        let m = method.method;
+        let params: Vec<String> = method
+            .param_names
+            .iter()
+            .zip(&m.params)
+            .map(|(name, p)| format!("{name}: {}", p.ty.ts))
+            .collect();
+        let mut docs = vec![m.docs.clone(), String::new()];
+        let signature = match m.kind {
+            MethodKind::Invoke => {
+                docs.push(format!("Invokes `{}`.", m.channel));
+                if let Some(error) = &m.error {
+                    docs.push(format!(
+                        "@throws {{IpcAppError<{}>}} when the handler returns an error (`data`).",
+                        error.ts
+                    ));
+                }
+                docs.push(
+                    "@throws {IpcFrameworkError} when the call fails (timeout, cancelled, no handler, ...)."
+                        .to_string(),
+                );
+                let mut all = params.clone();
+                all.push("options?: IpcCallOptions".into());
+                let output = m.output.as_ref().map_or("unknown", |o| o.ts.as_str());
+                format!("{}({}): Promise<{output}>;", m.js_name, all.join(", "))
+            }
+            MethodKind::Send => {
+                docs.push(format!("Sends `{}` (fire-and-forget).", m.channel));
+                format!("{}({}): void;", m.js_name, params.join(", "))
+            }
+            MethodKind::Event => {
+                docs.push(format!(
+                    "Subscribes to `{}`; returns the function that unsubscribes.",
+                    m.channel
+                ));
+                format!(
+                    "{}(listener: ({}) => void): IpcDisposer;",
+                    m.js_name,
+                    params.join(", ")
+                )
+            }
+        };
+        out.push_str(&jsdoc(&docs, "  "));
+        out.push_str(&format!("  {signature}\n"));
+    }
+    out.push_str("}\n\n");
+}
+
+fn errors_interface(service: &ServiceModel<'_>, out: &mut String) {
+    let first = service
+        .methods
+        .iter()
+        .find(|m| m.method.kind == MethodKind::Invoke)
+        .map_or("method", |m| m.method.js_name.as_str());
+    out.push_str(&jsdoc(
+        &[
+            format!(
+                "What each invoke of `{}` rejects with, by method name:",
+                service.service.namespace
+            ),
+            format!("`catch (e) {{ const error = e as {}[\"{first}\"]; ... }}`.", service.errors_type),
+        ],
+        "",
+    ));
+    out.push_str(&format!("export interface {} {{\n", service.errors_type));
+    for method in &service.methods {
+        let m = method.method;
+        if m.kind != MethodKind::Invoke {
+            continue;
+        }
+        let union = match &m.error {
+            Some(error) => format!("IpcAppError<{}> | IpcFrameworkError", error.ts),
+            None => "IpcFrameworkError".into(),
+        };
+        out.push_str(&format!("  {}: {union};\n", m.js_name));
+    }
+    out.push_str("}\n\n");
+}

@@ -1,0 +1,400 @@
+//! Argument checks derived from TypeScript types: a small, conservative reading of the type
+//! expressions ts-rs writes. Whatever is not understood is not checked (`any`); the Rust side
+//! still refuses wrong arguments with `bad_arguments`.
+
+use std::collections::BTreeMap;
+
+use crate::model::{TypeDecl, TypeRef};
+
+/// What a value must look like.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Shape {
+    Any,
+    String,
+    Number,
+    Boolean,
+    Null,
+    /// An integer in `min..=max`.
+    Int(i64, i64),
+    Object,
+    Array(Box<Shape>),
+    Tuple(Vec<Shape>),
+    /// One of these literal values (JSON literals).
+    OneOf(Vec<String>),
+    Union(Vec<Shape>),
+}
+
+const MAX_SAFE: i64 = (1 << 53) - 1;
+const MAX_DEPTH: usize = 8;
+
+/// The check for a parameter of type `ty`.
+pub(crate) fn of(ty: &TypeRef, types: &BTreeMap<String, TypeDecl>) -> Shape {
+    let shape = parse(&ty.ts, types, 0);
+    match (shape, int_range(&ty.rust)) {
+        (Shape::Number, Some((min, max))) => Shape::Int(min, max),
+        (shape, _) => shape,
+    }
+}
+
+/// The range of a Rust integer type written as a bare primitive (`u32`, `std::primitive::i16`).
+fn int_range(rust: &str) -> Option<(i64, i64)> {
+    let name = rust.rsplit("::").next().unwrap_or(rust).trim();
+    Some(match name {
+        "u8" => (0, u8::MAX.into()),
+        "u16" => (0, u16::MAX.into()),
+        "u32" => (0, u32::MAX.into()),
+        "i8" => (i8::MIN.into(), i8::MAX.into()),
+        "i16" => (i16::MIN.into(), i16::MAX.into()),
+        "i32" => (i32::MIN.into(), i32::MAX.into()),
+        // Only with `large_ints = "number"`: JavaScript holds integers exactly up to 2^53.
+        "u64" | "u128" | "usize" => (0, MAX_SAFE),
+        "i64" | "i128" | "isize" => (-MAX_SAFE, MAX_SAFE),
+        _ => return None,
+    })
+}
+
+fn parse(ts: &str, types: &BTreeMap<String, TypeDecl>, depth: usize) -> Shape {
+    if depth > MAX_DEPTH {
+        return Shape::Any;
+    }
+    let ts = strip_parens(ts.trim());
+    let alternatives = split_top(ts, '|');
+    if alternatives.len() > 1 {
+        return union(
+            alternatives
+                .iter()
+                .map(|alt| parse(alt, types, depth + 1))
+                .collect(),
+        );
+    }
+    match ts {
+        "string" => return Shape::String,
+        "number" => return Shape::Number,
+        "boolean" => return Shape::Boolean,
+        "null" | "undefined" => return Shape::Null,
+        "true" | "false" => return Shape::OneOf(vec![ts.to_string()]),
+        _ => {}
+    }
+    if ts.starts_with('"') && ts.ends_with('"') && ts.len() >= 2 {
+        return match serde_json::from_str::<String>(ts) {
+            Ok(_) => Shape::OneOf(vec![ts.to_string()]),
+            Err(_) => Shape::Any,
+        };
+    }
+    if ts.parse::<f64>().is_ok_and(f64::is_finite) && ts.bytes().all(|b| b != b' ') {
+        return Shape::OneOf(vec![ts.to_string()]);
+    }
+    if let Some(inner) = ts.strip_suffix("[]") {
+        if balanced(inner) {
+            return Shape::Array(Box::new(parse(inner, types, depth + 1)));
+        }
+    }
+    if let Some(inner) = generic_argument(ts, "Array") {
+        return Shape::Array(Box::new(parse(inner, types, depth + 1)));
+    }
+    if ts.starts_with('[') && ts.ends_with(']') && balanced(&ts[1..ts.len() - 1]) {
+        let inner = ts[1..ts.len() - 1].trim();
+        if inner.is_empty() {
+            return Shape::Tuple(Vec::new());
+        }
+        let items = split_top(inner, ',');
+        if items.iter().any(|i| i.contains('?') || i.trim_start().starts_with("...")) {
+            return Shape::Array(Box::new(Shape::Any));
+        }
+        return Shape::Tuple(
+            items
+                .iter()
+                .map(|item| parse(item, types, depth + 1))
+                .collect(),
+        );
+    }
+    if ts.starts_with('{') && ts.ends_with('}') {
+        return Shape::Object;
+    }
+    for object_like in ["Record", "Partial", "Required", "Readonly", "Omit", "Pick"] {
+        if generic_argument(ts, object_like).is_some() {
+            return Shape::Object;
+        }
+    }
+    let name = ts.split('<').next().unwrap_or(ts).trim();
+    if let Some(decl) = types.get(name) {
+        return match declaration_body(&decl.declaration) {
+            Some(Body::Alias(body)) => parse(&body, types, depth + 1),
+            Some(Body::Interface) => Shape::Object,
+            None => Shape::Any,
+        };
+    }
+    Shape::Any
+}
+
+fn union(alternatives: Vec<Shape>) -> Shape {
+    let mut flat = Vec::new();
+    let mut literals = Vec::new();
+    for alternative in alternatives {
+        match alternative {
+            Shape::Any => return Shape::Any,
+            Shape::Union(inner) => flat.extend(inner),
+            Shape::OneOf(values) => literals.extend(values),
+            other => flat.push(other),
+        }
+    }
+    if !literals.is_empty() {
+        flat.push(Shape::OneOf(literals));
+    }
+    let mut unique: Vec<Shape> = Vec::new();
+    for shape in flat {
+        if !unique.contains(&shape) {
+            unique.push(shape);
+        }
+    }
+    if unique.len() == 1 {
+        unique.pop().unwrap_or(Shape::Any)
+    } else {
+        Shape::Union(unique)
+    }
+}
+
+enum Body {
+    Alias(String),
+    Interface,
+}
+
+/// The right-hand side of `type Name<…> = …;`, without comments.
+fn declaration_body(declaration: &str) -> Option<Body> {
+    let text = strip_comments(declaration);
+    let text = text.trim().strip_prefix("export ").unwrap_or(text.trim()).trim();
+    if text.starts_with("interface ") {
+        return Some(Body::Interface);
+    }
+    let rest = text.strip_prefix("type ")?;
+    let eq = top_level_eq(rest)?;
+    let body = rest[eq + 1..].trim();
+    Some(Body::Alias(body.strip_suffix(';').unwrap_or(body).trim().to_string()))
+}
+
+/// The `=` that ends `Name<T = X>` (skipping defaults inside the generic parameters).
+fn top_level_eq(text: &str) -> Option<usize> {
+    let mut depth = 0i32;
+    for (i, c) in text.char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth -= 1,
+            '=' if depth == 0 => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn strip_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        rest = match rest[start + 2..].find("*/") {
+            Some(end) => &rest[start + 2 + end + 2..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `Name<inner>` to `inner`, when the brackets enclose the rest of the text.
+fn generic_argument<'t>(ts: &'t str, name: &str) -> Option<&'t str> {
+    let inner = ts.strip_prefix(name)?.trim_start().strip_prefix('<')?;
+    let inner = inner.strip_suffix('>')?;
+    balanced(inner).then_some(inner)
+}
+
+/// Removes parentheses that enclose the whole text.
+fn strip_parens(ts: &str) -> &str {
+    let mut ts = ts;
+    while ts.starts_with('(') && ts.ends_with(')') && balanced(&ts[1..ts.len() - 1]) {
+        ts = ts[1..ts.len() - 1].trim();
+    }
+    ts
+}
+
+/// Are the brackets of `text` balanced, never closing more than were opened?
+fn balanced(text: &str) -> bool {
+    let mut depth = 0i32;
+    let mut quote = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if quote {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => quote = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => quote = true,
+            '<' | '{' | '[' | '(' => depth += 1,
+            '>' | '}' | ']' | ')' => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    depth == 0 && !quote
+}
+
+/// Splits at `separator` outside brackets and string literals.
+fn split_top(text: &str, separator: char) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut depth = 0i32;
+    let mut quote = false;
+    let mut escaped = false;
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if quote {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => quote = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => quote = true,
+            '<' | '{' | '[' | '(' => depth += 1,
+            '>' | '}' | ']' | ')' => depth -= 1,
+            c if c == separator && depth == 0 => {
+                parts.push(text[start..i].trim());
+                start = i + c.len_utf8();
+            }
+            _ => {}
+        }
+    }
+    parts.push(text[start..].trim());
+    parts.retain(|p| !p.is_empty());
+    parts
+}
+
+impl Shape {
+    /// The check as a JavaScript literal read by the generated `shapeProblem`.
+    pub(crate) fn to_js(&self) -> String {
+        match self {
+            Shape::Any => "\"any\"".into(),
+            Shape::String => "\"string\"".into(),
+            Shape::Number => "\"number\"".into(),
+            Shape::Boolean => "\"boolean\"".into(),
+            Shape::Null => "\"null\"".into(),
+            Shape::Object => "\"object\"".into(),
+            Shape::Int(min, max) => format!("[\"int\", {min}, {max}]"),
+            Shape::Array(item) => format!("[\"array\", {}]", item.to_js()),
+            Shape::Tuple(items) => list("tuple", items.iter().map(Shape::to_js)),
+            Shape::OneOf(values) => list("oneOf", values.iter().cloned()),
+            Shape::Union(shapes) => list("union", shapes.iter().map(Shape::to_js)),
+        }
+    }
+}
+
+fn list(tag: &str, items: impl Iterator<Item = String>) -> String {
+    let mut out = format!("[\"{tag}\"");
+    for item in items {
+        out.push_str(", ");
+        out.push_str(&item);
+    }
+    out.push(']');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(ts: &str) -> Shape {
+        let mut types = BTreeMap::new();
+        types.insert(
+            "Todo".to_string(),
+            TypeDecl::new(
+                "Todo",
+                "type Todo = { /** Its id. */ id: number, title: string, };",
+                None,
+            ),
+        );
+        types.insert(
+            "Color".to_string(),
+            TypeDecl::new("Color", "type Color = \"Red\" | \"Green\";", None),
+        );
+        types.insert(
+            "Loop".to_string(),
+            TypeDecl::new("Loop", "type Loop = Loop | null;", None),
+        );
+        types.insert(
+            "Page".to_string(),
+            TypeDecl::new("Page", "type Page<T> = { items: Array<T>, };", None),
+        );
+        parse(ts, &types, 0)
+    }
+
+    #[test]
+    fn primitives_and_literals() {
+        assert_eq!(shape("string"), Shape::String);
+        assert_eq!(shape("number"), Shape::Number);
+        assert_eq!(shape("boolean"), Shape::Boolean);
+        assert_eq!(shape("null"), Shape::Null);
+        assert_eq!(shape("\"a\""), Shape::OneOf(vec!["\"a\"".into()]));
+        assert_eq!(shape("bigint"), Shape::Any);
+    }
+
+    #[test]
+    fn containers() {
+        assert_eq!(shape("Array<string>"), Shape::Array(Box::new(Shape::String)));
+        assert_eq!(shape("number[]"), Shape::Array(Box::new(Shape::Number)));
+        assert_eq!(
+            shape("[number, string]"),
+            Shape::Tuple(vec![Shape::Number, Shape::String])
+        );
+        assert_eq!(shape("{ [key in string]?: number }"), Shape::Object);
+        assert_eq!(shape("Record<string, number>"), Shape::Object);
+        assert_eq!(
+            shape("Array<Todo> | null"),
+            Shape::Union(vec![Shape::Array(Box::new(Shape::Object)), Shape::Null])
+        );
+    }
+
+    #[test]
+    fn named_types_resolve_and_recursion_stops() {
+        assert_eq!(shape("Todo"), Shape::Object);
+        assert_eq!(shape("Page<Todo>"), Shape::Object);
+        assert_eq!(
+            shape("Color"),
+            Shape::OneOf(vec!["\"Red\"".into(), "\"Green\"".into()])
+        );
+        assert_eq!(shape("Loop"), Shape::Any);
+        assert_eq!(shape("Unknown"), Shape::Any);
+        assert_eq!(shape("string | Unknown"), Shape::Any);
+    }
+
+    #[test]
+    fn integers_come_from_the_rust_type() {
+        let types = BTreeMap::new();
+        assert_eq!(
+            of(&TypeRef::new("u32", "number"), &types),
+            Shape::Int(0, 4_294_967_295)
+        );
+        assert_eq!(of(&TypeRef::new("f64", "number"), &types), Shape::Number);
+        assert_eq!(
+            of(&TypeRef::new("i8", "number"), &types).to_js(),
+            "[\"int\", -128, 127]"
+        );
+    }
+
+    #[test]
+    fn js_literals() {
+        assert_eq!(
+            Shape::Union(vec![Shape::Array(Box::new(Shape::String)), Shape::Null]).to_js(),
+            "[\"union\", [\"array\", \"string\"], \"null\"]"
+        );
+    }
+}

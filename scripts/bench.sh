@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Runs the IPC benchmarks (tests/benches/ipc.rs) and prints this project's times next to the raw
+# floor (mpsc+oneshot in-process, length-prefixed frames on a Unix socket) and tarpc, as ratios.
+#
+#   scripts/bench.sh                 run every benchmark, then print the table
+#   scripts/bench.sh small_seq       pass arguments to criterion (here: a name filter)
+#   scripts/bench.sh --report-only   print the table from the last run's results
+#
+# Results are read from criterion's estimates (the mean's point estimate) under
+# $CARGO_TARGET_DIR/criterion (default: target/criterion in the workspace).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ "${1:-}" == "--report-only" ]]; then
+    shift
+else
+    cargo bench -p ipc-tests --bench ipc -- "$@"
+fi
+
+target="${CARGO_TARGET_DIR:-target}"
+criterion_dir="$target/criterion"
+if [[ ! -d "$criterion_dir" ]]; then
+    echo "no criterion results in $criterion_dir (run without --report-only first)" >&2
+    exit 1
+fi
+
+python3 - "$criterion_dir" <<'PY'
+import json
+import os
+import sys
+
+root = sys.argv[1]
+CALLERS = 64
+MIB = 1 << 20
+
+
+def mean_ns(group, bench):
+    path = os.path.join(root, group, bench, "new", "estimates.json")
+    try:
+        with open(path) as f:
+            return json.load(f)["mean"]["point_estimate"]
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def fmt_time(ns):
+    if ns is None:
+        return "-"
+    if ns >= 1e6:
+        return f"{ns / 1e6:.2f} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:.2f} µs"
+    return f"{ns:.0f} ns"
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def fmt_ratio(r):
+    return "-" if r is None else f"{r:.2f}x"
+
+
+def verdict(checks):
+    """checks: list of (value, ok?) where value None means not measured."""
+    if not checks:
+        return ""
+    if any(v is None for v, _ in checks):
+        return "?"
+    return "ok" if all(ok for _, ok in checks) else "MISS"
+
+
+# (group, label, ours, floor, tarpc, floor limit or None, must beat tarpc?)
+# small_c64 times are per iteration = 64 calls; shown per call.
+rows = []
+for group, shape, per in (("small_seq", "16 B, sequential", 1), ("small_c64", "16 B, 64 callers", CALLERS)):
+    rows += [
+        (group, f"{shape}, in-process", "ours_inproc", "raw_mpsc", "tarpc_inproc", 1.5, True, per),
+        (group, f"{shape}, unix binary", "ours_unix_binary", "raw_unix", "tarpc_unix", 1.3, True, per),
+        (group, f"{shape}, unix json", "ours_unix_json", "raw_unix", "tarpc_unix", None, False, per),
+    ]
+rows += [
+    ("small_seq", "16 B, sequential, raw unix mux (info)", "raw_unix_mux", "raw_unix", "tarpc_unix", None, False, 1),
+    ("bytes_1mib", "1 MiB, in-process", "ours_inproc", "raw_mpsc", "tarpc_inproc", None, False, 1),
+    ("bytes_1mib", "1 MiB, unix binary", "ours_unix_binary", "raw_unix", "tarpc_unix", None, False, 1),
+    ("bytes_1mib", "1 MiB, unix json", "ours_unix_json", "raw_unix", "tarpc_unix", None, False, 1),
+]
+
+header = ("scenario", "ours", "floor", "tarpc", "ours/floor", "ours/tarpc", "target", "")
+table = [header]
+for group, label, ours, floor, peer, limit, beat_tarpc, per in rows:
+    o, f, t = (mean_ns(group, b) for b in (ours, floor, peer))
+    if group == "small_c64":
+        o, f, t = (None if x is None else x / per for x in (o, f, t))
+    rf, rt = ratio(o, f), ratio(o, t)
+    checks, target = [], []
+    if limit is not None:
+        checks.append((rf, rf is not None and rf <= limit))
+        target.append(f"floor<={limit}x")
+    if beat_tarpc:
+        checks.append((rt, rt is not None and rt < 1.0))
+        target.append("tarpc<1x")
+    table.append((label, fmt_time(o), fmt_time(f), fmt_time(t), fmt_ratio(rf), fmt_ratio(rt),
+                  ", ".join(target), verdict(checks)))
+
+widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+print()
+print("Mean time per call (small_c64: per call, amortized over 64 concurrent callers).")
+print("floor = raw_mpsc (in-process) or raw_unix (socket); tarpc = tarpc_inproc or tarpc_unix.")
+print()
+for i, r in enumerate(table):
+    print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    if i == 0:
+        print("  ".join("-" * w for w in widths))
+
+print()
+print("1 MiB round-trip throughput (payload bytes per second, as % of the raw socket echo):")
+raw = mean_ns("bytes_1mib", "raw_unix")
+for bench in ("raw_unix", "ours_unix_binary", "ours_unix_json", "tarpc_unix", "raw_mpsc", "ours_inproc", "tarpc_inproc"):
+    ns = mean_ns("bytes_1mib", bench)
+    if ns is None:
+        print(f"  {bench:<17} -")
+        continue
+    mibps = MIB / (ns / 1e9) / MIB
+    pct = "-" if raw is None else f"{raw / ns * 100:.0f}%"
+    note = ""
+    if bench == "ours_unix_binary" and raw is not None:
+        note = "  target >= 80%: " + ("ok" if raw / ns >= 0.8 else "MISS")
+    print(f"  {bench:<17} {mibps:8.0f} MiB/s  {pct:>6} of raw_unix{note}")
+PY

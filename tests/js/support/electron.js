@@ -1,0 +1,240 @@
+'use strict';
+// A model of the parts of Electron the generated preload and bridge use, faithful where it
+// matters for them:
+//
+// - Two V8 contexts per window (node:vm): the page's world and the preload's isolated world
+//   (one shared context when context isolation is off).
+// - contextBridge copies values between worlds as Electron does
+//   (shell/renderer/api/electron_api_context_bridge.cc): primitives pass; every function that
+//   crosses becomes a NEW proxy function in the other world (no identity is preserved); promises
+//   become new promises of the other world; an Error becomes a plain `Error` of the other world
+//   with only its message; arrays and other objects are copied through their own enumerable
+//   properties (so an AbortSignal arrives as `{}`), and copies are frozen. exposeInMainWorld
+//   defines the copied API on the page's window; executeInMainWorld (Electron 35+) evaluates the
+//   function's source in the page's world with copied arguments, and can be left out to model
+//   older Electron.
+// - ipcRenderer/ipcMain: structured-clone copies, asynchronous delivery, `invoke` rejecting with
+//   Electron's own messages ("No handler registered for ..."), events carrying an Electron event
+//   object as their first argument, `event.senderFrame` with the frame's url and origin.
+
+const { EventEmitter } = require('node:events');
+const util = require('node:util');
+const vm = require('node:vm');
+
+class World {
+  constructor(name) {
+    this.name = name;
+    this.context = vm.createContext({
+      console,
+      setTimeout,
+      clearTimeout,
+      queueMicrotask,
+      AbortController,
+      AbortSignal,
+    });
+    this.global = vm.runInContext('globalThis', this.context);
+    this.proxyFactory = vm.runInContext(
+      '(function (call) { return function () { return call(this, Array.prototype.slice.call(arguments)); }; })',
+      this.context,
+    );
+  }
+
+  run(code, filename) {
+    return vm.runInContext(code, this.context, { filename });
+  }
+}
+
+const MAX_DEPTH = 1000;
+
+/** Copies `value` from world `from` into world `to` as contextBridge does. */
+function pass(value, from, to, depth = 0) {
+  if (depth > MAX_DEPTH) throw new to.global.TypeError('Electron contextBridge recursion depth exceeded.');
+  if (typeof value === 'symbol') return undefined;
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return value;
+  if (typeof value === 'function') {
+    // A new proxy on every crossing.
+    return to.proxyFactory((_this, args) => {
+      const copied = args.map((arg) => pass(arg, to, from, depth + 1));
+      let result;
+      try {
+        result = value(...copied);
+      } catch (error) {
+        throw pass(error, from, to, depth + 1);
+      }
+      return pass(result, from, to, depth + 1);
+    });
+  }
+  if (util.types.isPromise(value)) {
+    return new to.global.Promise((resolve, reject) => {
+      value.then(
+        (result) => resolve(pass(result, from, to, depth + 1)),
+        (error) => reject(pass(error, from, to, depth + 1)),
+      );
+    });
+  }
+  if (util.types.isNativeError(value)) {
+    return new to.global.Error(typeof value.message === 'string' ? value.message : String(value));
+  }
+  if (Array.isArray(value)) {
+    const copy = new to.global.Array();
+    for (const item of value) copy.push(pass(item, from, to, depth + 1));
+    return to.global.Object.freeze(copy);
+  }
+  const copy = new to.global.Object();
+  for (const key of Object.keys(value)) copy[key] = pass(value[key], from, to, depth + 1);
+  return to.global.Object.freeze(copy);
+}
+
+function clone(value) {
+  try {
+    return structuredClone(value);
+  } catch (_) {
+    throw new Error('An object could not be cloned.');
+  }
+}
+
+class FakeIpcMain extends EventEmitter {
+  constructor() {
+    super();
+    this.handlers = new Map();
+    /** Every message that reached the main process: { kind, channel, args }. */
+    this.received = [];
+  }
+
+  handle(channel, handler) {
+    if (this.handlers.has(channel)) throw new Error(`Attempted to register a second handler for '${channel}'`);
+    this.handlers.set(channel, handler);
+  }
+
+  removeHandler(channel) {
+    this.handlers.delete(channel);
+  }
+}
+
+class FakeIpcRenderer extends EventEmitter {
+  constructor(ipcMain, window) {
+    super();
+    this._ipcMain = ipcMain;
+    this._window = window;
+  }
+
+  _mainEvent() {
+    const window = this._window;
+    return {
+      sender: window.webContents,
+      get senderFrame() { return window.frame; },
+      processId: 1,
+      frameId: 1,
+    };
+  }
+
+  async invoke(channel, ...args) {
+    const copied = clone(args);
+    await null;
+    this._ipcMain.received.push({ kind: 'invoke', channel, args: copied });
+    const handler = this._ipcMain.handlers.get(channel);
+    if (handler === undefined) {
+      throw new Error(`Error invoking remote method '${channel}': Error: No handler registered for '${channel}'`);
+    }
+    let result;
+    try {
+      result = await handler(this._mainEvent(), ...copied);
+    } catch (error) {
+      throw new Error(`Error invoking remote method '${channel}': ${error}`);
+    }
+    return clone(result);
+  }
+
+  send(channel, ...args) {
+    const copied = clone(args);
+    setImmediate(() => {
+      this._ipcMain.received.push({ kind: 'send', channel, args: copied });
+      this._ipcMain.emit(channel, this._mainEvent(), ...copied);
+    });
+  }
+}
+
+class FakeWebContents extends EventEmitter {
+  constructor(id, ipcRenderer) {
+    super();
+    this.id = id;
+    this._ipcRenderer = ipcRenderer;
+    this._destroyed = false;
+    /** Every message sent to this window: { channel, args }. */
+    this.sent = [];
+  }
+
+  send(channel, ...args) {
+    if (this._destroyed) throw new Error('Object has been destroyed');
+    const copied = clone(args);
+    this.sent.push({ channel, args: copied });
+    setImmediate(() => {
+      if (this._destroyed) return;
+      this._ipcRenderer.emit(channel, { sender: this._ipcRenderer, ports: [] }, ...copied);
+    });
+  }
+
+  isDestroyed() {
+    return this._destroyed;
+  }
+
+  destroy() {
+    this._destroyed = true;
+    this.emit('destroyed');
+  }
+}
+
+let nextWebContentsId = 1;
+
+/**
+ * A browser window running `preloadSource`.
+ *
+ * options: { ipcMain, preloadSource, contextIsolated, executeInMainWorld (default true), url,
+ *            origin }
+ */
+function createWindow(options) {
+  const contextIsolated = options.contextIsolated !== false;
+  const page = new World('page');
+  const preload = contextIsolated ? new World('preload') : page;
+  const window = {
+    page,
+    preload,
+    contextIsolated,
+    frame: { url: options.url || 'app://todos/index.html', origin: options.origin || 'app://todos' },
+  };
+  window.ipcRenderer = new FakeIpcRenderer(options.ipcMain, window);
+  window.webContents = new FakeWebContents(nextWebContentsId++, window.ipcRenderer);
+
+  const contextBridge = {
+    exposeInMainWorld(key, api) {
+      if (!contextIsolated) throw new Error('contextBridge API can only be used when contextIsolation is enabled');
+      const copy = pass(api, preload, page);
+      Object.defineProperty(page.global, key, { value: copy, enumerable: true, writable: false, configurable: false });
+    },
+  };
+  if (options.executeInMainWorld !== false) {
+    contextBridge.executeInMainWorld = ({ func, args = [] }) => {
+      if (!contextIsolated) throw new Error('contextBridge API can only be used when contextIsolation is enabled');
+      const inPage = page.run(`(${func.toString()})`, 'executeInMainWorld.js');
+      const copied = args.map((arg) => pass(arg, preload, page));
+      return pass(inPage(...copied), page, preload);
+    };
+  }
+  const electron = { contextBridge, ipcRenderer: window.ipcRenderer };
+  const module = { exports: {} };
+  const wrapper = preload.run(
+    `(function (exports, require, module, process) {\n${options.preloadSource}\n})`,
+    'preload.js',
+  );
+  const sandboxedRequire = (name) => {
+    if (name === 'electron') return electron;
+    throw new Error(`module not found: ${name} (sandboxed preloads can only require electron)`);
+  };
+  wrapper(module.exports, sandboxedRequire, module, { contextIsolated });
+
+  /** Evaluates code in the page's world. */
+  window.evaluate = (code) => page.run(code, 'page.js');
+  return window;
+}
+
+module.exports = { createWindow, FakeIpcMain, pass, World };

@@ -1,0 +1,102 @@
+'use strict';
+// One Electron "app" under test: a real Rust main child process (the examples' Todos contract
+// over stdio), the generated bridge.js on a fake ipcMain, and windows running the generated
+// preload.js. The bridge's transport is tapped so tests can see every wire frame.
+
+const { spawn } = require('node:child_process');
+const { EventEmitter } = require('node:events');
+
+const { binaries, generate } = require('./setup');
+const { createWindow, FakeIpcMain } = require('./electron');
+
+/** Splits length-prefixed frames out of a byte stream; calls `onFrame(object)` for each. */
+function frameReader(onFrame) {
+  let buffered = Buffer.alloc(0);
+  return (chunk) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    while (buffered.length >= 4) {
+      const length = buffered.readUInt32BE(0);
+      if (buffered.length < 4 + length) break;
+      onFrame(JSON.parse(buffered.subarray(4, 4 + length).toString('utf8')));
+      buffered = buffered.subarray(4 + length);
+    }
+  };
+}
+
+function frameBytes(object) {
+  const body = Buffer.from(JSON.stringify(object), 'utf8');
+  const header = Buffer.alloc(4);
+  header.writeUInt32BE(body.length, 0);
+  return Buffer.concat([header, body]);
+}
+
+/** Spawns the Rust main and wraps its stdio in a transport that records both directions. */
+function tappedRustMain() {
+  const child = spawn(binaries().todosMain, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  const toRust = [];
+  const fromRust = [];
+  const readToRust = frameReader((frame) => toRust.push(frame));
+  const readable = new EventEmitter();
+  const readFromRust = frameReader((frame) => fromRust.push(frame));
+  child.stdout.on('data', (chunk) => {
+    readFromRust(chunk);
+    readable.emit('data', chunk);
+  });
+  child.stdout.on('end', () => readable.emit('end'));
+  child.stdout.on('close', () => readable.emit('close'));
+  const writable = {
+    write(bytes) {
+      readToRust(bytes);
+      return child.stdin.write(bytes);
+    },
+    end() { child.stdin.end(); },
+    on(event, listener) { child.stdin.on(event, listener); return this; },
+  };
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return { child, transport: { readable, writable }, toRust, fromRust, exited, stderr: () => stderr };
+}
+
+/**
+ * Starts a session. options: { isolation (generator mode), allowedOrigins, bridgeOptions }.
+ */
+async function startSession(options = {}) {
+  const bindings = generate(options.isolation ? { isolation: options.isolation } : {});
+  const { createBridge } = require(bindings.path('bridge.js'));
+  const preloadSource = bindings.read('preload.js');
+  const rust = tappedRustMain();
+  const ipcMain = new FakeIpcMain();
+  const errors = [];
+  const dispose = createBridge({
+    ipcMain,
+    transport: rust.transport,
+    allowedOrigins: options.allowedOrigins || ['app://todos'],
+    onError: (error) => errors.push(error),
+    ...options.bridgeOptions,
+  });
+  await dispose.ready;
+  const windows = [];
+  const session = {
+    bindings,
+    rust,
+    ipcMain,
+    dispose,
+    errors,
+    windows,
+    /** Opens a window; options as createWindow's (contextIsolated, executeInMainWorld, url, origin). */
+    open(windowOptions = {}) {
+      const window = createWindow({ ipcMain, preloadSource, ...windowOptions });
+      windows.push(window);
+      return window;
+    },
+    async close() {
+      dispose();
+      await Promise.race([rust.exited, new Promise((resolve) => setTimeout(resolve, 3000))]);
+      if (rust.child.exitCode === null) rust.child.kill();
+    },
+  };
+  return session;
+}
+
+module.exports = { startSession, tappedRustMain, frameReader, frameBytes };

@@ -1,0 +1,1004 @@
+//! Transport conformance: one suite (invoke results and errors, ordering of sends and events,
+//! concurrency, cancellation, deadlines, disconnects of either side, the handshake) that runs
+//! unchanged on every transport:
+//!
+//! - `in_process`: main in this process, the renderer connected through `InProcess::pair()`;
+//! - `unix_json`, `unix_binary`: main in a child process (`ipc-test-peer main-unix`) listening on
+//!   a Unix socket;
+//! - `stdio_json`, `stdio_binary`: main in a child process (`ipc-test-peer main-stdio`) serving
+//!   over its stdin and stdout.
+//!
+//! Each case is a function of the transport; `suite!` instantiates every case once per transport,
+//! so each shows up as its own test (`stdio_binary::dropping_a_call_cancels_the_handler`).
+//!
+//! Most cases play the renderer and observe main through the contract's introspection invokes
+//! (`stats`, `wait_cancelled`, `sends_received`, ...), so they do not care where main runs. The
+//! cases about renderers going away play main instead ([`Host`]): the renderer is then a real
+//! child process (`ipc-test-peer renderer-unix` / `renderer-stdio`, started with
+//! `Main::spawn_renderer` for stdio) or, in process, a task.
+//!
+//! Nothing here measures time: deadlines only bound waits that would otherwise hang.
+
+use std::future::IntoFuture;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use ipc_runtime::{
+    ByteStream, Call, CallError, ChildRenderer, Codec, EventStream, InProcess,
+    InvokeChannel, IpcError, Main, NoArgs, Never, Renderer, RendererId, RendererOptions,
+    SendChannel, Target, UnixListenerHandle,
+};
+use ipc_tests::{
+    BlockStats, ConfError, Conformance, ConformanceBackend, ConformanceClient, ConformanceState,
+    EmitTarget, END_OF_TICKS, SCENARIOS, Sample, Scenario, run_scenario,
+};
+use tokio::io::AsyncBufReadExt;
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::task::JoinHandle;
+
+/// Bounds every wait, only to turn a hang into a failure (never to measure speed).
+const PATIENCE: Duration = Duration::from_secs(10);
+
+/// The deadline of the deadline cases: long enough for a call to reach its handler.
+const DEADLINE: Duration = Duration::from_millis(400);
+
+const PEER: &str = env!("CARGO_BIN_EXE_ipc-test-peer");
+
+async fn within<F: IntoFuture>(what: &str, future: F) -> F::Output {
+    match tokio::time::timeout(PATIENCE, future.into_future()).await {
+        Ok(output) => output,
+        Err(_) => panic!("timed out waiting for {what}"),
+    }
+}
+
+async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
+    within(what, async {
+        while !condition() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+}
+
+async fn next_event<T: 'static>(stream: &mut EventStream<T>) -> T {
+    within(
+        &format!("an event on {}", stream.channel()),
+        stream.next(),
+    )
+    .await
+    .unwrap_or_else(|| panic!("the {} stream ended early", stream.channel()))
+}
+
+fn options(label: &str) -> RendererOptions {
+    RendererOptions::new(label).contract(Conformance::schema())
+}
+
+fn peer_command() -> Command {
+    let mut command = Command::new(PEER);
+    command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true);
+    command
+}
+
+fn spawn_block(client: &ConformanceClient, tag: u32) -> JoinHandle<Result<u32, IpcError>> {
+    tokio::spawn(client.block(tag).into_future())
+}
+
+fn stats(started: u32, running: u32, completed: u32, cancelled: u32) -> BlockStats {
+    BlockStats {
+        started,
+        running,
+        completed,
+        cancelled,
+    }
+}
+
+/// A transport, and for byte transports the codec.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    InProcess,
+    Unix(Codec),
+    Stdio(Codec),
+}
+
+/// A private directory for socket files, removed on drop.
+struct SocketDir(PathBuf);
+
+impl SocketDir {
+    fn new() -> SocketDir {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("ipc-conf-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        SocketDir(dir)
+    }
+
+    fn socket(&self) -> PathBuf {
+        self.0.join("main.sock")
+    }
+}
+
+impl Drop for SocketDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Where main runs, seen from the renderer side.
+enum MainSide {
+    /// In this process.
+    Local(Main),
+    /// A child process listening on a Unix socket.
+    Unix {
+        child: Child,
+        socket: PathBuf,
+        _dir: SocketDir,
+    },
+    /// A child process serving one renderer over its stdin and stdout.
+    Stdio {
+        child: Child,
+        pipes: Option<(ChildStdout, ChildStdin)>,
+    },
+}
+
+/// The renderer side of one transport: a main serving `Conformance`, and connections to it.
+struct Harness {
+    kind: Kind,
+    main: MainSide,
+}
+
+impl Harness {
+    async fn start(kind: Kind) -> Harness {
+        let main = match kind {
+            Kind::InProcess => {
+                let main = Main::new();
+                let _ = ConformanceBackend::serve(&main).unwrap();
+                MainSide::Local(main)
+            }
+            Kind::Unix(_) => {
+                let dir = SocketDir::new();
+                let socket = dir.socket();
+                let mut command = peer_command();
+                command
+                    .arg("main-unix")
+                    .arg(&socket)
+                    .stdout(std::process::Stdio::piped());
+                let mut child = command.spawn().expect("start ipc-test-peer main-unix");
+                let stdout = child.stdout.take().unwrap();
+                let mut lines = tokio::io::BufReader::new(stdout).lines();
+                let line = within("main-unix to listen", lines.next_line()).await;
+                assert_eq!(line.unwrap().as_deref(), Some("listening"));
+                MainSide::Unix {
+                    child,
+                    socket,
+                    _dir: dir,
+                }
+            }
+            Kind::Stdio(_) => {
+                let mut command = peer_command();
+                command
+                    .arg("main-stdio")
+                    .stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped());
+                let mut child = command.spawn().expect("start ipc-test-peer main-stdio");
+                let pipes = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
+                MainSide::Stdio {
+                    child,
+                    pipes: Some(pipes),
+                }
+            }
+        };
+        Harness { kind, main }
+    }
+
+    /// Connects a renderer (the codec is the transport's; the options carry the rest).
+    async fn connect(&mut self, options: RendererOptions) -> Result<Renderer, IpcError> {
+        match (&mut self.main, self.kind) {
+            (MainSide::Local(main), _) => {
+                let (main_end, renderer_end) = InProcess::pair();
+                let accept = tokio::spawn({
+                    let main = main.clone();
+                    async move { main.accept(main_end).await }
+                });
+                let renderer = within("the handshake", Renderer::connect(renderer_end, options)).await;
+                let accepted = within("main to accept", accept).await.unwrap();
+                match (&renderer, &accepted) {
+                    (Ok(renderer), Ok(id)) => assert_eq!(renderer.id(), *id),
+                    (Err(refused), Err(refusal)) => assert_eq!(refused, refusal),
+                    _ => panic!("the two ends disagree: {renderer:?} / {accepted:?}"),
+                }
+                renderer
+            }
+            (MainSide::Unix { socket, .. }, Kind::Unix(codec)) => {
+                let options = options.codec(codec);
+                within("the handshake", Renderer::connect_unix(&*socket, options)).await
+            }
+            (MainSide::Stdio { pipes, .. }, Kind::Stdio(codec)) => {
+                let (from_main, to_main) = pipes.take().expect("main-stdio serves one renderer");
+                let stream = ByteStream::new(from_main, to_main).peer("ipc-test-peer main-stdio");
+                within("the handshake", Renderer::connect(stream, options.codec(codec))).await
+            }
+            _ => unreachable!("the main side matches the transport"),
+        }
+    }
+
+    async fn client(&mut self, label: &str) -> (Renderer, ConformanceClient) {
+        let renderer = self.connect(options(label)).await.expect("connect");
+        let client = Conformance::client(&renderer);
+        (renderer, client)
+    }
+
+    /// Whether main can take more than one renderer (a stdio main serves exactly one).
+    fn serves_several_renderers(&self) -> bool {
+        !matches!(self.main, MainSide::Stdio { .. })
+    }
+
+    /// Main goes away: killed when it is a process (no goodbye), shut down when it is local.
+    async fn kill_main(&mut self) {
+        match &mut self.main {
+            MainSide::Local(main) => main.shutdown(),
+            MainSide::Unix { child, .. } | MainSide::Stdio { child, .. } => {
+                child.kill().await.expect("kill main");
+            }
+        }
+    }
+}
+
+/// The main side of one transport, in this process, for the cases where renderers go away.
+struct Host {
+    kind: Kind,
+    main: Main,
+    state: Arc<ConformanceState>,
+    listener: Option<(UnixListenerHandle, SocketDir)>,
+}
+
+/// A renderer the [`Host`] watches: a task in process, otherwise a child process.
+struct Peer {
+    id: RendererId,
+    process: PeerProcess,
+}
+
+enum PeerProcess {
+    Task(JoinHandle<Result<(), String>>),
+    Unix(Child),
+    Stdio(ChildRenderer),
+}
+
+impl Host {
+    async fn start(kind: Kind) -> Host {
+        let main = Main::new();
+        let (state, _registration) = ConformanceBackend::serve(&main).unwrap();
+        let listener = match kind {
+            Kind::Unix(_) => {
+                let dir = SocketDir::new();
+                let listener = main.listen_unix(dir.socket()).unwrap();
+                Some((listener, dir))
+            }
+            _ => None,
+        };
+        Host {
+            kind,
+            main,
+            state,
+            listener,
+        }
+    }
+
+    async fn spawn_peer(&self, label: &str, scenario: Scenario) -> Peer {
+        match self.kind {
+            Kind::InProcess => {
+                let (main_end, renderer_end) = InProcess::pair();
+                let options = options(label);
+                let task = tokio::spawn(async move {
+                    let renderer = Renderer::connect(renderer_end, options)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    run_scenario(renderer, scenario, || {}).await
+                });
+                let id = within("main to accept", self.main.accept(main_end))
+                    .await
+                    .unwrap();
+                Peer {
+                    id,
+                    process: PeerProcess::Task(task),
+                }
+            }
+            Kind::Unix(codec) => {
+                let (listener, _) = self.listener.as_ref().unwrap();
+                let mut command = peer_command();
+                command
+                    .arg("renderer-unix")
+                    .arg(listener.path())
+                    .args([label, scenario.name(), codec.name()]);
+                let child = command.spawn().expect("start ipc-test-peer renderer-unix");
+                // Every scenario starts with a call or a send; the peer may be gone right after.
+                within(
+                    "the peer to connect and call",
+                    self.state.wait_for(|s| s.caller_id(label).is_some()),
+                )
+                .await;
+                let id = self.state.caller_id(label);
+                Peer {
+                    id: id.unwrap(),
+                    process: PeerProcess::Unix(child),
+                }
+            }
+            Kind::Stdio(codec) => {
+                let mut command = Command::new(PEER);
+                command.args(["renderer-stdio", label, scenario.name(), codec.name()]);
+                let child = within("the peer to connect", self.main.spawn_renderer(command))
+                    .await
+                    .expect("spawn ipc-test-peer renderer-stdio");
+                Peer {
+                    id: child.id(),
+                    process: PeerProcess::Stdio(child),
+                }
+            }
+        }
+    }
+}
+
+impl Peer {
+    /// Kills the peer (in process: aborts its task, dropping its connection).
+    async fn kill(&mut self) {
+        match &mut self.process {
+            PeerProcess::Task(task) => {
+                task.abort();
+                let _ = within("the peer task to end", task).await;
+            }
+            PeerProcess::Unix(child) => child.kill().await.expect("kill the peer"),
+            PeerProcess::Stdio(child) => child.kill().await.expect("kill the peer"),
+        }
+    }
+
+    /// Waits until the peer ends on its own; fails the test if it reports a failure.
+    async fn finished(&mut self) {
+        match &mut self.process {
+            PeerProcess::Task(task) => {
+                let outcome = within("the peer task to end", task).await.unwrap();
+                outcome.expect("the peer task failed");
+            }
+            PeerProcess::Unix(child) => {
+                let status = within("the peer to exit", child.wait()).await.unwrap();
+                assert!(status.success(), "the peer failed: {status}");
+            }
+            PeerProcess::Stdio(child) => {
+                let status = within("the peer to exit", child.wait()).await.unwrap();
+                assert!(status.success(), "the peer failed: {status}");
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cases.
+// ---------------------------------------------------------------------------------------------
+
+/// Values round-trip; a fallible method's own error arrives as `CallError::App`, framework
+/// failures of the same method as `CallError::Ipc`; main sees the caller the renderer is.
+async fn invoke_round_trip_app_error_vs_framework_error(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (renderer, client) = harness.client("round-trip").await;
+
+    for sample in [
+        Sample {
+            text: "quotes \" and \\ backslashes,\nnewlines, and ünïcødé ✓".into(),
+            number: -42,
+            items: vec![0, 1, u32::MAX],
+            note: Some(String::new()),
+        },
+        Sample {
+            text: String::new(),
+            number: i32::MIN,
+            items: Vec::new(),
+            note: None,
+        },
+    ] {
+        assert_eq!(within("echo", client.echo(sample.clone())).await, Ok(sample));
+    }
+
+    assert_eq!(within("divide", client.divide(7, 2)).await, Ok(3));
+    assert_eq!(
+        within("divide", client.divide(5, 0)).await,
+        Err(CallError::App(ConfError::DivisionByZero { dividend: 5 }))
+    );
+    match within("divide", client.divide(i32::MIN, -1)).await {
+        Err(CallError::Ipc(IpcError::HandlerPanicked { channel, message })) => {
+            assert_eq!(channel, Conformance::DIVIDE.name());
+            assert!(message.contains("overflow"), "{message}");
+        }
+        other => panic!("expected a framework error (HandlerPanicked), got {other:?}"),
+    }
+    const UNHANDLED: InvokeChannel<(i32, i32), i32, ConfError> =
+        InvokeChannel::new("conformance:divide-elsewhere");
+    assert_eq!(
+        within("an unhandled fallible call", renderer.invoke(UNHANDLED, (1, 1))).await,
+        Err(CallError::Ipc(IpcError::NoHandler {
+            channel: UNHANDLED.name().into()
+        }))
+    );
+
+    let me = within("whoami", client.whoami()).await.unwrap();
+    assert_eq!(u64::from(me.id), renderer.id().get(), "main's id for us");
+    assert_eq!(me.label, "round-trip");
+    assert_eq!(within("next", client.next()).await, Ok(1));
+    assert_eq!(within("next", client.next()).await, Ok(2));
+}
+
+/// 200 sends reach main's listener in the order they were sent (and, with two renderers, each
+/// renderer's sends stay its own and in order).
+async fn sends_arrive_in_order(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (_renderer, client) = harness.client("sender").await;
+    let other = if harness.serves_several_renderers() {
+        Some(harness.client("other-sender").await.1)
+    } else {
+        None
+    };
+
+    let mut expected = Vec::new();
+    let mut expected_other = Vec::new();
+    for i in 0..200 {
+        let line = format!("line {i}");
+        client.note(line.clone()).unwrap();
+        expected.push(line);
+        if let Some(other) = &other {
+            if i % 4 == 0 {
+                let line = format!("other {i}");
+                other.note(line.clone()).unwrap();
+                expected_other.push(line);
+            }
+        }
+    }
+    let received = within("200 sends", client.sends_received(200)).await.unwrap();
+    assert_eq!(received, expected);
+    if let Some(other) = &other {
+        let received = within("50 sends", other.sends_received(50)).await.unwrap();
+        assert_eq!(received, expected_other);
+    }
+}
+
+/// Events with zero, one and two arguments arrive in the order main emitted them, only at the
+/// renderers they were emitted to.
+async fn events_arrive_in_order_and_to_the_right_renderer(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (_renderer, client) = harness.client("listener").await;
+    let mut ticks = client.on_tick();
+    let mut pairs = client.on_pair();
+    let mut pulses = client.on_pulse();
+
+    let reached = within("emit", client.emit(EmitTarget::Caller, 0, 100)).await;
+    assert_eq!(reached, Ok(1));
+    for value in 0..100 {
+        assert_eq!(next_event(&mut ticks).await, value);
+        assert_eq!(next_event(&mut pairs).await, (value, "listener".to_string()));
+        next_event(&mut pulses).await;
+    }
+
+    // Events for someone else never arrive: the next event is the one emitted after them.
+    let me = within("whoami", client.whoami()).await.unwrap();
+    for target in [
+        EmitTarget::Renderer { id: me.id + 1000 },
+        EmitTarget::Label {
+            label: "nobody".into(),
+        },
+    ] {
+        assert_eq!(within("emit", client.emit(target, 1000, 3)).await, Ok(0));
+    }
+    let to_me = [
+        EmitTarget::Renderer { id: me.id },
+        EmitTarget::Label {
+            label: "listener".into(),
+        },
+        EmitTarget::All,
+    ];
+    for (value, target) in (2000..).zip(to_me) {
+        assert_eq!(within("emit", client.emit(target, value, 1)).await, Ok(1));
+        assert_eq!(next_event(&mut ticks).await, value);
+        assert_eq!(next_event(&mut pairs).await.0, value);
+    }
+
+    if harness.serves_several_renderers() {
+        let (_second, second_client) = harness.client("second").await;
+        let mut second_ticks = second_client.on_tick();
+        assert_eq!(
+            within("emit", client.emit(EmitTarget::Caller, 3000, 1)).await,
+            Ok(1)
+        );
+        assert_eq!(next_event(&mut ticks).await, 3000);
+        assert_eq!(
+            within("emit", second_client.emit(EmitTarget::All, 4000, 1)).await,
+            Ok(2)
+        );
+        assert_eq!(next_event(&mut ticks).await, 4000);
+        assert_eq!(next_event(&mut second_ticks).await, 4000, "not 3000");
+    }
+}
+
+/// Events a handler emits before it returns are delivered before its reply: once the call
+/// resolves, they are waiting in the subscription.
+async fn events_emitted_by_a_handler_arrive_before_its_reply(kind: Kind) {
+    use futures_util::FutureExt;
+    let mut harness = Harness::start(kind).await;
+    let (_renderer, client) = harness.client("eager").await;
+    let mut ticks = client.on_tick();
+    for round in 0..20 {
+        let first = round * 10;
+        assert_eq!(within("emit", client.emit(EmitTarget::Caller, first, 10)).await, Ok(1));
+        for value in first..first + 10 {
+            match ticks.next().now_or_never() {
+                Some(Some(tick)) => assert_eq!(tick, value),
+                other => panic!("round {round}: tick {value} not delivered before the reply: {other:?}"),
+            }
+        }
+    }
+}
+
+/// 64 calls in flight at once all run concurrently on main and all complete; 64 concurrent
+/// counter calls each run exactly once.
+async fn concurrent_calls_all_complete(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (_renderer, client) = harness.client("busy").await;
+
+    let calls: Vec<_> = (0..64).map(|tag| spawn_block(&client, tag)).collect();
+    let running = within("64 running handlers", client.wait_running(64)).await;
+    assert_eq!(running, Ok(stats(64, 64, 0, 0)));
+    within("release", client.release(64)).await.unwrap();
+    for (tag, call) in (0..).zip(calls) {
+        assert_eq!(within("a released call", call).await.unwrap(), Ok(tag));
+    }
+    assert_eq!(
+        within("stats", client.stats()).await,
+        Ok(stats(64, 0, 64, 0))
+    );
+
+    let counters: Vec<_> = (0..64)
+        .map(|_| tokio::spawn(client.next().into_future()))
+        .collect();
+    let mut seen = Vec::new();
+    for call in counters {
+        seen.push(within("a counter call", call).await.unwrap().unwrap());
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (1..=64).collect::<Vec<u32>>());
+}
+
+/// Dropping a call future cancels its handler on main; main keeps serving.
+async fn dropping_a_call_cancels_the_handler(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (_renderer, client) = harness.client("canceller").await;
+
+    let call = spawn_block(&client, 1);
+    within("the handler to run", client.wait_running(1)).await.unwrap();
+    call.abort();
+    assert!(within("the aborted task", call).await.unwrap_err().is_cancelled());
+    assert_eq!(
+        within("the handler to be cancelled", client.wait_cancelled(1)).await,
+        Ok(stats(1, 0, 0, 1))
+    );
+
+    // Dropped while racing another future (what `select!` and `timeout` do).
+    let mut racing = client.block(2).into_future();
+    tokio::select! {
+        result = &mut racing => panic!("the call finished: {result:?}"),
+        running = client.wait_running(1) => assert!(running.is_ok()),
+    }
+    drop(racing);
+    assert_eq!(
+        within("the handler to be cancelled", client.wait_cancelled(2)).await,
+        Ok(stats(2, 0, 0, 2))
+    );
+
+    let call = spawn_block(&client, 3);
+    within("the handler to run", client.wait_running(1)).await.unwrap();
+    within("release", client.release(1)).await.unwrap();
+    assert_eq!(within("the released call", call).await.unwrap(), Ok(3));
+}
+
+/// A per-call deadline fails the call with `Timeout` and cancels the handler on main.
+async fn call_deadline_times_out_and_cancels(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (_renderer, client) = harness.client("impatient").await;
+
+    let call = tokio::spawn(client.block(5).timeout(DEADLINE).into_future());
+    within("the handler to run", client.wait_running(1)).await.unwrap();
+    assert_eq!(
+        within("the deadline", call).await.unwrap(),
+        Err(IpcError::Timeout {
+            channel: Conformance::BLOCK.name().into(),
+            after: DEADLINE,
+        })
+    );
+    assert_eq!(
+        within("the handler to be cancelled", client.wait_cancelled(1)).await,
+        Ok(stats(1, 0, 0, 1))
+    );
+    assert_eq!(within("next", client.next()).await, Ok(1), "still serving");
+}
+
+/// `RendererOptions::default_timeout` is the deadline of calls that set none; a call that opts
+/// out with `no_timeout` outlives it.
+async fn default_timeout_applies(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let renderer = harness
+        .connect(options("default-deadline").default_timeout(DEADLINE))
+        .await
+        .unwrap();
+    assert_eq!(renderer.default_timeout(), Some(DEADLINE));
+    let client = Conformance::client(&renderer);
+
+    let patient = tokio::spawn(client.block(7).no_timeout().into_future());
+    within("the handler to run", client.wait_running(1)).await.unwrap();
+    // This call starts after the patient one and fails at the default deadline, so by then the
+    // patient one has been in flight longer than the default deadline.
+    assert_eq!(
+        within("the default deadline", client.block(8)).await,
+        Err(IpcError::Timeout {
+            channel: Conformance::BLOCK.name().into(),
+            after: DEADLINE,
+        })
+    );
+    assert_eq!(
+        within("the handler to be cancelled", client.wait_cancelled(1)).await,
+        Ok(stats(2, 1, 0, 1))
+    );
+    assert!(!patient.is_finished(), "the call without a deadline is still waiting");
+    within("release", client.release(1)).await.unwrap();
+    assert_eq!(within("the patient call", patient).await.unwrap(), Ok(7));
+}
+
+/// A channel main does not handle fails with `NoHandler`; a send to one is dropped without
+/// harm.
+async fn undeclared_channel_is_no_handler(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (renderer, client) = harness.client("lost").await;
+
+    const UNDECLARED: InvokeChannel<NoArgs, u32, Never> =
+        InvokeChannel::new("conformance:undeclared");
+    assert_eq!(
+        within("an undeclared call", Call::from(renderer.invoke(UNDECLARED, NoArgs))).await,
+        Err(IpcError::NoHandler {
+            channel: "conformance:undeclared".into()
+        })
+    );
+    const NOWHERE: SendChannel<(String,)> = SendChannel::new("conformance:nowhere");
+    renderer.send(NOWHERE, ("into the void".into(),)).unwrap();
+    client.note("after".into()).unwrap();
+    assert_eq!(
+        within("sends", client.sends_received(1)).await,
+        Ok(vec!["after".to_string()])
+    );
+}
+
+/// Arguments of the wrong types or count fail with `BadArguments`, a reply of the wrong type
+/// with `BadReply`, a send with bad arguments is dropped; main keeps serving.
+async fn bad_arguments_and_bad_reply(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (renderer, client) = harness.client("confused").await;
+    let divide = Conformance::DIVIDE.name();
+
+    const WRONG_TYPES: InvokeChannel<(String, String), i32, ConfError> =
+        InvokeChannel::new(Conformance::DIVIDE.name());
+    match within("wrong types", renderer.invoke(WRONG_TYPES, ("a".into(), "b".into()))).await {
+        Err(CallError::Ipc(IpcError::BadArguments { channel, reason })) => {
+            assert_eq!(channel, divide);
+            assert!(!reason.is_empty());
+        }
+        other => panic!("expected BadArguments, got {other:?}"),
+    }
+    const WRONG_COUNT: InvokeChannel<(i32,), i32, ConfError> =
+        InvokeChannel::new(Conformance::DIVIDE.name());
+    match within("wrong count", renderer.invoke(WRONG_COUNT, (1,))).await {
+        Err(CallError::Ipc(IpcError::BadArguments { channel, .. })) => assert_eq!(channel, divide),
+        other => panic!("expected BadArguments, got {other:?}"),
+    }
+    const WRONG_REPLY: InvokeChannel<(i32, i32), String, ConfError> =
+        InvokeChannel::new(Conformance::DIVIDE.name());
+    match within("wrong reply", renderer.invoke(WRONG_REPLY, (6, 3))).await {
+        Err(CallError::Ipc(IpcError::BadReply { channel, .. })) => assert_eq!(channel, divide),
+        other => panic!("expected BadReply, got {other:?}"),
+    }
+
+    const WRONG_SEND: SendChannel<(u32, bool)> = SendChannel::new(Conformance::NOTE.name());
+    renderer.send(WRONG_SEND, (7, true)).unwrap();
+    client.note("after".into()).unwrap();
+    assert_eq!(
+        within("sends", client.sends_received(1)).await,
+        Ok(vec!["after".to_string()])
+    );
+    assert_eq!(within("divide", client.divide(6, 3)).await, Ok(2));
+}
+
+/// A panicking handler fails its call with `HandlerPanicked`; the other calls of the same
+/// renderer, running or new, are not affected.
+async fn handler_panic_is_reported_and_main_keeps_serving(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (_renderer, client) = harness.client("crasher").await;
+
+    let running = spawn_block(&client, 9);
+    within("the handler to run", client.wait_running(1)).await.unwrap();
+    assert_eq!(
+        within("crash", client.crash("boom".into())).await,
+        Err(IpcError::HandlerPanicked {
+            channel: Conformance::CRASH.name().into(),
+            message: "boom".into(),
+        })
+    );
+    assert_eq!(within("next", client.next()).await, Ok(1));
+    within("release", client.release(1)).await.unwrap();
+    assert_eq!(within("the running call", running).await.unwrap(), Ok(9));
+    assert_eq!(within("stats", client.stats()).await, Ok(stats(1, 0, 1, 0)));
+}
+
+/// Asserts that a renderer whose main went away failed its pending calls with `Disconnected`,
+/// ended its event streams, reports why it closed, and fails new calls and sends at once.
+async fn assert_main_is_gone(
+    renderer: &Renderer,
+    client: &ConformanceClient,
+    pending: Vec<JoinHandle<Result<u32, IpcError>>>,
+    mut ticks: EventStream<u32>,
+) -> String {
+    let mut reasons = Vec::new();
+    for call in pending {
+        match within("a pending call to fail", call).await.unwrap() {
+            Err(IpcError::Disconnected { reason }) => reasons.push(reason),
+            other => panic!("expected Disconnected, got {other:?}"),
+        }
+    }
+    let reason = within("closed()", renderer.closed()).await;
+    assert!(!reason.is_empty());
+    assert!(renderer.is_closed());
+    for pending_reason in reasons {
+        assert_eq!(pending_reason, reason, "a pending call says why");
+    }
+    assert_eq!(within("the event stream to end", ticks.next()).await, None);
+    assert_eq!(
+        within("a late subscription to end", client.on_tick().next()).await,
+        None
+    );
+    match within("a call after the end", client.next()).await {
+        Err(IpcError::Disconnected { reason: why }) => assert_eq!(why, reason),
+        other => panic!("expected Disconnected, got {other:?}"),
+    }
+    match client.note("too late".into()) {
+        Err(IpcError::Disconnected { reason: why }) => assert_eq!(why, reason),
+        other => panic!("expected Disconnected, got {other:?}"),
+    }
+    reason
+}
+
+/// Main dies (its process is killed; in process: it shuts down): pending calls fail promptly
+/// with `Disconnected` and `closed()` resolves.
+async fn main_killed_fails_pending_calls(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (renderer, client) = harness.client("orphan").await;
+    let ticks = client.on_tick();
+    let pending: Vec<_> = (0..3).map(|tag| spawn_block(&client, tag)).collect();
+    within("the handlers to run", client.wait_running(3)).await.unwrap();
+
+    harness.kill_main().await;
+    let reason = assert_main_is_gone(&renderer, &client, pending, ticks).await;
+    eprintln!("{kind:?} killed: {reason}");
+}
+
+/// Main shuts down (`Main::shutdown`, asked for over the connection): pending calls fail
+/// promptly with `Disconnected` and `closed()` resolves.
+async fn main_shutdown_fails_pending_calls(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (renderer, client) = harness.client("dismissed").await;
+    let ticks = client.on_tick();
+    let pending: Vec<_> = (0..3).map(|tag| spawn_block(&client, tag)).collect();
+    within("the handlers to run", client.wait_running(3)).await.unwrap();
+
+    // Its own reply may or may not make it out before the connection closes.
+    match within("shutdown", client.shutdown_main()).await {
+        Ok(()) | Err(IpcError::Disconnected { .. }) => {}
+        Err(other) => panic!("expected Ok or Disconnected, got {other:?}"),
+    }
+    let reason = assert_main_is_gone(&renderer, &client, pending, ticks).await;
+    assert!(reason.contains("closed by main"), "{reason}");
+}
+
+/// Main refuses a renderer built from another version of the contract with `VersionMismatch`,
+/// naming both hashes; other renderers still connect.
+async fn version_mismatch_is_refused(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let mut stale = Conformance::schema().clone();
+    stale.hash = "00000000deadbeef".into();
+    assert_ne!(stale.hash, Conformance::schema().hash);
+
+    match harness.connect(options("stale").contract(&stale)).await {
+        Err(error @ IpcError::VersionMismatch { .. }) => {
+            let text = error.to_string();
+            assert!(text.contains(&Conformance::schema().hash), "{text}");
+            assert!(text.contains(&stale.hash), "{text}");
+        }
+        other => panic!("expected VersionMismatch, got {other:?}"),
+    }
+
+    if harness.serves_several_renderers() {
+        let (_renderer, client) = harness.client("current").await;
+        assert_eq!(within("next", client.next()).await, Ok(1));
+    }
+}
+
+/// A renderer killed in the middle of a call: main cancels the call's handler and forgets the
+/// renderer.
+async fn killed_renderer_is_cancelled_and_forgotten(kind: Kind) {
+    let host = Host::start(kind).await;
+    let mut peer = host.spawn_peer("doomed", Scenario::Hang).await;
+    within("the peer's call to run", host.state.wait_for(|s| s.stats().running == 1)).await;
+    assert!(host.main.renderer(peer.id).is_some());
+
+    peer.kill().await;
+    within(
+        "the handler to be cancelled",
+        host.state.wait_for(|s| s.stats().cancelled == 1),
+    )
+    .await;
+    assert_eq!(host.state.stats(), stats(1, 0, 0, 1));
+    eventually("main to forget the renderer", || {
+        host.main.renderer(peer.id).is_none()
+    })
+    .await;
+    assert!(host.main.renderers().is_empty());
+}
+
+/// A renderer that exits in the middle of a call: main cancels the call's handler and forgets
+/// the renderer.
+async fn exiting_renderer_is_cancelled_and_forgotten(kind: Kind) {
+    let host = Host::start(kind).await;
+    let mut peer = host.spawn_peer("quitter", Scenario::ExitMidCall).await;
+    peer.finished().await;
+
+    within(
+        "the handler to be cancelled",
+        host.state.wait_for(|s| s.stats().cancelled == 1),
+    )
+    .await;
+    assert_eq!(host.state.stats(), stats(1, 0, 0, 1));
+    eventually("main to forget the renderer", || {
+        host.main.renderer(peer.id).is_none()
+    })
+    .await;
+    assert!(host.main.renderers().is_empty());
+}
+
+/// A renderer that drops its connection while its process lives on is forgotten by main.
+async fn dropped_renderer_is_forgotten_while_its_process_lives(kind: Kind) {
+    let host = Host::start(kind).await;
+    let mut peer = host.spawn_peer("dropper", Scenario::DropAndLinger).await;
+    eventually("main to forget the renderer", || {
+        host.main.renderer(peer.id).is_none()
+    })
+    .await;
+    assert!(host.main.renderers().is_empty());
+    peer.kill().await;
+}
+
+/// Sends a renderer made before it closed its connection all reach main's listener.
+async fn sends_before_a_disconnect_are_all_handled(kind: Kind) {
+    let host = Host::start(kind).await;
+    let mut peer = host.spawn_peer("leaver", Scenario::SendAndLeave).await;
+    eventually("main to forget the renderer", || {
+        host.main.renderer(peer.id).is_none()
+    })
+    .await;
+    let expected: Vec<String> = (0..200).map(|i| format!("line {i}")).collect();
+    within(
+        "the sends to be handled",
+        host.state.wait_for(|s| s.sends_from("leaver").len() >= expected.len()),
+    )
+    .await;
+    assert_eq!(host.state.sends_from("leaver"), expected);
+    peer.kill().await;
+}
+
+/// Two renderer peers: an event to one reaches only it, an event to all reaches both; when main
+/// disconnects them their `closed()` resolves and they exit.
+async fn events_reach_only_their_renderer_process(kind: Kind) {
+    let host = Host::start(kind).await;
+    let mut left = host.spawn_peer("left", Scenario::Events).await;
+    let mut right = host.spawn_peer("right", Scenario::Events).await;
+    for label in ["left", "right"] {
+        within(
+            "the peer to subscribe",
+            host.state.wait_for(|s| s.sends_from(label).first().is_some()),
+        )
+        .await;
+        assert_eq!(host.state.sends_from(label), ["ready"]);
+    }
+
+    let events = Conformance::events(&host.main);
+    assert_eq!(events.tick(left.id, 1), 1);
+    assert_eq!(events.tick(right.id, 2), 1);
+    assert_eq!(events.tick(Target::All, 3), 2);
+    assert_eq!(
+        events.tick(Target::filter(|c| c.label() == "left"), 4),
+        1
+    );
+    assert_eq!(events.tick(Target::All, END_OF_TICKS), 2);
+
+    for (label, expected) in [
+        ("left", ["ready", "got 1", "got 3", "got 4", "done"]),
+        ("right", ["ready", "got 2", "got 3", "done", ""]),
+    ] {
+        let expected: Vec<&str> = expected.into_iter().filter(|l| !l.is_empty()).collect();
+        within(
+            "the peer to report",
+            host.state.wait_for(|s| s.sends_from(label).last().map(String::as_str) == Some("done")),
+        )
+        .await;
+        assert_eq!(host.state.sends_from(label), expected, "{label}");
+    }
+
+    assert!(host.main.disconnect(left.id));
+    assert!(host.main.disconnect(right.id));
+    left.finished().await;
+    right.finished().await;
+    eventually("main to forget both", || host.main.renderers().is_empty()).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every case on every transport.
+// ---------------------------------------------------------------------------------------------
+
+macro_rules! transport {
+    ($module:ident, $kind:expr, [$($case:ident),* $(,)?]) => {
+        mod $module {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case($kind).await;
+                }
+            )*
+        }
+    };
+}
+
+macro_rules! suite {
+    ($($cases:tt)*) => {
+        transport!(in_process, Kind::InProcess, $($cases)*);
+        transport!(unix_json, Kind::Unix(Codec::Json), $($cases)*);
+        transport!(unix_binary, Kind::Unix(Codec::Binary), $($cases)*);
+        transport!(stdio_json, Kind::Stdio(Codec::Json), $($cases)*);
+        transport!(stdio_binary, Kind::Stdio(Codec::Binary), $($cases)*);
+    };
+}
+
+suite!([
+    invoke_round_trip_app_error_vs_framework_error,
+    sends_arrive_in_order,
+    events_arrive_in_order_and_to_the_right_renderer,
+    events_emitted_by_a_handler_arrive_before_its_reply,
+    concurrent_calls_all_complete,
+    dropping_a_call_cancels_the_handler,
+    call_deadline_times_out_and_cancels,
+    default_timeout_applies,
+    undeclared_channel_is_no_handler,
+    bad_arguments_and_bad_reply,
+    handler_panic_is_reported_and_main_keeps_serving,
+    main_killed_fails_pending_calls,
+    main_shutdown_fails_pending_calls,
+    version_mismatch_is_refused,
+    killed_renderer_is_cancelled_and_forgotten,
+    exiting_renderer_is_cancelled_and_forgotten,
+    dropped_renderer_is_forgotten_while_its_process_lives,
+    sends_before_a_disconnect_are_all_handled,
+    events_reach_only_their_renderer_process,
+]);
+
+/// The suite's own helpers are checked too: a peer scenario name round-trips.
+#[test]
+fn scenario_names_round_trip() {
+    for scenario in SCENARIOS {
+        assert_eq!(Scenario::from_name(scenario.name()), Some(scenario));
+    }
+    assert!(Path::new(PEER).exists(), "{PEER}");
+}

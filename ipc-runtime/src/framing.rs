@@ -44,13 +44,6 @@ impl FrameCodec {
     }
 }
 
-impl FrameCodec {
-    /// The largest frame this codec reads or writes.
-    pub(crate) fn max(&self) -> usize {
-        self.max
-    }
-}
-
 impl Decoder for FrameCodec {
     type Item = BytesMut;
     type Error = FramingError;

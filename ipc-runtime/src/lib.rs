@@ -92,6 +92,7 @@ pub use router::{
 };
 pub use transport::{
     ByteStream, ChildRenderer, InProcess, Link, Stdio, Transport, UnixListenerHandle,
+    WebSocketListener, WebSocketOptions,
 };
 pub use wire::PROTOCOL_VERSION;
 

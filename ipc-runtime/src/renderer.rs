@@ -24,6 +24,7 @@ use crate::message::{CallResult, ChannelName, Failure, ToMain, ToRenderer};
 use crate::payload::Payload;
 use crate::router::{DEFAULT_CALL_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT};
 use crate::transport::in_process::{LocalHello, Side};
+use crate::transport::stream::FrameLink;
 use crate::transport::{LinkKind, RendererEnd, Transport};
 
 /// How a renderer identifies itself and its defaults.
@@ -211,7 +212,11 @@ impl Renderer {
         options: RendererOptions,
     ) -> Result<Renderer, IpcError> {
         match transport.into_link().0 {
-            LinkKind::Bytes(link) => crate::transport::stream::connect(link, options).await,
+            LinkKind::Bytes(link) => {
+                let link = FrameLink::from_bytes(link, options.max_frame_size);
+                crate::transport::stream::connect(link, options).await
+            }
+            LinkKind::Frames(link) => crate::transport::stream::connect(link, options).await,
             LinkKind::InProcess(end) => match end.side {
                 Side::Renderer(hello) => {
                     let (answer, answered) = oneshot::channel();

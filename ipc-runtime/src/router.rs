@@ -23,6 +23,7 @@ use crate::payload::Payload;
 use crate::renderer::lock;
 use crate::renderer::{Renderer, RendererOptions};
 use crate::transport::in_process::{self, Side};
+use crate::transport::stream::FrameLink;
 use crate::transport::{LinkKind, MainEnd, Transport};
 
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -440,7 +441,11 @@ impl Main {
     /// connection closes. [`IpcError::VersionMismatch`] names both contract hashes.
     pub async fn accept(&self, transport: impl Transport) -> Result<RendererId, IpcError> {
         match transport.into_link().0 {
-            LinkKind::Bytes(link) => crate::transport::stream::accept(self, link).await,
+            LinkKind::Bytes(link) => {
+                let link = FrameLink::from_bytes(link, self.inner.config.max_frame_size);
+                crate::transport::stream::accept(self, link).await
+            }
+            LinkKind::Frames(link) => crate::transport::stream::accept(self, link).await,
             LinkKind::InProcess(end) => match end.side {
                 Side::Main(hello) => {
                     let timeout = self.inner.config.handshake_timeout;

@@ -35,7 +35,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use criterion::{
+    BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
 use futures_util::StreamExt;
 use ipc_runtime::{Caller, Codec, Main, Renderer, RendererOptions, UnixListenerHandle};
 use tarpc::server::Channel as _;
@@ -422,10 +424,7 @@ impl Fixtures {
                 .expect("listen on the socket");
             let inproc = Ours::new(main.connect_in_process(RendererOptions::new("bench")));
             let connect = |codec: Codec| {
-                Renderer::connect_unix(
-                    listener.path(),
-                    RendererOptions::new("bench").codec(codec),
-                )
+                Renderer::connect_unix(listener.path(), RendererOptions::new("bench").codec(codec))
             };
             let binary = Ours::new(connect(Codec::Binary).await.expect("connect (binary)"));
             let json = Ours::new(connect(Codec::Json).await.expect("connect (json)"));
@@ -643,8 +642,20 @@ fn bytes_1mib(c: &mut Criterion) {
         .sampling_mode(SamplingMode::Flat)
         .throughput(Throughput::Bytes(BLOB_LEN as u64));
     large(&mut group, &f.rt, "ours_inproc", &f.ours_inproc, &data);
-    large(&mut group, &f.rt, "ours_unix_binary", &f.ours_unix_binary, &data);
-    large(&mut group, &f.rt, "ours_unix_json", &f.ours_unix_json, &data);
+    large(
+        &mut group,
+        &f.rt,
+        "ours_unix_binary",
+        &f.ours_unix_binary,
+        &data,
+    );
+    large(
+        &mut group,
+        &f.rt,
+        "ours_unix_json",
+        &f.ours_unix_json,
+        &data,
+    );
     large(&mut group, &f.rt, "raw_mpsc", &f.raw_mpsc, &data);
     large(&mut group, &f.rt, "raw_unix", &f.raw_unix, &data);
     large(&mut group, &f.rt, "tarpc_inproc", &f.tarpc_inproc, &data);

@@ -128,7 +128,7 @@ pub trait Conformance {
     /// Shuts main down (`Main::shutdown`): every renderer is disconnected, this caller included,
     /// so the reply to this call may never arrive.
     async fn shutdown_main(&self);
-    /// Records a line (fire-and-forget).
+    /// Records a line (fire-and-forget); a line starting with `slow ` takes a millisecond.
     #[send]
     fn note(&self, line: String);
     /// An event without arguments.
@@ -327,7 +327,9 @@ impl ConformanceHandler for ConformanceBackend {
         let target = match target {
             EmitTarget::Caller => Target::from(caller),
             EmitTarget::All => Target::All,
-            EmitTarget::Renderer { id } => Target::filter(move |c| renderer_number(c.renderer()) == id),
+            EmitTarget::Renderer { id } => {
+                Target::filter(move |c| renderer_number(c.renderer()) == id)
+            }
             EmitTarget::Label { label } => Target::filter(move |c| c.label() == label),
         };
         let events = Conformance::events(&self.main);
@@ -388,13 +390,18 @@ impl ConformanceHandler for ConformanceBackend {
 
     async fn note(&self, caller: &Caller, line: String) {
         self.state.saw(caller);
+        if line.starts_with("slow ") {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
         lock(&self.state.sends).push((caller.renderer(), caller.label().to_string(), line));
         self.state.changed();
     }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// What a renderer peer does while the test, as main, watches.
@@ -406,7 +413,7 @@ pub enum Scenario {
     ExitMidCall,
     /// Makes one call, then drops its connection and lingers (until the test kills the peer).
     DropAndLinger,
-    /// Sends `line 0` to `line 199`, then drops its connection and lingers (until the test kills
+    /// Sends `slow 0` to `slow 199`, then drops its connection and lingers (until the test kills
     /// the peer).
     SendAndLeave,
     /// Subscribes to `tick`, sends `ready`, collects ticks until [`END_OF_TICKS`], sends
@@ -428,9 +435,7 @@ impl Scenario {
 
     /// The scenario with this command-line name.
     pub fn from_name(name: &str) -> Option<Scenario> {
-        SCENARIOS
-            .into_iter()
-            .find(|s| s.name() == name)
+        SCENARIOS.into_iter().find(|s| s.name() == name)
     }
 }
 
@@ -483,7 +488,9 @@ pub async fn run_scenario(
         }
         Scenario::SendAndLeave => {
             for i in 0..200 {
-                client.note(format!("line {i}")).map_err(|e| e.to_string())?;
+                client
+                    .note(format!("slow {i}"))
+                    .map_err(|e| e.to_string())?;
             }
             drop(client);
             drop(renderer);

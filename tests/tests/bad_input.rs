@@ -885,7 +885,10 @@ fn reply_to_an_unknown_id_is_a_protocol_error() {
         // PROTOCOL.md §7: error `protocol`, not addressed to a call (the id is in the message).
         let error = raw.expect_error("protocol").await;
         let message = error["error"]["message"].as_str().unwrap();
-        assert!(message.contains("reply") && message.contains("99"), "{error}");
+        assert!(
+            message.contains("reply") && message.contains("99"),
+            "{error}"
+        );
         raw.assert_answers(1).await;
         drop(raw);
         fx.finish().await;

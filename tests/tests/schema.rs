@@ -582,7 +582,10 @@ fn a_numeric_signedness_change_keeps_the_wire_shape_and_the_hash() {
         param_signedness_changed::Shop::contract_hash()
     );
     let five = ipc_runtime::Codec::Binary.encode(&(5u32,)).unwrap();
-    assert_eq!(ipc_runtime::Codec::Binary.decode::<(i32,)>(&five).unwrap(), (5,));
+    assert_eq!(
+        ipc_runtime::Codec::Binary.decode::<(i32,)>(&five).unwrap(),
+        (5,)
+    );
     let big = ipc_runtime::Codec::Binary.encode(&(u32::MAX,)).unwrap();
     assert!(ipc_runtime::Codec::Binary.decode::<(i32,)>(&big).is_err());
 }

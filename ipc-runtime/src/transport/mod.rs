@@ -10,6 +10,7 @@ pub(crate) mod in_process;
 pub(crate) mod stdio;
 pub(crate) mod stream;
 pub(crate) mod unix;
+pub(crate) mod websocket;
 
 use std::fmt;
 
@@ -21,6 +22,7 @@ use crate::message::{ToMain, ToRenderer};
 pub use in_process::InProcess;
 pub use stdio::{ChildRenderer, Stdio};
 pub use unix::UnixListenerHandle;
+pub use websocket::{WebSocketListener, WebSocketOptions};
 
 /// Main's end of one renderer connection.
 pub(crate) struct MainEnd {
@@ -75,6 +77,7 @@ pub struct Link(pub(crate) LinkKind);
 
 pub(crate) enum LinkKind {
     Bytes(ByteLink),
+    Frames(stream::FrameLink),
     InProcess(InProcess),
 }
 

@@ -1,12 +1,14 @@
-//! Byte-stream connections: the handshake, then one reader pump and one writer pump per side
-//! that translate between frames and the connection's message queues.
+//! Frame connections (byte streams with length prefixes, or message transports such as
+//! WebSocket): the handshake, then one reader pump and one writer pump per side that translate
+//! between frames and the connection's message queues.
 
 use std::borrow::Cow;
 use std::time::Duration;
 
+use std::pin::Pin;
+
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncRead, AsyncWrite};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 use tokio_util::codec::{FramedRead, FramedWrite};
 use tokio_util::sync::CancellationToken;
@@ -25,8 +27,36 @@ use crate::wire::{
     self, Frame, FrameError, Hello, OutFrame, PROTOCOL_VERSION, ReplyBody, WireError,
 };
 
-type Reader = FramedRead<Box<dyn AsyncRead + Unpin + Send>, FrameCodec>;
-type Writer = FramedWrite<Box<dyn AsyncWrite + Unpin + Send>, FrameCodec>;
+/// Incoming frame bodies.
+pub(crate) type Reader = Pin<Box<dyn Stream<Item = Result<Bytes, FramingError>> + Send>>;
+/// Outgoing frame bodies.
+pub(crate) type Writer = Pin<Box<dyn Sink<Bytes, Error = FramingError> + Send>>;
+
+/// A connection that carries whole frames, whatever delimits them.
+pub(crate) struct FrameLink {
+    pub(crate) reader: Reader,
+    pub(crate) writer: Writer,
+    pub(crate) peer: String,
+    /// The web origin the transport vouched for (a WebSocket upgrade's checked `Origin`).
+    pub(crate) origin: Option<String>,
+}
+
+impl FrameLink {
+    /// Length-prefixed frames over a byte stream; frames above `max_read` are refused.
+    pub(crate) fn from_bytes(link: ByteLink, max_read: usize) -> FrameLink {
+        let reader = FramedRead::new(link.reader, FrameCodec::new(max_read))
+            .map(|frame| frame.map(bytes::BytesMut::freeze));
+        // The peer's limit is enforced per message by the writer pump, once the handshake has
+        // said what it is; the codec itself only guards the u32 length prefix.
+        let writer = FramedWrite::new(link.writer, FrameCodec::new(u32::MAX as usize));
+        FrameLink {
+            reader: Box::pin(reader),
+            writer: Box::pin(writer),
+            peer: link.peer,
+            origin: None,
+        }
+    }
+}
 
 /// Reads the first frame within the handshake deadline.
 async fn first_frame(reader: &mut Reader, deadline: Duration) -> Result<Bytes, IpcError> {
@@ -38,7 +68,7 @@ async fn first_frame(reader: &mut Reader, deadline: Duration) -> Result<Bytes, I
             "the peer closed the connection during the handshake",
         )),
         Ok(Some(Err(error))) => Err(framing_error(error)),
-        Ok(Some(Ok(frame))) => Ok(frame.freeze()),
+        Ok(Some(Ok(frame))) => Ok(frame),
     }
 }
 
@@ -87,15 +117,14 @@ fn peer_limit(hello: &Hello, ours: usize) -> usize {
 }
 
 /// Main's side of a byte connection: handshake, then serve.
-pub(crate) async fn accept(main: &Main, link: ByteLink) -> Result<RendererId, IpcError> {
+pub(crate) async fn accept(main: &Main, link: FrameLink) -> Result<RendererId, IpcError> {
     let config = main.inner.config.clone();
-    let ByteLink {
-        reader,
+    let FrameLink {
+        mut reader,
         writer,
         peer,
+        origin,
     } = link;
-    let mut reader: Reader = FramedRead::new(reader, FrameCodec::new(config.max_frame_size));
-    let writer: Writer = FramedWrite::new(writer, FrameCodec::new(config.max_frame_size));
     let hello = match first_frame(&mut reader, config.handshake_timeout).await {
         Ok(frame) => frame,
         Err(error) => return Err(refuse(writer, error).await),
@@ -111,7 +140,7 @@ pub(crate) async fn accept(main: &Main, link: ByteLink) -> Result<RendererId, Ip
         }
     };
     let mut writer = writer;
-    *writer.encoder_mut() = FrameCodec::new(peer_limit(&hello, config.max_frame_size));
+    let limit = peer_limit(&hello, config.max_frame_size);
     let id = main.next_renderer_id();
     let answer = Hello {
         t: "hello".into(),
@@ -130,12 +159,12 @@ pub(crate) async fn accept(main: &Main, link: ByteLink) -> Result<RendererId, Ip
     let notices = main_end.outgoing.clone();
     let identity = PeerIdentity {
         label: hello.label.unwrap_or_else(|| peer.clone()),
-        origin: None,
+        origin,
         frame_url: None,
     };
     let close = main.register_connection(id, main_end, identity);
     tokio::spawn(main_reader(reader, codec, pumps.outgoing, notices, close));
-    tokio::spawn(write_frames(writer, codec, pumps.incoming, None));
+    tokio::spawn(write_frames(writer, limit, codec, pumps.incoming, None));
     Ok(id)
 }
 
@@ -154,7 +183,7 @@ async fn main_reader(
         };
         let frame = match next {
             None => return,
-            Some(Ok(frame)) => frame.freeze(),
+            Some(Ok(frame)) => frame,
             Some(Err(FramingError::TooLarge { size, limit })) => {
                 // The stream cannot be resynchronized past a refused frame: say why and close.
                 let _ = to_renderer
@@ -207,7 +236,9 @@ async fn main_reader(
                         Frame::Reply { id, .. } => format!(
                             "unexpected `reply` frame (id {id}): main does not receive replies"
                         ),
-                        _ => format!("unexpected `{kind}` frame: main does not receive {kind} frames"),
+                        _ => format!(
+                            "unexpected `{kind}` frame: main does not receive {kind} frames"
+                        ),
                     },
                 };
                 if to_renderer
@@ -350,13 +381,13 @@ impl Outgoing for ToMain {
 /// call (a reply carrying the error) instead of the connection.
 async fn write_frames<M: Outgoing>(
     mut writer: Writer,
+    limit: usize,
     codec: Codec,
     mut queue: mpsc::Receiver<M>,
     failures: Option<mpsc::Sender<ToRenderer>>,
 ) {
     while let Some(message) = queue.recv().await {
         let goodbye = message.is_goodbye();
-        let limit = writer.encoder().max();
         let encoded = message.encode(codec).and_then(|bytes| {
             if bytes.len() > limit {
                 Err((
@@ -416,16 +447,15 @@ async fn write_frames<M: Outgoing>(
 
 /// The renderer's side of a byte connection: handshake, then start the client.
 pub(crate) async fn connect(
-    link: ByteLink,
+    link: FrameLink,
     options: RendererOptions,
 ) -> Result<Renderer, IpcError> {
-    let ByteLink {
-        reader,
-        writer,
+    let FrameLink {
+        mut reader,
+        mut writer,
         peer,
+        ..
     } = link;
-    let mut reader: Reader = FramedRead::new(reader, FrameCodec::new(options.max_frame_size));
-    let mut writer: Writer = FramedWrite::new(writer, FrameCodec::new(options.max_frame_size));
     let hello = Hello {
         t: "hello".into(),
         protocol: PROTOCOL_VERSION,
@@ -455,7 +485,7 @@ pub(crate) async fn connect(
     let id = answer.renderer.ok_or_else(|| IpcError::Protocol {
         reason: "main's hello carries no renderer id".into(),
     })?;
-    *writer.encoder_mut() = FrameCodec::new(peer_limit(&answer, options.max_frame_size));
+    let limit = peer_limit(&answer, options.max_frame_size);
     tracing::debug!(%peer, id, codec = codec.name(), "connected to main");
     let (pumps, mut end) = in_process::pair(options.queue_capacity);
     end.local = false;
@@ -463,6 +493,7 @@ pub(crate) async fn connect(
     tokio::spawn(renderer_reader(reader, codec, to_renderer.clone()));
     tokio::spawn(write_frames(
         writer,
+        limit,
         codec,
         pumps.incoming,
         Some(to_renderer),
@@ -473,7 +504,7 @@ pub(crate) async fn connect(
 async fn renderer_reader(mut reader: Reader, codec: Codec, to_renderer: mpsc::Sender<ToRenderer>) {
     while let Some(next) = reader.next().await {
         let frame = match next {
-            Ok(frame) => frame.freeze(),
+            Ok(frame) => frame,
             Err(error) => {
                 tracing::warn!(%error, "connection to main failed");
                 let reason = framing_error(error).to_string();

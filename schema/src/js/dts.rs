@@ -38,7 +38,11 @@ pub(super) fn render_window(model: &Model<'_>) -> String {
     body(model, Flavor::Window, &mut out);
     out.push_str("declare global {\n  interface Window {\n");
     out.push_str(&jsdoc(&[root_docs(model)], "    "));
-    out.push_str(&format!("    readonly {}: {};\n", model.key, root_type(model)));
+    out.push_str(&format!(
+        "    readonly {}: {};\n",
+        model.key,
+        root_type(model)
+    ));
     out.push_str("  }\n}\n\nexport {};\n");
     out
 }
@@ -95,7 +99,10 @@ pub(super) fn render_client(model: &Model<'_>) -> String {
         "export declare function connect(url: string | URL, options?: ConnectOptions): Promise<{root}>;\n\n"
     ));
     out.push_str(&jsdoc(
-        &["Closes the connection behind `api`; its pending calls fail with `disconnected`.".to_string()],
+        &[
+            "Closes the connection behind `api`; its pending calls fail with `disconnected`."
+                .to_string(),
+        ],
         "",
     ));
     out.push_str(&format!(
@@ -195,9 +202,18 @@ fn body(model: &Model<'_>, flavor: Flavor, out: &mut String) {
             "The limit that was hit (`too_large`, `too_many_in_flight`).",
             "readonly limit?: number;",
         ),
-        ("The size that was refused (`too_large`).", "readonly size?: number;"),
-        ("The deadline that passed (`timeout`).", "readonly afterMs?: number;"),
-        ("This side's version (`version_mismatch`).", "readonly ours?: string;"),
+        (
+            "The size that was refused (`too_large`).",
+            "readonly size?: number;",
+        ),
+        (
+            "The deadline that passed (`timeout`).",
+            "readonly afterMs?: number;",
+        ),
+        (
+            "This side's version (`version_mismatch`).",
+            "readonly ours?: string;",
+        ),
         (
             "The other side's version (`version_mismatch`).",
             "readonly theirs?: string;",
@@ -214,8 +230,10 @@ fn body(model: &Model<'_>, flavor: Flavor, out: &mut String) {
     ));
     out.push_str("export interface IpcCallOptions {\n");
     out.push_str(&jsdoc(
-        &["Aborting rejects the call with `cancelled` and cancels the handler in the Rust main."
-            .to_string()],
+        &[
+            "Aborting rejects the call with `cancelled` and cancels the handler in the Rust main."
+                .to_string(),
+        ],
         "  ",
     ));
     out.push_str("  readonly signal?: AbortSignal;\n");
@@ -317,7 +335,10 @@ fn errors_interface(service: &ServiceModel<'_>, out: &mut String) {
                 "What each invoke of `{}` rejects with, by method name:",
                 service.service.namespace
             ),
-            format!("`catch (e) {{ const error = e as {}[\"{first}\"]; ... }}`.", service.errors_type),
+            format!(
+                "`catch (e) {{ const error = e as {}[\"{first}\"]; ... }}`.",
+                service.errors_type
+            ),
         ],
         "",
     ));

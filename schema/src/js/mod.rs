@@ -397,8 +397,10 @@ impl<'a> Bindings<'a> {
             if std::fs::read(&path).is_ok_and(|old| old == file.contents.as_bytes()) {
                 continue;
             }
-            std::fs::write(&path, file.contents.as_bytes())
-                .map_err(|source| Error::Io { path: path.clone(), source })?;
+            std::fs::write(&path, file.contents.as_bytes()).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
             written.push(path);
         }
         Ok(written)
@@ -666,9 +668,7 @@ impl<'a> Model<'a> {
                 match types.get(name) {
                     Some(existing) if existing.declaration != decl.declaration => {
                         return Err(Error::Conflict {
-                            what: format!(
-                                "two contracts declare different types named `{name}`"
-                            ),
+                            what: format!("two contracts declare different types named `{name}`"),
                         });
                     }
                     Some(_) => {}

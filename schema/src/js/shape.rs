@@ -98,7 +98,10 @@ fn parse(ts: &str, types: &BTreeMap<String, TypeDecl>, depth: usize) -> Shape {
             return Shape::Tuple(Vec::new());
         }
         let items = split_top(inner, ',');
-        if items.iter().any(|i| i.contains('?') || i.trim_start().starts_with("...")) {
+        if items
+            .iter()
+            .any(|i| i.contains('?') || i.trim_start().starts_with("..."))
+        {
             return Shape::Array(Box::new(Shape::Any));
         }
         return Shape::Tuple(
@@ -162,14 +165,20 @@ enum Body {
 /// The right-hand side of `type Name<…> = …;`, without comments.
 fn declaration_body(declaration: &str) -> Option<Body> {
     let text = strip_comments(declaration);
-    let text = text.trim().strip_prefix("export ").unwrap_or(text.trim()).trim();
+    let text = text
+        .trim()
+        .strip_prefix("export ")
+        .unwrap_or(text.trim())
+        .trim();
     if text.starts_with("interface ") {
         return Some(Body::Interface);
     }
     let rest = text.strip_prefix("type ")?;
     let eq = top_level_eq(rest)?;
     let body = rest[eq + 1..].trim();
-    Some(Body::Alias(body.strip_suffix(';').unwrap_or(body).trim().to_string()))
+    Some(Body::Alias(
+        body.strip_suffix(';').unwrap_or(body).trim().to_string(),
+    ))
 }
 
 /// The `=` that ends `Name<T = X>` (skipping defaults inside the generic parameters).
@@ -349,7 +358,10 @@ mod tests {
 
     #[test]
     fn containers() {
-        assert_eq!(shape("Array<string>"), Shape::Array(Box::new(Shape::String)));
+        assert_eq!(
+            shape("Array<string>"),
+            Shape::Array(Box::new(Shape::String))
+        );
         assert_eq!(shape("number[]"), Shape::Array(Box::new(Shape::Number)));
         assert_eq!(
             shape("[number, string]"),

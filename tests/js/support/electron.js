@@ -200,7 +200,10 @@ function createWindow(options) {
     page,
     preload,
     contextIsolated,
-    frame: { url: options.url || 'app://todos/index.html', origin: options.origin || 'app://todos' },
+    frame: {
+      url: options.url === undefined ? 'app://todos/index.html' : options.url,
+      origin: options.origin === undefined ? 'app://todos' : options.origin,
+    },
   };
   window.ipcRenderer = new FakeIpcRenderer(options.ipcMain, window);
   window.webContents = new FakeWebContents(nextWebContentsId++, window.ipcRenderer);

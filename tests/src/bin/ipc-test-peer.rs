@@ -28,9 +28,7 @@ async fn main() -> ExitCode {
     let outcome = match args[..] {
         ["main-stdio"] => main_stdio().await,
         ["main-unix", path] => main_unix(path).await,
-        ["renderer-stdio", label, scenario, codec] => {
-            renderer(None, label, scenario, codec).await
-        }
+        ["renderer-stdio", label, scenario, codec] => renderer(None, label, scenario, codec).await,
         ["renderer-unix", path, label, scenario, codec] => {
             renderer(Some(path), label, scenario, codec).await
         }

@@ -1,0 +1,76 @@
+'use strict';
+// `tsc --strict` over the generated declarations: a sample renderer using every method kind
+// through `window.todos` type-checks, a sample with a wrong argument type does not, the browser
+// client's declarations type-check, and so do the Rust golden files' declarations.
+
+const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { describe, it } = require('node:test');
+
+const { ROOT, generate } = require('./support/setup');
+
+const TSC = require.resolve('typescript/bin/tsc');
+const OPTIONS = [
+  '--strict', '--noEmit', '--pretty', 'false',
+  '--target', 'es2022', '--lib', 'es2022,dom',
+  '--module', 'esnext', '--moduleResolution', 'bundler',
+];
+
+/** Copies the generated declarations and the given samples into a fresh directory. */
+function workspace(samples) {
+  const bindings = generate();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-tsc-'));
+  for (const file of ['todos.d.ts', 'client.d.mts']) fs.copyFileSync(bindings.path(file), path.join(dir, file));
+  for (const sample of samples) fs.copyFileSync(path.join(__dirname, 'types', sample), path.join(dir, sample));
+  return dir;
+}
+
+function tsc(dir, files) {
+  const result = spawnSync(process.execPath, [TSC, ...OPTIONS, ...files], { cwd: dir, encoding: 'utf8' });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+describe('TypeScript declarations', () => {
+  it('type-check a renderer that uses every method kind of window.todos', () => {
+    const dir = workspace(['renderer-ok.ts']);
+    const { status, output } = tsc(dir, ['todos.d.ts', 'renderer-ok.ts']);
+    assert.equal(output, '');
+    assert.equal(status, 0);
+  });
+
+  it('refuse a wrong argument type', () => {
+    const dir = workspace(['renderer-bad.ts']);
+    const { status, output } = tsc(dir, ['todos.d.ts', 'renderer-bad.ts']);
+    assert.notEqual(status, 0);
+    assert.match(output, /renderer-bad\.ts\(3,26\): error TS2345: Argument of type 'number' is not assignable to parameter of type 'string'\./);
+  });
+
+  it('type-check the browser client', () => {
+    const dir = workspace(['client-ok.ts']);
+    const { status, output } = tsc(dir, ['client-ok.ts']);
+    assert.equal(output, '');
+    assert.equal(status, 0);
+  });
+
+  it('type-check every golden declaration file', () => {
+    const golden = path.join(ROOT, 'schema', 'tests', 'golden');
+    const files = [];
+    const walk = (dir) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else if (entry.name.endsWith('.d.ts') || entry.name.endsWith('.d.mts')) files.push(full);
+      }
+    };
+    walk(golden);
+    assert.ok(files.length >= 4, `golden declarations under ${golden}`);
+    for (const file of files) {
+      const { status, output } = tsc(path.dirname(file), [path.basename(file)]);
+      assert.equal(output, '', file);
+      assert.equal(status, 0, file);
+    }
+  });
+});

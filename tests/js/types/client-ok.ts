@@ -1,0 +1,28 @@
+// The browser client's types: must type-check under `tsc --strict`.
+import {
+  IpcAppError,
+  IpcFrameworkError,
+  close,
+  connect,
+  type Todo,
+  type TodoError,
+  type TodosApi,
+} from "./client.mjs";
+
+export async function browser(): Promise<void> {
+  const api: TodosApi = await connect("wss://example.invalid/ipc", { token: "t", label: "tab", handshakeTimeoutMs: 1000 });
+  const todo: Todo = await api.add("from a tab", { timeoutMs: 100 });
+  const off = api.onChanged((changed: Todo) => console.log(changed.title));
+  off();
+  try {
+    await api.toggle(todo.id);
+  } catch (e) {
+    if (e instanceof IpcAppError) {
+      const data = e.data as TodoError;
+      console.log(data.id);
+    } else if (e instanceof IpcFrameworkError) {
+      console.log(e.code);
+    }
+  }
+  close(api, "done");
+}

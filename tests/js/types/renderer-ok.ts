@@ -1,0 +1,64 @@
+// A renderer using every method kind of the generated `window.todos`; must type-check under
+// `tsc --strict`.
+import type {
+  IpcDisposer,
+  IpcFrameworkError,
+  StatsReport,
+  Todo,
+  TodoError,
+  TodosApi,
+  TodosErrors,
+} from "./todos";
+
+export async function renderer(): Promise<void> {
+  const api: TodosApi = window.todos;
+
+  // invoke, with and without options
+  const todo: Todo = await api.add("buy milk");
+  const toggled: Todo = await window.todos.toggle(todo.id, { timeoutMs: 1000 });
+  const all: Todo[] = await window.todos.list();
+  const controller = new AbortController();
+  const slept: number = await window.todos.slow(10, { signal: controller.signal, timeoutMs: 50 });
+  const stats: StatsReport = await window.todos.stats();
+
+  // send
+  const nothing: void = window.todos.log(`${toggled.title} ${all.length} ${slept} ${stats.cancelled}`);
+  void nothing;
+
+  // events and their disposers
+  const dispose: IpcDisposer = window.todos.onChanged((changed) => {
+    const done: boolean = changed.done;
+    console.log(done);
+  });
+  dispose();
+  const stop = window.todos.onAnnounce((message) => console.log(message.toUpperCase()));
+  stop();
+
+  // the error union of a fallible method
+  try {
+    await window.todos.toggle(99);
+  } catch (e) {
+    const error = e as TodosErrors["toggle"];
+    if (error.name === "IpcAppError") {
+      const data: TodoError = error.data;
+      console.log(data.kind, data.id, error.channel);
+    } else {
+      const code: IpcFrameworkError["code"] = error.code;
+      console.log(code, error.afterMs, error.message);
+    }
+  }
+
+  // What the types refuse:
+  // @ts-expect-error the API is read-only
+  window.todos = api;
+  // @ts-expect-error a missing argument
+  await window.todos.add();
+  // @ts-expect-error an unknown option
+  await window.todos.list({ timeout: 5 });
+  // @ts-expect-error sends return nothing to await on
+  window.todos.log("x").then;
+  // @ts-expect-error an undeclared channel
+  window.todos.send("todos:add", "x");
+  // @ts-expect-error listeners receive a Todo, not a string
+  window.todos.onChanged((text: string) => console.log(text));
+}

@@ -13,7 +13,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::caller::Caller;
 use crate::error::IpcError;
-use crate::message::{CallResult, ChannelName, Failure, LocalReply, ToMain, ToRenderer};
+use crate::message::{
+    CallResult, ChannelName, Failure, LocalReply, SenderInfo, ToMain, ToRenderer,
+};
 use crate::payload::Payload;
 use crate::router::{Main, no_handler, panic_message};
 use crate::transport::MainEnd;
@@ -42,14 +44,25 @@ impl ReplyTo {
     }
 }
 
-pub(crate) async fn serve(main: Main, caller: Caller, end: MainEnd, close: CancellationToken) {
+pub(crate) async fn serve(
+    main: Main,
+    caller: Caller,
+    end: MainEnd,
+    close: CancellationToken,
+    bridge: bool,
+) {
     let MainEnd {
         mut incoming,
         outgoing,
     } = end;
     let config = main.inner.config.clone();
     let (send_queue, send_rx) = mpsc::channel(config.send_queue_capacity);
-    let listeners = tokio::spawn(run_listeners(main.clone(), caller.clone(), send_rx));
+    let listeners = tokio::spawn(run_listeners(main.clone(), send_rx));
+    // The windows a bridge connection has named, each a renderer of its own on main.
+    let mut windows = Windows {
+        bridge,
+        known: HashMap::new(),
+    };
     let mut calls: JoinSet<u64> = JoinSet::new();
     let mut in_flight: HashMap<u64, AbortHandle> = HashMap::new();
     // A call's slot is freed the moment its reply is handed over (not when this loop next
@@ -68,10 +81,17 @@ pub(crate) async fn serve(main: Main, caller: Caller, end: MainEnd, close: Cance
             }
             message = incoming.recv() => match message {
                 None => break "renderer disconnected",
-                Some(ToMain::Invoke { id, channel, args, timeout, reply }) => {
+                Some(ToMain::Invoke { id, channel, args, timeout, reply, sender }) => {
                     let reply_to = match reply {
                         Some(slot) => ReplyTo::Local(slot),
                         None => ReplyTo::Queue { id, outgoing: outgoing.clone() },
+                    };
+                    let call_caller = match windows.caller(&main, &caller, sender, &channel, &outgoing) {
+                        Ok(call_caller) => call_caller,
+                        Err(error) => {
+                            reply_to.deliver(Err(Failure::Ipc(error))).await;
+                            continue;
+                        }
                     };
                     if in_flight.contains_key(&id) {
                         let error = IpcError::Protocol { reason: format!("call id {id} is already in flight") };
@@ -83,7 +103,7 @@ pub(crate) async fn serve(main: Main, caller: Caller, end: MainEnd, close: Cance
                         reply_to.deliver(Err(Failure::Ipc(error))).await;
                         continue;
                     };
-                    match prepare_call(&main, &caller, &channel, args) {
+                    match prepare_call(&main, &call_caller, &channel, args) {
                         Ok(call) => {
                             // In process the caller's own deadline drops the reply receiver,
                             // which stops the handler; a second timer here would be redundant.
@@ -102,9 +122,22 @@ pub(crate) async fn serve(main: Main, caller: Caller, end: MainEnd, close: Cance
                         handle.abort();
                     }
                 }
-                Some(ToMain::Send { channel, args }) => {
-                    if send_queue.send((channel, args)).await.is_err() {
+                Some(ToMain::Send { channel, args, sender }) => {
+                    let send_caller = match windows.caller(&main, &caller, sender, &channel, &outgoing) {
+                        Ok(send_caller) => send_caller,
+                        Err(error) => {
+                            tracing::warn!(renderer = %caller.id, %error, "send refused");
+                            let _ = outgoing.send(ToRenderer::Notice { id: None, error }).await;
+                            continue;
+                        }
+                    };
+                    if send_queue.send((channel, args, send_caller)).await.is_err() {
                         break "send listener task ended";
+                    }
+                }
+                Some(ToMain::Detach { sender }) => {
+                    if let Some(window) = windows.known.remove(&sender) {
+                        main.forget_renderer(window.id);
                     }
                 }
             }
@@ -117,6 +150,9 @@ pub(crate) async fn serve(main: Main, caller: Caller, end: MainEnd, close: Cance
     calls.abort_all();
     listeners.abort();
     main.forget_renderer(caller.id);
+    for window in windows.known.values() {
+        main.forget_renderer(window.id);
+    }
     // Stops the connection's transport pumps too.
     close.cancel();
 }
@@ -197,12 +233,52 @@ async fn run_call(
     id
 }
 
-async fn run_listeners(
-    main: Main,
-    caller: Caller,
-    mut queue: mpsc::Receiver<(ChannelName, Payload)>,
-) {
-    while let Some((channel, args)) = queue.recv().await {
+/// The windows behind a bridge connection, by the bridge's id for them.
+struct Windows {
+    bridge: bool,
+    known: HashMap<u64, Caller>,
+}
+
+impl Windows {
+    /// The caller of a frame: the connection itself, or the window the bridge named.
+    fn caller(
+        &mut self,
+        main: &Main,
+        connection: &Caller,
+        sender: Option<SenderInfo>,
+        channel: &str,
+        outgoing: &mpsc::Sender<ToRenderer>,
+    ) -> Result<Caller, IpcError> {
+        let Some(sender) = sender else {
+            return Ok(connection.clone());
+        };
+        if !self.bridge {
+            return Err(IpcError::Forbidden {
+                channel: channel.to_string(),
+                reason: "only a bridge connection may name the sender of a call".into(),
+            });
+        }
+        let known = self.known.get(&sender.id);
+        if let Some(window) = known {
+            if window.origin() == sender.origin.as_deref()
+                && window.frame_url() == sender.url.as_deref()
+            {
+                return Ok(window.clone());
+            }
+        }
+        let window = main.register_window(
+            connection,
+            &sender,
+            known.map(Caller::renderer),
+            outgoing.clone(),
+        );
+        self.known.insert(sender.id, window.clone());
+        Ok(window)
+    }
+}
+
+async fn run_listeners(main: Main, mut queue: mpsc::Receiver<(ChannelName, Payload, Caller)>) {
+    while let Some((channel, args, caller)) = queue.recv().await {
         let listeners = main.take_listeners(&channel);
         if listeners.is_empty() {
             tracing::warn!(renderer = %caller.id, %channel, "send to a channel nobody listens to");

@@ -30,6 +30,20 @@ pub(crate) enum Failure {
     Ipc(IpcError),
 }
 
+/// Who, behind a bridge connection, made a call (an Electron bridge multiplexes many windows
+/// over one connection and names the window in each frame).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct SenderInfo {
+    /// The window's id on the bridge (Electron's `webContents.id`).
+    pub(crate) id: u64,
+    /// The calling frame's URL.
+    #[serde(default)]
+    pub(crate) url: Option<String>,
+    /// The calling frame's origin.
+    #[serde(default)]
+    pub(crate) origin: Option<String>,
+}
+
 /// Renderer to main.
 #[derive(Debug)]
 pub(crate) enum ToMain {
@@ -39,6 +53,7 @@ pub(crate) enum ToMain {
         args: Payload,
         timeout: Option<Duration>,
         reply: Option<LocalReply>,
+        sender: Option<SenderInfo>,
     },
     Cancel {
         id: u64,
@@ -46,6 +61,11 @@ pub(crate) enum ToMain {
     Send {
         channel: ChannelName,
         args: Payload,
+        sender: Option<SenderInfo>,
+    },
+    /// A bridge's window went away.
+    Detach {
+        sender: u64,
     },
 }
 
@@ -59,6 +79,8 @@ pub(crate) enum ToRenderer {
     Event {
         channel: ChannelName,
         payload: Payload,
+        /// On a bridge connection, the one window it is for (`None`: every window).
+        to: Option<u64>,
     },
     /// A framework error outside any call, or about a call whose frame was malformed.
     Notice {

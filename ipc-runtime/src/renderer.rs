@@ -326,6 +326,7 @@ impl Renderer {
         let message = ToMain::Send {
             channel: Cow::Borrowed(channel.name()),
             args: Payload::shared(args),
+            sender: None,
         };
         self.inner
             .outgoing
@@ -423,6 +424,7 @@ impl Renderer {
             args,
             timeout,
             reply,
+            sender: None,
         };
         if inner.outgoing.send(message).await.is_err() {
             if let Some(guard) = guard.take() {
@@ -505,7 +507,9 @@ async fn read_from_main(shared: Arc<Shared>, mut incoming: mpsc::Receiver<ToRend
                     let _ = slot.send(result);
                 }
             }
-            ToRenderer::Event { channel, payload } => deliver_event(&shared, &channel, payload),
+            ToRenderer::Event {
+                channel, payload, ..
+            } => deliver_event(&shared, &channel, payload),
             ToRenderer::Notice {
                 id: Some(id),
                 error,

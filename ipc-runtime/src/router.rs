@@ -18,7 +18,7 @@ use crate::caller::{Caller, RendererId};
 use crate::channel::{EventChannel, InvokeChannel, SendChannel};
 use crate::error::{IpcError, RegistryError};
 use crate::events::Target;
-use crate::message::{CallResult, Failure, ToRenderer};
+use crate::message::{CallResult, Failure, SenderInfo, ToRenderer};
 use crate::payload::Payload;
 use crate::renderer::lock;
 use crate::renderer::{Renderer, RendererOptions};
@@ -166,6 +166,8 @@ pub(crate) struct PeerIdentity {
     pub(crate) label: String,
     pub(crate) origin: Option<String>,
     pub(crate) frame_url: Option<String>,
+    /// A bridge may name, per frame, the window that sent it.
+    pub(crate) bridge: bool,
 }
 
 #[derive(Default)]
@@ -191,6 +193,10 @@ struct RendererEntry {
     caller: Caller,
     outgoing: tokio::sync::mpsc::Sender<ToRenderer>,
     close: CancellationToken,
+    /// For a window behind a bridge: its id on the bridge (events to it carry `to`).
+    route: Option<u64>,
+    /// For a window behind a bridge: the bridge connection it belongs to.
+    parent: Option<RendererId>,
 }
 
 impl Default for Main {
@@ -391,7 +397,13 @@ impl Main {
         let renderers = self.lock_renderers();
         let mut delivered = 0;
         for entry in renderers.values() {
-            if !target.matches(&entry.caller) {
+            // `All` reaches each connection once: a bridge fans an event without `to` out to
+            // every window itself. Other targets address windows one by one.
+            let selected = match &target {
+                Target::All => entry.parent.is_none(),
+                _ => target.matches(&entry.caller),
+            };
+            if !selected {
                 continue;
             }
             let Some(payload) = payload.try_clone() else {
@@ -400,6 +412,7 @@ impl Main {
             let event = ToRenderer::Event {
                 channel: Cow::Borrowed(channel.name()),
                 payload,
+                to: entry.route,
             };
             match entry.outgoing.try_send(event) {
                 Ok(()) => delivered += 1,
@@ -426,6 +439,7 @@ impl Main {
             label: options.label.to_string(),
             origin: options.origin.as_deref().map(str::to_string),
             frame_url: options.frame_url.as_deref().map(str::to_string),
+            bridge: false,
         };
         self.register_connection(id, main_end, identity);
         Renderer::start(id, renderer_end, options)
@@ -440,12 +454,37 @@ impl Main {
     /// The reason the renderer was refused; the renderer is told the same reason before the
     /// connection closes. [`IpcError::VersionMismatch`] names both contract hashes.
     pub async fn accept(&self, transport: impl Transport) -> Result<RendererId, IpcError> {
+        self.accept_link(transport, false).await
+    }
+
+    /// Accepts a **bridge**: a trusted peer that multiplexes many windows over one connection
+    /// and names, in each `invoke` and `send` frame, the window that made it (`"sender"`: its
+    /// id, frame URL and origin). Each window becomes a renderer of its own on main (its own
+    /// [`RendererId`] and [`Caller`], events to it are routed through the bridge with `"to"`).
+    /// This is how the Electron main-process bridge connects (`docs/PROTOCOL.md`); only accept
+    /// bridges on a channel you trust, such as the stdio of the process that started you.
+    /// A bridge may also connect as a plain renderer.
+    ///
+    /// # Errors
+    ///
+    /// As [`Main::accept`]; in-process ends cannot be bridges.
+    pub async fn accept_bridge(&self, transport: impl Transport) -> Result<RendererId, IpcError> {
+        self.accept_link(transport, true).await
+    }
+
+    async fn accept_link(
+        &self,
+        transport: impl Transport,
+        allow_bridge: bool,
+    ) -> Result<RendererId, IpcError> {
         match transport.into_link().0 {
             LinkKind::Bytes(link) => {
                 let link = FrameLink::from_bytes(link, self.inner.config.max_frame_size);
-                crate::transport::stream::accept(self, link).await
+                crate::transport::stream::accept(self, link, allow_bridge).await
             }
-            LinkKind::Frames(link) => crate::transport::stream::accept(self, link).await,
+            LinkKind::Frames(link) => {
+                crate::transport::stream::accept(self, link, allow_bridge).await
+            }
             LinkKind::InProcess(end) => match end.side {
                 Side::Main(hello) => {
                     let timeout = self.inner.config.handshake_timeout;
@@ -467,6 +506,7 @@ impl Main {
                         label: hello.label,
                         origin: hello.origin,
                         frame_url: hello.frame_url,
+                        bridge: false,
                     };
                     self.register_connection(id, main_end, identity);
                     hello.answer.send(Ok((id, renderer_end))).map_err(|_| {
@@ -516,6 +556,8 @@ impl Main {
                 caller: caller.clone(),
                 outgoing: end.outgoing.clone(),
                 close: close.clone(),
+                route: None,
+                parent: None,
             },
         );
         tokio::spawn(crate::connection::serve(
@@ -523,8 +565,37 @@ impl Main {
             caller,
             end,
             close.clone(),
+            identity.bridge,
         ));
         close
+    }
+
+    /// Registers (or updates) a window behind a bridge connection as a renderer of its own.
+    pub(crate) fn register_window(
+        &self,
+        bridge: &Caller,
+        sender: &SenderInfo,
+        existing: Option<RendererId>,
+        outgoing: tokio::sync::mpsc::Sender<ToRenderer>,
+    ) -> Caller {
+        let id = existing.unwrap_or_else(|| self.next_renderer_id());
+        let caller = Caller {
+            id,
+            label: bridge.label.clone(),
+            origin: sender.origin.as_deref().map(Arc::from),
+            frame_url: sender.url.as_deref().map(Arc::from),
+        };
+        self.lock_renderers().insert(
+            id,
+            RendererEntry {
+                caller: caller.clone(),
+                outgoing,
+                close: CancellationToken::new(),
+                route: Some(sender.id),
+                parent: Some(bridge.id),
+            },
+        );
+        caller
     }
 
     pub(crate) fn forget_renderer(&self, id: RendererId) {
@@ -555,7 +626,10 @@ impl Main {
     /// Disconnects one renderer: its running calls are cancelled and its pending calls fail with
     /// [`IpcError::Disconnected`]. Returns whether it was connected.
     pub fn disconnect(&self, id: RendererId) -> bool {
-        match self.lock_renderers().get(&id) {
+        let mut renderers = self.lock_renderers();
+        match renderers.get(&id) {
+            // A window behind a bridge has no connection of its own: main forgets it.
+            Some(entry) if entry.parent.is_some() => renderers.remove(&id).is_some(),
             Some(entry) => {
                 entry.close.cancel();
                 true

@@ -398,6 +398,8 @@ struct Fixtures {
     ours_inproc: Ours,
     ours_unix_binary: Ours,
     ours_unix_json: Ours,
+    ours_inproc_nodeadline: Ours,
+    ours_unix_binary_nodeadline: Ours,
     raw_mpsc: RawMpsc,
     raw_unix: RawUnix,
     raw_unix_mux: RawUnixMux,
@@ -416,20 +418,41 @@ impl Fixtures {
             .build()
             .expect("build the Tokio runtime");
         let dir = SocketDir::new();
-        let (main, listener, ours_inproc, ours_unix_binary, ours_unix_json) = rt.block_on(async {
+        let ours = rt.block_on(async {
             let main = Main::new();
             let _registration = Bench::handle(&main, BenchBackend).expect("register the handler");
             let listener = main
                 .listen_unix(dir.path("ours.sock"))
                 .expect("listen on the socket");
-            let inproc = Ours::new(main.connect_in_process(RendererOptions::new("bench")));
-            let connect = |codec: Codec| {
-                Renderer::connect_unix(listener.path(), RendererOptions::new("bench").codec(codec))
-            };
-            let binary = Ours::new(connect(Codec::Binary).await.expect("connect (binary)"));
-            let json = Ours::new(connect(Codec::Json).await.expect("connect (json)"));
-            (main, listener, inproc, binary, json)
+            let options = || RendererOptions::new("bench");
+            let inproc = main.connect_in_process(options());
+            // Without a deadline neither side arms a timer per call.
+            let inproc_nodeadline = main.connect_in_process(options().no_default_timeout());
+            let unix = |options: RendererOptions| Renderer::connect_unix(listener.path(), options);
+            let binary = unix(options().codec(Codec::Binary)).await;
+            let json = unix(options().codec(Codec::Json)).await;
+            let binary_nodeadline = unix(options().codec(Codec::Binary).no_default_timeout()).await;
+            let connected = [
+                Ok(inproc),
+                binary,
+                json,
+                Ok(inproc_nodeadline),
+                binary_nodeadline,
+            ]
+            .map(|renderer| Ours::new(renderer.expect("connect to main")));
+            (main, listener, connected)
         });
+        let (
+            main,
+            listener,
+            [
+                ours_inproc,
+                ours_unix_binary,
+                ours_unix_json,
+                ours_inproc_nodeadline,
+                ours_unix_binary_nodeadline,
+            ],
+        ) = ours;
         let (raw_mpsc, raw_unix, raw_unix_mux) = rt.block_on(async {
             let path = dir.path("raw.sock");
             let listener = UnixListener::bind(&path).expect("bind the raw socket");
@@ -470,6 +493,8 @@ impl Fixtures {
             ours_inproc,
             ours_unix_binary,
             ours_unix_json,
+            ours_inproc_nodeadline,
+            ours_unix_binary_nodeadline,
             raw_mpsc,
             raw_unix,
             raw_unix_mux,
@@ -498,6 +523,8 @@ impl Fixtures {
                 ours_inproc,
                 ours_unix_binary,
                 ours_unix_json,
+                ours_inproc_nodeadline,
+                ours_unix_binary_nodeadline,
                 raw_mpsc,
                 raw_unix,
                 raw_unix_mux,
@@ -609,6 +636,18 @@ fn small_seq(c: &mut Criterion) {
     sequential(&mut group, &f.rt, "ours_inproc", &f.ours_inproc);
     sequential(&mut group, &f.rt, "ours_unix_binary", &f.ours_unix_binary);
     sequential(&mut group, &f.rt, "ours_unix_json", &f.ours_unix_json);
+    sequential(
+        &mut group,
+        &f.rt,
+        "ours_inproc_nodeadline",
+        &f.ours_inproc_nodeadline,
+    );
+    sequential(
+        &mut group,
+        &f.rt,
+        "ours_unix_binary_nodeadline",
+        &f.ours_unix_binary_nodeadline,
+    );
     sequential(&mut group, &f.rt, "raw_mpsc", &f.raw_mpsc);
     sequential(&mut group, &f.rt, "raw_unix", &f.raw_unix);
     sequential(&mut group, &f.rt, "raw_unix_mux", &f.raw_unix_mux);
@@ -625,6 +664,18 @@ fn small_c64(c: &mut Criterion) {
     concurrent(&mut group, &f.rt, "ours_inproc", &f.ours_inproc);
     concurrent(&mut group, &f.rt, "ours_unix_binary", &f.ours_unix_binary);
     concurrent(&mut group, &f.rt, "ours_unix_json", &f.ours_unix_json);
+    concurrent(
+        &mut group,
+        &f.rt,
+        "ours_inproc_nodeadline",
+        &f.ours_inproc_nodeadline,
+    );
+    concurrent(
+        &mut group,
+        &f.rt,
+        "ours_unix_binary_nodeadline",
+        &f.ours_unix_binary_nodeadline,
+    );
     concurrent(&mut group, &f.rt, "raw_mpsc", &f.raw_mpsc);
     // One stream cannot be driven by 64 callers without a multiplexer.
     concurrent(&mut group, &f.rt, "raw_unix", &f.raw_unix_mux);

@@ -87,9 +87,10 @@ describe('browser client', () => {
     await Promise.all(sockets.map((s) => s.exited));
   });
 
-  it('says hello with the contracts, the label and the token', () => {
+  it('puts the token in the URL and says hello with the contracts and the label', () => {
+    assert.equal(sockets[0].url, 'ws://127.0.0.1:1/ipc?token=secret-token');
     assert.deepEqual(sockets[0].sent[0], {
-      t: 'hello', protocol: 1, role: 'renderer', codec: 'json', contracts, label: 'browser-tab', max_frame: 4194304, token: 'secret-token',
+      t: 'hello', protocol: 1, role: 'renderer', codec: 'json', contracts, label: 'browser-tab', max_frame: 4194304,
     });
   });
 

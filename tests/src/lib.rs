@@ -92,6 +92,9 @@ pub struct CallerInfo {
     pub label: String,
 }
 
+/// The `Origin` WebSocket renderers of the suite present (and WebSocket mains accept).
+pub const TEST_ORIGIN: &str = "http://127.0.0.1:9";
+
 /// The tick value a peer in [`Scenario::Events`] takes as "no more events".
 pub const END_OF_TICKS: u32 = u32::MAX;
 

@@ -6,7 +6,9 @@
 //! - `unix_json`, `unix_binary`: main in a child process (`ipc-test-peer main-unix`) listening on
 //!   a Unix socket;
 //! - `stdio_json`, `stdio_binary`: main in a child process (`ipc-test-peer main-stdio`) serving
-//!   over its stdin and stdout.
+//!   over its stdin and stdout;
+//! - `websocket_json`, `websocket_binary`: main in a child process (`ipc-test-peer
+//!   main-websocket`) on a loopback WebSocket endpoint.
 //!
 //! Each case is a function of the transport; `suite!` instantiates every case once per transport,
 //! so each shows up as its own test (`stdio_binary::dropping_a_call_cancels_the_handler`).
@@ -14,8 +16,8 @@
 //! Most cases play the renderer and observe main through the contract's introspection invokes
 //! (`stats`, `wait_cancelled`, `sends_received`, ...), so they do not care where main runs. The
 //! cases about renderers going away play main instead ([`Host`]): the renderer is then a real
-//! child process (`ipc-test-peer renderer-unix` / `renderer-stdio`, started with
-//! `Main::spawn_renderer` for stdio) or, in process, a task.
+//! child process (`ipc-test-peer renderer-unix` / `renderer-websocket` / `renderer-stdio`, the
+//! last started with `Main::spawn_renderer`) or, in process, a task.
 //!
 //! Nothing here measures time: deadlines only bound waits that would otherwise hang.
 
@@ -29,11 +31,11 @@ use futures_util::StreamExt;
 use ipc_runtime::{
     ByteStream, Call, CallError, ChildRenderer, Codec, EventStream, InProcess, InvokeChannel,
     IpcError, Main, Never, NoArgs, Renderer, RendererId, RendererOptions, SendChannel, Target,
-    UnixListenerHandle,
+    UnixListenerHandle, WebSocketListener, WebSocketOptions,
 };
 use ipc_tests::{
     BlockStats, ConfError, Conformance, ConformanceBackend, ConformanceClient, ConformanceState,
-    END_OF_TICKS, EmitTarget, SCENARIOS, Sample, Scenario, run_scenario,
+    END_OF_TICKS, EmitTarget, SCENARIOS, Sample, Scenario, TEST_ORIGIN, run_scenario,
 };
 use tokio::io::AsyncBufReadExt;
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
@@ -101,6 +103,7 @@ enum Kind {
     InProcess,
     Unix(Codec),
     Stdio(Codec),
+    WebSocket(Codec),
 }
 
 /// A private directory for socket files, removed on drop.
@@ -136,6 +139,8 @@ enum MainSide {
         socket: PathBuf,
         _dir: SocketDir,
     },
+    /// A child process with a WebSocket endpoint at `url`.
+    WebSocket { child: Child, url: String },
     /// A child process serving one renderer over its stdin and stdout.
     Stdio {
         child: Child,
@@ -175,6 +180,18 @@ impl Harness {
                     socket,
                     _dir: dir,
                 }
+            }
+            Kind::WebSocket(_) => {
+                let mut command = peer_command();
+                command
+                    .arg("main-websocket")
+                    .stdout(std::process::Stdio::piped());
+                let mut child = command.spawn().expect("start ipc-test-peer main-websocket");
+                let stdout = child.stdout.take().unwrap();
+                let mut lines = tokio::io::BufReader::new(stdout).lines();
+                let url = within("main-websocket to listen", lines.next_line()).await;
+                let url = url.unwrap().expect("main-websocket prints its URL");
+                MainSide::WebSocket { child, url }
             }
             Kind::Stdio(_) => {
                 let mut command = peer_command();
@@ -216,6 +233,11 @@ impl Harness {
                 let options = options.codec(codec);
                 within("the handshake", Renderer::connect_unix(&*socket, options)).await
             }
+            (MainSide::WebSocket { url, .. }, Kind::WebSocket(codec)) => {
+                let options = options.codec(codec);
+                let connect = Renderer::connect_websocket(url, Some(TEST_ORIGIN), options);
+                within("the handshake", connect).await
+            }
             (MainSide::Stdio { pipes, .. }, Kind::Stdio(codec)) => {
                 let (from_main, to_main) = pipes.take().expect("main-stdio serves one renderer");
                 let stream = ByteStream::new(from_main, to_main).peer("ipc-test-peer main-stdio");
@@ -244,7 +266,9 @@ impl Harness {
     async fn kill_main(&mut self) {
         match &mut self.main {
             MainSide::Local(main) => main.shutdown(),
-            MainSide::Unix { child, .. } | MainSide::Stdio { child, .. } => {
+            MainSide::Unix { child, .. }
+            | MainSide::WebSocket { child, .. }
+            | MainSide::Stdio { child, .. } => {
                 child.kill().await.expect("kill main");
             }
         }
@@ -256,7 +280,17 @@ struct Host {
     kind: Kind,
     main: Main,
     state: Arc<ConformanceState>,
-    listener: Option<(UnixListenerHandle, SocketDir)>,
+    listener: Listener,
+}
+
+/// What a [`Host`] listens on.
+enum Listener {
+    None,
+    Unix {
+        listener: UnixListenerHandle,
+        _dir: SocketDir,
+    },
+    WebSocket(WebSocketListener),
 }
 
 /// A renderer the [`Host`] watches: a task in process, otherwise a child process.
@@ -267,7 +301,7 @@ struct Peer {
 
 enum PeerProcess {
     Task(JoinHandle<Result<(), String>>),
-    Unix(Child),
+    Child(Child),
     Stdio(ChildRenderer),
 }
 
@@ -279,9 +313,16 @@ impl Host {
             Kind::Unix(_) => {
                 let dir = SocketDir::new();
                 let listener = main.listen_unix(dir.socket()).unwrap();
-                Some((listener, dir))
+                Listener::Unix {
+                    listener,
+                    _dir: dir,
+                }
             }
-            _ => None,
+            Kind::WebSocket(_) => {
+                let options = WebSocketOptions::new().allow_origin(TEST_ORIGIN);
+                Listener::WebSocket(main.listen_websocket(options).await.unwrap())
+            }
+            Kind::InProcess | Kind::Stdio(_) => Listener::None,
         };
         Host {
             kind,
@@ -310,25 +351,28 @@ impl Host {
                     process: PeerProcess::Task(task),
                 }
             }
-            Kind::Unix(codec) => {
-                let (listener, _) = self.listener.as_ref().unwrap();
+            Kind::Unix(codec) | Kind::WebSocket(codec) => {
                 let mut command = peer_command();
-                command.arg("renderer-unix").arg(listener.path()).args([
-                    label,
-                    scenario.name(),
-                    codec.name(),
-                ]);
-                let child = command.spawn().expect("start ipc-test-peer renderer-unix");
+                match &self.listener {
+                    Listener::Unix { listener, .. } => {
+                        command.arg("renderer-unix").arg(listener.path())
+                    }
+                    Listener::WebSocket(listener) => {
+                        command.arg("renderer-websocket").arg(listener.url())
+                    }
+                    Listener::None => unreachable!("the host listens"),
+                };
+                command.args([label, scenario.name(), codec.name()]);
+                let child = command.spawn().expect("start ipc-test-peer");
                 // Every scenario starts with a call or a send; the peer may be gone right after.
                 within(
                     "the peer to connect and call",
                     self.state.wait_for(|s| s.caller_id(label).is_some()),
                 )
                 .await;
-                let id = self.state.caller_id(label);
                 Peer {
-                    id: id.unwrap(),
-                    process: PeerProcess::Unix(child),
+                    id: self.state.caller_id(label).unwrap(),
+                    process: PeerProcess::Child(child),
                 }
             }
             Kind::Stdio(codec) => {
@@ -354,7 +398,7 @@ impl Peer {
                 task.abort();
                 let _ = within("the peer task to end", task).await;
             }
-            PeerProcess::Unix(child) => child.kill().await.expect("kill the peer"),
+            PeerProcess::Child(child) => child.kill().await.expect("kill the peer"),
             PeerProcess::Stdio(child) => child.kill().await.expect("kill the peer"),
         }
     }
@@ -366,7 +410,7 @@ impl Peer {
                 let outcome = within("the peer task to end", task).await.unwrap();
                 outcome.expect("the peer task failed");
             }
-            PeerProcess::Unix(child) => {
+            PeerProcess::Child(child) => {
                 let status = within("the peer to exit", child.wait()).await.unwrap();
                 assert!(status.success(), "the peer failed: {status}");
             }
@@ -1074,6 +1118,20 @@ suite! {
         sends_before_a_disconnect_are_all_handled,
     ],
     unix_binary: Kind::Unix(Codec::Binary) => [
+        events_emitted_by_a_handler_arrive_before_its_reply,
+        dropped_renderer_is_forgotten_while_its_process_lives,
+        #[ignore = "bug: connection.rs serve aborts the send listener task when the renderer \
+                    disconnects, dropping the sends main already received"]
+        sends_before_a_disconnect_are_all_handled,
+    ],
+    websocket_json: Kind::WebSocket(Codec::Json) => [
+        events_emitted_by_a_handler_arrive_before_its_reply,
+        dropped_renderer_is_forgotten_while_its_process_lives,
+        #[ignore = "bug: connection.rs serve aborts the send listener task when the renderer \
+                    disconnects, dropping the sends main already received"]
+        sends_before_a_disconnect_are_all_handled,
+    ],
+    websocket_binary: Kind::WebSocket(Codec::Binary) => [
         events_emitted_by_a_handler_arrive_before_its_reply,
         dropped_renderer_is_forgotten_while_its_process_lives,
         #[ignore = "bug: connection.rs serve aborts the send listener task when the renderer \

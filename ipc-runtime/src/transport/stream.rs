@@ -87,13 +87,14 @@ async fn refuse(mut writer: Writer, error: IpcError) -> IpcError {
     error
 }
 
-fn decode_hello(frame: &[u8], expect_role: &str) -> Result<(Hello, Codec), IpcError> {
+fn decode_hello(frame: &[u8], roles: &[&str]) -> Result<(Hello, Codec), IpcError> {
     let hello = wire::decode_handshake(frame)
         .map_err(|e: FrameError| IpcError::Protocol { reason: e.reason })??;
-    if hello.role != expect_role {
+    if !roles.contains(&hello.role.as_str()) {
         return Err(IpcError::Protocol {
             reason: format!(
-                "expected a hello from a {expect_role}, got role `{}`",
+                "expected a hello from a {}, got role `{}`",
+                roles.join(" or "),
                 hello.role
             ),
         });
@@ -117,7 +118,11 @@ fn peer_limit(hello: &Hello, ours: usize) -> usize {
 }
 
 /// Main's side of a byte connection: handshake, then serve.
-pub(crate) async fn accept(main: &Main, link: FrameLink) -> Result<RendererId, IpcError> {
+pub(crate) async fn accept(
+    main: &Main,
+    link: FrameLink,
+    allow_bridge: bool,
+) -> Result<RendererId, IpcError> {
     let config = main.inner.config.clone();
     let FrameLink {
         mut reader,
@@ -129,7 +134,15 @@ pub(crate) async fn accept(main: &Main, link: FrameLink) -> Result<RendererId, I
         Ok(frame) => frame,
         Err(error) => return Err(refuse(writer, error).await),
     };
-    let (hello, codec) = match decode_hello(&hello, "renderer").and_then(|(hello, codec)| {
+    let (hello, codec) = match decode_hello(
+        &hello,
+        if allow_bridge {
+            &["renderer", "bridge"]
+        } else {
+            &["renderer"]
+        },
+    )
+    .and_then(|(hello, codec)| {
         handshake::check_contracts(&main.contracts(), &hello.contracts)?;
         Ok((hello, codec))
     }) {
@@ -158,6 +171,7 @@ pub(crate) async fn accept(main: &Main, link: FrameLink) -> Result<RendererId, I
     let (main_end, pumps) = in_process::pair(config.queue_capacity);
     let notices = main_end.outgoing.clone();
     let identity = PeerIdentity {
+        bridge: hello.role == "bridge",
         label: hello.label.unwrap_or_else(|| peer.clone()),
         origin,
         frame_url: None,
@@ -208,18 +222,26 @@ async fn main_reader(
                 channel,
                 args,
                 timeout_ms,
+                sender,
             }) => ToMain::Invoke {
                 id,
                 channel: Cow::Owned(channel),
                 args: Payload::encoded(codec, args),
                 timeout: timeout_ms.map(Duration::from_millis),
                 reply: None,
+                sender,
             },
             Ok(Frame::Cancel { id }) => ToMain::Cancel { id },
-            Ok(Frame::Send { channel, args }) => ToMain::Send {
+            Ok(Frame::Send {
+                channel,
+                args,
+                sender,
+            }) => ToMain::Send {
                 channel: Cow::Owned(channel),
                 args: Payload::encoded(codec, args),
+                sender,
             },
+            Ok(Frame::Detach { sender }) => ToMain::Detach { sender },
             Ok(Frame::Goodbye { reason }) => {
                 tracing::debug!(%reason, "renderer said goodbye");
                 return;
@@ -282,6 +304,7 @@ fn frame_kind(frame: &Frame) -> &'static str {
         Frame::Cancel { .. } => "cancel",
         Frame::Send { .. } => "send",
         Frame::Event { .. } => "event",
+        Frame::Detach { .. } => "detach",
         Frame::Error { .. } => "error",
         Frame::Goodbye { .. } => "goodbye",
     }
@@ -312,9 +335,14 @@ impl Outgoing for ToRenderer {
                 let frame = OutFrame::Reply { id: *id, body };
                 return wire::encode(&frame, codec).map_err(|e| (Some(*id), e));
             }
-            ToRenderer::Event { channel, payload } => OutFrame::Event {
+            ToRenderer::Event {
+                channel,
+                payload,
+                to,
+            } => OutFrame::Event {
                 channel,
                 args: payload,
+                to: *to,
             },
             ToRenderer::Notice { id, error } => {
                 wire_error = WireError::from(error);
@@ -359,7 +387,11 @@ impl Outgoing for ToMain {
                 return wire::encode(&frame, codec).map_err(|e| (Some(*id), e));
             }
             ToMain::Cancel { id } => OutFrame::Cancel { id: *id },
-            ToMain::Send { channel, args } => OutFrame::Send { channel, args },
+            ToMain::Send { channel, args, .. } => OutFrame::Send { channel, args },
+            ToMain::Detach { .. } => {
+                let reason = "a Rust renderer has no windows to detach".to_string();
+                return Err((None, IpcError::Protocol { reason }));
+            }
         };
         wire::encode(&frame, codec).map_err(|e| (None, e))
     }
@@ -471,7 +503,7 @@ pub(crate) async fn connect(
         .await
         .map_err(framing_error)?;
     let answer = first_frame(&mut reader, options.handshake_timeout).await?;
-    let (answer, codec) = decode_hello(&answer, "main")?;
+    let (answer, codec) = decode_hello(&answer, &["main"])?;
     handshake::check_contracts(&options.contracts, &answer.contracts)?;
     if codec != options.codec {
         return Err(IpcError::Protocol {
@@ -521,9 +553,10 @@ async fn renderer_reader(mut reader: Reader, codec: Codec, to_renderer: mpsc::Se
                     ReplyBody::Error(error) => Err(Failure::Ipc(error.into())),
                 },
             },
-            Ok(Frame::Event { channel, args }) => ToRenderer::Event {
+            Ok(Frame::Event { channel, args, to }) => ToRenderer::Event {
                 channel: Cow::Owned(channel),
                 payload: Payload::encoded(codec, args),
+                to,
             },
             Ok(Frame::Error {
                 id: Some(id),

@@ -55,7 +55,8 @@ pub(super) fn encode(frame: &OutFrame<'_>, out: &mut Vec<u8>) -> Result<(), IpcE
             header(out, channel)?;
             args.write_to(Codec::Binary, out)
         }
-        OutFrame::Event { channel, args } => {
+        // Bridges speak JSON; the binary codec has no window routing.
+        OutFrame::Event { channel, args, .. } => {
             out.push(EVENT);
             header(out, channel)?;
             args.write_to(Codec::Binary, out)
@@ -106,6 +107,7 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
                 channel,
                 args: slice_of(&bytes, rest),
                 timeout_ms,
+                sender: None,
             }
         }
         REPLY_OK | REPLY_APP => {
@@ -133,9 +135,17 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
                 postcard::take_from_bytes::<String>(body).map_err(take("send"))?;
             let args = slice_of(&bytes, rest);
             if tag == SEND {
-                Frame::Send { channel, args }
+                Frame::Send {
+                    channel,
+                    args,
+                    sender: None,
+                }
             } else {
-                Frame::Event { channel, args }
+                Frame::Event {
+                    channel,
+                    args,
+                    to: None,
+                }
             }
         }
         ERROR => {

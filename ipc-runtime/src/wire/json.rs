@@ -7,6 +7,7 @@ use serde_json::value::RawValue;
 use super::{Frame, FrameError, OutFrame, ReplyBody, WireError, slice_of};
 use crate::codec::Codec;
 use crate::error::IpcError;
+use crate::message::SenderInfo;
 
 pub(super) fn encode(frame: &OutFrame<'_>, out: &mut Vec<u8>) -> Result<(), IpcError> {
     match frame {
@@ -49,14 +50,19 @@ pub(super) fn encode(frame: &OutFrame<'_>, out: &mut Vec<u8>) -> Result<(), IpcE
             out.extend_from_slice(br#"{"t":"cancel","id":"#);
             write_u64(out, *id);
         }
-        OutFrame::Send { channel, args } | OutFrame::Event { channel, args } => {
-            let tag: &[u8] = if matches!(frame, OutFrame::Send { .. }) {
-                br#"{"t":"send","ch":"#
-            } else {
-                br#"{"t":"event","ch":"#
-            };
-            out.extend_from_slice(tag);
+        OutFrame::Send { channel, args } => {
+            out.extend_from_slice(br#"{"t":"send","ch":"#);
             write_str(out, channel);
+            out.extend_from_slice(br#","args":"#);
+            args.write_to(Codec::Json, out)?;
+        }
+        OutFrame::Event { channel, args, to } => {
+            out.extend_from_slice(br#"{"t":"event","ch":"#);
+            write_str(out, channel);
+            if let Some(to) = to {
+                out.extend_from_slice(br#","to":"#);
+                write_u64(out, *to);
+            }
             out.extend_from_slice(br#","args":"#);
             args.write_to(Codec::Json, out)?;
         }
@@ -107,6 +113,8 @@ struct RawFrame<'a> {
     app: Option<&'a RawValue>,
     error: Option<&'a RawValue>,
     reason: Option<&'a RawValue>,
+    sender: Option<&'a RawValue>,
+    to: Option<&'a RawValue>,
 }
 
 impl<'de> serde::Deserialize<'de> for RawFrame<'de> {
@@ -131,6 +139,8 @@ impl<'de> serde::Deserialize<'de> for RawFrame<'de> {
                         "app" => &mut frame.app,
                         "error" => &mut frame.error,
                         "reason" => &mut frame.reason,
+                        "sender" => &mut frame.sender,
+                        "to" => &mut frame.to,
                         // Unknown fields are ignored, so peers can add optional ones.
                         _ => continue,
                     };
@@ -178,6 +188,7 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
         "event" => Some("event"),
         "error" => Some("error"),
         "goodbye" => Some("goodbye"),
+        "detach" => Some("detach"),
         _ => None,
     };
     let fail = |reason: String| FrameError { id, kind, reason };
@@ -189,6 +200,14 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
     let payload = |field: Option<&RawValue>, name: &str| -> Result<Bytes, FrameError> {
         let raw = field.ok_or_else(|| fail(format!("`{t}` frame needs `{name}`")))?;
         Ok(slice_of(&bytes, raw.get().as_bytes()))
+    };
+    let sender = |field: Option<&RawValue>| -> Result<Option<SenderInfo>, FrameError> {
+        match field {
+            Some(raw) if raw.get() != "null" => serde_json::from_str(raw.get())
+                .map(Some)
+                .map_err(|e| fail(format!("malformed `sender`: {e}"))),
+            _ => Ok(None),
+        }
     };
     let frame = match t.as_str() {
         "invoke" => Frame::Invoke {
@@ -202,6 +221,7 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
                 ),
                 _ => None,
             },
+            sender: sender(raw.sender)?,
         },
         "reply" => {
             let id = need_id()?;
@@ -224,10 +244,25 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
         "send" => Frame::Send {
             channel: string(raw.ch, "ch")?,
             args: payload(raw.args, "args")?,
+            sender: sender(raw.sender)?,
         },
         "event" => Frame::Event {
             channel: string(raw.ch, "ch")?,
             args: payload(raw.args, "args")?,
+            to: match raw.to {
+                Some(to) if to.get() != "null" => Some(
+                    serde_json::from_str(to.get())
+                        .map_err(|_| fail("`to` must be a non-negative integer".into()))?,
+                ),
+                _ => None,
+            },
+        },
+        "detach" => Frame::Detach {
+            sender: match raw.sender {
+                Some(sender) => serde_json::from_str(sender.get())
+                    .map_err(|_| fail("`sender` must be a non-negative integer".into()))?,
+                None => return Err(fail("`detach` frame needs `sender`".into())),
+            },
         },
         "error" => Frame::Error {
             id,

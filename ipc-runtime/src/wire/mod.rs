@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec::Codec;
 use crate::error::IpcError;
+use crate::message::SenderInfo;
 use crate::payload::Payload;
 
 /// The protocol version this build speaks.
@@ -32,6 +33,7 @@ pub(crate) enum Frame {
         channel: String,
         args: Bytes,
         timeout_ms: Option<u64>,
+        sender: Option<SenderInfo>,
     },
     Reply {
         id: u64,
@@ -43,10 +45,15 @@ pub(crate) enum Frame {
     Send {
         channel: String,
         args: Bytes,
+        sender: Option<SenderInfo>,
     },
     Event {
         channel: String,
         args: Bytes,
+        to: Option<u64>,
+    },
+    Detach {
+        sender: u64,
     },
     Error {
         id: Option<u64>,
@@ -87,6 +94,7 @@ pub(crate) enum OutFrame<'a> {
     Event {
         channel: &'a str,
         args: &'a Payload,
+        to: Option<u64>,
     },
     Error {
         id: Option<u64>,

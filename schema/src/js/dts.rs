@@ -54,11 +54,11 @@ pub(super) fn render_client(model: &Model<'_>) -> String {
     );
     body(model, Flavor::Client, &mut out);
     let root = root_type(model);
-    out.push_str(&jsdoc(&["Options of `connect`.".to_string()], ""));
+    out.push_str(&jsdoc(&["Options of `connect`."], ""));
     out.push_str("export interface ConnectOptions {\n");
     for (docs, field) in [
         (
-            "Sent in the hello as `token`, for the server to authenticate the page.",
+            "Added to the URL as `?token=`, which the main checks when the WebSocket opens.",
             "readonly token?: string;",
         ),
         (
@@ -82,16 +82,15 @@ pub(super) fn render_client(model: &Model<'_>) -> String {
             "readonly onClose?: (error: IpcFrameworkError) => void;",
         ),
     ] {
-        out.push_str(&jsdoc(&[docs.to_string()], "  "));
+        out.push_str(&jsdoc(&[docs], "  "));
         out.push_str(&format!("  {field}\n"));
     }
     out.push_str("}\n\n");
     out.push_str(&jsdoc(
         &[
-            "Connects to the main over a WebSocket and resolves to the API once the handshake is done."
-                .to_string(),
-            String::new(),
-            "@throws {IpcFrameworkError} `version_mismatch` when the main has another version of a contract, `disconnected` when the socket fails.".to_string(),
+            "Connects to the main over a WebSocket and resolves to the API once the handshake is done.",
+            "",
+            "@throws {IpcFrameworkError} `version_mismatch` when the main has another version of a contract, `disconnected` when the socket fails.",
         ],
         "",
     ));
@@ -99,10 +98,7 @@ pub(super) fn render_client(model: &Model<'_>) -> String {
         "export declare function connect(url: string | URL, options?: ConnectOptions): Promise<{root}>;\n\n"
     ));
     out.push_str(&jsdoc(
-        &[
-            "Closes the connection behind `api`; its pending calls fail with `disconnected`."
-                .to_string(),
-        ],
+        &["Closes the connection behind `api`; its pending calls fail with `disconnected`."],
         "",
     ));
     out.push_str(&format!(
@@ -136,7 +132,7 @@ fn body(model: &Model<'_>, flavor: Flavor, out: &mut String) {
                 out.push_str(docs);
                 out.push('\n');
             }
-            Some(docs) => out.push_str(&jsdoc(&[docs.to_string()], "")),
+            Some(docs) => out.push_str(&jsdoc(&[docs], "")),
             None => {}
         }
         // ts-rs leaves trailing spaces before its line breaks.
@@ -150,7 +146,7 @@ fn body(model: &Model<'_>, flavor: Flavor, out: &mut String) {
     }
 
     out.push_str(&jsdoc(
-        &["The framework error codes (docs/PROTOCOL.md, section 6).".to_string()],
+        &["The framework error codes (docs/PROTOCOL.md, section 6)."],
         "",
     ));
     out.push_str("export type IpcErrorCode =\n");
@@ -180,13 +176,13 @@ fn body(model: &Model<'_>, flavor: Flavor, out: &mut String) {
     ));
     out.push_str(app_head);
     out.push_str("\n  readonly name: \"IpcAppError\";\n");
-    out.push_str(&jsdoc(&["The channel that failed.".to_string()], "  "));
+    out.push_str(&jsdoc(&["The channel that failed."], "  "));
     out.push_str("  readonly channel: string;\n");
-    out.push_str(&jsdoc(&["The application error value.".to_string()], "  "));
+    out.push_str(&jsdoc(&["The application error value."], "  "));
     out.push_str("  readonly data: E;\n}\n\n");
 
     out.push_str(&jsdoc(
-        &["A failure of the IPC machinery rather than of the handler: see `code`.".to_string()],
+        &["A failure of the IPC machinery rather than of the handler: see `code`."],
         "",
     ));
     out.push_str(framework_head);
@@ -219,32 +215,28 @@ fn body(model: &Model<'_>, flavor: Flavor, out: &mut String) {
             "readonly theirs?: string;",
         ),
     ] {
-        out.push_str(&jsdoc(&[docs.to_string()], "  "));
+        out.push_str(&jsdoc(&[docs], "  "));
         out.push_str(&format!("  {field}\n"));
     }
     out.push_str("}\n\n");
 
     out.push_str(&jsdoc(
-        &["Options every invoke accepts as an optional last argument.".to_string()],
+        &["Options every invoke accepts as an optional last argument."],
         "",
     ));
     out.push_str("export interface IpcCallOptions {\n");
     out.push_str(&jsdoc(
-        &[
-            "Aborting rejects the call with `cancelled` and cancels the handler in the Rust main."
-                .to_string(),
-        ],
+        &["Aborting rejects the call with `cancelled` and cancels the handler in the Rust main."],
         "  ",
     ));
     out.push_str("  readonly signal?: AbortSignal;\n");
     out.push_str(&jsdoc(
-        &["A deadline in milliseconds: the call rejects with `timeout` and the handler is cancelled."
-            .to_string()],
+        &["A deadline in milliseconds: the call rejects with `timeout` and the handler is cancelled."],
         "  ",
     ));
     out.push_str("  readonly timeoutMs?: number;\n}\n\n");
     out.push_str(&jsdoc(
-        &["Ends a subscription; calling it again does nothing.".to_string()],
+        &["Ends a subscription; calling it again does nothing."],
         "",
     ));
     out.push_str("export type IpcDisposer = () => void;\n\n");
@@ -254,13 +246,10 @@ fn body(model: &Model<'_>, flavor: Flavor, out: &mut String) {
         errors_interface(service, out);
     }
     if model.services.len() > 1 {
-        out.push_str(&jsdoc(
-            &["The IPC API: one namespace per contract.".to_string()],
-            "",
-        ));
+        out.push_str(&jsdoc(&["The IPC API: one namespace per contract."], ""));
         out.push_str("export interface IpcApi {\n");
         for service in &model.services {
-            out.push_str(&jsdoc(&[service.service.docs.clone()], "  "));
+            out.push_str(&jsdoc(&[service.service.docs.as_str()], "  "));
             out.push_str(&format!(
                 "  readonly {}: {};\n",
                 service.property.as_deref().unwrap_or_default(),
@@ -272,7 +261,7 @@ fn body(model: &Model<'_>, flavor: Flavor, out: &mut String) {
 }
 
 fn api_interface(service: &ServiceModel<'_>, out: &mut String) {
-    out.push_str(&jsdoc(&[service.service.docs.clone()], ""));
+    out.push_str(&jsdoc(&[service.service.docs.as_str()], ""));
     out.push_str(&format!("export interface {} {{\n", service.api_type));
     for method in &service.methods {
         let m = method.method;
@@ -294,7 +283,7 @@ fn api_interface(service: &ServiceModel<'_>, out: &mut String) {
                 }
                 docs.push(
                     "@throws {IpcFrameworkError} when the call fails (timeout, cancelled, no handler, ...)."
-                        .to_string(),
+                        .into(),
                 );
                 let mut all = params.clone();
                 all.push("options?: IpcCallOptions".into());

@@ -746,7 +746,7 @@ impl<'a> Model<'a> {
                 methods,
             });
         }
-        for (name, _) in &types {
+        for name in types.keys() {
             if type_names.contains(name) {
                 return Err(Error::Conflict {
                     what: format!(
@@ -798,11 +798,10 @@ impl<'a> Model<'a> {
                 None => "null".into(),
             };
             let params: Vec<String> = method
-                .method
-                .params
+                .param_names
                 .iter()
                 .zip(&method.shapes)
-                .map(|(p, shape)| format!("[{}, {shape}]", js_string(&p.js_name)))
+                .map(|(name, shape)| format!("[{}, {shape}]", js_string(name)))
                 .collect();
             out.push_str(&format!(
                 "  {{ ns: {ns}, name: {}, kind: {}, channel: {}, params: [{}] }},\n",
@@ -879,10 +878,14 @@ fn pascal_case(name: &str) -> String {
 }
 
 /// Text as a JSDoc block at `indent`, or nothing when it is empty.
-pub(crate) fn jsdoc(lines: &[String], indent: &str) -> String {
+pub(crate) fn jsdoc<S: AsRef<str>>(lines: &[S], indent: &str) -> String {
     let lines: Vec<&str> = lines
         .iter()
-        .flat_map(|l| l.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)))
+        .flat_map(|l| {
+            l.as_ref()
+                .split('\n')
+                .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        })
         .collect();
     let start = lines.iter().position(|l| !l.trim().is_empty());
     let end = lines.iter().rposition(|l| !l.trim().is_empty());
@@ -969,10 +972,10 @@ mod tests {
     #[test]
     fn jsdoc_escapes_comment_ends() {
         assert_eq!(
-            jsdoc(&["a */ b".into()], ""),
+            jsdoc(&["a */ b"], ""),
             "/**\n * a *\\/ b\n */\n".to_string()
         );
-        assert_eq!(jsdoc(&[String::new()], ""), "");
+        assert_eq!(jsdoc(&[""], ""), "");
     }
 
     #[test]

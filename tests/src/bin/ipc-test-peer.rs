@@ -4,9 +4,12 @@
 //!   stdout (one renderer).
 //! - `main-unix <path>`: serves it as main on a Unix socket at `path` (any number of renderers);
 //!   prints `listening` on stdout once the socket is bound.
+//! - `main-websocket`: serves it as main on a loopback WebSocket endpoint that accepts the
+//!   origin `ipc_tests::TEST_ORIGIN`; prints the endpoint's URL (token included) on stdout.
 //! - `renderer-stdio <label> <scenario> <codec>`: a renderer over stdin and stdout (started by
 //!   `Main::spawn_renderer`) that plays a scenario (`ipc_tests::Scenario`).
 //! - `renderer-unix <path> <label> <scenario> <codec>`: the same over a Unix socket.
+//! - `renderer-websocket <url> <label> <scenario> <codec>`: the same over a WebSocket.
 //!
 //! Logs go to stderr. Main modes serve until killed, renderer modes exit when their scenario
 //! ends, and every mode exits when the process that started it goes away.
@@ -15,8 +18,8 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ipc_runtime::{Codec, Main, Renderer, RendererOptions, Stdio};
-use ipc_tests::{Conformance, ConformanceBackend, Scenario, run_scenario};
+use ipc_runtime::{Codec, Main, Renderer, RendererOptions, Stdio, WebSocketOptions};
+use ipc_tests::{Conformance, ConformanceBackend, Scenario, TEST_ORIGIN, run_scenario};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> ExitCode {
@@ -28,9 +31,15 @@ async fn main() -> ExitCode {
     let outcome = match args[..] {
         ["main-stdio"] => main_stdio().await,
         ["main-unix", path] => main_unix(path).await,
-        ["renderer-stdio", label, scenario, codec] => renderer(None, label, scenario, codec).await,
+        ["main-websocket"] => main_websocket().await,
+        ["renderer-stdio", label, scenario, codec] => {
+            renderer(Via::Stdio, label, scenario, codec).await
+        }
         ["renderer-unix", path, label, scenario, codec] => {
-            renderer(Some(path), label, scenario, codec).await
+            renderer(Via::Unix(path), label, scenario, codec).await
+        }
+        ["renderer-websocket", url, label, scenario, codec] => {
+            renderer(Via::WebSocket(url), label, scenario, codec).await
         }
         _ => Err(format!("unknown arguments {args:?}")),
     };
@@ -88,20 +97,40 @@ async fn main_unix(path: &str) -> Result<(), String> {
     Ok(())
 }
 
-async fn renderer(
-    unix: Option<&str>,
-    label: &str,
-    scenario: &str,
-    codec: &str,
-) -> Result<(), String> {
+async fn main_websocket() -> Result<(), String> {
+    let main = start_main()?;
+    let options = WebSocketOptions::new().allow_origin(TEST_ORIGIN);
+    let listener = main
+        .listen_websocket(options)
+        .await
+        .map_err(|e| e.to_string())?;
+    {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{}", listener.url()).map_err(|e| e.to_string())?;
+        stdout.flush().map_err(|e| e.to_string())?;
+    }
+    // Serve until killed (or until the parent goes away).
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
+/// How a renderer peer reaches main.
+enum Via<'a> {
+    Stdio,
+    Unix(&'a str),
+    WebSocket(&'a str),
+}
+
+async fn renderer(via: Via<'_>, label: &str, scenario: &str, codec: &str) -> Result<(), String> {
     let scenario = Scenario::from_name(scenario).ok_or(format!("unknown scenario {scenario}"))?;
     let codec = Codec::from_name(codec).ok_or(format!("unknown codec {codec}"))?;
     let options = RendererOptions::new(label)
         .contract(Conformance::schema())
         .codec(codec);
-    let renderer = match unix {
-        Some(path) => Renderer::connect_unix(path, options).await,
-        None => Renderer::connect_stdio(options).await,
+    let renderer = match via {
+        Via::Stdio => Renderer::connect_stdio(options).await,
+        Via::Unix(path) => Renderer::connect_unix(path, options).await,
+        Via::WebSocket(url) => Renderer::connect_websocket(url, Some(TEST_ORIGIN), options).await,
     }
     .map_err(|e| format!("cannot connect: {e}"))?;
     run_scenario(renderer, scenario, || std::process::exit(0)).await

@@ -14,9 +14,10 @@
 //
 // Only the declared channels get handlers. Each call's sender frame is checked synchronously
 // against `allowedOrigins` (a refused invoke resolves with code "forbidden"); the caller's
-// identity travels in each invoke and send frame as `"sender": {"id", "url", "origin"}`. Events
-// from the Rust main go to the window named by the event frame's optional `"to"` (a webContents
-// id, or an array of them), or to every window the bridge has seen.
+// identity travels in each invoke and send frame as `"sender": {"id", "url", "origin"}`, and a
+// `{"t":"detach","sender":<id>}` frame tells the main when a window is destroyed. Events from the
+// Rust main go to the window named by the event frame's optional `"to"` (a webContents id, or an
+// array of them), or to every window the bridge has seen.
 //
 {{PROTOCOL}}
 'use strict';
@@ -204,13 +205,15 @@ function createBridge(options) {
     if (typeof contents.once === 'function') {
       const gone = () => {
         seen.delete(contents.id);
-        // Calls of a destroyed window are cancelled so their handlers stop.
+        // Calls of a destroyed window are cancelled so their handlers stop, and the main is
+        // told the window is gone (`detach`), so it can forget what it kept for it.
         for (const [id, call] of Array.from(pending)) {
           if (call.webContentsId === contents.id) {
             transmit({ t: 'cancel', id });
             settle(id, { error: wireError('cancelled', `${call.channel}: the window was destroyed`, { channel: call.channel }) });
           }
         }
+        transmit({ t: 'detach', sender: contents.id });
       };
       contents.once('destroyed', gone);
       watched.push([contents, gone]);

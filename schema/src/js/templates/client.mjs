@@ -7,8 +7,9 @@
 //   ...
 //   close({{KEY}});
 //
-// `connect` sends the hello (with the contracts' hashes, the label and, when given, the token as
-// the hello's `token` field) and resolves once the main has answered with its own hello.
+// `connect` adds the token, when given, to the URL as `?token=` (what `Main::listen_websocket`
+// checks at the upgrade), sends the hello with the contracts' hashes and the label, and resolves
+// once the main has answered with its own hello.
 
 {{CHECKS}}
 
@@ -34,6 +35,14 @@ function wireError(code, message, fields) {
   return Object.assign({ code, message }, fields);
 }
 
+function withToken(url, token) {
+  if (typeof token !== 'string') return url;
+  const base = typeof location !== 'undefined' ? location.href : undefined;
+  const full = new URL(String(url), base);
+  full.searchParams.set('token', token);
+  return full.href;
+}
+
 /**
  * Opens a connection and resolves to the API object once the handshake is done.
  *
@@ -51,7 +60,13 @@ export function connect(url, options = {}) {
   const decoder = new TextDecoder();
 
   return new Promise((resolve, reject) => {
-    const socket = new Socket(url);
+    let socket;
+    try {
+      socket = new Socket(withToken(url, options.token));
+    } catch (error) {
+      reject(new IpcFrameworkError(wireError('disconnected', `could not open the WebSocket: ${error.message}`, { reason: error.message })));
+      return;
+    }
     socket.binaryType = 'arraybuffer';
     let state = 'handshake';
     let closedError = null;
@@ -216,9 +231,7 @@ export function connect(url, options = {}) {
     }
 
     socket.onopen = () => {
-      const hello = { t: 'hello', protocol: PROTOCOL_VERSION, role: 'renderer', codec: 'json', contracts: CONTRACTS, label, max_frame: maxFrame };
-      if (typeof options.token === 'string') hello.token = options.token;
-      socket.send(JSON.stringify(hello));
+      socket.send(JSON.stringify({ t: 'hello', protocol: PROTOCOL_VERSION, role: 'renderer', codec: 'json', contracts: CONTRACTS, label, max_frame: maxFrame }));
     };
     socket.onmessage = (message) => {
       const data = message.data;

@@ -1,0 +1,331 @@
+//! Golden files for every JavaScript/TypeScript generator: the output for fixed contracts is
+//! compared byte for byte with the files under `tests/golden/`. After an intended change of the
+//! generators, rewrite them with `UPDATE_GOLDEN=1 cargo test -p ipc-schema --test golden` and
+//! review the diff.
+
+use std::path::{Path, PathBuf};
+
+use ipc_schema::js::{Bindings, Error, Isolation, StaleReason, read_schemas};
+use ipc_schema::{LargeInts, Method, MethodKind, Service, TypeDecl};
+
+/// A mirror of the examples' `Todos` contract, written out so this crate's tests need no macro.
+fn todos() -> Service {
+    let todo = TypeDecl::new(
+        "Todo",
+        "type Todo = { \n/**\n * Its id.\n */\nid: number, \n/**\n * What to do.\n */\ntitle: string, \n/**\n * Whether it is done.\n */\ndone: boolean, };",
+        Some("/**\n * One item of the todo list.\n */".into()),
+    );
+    let error = TypeDecl::new(
+        "TodoError",
+        "type TodoError = { \"kind\": \"NotFound\", \n/**\n * The id that was asked for.\n */\nid: number, };",
+        Some("/**\n * Why a todo operation failed.\n */".into()),
+    );
+    Service::builder("Todos", "todos")
+        .docs("Todo list backend.")
+        .method(
+            Method::new("add", "todos:add", MethodKind::Invoke)
+                .docs("Adds a todo and returns it.")
+                .param_raw("title", "String", "string")
+                .output_raw("Todo", "Todo")
+                .with_decls([todo.clone()]),
+        )
+        .method(
+            Method::new("toggle", "todos:toggle", MethodKind::Invoke)
+                .docs("Toggles a todo's `done` flag.")
+                .param_raw("id", "u32", "number")
+                .output_raw("Todo", "Todo")
+                .error_raw("TodoError", "TodoError")
+                .with_decls([todo.clone(), error]),
+        )
+        .method(
+            Method::new("list", "todos:list", MethodKind::Invoke)
+                .docs("Lists every todo.")
+                .output_raw("Vec<Todo>", "Array<Todo>")
+                .with_decls([todo.clone()]),
+        )
+        .method(
+            Method::new("log", "todos:log", MethodKind::Send)
+                .docs("Fire-and-forget log line from a renderer.")
+                .param_raw("line", "String", "string"),
+        )
+        .method(
+            Method::new("changed", "todos:changed", MethodKind::Event)
+                .docs("Pushed to renderers whenever a todo changes.")
+                .param_raw("todo", "Todo", "Todo")
+                .with_decls([todo]),
+        )
+        .build()
+}
+
+/// A second contract with the shapes the argument checks understand, and awkward names.
+fn settings() -> Service {
+    let theme = TypeDecl::new("Theme", "type Theme = \"Light\" | \"Dark\";", None);
+    Service::builder("Settings", "app_settings")
+        .docs("Application settings.\n\nValues are validated by main.")
+        .method(
+            Method::new("set_theme", "app_settings:set_theme", MethodKind::Invoke)
+                .docs("Sets the theme; `*/` in docs is escaped.")
+                .param_raw("theme", "Theme", "Theme")
+                .param_raw("r#class", "Option<String>", "string | null")
+                .param_raw("options", "Vec<i8>", "Array<number>")
+                .param_raw("pair", "(u16, bool)", "[number, boolean]")
+                .output_raw("()", "null")
+                .with_decls([theme]),
+        )
+        .method(
+            Method::new("moved", "app_settings:window.moved", MethodKind::Event)
+                .docs("The window moved.")
+                .param_raw("x", "i32", "number")
+                .param_raw("y", "i32", "number"),
+        )
+        .build()
+}
+
+fn golden_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("golden")
+        .join(name)
+}
+
+/// Compares (or, with `UPDATE_GOLDEN=1`, rewrites) every generated file and the schema JSON.
+fn assert_golden(name: &str, services: &[&Service], bindings: &Bindings<'_>) {
+    let dir = golden_dir(name);
+    let mut files = bindings.generate().expect("bindings generate");
+    let schema = if services.len() == 1 {
+        services[0].to_json()
+    } else {
+        let all: Vec<&Service> = services.to_vec();
+        serde_json::to_string_pretty(&all).unwrap()
+    };
+    files.push(ipc_schema::js::GeneratedFile {
+        path: "schema.json".into(),
+        contents: format!("{schema}\n"),
+    });
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(&dir).unwrap();
+        for file in &files {
+            std::fs::write(dir.join(&file.path), &file.contents).unwrap();
+        }
+        return;
+    }
+    let mut stale = Vec::new();
+    for file in &files {
+        let path = dir.join(&file.path);
+        let expected = std::fs::read_to_string(&path).unwrap_or_default();
+        if expected != file.contents {
+            stale.push(format!(
+                "{}{}",
+                path.display(),
+                first_difference(&expected, &file.contents)
+            ));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "generated files differ from the golden files (rerun with UPDATE_GOLDEN=1 if the change \
+         is intended):\n{}",
+        stale.join("\n")
+    );
+}
+
+fn first_difference(expected: &str, actual: &str) -> String {
+    for (n, (e, a)) in expected.lines().zip(actual.lines()).enumerate() {
+        if e != a {
+            return format!(":{}\n  golden:    {e}\n  generated: {a}", n + 1);
+        }
+    }
+    format!(
+        " ({} vs {} lines)",
+        expected.lines().count(),
+        actual.lines().count()
+    )
+}
+
+#[test]
+fn one_service() {
+    let todos = todos();
+    assert_golden("todos", &[&todos], &Bindings::new(&[&todos]));
+}
+
+#[test]
+fn several_services_under_one_key() {
+    let (todos, settings) = (todos(), settings());
+    assert_golden(
+        "app",
+        &[&todos, &settings],
+        &Bindings::new(&[&todos, &settings])
+            .api_key("app")
+            .isolation(Isolation::ContextIsolated),
+    );
+}
+
+#[test]
+fn golden_schemas_read_back() {
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        return; // the files are being rewritten by the other tests
+    }
+    let json = std::fs::read_to_string(golden_dir("app").join("schema.json")).unwrap();
+    assert_eq!(read_schemas(&json).unwrap(), vec![todos(), settings()]);
+}
+
+#[test]
+fn generation_is_deterministic() {
+    let (todos, settings) = (todos(), settings());
+    let bindings = Bindings::new(&[&todos, &settings]);
+    assert_eq!(bindings.generate().unwrap(), bindings.generate().unwrap());
+}
+
+#[test]
+fn the_isolation_mode_changes_only_the_preload_setting() {
+    let todos = todos();
+    let generate = |mode| Bindings::new(&[&todos]).isolation(mode).generate().unwrap();
+    let auto = generate(Isolation::Auto);
+    for (mode, name) in [
+        (Isolation::ContextIsolated, "isolated"),
+        (Isolation::NoIsolation, "none"),
+    ] {
+        let forced = generate(mode);
+        for (a, f) in auto.iter().zip(&forced) {
+            if a.path != "preload.js" {
+                assert_eq!(a, f);
+                continue;
+            }
+            let differing: Vec<(&str, &str)> = a
+                .contents
+                .lines()
+                .zip(f.contents.lines())
+                .filter(|(x, y)| x != y)
+                .collect();
+            assert_eq!(
+                differing,
+                [
+                    (
+                        "// Isolation (generated as \"auto\"; \"auto\" reads `process.contextIsolated`):",
+                        &*format!(
+                            "// Isolation (generated as \"{name}\"; \"auto\" reads `process.contextIsolated`):"
+                        )
+                    ),
+                    (
+                        "const ISOLATION = \"auto\";",
+                        &*format!("const ISOLATION = \"{name}\";")
+                    ),
+                ]
+            );
+        }
+    }
+}
+
+#[test]
+fn contracts_with_64_bit_integers_are_refused() {
+    let service = Service::builder("Big", "big")
+        .method(
+            Method::new("count", "big:count", MethodKind::Invoke)
+                .param_raw("n", "u64", "bigint")
+                .output_raw("u32", "number"),
+        )
+        .build();
+    match Bindings::new(&[&service]).generate() {
+        Err(Error::LargeInts { service, uses }) => {
+            assert_eq!(service, "Big");
+            assert_eq!(uses, ["big:count: u64"]);
+        }
+        other => panic!("expected LargeInts, got {other:?}"),
+    }
+    let error = Bindings::new(&[&service]).generate().unwrap_err();
+    assert!(error.to_string().contains("large_ints = \"number\""));
+
+    // Opted in: they are numbers, checked as safe integers.
+    let opted = Service::builder("Big", "big")
+        .large_ints(LargeInts::Number)
+        .method(
+            Method::new("count", "big:count", MethodKind::Invoke)
+                .param_raw("n", "u64", "number")
+                .output_raw("u32", "number"),
+        )
+        .build();
+    let files = Bindings::new(&[&opted]).generate().unwrap();
+    assert!(
+        files[0]
+            .contents
+            .contains("[\"n\", [\"int\", 0, 9007199254740991]]")
+    );
+}
+
+#[test]
+fn names_that_would_collide_are_refused() {
+    let todos = todos();
+    assert!(matches!(
+        Bindings::new(&[&todos, &todos]).generate(),
+        Err(Error::Conflict { .. })
+    ));
+    let reserved = Service::builder("R", "r")
+        .method(
+            Method::new("f", "r:f", MethodKind::Invoke)
+                .output_raw("IpcAppError", "IpcAppError")
+                .with_decls([TypeDecl::new(
+                    "IpcAppError",
+                    "type IpcAppError = number;",
+                    None,
+                )]),
+        )
+        .build();
+    let error = Bindings::new(&[&reserved]).generate().unwrap_err();
+    assert!(error.to_string().contains("`IpcAppError`"), "{error}");
+    assert!(matches!(
+        Bindings::new(&[&todos]).api_key("my-api").generate(),
+        Err(Error::InvalidKey { .. })
+    ));
+    assert!(matches!(
+        Bindings::new(&[]).generate(),
+        Err(Error::NoServices)
+    ));
+}
+
+#[test]
+fn write_then_check_detects_stale_files() {
+    let dir = std::env::temp_dir().join(format!("ipc-golden-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let todos = todos();
+    let bindings = Bindings::new(&[&todos]);
+    assert!(matches!(
+        bindings.check(&dir),
+        Err(Error::Stale(stale)) if stale.files.len() == 5
+            && stale.files.iter().all(|f| f.reason == StaleReason::Missing)
+    ));
+    assert_eq!(bindings.write_to(&dir).unwrap().len(), 5);
+    bindings.check(&dir).unwrap();
+    assert!(
+        bindings.write_to(&dir).unwrap().is_empty(),
+        "unchanged files are not rewritten"
+    );
+
+    std::fs::write(dir.join("bridge.js"), "// edited by hand\n").unwrap();
+    match bindings.check(&dir) {
+        Err(Error::Stale(stale)) => {
+            assert_eq!(stale.files.len(), 1);
+            assert_eq!(stale.files[0].path, dir.join("bridge.js"));
+            assert_eq!(stale.files[0].reason, StaleReason::Different);
+        }
+        other => panic!("expected Stale, got {other:?}"),
+    }
+    assert_eq!(
+        bindings.write_to(&dir).unwrap(),
+        vec![dir.join("bridge.js")]
+    );
+    bindings.check(&dir).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_schema_with_a_wrong_hash_is_refused() {
+    let mut service = todos();
+    service.hash = "0123456789abcdef".into();
+    let json = serde_json::to_string(&service).unwrap();
+    let error = read_schemas(&json).unwrap_err();
+    assert!(error.to_string().contains("0123456789abcdef"), "{error}");
+    assert!(matches!(
+        read_schemas("{\"name\": 1}"),
+        Err(Error::Schema { .. })
+    ));
+}

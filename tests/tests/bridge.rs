@@ -1,0 +1,230 @@
+//! Bridge connections (the Electron main-process bridge's side of the protocol), over a real
+//! Unix socket pair with raw JSON frames: each window named in a frame's `sender` becomes a
+//! renderer of its own, with its own `Caller`, and events reach it through the bridge (`to`).
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use common::within;
+use ipc_runtime::{Caller, Main, Target, channels};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::UnixStream;
+
+/// What a handler saw of its caller.
+#[ipc_runtime::data]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Seen {
+    /// Caller::renderer
+    pub renderer: u32,
+    /// Caller::origin
+    pub origin: Option<String>,
+    /// Caller::frame_url
+    pub url: Option<String>,
+}
+
+/// Who is calling.
+#[channels(namespace = "who")]
+pub trait Who {
+    /// Reports the caller.
+    async fn whoami(&self) -> Seen;
+    /// Records a note with its caller.
+    #[send]
+    fn note(&self, text: String);
+    /// Pushed to windows.
+    #[event]
+    fn ping(&self, n: u32);
+}
+
+#[derive(Default, Clone)]
+struct Recorder {
+    notes: Arc<Mutex<Vec<(Seen, String)>>>,
+}
+
+fn seen(caller: &Caller) -> Seen {
+    Seen {
+        renderer: caller.renderer().get() as u32,
+        origin: caller.origin().map(str::to_string),
+        url: caller.frame_url().map(str::to_string),
+    }
+}
+
+impl WhoHandler for Recorder {
+    async fn whoami(&self, caller: &Caller) -> Seen {
+        seen(caller)
+    }
+    async fn note(&self, caller: &Caller, text: String) {
+        self.notes.lock().unwrap().push((seen(caller), text));
+    }
+}
+
+struct Raw(UnixStream);
+
+impl Raw {
+    async fn send(&mut self, frame: Value) {
+        let body = serde_json::to_vec(&frame).unwrap();
+        self.0
+            .write_all(&(body.len() as u32).to_be_bytes())
+            .await
+            .unwrap();
+        self.0.write_all(&body).await.unwrap();
+    }
+
+    async fn next(&mut self) -> Value {
+        within("a frame", async {
+            let mut len = [0u8; 4];
+            self.0.read_exact(&mut len).await.unwrap();
+            let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
+            self.0.read_exact(&mut body).await.unwrap();
+            serde_json::from_slice(&body).unwrap()
+        })
+        .await
+    }
+
+    async fn hello(&mut self, role: &str) -> Value {
+        self.send(
+            json!({"t": "hello", "protocol": 1, "role": role, "codec": "json",
+            "contracts": {"who": Who::contract_hash()}, "label": "electron"}),
+        )
+        .await;
+        self.next().await
+    }
+}
+
+async fn setup(bridge: bool) -> (Main, Recorder, Raw) {
+    let main = Main::new();
+    let recorder = Recorder::default();
+    let _ = Who::handle(&main, recorder.clone()).unwrap();
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    let accepting = main.clone();
+    tokio::spawn(async move {
+        let accepted = if bridge {
+            accepting.accept_bridge(ours).await
+        } else {
+            accepting.accept(ours).await
+        };
+        accepted.unwrap();
+    });
+    (main, recorder, Raw(theirs))
+}
+
+fn sender(id: u64, url: &str) -> Value {
+    let origin = url.split('/').take(3).collect::<Vec<_>>().join("/");
+    json!({"id": id, "url": url, "origin": origin})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_window_behind_a_bridge_is_a_renderer_with_its_own_caller() {
+    let (main, recorder, mut raw) = setup(true).await;
+    let hello = raw.hello("bridge").await;
+    assert_eq!(hello["t"], "hello", "{hello}");
+    let bridge_id = hello["renderer"].as_u64().unwrap();
+
+    raw.send(
+        json!({"t": "invoke", "id": 1, "ch": "who:whoami", "args": [],
+        "sender": sender(5, "app://main/index.html")}),
+    )
+    .await;
+    let first = raw.next().await;
+    raw.send(
+        json!({"t": "invoke", "id": 2, "ch": "who:whoami", "args": [],
+        "sender": sender(9, "app://settings/index.html")}),
+    )
+    .await;
+    let second = raw.next().await;
+    raw.send(json!({"t": "invoke", "id": 3, "ch": "who:whoami", "args": []}))
+        .await;
+    let plain = raw.next().await;
+
+    let window5 = first["ok"]["renderer"].as_u64().unwrap();
+    let window9 = second["ok"]["renderer"].as_u64().unwrap();
+    assert_eq!(first["ok"]["origin"], "app://main", "{first}");
+    assert_eq!(first["ok"]["url"], "app://main/index.html", "{first}");
+    assert_eq!(second["ok"]["origin"], "app://settings", "{second}");
+    assert!(window5 != window9 && window5 != bridge_id && window9 != bridge_id);
+    assert_eq!(
+        plain["ok"]["renderer"].as_u64().unwrap(),
+        bridge_id,
+        "{plain}"
+    );
+    assert_eq!(main.renderer_count(), 3);
+
+    // A send names its window too; the listener sees that window as the caller.
+    raw.send(json!({"t": "send", "ch": "who:note", "args": ["from 9"],
+        "sender": sender(9, "app://settings/index.html")}))
+        .await;
+    common::eventually("the note", || !recorder.notes.lock().unwrap().is_empty()).await;
+    let (who, text) = recorder.notes.lock().unwrap()[0].clone();
+    assert_eq!((who.renderer as u64, text.as_str()), (window9, "from 9"));
+
+    // Events: to one window through the bridge with `to`; to all as one frame without it.
+    let window9_id = main
+        .renderers()
+        .into_iter()
+        .find(|c| c.renderer().get() == window9)
+        .unwrap()
+        .renderer();
+    assert_eq!(Who::events(&main).ping(window9_id, 1), 1);
+    let to_one = raw.next().await;
+    assert_eq!(
+        (
+            to_one["ch"].clone(),
+            to_one["to"].clone(),
+            to_one["args"].clone()
+        ),
+        (json!("who:ping"), json!(9), json!([1]))
+    );
+    assert_eq!(Who::events(&main).ping(Target::All, 2), 1);
+    let to_all = raw.next().await;
+    assert!(to_all.get("to").is_none(), "{to_all}");
+    assert_eq!(to_all["args"], json!([2]));
+    // A filter over windows' identities reaches the matching window only.
+    let settings = Target::filter(|c| c.origin() == Some("app://settings"));
+    assert_eq!(Who::events(&main).ping(settings, 3), 1);
+    assert_eq!(raw.next().await["to"], 9);
+
+    // A window that closes is forgotten; the bridge and the other window stay.
+    raw.send(json!({"t": "detach", "sender": 9})).await;
+    common::eventually("window 9 forgotten", || main.renderer_count() == 2).await;
+
+    // When the bridge goes, its windows go with it.
+    drop(raw);
+    common::eventually("bridge and windows forgotten", || {
+        main.renderer_count() == 0
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_bridge_may_name_a_sender() {
+    let (main, recorder, mut raw) = setup(false).await;
+    // Plain `accept` refuses the bridge role outright ...
+    let refused = raw.hello("bridge").await;
+    assert_eq!(refused["t"], "error", "{refused}");
+    assert_eq!(refused["error"]["code"], "protocol", "{refused}");
+
+    // ... and a renderer that names a sender is refused per call, without impersonating anyone.
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    let accepting = main.clone();
+    tokio::spawn(async move { accepting.accept(ours).await.unwrap() });
+    let mut raw = Raw(theirs);
+    assert_eq!(raw.hello("renderer").await["t"], "hello");
+    raw.send(
+        json!({"t": "invoke", "id": 1, "ch": "who:whoami", "args": [],
+        "sender": sender(5, "app://main/index.html")}),
+    )
+    .await;
+    let reply = raw.next().await;
+    assert_eq!(reply["error"]["code"], "forbidden", "{reply}");
+    raw.send(json!({"t": "send", "ch": "who:note", "args": ["spoof"],
+        "sender": sender(5, "app://main/index.html")}))
+        .await;
+    let notice = raw.next().await;
+    assert_eq!(
+        (notice["t"].clone(), notice["error"]["code"].clone()),
+        (json!("error"), json!("forbidden"))
+    );
+    assert!(recorder.notes.lock().unwrap().is_empty());
+    assert_eq!(main.renderer_count(), 1);
+}

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::FutureExt;
@@ -22,8 +23,9 @@ use crate::transport::MainEnd;
 
 /// Where the outcome of one call goes.
 enum ReplyTo {
-    /// Straight back to the waiting future (in-process).
-    Local(LocalReply),
+    /// Straight back to the waiting future (in-process), with the connection's count of events
+    /// queued so far.
+    Local(LocalReply, Arc<AtomicU64>),
     /// Through the connection's outgoing queue, tagged with the call id.
     Queue {
         id: u64,
@@ -35,7 +37,9 @@ impl ReplyTo {
     async fn deliver(self, result: CallResult) {
         match self {
             // The receiver is gone only when the caller cancelled; nothing is owed then.
-            ReplyTo::Local(slot) => drop(slot.send(result)),
+            ReplyTo::Local(slot, events) => {
+                drop(slot.send((result, events.load(Ordering::SeqCst))))
+            }
             ReplyTo::Queue { id, outgoing } => {
                 // A closed queue means the renderer is gone; the connection task cleans up.
                 let _ = outgoing.send(ToRenderer::Reply { id, result }).await;
@@ -50,6 +54,7 @@ pub(crate) async fn serve(
     end: MainEnd,
     close: CancellationToken,
     bridge: bool,
+    events_queued: Arc<AtomicU64>,
 ) {
     let MainEnd {
         mut incoming,
@@ -83,7 +88,7 @@ pub(crate) async fn serve(
                 None => break "renderer disconnected",
                 Some(ToMain::Invoke { id, channel, args, timeout, reply, sender }) => {
                     let reply_to = match reply {
-                        Some(slot) => ReplyTo::Local(slot),
+                        Some(slot) => ReplyTo::Local(slot, events_queued.clone()),
                         None => ReplyTo::Queue { id, outgoing: outgoing.clone() },
                     };
                     let call_caller = match windows.caller(&main, &caller, sender, &channel, &outgoing) {
@@ -108,7 +113,7 @@ pub(crate) async fn serve(
                             // In process the caller's own deadline drops the reply receiver,
                             // which stops the handler; a second timer here would be redundant.
                             let timeout = match reply_to {
-                                ReplyTo::Local(_) => None,
+                                ReplyTo::Local(..) => None,
                                 ReplyTo::Queue { .. } => timeout,
                             };
                             let handle = calls.spawn(run_call(id, channel, call, timeout, reply_to, slot));
@@ -148,7 +153,12 @@ pub(crate) async fn serve(
         reason: reason.to_string(),
     });
     calls.abort_all();
-    listeners.abort();
+    // Sends main already took from a renderer that went away are still handled: closing the
+    // queue lets the listener task drain it and end. Main closing the connection stops them.
+    drop(send_queue);
+    if reason == "closed by main" {
+        listeners.abort();
+    }
     main.forget_renderer(caller.id);
     for window in windows.known.values() {
         main.forget_renderer(window.id);
@@ -214,12 +224,12 @@ async fn run_call(
         }
     };
     match reply_to {
-        ReplyTo::Local(mut reply) => {
+        ReplyTo::Local(mut reply, events) => {
             // Dropping the caller's future drops the receiver: stop the handler with it.
             tokio::select! {
                 result = work => {
                     drop(slot);
-                    drop(reply.send(result));
+                    drop(reply.send((result, events.load(Ordering::SeqCst))));
                 }
                 () = reply.closed() => {}
             }

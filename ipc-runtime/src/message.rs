@@ -18,8 +18,10 @@ pub(crate) type ChannelName = Cow<'static, str>;
 pub(crate) type CallResult = Result<Payload, Failure>;
 
 /// A reply slot that bypasses the reply queue on in-process connections; dropping the receiver
-/// is the cancel signal.
-pub(crate) type LocalReply = oneshot::Sender<CallResult>;
+/// is the cancel signal. Besides the result it carries how many events main had queued to the
+/// renderer when the call finished, so the caller can wait for those first: events a handler
+/// sends before it returns arrive before its reply, as on every other transport.
+pub(crate) type LocalReply = oneshot::Sender<(CallResult, u64)>;
 
 /// Why a call did not produce a value.
 #[derive(Debug)]

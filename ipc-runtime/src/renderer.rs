@@ -171,7 +171,10 @@ pub(crate) struct RendererInner {
 
 /// State the reader task shares with the handles.
 struct Shared {
-    pending: Mutex<HashMap<u64, oneshot::Sender<CallResult>>>,
+    pending: Mutex<HashMap<u64, oneshot::Sender<(CallResult, u64)>>>,
+    /// Events taken off the queue (and handed to subscribers) so far, with a signal per step.
+    events_seen: AtomicU64,
+    event_progress: tokio::sync::Notify,
     subscribers: Mutex<HashMap<ChannelName, Vec<mpsc::Sender<Payload>>>>,
     event_buffer: usize,
     /// `None` while connected; the reason once disconnected.
@@ -184,6 +187,8 @@ impl Renderer {
             pending: Mutex::new(HashMap::new()),
             subscribers: Mutex::new(HashMap::new()),
             event_buffer: options.event_buffer,
+            events_seen: AtomicU64::new(0),
+            event_progress: tokio::sync::Notify::new(),
             closed: watch::Sender::new(None),
         });
         tokio::spawn(read_from_main(shared.clone(), end.incoming));
@@ -399,6 +404,19 @@ impl Renderer {
         IpcError::disconnected(reason.unwrap_or_else(|| "main is gone".into()))
     }
 
+    /// Waits until the reader has handed over `count` events (in process, the ones main queued
+    /// before the reply, which took a shorter path), or the connection closed.
+    async fn wait_for_events(&self, count: u64) {
+        let shared = &self.inner.shared;
+        loop {
+            let progress = shared.event_progress.notified();
+            if shared.events_seen.load(Ordering::SeqCst) >= count || self.is_closed() {
+                return;
+            }
+            progress.await;
+        }
+    }
+
     /// Runs one call: queues it, waits for the reply within its deadline, cancels on drop.
     pub(crate) async fn call(
         &self,
@@ -418,6 +436,15 @@ impl Renderer {
             lock(&inner.shared.pending).insert(id, tx);
             (None, Some(CancelOnDrop { renderer: self, id }))
         };
+        // The reader clears `pending` when the connection closes; a call registered just after
+        // that would wait for a reply that cannot come.
+        if self.is_closed() {
+            lock(&inner.shared.pending).remove(&id);
+            if let Some(guard) = guard.take() {
+                guard.disarm();
+            }
+            return Err(Failure::Ipc(self.disconnected_error()));
+        }
         let message = ToMain::Invoke {
             id,
             channel: channel.clone(),
@@ -448,7 +475,10 @@ impl Renderer {
             guard.disarm();
         }
         match outcome {
-            Ok(result) => result,
+            Ok((result, events_before)) => {
+                self.wait_for_events(events_before).await;
+                result
+            }
             Err(_) => {
                 // The reply slot was dropped because the connection is closing; the reader task
                 // records main's stated reason a moment later, so give it that moment.
@@ -504,18 +534,22 @@ async fn read_from_main(shared: Arc<Shared>, mut incoming: mpsc::Receiver<ToRend
         match message {
             ToRenderer::Reply { id, result } => {
                 if let Some(slot) = lock(&shared.pending).remove(&id) {
-                    let _ = slot.send(result);
+                    let _ = slot.send((result, 0));
                 }
             }
             ToRenderer::Event {
                 channel, payload, ..
-            } => deliver_event(&shared, &channel, payload),
+            } => {
+                deliver_event(&shared, &channel, payload);
+                shared.events_seen.fetch_add(1, Ordering::SeqCst);
+                shared.event_progress.notify_waiters();
+            }
             ToRenderer::Notice {
                 id: Some(id),
                 error,
             } => {
                 if let Some(slot) = lock(&shared.pending).remove(&id) {
-                    let _ = slot.send(Err(Failure::Ipc(error)));
+                    let _ = slot.send((Err(Failure::Ipc(error)), 0));
                 }
             }
             ToRenderer::Notice { id: None, error } => {
@@ -528,6 +562,7 @@ async fn read_from_main(shared: Arc<Shared>, mut incoming: mpsc::Receiver<ToRend
         }
     }
     shared.closed.send_replace(Some(reason));
+    shared.event_progress.notify_waiters();
     // Dropping the reply slots fails every pending call with `Disconnected`; dropping the
     // subscriber senders ends every event stream.
     lock(&shared.pending).clear();

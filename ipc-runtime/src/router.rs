@@ -190,6 +190,8 @@ struct ListenerEntry {
 }
 
 struct RendererEntry {
+    /// Events queued to this connection (see `LocalReply`).
+    events_queued: Arc<AtomicU64>,
     caller: Caller,
     outgoing: tokio::sync::mpsc::Sender<ToRenderer>,
     close: CancellationToken,
@@ -415,7 +417,10 @@ impl Main {
                 to: entry.route,
             };
             match entry.outgoing.try_send(event) {
-                Ok(()) => delivered += 1,
+                Ok(()) => {
+                    entry.events_queued.fetch_add(1, Ordering::SeqCst);
+                    delivered += 1;
+                }
                 Err(err) => tracing::warn!(
                     renderer = %entry.caller.id,
                     channel = channel.name(),
@@ -550,9 +555,11 @@ impl Main {
             frame_url: identity.frame_url.map(Arc::from),
         };
         let close = self.inner.shutdown.child_token();
+        let events_queued = Arc::new(AtomicU64::new(0));
         self.lock_renderers().insert(
             id,
             RendererEntry {
+                events_queued: events_queued.clone(),
                 caller: caller.clone(),
                 outgoing: end.outgoing.clone(),
                 close: close.clone(),
@@ -566,6 +573,7 @@ impl Main {
             end,
             close.clone(),
             identity.bridge,
+            events_queued,
         ));
         close
     }
@@ -588,6 +596,8 @@ impl Main {
         self.lock_renderers().insert(
             id,
             RendererEntry {
+                // Windows share their bridge's queue but never take in-process replies.
+                events_queued: Arc::new(AtomicU64::new(0)),
                 caller: caller.clone(),
                 outgoing,
                 close: CancellationToken::new(),

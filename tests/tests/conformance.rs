@@ -1102,58 +1102,38 @@ suite! {
         events_reach_only_their_renderer_process,
     ],
     in_process: Kind::InProcess => [
-        #[ignore = "bug: in process the reply bypasses the connection queue (connection.rs \
-                    run_call, ReplyTo::Local) and overtakes the events its handler emitted"]
         events_emitted_by_a_handler_arrive_before_its_reply,
         dropped_renderer_is_forgotten_while_its_process_lives,
-        #[ignore = "bug: connection.rs serve aborts the send listener task when the renderer \
-                    disconnects, dropping the sends main already received"]
         sends_before_a_disconnect_are_all_handled,
     ],
     unix_json: Kind::Unix(Codec::Json) => [
         events_emitted_by_a_handler_arrive_before_its_reply,
         dropped_renderer_is_forgotten_while_its_process_lives,
-        #[ignore = "bug: connection.rs serve aborts the send listener task when the renderer \
-                    disconnects, dropping the sends main already received"]
         sends_before_a_disconnect_are_all_handled,
     ],
     unix_binary: Kind::Unix(Codec::Binary) => [
         events_emitted_by_a_handler_arrive_before_its_reply,
         dropped_renderer_is_forgotten_while_its_process_lives,
-        #[ignore = "bug: connection.rs serve aborts the send listener task when the renderer \
-                    disconnects, dropping the sends main already received"]
         sends_before_a_disconnect_are_all_handled,
     ],
     websocket_json: Kind::WebSocket(Codec::Json) => [
         events_emitted_by_a_handler_arrive_before_its_reply,
         dropped_renderer_is_forgotten_while_its_process_lives,
-        #[ignore = "bug: connection.rs serve aborts the send listener task when the renderer \
-                    disconnects, dropping the sends main already received"]
         sends_before_a_disconnect_are_all_handled,
     ],
     websocket_binary: Kind::WebSocket(Codec::Binary) => [
         events_emitted_by_a_handler_arrive_before_its_reply,
         dropped_renderer_is_forgotten_while_its_process_lives,
-        #[ignore = "bug: connection.rs serve aborts the send listener task when the renderer \
-                    disconnects, dropping the sends main already received"]
         sends_before_a_disconnect_are_all_handled,
     ],
     stdio_json: Kind::Stdio(Codec::Json) => [
         events_emitted_by_a_handler_arrive_before_its_reply,
-        #[ignore = "bug: a renderer on Stdio::current() that drops its connection stays \
-                    connected: the pipes are dup'd fds and no goodbye frame is sent"]
         dropped_renderer_is_forgotten_while_its_process_lives,
-        #[ignore = "bug: connection.rs serve aborts the send listener task when the renderer \
-                    disconnects (and a stdio renderer's drop is not seen at all)"]
         sends_before_a_disconnect_are_all_handled,
     ],
     stdio_binary: Kind::Stdio(Codec::Binary) => [
         events_emitted_by_a_handler_arrive_before_its_reply,
-        #[ignore = "bug: a renderer on Stdio::current() that drops its connection stays \
-                    connected: the pipes are dup'd fds and no goodbye frame is sent"]
         dropped_renderer_is_forgotten_while_its_process_lives,
-        #[ignore = "bug: connection.rs serve aborts the send listener task when the renderer \
-                    disconnects (and a stdio renderer's drop is not seen at all)"]
         sends_before_a_disconnect_are_all_handled,
     ],
 }

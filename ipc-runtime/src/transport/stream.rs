@@ -418,6 +418,9 @@ async fn write_frames<M: Outgoing>(
     mut queue: mpsc::Receiver<M>,
     failures: Option<mpsc::Sender<ToRenderer>>,
 ) {
+    // Whether the loop ended because every sender of the queue is gone (not on a goodbye or a
+    // write error).
+    let mut queue_closed = true;
     while let Some(message) = queue.recv().await {
         let goodbye = message.is_goodbye();
         let encoded = message.encode(codec).and_then(|bytes| {
@@ -468,10 +471,25 @@ async fn write_frames<M: Outgoing>(
             }
         }
         if (goodbye || queue.is_empty()) && writer.flush().await.is_err() {
+            queue_closed = false;
             break;
         }
         if goodbye {
+            queue_closed = false;
             break;
+        }
+    }
+    // Renderer side: every handle was dropped. Say goodbye, because closing our end of the
+    // stream may not end it for main (stdio: the pipes are duplicated file descriptors).
+    if queue_closed && failures.is_some() {
+        let goodbye = wire::encode(
+            &OutFrame::Goodbye {
+                reason: "the renderer closed the connection",
+            },
+            codec,
+        );
+        if let Ok(bytes) = goodbye {
+            let _ = writer.send(bytes).await;
         }
     }
     let _ = writer.close().await;

@@ -1,0 +1,496 @@
+// Headless Chromium against the browser example (examples/browser.rs): the generated client.mjs
+// runs in a real page, talks to the real Rust main over its WebSocket endpoint, and the endpoint
+// refuses wrong tokens and foreign origins.
+//
+// Builds nothing: the example binary comes from IPC_BROWSER_EXAMPLE (default
+// ../../target/debug/examples/browser). The browser is the system Chromium (CHROMIUM, default
+// /usr/bin/chromium), driven by playwright-core, which never downloads browsers.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const EXAMPLE = path.resolve(here, process.env.IPC_BROWSER_EXAMPLE || '../../target/debug/examples/browser');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const SCREENSHOT = process.env.IPC_BROWSER_SCREENSHOT || '/tmp/browser-example.png';
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+let example; // the child process
+let exampleOutput = '';
+let PAGE; // http://127.0.0.1:<port>/
+let WS; // ws://127.0.0.1:<port>/ipc?token=<token>
+let ORIGIN; // http://127.0.0.1:<port>
+let userDataDir;
+let context; // persistent context on a fresh user-data-dir
+let page;
+let foreign; // a second HTTP server, on another port: another origin
+let FOREIGN;
+
+/** Starts the example and resolves once it has printed PAGE= and WS=. */
+function startExample() {
+  return new Promise((resolve, reject) => {
+    if (!fs.existsSync(EXAMPLE)) {
+      reject(new Error(`no example binary at ${EXAMPLE} (cargo build --example browser; set IPC_BROWSER_EXAMPLE)`));
+      return;
+    }
+    example = spawn(EXAMPLE, ['--exit-after', '120'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const found = {};
+    const timer = setTimeout(() => reject(new Error(`the example printed no PAGE=/WS= within 20 s:\n${exampleOutput}`)), 20000);
+    let buffered = '';
+    example.stdout.setEncoding('utf8');
+    example.stderr.setEncoding('utf8');
+    example.stderr.on('data', (chunk) => { exampleOutput += chunk; });
+    example.stdout.on('data', (chunk) => {
+      exampleOutput += chunk;
+      buffered += chunk;
+      let newline;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        const match = /^(PAGE|WS)=(\S+)$/.exec(line);
+        if (match) found[match[1]] = match[2];
+        if (found.PAGE && found.WS) {
+          clearTimeout(timer);
+          resolve(found);
+        }
+      }
+    });
+    example.on('error', (error) => { clearTimeout(timer); reject(error); });
+    example.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the example exited early (code ${code}, signal ${signal}):\n${exampleOutput}`));
+    });
+  });
+}
+
+function stopExample() {
+  if (!example || example.exitCode !== null || example.signalCode !== null) return;
+  example.kill('SIGTERM');
+  const child = example;
+  setTimeout(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); }, 2000).unref();
+}
+
+// Never leave the example behind, whatever happens to this process.
+process.on('exit', () => {
+  if (example && example.exitCode === null && example.signalCode === null) example.kill('SIGKILL');
+});
+
+/** A raw HTTP upgrade request to the WebSocket endpoint; resolves to the response status. */
+function upgradeStatus(url, origin) {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const headers = {
+      Connection: 'Upgrade',
+      Upgrade: 'websocket',
+      'Sec-WebSocket-Version': '13',
+      'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
+    };
+    if (origin !== undefined) headers.Origin = origin;
+    const request = http.request({
+      host: target.hostname,
+      port: target.port,
+      path: target.pathname + target.search,
+      headers,
+      timeout: 5000,
+    });
+    request.on('upgrade', (response, socket) => {
+      socket.destroy();
+      resolve(response.statusCode);
+    });
+    request.on('response', (response) => {
+      response.resume();
+      resolve(response.statusCode);
+    });
+    request.on('timeout', () => request.destroy(new Error('upgrade request timed out')));
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+function withToken(url, token) {
+  const u = new URL(url);
+  u.searchParams.set('token', token);
+  return u.href;
+}
+
+/** Page-side: opens a raw WebSocket and reports which events fired (resolves on close). */
+function rawSocketAttempt(target, url) {
+  return target.evaluate((url) => new Promise((resolve) => {
+    const seen = [];
+    let socket;
+    try {
+      socket = new WebSocket(url);
+    } catch (error) {
+      resolve({ seen: ['throw'], message: String(error) });
+      return;
+    }
+    const timer = setTimeout(() => resolve({ seen, timedOut: true }), 8000);
+    socket.onopen = () => { seen.push('open'); socket.close(); };
+    socket.onerror = () => { seen.push('error'); };
+    socket.onclose = (event) => {
+      seen.push('close');
+      clearTimeout(timer);
+      resolve({ seen, code: event.code });
+    };
+  }), url);
+}
+
+/** Page-side: connect() with the served client.mjs; reports how it settled. */
+function clientAttempt(target, url) {
+  return target.evaluate(async (url) => {
+    const { connect, close, IpcFrameworkError } = await import('/client.mjs');
+    try {
+      const api = await connect(url, { label: 'intruder' });
+      close(api);
+      return { connected: true };
+    } catch (error) {
+      return {
+        connected: false,
+        framework: error instanceof IpcFrameworkError,
+        code: error.code,
+        message: error.message,
+      };
+    }
+  }, url);
+}
+
+before(async () => {
+  const found = await startExample();
+  PAGE = found.PAGE;
+  WS = found.WS;
+  ORIGIN = new URL(PAGE).origin;
+
+  // The "other origin": same host, another port, serving a blank page and a copy of client.mjs
+  // (module scripts need CORS across origins, so it serves its own copy).
+  const clientSource = await (await fetch(new URL('/client.mjs', PAGE))).text();
+  foreign = http.createServer((request, response) => {
+    if (request.url === '/client.mjs') {
+      response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
+      response.end(clientSource);
+    } else {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      response.end('<!doctype html><title>elsewhere</title><p>another origin</p>');
+    }
+  });
+  await new Promise((resolve) => foreign.listen(0, '127.0.0.1', resolve));
+  FOREIGN = `http://127.0.0.1:${foreign.address().port}/`;
+
+  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-chromium-'));
+  // launchPersistentContext is how playwright takes a --user-data-dir of our choosing.
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 800, height: 600 },
+    timeout: 60000,
+  });
+  page = context.pages()[0] || await context.newPage();
+  page.on('pageerror', (error) => { exampleOutput += `[pageerror] ${error}\n`; });
+  page.on('console', (message) => { exampleOutput += `[console.${message.type()}] ${message.text()}\n`; });
+  await page.goto(PAGE);
+  await page.waitForFunction(() => window.ready === true || typeof window.failure === 'string', null, { timeout: 15000 });
+  const failure = await page.evaluate(() => window.failure);
+  assert.equal(failure, undefined, `the page failed to connect: ${failure}`);
+});
+
+after(async () => {
+  try {
+    if (context) await context.close();
+  } finally {
+    if (foreign) foreign.close();
+    stopExample();
+    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+    if (process.env.IPC_BROWSER_VERBOSE) console.log(exampleOutput);
+  }
+});
+
+test('the page connected and shows its status', async () => {
+  assert.equal(await page.textContent('#status'), 'connected');
+  assert.equal(await page.title(), 'typed-ipc: todos in the browser');
+});
+
+test('typed calls: add, list, toggle', async () => {
+  const result = await page.evaluate(async () => {
+    const first = await window.todos.add('buy milk');
+    const second = await window.todos.add('write the browser test');
+    const list = await window.todos.list();
+    const toggled = await window.todos.toggle(first.id);
+    const again = await window.todos.list();
+    return { first, second, list, toggled, again };
+  });
+  assert.deepEqual(result.first, { id: 1, title: 'buy milk', done: false });
+  assert.deepEqual(result.second, { id: 2, title: 'write the browser test', done: false });
+  assert.deepEqual(result.list, [result.first, result.second]);
+  assert.deepEqual(result.toggled, { id: 1, title: 'buy milk', done: true });
+  assert.deepEqual(result.again, [result.toggled, result.second]);
+});
+
+test('changed events reach the page and its DOM list', async () => {
+  // Two adds and one toggle so far: three `changed` events.
+  await page.waitForFunction(() => window.events.length >= 3, null, { timeout: 5000 });
+  const events = await page.evaluate(() => window.events);
+  assert.deepEqual(events.slice(0, 3), [
+    { id: 1, title: 'buy milk', done: false },
+    { id: 2, title: 'write the browser test', done: false },
+    { id: 1, title: 'buy milk', done: true },
+  ]);
+  await page.waitForFunction(() => document.querySelectorAll('#list li').length >= 2, null, { timeout: 5000 });
+  const items = await page.$$eval('#list li', (lis) => lis.map((li) => ({ text: li.textContent, done: li.className === 'done' })));
+  assert.deepEqual(items.slice(0, 2), [
+    { text: '#1 buy milk', done: true },
+    { text: '#2 write the browser test', done: false },
+  ]);
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+});
+
+test('the form adds a todo through the typed API', async () => {
+  await page.fill('#title', 'typed into the form');
+  await page.click('#add button');
+  await page.waitForFunction(() => [...document.querySelectorAll('#list li')].some((li) => li.textContent === '#3 typed into the form'), null, { timeout: 5000 });
+  assert.equal(await page.inputValue('#title'), '');
+  // Clicking an item toggles it (through todos.toggle and the changed event).
+  await page.click('#list li:nth-child(3)');
+  await page.waitForFunction(() => document.querySelector('#list li:nth-child(3)').className === 'done', null, { timeout: 5000 });
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+});
+
+test('an application error is an IpcAppError with typed .data', async () => {
+  const result = await page.evaluate(async () => {
+    try {
+      await window.todos.toggle(999);
+      return { resolved: true };
+    } catch (error) {
+      return {
+        app: error instanceof window.IpcAppError,
+        framework: error instanceof window.IpcFrameworkError,
+        error: error instanceof Error,
+        name: error.name,
+        channel: error.channel,
+        data: error.data,
+        message: error.message,
+      };
+    }
+  });
+  assert.equal(result.resolved, undefined, 'toggle(999) resolved');
+  assert.equal(result.app, true);
+  assert.equal(result.framework, false);
+  assert.equal(result.error, true);
+  assert.equal(result.name, 'IpcAppError');
+  assert.deepEqual(result.data, { kind: 'NotFound', id: 999 });
+  assert.match(result.channel, /toggle/);
+});
+
+test('a panicking handler is an IpcFrameworkError handler_panicked, and main keeps serving', async () => {
+  const result = await page.evaluate(async () => {
+    let outcome;
+    try {
+      outcome = { resolved: await window.todos.crash() };
+    } catch (error) {
+      outcome = {
+        framework: error instanceof window.IpcFrameworkError,
+        app: error instanceof window.IpcAppError,
+        code: error.code,
+        message: error.message,
+      };
+    }
+    outcome.afterwards = (await window.todos.list()).length;
+    return outcome;
+  });
+  assert.equal(result.resolved, undefined);
+  assert.equal(result.framework, true);
+  assert.equal(result.app, false);
+  assert.equal(result.code, 'handler_panicked');
+  assert.equal(result.afterwards, 3);
+});
+
+test('wrong argument types throw a TypeError before anything crosses', async () => {
+  const result = await page.evaluate(async () => {
+    const before = await window.todos.stats();
+    const attempts = {
+      addNumber: () => window.todos.add(42),
+      toggleString: () => window.todos.toggle('1'),
+      toggleFraction: () => window.todos.toggle(1.5),
+      toggleNegative: () => window.todos.toggle(-1),
+      addMissing: () => window.todos.add(),
+      addExtra: () => window.todos.add('a', 'b', 'c'),
+      logNumber: () => window.todos.log(7),
+      onChangedNotFunction: () => window.todos.onChanged('nope'),
+    };
+    const outcomes = {};
+    for (const [name, attempt] of Object.entries(attempts)) {
+      try {
+        const value = attempt();
+        outcomes[name] = { returned: value instanceof Promise ? 'promise' : String(value) };
+        if (value instanceof Promise) value.catch(() => {});
+      } catch (error) {
+        outcomes[name] = { type: error.constructor.name, message: error.message };
+      }
+    }
+    const afterwards = await window.todos.stats();
+    const list = await window.todos.list();
+    return { before, afterwards, outcomes, count: list.length };
+  });
+  for (const [name, outcome] of Object.entries(result.outcomes)) {
+    assert.equal(outcome.type, 'TypeError', `${name}: ${JSON.stringify(outcome)}`);
+  }
+  // Nothing reached main: one more invoke (the first stats is not counted, list is after), no log
+  // line, no todo.
+  assert.equal(result.afterwards.calls, result.before.calls);
+  assert.deepEqual(result.afterwards.logs, result.before.logs);
+  assert.equal(result.count, 3);
+});
+
+test('a send arrives in main', async () => {
+  const logs = await page.evaluate(async () => {
+    window.todos.log('hello from chromium');
+    // A send has no reply; a following invoke on the same connection is served after it.
+    for (let i = 0; i < 50; i++) {
+      const { logs } = await window.todos.stats();
+      if (logs.includes('hello from chromium')) return logs;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return (await window.todos.stats()).logs;
+  });
+  assert.ok(logs.includes('hello from chromium'), JSON.stringify(logs));
+});
+
+test('an AbortSignal cancels a slow call promptly, and main drops the handler', async () => {
+  const result = await page.evaluate(async () => {
+    const before = (await window.todos.stats()).cancelled;
+    const controller = new AbortController();
+    const started = performance.now();
+    const call = window.todos.slow(10000, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    let outcome;
+    try {
+      outcome = { resolved: await call };
+    } catch (error) {
+      outcome = {
+        framework: error instanceof window.IpcFrameworkError,
+        code: error.code,
+        message: error.message,
+      };
+    }
+    outcome.elapsed = performance.now() - started;
+    // The cancel frame makes main drop the handler: its probe counts it.
+    let cancelled = (await window.todos.stats()).cancelled;
+    for (let i = 0; i < 100 && cancelled === before; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      cancelled = (await window.todos.stats()).cancelled;
+    }
+    outcome.cancelledInMain = cancelled - before;
+    // An already-aborted signal rejects without sending.
+    try {
+      await window.todos.slow(10000, { signal: AbortSignal.abort() });
+      outcome.preAborted = 'resolved';
+    } catch (error) {
+      outcome.preAborted = error.code;
+    }
+    return outcome;
+  });
+  assert.equal(result.resolved, undefined);
+  assert.equal(result.framework, true);
+  assert.equal(result.code, 'cancelled');
+  assert.ok(result.elapsed < 2000, `the abort took ${result.elapsed} ms to reject`);
+  assert.equal(result.cancelledInMain, 1);
+  assert.equal(result.preAborted, 'cancelled');
+});
+
+test('a disposer from onChanged stops delivery to that listener only', async () => {
+  const result = await page.evaluate(async () => {
+    const mine = [];
+    const dispose = window.todos.onChanged((todo) => mine.push(todo.id));
+    const waitForPageEvent = async (id) => {
+      // The page's own listener stays subscribed: once it has seen `id`, so would ours have.
+      for (let i = 0; i < 250; i++) {
+        if (window.events.some((todo) => todo.id === id)) return true;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return false;
+    };
+    const a = await window.todos.add('seen by the extra listener');
+    const seenA = await waitForPageEvent(a.id);
+    const beforeDispose = mine.slice();
+    dispose();
+    dispose(); // idempotent
+    const b = await window.todos.add('not seen by the extra listener');
+    const seenB = await waitForPageEvent(b.id);
+    await new Promise((r) => setTimeout(r, 100));
+    return { a: a.id, b: b.id, seenA, seenB, beforeDispose, mine };
+  });
+  assert.ok(result.seenA && result.seenB, 'the page did not receive its changed events');
+  assert.deepEqual(result.beforeDispose, [result.a]);
+  assert.deepEqual(result.mine, [result.a]);
+});
+
+test('from the page: a wrong token never opens', async () => {
+  const wrong = withToken(WS, '0'.repeat(32));
+  const raw = await rawSocketAttempt(page, wrong);
+  assert.ok(!raw.seen.includes('open'), JSON.stringify(raw));
+  assert.ok(raw.seen.includes('close') || raw.seen.includes('error'), JSON.stringify(raw));
+  assert.notEqual(raw.timedOut, true);
+  const viaClient = await clientAttempt(page, wrong);
+  assert.equal(viaClient.connected, false);
+  assert.equal(viaClient.framework, true);
+  assert.equal(viaClient.code, 'disconnected');
+  // The page's own connection is unaffected.
+  assert.equal((await page.evaluate(() => window.todos.list())).length, 5);
+});
+
+test('from another origin: the right token never opens', async () => {
+  const other = await context.newPage();
+  try {
+    await other.goto(FOREIGN);
+    assert.notEqual(new URL(FOREIGN).origin, ORIGIN);
+    const raw = await rawSocketAttempt(other, WS);
+    assert.ok(!raw.seen.includes('open'), JSON.stringify(raw));
+    assert.ok(raw.seen.includes('close') || raw.seen.includes('error'), JSON.stringify(raw));
+    assert.notEqual(raw.timedOut, true);
+    const viaClient = await clientAttempt(other, WS);
+    assert.equal(viaClient.connected, false, JSON.stringify(viaClient));
+    assert.equal(viaClient.framework, true);
+    assert.equal(viaClient.code, 'disconnected');
+
+    // about:blank (an opaque origin: Chromium sends `Origin: null`) is refused too.
+    await other.goto('about:blank');
+    const blank = await rawSocketAttempt(other, WS);
+    assert.ok(!blank.seen.includes('open'), JSON.stringify(blank));
+    assert.notEqual(blank.timedOut, true);
+  } finally {
+    await other.close();
+  }
+});
+
+test('raw HTTP upgrades from Node: 403 unless token and Origin are right', async () => {
+  const wrongToken = withToken(WS, 'f'.repeat(32));
+  assert.equal(await upgradeStatus(wrongToken, ORIGIN), 403, 'wrong token');
+  assert.equal(await upgradeStatus(withToken(WS, ''), ORIGIN), 403, 'empty token');
+  const noToken = new URL(WS);
+  noToken.search = '';
+  assert.equal(await upgradeStatus(noToken.href, ORIGIN), 403, 'no token');
+  assert.equal(await upgradeStatus(WS, new URL(FOREIGN).origin), 403, 'wrong Origin');
+  assert.equal(await upgradeStatus(WS, 'null'), 403, 'Origin: null');
+  assert.equal(await upgradeStatus(WS, ORIGIN.replace('127.0.0.1', 'localhost')), 403, 'Origin by another name');
+  assert.equal(await upgradeStatus(WS, undefined), 403, 'no Origin');
+  const wrongPath = new URL(WS);
+  wrongPath.pathname = '/other';
+  assert.equal(await upgradeStatus(wrongPath.href, ORIGIN), 403, 'wrong path');
+  assert.equal(await upgradeStatus(WS, ORIGIN), 101, 'right token and Origin');
+});
+
+test('main still serves the page after the refusals', async () => {
+  const list = await page.evaluate(() => window.todos.list());
+  assert.equal(list.length, 5);
+  assert.equal(await page.evaluate(() => window.ready), true);
+});

@@ -1,8 +1,9 @@
 //! The `Todos` contract served over this process's stdin/stdout, for the JavaScript bridge tests.
 //!
 //! The generated Electron bridge (`bridge.js`) spawns this binary and talks to it with the JSON
-//! codec: `cargo run --example todos_main_stdio` waits for one renderer's hello on stdin, serves it
-//! until stdin closes, then exits. `--schema` prints the contract as JSON instead (the input of
+//! codec: `cargo run --example todos_main_stdio` waits for one hello on stdin (a bridge, which
+//! names the window behind each call, or a plain renderer), serves it until stdin closes, then
+//! exits. `--schema` prints the contract as JSON instead (the input of
 //! `ipc-bindgen`). Nothing but frames is written to stdout; diagnostics go to stderr.
 
 mod todos;
@@ -36,7 +37,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let stats = Arc::new(Stats::default());
     let backend = Backend::new(Todos::events(&main), stats, false);
     let _registration = Todos::handle(&main, backend)?;
-    main.accept(Stdio::current()).await?;
+    // The Electron bridge multiplexes its windows over this one connection.
+    main.accept_bridge(Stdio::current()).await?;
     // Serve until the peer closes stdin: the connection ends and main forgets the renderer.
     while main.renderer_count() > 0 {
         tokio::time::sleep(Duration::from_millis(20)).await;

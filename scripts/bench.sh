@@ -80,6 +80,10 @@ for group, shape, per in (("small_seq", "16 B, sequential", 1), ("small_c64", "1
         (group, f"{shape}, unix json", "ours_unix_json", "raw_unix", "tarpc_unix", None, False, per),
     ]
 rows += [
+    ("small_seq", "16 B, sequential, in-process, no deadline (info)", "ours_inproc_nodeadline", "raw_mpsc", "tarpc_inproc", None, False, 1),
+    ("small_seq", "16 B, sequential, unix binary, no deadline (info)", "ours_unix_binary_nodeadline", "raw_unix", "tarpc_unix", None, False, 1),
+    ("small_c64", "16 B, 64 callers, in-process, no deadline (info)", "ours_inproc_nodeadline", "raw_mpsc", "tarpc_inproc", None, False, CALLERS),
+    ("small_c64", "16 B, 64 callers, unix binary, no deadline (info)", "ours_unix_binary_nodeadline", "raw_unix", "tarpc_unix", None, False, CALLERS),
     ("small_seq", "16 B, sequential, raw unix mux (info)", "raw_unix_mux", "raw_unix", "tarpc_unix", None, False, 1),
     ("bytes_1mib", "1 MiB, in-process", "ours_inproc", "raw_mpsc", "tarpc_inproc", None, False, 1),
     ("bytes_1mib", "1 MiB, unix binary", "ours_unix_binary", "raw_unix", "tarpc_unix", None, False, 1),
@@ -106,7 +110,8 @@ for group, label, ours, floor, peer, limit, beat_tarpc, per in rows:
 widths = [max(len(r[i]) for r in table) for i in range(len(header))]
 print()
 print("Mean time per call (small_c64: per call, amortized over 64 concurrent callers).")
-print("floor = raw_mpsc (in-process) or raw_unix (socket); tarpc = tarpc_inproc or tarpc_unix.")
+print("floor = raw_mpsc (in-process) or raw_unix (socket; with 64 callers a minimal multiplexer);")
+print("tarpc = tarpc_inproc or tarpc_unix. 'no deadline' rows: RendererOptions::no_default_timeout().")
 print()
 for i, r in enumerate(table):
     print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())

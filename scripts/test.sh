@@ -28,4 +28,36 @@ if command -v node > /dev/null 2>&1 && command -v npm > /dev/null 2>&1; then
 else
   echo "node and npm not found: skipping the JavaScript tests"
 fi
+
+# ---- browser example in headless Chromium (tests/browser) -------------------------------------
+# The browser example (examples/browser.rs) served to Debian's chromium, driven by playwright-core
+# (which never downloads browsers): typed calls, errors, events, cancellation, and the WebSocket
+# endpoint refusing wrong tokens and foreign origins. CHROMIUM=<path> uses another Chromium.
+echo "== browser example in headless Chromium (tests/browser)"
+if command -v node > /dev/null 2>&1 && command -v npm > /dev/null 2>&1 \
+  && [ "$(node -p 'Number(process.versions.node.split(".")[0])')" -ge 20 ]; then
+  if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
+    echo "installing Debian's chromium"
+    as_root=""
+    if [ "$(id -u)" -ne 0 ]; then as_root="sudo"; fi
+    $as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $as_root env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq -o DPkg::Lock::Timeout=300 chromium > /dev/null
+  fi
+  if [ -f tests/browser/package-lock.json ]; then
+    (cd tests/browser && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
+  else
+    (cd tests/browser && npm install --no-audit --no-fund --loglevel=error)
+  fi
+  cargo build --quiet -p ipc-tests --example browser
+  # An absolute path, CARGO_TARGET_DIR (even a relative one) and .cargo/config included.
+  browser_target_dir="$(cargo metadata --format-version 1 --no-deps \
+    | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).target_directory))')"
+  (cd tests/browser && IPC_BROWSER_EXAMPLE="$browser_target_dir/debug/examples/browser" \
+    timeout 180 node --test --test-concurrency=1 --test-timeout=90000)
+else
+  echo "node (20 or later) and npm not found: skipping the browser test"
+fi
+# ---- end of the browser block ------------------------------------------------------------------
+
 echo "all suites passed"

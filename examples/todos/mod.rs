@@ -42,6 +42,8 @@ pub struct StatsReport {
     pub cancelled: u32,
     /// Log lines received, by renderer label, then in arrival order.
     pub logs: Vec<String>,
+    /// The web origins of the callers of invokes (known for windows behind a bridge), sorted.
+    pub origins: Vec<String>,
 }
 
 /// Todo list backend.
@@ -79,6 +81,8 @@ pub struct Stats {
     pub logs: Mutex<BTreeMap<String, Vec<String>>>,
     /// Slow calls whose handler was dropped before finishing (cancelled by the caller).
     pub cancelled: AtomicUsize,
+    /// Web origins of the callers of invokes, where known.
+    pub origins: Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Stats {
@@ -89,6 +93,9 @@ impl Stats {
             .unwrap()
             .entry(caller.label().to_string())
             .or_default() += 1;
+        if let Some(origin) = caller.origin() {
+            self.origins.lock().unwrap().insert(origin.to_string());
+        }
     }
 }
 
@@ -200,6 +207,7 @@ impl TodosHandler for Backend {
                 .flatten()
                 .cloned()
                 .collect(),
+            origins: self.stats.origins.lock().unwrap().iter().cloned().collect(),
         }
     }
 

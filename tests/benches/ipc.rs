@@ -7,11 +7,17 @@
 //!   calls (criterion's time per iteration is the time per 64 calls).
 //! - `bytes_1mib`: one caller, 1 MiB of bytes echoed back.
 //!
+//! Callers run on runtime tasks (as an application's would), on one multi-thread Tokio runtime
+//! per group that also runs every server.
+//!
 //! Who:
 //!
 //! - `ours_inproc`: `Main::connect_in_process` (values move, nothing is encoded).
 //! - `ours_unix_binary`, `ours_unix_json`: `Main::listen_unix` + `Renderer::connect_unix` with
-//!   [`Codec::Binary`] (MessagePack) and [`Codec::Json`].
+//!   [`Codec::Binary`] (MessagePack) and [`Codec::Json`]; bytes are [`ipc_runtime::Bytes`].
+//! - `ours_inproc_nodeadline`, `ours_unix_binary_nodeadline` (small payloads only): the same
+//!   with `RendererOptions::no_default_timeout()`, so no call arms a timer (shows what the
+//!   per-call deadline costs).
 //! - `raw_mpsc`: the in-process floor: a Tokio mpsc queue to an echo task that answers on a
 //!   oneshot.
 //! - `raw_unix`: the socket floor: 12-byte headers (length, call id) and the body on a Unix
@@ -20,7 +26,8 @@
 //!   task that flushes when its queue runs dry, a reader task that completes oneshots by id),
 //!   which is also measured sequentially as `raw_unix_mux`.
 //! - `tarpc_inproc`, `tarpc_unix`: tarpc with `transport::channel::unbounded` and with its Unix
-//!   `serde_transport` and the bincode codec.
+//!   `serde_transport` and the bincode codec (`bytes::Bytes` payloads, one task per request as
+//!   tarpc's examples do).
 //!
 //! `scripts/bench.sh` runs this and prints the ratios. Under `cargo test` criterion runs every
 //! benchmark once (a quick check that all of them work).

@@ -36,6 +36,7 @@ let context; // persistent context on a fresh user-data-dir
 let page;
 let foreign; // a second HTTP server, on another port: another origin
 let FOREIGN;
+const pageErrors = []; // uncaught errors in the example's page
 
 /** Starts the example and resolves once it has printed PAGE= and WS=. */
 function startExample() {
@@ -196,7 +197,10 @@ before(async () => {
     timeout: 60000,
   });
   page = context.pages()[0] || await context.newPage();
-  page.on('pageerror', (error) => { exampleOutput += `[pageerror] ${error}\n`; });
+  page.on('pageerror', (error) => {
+    pageErrors.push(String(error));
+    exampleOutput += `[pageerror] ${error}\n`;
+  });
   page.on('console', (message) => { exampleOutput += `[console.${message.type()}] ${message.text()}\n`; });
   await page.goto(PAGE);
   await page.waitForFunction(() => window.ready === true || typeof window.failure === 'string', null, { timeout: 15000 });
@@ -216,7 +220,8 @@ after(async () => {
 });
 
 test('the page connected and shows its status', async () => {
-  assert.equal(await page.textContent('#status'), 'connected');
+  // 'connected', unless main's first announce (every 5 s) has already replaced it.
+  assert.match(await page.textContent('#status'), /^(connected|main has been up for \d+s)$/);
   assert.equal(await page.title(), 'typed-ipc: todos in the browser');
 });
 
@@ -344,8 +349,8 @@ test('wrong argument types throw a TypeError before anything crosses', async () 
   for (const [name, outcome] of Object.entries(result.outcomes)) {
     assert.equal(outcome.type, 'TypeError', `${name}: ${JSON.stringify(outcome)}`);
   }
-  // Nothing reached main: one more invoke (the first stats is not counted, list is after), no log
-  // line, no todo.
+  // Nothing reached main: no invoke served between the two stats calls (stats itself is not
+  // counted), no log line, no new todo.
   assert.equal(result.afterwards.calls, result.before.calls);
   assert.deepEqual(result.afterwards.logs, result.before.logs);
   assert.equal(result.count, 3);
@@ -434,7 +439,12 @@ test('a disposer from onChanged stops delivery to that listener only', async () 
   assert.deepEqual(result.mine, [result.a]);
 });
 
-test('from the page: a wrong token never opens', async () => {
+test('from the page: the right URL opens (control), a wrong token never opens', async () => {
+  const control = await rawSocketAttempt(page, WS);
+  assert.deepEqual(control.seen, ['open', 'close'], JSON.stringify(control));
+  const controlClient = await clientAttempt(page, WS);
+  assert.equal(controlClient.connected, true, JSON.stringify(controlClient));
+
   const wrong = withToken(WS, '0'.repeat(32));
   const raw = await rawSocketAttempt(page, wrong);
   assert.ok(!raw.seen.includes('open'), JSON.stringify(raw));
@@ -489,8 +499,25 @@ test('raw HTTP upgrades from Node: 403 unless token and Origin are right', async
   assert.equal(await upgradeStatus(WS, ORIGIN), 101, 'right token and Origin');
 });
 
+test('announce events broadcast by main reach the page', async () => {
+  const message = await page.evaluate(() => new Promise((resolve) => {
+    const timer = setTimeout(() => { dispose(); resolve(null); }, 8000);
+    const dispose = window.todos.onAnnounce((text) => {
+      clearTimeout(timer);
+      dispose();
+      resolve(text);
+    });
+  }));
+  assert.match(message ?? 'no announce within 8 s', /^main has been up for \d+s$/);
+  await page.waitForFunction(() => /^main has been up for/.test(document.getElementById('status').textContent), null, { timeout: 2000 });
+});
+
 test('main still serves the page after the refusals', async () => {
   const list = await page.evaluate(() => window.todos.list());
   assert.equal(list.length, 5);
+  // Every invoke main served came from the page's own origin (Caller::origin over WebSocket).
+  const stats = await page.evaluate(() => window.todos.stats());
+  if (Array.isArray(stats.origins)) assert.deepEqual(stats.origins, [ORIGIN]);
   assert.equal(await page.evaluate(() => window.ready), true);
+  assert.deepEqual(pageErrors, [], 'uncaught errors in the page');
 });

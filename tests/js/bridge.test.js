@@ -68,7 +68,7 @@ describe('bridge', () => {
   it('says hello with the contracts, a label and its frame limit', async () => {
     const { main, dispose } = setup({ label: 'window-bridge' });
     assert.deepEqual(main.received[0], {
-      t: 'hello', protocol: 1, role: 'renderer', codec: 'json', contracts: CONTRACTS, label: 'window-bridge', max_frame: 4194304,
+      t: 'hello', protocol: 1, role: 'bridge', codec: 'json', contracts: CONTRACTS, label: 'window-bridge', max_frame: 4194304,
     });
     main.hello();
     assert.deepEqual(plain(await dispose.ready), { renderer: 7, contracts: CONTRACTS });
@@ -216,6 +216,23 @@ describe('bridge', () => {
     assert.equal((await pending).code, 'cancelled');
     // The bridge forgot the call: a late reply is ignored.
     main.reply({ t: 'reply', id: second.id, ok: 2000 });
+    dispose();
+  });
+
+  it('abandons the old call when a reloaded page reuses a call id', async () => {
+    const { main, dispose, open } = setup();
+    main.hello();
+    await dispose.ready;
+    const window = open();
+    const before = window.ipcRenderer.invoke('todos:slow', 1, null, 1000);
+    await eventually(() => main.received.some((f) => f.t === 'invoke'), 'the first invoke');
+    const after = window.ipcRenderer.invoke('todos:slow', 1, null, 2000);
+    assert.equal((await before).error.code, 'cancelled');
+    await eventually(() => main.received.filter((f) => f.t === 'invoke').length === 2, 'the second invoke');
+    const [first, second] = main.received.filter((f) => f.t === 'invoke');
+    assert.ok(main.received.some((f) => f.t === 'cancel' && f.id === first.id));
+    main.reply({ t: 'reply', id: second.id, ok: 2000 });
+    assert.deepEqual(await after, { ok: 2000 });
     dispose();
   });
 

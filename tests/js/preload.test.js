@@ -73,6 +73,11 @@ for (const mode of MODES) {
       assert.deepEqual(frame.sender, { id: window.webContents.id, url: 'app://todos/index.html', origin: 'app://todos' });
     });
 
+    it('names the calling window to the Rust handlers', async () => {
+      // The handlers' `Caller` carries the frame's origin the bridge sent as `sender`.
+      assert.deepEqual((await stats()).origins, ['app://todos']);
+    });
+
     it('rejects with the typed application error and its data', async () => {
       const error = await todos.toggle(999).then(() => assert.fail('resolved'), (e) => e);
       assert.equal(error.name, 'IpcAppError');

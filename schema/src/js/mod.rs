@@ -54,6 +54,15 @@ use std::path::{Path, PathBuf};
 use crate::model::{MethodKind, Service, TypeDecl};
 
 /// The channel the preload uses to tell the bridge that a call is no longer wanted.
+///
+/// # Examples
+///
+/// ```
+/// // No contract channel can collide with it: channel segments start with a letter or `_`
+/// // followed by letters, digits, `_`, `-` or `.`, and the namespace `__ipc` is not a
+/// // `snake_case` trait name.
+/// assert_eq!(ipc_schema::js::CANCEL_CHANNEL, "__ipc:cancel");
+/// ```
 pub const CANCEL_CHANNEL: &str = "__ipc:cancel";
 
 /// How the generated preload exposes the API to the page.
@@ -82,6 +91,16 @@ pub enum Isolation {
 impl Isolation {
     /// The name used on the command line and in the generated preload: `auto`, `isolated`,
     /// `none`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_schema::js::Isolation;
+    ///
+    /// for mode in [Isolation::Auto, Isolation::ContextIsolated, Isolation::NoIsolation] {
+    ///     assert_eq!(mode.as_str().parse::<Isolation>(), Ok(mode));
+    /// }
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Isolation::Auto => "auto",
@@ -316,6 +335,21 @@ pub struct Bindings<'a> {
 
 impl<'a> Bindings<'a> {
     /// Bindings for these contracts, in this order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_schema::js::Bindings;
+    /// use ipc_schema::{Method, MethodKind, Service};
+    ///
+    /// let service = Service::builder("Clock", "clock")
+    ///     .method(Method::new("tick", "clock:tick", MethodKind::Event).param_raw("n", "u32", "number"))
+    ///     .build();
+    /// let files = Bindings::new(&[&service]).generate()?;
+    /// // The key defaults to the namespace of a single contract.
+    /// assert!(files.iter().any(|f| f.path == "clock.d.ts"));
+    /// # Ok::<(), ipc_schema::js::Error>(())
+    /// ```
     pub fn new(services: &[&'a Service]) -> Self {
         Bindings {
             services: services.to_vec(),
@@ -325,25 +359,77 @@ impl<'a> Bindings<'a> {
     }
 
     /// The property of `window` the API is exposed as (default: the namespace of a single
-    /// service, `"ipc"` for several).
+    /// service in `lowerCamelCase`, `"ipc"` for several). It must be a JavaScript identifier.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_schema::js::Bindings;
+    /// use ipc_schema::{Method, MethodKind, Service};
+    ///
+    /// let service = Service::builder("Todos", "todos")
+    ///     .method(Method::new("log", "todos:log", MethodKind::Send).param_raw("line", "String", "string"))
+    ///     .build();
+    /// let files = Bindings::new(&[&service]).api_key("backend").generate()?;
+    /// let dts = files.iter().find(|f| f.path == "backend.d.ts").unwrap();
+    /// assert!(dts.contents.contains("readonly backend: TodosApi;"));
+    /// # Ok::<(), ipc_schema::js::Error>(())
+    /// ```
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.key = Some(key.into());
         self
     }
 
     /// How the preload exposes the API (default: [`Isolation::Auto`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_schema::js::{Bindings, Isolation};
+    /// use ipc_schema::{Method, MethodKind, Service};
+    ///
+    /// let service = Service::builder("Todos", "todos")
+    ///     .method(Method::new("log", "todos:log", MethodKind::Send).param_raw("line", "String", "string"))
+    ///     .build();
+    /// let files = Bindings::new(&[&service]).isolation(Isolation::NoIsolation).generate()?;
+    /// assert!(files[0].contents.contains("const ISOLATION = \"none\";"));
+    /// # Ok::<(), ipc_schema::js::Error>(())
+    /// ```
     pub fn isolation(mut self, isolation: Isolation) -> Self {
         self.isolation = isolation;
         self
     }
 
-    /// Generates every file, in a fixed order.
+    /// Generates every file, in a fixed order: `preload.js`, `<key>.d.ts`, `bridge.js`,
+    /// `client.mjs`, `client.d.mts`.
     ///
     /// # Errors
     ///
     /// [`Error::NoServices`], [`Error::LargeInts`] for a contract with 64-bit integers,
     /// [`Error::InvalidKey`], and [`Error::Conflict`] when two namespaces, methods or type names
     /// would collide.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_schema::js::Bindings;
+    /// use ipc_schema::{Method, MethodKind, Service};
+    ///
+    /// let service = Service::builder("Todos", "todos")
+    ///     .method(
+    ///         Method::new("toggle", "todos:toggle", MethodKind::Invoke)
+    ///             .param_raw("id", "u32", "number")
+    ///             .output_raw("bool", "boolean")
+    ///             .error_raw("String", "string"),
+    ///     )
+    ///     .build();
+    /// let files = Bindings::new(&[&service]).generate()?;
+    /// let bridge = &files[2];
+    /// assert_eq!(bridge.path, "bridge.js");
+    /// assert!(bridge.contents.contains("const INVOKE_CHANNELS = [\"todos:toggle\"];"));
+    /// assert!(files[1].contents.contains("toggle: IpcAppError<string> | IpcFrameworkError;"));
+    /// # Ok::<(), ipc_schema::js::Error>(())
+    /// ```
     pub fn generate(&self) -> Result<Vec<GeneratedFile>, Error> {
         let model = Model::build(self)?;
         Ok(vec![
@@ -635,7 +721,7 @@ impl<'a> Model<'a> {
         let key = match &bindings.key {
             Some(key) => key.clone(),
             None if several => "ipc".into(),
-            None => crate::naming::js_name(&bindings.services[0].namespace),
+            None => js_property(&bindings.services[0].namespace),
         };
         if !is_identifier(&key) {
             return Err(Error::InvalidKey { key });
@@ -677,7 +763,7 @@ impl<'a> Model<'a> {
                     }
                 }
             }
-            let property = several.then(|| crate::naming::js_name(&service.namespace));
+            let property = several.then(|| js_property(&service.namespace));
             if let Some(property) = &property {
                 if !is_identifier(property) || !properties.insert(property.clone()) {
                     return Err(Error::Conflict {
@@ -868,6 +954,12 @@ pub(crate) fn is_identifier(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
 }
 
+/// The JavaScript property of a namespace: `lowerCamelCase`, also across `-` and `.`
+/// (`app_settings` and `app-settings` both become `appSettings`).
+fn js_property(namespace: &str) -> String {
+    crate::naming::js_name(&namespace.replace(['-', '.'], "_"))
+}
+
 fn pascal_case(name: &str) -> String {
     let camel = crate::naming::js_name(name);
     let mut chars = camel.chars();
@@ -976,6 +1068,13 @@ mod tests {
             "/**\n * a *\\/ b\n */\n".to_string()
         );
         assert_eq!(jsdoc(&[""], ""), "");
+    }
+
+    #[test]
+    fn namespace_properties() {
+        assert_eq!(js_property("todos"), "todos");
+        assert_eq!(js_property("app_settings"), "appSettings");
+        assert_eq!(js_property("app-settings.v2"), "appSettingsV2");
     }
 
     #[test]

@@ -11,6 +11,7 @@
 function buildApi(core, methods, config) {
   'use strict';
 {{ERRORS}}
+
   const freeze = Object.freeze;
   const defineProperty = Object.defineProperty;
   const hasOwn = (object, name) => Object.prototype.hasOwnProperty.call(object, name);

@@ -190,6 +190,7 @@ const METHODS = [
 function buildApi(core, methods, config) {
   'use strict';
   // IpcAppError and IpcFrameworkError are this module's own (exported) classes.
+
   const freeze = Object.freeze;
   const defineProperty = Object.defineProperty;
   const hasOwn = (object, name) => Object.prototype.hasOwnProperty.call(object, name);

@@ -2,7 +2,9 @@
 //
 // Electron main-process bridge: forwards the declared channels of the generated preload to the
 // Rust main over the wire protocol (docs/PROTOCOL.md: JSON codec, frames with a 4-byte big-endian
-// length prefix), over a child process's stdio or any duplex stream.
+// length prefix), over a child process's stdio or any duplex stream. It connects as a bridge
+// (hello role "bridge"): the Rust main accepts it with `Main::accept_bridge` and sees each window
+// as a renderer of its own.
 //
 //   const { createBridge } = require('./bridge.js');
 //   const dispose = createBridge({
@@ -242,6 +244,11 @@ function createBridge(options) {
     }
   }
 
+  // Call ids are unique per frame of a window (the preload numbers its own calls).
+  function callKey(event, callId) {
+    return `${event.sender ? event.sender.id : -1}:${event.processId}:${event.frameId}:${callId}`;
+  }
+
   function onInvoke(channel) {
     return (event, callId, timeoutMs, ...args) => {
       const who = identify(event, channel);
@@ -253,9 +260,12 @@ function createBridge(options) {
         return { error: wireError('protocol', `${channel}: timeoutMs must be a non-negative integer or null`, { reason: 'bad timeout' }) };
       }
       if (state === 'closed') return { error: closedError };
-      const key = `${who.sender.id}:${callId}`;
-      if (byCall.has(key)) {
-        return { error: wireError('protocol', `${channel}: call ${callId} is already in flight`, { reason: 'duplicate call id' }) };
+      const key = callKey(event, callId);
+      const previous = byCall.get(key);
+      if (previous !== undefined) {
+        // The frame reloaded and numbers its calls from 1 again: its old call is abandoned.
+        transmit({ t: 'cancel', id: previous });
+        settle(previous, { error: wireError('cancelled', `${channel}: replaced by a new call with the same id (the page reloaded)`, { channel }) });
       }
       const id = ++nextWireId;
       const frame = { t: 'invoke', id, ch: channel, args };
@@ -283,9 +293,8 @@ function createBridge(options) {
   }
 
   function onCancel(event, callId) {
-    const contents = event && event.sender;
-    if (!contents || !isCount(callId)) return;
-    const id = byCall.get(`${contents.id}:${callId}`);
+    if (!event || !isCount(callId)) return;
+    const id = byCall.get(callKey(event, callId));
     if (id === undefined) return;
     const call = pending.get(id);
     transmit({ t: 'cancel', id });
@@ -449,7 +458,7 @@ function createBridge(options) {
   writeBody(Buffer.from(JSON.stringify({
     t: 'hello',
     protocol: PROTOCOL_VERSION,
-    role: 'renderer',
+    role: 'bridge',
     codec: 'json',
     contracts: CONTRACTS,
     label,

@@ -307,6 +307,7 @@ function buildApi(core, methods, config) {
       }
     }
   }
+
   const freeze = Object.freeze;
   const defineProperty = Object.defineProperty;
   const hasOwn = (object, name) => Object.prototype.hasOwnProperty.call(object, name);

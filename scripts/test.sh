@@ -25,6 +25,15 @@ if command -v node > /dev/null 2>&1 && command -v npm > /dev/null 2>&1; then
     | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).target_directory))')"
   (cd tests/js && IPC_TODOS_MAIN="$target_dir/debug/examples/todos_main_stdio" \
     IPC_BINDGEN="$target_dir/debug/ipc-bindgen" npm test --silent)
+  echo "== Electron example: generated bindings up to date, page type-checks"
+  "$target_dir/debug/examples/todos_main_stdio" --schema > "$target_dir/todos-schema.json"
+  cmp -s "$target_dir/todos-schema.json" examples/electron/generated/schema.json \
+    || { echo "examples/electron/generated/schema.json is stale: run 'npm run bindings' there"; exit 1; }
+  "$target_dir/debug/ipc-bindgen" --schema examples/electron/generated/schema.json \
+    --out examples/electron/generated --key todos --check
+  tests/js/node_modules/.bin/tsc --noEmit --strict --allowJs --checkJs --lib es2022,dom \
+    --target es2022 --module nodenext --moduleResolution nodenext \
+    examples/electron/page/renderer.js examples/electron/generated/todos.d.ts
 else
   echo "node and npm not found: skipping the JavaScript tests"
 fi

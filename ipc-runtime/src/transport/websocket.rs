@@ -254,6 +254,8 @@ impl Main {
                 tokio::spawn(async move {
                     let _ = stream.set_nodelay(true);
                     let mut origin = None;
+                    // The callback's signature is tungstenite's (`Callback`), large error included.
+                    #[allow(clippy::result_large_err)]
                     let check = |request: &Request,
                                  response: Response|
                      -> Result<Response, ErrorResponse> {

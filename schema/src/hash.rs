@@ -64,8 +64,16 @@ pub fn canonical_form(service: &Service) -> String {
 /// A declaration without its `/** ... */` doc comments and with whitespace collapsed, so that
 /// rewording a field's documentation does not change the hash.
 fn strip_comments(declaration: &str) -> String {
-    let mut out = String::with_capacity(declaration.len());
-    let mut rest = declaration;
+    without_block_comments(declaration)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `text` without its `/* ... */` comments (an unterminated one runs to the end).
+pub(crate) fn without_block_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
     while let Some(start) = rest.find("/*") {
         out.push_str(&rest[..start]);
         rest = match rest[start + 2..].find("*/") {
@@ -74,7 +82,7 @@ fn strip_comments(declaration: &str) -> String {
         };
     }
     out.push_str(rest);
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
+    out
 }
 
 fn fnv1a64(bytes: &[u8]) -> u64 {

@@ -35,12 +35,13 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::hint::black_box;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use criterion::measurement::WallTime;
 use criterion::{
     BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
@@ -177,6 +178,44 @@ fn parse_header(header: &[u8; HEADER]) -> (usize, u64) {
     (len, u64::from_be_bytes(id))
 }
 
+/// Frames at least this large skip the write buffer: the header and the body go out in one
+/// vectored write.
+const DIRECT_WRITE: usize = 64 * 1024;
+
+/// Writes one frame: small frames into the buffer (flushed by the caller), large ones straight to
+/// the socket after what is buffered.
+async fn write_frame(
+    write: &mut BufWriter<OwnedWriteHalf>,
+    id: u64,
+    body: &[u8],
+) -> io::Result<()> {
+    let head = header(body.len(), id);
+    if body.len() < DIRECT_WRITE {
+        write.write_all(&head).await?;
+        return write.write_all(body).await;
+    }
+    write.flush().await?;
+    write
+        .get_mut()
+        .write_all_buf(&mut Buf::chain(&head[..], body))
+        .await
+}
+
+/// Reads one frame into a buffer of exactly its size (not zeroed first).
+async fn read_frame(read: &mut BufReader<OwnedReadHalf>) -> io::Result<(u64, Bytes)> {
+    let mut head = [0u8; HEADER];
+    read.read_exact(&mut head).await?;
+    let (len, id) = parse_header(&head);
+    let mut body = BytesMut::with_capacity(len);
+    while body.len() < len {
+        let want = len - body.len();
+        if read.read_buf(&mut (&mut body).limit(want)).await? == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+    }
+    Ok((id, body.freeze()))
+}
+
 /// Accepts connections and echoes every frame back as it is (flushing whenever no further
 /// request is already buffered, so a burst of requests shares a write).
 async fn raw_echo_server(listener: UnixListener) {
@@ -185,17 +224,8 @@ async fn raw_echo_server(listener: UnixListener) {
             let (read, write) = stream.into_split();
             let mut read = BufReader::with_capacity(64 * 1024, read);
             let mut write = BufWriter::with_capacity(64 * 1024, write);
-            let mut body = Vec::new();
-            let mut head = [0u8; HEADER];
-            loop {
-                if read.read_exact(&mut head).await.is_err() {
-                    return;
-                }
-                let (len, _) = parse_header(&head);
-                body.resize(len, 0);
-                if read.read_exact(&mut body).await.is_err()
-                    || write.write_all(&head).await.is_err()
-                    || write.write_all(&body).await.is_err()
+            while let Ok((id, body)) = read_frame(&mut read).await {
+                if write_frame(&mut write, id, &body).await.is_err()
                     || (read.buffer().is_empty() && write.flush().await.is_err())
                 {
                     return;
@@ -218,15 +248,6 @@ async fn connect_raw(path: &Path) -> Stream {
     )
 }
 
-async fn read_frame(read: &mut BufReader<OwnedReadHalf>) -> std::io::Result<(u64, Vec<u8>)> {
-    let mut head = [0u8; HEADER];
-    read.read_exact(&mut head).await?;
-    let (len, id) = parse_header(&head);
-    let mut body = vec![0u8; len];
-    read.read_exact(&mut body).await?;
-    Ok((id, body))
-}
-
 /// One caller drives the stream itself: write the frame, flush, read the answer. (The lock is
 /// never contended: this client is only used by one caller at a time.)
 #[derive(Clone)]
@@ -237,11 +258,10 @@ impl RawUnix {
         RawUnix(Arc::new(tokio::sync::Mutex::new(connect_raw(path).await)))
     }
 
-    async fn round_trip(&self, body: &[u8]) -> Vec<u8> {
+    async fn round_trip(&self, body: &[u8]) -> Bytes {
         let mut stream = self.0.lock().await;
         let (read, write) = &mut *stream;
-        write.write_all(&header(body.len(), 0)).await.unwrap();
-        write.write_all(body).await.unwrap();
+        write_frame(write, 0, body).await.unwrap();
         write.flush().await.unwrap();
         read_frame(read).await.expect("raw echo server gone").1
     }
@@ -249,11 +269,13 @@ impl RawUnix {
 
 impl Echo for RawUnix {
     async fn echo(&self, text: String) -> String {
-        String::from_utf8(self.round_trip(text.as_bytes()).await).unwrap()
+        std::str::from_utf8(&self.round_trip(text.as_bytes()).await)
+            .unwrap()
+            .to_owned()
     }
 
     async fn blob(&self, data: Bytes) -> Bytes {
-        Bytes::from(self.round_trip(&data).await)
+        self.round_trip(&data).await
     }
 }
 
@@ -264,7 +286,7 @@ struct RawUnixMux(Arc<MuxInner>);
 
 struct MuxInner {
     next_id: AtomicU64,
-    pending: Mutex<HashMap<u64, oneshot::Sender<Vec<u8>>>>,
+    pending: Mutex<HashMap<u64, oneshot::Sender<Bytes>>>,
     outgoing: mpsc::Sender<(u64, Bytes)>,
 }
 
@@ -279,8 +301,7 @@ impl RawUnixMux {
         });
         tokio::spawn(async move {
             while let Some((id, body)) = queue.recv().await {
-                if write.write_all(&header(body.len(), id)).await.is_err()
-                    || write.write_all(&body).await.is_err()
+                if write_frame(&mut write, id, &body).await.is_err()
                     || (queue.is_empty() && write.flush().await.is_err())
                 {
                     return;
@@ -299,7 +320,7 @@ impl RawUnixMux {
         RawUnixMux(inner)
     }
 
-    async fn round_trip(&self, body: Bytes) -> Vec<u8> {
+    async fn round_trip(&self, body: Bytes) -> Bytes {
         let id = self.0.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         self.0.pending.lock().unwrap().insert(id, tx);
@@ -310,11 +331,13 @@ impl RawUnixMux {
 
 impl Echo for RawUnixMux {
     async fn echo(&self, text: String) -> String {
-        String::from_utf8(self.round_trip(Bytes::from(text)).await).unwrap()
+        std::str::from_utf8(&self.round_trip(Bytes::from(text)).await)
+            .unwrap()
+            .to_owned()
     }
 
     async fn blob(&self, data: Bytes) -> Bytes {
-        Bytes::from(self.round_trip(data).await)
+        self.round_trip(data).await
     }
 }
 

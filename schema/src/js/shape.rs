@@ -196,17 +196,7 @@ fn top_level_eq(text: &str) -> Option<usize> {
 }
 
 fn strip_comments(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("/*") {
-        out.push_str(&rest[..start]);
-        rest = match rest[start + 2..].find("*/") {
-            Some(end) => &rest[start + 2 + end + 2..],
-            None => "",
-        };
-    }
-    out.push_str(rest);
-    out
+    crate::hash::without_block_comments(text)
 }
 
 /// `Name<inner>` to `inner`, when the brackets enclose the rest of the text.

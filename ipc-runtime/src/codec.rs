@@ -4,6 +4,7 @@
 //! peers agree on one codec at the handshake.
 
 use bytes::Bytes;
+use serde::Deserialize;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -95,12 +96,18 @@ impl Codec {
         match self {
             Codec::Json => serde_json::from_slice(bytes).map_err(|e| e.to_string()),
             Codec::Binary => {
-                let mut rest = bytes;
-                let value = T::deserialize(&mut rmp_serde::Deserializer::new(&mut rest))
-                    .map_err(|e| e.to_string())?;
-                match rest.len() {
-                    0 => Ok(value),
-                    trailing => Err(format!("{trailing} unexpected trailing bytes")),
+                // Borrowing decoder: `bin` data is handed out as slices of `bytes` (no scratch
+                // copy). It cannot say where it stopped, so trailing data is found by trying to
+                // read one more value, which must fail at the end of input.
+                let mut decoder = rmp_serde::Deserializer::from_read_ref(bytes);
+                let value = T::deserialize(&mut decoder).map_err(|e| e.to_string())?;
+                match serde::de::IgnoredAny::deserialize(&mut decoder) {
+                    Err(rmp_serde::decode::Error::InvalidMarkerRead(e))
+                        if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+                    {
+                        Ok(value)
+                    }
+                    _ => Err("unexpected trailing bytes after the value".into()),
                 }
             }
         }

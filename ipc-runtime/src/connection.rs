@@ -2,9 +2,11 @@
 //! its sends in order, and cleans up when either side goes away.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Waker};
 use std::time::Duration;
 
 use futures_util::FutureExt;
@@ -75,10 +77,13 @@ pub(crate) async fn serve(
     // `TooManyInFlight`.
     let slots = Arc::new(Semaphore::new(config.max_in_flight));
 
+    // Built once: a fresh `cancelled()` per iteration would register with the token each time.
+    let closed = close.cancelled();
+    tokio::pin!(closed);
     let reason = loop {
         tokio::select! {
             biased;
-            () = close.cancelled() => break "closed by main",
+            () = &mut closed => break "closed by main",
             Some(done) = calls.join_next(), if !calls.is_empty() => {
                 if let Ok(id) = done {
                     in_flight.remove(&id);
@@ -116,8 +121,15 @@ pub(crate) async fn serve(
                                 ReplyTo::Local(..) => None,
                                 ReplyTo::Queue { .. } => timeout,
                             };
-                            let handle = calls.spawn(run_call(id, channel, call, timeout, reply_to, slot));
-                            in_flight.insert(id, handle);
+                            // Most handlers finish at their first poll (no I/O): run that poll
+                            // here and spawn a task only for calls that have to wait. The
+                            // spawned task polls again, registering its real waker.
+                            let mut run = Box::pin(run_call(id, channel, call, timeout, reply_to, slot));
+                            let mut first_poll = Context::from_waker(Waker::noop());
+                            if run.as_mut().poll(&mut first_poll).is_pending() {
+                                let handle = calls.spawn(run);
+                                in_flight.insert(id, handle);
+                            }
                         }
                         Err(error) => reply_to.deliver(Err(Failure::Ipc(error))).await,
                     }

@@ -64,6 +64,7 @@ mod caller;
 mod channel;
 mod codec;
 mod connection;
+mod deadline;
 mod error;
 mod events;
 mod framing;

@@ -17,6 +17,7 @@ use crate::call::TryCall;
 use crate::caller::RendererId;
 use crate::channel::{EventChannel, InvokeChannel, SendChannel};
 use crate::codec::Codec;
+use crate::deadline::Deadlines;
 use crate::error::IpcError;
 use crate::events::EventStream;
 use crate::framing::DEFAULT_MAX_FRAME;
@@ -167,6 +168,7 @@ pub(crate) struct RendererInner {
     default_timeout: Option<Duration>,
     next_call: AtomicU64,
     shared: Arc<Shared>,
+    deadlines: Arc<Deadlines>,
 }
 
 /// State the reader task shares with the handles.
@@ -192,6 +194,10 @@ impl Renderer {
             closed: watch::Sender::new(None),
         });
         tokio::spawn(read_from_main(shared.clone(), end.incoming));
+        let mut closed = shared.closed.subscribe();
+        let deadlines = Deadlines::start(async move {
+            let _ = closed.wait_for(Option::is_some).await;
+        });
         Renderer {
             inner: Arc::new(RendererInner {
                 id,
@@ -200,6 +206,7 @@ impl Renderer {
                 default_timeout: options.default_timeout,
                 next_call: AtomicU64::new(1),
                 shared,
+                deadlines,
             }),
         }
     }
@@ -460,15 +467,18 @@ impl Renderer {
             return Err(Failure::Ipc(self.disconnected_error()));
         }
         let outcome = match timeout {
-            Some(limit) => match tokio::time::timeout(limit, rx).await {
-                Ok(outcome) => outcome,
-                Err(_) => {
-                    return Err(Failure::Ipc(IpcError::Timeout {
-                        channel: channel.into_owned(),
-                        after: limit,
-                    }));
+            Some(limit) => {
+                let mut deadline = inner.deadlines.register(id, limit);
+                tokio::select! {
+                    outcome = rx => outcome,
+                    () = deadline.expired() => {
+                        return Err(Failure::Ipc(IpcError::Timeout {
+                            channel: channel.into_owned(),
+                            after: limit,
+                        }));
+                    }
                 }
-            },
+            }
             None => rx.await,
         };
         if let Some(guard) = guard {

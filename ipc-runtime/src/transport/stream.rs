@@ -190,9 +190,11 @@ async fn main_reader(
     close: CancellationToken,
 ) {
     let notify = |error: IpcError| ToRenderer::Notice { id: None, error };
+    let closed = close.cancelled();
+    tokio::pin!(closed);
     loop {
         let next = tokio::select! {
-            () = close.cancelled() => return,
+            () = &mut closed => return,
             next = reader.next() => next,
         };
         let frame = match next {
@@ -469,6 +471,11 @@ async fn write_frames<M: Outgoing>(
                     _ => {}
                 }
             }
+        }
+        if !goodbye && queue.is_empty() {
+            // Give the tasks producing replies a moment to queue more, so a burst shares one
+            // flush (one write syscall) instead of one each.
+            tokio::task::yield_now().await;
         }
         if (goodbye || queue.is_empty()) && writer.flush().await.is_err() {
             queue_closed = false;

@@ -15,6 +15,7 @@ use tokio::task::{AbortHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::caller::Caller;
+use crate::deadline::{Deadline, Deadlines};
 use crate::error::IpcError;
 use crate::message::{
     CallResult, ChannelName, Failure, LocalReply, SenderInfo, ToMain, ToRenderer,
@@ -76,6 +77,7 @@ pub(crate) async fn serve(
     // collects the finished task), so a caller that waits for each reply never sees a stale
     // `TooManyInFlight`.
     let slots = Arc::new(Semaphore::new(config.max_in_flight));
+    let deadlines = Deadlines::start(close.clone().cancelled_owned());
 
     // Built once: a fresh `cancelled()` per iteration would register with the token each time.
     let closed = close.cancelled();
@@ -117,14 +119,16 @@ pub(crate) async fn serve(
                         Ok(call) => {
                             // In process the caller's own deadline drops the reply receiver,
                             // which stops the handler; a second timer here would be redundant.
-                            let timeout = match reply_to {
+                            let deadline = match reply_to {
                                 ReplyTo::Local(..) => None,
-                                ReplyTo::Queue { .. } => timeout,
+                                ReplyTo::Queue { .. } => {
+                                    timeout.map(|limit| (limit, deadlines.register(id, limit)))
+                                }
                             };
                             // Most handlers finish at their first poll (no I/O): run that poll
                             // here and spawn a task only for calls that have to wait. The
                             // spawned task polls again, registering its real waker.
-                            let mut run = Box::pin(run_call(id, channel, call, timeout, reply_to, slot));
+                            let mut run = Box::pin(run_call(id, channel, call, deadline, reply_to, slot));
                             let mut first_poll = Context::from_waker(Waker::noop());
                             if run.as_mut().poll(&mut first_poll).is_pending() {
                                 let handle = calls.spawn(run);
@@ -207,16 +211,19 @@ async fn run_call(
     id: u64,
     channel: ChannelName,
     call: crate::router::BoxFuture<CallResult>,
-    timeout: Option<Duration>,
+    deadline: Option<(Duration, Deadline)>,
     reply_to: ReplyTo,
     slot: OwnedSemaphorePermit,
 ) -> u64 {
     let guarded = AssertUnwindSafe(call).catch_unwind();
     let work = async {
-        let outcome = match timeout {
-            Some(limit) => tokio::time::timeout(limit, guarded)
-                .await
-                .map_err(|_| limit),
+        let outcome = match deadline {
+            Some((limit, mut deadline)) => {
+                tokio::select! {
+                    outcome = guarded => Ok(outcome),
+                    () = deadline.expired() => Err(limit),
+                }
+            }
             None => Ok(guarded.await),
         };
         match outcome {

@@ -15,8 +15,19 @@ use tokio::time::Instant;
 
 /// The pending deadlines of one connection.
 pub(crate) struct Deadlines {
-    entries: Mutex<BTreeMap<(Instant, u64), oneshot::Sender<()>>>,
+    state: Mutex<State>,
     earlier: Notify,
+}
+
+struct State {
+    entries: BTreeMap<(Instant, u64), oneshot::Sender<()>>,
+    /// When the sweeper will next wake up (`None`: it waits for a first deadline). A new
+    /// deadline after it needs no wake-up: the sweeper re-arms for it when it gets there.
+    armed: Option<Instant>,
+    /// The shortest timeout registered so far. With nothing pending the sweeper still wakes
+    /// that far ahead, so that a run of short calls (each done before the sweeper ever sees
+    /// it) never has to wake it.
+    shortest: Option<Duration>,
 }
 
 /// A registered deadline: resolves when it passes; unregisters when dropped.
@@ -32,7 +43,11 @@ impl Deadlines {
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Arc<Deadlines> {
         let deadlines = Arc::new(Deadlines {
-            entries: Mutex::new(BTreeMap::new()),
+            state: Mutex::new(State {
+                entries: BTreeMap::new(),
+                armed: None,
+                shortest: None,
+            }),
             earlier: Notify::new(),
         });
         let sweeper = deadlines.clone();
@@ -49,12 +64,13 @@ impl Deadlines {
     pub(crate) fn register(self: &Arc<Self>, id: u64, after: Duration) -> Deadline {
         let key = (Instant::now() + after, id);
         let (fire, expired) = oneshot::channel();
-        let earliest = {
-            let mut entries = crate::renderer::lock(&self.entries);
-            entries.insert(key, fire);
-            entries.keys().next() == Some(&key)
+        let wake_sweeper = {
+            let mut state = crate::renderer::lock(&self.state);
+            state.entries.insert(key, fire);
+            state.shortest = Some(state.shortest.map_or(after, |s| s.min(after)));
+            state.armed.is_none_or(|armed| key.0 < armed)
         };
-        if earliest {
+        if wake_sweeper {
             self.earlier.notify_one();
         }
         Deadline {
@@ -66,10 +82,15 @@ impl Deadlines {
 
     async fn sweep(&self) {
         loop {
-            let next = crate::renderer::lock(&self.entries)
-                .keys()
-                .next()
-                .map(|k| k.0);
+            let next = {
+                let mut state = crate::renderer::lock(&self.state);
+                let next = match state.entries.keys().next() {
+                    Some(key) => Some(key.0),
+                    None => state.shortest.map(|s| Instant::now() + s),
+                };
+                state.armed = next;
+                next
+            };
             match next {
                 None => self.earlier.notified().await,
                 Some(at) => {
@@ -84,8 +105,8 @@ impl Deadlines {
 
     fn fire_due(&self) {
         let now = Instant::now();
-        let mut entries = crate::renderer::lock(&self.entries);
-        while let Some(entry) = entries.first_entry() {
+        let mut state = crate::renderer::lock(&self.state);
+        while let Some(entry) = state.entries.first_entry() {
             if entry.key().0 > now {
                 break;
             }
@@ -107,6 +128,8 @@ impl Deadline {
 
 impl Drop for Deadline {
     fn drop(&mut self) {
-        crate::renderer::lock(&self.deadlines.entries).remove(&self.key);
+        crate::renderer::lock(&self.deadlines.state)
+            .entries
+            .remove(&self.key);
     }
 }

@@ -472,11 +472,6 @@ async fn write_frames<M: Outgoing>(
                 }
             }
         }
-        if !goodbye && queue.is_empty() {
-            // Give the tasks producing replies a moment to queue more, so a burst shares one
-            // flush (one write syscall) instead of one each.
-            tokio::task::yield_now().await;
-        }
         if (goodbye || queue.is_empty()) && writer.flush().await.is_err() {
             queue_closed = false;
             break;

@@ -9,6 +9,9 @@ cargo fmt --all -- --check
 echo "== clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
+echo "== rustdoc (broken links are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+
 echo "== tests (unit, integration, UI, doc)"
 cargo test --workspace --all-targets
 cargo test --workspace --doc

@@ -4,8 +4,8 @@
 //! refers to the runtime only through `::ipc_runtime::__private` (or the `crate = "..."` path).
 //!
 //! The `#[channels]` expansion runs in three stages, each in its own module:
-//! [`parse`] builds an AST of the trait, [`check`] validates it (collecting every error with its
-//! span), and [`render`] emits one item per generator (contract, handler, client, events,
+//! `parse` builds an AST of the trait, `check` validates it (collecting every error with its
+//! span), and `render` emits one item per generator (contract, handler, client, events,
 //! schema). When the trait is invalid, the errors are emitted next to the original trait so IDEs
 //! keep working.
 

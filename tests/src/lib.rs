@@ -107,7 +107,7 @@ pub trait Conformance {
     async fn divide(&self, a: i32, b: i32) -> Result<i32, ConfError>;
     /// Panics with `message`.
     async fn crash(&self, message: String) -> u32;
-    /// Runs until [`Conformance::release`] lets it finish, then returns `tag`. Main counts the
+    /// Runs until `release` lets it finish, then returns `tag`. Main counts the
     /// handler futures dropped before they finish ([`BlockStats::cancelled`]).
     async fn block(&self, tag: u32) -> u32;
     /// Lets `count` `block` calls finish (now or, if fewer are waiting, later).

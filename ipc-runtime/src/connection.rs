@@ -58,6 +58,7 @@ pub(crate) async fn serve(
     close: CancellationToken,
     bridge: bool,
     events_queued: Arc<AtomicU64>,
+    slots: Arc<Semaphore>,
 ) {
     let MainEnd {
         mut incoming,
@@ -76,7 +77,7 @@ pub(crate) async fn serve(
     // A call's slot is freed the moment its reply is handed over (not when this loop next
     // collects the finished task), so a caller that waits for each reply never sees a stale
     // `TooManyInFlight`.
-    let slots = Arc::new(Semaphore::new(config.max_in_flight));
+
     let deadlines = Deadlines::start(close.clone().cancelled_owned());
 
     // Built once: a fresh `cancelled()` per iteration would register with the token each time.
@@ -183,7 +184,7 @@ pub(crate) async fn serve(
     close.cancel();
 }
 
-fn prepare_call(
+pub(crate) fn prepare_call(
     main: &Main,
     caller: &Caller,
     channel: &str,

@@ -16,6 +16,10 @@ use std::collections::BTreeMap;
 use crate::call::TryCall;
 use crate::caller::RendererId;
 use crate::channel::{EventChannel, InvokeChannel, SendChannel};
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
+
 use crate::codec::Codec;
 use crate::deadline::Deadlines;
 use crate::error::IpcError;
@@ -23,6 +27,7 @@ use crate::events::EventStream;
 use crate::framing::DEFAULT_MAX_FRAME;
 use crate::message::{CallResult, ChannelName, Failure, ToMain, ToRenderer};
 use crate::payload::Payload;
+use crate::router::LocalRoute;
 use crate::router::{DEFAULT_CALL_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT};
 use crate::transport::in_process::{LocalHello, Side};
 use crate::transport::stream::FrameLink;
@@ -169,6 +174,8 @@ pub(crate) struct RendererInner {
     next_call: AtomicU64,
     shared: Arc<Shared>,
     deadlines: Arc<Deadlines>,
+    /// In process: calls run in the caller's task, straight against main's registry.
+    route: Option<LocalRoute>,
 }
 
 /// State the reader task shares with the handles.
@@ -184,7 +191,12 @@ struct Shared {
 }
 
 impl Renderer {
-    pub(crate) fn start(id: RendererId, end: RendererEnd, options: RendererOptions) -> Renderer {
+    pub(crate) fn start(
+        id: RendererId,
+        end: RendererEnd,
+        options: RendererOptions,
+        route: Option<LocalRoute>,
+    ) -> Renderer {
         let shared = Arc::new(Shared {
             pending: Mutex::new(HashMap::new()),
             subscribers: Mutex::new(HashMap::new()),
@@ -207,6 +219,7 @@ impl Renderer {
                 next_call: AtomicU64::new(1),
                 shared,
                 deadlines,
+                route,
             }),
         }
     }
@@ -243,16 +256,17 @@ impl Renderer {
                     if sent.is_err() {
                         return Err(IpcError::disconnected("main's end was dropped"));
                     }
-                    let (id, end) = tokio::time::timeout(options.handshake_timeout, answered)
-                        .await
-                        .map_err(|_| IpcError::Protocol {
-                            reason: format!(
-                                "main did not accept within {:?}",
-                                options.handshake_timeout
-                            ),
-                        })?
-                        .map_err(|_| IpcError::disconnected("main dropped the connection"))??;
-                    Ok(Renderer::start(id, end, options))
+                    let (id, end, route) =
+                        tokio::time::timeout(options.handshake_timeout, answered)
+                            .await
+                            .map_err(|_| IpcError::Protocol {
+                                reason: format!(
+                                    "main did not accept within {:?}",
+                                    options.handshake_timeout
+                                ),
+                            })?
+                            .map_err(|_| IpcError::disconnected("main dropped the connection"))??;
+                    Ok(Renderer::start(id, end, options, Some(route)))
                 }
                 Side::Main(_) => Err(IpcError::Protocol {
                     reason: "this is main's end of the in-process pair".into(),
@@ -411,6 +425,62 @@ impl Renderer {
         IpcError::disconnected(reason.unwrap_or_else(|| "main is gone".into()))
     }
 
+    /// An in-process call, run in the caller's task: no message, no task hop. Same rules as a
+    /// call main runs: the connection's in-flight limit, panics caught, the deadline, and a
+    /// prompt `Disconnected` when main closes the connection; dropping the future drops the
+    /// handler.
+    async fn call_local(
+        &self,
+        route: &LocalRoute,
+        channel: ChannelName,
+        args: Payload,
+        timeout: Option<Duration>,
+    ) -> CallResult {
+        let Ok(slot) = route.slots.clone().try_acquire_owned() else {
+            return Err(Failure::Ipc(IpcError::TooManyInFlight {
+                limit: route.main.inner.config.max_in_flight,
+            }));
+        };
+        let call = crate::connection::prepare_call(&route.main, &route.caller, &channel, args)
+            .map_err(Failure::Ipc)?;
+        let id = self.inner.next_call.fetch_add(1, Ordering::Relaxed);
+        let mut deadline = timeout.map(|limit| (limit, self.inner.deadlines.register(id, limit)));
+        let expired = async {
+            match &mut deadline {
+                Some((limit, deadline)) => {
+                    deadline.expired().await;
+                    *limit
+                }
+                None => std::future::pending().await,
+            }
+        };
+        let outcome = tokio::select! {
+            outcome = AssertUnwindSafe(call).catch_unwind() => match outcome {
+                Ok(result) => result,
+                Err(panic) => {
+                    let message = crate::router::panic_message(&*panic);
+                    tracing::error!(%channel, %message, "handler panicked");
+                    Err(Failure::Ipc(IpcError::HandlerPanicked {
+                        channel: channel.to_string(),
+                        message,
+                    }))
+                }
+            },
+            after = expired => Err(Failure::Ipc(IpcError::Timeout {
+                channel: channel.to_string(),
+                after,
+            })),
+            () = route.close.cancelled() => {
+                let _ = tokio::time::timeout(Duration::from_millis(200), self.closed()).await;
+                Err(Failure::Ipc(self.disconnected_error()))
+            }
+        };
+        drop(slot);
+        self.wait_for_events(route.events_queued.load(Ordering::SeqCst))
+            .await;
+        outcome
+    }
+
     /// Waits until the reader has handed over `count` events (in process, the ones main queued
     /// before the reply, which took a shorter path), or the connection closed.
     async fn wait_for_events(&self, count: u64) {
@@ -434,6 +504,9 @@ impl Renderer {
         let inner = &self.inner;
         if self.is_closed() {
             return Err(Failure::Ipc(self.disconnected_error()));
+        }
+        if let Some(route) = &inner.route {
+            return self.call_local(route, channel, args, timeout).await;
         }
         let id = inner.next_call.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();

@@ -161,6 +161,18 @@ pub(crate) struct MainInner {
     contracts: Mutex<BTreeMap<String, String>>,
 }
 
+/// What an in-process renderer needs to run its calls itself: the router, its identity, and
+/// its connection's call slots, close signal and event count. In process a call needs no
+/// message at all: the caller's task looks up the handler and runs it (see ARCHITECTURE.md).
+#[derive(Clone)]
+pub(crate) struct LocalRoute {
+    pub(crate) main: Main,
+    pub(crate) caller: Caller,
+    pub(crate) slots: Arc<tokio::sync::Semaphore>,
+    pub(crate) close: CancellationToken,
+    pub(crate) events_queued: Arc<AtomicU64>,
+}
+
 /// Who a new connection says it is.
 pub(crate) struct PeerIdentity {
     pub(crate) label: String,
@@ -446,8 +458,8 @@ impl Main {
             frame_url: options.frame_url.as_deref().map(str::to_string),
             bridge: false,
         };
-        self.register_connection(id, main_end, identity);
-        Renderer::start(id, renderer_end, options)
+        let route = self.register_connection(id, main_end, identity);
+        Renderer::start(id, renderer_end, options, Some(route))
     }
 
     /// Accepts one renderer connection over `transport`: performs the handshake (checking the
@@ -513,10 +525,13 @@ impl Main {
                         frame_url: hello.frame_url,
                         bridge: false,
                     };
-                    self.register_connection(id, main_end, identity);
-                    hello.answer.send(Ok((id, renderer_end))).map_err(|_| {
-                        IpcError::disconnected("the renderer gave up during the handshake")
-                    })?;
+                    let route = self.register_connection(id, main_end, identity);
+                    hello
+                        .answer
+                        .send(Ok((id, renderer_end, route)))
+                        .map_err(|_| {
+                            IpcError::disconnected("the renderer gave up during the handshake")
+                        })?;
                     Ok(id)
                 }
                 Side::Renderer(_) => Err(IpcError::Protocol {
@@ -547,7 +562,7 @@ impl Main {
         id: RendererId,
         end: MainEnd,
         identity: PeerIdentity,
-    ) -> CancellationToken {
+    ) -> LocalRoute {
         let caller = Caller {
             id,
             label: Arc::from(identity.label),
@@ -556,6 +571,14 @@ impl Main {
         };
         let close = self.inner.shutdown.child_token();
         let events_queued = Arc::new(AtomicU64::new(0));
+        let slots = Arc::new(tokio::sync::Semaphore::new(self.inner.config.max_in_flight));
+        let route = LocalRoute {
+            main: self.clone(),
+            caller: caller.clone(),
+            slots: slots.clone(),
+            close: close.clone(),
+            events_queued: events_queued.clone(),
+        };
         self.lock_renderers().insert(
             id,
             RendererEntry {
@@ -574,8 +597,9 @@ impl Main {
             close.clone(),
             identity.bridge,
             events_queued,
+            slots,
         ));
-        close
+        route
     }
 
     /// Registers (or updates) a window behind a bridge connection as a renderer of its own.

@@ -34,7 +34,8 @@ pub(crate) struct LocalHello {
     pub(crate) contracts: BTreeMap<String, String>,
     pub(crate) capacity: usize,
     /// Main answers with the renderer's id and its end of the queues, or a refusal.
-    pub(crate) answer: oneshot::Sender<Result<(RendererId, RendererEnd), IpcError>>,
+    pub(crate) answer:
+        oneshot::Sender<Result<(RendererId, RendererEnd, crate::router::LocalRoute), IpcError>>,
 }
 
 /// One end of an in-process connection, for code that is generic over [`Transport`].

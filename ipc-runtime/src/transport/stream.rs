@@ -176,7 +176,7 @@ pub(crate) async fn accept(
         origin,
         frame_url: None,
     };
-    let close = main.register_connection(id, main_end, identity);
+    let close = main.register_connection(id, main_end, identity).close;
     tokio::spawn(main_reader(reader, codec, pumps.outgoing, notices, close));
     tokio::spawn(write_frames(writer, limit, codec, pumps.incoming, None));
     Ok(id)
@@ -550,7 +550,7 @@ pub(crate) async fn connect(
         pumps.incoming,
         Some(to_renderer),
     ));
-    Ok(Renderer::start(RendererId(id), end, options))
+    Ok(Renderer::start(RendererId(id), end, options, None))
 }
 
 async fn renderer_reader(mut reader: Reader, codec: Codec, to_renderer: mpsc::Sender<ToRenderer>) {

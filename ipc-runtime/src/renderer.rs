@@ -436,6 +436,10 @@ impl Renderer {
         args: Payload,
         timeout: Option<Duration>,
     ) -> CallResult {
+        if route.close.is_cancelled() {
+            let _ = tokio::time::timeout(Duration::from_millis(200), self.closed()).await;
+            return Err(Failure::Ipc(self.disconnected_error()));
+        }
         let Ok(slot) = route.slots.clone().try_acquire_owned() else {
             return Err(Failure::Ipc(IpcError::TooManyInFlight {
                 limit: route.main.inner.config.max_in_flight,
@@ -455,6 +459,12 @@ impl Renderer {
             }
         };
         let outcome = tokio::select! {
+            // A closed connection wins over a result that happens to be ready.
+            biased;
+            () = route.close.cancelled() => {
+                let _ = tokio::time::timeout(Duration::from_millis(200), self.closed()).await;
+                Err(Failure::Ipc(self.disconnected_error()))
+            }
             outcome = AssertUnwindSafe(call).catch_unwind() => match outcome {
                 Ok(result) => result,
                 Err(panic) => {
@@ -470,10 +480,6 @@ impl Renderer {
                 channel: channel.to_string(),
                 after,
             })),
-            () = route.close.cancelled() => {
-                let _ = tokio::time::timeout(Duration::from_millis(200), self.closed()).await;
-                Err(Failure::Ipc(self.disconnected_error()))
-            }
         };
         drop(slot);
         self.wait_for_events(route.events_queued.load(Ordering::SeqCst))

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Waker};
 use std::time::Duration;
 
@@ -17,37 +16,28 @@ use tokio_util::sync::CancellationToken;
 use crate::caller::Caller;
 use crate::deadline::{Deadline, Deadlines};
 use crate::error::IpcError;
-use crate::message::{
-    CallResult, ChannelName, Failure, LocalReply, SenderInfo, ToMain, ToRenderer,
-};
+use crate::message::{CallResult, ChannelName, Failure, SenderInfo, ToMain, ToRenderer};
 use crate::payload::Payload;
 use crate::router::{Main, no_handler, panic_message};
 use crate::transport::MainEnd;
 
-/// Where the outcome of one call goes.
-enum ReplyTo {
-    /// Straight back to the waiting future (in-process), with the connection's count of events
-    /// queued so far.
-    Local(LocalReply, Arc<AtomicU64>),
-    /// Through the connection's outgoing queue, tagged with the call id.
-    Queue {
-        id: u64,
-        outgoing: mpsc::Sender<ToRenderer>,
-    },
+/// Where the outcome of one call goes: the connection's outgoing queue, tagged with its id.
+/// (In-process renderers run their calls themselves, see `Renderer::call_local`.)
+struct ReplyTo {
+    id: u64,
+    outgoing: mpsc::Sender<ToRenderer>,
 }
 
 impl ReplyTo {
     async fn deliver(self, result: CallResult) {
-        match self {
-            // The receiver is gone only when the caller cancelled; nothing is owed then.
-            ReplyTo::Local(slot, events) => {
-                drop(slot.send((result, events.load(Ordering::SeqCst))))
-            }
-            ReplyTo::Queue { id, outgoing } => {
-                // A closed queue means the renderer is gone; the connection task cleans up.
-                let _ = outgoing.send(ToRenderer::Reply { id, result }).await;
-            }
-        }
+        // A closed queue means the renderer is gone; the connection task cleans up.
+        let _ = self
+            .outgoing
+            .send(ToRenderer::Reply {
+                id: self.id,
+                result,
+            })
+            .await;
     }
 }
 
@@ -57,7 +47,6 @@ pub(crate) async fn serve(
     end: MainEnd,
     close: CancellationToken,
     bridge: bool,
-    events_queued: Arc<AtomicU64>,
     slots: Arc<Semaphore>,
 ) {
     let MainEnd {
@@ -94,11 +83,8 @@ pub(crate) async fn serve(
             }
             message = incoming.recv() => match message {
                 None => break "renderer disconnected",
-                Some(ToMain::Invoke { id, channel, args, timeout, reply, sender }) => {
-                    let reply_to = match reply {
-                        Some(slot) => ReplyTo::Local(slot, events_queued.clone()),
-                        None => ReplyTo::Queue { id, outgoing: outgoing.clone() },
-                    };
+                Some(ToMain::Invoke { id, channel, args, timeout, sender }) => {
+                    let reply_to = ReplyTo { id, outgoing: outgoing.clone() };
                     let call_caller = match windows.caller(&main, &caller, sender, &channel, &outgoing) {
                         Ok(call_caller) => call_caller,
                         Err(error) => {
@@ -120,12 +106,7 @@ pub(crate) async fn serve(
                         Ok(call) => {
                             // In process the caller's own deadline drops the reply receiver,
                             // which stops the handler; a second timer here would be redundant.
-                            let deadline = match reply_to {
-                                ReplyTo::Local(..) => None,
-                                ReplyTo::Queue { .. } => {
-                                    timeout.map(|limit| (limit, deadlines.register(id, limit)))
-                                }
-                            };
+                            let deadline = timeout.map(|limit| (limit, deadlines.register(id, limit)));
                             // Most handlers finish at their first poll (no I/O): run that poll
                             // here and spawn a task only for calls that have to wait. The
                             // spawned task polls again, registering its real waker.
@@ -243,23 +224,9 @@ async fn run_call(
             })),
         }
     };
-    match reply_to {
-        ReplyTo::Local(mut reply, events) => {
-            // Dropping the caller's future drops the receiver: stop the handler with it.
-            tokio::select! {
-                result = work => {
-                    drop(slot);
-                    drop(reply.send((result, events.load(Ordering::SeqCst))));
-                }
-                () = reply.closed() => {}
-            }
-        }
-        queue => {
-            let result = work.await;
-            drop(slot);
-            queue.deliver(result).await;
-        }
-    }
+    let result = work.await;
+    drop(slot);
+    reply_to.deliver(result).await;
     id
 }
 

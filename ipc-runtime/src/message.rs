@@ -6,8 +6,6 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use tokio::sync::oneshot;
-
 use crate::error::IpcError;
 use crate::payload::Payload;
 
@@ -16,12 +14,6 @@ pub(crate) type ChannelName = Cow<'static, str>;
 
 /// The outcome of one call as main produced it.
 pub(crate) type CallResult = Result<Payload, Failure>;
-
-/// A reply slot that bypasses the reply queue on in-process connections; dropping the receiver
-/// is the cancel signal. Besides the result it carries how many events main had queued to the
-/// renderer when the call finished, so the caller can wait for those first: events a handler
-/// sends before it returns arrive before its reply, as on every other transport.
-pub(crate) type LocalReply = oneshot::Sender<(CallResult, u64)>;
 
 /// Why a call did not produce a value.
 #[derive(Debug)]
@@ -54,7 +46,6 @@ pub(crate) enum ToMain {
         channel: ChannelName,
         args: Payload,
         timeout: Option<Duration>,
-        reply: Option<LocalReply>,
         sender: Option<SenderInfo>,
     },
     Cancel {

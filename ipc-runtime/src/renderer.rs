@@ -169,7 +169,6 @@ pub struct Renderer {
 pub(crate) struct RendererInner {
     id: RendererId,
     outgoing: mpsc::Sender<ToMain>,
-    local: bool,
     default_timeout: Option<Duration>,
     next_call: AtomicU64,
     shared: Arc<Shared>,
@@ -180,7 +179,7 @@ pub(crate) struct RendererInner {
 
 /// State the reader task shares with the handles.
 struct Shared {
-    pending: Mutex<HashMap<u64, oneshot::Sender<(CallResult, u64)>>>,
+    pending: Mutex<HashMap<u64, oneshot::Sender<CallResult>>>,
     /// Events taken off the queue (and handed to subscribers) so far, with a signal per step.
     events_seen: AtomicU64,
     event_progress: tokio::sync::Notify,
@@ -214,7 +213,6 @@ impl Renderer {
             inner: Arc::new(RendererInner {
                 id,
                 outgoing: end.outgoing,
-                local: end.local,
                 default_timeout: options.default_timeout,
                 next_call: AtomicU64::new(1),
                 shared,
@@ -420,6 +418,13 @@ impl Renderer {
         }
     }
 
+    /// The error for a call cut off by a closing connection. The reader task records main's
+    /// stated reason a moment after the call sees the cut, so give it that moment.
+    async fn closing_error(&self) -> IpcError {
+        let _ = tokio::time::timeout(Duration::from_millis(200), self.closed()).await;
+        self.disconnected_error()
+    }
+
     fn disconnected_error(&self) -> IpcError {
         let reason = self.inner.shared.closed.borrow().clone();
         IpcError::disconnected(reason.unwrap_or_else(|| "main is gone".into()))
@@ -437,8 +442,7 @@ impl Renderer {
         timeout: Option<Duration>,
     ) -> CallResult {
         if route.close.is_cancelled() {
-            let _ = tokio::time::timeout(Duration::from_millis(200), self.closed()).await;
-            return Err(Failure::Ipc(self.disconnected_error()));
+            return Err(Failure::Ipc(self.closing_error().await));
         }
         let Ok(slot) = route.slots.clone().try_acquire_owned() else {
             return Err(Failure::Ipc(IpcError::TooManyInFlight {
@@ -461,10 +465,7 @@ impl Renderer {
         let outcome = tokio::select! {
             // A closed connection wins over a result that happens to be ready.
             biased;
-            () = route.close.cancelled() => {
-                let _ = tokio::time::timeout(Duration::from_millis(200), self.closed()).await;
-                Err(Failure::Ipc(self.disconnected_error()))
-            }
+            () = route.close.cancelled() => Err(Failure::Ipc(self.closing_error().await)),
             outcome = AssertUnwindSafe(call).catch_unwind() => match outcome {
                 Ok(result) => result,
                 Err(panic) => {
@@ -516,19 +517,13 @@ impl Renderer {
         }
         let id = inner.next_call.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
-        let (reply, mut guard) = if inner.local {
-            (Some(tx), None)
-        } else {
-            lock(&inner.shared.pending).insert(id, tx);
-            (None, Some(CancelOnDrop { renderer: self, id }))
-        };
+        lock(&inner.shared.pending).insert(id, tx);
+        let guard = CancelOnDrop { renderer: self, id };
         // The reader clears `pending` when the connection closes; a call registered just after
         // that would wait for a reply that cannot come.
         if self.is_closed() {
             lock(&inner.shared.pending).remove(&id);
-            if let Some(guard) = guard.take() {
-                guard.disarm();
-            }
+            guard.disarm();
             return Err(Failure::Ipc(self.disconnected_error()));
         }
         let message = ToMain::Invoke {
@@ -536,13 +531,10 @@ impl Renderer {
             channel: channel.clone(),
             args,
             timeout,
-            reply,
             sender: None,
         };
         if inner.outgoing.send(message).await.is_err() {
-            if let Some(guard) = guard.take() {
-                guard.disarm();
-            }
+            guard.disarm();
             return Err(Failure::Ipc(self.disconnected_error()));
         }
         let outcome = match timeout {
@@ -560,20 +552,11 @@ impl Renderer {
             }
             None => rx.await,
         };
-        if let Some(guard) = guard {
-            guard.disarm();
-        }
+        guard.disarm();
         match outcome {
-            Ok((result, events_before)) => {
-                self.wait_for_events(events_before).await;
-                result
-            }
-            Err(_) => {
-                // The reply slot was dropped because the connection is closing; the reader task
-                // records main's stated reason a moment later, so give it that moment.
-                let _ = tokio::time::timeout(Duration::from_millis(200), self.closed()).await;
-                Err(Failure::Ipc(self.disconnected_error()))
-            }
+            Ok(result) => result,
+            // The reply slot was dropped because the connection is closing.
+            Err(_) => Err(Failure::Ipc(self.closing_error().await)),
         }
     }
 }
@@ -623,7 +606,7 @@ async fn read_from_main(shared: Arc<Shared>, mut incoming: mpsc::Receiver<ToRend
         match message {
             ToRenderer::Reply { id, result } => {
                 if let Some(slot) = lock(&shared.pending).remove(&id) {
-                    let _ = slot.send((result, 0));
+                    let _ = slot.send(result);
                 }
             }
             ToRenderer::Event {
@@ -638,7 +621,7 @@ async fn read_from_main(shared: Arc<Shared>, mut incoming: mpsc::Receiver<ToRend
                 error,
             } => {
                 if let Some(slot) = lock(&shared.pending).remove(&id) {
-                    let _ = slot.send((Err(Failure::Ipc(error)), 0));
+                    let _ = slot.send(Err(Failure::Ipc(error)));
                 }
             }
             ToRenderer::Notice { id: None, error } => {

@@ -202,7 +202,8 @@ struct ListenerEntry {
 }
 
 struct RendererEntry {
-    /// Events queued to this connection (see `LocalReply`).
+    /// Events queued to this connection (an in-process call waits for them before it returns,
+    /// so events a handler emits arrive before its result).
     events_queued: Arc<AtomicU64>,
     caller: Caller,
     outgoing: tokio::sync::mpsc::Sender<ToRenderer>,
@@ -596,7 +597,6 @@ impl Main {
             end,
             close.clone(),
             identity.bridge,
-            events_queued,
             slots,
         ));
         route

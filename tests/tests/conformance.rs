@@ -12,8 +12,7 @@
 //!
 //! Each case is a function of the transport; `suite!` instantiates every case once per transport,
 //! so each shows up as its own test (`stdio_binary::dropping_a_call_cancels_the_handler`). Cases
-//! that fail on some transport because of a runtime bug are listed per transport, with
-//! `#[ignore = "bug: ..."]` where they fail (`cargo test --test conformance -- --ignored`).
+//! that need a transport-specific setup are listed per transport; every case runs everywhere.
 //!
 //! Most cases play the renderer and observe main through the contract's introspection invokes
 //! (`stats`, `wait_cancelled`, `sends_received`, ...), so they do not care where main runs. The
@@ -1049,7 +1048,7 @@ async fn events_reach_only_their_renderer_process(kind: Kind) {
 // ---------------------------------------------------------------------------------------------
 
 /// One module of tests for one transport: the shared cases, then this transport's own list of
-/// the cases that do not pass everywhere (with `#[ignore = "bug: ..."]` where they fail).
+/// cases.
 macro_rules! transport {
     (
         $module:ident,

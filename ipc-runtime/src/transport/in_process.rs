@@ -21,7 +21,6 @@ pub(crate) fn pair(capacity: usize) -> (MainEnd, RendererEnd) {
         RendererEnd {
             outgoing: to_main,
             incoming: from_main,
-            local: true,
         },
     )
 }

@@ -34,8 +34,6 @@ pub(crate) struct MainEnd {
 pub(crate) struct RendererEnd {
     pub(crate) outgoing: mpsc::Sender<ToMain>,
     pub(crate) incoming: mpsc::Receiver<ToRenderer>,
-    /// In-process: replies may bypass the queue through a [`LocalReply`](crate::message::LocalReply).
-    pub(crate) local: bool,
 }
 
 /// A medium that carries one connection between main and a renderer: a Unix socket, a child

@@ -230,7 +230,6 @@ async fn main_reader(
                 channel: Cow::Owned(channel),
                 args: Payload::encoded(codec, args),
                 timeout: timeout_ms.map(Duration::from_millis),
-                reply: None,
                 sender,
             },
             Ok(Frame::Cancel { id }) => ToMain::Cancel { id },
@@ -539,8 +538,7 @@ pub(crate) async fn connect(
     })?;
     let limit = peer_limit(&answer, options.max_frame_size);
     tracing::debug!(%peer, id, codec = codec.name(), "connected to main");
-    let (pumps, mut end) = in_process::pair(options.queue_capacity);
-    end.local = false;
+    let (pumps, end) = in_process::pair(options.queue_capacity);
     let to_renderer = pumps.outgoing;
     tokio::spawn(renderer_reader(reader, codec, to_renderer.clone()));
     tokio::spawn(write_frames(

@@ -55,7 +55,7 @@ pub(crate) async fn serve(
     } = end;
     let config = main.inner.config.clone();
     let (send_queue, send_rx) = mpsc::channel(config.send_queue_capacity);
-    let listeners = tokio::spawn(run_listeners(main.clone(), send_rx));
+    let listeners = tokio::spawn(run_listeners(main.clone(), send_rx, outgoing.clone()));
     // The windows a bridge connection has named, each a renderer of its own on main.
     let mut windows = Windows {
         bridge,
@@ -274,8 +274,13 @@ impl Windows {
     }
 }
 
-async fn run_listeners(main: Main, mut queue: mpsc::Receiver<(ChannelName, Payload, Caller)>) {
+async fn run_listeners(
+    main: Main,
+    mut queue: mpsc::Receiver<(ChannelName, Payload, Caller)>,
+    outgoing: mpsc::Sender<ToRenderer>,
+) {
     while let Some((channel, args, caller)) = queue.recv().await {
+        let mut told = false;
         let listeners = main.take_listeners(&channel);
         if listeners.is_empty() {
             tracing::warn!(renderer = %caller.id, %channel, "send to a channel nobody listens to");
@@ -292,6 +297,16 @@ async fn run_listeners(main: Main, mut queue: mpsc::Receiver<(ChannelName, Paylo
                 Ok(Ok(run)) => run,
                 Ok(Err(reason)) => {
                     tracing::warn!(renderer = %caller.id, %channel, %reason, "bad send arguments");
+                    // A send has no reply, so the sender hears of it as an error frame (once per
+                    // send). Never waited for: a renderer that stops reading only misses it.
+                    if !told {
+                        told = true;
+                        let error = IpcError::BadArguments {
+                            channel: channel.to_string(),
+                            reason,
+                        };
+                        let _ = outgoing.try_send(ToRenderer::Notice { id: None, error });
+                    }
                     continue;
                 }
                 Err(panic) => {

@@ -849,10 +849,12 @@ fn wrong_arguments_get_bad_arguments() {
         }
         raw.assert_answers(50).await;
 
-        // Bad arguments on a send are logged and dropped: no answer, no harm.
+        // Bad arguments on a send: no reply exists, so an error frame says so; nothing else.
         if wire == Wire::Json {
             raw.send_json(&json!({"t": "send", "ch": "todos:log", "args": [1, 2, 3]}))
                 .await;
+            let error = raw.expect_error("bad_arguments").await;
+            assert_eq!(error["error"]["channel"], "todos:log", "{error}");
             raw.assert_answers(51).await;
         }
         fx.assert_served("meanwhile").await;

@@ -201,12 +201,11 @@ async fn main_reader(
             None => return,
             Some(Ok(frame)) => frame,
             Some(Err(FramingError::TooLarge { size, limit })) => {
-                // The stream cannot be resynchronized past a refused frame: say why and close.
-                let _ = to_renderer
-                    .send(notify(IpcError::TooLarge { size, limit }))
-                    .await;
+                // The stream cannot be resynchronized past a refused frame: say why and close,
+                // without waiting on a peer that may not be reading.
+                let _ = to_renderer.try_send(notify(IpcError::TooLarge { size, limit }));
                 let reason = format!("frame of {size} bytes exceeds the limit of {limit} bytes");
-                let _ = to_renderer.send(ToRenderer::Goodbye { reason }).await;
+                let _ = to_renderer.try_send(ToRenderer::Goodbye { reason });
                 return;
             }
             Some(Err(error)) => {

@@ -128,6 +128,11 @@ impl Deadline {
 
 impl Drop for Deadline {
     fn drop(&mut self) {
+        // Closed first: dropping the sender of a receiver that is still open wakes the task
+        // that last polled it, here the very task that is finishing with its deadline. That
+        // spurious wake-up re-queued the task once per call (and, on a multi-thread runtime,
+        // woke a second worker for it): a third of a small socket call's time.
+        self.expired.close();
         crate::renderer::lock(&self.deadlines.state)
             .entries
             .remove(&self.key);

@@ -89,27 +89,35 @@ where
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
-            let TryCall {
-                renderer,
-                channel,
-                args,
-                timeout,
-                ..
-            } = self;
-            let bad_reply = |reason: String| IpcError::BadReply {
-                channel: channel.to_string(),
-                reason,
-            };
-            match renderer.call(channel.clone(), args, timeout).await {
-                Ok(value) => value.take::<T>().map_err(|r| CallError::Ipc(bad_reply(r))),
-                Err(Failure::App(error)) => match error.take::<E>() {
-                    Ok(error) => Err(CallError::App(error)),
-                    Err(reason) => Err(CallError::Ipc(bad_reply(reason))),
-                },
-                Err(Failure::Ipc(error)) => Err(CallError::Ipc(error)),
-            }
-        })
+        Box::pin(self.run())
+    }
+}
+
+impl<T, E> TryCall<T, E>
+where
+    T: DeserializeOwned + Send + 'static,
+    E: DeserializeOwned + Send + 'static,
+{
+    async fn run(self) -> Result<T, CallError<E>> {
+        let TryCall {
+            renderer,
+            channel,
+            args,
+            timeout,
+            ..
+        } = self;
+        let bad_reply = |reason: String| IpcError::BadReply {
+            channel: channel.to_string(),
+            reason,
+        };
+        match renderer.call(channel.clone(), args, timeout).await {
+            Ok(value) => value.take::<T>().map_err(|r| CallError::Ipc(bad_reply(r))),
+            Err(Failure::App(error)) => match error.take::<E>() {
+                Ok(error) => Err(CallError::App(error)),
+                Err(reason) => Err(CallError::Ipc(bad_reply(reason))),
+            },
+            Err(Failure::Ipc(error)) => Err(CallError::Ipc(error)),
+        }
     }
 }
 
@@ -178,7 +186,8 @@ impl<T: DeserializeOwned + Send + 'static> IntoFuture for Call<T> {
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let call = self.inner.into_future();
+        let call = self.inner.run();
+        // One allocation for the whole call: the inner future is not boxed a second time.
         Box::pin(async move {
             call.await.map_err(|error| match error {
                 CallError::Ipc(error) => error,

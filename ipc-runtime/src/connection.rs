@@ -1,45 +1,32 @@
 //! Main's side of one renderer connection: reads its messages, runs its calls concurrently and
 //! its sends in order, and cleans up when either side goes away.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use futures_util::FutureExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::{AbortHandle, JoinSet};
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use crate::caller::Caller;
-use crate::deadline::{Deadline, Deadlines};
+use crate::deadline::Deadlines;
 use crate::error::IpcError;
+use crate::framing::FramingError;
 use crate::message::{CallResult, ChannelName, Failure, SenderInfo, ToMain, ToRenderer};
 use crate::payload::Payload;
 use crate::router::{Main, no_handler, panic_message};
-use crate::transport::MainEnd;
+use crate::transport::stream::{Inbound, MainWriter};
+use crate::transport::{FromRenderer, MainEnd};
 
-/// Where the outcome of one call goes: the connection's outgoing queue, tagged with its id.
-/// (In-process renderers run their calls themselves, see `Renderer::call_local`.)
-struct ReplyTo {
-    id: u64,
-    outgoing: mpsc::Sender<ToRenderer>,
-}
-
-impl ReplyTo {
-    async fn deliver(self, result: CallResult) {
-        // A closed queue means the renderer is gone; the connection task cleans up.
-        let _ = self
-            .outgoing
-            .send(ToRenderer::Reply {
-                id: self.id,
-                result,
-            })
-            .await;
-    }
-}
+/// How long main keeps writing to a renderer it is closing (what was queued, the goodbye) before
+/// it cuts the connection.
+const CLOSING_GRACE: Duration = Duration::from_secs(1);
 
 pub(crate) async fn serve(
     main: Main,
@@ -52,6 +39,7 @@ pub(crate) async fn serve(
     let MainEnd {
         mut incoming,
         outgoing,
+        mut writer,
     } = end;
     let config = main.inner.config.clone();
     let (send_queue, send_rx) = mpsc::channel(config.send_queue_capacity);
@@ -67,89 +55,154 @@ pub(crate) async fn serve(
     // collects the finished task), so a caller that waits for each reply never sees a stale
     // `TooManyInFlight`.
 
-    let deadlines = Deadlines::start(close.clone().cancelled_owned());
+    let deadlines = Deadlines::start(close.clone().cancelled_owned(), None);
 
     // Built once: a fresh `cancelled()` per iteration would register with the token each time.
     let closed = close.cancelled();
     tokio::pin!(closed);
+    let mut last_words = Vec::new();
+    // Answers written after what other tasks had queued before them (frame connections).
+    let mut backlog = VecDeque::new();
     let reason = loop {
-        tokio::select! {
-            biased;
-            () = &mut closed => break "closed by main",
-            Some(done) = calls.join_next(), if !calls.is_empty() => {
-                if let Ok(id) = done {
-                    in_flight.remove(&id);
+        let event = std::future::poll_fn(|cx| {
+            next_event(
+                cx,
+                closed.as_mut(),
+                &mut calls,
+                &mut incoming,
+                writer.as_mut(),
+                &mut backlog,
+            )
+        })
+        .await;
+        let message = match event {
+            Event::Closed => break "closed by main".to_string(),
+            Event::CallDone(id) => {
+                in_flight.remove(&id);
+                continue;
+            }
+            Event::Queued(message) => {
+                if let Some(writer) = &mut writer {
+                    if let Err(error) = writer.write(&message) {
+                        break format!("cannot write to the renderer: {error}");
+                    }
+                }
+                continue;
+            }
+            Event::WriteFailed(error) => break format!("cannot write to the renderer: {error}"),
+            Event::Inbound(Inbound::Skip) => continue,
+            Event::Inbound(Inbound::End { notice, reason }) => {
+                if let Some(error) = notice {
+                    last_words.push(ToRenderer::Notice { id: None, error });
+                }
+                break reason;
+            }
+            Event::Inbound(Inbound::Answer(answer)) => {
+                if let Err(reason) =
+                    answer_renderer(&mut writer, &mut backlog, &outgoing, answer).await
+                {
+                    break reason;
+                }
+                continue;
+            }
+            Event::Inbound(Inbound::Message(message)) => message,
+        };
+        // The answer to this message, when main has one right away.
+        let answer = match message {
+            ToMain::Invoke {
+                id,
+                channel,
+                args,
+                timeout,
+                sender,
+            } => {
+                let fail = |error| {
+                    Some(ToRenderer::Reply {
+                        id,
+                        result: Err(Failure::Ipc(error)),
+                    })
+                };
+                match windows.caller(&main, &caller, sender, &channel, &outgoing) {
+                    Err(error) => fail(error),
+                    Ok(_) if in_flight.contains_key(&id) => fail(IpcError::Protocol {
+                        reason: format!("call id {id} is already in flight"),
+                    }),
+                    Ok(call_caller) => match slots.clone().try_acquire_owned() {
+                        Err(_) => fail(IpcError::TooManyInFlight {
+                            limit: config.max_in_flight,
+                        }),
+                        Ok(slot) => match prepare_call(&main, &call_caller, &channel, args) {
+                            Err(error) => fail(error),
+                            Ok(call) => {
+                                let mut run = Box::pin(run_call(
+                                    id,
+                                    channel,
+                                    call,
+                                    timeout,
+                                    deadlines.clone(),
+                                    slot,
+                                ));
+                                // Most handlers finish at their first poll (no I/O): run that
+                                // poll here and answer at once; spawn a task only for calls that
+                                // have to wait. The spawned task polls again, registering its
+                                // real waker.
+                                let mut first_poll = Context::from_waker(Waker::noop());
+                                match run.as_mut().poll(&mut first_poll) {
+                                    Poll::Ready(reply) => Some(reply),
+                                    Poll::Pending => {
+                                        let outgoing = outgoing.clone();
+                                        let handle = calls.spawn(async move {
+                                            // A closed queue means the renderer is gone; the
+                                            // connection task cleans up.
+                                            let _ = outgoing.send(run.await).await;
+                                            id
+                                        });
+                                        in_flight.insert(id, handle);
+                                        None
+                                    }
+                                }
+                            }
+                        },
+                    },
                 }
             }
-            message = incoming.recv() => match message {
-                None => break "renderer disconnected",
-                Some(ToMain::Invoke { id, channel, args, timeout, sender }) => {
-                    let reply_to = ReplyTo { id, outgoing: outgoing.clone() };
-                    let call_caller = match windows.caller(&main, &caller, sender, &channel, &outgoing) {
-                        Ok(call_caller) => call_caller,
-                        Err(error) => {
-                            reply_to.deliver(Err(Failure::Ipc(error))).await;
-                            continue;
-                        }
-                    };
-                    if in_flight.contains_key(&id) {
-                        let error = IpcError::Protocol { reason: format!("call id {id} is already in flight") };
-                        reply_to.deliver(Err(Failure::Ipc(error))).await;
-                        continue;
-                    }
-                    let Ok(slot) = slots.clone().try_acquire_owned() else {
-                        let error = IpcError::TooManyInFlight { limit: config.max_in_flight };
-                        reply_to.deliver(Err(Failure::Ipc(error))).await;
-                        continue;
-                    };
-                    match prepare_call(&main, &call_caller, &channel, args) {
-                        Ok(call) => {
-                            // In process the caller's own deadline drops the reply receiver,
-                            // which stops the handler; a second timer here would be redundant.
-                            let deadline = timeout.map(|limit| (limit, deadlines.register(id, limit)));
-                            // Most handlers finish at their first poll (no I/O): run that poll
-                            // here and spawn a task only for calls that have to wait. The
-                            // spawned task polls again, registering its real waker.
-                            let mut run = Box::pin(run_call(id, channel, call, deadline, reply_to, slot));
-                            let mut first_poll = Context::from_waker(Waker::noop());
-                            if run.as_mut().poll(&mut first_poll).is_pending() {
-                                let handle = calls.spawn(run);
-                                in_flight.insert(id, handle);
-                            }
-                        }
-                        Err(error) => reply_to.deliver(Err(Failure::Ipc(error))).await,
-                    }
+            ToMain::Cancel { id } => {
+                if let Some(handle) = in_flight.remove(&id) {
+                    handle.abort();
                 }
-                Some(ToMain::Cancel { id }) => {
-                    if let Some(handle) = in_flight.remove(&id) {
-                        handle.abort();
-                    }
-                }
-                Some(ToMain::Send { channel, args, sender }) => {
-                    let send_caller = match windows.caller(&main, &caller, sender, &channel, &outgoing) {
-                        Ok(send_caller) => send_caller,
-                        Err(error) => {
-                            tracing::warn!(renderer = %caller.id, %error, "send refused");
-                            let _ = outgoing.send(ToRenderer::Notice { id: None, error }).await;
-                            continue;
-                        }
-                    };
+                None
+            }
+            ToMain::Send {
+                channel,
+                args,
+                sender,
+            } => match windows.caller(&main, &caller, sender, &channel, &outgoing) {
+                Ok(send_caller) => {
                     if send_queue.send((channel, args, send_caller)).await.is_err() {
-                        break "send listener task ended";
+                        break "send listener task ended".to_string();
                     }
+                    None
                 }
-                Some(ToMain::Detach { sender }) => {
-                    if let Some(window) = windows.known.remove(&sender) {
-                        main.forget_renderer(window.id);
-                    }
+                Err(error) => {
+                    tracing::warn!(renderer = %caller.id, %error, "send refused");
+                    Some(ToRenderer::Notice { id: None, error })
                 }
+            },
+            ToMain::Detach { sender } => {
+                if let Some(window) = windows.known.remove(&sender) {
+                    main.forget_renderer(window.id);
+                }
+                None
+            }
+        };
+        if let Some(reply) = answer {
+            if let Err(reason) = answer_renderer(&mut writer, &mut backlog, &outgoing, reply).await
+            {
+                break reason;
             }
         }
     };
-    tracing::debug!(renderer = %caller.id, reason, "connection closed");
-    let _ = outgoing.try_send(ToRenderer::Goodbye {
-        reason: reason.to_string(),
-    });
+    tracing::debug!(renderer = %caller.id, %reason, "connection closed");
     calls.abort_all();
     // Sends main already took from a renderer that went away are still handled: closing the
     // queue lets the listener task drain it and end. Main closing the connection stops them.
@@ -161,8 +214,109 @@ pub(crate) async fn serve(
     for window in windows.known.values() {
         main.forget_renderer(window.id);
     }
-    // Stops the connection's transport pumps too.
+    // Stops the deadline sweeper, and tells in-process callers the connection is gone.
     close.cancel();
+    last_words.push(ToRenderer::Goodbye { reason });
+    match writer {
+        Some(writer) => writer.finish(backlog, last_words, CLOSING_GRACE).await,
+        None => {
+            for message in last_words {
+                let _ = outgoing.try_send(message);
+            }
+        }
+    }
+}
+
+/// What woke the connection task.
+enum Event {
+    Closed,
+    CallDone(u64),
+    /// A message another task queued for the renderer (frame connections).
+    Queued(ToRenderer),
+    Inbound(Inbound),
+    WriteFailed(FramingError),
+}
+
+/// Polls everything the connection task waits on, in priority order. While the writer cannot
+/// take another message (the renderer is not reading), neither the queue nor the renderer is
+/// read: main stops taking work from a renderer it cannot answer. Written frames are flushed
+/// once nothing else is ready, so a burst of replies shares one write.
+fn next_event(
+    cx: &mut Context<'_>,
+    closed: Pin<&mut WaitForCancellationFuture<'_>>,
+    calls: &mut JoinSet<u64>,
+    incoming: &mut FromRenderer,
+    mut writer: Option<&mut MainWriter>,
+    backlog: &mut VecDeque<ToRenderer>,
+) -> Poll<Event> {
+    if closed.poll(cx).is_ready() {
+        return Poll::Ready(Event::Closed);
+    }
+    if let Poll::Ready(Some(done)) = calls.poll_join_next(cx) {
+        if let Ok(id) = done {
+            return Poll::Ready(Event::CallDone(id));
+        }
+    }
+    if let Some(writer) = writer.as_deref_mut() {
+        match writer.poll_ready(cx) {
+            Poll::Ready(Ok(())) => {}
+            Poll::Ready(Err(error)) => return Poll::Ready(Event::WriteFailed(error)),
+            Poll::Pending => return Poll::Pending,
+        }
+        if let Some(message) = backlog.pop_front() {
+            return Poll::Ready(Event::Queued(message));
+        }
+        if let Poll::Ready(Some(message)) = writer.queue.poll_recv(cx) {
+            return Poll::Ready(Event::Queued(message));
+        }
+    }
+    let inbound = match incoming {
+        FromRenderer::Frames(reader) => reader.poll_inbound(cx),
+        FromRenderer::Messages(queue) => queue.poll_recv(cx).map(|message| match message {
+            Some(message) => Inbound::Message(message),
+            None => Inbound::End {
+                notice: None,
+                reason: "renderer disconnected".into(),
+            },
+        }),
+    };
+    if let Poll::Ready(inbound) = inbound {
+        return Poll::Ready(Event::Inbound(inbound));
+    }
+    if let Some(writer) = writer {
+        if let Poll::Ready(Err(error)) = writer.poll_flush(cx) {
+            return Poll::Ready(Event::WriteFailed(error));
+        }
+    }
+    Poll::Pending
+}
+
+/// Answers the renderer from the connection task: on a frame connection written in place, or,
+/// when other tasks have queued messages for the renderer, after them (a handler's events go out
+/// before its reply); queued in process. Only called when the writer is ready for one message.
+/// `Err` is the reason to close.
+async fn answer_renderer(
+    writer: &mut Option<MainWriter>,
+    backlog: &mut VecDeque<ToRenderer>,
+    outgoing: &mpsc::Sender<ToRenderer>,
+    answer: ToRenderer,
+) -> Result<(), String> {
+    match writer {
+        Some(writer) if backlog.is_empty() && writer.queue.is_empty() => writer
+            .write(&answer)
+            .map_err(|error| format!("cannot write to the renderer: {error}")),
+        Some(writer) => {
+            while let Ok(queued) = writer.queue.try_recv() {
+                backlog.push_back(queued);
+            }
+            backlog.push_back(answer);
+            Ok(())
+        }
+        None => outgoing
+            .send(answer)
+            .await
+            .map_err(|_| "renderer disconnected".to_string()),
+    }
 }
 
 pub(crate) fn prepare_call(
@@ -189,45 +343,46 @@ pub(crate) fn prepare_call(
     }
 }
 
+/// Runs one call to its reply. The deadline is armed only if the handler does not finish at its
+/// first poll (most do not wait for anything, and then a deadline is pure cost).
 async fn run_call(
     id: u64,
     channel: ChannelName,
     call: crate::router::BoxFuture<CallResult>,
-    deadline: Option<(Duration, Deadline)>,
-    reply_to: ReplyTo,
+    timeout: Option<Duration>,
+    deadlines: Arc<Deadlines>,
     slot: OwnedSemaphorePermit,
-) -> u64 {
-    let guarded = AssertUnwindSafe(call).catch_unwind();
-    let work = async {
-        let outcome = match deadline {
-            Some((limit, mut deadline)) => {
-                tokio::select! {
-                    outcome = guarded => Ok(outcome),
-                    () = deadline.expired() => Err(limit),
-                }
+) -> ToRenderer {
+    let mut guarded = AssertUnwindSafe(call).catch_unwind();
+    let first = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut guarded).poll(cx))).await;
+    let outcome = match (first, timeout) {
+        (Poll::Ready(outcome), _) => Ok(outcome),
+        (Poll::Pending, None) => Ok(guarded.await),
+        (Poll::Pending, Some(limit)) => {
+            let mut deadline = deadlines.register(id, limit);
+            tokio::select! {
+                outcome = guarded => Ok(outcome),
+                () = deadline.expired() => Err(limit),
             }
-            None => Ok(guarded.await),
-        };
-        match outcome {
-            Ok(Ok(result)) => result,
-            Ok(Err(panic)) => {
-                let message = panic_message(&*panic);
-                tracing::error!(%channel, %message, "handler panicked");
-                Err(Failure::Ipc(IpcError::HandlerPanicked {
-                    channel: channel.to_string(),
-                    message,
-                }))
-            }
-            Err(after) => Err(Failure::Ipc(IpcError::Timeout {
-                channel: channel.to_string(),
-                after,
-            })),
         }
     };
-    let result = work.await;
+    let result = match outcome {
+        Ok(Ok(result)) => result,
+        Ok(Err(panic)) => {
+            let message = panic_message(&*panic);
+            tracing::error!(%channel, %message, "handler panicked");
+            Err(Failure::Ipc(IpcError::HandlerPanicked {
+                channel: channel.to_string(),
+                message,
+            }))
+        }
+        Err(after) => Err(Failure::Ipc(IpcError::Timeout {
+            channel: channel.to_string(),
+            after,
+        })),
+    };
     drop(slot);
-    reply_to.deliver(result).await;
-    id
+    ToRenderer::Reply { id, result }
 }
 
 /// The windows behind a bridge connection, by the bridge's id for them.

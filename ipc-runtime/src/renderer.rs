@@ -19,19 +19,23 @@ use crate::channel::{EventChannel, InvokeChannel, SendChannel};
 use std::panic::AssertUnwindSafe;
 
 use futures_util::FutureExt;
+use futures_util::future::CatchUnwind;
+use std::pin::Pin;
+use std::task::Poll;
 
 use crate::codec::Codec;
-use crate::deadline::Deadlines;
+use crate::deadline::{DeadlineKey, Deadlines};
 use crate::error::IpcError;
 use crate::events::EventStream;
 use crate::framing::DEFAULT_MAX_FRAME;
 use crate::message::{CallResult, ChannelName, Failure, ToMain, ToRenderer};
 use crate::payload::Payload;
-use crate::router::LocalRoute;
+use crate::router::{BoxFuture, LocalRoute};
 use crate::router::{DEFAULT_CALL_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT};
 use crate::transport::in_process::{LocalHello, Side};
 use crate::transport::stream::FrameLink;
-use crate::transport::{LinkKind, RendererEnd, Transport};
+use crate::transport::stream::PostError;
+use crate::transport::{FromMain, LinkKind, RendererEnd, ToMainQueue, Transport};
 
 /// How a renderer identifies itself and its defaults.
 ///
@@ -168,7 +172,7 @@ pub struct Renderer {
 
 pub(crate) struct RendererInner {
     id: RendererId,
-    outgoing: mpsc::Sender<ToMain>,
+    outgoing: ToMainQueue,
     default_timeout: Option<Duration>,
     next_call: AtomicU64,
     shared: Arc<Shared>,
@@ -179,7 +183,7 @@ pub(crate) struct RendererInner {
 
 /// State the reader task shares with the handles.
 struct Shared {
-    pending: Mutex<HashMap<u64, oneshot::Sender<CallResult>>>,
+    pending: Mutex<HashMap<u64, PendingCall>>,
     /// Events taken off the queue (and handed to subscribers) so far, with a signal per step.
     events_seen: AtomicU64,
     event_progress: tokio::sync::Notify,
@@ -206,9 +210,13 @@ impl Renderer {
         });
         tokio::spawn(read_from_main(shared.clone(), end.incoming));
         let mut closed = shared.closed.subscribe();
-        let deadlines = Deadlines::start(async move {
-            let _ = closed.wait_for(Option::is_some).await;
-        });
+        let timed_out = shared.clone();
+        let deadlines = Deadlines::start(
+            async move {
+                let _ = closed.wait_for(Option::is_some).await;
+            },
+            Some(Box::new(move |id| timed_out.time_out(id))),
+        );
         Renderer {
             inner: Arc::new(RendererInner {
                 id,
@@ -354,12 +362,13 @@ impl Renderer {
         };
         self.inner
             .outgoing
-            .try_send(message)
+            .try_post(message)
             .map_err(|err| match err {
-                mpsc::error::TrySendError::Full(_) => IpcError::TooManyInFlight {
-                    limit: self.inner.outgoing.max_capacity(),
+                PostError::Full => IpcError::TooManyInFlight {
+                    limit: self.inner.outgoing.capacity(),
                 },
-                mpsc::error::TrySendError::Closed(_) => self.disconnected_error(),
+                PostError::Closed => self.disconnected_error(),
+                PostError::Refused(error) => error,
             })
     }
 
@@ -444,13 +453,39 @@ impl Renderer {
         if route.close.is_cancelled() {
             return Err(Failure::Ipc(self.closing_error().await));
         }
-        let Ok(slot) = route.slots.clone().try_acquire_owned() else {
+        let Ok(slot) = route.slots.try_acquire() else {
             return Err(Failure::Ipc(IpcError::TooManyInFlight {
                 limit: route.main.inner.config.max_in_flight,
             }));
         };
         let call = crate::connection::prepare_call(&route.main, &route.caller, &channel, args)
             .map_err(Failure::Ipc)?;
+        let mut call = AssertUnwindSafe(call).catch_unwind();
+        // Most handlers finish at their first poll (nothing to wait for). Such a call needs no
+        // deadline and no watch on the connection: only its first poll is made here.
+        let first = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut call).poll(cx))).await;
+        let outcome = match first {
+            // A closed connection wins over a result that happens to be ready.
+            Poll::Ready(_) if route.close.is_cancelled() => {
+                Err(Failure::Ipc(self.closing_error().await))
+            }
+            Poll::Ready(outcome) => handler_outcome(&channel, outcome),
+            Poll::Pending => self.wait_local(route, &channel, call, timeout).await,
+        };
+        drop(slot);
+        self.wait_for_events(route.events_queued.load(Ordering::SeqCst))
+            .await;
+        outcome
+    }
+
+    /// The rest of an in-process call whose handler has to wait.
+    async fn wait_local(
+        &self,
+        route: &LocalRoute,
+        channel: &str,
+        call: CatchUnwind<AssertUnwindSafe<BoxFuture<CallResult>>>,
+        timeout: Option<Duration>,
+    ) -> CallResult {
         let id = self.inner.next_call.fetch_add(1, Ordering::Relaxed);
         let mut deadline = timeout.map(|limit| (limit, self.inner.deadlines.register(id, limit)));
         let expired = async {
@@ -462,30 +497,16 @@ impl Renderer {
                 None => std::future::pending().await,
             }
         };
-        let outcome = tokio::select! {
+        tokio::select! {
             // A closed connection wins over a result that happens to be ready.
             biased;
             () = route.close.cancelled() => Err(Failure::Ipc(self.closing_error().await)),
-            outcome = AssertUnwindSafe(call).catch_unwind() => match outcome {
-                Ok(result) => result,
-                Err(panic) => {
-                    let message = crate::router::panic_message(&*panic);
-                    tracing::error!(%channel, %message, "handler panicked");
-                    Err(Failure::Ipc(IpcError::HandlerPanicked {
-                        channel: channel.to_string(),
-                        message,
-                    }))
-                }
-            },
+            outcome = call => handler_outcome(channel, outcome),
             after = expired => Err(Failure::Ipc(IpcError::Timeout {
                 channel: channel.to_string(),
                 after,
             })),
-        };
-        drop(slot);
-        self.wait_for_events(route.events_queued.load(Ordering::SeqCst))
-            .await;
-        outcome
+        }
     }
 
     /// Waits until the reader has handed over `count` events (in process, the ones main queued
@@ -516,9 +537,18 @@ impl Renderer {
             return self.call_local(route, channel, args, timeout).await;
         }
         let id = inner.next_call.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = oneshot::channel();
-        lock(&inner.shared.pending).insert(id, tx);
-        let guard = CancelOnDrop { renderer: self, id };
+        let (reply, rx) = oneshot::channel();
+        let slot = PendingCall {
+            reply,
+            channel: channel.clone(),
+            timeout: timeout.unwrap_or_default(),
+        };
+        lock(&inner.shared.pending).insert(id, slot);
+        let mut guard = CancelOnDrop {
+            renderer: self,
+            id,
+            deadline: None,
+        };
         // The reader clears `pending` when the connection closes; a call registered just after
         // that would wait for a reply that cannot come.
         if self.is_closed() {
@@ -528,36 +558,60 @@ impl Renderer {
         }
         let message = ToMain::Invoke {
             id,
-            channel: channel.clone(),
+            channel,
             args,
             timeout,
             sender: None,
         };
-        if inner.outgoing.send(message).await.is_err() {
-            guard.disarm();
-            return Err(Failure::Ipc(self.disconnected_error()));
-        }
-        let outcome = match timeout {
-            Some(limit) => {
-                let mut deadline = inner.deadlines.register(id, limit);
-                tokio::select! {
-                    outcome = rx => outcome,
-                    () = deadline.expired() => {
-                        return Err(Failure::Ipc(IpcError::Timeout {
-                            channel: channel.into_owned(),
-                            after: limit,
-                        }));
-                    }
-                }
+        match inner.outgoing.post(message).await {
+            Ok(()) => {}
+            Err(PostError::Refused(error)) => {
+                lock(&inner.shared.pending).remove(&id);
+                guard.disarm();
+                return Err(Failure::Ipc(error));
             }
-            None => rx.await,
-        };
-        guard.disarm();
-        match outcome {
-            Ok(result) => result,
-            // The reply slot was dropped because the connection is closing.
-            Err(_) => Err(Failure::Ipc(self.closing_error().await)),
+            Err(PostError::Full | PostError::Closed) => {
+                guard.disarm();
+                return Err(Failure::Ipc(self.disconnected_error()));
+            }
         }
+        // The deadline fails the reply slot itself (`Shared::time_out`): the call only ever
+        // waits for its slot.
+        guard.deadline = timeout.map(|limit| inner.deadlines.register_id(id, limit));
+        match rx.await {
+            // Timed out here: the guard tells main to stop the handler.
+            Ok(Err(Failure::Ipc(error @ IpcError::Timeout { .. }))) => Err(Failure::Ipc(error)),
+            Ok(result) => {
+                guard.disarm();
+                result
+            }
+            // The reply slot was dropped because the connection is closing.
+            Err(_) => {
+                guard.disarm();
+                Err(Failure::Ipc(self.closing_error().await))
+            }
+        }
+    }
+}
+
+/// A call waiting for its reply.
+struct PendingCall {
+    reply: oneshot::Sender<CallResult>,
+    channel: ChannelName,
+    /// Its deadline, for the error when it passes.
+    timeout: Duration,
+}
+
+impl Shared {
+    /// Fails a call whose deadline passed (the call's `CancelOnDrop` then tells main).
+    fn time_out(&self, id: u64) {
+        let Some(call) = lock(&self.pending).remove(&id) else {
+            return;
+        };
+        let _ = call.reply.send(Err(Failure::Ipc(IpcError::Timeout {
+            channel: call.channel.into_owned(),
+            after: call.timeout,
+        })));
     }
 }
 
@@ -570,14 +624,20 @@ impl fmt::Debug for Renderer {
     }
 }
 
-/// Tells main to stop a call whose future was dropped (or timed out) before its reply came.
+/// Tells main to stop a call whose future was dropped (or timed out) before its reply came, and
+/// clears the call's deadline either way.
 struct CancelOnDrop<'a> {
     renderer: &'a Renderer,
     id: u64,
+    deadline: Option<DeadlineKey>,
 }
 
 impl CancelOnDrop<'_> {
+    /// The call ended with a reply: clear its deadline, send no cancel.
     fn disarm(self) {
+        if let Some(key) = self.deadline {
+            self.renderer.inner.deadlines.clear(key);
+        }
         std::mem::forget(self);
     }
 }
@@ -585,28 +645,32 @@ impl CancelOnDrop<'_> {
 impl Drop for CancelOnDrop<'_> {
     fn drop(&mut self) {
         let inner = &self.renderer.inner;
+        if let Some(key) = self.deadline {
+            inner.deadlines.clear(key);
+        }
         lock(&inner.shared.pending).remove(&self.id);
         let cancel = ToMain::Cancel { id: self.id };
-        if let Err(mpsc::error::TrySendError::Full(cancel)) = inner.outgoing.try_send(cancel) {
+        if let Err(PostError::Full) = inner.outgoing.try_post(cancel) {
             // The queue is full: deliver the cancel as soon as there is room. If no runtime is
             // running, main's deadline for the call still ends it.
             let outgoing = inner.outgoing.clone();
+            let id = self.id;
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
                 runtime.spawn(async move {
-                    let _ = outgoing.send(cancel).await;
+                    let _ = outgoing.post(ToMain::Cancel { id }).await;
                 });
             }
         }
     }
 }
 
-async fn read_from_main(shared: Arc<Shared>, mut incoming: mpsc::Receiver<ToRenderer>) {
+async fn read_from_main(shared: Arc<Shared>, mut incoming: FromMain) {
     let mut reason = String::from("main closed the connection");
-    while let Some(message) = incoming.recv().await {
+    while let Some(message) = incoming.next().await {
         match message {
             ToRenderer::Reply { id, result } => {
-                if let Some(slot) = lock(&shared.pending).remove(&id) {
-                    let _ = slot.send(result);
+                if let Some(call) = lock(&shared.pending).remove(&id) {
+                    let _ = call.reply.send(result);
                 }
             }
             ToRenderer::Event {
@@ -620,8 +684,8 @@ async fn read_from_main(shared: Arc<Shared>, mut incoming: mpsc::Receiver<ToRend
                 id: Some(id),
                 error,
             } => {
-                if let Some(slot) = lock(&shared.pending).remove(&id) {
-                    let _ = slot.send(Err(Failure::Ipc(error)));
+                if let Some(call) = lock(&shared.pending).remove(&id) {
+                    let _ = call.reply.send(Err(Failure::Ipc(error)));
                 }
             }
             ToRenderer::Notice { id: None, error } => {
@@ -639,6 +703,18 @@ async fn read_from_main(shared: Arc<Shared>, mut incoming: mpsc::Receiver<ToRend
     // subscriber senders ends every event stream.
     lock(&shared.pending).clear();
     lock(&shared.subscribers).clear();
+}
+
+/// A handler's result, or the error for its panic.
+fn handler_outcome(channel: &str, outcome: std::thread::Result<CallResult>) -> CallResult {
+    outcome.unwrap_or_else(|panic| {
+        let message = crate::router::panic_message(&*panic);
+        tracing::error!(%channel, %message, "handler panicked");
+        Err(Failure::Ipc(IpcError::HandlerPanicked {
+            channel: channel.to_string(),
+            message,
+        }))
+    })
 }
 
 fn deliver_event(shared: &Shared, channel: &str, payload: Payload) {

@@ -5,7 +5,7 @@ use std::fmt;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Link, LinkKind, MainEnd, RendererEnd, Transport};
+use super::{FromMain, FromRenderer, Link, LinkKind, MainEnd, RendererEnd, ToMainQueue, Transport};
 use crate::caller::RendererId;
 use crate::error::IpcError;
 
@@ -15,12 +15,13 @@ pub(crate) fn pair(capacity: usize) -> (MainEnd, RendererEnd) {
     let (to_renderer, from_main) = mpsc::channel(capacity);
     (
         MainEnd {
-            incoming,
+            incoming: FromRenderer::Messages(incoming),
             outgoing: to_renderer,
+            writer: None,
         },
         RendererEnd {
-            outgoing: to_main,
-            incoming: from_main,
+            outgoing: ToMainQueue::Messages(to_main),
+            incoming: FromMain::Messages(from_main),
         },
     )
 }

@@ -1,9 +1,9 @@
 //! Transports: what carries messages between `Main` and a renderer.
 //!
-//! Every transport ends in the same pair of bounded queues, one per direction ([`MainEnd`] and
-//! [`RendererEnd`]), so the router and the renderer client are written once and the conformance
-//! suite runs unchanged on each. In-process connections use the queues directly and move typed
-//! values; byte transports put a framing pump on each side of the queues
+//! Every transport ends in the same two ends ([`MainEnd`] and [`RendererEnd`]), so the router
+//! and the renderer client are written once and the conformance suite runs unchanged on each.
+//! In-process connections carry typed values on bounded queues; frame connections (byte streams,
+//! WebSocket) are read and written by the connection's own tasks, with no pump in between
 //! (`docs/ARCHITECTURE.md`).
 
 pub(crate) mod in_process;
@@ -26,14 +26,39 @@ pub use websocket::{WebSocketListener, WebSocketOptions};
 
 /// Main's end of one renderer connection.
 pub(crate) struct MainEnd {
-    pub(crate) incoming: mpsc::Receiver<ToMain>,
+    pub(crate) incoming: FromRenderer,
+    /// How every task other than the connection's own reaches the renderer (events, replies of
+    /// calls that had to wait, notices). In process the renderer reads this queue itself; on a
+    /// frame connection main's connection task drains it into `writer`.
     pub(crate) outgoing: mpsc::Sender<ToRenderer>,
+    pub(crate) writer: Option<stream::MainWriter>,
+}
+
+/// What main reads from a renderer.
+pub(crate) enum FromRenderer {
+    Messages(mpsc::Receiver<ToMain>),
+    Frames(stream::FrameReader),
 }
 
 /// A renderer's end of its connection to main.
 pub(crate) struct RendererEnd {
-    pub(crate) outgoing: mpsc::Sender<ToMain>,
-    pub(crate) incoming: mpsc::Receiver<ToRenderer>,
+    pub(crate) outgoing: ToMainQueue,
+    pub(crate) incoming: FromMain,
+}
+
+/// How a renderer reaches main.
+#[derive(Clone)]
+pub(crate) enum ToMainQueue {
+    Messages(mpsc::Sender<ToMain>),
+    /// Frames, encoded by the task that sends them (so an unencodable or oversized message fails
+    /// right there), written by the connection's writer task.
+    Frames(stream::FrameQueue),
+}
+
+/// What a renderer reads from main.
+pub(crate) enum FromMain {
+    Messages(mpsc::Receiver<ToRenderer>),
+    Frames(stream::FrameReader),
 }
 
 /// A medium that carries one connection between main and a renderer: a Unix socket, a child

@@ -1,19 +1,23 @@
 //! Frame connections (byte streams with length prefixes, or message transports such as
-//! WebSocket): the handshake, then one reader pump and one writer pump per side that translate
-//! between frames and the connection's message queues.
+//! WebSocket): the handshake, then the frame reading and writing of each side.
+//!
+//! Each side's connection task reads and decodes frames itself; main's connection task also
+//! writes its frames (replies go out from the task that ran the call, with no hop), and a
+//! renderer's callers encode their own frames for one writer task. A small call crosses
+//! no queue between the socket and the code that acts on it.
 
 use std::borrow::Cow;
-use std::time::Duration;
-
+use std::collections::VecDeque;
 use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 use tokio_util::codec::{FramedRead, FramedWrite};
-use tokio_util::sync::CancellationToken;
 
-use super::{ByteLink, in_process};
+use super::{ByteLink, FromMain, FromRenderer, MainEnd, RendererEnd, ToMainQueue};
 use crate::caller::RendererId;
 use crate::codec::Codec;
 use crate::error::IpcError;
@@ -168,53 +172,79 @@ pub(crate) async fn accept(
     if let Err(error) = writer.send(wire::encode_hello(&answer)).await {
         return Err(framing_error(error));
     }
-    let (main_end, pumps) = in_process::pair(config.queue_capacity);
-    let notices = main_end.outgoing.clone();
+    let (outgoing, queue) = mpsc::channel(config.queue_capacity);
+    let end = MainEnd {
+        incoming: FromRenderer::Frames(FrameReader { reader, codec }),
+        outgoing,
+        writer: Some(MainWriter {
+            sink: writer,
+            codec,
+            limit,
+            queue,
+            dirty: false,
+        }),
+    };
     let identity = PeerIdentity {
         bridge: hello.role == "bridge",
         label: hello.label.unwrap_or_else(|| peer.clone()),
         origin,
         frame_url: None,
     };
-    let close = main.register_connection(id, main_end, identity).close;
-    tokio::spawn(main_reader(reader, codec, pumps.outgoing, notices, close));
-    tokio::spawn(write_frames(writer, limit, codec, pumps.incoming, None));
+    main.register_connection(id, end, identity);
     Ok(id)
 }
 
-async fn main_reader(
-    mut reader: Reader,
+/// One side's incoming frames and the codec they are in.
+pub(crate) struct FrameReader {
+    reader: Reader,
     codec: Codec,
-    to_main: mpsc::Sender<ToMain>,
-    to_renderer: mpsc::Sender<ToRenderer>,
-    close: CancellationToken,
-) {
-    let notify = |error: IpcError| ToRenderer::Notice { id: None, error };
-    let closed = close.cancelled();
-    tokio::pin!(closed);
-    loop {
-        let next = tokio::select! {
-            () = &mut closed => return,
-            next = reader.next() => next,
-        };
+}
+
+/// What one step of reading a renderer asks of main.
+pub(crate) enum Inbound {
+    Message(ToMain),
+    /// A frame main cannot act on: answer it and read on.
+    Answer(ToRenderer),
+    /// Nothing to do (the renderer reported an error of its own).
+    Skip,
+    /// The stream ends: tell the renderer `notice` (if any), then goodbye with `reason`.
+    End {
+        notice: Option<IpcError>,
+        reason: String,
+    },
+}
+
+impl FrameReader {
+    /// Reads the next frame from a renderer and says what it asks of main.
+    pub(crate) fn poll_inbound(&mut self, cx: &mut Context<'_>) -> Poll<Inbound> {
+        let next = ready!(self.reader.poll_next_unpin(cx));
+        Poll::Ready(self.inbound(next))
+    }
+
+    fn inbound(&self, next: Option<Result<Bytes, FramingError>>) -> Inbound {
+        let codec = self.codec;
         let frame = match next {
-            None => return,
+            None => {
+                return Inbound::End {
+                    notice: None,
+                    reason: "renderer disconnected".into(),
+                };
+            }
             Some(Ok(frame)) => frame,
+            // The stream cannot be resynchronized past a refused frame: say why and close.
             Some(Err(FramingError::TooLarge { size, limit })) => {
-                // The stream cannot be resynchronized past a refused frame: say why and close,
-                // without waiting on a peer that may not be reading.
-                let _ = to_renderer.try_send(notify(IpcError::TooLarge { size, limit }));
-                let reason = format!("frame of {size} bytes exceeds the limit of {limit} bytes");
-                let _ = to_renderer.try_send(ToRenderer::Goodbye { reason });
-                return;
+                return Inbound::End {
+                    notice: Some(IpcError::TooLarge { size, limit }),
+                    reason: format!("frame of {size} bytes exceeds the limit of {limit} bytes"),
+                };
             }
             Some(Err(error)) => {
                 tracing::debug!(%error, "renderer stream ended");
                 // Say why (a truncated frame, an i/o error) instead of a bare "disconnected".
-                // Best effort and without waiting: the peer may be gone or not reading.
-                let reason = error.to_string();
-                let _ = to_renderer.try_send(ToRenderer::Goodbye { reason });
-                return;
+                return Inbound::End {
+                    notice: None,
+                    reason: error.to_string(),
+                };
             }
         };
         let message = match wire::decode(frame, codec) {
@@ -244,11 +274,14 @@ async fn main_reader(
             Ok(Frame::Detach { sender }) => ToMain::Detach { sender },
             Ok(Frame::Goodbye { reason }) => {
                 tracing::debug!(%reason, "renderer said goodbye");
-                return;
+                return Inbound::End {
+                    notice: None,
+                    reason: "renderer disconnected".into(),
+                };
             }
             Ok(Frame::Error { id, error }) => {
                 tracing::warn!(?id, code = %error.code, message = %error.message, "renderer reported an error");
-                continue;
+                return Inbound::Skip;
             }
             Ok(other) => {
                 let kind = frame_kind(&other);
@@ -263,35 +296,90 @@ async fn main_reader(
                         ),
                     },
                 };
-                if to_renderer
-                    .send(ToRenderer::Notice { id: None, error })
-                    .await
-                    .is_err()
-                {
-                    return;
-                }
-                continue;
+                return Inbound::Answer(ToRenderer::Notice { id: None, error });
             }
             Err(frame_error) => {
                 let id = frame_error.call_of("invoke");
                 let error = IpcError::Protocol {
                     reason: frame_error.reason,
                 };
-                let notice = match id {
+                return Inbound::Answer(match id {
                     Some(id) => ToRenderer::Reply {
                         id,
                         result: Err(Failure::Ipc(error)),
                     },
-                    None => notify(error),
-                };
-                if to_renderer.send(notice).await.is_err() {
-                    return;
-                }
-                continue;
+                    None => ToRenderer::Notice { id: None, error },
+                });
             }
         };
-        if to_main.send(message).await.is_err() {
-            return;
+        Inbound::Message(message)
+    }
+
+    /// Reads the next message from main. A stream that ends or fails yields a goodbye with the
+    /// reason; frames a renderer cannot use are logged and skipped.
+    pub(crate) async fn next_from_main(&mut self) -> ToRenderer {
+        let codec = self.codec;
+        loop {
+            let frame = match self.reader.next().await {
+                Some(Ok(frame)) => frame,
+                Some(Err(error)) => {
+                    tracing::warn!(%error, "connection to main failed");
+                    let reason = framing_error(error).to_string();
+                    return ToRenderer::Goodbye { reason };
+                }
+                // Main crashed or cut the connection.
+                None => {
+                    let reason = "the connection ended without a goodbye".to_string();
+                    return ToRenderer::Goodbye { reason };
+                }
+            };
+            return match wire::decode(frame, codec) {
+                Ok(Frame::Reply { id, body }) => ToRenderer::Reply {
+                    id,
+                    result: match body {
+                        ReplyBody::Ok(value) => Ok(Payload::encoded(codec, value)),
+                        ReplyBody::App(error) => Err(Failure::App(Payload::encoded(codec, error))),
+                        ReplyBody::Error(error) => Err(Failure::Ipc(error.into())),
+                    },
+                },
+                Ok(Frame::Event { channel, args, to }) => ToRenderer::Event {
+                    channel: Cow::Owned(channel),
+                    payload: Payload::encoded(codec, args),
+                    to,
+                },
+                Ok(Frame::Error {
+                    id: Some(id),
+                    error,
+                }) => ToRenderer::Reply {
+                    id,
+                    result: Err(Failure::Ipc(error.into())),
+                },
+                Ok(Frame::Error { id: None, error }) => ToRenderer::Notice {
+                    id: None,
+                    error: error.into(),
+                },
+                Ok(Frame::Goodbye { reason }) => ToRenderer::Goodbye { reason },
+                Ok(other) => {
+                    tracing::warn!(
+                        kind = frame_kind(&other),
+                        "unexpected frame from main ignored"
+                    );
+                    continue;
+                }
+                Err(error) => match error.call_of("reply") {
+                    // A reply we cannot read still tells us which call it ends.
+                    Some(id) => ToRenderer::Reply {
+                        id,
+                        result: Err(Failure::Ipc(IpcError::Protocol {
+                            reason: error.reason,
+                        })),
+                    },
+                    None => {
+                        tracing::warn!(reason = %error.reason, "undecodable frame from main ignored");
+                        continue;
+                    }
+                },
+            };
         }
     }
 }
@@ -310,31 +398,125 @@ fn frame_kind(frame: &Frame) -> &'static str {
     }
 }
 
-/// Anything a writer pump can turn into a frame.
-pub(crate) trait Outgoing: Send + 'static {
-    /// Encodes the message. `Err` carries the call id (if any) and the error to report instead.
-    fn encode(&self, codec: Codec) -> Result<Bytes, (Option<u64>, IpcError)>;
-    fn is_goodbye(&self) -> bool;
+/// Main's writing half of a frame connection, owned by the connection's task.
+pub(crate) struct MainWriter {
+    sink: Writer,
+    codec: Codec,
+    /// The peer's largest frame.
+    limit: usize,
+    /// What other tasks queued for the renderer; the connection task writes it in order.
+    pub(crate) queue: mpsc::Receiver<ToRenderer>,
+    /// Frames were written since the last flush.
+    dirty: bool,
+}
+
+impl MainWriter {
+    /// Whether one more message may be written (`Pending` while the peer is not reading and
+    /// the buffer is full).
+    pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), FramingError>> {
+        self.sink.as_mut().poll_ready(cx)
+    }
+
+    /// Flushes what was written, if anything.
+    pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), FramingError>> {
+        if !self.dirty {
+            return Poll::Ready(Ok(()));
+        }
+        ready!(self.sink.as_mut().poll_flush(cx))?;
+        self.dirty = false;
+        Poll::Ready(Ok(()))
+    }
+
+    /// Writes one message (after `poll_ready`). A message that cannot be encoded or is over the
+    /// peer's frame limit fails its own call (an error reply in its place) instead of the
+    /// connection.
+    pub(crate) fn write(&mut self, message: &ToRenderer) -> Result<(), FramingError> {
+        let bytes = match message.encode(self.codec, self.limit) {
+            Ok(bytes) => bytes,
+            Err((id, error)) => {
+                tracing::warn!(%error, ?id, "message not sent");
+                let Some(id) = id else {
+                    return Ok(());
+                };
+                let reply = ToRenderer::Reply {
+                    id,
+                    result: Err(Failure::Ipc(error)),
+                };
+                match reply.encode(self.codec, self.limit) {
+                    Ok(bytes) => bytes,
+                    Err(_) => return Ok(()),
+                }
+            }
+        };
+        self.sink.as_mut().start_send(bytes)?;
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Writes `backlog`, what other tasks still queued, then `last`, and closes the stream; gives
+    /// up after
+    /// `grace` (a peer that stopped reading never holds the connection open).
+    pub(crate) async fn finish(
+        mut self,
+        backlog: VecDeque<ToRenderer>,
+        last: Vec<ToRenderer>,
+        grace: Duration,
+    ) {
+        self.queue.close();
+        let write_all = async {
+            for message in backlog {
+                std::future::poll_fn(|cx| self.poll_ready(cx)).await?;
+                self.write(&message)?;
+            }
+            while let Some(message) = self.queue.recv().await {
+                std::future::poll_fn(|cx| self.poll_ready(cx)).await?;
+                self.write(&message)?;
+            }
+            for message in last {
+                std::future::poll_fn(|cx| self.poll_ready(cx)).await?;
+                self.write(&message)?;
+            }
+            self.sink.close().await
+        };
+        let _ = tokio::time::timeout(grace, write_all).await;
+    }
+}
+
+/// Encodes a message into one frame for a peer whose largest frame is `limit`. `Err` carries the
+/// call the message belongs to (if any) and the error to report instead.
+trait Outgoing {
+    fn frame(&self) -> Result<OutFrame<'_>, IpcError>;
     /// The call this message belongs to, if any.
     fn call_id(&self) -> Option<u64>;
+
+    fn encode(&self, codec: Codec, limit: usize) -> Result<Bytes, (Option<u64>, IpcError)> {
+        let id = self.call_id();
+        let bytes = self.frame().and_then(|frame| wire::encode(&frame, codec));
+        match bytes {
+            Ok(bytes) if bytes.len() > limit => Err((
+                id,
+                IpcError::TooLarge {
+                    size: bytes.len(),
+                    limit,
+                },
+            )),
+            Ok(bytes) => Ok(bytes),
+            Err(error) => Err((id, error)),
+        }
+    }
 }
 
 impl Outgoing for ToRenderer {
-    fn encode(&self, codec: Codec) -> Result<Bytes, (Option<u64>, IpcError)> {
-        let wire_error;
-        let frame = match self {
-            ToRenderer::Reply { id, result } => {
-                let body = match result {
+    fn frame(&self) -> Result<OutFrame<'_>, IpcError> {
+        Ok(match self {
+            ToRenderer::Reply { id, result } => OutFrame::Reply {
+                id: *id,
+                body: match result {
                     Ok(value) => ReplyBody::Ok(value),
                     Err(Failure::App(error)) => ReplyBody::App(error),
-                    Err(Failure::Ipc(error)) => {
-                        wire_error = WireError::from(error);
-                        ReplyBody::Error(wire_error.clone())
-                    }
-                };
-                let frame = OutFrame::Reply { id: *id, body };
-                return wire::encode(&frame, codec).map_err(|e| (Some(*id), e));
-            }
+                    Err(Failure::Ipc(error)) => ReplyBody::Error(WireError::from(error)),
+                },
+            },
             ToRenderer::Event {
                 channel,
                 payload,
@@ -344,20 +526,12 @@ impl Outgoing for ToRenderer {
                 args: payload,
                 to: *to,
             },
-            ToRenderer::Notice { id, error } => {
-                wire_error = WireError::from(error);
-                OutFrame::Error {
-                    id: *id,
-                    error: &wire_error,
-                }
-            }
+            ToRenderer::Notice { id, error } => OutFrame::Error {
+                id: *id,
+                error: WireError::from(error),
+            },
             ToRenderer::Goodbye { reason } => OutFrame::Goodbye { reason },
-        };
-        wire::encode(&frame, codec).map_err(|e| (None, e))
-    }
-
-    fn is_goodbye(&self) -> bool {
-        matches!(self, ToRenderer::Goodbye { .. })
+        })
     }
 
     fn call_id(&self) -> Option<u64> {
@@ -369,35 +543,27 @@ impl Outgoing for ToRenderer {
 }
 
 impl Outgoing for ToMain {
-    fn encode(&self, codec: Codec) -> Result<Bytes, (Option<u64>, IpcError)> {
-        let frame = match self {
+    fn frame(&self) -> Result<OutFrame<'_>, IpcError> {
+        Ok(match self {
             ToMain::Invoke {
                 id,
                 channel,
                 args,
                 timeout,
                 ..
-            } => {
-                let frame = OutFrame::Invoke {
-                    id: *id,
-                    channel,
-                    args,
-                    timeout_ms: timeout.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
-                };
-                return wire::encode(&frame, codec).map_err(|e| (Some(*id), e));
-            }
+            } => OutFrame::Invoke {
+                id: *id,
+                channel,
+                args,
+                timeout_ms: timeout.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+            },
             ToMain::Cancel { id } => OutFrame::Cancel { id: *id },
             ToMain::Send { channel, args, .. } => OutFrame::Send { channel, args },
             ToMain::Detach { .. } => {
                 let reason = "a Rust renderer has no windows to detach".to_string();
-                return Err((None, IpcError::Protocol { reason }));
+                return Err(IpcError::Protocol { reason });
             }
-        };
-        wire::encode(&frame, codec).map_err(|e| (None, e))
-    }
-
-    fn is_goodbye(&self) -> bool {
-        false
+        })
     }
 
     fn call_id(&self) -> Option<u64> {
@@ -408,90 +574,101 @@ impl Outgoing for ToMain {
     }
 }
 
-/// Writes queued messages as frames, flushing whenever the queue runs dry (so bursts share a
-/// flush). A message that cannot be encoded or is over the peer's frame limit fails its own
-/// call (a reply carrying the error) instead of the connection.
-async fn write_frames<M: Outgoing>(
-    mut writer: Writer,
-    limit: usize,
+/// A renderer's queue of encoded frames to its writer task.
+#[derive(Clone)]
+pub(crate) struct FrameQueue {
+    frames: mpsc::Sender<Bytes>,
     codec: Codec,
-    mut queue: mpsc::Receiver<M>,
-    failures: Option<mpsc::Sender<ToRenderer>>,
-) {
-    // Whether the loop ended because every sender of the queue is gone (not on a goodbye or a
-    // write error).
-    let mut queue_closed = true;
-    while let Some(message) = queue.recv().await {
-        let goodbye = message.is_goodbye();
-        let encoded = message.encode(codec).and_then(|bytes| {
-            if bytes.len() > limit {
-                Err((
-                    message.call_id(),
-                    IpcError::TooLarge {
-                        size: bytes.len(),
-                        limit,
-                    },
-                ))
-            } else {
-                Ok(bytes)
+    /// Main's largest frame.
+    limit: usize,
+}
+
+/// Why a message did not reach the queue to main.
+pub(crate) enum PostError {
+    /// The queue is full (only from `try_post`).
+    Full,
+    /// The connection is gone.
+    Closed,
+    /// The message cannot be sent (it does not encode, or is over main's frame limit).
+    Refused(IpcError),
+}
+
+impl ToMainQueue {
+    /// Queues a message without waiting.
+    pub(crate) fn try_post(&self, message: ToMain) -> Result<(), PostError> {
+        use mpsc::error::TrySendError;
+        match self {
+            ToMainQueue::Messages(queue) => queue.try_send(message).map_err(|e| match e {
+                TrySendError::Full(_) => PostError::Full,
+                TrySendError::Closed(_) => PostError::Closed,
+            }),
+            ToMainQueue::Frames(queue) => {
+                let bytes = queue.encode(&message)?;
+                queue.frames.try_send(bytes).map_err(|e| match e {
+                    TrySendError::Full(_) => PostError::Full,
+                    TrySendError::Closed(_) => PostError::Closed,
+                })
             }
-        });
-        match encoded {
-            Ok(bytes) => {
-                if writer.feed(bytes).await.is_err() {
-                    break;
-                }
-            }
-            Err((id, error)) => {
-                tracing::warn!(%error, ?id, "message not sent");
-                match (&failures, id) {
-                    // Renderer side: fail the local call.
-                    (Some(local), Some(id)) => {
-                        let _ = local
-                            .send(ToRenderer::Reply {
-                                id,
-                                result: Err(Failure::Ipc(error)),
-                            })
-                            .await;
-                    }
-                    // Main side: tell the renderer, in place of the reply.
-                    (None, Some(id)) => {
-                        let reply = ToRenderer::Reply {
-                            id,
-                            result: Err(Failure::Ipc(error)),
-                        };
-                        if let Ok(bytes) = reply.encode(codec) {
-                            if writer.feed(bytes).await.is_err() {
-                                break;
-                            }
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-        if (goodbye || queue.is_empty()) && writer.flush().await.is_err() {
-            queue_closed = false;
-            break;
-        }
-        if goodbye {
-            queue_closed = false;
-            break;
         }
     }
-    // Renderer side: every handle was dropped. Say goodbye, because closing our end of the
-    // stream may not end it for main (stdio: the pipes are duplicated file descriptors).
-    if queue_closed && failures.is_some() {
-        let goodbye = wire::encode(
-            &OutFrame::Goodbye {
-                reason: "the renderer closed the connection",
-            },
-            codec,
-        );
-        if let Ok(bytes) = goodbye {
-            let _ = writer.send(bytes).await;
+
+    /// Queues a message, waiting for room.
+    pub(crate) async fn post(&self, message: ToMain) -> Result<(), PostError> {
+        match self {
+            ToMainQueue::Messages(queue) => {
+                queue.send(message).await.map_err(|_| PostError::Closed)
+            }
+            ToMainQueue::Frames(queue) => {
+                let bytes = queue.encode(&message)?;
+                queue
+                    .frames
+                    .send(bytes)
+                    .await
+                    .map_err(|_| PostError::Closed)
+            }
         }
     }
+
+    /// How many messages the queue holds.
+    pub(crate) fn capacity(&self) -> usize {
+        match self {
+            ToMainQueue::Messages(queue) => queue.max_capacity(),
+            ToMainQueue::Frames(queue) => queue.frames.max_capacity(),
+        }
+    }
+}
+
+impl FrameQueue {
+    fn encode(&self, message: &ToMain) -> Result<Bytes, PostError> {
+        message
+            .encode(self.codec, self.limit)
+            .map_err(|(_, error)| PostError::Refused(error))
+    }
+}
+
+impl FromMain {
+    /// The next message from main; `None` once every sender is gone (in process).
+    pub(crate) async fn next(&mut self) -> Option<ToRenderer> {
+        match self {
+            FromMain::Messages(queue) => queue.recv().await,
+            FromMain::Frames(reader) => Some(reader.next_from_main().await),
+        }
+    }
+}
+
+/// A renderer's writer task: writes the frames its callers encoded, flushing whenever the queue
+/// runs dry (so bursts share a flush).
+async fn write_to_main(mut writer: Writer, mut queue: mpsc::Receiver<Bytes>, goodbye: Bytes) {
+    while let Some(bytes) = queue.recv().await {
+        if writer.feed(bytes).await.is_err() || (queue.is_empty() && writer.flush().await.is_err())
+        {
+            let _ = writer.close().await;
+            return;
+        }
+    }
+    // Every handle was dropped. Say goodbye, because closing our end of the stream may not end
+    // it for main (stdio: the pipes are duplicated file descriptors).
+    let _ = writer.send(goodbye).await;
     let _ = writer.close().await;
 }
 
@@ -537,87 +714,22 @@ pub(crate) async fn connect(
     })?;
     let limit = peer_limit(&answer, options.max_frame_size);
     tracing::debug!(%peer, id, codec = codec.name(), "connected to main");
-    let (pumps, end) = in_process::pair(options.queue_capacity);
-    let to_renderer = pumps.outgoing;
-    tokio::spawn(renderer_reader(reader, codec, to_renderer.clone()));
-    tokio::spawn(write_frames(
-        writer,
-        limit,
+    let (frames, queue) = mpsc::channel(options.queue_capacity);
+    let goodbye = wire::encode(
+        &OutFrame::Goodbye {
+            reason: "the renderer closed the connection",
+        },
         codec,
-        pumps.incoming,
-        Some(to_renderer),
-    ));
+    )
+    .unwrap_or_default();
+    tokio::spawn(write_to_main(writer, queue, goodbye));
+    let end = RendererEnd {
+        outgoing: ToMainQueue::Frames(FrameQueue {
+            frames,
+            codec,
+            limit,
+        }),
+        incoming: FromMain::Frames(FrameReader { reader, codec }),
+    };
     Ok(Renderer::start(RendererId(id), end, options, None))
-}
-
-async fn renderer_reader(mut reader: Reader, codec: Codec, to_renderer: mpsc::Sender<ToRenderer>) {
-    while let Some(next) = reader.next().await {
-        let frame = match next {
-            Ok(frame) => frame,
-            Err(error) => {
-                tracing::warn!(%error, "connection to main failed");
-                let reason = framing_error(error).to_string();
-                let _ = to_renderer.send(ToRenderer::Goodbye { reason }).await;
-                return;
-            }
-        };
-        let message = match wire::decode(frame, codec) {
-            Ok(Frame::Reply { id, body }) => ToRenderer::Reply {
-                id,
-                result: match body {
-                    ReplyBody::Ok(value) => Ok(Payload::encoded(codec, value)),
-                    ReplyBody::App(error) => Err(Failure::App(Payload::encoded(codec, error))),
-                    ReplyBody::Error(error) => Err(Failure::Ipc(error.into())),
-                },
-            },
-            Ok(Frame::Event { channel, args, to }) => ToRenderer::Event {
-                channel: Cow::Owned(channel),
-                payload: Payload::encoded(codec, args),
-                to,
-            },
-            Ok(Frame::Error {
-                id: Some(id),
-                error,
-            }) => ToRenderer::Reply {
-                id,
-                result: Err(Failure::Ipc(error.into())),
-            },
-            Ok(Frame::Error { id: None, error }) => ToRenderer::Notice {
-                id: None,
-                error: error.into(),
-            },
-            Ok(Frame::Goodbye { reason }) => {
-                let _ = to_renderer.send(ToRenderer::Goodbye { reason }).await;
-                return;
-            }
-            Ok(other) => {
-                tracing::warn!(
-                    kind = frame_kind(&other),
-                    "unexpected frame from main ignored"
-                );
-                continue;
-            }
-            Err(error) => match error.call_of("reply") {
-                // A reply we cannot read still tells us which call it ends.
-                Some(id) => ToRenderer::Reply {
-                    id,
-                    result: Err(Failure::Ipc(IpcError::Protocol {
-                        reason: error.reason,
-                    })),
-                },
-                None => {
-                    tracing::warn!(reason = %error.reason, "undecodable frame from main ignored");
-                    continue;
-                }
-            },
-        };
-        if to_renderer.send(message).await.is_err() {
-            return;
-        }
-    }
-    // End of stream without a goodbye (main crashed or cut the connection). The writer pump
-    // holds a clone of `to_renderer` until the renderer is dropped, so the renderer would not
-    // notice on its own: close it here, failing pending calls with `Disconnected`.
-    let reason = "the connection ended without a goodbye".to_string();
-    let _ = to_renderer.send(ToRenderer::Goodbye { reason }).await;
 }

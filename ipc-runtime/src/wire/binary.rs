@@ -63,7 +63,7 @@ pub(super) fn encode(frame: &OutFrame<'_>, out: &mut Vec<u8>) -> Result<(), IpcE
         }
         OutFrame::Error { id, error } => {
             out.push(ERROR);
-            header(out, &(id, BinaryError::from(*error)))
+            header(out, &(id, BinaryError::from(error)))
         }
         OutFrame::Goodbye { reason } => {
             out.push(GOODBYE);

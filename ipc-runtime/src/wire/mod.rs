@@ -98,7 +98,7 @@ pub(crate) enum OutFrame<'a> {
     },
     Error {
         id: Option<u64>,
-        error: &'a WireError,
+        error: WireError,
     },
     Goodbye {
         reason: &'a str,
@@ -286,7 +286,7 @@ pub(crate) fn encode_handshake_error(error: &IpcError) -> Bytes {
     let wire = WireError::from(error);
     let frame = OutFrame::Error {
         id: None,
-        error: &wire,
+        error: wire,
     };
     match json::encode(&frame, &mut out) {
         Ok(()) => Bytes::from(out),

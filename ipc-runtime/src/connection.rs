@@ -252,7 +252,9 @@ fn next_event(
     if closed.poll(cx).is_ready() {
         return Poll::Ready(Event::Closed);
     }
-    if let Poll::Ready(Some(done)) = calls.poll_join_next(cx) {
+    // Until pending, so the set has our waker for the next call to finish. (An aborted call is
+    // already out of the in-flight map.)
+    while let Poll::Ready(Some(done)) = calls.poll_join_next(cx) {
         if let Ok(id) = done {
             return Poll::Ready(Event::CallDone(id));
         }

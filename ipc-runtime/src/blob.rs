@@ -1,5 +1,6 @@
 //! [`Bytes`]: binary data that never inflates into an array of numbers.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::ops::Deref;
 
@@ -78,10 +79,18 @@ impl fmt::Debug for Bytes {
 impl Serialize for Bytes {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if serializer.is_human_readable() {
-            serializer.serialize_str(&STANDARD.encode(&self.0))
-        } else {
-            serializer.serialize_bytes(&self.0)
+            return serializer.serialize_str(&STANDARD.encode(&self.0));
         }
+        if self.0.len() < OFFER_AT_LEAST {
+            return serializer.serialize_bytes(&self.0);
+        }
+        // Offered for the length of this call: a frame being encoded takes the slice by
+        // reference when the serializer hands exactly it over (`take_offer`); any other writer
+        // copies it as usual.
+        let previous = OFFERED.replace(Some(self.0.clone()));
+        let result = serializer.serialize_bytes(&self.0);
+        OFFERED.set(previous);
+        result
     }
 }
 
@@ -100,7 +109,7 @@ impl<'de> Deserialize<'de> for Bytes {
                     .map_err(|e| E::custom(format!("invalid base64: {e}")))
             }
             fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Bytes, E> {
-                Ok(Bytes::from(v.to_vec()))
+                Ok(Bytes(share_or_copy(v)))
             }
             fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Bytes, E> {
                 Ok(Bytes::from(v))
@@ -112,6 +121,62 @@ impl<'de> Deserialize<'de> for Bytes {
             deserializer.deserialize_bytes(Visitor)
         }
     }
+}
+
+thread_local! {
+    /// The frame a payload is being decoded from (see [`decode_sharing`]).
+    static DECODE_SOURCE: RefCell<Option<bytes::Bytes>> = const { RefCell::new(None) };
+    /// The large blob being serialized right now (see `Serialize for Bytes`).
+    static OFFERED: RefCell<Option<bytes::Bytes>> = const { RefCell::new(None) };
+}
+
+/// Blobs at least this large are offered to the frame encoder by reference.
+const OFFER_AT_LEAST: usize = 64 * 1024;
+
+/// The blob being serialized, if `written` is exactly its memory (a serializer writing it out).
+pub(crate) fn take_offer(written: &[u8]) -> Option<bytes::Bytes> {
+    OFFERED.with_borrow_mut(|offered| match offered {
+        Some(blob) if blob.as_ptr() == written.as_ptr() && blob.len() == written.len() => {
+            offered.take()
+        }
+        _ => None,
+    })
+}
+
+/// Runs `decode` with `source` as the buffer that [`Bytes`] fields may share instead of copying:
+/// a received 1 MiB blob is then a view of the frame it came in, not a second megabyte.
+pub(crate) fn decode_sharing<R>(source: &bytes::Bytes, decode: impl FnOnce() -> R) -> R {
+    struct Restore(Option<bytes::Bytes>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            DECODE_SOURCE.set(self.0.take());
+        }
+    }
+    let _restore = Restore(DECODE_SOURCE.replace(Some(source.clone())));
+    decode()
+}
+
+/// Slices shorter than this are copied: sharing would keep the whole frame alive for a few bytes.
+const SHARE_AT_LEAST: usize = 64 * 1024;
+
+/// `data` as a view of the frame being decoded when it lies inside it and is large (at least
+/// [`SHARE_AT_LEAST`], or a quarter of the frame), else a copy.
+fn share_or_copy(data: &[u8]) -> bytes::Bytes {
+    DECODE_SOURCE.with_borrow(|source| match source {
+        Some(source)
+            if (data.len() >= SHARE_AT_LEAST || data.len() * 4 >= source.len())
+                && contains(source, data) =>
+        {
+            source.slice_ref(data)
+        }
+        _ => bytes::Bytes::copy_from_slice(data),
+    })
+}
+
+fn contains(outer: &[u8], inner: &[u8]) -> bool {
+    let start = outer.as_ptr() as usize;
+    let at = inner.as_ptr() as usize;
+    at >= start && at + inner.len() <= start + outer.len()
 }
 
 impl ts_rs::TS for Bytes {

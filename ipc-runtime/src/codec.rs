@@ -75,10 +75,10 @@ impl Codec {
     /// # Errors
     ///
     /// As [`Codec::encode`]; `out` may then hold a partial encoding past its original length.
-    pub fn encode_into<T: Serialize + ?Sized>(
+    pub fn encode_into<T: Serialize + ?Sized, W: std::io::Write>(
         self,
         value: &T,
-        out: &mut Vec<u8>,
+        out: &mut W,
     ) -> Result<(), IpcError> {
         let result = match self {
             Codec::Json => serde_json::to_writer(&mut *out, value).map_err(|e| e.to_string()),

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::codec::Codec;
 use crate::error::IpcError;
+use crate::wire::FrameBuf;
 
 /// A value the runtime carries without knowing its type.
 ///
@@ -39,7 +40,7 @@ enum Repr {
 
 trait WireValue: Any + Send {
     fn encode(&self, codec: Codec) -> Result<Bytes, IpcError>;
-    fn write_to(&self, codec: Codec, out: &mut Vec<u8>) -> Result<(), IpcError>;
+    fn write_to(&self, codec: Codec, out: &mut FrameBuf) -> Result<(), IpcError>;
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
     fn type_name(&self) -> &'static str;
 }
@@ -48,7 +49,7 @@ impl<T: Serialize + Send + 'static> WireValue for T {
     fn encode(&self, codec: Codec) -> Result<Bytes, IpcError> {
         codec.encode(self)
     }
-    fn write_to(&self, codec: Codec, out: &mut Vec<u8>) -> Result<(), IpcError> {
+    fn write_to(&self, codec: Codec, out: &mut FrameBuf) -> Result<(), IpcError> {
         codec.encode_into(self, out)
     }
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
@@ -135,7 +136,9 @@ impl Payload {
                 "a shared `{}` must be cloned out, not taken",
                 shared.value.type_name()
             )),
-            Repr::Encoded { codec, bytes } => codec.decode(&bytes),
+            Repr::Encoded { codec, bytes } => {
+                crate::blob::decode_sharing(&bytes, || codec.decode(&bytes))
+            }
         }
     }
 
@@ -184,21 +187,17 @@ impl Payload {
         }
     }
 
-    /// Appends the payload's encoding in `codec` to `out` (typed values are encoded straight
-    /// into it).
-    ///
-    /// # Errors
-    ///
-    /// As [`Payload::to_bytes`].
-    pub fn write_to(&self, codec: Codec, out: &mut Vec<u8>) -> Result<(), IpcError> {
+    /// Appends the payload's encoding in `codec` to a frame being encoded (typed values are
+    /// encoded straight into it; large encoded bytes are referenced, not copied).
+    pub(crate) fn write_to(&self, codec: Codec, out: &mut FrameBuf) -> Result<(), IpcError> {
         match &self.0 {
             Repr::Value(value) => value.write_to(codec, out),
             Repr::Shared(shared) => {
-                out.extend_from_slice(&shared.encoded(codec)?);
+                out.put_bytes(&shared.encoded(codec)?);
                 Ok(())
             }
             Repr::Encoded { codec: have, bytes } if *have == codec => {
-                out.extend_from_slice(bytes);
+                out.put_bytes(bytes);
                 Ok(())
             }
             Repr::Encoded { codec: have, .. } => Err(codec_mismatch(*have, codec)),

@@ -103,6 +103,8 @@ pub const END_OF_TICKS: u32 = u32::MAX;
 pub trait Conformance {
     /// Returns its argument unchanged.
     async fn echo(&self, sample: Sample) -> Sample;
+    /// Returns the blobs in reverse order, each with its bytes reversed.
+    async fn reverse_blobs(&self, blobs: Vec<ipc_runtime::Bytes>) -> Vec<ipc_runtime::Bytes>;
     /// `a / b`; an application error when `b` is zero, a panic when the quotient overflows.
     async fn divide(&self, a: i32, b: i32) -> Result<i32, ConfError>;
     /// Panics with `message`.
@@ -278,6 +280,19 @@ impl ConformanceHandler for ConformanceBackend {
     async fn echo(&self, caller: &Caller, sample: Sample) -> Sample {
         self.state.saw(caller);
         sample
+    }
+
+    async fn reverse_blobs(
+        &self,
+        caller: &Caller,
+        blobs: Vec<ipc_runtime::Bytes>,
+    ) -> Vec<ipc_runtime::Bytes> {
+        self.state.saw(caller);
+        blobs
+            .into_iter()
+            .rev()
+            .map(|blob| blob.iter().rev().copied().collect::<Vec<u8>>().into())
+            .collect()
     }
 
     async fn divide(&self, caller: &Caller, a: i32, b: i32) -> Result<i32, ConfError> {

@@ -30,9 +30,9 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use ipc_runtime::{
-    ByteStream, Call, CallError, ChildRenderer, Codec, EventStream, InProcess, InvokeChannel,
-    IpcError, Main, Never, NoArgs, Renderer, RendererId, RendererOptions, SendChannel, Target,
-    UnixListenerHandle, WebSocketListener, WebSocketOptions,
+    ByteStream, Bytes, Call, CallError, ChildRenderer, Codec, EventStream, InProcess,
+    InvokeChannel, IpcError, Main, Never, NoArgs, Renderer, RendererId, RendererOptions,
+    SendChannel, Target, UnixListenerHandle, WebSocketListener, WebSocketOptions,
 };
 use ipc_tests::{
     BlockStats, ConfError, Conformance, ConformanceBackend, ConformanceClient, ConformanceState,
@@ -1043,6 +1043,43 @@ async fn events_reach_only_their_renderer_process(kind: Kind) {
     eventually("main to forget both", || host.main.renderers().is_empty()).await;
 }
 
+/// Blobs of every size round-trip intact, alone and several in one call: small ones, ones just
+/// under and over the size the runtime stops copying at, and 1 MiB.
+async fn blobs_of_every_size_round_trip(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (_renderer, client) = harness.client("blobs").await;
+    let blob = |len: usize, seed: u8| -> Bytes {
+        (0..len)
+            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+            .collect::<Vec<u8>>()
+            .into()
+    };
+    let reversed = |blobs: &[Bytes]| -> Vec<Bytes> {
+        blobs
+            .iter()
+            .rev()
+            .map(|b| b.iter().rev().copied().collect::<Vec<u8>>().into())
+            .collect()
+    };
+    let sizes = [0, 1, 16 * 1024, 64 * 1024 - 1, 64 * 1024, 200_000, 1 << 20];
+    for (seed, &len) in sizes.iter().enumerate() {
+        let blobs = vec![blob(len, seed as u8)];
+        let answer = within("reverse_blobs", client.reverse_blobs(blobs.clone())).await;
+        assert_eq!(answer, Ok(reversed(&blobs)), "a blob of {len} bytes");
+    }
+    let mixed: Vec<Bytes> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &len)| blob(len, i as u8))
+        .collect();
+    let answer = within("reverse_blobs", client.reverse_blobs(mixed.clone())).await;
+    assert_eq!(
+        answer,
+        Ok(reversed(&mixed)),
+        "blobs of every size in one call"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Every case on every transport.
 // ---------------------------------------------------------------------------------------------
@@ -1084,6 +1121,7 @@ macro_rules! suite {
 suite! {
     every transport: [
         invoke_round_trip_app_error_vs_framework_error,
+        blobs_of_every_size_round_trip,
         sends_arrive_in_order,
         events_arrive_in_order_and_to_the_right_renderer,
         concurrent_calls_all_complete,

@@ -15,13 +15,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
-use tokio_util::codec::{FramedRead, FramedWrite};
+use tokio_util::codec::FramedRead;
 
 use super::{ByteLink, FromMain, FromRenderer, MainEnd, RendererEnd, ToMainQueue};
 use crate::caller::RendererId;
 use crate::codec::Codec;
 use crate::error::IpcError;
-use crate::framing::{FrameCodec, FramingError};
+use crate::framing::{FrameBytes, FrameCodec, FrameWriter, FramingError};
 use crate::handshake;
 use crate::message::{Failure, ToMain, ToRenderer};
 use crate::payload::Payload;
@@ -34,7 +34,7 @@ use crate::wire::{
 /// Incoming frame bodies.
 pub(crate) type Reader = Pin<Box<dyn Stream<Item = Result<Bytes, FramingError>> + Send>>;
 /// Outgoing frame bodies.
-pub(crate) type Writer = Pin<Box<dyn Sink<Bytes, Error = FramingError> + Send>>;
+pub(crate) type Writer = Pin<Box<dyn Sink<FrameBytes, Error = FramingError> + Send>>;
 
 /// A connection that carries whole frames, whatever delimits them.
 pub(crate) struct FrameLink {
@@ -50,9 +50,9 @@ impl FrameLink {
     pub(crate) fn from_bytes(link: ByteLink, max_read: usize) -> FrameLink {
         let reader = FramedRead::new(link.reader, FrameCodec::new(max_read))
             .map(|frame| frame.map(bytes::BytesMut::freeze));
-        // The peer's limit is enforced per message by the writer pump, once the handshake has
-        // said what it is; the codec itself only guards the u32 length prefix.
-        let writer = FramedWrite::new(link.writer, FrameCodec::new(u32::MAX as usize));
+        // The peer's limit is enforced per message when it is encoded, once the handshake has
+        // said what it is.
+        let writer = FrameWriter::new(link.writer);
         FrameLink {
             reader: Box::pin(reader),
             writer: Box::pin(writer),
@@ -86,7 +86,9 @@ fn framing_error(error: FramingError) -> IpcError {
 
 /// Tells the peer why it is refused (best effort) and closes.
 async fn refuse(mut writer: Writer, error: IpcError) -> IpcError {
-    let _ = writer.send(wire::encode_handshake_error(&error)).await;
+    let _ = writer
+        .send(wire::encode_handshake_error(&error).into())
+        .await;
     let _ = writer.close().await;
     error
 }
@@ -169,7 +171,7 @@ pub(crate) async fn accept(
         renderer: Some(id.get()),
         max_frame: Some(config.max_frame_size as u64),
     };
-    if let Err(error) = writer.send(wire::encode_hello(&answer)).await {
+    if let Err(error) = writer.send(wire::encode_hello(&answer).into()).await {
         return Err(framing_error(error));
     }
     let (outgoing, queue) = mpsc::channel(config.queue_capacity);
@@ -489,17 +491,14 @@ trait Outgoing {
     /// The call this message belongs to, if any.
     fn call_id(&self) -> Option<u64>;
 
-    fn encode(&self, codec: Codec, limit: usize) -> Result<Bytes, (Option<u64>, IpcError)> {
+    fn encode(&self, codec: Codec, limit: usize) -> Result<FrameBytes, (Option<u64>, IpcError)> {
         let id = self.call_id();
         let bytes = self.frame().and_then(|frame| wire::encode(&frame, codec));
         match bytes {
-            Ok(bytes) if bytes.len() > limit => Err((
-                id,
-                IpcError::TooLarge {
-                    size: bytes.len(),
-                    limit,
-                },
-            )),
+            Ok(bytes) if bytes.len() > limit => {
+                let size = bytes.len();
+                Err((id, IpcError::TooLarge { size, limit }))
+            }
             Ok(bytes) => Ok(bytes),
             Err(error) => Err((id, error)),
         }
@@ -577,7 +576,7 @@ impl Outgoing for ToMain {
 /// A renderer's queue of encoded frames to its writer task.
 #[derive(Clone)]
 pub(crate) struct FrameQueue {
-    frames: mpsc::Sender<Bytes>,
+    frames: mpsc::Sender<FrameBytes>,
     codec: Codec,
     /// Main's largest frame.
     limit: usize,
@@ -639,7 +638,7 @@ impl ToMainQueue {
 }
 
 impl FrameQueue {
-    fn encode(&self, message: &ToMain) -> Result<Bytes, PostError> {
+    fn encode(&self, message: &ToMain) -> Result<FrameBytes, PostError> {
         message
             .encode(self.codec, self.limit)
             .map_err(|(_, error)| PostError::Refused(error))
@@ -658,7 +657,11 @@ impl FromMain {
 
 /// A renderer's writer task: writes the frames its callers encoded, flushing whenever the queue
 /// runs dry (so bursts share a flush).
-async fn write_to_main(mut writer: Writer, mut queue: mpsc::Receiver<Bytes>, goodbye: Bytes) {
+async fn write_to_main(
+    mut writer: Writer,
+    mut queue: mpsc::Receiver<FrameBytes>,
+    goodbye: Option<FrameBytes>,
+) {
     while let Some(bytes) = queue.recv().await {
         if writer.feed(bytes).await.is_err() || (queue.is_empty() && writer.flush().await.is_err())
         {
@@ -668,7 +671,9 @@ async fn write_to_main(mut writer: Writer, mut queue: mpsc::Receiver<Bytes>, goo
     }
     // Every handle was dropped. Say goodbye, because closing our end of the stream may not end
     // it for main (stdio: the pipes are duplicated file descriptors).
-    let _ = writer.send(goodbye).await;
+    if let Some(goodbye) = goodbye {
+        let _ = writer.send(goodbye).await;
+    }
     let _ = writer.close().await;
 }
 
@@ -694,7 +699,7 @@ pub(crate) async fn connect(
         max_frame: Some(options.max_frame_size as u64),
     };
     writer
-        .send(wire::encode_hello(&hello))
+        .send(wire::encode_hello(&hello).into())
         .await
         .map_err(framing_error)?;
     let answer = first_frame(&mut reader, options.handshake_timeout).await?;
@@ -721,7 +726,7 @@ pub(crate) async fn connect(
         },
         codec,
     )
-    .unwrap_or_default();
+    .ok();
     tokio::spawn(write_to_main(writer, queue, goodbye));
     let end = RendererEnd {
         outgoing: ToMainQueue::Frames(FrameQueue {

@@ -21,7 +21,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use super::stream::{FrameLink, Reader, Writer};
 use super::{Link, LinkKind, Transport};
 use crate::error::IpcError;
-use crate::framing::FramingError;
+use crate::framing::{FrameBytes, FramingError};
 use crate::renderer::{Renderer, RendererOptions};
 use crate::router::Main;
 
@@ -378,7 +378,8 @@ where
     );
     let writer: Writer = Box::pin(
         sink.sink_map_err(|error| FramingError::Io(std::io::Error::other(error.to_string())))
-            .with(|frame: Bytes| {
+            .with(|frame: FrameBytes| {
+                let frame = frame.into_contiguous();
                 // JSON frames are text, which a browser hands over as a string.
                 std::future::ready(Ok::<_, FramingError>(
                     match Utf8Bytes::try_from(frame.clone()) {

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use serde::Serialize;
 
-use super::{Frame, FrameError, OutFrame, ReplyBody, WireError, slice_of};
+use super::{Frame, FrameBuf, FrameError, OutFrame, ReplyBody, WireError, slice_of};
 use crate::codec::Codec;
 use crate::error::IpcError;
 
@@ -18,7 +18,7 @@ const EVENT: u8 = 7;
 const ERROR: u8 = 8;
 const GOODBYE: u8 = 9;
 
-pub(super) fn encode(frame: &OutFrame<'_>, out: &mut Vec<u8>) -> Result<(), IpcError> {
+pub(super) fn encode(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<(), IpcError> {
     match frame {
         OutFrame::Invoke {
             id,
@@ -74,7 +74,7 @@ pub(super) fn encode(frame: &OutFrame<'_>, out: &mut Vec<u8>) -> Result<(), IpcE
 
 /// Frame headers are the protocol's own fixed types, so they use postcard (compact, not
 /// self-describing); payloads use the codec.
-fn header<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), IpcError> {
+fn header<T: Serialize + ?Sized>(out: &mut FrameBuf, value: &T) -> Result<(), IpcError> {
     postcard::to_io(value, out)
         .map(drop)
         .map_err(|e| IpcError::Encode {

@@ -4,12 +4,12 @@ use bytes::Bytes;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::{Frame, FrameError, OutFrame, ReplyBody, WireError, slice_of};
+use super::{Frame, FrameBuf, FrameError, OutFrame, ReplyBody, WireError, slice_of};
 use crate::codec::Codec;
 use crate::error::IpcError;
 use crate::message::SenderInfo;
 
-pub(super) fn encode(frame: &OutFrame<'_>, out: &mut Vec<u8>) -> Result<(), IpcError> {
+pub(super) fn encode(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<(), IpcError> {
     match frame {
         OutFrame::Invoke {
             id,
@@ -84,18 +84,18 @@ pub(super) fn encode(frame: &OutFrame<'_>, out: &mut Vec<u8>) -> Result<(), IpcE
     Ok(())
 }
 
-fn write_u64(out: &mut Vec<u8>, n: u64) {
+fn write_u64(out: &mut FrameBuf, n: u64) {
     use std::io::Write;
     // Writing to a Vec cannot fail.
     let _ = write!(out, "{n}");
 }
 
-fn write_str(out: &mut Vec<u8>, s: &str) {
+fn write_str(out: &mut FrameBuf, s: &str) {
     // Serializing a &str to JSON cannot fail.
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
-fn write_json<T: serde::Serialize>(out: &mut Vec<u8>, value: &T) -> Result<(), IpcError> {
+fn write_json<T: serde::Serialize>(out: &mut FrameBuf, value: &T) -> Result<(), IpcError> {
     serde_json::to_writer(&mut *out, value).map_err(|e| IpcError::Encode {
         reason: e.to_string(),
     })

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec::Codec;
 use crate::error::IpcError;
+use crate::framing::FrameBytes;
 use crate::message::SenderInfo;
 use crate::payload::Payload;
 
@@ -258,13 +259,97 @@ impl FrameError {
 }
 
 /// Encodes a frame in `codec`.
-pub(crate) fn encode(frame: &OutFrame<'_>, codec: Codec) -> Result<Bytes, IpcError> {
-    let mut out = Vec::with_capacity(64);
+pub(crate) fn encode(frame: &OutFrame<'_>, codec: Codec) -> Result<FrameBytes, IpcError> {
+    let mut out = FrameBuf::new();
     match codec {
         Codec::Json => json::encode(frame, &mut out)?,
         Codec::Binary => binary::encode(frame, &mut out)?,
     }
-    Ok(Bytes::from(out))
+    Ok(out.finish())
+}
+
+/// Blobs at least this large are referenced by a frame being encoded, not copied into it.
+const SPLICE_AT_LEAST: usize = 64 * 1024;
+
+/// A frame being encoded. Large blobs (a payload already in bytes, or an [`ipc_runtime::Bytes`]
+/// value the binary codec writes raw) are not copied in: the frame keeps a reference to them at
+/// their offset, and the writer sends the pieces with one vectored write.
+///
+/// [`ipc_runtime::Bytes`]: crate::Bytes
+pub(crate) struct FrameBuf {
+    head: Vec<u8>,
+    /// `(offset in head, blob)`, in order.
+    splices: Vec<(usize, Bytes)>,
+}
+
+impl FrameBuf {
+    pub(crate) fn new() -> Self {
+        FrameBuf {
+            head: Vec::with_capacity(64),
+            splices: Vec::new(),
+        }
+    }
+
+    /// Appends `bytes`: referenced when large, else copied.
+    pub(crate) fn put_bytes(&mut self, bytes: &Bytes) {
+        if bytes.len() >= SPLICE_AT_LEAST {
+            self.splices.push((self.head.len(), bytes.clone()));
+        } else {
+            self.head.extend_from_slice(bytes);
+        }
+    }
+
+    fn finish(self) -> FrameBytes {
+        if self.splices.is_empty() {
+            return FrameBytes::Whole(Bytes::from(self.head));
+        }
+        let head = Bytes::from(self.head);
+        let mut parts = Vec::with_capacity(2 * self.splices.len() + 1);
+        let mut at = 0;
+        for (offset, blob) in self.splices {
+            if offset > at {
+                parts.push(head.slice(at..offset));
+            }
+            parts.push(blob);
+            at = offset;
+        }
+        if at < head.len() {
+            parts.push(head.slice(at..));
+        }
+        FrameBytes::Parts(parts)
+    }
+}
+
+impl std::ops::Deref for FrameBuf {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        &self.head
+    }
+}
+
+impl std::ops::DerefMut for FrameBuf {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.head
+    }
+}
+
+impl std::io::Write for FrameBuf {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // A serializer writing out a large `ipc_runtime::Bytes` hands over exactly the slice the
+        // value offered (see `blob::take_offer`): reference it instead of copying.
+        if buf.len() >= SPLICE_AT_LEAST {
+            if let Some(blob) = crate::blob::take_offer(buf) {
+                self.splices.push((self.head.len(), blob));
+                return Ok(buf.len());
+            }
+        }
+        self.head.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Decodes a frame received in `codec`.
@@ -282,14 +367,14 @@ pub(crate) fn encode_hello(hello: &Hello) -> Bytes {
 
 /// Encodes an error frame outside any call (always JSON, usable before the codec is agreed).
 pub(crate) fn encode_handshake_error(error: &IpcError) -> Bytes {
-    let mut out = Vec::new();
+    let mut out = FrameBuf::new();
     let wire = WireError::from(error);
     let frame = OutFrame::Error {
         id: None,
         error: wire,
     };
     match json::encode(&frame, &mut out) {
-        Ok(()) => Bytes::from(out),
+        Ok(()) => out.finish().into_contiguous(),
         Err(_) => Bytes::new(),
     }
 }

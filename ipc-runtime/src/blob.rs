@@ -146,6 +146,10 @@ pub(crate) fn take_offer(written: &[u8]) -> Option<bytes::Bytes> {
 /// Runs `decode` with `source` as the buffer that [`Bytes`] fields may share instead of copying:
 /// a received 1 MiB blob is then a view of the frame it came in, not a second megabyte.
 pub(crate) fn decode_sharing<R>(source: &bytes::Bytes, decode: impl FnOnce() -> R) -> R {
+    if source.len() < SHARE_AT_LEAST {
+        // Nothing in it could be shared.
+        return decode();
+    }
     struct Restore(Option<bytes::Bytes>);
     impl Drop for Restore {
         fn drop(&mut self) {
@@ -159,16 +163,13 @@ pub(crate) fn decode_sharing<R>(source: &bytes::Bytes, decode: impl FnOnce() -> 
 /// Slices shorter than this are copied: sharing would keep the whole frame alive for a few bytes.
 const SHARE_AT_LEAST: usize = 64 * 1024;
 
-/// `data` as a view of the frame being decoded when it lies inside it and is large (at least
-/// [`SHARE_AT_LEAST`], or a quarter of the frame), else a copy.
+/// `data` as a view of the frame being decoded when it lies inside it and is large, else a copy.
 fn share_or_copy(data: &[u8]) -> bytes::Bytes {
+    if data.len() < SHARE_AT_LEAST {
+        return bytes::Bytes::copy_from_slice(data);
+    }
     DECODE_SOURCE.with_borrow(|source| match source {
-        Some(source)
-            if (data.len() >= SHARE_AT_LEAST || data.len() * 4 >= source.len())
-                && contains(source, data) =>
-        {
-            source.slice_ref(data)
-        }
+        Some(source) if contains(source, data) => source.slice_ref(data),
         _ => bytes::Bytes::copy_from_slice(data),
     })
 }

@@ -55,7 +55,7 @@ pub(crate) async fn serve(
     // collects the finished task), so a caller that waits for each reply never sees a stale
     // `TooManyInFlight`.
 
-    let deadlines = Deadlines::start(close.clone().cancelled_owned(), None);
+    let deadlines = Deadlines::start(close.clone().cancelled_owned());
 
     // Built once: a fresh `cancelled()` per iteration would register with the token each time.
     let closed = close.cancelled();

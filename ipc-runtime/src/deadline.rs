@@ -5,10 +5,6 @@
 //! cost of a small call. Here every pending deadline of a connection sits in one ordered map and
 //! one sweeper task sleeps until the earliest. Deadlines mostly arrive in increasing order (the
 //! same default timeout from "now"), so a new call rarely moves the sweeper's wake-up.
-//!
-//! A deadline either wakes a future ([`Deadlines::register`], for code that waits on the call
-//! itself) or calls the set's expiry hook with the call's id ([`Deadlines::register_id`], for
-//! calls whose reply arrives through a slot the hook can fail: no second channel, no `select!`).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -17,22 +13,14 @@ use std::time::Duration;
 use tokio::sync::{Notify, oneshot};
 use tokio::time::Instant;
 
-/// What expiry does.
-type OnExpiry = Box<dyn Fn(u64) + Send + Sync>;
-
 /// The pending deadlines of one connection.
 pub(crate) struct Deadlines {
     state: Mutex<State>,
     earlier: Notify,
-    /// Called, outside the lock, with the id of each expired deadline from `register_id`.
-    on_expiry: Option<OnExpiry>,
 }
 
-/// A deadline's entry: `Some` wakes a [`Deadline`], `None` calls the set's hook.
-type Entry = Option<oneshot::Sender<()>>;
-
 struct State {
-    entries: BTreeMap<DeadlineKey, Entry>,
+    entries: BTreeMap<(Instant, u64), oneshot::Sender<()>>,
     /// When the sweeper will next wake up (`None`: it waits for a first deadline). A new
     /// deadline after it needs no wake-up: the sweeper re-arms for it when it gets there.
     armed: Option<Instant>,
@@ -42,22 +30,17 @@ struct State {
     shortest: Option<Duration>,
 }
 
-/// Names one registered deadline: when, and for which call.
-pub(crate) type DeadlineKey = (Instant, u64);
-
 /// A registered deadline: resolves when it passes; unregisters when dropped.
 pub(crate) struct Deadline {
     deadlines: Arc<Deadlines>,
-    key: DeadlineKey,
+    key: (Instant, u64),
     expired: oneshot::Receiver<()>,
 }
 
 impl Deadlines {
-    /// A deadline set and its sweeper, which ends when `stop` resolves. `on_expiry` is called
-    /// with the id of each deadline from [`Deadlines::register_id`] that passes.
+    /// A deadline set and its sweeper, which ends when `stop` resolves.
     pub(crate) fn start(
         stop: impl std::future::Future<Output = ()> + Send + 'static,
-        on_expiry: Option<OnExpiry>,
     ) -> Arc<Deadlines> {
         let deadlines = Arc::new(Deadlines {
             state: Mutex::new(State {
@@ -66,7 +49,6 @@ impl Deadlines {
                 shortest: None,
             }),
             earlier: Notify::new(),
-            on_expiry,
         });
         let sweeper = deadlines.clone();
         tokio::spawn(async move {
@@ -78,40 +60,24 @@ impl Deadlines {
         deadlines
     }
 
-    /// Registers a deadline `after` from now for call `id`, as a future.
+    /// Registers a deadline `after` from now for call `id`.
     pub(crate) fn register(self: &Arc<Self>, id: u64, after: Duration) -> Deadline {
-        let (fire, expired) = oneshot::channel();
-        let key = self.insert(id, after, Some(fire));
-        Deadline {
-            deadlines: self.clone(),
-            key,
-            expired,
-        }
-    }
-
-    /// Registers a deadline `after` from now for call `id` that calls the expiry hook. Clear it
-    /// with [`Deadlines::clear`] when the call ends first.
-    pub(crate) fn register_id(&self, id: u64, after: Duration) -> DeadlineKey {
-        self.insert(id, after, None)
-    }
-
-    /// Removes a deadline that has not passed (nothing happens if it has).
-    pub(crate) fn clear(&self, key: DeadlineKey) {
-        crate::renderer::lock(&self.state).entries.remove(&key);
-    }
-
-    fn insert(&self, id: u64, after: Duration, entry: Entry) -> DeadlineKey {
         let key = (Instant::now() + after, id);
+        let (fire, expired) = oneshot::channel();
         let wake_sweeper = {
             let mut state = crate::renderer::lock(&self.state);
-            state.entries.insert(key, entry);
+            state.entries.insert(key, fire);
             state.shortest = Some(state.shortest.map_or(after, |s| s.min(after)));
             state.armed.is_none_or(|armed| key.0 < armed)
         };
         if wake_sweeper {
             self.earlier.notify_one();
         }
-        key
+        Deadline {
+            deadlines: self.clone(),
+            key,
+            expired,
+        }
     }
 
     async fn sweep(&self) {
@@ -139,26 +105,12 @@ impl Deadlines {
 
     fn fire_due(&self) {
         let now = Instant::now();
-        let mut hooked = Vec::new();
-        {
-            let mut state = crate::renderer::lock(&self.state);
-            while let Some(entry) = state.entries.first_entry() {
-                if entry.key().0 > now {
-                    break;
-                }
-                let ((_, id), fire) = entry.remove_entry();
-                match fire {
-                    Some(fire) => {
-                        let _ = fire.send(());
-                    }
-                    None => hooked.push(id),
-                }
+        let mut state = crate::renderer::lock(&self.state);
+        while let Some(entry) = state.entries.first_entry() {
+            if entry.key().0 > now {
+                break;
             }
-        }
-        if let Some(on_expiry) = &self.on_expiry {
-            for id in hooked {
-                on_expiry(id);
-            }
+            let _ = entry.remove().send(());
         }
     }
 }
@@ -181,6 +133,8 @@ impl Drop for Deadline {
         // spurious wake-up re-queued the task once per call (and, on a multi-thread runtime,
         // woke a second worker for it): a third of a small socket call's time.
         self.expired.close();
-        self.deadlines.clear(self.key);
+        crate::renderer::lock(&self.deadlines.state)
+            .entries
+            .remove(&self.key);
     }
 }

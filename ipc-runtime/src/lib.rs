@@ -71,6 +71,7 @@ mod framing;
 mod handshake;
 mod message;
 mod payload;
+mod pending;
 mod renderer;
 mod router;
 mod transport;

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,12 +24,13 @@ use std::pin::Pin;
 use std::task::Poll;
 
 use crate::codec::Codec;
-use crate::deadline::{DeadlineKey, Deadlines};
+use crate::deadline::Deadlines;
 use crate::error::IpcError;
 use crate::events::EventStream;
 use crate::framing::DEFAULT_MAX_FRAME;
 use crate::message::{CallResult, ChannelName, Failure, ToMain, ToRenderer};
 use crate::payload::Payload;
+use crate::pending::PendingCalls;
 use crate::router::{BoxFuture, LocalRoute};
 use crate::router::{DEFAULT_CALL_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT};
 use crate::transport::in_process::{LocalHello, Side};
@@ -176,14 +177,16 @@ pub(crate) struct RendererInner {
     default_timeout: Option<Duration>,
     next_call: AtomicU64,
     shared: Arc<Shared>,
-    deadlines: Arc<Deadlines>,
-    /// In process: calls run in the caller's task, straight against main's registry.
-    route: Option<LocalRoute>,
+    /// In process: calls run in the caller's task, straight against main's registry, with
+    /// deadlines of their own for the calls that have to wait.
+    route: Option<(LocalRoute, Arc<Deadlines>)>,
 }
 
 /// State the reader task shares with the handles.
 struct Shared {
-    pending: Mutex<HashMap<u64, PendingCall>>,
+    pending: Arc<PendingCalls>,
+    /// Whether `closed` holds a reason (read on every call, without the watch's lock).
+    is_closed: AtomicBool,
     /// Events taken off the queue (and handed to subscribers) so far, with a signal per step.
     events_seen: AtomicU64,
     event_progress: tokio::sync::Notify,
@@ -201,7 +204,8 @@ impl Renderer {
         route: Option<LocalRoute>,
     ) -> Renderer {
         let shared = Arc::new(Shared {
-            pending: Mutex::new(HashMap::new()),
+            pending: end.pending,
+            is_closed: AtomicBool::new(false),
             subscribers: Mutex::new(HashMap::new()),
             event_buffer: options.event_buffer,
             events_seen: AtomicU64::new(0),
@@ -210,13 +214,22 @@ impl Renderer {
         });
         tokio::spawn(read_from_main(shared.clone(), end.incoming));
         let mut closed = shared.closed.subscribe();
-        let timed_out = shared.clone();
-        let deadlines = Deadlines::start(
-            async move {
-                let _ = closed.wait_for(Option::is_some).await;
-            },
-            Some(Box::new(move |id| timed_out.time_out(id))),
-        );
+        let stop = async move {
+            let _ = closed.wait_for(Option::is_some).await;
+        };
+        let route = match route {
+            Some(route) => Some((route, Deadlines::start(stop))),
+            None => {
+                let pending = shared.pending.clone();
+                tokio::spawn(async move {
+                    tokio::select! {
+                        () = pending.sweep() => {}
+                        () = stop => {}
+                    }
+                });
+                None
+            }
+        };
         Renderer {
             inner: Arc::new(RendererInner {
                 id,
@@ -224,7 +237,6 @@ impl Renderer {
                 default_timeout: options.default_timeout,
                 next_call: AtomicU64::new(1),
                 shared,
-                deadlines,
                 route,
             }),
         }
@@ -392,7 +404,7 @@ impl Renderer {
         A: DeserializeOwned + Clone + Send + 'static,
     {
         let (tx, rx) = mpsc::channel(self.inner.shared.event_buffer);
-        if self.inner.shared.closed.borrow().is_none() {
+        if !self.is_closed() {
             lock(&self.inner.shared.subscribers)
                 .entry(Cow::Borrowed(channel.name()))
                 .or_default()
@@ -415,7 +427,7 @@ impl Renderer {
 
     /// Whether the connection to main has closed.
     pub fn is_closed(&self) -> bool {
-        self.inner.shared.closed.borrow().is_some()
+        self.inner.shared.is_closed.load(Ordering::Acquire)
     }
 
     /// Waits until the connection to main closes and returns why.
@@ -445,7 +457,7 @@ impl Renderer {
     /// handler.
     async fn call_local(
         &self,
-        route: &LocalRoute,
+        (route, deadlines): &(LocalRoute, Arc<Deadlines>),
         channel: ChannelName,
         args: Payload,
         timeout: Option<Duration>,
@@ -470,7 +482,10 @@ impl Renderer {
                 Err(Failure::Ipc(self.closing_error().await))
             }
             Poll::Ready(outcome) => handler_outcome(&channel, outcome),
-            Poll::Pending => self.wait_local(route, &channel, call, timeout).await,
+            Poll::Pending => {
+                self.wait_local(route, deadlines, &channel, call, timeout)
+                    .await
+            }
         };
         drop(slot);
         self.wait_for_events(route.events_queued.load(Ordering::SeqCst))
@@ -482,12 +497,13 @@ impl Renderer {
     async fn wait_local(
         &self,
         route: &LocalRoute,
+        deadlines: &Arc<Deadlines>,
         channel: &str,
         call: CatchUnwind<AssertUnwindSafe<BoxFuture<CallResult>>>,
         timeout: Option<Duration>,
     ) -> CallResult {
         let id = self.inner.next_call.fetch_add(1, Ordering::Relaxed);
-        let mut deadline = timeout.map(|limit| (limit, self.inner.deadlines.register(id, limit)));
+        let mut deadline = timeout.map(|limit| (limit, deadlines.register(id, limit)));
         let expired = async {
             match &mut deadline {
                 Some((limit, deadline)) => {
@@ -537,25 +553,11 @@ impl Renderer {
             return self.call_local(route, channel, args, timeout).await;
         }
         let id = inner.next_call.fetch_add(1, Ordering::Relaxed);
-        let (reply, rx) = oneshot::channel();
-        let slot = PendingCall {
-            reply,
-            channel: channel.clone(),
-            timeout: timeout.unwrap_or_default(),
-        };
-        lock(&inner.shared.pending).insert(id, slot);
-        let mut guard = CancelOnDrop {
-            renderer: self,
-            id,
-            deadline: None,
-        };
-        // The reader clears `pending` when the connection closes; a call registered just after
-        // that would wait for a reply that cannot come.
-        if self.is_closed() {
-            lock(&inner.shared.pending).remove(&id);
-            guard.disarm();
+        // Refused once the connection has closed (a reply could not come).
+        let Some(answer) = inner.shared.pending.insert(id, channel.clone(), timeout) else {
             return Err(Failure::Ipc(self.disconnected_error()));
-        }
+        };
+        let guard = CancelOnDrop { renderer: self, id };
         let message = ToMain::Invoke {
             id,
             channel,
@@ -566,19 +568,18 @@ impl Renderer {
         match inner.outgoing.post(message).await {
             Ok(()) => {}
             Err(PostError::Refused(error)) => {
-                lock(&inner.shared.pending).remove(&id);
+                inner.shared.pending.remove(id);
                 guard.disarm();
                 return Err(Failure::Ipc(error));
             }
             Err(PostError::Full | PostError::Closed) => {
+                inner.shared.pending.remove(id);
                 guard.disarm();
                 return Err(Failure::Ipc(self.disconnected_error()));
             }
         }
-        // The deadline fails the reply slot itself (`Shared::time_out`): the call only ever
-        // waits for its slot.
-        guard.deadline = timeout.map(|limit| inner.deadlines.register_id(id, limit));
-        match rx.await {
+        // The deadline fails the reply slot itself: the call only ever waits for its slot.
+        match answer.await {
             // Timed out here: the guard tells main to stop the handler.
             Ok(Err(Failure::Ipc(error @ IpcError::Timeout { .. }))) => Err(Failure::Ipc(error)),
             Ok(result) => {
@@ -594,27 +595,6 @@ impl Renderer {
     }
 }
 
-/// A call waiting for its reply.
-struct PendingCall {
-    reply: oneshot::Sender<CallResult>,
-    channel: ChannelName,
-    /// Its deadline, for the error when it passes.
-    timeout: Duration,
-}
-
-impl Shared {
-    /// Fails a call whose deadline passed (the call's `CancelOnDrop` then tells main).
-    fn time_out(&self, id: u64) {
-        let Some(call) = lock(&self.pending).remove(&id) else {
-            return;
-        };
-        let _ = call.reply.send(Err(Failure::Ipc(IpcError::Timeout {
-            channel: call.channel.into_owned(),
-            after: call.timeout,
-        })));
-    }
-}
-
 impl fmt::Debug for Renderer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Renderer")
@@ -624,20 +604,15 @@ impl fmt::Debug for Renderer {
     }
 }
 
-/// Tells main to stop a call whose future was dropped (or timed out) before its reply came, and
-/// clears the call's deadline either way.
+/// Tells main to stop a call whose future was dropped (or timed out) before its reply came.
 struct CancelOnDrop<'a> {
     renderer: &'a Renderer,
     id: u64,
-    deadline: Option<DeadlineKey>,
 }
 
 impl CancelOnDrop<'_> {
-    /// The call ended with a reply: clear its deadline, send no cancel.
+    /// The call ended with a reply: send no cancel.
     fn disarm(self) {
-        if let Some(key) = self.deadline {
-            self.renderer.inner.deadlines.clear(key);
-        }
         std::mem::forget(self);
     }
 }
@@ -645,10 +620,7 @@ impl CancelOnDrop<'_> {
 impl Drop for CancelOnDrop<'_> {
     fn drop(&mut self) {
         let inner = &self.renderer.inner;
-        if let Some(key) = self.deadline {
-            inner.deadlines.clear(key);
-        }
-        lock(&inner.shared.pending).remove(&self.id);
+        inner.shared.pending.remove(self.id);
         let cancel = ToMain::Cancel { id: self.id };
         if let Err(PostError::Full) = inner.outgoing.try_post(cancel) {
             // The queue is full: deliver the cancel as soon as there is room. If no runtime is
@@ -668,11 +640,7 @@ async fn read_from_main(shared: Arc<Shared>, mut incoming: FromMain) {
     let mut reason = String::from("main closed the connection");
     while let Some(message) = incoming.next().await {
         match message {
-            ToRenderer::Reply { id, result } => {
-                if let Some(call) = lock(&shared.pending).remove(&id) {
-                    let _ = call.reply.send(result);
-                }
-            }
+            ToRenderer::Reply { id, result } => shared.pending.complete(id, result),
             ToRenderer::Event {
                 channel, payload, ..
             } => {
@@ -683,11 +651,7 @@ async fn read_from_main(shared: Arc<Shared>, mut incoming: FromMain) {
             ToRenderer::Notice {
                 id: Some(id),
                 error,
-            } => {
-                if let Some(call) = lock(&shared.pending).remove(&id) {
-                    let _ = call.reply.send(Err(Failure::Ipc(error)));
-                }
-            }
+            } => shared.pending.complete(id, Err(Failure::Ipc(error))),
             ToRenderer::Notice { id: None, error } => {
                 tracing::warn!(%error, "main reported an error");
             }
@@ -698,10 +662,11 @@ async fn read_from_main(shared: Arc<Shared>, mut incoming: FromMain) {
         }
     }
     shared.closed.send_replace(Some(reason));
+    shared.is_closed.store(true, Ordering::Release);
     shared.event_progress.notify_waiters();
     // Dropping the reply slots fails every pending call with `Disconnected`; dropping the
     // subscriber senders ends every event stream.
-    lock(&shared.pending).clear();
+    shared.pending.close();
     lock(&shared.subscribers).clear();
 }
 

@@ -22,6 +22,7 @@ pub(crate) fn pair(capacity: usize) -> (MainEnd, RendererEnd) {
         RendererEnd {
             outgoing: ToMainQueue::Messages(to_main),
             incoming: FromMain::Messages(from_main),
+            pending: Default::default(),
         },
     )
 }

@@ -17,7 +17,10 @@ use std::fmt;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 
+use std::sync::Arc;
+
 use crate::message::{ToMain, ToRenderer};
+use crate::pending::PendingCalls;
 
 pub use in_process::InProcess;
 pub use stdio::{ChildRenderer, Stdio};
@@ -44,6 +47,9 @@ pub(crate) enum FromRenderer {
 pub(crate) struct RendererEnd {
     pub(crate) outgoing: ToMainQueue,
     pub(crate) incoming: FromMain,
+    /// The calls waiting for replies on this connection (shared with the frame writer, which
+    /// batches while several wait).
+    pub(crate) pending: Arc<PendingCalls>,
 }
 
 /// How a renderer reaches main.

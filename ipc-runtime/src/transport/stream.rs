@@ -25,11 +25,13 @@ use crate::framing::{FrameBytes, FrameCodec, FrameWriter, FramingError};
 use crate::handshake;
 use crate::message::{Failure, ToMain, ToRenderer};
 use crate::payload::Payload;
+use crate::pending::PendingCalls;
 use crate::renderer::{Renderer, RendererOptions};
 use crate::router::{Main, PeerIdentity};
 use crate::wire::{
     self, Frame, FrameError, Hello, OutFrame, PROTOCOL_VERSION, ReplyBody, WireError,
 };
+use std::sync::Arc;
 
 /// Incoming frame bodies.
 pub(crate) type Reader = Pin<Box<dyn Stream<Item = Result<Bytes, FramingError>> + Send>>;
@@ -657,17 +659,39 @@ impl FromMain {
 
 /// A renderer's writer task: writes the frames its callers encoded, flushing whenever the queue
 /// runs dry (so bursts share a flush).
+///
+/// A caller that posts a frame wakes this task, and Tokio runs a task woken that way right after
+/// the caller yields: with many callers, each would find only its own frame and write it alone.
+/// So when other calls are waiting for replies (their callers may be about to post), the task
+/// steps aside once before flushing and writes what arrived meanwhile in the same write. A lone
+/// caller never waits for this.
 async fn write_to_main(
     mut writer: Writer,
     mut queue: mpsc::Receiver<FrameBytes>,
     goodbye: Option<FrameBytes>,
+    pending: Arc<PendingCalls>,
 ) {
-    while let Some(bytes) = queue.recv().await {
-        if writer.feed(bytes).await.is_err() || (queue.is_empty() && writer.flush().await.is_err())
-        {
-            let _ = writer.close().await;
-            return;
+    'frames: while let Some(frame) = queue.recv().await {
+        let mut written = 1;
+        let mut next = Some(frame);
+        while let Some(frame) = next.take() {
+            if writer.feed(frame).await.is_err() {
+                break 'frames;
+            }
+            next = queue.try_recv().ok();
+            if next.is_none() && written == 1 && pending.waiting() > 1 {
+                tokio::task::yield_now().await;
+                next = queue.try_recv().ok();
+            }
+            written += 1;
         }
+        if writer.flush().await.is_err() {
+            break;
+        }
+    }
+    if !queue.is_closed() {
+        let _ = writer.close().await;
+        return;
     }
     // Every handle was dropped. Say goodbye, because closing our end of the stream may not end
     // it for main (stdio: the pipes are duplicated file descriptors).
@@ -727,7 +751,8 @@ pub(crate) async fn connect(
         codec,
     )
     .ok();
-    tokio::spawn(write_to_main(writer, queue, goodbye));
+    let pending = Arc::new(PendingCalls::new());
+    tokio::spawn(write_to_main(writer, queue, goodbye, pending.clone()));
     let end = RendererEnd {
         outgoing: ToMainQueue::Frames(FrameQueue {
             frames,
@@ -735,6 +760,7 @@ pub(crate) async fn connect(
             limit,
         }),
         incoming: FromMain::Frames(FrameReader { reader, codec }),
+        pending,
     };
     Ok(Renderer::start(RendererId(id), end, options, None))
 }

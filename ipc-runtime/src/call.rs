@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use crate::error::{CallError, IpcError, Never};
-use crate::message::{ChannelName, Failure};
+use crate::message::{CallResult, ChannelName, Failure};
 use crate::payload::Payload;
 use crate::renderer::Renderer;
 
@@ -89,7 +89,7 @@ where
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.run())
+        self.start(std::convert::identity)
     }
 }
 
@@ -98,7 +98,13 @@ where
     T: DeserializeOwned + Send + 'static,
     E: DeserializeOwned + Send + 'static,
 {
-    async fn run(self) -> Result<T, CallError<E>> {
+    /// The call's future, its outcome passed through `finish`. One allocation, sized for the
+    /// kind of connection the call takes (an in-process call's future holds nothing of a
+    /// remote one's, and the other way round).
+    fn start<O: 'static>(
+        self,
+        finish: fn(Result<T, CallError<E>>) -> O,
+    ) -> Pin<Box<dyn Future<Output = O> + Send>> {
         let TryCall {
             renderer,
             channel,
@@ -106,18 +112,33 @@ where
             timeout,
             ..
         } = self;
-        let bad_reply = |reason: String| IpcError::BadReply {
-            channel: channel.to_string(),
-            reason,
-        };
-        match renderer.call(channel.clone(), args, timeout).await {
-            Ok(value) => value.take::<T>().map_err(|r| CallError::Ipc(bad_reply(r))),
-            Err(Failure::App(error)) => match error.take::<E>() {
-                Ok(error) => Err(CallError::App(error)),
-                Err(reason) => Err(CallError::Ipc(bad_reply(reason))),
-            },
-            Err(Failure::Ipc(error)) => Err(CallError::Ipc(error)),
+        if renderer.is_local() {
+            let call = renderer.call_in_process(channel.clone(), args, timeout);
+            Box::pin(async move { finish(open_reply(&channel, call.await)) })
+        } else {
+            let call = renderer.call_remote(channel.clone(), args, timeout);
+            Box::pin(async move { finish(open_reply(&channel, call.await)) })
         }
+    }
+}
+
+/// The typed outcome of a call.
+fn open_reply<T, E>(channel: &str, result: CallResult) -> Result<T, CallError<E>>
+where
+    T: DeserializeOwned + 'static,
+    E: DeserializeOwned + 'static,
+{
+    let bad_reply = |reason: String| IpcError::BadReply {
+        channel: channel.to_string(),
+        reason,
+    };
+    match result {
+        Ok(value) => value.take::<T>().map_err(|r| CallError::Ipc(bad_reply(r))),
+        Err(Failure::App(error)) => match error.take::<E>() {
+            Ok(error) => Err(CallError::App(error)),
+            Err(reason) => Err(CallError::Ipc(bad_reply(reason))),
+        },
+        Err(Failure::Ipc(error)) => Err(CallError::Ipc(error)),
     }
 }
 
@@ -186,10 +207,8 @@ impl<T: DeserializeOwned + Send + 'static> IntoFuture for Call<T> {
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let call = self.inner.run();
-        // One allocation for the whole call: the inner future is not boxed a second time.
-        Box::pin(async move {
-            call.await.map_err(|error| match error {
+        self.inner.start(|result| {
+            result.map_err(|error| match error {
                 CallError::Ipc(error) => error,
                 CallError::App(never) => match never {},
             })

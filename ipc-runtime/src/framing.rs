@@ -95,7 +95,9 @@ impl Decoder for FrameCodec {
 /// instead of copied into the frame, see `wire::FrameBuf`).
 #[derive(Debug, Clone)]
 pub(crate) enum FrameBytes {
-    Whole(Bytes),
+    /// A small frame's own buffer (a frame writer copies it into its write buffer; making it a
+    /// `Bytes` first would cost an allocation).
+    Whole(Vec<u8>),
     Parts(Vec<Bytes>),
 }
 
@@ -111,7 +113,7 @@ impl FrameBytes {
     /// The frame in one buffer (parts are copied together; for message transports).
     pub(crate) fn into_contiguous(self) -> Bytes {
         match self {
-            FrameBytes::Whole(bytes) => bytes,
+            FrameBytes::Whole(bytes) => Bytes::from(bytes),
             FrameBytes::Parts(parts) => {
                 let mut whole = BytesMut::with_capacity(parts.iter().map(Bytes::len).sum());
                 for part in parts {
@@ -125,7 +127,7 @@ impl FrameBytes {
 
 impl From<Bytes> for FrameBytes {
     fn from(bytes: Bytes) -> Self {
-        FrameBytes::Whole(bytes)
+        FrameBytes::Parts(vec![bytes])
     }
 }
 
@@ -234,7 +236,10 @@ impl<W: AsyncWrite + Unpin> Sink<FrameBytes> for FrameWriter<W> {
         this.buffer.put_u32(size);
         this.waiting += 4 + len;
         match frame {
-            FrameBytes::Whole(bytes) => this.put_part(bytes),
+            FrameBytes::Whole(bytes) if bytes.len() <= COPY_AT_MOST => {
+                this.buffer.put_slice(&bytes)
+            }
+            FrameBytes::Whole(bytes) => this.put_part(Bytes::from(bytes)),
             FrameBytes::Parts(parts) => parts.into_iter().for_each(|part| this.put_part(part)),
         }
         Ok(())

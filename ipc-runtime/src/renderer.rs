@@ -442,7 +442,12 @@ impl Renderer {
     /// The error for a call cut off by a closing connection. The reader task records main's
     /// stated reason a moment after the call sees the cut, so give it that moment.
     async fn closing_error(&self) -> IpcError {
-        let _ = tokio::time::timeout(Duration::from_millis(200), self.closed()).await;
+        // Boxed: a rare path, kept out of the size of every call's future.
+        let _ = Box::pin(tokio::time::timeout(
+            Duration::from_millis(200),
+            self.closed(),
+        ))
+        .await;
         self.disconnected_error()
     }
 
@@ -538,9 +543,33 @@ impl Renderer {
         }
     }
 
-    /// Runs one call: queues it, waits for the reply within its deadline, cancels on drop.
-    pub(crate) async fn call(
-        &self,
+    /// Whether calls run in the caller's task (an in-process renderer).
+    pub(crate) fn is_local(&self) -> bool {
+        self.inner.route.is_some()
+    }
+
+    /// Runs one in-process call (see `call_local`).
+    pub(crate) async fn call_in_process(
+        self,
+        channel: ChannelName,
+        args: Payload,
+        timeout: Option<Duration>,
+    ) -> CallResult {
+        if self.is_closed() {
+            return Err(Failure::Ipc(self.disconnected_error()));
+        }
+        match &self.inner.route {
+            Some(route) => self.call_local(route, channel, args, timeout).await,
+            None => Err(Failure::Ipc(IpcError::Protocol {
+                reason: "not an in-process renderer".into(),
+            })),
+        }
+    }
+
+    /// Runs one call across a connection: queues it, waits for the reply within its deadline,
+    /// cancels on drop.
+    pub(crate) async fn call_remote(
+        self,
         channel: ChannelName,
         args: Payload,
         timeout: Option<Duration>,
@@ -549,15 +578,15 @@ impl Renderer {
         if self.is_closed() {
             return Err(Failure::Ipc(self.disconnected_error()));
         }
-        if let Some(route) = &inner.route {
-            return self.call_local(route, channel, args, timeout).await;
-        }
         let id = inner.next_call.fetch_add(1, Ordering::Relaxed);
         // Refused once the connection has closed (a reply could not come).
         let Some(answer) = inner.shared.pending.insert(id, channel.clone(), timeout) else {
             return Err(Failure::Ipc(self.disconnected_error()));
         };
-        let guard = CancelOnDrop { renderer: self, id };
+        let guard = CancelOnDrop {
+            renderer: &self,
+            id,
+        };
         let message = ToMain::Invoke {
             id,
             channel,

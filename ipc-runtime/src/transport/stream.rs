@@ -615,18 +615,24 @@ impl ToMainQueue {
 
     /// Queues a message, waiting for room.
     pub(crate) async fn post(&self, message: ToMain) -> Result<(), PostError> {
+        use mpsc::error::TrySendError;
+        // Waiting for room is the rare path: boxed, so it adds nothing to the size of every
+        // call's future.
         match self {
-            ToMainQueue::Messages(queue) => {
-                queue.send(message).await.map_err(|_| PostError::Closed)
-            }
-            ToMainQueue::Frames(queue) => {
-                let bytes = queue.encode(&message)?;
-                queue
-                    .frames
-                    .send(bytes)
+            ToMainQueue::Messages(queue) => match queue.try_send(message) {
+                Ok(()) => Ok(()),
+                Err(TrySendError::Full(message)) => Box::pin(queue.send(message))
                     .await
-                    .map_err(|_| PostError::Closed)
-            }
+                    .map_err(|_| PostError::Closed),
+                Err(TrySendError::Closed(_)) => Err(PostError::Closed),
+            },
+            ToMainQueue::Frames(queue) => match queue.frames.try_send(queue.encode(&message)?) {
+                Ok(()) => Ok(()),
+                Err(TrySendError::Full(frame)) => Box::pin(queue.frames.send(frame))
+                    .await
+                    .map_err(|_| PostError::Closed),
+                Err(TrySendError::Closed(_)) => Err(PostError::Closed),
+            },
         }
     }
 

@@ -301,7 +301,7 @@ impl FrameBuf {
 
     fn finish(self) -> FrameBytes {
         if self.splices.is_empty() {
-            return FrameBytes::Whole(Bytes::from(self.head));
+            return FrameBytes::Whole(self.head);
         }
         let head = Bytes::from(self.head);
         let mut parts = Vec::with_capacity(2 * self.splices.len() + 1);

@@ -7,6 +7,7 @@
 //! (`docs/ARCHITECTURE.md`).
 
 pub(crate) mod in_process;
+pub(crate) mod outbox;
 pub(crate) mod stdio;
 pub(crate) mod stream;
 pub(crate) mod unix;

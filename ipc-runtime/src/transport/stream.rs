@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -17,6 +18,7 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use tokio::sync::mpsc;
 use tokio_util::codec::FramedRead;
 
+use super::outbox::{Outbox, OutboxError, OutboxHandle};
 use super::{ByteLink, FromMain, FromRenderer, MainEnd, RendererEnd, ToMainQueue};
 use crate::caller::RendererId;
 use crate::codec::Codec;
@@ -31,7 +33,6 @@ use crate::router::{Main, PeerIdentity};
 use crate::wire::{
     self, Frame, FrameError, Hello, OutFrame, PROTOCOL_VERSION, ReplyBody, WireError,
 };
-use std::sync::Arc;
 
 /// Incoming frame bodies.
 pub(crate) type Reader = Pin<Box<dyn Stream<Item = Result<Bytes, FramingError>> + Send>>;
@@ -575,10 +576,11 @@ impl Outgoing for ToMain {
     }
 }
 
-/// A renderer's queue of encoded frames to its writer task.
+/// A renderer's way to main on a frame connection: its callers encode their own frames (so an
+/// unencodable or oversized message fails right there) into the connection's outbox.
 #[derive(Clone)]
 pub(crate) struct FrameQueue {
-    frames: mpsc::Sender<FrameBytes>,
+    outbox: Arc<OutboxHandle>,
     codec: Codec,
     /// Main's largest frame.
     limit: usize,
@@ -594,6 +596,15 @@ pub(crate) enum PostError {
     Refused(IpcError),
 }
 
+impl From<OutboxError> for PostError {
+    fn from(error: OutboxError) -> Self {
+        match error {
+            OutboxError::Full(_) => PostError::Full,
+            OutboxError::Closed => PostError::Closed,
+        }
+    }
+}
+
 impl ToMainQueue {
     /// Queues a message without waiting.
     pub(crate) fn try_post(&self, message: ToMain) -> Result<(), PostError> {
@@ -603,13 +614,7 @@ impl ToMainQueue {
                 TrySendError::Full(_) => PostError::Full,
                 TrySendError::Closed(_) => PostError::Closed,
             }),
-            ToMainQueue::Frames(queue) => {
-                let bytes = queue.encode(&message)?;
-                queue.frames.try_send(bytes).map_err(|e| match e {
-                    TrySendError::Full(_) => PostError::Full,
-                    TrySendError::Closed(_) => PostError::Closed,
-                })
-            }
+            ToMainQueue::Frames(queue) => Ok(queue.outbox.try_put(queue.encode(&message)?)?),
         }
     }
 
@@ -626,12 +631,9 @@ impl ToMainQueue {
                     .map_err(|_| PostError::Closed),
                 Err(TrySendError::Closed(_)) => Err(PostError::Closed),
             },
-            ToMainQueue::Frames(queue) => match queue.frames.try_send(queue.encode(&message)?) {
-                Ok(()) => Ok(()),
-                Err(TrySendError::Full(frame)) => Box::pin(queue.frames.send(frame))
-                    .await
-                    .map_err(|_| PostError::Closed),
-                Err(TrySendError::Closed(_)) => Err(PostError::Closed),
+            ToMainQueue::Frames(queue) => match queue.outbox.try_put(queue.encode(&message)?) {
+                Err(OutboxError::Full(frame)) => Ok(Box::pin(queue.outbox.put(frame)).await?),
+                sent => Ok(sent?),
             },
         }
     }
@@ -640,7 +642,7 @@ impl ToMainQueue {
     pub(crate) fn capacity(&self) -> usize {
         match self {
             ToMainQueue::Messages(queue) => queue.max_capacity(),
-            ToMainQueue::Frames(queue) => queue.frames.max_capacity(),
+            ToMainQueue::Frames(queue) => queue.outbox.capacity(),
         }
     }
 }
@@ -661,50 +663,6 @@ impl FromMain {
             FromMain::Frames(reader) => Some(reader.next_from_main().await),
         }
     }
-}
-
-/// A renderer's writer task: writes the frames its callers encoded, flushing whenever the queue
-/// runs dry (so bursts share a flush).
-///
-/// A caller that posts a frame wakes this task, and Tokio runs a task woken that way right after
-/// the caller yields: with many callers, each would find only its own frame and write it alone.
-/// So when other calls are waiting for replies (their callers may be about to post), the task
-/// steps aside once before flushing and writes what arrived meanwhile in the same write. A lone
-/// caller never waits for this.
-async fn write_to_main(
-    mut writer: Writer,
-    mut queue: mpsc::Receiver<FrameBytes>,
-    goodbye: Option<FrameBytes>,
-    pending: Arc<PendingCalls>,
-) {
-    'frames: while let Some(frame) = queue.recv().await {
-        let mut written = 1;
-        let mut next = Some(frame);
-        while let Some(frame) = next.take() {
-            if writer.feed(frame).await.is_err() {
-                break 'frames;
-            }
-            next = queue.try_recv().ok();
-            if next.is_none() && written == 1 && pending.waiting() > 1 {
-                tokio::task::yield_now().await;
-                next = queue.try_recv().ok();
-            }
-            written += 1;
-        }
-        if writer.flush().await.is_err() {
-            break;
-        }
-    }
-    if !queue.is_closed() {
-        let _ = writer.close().await;
-        return;
-    }
-    // Every handle was dropped. Say goodbye, because closing our end of the stream may not end
-    // it for main (stdio: the pipes are duplicated file descriptors).
-    if let Some(goodbye) = goodbye {
-        let _ = writer.send(goodbye).await;
-    }
-    let _ = writer.close().await;
 }
 
 /// The renderer's side of a byte connection: handshake, then start the client.
@@ -749,7 +707,6 @@ pub(crate) async fn connect(
     })?;
     let limit = peer_limit(&answer, options.max_frame_size);
     tracing::debug!(%peer, id, codec = codec.name(), "connected to main");
-    let (frames, queue) = mpsc::channel(options.queue_capacity);
     let goodbye = wire::encode(
         &OutFrame::Goodbye {
             reason: "the renderer closed the connection",
@@ -758,10 +715,10 @@ pub(crate) async fn connect(
     )
     .ok();
     let pending = Arc::new(PendingCalls::new());
-    tokio::spawn(write_to_main(writer, queue, goodbye, pending.clone()));
+    let outbox = Outbox::start(writer, options.queue_capacity, pending.clone(), goodbye);
     let end = RendererEnd {
         outgoing: ToMainQueue::Frames(FrameQueue {
-            frames,
+            outbox: Arc::new(outbox),
             codec,
             limit,
         }),

@@ -58,6 +58,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod alarm;
 mod blob;
 mod call;
 mod caller;

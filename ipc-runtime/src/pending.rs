@@ -2,17 +2,17 @@
 //!
 //! One map holds each call's reply slot and deadline. A call costs one insert and one remove
 //! under one lock: no timer, no second map, no `select!`. A sweeper task fails the calls whose
-//! deadline passed, sleeping until the earliest deadline it knows of. Deadlines mostly arrive in
+//! deadline passed, sleeping until the earliest deadline it knows of (woken by the alarm
+//! thread, `alarm`, not a Tokio timer: deadlines of calls across a connection run on real time). Deadlines mostly arrive in
 //! increasing order (the same default timeout from "now"), so a new call rarely wakes it; when it
 //! wakes for a call that has already finished, it looks at what is pending and sleeps again.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, oneshot};
-use tokio::time::Instant;
 
 use crate::error::IpcError;
 use crate::message::{CallResult, ChannelName, Failure};
@@ -21,8 +21,8 @@ use crate::renderer::lock;
 /// The calls of one renderer connection that wait for a reply.
 pub(crate) struct PendingCalls {
     state: Mutex<State>,
-    /// Wakes the sweeper for a deadline earlier than the one it sleeps until.
-    earlier: Notify,
+    /// Wakes the sweeper: its alarm rang, or a deadline is earlier than the one it sleeps until.
+    wake: Arc<Notify>,
     /// How many calls wait (read without the lock: the writer batches while others wait).
     waiting: AtomicUsize,
 }
@@ -60,7 +60,7 @@ impl PendingCalls {
                 armed: None,
                 shortest: None,
             }),
-            earlier: Notify::new(),
+            wake: Arc::new(Notify::new()),
             waiting: AtomicUsize::new(0),
         }
     }
@@ -99,7 +99,7 @@ impl PendingCalls {
             }
         };
         if wake_sweeper {
-            self.earlier.notify_one();
+            self.wake.notify_one();
         }
         Some(answer)
     }
@@ -153,15 +153,11 @@ impl PendingCalls {
                     after,
                 })));
             }
-            match next {
-                None => self.earlier.notified().await,
-                Some(at) => {
-                    tokio::select! {
-                        () = tokio::time::sleep_until(at) => {}
-                        () = self.earlier.notified() => {}
-                    }
-                }
+            // Not a Tokio timer: see `alarm`.
+            if let Some(at) = next {
+                crate::alarm::ring_at(at, Arc::downgrade(&self.wake));
             }
+            self.wake.notified().await;
         }
     }
 

@@ -24,6 +24,10 @@ use crate::router::{Main, no_handler, panic_message};
 use crate::transport::stream::{Inbound, MainWriter};
 use crate::transport::{FromRenderer, MainEnd};
 
+/// The reason main gives a renderer whose connection it closes (`Main::disconnect`,
+/// `Main::shutdown`).
+pub(crate) const CLOSED_BY_MAIN: &str = "closed by main";
+
 /// How long main keeps writing to a renderer it is closing (what was queued, the goodbye) before
 /// it cuts the connection.
 const CLOSING_GRACE: Duration = Duration::from_secs(1);
@@ -51,10 +55,6 @@ pub(crate) async fn serve(
     };
     let mut calls: JoinSet<u64> = JoinSet::new();
     let mut in_flight: HashMap<u64, AbortHandle> = HashMap::new();
-    // A call's slot is freed the moment its reply is handed over (not when this loop next
-    // collects the finished task), so a caller that waits for each reply never sees a stale
-    // `TooManyInFlight`.
-
     let deadlines = Deadlines::start(close.clone().cancelled_owned());
 
     // Built once: a fresh `cancelled()` per iteration would register with the token each time.
@@ -76,7 +76,7 @@ pub(crate) async fn serve(
         })
         .await;
         let message = match event {
-            Event::Closed => break "closed by main".to_string(),
+            Event::Closed => break CLOSED_BY_MAIN.to_string(),
             Event::CallDone(id) => {
                 in_flight.remove(&id);
                 continue;
@@ -207,7 +207,7 @@ pub(crate) async fn serve(
     // Sends main already took from a renderer that went away are still handled: closing the
     // queue lets the listener task drain it and end. Main closing the connection stops them.
     drop(send_queue);
-    if reason == "closed by main" {
+    if reason == CLOSED_BY_MAIN {
         listeners.abort();
     }
     main.forget_renderer(caller.id);
@@ -383,6 +383,9 @@ async fn run_call(
             after,
         })),
     };
+    // The slot is freed before the reply is handed over (not when the connection task next
+    // collects the finished task), so a caller that waits for each reply never sees a stale
+    // `TooManyInFlight`.
     drop(slot);
     ToRenderer::Reply { id, result }
 }

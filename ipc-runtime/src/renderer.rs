@@ -451,6 +451,15 @@ impl Renderer {
         self.disconnected_error()
     }
 
+    /// The error for an in-process call cut off because main closed the connection: the reason
+    /// the reader records from main's goodbye, without waiting for the reader to get there.
+    fn closed_by_main(&self) -> IpcError {
+        let recorded = self.inner.shared.closed.borrow().clone();
+        IpcError::disconnected(
+            recorded.unwrap_or_else(|| goodbye_reason(crate::connection::CLOSED_BY_MAIN)),
+        )
+    }
+
     fn disconnected_error(&self) -> IpcError {
         let reason = self.inner.shared.closed.borrow().clone();
         IpcError::disconnected(reason.unwrap_or_else(|| "main is gone".into()))
@@ -468,7 +477,7 @@ impl Renderer {
         timeout: Option<Duration>,
     ) -> CallResult {
         if route.close.is_cancelled() {
-            return Err(Failure::Ipc(self.closing_error().await));
+            return Err(Failure::Ipc(self.closed_by_main()));
         }
         let Ok(slot) = route.slots.try_acquire() else {
             return Err(Failure::Ipc(IpcError::TooManyInFlight {
@@ -484,7 +493,7 @@ impl Renderer {
         let outcome = match first {
             // A closed connection wins over a result that happens to be ready.
             Poll::Ready(_) if route.close.is_cancelled() => {
-                Err(Failure::Ipc(self.closing_error().await))
+                Err(Failure::Ipc(self.closed_by_main()))
             }
             Poll::Ready(outcome) => handler_outcome(&channel, outcome),
             Poll::Pending => {
@@ -521,7 +530,7 @@ impl Renderer {
         tokio::select! {
             // A closed connection wins over a result that happens to be ready.
             biased;
-            () = route.close.cancelled() => Err(Failure::Ipc(self.closing_error().await)),
+            () = route.close.cancelled() => Err(Failure::Ipc(self.closed_by_main())),
             outcome = call => handler_outcome(channel, outcome),
             after = expired => Err(Failure::Ipc(IpcError::Timeout {
                 channel: channel.to_string(),
@@ -685,7 +694,7 @@ async fn read_from_main(shared: Arc<Shared>, mut incoming: FromMain) {
                 tracing::warn!(%error, "main reported an error");
             }
             ToRenderer::Goodbye { reason: said } => {
-                reason = format!("main closed the connection: {said}");
+                reason = goodbye_reason(&said);
                 break;
             }
         }
@@ -697,6 +706,11 @@ async fn read_from_main(shared: Arc<Shared>, mut incoming: FromMain) {
     // subscriber senders ends every event stream.
     shared.pending.close();
     lock(&shared.subscribers).clear();
+}
+
+/// Why the connection closed, when main said goodbye with `said`.
+fn goodbye_reason(said: &str) -> String {
+    format!("main closed the connection: {said}")
 }
 
 /// A handler's result, or the error for its panic.

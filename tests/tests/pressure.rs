@@ -47,7 +47,7 @@ fn data(len: usize, seed: u32) -> Bytes {
 
 async fn narrow_connection(codec: Codec) -> (Main, PressureClient) {
     let main = Main::new();
-    Pressure::handle(&main, Arc::new(Backend::default())).unwrap();
+    let _registration = Pressure::handle(&main, Arc::new(Backend::default())).unwrap();
     let (main_side, renderer_side) = tokio::io::duplex(1024);
     let (main_read, main_write) = tokio::io::split(main_side);
     let (renderer_read, renderer_write) = tokio::io::split(renderer_side);

@@ -185,7 +185,14 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
                 slices[count] = IoSlice::new(&self.buffer);
                 count += 1;
             }
-            let written = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]))?;
+            // One buffer (the usual small frames) goes out with a plain write: a vectored write
+            // costs the kernel an iovec import for nothing.
+            let io = Pin::new(&mut self.io);
+            let written = if count == 1 {
+                ready!(io.poll_write(cx, &slices[0]))?
+            } else {
+                ready!(io.poll_write_vectored(cx, &slices[..count]))?
+            };
             if written == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }

@@ -10,6 +10,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use futures_util::FutureExt;
+use futures_util::future::CatchUnwind;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::{AbortHandle, JoinSet};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
@@ -20,7 +21,7 @@ use crate::error::IpcError;
 use crate::framing::FramingError;
 use crate::message::{CallResult, ChannelName, Failure, SenderInfo, ToMain, ToRenderer};
 use crate::payload::Payload;
-use crate::router::{Main, no_handler, panic_message};
+use crate::router::{BoxFuture, Main, no_handler, panic_message};
 use crate::transport::stream::{Inbound, MainWriter};
 use crate::transport::{FromRenderer, MainEnd};
 
@@ -127,38 +128,53 @@ pub(crate) async fn serve(
                     Ok(_) if in_flight.contains_key(&id) => fail(IpcError::Protocol {
                         reason: format!("call id {id} is already in flight"),
                     }),
-                    Ok(call_caller) => match slots.clone().try_acquire_owned() {
+                    Ok(call_caller) => match slots.try_acquire() {
                         Err(_) => fail(IpcError::TooManyInFlight {
                             limit: config.max_in_flight,
                         }),
-                        Ok(slot) => match prepare_call(&main, &call_caller, &channel, args) {
+                        Ok(permit) => match prepare_call(&main, call_caller, &channel, args) {
                             Err(error) => fail(error),
                             Ok(call) => {
-                                let mut run = Box::pin(run_call(
-                                    id,
-                                    channel,
-                                    call,
-                                    timeout,
-                                    deadlines.clone(),
-                                    slot,
-                                ));
-                                // Most handlers finish at their first poll (no I/O): run that
-                                // poll here and answer at once; spawn a task only for calls that
-                                // have to wait. The spawned task polls again, registering its
-                                // real waker.
+                                // Most handlers finish at their first poll (no I/O): make that
+                                // poll here and answer at once, with nothing allocated or armed
+                                // for the call; only a call that has to wait becomes a task
+                                // (which polls again, registering its real waker).
+                                let mut call = AssertUnwindSafe(call).catch_unwind();
                                 let mut first_poll = Context::from_waker(Waker::noop());
-                                match run.as_mut().poll(&mut first_poll) {
-                                    Poll::Ready(reply) => Some(reply),
+                                match Pin::new(&mut call).poll(&mut first_poll) {
+                                    Poll::Ready(outcome) => {
+                                        drop(permit);
+                                        let result = handler_outcome(&channel, outcome);
+                                        Some(ToRenderer::Reply { id, result })
+                                    }
                                     Poll::Pending => {
-                                        let outgoing = outgoing.clone();
-                                        let handle = calls.spawn(async move {
-                                            // A closed queue means the renderer is gone; the
-                                            // connection task cleans up.
-                                            let _ = outgoing.send(run.await).await;
-                                            id
-                                        });
-                                        in_flight.insert(id, handle);
-                                        None
+                                        // Only this task takes slots, so the one just released
+                                        // is there to take as an owned permit for the task.
+                                        drop(permit);
+                                        match slots.clone().try_acquire_owned() {
+                                            Err(_) => fail(IpcError::TooManyInFlight {
+                                                limit: config.max_in_flight,
+                                            }),
+                                            Ok(slot) => {
+                                                let run = run_call(
+                                                    id,
+                                                    channel,
+                                                    call,
+                                                    timeout,
+                                                    deadlines.clone(),
+                                                    slot,
+                                                );
+                                                let outgoing = outgoing.clone();
+                                                let handle = calls.spawn(async move {
+                                                    // A closed queue means the renderer is gone;
+                                                    // the connection task cleans up.
+                                                    let _ = outgoing.send(run.await).await;
+                                                    id
+                                                });
+                                                in_flight.insert(id, handle);
+                                                None
+                                            }
+                                        }
                                     }
                                 }
                             }
@@ -178,6 +194,7 @@ pub(crate) async fn serve(
                 sender,
             } => match windows.caller(&main, &caller, sender, &channel, &outgoing) {
                 Ok(send_caller) => {
+                    let send_caller = send_caller.clone();
                     if send_queue.send((channel, args, send_caller)).await.is_err() {
                         break "send listener task ended".to_string();
                     }
@@ -345,49 +362,52 @@ pub(crate) fn prepare_call(
     }
 }
 
-/// Runs one call to its reply. The deadline is armed only if the handler does not finish at its
-/// first poll (most do not wait for anything, and then a deadline is pure cost).
+/// A handler's future, panics caught.
+pub(crate) type GuardedCall = CatchUnwind<AssertUnwindSafe<BoxFuture<CallResult>>>;
+
+/// Runs a call that did not finish at its first poll to its reply, within its deadline (armed
+/// only now: most calls never wait, and for them a deadline is pure cost).
 async fn run_call(
     id: u64,
     channel: ChannelName,
-    call: crate::router::BoxFuture<CallResult>,
+    call: GuardedCall,
     timeout: Option<Duration>,
     deadlines: Arc<Deadlines>,
     slot: OwnedSemaphorePermit,
 ) -> ToRenderer {
-    let mut guarded = AssertUnwindSafe(call).catch_unwind();
-    let first = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut guarded).poll(cx))).await;
-    let outcome = match (first, timeout) {
-        (Poll::Ready(outcome), _) => Ok(outcome),
-        (Poll::Pending, None) => Ok(guarded.await),
-        (Poll::Pending, Some(limit)) => {
+    let result = match timeout {
+        None => handler_outcome(&channel, call.await),
+        Some(limit) => {
             let mut deadline = deadlines.register(id, limit);
             tokio::select! {
-                outcome = guarded => Ok(outcome),
-                () = deadline.expired() => Err(limit),
+                outcome = call => handler_outcome(&channel, outcome),
+                () = deadline.expired() => Err(Failure::Ipc(IpcError::Timeout {
+                    channel: channel.to_string(),
+                    after: limit,
+                })),
             }
         }
-    };
-    let result = match outcome {
-        Ok(Ok(result)) => result,
-        Ok(Err(panic)) => {
-            let message = panic_message(&*panic);
-            tracing::error!(%channel, %message, "handler panicked");
-            Err(Failure::Ipc(IpcError::HandlerPanicked {
-                channel: channel.to_string(),
-                message,
-            }))
-        }
-        Err(after) => Err(Failure::Ipc(IpcError::Timeout {
-            channel: channel.to_string(),
-            after,
-        })),
     };
     // The slot is freed before the reply is handed over (not when the connection task next
     // collects the finished task), so a caller that waits for each reply never sees a stale
     // `TooManyInFlight`.
     drop(slot);
     ToRenderer::Reply { id, result }
+}
+
+/// A handler's result, or the error for its panic.
+pub(crate) fn handler_outcome(
+    channel: &str,
+    outcome: std::thread::Result<CallResult>,
+) -> CallResult {
+    outcome.unwrap_or_else(|panic| {
+        let message = panic_message(&*panic);
+        tracing::error!(%channel, %message, "handler panicked");
+        Err(Failure::Ipc(IpcError::HandlerPanicked {
+            channel: channel.to_string(),
+            message,
+        }))
+    })
 }
 
 /// The windows behind a bridge connection, by the bridge's id for them.
@@ -398,16 +418,16 @@ struct Windows {
 
 impl Windows {
     /// The caller of a frame: the connection itself, or the window the bridge named.
-    fn caller(
-        &mut self,
+    fn caller<'a>(
+        &'a mut self,
         main: &Main,
-        connection: &Caller,
+        connection: &'a Caller,
         sender: Option<SenderInfo>,
         channel: &str,
         outgoing: &mpsc::Sender<ToRenderer>,
-    ) -> Result<Caller, IpcError> {
+    ) -> Result<&'a Caller, IpcError> {
         let Some(sender) = sender else {
-            return Ok(connection.clone());
+            return Ok(connection);
         };
         if !self.bridge {
             return Err(IpcError::Forbidden {
@@ -416,21 +436,20 @@ impl Windows {
             });
         }
         let known = self.known.get(&sender.id);
-        if let Some(window) = known {
-            if window.origin() == sender.origin.as_deref()
+        let unchanged = known.is_some_and(|window| {
+            window.origin() == sender.origin.as_deref()
                 && window.frame_url() == sender.url.as_deref()
-            {
-                return Ok(window.clone());
-            }
+        });
+        if !unchanged {
+            let window = main.register_window(
+                connection,
+                &sender,
+                known.map(Caller::renderer),
+                outgoing.clone(),
+            );
+            self.known.insert(sender.id, window);
         }
-        let window = main.register_window(
-            connection,
-            &sender,
-            known.map(Caller::renderer),
-            outgoing.clone(),
-        );
-        self.known.insert(sender.id, window.clone());
-        Ok(window)
+        Ok(&self.known[&sender.id])
     }
 }
 

@@ -19,11 +19,11 @@ use crate::channel::{EventChannel, InvokeChannel, SendChannel};
 use std::panic::AssertUnwindSafe;
 
 use futures_util::FutureExt;
-use futures_util::future::CatchUnwind;
 use std::pin::Pin;
 use std::task::Poll;
 
 use crate::codec::Codec;
+use crate::connection::{GuardedCall, handler_outcome};
 use crate::deadline::Deadlines;
 use crate::error::IpcError;
 use crate::events::EventStream;
@@ -31,7 +31,7 @@ use crate::framing::DEFAULT_MAX_FRAME;
 use crate::message::{CallResult, ChannelName, Failure, ToMain, ToRenderer};
 use crate::payload::Payload;
 use crate::pending::PendingCalls;
-use crate::router::{BoxFuture, LocalRoute};
+use crate::router::LocalRoute;
 use crate::router::{DEFAULT_CALL_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT};
 use crate::transport::in_process::{LocalHello, Side};
 use crate::transport::stream::FrameLink;
@@ -513,7 +513,7 @@ impl Renderer {
         route: &LocalRoute,
         deadlines: &Arc<Deadlines>,
         channel: &str,
-        call: CatchUnwind<AssertUnwindSafe<BoxFuture<CallResult>>>,
+        call: GuardedCall,
         timeout: Option<Duration>,
     ) -> CallResult {
         let id = self.inner.next_call.fetch_add(1, Ordering::Relaxed);
@@ -711,18 +711,6 @@ async fn read_from_main(shared: Arc<Shared>, mut incoming: FromMain) {
 /// Why the connection closed, when main said goodbye with `said`.
 fn goodbye_reason(said: &str) -> String {
     format!("main closed the connection: {said}")
-}
-
-/// A handler's result, or the error for its panic.
-fn handler_outcome(channel: &str, outcome: std::thread::Result<CallResult>) -> CallResult {
-    outcome.unwrap_or_else(|panic| {
-        let message = crate::router::panic_message(&*panic);
-        tracing::error!(%channel, %message, "handler panicked");
-        Err(Failure::Ipc(IpcError::HandlerPanicked {
-            channel: channel.to_string(),
-            message,
-        }))
-    })
 }
 
 fn deliver_event(shared: &Shared, channel: &str, payload: Payload) {

@@ -29,6 +29,11 @@ use crate::transport::{FromRenderer, MainEnd};
 /// `Main::shutdown`).
 pub(crate) const CLOSED_BY_MAIN: &str = "closed by main";
 
+/// Replies written without a flush before the connection task flushes even though more frames
+/// are ready (measured: with 64 concurrent callers a call took 1.8 µs with one flush per burst,
+/// 1.4 µs with one per 16 replies; 4 to 32 all did about as well).
+const FLUSH_AT_LEAST_EVERY: usize = 16;
+
 /// How long main keeps writing to a renderer it is closing (what was queued, the goodbye) before
 /// it cuts the connection.
 const CLOSING_GRACE: Duration = Duration::from_secs(1);
@@ -281,6 +286,13 @@ fn next_event(
             Poll::Ready(Ok(())) => {}
             Poll::Ready(Err(error)) => return Poll::Ready(Event::WriteFailed(error)),
             Poll::Pending => return Poll::Pending,
+        }
+        // A long burst is flushed in parts, so that the renderer starts on the first replies
+        // while this task works on the rest (the two sides overlap instead of taking turns).
+        if writer.unflushed() >= FLUSH_AT_LEAST_EVERY {
+            if let Poll::Ready(Err(error)) = writer.poll_flush(cx) {
+                return Poll::Ready(Event::WriteFailed(error));
+            }
         }
         if let Some(message) = backlog.pop_front() {
             return Poll::Ready(Event::Queued(message));

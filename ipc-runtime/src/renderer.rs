@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -185,8 +185,11 @@ pub(crate) struct RendererInner {
 /// State the reader task shares with the handles.
 struct Shared {
     pending: Arc<PendingCalls>,
-    /// Whether `closed` holds a reason (read on every call, without the watch's lock).
+    /// Whether the connection closed (read on every call, without the watch's lock); set after
+    /// `reason` and before `closed`.
     is_closed: AtomicBool,
+    /// Why the connection closed, readable without a lock once `is_closed` is set.
+    reason: OnceLock<String>,
     /// Events taken off the queue (and handed to subscribers) so far, with a signal per step.
     events_seen: AtomicU64,
     event_progress: tokio::sync::Notify,
@@ -206,6 +209,7 @@ impl Renderer {
         let shared = Arc::new(Shared {
             pending: end.pending,
             is_closed: AtomicBool::new(false),
+            reason: OnceLock::new(),
             subscribers: Mutex::new(HashMap::new()),
             event_buffer: options.event_buffer,
             events_seen: AtomicU64::new(0),
@@ -454,14 +458,14 @@ impl Renderer {
     /// The error for an in-process call cut off because main closed the connection: the reason
     /// the reader records from main's goodbye, without waiting for the reader to get there.
     fn closed_by_main(&self) -> IpcError {
-        let recorded = self.inner.shared.closed.borrow().clone();
+        let recorded = self.inner.shared.reason.get().cloned();
         IpcError::disconnected(
             recorded.unwrap_or_else(|| goodbye_reason(crate::connection::CLOSED_BY_MAIN)),
         )
     }
 
     fn disconnected_error(&self) -> IpcError {
-        let reason = self.inner.shared.closed.borrow().clone();
+        let reason = self.inner.shared.reason.get().cloned();
         IpcError::disconnected(reason.unwrap_or_else(|| "main is gone".into()))
     }
 
@@ -699,8 +703,11 @@ async fn read_from_main(shared: Arc<Shared>, mut incoming: FromMain) {
             }
         }
     }
-    shared.closed.send_replace(Some(reason));
+    // In this order: whoever sees the flag finds the reason, and whoever sees `closed()`
+    // resolve finds both.
+    let _ = shared.reason.set(reason.clone());
     shared.is_closed.store(true, Ordering::Release);
+    shared.closed.send_replace(Some(reason));
     shared.event_progress.notify_waiters();
     // Dropping the reply slots fails every pending call with `Disconnected`; dropping the
     // subscriber senders ends every event stream.

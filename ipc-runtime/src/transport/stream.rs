@@ -186,7 +186,7 @@ pub(crate) async fn accept(
             codec,
             limit,
             queue,
-            dirty: false,
+            unflushed: 0,
         }),
     };
     let identity = PeerIdentity {
@@ -411,8 +411,8 @@ pub(crate) struct MainWriter {
     limit: usize,
     /// What other tasks queued for the renderer; the connection task writes it in order.
     pub(crate) queue: mpsc::Receiver<ToRenderer>,
-    /// Frames were written since the last flush.
-    dirty: bool,
+    /// Frames written since the last flush.
+    unflushed: usize,
 }
 
 impl MainWriter {
@@ -422,13 +422,18 @@ impl MainWriter {
         self.sink.as_mut().poll_ready(cx)
     }
 
+    /// How many frames were written since the last flush.
+    pub(crate) fn unflushed(&self) -> usize {
+        self.unflushed
+    }
+
     /// Flushes what was written, if anything.
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), FramingError>> {
-        if !self.dirty {
+        if self.unflushed == 0 {
             return Poll::Ready(Ok(()));
         }
         ready!(self.sink.as_mut().poll_flush(cx))?;
-        self.dirty = false;
+        self.unflushed = 0;
         Poll::Ready(Ok(()))
     }
 
@@ -454,7 +459,7 @@ impl MainWriter {
             }
         };
         self.sink.as_mut().start_send(bytes)?;
-        self.dirty = true;
+        self.unflushed += 1;
         Ok(())
     }
 

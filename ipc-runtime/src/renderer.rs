@@ -593,7 +593,7 @@ impl Renderer {
         }
         let id = inner.next_call.fetch_add(1, Ordering::Relaxed);
         // Refused once the connection has closed (a reply could not come).
-        let Some(answer) = inner.shared.pending.insert(id, channel.clone(), timeout) else {
+        let Some(mut answer) = inner.shared.pending.insert(id, channel.clone(), timeout) else {
             return Err(Failure::Ipc(self.disconnected_error()));
         };
         let guard = CancelOnDrop {
@@ -607,7 +607,20 @@ impl Renderer {
             timeout,
             sender: None,
         };
-        match inner.outgoing.post(message).await {
+        // Queuing waits only when the outbox is full (main is not reading): the call's deadline
+        // and the connection closing still end it then, through its reply slot.
+        let posted = tokio::select! {
+            biased;
+            posted = inner.outgoing.post(message) => posted,
+            early = &mut answer => {
+                guard.disarm();
+                return match early {
+                    Ok(result) => result,
+                    Err(_) => Err(Failure::Ipc(self.closing_error().await)),
+                };
+            }
+        };
+        match posted {
             Ok(()) => {}
             Err(PostError::Refused(error)) => {
                 inner.shared.pending.remove(id);

@@ -127,3 +127,65 @@ async fn binary_calls_and_sends_through_a_narrow_pipe() {
 async fn json_calls_and_sends_through_a_narrow_pipe() {
     every_call_completes_through_a_narrow_pipe(Codec::Json).await;
 }
+
+/// A main that completes the handshake and then never reads: the pipe and the renderer's outbox
+/// fill up, and calls that cannot even be queued still end at their deadline, with `Timeout`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_to_a_main_that_stops_reading_end_at_their_deadline() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let (main_side, renderer_side) = tokio::io::duplex(1024);
+    let (mut main_read, mut main_write) = tokio::io::split(main_side);
+    let silent_main = tokio::spawn(async move {
+        let mut prefix = [0u8; 4];
+        main_read.read_exact(&mut prefix).await.unwrap();
+        let mut hello = vec![0u8; u32::from_be_bytes(prefix) as usize];
+        main_read.read_exact(&mut hello).await.unwrap();
+        let answer = serde_json::to_vec(&serde_json::json!({
+            "t": "hello",
+            "protocol": ipc_runtime::PROTOCOL_VERSION,
+            "role": "main",
+            "codec": "binary",
+            "contracts": {},
+            "renderer": 1,
+        }))
+        .unwrap();
+        main_write
+            .write_all(&(answer.len() as u32).to_be_bytes())
+            .await
+            .unwrap();
+        main_write.write_all(&answer).await.unwrap();
+        // Holds both halves and reads nothing more.
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        drop((main_read, main_write));
+    });
+    let (renderer_read, renderer_write) = tokio::io::split(renderer_side);
+    let limit = Duration::from_millis(300);
+    let options = RendererOptions::new("unheard")
+        .queue_capacity(1)
+        .default_timeout(limit);
+    let renderer = Renderer::connect(ByteStream::new(renderer_read, renderer_write), options)
+        .await
+        .expect("connect");
+    let client = Pressure::client(&renderer);
+    let calls: Vec<_> = (0..12u32)
+        .map(|i| {
+            let client = client.clone();
+            tokio::spawn(async move { client.reverse(data(4096, i)).await })
+        })
+        .collect();
+    for call in calls {
+        let outcome = tokio::time::timeout(Duration::from_secs(10), call)
+            .await
+            .expect("a call outlived its deadline")
+            .unwrap();
+        assert_eq!(
+            outcome,
+            Err(IpcError::Timeout {
+                channel: Pressure::REVERSE.name().into(),
+                after: limit
+            })
+        );
+    }
+    silent_main.abort();
+}

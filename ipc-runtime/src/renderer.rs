@@ -3,13 +3,14 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
 use std::collections::BTreeMap;
 
@@ -185,18 +186,15 @@ pub(crate) struct RendererInner {
 /// State the reader task shares with the handles.
 struct Shared {
     pending: Arc<PendingCalls>,
-    /// Whether the connection closed (read on every call, without the watch's lock); set after
-    /// `reason` and before `closed`.
-    is_closed: AtomicBool,
-    /// Why the connection closed, readable without a lock once `is_closed` is set.
+    /// Why the connection closed; set once it has (read without a lock on every call).
     reason: OnceLock<String>,
+    /// Cancelled once `reason` is set, for whoever waits for the end.
+    closed: CancellationToken,
     /// Events taken off the queue (and handed to subscribers) so far, with a signal per step.
     events_seen: AtomicU64,
     event_progress: tokio::sync::Notify,
     subscribers: Mutex<HashMap<ChannelName, Vec<mpsc::Sender<Payload>>>>,
     event_buffer: usize,
-    /// `None` while connected; the reason once disconnected.
-    closed: watch::Sender<Option<String>>,
 }
 
 impl Renderer {
@@ -208,19 +206,15 @@ impl Renderer {
     ) -> Renderer {
         let shared = Arc::new(Shared {
             pending: end.pending,
-            is_closed: AtomicBool::new(false),
             reason: OnceLock::new(),
+            closed: CancellationToken::new(),
             subscribers: Mutex::new(HashMap::new()),
             event_buffer: options.event_buffer,
             events_seen: AtomicU64::new(0),
             event_progress: tokio::sync::Notify::new(),
-            closed: watch::Sender::new(None),
         });
         tokio::spawn(read_from_main(shared.clone(), end.incoming));
-        let mut closed = shared.closed.subscribe();
-        let stop = async move {
-            let _ = closed.wait_for(Option::is_some).await;
-        };
+        let stop = shared.closed.clone().cancelled_owned();
         let route = match route {
             Some(route) => Some((route, Deadlines::start(stop))),
             None => {
@@ -431,28 +425,14 @@ impl Renderer {
 
     /// Whether the connection to main has closed.
     pub fn is_closed(&self) -> bool {
-        self.inner.shared.is_closed.load(Ordering::Acquire)
+        self.inner.shared.reason.get().is_some()
     }
 
     /// Waits until the connection to main closes and returns why.
     pub async fn closed(&self) -> String {
-        let mut watch = self.inner.shared.closed.subscribe();
-        match watch.wait_for(Option::is_some).await {
-            Ok(reason) => reason.clone().unwrap_or_default(),
-            Err(_) => "connection dropped".into(),
-        }
-    }
-
-    /// The error for a call cut off by a closing connection. The reader task records main's
-    /// stated reason a moment after the call sees the cut, so give it that moment.
-    async fn closing_error(&self) -> IpcError {
-        // Boxed: a rare path, kept out of the size of every call's future.
-        let _ = Box::pin(tokio::time::timeout(
-            Duration::from_millis(200),
-            self.closed(),
-        ))
-        .await;
-        self.disconnected_error()
+        let shared = &self.inner.shared;
+        shared.closed.cancelled().await;
+        shared.reason.get().cloned().unwrap_or_default()
     }
 
     /// The error for an in-process call cut off because main closed the connection: the reason
@@ -616,7 +596,7 @@ impl Renderer {
                 guard.disarm();
                 return match early {
                     Ok(result) => result,
-                    Err(_) => Err(Failure::Ipc(self.closing_error().await)),
+                    Err(_) => Err(Failure::Ipc(self.disconnected_error())),
                 };
             }
         };
@@ -644,7 +624,7 @@ impl Renderer {
             // The reply slot was dropped because the connection is closing.
             Err(_) => {
                 guard.disarm();
-                Err(Failure::Ipc(self.closing_error().await))
+                Err(Failure::Ipc(self.disconnected_error()))
             }
         }
     }
@@ -716,11 +696,10 @@ async fn read_from_main(shared: Arc<Shared>, mut incoming: FromMain) {
             }
         }
     }
-    // In this order: whoever sees the flag finds the reason, and whoever sees `closed()`
-    // resolve finds both.
-    let _ = shared.reason.set(reason.clone());
-    shared.is_closed.store(true, Ordering::Release);
-    shared.closed.send_replace(Some(reason));
+    // The reason first: a call that sees the connection closed (or its reply slot dropped, just
+    // below) reports it.
+    let _ = shared.reason.set(reason);
+    shared.closed.cancel();
     shared.event_progress.notify_waiters();
     // Dropping the reply slots fails every pending call with `Disconnected`; dropping the
     // subscriber senders ends every event stream.

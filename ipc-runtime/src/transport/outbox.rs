@@ -107,31 +107,37 @@ impl Outbox {
             state.queued.push_back(frame);
             return Ok(());
         }
-        let mut frame = Some(frame);
-        if self.pending.waiting() <= 1 {
-            // Alone: write and flush it here. Polled without a waker: whatever cannot be done
-            // now is handed to the writer task, which polls again with its own.
-            let mut cx = Context::from_waker(Waker::noop());
-            if let Poll::Ready(ready) = sink.as_mut().poll_ready(&mut cx) {
-                let sent = ready.and_then(|()| {
-                    let frame = frame.take().unwrap_or(FrameBytes::Whole(Vec::new()));
-                    sink.as_mut().start_send(frame)
-                });
-                if sent.is_err() {
-                    state.sink = None;
-                    return Err(OutboxError::Closed);
-                }
-                match sink.as_mut().poll_flush(&mut cx) {
-                    Poll::Ready(Ok(())) => return Ok(()),
-                    Poll::Ready(Err(_)) => {
+        // Alone in flight: write and flush it here, polled without a waker (whatever cannot be
+        // done now is handed to the writer task, which polls again with its own). With others in
+        // flight, leave it to the writer task, which batches.
+        let mut cx = Context::from_waker(Waker::noop());
+        let ready = if self.pending.waiting() <= 1 {
+            sink.as_mut().poll_ready(&mut cx)
+        } else {
+            Poll::Pending
+        };
+        match ready {
+            Poll::Ready(Ok(())) => {
+                let flushed = sink
+                    .as_mut()
+                    .start_send(frame)
+                    .map(|()| sink.as_mut().poll_flush(&mut cx));
+                match flushed {
+                    Ok(Poll::Ready(Ok(()))) => return Ok(()),
+                    // Written, not yet flushed: the writer task finishes it.
+                    Ok(Poll::Pending) => {}
+                    Ok(Poll::Ready(Err(_))) | Err(_) => {
                         state.sink = None;
                         return Err(OutboxError::Closed);
                     }
-                    Poll::Pending => {}
                 }
             }
+            Poll::Ready(Err(_)) => {
+                state.sink = None;
+                return Err(OutboxError::Closed);
+            }
+            Poll::Pending => state.queued.push_back(frame),
         }
-        state.queued.extend(frame);
         state.busy = true;
         self.work.notify_one();
         Ok(())
@@ -157,11 +163,11 @@ impl Outbox {
                 Poll::Ready(Err(_)) => return self.failed(state),
                 Poll::Pending => return Poll::Pending,
             }
-            let frame = state
+            let sent = state
                 .queued
                 .pop_front()
-                .unwrap_or(FrameBytes::Whole(Vec::new()));
-            if sink.as_mut().start_send(frame).is_err() {
+                .map(|frame| sink.as_mut().start_send(frame));
+            if let Some(Err(_)) = sent {
                 return self.failed(state);
             }
         }

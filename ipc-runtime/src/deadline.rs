@@ -21,13 +21,39 @@ pub(crate) struct Deadlines {
 
 struct State {
     entries: BTreeMap<(Instant, u64), oneshot::Sender<()>>,
+    wake: WakePlan<Instant>,
+}
+
+/// When a deadline sweeper wakes up: at the earliest deadline it knows of or, with none pending,
+/// the shortest timeout seen so far ahead, so that a run of short calls (each done before the
+/// sweeper ever sees it) never has to wake it. Shared by `Deadlines` and the renderer's
+/// `PendingCalls` (which count time differently: Tokio's clock and the real one).
+pub(crate) struct WakePlan<I> {
     /// When the sweeper will next wake up (`None`: it waits for a first deadline). A new
     /// deadline after it needs no wake-up: the sweeper re-arms for it when it gets there.
-    armed: Option<Instant>,
-    /// The shortest timeout registered so far. With nothing pending the sweeper still wakes
-    /// that far ahead, so that a run of short calls (each done before the sweeper ever sees
-    /// it) never has to wake it.
+    armed: Option<I>,
     shortest: Option<Duration>,
+}
+
+impl<I: Copy + Ord + std::ops::Add<Duration, Output = I>> WakePlan<I> {
+    pub(crate) const fn new() -> Self {
+        WakePlan {
+            armed: None,
+            shortest: None,
+        }
+    }
+
+    /// Notes a deadline at `at`, `limit` from now; whether the sweeper must wake to re-arm.
+    pub(crate) fn note(&mut self, at: I, limit: Duration) -> bool {
+        self.shortest = Some(self.shortest.map_or(limit, |s| s.min(limit)));
+        self.armed.is_none_or(|armed| at < armed)
+    }
+
+    /// Arms the sweeper given the `earliest` pending deadline; when it is to wake up.
+    pub(crate) fn arm(&mut self, earliest: Option<I>, now: I) -> Option<I> {
+        self.armed = earliest.or_else(|| self.shortest.map(|s| now + s));
+        self.armed
+    }
 }
 
 /// A registered deadline: resolves when it passes; unregisters when dropped.
@@ -45,8 +71,7 @@ impl Deadlines {
         let deadlines = Arc::new(Deadlines {
             state: Mutex::new(State {
                 entries: BTreeMap::new(),
-                armed: None,
-                shortest: None,
+                wake: WakePlan::new(),
             }),
             earlier: Notify::new(),
         });
@@ -67,8 +92,7 @@ impl Deadlines {
         let wake_sweeper = {
             let mut state = crate::renderer::lock(&self.state);
             state.entries.insert(key, fire);
-            state.shortest = Some(state.shortest.map_or(after, |s| s.min(after)));
-            state.armed.is_none_or(|armed| key.0 < armed)
+            state.wake.note(key.0, after)
         };
         if wake_sweeper {
             self.earlier.notify_one();
@@ -84,12 +108,8 @@ impl Deadlines {
         loop {
             let next = {
                 let mut state = crate::renderer::lock(&self.state);
-                let next = match state.entries.keys().next() {
-                    Some(key) => Some(key.0),
-                    None => state.shortest.map(|s| Instant::now() + s),
-                };
-                state.armed = next;
-                next
+                let earliest = state.entries.keys().next().map(|key| key.0);
+                state.wake.arm(earliest, Instant::now())
             };
             match next {
                 None => self.earlier.notified().await,

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, oneshot};
 
+use crate::deadline::WakePlan;
 use crate::error::IpcError;
 use crate::message::{CallResult, ChannelName, Failure};
 use crate::renderer::lock;
@@ -31,11 +32,7 @@ struct State {
     calls: HashMap<u64, PendingCall>,
     /// The connection closed: no call can be answered any more.
     closed: bool,
-    /// When the sweeper will next wake up (`None`: it waits for a first deadline).
-    armed: Option<Instant>,
-    /// The shortest timeout seen. With nothing pending the sweeper still wakes that far ahead,
-    /// so that a run of calls (each done before the sweeper sees it) never has to wake it.
-    shortest: Option<Duration>,
+    wake: WakePlan<Instant>,
 }
 
 struct PendingCall {
@@ -57,8 +54,7 @@ impl PendingCalls {
             state: Mutex::new(State {
                 calls: HashMap::new(),
                 closed: false,
-                armed: None,
-                shortest: None,
+                wake: WakePlan::new(),
             }),
             wake: Arc::new(Notify::new()),
             waiting: AtomicUsize::new(0),
@@ -90,13 +86,7 @@ impl PendingCalls {
             );
             // Counted under the lock, so the count never runs ahead of or behind the map.
             self.waiting.fetch_add(1, Ordering::Relaxed);
-            match deadline {
-                Some((limit, at)) => {
-                    state.shortest = Some(state.shortest.map_or(limit, |s| s.min(limit)));
-                    state.armed.is_none_or(|armed| at < armed)
-                }
-                None => false,
-            }
+            deadline.is_some_and(|(limit, at)| state.wake.note(at, limit))
         };
         if wake_sweeper {
             self.wake.notify_one();
@@ -178,8 +168,6 @@ impl PendingCalls {
             .values()
             .filter_map(|call| call.deadline.map(|(_, at)| at))
             .min();
-        let next = earliest.or_else(|| state.shortest.map(|s| now + s));
-        state.armed = next;
-        (expired, next)
+        (expired, state.wake.arm(earliest, now))
     }
 }

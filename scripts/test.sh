@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 echo "== rustfmt"
 cargo fmt --all -- --check
 
+echo "== runtime layers (dependencies run one way)"
+python3 scripts/check-layers.py
+
 echo "== clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 

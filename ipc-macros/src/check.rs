@@ -46,21 +46,15 @@ pub(crate) fn check(contract: &Contract, errors: &mut Errors) {
     }
 }
 
-/// The method's segment of the channel name: its `#[rename]`, or its name.
+/// The method's segment of the channel name (see [`naming::channel_segment`]).
 pub(crate) fn channel_segment(method: &MethodDef) -> String {
-    match &method.rename {
-        Some(lit) => lit.value(),
-        None => naming::unraw(&method.ident.to_string()).to_string(),
-    }
+    let rename = method.rename.as_ref().map(syn::LitStr::value);
+    naming::channel_segment(&method.ident.to_string(), rename.as_deref()).to_owned()
 }
 
-/// The name of the generated client method (`add`, or `on_changed` for an event).
+/// The name of the generated client method (see [`naming::client_method_name`]).
 pub(crate) fn client_method_name(method: &MethodDef) -> String {
-    let name = naming::unraw(&method.ident.to_string()).to_string();
-    match method.kind {
-        Kind::Event => format!("on_{name}"),
-        _ => name,
-    }
+    naming::client_method_name(&method.ident.to_string(), method.kind.into())
 }
 
 fn check_method(contract: &Contract, method: &MethodDef, errors: &mut Errors) {

@@ -32,6 +32,16 @@ pub(crate) enum Kind {
     Event,
 }
 
+impl From<Kind> for ipc_schema::MethodKind {
+    fn from(kind: Kind) -> Self {
+        match kind {
+            Kind::Invoke => ipc_schema::MethodKind::Invoke,
+            Kind::Send => ipc_schema::MethodKind::Send,
+            Kind::Event => ipc_schema::MethodKind::Event,
+        }
+    }
+}
+
 impl Kind {
     pub(crate) fn attr_name(self) -> &'static str {
         match self {

@@ -213,10 +213,7 @@ impl Method {
     /// Describes a method; add parameters and types with the other builder methods.
     pub fn new(name: impl Into<String>, channel: impl Into<String>, kind: MethodKind) -> Self {
         let name = crate::naming::unraw(&name.into()).to_owned();
-        let js_name = match kind {
-            MethodKind::Event => crate::naming::js_event_name(&name),
-            _ => crate::naming::js_name(&name),
-        };
+        let js_name = crate::naming::js_method_name(&name, kind);
         Method {
             name,
             js_name,

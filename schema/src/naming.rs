@@ -1,8 +1,11 @@
 //! Naming rules shared by the `#[channels]` macro and the generators: the one place where a wire
-//! channel name, a JavaScript name or a default namespace is derived.
+//! channel name, a generated Rust or JavaScript name or a default namespace is derived.
 //!
 //! Both the proc-macro (at compile time) and the JavaScript generators (from the schema) call these
-//! functions, so a channel can never be spelled two ways.
+//! functions, so a channel can never be spelled two ways. Nothing here needs the `types` feature:
+//! the macro uses this module with the crate's default features off.
+
+use crate::model::MethodKind;
 
 /// Joins a namespace and a method's channel segment into the wire channel name (`"todos:add"`).
 ///
@@ -17,6 +20,32 @@ pub fn channel_name(namespace: &str, segment: &str) -> String {
 
 /// The separator between namespace and method segment in a channel name.
 pub const CHANNEL_SEPARATOR: char = ':';
+
+/// A method's segment of the channel name: its `#[rename]` when it has one, else its name without
+/// `r#`.
+///
+/// # Examples
+///
+/// ```
+/// use ipc_schema::naming::channel_segment;
+/// assert_eq!(channel_segment("r#move", None), "move");
+/// assert_eq!(channel_segment("mark_done", Some("done")), "done");
+/// ```
+pub fn channel_segment<'a>(rust_name: &'a str, rename: Option<&'a str>) -> &'a str {
+    rename.unwrap_or_else(|| unraw(rust_name))
+}
+
+/// The channel the preload uses to tell the bridge that a call is no longer wanted.
+///
+/// # Examples
+///
+/// ```
+/// // No contract channel can collide with it: channel segments start with a letter or `_`
+/// // followed by letters, digits, `_`, `-` or `.`, and the namespace `__ipc` is not a
+/// // `snake_case` trait name.
+/// assert_eq!(ipc_schema::naming::CANCEL_CHANNEL, "__ipc:cancel");
+/// ```
+pub const CANCEL_CHANNEL: &str = "__ipc:cancel";
 
 /// Checks one segment of a channel name (a namespace, or a method's segment).
 ///
@@ -121,13 +150,283 @@ pub fn js_name(rust_name: &str) -> String {
 /// assert_eq!(ipc_schema::naming::js_event_name("item_moved"), "onItemMoved");
 /// ```
 pub fn js_event_name(rust_name: &str) -> String {
-    let camel = js_name(rust_name);
-    let mut chars = camel.chars();
-    match chars.next() {
-        Some(first) => format!("on{}{}", first.to_uppercase(), chars.as_str()),
-        None => "on".into(),
+    format!("on{}", upper_first(&js_name(rust_name)))
+}
+
+/// The JavaScript name of a method on the page's API object: [`js_event_name`] for an event,
+/// [`js_name`] otherwise.
+///
+/// # Examples
+///
+/// ```
+/// use ipc_schema::MethodKind;
+/// use ipc_schema::naming::js_method_name;
+/// assert_eq!(js_method_name("mark_done", MethodKind::Invoke), "markDone");
+/// assert_eq!(js_method_name("changed", MethodKind::Event), "onChanged");
+/// ```
+pub fn js_method_name(rust_name: &str, kind: MethodKind) -> String {
+    match kind {
+        MethodKind::Event => js_event_name(rust_name),
+        MethodKind::Invoke | MethodKind::Send => js_name(rust_name),
     }
 }
+
+/// The method of the generated Rust client (`TodosClient`): the method's name, or `on_` + its
+/// name for an event (the client subscribes to it).
+///
+/// # Examples
+///
+/// ```
+/// use ipc_schema::MethodKind;
+/// use ipc_schema::naming::client_method_name;
+/// assert_eq!(client_method_name("r#move", MethodKind::Invoke), "move");
+/// assert_eq!(client_method_name("changed", MethodKind::Event), "on_changed");
+/// ```
+pub fn client_method_name(rust_name: &str, kind: MethodKind) -> String {
+    let name = unraw(rust_name);
+    match kind {
+        MethodKind::Event => format!("on_{name}"),
+        MethodKind::Invoke | MethodKind::Send => name.to_owned(),
+    }
+}
+
+/// The handler trait the macro generates for a contract (`Todos` gives `TodosHandler`).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(ipc_schema::naming::handler_type("Todos"), "TodosHandler");
+/// ```
+pub fn handler_type(trait_name: &str) -> String {
+    format!("{}Handler", unraw(trait_name))
+}
+
+/// The renderer-side client type the macro generates for a contract (`TodosClient`).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(ipc_schema::naming::client_type("Todos"), "TodosClient");
+/// ```
+pub fn client_type(trait_name: &str) -> String {
+    format!("{}Client", unraw(trait_name))
+}
+
+/// The event emitter type the macro generates for a contract (`TodosEvents`).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(ipc_schema::naming::events_type("Todos"), "TodosEvents");
+/// ```
+pub fn events_type(trait_name: &str) -> String {
+    format!("{}Events", unraw(trait_name))
+}
+
+/// The JavaScript property of a namespace: `lowerCamelCase`, also across `-` and `.`
+/// (`app_settings` and `app-settings` both become `appSettings`).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(ipc_schema::naming::js_property("app-settings.v2"), "appSettingsV2");
+/// ```
+pub fn js_property(namespace: &str) -> String {
+    js_name(&namespace.replace(['-', '.'], "_"))
+}
+
+/// `PascalCase` of a `snake_case` or `PascalCase` name (`todo_list` becomes `TodoList`); an
+/// empty name gives `Service`, so that derived type names stay valid.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(ipc_schema::naming::pascal_case("todo_list"), "TodoList");
+/// assert_eq!(ipc_schema::naming::pascal_case("Todos"), "Todos");
+/// ```
+pub fn pascal_case(name: &str) -> String {
+    match upper_first(&js_name(name)) {
+        pascal if pascal.is_empty() => "Service".into(),
+        pascal => pascal,
+    }
+}
+
+/// `text` with its first character in upper case.
+fn upper_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// The TypeScript interface of a service's API object (`Todos` gives `TodosApi`).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(ipc_schema::naming::ts_api_type("todo_list"), "TodoListApi");
+/// ```
+pub fn ts_api_type(service_name: &str) -> String {
+    format!("{}Api", pascal_case(service_name))
+}
+
+/// The TypeScript interface mapping each invoke of a service to what it rejects with (`Todos`
+/// gives `TodosErrors`).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(ipc_schema::naming::ts_errors_type("Todos"), "TodosErrors");
+/// ```
+pub fn ts_errors_type(service_name: &str) -> String {
+    format!("{}Errors", pascal_case(service_name))
+}
+
+/// The `window` key (and `.d.ts` file name) of bindings for several services.
+pub const DEFAULT_API_KEY: &str = "ipc";
+
+/// The `window` key of bindings for these namespaces when none is given: the [`js_property`] of a
+/// single namespace, [`DEFAULT_API_KEY`] otherwise.
+///
+/// # Examples
+///
+/// ```
+/// use ipc_schema::naming::default_api_key;
+/// assert_eq!(default_api_key(&["app_settings"]), "appSettings");
+/// assert_eq!(default_api_key(&["todos", "app_settings"]), "ipc");
+/// ```
+pub fn default_api_key(namespaces: &[&str]) -> String {
+    match namespaces {
+        [one] => js_property(one),
+        _ => DEFAULT_API_KEY.into(),
+    }
+}
+
+/// Is `name` a plain JavaScript identifier (ASCII)?
+///
+/// # Examples
+///
+/// ```
+/// use ipc_schema::naming::is_js_identifier;
+/// assert!(is_js_identifier("$api_2"));
+/// assert!(!is_js_identifier("my-api"));
+/// ```
+pub fn is_js_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
+/// The parameter names of one generated JavaScript/TypeScript function, from the parameters'
+/// [`js_name`]s: a name that is not an identifier becomes `arg`, and `_` is appended until the
+/// name is not a reserved word, not taken by an earlier parameter, and not `options` or
+/// `listener` (the generated signatures add those themselves).
+///
+/// # Examples
+///
+/// ```
+/// let names = ipc_schema::naming::js_param_names(["class", "options", "2d", "arg"]);
+/// assert_eq!(names, ["class_", "options_", "arg", "arg_"]);
+/// ```
+pub fn js_param_names<'a>(js_names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for js_name in js_names {
+        let mut name = if is_js_identifier(js_name) {
+            js_name.to_owned()
+        } else {
+            "arg".to_owned()
+        };
+        while JS_RESERVED_WORDS.contains(&name.as_str())
+            || names.contains(&name)
+            || name == "options"
+            || name == "listener"
+        {
+            name.push('_');
+        }
+        names.push(name);
+    }
+    names
+}
+
+/// JavaScript reserved words (and strict-mode restricted names) that cannot name a parameter.
+const JS_RESERVED_WORDS: &[&str] = &[
+    "arguments",
+    "await",
+    "break",
+    "case",
+    "catch",
+    "class",
+    "const",
+    "continue",
+    "debugger",
+    "default",
+    "delete",
+    "do",
+    "else",
+    "enum",
+    "eval",
+    "export",
+    "extends",
+    "false",
+    "finally",
+    "for",
+    "function",
+    "if",
+    "implements",
+    "import",
+    "in",
+    "instanceof",
+    "interface",
+    "let",
+    "new",
+    "null",
+    "package",
+    "private",
+    "protected",
+    "public",
+    "return",
+    "static",
+    "super",
+    "switch",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "typeof",
+    "var",
+    "void",
+    "while",
+    "with",
+    "yield",
+];
+
+/// Does the generated TypeScript declare a type of this name itself, so that a contract type
+/// must not use it?
+///
+/// # Examples
+///
+/// ```
+/// assert!(ipc_schema::naming::is_reserved_type_name("IpcCallOptions"));
+/// assert!(!ipc_schema::naming::is_reserved_type_name("Todo"));
+/// ```
+pub fn is_reserved_type_name(name: &str) -> bool {
+    RESERVED_TYPE_NAMES.contains(&name)
+}
+
+/// Names the generators declare themselves.
+const RESERVED_TYPE_NAMES: &[&str] = &[
+    "IpcAppError",
+    "IpcFrameworkError",
+    "IpcErrorCode",
+    "IpcCallOptions",
+    "IpcDisposer",
+    "IpcApi",
+    "ConnectOptions",
+    "Window",
+];
 
 /// The Rust constant name of a method's channel descriptor: `SCREAMING_SNAKE_CASE`.
 ///
@@ -201,6 +500,38 @@ mod tests {
         assert_eq!(js_name("_private_thing"), "_privateThing");
         assert_eq!(js_event_name("changed"), "onChanged");
         assert!(is_large_int("NonZeroU64"));
+    }
+
+    #[test]
+    fn namespace_properties() {
+        assert_eq!(js_property("todos"), "todos");
+        assert_eq!(js_property("app_settings"), "appSettings");
+        assert_eq!(js_property("app-settings.v2"), "appSettingsV2");
+    }
+
+    #[test]
+    fn pascal() {
+        assert_eq!(pascal_case("Todos"), "Todos");
+        assert_eq!(pascal_case("todo_list"), "TodoList");
+        assert_eq!(pascal_case(""), "Service");
+        assert_eq!(js_event_name(""), "on");
+    }
+
+    #[test]
+    fn identifiers() {
+        assert!(is_js_identifier("todos"));
+        assert!(is_js_identifier("$api_2"));
+        assert!(!is_js_identifier("2api"));
+        assert!(!is_js_identifier("my-api"));
+        assert!(!is_js_identifier(""));
+    }
+
+    #[test]
+    fn param_names_avoid_reserved_and_generated_names() {
+        assert_eq!(
+            js_param_names(["listener", "listener_", "await"]),
+            ["listener_", "listener__", "await_"]
+        );
     }
 
     #[test]

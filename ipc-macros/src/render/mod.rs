@@ -46,9 +46,9 @@ pub(crate) fn render(contract: &Contract) -> TokenStream {
     let names = Names {
         krate: contract.krate.clone(),
         contract: contract.ident.clone(),
-        handler: format_ident!("{}Handler", contract.ident),
-        client: format_ident!("{}Client", contract.ident),
-        events: format_ident!("{}Events", contract.ident),
+        handler: derived_ident(naming::handler_type, &contract.ident),
+        client: derived_ident(naming::client_type, &contract.ident),
+        events: derived_ident(naming::events_type, &contract.ident),
         namespace: contract
             .namespace
             .as_ref()
@@ -126,6 +126,12 @@ pub(crate) fn docs_gap(docs: &[syn::Attribute]) -> TokenStream {
 /// shadows the generated binding of that name.
 pub(crate) fn local(name: &str) -> syn::Ident {
     syn::Ident::new(name, Span::mixed_site())
+}
+
+/// The identifier `rule` names after `ident`, spanned like it so errors about the generated item
+/// point at the trait's name.
+fn derived_ident(rule: fn(&str) -> String, ident: &syn::Ident) -> syn::Ident {
+    syn::Ident::new(&rule(&ident.to_string()), ident.span())
 }
 
 /// An identifier for `name`, raw when `name` is a keyword.

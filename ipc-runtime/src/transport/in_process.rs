@@ -1,30 +1,85 @@
-//! The in-process transport: two bounded queues, values moved as themselves (never serialized).
+//! The in-process transport: two bounded queues, values moved as themselves (never serialized),
+//! and the route by which an in-process renderer runs its calls itself.
+//!
+//! In process an invoke needs no message at all: the caller's own task looks up the handler in
+//! main's registry and runs it (see `docs/ARCHITECTURE.md`). [`LocalRoute`] is the narrow
+//! interface that makes this possible without the renderer naming main: main implements
+//! [`LocalRouter`] and hands a route to each in-process renderer it connects.
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
-use super::{FromMain, FromRenderer, Link, LinkKind, MainEnd, RendererEnd, ToMainQueue, Transport};
-use crate::caller::RendererId;
+use super::message::{CallResult, ToMain, ToRenderer};
+use super::{Link, LinkKind, Transport};
+use crate::caller::{Caller, RendererId};
 use crate::error::IpcError;
+use crate::util::BoxFuture;
+use crate::wire::Payload;
+
+/// Main's end of an in-process connection.
+pub(crate) struct MainQueues {
+    pub(crate) incoming: mpsc::Receiver<ToMain>,
+    pub(crate) outgoing: mpsc::Sender<ToRenderer>,
+}
+
+/// A renderer's end of an in-process connection.
+pub(crate) struct RendererQueues {
+    pub(crate) outgoing: mpsc::Sender<ToMain>,
+    pub(crate) incoming: mpsc::Receiver<ToRenderer>,
+}
 
 /// A connected pair of ends with `capacity` messages of buffer in each direction.
-pub(crate) fn pair(capacity: usize) -> (MainEnd, RendererEnd) {
+pub(crate) fn pair(capacity: usize) -> (MainQueues, RendererQueues) {
     let (to_main, incoming) = mpsc::channel(capacity);
     let (to_renderer, from_main) = mpsc::channel(capacity);
     (
-        MainEnd {
-            incoming: FromRenderer::Messages(incoming),
+        MainQueues {
+            incoming,
             outgoing: to_renderer,
-            writer: None,
         },
-        RendererEnd {
-            outgoing: ToMainQueue::Messages(to_main),
-            incoming: FromMain::Messages(from_main),
-            pending: Default::default(),
+        RendererQueues {
+            outgoing: to_main,
+            incoming: from_main,
         },
     )
+}
+
+/// What an in-process renderer's calls need of main: the handler of a channel, started.
+pub(crate) trait LocalRouter: Send + Sync + 'static {
+    /// Looks up the handler of `channel` and starts a call with `args` (a panic while starting
+    /// it is this call's error, not the caller's).
+    ///
+    /// # Errors
+    ///
+    /// `NoHandler`, `BadArguments` or `HandlerPanicked`.
+    fn start_call(
+        &self,
+        caller: &Caller,
+        channel: &str,
+        args: Payload,
+    ) -> Result<BoxFuture<CallResult>, IpcError>;
+}
+
+/// What an in-process renderer needs to run its calls itself: the router, its identity, and its
+/// connection's call slots, close signal and event count.
+#[derive(Clone)]
+pub(crate) struct LocalRoute {
+    pub(crate) router: Arc<dyn LocalRouter>,
+    pub(crate) caller: Caller,
+    /// One permit per call in flight (shared with main's side of the connection).
+    pub(crate) slots: Arc<Semaphore>,
+    /// The number of slots.
+    pub(crate) max_in_flight: usize,
+    /// Cancelled when main closes the connection.
+    pub(crate) close: CancellationToken,
+    /// Events main queued to this connection (a call waits until the renderer has taken them,
+    /// so events a handler emits arrive before its result).
+    pub(crate) events_queued: Arc<AtomicU64>,
 }
 
 /// What an in-process renderer tells main when it connects.
@@ -34,9 +89,15 @@ pub(crate) struct LocalHello {
     pub(crate) frame_url: Option<String>,
     pub(crate) contracts: BTreeMap<String, String>,
     pub(crate) capacity: usize,
-    /// Main answers with the renderer's id and its end of the queues, or a refusal.
-    pub(crate) answer:
-        oneshot::Sender<Result<(RendererId, RendererEnd, crate::router::LocalRoute), IpcError>>,
+    /// Main answers with the renderer's id, its end of the queues and its route, or a refusal.
+    pub(crate) answer: oneshot::Sender<Result<LocalWelcome, IpcError>>,
+}
+
+/// Main's answer to an in-process renderer it accepted.
+pub(crate) struct LocalWelcome {
+    pub(crate) id: RendererId,
+    pub(crate) queues: RendererQueues,
+    pub(crate) route: LocalRoute,
 }
 
 /// One end of an in-process connection, for code that is generic over [`Transport`].

@@ -1,72 +1,26 @@
-//! Transports: what carries messages between `Main` and a renderer.
+//! Transports: what carries one connection between main and a renderer, and the messages it
+//! carries.
 //!
-//! Every transport ends in the same two ends ([`MainEnd`] and [`RendererEnd`]), so the router
-//! and the renderer client are written once and the conformance suite runs unchanged on each.
-//! In-process connections carry typed values on bounded queues; frame connections (byte streams,
-//! WebSocket) are read and written by the connection's own tasks, with no pump in between
-//! (`docs/ARCHITECTURE.md`).
+//! A transport becomes a [`Link`]: a byte stream (Unix socket, stdio, any [`ByteStream`]), a
+//! connection that already carries whole frames (WebSocket), or an in-process pair. Main's side
+//! (`main`) and the renderer's side (`renderer`) each turn a link into their end of the
+//! connection; the transport layer knows neither of them. In-process connections carry the
+//! runtime's `message`s as typed values; frame connections carry them as wire frames
+//! (`frames`).
 
+pub(crate) mod frames;
 pub(crate) mod in_process;
-pub(crate) mod outbox;
-pub(crate) mod stdio;
-pub(crate) mod stream;
-pub(crate) mod unix;
+pub(crate) mod message;
+mod stdio;
+mod unix;
 pub(crate) mod websocket;
 
 use std::fmt;
 
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::mpsc;
-
-use std::sync::Arc;
-
-use crate::message::{ToMain, ToRenderer};
-use crate::pending::PendingCalls;
 
 pub use in_process::InProcess;
-pub use stdio::{ChildRenderer, Stdio};
-pub use unix::UnixListenerHandle;
-pub use websocket::{WebSocketListener, WebSocketOptions};
-
-/// Main's end of one renderer connection.
-pub(crate) struct MainEnd {
-    pub(crate) incoming: FromRenderer,
-    /// How every task other than the connection's own reaches the renderer (events, replies of
-    /// calls that had to wait, notices). In process the renderer reads this queue itself; on a
-    /// frame connection main's connection task drains it into `writer`.
-    pub(crate) outgoing: mpsc::Sender<ToRenderer>,
-    pub(crate) writer: Option<stream::MainWriter>,
-}
-
-/// What main reads from a renderer.
-pub(crate) enum FromRenderer {
-    Messages(mpsc::Receiver<ToMain>),
-    Frames(stream::FrameReader),
-}
-
-/// A renderer's end of its connection to main.
-pub(crate) struct RendererEnd {
-    pub(crate) outgoing: ToMainQueue,
-    pub(crate) incoming: FromMain,
-    /// The calls waiting for replies on this connection (shared with the frame writer, which
-    /// batches while several wait).
-    pub(crate) pending: Arc<PendingCalls>,
-}
-
-/// How a renderer reaches main.
-#[derive(Clone)]
-pub(crate) enum ToMainQueue {
-    Messages(mpsc::Sender<ToMain>),
-    /// Frames, encoded by the task that sends them (so an unencodable or oversized message fails
-    /// right there), written by the connection's writer task.
-    Frames(stream::FrameQueue),
-}
-
-/// What a renderer reads from main.
-pub(crate) enum FromMain {
-    Messages(mpsc::Receiver<ToRenderer>),
-    Frames(stream::FrameReader),
-}
+pub use stdio::Stdio;
 
 /// A medium that carries one connection between main and a renderer: a Unix socket, a child
 /// process's stdio, an in-process pair, or any byte stream wrapped in [`ByteStream`].
@@ -107,7 +61,7 @@ pub struct Link(pub(crate) LinkKind);
 
 pub(crate) enum LinkKind {
     Bytes(ByteLink),
-    Frames(stream::FrameLink),
+    Frames(frames::FrameLink),
     InProcess(InProcess),
 }
 
@@ -166,17 +120,5 @@ impl fmt::Debug for ByteStream {
 impl Transport for ByteStream {
     fn into_link(self) -> Link {
         Link(LinkKind::Bytes(self.link))
-    }
-}
-
-impl Transport for tokio::net::UnixStream {
-    fn into_link(self) -> Link {
-        let peer = self
-            .peer_addr()
-            .ok()
-            .and_then(|a| a.as_pathname().map(|p| p.display().to_string()))
-            .unwrap_or_else(|| "unix socket".into());
-        let (reader, writer) = self.into_split();
-        ByteStream::new(reader, writer).peer(peer).into_link()
     }
 }

@@ -1,333 +1,48 @@
-//! WebSocket for web pages: `Main::listen_websocket` (loopback by default, a per-launch token and
-//! an `Origin` allowlist checked at the upgrade) and `Renderer::connect_websocket`.
-//!
-//! One frame body per WebSocket message, no length prefix. JSON frames go out as text messages
-//! (a browser reads them as strings), binary-codec frames as binary messages; both kinds are
-//! accepted in.
-
-use std::fmt;
-use std::net::SocketAddr;
-use std::sync::Arc;
+//! A WebSocket as a frame transport: one frame body per message, no length prefix. JSON frames
+//! go out as text messages (a browser reads them as strings), binary-codec frames as binary
+//! messages; both kinds are accepted in. Main's endpoint (`Main::listen_websocket`, with its
+//! token and `Origin` checks) and the client (`Renderer::connect_websocket`) build on this.
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
-use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
-use super::stream::{FrameLink, Reader, Writer};
-use super::{Link, LinkKind, Transport};
+use super::frames::{FrameLink, Reader, Writer};
 use crate::error::IpcError;
-use crate::framing::{FrameBytes, FramingError};
-use crate::renderer::{Renderer, RendererOptions};
-use crate::router::Main;
+use crate::wire::{FrameBytes, FramingError};
 
-/// Where and for whom [`Main::listen_websocket`] listens.
-///
-/// # Examples
-///
-/// ```
-/// use ipc_runtime::WebSocketOptions;
-///
-/// let options = WebSocketOptions::new().allow_origin("http://127.0.0.1:8080");
-/// assert_eq!(options.token().len(), 32);
-/// ```
-#[derive(Clone)]
-pub struct WebSocketOptions {
-    addr: SocketAddr,
-    path: String,
-    token: String,
-    allowed_origins: Vec<String>,
-    allow_missing_origin: bool,
-}
-
-impl Default for WebSocketOptions {
-    fn default() -> Self {
-        WebSocketOptions::new()
-    }
-}
-
-impl WebSocketOptions {
-    /// Loopback (`127.0.0.1`) on a free port, path `/ipc`, a fresh random token, and no origin
-    /// allowed yet (add the page's origin with [`WebSocketOptions::allow_origin`]).
-    pub fn new() -> Self {
-        WebSocketOptions {
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            path: "/ipc".into(),
-            token: random_token(),
-            allowed_origins: Vec::new(),
-            allow_missing_origin: false,
-        }
-    }
-
-    /// The address to bind. Anything but loopback exposes main to the network: the token and
-    /// the origin check are then all that protect it.
-    pub fn bind(mut self, addr: SocketAddr) -> Self {
-        self.addr = addr;
-        self
-    }
-
-    /// The URL path of the endpoint (default `/ipc`).
-    pub fn path(mut self, path: impl Into<String>) -> Self {
-        self.path = path.into();
-        self
-    }
-
-    /// Uses this token instead of a random one.
-    pub fn with_token(mut self, token: impl Into<String>) -> Self {
-        self.token = token.into();
-        self
-    }
-
-    /// The token clients must present (`?token=` in the URL).
-    pub fn token(&self) -> &str {
-        &self.token
-    }
-
-    /// Accepts upgrades whose `Origin` header is exactly `origin` (for example
-    /// `http://127.0.0.1:8080`).
-    pub fn allow_origin(mut self, origin: impl Into<String>) -> Self {
-        self.allowed_origins.push(origin.into());
-        self
-    }
-
-    /// Also accepts upgrades without an `Origin` header (non-browser clients: browsers always
-    /// send one). Off by default.
-    pub fn allow_missing_origin(mut self, allow: bool) -> Self {
-        self.allow_missing_origin = allow;
-        self
-    }
-
-    /// Why the upgrade request must be refused, if it must.
-    fn refusal(&self, request: &Request) -> Option<&'static str> {
-        if request.uri().path() != self.path {
-            return Some("unknown path");
-        }
-        let token = request
-            .uri()
-            .query()
-            .unwrap_or("")
-            .split('&')
-            .find_map(|pair| pair.strip_prefix("token="));
-        match token {
-            Some(given) if constant_time_eq(given.as_bytes(), self.token.as_bytes()) => {}
-            _ => return Some("missing or wrong token"),
-        }
-        match request.headers().get("origin").map(|o| o.to_str()) {
-            None if self.allow_missing_origin => None,
-            None => Some("missing Origin"),
-            Some(Ok(origin)) if self.allowed_origins.iter().any(|o| o == origin) => None,
-            Some(_) => Some("origin not allowed"),
-        }
-    }
-}
-
-impl fmt::Debug for WebSocketOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WebSocketOptions")
-            .field("addr", &self.addr)
-            .field("path", &self.path)
-            .field("token", &"<hidden>")
-            .field("allowed_origins", &self.allowed_origins)
-            .field("allow_missing_origin", &self.allow_missing_origin)
-            .finish()
-    }
-}
-
-fn random_token() -> String {
-    let mut bytes = [0u8; 16];
-    // Without OS randomness there is no safe token; refuse to run rather than guess.
-    getrandom::fill(&mut bytes).expect("the OS random number generator is unavailable");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// A listening WebSocket endpoint; dropping it stops accepting (open connections stay).
-pub struct WebSocketListener {
-    addr: SocketAddr,
-    options: Arc<WebSocketOptions>,
-    task: JoinHandle<()>,
-}
-
-impl WebSocketListener {
-    /// The bound address (with the actual port).
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// The token clients must present.
-    pub fn token(&self) -> &str {
-        &self.options.token
-    }
-
-    /// The full URL a page connects to, token included.
-    pub fn url(&self) -> String {
-        format!(
-            "ws://{}{}?token={}",
-            self.addr, self.options.path, self.options.token
-        )
-    }
-}
-
-impl Drop for WebSocketListener {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl fmt::Debug for WebSocketListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WebSocketListener")
-            .field("addr", &self.addr)
-            .finish()
-    }
-}
-
-fn ws_config(max_frame: usize) -> WebSocketConfig {
+/// WebSocket limits for frames of at most `max_frame` bytes.
+pub(crate) fn config(max_frame: usize) -> WebSocketConfig {
     WebSocketConfig::default()
         .max_message_size(Some(max_frame))
         .max_frame_size(Some(max_frame))
 }
 
-impl Main {
-    /// Listens for web pages on a WebSocket. Each upgrade is checked before it is accepted:
-    /// the path, the token (`?token=`) and the `Origin` header (against the allowlist); a
-    /// refused upgrade gets HTTP 403. Accepted connections then speak the wire protocol (a page
-    /// uses the JSON codec) and are served like any renderer, with the checked origin in
-    /// [`Caller::origin`](crate::Caller::origin).
-    ///
-    /// # Errors
-    ///
-    /// The I/O error of binding.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use ipc_runtime::{Codec, Main, Renderer, RendererOptions, WebSocketOptions};
-    ///
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let main = Main::new();
-    /// let listener = main
-    ///     .listen_websocket(WebSocketOptions::new().allow_origin("http://localhost:3000"))
-    ///     .await
-    ///     .unwrap();
-    /// let renderer = Renderer::connect_websocket(
-    ///     &listener.url(),
-    ///     Some("http://localhost:3000"),
-    ///     RendererOptions::new("page").codec(Codec::Json),
-    /// )
-    /// .await
-    /// .unwrap();
-    /// assert_eq!(main.renderer(renderer.id()).unwrap().origin(), Some("http://localhost:3000"));
-    /// # }
-    /// ```
-    pub async fn listen_websocket(
-        &self,
-        options: WebSocketOptions,
-    ) -> std::io::Result<WebSocketListener> {
-        let listener = TcpListener::bind(options.addr).await?;
-        let addr = listener.local_addr()?;
-        if !addr.ip().is_loopback() {
-            tracing::warn!(%addr, "WebSocket endpoint is not on loopback");
-        }
-        let options = Arc::new(options);
-        let main = self.clone();
-        let shared = options.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let (stream, peer) = match listener.accept().await {
-                    Ok(accepted) => accepted,
-                    Err(error) => {
-                        tracing::warn!(%error, "WebSocket accept failed");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let main = main.clone();
-                let options = shared.clone();
-                tokio::spawn(async move {
-                    let _ = stream.set_nodelay(true);
-                    let mut origin = None;
-                    // The callback's signature is tungstenite's (`Callback`), large error included.
-                    #[allow(clippy::result_large_err)]
-                    let check = |request: &Request,
-                                 response: Response|
-                     -> Result<Response, ErrorResponse> {
-                        if let Some(reason) = options.refusal(request) {
-                            tracing::info!(%peer, reason, "WebSocket upgrade refused");
-                            let mut refusal =
-                                ErrorResponse::new(Some(format!("forbidden: {reason}")));
-                            *refusal.status_mut() = StatusCode::FORBIDDEN;
-                            return Err(refusal);
-                        }
-                        origin = request
-                            .headers()
-                            .get("origin")
-                            .and_then(|o| o.to_str().ok())
-                            .map(str::to_string);
-                        Ok(response)
-                    };
-                    let config = ws_config(main.inner.config.max_frame_size);
-                    let ws = match tokio_tungstenite::accept_hdr_async_with_config(
-                        stream,
-                        check,
-                        Some(config),
-                    )
-                    .await
-                    {
-                        Ok(ws) => ws,
-                        Err(error) => {
-                            tracing::debug!(%peer, %error, "WebSocket upgrade failed");
-                            return;
-                        }
-                    };
-                    let mut link = frame_link(ws, format!("websocket {peer}"));
-                    link.origin = origin;
-                    if let Err(error) = main.accept(FrameTransport(link)).await {
-                        tracing::info!(%peer, %error, "WebSocket renderer refused");
-                    }
-                });
-            }
-        });
-        Ok(WebSocketListener {
-            addr,
-            options,
-            task,
-        })
-    }
-}
-
-impl Renderer {
-    /// Connects to main's WebSocket endpoint at `url` (as from
-    /// [`WebSocketListener::url`]), sending `origin` as the `Origin` header when given.
-    ///
-    /// # Errors
-    ///
-    /// [`IpcError::Forbidden`] when main refuses the upgrade (wrong token or origin), otherwise
-    /// as [`Renderer::connect`].
-    pub async fn connect_websocket(
-        url: &str,
-        origin: Option<&str>,
-        options: RendererOptions,
-    ) -> Result<Renderer, IpcError> {
-        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let mut request = url.into_client_request().map_err(|e| IpcError::Protocol {
-            reason: format!("bad WebSocket URL: {e}"),
+/// Opens a WebSocket to `url`, sending `origin` as the `Origin` header when given.
+///
+/// # Errors
+///
+/// `Forbidden` when the server refuses the upgrade with 403, `Protocol` for a bad URL or origin,
+/// `Disconnected` otherwise.
+pub(crate) async fn connect(
+    url: &str,
+    origin: Option<&str>,
+    max_frame: usize,
+) -> Result<FrameLink, IpcError> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = url.into_client_request().map_err(|e| IpcError::Protocol {
+        reason: format!("bad WebSocket URL: {e}"),
+    })?;
+    if let Some(origin) = origin {
+        let value = origin.parse().map_err(|_| IpcError::Protocol {
+            reason: format!("bad origin `{origin}`"),
         })?;
-        if let Some(origin) = origin {
-            let value = origin.parse().map_err(|_| IpcError::Protocol {
-                reason: format!("bad origin `{origin}`"),
-            })?;
-            request.headers_mut().insert("origin", value);
-        }
-        let config = ws_config(options.max_frame_size);
-        let (ws, _) = tokio_tungstenite::connect_async_with_config(request, Some(config), true)
+        request.headers_mut().insert("origin", value);
+    }
+    let (ws, _) =
+        tokio_tungstenite::connect_async_with_config(request, Some(config(max_frame)), true)
             .await
             .map_err(|error| match error {
                 WsError::Http(response) if response.status() == StatusCode::FORBIDDEN => {
@@ -341,20 +56,11 @@ impl Renderer {
                 }
                 other => IpcError::disconnected(format!("WebSocket connect failed: {other}")),
             })?;
-        Renderer::connect(FrameTransport(frame_link(ws, url.to_string())), options).await
-    }
+    Ok(frame_link(ws, url.to_string()))
 }
 
-/// A connection that already carries whole frames.
-struct FrameTransport(FrameLink);
-
-impl Transport for FrameTransport {
-    fn into_link(self) -> Link {
-        Link(LinkKind::Frames(self.0))
-    }
-}
-
-fn frame_link<S>(ws: tokio_tungstenite::WebSocketStream<S>, peer: String) -> FrameLink
+/// An open WebSocket as a frame link.
+pub(crate) fn frame_link<S>(ws: tokio_tungstenite::WebSocketStream<S>, peer: String) -> FrameLink
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {

@@ -4,8 +4,8 @@
 use bytes::Bytes;
 use serde::Serialize;
 
-use super::{Frame, FrameBuf, FrameError, OutFrame, ReplyBody, WireError, slice_of};
-use crate::codec::Codec;
+use super::codec::Codec;
+use super::frame::{Frame, FrameBuf, FrameError, OutFrame, ReplyBody, WireError, slice_of};
 use crate::error::IpcError;
 
 const INVOKE: u8 = 1;

@@ -4,10 +4,10 @@ use bytes::Bytes;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::{Frame, FrameBuf, FrameError, OutFrame, ReplyBody, WireError, slice_of};
-use crate::codec::Codec;
+use super::codec::Codec;
+use super::frame::SenderInfo;
+use super::frame::{Frame, FrameBuf, FrameError, OutFrame, ReplyBody, WireError, slice_of};
 use crate::error::IpcError;
-use crate::message::SenderInfo;
 
 pub(super) fn encode(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<(), IpcError> {
     match frame {

@@ -1,7 +1,10 @@
 //! `bridge.js`: the Electron main-process bridge to the Rust main.
 
-use super::{BRIDGE_PROTOCOL, CANCEL_CHANNEL, Model, fill, js_string, line_comment};
+use super::model::Model;
+use super::templates::{BRIDGE_PROTOCOL, fill};
+use super::text::{js_string, line_comment};
 use crate::model::MethodKind;
+use crate::naming::CANCEL_CHANNEL;
 
 const TEMPLATE: &str = include_str!("templates/bridge.js");
 

@@ -1,6 +1,8 @@
 //! `client.mjs`: the browser client over a WebSocket.
 
-use super::{API_JS, CHECKS_JS, ERRORS_JS, Model, fill, js_string};
+use super::model::Model;
+use super::templates::{API_JS, CHECKS_JS, ERRORS_JS, fill};
+use super::text::js_string;
 
 const TEMPLATE: &str = include_str!("templates/client.mjs");
 

@@ -1,7 +1,8 @@
 //! TypeScript declarations: `<key>.d.ts` for `window.<key>` and `client.d.mts` for the browser
 //! client.
 
-use super::{Model, ServiceModel, jsdoc};
+use super::model::{Model, ServiceModel};
+use super::text::jsdoc;
 use crate::model::MethodKind;
 
 const ERROR_CODES: &[&str] = &[

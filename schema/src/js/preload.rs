@@ -1,9 +1,9 @@
 //! `preload.js`: the Electron preload.
 
-use super::{
-    API_JS, BRIDGE_PROTOCOL, CANCEL_CHANNEL, CHECKS_JS, ERRORS_JS, Model, fill, indent, js_string,
-    line_comment,
-};
+use super::model::Model;
+use super::templates::{API_JS, BRIDGE_PROTOCOL, CHECKS_JS, ERRORS_JS, fill};
+use super::text::{indent, js_string, line_comment};
+use crate::naming::CANCEL_CHANNEL;
 
 const TEMPLATE: &str = include_str!("templates/preload.js");
 

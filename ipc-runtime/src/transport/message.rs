@@ -1,13 +1,18 @@
-//! The runtime's internal messages: what crosses a transport, before any encoding.
+//! The runtime's internal messages: what crosses a transport, before any encoding, and the
+//! outcome of a call.
 //!
-//! In-process transports carry these as they are; byte transports map each to one wire frame
-//! (see `docs/PROTOCOL.md`).
+//! In-process transports carry these as they are; frame transports map each to one wire frame
+//! (see `docs/PROTOCOL.md` and `frames`).
 
 use std::borrow::Cow;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
+use futures_util::future::CatchUnwind;
+
 use crate::error::IpcError;
-use crate::payload::Payload;
+use crate::util::{BoxFuture, panic_message};
+use crate::wire::{Payload, SenderInfo};
 
 /// A wire channel name: borrowed from generated constants, owned when decoded from the wire.
 pub(crate) type ChannelName = Cow<'static, str>;
@@ -22,20 +27,6 @@ pub(crate) enum Failure {
     App(Payload),
     /// The framework failed.
     Ipc(IpcError),
-}
-
-/// Who, behind a bridge connection, made a call (an Electron bridge multiplexes many windows
-/// over one connection and names the window in each frame).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub(crate) struct SenderInfo {
-    /// The window's id on the bridge (Electron's `webContents.id`).
-    pub(crate) id: u64,
-    /// The calling frame's URL.
-    #[serde(default)]
-    pub(crate) url: Option<String>,
-    /// The calling frame's origin.
-    #[serde(default)]
-    pub(crate) origin: Option<String>,
 }
 
 /// Renderer to main.
@@ -84,4 +75,22 @@ pub(crate) enum ToRenderer {
     Goodbye {
         reason: String,
     },
+}
+
+/// A handler's future, panics caught.
+pub(crate) type GuardedCall = CatchUnwind<AssertUnwindSafe<BoxFuture<CallResult>>>;
+
+/// A handler's result, or the error for its panic.
+pub(crate) fn handler_outcome(
+    channel: &str,
+    outcome: std::thread::Result<CallResult>,
+) -> CallResult {
+    outcome.unwrap_or_else(|panic| {
+        let message = panic_message(&*panic);
+        tracing::error!(%channel, %message, "handler panicked");
+        Err(Failure::Ipc(IpcError::HandlerPanicked {
+            channel: channel.to_string(),
+            message,
+        }))
+    })
 }

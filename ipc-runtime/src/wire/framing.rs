@@ -18,9 +18,6 @@ use futures_util::Sink;
 use tokio::io::AsyncWrite;
 use tokio_util::codec::{Decoder, LengthDelimitedCodec};
 
-/// Default largest frame: 4 MiB.
-pub const DEFAULT_MAX_FRAME: usize = 4 * 1024 * 1024;
-
 /// Why a byte stream stopped yielding frames.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum FramingError {

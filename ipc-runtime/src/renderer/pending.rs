@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, oneshot};
 
-use crate::deadline::WakePlan;
 use crate::error::IpcError;
-use crate::message::{CallResult, ChannelName, Failure};
-use crate::renderer::lock;
+use crate::transport::message::{CallResult, ChannelName, Failure};
+use crate::util::deadline::WakePlan;
+use crate::util::lock;
 
 /// The calls of one renderer connection that wait for a reply.
 pub(crate) struct PendingCalls {
@@ -145,7 +145,7 @@ impl PendingCalls {
             }
             // Not a Tokio timer: see `alarm`.
             if let Some(at) = next {
-                crate::alarm::ring_at(at, Arc::downgrade(&self.wake));
+                crate::util::alarm::ring_at(at, Arc::downgrade(&self.wake));
             }
             self.wake.notified().await;
         }

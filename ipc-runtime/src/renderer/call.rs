@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
+use super::Renderer;
 use crate::error::{CallError, IpcError, Never};
-use crate::message::{CallResult, ChannelName, Failure};
-use crate::payload::Payload;
-use crate::renderer::Renderer;
+use crate::transport::message::{CallResult, ChannelName, Failure};
+use crate::wire::Payload;
 
 /// A pending invoke of a method declared `-> Result<T, E>`. Await it for
 /// `Result<T, CallError<E>>`; set a deadline first with [`TryCall::timeout`].

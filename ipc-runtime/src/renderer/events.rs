@@ -1,78 +1,43 @@
-//! Events: [`Target`] selects renderers on main; [`EventStream`] receives them in a renderer.
+//! Events in a renderer: each subscription is an [`EventStream`] fed by the reader task.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::Mutex;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
-use crate::caller::{Caller, RendererId};
-use crate::payload::Payload;
+use crate::transport::message::ChannelName;
+use crate::util::lock;
+use crate::wire::Payload;
 
-/// Which renderers an event goes to.
-///
-/// # Examples
-///
-/// ```
-/// use ipc_runtime::Target;
-///
-/// let everyone = Target::All;
-/// let settings_windows = Target::filter(|caller| caller.label().starts_with("settings"));
-/// # let _ = (everyone, settings_windows);
-/// ```
-#[derive(Clone)]
-#[non_exhaustive]
-pub enum Target {
-    /// Every connected renderer.
-    All,
-    /// One renderer.
-    Renderer(RendererId),
-    /// Several renderers.
-    Renderers(Vec<RendererId>),
-    /// Every renderer the predicate accepts.
-    Filter(Arc<dyn Fn(&Caller) -> bool + Send + Sync>),
-}
+/// The subscriptions of one renderer, by channel.
+pub(crate) type Subscribers = Mutex<HashMap<ChannelName, Vec<mpsc::Sender<Payload>>>>;
 
-impl Target {
-    /// Renderers selected by a predicate over their identity.
-    pub fn filter(predicate: impl Fn(&Caller) -> bool + Send + Sync + 'static) -> Self {
-        Target::Filter(Arc::new(predicate))
-    }
-
-    /// Whether the target includes `caller`.
-    pub fn matches(&self, caller: &Caller) -> bool {
-        match self {
-            Target::All => true,
-            Target::Renderer(id) => caller.renderer() == *id,
-            Target::Renderers(ids) => ids.contains(&caller.renderer()),
-            Target::Filter(predicate) => predicate(caller),
+/// Hands an event to every subscription of `channel` (forgetting the dropped ones).
+pub(crate) fn deliver(subscribers: &Subscribers, channel: &str, payload: Payload) {
+    let mut subscribers = lock(subscribers);
+    let Some(list) = subscribers.get_mut(channel) else {
+        return;
+    };
+    list.retain(|tx| {
+        let Some(copy) = payload.try_clone() else {
+            return true;
+        };
+        match tx.try_send(copy) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!(channel, "event subscriber is not keeping up; event dropped");
+                true
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
         }
-    }
-}
-
-impl From<RendererId> for Target {
-    fn from(id: RendererId) -> Self {
-        Target::Renderer(id)
-    }
-}
-
-impl From<&Caller> for Target {
-    fn from(caller: &Caller) -> Self {
-        Target::Renderer(caller.renderer())
-    }
-}
-
-impl fmt::Debug for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Target::All => f.write_str("All"),
-            Target::Renderer(id) => write!(f, "Renderer({id})"),
-            Target::Renderers(ids) => f.debug_tuple("Renderers").field(ids).finish(),
-            Target::Filter(_) => f.write_str("Filter(..)"),
-        }
+    });
+    if list.is_empty() {
+        subscribers.remove(channel);
     }
 }
 

@@ -12,10 +12,10 @@ use std::task::{Context, Poll, Waker};
 
 use tokio::sync::Notify;
 
-use super::stream::Writer;
-use crate::framing::FrameBytes;
-use crate::pending::PendingCalls;
-use crate::renderer::lock;
+use super::pending::PendingCalls;
+use crate::transport::frames::Writer;
+use crate::util::lock;
+use crate::wire::FrameBytes;
 
 /// Why a frame was not taken.
 pub(crate) enum OutboxError {

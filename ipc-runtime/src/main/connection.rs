@@ -10,24 +10,49 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use futures_util::FutureExt;
-use futures_util::future::CatchUnwind;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::{AbortHandle, JoinSet};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
+use super::accept::{Inbound, MainWriter, RendererFrames};
+use super::{Main, start_call};
 use crate::caller::Caller;
-use crate::deadline::Deadlines;
 use crate::error::IpcError;
-use crate::framing::FramingError;
-use crate::message::{CallResult, ChannelName, Failure, SenderInfo, ToMain, ToRenderer};
-use crate::payload::Payload;
-use crate::router::{BoxFuture, Main, no_handler, panic_message};
-use crate::transport::stream::{Inbound, MainWriter};
-use crate::transport::{FromRenderer, MainEnd};
+use crate::limits::CLOSED_BY_MAIN;
+use crate::transport::in_process::MainQueues;
+use crate::transport::message::{
+    ChannelName, Failure, GuardedCall, ToMain, ToRenderer, handler_outcome,
+};
+use crate::util::deadline::Deadlines;
+use crate::util::panic_message;
+use crate::wire::{FramingError, Payload, SenderInfo};
 
-/// The reason main gives a renderer whose connection it closes (`Main::disconnect`,
-/// `Main::shutdown`).
-pub(crate) const CLOSED_BY_MAIN: &str = "closed by main";
+/// Main's end of one renderer connection.
+pub(crate) struct MainEnd {
+    pub(crate) incoming: FromRenderer,
+    /// How every task other than the connection's own reaches the renderer (events, replies of
+    /// calls that had to wait, notices). In process the renderer reads this queue itself; on a
+    /// frame connection main's connection task drains it into `writer`.
+    pub(crate) outgoing: mpsc::Sender<ToRenderer>,
+    pub(crate) writer: Option<MainWriter>,
+}
+
+impl MainEnd {
+    /// Main's end of an in-process connection.
+    pub(crate) fn in_process(queues: MainQueues) -> MainEnd {
+        MainEnd {
+            incoming: FromRenderer::Messages(queues.incoming),
+            outgoing: queues.outgoing,
+            writer: None,
+        }
+    }
+}
+
+/// What main reads from a renderer.
+pub(crate) enum FromRenderer {
+    Messages(mpsc::Receiver<ToMain>),
+    Frames(RendererFrames),
+}
 
 /// Replies written without a flush before the connection task flushes even though more frames
 /// are ready (measured: with 64 concurrent callers a call took 1.8 µs with one flush per burst,
@@ -137,7 +162,7 @@ pub(crate) async fn serve(
                         Err(_) => fail(IpcError::TooManyInFlight {
                             limit: config.max_in_flight,
                         }),
-                        Ok(permit) => match prepare_call(&main, call_caller, &channel, args) {
+                        Ok(permit) => match start_call(&main.inner, call_caller, &channel, args) {
                             Err(error) => fail(error),
                             Ok(call) => {
                                 // Most handlers finish at their first poll (no I/O): make that
@@ -350,33 +375,6 @@ async fn answer_renderer(
     }
 }
 
-pub(crate) fn prepare_call(
-    main: &Main,
-    caller: &Caller,
-    channel: &str,
-    args: Payload,
-) -> Result<crate::router::BoxFuture<CallResult>, IpcError> {
-    let handler = main
-        .take_handler(channel)
-        .ok_or_else(|| no_handler(channel))?;
-    // A handler may panic before it returns its future (a closure that does work up front);
-    // that must fail this call only, like a panic inside the future.
-    match std::panic::catch_unwind(AssertUnwindSafe(|| handler(caller.clone(), args))) {
-        Ok(Ok(call)) => Ok(call),
-        Ok(Err(reason)) => Err(IpcError::BadArguments {
-            channel: channel.to_string(),
-            reason,
-        }),
-        Err(panic) => Err(IpcError::HandlerPanicked {
-            channel: channel.to_string(),
-            message: panic_message(&*panic),
-        }),
-    }
-}
-
-/// A handler's future, panics caught.
-pub(crate) type GuardedCall = CatchUnwind<AssertUnwindSafe<BoxFuture<CallResult>>>;
-
 /// Runs a call that did not finish at its first poll to its reply, within its deadline (armed
 /// only now: most calls never wait, and for them a deadline is pure cost).
 async fn run_call(
@@ -405,21 +403,6 @@ async fn run_call(
     // `TooManyInFlight`.
     drop(slot);
     ToRenderer::Reply { id, result }
-}
-
-/// A handler's result, or the error for its panic.
-pub(crate) fn handler_outcome(
-    channel: &str,
-    outcome: std::thread::Result<CallResult>,
-) -> CallResult {
-    outcome.unwrap_or_else(|panic| {
-        let message = panic_message(&*panic);
-        tracing::error!(%channel, %message, "handler panicked");
-        Err(Failure::Ipc(IpcError::HandlerPanicked {
-            channel: channel.to_string(),
-            message,
-        }))
-    })
 }
 
 /// The windows behind a bridge connection, by the bridge's id for them.
@@ -472,7 +455,7 @@ async fn run_listeners(
 ) {
     while let Some((channel, args, caller)) = queue.recv().await {
         let mut told = false;
-        let listeners = main.take_listeners(&channel);
+        let listeners = main.inner.take_listeners(&channel);
         if listeners.is_empty() {
             tracing::warn!(renderer = %caller.id, %channel, "send to a channel nobody listens to");
             continue;

@@ -9,9 +9,9 @@ use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::codec::Codec;
+use super::codec::Codec;
+use super::frame::FrameBuf;
 use crate::error::IpcError;
-use crate::wire::FrameBuf;
 
 /// A value the runtime carries without knowing its type.
 ///
@@ -137,7 +137,7 @@ impl Payload {
                 shared.value.type_name()
             )),
             Repr::Encoded { codec, bytes } => {
-                crate::blob::decode_sharing(&bytes, || codec.decode(&bytes))
+                super::blob::decode_sharing(&bytes, || codec.decode(&bytes))
             }
         }
     }

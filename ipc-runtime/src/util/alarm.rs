@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use tokio::sync::Notify;
 
-use crate::renderer::lock;
+use super::lock;
 
 struct Alarms {
     state: Mutex<State>,

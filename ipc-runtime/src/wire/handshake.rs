@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use super::PROTOCOL_VERSION;
+use super::frame::Hello;
 use crate::error::IpcError;
-use crate::wire::{Hello, PROTOCOL_VERSION};
 
 /// Refuses a peer whose protocol version differs from ours.
 pub(crate) fn check_protocol(hello: &Hello) -> Result<(), IpcError> {

@@ -90,7 +90,7 @@ impl Deadlines {
         let key = (Instant::now() + after, id);
         let (fire, expired) = oneshot::channel();
         let wake_sweeper = {
-            let mut state = crate::renderer::lock(&self.state);
+            let mut state = super::lock(&self.state);
             state.entries.insert(key, fire);
             state.wake.note(key.0, after)
         };
@@ -107,7 +107,7 @@ impl Deadlines {
     async fn sweep(&self) {
         loop {
             let next = {
-                let mut state = crate::renderer::lock(&self.state);
+                let mut state = super::lock(&self.state);
                 let earliest = state.entries.keys().next().map(|key| key.0);
                 state.wake.arm(earliest, Instant::now())
             };
@@ -125,7 +125,7 @@ impl Deadlines {
 
     fn fire_due(&self) {
         let now = Instant::now();
-        let mut state = crate::renderer::lock(&self.state);
+        let mut state = super::lock(&self.state);
         while let Some(entry) = state.entries.first_entry() {
             if entry.key().0 > now {
                 break;
@@ -153,8 +153,6 @@ impl Drop for Deadline {
         // spurious wake-up re-queued the task once per call (and, on a multi-thread runtime,
         // woke a second worker for it): a third of a small socket call's time.
         self.expired.close();
-        crate::renderer::lock(&self.deadlines.state)
-            .entries
-            .remove(&self.key);
+        super::lock(&self.deadlines.state).entries.remove(&self.key);
     }
 }

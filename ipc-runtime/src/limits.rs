@@ -1,0 +1,29 @@
+//! Defaults and limits both sides share (main's `MainBuilder` and a renderer's
+//! `RendererOptions` start from these), in one place below both.
+
+use std::time::Duration;
+
+/// Default largest frame: 4 MiB.
+pub const DEFAULT_MAX_FRAME: usize = 4 * 1024 * 1024;
+
+/// How long a connecting peer has to complete the handshake by default.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a call may take when neither the call nor the renderer sets a deadline.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Messages buffered per direction per connection, by default.
+pub(crate) const DEFAULT_QUEUE_CAPACITY: usize = 1024;
+
+/// Calls one renderer may have in flight on main, by default.
+pub(crate) const DEFAULT_MAX_IN_FLIGHT: usize = 256;
+
+/// Sends main buffers per renderer while earlier ones are handled, by default.
+pub(crate) const DEFAULT_SEND_QUEUE_CAPACITY: usize = 256;
+
+/// Events buffered per subscription in a renderer, by default.
+pub(crate) const DEFAULT_EVENT_BUFFER: usize = 256;
+
+/// The reason main gives a renderer whose connection it closes (`Main::disconnect`,
+/// `Main::shutdown`); an in-process renderer reports it without waiting for main's goodbye.
+pub(crate) const CLOSED_BY_MAIN: &str = "closed by main";

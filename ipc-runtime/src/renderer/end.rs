@@ -1,0 +1,201 @@
+//! A renderer's end of its connection: the way to main (`ToMainQueue`: an in-process queue,
+//! or frames its callers encode into the connection's outbox) and the way back (`FromMain`).
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+use super::outbox::{OutboxError, OutboxHandle};
+use super::pending::PendingCalls;
+use crate::error::IpcError;
+use crate::transport::frames::{Outgoing, Reader, framing_error};
+use crate::transport::message::{Failure, ToMain, ToRenderer};
+use crate::wire::{self, Codec, Frame, FrameBytes, Payload, ReplyBody};
+
+/// A renderer's end of its connection to main.
+pub(crate) struct RendererEnd {
+    pub(crate) outgoing: ToMainQueue,
+    pub(crate) incoming: FromMain,
+    /// The calls waiting for replies on this connection (shared with the frame writer, which
+    /// batches while several wait).
+    pub(crate) pending: Arc<PendingCalls>,
+}
+
+/// How a renderer reaches main.
+#[derive(Clone)]
+pub(crate) enum ToMainQueue {
+    Messages(mpsc::Sender<ToMain>),
+    /// Frames, encoded by the task that sends them (so an unencodable or oversized message fails
+    /// right there), written by the connection's writer task.
+    Frames(FrameQueue),
+}
+
+/// What a renderer reads from main.
+pub(crate) enum FromMain {
+    Messages(mpsc::Receiver<ToRenderer>),
+    Frames(MainFrames),
+}
+
+/// Main's frames, as a renderer reads them.
+pub(crate) struct MainFrames {
+    pub(crate) reader: Reader,
+    pub(crate) codec: Codec,
+}
+
+impl MainFrames {
+    /// Reads the next message from main. A stream that ends or fails yields a goodbye with the
+    /// reason; frames a renderer cannot use are logged and skipped.
+    pub(crate) async fn next_from_main(&mut self) -> ToRenderer {
+        let codec = self.codec;
+        loop {
+            let frame = match self.reader.next().await {
+                Some(Ok(frame)) => frame,
+                Some(Err(error)) => {
+                    tracing::warn!(%error, "connection to main failed");
+                    let reason = framing_error(error).to_string();
+                    return ToRenderer::Goodbye { reason };
+                }
+                // Main crashed or cut the connection.
+                None => {
+                    let reason = "the connection ended without a goodbye".to_string();
+                    return ToRenderer::Goodbye { reason };
+                }
+            };
+            return match wire::decode(frame, codec) {
+                Ok(Frame::Reply { id, body }) => ToRenderer::Reply {
+                    id,
+                    result: match body {
+                        ReplyBody::Ok(value) => Ok(Payload::encoded(codec, value)),
+                        ReplyBody::App(error) => Err(Failure::App(Payload::encoded(codec, error))),
+                        ReplyBody::Error(error) => Err(Failure::Ipc(error.into())),
+                    },
+                },
+                Ok(Frame::Event { channel, args, to }) => ToRenderer::Event {
+                    channel: Cow::Owned(channel),
+                    payload: Payload::encoded(codec, args),
+                    to,
+                },
+                Ok(Frame::Error {
+                    id: Some(id),
+                    error,
+                }) => ToRenderer::Reply {
+                    id,
+                    result: Err(Failure::Ipc(error.into())),
+                },
+                Ok(Frame::Error { id: None, error }) => ToRenderer::Notice {
+                    id: None,
+                    error: error.into(),
+                },
+                Ok(Frame::Goodbye { reason }) => ToRenderer::Goodbye { reason },
+                Ok(other) => {
+                    tracing::warn!(kind = other.kind(), "unexpected frame from main ignored");
+                    continue;
+                }
+                Err(error) => match error.call_of("reply") {
+                    // A reply we cannot read still tells us which call it ends.
+                    Some(id) => ToRenderer::Reply {
+                        id,
+                        result: Err(Failure::Ipc(IpcError::Protocol {
+                            reason: error.reason,
+                        })),
+                    },
+                    None => {
+                        tracing::warn!(reason = %error.reason, "undecodable frame from main ignored");
+                        continue;
+                    }
+                },
+            };
+        }
+    }
+}
+
+/// A renderer's way to main on a frame connection: its callers encode their own frames (so an
+/// unencodable or oversized message fails right there) into the connection's outbox.
+#[derive(Clone)]
+pub(crate) struct FrameQueue {
+    pub(crate) outbox: Arc<OutboxHandle>,
+    pub(crate) codec: Codec,
+    /// Main's largest frame.
+    pub(crate) limit: usize,
+}
+
+/// Why a message did not reach the queue to main.
+pub(crate) enum PostError {
+    /// The queue is full (only from `try_post`).
+    Full,
+    /// The connection is gone.
+    Closed,
+    /// The message cannot be sent (it does not encode, or is over main's frame limit).
+    Refused(IpcError),
+}
+
+impl From<OutboxError> for PostError {
+    fn from(error: OutboxError) -> Self {
+        match error {
+            OutboxError::Full(_) => PostError::Full,
+            OutboxError::Closed => PostError::Closed,
+        }
+    }
+}
+
+impl ToMainQueue {
+    /// Queues a message without waiting.
+    pub(crate) fn try_post(&self, message: ToMain) -> Result<(), PostError> {
+        use mpsc::error::TrySendError;
+        match self {
+            ToMainQueue::Messages(queue) => queue.try_send(message).map_err(|e| match e {
+                TrySendError::Full(_) => PostError::Full,
+                TrySendError::Closed(_) => PostError::Closed,
+            }),
+            ToMainQueue::Frames(queue) => Ok(queue.outbox.try_put(queue.encode(&message)?)?),
+        }
+    }
+
+    /// Queues a message, waiting for room.
+    pub(crate) async fn post(&self, message: ToMain) -> Result<(), PostError> {
+        use mpsc::error::TrySendError;
+        // Waiting for room is the rare path: boxed, so it adds nothing to the size of every
+        // call's future.
+        match self {
+            ToMainQueue::Messages(queue) => match queue.try_send(message) {
+                Ok(()) => Ok(()),
+                Err(TrySendError::Full(message)) => Box::pin(queue.send(message))
+                    .await
+                    .map_err(|_| PostError::Closed),
+                Err(TrySendError::Closed(_)) => Err(PostError::Closed),
+            },
+            ToMainQueue::Frames(queue) => match queue.outbox.try_put(queue.encode(&message)?) {
+                Err(OutboxError::Full(frame)) => Ok(Box::pin(queue.outbox.put(frame)).await?),
+                sent => Ok(sent?),
+            },
+        }
+    }
+
+    /// How many messages the queue holds.
+    pub(crate) fn capacity(&self) -> usize {
+        match self {
+            ToMainQueue::Messages(queue) => queue.max_capacity(),
+            ToMainQueue::Frames(queue) => queue.outbox.capacity(),
+        }
+    }
+}
+
+impl FrameQueue {
+    fn encode(&self, message: &ToMain) -> Result<FrameBytes, PostError> {
+        message
+            .encode(self.codec, self.limit)
+            .map_err(|(_, error)| PostError::Refused(error))
+    }
+}
+
+impl FromMain {
+    /// The next message from main; `None` once every sender is gone (in process).
+    pub(crate) async fn next(&mut self) -> Option<ToRenderer> {
+        match self {
+            FromMain::Messages(queue) => queue.recv().await,
+            FromMain::Frames(reader) => Some(reader.next_from_main().await),
+        }
+    }
+}

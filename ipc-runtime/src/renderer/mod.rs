@@ -1,0 +1,338 @@
+//! The renderer's side: [`Renderer`], a renderer's connection to main (Electron's
+//! `ipcRenderer`).
+//!
+//! - `options`: [`RendererOptions`];
+//! - `connect`: connecting over each transport (the handshake);
+//! - `end`: the renderer's end of its connection (the way to main and back);
+//! - `outbox`: frames to main, written by whichever task gets there first;
+//! - `pending`: calls waiting for replies, with their deadlines;
+//! - `remote` and `local`: one call across a connection, or in process;
+//! - `call`: the call futures ([`Call`], [`TryCall`]);
+//! - `events`: event subscriptions ([`EventStream`]).
+//!
+//! The renderer never names main: in process it reaches main's registry only through the
+//! transport layer's `LocalRoute`.
+
+mod call;
+mod connect;
+mod end;
+mod events;
+mod local;
+mod options;
+mod outbox;
+mod pending;
+mod remote;
+
+pub use call::{Call, TryCall};
+pub use events::EventStream;
+pub use options::RendererOptions;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::caller::RendererId;
+use crate::channel::{EventChannel, InvokeChannel, SendChannel};
+use crate::error::IpcError;
+use crate::limits::CLOSED_BY_MAIN;
+use crate::transport::in_process::{LocalRoute, RendererQueues};
+use crate::transport::message::{Failure, ToMain, ToRenderer};
+use crate::util::deadline::Deadlines;
+use crate::util::lock;
+use crate::wire::Payload;
+use end::{FromMain, PostError, RendererEnd, ToMainQueue};
+use pending::PendingCalls;
+
+/// A renderer's connection to main: invoke, send, and event subscriptions.
+///
+/// Generated clients (`{Trait}Client`) wrap a `Renderer`; it is a cheap handle (`Clone`), and the
+/// connection closes when the last clone is dropped.
+///
+/// # Examples
+///
+/// ```
+/// use ipc_runtime::{Main, RendererOptions, SendChannel};
+///
+/// const LOG: SendChannel<(String,)> = SendChannel::new("app:log");
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let main = Main::new();
+/// let renderer = main.connect_in_process(RendererOptions::new("worker"));
+/// renderer.send(LOG, ("started".to_string(),)).unwrap();
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Renderer {
+    pub(crate) inner: Arc<RendererInner>,
+}
+
+pub(crate) struct RendererInner {
+    id: RendererId,
+    outgoing: ToMainQueue,
+    default_timeout: Option<Duration>,
+    next_call: AtomicU64,
+    shared: Arc<Shared>,
+    /// In process: calls run in the caller's task, straight against main's registry, with
+    /// deadlines of their own for the calls that have to wait.
+    route: Option<(LocalRoute, Arc<Deadlines>)>,
+}
+
+/// State the reader task shares with the handles.
+struct Shared {
+    pending: Arc<PendingCalls>,
+    /// Why the connection closed; set once it has (read without a lock on every call).
+    reason: OnceLock<String>,
+    /// Cancelled once `reason` is set, for whoever waits for the end.
+    closed: CancellationToken,
+    /// Events taken off the queue (and handed to subscribers) so far, with a signal per step.
+    events_seen: AtomicU64,
+    event_progress: tokio::sync::Notify,
+    subscribers: events::Subscribers,
+    event_buffer: usize,
+}
+
+impl Renderer {
+    /// An in-process renderer on its end of the queues, running its calls through `route`.
+    pub(crate) fn start_in_process(
+        id: RendererId,
+        queues: RendererQueues,
+        options: RendererOptions,
+        route: LocalRoute,
+    ) -> Renderer {
+        let end = RendererEnd {
+            outgoing: ToMainQueue::Messages(queues.outgoing),
+            incoming: FromMain::Messages(queues.incoming),
+            pending: Arc::new(PendingCalls::new()),
+        };
+        Renderer::start(id, end, options, Some(route))
+    }
+
+    fn start(
+        id: RendererId,
+        end: RendererEnd,
+        options: RendererOptions,
+        route: Option<LocalRoute>,
+    ) -> Renderer {
+        let shared = Arc::new(Shared {
+            pending: end.pending,
+            reason: OnceLock::new(),
+            closed: CancellationToken::new(),
+            subscribers: Mutex::new(HashMap::new()),
+            event_buffer: options.event_buffer,
+            events_seen: AtomicU64::new(0),
+            event_progress: tokio::sync::Notify::new(),
+        });
+        tokio::spawn(read_from_main(shared.clone(), end.incoming));
+        let stop = shared.closed.clone().cancelled_owned();
+        let route = match route {
+            Some(route) => Some((route, Deadlines::start(stop))),
+            None => {
+                let pending = shared.pending.clone();
+                tokio::spawn(async move {
+                    tokio::select! {
+                        () = pending.sweep() => {}
+                        () = stop => {}
+                    }
+                });
+                None
+            }
+        };
+        Renderer {
+            inner: Arc::new(RendererInner {
+                id,
+                outgoing: end.outgoing,
+                default_timeout: options.default_timeout,
+                next_call: AtomicU64::new(1),
+                shared,
+                route,
+            }),
+        }
+    }
+
+    /// The id main gave this renderer.
+    pub fn id(&self) -> RendererId {
+        self.inner.id
+    }
+
+    /// The deadline of calls that set none themselves.
+    pub fn default_timeout(&self) -> Option<Duration> {
+        self.inner.default_timeout
+    }
+
+    /// Invokes a channel and waits for its reply (Electron's `ipcRenderer.invoke`).
+    ///
+    /// The returned call can be given its own deadline with [`TryCall::timeout`]; dropping it
+    /// cancels the handler on main.
+    ///
+    /// # Errors
+    ///
+    /// [`CallError::App`](crate::CallError::App) with the handler's own error, or
+    /// [`CallError::Ipc`](crate::CallError::Ipc) for framework failures.
+    pub fn invoke<A, T, E>(&self, channel: InvokeChannel<A, T, E>, args: A) -> TryCall<T, E>
+    where
+        A: Serialize + Send + 'static,
+        T: DeserializeOwned + 'static,
+        E: DeserializeOwned + 'static,
+    {
+        TryCall::new(
+            self.clone(),
+            Cow::Borrowed(channel.name()),
+            Payload::value(args),
+        )
+    }
+
+    /// Sends a fire-and-forget message (Electron's `ipcRenderer.send`). Sends from one renderer
+    /// reach main's listeners in order.
+    ///
+    /// # Errors
+    ///
+    /// [`IpcError::Disconnected`] when main is gone, [`IpcError::TooLarge`]-style refusals are
+    /// reported by the transport; a full queue is reported as
+    /// [`IpcError::TooManyInFlight`] rather than waiting.
+    pub fn send<A>(&self, channel: SendChannel<A>, args: A) -> Result<(), IpcError>
+    where
+        A: Serialize + Send + Sync + 'static,
+    {
+        if self.is_closed() {
+            return Err(self.disconnected_error());
+        }
+        let message = ToMain::Send {
+            channel: Cow::Borrowed(channel.name()),
+            args: Payload::shared(args),
+            sender: None,
+        };
+        self.inner
+            .outgoing
+            .try_post(message)
+            .map_err(|err| match err {
+                PostError::Full => IpcError::TooManyInFlight {
+                    limit: self.inner.outgoing.capacity(),
+                },
+                PostError::Closed => self.disconnected_error(),
+                PostError::Refused(error) => error,
+            })
+    }
+
+    /// Subscribes to an event channel (Electron's `ipcRenderer.on`). The stream ends when the
+    /// connection closes; dropping it unsubscribes.
+    pub fn subscribe<A>(&self, channel: EventChannel<A>) -> EventStream<A>
+    where
+        A: DeserializeOwned + Clone + Send + 'static,
+    {
+        self.subscribe_with(channel, Ok)
+    }
+
+    /// Subscribes and maps each event's arguments (generated clients unwrap one-argument tuples).
+    #[doc(hidden)]
+    pub fn subscribe_with<A, T>(
+        &self,
+        channel: EventChannel<A>,
+        map: fn(A) -> Result<T, String>,
+    ) -> EventStream<T>
+    where
+        A: DeserializeOwned + Clone + Send + 'static,
+    {
+        let (tx, rx) = mpsc::channel(self.inner.shared.event_buffer);
+        if !self.is_closed() {
+            lock(&self.inner.shared.subscribers)
+                .entry(Cow::Borrowed(channel.name()))
+                .or_default()
+                .push(tx);
+        }
+        EventStream::new(channel.name(), rx, map)
+    }
+
+    /// How many live subscriptions `channel` has in this renderer.
+    pub fn subscription_count(&self, channel: &str) -> usize {
+        let mut subscribers = lock(&self.inner.shared.subscribers);
+        match subscribers.get_mut(channel) {
+            Some(list) => {
+                list.retain(|tx| !tx.is_closed());
+                list.len()
+            }
+            None => 0,
+        }
+    }
+
+    /// Whether the connection to main has closed.
+    pub fn is_closed(&self) -> bool {
+        self.inner.shared.reason.get().is_some()
+    }
+
+    /// Waits until the connection to main closes and returns why.
+    pub async fn closed(&self) -> String {
+        let shared = &self.inner.shared;
+        shared.closed.cancelled().await;
+        shared.reason.get().cloned().unwrap_or_default()
+    }
+
+    /// The error for an in-process call cut off because main closed the connection: the reason
+    /// the reader records from main's goodbye, without waiting for the reader to get there.
+    fn closed_by_main(&self) -> IpcError {
+        let recorded = self.inner.shared.reason.get().cloned();
+        IpcError::disconnected(recorded.unwrap_or_else(|| goodbye_reason(CLOSED_BY_MAIN)))
+    }
+
+    fn disconnected_error(&self) -> IpcError {
+        let reason = self.inner.shared.reason.get().cloned();
+        IpcError::disconnected(reason.unwrap_or_else(|| "main is gone".into()))
+    }
+}
+
+impl fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Renderer")
+            .field("id", &self.inner.id)
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+async fn read_from_main(shared: Arc<Shared>, mut incoming: FromMain) {
+    let mut reason = String::from("main closed the connection");
+    while let Some(message) = incoming.next().await {
+        match message {
+            ToRenderer::Reply { id, result } => shared.pending.complete(id, result),
+            ToRenderer::Event {
+                channel, payload, ..
+            } => {
+                events::deliver(&shared.subscribers, &channel, payload);
+                shared.events_seen.fetch_add(1, Ordering::SeqCst);
+                shared.event_progress.notify_waiters();
+            }
+            ToRenderer::Notice {
+                id: Some(id),
+                error,
+            } => shared.pending.complete(id, Err(Failure::Ipc(error))),
+            ToRenderer::Notice { id: None, error } => {
+                tracing::warn!(%error, "main reported an error");
+            }
+            ToRenderer::Goodbye { reason: said } => {
+                reason = goodbye_reason(&said);
+                break;
+            }
+        }
+    }
+    // The reason first: a call that sees the connection closed (or its reply slot dropped, just
+    // below) reports it.
+    let _ = shared.reason.set(reason);
+    shared.closed.cancel();
+    shared.event_progress.notify_waiters();
+    // Dropping the reply slots fails every pending call with `Disconnected`; dropping the
+    // subscriber senders ends every event stream.
+    shared.pending.close();
+    lock(&shared.subscribers).clear();
+}
+
+/// Why the connection closed, when main said goodbye with `said`.
+fn goodbye_reason(said: &str) -> String {
+    format!("main closed the connection: {said}")
+}

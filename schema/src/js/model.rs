@@ -1,0 +1,242 @@
+//! The validated view of the services that every generator renders from: names resolved and
+//! checked for collisions once, argument checks derived once.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::text::{js_string, js_value};
+use super::{Error, Isolation, shape};
+use crate::model::{MethodKind, Service, TypeDecl};
+use crate::naming;
+
+/// Everything the renderers need, resolved once: names, shapes, types.
+pub(super) struct Model<'a> {
+    pub key: String,
+    pub isolation: Isolation,
+    pub services: Vec<ServiceModel<'a>>,
+    /// Named types of every service, deduplicated by name.
+    pub types: BTreeMap<String, &'a TypeDecl>,
+    /// Namespace to contract hash.
+    pub contracts: BTreeMap<String, String>,
+}
+
+pub(super) struct ServiceModel<'a> {
+    pub service: &'a Service,
+    /// The namespace property when several services share the key; `None` for one service.
+    pub property: Option<String>,
+    /// `TodosApi`.
+    pub api_type: String,
+    /// `TodosErrors`.
+    pub errors_type: String,
+    pub methods: Vec<MethodModel<'a>>,
+}
+
+pub(super) struct MethodModel<'a> {
+    pub method: &'a crate::model::Method,
+    /// Parameter names safe to use as TypeScript identifiers.
+    pub param_names: Vec<String>,
+    /// The argument checks, as JavaScript literals.
+    pub shapes: Vec<String>,
+}
+
+impl<'a> Model<'a> {
+    /// Resolves and checks everything the generators need from these settings.
+    pub fn build(
+        services: &[&'a Service],
+        key: Option<&str>,
+        isolation: Isolation,
+    ) -> Result<Self, Error> {
+        if services.is_empty() {
+            return Err(Error::NoServices);
+        }
+        for service in services {
+            let uses = service.large_int_uses();
+            if !uses.is_empty() {
+                return Err(Error::LargeInts {
+                    service: service.name.clone(),
+                    uses,
+                });
+            }
+        }
+        let several = services.len() > 1;
+        let key = match key {
+            Some(key) => key.to_owned(),
+            None => {
+                let namespaces: Vec<&str> = services.iter().map(|s| s.namespace.as_str()).collect();
+                naming::default_api_key(&namespaces)
+            }
+        };
+        if !naming::is_js_identifier(&key) {
+            return Err(Error::InvalidKey { key });
+        }
+
+        let mut types: BTreeMap<String, &'a TypeDecl> = BTreeMap::new();
+        let mut contracts = BTreeMap::new();
+        let mut properties = BTreeSet::new();
+        let mut type_names = BTreeSet::new();
+        let mut models = Vec::new();
+        for service in services {
+            if contracts
+                .insert(service.namespace.clone(), service.hash.clone())
+                .is_some()
+            {
+                return Err(Error::Conflict {
+                    what: format!("two services use the namespace `{}`", service.namespace),
+                });
+            }
+            for (name, decl) in &service.types {
+                if naming::is_reserved_type_name(name) {
+                    return Err(Error::Conflict {
+                        what: format!(
+                            "type `{name}` of contract `{}` has a name the generated bindings \
+                             declare themselves; rename it",
+                            service.namespace
+                        ),
+                    });
+                }
+                match types.get(name) {
+                    Some(existing) if existing.declaration != decl.declaration => {
+                        return Err(Error::Conflict {
+                            what: format!("two contracts declare different types named `{name}`"),
+                        });
+                    }
+                    Some(_) => {}
+                    None => {
+                        types.insert(name.clone(), decl);
+                    }
+                }
+            }
+            let property = several.then(|| naming::js_property(&service.namespace));
+            if let Some(property) = &property {
+                if !naming::is_js_identifier(property) || !properties.insert(property.clone()) {
+                    return Err(Error::Conflict {
+                        what: format!(
+                            "namespace `{}` does not give a distinct JavaScript property name \
+                             (`{property}`)",
+                            service.namespace
+                        ),
+                    });
+                }
+            }
+            let api_type = naming::ts_api_type(&service.name);
+            let errors_type = naming::ts_errors_type(&service.name);
+            for name in [&api_type, &errors_type] {
+                if !type_names.insert(name.clone()) {
+                    return Err(Error::Conflict {
+                        what: format!("two services would both declare `{name}`"),
+                    });
+                }
+            }
+            let mut js_names = BTreeSet::new();
+            let mut methods = Vec::new();
+            for method in &service.methods {
+                if !naming::is_js_identifier(&method.js_name)
+                    || !js_names.insert(method.js_name.clone())
+                {
+                    return Err(Error::Conflict {
+                        what: format!(
+                            "method `{}` of `{}` does not give a distinct JavaScript name \
+                             (`{}`)",
+                            method.name, service.namespace, method.js_name
+                        ),
+                    });
+                }
+                let param_names =
+                    naming::js_param_names(method.params.iter().map(|p| p.js_name.as_str()));
+                let shapes = method
+                    .params
+                    .iter()
+                    .map(|p| shape::of(&p.ty, &service.types).to_js())
+                    .collect();
+                methods.push(MethodModel {
+                    method,
+                    param_names,
+                    shapes,
+                });
+            }
+            models.push(ServiceModel {
+                service,
+                property,
+                api_type,
+                errors_type,
+                methods,
+            });
+        }
+        for name in types.keys() {
+            if type_names.contains(name) {
+                return Err(Error::Conflict {
+                    what: format!(
+                        "contract type `{name}` has the name of a generated API interface"
+                    ),
+                });
+            }
+        }
+        Ok(Model {
+            key,
+            isolation,
+            services: models,
+            types,
+            contracts,
+        })
+    }
+
+    /// Every method with its service, in declaration order.
+    pub fn methods(&self) -> impl Iterator<Item = (&ServiceModel<'a>, &MethodModel<'a>)> {
+        self.services
+            .iter()
+            .flat_map(|s| s.methods.iter().map(move |m| (s, m)))
+    }
+
+    /// The first line of every generated file.
+    pub fn header(&self, comment: &str) -> String {
+        let contracts: Vec<String> = self
+            .contracts
+            .iter()
+            .map(|(ns, hash)| format!("{ns}@{hash}"))
+            .collect();
+        format!(
+            "{comment} @generated by ipc-bindgen from contract {}. Do not edit: regenerate from the Rust contract.\n",
+            contracts.join(", ")
+        )
+    }
+
+    /// `{"todos":"…"}` as a JavaScript literal.
+    pub fn contracts_js(&self) -> String {
+        js_value(&self.contracts)
+    }
+
+    /// The method table shared by the preload, the facade and the browser client.
+    pub fn methods_js(&self) -> String {
+        let mut out = String::from("[\n");
+        for (service, method) in self.methods() {
+            let ns = match &service.property {
+                Some(p) => js_string(p),
+                None => "null".into(),
+            };
+            let params: Vec<String> = method
+                .param_names
+                .iter()
+                .zip(&method.shapes)
+                .map(|(name, shape)| format!("[{}, {shape}]", js_string(name)))
+                .collect();
+            out.push_str(&format!(
+                "  {{ ns: {ns}, name: {}, kind: {}, channel: {}, params: [{}] }},\n",
+                js_string(&method.method.js_name),
+                js_string(method.method.kind.as_str()),
+                js_string(&method.method.channel),
+                params.join(", ")
+            ));
+        }
+        out.push(']');
+        out
+    }
+
+    /// Channels of one kind, as a JavaScript array literal.
+    pub fn channels_js(&self, kind: MethodKind) -> String {
+        let channels: Vec<&str> = self
+            .methods()
+            .filter(|(_, m)| m.method.kind == kind)
+            .map(|(_, m)| m.method.channel.as_str())
+            .collect();
+        js_value(&channels)
+    }
+}

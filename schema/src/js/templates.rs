@@ -1,0 +1,51 @@
+//! The JavaScript templates the generators fill, and the fragments several outputs share.
+
+/// The preload↔bridge protocol, as a comment block shared by `preload.js` and `bridge.js`.
+pub(super) const BRIDGE_PROTOCOL: &str = include_str!("templates/protocol.txt");
+
+/// The error classes, shared by the preload facade and the browser client.
+pub(super) const ERRORS_JS: &str = include_str!("templates/errors.js");
+
+/// The argument checks, shared by the preload and the browser client.
+pub(super) const CHECKS_JS: &str = include_str!("templates/checks.js");
+
+/// The page-facing API builder, shared by the preload and the browser client.
+pub(super) const API_JS: &str = include_str!("templates/api.js");
+
+/// Substitutes `{{NAME}}` placeholders in a template; every placeholder must be given.
+pub(super) fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 4096);
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find("}}")
+            .unwrap_or_else(|| panic!("unclosed placeholder in template"));
+        let name = &after[..end];
+        let value = values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("no value for template placeholder `{name}`"));
+        out.push_str(value.1);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_replaces_every_placeholder() {
+        assert_eq!(fill("a{{X}}b{{Y}}", &[("X", "1"), ("Y", "2")]), "a1b2");
+    }
+
+    #[test]
+    #[should_panic(expected = "no value")]
+    fn fill_refuses_a_missing_value() {
+        fill("{{X}}", &[]);
+    }
+}

@@ -242,11 +242,11 @@ async fn renderer(label: &str, unix: Option<&str>) -> Result<(), BoxError> {
             other => return Err(format!("expected Timeout, got {other:?}").into()),
         }
     }
-    let change = changes.next().await.ok_or("event stream ended")?;
+    let change = changes.next().await.ok_or("event stream ended")??;
     let announcement = announcements
         .next()
         .await
-        .ok_or("announcement stream ended")?;
+        .ok_or("announcement stream ended")??;
     client.log(format!(
         "done: {} todos listed, first change #{}, heard {announcement:?}",
         listed.len(),

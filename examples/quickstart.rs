@@ -56,10 +56,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Todos::events(&main).announce(sidebar.renderer().id(), "hello sidebar".into());
     Todos::events(&main).announce(Target::All, "hello everyone".into());
     for _ in 0..2 {
-        println!("sidebar: announced {:?}", sidebar_news.next().await);
+        // Each item is the event, or a lag notice in the place of events this renderer missed.
+        let news = sidebar_news.next().await.expect("event stream open")?;
+        println!("sidebar: announced {news:?}");
     }
     for _ in 0..3 {
-        let todo = sidebar_changes.next().await.expect("event stream open");
+        let todo = sidebar_changes.next().await.expect("event stream open")?;
         println!("sidebar: changed event {todo:?}");
     }
 

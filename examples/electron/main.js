@@ -34,7 +34,7 @@ app.whenReady().then(async () => {
     args: [],
     allowedOrigins: ['app://todos'],
   });
-  bridge.closed.then((reason) => console.log(`Rust main closed the connection: ${reason}`));
+  bridge.closed.then((error) => console.log(`the connection to the Rust main ended: ${error.message}`));
   await bridge.ready;
 
   const window = new BrowserWindow({

@@ -147,11 +147,18 @@ impl TodosHandler for Backend {
             todo
         };
         if self.verbose {
+            // Titles can be megabytes long: print the start only.
+            let shown: String = todo.title.chars().take(60).collect();
+            let more = if shown.len() < todo.title.len() {
+                "…"
+            } else {
+                ""
+            };
             println!(
-                "main: {} added #{} {:?}",
+                "main: {} added #{} {:?}{more}",
                 caller.label(),
                 todo.id,
-                todo.title
+                shown
             );
         }
         self.events.changed(Target::All, todo.clone());

@@ -14,9 +14,23 @@ pub(crate) fn check(contract: &Contract, errors: &mut Errors) {
     for (tokens, message) in &contract.trait_shape {
         errors.spanned(tokens, message);
     }
-    if let Some(namespace) = &contract.namespace {
-        if let Err(problem) = naming::validate_segment(&namespace.value()) {
-            errors.spanned(namespace, format!("invalid namespace: {problem}"));
+    match &contract.namespace {
+        Some(namespace) => {
+            if let Err(problem) = naming::validate_namespace(&namespace.value()) {
+                errors.spanned(namespace, format!("invalid namespace: {problem}"));
+            }
+        }
+        None => {
+            let derived = naming::default_namespace(&contract.ident.to_string());
+            if let Err(problem) = naming::validate_namespace(&derived) {
+                errors.spanned(
+                    &contract.ident,
+                    format!(
+                        "invalid namespace (derived from the trait's name): {problem}; give one \
+                         with #[channels(namespace = \"...\")]"
+                    ),
+                );
+            }
         }
     }
     let mut channels: HashMap<String, &syn::Ident> = HashMap::new();

@@ -205,6 +205,46 @@ pub enum RegistryError {
     },
 }
 
+/// Why an event stream yields an error in place of an event.
+///
+/// Events are never dropped silently: when a subscription falls behind (its buffer is full, or
+/// main dropped events for this renderer because it did not read them fast enough), the stream
+/// yields [`EventError::Lagged`] with the count, where the missed events would have been.
+///
+/// # Examples
+///
+/// ```
+/// use ipc_runtime::EventError;
+///
+/// let lag = EventError::Lagged { missed: 3 };
+/// assert_eq!(lag.to_string(), "missed 3 events: the subscriber did not keep up");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EventError {
+    /// `missed` events were dropped here.
+    #[error("missed {missed} events: the subscriber did not keep up")]
+    Lagged {
+        /// How many.
+        missed: u64,
+    },
+    /// An event's payload did not decode as the declared type (a peer built from another
+    /// version of the contract).
+    #[error("an event of `{channel}` could not be decoded: {reason}")]
+    Undecodable {
+        /// The event channel.
+        channel: String,
+        /// What the decoder said.
+        reason: String,
+    },
+    /// The connection closed before the event came ([`Renderer::once`](crate::Renderer::once)).
+    #[error("the connection closed before the event came: {reason}")]
+    Closed {
+        /// Why the connection closed.
+        reason: String,
+    },
+}
+
 /// The application error of a method that cannot fail: a type with no values.
 ///
 /// Used as `E` in [`InvokeChannel<A, T, E>`](crate::InvokeChannel) for methods declared `-> T`

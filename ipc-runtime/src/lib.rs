@@ -52,7 +52,7 @@
 //! let todo = client.add("write docs".into()).await.unwrap();
 //! client.log("added one".into()).unwrap();
 //! Todos::events(&main).changed(Target::All, todo.clone());
-//! assert_eq!(changes.next().await, Some(todo));
+//! assert_eq!(changes.next().await, Some(Ok(todo)));
 //! assert_eq!(Todos::schema().methods.len(), 3);
 //! # }
 //! ```
@@ -75,14 +75,16 @@ mod wire;
 
 pub use caller::{Caller, RendererId};
 pub use channel::{EventChannel, InvokeChannel, SendChannel};
-pub use error::{CallError, IpcError, Never, RegistryError};
+pub use error::{CallError, EventError, IpcError, Never, RegistryError};
 pub use ipc_macros::{channels, data};
-pub use limits::{DEFAULT_CALL_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_FRAME};
-pub use main::{
-    ChildRenderer, ListenerId, Main, MainBuilder, Registration, RegistrationBatch, Target,
-    UnixListenerHandle, WebSocketListener, WebSocketOptions,
+pub use limits::{
+    DEFAULT_CALL_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_FRAME, DEFAULT_MAX_MESSAGE,
 };
-pub use renderer::{Call, EventStream, Renderer, RendererOptions, TryCall};
+pub use main::{
+    ChildRenderer, EventOverflow, ListenerId, Main, MainBuilder, Registration, RegistrationBatch,
+    RendererEvent, RendererEvents, Target, UnixListenerHandle, WebSocketListener, WebSocketOptions,
+};
+pub use renderer::{Call, EventOnce, EventStream, Renderer, RendererOptions, TryCall};
 pub use transport::{ByteStream, InProcess, Link, Stdio, Transport};
 pub use wire::{Bytes, Codec, NoArgs, PROTOCOL_VERSION, Payload};
 
@@ -105,8 +107,8 @@ pub mod __private {
     pub use ipc_schema::{LargeInts, Method, MethodKind, Service};
 
     pub use crate::{
-        Call, Caller, EventChannel, EventStream, InvokeChannel, IpcError, Main, Never, NoArgs,
-        Registration, RegistryError, Renderer, SendChannel, Target, TryCall,
+        Call, Caller, EventChannel, EventOnce, EventStream, InvokeChannel, IpcError, Main, Never,
+        NoArgs, Registration, RegistryError, Renderer, SendChannel, Target, TryCall,
     };
 
     /// Describes one type of the contract (keeps generated code independent of the backend).

@@ -6,6 +6,10 @@ use std::time::Duration;
 /// Default largest frame: 4 MiB.
 pub const DEFAULT_MAX_FRAME: usize = 4 * 1024 * 1024;
 
+/// Default largest message: 64 MiB. Messages longer than a frame travel in chunks
+/// (`docs/PROTOCOL.md` §1.1).
+pub const DEFAULT_MAX_MESSAGE: usize = 64 * 1024 * 1024;
+
 /// How long a connecting peer has to complete the handshake by default.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -18,8 +22,8 @@ pub(crate) const DEFAULT_QUEUE_CAPACITY: usize = 1024;
 /// Calls one renderer may have in flight on main, by default.
 pub(crate) const DEFAULT_MAX_IN_FLIGHT: usize = 256;
 
-/// Sends main buffers per renderer while earlier ones are handled, by default.
-pub(crate) const DEFAULT_SEND_QUEUE_CAPACITY: usize = 256;
+/// Sends per renderer whose listeners may still be running, by default.
+pub(crate) const DEFAULT_MAX_SENDS_RUNNING: usize = 256;
 
 /// Events buffered per subscription in a renderer, by default.
 pub(crate) const DEFAULT_EVENT_BUFFER: usize = 256;

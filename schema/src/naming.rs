@@ -37,15 +37,61 @@ pub fn channel_segment<'a>(rust_name: &'a str, rename: Option<&'a str>) -> &'a s
 
 /// The channel the preload uses to tell the bridge that a call is no longer wanted.
 ///
+/// No contract channel can collide with it: namespaces starting with
+/// [`RESERVED_NAMESPACE_PREFIX`] are refused by [`validate_namespace`], which the `#[channels]`
+/// macro applies to every namespace (given or derived from the trait's name) and the JavaScript
+/// generators to every contract they read.
+///
 /// # Examples
 ///
 /// ```
-/// // No contract channel can collide with it: channel segments start with a letter or `_`
-/// // followed by letters, digits, `_`, `-` or `.`, and the namespace `__ipc` is not a
-/// // `snake_case` trait name.
-/// assert_eq!(ipc_schema::naming::CANCEL_CHANNEL, "__ipc:cancel");
+/// use ipc_schema::naming::{CANCEL_CHANNEL, validate_namespace};
+/// assert_eq!(CANCEL_CHANNEL, "__ipc:cancel");
+/// assert!(validate_namespace("__ipc").is_err());
 /// ```
 pub const CANCEL_CHANNEL: &str = "__ipc:cancel";
+
+/// The channel the bridge uses to tell a window's preload that the Rust main dropped events of
+/// one of its channels (`webContents.send(LAG_CHANNEL, channel, missed)`). Reserved like
+/// [`CANCEL_CHANNEL`].
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(ipc_schema::naming::LAG_CHANNEL, "__ipc:lag");
+/// ```
+pub const LAG_CHANNEL: &str = "__ipc:lag";
+
+/// Namespaces starting with this are the framework's own ([`CANCEL_CHANNEL`], [`LAG_CHANNEL`]).
+pub const RESERVED_NAMESPACE_PREFIX: &str = "__";
+
+/// Checks a contract's namespace: a valid channel segment ([`validate_segment`]) that does not
+/// start with [`RESERVED_NAMESPACE_PREFIX`], so that no contract channel can be one of the
+/// framework's own.
+///
+/// # Errors
+///
+/// Returns a sentence that says what is wrong and what is allowed.
+///
+/// # Examples
+///
+/// ```
+/// use ipc_schema::naming::validate_namespace;
+/// assert!(validate_namespace("todos").is_ok());
+/// assert!(validate_namespace("_private").is_ok());
+/// assert!(validate_namespace("__ipc").is_err());
+/// assert!(validate_namespace("todos:v2").is_err());
+/// ```
+pub fn validate_namespace(namespace: &str) -> Result<(), String> {
+    validate_segment(namespace)?;
+    if namespace.starts_with(RESERVED_NAMESPACE_PREFIX) {
+        return Err(format!(
+            "namespace `{namespace}` starts with `{RESERVED_NAMESPACE_PREFIX}`, which is reserved \
+             for the framework's own channels (`{CANCEL_CHANNEL}`, `{LAG_CHANNEL}`)"
+        ));
+    }
+    Ok(())
+}
 
 /// Checks one segment of a channel name (a namespace, or a method's segment).
 ///
@@ -422,6 +468,7 @@ const RESERVED_TYPE_NAMES: &[&str] = &[
     "IpcFrameworkError",
     "IpcErrorCode",
     "IpcCallOptions",
+    "IpcSubscribeOptions",
     "IpcDisposer",
     "IpcApi",
     "ConnectOptions",
@@ -532,6 +579,20 @@ mod tests {
             js_param_names(["listener", "listener_", "await"]),
             ["listener_", "listener__", "await_"]
         );
+    }
+
+    #[test]
+    fn reserved_namespaces() {
+        for reserved in ["__ipc", "__", "__Todos"] {
+            let problem = validate_namespace(reserved).unwrap_err();
+            assert!(problem.contains("reserved"), "{problem}");
+        }
+        assert!(validate_namespace("_ipc").is_ok());
+        assert!(validate_namespace("a__b").is_ok());
+        for channel in [CANCEL_CHANNEL, LAG_CHANNEL] {
+            let (namespace, _) = channel.split_once(CHANNEL_SEPARATOR).unwrap();
+            assert!(validate_namespace(namespace).is_err(), "{channel}");
+        }
     }
 
     #[test]

@@ -81,6 +81,45 @@ fn settings() -> Service {
         .build()
 }
 
+/// A contract whose parameters hold nested data, where the plain-data checks of the JavaScript
+/// bindings reach (tests/js feeds these bindings every kind of value that cannot be sent).
+fn notes() -> Service {
+    let note = TypeDecl::new(
+        "Note",
+        "type Note = { title: string, tags: Array<string>, extra: unknown, };",
+        Some("/**\n * A note.\n */".into()),
+    );
+    Service::builder("Notes", "notes")
+        .docs("Notes with free-form data.")
+        .method(
+            Method::new("save", "notes:save", MethodKind::Invoke)
+                .docs("Saves a note; returns its id.")
+                .param_raw("note", "Note", "Note")
+                .output_raw("u32", "number")
+                .with_decls([note.clone()]),
+        )
+        .method(
+            Method::new("put", "notes:put", MethodKind::Invoke)
+                .docs("Stores any JSON value under a key.")
+                .param_raw("key", "String", "string")
+                .param_raw("value", "serde_json::Value", "unknown")
+                .output_raw("()", "null"),
+        )
+        .method(
+            Method::new("record", "notes:record", MethodKind::Send)
+                .docs("Records notes without waiting.")
+                .param_raw("notes", "Vec<Note>", "Array<Note>")
+                .with_decls([note.clone()]),
+        )
+        .method(
+            Method::new("saved", "notes:saved", MethodKind::Event)
+                .docs("A note was saved.")
+                .param_raw("note", "Note", "Note")
+                .with_decls([note]),
+        )
+        .build()
+}
+
 fn golden_dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests")
@@ -146,6 +185,12 @@ fn first_difference(expected: &str, actual: &str) -> String {
 fn one_service() {
     let todos = todos();
     assert_golden("todos", &[&todos], &Bindings::new(&[&todos]));
+}
+
+#[test]
+fn nested_data() {
+    let notes = notes();
+    assert_golden("notes", &[&notes], &Bindings::new(&[&notes]));
 }
 
 #[test]
@@ -280,6 +325,22 @@ fn names_that_would_collide_are_refused() {
         Bindings::new(&[]).generate(),
         Err(Error::NoServices)
     ));
+
+    // The framework's own channels (`__ipc:cancel`, `__ipc:lag`) cannot come from a contract,
+    // not even a hand-written schema.
+    let internal = Service::builder("Internal", "__ipc")
+        .method(
+            Method::new("cancel", "__ipc:cancel", MethodKind::Send)
+                .param_raw("id", "u32", "number"),
+        )
+        .build();
+    let error = Bindings::new(&[&internal]).generate().unwrap_err();
+    assert!(error.to_string().contains("reserved"), "{error}");
+    let mislabelled = Service::builder("Internal", "internal")
+        .method(Method::new("lag", "__ipc:lag", MethodKind::Send).param_raw("id", "u32", "number"))
+        .build();
+    let error = Bindings::new(&[&mislabelled]).generate().unwrap_err();
+    assert!(error.to_string().contains("`__ipc:lag`"), "{error}");
 }
 
 #[test]

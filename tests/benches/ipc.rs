@@ -744,5 +744,28 @@ fn bytes_1mib(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, small_seq, small_c64, bytes_1mib);
+/// 8 MiB, twice a frame: the message travels in chunks (the raw floor sends one frame).
+fn bytes_8mib(c: &mut Criterion) {
+    let f = Fixtures::new();
+    let data: Bytes = (0..8 * BLOB_LEN)
+        .map(|i| (i.wrapping_mul(31) % 251) as u8)
+        .collect::<Vec<u8>>()
+        .into();
+    let mut group = c.benchmark_group("bytes_8mib");
+    configure(&mut group);
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .throughput(Throughput::Bytes(data.len() as u64));
+    large(
+        &mut group,
+        &f.rt,
+        "ours_unix_binary",
+        &f.ours_unix_binary,
+        &data,
+    );
+    large(&mut group, &f.rt, "raw_unix", &f.raw_unix, &data);
+    group.finish();
+}
+
+criterion_group!(benches, small_seq, small_c64, bytes_1mib, bytes_8mib);
 criterion_main!(benches);

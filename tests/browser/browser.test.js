@@ -521,3 +521,84 @@ test('main still serves the page after the refusals', async () => {
   assert.equal(await page.evaluate(() => window.ready), true);
   assert.deepEqual(pageErrors, [], 'uncaught errors in the page');
 });
+
+test('the generated client refuses what cannot be sent, whichever realm of the page made it', async () => {
+  // The golden `notes` bindings (schema/tests/golden/notes), whose parameters take nested data,
+  // served next to the example's page and talking to a scripted server in the page.
+  const golden = path.resolve(here, '..', '..', 'schema', 'tests', 'golden', 'notes');
+  const source = fs.readFileSync(path.join(golden, 'client.mjs'), 'utf8');
+  const { hash } = JSON.parse(fs.readFileSync(path.join(golden, 'schema.json'), 'utf8'));
+  await page.route('**/__notes_client.mjs', (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: source }));
+  try {
+    const result = await page.evaluate(async (contracts) => {
+      const { connect, close } = await import('/__notes_client.mjs');
+      const sent = [];
+      class ScriptedWebSocket {
+        constructor() { setTimeout(() => this.onopen(), 0); }
+        send(data) {
+          const frame = JSON.parse(data);
+          sent.push(frame.t);
+          if (frame.t !== 'hello') return;
+          const hello = { t: 'hello', protocol: 1, role: 'main', codec: 'json', contracts, renderer: 1 };
+          setTimeout(() => this.onmessage({ data: JSON.stringify(hello) }), 0);
+        }
+        close() {}
+      }
+      const notes = await connect('ws://unused.invalid/', { WebSocket: ScriptedWebSocket });
+      const frame = document.createElement('iframe');
+      document.body.append(frame);
+      const other = frame.contentWindow;
+      const attempt = (call) => {
+        try {
+          const result = call();
+          if (result && typeof result.catch === 'function') result.catch(() => {});
+          return 'sent';
+        } catch (error) {
+          return `${error instanceof TypeError ? 'TypeError' : `${error.name} ${error.code}`}: ${error.message}`;
+        }
+      };
+      const outcomes = {
+        otherRealmObject: attempt(() => notes.put('k', other.JSON.parse('{"a": [1, {"b": null}]}'))),
+        otherRealmArray: attempt(() => notes.record(other.Array.of(other.JSON.parse('{"title": "t", "tags": [], "extra": 1}')))),
+        otherRealmMap: attempt(() => notes.put('k', { m: new other.Map() })),
+        otherRealmFunction: attempt(() => notes.save({ title: 't', tags: [new other.Function('return 1')], extra: null })),
+        element: attempt(() => notes.put('k', { element: document.body })),
+        blob: attempt(() => notes.put('k', [new Blob(['x'])])),
+        date: attempt(() => notes.save({ title: 't', tags: [], extra: new Date(0) })),
+        bigint: attempt(() => notes.put('k', { n: 1n })),
+      };
+      frame.remove();
+      close(notes);
+      outcomes.afterClose = attempt(() => notes.record([]));
+      outcomes.sent = sent;
+      return outcomes;
+    }, { notes: hash });
+    assert.equal(result.otherRealmObject, 'sent');
+    assert.equal(result.otherRealmArray, 'sent');
+    assert.equal(result.otherRealmMap, 'TypeError: notes.put: argument 2 (value).m is a Map, which cannot be sent');
+    assert.equal(result.otherRealmFunction, 'TypeError: notes.save: argument 1 (note).tags[0] is a function, which cannot be sent');
+    assert.match(result.element, /^TypeError: notes\.put: argument 2 \(value\)\.element is a.* HTMLBodyElement, which cannot be sent$/);
+    assert.equal(result.blob, 'TypeError: notes.put: argument 2 (value)[0] is a Blob, which cannot be sent');
+    assert.equal(result.date, 'TypeError: notes.save: argument 1 (note).extra is a Date, which cannot be sent');
+    assert.equal(result.bigint, 'TypeError: notes.put: argument 2 (value).n is a bigint, which cannot be sent');
+    assert.match(result.afterClose, /^IpcFrameworkError disconnected: /);
+    assert.deepEqual(result.sent, ['hello', 'invoke', 'send', 'goodbye']);
+  } finally {
+    await page.unroute('**/__notes_client.mjs');
+  }
+});
+
+test('a 6 MiB title crosses the WebSocket both ways in chunks (needs the Rust side of chunking)', async () => {
+  // Last: it adds a todo the counts of the tests above do not expect.
+  const result = await page.evaluate(async () => {
+    // Multi-byte characters, so that chunk boundaries fall inside them.
+    const title = 'abcé€😀'.repeat((6 * 1024 * 1024) / 12);
+    try {
+      const todo = await window.todos.add(title);
+      return { same: todo.title === title, length: todo.title.length };
+    } catch (error) {
+      return { code: error.code, message: error.message };
+    }
+  });
+  assert.deepEqual(result, { same: true, length: 3670016 });
+});

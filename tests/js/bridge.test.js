@@ -1,7 +1,8 @@
 'use strict';
 // The generated bridge.js against a scripted peer playing the Rust main, for what the real main
-// cannot show yet (events addressed with `to`, refusals at the handshake, lost connections) and
-// for the bridge's own rules (origins, registration, disposal).
+// cannot show at will (events addressed with `to`, lag notices, a goodbye to one window, chunked
+// and malformed chunked messages, a main that stops reading, refusals at the handshake, lost
+// connections) and for the bridge's own rules (origins, registration, disposal).
 
 const assert = require('node:assert/strict');
 const { EventEmitter } = require('node:events');
@@ -12,29 +13,70 @@ const { createWindow, FakeIpcMain } = require('./support/electron');
 const { frameBytes, frameReader, startSession } = require('./support/session');
 
 const bindings = generate();
-const { createBridge, CONTRACTS, INVOKE_CHANNELS, SEND_CHANNELS, EVENT_CHANNELS } = require(bindings.path('bridge.js'));
+const { createBridge, CONTRACTS, INVOKE_CHANNELS, SEND_CHANNELS, EVENT_CHANNELS, LAG_CHANNEL } = require(bindings.path('bridge.js'));
 const preloadSource = bindings.read('preload.js');
 const plain = (value) => JSON.parse(JSON.stringify(value));
+const tick = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A scripted main: records the bridge's frames; `reply(frame)` sends one back. */
+/** One chunk frame (docs/PROTOCOL.md 1.1) with its length prefix. */
+function chunkBytes(id, total, offset, data) {
+  const body = Buffer.alloc(13 + data.length);
+  body.writeUInt32BE(id, 1);
+  body.writeUInt32BE(total, 5);
+  body.writeUInt32BE(offset, 9);
+  Buffer.from(data).copy(body, 13);
+  const header = Buffer.alloc(4);
+  header.writeUInt32BE(body.length, 0);
+  return Buffer.concat([header, body]);
+}
+
+/**
+ * A scripted main: records the bridge's frames (`received`, whole messages; `sequence`, the frame
+ * types and chunk ids in the order they came; `chunks`, the chunk headers); `reply(frame)` sends
+ * one back, `chunked(frame, size, id)` sends one as chunks of `size` bytes. While `stalled` is
+ * set, its stream's write() answers false, as a pipe whose reader stopped reading does, until
+ * `drain()`.
+ */
 function fakeMain() {
   const readable = new EventEmitter();
   const received = [];
+  const sequence = [];
+  const chunks = [];
   const main = new EventEmitter();
   const read = frameReader((frame) => {
     received.push(frame);
+    sequence.push(frame.t);
     main.emit('frame', frame);
+  }, (chunk) => {
+    chunks.push(chunk);
+    sequence.push(`chunk ${chunk.id}`);
   });
   let ended = false;
-  const writable = {
-    write(bytes) { read(bytes); return true; },
-    end() { ended = true; },
+  const writable = new EventEmitter();
+  writable.write = (bytes) => {
+    read(bytes);
+    return !main.stalled;
   };
+  writable.end = () => { ended = true; };
   return Object.assign(main, {
     transport: { readable, writable },
     received,
+    sequence,
+    chunks,
+    stalled: false,
     ended: () => ended,
+    drain() {
+      main.stalled = false;
+      writable.emit('drain');
+    },
+    raw(bytes) { readable.emit('data', bytes); },
     reply(frame) { readable.emit('data', frameBytes(frame)); },
+    chunked(frame, size, id = 1) {
+      const body = Buffer.from(JSON.stringify(frame), 'utf8');
+      for (let offset = 0; offset < body.length; offset += size) {
+        readable.emit('data', chunkBytes(id, body.length, offset, body.subarray(offset, offset + size)));
+      }
+    },
     hello(contracts = CONTRACTS, extra = {}) {
       this.reply({ t: 'hello', protocol: 1, role: 'main', codec: 'json', contracts, renderer: 7, max_frame: 4194304, ...extra });
     },
@@ -65,10 +107,11 @@ function setup(options = {}) {
 }
 
 describe('bridge', () => {
-  it('says hello with the contracts, a label and its frame limit', async () => {
+  it('says hello with the contracts, a label and its frame and message limits', async () => {
     const { main, dispose } = setup({ label: 'window-bridge' });
     assert.deepEqual(main.received[0], {
-      t: 'hello', protocol: 1, role: 'bridge', codec: 'json', contracts: CONTRACTS, label: 'window-bridge', max_frame: 4194304,
+      t: 'hello', protocol: 1, role: 'bridge', codec: 'json', contracts: CONTRACTS, label: 'window-bridge',
+      max_frame: 4194304, max_message: 67108864,
     });
     main.hello();
     assert.deepEqual(plain(await dispose.ready), { renderer: 7, contracts: CONTRACTS });
@@ -295,6 +338,352 @@ describe('bridge', () => {
   });
 });
 
+describe('bridge: chunked messages (docs/PROTOCOL.md 1.1)', () => {
+  it('announces the message limit it is given', () => {
+    const { main, dispose } = setup({ maxFrame: 1000, maxMessage: 5000 });
+    assert.equal(main.received[0].max_frame, 1000);
+    assert.equal(main.received[0].max_message, 5000);
+    dispose();
+  });
+
+  it('reassembles a chunked reply and handles it where its last chunk arrives', async () => {
+    const { main, dispose, open } = setup({ maxFrame: 256 });
+    main.hello();
+    await dispose.ready;
+    const window = open();
+    const todos = window.page.global.todos;
+    const events = [];
+    todos.onAnnounce((message) => events.push(message));
+    const first = todos.list();
+    const second = todos.list();
+    await eventually(() => main.received.filter((f) => f.t === 'invoke').length === 2, 'both invokes');
+    const [a, b] = main.received.filter((f) => f.t === 'invoke');
+    const many = Array.from({ length: 20 }, (_, i) => ({ id: i, title: `todo number ${i}`, done: false }));
+    const bodyA = Buffer.from(JSON.stringify({ t: 'reply', id: a.id, ok: many }));
+    const bodyB = Buffer.from(JSON.stringify({ t: 'reply', id: b.id, ok: many.slice(10) }));
+    assert.ok(bodyA.length > 256 && bodyB.length > 256);
+    // Two messages interleaved, and a whole frame between their chunks.
+    main.raw(chunkBytes(7, bodyA.length, 0, bodyA.subarray(0, 200)));
+    main.raw(chunkBytes(8, bodyB.length, 0, bodyB.subarray(0, 200)));
+    main.reply({ t: 'event', ch: 'todos:announce', args: ['between'] });
+    for (let offset = 200; offset < bodyB.length; offset += 200) {
+      main.raw(chunkBytes(8, bodyB.length, offset, bodyB.subarray(offset, offset + 200)));
+    }
+    for (let offset = 200; offset < bodyA.length; offset += 200) {
+      main.raw(chunkBytes(7, bodyA.length, offset, bodyA.subarray(offset, offset + 200)));
+    }
+    assert.deepEqual(plain(await first), many);
+    assert.deepEqual(plain(await second), many.slice(10));
+    await eventually(() => events.length === 1, 'the event between the chunks');
+    // A chunk id may be used again once its message is complete.
+    const third = todos.list();
+    await eventually(() => main.received.filter((f) => f.t === 'invoke').length === 3, 'the third invoke');
+    const c = main.received.filter((f) => f.t === 'invoke')[2];
+    main.chunked({ t: 'reply', id: c.id, ok: many }, 100, 7);
+    assert.deepEqual(plain(await third), many);
+    dispose();
+  });
+
+  it('sends a message longer than the main\'s max_frame as chunks, back to back', async () => {
+    const { main, dispose, open } = setup();
+    main.serve((frame) => ({ ok: { id: 1, title: frame.args[0], done: false } }));
+    const todos = open().page.global.todos;
+    // Queued before the handshake, when main's limits are not known yet.
+    const early = todos.add('e'.repeat(2500));
+    main.hello(CONTRACTS, { max_frame: 1000, max_message: 10000 });
+    assert.equal((await early).title.length, 2500);
+    const title = 'é'.repeat(3000); // 6000 bytes of UTF-8
+    const other = open().page.global.todos;
+    const [big, small] = await Promise.all([todos.add(title), other.add('small')]);
+    assert.equal(big.title, title);
+    assert.equal(small.title, 'small');
+    const invoke = main.received.find((f) => f.t === 'invoke' && f.args[0] === title);
+    assert.ok(invoke, 'the big invoke arrived whole');
+    const ids = [...new Set(main.chunks.map((c) => c.id))];
+    assert.equal(ids.length, 2, 'two chunked messages');
+    for (const id of ids) {
+      const chunks = main.chunks.filter((c) => c.id === id);
+      let expected = 0;
+      for (const chunk of chunks) {
+        assert.equal(chunk.offset, expected);
+        assert.ok(13 + chunk.length <= 1000, 'each chunk fits main\'s max_frame');
+        expected += chunk.length;
+      }
+      assert.equal(expected, chunks[0].total);
+      // Nothing comes between the chunks of one message.
+      const at = main.sequence.indexOf(`chunk ${id}`);
+      assert.deepEqual(main.sequence.slice(at, at + chunks.length), chunks.map(() => `chunk ${id}`));
+    }
+    dispose();
+  });
+
+  it('refuses at once a message above the main\'s max_message, and chunks nothing for a main without one', async () => {
+    const first = setup();
+    first.main.hello(CONTRACTS, { max_frame: 1000, max_message: 5000 });
+    await first.dispose.ready;
+    const todos = first.open().page.global.todos;
+    await assert.rejects(todos.add('x'.repeat(6000)), { code: 'too_large', limit: 5000 });
+    assert.equal(first.main.received.filter((f) => f.t === 'invoke').length, 0);
+    todos.log('y'.repeat(6000));
+    await eventually(() => first.errors.length === 1, 'the refused send to be reported');
+    assert.equal(first.errors[0].code, 'too_large');
+    first.dispose();
+
+    // No max_message in main's hello: it takes no chunks at all.
+    const second = setup();
+    second.main.hello(CONTRACTS, { max_frame: 1000 });
+    await second.dispose.ready;
+    await assert.rejects(second.open().page.global.todos.add('x'.repeat(2000)), { code: 'too_large', limit: 1000 });
+    assert.deepEqual(second.main.chunks, []);
+    second.dispose();
+  });
+
+  const BODY = Buffer.from(JSON.stringify({ t: 'event', ch: 'todos:announce', args: ['x'.repeat(100)] }));
+  const MALFORMED = [
+    ['a header shorter than 13 bytes', /shorter than its 13-byte header/, () => {
+      const frame = Buffer.alloc(4 + 9);
+      frame.writeUInt32BE(9, 0);
+      return [frame];
+    }],
+    ['an empty chunk', /empty chunk/, () => [chunkBytes(1, 10, 0, Buffer.alloc(0))]],
+    ['total 0', /total 0/, () => [chunkBytes(1, 0, 0, Buffer.from('x'))]],
+    ['a message that never started', /offset 50 of message 1, which never started/, () => [chunkBytes(1, BODY.length, 50, BODY.subarray(50))]],
+    ['an out-of-order offset', /offset 60 of message 1, which stands at 50/, () => [
+      chunkBytes(1, BODY.length, 0, BODY.subarray(0, 50)),
+      chunkBytes(1, BODY.length, 60, BODY.subarray(60)),
+    ]],
+    ['data past total', /data past its total/, () => [
+      chunkBytes(1, BODY.length, 0, BODY.subarray(0, 50)),
+      chunkBytes(1, BODY.length, 50, Buffer.concat([BODY.subarray(50), Buffer.from('extra')])),
+    ]],
+    ['a total that changes', /total changed from \d+ to \d+/, () => [
+      chunkBytes(1, BODY.length, 0, BODY.subarray(0, 50)),
+      chunkBytes(1, BODY.length + 1, 50, BODY.subarray(50)),
+    ]],
+    ['a 17th partial message', /while 16 messages are partial/, () => Array.from({ length: 17 }, (_, id) => chunkBytes(id, BODY.length, 0, BODY.subarray(0, 10)))],
+  ];
+  for (const [name, reason, frames] of MALFORMED) {
+    it(`closes the connection on ${name}`, async () => {
+      const { main, dispose, open } = setup();
+      main.hello();
+      await dispose.ready;
+      const todos = open().page.global.todos;
+      const call = todos.slow(1000);
+      await eventually(() => main.received.some((f) => f.t === 'invoke'), 'the invoke');
+      for (const bytes of frames()) main.raw(bytes);
+      const error = await call.then(() => assert.fail('resolved'), (e) => e);
+      assert.equal(error.code, 'protocol');
+      assert.match(error.reason, reason);
+      assert.equal((await dispose.closed).code, 'protocol');
+      assert.equal(main.received.at(-1).t, 'goodbye');
+      assert.match(main.received.at(-1).reason, reason);
+      assert.ok(main.ended());
+      await assert.rejects(todos.list(), { code: 'protocol' });
+      dispose();
+    });
+  }
+
+  it('closes the connection on a chunked message above its max_message', async () => {
+    const { main, dispose, open } = setup({ maxMessage: 100 });
+    main.hello();
+    await dispose.ready;
+    const call = open().page.global.todos.slow(1000);
+    await eventually(() => main.received.some((f) => f.t === 'invoke'), 'the invoke');
+    main.raw(chunkBytes(1, BODY.length, 0, BODY.subarray(0, 50)));
+    await assert.rejects(call, { code: 'too_large', size: BODY.length, limit: 100 });
+    assert.equal((await dispose.closed).code, 'too_large');
+    dispose();
+  });
+
+  it('closes the connection on a chunk before the main\'s hello', async () => {
+    const { main, dispose } = setup();
+    main.raw(chunkBytes(1, BODY.length, 0, BODY.subarray(0, 50)));
+    await assert.rejects(dispose.ready, { code: 'protocol', message: /got a chunk frame/ });
+    dispose();
+  });
+});
+
+describe('bridge: lag notices', () => {
+  for (const [name, windowOptions] of [
+    ['context isolation, Electron 35+', { contextIsolated: true }],
+    ['context isolation, older Electron', { contextIsolated: true, executeInMainWorld: false }],
+    ['no context isolation', { contextIsolated: false }],
+  ]) {
+    it(`hands a lag notice to onLag in its place among the events, or warns (${name})`, async () => {
+      const { main, dispose, open } = setup();
+      main.hello();
+      main.serve(() => ({ ok: [] }));
+      const a = open(windowOptions);
+      const b = open(windowOptions);
+      const log = [];
+      const warnings = [];
+      for (const world of [b.page, b.preload]) {
+        world.global.console = { ...console, warn: (...args) => warnings.push(args.join(' ')) };
+      }
+      const todo = { id: 1, title: 't', done: false };
+      const disposeA = a.page.global.todos.onChanged((changed) => log.push(`event ${changed.id}`), {
+        onLag: (missed) => log.push(`lag ${missed}`),
+      });
+      a.page.global.todos.onAnnounce(() => {}, { onLag: (missed) => log.push(`announce lag ${missed}`) });
+      b.page.global.todos.onChanged(() => {});
+      await a.page.global.todos.list();
+      await b.page.global.todos.list();
+
+      main.reply({ t: 'event', ch: 'todos:changed', args: [todo], to: a.webContents.id });
+      main.reply({ t: 'lag', ch: 'todos:changed', missed: 12, to: a.webContents.id });
+      main.reply({ t: 'event', ch: 'todos:changed', args: [{ ...todo, id: 2 }], to: a.webContents.id });
+      main.reply({ t: 'lag', ch: 'todos:changed', missed: 1 });
+      await eventually(() => log.length === 4 && warnings.length === 1, 'the events and the lag notices');
+      assert.deepEqual(log, ['event 1', 'lag 12', 'event 2', 'lag 1']);
+      assert.deepEqual(warnings, ['todos.onChanged: missed 1 event: the Rust main dropped it because the page did not keep up (pass { onLag } to handle this)']);
+      assert.deepEqual(a.webContents.sent.filter((m) => m.channel === LAG_CHANNEL).map((m) => m.args), [['todos:changed', 12], ['todos:changed', 1]]);
+
+      // A disposed subscription hears no more, and its listener on the lag channel is gone with it.
+      disposeA();
+      main.reply({ t: 'lag', ch: 'todos:announce', missed: 5, to: a.webContents.id });
+      main.reply({ t: 'lag', ch: 'todos:changed', missed: 7, to: a.webContents.id });
+      await eventually(() => log.length === 5, 'the announce lag');
+      await tick();
+      assert.deepEqual(log.slice(4), ['announce lag 5']);
+      assert.equal(a.ipcRenderer.listenerCount(LAG_CHANNEL), 1);
+      dispose();
+    });
+  }
+
+  it('checks the options of a subscription like those of an invoke', async () => {
+    const { main, dispose, open } = setup();
+    main.hello();
+    for (const windowOptions of [{ contextIsolated: true }, { contextIsolated: true, executeInMainWorld: false }, { contextIsolated: false }]) {
+      const window = open(windowOptions);
+      const todos = window.page.global.todos;
+      const listener = () => {};
+      assert.throws(() => todos.onChanged(listener, { onlag: () => {} }), /todos\.onChanged: unknown option `onlag` \(the only option is onLag\)/);
+      assert.throws(() => todos.onChanged(listener, { onLag: 5 }), /todos\.onChanged: options\.onLag must be a function/);
+      assert.throws(() => todos.onChanged(listener, null), /todos\.onChanged: the second argument must be an options object/);
+      assert.throws(() => todos.onChanged(listener, {}, 3), /todos\.onChanged expects a listener function and an optional options object/);
+      assert.equal(window.ipcRenderer.listenerCount('todos:changed'), 0);
+      assert.equal(window.ipcRenderer.listenerCount(LAG_CHANNEL), 0);
+      const off = todos.onChanged(listener, { onLag: undefined });
+      assert.equal(window.ipcRenderer.listenerCount(LAG_CHANNEL), 1);
+      off();
+      assert.equal(window.ipcRenderer.listenerCount(LAG_CHANNEL), 0);
+    }
+    dispose();
+  });
+
+  it('reports a lag notice for an undeclared channel instead of delivering it', async () => {
+    const { main, dispose, open, errors } = setup();
+    main.hello();
+    main.serve(() => ({ ok: [] }));
+    const window = open();
+    await window.page.global.todos.list();
+    main.reply({ t: 'lag', ch: 'todos:undeclared', missed: 3 });
+    main.reply({ t: 'lag', ch: 'todos:changed', missed: -1 });
+    await eventually(() => errors.length === 2, 'both notices to be reported');
+    assert.match(errors[0].message, /malformed lag notice for channel todos:undeclared/);
+    assert.deepEqual(window.webContents.sent, []);
+    dispose();
+  });
+});
+
+describe('bridge: a goodbye to one window', () => {
+  it('fails that window\'s calls, answers its later calls itself and forwards nothing of it', async () => {
+    const { main, dispose, open, errors } = setup();
+    main.hello();
+    await dispose.ready;
+    const a = open();
+    const b = open();
+    const heard = { a: [], b: [] };
+    a.page.global.todos.onAnnounce((m) => heard.a.push(m));
+    b.page.global.todos.onAnnounce((m) => heard.b.push(m));
+    const callA = a.page.global.todos.slow(1000);
+    const callB = b.page.global.todos.slow(1000);
+    await eventually(() => main.received.filter((f) => f.t === 'invoke').length === 2, 'both invokes');
+    const invokeB = main.received.filter((f) => f.t === 'invoke').find((f) => f.sender.id === b.webContents.id);
+
+    main.reply({ t: 'goodbye', to: a.webContents.id, reason: 'kicked by the app' });
+    const error = await callA.then(() => assert.fail('resolved'), (e) => e);
+    assert.equal(error.code, 'disconnected');
+    assert.equal(error.reason, 'kicked by the app');
+    const framesBefore = main.received.length;
+    await assert.rejects(a.page.global.todos.list(), { code: 'disconnected', reason: 'kicked by the app' });
+    a.page.global.todos.log('from a disconnected window');
+    await eventually(() => errors.length === 1, 'the dropped send to be reported');
+    assert.equal(errors[0].code, 'disconnected');
+    // A broadcast no longer reaches it either.
+    main.reply({ t: 'event', ch: 'todos:announce', args: ['to all'] });
+    await eventually(() => heard.b.length === 1, 'the broadcast');
+    await tick();
+    assert.deepEqual(heard, { a: [], b: ['to all'] });
+    assert.equal(main.received.length, framesBefore, 'nothing of the window was forwarded');
+
+    // The bridge and the other window go on.
+    main.reply({ t: 'reply', id: invokeB.id, ok: 1000 });
+    assert.equal(await callB, 1000);
+    let closed = false;
+    dispose.closed.then(() => { closed = true; });
+    await tick();
+    assert.equal(closed, false);
+
+    // A plain goodbye still closes the whole bridge.
+    const last = b.page.global.todos.slow(1000);
+    await eventually(() => main.received.filter((f) => f.t === 'invoke').length === 3, 'the last invoke');
+    main.reply({ t: 'goodbye', reason: 'shutting down' });
+    await assert.rejects(last, { code: 'disconnected', reason: 'shutting down' });
+    assert.equal((await dispose.closed).code, 'disconnected');
+    dispose();
+  });
+});
+
+describe('bridge: backpressure', () => {
+  it('waits for drain when write() says so, and refuses calls past maxQueuedBytes', async () => {
+    const { main, dispose, open, errors } = setup({ maxQueuedBytes: 1000 });
+    main.hello();
+    await dispose.ready;
+    main.serve((frame) => ({ ok: frame.args[0] }));
+    const todos = open().page.global.todos;
+    main.stalled = true;
+    const first = todos.slow(1);
+    await eventually(() => main.received.some((f) => f.t === 'invoke'), 'the first invoke');
+    // write() answered false: what follows waits in the bridge, in order.
+    const queued = [todos.slow(2), todos.slow(3)];
+    todos.log('queued line');
+    await tick(50);
+    assert.equal(main.received.filter((f) => f.t !== 'hello').length, 1, 'nothing written after write() said false');
+    // About 400 bytes wait. What would make more than 1000 wait is refused at once (calls) or
+    // reported (sends); what still fits waits with the rest.
+    const tooMuch = todos.add('x'.repeat(700)).then(() => assert.fail('resolved'), (e) => e);
+    const fits = todos.add('f'.repeat(400));
+    const failure = await tooMuch;
+    assert.equal(failure.name, 'IpcFrameworkError');
+    assert.equal(failure.code, 'too_many_in_flight');
+    assert.equal(failure.limit, 1000);
+    await assert.rejects(todos.add('z'.repeat(300)), { code: 'too_many_in_flight' });
+    todos.log('y'.repeat(300));
+    await eventually(() => errors.some((e) => e.code === 'too_many_in_flight'), 'the refused send to be reported');
+
+    main.drain();
+    assert.equal(await first, 1);
+    assert.deepEqual(await Promise.all(queued), [2, 3]);
+    assert.equal(await fits, 'f'.repeat(400));
+    const written = main.received.filter((f) => f.t === 'invoke' || f.t === 'send');
+    assert.deepEqual(written.map((f) => f.args[0]), [1, 2, 3, 'queued line', 'f'.repeat(400)]);
+    dispose();
+  });
+
+  it('counts what waits for the handshake against the same bound', async () => {
+    const { main, dispose, open } = setup({ maxQueuedBytes: 600 });
+    main.serve((frame) => ({ ok: frame.args[0].length }));
+    const todos = open().page.global.todos;
+    const first = todos.add('a'.repeat(300));
+    const second = todos.add('b'.repeat(300)).then(() => assert.fail('resolved'), (e) => e);
+    assert.equal((await second).code, 'too_many_in_flight');
+    main.hello();
+    assert.equal(await first, 300);
+    dispose();
+  });
+});
+
 describe('bridge with a real Rust main', () => {
   it('spawns the Rust main itself with `command` and stops it on disposal', async () => {
     const { binaries } = require('./support/setup');
@@ -319,6 +708,32 @@ describe('bridge with a real Rust main', () => {
       const observer = session.open().page.global.todos;
       await eventually(async () => plain(await observer.stats()).cancelled === 1, 'the handler to be cancelled');
       assert.equal((await call).code, 'cancelled');
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('carries a 6 MiB title to the Rust main and back in chunks (needs the Rust side of chunking)', async () => {
+    const session = await startSession();
+    try {
+      const hello = session.rust.fromRust[0];
+      assert.equal(hello.max_message, 67108864, 'the Rust main announces max_message in its hello');
+      const window = session.open();
+      const todos = window.page.global.todos;
+      const heard = [];
+      todos.onChanged((todo) => heard.push(todo.title));
+      // Multi-byte characters, so that chunk boundaries fall inside them.
+      const title = 'abcé€😀'.repeat((6 * 1024 * 1024) / 12);
+      const todo = await todos.add(title);
+      assert.ok(todo.title === title, 'the title came back whole');
+      assert.ok(session.rust.chunksToRust.length >= 2, `${session.rust.chunksToRust.length} chunks to the Rust main`);
+      assert.ok(session.rust.chunksFromRust.length >= 2, `${session.rust.chunksFromRust.length} chunks from the Rust main`);
+      for (const chunk of session.rust.chunksToRust) assert.ok(13 + chunk.length <= hello.max_frame);
+      // The changed event the handler emitted came chunked too.
+      await eventually(() => heard.length === 1, 'the changed event');
+      assert.ok(heard[0] === title, 'the event came whole');
+      // The connection goes on serving small calls.
+      assert.equal((await todos.stats()).calls, 1);
     } finally {
       await session.close();
     }

@@ -1,8 +1,9 @@
 'use strict';
 // The generated browser client (client.mjs) over a WebSocket model: each message is one frame
-// body, relayed to a real Rust main (the examples' Todos contract over stdio) with the length
-// prefix of the byte transport added and removed, as a WebSocket server in front of the main
-// would do.
+// body (text, or binary for a chunk), relayed to a real Rust main (the examples' Todos contract
+// over stdio) with the length prefix of the byte transport added and removed, as a WebSocket
+// server in front of the main would do; and over a scripted server for what the real main cannot
+// show at will (lag notices, chunked and malformed chunked messages, an ended connection).
 
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
@@ -20,16 +21,31 @@ function rustWebSocket(log) {
       this.sent = [];
       log.push(this);
       this.child = spawn(binaries().todosMain, [], { stdio: ['pipe', 'pipe', 'ignore'] });
-      let buffered = Buffer.alloc(0);
+      this.chunksSent = 0;
+      this.chunksReceived = 0;
+      let pieces = [];
+      let size = 0;
       this.child.stdout.on('data', (chunk) => {
-        buffered = Buffer.concat([buffered, chunk]);
+        pieces.push(chunk);
+        size += chunk.length;
+        let buffered = Buffer.concat(pieces, size);
         while (buffered.length >= 4) {
           const length = buffered.readUInt32BE(0);
           if (buffered.length < 4 + length) break;
-          const body = buffered.subarray(4, 4 + length).toString('utf8');
+          const body = buffered.subarray(4, 4 + length);
           buffered = buffered.subarray(4 + length);
-          if (this.onmessage) this.onmessage({ data: body });
+          // Chunks travel as binary messages, every other frame as text.
+          let data;
+          if (body[0] === 0) {
+            this.chunksReceived += 1;
+            data = body.buffer.slice(body.byteOffset, body.byteOffset + body.length);
+          } else {
+            data = body.toString('utf8');
+          }
+          if (this.onmessage) this.onmessage({ data });
         }
+        pieces = [buffered];
+        size = buffered.length;
       });
       this.exited = new Promise((resolve) => this.child.on('exit', (code) => {
         if (this.onclose) this.onclose({ code: 1000, reason: 'server closed' });
@@ -38,10 +54,17 @@ function rustWebSocket(log) {
       setImmediate(() => this.onopen && this.onopen());
     }
 
-    send(text) {
-      assert.equal(typeof text, 'string');
-      this.sent.push(JSON.parse(text));
-      this.child.stdin.write(frameBytes(JSON.parse(text)));
+    send(data) {
+      if (typeof data !== 'string') {
+        assert.ok(data instanceof Uint8Array && data[0] === 0, 'binary messages are chunks');
+        this.chunksSent += 1;
+        const header = Buffer.alloc(4);
+        header.writeUInt32BE(data.length, 0);
+        this.child.stdin.write(Buffer.concat([header, data]));
+        return;
+      }
+      this.sent.push(JSON.parse(data));
+      this.child.stdin.write(frameBytes(JSON.parse(data)));
     }
 
     close() {
@@ -50,20 +73,79 @@ function rustWebSocket(log) {
   };
 }
 
-/** A WebSocket class whose server answers the hello with `answer`. */
-function scriptedWebSocket(answer) {
+/**
+ * A WebSocket class whose server answers the hello with `answer` and is then the test's:
+ * `sockets` collects the instances; each records what the client sends (`sent`: text frames
+ * parsed; `binary`: binary messages) and lets the test push frames to it.
+ */
+function scriptedWebSocket(answer, sockets = []) {
   return class ScriptedWebSocket {
     constructor() {
+      this.sent = [];
+      this.binary = [];
+      this.closed = false;
+      sockets.push(this);
       setImmediate(() => this.onopen());
     }
 
-    send(text) {
-      const frame = JSON.parse(text);
+    send(data) {
+      if (typeof data !== 'string') {
+        this.binary.push(Uint8Array.from(data));
+        return;
+      }
+      const frame = JSON.parse(data);
+      this.sent.push(frame);
       if (frame.t === 'hello') setImmediate(() => this.onmessage({ data: JSON.stringify(answer) }));
     }
 
-    close() {}
+    push(frame) {
+      this.onmessage({ data: JSON.stringify(frame) });
+    }
+
+    pushBinary(bytes) {
+      this.onmessage({ data: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) });
+    }
+
+    /** The server ends the connection. */
+    end(reason) {
+      this.onclose({ code: 1000, reason });
+    }
+
+    close() {
+      this.closed = true;
+    }
   };
+}
+
+/** One chunk frame body (docs/PROTOCOL.md 1.1), as a WebSocket binary message carries it. */
+function chunk(id, total, offset, data) {
+  const body = Buffer.alloc(13 + data.length);
+  body.writeUInt32BE(id, 1);
+  body.writeUInt32BE(total, 5);
+  body.writeUInt32BE(offset, 9);
+  Buffer.from(data).copy(body, 13);
+  return body;
+}
+
+/** Reassembles the chunk messages a scripted socket received into JSON frames. */
+function unchunk(binary) {
+  const parts = new Map();
+  const frames = [];
+  for (const bytes of binary) {
+    const body = Buffer.from(bytes);
+    const id = body.readUInt32BE(1);
+    const total = body.readUInt32BE(5);
+    const offset = body.readUInt32BE(9);
+    const list = parts.get(id) || [];
+    assert.equal(offset, list.reduce((n, b) => n + b.length, 0), 'chunks in order');
+    list.push(body.subarray(13));
+    parts.set(id, list);
+    if (offset + body.length - 13 === total) {
+      frames.push(JSON.parse(Buffer.concat(list).toString('utf8')));
+      parts.delete(id);
+    }
+  }
+  return frames;
 }
 
 describe('browser client', () => {
@@ -90,7 +172,8 @@ describe('browser client', () => {
   it('puts the token in the URL and says hello with the contracts and the label', () => {
     assert.equal(sockets[0].url, 'ws://127.0.0.1:1/ipc?token=secret-token');
     assert.deepEqual(sockets[0].sent[0], {
-      t: 'hello', protocol: 1, role: 'renderer', codec: 'json', contracts, label: 'browser-tab', max_frame: 4194304,
+      t: 'hello', protocol: 1, role: 'renderer', codec: 'json', contracts, label: 'browser-tab',
+      max_frame: 4194304, max_message: 67108864,
     });
   });
 
@@ -140,13 +223,43 @@ describe('browser client', () => {
     await eventually(async () => (await api.stats()).cancelled === cancelled + 2, 'both handlers to be cancelled');
   });
 
-  it('fails pending and later calls when closed', async () => {
+  it('fails pending and later calls when closed, and a send throws', async () => {
     const other = await client.connect('ws://127.0.0.1:1/ipc', { WebSocket: rustWebSocket(sockets) });
     const call = other.slow(10000);
     client.close(other, 'done');
     await assert.rejects(call, { code: 'disconnected' });
     await assert.rejects(other.list(), { code: 'disconnected' });
     assert.deepEqual(sockets.at(-1).sent.at(-1), { t: 'goodbye', reason: 'done' });
+    const framesBefore = sockets.at(-1).sent.length;
+    assert.throws(() => other.log('after close'), (error) => {
+      assert.ok(error instanceof client.IpcFrameworkError);
+      assert.equal(error.code, 'disconnected');
+      assert.equal(error.channel, 'todos:log');
+      assert.match(error.message, /closed by the page: done/);
+      return true;
+    });
+    // The argument checks still come first.
+    assert.throws(() => other.log(1), TypeError);
+    assert.equal(sockets.at(-1).sent.length, framesBefore);
+  });
+
+  it('carries a 6 MiB title to the Rust main and back in chunks (needs the Rust side of chunking)', async () => {
+    const big = await client.connect('ws://127.0.0.1:1/ipc', { WebSocket: rustWebSocket(sockets) });
+    const socket = sockets.at(-1);
+    try {
+      // Multi-byte characters, so that chunk boundaries fall inside them.
+      const title = 'abcé€😀'.repeat((6 * 1024 * 1024) / 12);
+      const heard = [];
+      big.onChanged((todo) => heard.push(todo.title));
+      const todo = await big.add(title);
+      assert.ok(todo.title === title, 'the title came back whole');
+      assert.ok(socket.chunksSent >= 2, `${socket.chunksSent} chunks sent`);
+      assert.ok(socket.chunksReceived >= 2, `${socket.chunksReceived} chunks received`);
+      await eventually(() => heard.length === 1, 'the changed event');
+      assert.ok(heard[0] === title, 'the event came whole');
+    } finally {
+      client.close(big);
+    }
   });
 
   it('refuses a main with another version of the contract', async () => {
@@ -175,3 +288,135 @@ describe('browser client', () => {
   });
 });
 
+
+describe('browser client against a scripted main', () => {
+  let client;
+  let contracts;
+  const hello = () => ({ t: 'hello', protocol: 1, role: 'main', codec: 'json', contracts, renderer: 1, max_frame: 4194304, max_message: 67108864 });
+
+  before(async () => {
+    const bindings = generate();
+    client = await import(pathToFileURL(bindings.path('client.mjs')).href);
+    contracts = require(bindings.path('bridge.js')).CONTRACTS;
+  });
+
+  async function open(answer = hello(), options = {}) {
+    const sockets = [];
+    const api = await client.connect('ws://x', { WebSocket: scriptedWebSocket(answer, sockets), ...options });
+    return { api, socket: sockets[0] };
+  }
+
+  it('hands a lag notice to every subscription of its channel, in its place among the events', async () => {
+    const { api, socket } = await open();
+    const log = [];
+    const warnings = [];
+    const saved = console.warn;
+    console.warn = (...args) => warnings.push(args.join(' '));
+    try {
+      api.onChanged((todo) => log.push(`a ${todo.id}`), { onLag: (missed) => log.push(`a lag ${missed}`) });
+      api.onChanged((todo) => log.push(`b ${todo.id}`));
+      api.onAnnounce(() => {}, { onLag: (missed) => log.push(`announce lag ${missed}`) });
+      socket.push({ t: 'event', ch: 'todos:changed', args: [{ id: 1, title: 't', done: false }] });
+      socket.push({ t: 'lag', ch: 'todos:changed', missed: 12 });
+      socket.push({ t: 'event', ch: 'todos:changed', args: [{ id: 2, title: 't', done: false }] });
+      socket.push({ t: 'lag', ch: 'todos:changed', missed: 'many' }); // malformed: ignored
+      assert.deepEqual(log, ['a 1', 'b 1', 'a lag 12', 'a 2', 'b 2']);
+      assert.deepEqual(warnings, ['todos.onChanged: missed 12 events: the Rust main dropped them because the page did not keep up (pass { onLag } to handle this)']);
+    } finally {
+      console.warn = saved;
+    }
+    assert.throws(() => api.onChanged(() => {}, { onLag: 'no' }), { name: 'TypeError', message: 'todos.onChanged: options.onLag must be a function (missed) => void' });
+    assert.throws(() => api.onChanged(() => {}, { lag: () => {} }), { name: 'TypeError', message: /unknown option `lag`/ });
+    client.close(api);
+  });
+
+  it('reassembles chunked messages from binary messages, between whole frames', async () => {
+    const { api, socket } = await open();
+    const events = [];
+    api.onAnnounce((message) => events.push(message));
+    const call = api.list();
+    const invoke = socket.sent.find((f) => f.t === 'invoke');
+    const many = Array.from({ length: 50 }, (_, i) => ({ id: i, title: `todo é ${i}`, done: false }));
+    const body = Buffer.from(JSON.stringify({ t: 'reply', id: invoke.id, ok: many }));
+    socket.pushBinary(chunk(3, body.length, 0, body.subarray(0, 1000)));
+    socket.push({ t: 'event', ch: 'todos:announce', args: ['between'] });
+    socket.pushBinary(chunk(3, body.length, 1000, body.subarray(1000)));
+    assert.deepEqual(await call, many);
+    assert.deepEqual(events, ['between']);
+    client.close(api);
+  });
+
+  it('sends a message longer than the main\'s max_frame as binary chunks, and refuses one above its max_message', async () => {
+    const { api, socket } = await open({ ...hello(), max_frame: 1000, max_message: 10000 });
+    const title = 'é'.repeat(3000); // 6000 bytes
+    api.add(title).catch(() => {});
+    assert.ok(socket.binary.length >= 7, `${socket.binary.length} chunks`);
+    for (const bytes of socket.binary) assert.ok(bytes.length <= 1000);
+    const [invoke] = unchunk(socket.binary);
+    assert.equal(invoke.t, 'invoke');
+    assert.equal(invoke.args[0], title);
+    await assert.rejects(api.add('x'.repeat(20000)), { name: 'IpcFrameworkError', code: 'too_large', limit: 10000 });
+    assert.throws(() => api.log('x'.repeat(20000)), { name: 'IpcFrameworkError', code: 'too_large' });
+    client.close(api);
+
+    // A main that announced no max_message takes no chunks.
+    const plainMain = await open({ ...hello(), max_frame: 1000, max_message: undefined });
+    await assert.rejects(plainMain.api.add('x'.repeat(2000)), { code: 'too_large', limit: 1000 });
+    assert.deepEqual(plainMain.socket.binary, []);
+    client.close(plainMain.api);
+  });
+
+  const BODY = Buffer.from(JSON.stringify({ t: 'event', ch: 'todos:announce', args: ['x'.repeat(100)] }));
+  const MALFORMED = [
+    ['a header shorter than 13 bytes', /shorter than its 13-byte header/, () => [Buffer.alloc(9)]],
+    ['total 0', /total 0/, () => [chunk(1, 0, 0, Buffer.from('x'))]],
+    ['a message that never started', /which never started/, () => [chunk(1, BODY.length, 50, BODY.subarray(50))]],
+    ['an out-of-order offset', /offset 60 of message 1, which stands at 50/, () => [
+      chunk(1, BODY.length, 0, BODY.subarray(0, 50)), chunk(1, BODY.length, 60, BODY.subarray(60)),
+    ]],
+    ['data past total', /data past its total/, () => [
+      chunk(1, BODY.length, 0, BODY.subarray(0, 50)), chunk(1, BODY.length, 50, Buffer.concat([BODY.subarray(50), Buffer.from('!')])),
+    ]],
+    ['a total that changes', /total changed/, () => [
+      chunk(1, BODY.length, 0, BODY.subarray(0, 50)), chunk(1, BODY.length + 1, 50, BODY.subarray(50)),
+    ]],
+    ['a 17th partial message', /while 16 messages are partial/, () => Array.from({ length: 17 }, (_, id) => chunk(id, BODY.length, 0, BODY.subarray(0, 10)))],
+  ];
+  for (const [name, reason, messages] of MALFORMED) {
+    it(`closes the connection on ${name}`, async () => {
+      const closes = [];
+      const { api, socket } = await open(hello(), { onClose: (error) => closes.push(error) });
+      const call = api.slow(1000);
+      for (const bytes of messages()) socket.pushBinary(bytes);
+      const error = await call.then(() => assert.fail('resolved'), (e) => e);
+      assert.equal(error.code, 'protocol');
+      assert.match(error.reason, reason);
+      assert.equal(closes.length, 1);
+      assert.equal(closes[0].code, 'protocol');
+      assert.ok(socket.closed);
+      assert.equal(socket.sent.at(-1).t, 'goodbye');
+      await assert.rejects(api.list(), { code: 'disconnected' });
+    });
+  }
+
+  it('closes the connection on a chunked message above its max_message', async () => {
+    const { api, socket } = await open(hello(), { maxMessage: 100 });
+    assert.equal(socket.sent[0].max_message, 100);
+    const call = api.slow(1000);
+    socket.pushBinary(chunk(1, BODY.length, 0, BODY.subarray(0, 50)));
+    await assert.rejects(call, { code: 'too_large', size: BODY.length, limit: 100 });
+  });
+
+  it('throws on a send after the main ended the connection', async () => {
+    const { api, socket } = await open();
+    socket.end('server going away');
+    await assert.rejects(api.list(), { code: 'disconnected' });
+    assert.throws(() => api.log('too late'), (error) => {
+      assert.ok(error instanceof client.IpcFrameworkError);
+      assert.equal(error.code, 'disconnected');
+      assert.match(error.reason, /server going away/);
+      return true;
+    });
+    assert.equal(socket.sent.filter((f) => f.t === 'send').length, 0);
+  });
+});

@@ -123,8 +123,10 @@ for (const mode of MODES) {
       throwsTypeError(() => todos.add('x', { timeoutMs: -1 }), /timeoutMs must be a non-negative number/);
       throwsTypeError(() => todos.log(), /^todos\.log expects 1 argument \(line\), got 0$/);
       throwsTypeError(() => todos.log(null), /argument 1 \(line\) must be a string, got null/);
-      throwsTypeError(() => todos.onChanged('not a function'), /todos\.onChanged expects one argument: a listener function/);
+      throwsTypeError(() => todos.onChanged('not a function'), /todos\.onChanged expects a listener function and an optional options object \{ onLag \}/);
       throwsTypeError(() => todos.onChanged(), /a listener function/);
+      throwsTypeError(() => todos.onChanged(() => {}, { onLag: 'no' }), /options\.onLag must be a function/);
+      throwsTypeError(() => todos.toggle(NaN), /argument 1 \(id\) must be an integer from 0 to 4294967295, got the number NaN/);
       assert.equal(session.ipcMain.received.length, before, 'nothing reached the main process');
     });
 

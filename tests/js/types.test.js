@@ -1,7 +1,8 @@
 'use strict';
 // `tsc --strict` over the generated declarations: a sample renderer using every method kind
-// through `window.todos` type-checks, a sample with a wrong argument type does not, the browser
-// client's declarations type-check, and so do the Rust golden files' declarations.
+// through `window.todos` type-checks, samples with a wrong argument type or a wrong `onLag` do
+// not, the browser client's declarations type-check, and so do the Rust golden files'
+// declarations.
 
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
@@ -46,6 +47,13 @@ describe('TypeScript declarations', () => {
     const { status, output } = tsc(dir, ['todos.d.ts', 'renderer-bad.ts']);
     assert.notEqual(status, 0);
     assert.match(output, /renderer-bad\.ts\(3,26\): error TS2345: Argument of type 'number' is not assignable to parameter of type 'string'\./);
+  });
+
+  it('refuse an onLag that does not take a number', () => {
+    const dir = workspace(['renderer-bad-lag.ts']);
+    const { status, output } = tsc(dir, ['todos.d.ts', 'renderer-bad-lag.ts']);
+    assert.notEqual(status, 0);
+    assert.match(output, /renderer-bad-lag\.ts\(3,38\): error TS2322: Type '\(missed: string\) => void' is not assignable to type '\(missed: number\) => void'\./);
   });
 
   it('type-check the browser client', () => {

@@ -16,7 +16,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures_util::StreamExt;
 use futures_util::future::{Either, select};
-use ipc_runtime::{Caller, Main, Registration, RegistryError, Renderer, RendererId, Target};
+use ipc_runtime::{
+    Caller, IpcError, Main, Registration, RegistryError, Renderer, RendererId, Target,
+};
 use tokio::sync::{Semaphore, watch};
 
 /// A value with a bit of every shape, echoed back unchanged.
@@ -98,6 +100,43 @@ pub const TEST_ORIGIN: &str = "http://127.0.0.1:9";
 /// The tick value a peer in [`Scenario::Events`] takes as "no more events".
 pub const END_OF_TICKS: u32 = u32::MAX;
 
+/// What main's `heavy` listener saw of one send.
+#[ipc_runtime::data]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HeavyInfo {
+    /// The length of the sample's text.
+    pub text_len: u32,
+    /// How many items the sample had.
+    pub items: u32,
+    /// The blob's length.
+    pub blob_len: u32,
+    /// A checksum of the text, the items and the blob (see [`heavy_checksum`]).
+    pub checksum: u32,
+}
+
+/// The checksum `heavy` records (FNV-1a over the text, the items and the blob).
+pub fn heavy_checksum(sample: &Sample, blob: &[u8]) -> u32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    let items = sample.items.iter().flat_map(|i| i.to_le_bytes());
+    for byte in sample.text.bytes().chain(items).chain(blob.iter().copied()) {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    hash
+}
+
+/// The sample `emit_bulk` sends: a text of `len` bytes, a list of `len / 4` items.
+pub fn bulk_sample(len: usize) -> Sample {
+    Sample {
+        text: (0..len)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect(),
+        number: len as i32,
+        items: (0..len / 4).map(|i| i as u32).collect(),
+        note: None,
+    }
+}
+
 /// The contract every transport is checked against.
 #[ipc_runtime::channels(namespace = "conformance")]
 pub trait Conformance {
@@ -127,15 +166,38 @@ pub trait Conformance {
     async fn wait_running(&self, count: u32) -> BlockStats;
     /// Waits until at least `count` `block` handlers were cancelled; returns the statistics then.
     async fn wait_cancelled(&self, count: u32) -> BlockStats;
-    /// Waits until main has handled at least `at_least` `note` sends from the caller; returns
-    /// every line the caller sent, in the order main's listener saw them.
+    /// Waits until main has entered its listener for at least `at_least` `note` sends from the
+    /// caller; returns every line the caller sent, in the order main entered the listener.
     async fn sends_received(&self, at_least: u32) -> Vec<String>;
     /// Shuts main down (`Main::shutdown`): every renderer is disconnected, this caller included,
     /// so the reply to this call may never arrive.
     async fn shutdown_main(&self);
-    /// Records a line (fire-and-forget); a line starting with `slow ` takes a millisecond.
+    /// Records a line (fire-and-forget) as soon as the listener is entered; a line starting with
+    /// `slow ` then takes a millisecond before the listener finishes.
     #[send]
     fn note(&self, line: String);
+    /// Records `n` as soon as the handler is entered and returns it.
+    async fn mark(&self, n: u32) -> u32;
+    /// Records `n` as soon as the listener is entered (fire-and-forget).
+    #[send]
+    fn mark_send(&self, n: u32);
+    /// Waits until main has entered `mark` and `mark_send` at least `at_least` times for the
+    /// caller; returns the numbers in the order they were entered.
+    async fn marks(&self, at_least: u32) -> Vec<u32>;
+    /// Waits a moment (an `.await` that is pending), then panics with `message`.
+    async fn crash_later(&self, message: String) -> u32;
+    /// Records what arrived (sizes and a checksum): large payloads by send.
+    #[send]
+    fn heavy(&self, sample: Sample, blob: ipc_runtime::Bytes);
+    /// Waits until main has handled at least `at_least` `heavy` sends from the caller; returns
+    /// what it saw of each, in order.
+    async fn heavy_received(&self, at_least: u32) -> Vec<HeavyInfo>;
+    /// Emits `bulk` to the caller with a sample whose text is `len` bytes long, then returns the
+    /// same sample (a large event, then a large reply).
+    async fn emit_bulk(&self, len: u32) -> Sample;
+    /// A large event.
+    #[event]
+    fn bulk(&self, sample: Sample);
     /// An event without arguments.
     #[event]
     fn pulse(&self);
@@ -151,6 +213,10 @@ pub trait Conformance {
 pub struct ConformanceState {
     blocks: Mutex<BlockStats>,
     sends: Mutex<Vec<(RendererId, String, String)>>,
+    marks: Mutex<HashMap<RendererId, Vec<u32>>>,
+    heavy: Mutex<HashMap<RendererId, Vec<HeavyInfo>>>,
+    /// `slow` sends whose listener ran to its end, by label.
+    slow_finished: Mutex<HashMap<String, u32>>,
     sequence: Mutex<HashMap<RendererId, u32>>,
     callers: Mutex<Vec<(RendererId, String)>>,
     release: Semaphore,
@@ -162,6 +228,9 @@ impl ConformanceState {
         ConformanceState {
             blocks: Mutex::new(BlockStats::default()),
             sends: Mutex::new(Vec::new()),
+            marks: Mutex::new(HashMap::new()),
+            heavy: Mutex::new(HashMap::new()),
+            slow_finished: Mutex::new(HashMap::new()),
             sequence: Mutex::new(HashMap::new()),
             callers: Mutex::new(Vec::new()),
             release: Semaphore::new(0),
@@ -174,13 +243,18 @@ impl ConformanceState {
         *lock(&self.blocks)
     }
 
-    /// The lines renderers labelled `label` sent, in the order main's listener saw them.
+    /// The lines renderers labelled `label` sent, in the order main entered its listener.
     pub fn sends_from(&self, label: &str) -> Vec<String> {
         lock(&self.sends)
             .iter()
             .filter(|(_, from, _)| from == label)
             .map(|(_, _, line)| line.clone())
             .collect()
+    }
+
+    /// How many `slow` sends of renderers labelled `label` ran their listener to its end.
+    pub fn slow_finished(&self, label: &str) -> u32 {
+        lock(&self.slow_finished).get(label).copied().unwrap_or(0)
     }
 
     /// The id of the first renderer labelled `label` that called or sent anything (known even
@@ -200,6 +274,14 @@ impl ConformanceState {
                 return;
             }
         }
+    }
+
+    fn record_mark(&self, caller: &Caller, n: u32) {
+        lock(&self.marks)
+            .entry(caller.renderer())
+            .or_default()
+            .push(n);
+        self.changed();
     }
 
     /// Remembers who called.
@@ -327,6 +409,64 @@ impl ConformanceHandler for ConformanceBackend {
         tag
     }
 
+    async fn mark(&self, caller: &Caller, n: u32) -> u32 {
+        self.state.record_mark(caller, n);
+        n
+    }
+
+    async fn mark_send(&self, caller: &Caller, n: u32) {
+        self.state.record_mark(caller, n);
+    }
+
+    async fn marks(&self, caller: &Caller, at_least: u32) -> Vec<u32> {
+        let id = caller.renderer();
+        let marks =
+            |state: &ConformanceState| lock(&state.marks).get(&id).cloned().unwrap_or_default();
+        self.state
+            .wait_for(|s| marks(s).len() >= at_least as usize)
+            .await;
+        marks(&self.state)
+    }
+
+    async fn emit_bulk(&self, caller: &Caller, len: u32) -> Sample {
+        self.state.saw(caller);
+        let sample = bulk_sample(len as usize);
+        Conformance::events(&self.main).bulk(caller, sample.clone());
+        sample
+    }
+
+    async fn crash_later(&self, caller: &Caller, message: String) -> u32 {
+        self.state.saw(caller);
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        panic!("{message}")
+    }
+
+    async fn heavy(&self, caller: &Caller, sample: Sample, blob: ipc_runtime::Bytes) {
+        self.state.saw(caller);
+        let info = HeavyInfo {
+            text_len: sample.text.len() as u32,
+            items: sample.items.len() as u32,
+            blob_len: blob.len() as u32,
+            checksum: heavy_checksum(&sample, &blob),
+        };
+        lock(&self.state.heavy)
+            .entry(caller.renderer())
+            .or_default()
+            .push(info);
+        self.state.changed();
+    }
+
+    async fn heavy_received(&self, caller: &Caller, at_least: u32) -> Vec<HeavyInfo> {
+        let id = caller.renderer();
+        let seen =
+            |state: &ConformanceState| lock(&state.heavy).get(&id).cloned().unwrap_or_default();
+        self.state
+            .wait_for(|s| seen(s).len() >= at_least as usize)
+            .await;
+        seen(&self.state)
+    }
+
     async fn release(&self, caller: &Caller, count: u32) {
         self.state.saw(caller);
         self.state.release.add_permits(count as usize);
@@ -408,11 +548,16 @@ impl ConformanceHandler for ConformanceBackend {
 
     async fn note(&self, caller: &Caller, line: String) {
         self.state.saw(caller);
-        if line.starts_with("slow ") {
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-        }
+        let slow = line.starts_with("slow ");
         lock(&self.state.sends).push((caller.renderer(), caller.label().to_string(), line));
         self.state.changed();
+        if slow {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            *lock(&self.state.slow_finished)
+                .entry(caller.label().to_string())
+                .or_default() += 1;
+            self.state.changed();
+        }
     }
 }
 
@@ -437,6 +582,13 @@ pub enum Scenario {
     /// Subscribes to `tick`, sends `ready`, collects ticks until [`END_OF_TICKS`], sends
     /// `got <n>` for each and `done`, then waits until main disconnects it.
     Events,
+    /// Sends `hello`, then waits until main disconnects it (and exits cleanly).
+    Hello,
+    /// Prints `debug: about to print` to stdout (wrong on stdio, where stdout carries the
+    /// protocol), then waits until main disconnects it.
+    Print,
+    /// Sends `heavy` with a 24 MiB blob again and again (chunked messages), until killed.
+    HugeSends,
 }
 
 impl Scenario {
@@ -448,6 +600,9 @@ impl Scenario {
             Scenario::DropAndLinger => "drop-and-linger",
             Scenario::SendAndLeave => "send-and-leave",
             Scenario::Events => "events",
+            Scenario::Hello => "hello",
+            Scenario::Print => "print",
+            Scenario::HugeSends => "huge-sends",
         }
     }
 
@@ -458,12 +613,15 @@ impl Scenario {
 }
 
 /// Every scenario.
-pub const SCENARIOS: [Scenario; 5] = [
+pub const SCENARIOS: [Scenario; 8] = [
     Scenario::Hang,
     Scenario::ExitMidCall,
     Scenario::DropAndLinger,
     Scenario::SendAndLeave,
     Scenario::Events,
+    Scenario::Hello,
+    Scenario::Print,
+    Scenario::HugeSends,
 ];
 
 /// Plays `scenario` on a connected renderer. `exit` is called where [`Scenario::ExitMidCall`]
@@ -521,8 +679,9 @@ pub async fn run_scenario(
             let mut got = Vec::new();
             loop {
                 match ticks.next().await {
-                    Some(END_OF_TICKS) => break,
-                    Some(value) => got.push(value),
+                    Some(Ok(END_OF_TICKS)) => break,
+                    Some(Ok(value)) => got.push(value),
+                    Some(Err(error)) => return Err(format!("the tick stream lagged: {error}")),
                     None => return Err("the tick stream ended early".into()),
                 }
             }
@@ -534,6 +693,30 @@ pub async fn run_scenario(
             client.note("done".into()).map_err(|e| e.to_string())?;
             renderer.closed().await;
             Ok(())
+        }
+        Scenario::Hello => {
+            client.note("hello".into()).map_err(|e| e.to_string())?;
+            renderer.closed().await;
+            Ok(())
+        }
+        Scenario::Print => {
+            println!("debug: about to print");
+            renderer.closed().await;
+            Ok(())
+        }
+        Scenario::HugeSends => {
+            let blob: ipc_runtime::Bytes = vec![7u8; 24 << 20].into();
+            let sample = bulk_sample(16);
+            loop {
+                match client.heavy(sample.clone(), blob.clone()) {
+                    Ok(()) => tokio::task::yield_now().await,
+                    // The way to main is full: wait for it to drain.
+                    Err(IpcError::TooManyInFlight { .. }) => {
+                        tokio::time::sleep(std::time::Duration::from_millis(5)).await
+                    }
+                    Err(error) => return Err(error.to_string()),
+                }
+            }
         }
     }
 }

@@ -1118,7 +1118,6 @@ async fn undecodable_binary_frames_are_reported_and_the_connection_survives() {
             vec![0xee, 1, 2, 3],
             "unknown frame type 238",
         ),
-        ("a zero tag", vec![0], "unknown frame type 0"),
         ("an invoke with no header", vec![INVOKE], "invoke"),
         ("an unfinished varint id", vec![INVOKE, 0x80], "invoke"),
         (
@@ -1562,4 +1561,296 @@ async fn renderer_refuses_a_bad_hello_from_main() {
         let _ = std::fs::remove_file(&path);
     }
     assert_no_foreign_panics();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chunked messages (docs/PROTOCOL.md §1.1), written by hand
+
+/// A chunk frame's body: tag 0, id, total, offset (u32 big-endian each), then the data.
+fn chunk(id: u32, total: u32, offset: u32, data: &[u8]) -> Vec<u8> {
+    let mut body = vec![0u8];
+    body.extend_from_slice(&id.to_be_bytes());
+    body.extend_from_slice(&total.to_be_bytes());
+    body.extend_from_slice(&offset.to_be_bytes());
+    body.extend_from_slice(data);
+    body
+}
+
+/// Splits `message` into chunk frames carrying at most `room` bytes of it each.
+fn chunks_of(id: u32, message: &[u8], room: usize) -> Vec<Vec<u8>> {
+    message
+        .chunks(room)
+        .enumerate()
+        .map(|(i, data)| chunk(id, message.len() as u32, (i * room) as u32, data))
+        .collect()
+}
+
+/// A fixture whose main takes frames of at most 1 KiB and messages of at most 16 KiB.
+async fn chunk_fixture(name: &str) -> Fixture {
+    let builder = Main::builder()
+        .max_frame_size(1024)
+        .max_message_size(16 * 1024);
+    Fixture::new(name, builder).await
+}
+
+/// An invoke of `probe:echo` with a long extra field (ignored, as unknown fields are), so that
+/// the frame is more than `len` bytes long.
+fn long_invoke(id: u64, len: usize) -> Vec<u8> {
+    let mut frame = invoke(id, "probe:echo", json!([9]));
+    frame["padding"] = json!("x".repeat(len));
+    serde_json::to_vec(&frame).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_longer_than_a_frame_is_reassembled_from_chunks() {
+    let fx = chunk_fixture("chunks-ok").await;
+    let mut raw = fx.raw(Wire::Json).await;
+    let message = long_invoke(1, 5000);
+    // Two messages interleaved, with a whole frame between their chunks.
+    let first = chunks_of(1, &message, 1000);
+    let second = chunks_of(2, &long_invoke(2, 3000), 1000);
+    for i in 0..first.len().max(second.len()) {
+        if let Some(frame) = first.get(i) {
+            raw.send(frame).await;
+        }
+        if i == 1 {
+            raw.send_json(&invoke(3, "probe:echo", json!([3]))).await;
+        }
+        if let Some(frame) = second.get(i) {
+            raw.send(frame).await;
+        }
+    }
+    let mut replies: Vec<Value> = Vec::new();
+    for _ in 0..3 {
+        replies.push(raw.expect("a reply").await);
+    }
+    // Handled where each message completed: the whole frame first, then the shorter chunked
+    // message, then the longer one.
+    let ids: Vec<u64> = replies.iter().map(|r| r["id"].as_u64().unwrap()).collect();
+    assert_eq!(ids, [3, 2, 1], "{replies:?}");
+    assert!(
+        replies.iter().all(|r| r["ok"] == 9 || r["ok"] == 3),
+        "{replies:?}"
+    );
+    drop(raw);
+    fx.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chunked_message_above_the_limit_is_refused_and_the_connection_survives() {
+    let fx = chunk_fixture("chunks-too-large").await;
+    let mut raw = fx.raw(Wire::Json).await;
+    for frame in chunks_of(4, &vec![b'x'; 20_000], 1000) {
+        raw.send(&frame).await;
+    }
+    let error = raw.expect_error("too_large").await;
+    assert_eq!(error["error"]["size"], 20_000, "{error}");
+    assert_eq!(error["error"]["limit"], 16 * 1024, "{error}");
+    raw.assert_answers(1).await;
+    drop(raw);
+    fx.finish().await;
+}
+
+#[test]
+fn malformed_chunks_close_only_that_connection_with_the_reason() {
+    let cases: Vec<(&str, Vec<Vec<u8>>, &str)> = vec![
+        (
+            "a chunk out of order",
+            vec![
+                chunk(1, 3000, 0, &[b'{'; 500]),
+                chunk(1, 3000, 900, &[b' '; 500]),
+            ],
+            "offset 900, but 500 bytes",
+        ),
+        (
+            "a chunk of a message never started",
+            vec![chunk(2, 3000, 100, &[b' '; 500])],
+            "offset 100, but 0 bytes",
+        ),
+        (
+            "data past the total",
+            vec![
+                chunk(3, 600, 0, &[b' '; 500]),
+                chunk(3, 600, 500, &[b' '; 200]),
+            ],
+            "past its total",
+        ),
+        (
+            "a total of zero",
+            vec![chunk(4, 0, 0, &[b' '; 10])],
+            "total of 0",
+        ),
+        (
+            "a total that changes",
+            vec![
+                chunk(5, 3000, 0, &[b' '; 500]),
+                chunk(5, 4000, 500, &[b' '; 500]),
+            ],
+            "message started with 3000",
+        ),
+        (
+            "a header cut short",
+            vec![vec![0u8, 0, 0, 1]],
+            "shorter than its 13-byte header",
+        ),
+        (
+            "a chunk without data",
+            vec![chunk(6, 10, 0, &[])],
+            "no data",
+        ),
+        (
+            "a 17th partial message",
+            (0..17).map(|id| chunk(id, 3000, 0, &[b' '; 10])).collect(),
+            "more than 16 messages",
+        ),
+    ];
+    for (what, frames, needle) in cases {
+        multi_thread().block_on(async {
+            let fx = chunk_fixture(&format!("chunk-fault-{}", what.len())).await;
+            let mut raw = fx.raw(Wire::Json).await;
+            for frame in &frames {
+                raw.send(frame).await;
+            }
+            let frames = raw.until_closed().await;
+            let reason = assert_closed_with_reason(&frames);
+            assert!(reason.contains(needle), "{what}: {reason}");
+            assert_eq!(frames[0]["error"]["code"], "protocol", "{what}: {frames:?}");
+            fx.finish().await;
+        });
+    }
+}
+
+/// A renderer that goes away in the middle of a chunked message: main frees what it held,
+/// forgets the renderer, and serves the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chunked_message_abandoned_halfway_is_dropped_with_its_connection() {
+    let fx = chunk_fixture("chunks-abandoned").await;
+    let mut raw = fx.raw(Wire::Binary).await;
+    raw.send(&chunk(1, 10_000, 0, &[1u8; 1000])).await;
+    raw.send(&chunk(1, 10_000, 1000, &[2u8; 1000])).await;
+    eventually("main to hold the partial message", || {
+        fx.main.partial_message_bytes() == 10_000
+    })
+    .await;
+    drop(raw);
+    eventually("main to free it", || fx.main.partial_message_bytes() == 0).await;
+    fx.finish().await;
+}
+
+/// Only main sends lag notices; one from a renderer is a protocol error, and the connection
+/// survives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lag_notice_from_a_renderer_is_refused() {
+    let fx = Fixture::new("renderer-lag", Main::builder()).await;
+    let mut raw = fx.raw(Wire::Json).await;
+    raw.send_json(&json!({"t": "lag", "ch": "probe:note", "missed": 3}))
+        .await;
+    let error = raw.expect_error("protocol").await;
+    assert!(
+        error["error"]["message"].as_str().unwrap().contains("lag"),
+        "{error}"
+    );
+    raw.assert_answers(1).await;
+    drop(raw);
+    let mut raw = fx.raw(Wire::Binary).await;
+    let mut lag = vec![10u8];
+    postcard_str(&mut lag, "probe:note");
+    varint(&mut lag, 3);
+    raw.send(&lag).await;
+    raw.expect_error("protocol").await;
+    raw.assert_answers(1).await;
+    drop(raw);
+    fx.finish().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Each safety mechanism on its own
+
+/// Main enforces a call's `timeout_ms` itself: a renderer that never cancels still gets its
+/// `timeout` reply, and the handler is dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn main_enforces_a_deadline_the_renderer_never_cancels() {
+    let mut fx = Fixture::new("main-deadline", Main::builder()).await;
+    let mut raw = fx.raw(Wire::Json).await;
+    let mut call = invoke(1, "probe:block", json!([5]));
+    call["timeout_ms"] = json!(200);
+    raw.send_json(&call).await;
+    assert_eq!(fx.probe.wait_started(1).await, [5]);
+    let reply = raw.expect_reply_error(1, "timeout").await;
+    assert_eq!(reply["error"]["after_ms"], 200, "{reply}");
+    assert_eq!(fx.probe.wait_dropped().await, 5, "the handler was dropped");
+    raw.assert_answers(2).await;
+    drop(raw);
+    fx.finish().await;
+}
+
+/// The renderer cancels a call whose deadline passed, whatever main does: a fake main that
+/// never answers receives the `cancel`, and the caller gets `Timeout` at its deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_renderer_cancels_a_call_whose_deadline_passed() {
+    let (renderer, mut main) = fake_main("renderer-deadline", RendererOptions::new("r")).await;
+    let client = Probe::client(&renderer);
+    let call = tokio::spawn(
+        client
+            .block(1)
+            .timeout(Duration::from_millis(150))
+            .into_future(),
+    );
+    let frame = main.expect("an invoke").await;
+    assert_eq!(frame["ch"], "probe:block", "{frame}");
+    assert_eq!(frame["timeout_ms"], 150, "{frame}");
+    let id = frame["id"].as_u64().unwrap();
+    match within("the deadline", call).await.unwrap() {
+        Err(IpcError::Timeout { after, .. }) => assert_eq!(after, Duration::from_millis(150)),
+        other => panic!("expected Timeout, got {other:?}"),
+    }
+    assert_eq!(
+        main.expect("a cancel").await,
+        json!({"t": "cancel", "id": id})
+    );
+    assert_no_foreign_panics();
+}
+
+/// The renderer checks main's contract hashes itself: a main built from another version of a
+/// contract the renderer declared is refused, naming both hashes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_renderer_refuses_a_main_with_another_version_of_its_contract() {
+    install_panic_counter();
+    let path = socket_path("renderer-contract");
+    let listener = UnixListener::bind(&path).unwrap();
+    let main = async {
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut peer = RawPeer {
+            stream,
+            wire: Wire::Json,
+        };
+        let hello = peer.expect("the renderer's hello").await;
+        assert_eq!(
+            hello["contracts"]["probe"],
+            Probe::contract_hash(),
+            "{hello}"
+        );
+        peer.send_json(&json!({
+            "t": "hello", "protocol": 1, "role": "main", "codec": "json", "renderer": 1,
+            "contracts": {"probe": "00000000deadbeef"},
+        }))
+        .await;
+        peer
+    };
+    let options = RendererOptions::new("r")
+        .codec(Codec::Json)
+        .contract(Probe::schema());
+    let (result, _peer) = within("the handshake", async {
+        tokio::join!(Renderer::connect_unix(&path, options), main)
+    })
+    .await;
+    match result {
+        Err(error @ IpcError::VersionMismatch { .. }) => {
+            let text = error.to_string();
+            assert!(text.contains("00000000deadbeef"), "{text}");
+            assert!(text.contains(Probe::contract_hash()), "{text}");
+        }
+        other => panic!("expected VersionMismatch, got {other:?}"),
+    }
+    let _ = std::fs::remove_file(&path);
 }

@@ -28,15 +28,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use ipc_runtime::{
-    ByteStream, Bytes, Call, CallError, ChildRenderer, Codec, EventStream, InProcess,
+    ByteStream, Bytes, Call, CallError, ChildRenderer, Codec, EventError, EventStream, InProcess,
     InvokeChannel, IpcError, Main, Never, NoArgs, Renderer, RendererId, RendererOptions,
     SendChannel, Target, UnixListenerHandle, WebSocketListener, WebSocketOptions,
 };
 use ipc_tests::{
     BlockStats, ConfError, Conformance, ConformanceBackend, ConformanceClient, ConformanceState,
-    END_OF_TICKS, EmitTarget, SCENARIOS, Sample, Scenario, TEST_ORIGIN, run_scenario,
+    END_OF_TICKS, EmitTarget, HeavyInfo, SCENARIOS, Sample, Scenario, TEST_ORIGIN, bulk_sample,
+    heavy_checksum, run_scenario,
 };
 use tokio::io::AsyncBufReadExt;
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
@@ -70,6 +71,7 @@ async fn next_event<T: 'static>(stream: &mut EventStream<T>) -> T {
     within(&format!("an event on {}", stream.channel()), stream.next())
         .await
         .unwrap_or_else(|| panic!("the {} stream ended early", stream.channel()))
+        .unwrap_or_else(|error| panic!("{}: {error}", stream.channel()))
 }
 
 fn options(label: &str) -> RendererOptions {
@@ -583,7 +585,6 @@ async fn events_arrive_in_order_and_to_the_right_renderer(kind: Kind) {
 /// Events a handler emits before it returns are delivered before its reply: once the call
 /// resolves, they are waiting in the subscription.
 async fn events_emitted_by_a_handler_arrive_before_its_reply(kind: Kind) {
-    use futures_util::FutureExt;
     let mut harness = Harness::start(kind).await;
     let (_renderer, client) = harness.client("eager").await;
     let mut ticks = client.on_tick();
@@ -595,7 +596,7 @@ async fn events_emitted_by_a_handler_arrive_before_its_reply(kind: Kind) {
         );
         for value in first..first + 10 {
             match ticks.next().now_or_never() {
-                Some(Some(tick)) => assert_eq!(tick, value),
+                Some(Some(Ok(tick))) => assert_eq!(tick, value),
                 other => {
                     panic!("round {round}: tick {value} not delivered before the reply: {other:?}")
                 }
@@ -679,10 +680,9 @@ async fn call_deadline_times_out_and_cancels(kind: Kind) {
     let mut harness = Harness::start(kind).await;
     let (_renderer, client) = harness.client("impatient").await;
 
+    // Main enters every invoke it reads (and a cancel comes after its call), so the handler
+    // starts however late main gets to it: no need to watch it run before the deadline.
     let call = tokio::spawn(client.block(5).timeout(DEADLINE).into_future());
-    within("the handler to run", client.wait_running(1))
-        .await
-        .unwrap();
     assert_eq!(
         within("the deadline", call).await.unwrap(),
         Err(IpcError::Timeout {
@@ -709,7 +709,9 @@ async fn default_timeout_applies(kind: Kind) {
     let client = Conformance::client(&renderer);
 
     let patient = tokio::spawn(client.block(7).no_timeout().into_future());
-    within("the handler to run", client.wait_running(1))
+    // The helpers wait as long as it takes: under the renderer's short default deadline a busy
+    // machine could time them out.
+    within("the handler to run", client.wait_running(1).no_timeout())
         .await
         .unwrap();
     // This call starts after the patient one and fails at the default deadline, so by then the
@@ -722,14 +724,20 @@ async fn default_timeout_applies(kind: Kind) {
         })
     );
     assert_eq!(
-        within("the handler to be cancelled", client.wait_cancelled(1)).await,
+        within(
+            "the handler to be cancelled",
+            client.wait_cancelled(1).no_timeout()
+        )
+        .await,
         Ok(stats(2, 1, 0, 1))
     );
     assert!(
         !patient.is_finished(),
         "the call without a deadline is still waiting"
     );
-    within("release", client.release(1)).await.unwrap();
+    within("release", client.release(1).no_timeout())
+        .await
+        .unwrap();
     assert_eq!(within("the patient call", patient).await.unwrap(), Ok(7));
 }
 
@@ -795,7 +803,15 @@ async fn bad_arguments_and_bad_reply(kind: Kind) {
     }
 
     const WRONG_SEND: SendChannel<(u32, bool)> = SendChannel::new(Conformance::NOTE.name());
-    renderer.send(WRONG_SEND, (7, true)).unwrap();
+    match (kind, renderer.send(WRONG_SEND, (7, true))) {
+        // In process the listener is entered in the caller's task: the mismatch is reported at
+        // once. Across processes main reports it in an error frame (logged by the renderer).
+        (Kind::InProcess, Err(IpcError::BadArguments { channel, .. })) => {
+            assert_eq!(channel, Conformance::NOTE.name())
+        }
+        (Kind::InProcess, other) => panic!("expected BadArguments, got {other:?}"),
+        (_, sent) => sent.unwrap(),
+    }
     client.note("after".into()).unwrap();
     assert_eq!(
         within("sends", client.sends_received(1)).await,
@@ -980,9 +996,8 @@ async fn dropped_renderer_is_forgotten_while_its_process_lives(kind: Kind) {
     peer.kill().await;
 }
 
-/// Sends a renderer made before it closed its connection all reach main's listener (here the
-/// listener takes a millisecond per send, so main has read them all long before it handled
-/// them).
+/// Sends a renderer made before it closed its connection all reach main's listener, in order,
+/// and their listeners (a millisecond each) run to their end after the renderer is gone.
 async fn sends_before_a_disconnect_are_all_handled(kind: Kind) {
     let host = Host::start(kind).await;
     let mut peer = host.spawn_peer("leaver", Scenario::SendAndLeave).await;
@@ -993,11 +1008,18 @@ async fn sends_before_a_disconnect_are_all_handled(kind: Kind) {
     let expected: Vec<String> = (0..200).map(|i| format!("slow {i}")).collect();
     let all_handled = host
         .state
-        .wait_for(|s| s.sends_from("leaver").len() >= expected.len());
+        .wait_for(|s| s.slow_finished("leaver") >= expected.len() as u32);
     let _ = tokio::time::timeout(PATIENCE, all_handled).await;
-    let handled = host.state.sends_from("leaver");
-    assert_eq!(handled.len(), expected.len(), "sends handled");
-    assert_eq!(handled, expected);
+    assert_eq!(
+        host.state.sends_from("leaver"),
+        expected,
+        "sends entered, in order"
+    );
+    assert_eq!(
+        host.state.slow_finished("leaver"),
+        200,
+        "listeners that ran to their end"
+    );
     peer.kill().await;
 }
 
@@ -1080,6 +1102,189 @@ async fn blobs_of_every_size_round_trip(kind: Kind) {
     );
 }
 
+/// 1000 sends and invokes in a random mix enter main's listener and handler in the order the
+/// renderer issued them (an invoke is issued when its call is first polled); replies may come in
+/// any order.
+async fn mixed_sends_and_invokes_enter_in_issue_order(kind: Kind) {
+    use futures_util::stream::{FuturesUnordered, StreamExt as _};
+    let mut harness = Harness::start(kind).await;
+    let (_renderer, client) = harness.client("mixer").await;
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut calls = FuturesUnordered::new();
+    for n in 0..1000u32 {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        if seed >> 63 == 1 {
+            client.mark_send(n).unwrap();
+        } else {
+            let mut call = client.mark(n).into_future();
+            // Issued now: the first poll sends it (in process: enters the handler).
+            if let std::task::Poll::Ready(reply) = futures_util::poll!(&mut call) {
+                assert_eq!(reply, Ok(n));
+                continue;
+            }
+            calls.push(async move { (n, call.await) });
+        }
+    }
+    while let Some((n, reply)) = within("the replies", calls.next()).await {
+        assert_eq!(reply, Ok(n));
+    }
+    let entered = within("1000 marks", client.marks(1000)).await.unwrap();
+    let expected: Vec<u32> = (0..1000).collect();
+    if entered != expected {
+        let first = entered
+            .iter()
+            .zip(&expected)
+            .position(|(a, b)| a != b)
+            .unwrap_or(entered.len().min(expected.len()));
+        panic!(
+            "handlers entered out of order at position {first}: {:?}",
+            &entered[first.saturating_sub(3)..(first + 4).min(entered.len())]
+        );
+    }
+}
+
+/// Strings, bytes and nested structs of 0 B, 64 KiB, 3 MiB and 6 MiB cross by invoke (both
+/// ways) and by send with the default limits: messages above a frame (4 MiB) travel in chunks.
+async fn payloads_of_every_size_cross_by_invoke_and_send(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (_renderer, client) = harness.client("heavy").await;
+    let mut bulk = client.on_bulk();
+    const MIB: usize = 1 << 20;
+    for (round, len) in [0, 64 * 1024, 3 * MIB, 6 * MIB].into_iter().enumerate() {
+        let text: String = (0..len)
+            .map(|i| char::from(b'a' + ((i * 7 + round) % 26) as u8))
+            .collect();
+        let sample = Sample {
+            text,
+            number: round as i32,
+            // A nested list of about the same size (4 bytes an item in memory).
+            items: (0..len / 4).map(|i| i as u32 ^ 0x5a5a).collect(),
+            note: Some("nested".into()),
+        };
+        let echoed = within("echo", client.echo(sample.clone())).await;
+        assert!(echoed.as_ref() == Ok(&sample), "echo of {len} bytes");
+        let blob: Bytes = (0..len)
+            .map(|i| (i as u8).wrapping_mul(13))
+            .collect::<Vec<u8>>()
+            .into();
+        let reversed = within("reverse_blobs", client.reverse_blobs(vec![blob.clone()])).await;
+        let expected: Vec<u8> = blob.iter().rev().copied().collect();
+        assert!(
+            reversed
+                .as_ref()
+                .is_ok_and(|r| r.len() == 1 && r[0][..] == expected[..]),
+            "blob of {len} bytes"
+        );
+        // An event of that size, emitted by a handler: it arrives before the reply.
+        let returned = within("emit_bulk", client.emit_bulk(len as u32)).await;
+        assert!(
+            returned.as_ref().is_ok_and(|s| *s == bulk_sample(len)),
+            "reply of {len} bytes after an event of that size"
+        );
+        let event = bulk.next().now_or_never();
+        assert!(
+            matches!(&event, Some(Some(Ok(s))) if *s == bulk_sample(len)),
+            "event of {len} bytes"
+        );
+        client.heavy(sample.clone(), blob.clone()).unwrap();
+        let seen = within("heavy sends", client.heavy_received(round as u32 + 1))
+            .await
+            .unwrap();
+        assert_eq!(
+            seen[round],
+            HeavyInfo {
+                text_len: len as u32,
+                items: (len / 4) as u32,
+                blob_len: len as u32,
+                checksum: heavy_checksum(&sample, &blob),
+            },
+            "send of {len} bytes"
+        );
+    }
+    assert_eq!(within("next", client.next()).await, Ok(1), "still serving");
+}
+
+/// A subscription that falls behind its buffer yields exactly what fits, then a lag notice with
+/// the exact count of the events it missed, then the events after them.
+async fn a_slow_subscriber_gets_a_lag_notice_with_the_exact_count(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let renderer = harness
+        .connect(options("slow-reader").event_buffer(4))
+        .await
+        .unwrap();
+    let client = Conformance::client(&renderer);
+    let mut ticks = client.on_tick();
+    // Not read meanwhile: the events a handler emits arrive before its reply, so all 100 ticks
+    // have reached the subscription when the call returns.
+    assert_eq!(
+        within("emit", client.emit(EmitTarget::Caller, 0, 100)).await,
+        Ok(1)
+    );
+    for value in 0..4 {
+        assert_eq!(next_event(&mut ticks).await, value);
+    }
+    assert_eq!(
+        within("the lag notice", ticks.next()).await,
+        Some(Err(EventError::Lagged { missed: 96 }))
+    );
+    assert_eq!(
+        within("emit", client.emit(EmitTarget::Caller, 100, 1)).await,
+        Ok(1)
+    );
+    assert_eq!(next_event(&mut ticks).await, 100);
+}
+
+/// A handler that panics after it awaited (so it runs as a task, not in its first poll) fails its
+/// own call with `HandlerPanicked`; main keeps serving.
+async fn handler_panic_after_an_await_is_reported(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (_renderer, client) = harness.client("late-crash").await;
+    match within("crash_later", client.crash_later("late boom".into())).await {
+        Err(IpcError::HandlerPanicked { channel, message }) => {
+            assert_eq!(channel, Conformance::CRASH_LATER.name());
+            assert_eq!(message, "late boom");
+        }
+        other => panic!("expected HandlerPanicked, got {other:?}"),
+    }
+    assert_eq!(within("next", client.next()).await, Ok(1));
+}
+
+/// A renderer process killed while it sends 24 MiB messages in chunks: main frees the partial
+/// message it held, forgets the renderer, and serves the next one.
+async fn a_renderer_killed_mid_transfer_is_forgotten_and_freed(kind: Kind) {
+    let host = Host::start(kind).await;
+    for round in 0..3 {
+        let mut peer = host
+            .spawn_peer(&format!("huge-{round}"), Scenario::HugeSends)
+            .await;
+        // The first message arrived whole (the host saw the peer); wait for a later one to be
+        // halfway, then kill the sender.
+        eventually("a message to be partly received", || {
+            host.main.partial_message_bytes() > 0
+        })
+        .await;
+        peer.kill().await;
+        eventually("main to forget the killed renderer", || {
+            host.main.renderer(peer.id).is_none()
+        })
+        .await;
+        eventually("main to free the partial message", || {
+            host.main.partial_message_bytes() == 0
+        })
+        .await;
+    }
+    let mut peer = host.spawn_peer("after", Scenario::Hello).await;
+    within(
+        "the next renderer to be served",
+        host.state.wait_for(|s| s.sends_from("after") == ["hello"]),
+    )
+    .await;
+    host.main.disconnect(peer.id);
+    peer.finished().await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Every case on every transport.
 // ---------------------------------------------------------------------------------------------
@@ -1137,6 +1342,10 @@ suite! {
         killed_renderer_is_cancelled_and_forgotten,
         exiting_renderer_is_cancelled_and_forgotten,
         events_reach_only_their_renderer_process,
+        mixed_sends_and_invokes_enter_in_issue_order,
+        payloads_of_every_size_cross_by_invoke_and_send,
+        a_slow_subscriber_gets_a_lag_notice_with_the_exact_count,
+        handler_panic_after_an_await_is_reported,
     ],
     in_process: Kind::InProcess => [
         events_emitted_by_a_handler_arrive_before_its_reply,
@@ -1147,31 +1356,37 @@ suite! {
         events_emitted_by_a_handler_arrive_before_its_reply,
         dropped_renderer_is_forgotten_while_its_process_lives,
         sends_before_a_disconnect_are_all_handled,
+        a_renderer_killed_mid_transfer_is_forgotten_and_freed,
     ],
     unix_binary: Kind::Unix(Codec::Binary) => [
         events_emitted_by_a_handler_arrive_before_its_reply,
         dropped_renderer_is_forgotten_while_its_process_lives,
         sends_before_a_disconnect_are_all_handled,
+        a_renderer_killed_mid_transfer_is_forgotten_and_freed,
     ],
     websocket_json: Kind::WebSocket(Codec::Json) => [
         events_emitted_by_a_handler_arrive_before_its_reply,
         dropped_renderer_is_forgotten_while_its_process_lives,
         sends_before_a_disconnect_are_all_handled,
+        a_renderer_killed_mid_transfer_is_forgotten_and_freed,
     ],
     websocket_binary: Kind::WebSocket(Codec::Binary) => [
         events_emitted_by_a_handler_arrive_before_its_reply,
         dropped_renderer_is_forgotten_while_its_process_lives,
         sends_before_a_disconnect_are_all_handled,
+        a_renderer_killed_mid_transfer_is_forgotten_and_freed,
     ],
     stdio_json: Kind::Stdio(Codec::Json) => [
         events_emitted_by_a_handler_arrive_before_its_reply,
         dropped_renderer_is_forgotten_while_its_process_lives,
         sends_before_a_disconnect_are_all_handled,
+        a_renderer_killed_mid_transfer_is_forgotten_and_freed,
     ],
     stdio_binary: Kind::Stdio(Codec::Binary) => [
         events_emitted_by_a_handler_arrive_before_its_reply,
         dropped_renderer_is_forgotten_while_its_process_lives,
         sends_before_a_disconnect_are_all_handled,
+        a_renderer_killed_mid_transfer_is_forgotten_and_freed,
     ],
 }
 

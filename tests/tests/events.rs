@@ -20,6 +20,7 @@ async fn next<T: 'static>(stream: &mut EventStream<T>) -> T {
     within("an event", stream.next())
         .await
         .expect("the stream ended early")
+        .expect("no event was missed")
 }
 
 fn connect(main: &Main, label: &str) -> (Renderer, TodosClient) {

@@ -18,9 +18,16 @@
 // Only the declared channels get handlers. Each call's sender frame is checked synchronously
 // against `allowedOrigins` (a refused invoke resolves with code "forbidden"); the caller's
 // identity travels in each invoke and send frame as `"sender": {"id", "url", "origin"}`, and a
-// `{"t":"detach","sender":<id>}` frame tells the main when a window is destroyed. Events from the
-// Rust main go to the window named by the event frame's optional `"to"` (a webContents id, or an
-// array of them), or to every window the bridge has seen.
+// `{"t":"detach","sender":<id>}` frame tells the main when a window is destroyed. Events and lag
+// notices from the Rust main go to the window named by the frame's optional `"to"` (a webContents
+// id, or an array of them), or to every window the bridge has seen; a `goodbye` with `"to"`
+// disconnects that window only.
+//
+// More options: label (default "electron-bridge"), webContents (to find windows by id), onError,
+// handshakeTimeoutMs (10000), maxFrame (the largest frame accepted from the main, 4 MiB),
+// maxMessage (the largest message accepted from the main in chunks, 64 MiB) and maxQueuedBytes
+// (how much may wait for a main that does not read, 64 MiB; past it calls fail at once with
+// "too_many_in_flight").
 //
 // Preload <-> bridge protocol (Electron IPC; see docs/PROTOCOL.md, "Electron bridge")
 //
@@ -42,6 +49,11 @@
 // send     renderer: ipcRenderer.send(channel, ...args)      fire-and-forget
 // event    main: webContents.send(channel, ...args)
 //          renderer: ipcRenderer.on(channel, (_event, ...args) => listener(...args))
+// lag      main: webContents.send("__ipc:lag", channel, missed)
+//          The Rust main dropped `missed` events of `channel` for this window (it did not keep
+//          up); the preload calls the onLag of every subscription to `channel`, or warns.
+// goodbye  The Rust main disconnected one window: the bridge resolves its pending and later
+//          invokes with code "disconnected" and drops its sends.
 // Only declared channels are handled; the bridge checks event.senderFrame's origin against its
 // allowlist before anything is forwarded.
 'use strict';
@@ -53,11 +65,93 @@ const INVOKE_CHANNELS = ["todos:add","todos:toggle","todos:list","todos:slow","t
 const SEND_CHANNELS = ["todos:log"];
 const EVENT_CHANNELS = ["todos:changed","todos:announce"];
 const CANCEL_CHANNEL = "__ipc:cancel";
+const LAG_CHANNEL = "__ipc:lag";
 const PROTOCOL_VERSION = 1;
 const DEFAULT_MAX_FRAME = 4 * 1024 * 1024;
+const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
+const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 const FRAMEWORK_CODES = ['no_handler', 'bad_arguments', 'bad_reply', 'cancelled', 'timeout',
   'disconnected', 'handler_panicked', 'too_large', 'too_many_in_flight', 'forbidden',
   'version_mismatch', 'protocol', 'encode'];
+
+// Chunk frames (docs/PROTOCOL.md 1.1) carry a message longer than the receiver's max_frame:
+// 0x00, then id, total and offset as u32 big-endian, then the data.
+const CHUNK_HEADER = 13;
+const MAX_PARTIAL_MESSAGES = 16;
+const MAX_CHUNKED_MESSAGE = 0xffffffff;
+
+// The chunk frames of one message body (bytes), each at most `maxFrame` bytes long, with room for
+// `prefix` bytes before each (4 for the byte stream's length prefix, which is filled in).
+function chunkFrames(body, id, maxFrame, prefix) {
+  const step = maxFrame - CHUNK_HEADER;
+  const frames = [];
+  for (let offset = 0; offset < body.length; offset += step) {
+    const data = body.subarray(offset, Math.min(body.length, offset + step));
+    const frame = new Uint8Array(prefix + CHUNK_HEADER + data.length);
+    const view = new DataView(frame.buffer);
+    if (prefix === 4) view.setUint32(0, CHUNK_HEADER + data.length);
+    view.setUint32(prefix + 1, id);
+    view.setUint32(prefix + 5, body.length);
+    view.setUint32(prefix + 9, offset);
+    frame.set(data, prefix + CHUNK_HEADER);
+    frames.push(frame);
+  }
+  return frames;
+}
+
+// Reassembles the chunks of the peer's messages. `take(frame)` answers null while a message is
+// incomplete, { message } (its bytes) when the frame completed one, or { fault, tooLarge } when
+// the peer broke the rules: the connection cannot be trusted after that.
+function chunkAssembler(maxMessage) {
+  const partial = new Map(); // id -> { total, received, parts }
+  function fault(reason, tooLarge) {
+    partial.clear();
+    return { fault: reason, tooLarge };
+  }
+  function take(frame) {
+    if (frame.length < CHUNK_HEADER) {
+      return fault(`a chunk of ${frame.length} bytes, shorter than its ${CHUNK_HEADER}-byte header`);
+    }
+    const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    const id = view.getUint32(1);
+    const total = view.getUint32(5);
+    const offset = view.getUint32(9);
+    const data = frame.subarray(CHUNK_HEADER);
+    if (data.length === 0) return fault(`an empty chunk of message ${id}`);
+    if (total === 0) return fault(`a chunk of message ${id} with total 0`);
+    let message = partial.get(id);
+    if (message === undefined) {
+      if (offset !== 0) return fault(`a chunk at offset ${offset} of message ${id}, which never started`);
+      if (total > maxMessage) {
+        return fault(`a message of ${total} bytes, above the limit of ${maxMessage}`, { size: total, limit: maxMessage });
+      }
+      if (partial.size >= MAX_PARTIAL_MESSAGES) {
+        return fault(`a chunk starting message ${id} while ${MAX_PARTIAL_MESSAGES} messages are partial`);
+      }
+      message = { total, received: 0, parts: [] };
+      partial.set(id, message);
+    } else if (total !== message.total) {
+      return fault(`a chunk of message ${id} whose total changed from ${message.total} to ${total}`);
+    } else if (offset !== message.received) {
+      return fault(`a chunk at offset ${offset} of message ${id}, which stands at ${message.received}`);
+    }
+    if (offset + data.length > total) {
+      return fault(`a chunk of message ${id} with data past its total of ${total} bytes`);
+    }
+    message.parts.push(data);
+    message.received += data.length;
+    if (message.received < total) return null;
+    partial.delete(id);
+    const whole = new Uint8Array(total);
+    let at = 0;
+    for (const part of message.parts) {
+      whole.set(part, at);
+      at += part.length;
+    }
+    return { message: whole };
+  }
+  return { take };
+}
 
 function wireError(code, message, fields) {
   return Object.assign({ code, message }, fields);
@@ -107,6 +201,8 @@ function createBridge(options) {
   const webContentsModule = options.webContents;
   const label = typeof options.label === 'string' ? options.label : 'electron-bridge';
   const maxFrame = isCount(options.maxFrame) && options.maxFrame > 0 ? options.maxFrame : DEFAULT_MAX_FRAME;
+  const maxMessage = Math.min(isCount(options.maxMessage) && options.maxMessage > 0 ? options.maxMessage : DEFAULT_MAX_MESSAGE, MAX_CHUNKED_MESSAGE);
+  const maxQueuedBytes = isCount(options.maxQueuedBytes) ? options.maxQueuedBytes : DEFAULT_MAX_QUEUED_BYTES;
   const handshakeTimeoutMs = isCount(options.handshakeTimeoutMs) ? options.handshakeTimeoutMs : 10000;
   const report = typeof options.onError === 'function'
     ? options.onError
@@ -136,11 +232,22 @@ function createBridge(options) {
   let handshakeTimer;
   let closedError = null;
   let peerMaxFrame = DEFAULT_MAX_FRAME;
+  let peerMaxMessage = DEFAULT_MAX_FRAME;
   let nextWireId = 0;
-  const waiting = []; // frame bodies written before the handshake completed
+  let nextChunkId = 0;
+  // Before the handshake main's limits are unknown, so frames wait as bodies: { body, what,
+  // refuse } (refuse(error) fails the call or reports the send if the body turns out too large).
+  const waiting = [];
+  // Frames (length prefix included) waiting for 'drain'; `queueHead` is the next one to write.
+  let queue = [];
+  let queueHead = 0;
+  let queuedBytes = 0; // in `waiting` and `queue`
+  let blocked = false; // write() returned false: nothing more until 'drain'
+  const canWait = typeof writable.on === 'function';
   const pending = new Map(); // wire id -> { resolve, key, channel, webContentsId }
   const byCall = new Map(); // "<webContents id>:<call id>" -> wire id
   const seen = new Map(); // webContents id -> webContents
+  const disconnected = new Map(); // webContents id -> reason, for windows main said goodbye to
   const watched = []; // [webContents, 'destroyed' listener]
   const registered = []; // [channel, listener] on ipcMain
   const handled = []; // invoke channels with a handler
@@ -168,6 +275,9 @@ function createBridge(options) {
     failReady(Object.assign(new Error(error.message), { code: error.code, error }));
     for (const id of Array.from(pending.keys())) settle(id, { error });
     waiting.length = 0;
+    queue = [];
+    queueHead = 0;
+    queuedBytes = 0;
     settleClosed(error);
   }
 
@@ -178,31 +288,111 @@ function createBridge(options) {
     } catch (e) {
       return { error: wireError('encode', `${frame.ch}: the arguments cannot be encoded as JSON: ${e.message}`, { reason: e.message }) };
     }
-    const body = Buffer.from(text, 'utf8');
-    if (body.length > peerMaxFrame) {
-      return { error: wireError('too_large', `${frame.ch}: a frame of ${body.length} bytes is above the main's limit of ${peerMaxFrame}`, { size: body.length, limit: peerMaxFrame }) };
-    }
-    return { body };
+    return { body: Buffer.from(text, 'utf8') };
   }
 
-  function writeBody(body) {
-    const header = Buffer.alloc(4);
-    header.writeUInt32BE(body.length, 0);
+  function withLength(body) {
+    const framed = Buffer.allocUnsafe(4 + body.length);
+    framed.writeUInt32BE(body.length, 0);
+    body.copy(framed, 4);
+    return framed;
+  }
+
+  // The frames that carry one message body to main: one frame, or chunks when it is longer than
+  // main's max_frame and main accepts chunked messages that long.
+  function framesOf(body, what) {
+    if (body.length <= peerMaxFrame) return { frames: [withLength(body)] };
+    const limit = peerMaxMessage > peerMaxFrame && peerMaxFrame > CHUNK_HEADER ? peerMaxMessage : peerMaxFrame;
+    if (body.length > limit) {
+      return { error: wireError('too_large', `${what}: a message of ${body.length} bytes is above the Rust main's limit of ${limit}`, { size: body.length, limit }) };
+    }
+    nextChunkId = (nextChunkId + 1) >>> 0;
+    return { frames: chunkFrames(body, nextChunkId, peerMaxFrame, 4) };
+  }
+
+  function write(bytes) {
     try {
-      writable.write(Buffer.concat([header, body]));
+      if (writable.write(bytes) === false && canWait) blocked = true;
     } catch (e) {
       close(wireError('disconnected', `the connection to the Rust main failed: ${e.message}`, { reason: e.message }));
     }
   }
 
-  // Encodes and sends (or queues during the handshake); returns a wire error or null.
-  function transmit(frame) {
+  // Frames leave in the order they were put, whether written at once or queued behind a stream
+  // that asked to wait.
+  function put(bytes) {
+    if (blocked || queueHead < queue.length) {
+      queue.push(bytes);
+      queuedBytes += bytes.length;
+    } else {
+      write(bytes);
+    }
+  }
+
+  function onDrain() {
+    blocked = false;
+    while (!blocked && state !== 'closed' && queueHead < queue.length) {
+      const bytes = queue[queueHead];
+      queue[queueHead++] = undefined;
+      queuedBytes -= bytes.length;
+      write(bytes);
+    }
+    if (queueHead === queue.length) {
+      queue = [];
+      queueHead = 0;
+    } else if (queueHead > 1024 && queueHead * 2 > queue.length) {
+      queue = queue.slice(queueHead);
+      queueHead = 0;
+    }
+  }
+
+  function backedUp(what) {
+    return wireError('too_many_in_flight', `${what}: ${queuedBytes} bytes already wait for the Rust main to read them (the limit is ${maxQueuedBytes}); it is not keeping up`, { limit: maxQueuedBytes });
+  }
+
+  // Sends an invoke or a send of a page, or answers why not (a wire error). Refused at once
+  // when it would make more than maxQueuedBytes wait: Electron's main process must not buffer
+  // without limit for a Rust main that stopped reading.
+  function submit(frame, refuse) {
     if (state === 'closed') return closedError;
     const encoded = encode(frame);
     if (encoded.error) return encoded.error;
-    if (state === 'handshake') waiting.push(encoded.body);
-    else writeBody(encoded.body);
+    const body = encoded.body;
+    if (state === 'handshake') {
+      if (queuedBytes + 4 + body.length > maxQueuedBytes) return backedUp(frame.ch);
+      waiting.push({ body, what: frame.ch, refuse });
+      queuedBytes += 4 + body.length;
+      return null;
+    }
+    const framed = framesOf(body, frame.ch);
+    if (framed.error) return framed.error;
+    if (blocked || queueHead < queue.length) {
+      let size = 0;
+      for (const bytes of framed.frames) size += bytes.length;
+      if (queuedBytes + size > maxQueuedBytes) return backedUp(frame.ch);
+    }
+    for (const bytes of framed.frames) put(bytes);
     return null;
+  }
+
+  // The bridge's own small frames (cancel, detach) are never refused: dropping one would leave a
+  // handler running in the Rust main.
+  function control(frame) {
+    if (state === 'closed') return;
+    const body = Buffer.from(JSON.stringify(frame), 'utf8');
+    if (state === 'handshake') {
+      waiting.push({ body, what: frame.t, refuse: null });
+      queuedBytes += 4 + body.length;
+    } else {
+      put(withLength(body));
+    }
+  }
+
+  // Last words before closing: written at once, ahead of frames still queued (they are dropped
+  // with the connection, and their calls fail with it).
+  function goodbye(reason) {
+    if (state !== 'open') return;
+    write(withLength(Buffer.from(JSON.stringify({ t: 'goodbye', reason }), 'utf8')));
   }
 
   function identify(event, channel) {
@@ -233,11 +423,12 @@ function createBridge(options) {
         // told the window is gone (`detach`), so it can forget what it kept for it.
         for (const [id, call] of Array.from(pending)) {
           if (call.webContentsId === contents.id) {
-            transmit({ t: 'cancel', id });
+            control({ t: 'cancel', id });
             settle(id, { error: wireError('cancelled', `${call.channel}: the window was destroyed`, { channel: call.channel }) });
           }
         }
-        transmit({ t: 'detach', sender: contents.id });
+        control({ t: 'detach', sender: contents.id });
+        disconnected.delete(contents.id);
       };
       contents.once('destroyed', gone);
       watched.push([contents, gone]);
@@ -260,11 +451,13 @@ function createBridge(options) {
         return { error: wireError('protocol', `${channel}: timeoutMs must be a non-negative integer or null`, { reason: 'bad timeout' }) };
       }
       if (state === 'closed') return { error: closedError };
+      const gone = windowGone(channel, who.sender.id);
+      if (gone !== null) return { error: gone };
       const key = callKey(event, callId);
       const previous = byCall.get(key);
       if (previous !== undefined) {
         // The frame reloaded and numbers its calls from 1 again: its old call is abandoned.
-        transmit({ t: 'cancel', id: previous });
+        control({ t: 'cancel', id: previous });
         settle(previous, { error: wireError('cancelled', `${channel}: replaced by a new call with the same id (the page reloaded)`, { channel }) });
       }
       const id = ++nextWireId;
@@ -274,10 +467,28 @@ function createBridge(options) {
       return new Promise((resolve) => {
         pending.set(id, { resolve, key, channel, webContentsId: who.sender.id });
         byCall.set(key, id);
-        const problem = transmit(frame);
+        const problem = submit(frame, (error) => settle(id, { error }));
         if (problem !== null) settle(id, { error: problem });
       });
     };
+  }
+
+  // Main disconnected this window (a goodbye with `to`): nothing of it is forwarded any more.
+  function windowGone(channel, webContentsId) {
+    if (!disconnected.has(webContentsId)) return null;
+    const reason = disconnected.get(webContentsId);
+    return wireError('disconnected', `${channel}: the Rust main disconnected this window: ${reason}`, { reason });
+  }
+
+  function disconnectWindows(to, reason) {
+    const ids = Array.isArray(to) ? to : [to];
+    for (const webContentsId of ids) {
+      if (typeof webContentsId !== 'number') continue;
+      disconnected.set(webContentsId, reason);
+      for (const [id, call] of Array.from(pending)) {
+        if (call.webContentsId === webContentsId) settle(id, { error: windowGone(call.channel, webContentsId) });
+      }
+    }
   }
 
   function onSend(channel) {
@@ -287,8 +498,14 @@ function createBridge(options) {
         report(Object.assign(new Error(who.error.message), { code: who.error.code }));
         return;
       }
-      const problem = transmit({ t: 'send', ch: channel, args, sender: who.sender });
-      if (problem !== null) report(Object.assign(new Error(problem.message), { code: problem.code }));
+      const refuse = (problem) => report(Object.assign(new Error(problem.message), { code: problem.code }));
+      const gone = windowGone(channel, who.sender.id);
+      if (gone !== null) {
+        refuse(gone);
+        return;
+      }
+      const problem = submit({ t: 'send', ch: channel, args, sender: who.sender }, refuse);
+      if (problem !== null) refuse(problem);
     };
   }
 
@@ -297,18 +514,15 @@ function createBridge(options) {
     const id = byCall.get(callKey(event, callId));
     if (id === undefined) return;
     const call = pending.get(id);
-    transmit({ t: 'cancel', id });
+    control({ t: 'cancel', id });
     settle(id, { error: wireError('cancelled', `${call.channel}: cancelled by the caller`, { channel: call.channel }) });
   }
 
-  function deliver(frame) {
-    if (typeof frame.ch !== 'string' || EVENT_CHANNELS.indexOf(frame.ch) < 0 || !Array.isArray(frame.args)) {
-      report(new Error(`ignored an event on undeclared channel ${String(frame.ch)}`));
-      return;
-    }
+  // The windows a frame from main is for: those named by `to`, or every window seen so far.
+  function targetsOf(frame) {
     let targets;
     if (frame.to === undefined || frame.to === null) {
-      targets = Array.from(seen.values());
+      targets = Array.from(seen.values()).filter((contents) => !disconnected.has(contents.id));
     } else {
       const ids = Array.isArray(frame.to) ? frame.to : [frame.to];
       targets = [];
@@ -320,10 +534,23 @@ function createBridge(options) {
         if (contents) targets.push(contents);
       }
     }
-    for (const contents of targets) {
-      if (typeof contents.isDestroyed === 'function' && contents.isDestroyed()) continue;
-      contents.send(frame.ch, ...frame.args);
+    return targets.filter((contents) => !(typeof contents.isDestroyed === 'function' && contents.isDestroyed()));
+  }
+
+  function deliver(frame) {
+    if (typeof frame.ch !== 'string' || EVENT_CHANNELS.indexOf(frame.ch) < 0 || !Array.isArray(frame.args)) {
+      report(new Error(`ignored an event on undeclared channel ${String(frame.ch)}`));
+      return;
     }
+    for (const contents of targetsOf(frame)) contents.send(frame.ch, ...frame.args);
+  }
+
+  function deliverLag(frame) {
+    if (typeof frame.ch !== 'string' || EVENT_CHANNELS.indexOf(frame.ch) < 0 || !isCount(frame.missed)) {
+      report(new Error(`ignored a malformed lag notice for channel ${String(frame.ch)}`));
+      return;
+    }
+    for (const contents of targetsOf(frame)) contents.send(LAG_CHANNEL, frame.ch, frame.missed);
   }
 
   function onHello(frame) {
@@ -347,16 +574,26 @@ function createBridge(options) {
       }
     }
     if (isCount(frame.max_frame) && frame.max_frame > 0) peerMaxFrame = frame.max_frame;
+    // Absent: main takes no chunked messages (framesOf then refuses what is above max_frame).
+    peerMaxMessage = isCount(frame.max_message) ? Math.min(frame.max_message, MAX_CHUNKED_MESSAGE) : peerMaxFrame;
     state = 'open';
     clearTimeout(handshakeTimer);
-    for (const body of waiting.splice(0)) writeBody(body);
+    for (const item of waiting.splice(0)) {
+      queuedBytes -= 4 + item.body.length;
+      const framed = framesOf(item.body, item.what);
+      if (framed.error) {
+        if (item.refuse !== null) item.refuse(framed.error);
+        continue;
+      }
+      for (const bytes of framed.frames) put(bytes);
+    }
     settleReady({ renderer: frame.renderer, contracts: theirs });
   }
 
   function onFrame(body) {
     let frame;
     try {
-      frame = JSON.parse(body.toString('utf8'));
+      frame = JSON.parse(decoder.decode(body));
     } catch (e) {
       report(new Error(`the Rust main sent a frame that is not JSON: ${e.message}`));
       return;
@@ -376,11 +613,18 @@ function createBridge(options) {
       case 'event':
         deliver(frame);
         break;
+      case 'lag':
+        deliverLag(frame);
+        break;
       case 'error':
         if (isCount(frame.id)) settle(frame.id, { error: normalize(frame.error) });
         else report(Object.assign(new Error(`the Rust main reported: ${normalize(frame.error).message}`), { code: normalize(frame.error).code }));
         break;
       case 'goodbye':
+        if (frame.to !== undefined && frame.to !== null) {
+          disconnectWindows(frame.to, String(frame.reason));
+          break;
+        }
         close(wireError('disconnected', `the Rust main said goodbye: ${String(frame.reason)}`, { reason: String(frame.reason) }));
         end();
         break;
@@ -395,9 +639,44 @@ function createBridge(options) {
     return Object.assign({}, e, { code, message: typeof e.message === 'string' ? e.message : code });
   }
 
-  let buffered = Buffer.alloc(0);
+  const decoder = new TextDecoder();
+  const assembler = chunkAssembler(maxMessage);
+
+  // A chunk of a message longer than our max_frame (its first byte is 0, which starts no JSON).
+  function onChunk(body) {
+    if (state === 'handshake') {
+      close(wireError('protocol', 'expected the main\'s hello, got a chunk frame', { reason: 'no hello' }));
+      end();
+      return;
+    }
+    const taken = assembler.take(body);
+    if (taken === null) return;
+    if (taken.fault !== undefined) {
+      // The stream cannot be trusted any more: every call fails instead of waiting forever for a
+      // reply that was in the broken message.
+      const message = `the Rust main sent ${taken.fault}`;
+      goodbye(message);
+      close(taken.tooLarge
+        ? wireError('too_large', message, taken.tooLarge)
+        : wireError('protocol', `protocol error: ${message}`, { reason: message }));
+      end();
+      return;
+    }
+    onFrame(taken.message);
+  }
+
+  // Bytes read but not handled yet, in the pieces they came in: a large frame is copied once,
+  // when it is complete, rather than once per piece.
+  let pieces = [];
+  let piecesLength = 0;
+  let needed = 4;
   readable.on('data', (chunk) => {
-    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+    if (state === 'closed') return;
+    pieces.push(chunk);
+    piecesLength += chunk.length;
+    if (piecesLength < needed) return;
+    let buffered = pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, piecesLength);
+    needed = 4;
     while (state !== 'closed' && buffered.length >= 4) {
       const length = buffered.readUInt32BE(0);
       if (length > maxFrame) {
@@ -405,16 +684,23 @@ function createBridge(options) {
         end();
         return;
       }
-      if (buffered.length < 4 + length) break;
+      if (buffered.length < 4 + length) {
+        needed = 4 + length;
+        break;
+      }
       const body = buffered.subarray(4, 4 + length);
       buffered = buffered.subarray(4 + length);
-      onFrame(body);
+      if (body.length > 0 && body[0] === 0) onChunk(body);
+      else onFrame(body);
     }
+    pieces = buffered.length > 0 ? [buffered] : [];
+    piecesLength = buffered.length;
   });
   const lost = (why) => () => close(wireError('disconnected', `the connection to the Rust main ended (${why})`, { reason: why }));
   readable.on('end', lost('end of stream'));
   readable.on('close', lost('stream closed'));
   readable.on('error', (e) => close(wireError('disconnected', `the connection to the Rust main failed: ${e.message}`, { reason: e.message })));
+  if (canWait) writable.on('drain', onDrain);
   if (writable !== readable && typeof writable.on === 'function') {
     writable.on('error', (e) => close(wireError('disconnected', `the connection to the Rust main failed: ${e.message}`, { reason: e.message })));
   }
@@ -455,7 +741,7 @@ function createBridge(options) {
     throw e;
   }
 
-  writeBody(Buffer.from(JSON.stringify({
+  write(withLength(Buffer.from(JSON.stringify({
     t: 'hello',
     protocol: PROTOCOL_VERSION,
     role: 'bridge',
@@ -463,7 +749,8 @@ function createBridge(options) {
     contracts: CONTRACTS,
     label,
     max_frame: maxFrame,
-  }), 'utf8'));
+    max_message: maxMessage,
+  }), 'utf8')));
 
   let disposed = false;
   function dispose() {
@@ -474,7 +761,7 @@ function createBridge(options) {
     for (const [contents, gone] of watched) {
       if (typeof contents.removeListener === 'function') contents.removeListener('destroyed', gone);
     }
-    if (state === 'open') writeBody(Buffer.from(JSON.stringify({ t: 'goodbye', reason: 'bridge disposed' }), 'utf8'));
+    goodbye('bridge disposed');
     close(wireError('disconnected', 'the bridge was disposed', { reason: 'disposed' }));
     end();
   }
@@ -484,4 +771,4 @@ function createBridge(options) {
   return dispose;
 }
 
-module.exports = { createBridge, CONTRACTS, INVOKE_CHANNELS, SEND_CHANNELS, EVENT_CHANNELS, CANCEL_CHANNEL };
+module.exports = { createBridge, CONTRACTS, INVOKE_CHANNELS, SEND_CHANNELS, EVENT_CHANNELS, CANCEL_CHANNEL, LAG_CHANNEL };

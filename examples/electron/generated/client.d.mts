@@ -136,6 +136,18 @@ export interface IpcCallOptions {
 }
 
 /**
+ * Options every event subscription accepts as an optional second argument.
+ */
+export interface IpcSubscribeOptions {
+  /**
+   * Called with the number of events of this channel the page missed: the Rust main dropped
+   * them because the page did not read them fast enough. Without it, the miss is reported
+   * with `console.warn`.
+   */
+  readonly onLag?: (missed: number) => void;
+}
+
+/**
  * Ends a subscription; calling it again does nothing.
  */
 export type IpcDisposer = () => void;
@@ -197,14 +209,16 @@ export interface TodosApi {
    * Pushed to renderers whenever a todo changes.
    *
    * Subscribes to `todos:changed`; returns the function that unsubscribes.
+   * `options.onLag(missed)` hears of events the page missed (else `console.warn` does).
    */
-  onChanged(listener: (todo: Todo) => void): IpcDisposer;
+  onChanged(listener: (todo: Todo) => void, options?: IpcSubscribeOptions): IpcDisposer;
   /**
    * A message main broadcasts to every renderer.
    *
    * Subscribes to `todos:announce`; returns the function that unsubscribes.
+   * `options.onLag(missed)` hears of events the page missed (else `console.warn` does).
    */
-  onAnnounce(listener: (message: string) => void): IpcDisposer;
+  onAnnounce(listener: (message: string) => void, options?: IpcSubscribeOptions): IpcDisposer;
 }
 
 /**
@@ -244,6 +258,10 @@ export interface ConnectOptions {
    * The largest frame accepted from the main, in bytes; default 4 MiB.
    */
   readonly maxFrame?: number;
+  /**
+   * The largest message accepted from the main in chunks, in bytes; default 64 MiB.
+   */
+  readonly maxMessage?: number;
   /**
    * Called once when an open connection ends.
    */

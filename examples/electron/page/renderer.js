@@ -33,10 +33,20 @@ async function toggle(id) {
   }
 }
 
-async function start() {
-  const dispose = window.todos.onChanged(render);
-  window.todos.onAnnounce((message) => { status.textContent = message; });
+/** Renders the whole list again: after missed `changed` events, the page's copy is stale. */
+async function resync() {
   for (const todo of await window.todos.list()) render(todo);
+}
+
+async function start() {
+  const dispose = window.todos.onChanged(render, {
+    onLag: (missed) => {
+      status.textContent = `missed ${missed} updates; reloading the list`;
+      resync().catch((error) => { errors.textContent = `${error.code}: ${error.message}`; });
+    },
+  });
+  window.todos.onAnnounce((message) => { status.textContent = message; });
+  await resync();
   status.textContent = 'connected to the Rust main';
   document.getElementById('add')?.addEventListener('submit', async (event) => {
     event.preventDefault();

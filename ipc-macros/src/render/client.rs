@@ -78,13 +78,28 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
                         quote!(|args: (#(#param_types,)*)| #krate::__private::Ok(args)),
                     ),
                 };
+                let once_ident = quote::format_ident!(
+                    "once_{}",
+                    ipc_schema::naming::unraw(&m.def.ident.to_string()),
+                    span = m.def.ident.span()
+                );
+                let once_doc = format!(
+                     " The next [`{client_ident}`](Self::{client_ident}) event from now on (subscribes now, resolves with the first one)."
+                );
                 quote! {
                     #(#cfgs)*
                     #(#docs)*
                     #docs_gap
-                    /// Subscribes to the event; dropping the stream unsubscribes.
+                    /// Subscribes to the event: a stream of its values, with a lag notice in the
+                    /// place of events missed; dropping the stream unsubscribes.
                     #vis fn #client_ident(&self) -> #krate::__private::EventStream<#item> {
                         self.renderer.subscribe_with(#ident::#const_ident, #map)
+                    }
+
+                    #(#cfgs)*
+                    #[doc = #once_doc]
+                    #vis fn #once_ident(&self) -> #krate::__private::EventOnce<#item> {
+                        self.renderer.once_with(#ident::#const_ident, #map)
                     }
                 }
             }

@@ -4,22 +4,28 @@
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::mpsc;
 
 use super::connection::{FromRenderer, MainEnd};
 use super::{Main, PeerIdentity};
 use crate::caller::RendererId;
 use crate::error::IpcError;
 use crate::transport::frames::{
-    FrameLink, Outgoing, Reader, Writer, decode_hello, first_frame, framing_error, peer_limit,
+    FrameLink, Limits, Outgoing, Reader, Writer, decode_hello, first_frame, into_frames,
 };
+use crate::transport::mailbox::{Mail, Mailbox};
 use crate::transport::message::{Failure, ToMain, ToRenderer};
-use crate::wire::{self, Codec, Frame, FramingError, Hello, PROTOCOL_VERSION, Payload, handshake};
+use crate::wire::{
+    self, Codec, Frame, FrameBytes, FramingError, Hello, PROTOCOL_VERSION, Payload, handshake,
+};
+
+/// Chunked replies main interleaves with its other frames at once; more wait their turn.
+const TRANSFERS_AT_ONCE: usize = 4;
 
 /// Tells the peer why it is refused (best effort) and closes.
 async fn refuse(mut writer: Writer, error: IpcError) -> IpcError {
@@ -65,8 +71,7 @@ pub(crate) async fn accept(
             return Err(refuse(writer, error).await);
         }
     };
-    let mut writer = writer;
-    let limit = peer_limit(&hello, config.max_frame_size);
+    let limits = Limits::of_peer(&hello, config.limits());
     let id = main.next_renderer_id();
     let answer = Hello {
         t: "hello".into(),
@@ -77,21 +82,12 @@ pub(crate) async fn accept(
         label: None,
         renderer: Some(id.get()),
         max_frame: Some(config.max_frame_size as u64),
+        max_message: Some(config.max_message_size as u64),
     };
-    if let Err(error) = writer.send(wire::encode_hello(&answer).into()).await {
-        return Err(framing_error(error));
-    }
-    let (outgoing, queue) = mpsc::channel(config.queue_capacity);
     let end = MainEnd {
         incoming: FromRenderer::Frames(RendererFrames { reader, codec }),
-        outgoing,
-        writer: Some(MainWriter {
-            sink: writer,
-            codec,
-            limit,
-            queue,
-            unflushed: 0,
-        }),
+        outgoing: Arc::new(Mailbox::new(config.queue_capacity)),
+        writer: Some(MainWriter::new(writer, codec, limits)),
     };
     let identity = PeerIdentity {
         bridge: hello.role == "bridge",
@@ -99,7 +95,10 @@ pub(crate) async fn accept(
         origin,
         frame_url: None,
     };
-    main.register_connection(id, end, identity);
+    // Registered before the hello goes out: once the renderer has main's hello, an event
+    // emitted to it reaches it (the connection's task writes the hello before anything else).
+    let hello = FrameBytes::from(wire::encode_hello(&answer));
+    main.register_connection(id, end, identity, Some(hello));
     Ok(id)
 }
 
@@ -147,6 +146,20 @@ impl RendererFrames {
                     reason: format!("frame of {size} bytes exceeds the limit of {limit} bytes"),
                 };
             }
+            // The message's chunks were skipped: the stream goes on.
+            Some(Err(FramingError::MessageTooLarge { size, limit })) => {
+                let error = IpcError::TooLarge { size, limit };
+                return Inbound::Answer(ToRenderer::Notice { id: None, error });
+            }
+            Some(Err(error @ FramingError::Chunk(_))) => {
+                let reason = error.to_string();
+                return Inbound::End {
+                    notice: Some(IpcError::Protocol {
+                        reason: reason.clone(),
+                    }),
+                    reason,
+                };
+            }
             Some(Err(error)) => {
                 tracing::debug!(%error, "renderer stream ended");
                 // Say why (a truncated frame, an i/o error) instead of a bare "disconnected".
@@ -181,7 +194,7 @@ impl RendererFrames {
                 sender,
             },
             Ok(Frame::Detach { sender }) => ToMain::Detach { sender },
-            Ok(Frame::Goodbye { reason }) => {
+            Ok(Frame::Goodbye { reason, .. }) => {
                 tracing::debug!(%reason, "renderer said goodbye");
                 return Inbound::End {
                     notice: None,
@@ -229,17 +242,35 @@ impl RendererFrames {
 pub(crate) struct MainWriter {
     sink: Writer,
     codec: Codec,
-    /// The peer's largest frame.
-    limit: usize,
-    /// What other tasks queued for the renderer; the connection task writes it in order.
-    pub(crate) queue: mpsc::Receiver<ToRenderer>,
+    /// The renderer's limits.
+    limits: Limits,
     /// Frames written since the last flush.
     unflushed: usize,
+    /// Chunked replies being written, interleaved with other frames (at most
+    /// `TRANSFERS_AT_ONCE`), then those waiting to start.
+    transfers: VecDeque<VecDeque<FrameBytes>>,
+    waiting: VecDeque<VecDeque<FrameBytes>>,
+    /// Whether a chunk goes next (it alternates with other frames while transfers run).
+    chunk_turn: bool,
+    next_chunked: u32,
 }
 
 impl MainWriter {
-    /// Whether one more message may be written (`Pending` while the peer is not reading and
-    /// the buffer is full).
+    pub(crate) fn new(sink: Writer, codec: Codec, limits: Limits) -> Self {
+        MainWriter {
+            sink,
+            codec,
+            limits,
+            unflushed: 0,
+            transfers: VecDeque::new(),
+            waiting: VecDeque::new(),
+            chunk_turn: false,
+            next_chunked: 0,
+        }
+    }
+
+    /// Whether one more frame may be written (`Pending` while the peer is not reading and the
+    /// buffer is full).
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), FramingError>> {
         self.sink.as_mut().poll_ready(cx)
     }
@@ -259,11 +290,55 @@ impl MainWriter {
         Poll::Ready(Ok(()))
     }
 
+    /// Writes a frame as it is (main's hello).
+    pub(crate) fn write_frame(&mut self, frame: FrameBytes) -> Result<(), FramingError> {
+        self.sink.as_mut().start_send(frame)?;
+        self.unflushed += 1;
+        Ok(())
+    }
+
+    /// Whether a chunk of a large reply should go before the next mail: chunks alternate with
+    /// other frames, so a large reply holds up nothing behind it.
+    pub(crate) fn chunk_due(&self) -> bool {
+        !self.transfers.is_empty() && self.chunk_turn
+    }
+
+    /// Whether chunked replies are being written.
+    pub(crate) fn has_transfers(&self) -> bool {
+        !self.transfers.is_empty()
+    }
+
+    /// Writes the next chunk of the transfer whose turn it is.
+    pub(crate) fn write_chunk(&mut self) -> Result<(), FramingError> {
+        self.chunk_turn = false;
+        let Some(mut transfer) = self.transfers.pop_front() else {
+            return Ok(());
+        };
+        if let Some(chunk) = transfer.pop_front() {
+            self.write_frame(chunk)?;
+        }
+        if transfer.is_empty() {
+            if let Some(next) = self.waiting.pop_front() {
+                self.transfers.push_back(next);
+            }
+        } else {
+            self.transfers.push_back(transfer);
+        }
+        Ok(())
+    }
+
+    /// Notes that other mail was written: a chunk may go next.
+    fn mail_written(&mut self) {
+        self.chunk_turn = true;
+    }
+
     /// Writes one message (after `poll_ready`). A message that cannot be encoded or is over the
-    /// peer's frame limit fails its own call (an error reply in its place) instead of the
-    /// connection.
+    /// renderer's message limit fails its own call (an error reply in its place) instead of the
+    /// connection. A message longer than a frame goes in chunks: a reply's chunks interleave with
+    /// later frames; anything else's go out whole before them (events keep their order).
     pub(crate) fn write(&mut self, message: &ToRenderer) -> Result<(), FramingError> {
-        let bytes = match message.encode(self.codec, self.limit) {
+        self.mail_written();
+        let bytes = match message.encode(self.codec, self.limits.max_message) {
             Ok(bytes) => bytes,
             Err((id, error)) => {
                 tracing::warn!(%error, ?id, "message not sent");
@@ -274,39 +349,46 @@ impl MainWriter {
                     id,
                     result: Err(Failure::Ipc(error)),
                 };
-                match reply.encode(self.codec, self.limit) {
+                match reply.encode(self.codec, self.limits.max_frame) {
                     Ok(bytes) => bytes,
                     Err(_) => return Ok(()),
                 }
             }
         };
-        self.sink.as_mut().start_send(bytes)?;
-        self.unflushed += 1;
+        let frames = into_frames(bytes, self.limits, &mut self.next_chunked);
+        if frames.len() > 1 && matches!(message, ToRenderer::Reply { .. }) {
+            let transfer = VecDeque::from(frames);
+            if self.transfers.len() < TRANSFERS_AT_ONCE {
+                self.transfers.push_back(transfer);
+            } else {
+                self.waiting.push_back(transfer);
+            }
+            return Ok(());
+        }
+        for frame in frames {
+            self.write_frame(frame)?;
+        }
         Ok(())
     }
 
-    /// Writes `backlog`, what other tasks still queued, then `last`, and closes the stream; gives
-    /// up after
-    /// `grace` (a peer that stopped reading never holds the connection open).
-    pub(crate) async fn finish(
-        mut self,
-        backlog: VecDeque<ToRenderer>,
-        last: Vec<ToRenderer>,
-        grace: Duration,
-    ) {
-        self.queue.close();
+    /// Writes whatever is left (transfers under way, then the mailbox, which must be closed, up
+    /// to the goodbye in it) and closes the stream; gives up after `grace` (a peer that stopped
+    /// reading never holds the connection open).
+    pub(crate) async fn finish(mut self, mailbox: &Mailbox, grace: Duration) {
         let write_all = async {
-            for message in backlog {
+            while !self.transfers.is_empty() {
                 std::future::poll_fn(|cx| self.poll_ready(cx)).await?;
-                self.write(&message)?;
+                self.write_chunk()?;
             }
-            while let Some(message) = self.queue.recv().await {
-                std::future::poll_fn(|cx| self.poll_ready(cx)).await?;
-                self.write(&message)?;
-            }
-            for message in last {
-                std::future::poll_fn(|cx| self.poll_ready(cx)).await?;
-                self.write(&message)?;
+            while let Some(mail) = std::future::poll_fn(|cx| mailbox.poll_next(cx)).await {
+                if let Mail::Message(message) = mail {
+                    std::future::poll_fn(|cx| self.poll_ready(cx)).await?;
+                    self.write(&message)?;
+                    while !self.transfers.is_empty() {
+                        std::future::poll_fn(|cx| self.poll_ready(cx)).await?;
+                        self.write_chunk()?;
+                    }
+                }
             }
             self.sink.close().await
         };

@@ -7,21 +7,35 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use super::EventOverflow;
 use super::registry::Registry;
 use super::{Main, MainInner};
 use crate::limits::{
-    DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_FRAME, DEFAULT_MAX_IN_FLIGHT, DEFAULT_QUEUE_CAPACITY,
-    DEFAULT_SEND_QUEUE_CAPACITY,
+    DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_FRAME, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_MESSAGE,
+    DEFAULT_MAX_SENDS_RUNNING, DEFAULT_QUEUE_CAPACITY,
 };
+use crate::transport::frames::Limits;
 
 /// Limits and defaults of a [`Main`].
 #[derive(Debug, Clone)]
 pub(crate) struct MainConfig {
     pub(crate) max_in_flight: usize,
     pub(crate) queue_capacity: usize,
-    pub(crate) send_queue_capacity: usize,
+    pub(crate) max_sends_running: usize,
     pub(crate) max_frame_size: usize,
+    pub(crate) max_message_size: usize,
     pub(crate) handshake_timeout: Duration,
+    pub(crate) event_overflow: EventOverflow,
+}
+
+impl MainConfig {
+    /// The frames and messages main accepts.
+    pub(crate) fn limits(&self) -> Limits {
+        Limits {
+            max_frame: self.max_frame_size,
+            max_message: self.max_message_size,
+        }
+    }
 }
 
 impl Default for MainConfig {
@@ -29,9 +43,11 @@ impl Default for MainConfig {
         MainConfig {
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
-            send_queue_capacity: DEFAULT_SEND_QUEUE_CAPACITY,
+            max_sends_running: DEFAULT_MAX_SENDS_RUNNING,
             max_frame_size: DEFAULT_MAX_FRAME,
+            max_message_size: DEFAULT_MAX_MESSAGE,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            event_overflow: EventOverflow::default(),
         }
     }
 }
@@ -57,23 +73,42 @@ impl MainBuilder {
         self
     }
 
-    /// Messages buffered per direction per renderer (replies and events queue here). Default 1024.
+    /// Messages main queues for one renderer (replies, events). Default 1024. An event that
+    /// finds the queue full is dropped for that renderer, which is told how many it missed (a
+    /// lag notice) or disconnected, as [`MainBuilder::event_overflow`] says.
     pub fn queue_capacity(mut self, capacity: usize) -> Self {
         self.config.queue_capacity = capacity.max(1);
         self
     }
 
-    /// Sends buffered per renderer while earlier ones are being handled. Default 256; when it is
-    /// full, main stops reading from that renderer until there is room (backpressure).
-    pub fn send_queue_capacity(mut self, capacity: usize) -> Self {
-        self.config.send_queue_capacity = capacity.max(1);
+    /// What main does with a renderer that does not keep up with events (default
+    /// [`EventOverflow::Notify`]); [`Main::set_event_overflow`] changes it per renderer.
+    pub fn event_overflow(mut self, policy: EventOverflow) -> Self {
+        self.config.event_overflow = policy;
+        self
+    }
+
+    /// Sends per renderer whose listeners may still be running (default 256). At the bound, main
+    /// stops reading from that renderer until one finishes (backpressure): what the renderer
+    /// sent next must enter after it.
+    pub fn max_sends_running(mut self, limit: usize) -> Self {
+        self.config.max_sends_running = limit.max(1);
         self
     }
 
     /// The largest frame main accepts from a renderer across processes (default 4 MiB). A larger
     /// frame closes that connection with a stated reason (the stream cannot be resynchronized).
+    /// Longer messages travel in frames of this size (see [`MainBuilder::max_message_size`]).
     pub fn max_frame_size(mut self, bytes: usize) -> Self {
         self.config.max_frame_size = bytes.max(64);
+        self
+    }
+
+    /// The largest message main accepts from a renderer across processes (default 64 MiB, at
+    /// most 4 GiB). Messages longer than a frame travel in chunks; a longer one is refused with
+    /// [`IpcError::TooLarge`](crate::IpcError::TooLarge) and the connection goes on.
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.config.max_message_size = bytes.clamp(64, u32::MAX as usize);
         self
     }
 
@@ -95,6 +130,8 @@ impl MainBuilder {
                 next_listener: AtomicU64::new(1),
                 shutdown: CancellationToken::new(),
                 contracts: Mutex::new(BTreeMap::new()),
+                watchers: Mutex::new(Vec::new()),
+                held: Default::default(),
             }),
         }
     }

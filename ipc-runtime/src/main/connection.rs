@@ -1,7 +1,9 @@
-//! Main's side of one renderer connection: reads its messages, runs its calls concurrently and
-//! its sends in order, and cleans up when either side goes away.
+//! Main's side of one renderer connection: enters the renderer's messages in the order they came
+//! (an invoke's handler is polled once here, then runs as a task if it has to wait; a send's
+//! listeners go through the send runner), writes main's messages to it, and cleans up when either
+//! side goes away, whatever way that happens.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -11,29 +13,38 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
-use tokio::task::{AbortHandle, JoinSet};
-use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+use tokio::task::{AbortHandle, JoinError, JoinSet};
+use tokio_util::sync::{CancellationToken, PollSemaphore, WaitForCancellationFuture};
 
 use super::accept::{Inbound, MainWriter, RendererFrames};
+use super::sends::SendRunner;
 use super::{Main, start_call};
 use crate::caller::Caller;
 use crate::error::IpcError;
-use crate::limits::CLOSED_BY_MAIN;
 use crate::transport::in_process::MainQueues;
+use crate::transport::mailbox::{Mail, Mailbox};
 use crate::transport::message::{
     ChannelName, Failure, GuardedCall, ToMain, ToRenderer, handler_outcome,
 };
+use crate::util::closer::Closer;
 use crate::util::deadline::Deadlines;
-use crate::util::panic_message;
-use crate::wire::{FramingError, Payload, SenderInfo};
+use crate::wire::{FrameBytes, FramingError, Payload, SenderInfo};
+
+/// Replies written without a flush before the connection task flushes even though more frames
+/// are ready (measured: with 64 concurrent callers a call took 1.8 µs with one flush per burst,
+/// 1.4 µs with one per 16 replies; 4 to 32 all did about as well).
+const FLUSH_AT_LEAST_EVERY: usize = 16;
+
+/// How long main keeps writing to a renderer it is closing (what was queued, the goodbye) before
+/// it cuts the connection.
+const CLOSING_GRACE: Duration = Duration::from_secs(1);
 
 /// Main's end of one renderer connection.
 pub(crate) struct MainEnd {
     pub(crate) incoming: FromRenderer,
-    /// How every task other than the connection's own reaches the renderer (events, replies of
-    /// calls that had to wait, notices). In process the renderer reads this queue itself; on a
-    /// frame connection main's connection task drains it into `writer`.
-    pub(crate) outgoing: mpsc::Sender<ToRenderer>,
+    /// What main sends the renderer, in order (replies, events, notices). In process the
+    /// renderer reads it itself; on a frame connection this task writes it out.
+    pub(crate) outgoing: Arc<Mailbox>,
     pub(crate) writer: Option<MainWriter>,
 }
 
@@ -54,47 +65,112 @@ pub(crate) enum FromRenderer {
     Frames(RendererFrames),
 }
 
-/// Replies written without a flush before the connection task flushes even though more frames
-/// are ready (measured: with 64 concurrent callers a call took 1.8 µs with one flush per burst,
-/// 1.4 µs with one per 16 replies; 4 to 32 all did about as well).
-const FLUSH_AT_LEAST_EVERY: usize = 16;
+/// Everything one connection's task needs.
+pub(crate) struct Connection {
+    pub(crate) main: Main,
+    pub(crate) caller: Caller,
+    pub(crate) end: MainEnd,
+    pub(crate) closer: Arc<Closer>,
+    pub(crate) bridge: bool,
+    /// One permit per call in flight (shared with an in-process renderer's route).
+    pub(crate) slots: Arc<Semaphore>,
+    pub(crate) max_in_flight: usize,
+    pub(crate) sends: SendRunner,
+    /// Cancelled when main closes the connection (not when the renderer leaves): running
+    /// listeners stop then.
+    pub(crate) stop_listeners: CancellationToken,
+    /// Main's hello, written before anything else (frame connections).
+    pub(crate) hello: Option<FrameBytes>,
+}
 
-/// How long main keeps writing to a renderer it is closing (what was queued, the goodbye) before
-/// it cuts the connection.
-const CLOSING_GRACE: Duration = Duration::from_secs(1);
+/// A call running as a task.
+struct Flight {
+    abort: AbortHandle,
+    /// The window behind a bridge that made it.
+    window: Option<u64>,
+}
 
-pub(crate) async fn serve(
+/// A send that waits for a free slot (main reads nothing more from the renderer meanwhile).
+struct ParkedSend {
+    channel: ChannelName,
+    args: Payload,
+    caller: Caller,
+}
+
+/// Cleans up after the connection task however it ends, a panic included: the renderer is
+/// forgotten, in-process callers learn the connection is gone, and the renderer hears why.
+struct Cleanup {
     main: Main,
     caller: Caller,
-    end: MainEnd,
-    close: CancellationToken,
-    bridge: bool,
-    slots: Arc<Semaphore>,
-) {
+    closer: Arc<Closer>,
+    mailbox: Arc<Mailbox>,
+    reason: Option<String>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let reason = self
+            .reason
+            .take()
+            .unwrap_or_else(|| "main's connection task failed".to_string());
+        self.main.forget_renderer(self.caller.renderer(), &reason);
+        self.closer.close(reason.clone());
+        self.mailbox.push(ToRenderer::Goodbye { reason, to: None });
+        self.mailbox.close();
+    }
+}
+
+pub(crate) async fn serve(connection: Connection) {
+    let Connection {
+        main,
+        caller,
+        end,
+        closer,
+        bridge,
+        slots,
+        max_in_flight,
+        sends,
+        stop_listeners,
+        hello,
+    } = connection;
     let MainEnd {
         mut incoming,
-        outgoing,
+        outgoing: mailbox,
         mut writer,
     } = end;
-    let config = main.inner.config.clone();
-    let (send_queue, send_rx) = mpsc::channel(config.send_queue_capacity);
-    let listeners = tokio::spawn(run_listeners(main.clone(), send_rx, outgoing.clone()));
-    // The windows a bridge connection has named, each a renderer of its own on main.
+    let mut cleanup = Cleanup {
+        main: main.clone(),
+        caller: caller.clone(),
+        closer: closer.clone(),
+        mailbox: mailbox.clone(),
+        reason: None,
+    };
     let mut windows = Windows {
         bridge,
         known: HashMap::new(),
+        closed: HashSet::new(),
     };
     let mut calls: JoinSet<u64> = JoinSet::new();
-    let mut in_flight: HashMap<u64, AbortHandle> = HashMap::new();
-    let deadlines = Deadlines::start(close.clone().cancelled_owned());
+    let mut in_flight: HashMap<u64, Flight> = HashMap::new();
+    let mut call_of_task: HashMap<tokio::task::Id, u64> = HashMap::new();
+    let deadlines = Deadlines::start(closer.token().clone().cancelled_owned());
+    let mut send_slots = PollSemaphore::new(sends.slots().clone());
+    let mut parked: Option<ParkedSend> = None;
 
-    // Built once: a fresh `cancelled()` per iteration would register with the token each time.
-    let closed = close.cancelled();
+    // Built once: a fresh `closed()` per iteration would register with the token each time.
+    let closed = closer.closed();
     tokio::pin!(closed);
     let mut last_words = Vec::new();
-    // Answers written after what other tasks had queued before them (frame connections).
-    let mut backlog = VecDeque::new();
+    let mut main_closed_it = false;
+    let hello_written = match (&mut writer, hello) {
+        (Some(writer), Some(hello)) => writer.write_frame(hello),
+        _ => Ok(()),
+    };
     let reason = loop {
+        if let Err(error) = &hello_written {
+            break format!("cannot write to the renderer: {error}");
+        }
+        let send_parked = parked.is_some();
         let event = std::future::poll_fn(|cx| {
             next_event(
                 cx,
@@ -102,25 +178,76 @@ pub(crate) async fn serve(
                 &mut calls,
                 &mut incoming,
                 writer.as_mut(),
-                &mut backlog,
+                &mailbox,
+                send_parked,
+                &mut send_slots,
             )
         })
         .await;
         let message = match event {
-            Event::Closed => break CLOSED_BY_MAIN.to_string(),
-            Event::CallDone(id) => {
-                in_flight.remove(&id);
+            Event::Closed => {
+                main_closed_it = true;
+                break closer.reason().to_string();
+            }
+            Event::CallEnded(Ok(task)) => {
+                if let Some(id) = call_of_task.remove(&task) {
+                    forget_flight(&mut in_flight, id, task);
+                }
                 continue;
             }
-            Event::Queued(message) => {
+            Event::CallEnded(Err(error)) => {
+                call_failed(&mut call_of_task, &mut in_flight, &mailbox, error);
+                continue;
+            }
+            Event::Out(mail) => {
+                let Some(writer) = &mut writer else {
+                    continue;
+                };
+                let written = match mail {
+                    Mail::Message(message) => writer.write(&message),
+                    Mail::Lag(missed) => missed.into_iter().try_for_each(|missed| {
+                        writer.write(&ToRenderer::Lag {
+                            channel: missed.channel,
+                            missed: missed.count,
+                            to: missed.to,
+                        })
+                    }),
+                    Mail::CloseWindow { window, reason } => {
+                        windows.close(&main, window, &reason);
+                        abort_window_calls(&mut in_flight, window);
+                        writer.write(&ToRenderer::Goodbye {
+                            reason,
+                            to: Some(window),
+                        })
+                    }
+                };
+                if let Err(error) = written {
+                    break format!("cannot write to the renderer: {error}");
+                }
+                continue;
+            }
+            Event::WriteFailed(error) => break format!("cannot write to the renderer: {error}"),
+            Event::Chunk => {
                 if let Some(writer) = &mut writer {
-                    if let Err(error) = writer.write(&message) {
+                    if let Err(error) = writer.write_chunk() {
                         break format!("cannot write to the renderer: {error}");
                     }
                 }
                 continue;
             }
-            Event::WriteFailed(error) => break format!("cannot write to the renderer: {error}"),
+            Event::SendSlot(slot) => {
+                if let Some(send) = parked.take() {
+                    let entered = sends.enter(&main, &send.caller, &send.channel, send.args, slot);
+                    if let Err(error) = entered {
+                        answer(
+                            &mut writer,
+                            &mailbox,
+                            ToRenderer::Notice { id: None, error },
+                        );
+                    }
+                }
+                continue;
+            }
             Event::Inbound(Inbound::Skip) => continue,
             Event::Inbound(Inbound::End { notice, reason }) => {
                 if let Some(error) = notice {
@@ -128,18 +255,14 @@ pub(crate) async fn serve(
                 }
                 break reason;
             }
-            Event::Inbound(Inbound::Answer(answer)) => {
-                if let Err(reason) =
-                    answer_renderer(&mut writer, &mut backlog, &outgoing, answer).await
-                {
-                    break reason;
-                }
+            Event::Inbound(Inbound::Answer(reply)) => {
+                answer(&mut writer, &mailbox, reply);
                 continue;
             }
             Event::Inbound(Inbound::Message(message)) => message,
         };
         // The answer to this message, when main has one right away.
-        let answer = match message {
+        let reply = match message {
             ToMain::Invoke {
                 id,
                 channel,
@@ -147,20 +270,21 @@ pub(crate) async fn serve(
                 timeout,
                 sender,
             } => {
+                let window = sender.as_ref().map(|s| s.id);
                 let fail = |error| {
                     Some(ToRenderer::Reply {
                         id,
                         result: Err(Failure::Ipc(error)),
                     })
                 };
-                match windows.caller(&main, &caller, sender, &channel, &outgoing) {
+                match windows.caller(&main, &caller, sender, &channel) {
                     Err(error) => fail(error),
                     Ok(_) if in_flight.contains_key(&id) => fail(IpcError::Protocol {
                         reason: format!("call id {id} is already in flight"),
                     }),
                     Ok(call_caller) => match slots.try_acquire() {
                         Err(_) => fail(IpcError::TooManyInFlight {
-                            limit: config.max_in_flight,
+                            limit: max_in_flight,
                         }),
                         Ok(permit) => match start_call(&main.inner, call_caller, &channel, args) {
                             Err(error) => fail(error),
@@ -183,7 +307,7 @@ pub(crate) async fn serve(
                                         drop(permit);
                                         match slots.clone().try_acquire_owned() {
                                             Err(_) => fail(IpcError::TooManyInFlight {
-                                                limit: config.max_in_flight,
+                                                limit: max_in_flight,
                                             }),
                                             Ok(slot) => {
                                                 let run = run_call(
@@ -194,14 +318,15 @@ pub(crate) async fn serve(
                                                     deadlines.clone(),
                                                     slot,
                                                 );
-                                                let outgoing = outgoing.clone();
-                                                let handle = calls.spawn(async move {
-                                                    // A closed queue means the renderer is gone;
-                                                    // the connection task cleans up.
-                                                    let _ = outgoing.send(run.await).await;
+                                                let mailbox = mailbox.clone();
+                                                let abort = calls.spawn(async move {
+                                                    // A closed mailbox means the connection
+                                                    // is gone; this task cleans up nothing.
+                                                    mailbox.push(run.await);
                                                     id
                                                 });
-                                                in_flight.insert(id, handle);
+                                                call_of_task.insert(abort.id(), id);
+                                                in_flight.insert(id, Flight { abort, window });
                                                 None
                                             }
                                         }
@@ -213,8 +338,8 @@ pub(crate) async fn serve(
                 }
             }
             ToMain::Cancel { id } => {
-                if let Some(handle) = in_flight.remove(&id) {
-                    handle.abort();
+                if let Some(flight) = in_flight.remove(&id) {
+                    flight.abort.abort();
                 }
                 None
             }
@@ -222,54 +347,64 @@ pub(crate) async fn serve(
                 channel,
                 args,
                 sender,
-            } => match windows.caller(&main, &caller, sender, &channel, &outgoing) {
+            } => match windows.caller(&main, &caller, sender, &channel) {
                 Ok(send_caller) => {
                     let send_caller = send_caller.clone();
-                    if send_queue.send((channel, args, send_caller)).await.is_err() {
-                        break "send listener task ended".to_string();
+                    match sends.try_slot() {
+                        Some(slot) => sends
+                            .enter(&main, &send_caller, &channel, args, slot)
+                            .err()
+                            .map(|error| ToRenderer::Notice { id: None, error }),
+                        None => {
+                            // Backpressure: nothing more is read from this renderer until a
+                            // running send finishes (what it sends next must enter after this).
+                            parked = Some(ParkedSend {
+                                channel,
+                                args,
+                                caller: send_caller,
+                            });
+                            None
+                        }
                     }
-                    None
                 }
                 Err(error) => {
-                    tracing::warn!(renderer = %caller.id, %error, "send refused");
+                    tracing::warn!(renderer = %caller.renderer(), %error, "send refused");
                     Some(ToRenderer::Notice { id: None, error })
                 }
             },
             ToMain::Detach { sender } => {
                 if let Some(window) = windows.known.remove(&sender) {
-                    main.forget_renderer(window.id);
+                    main.forget_renderer(window.renderer(), "the window is gone");
                 }
+                windows.closed.remove(&sender);
+                abort_window_calls(&mut in_flight, sender);
                 None
             }
         };
-        if let Some(reply) = answer {
-            if let Err(reason) = answer_renderer(&mut writer, &mut backlog, &outgoing, reply).await
-            {
-                break reason;
-            }
+        if let Some(reply) = reply {
+            answer(&mut writer, &mailbox, reply);
         }
     };
-    tracing::debug!(renderer = %caller.id, %reason, "connection closed");
+    tracing::debug!(renderer = %caller.renderer(), %reason, "connection closed");
     calls.abort_all();
-    // Sends main already took from a renderer that went away are still handled: closing the
-    // queue lets the listener task drain it and end. Main closing the connection stops them.
-    drop(send_queue);
-    if reason == CLOSED_BY_MAIN {
-        listeners.abort();
+    if main_closed_it {
+        stop_listeners.cancel();
     }
-    main.forget_renderer(caller.id);
-    for window in windows.known.values() {
-        main.forget_renderer(window.id);
-    }
-    // Stops the deadline sweeper, and tells in-process callers the connection is gone.
-    close.cancel();
-    last_words.push(ToRenderer::Goodbye { reason });
-    match writer {
-        Some(writer) => writer.finish(backlog, last_words, CLOSING_GRACE).await,
-        None => {
-            for message in last_words {
-                let _ = outgoing.try_send(message);
-            }
+    cleanup.reason = Some(reason.clone());
+    // The renderer is forgotten and in-process callers learn at once; the rest of the cleanup
+    // (goodbye, closing the mailbox) happens when `cleanup` drops.
+    main.forget_renderer(caller.renderer(), &reason);
+    closer.close(reason.clone());
+    if let Some(writer) = writer {
+        for message in last_words {
+            mailbox.push(message);
+        }
+        mailbox.push(ToRenderer::Goodbye { reason, to: None });
+        mailbox.close();
+        writer.finish(&mailbox, CLOSING_GRACE).await;
+    } else {
+        for message in last_words {
+            mailbox.push(message);
         }
     }
 }
@@ -277,34 +412,39 @@ pub(crate) async fn serve(
 /// What woke the connection task.
 enum Event {
     Closed,
-    CallDone(u64),
-    /// A message another task queued for the renderer (frame connections).
-    Queued(ToRenderer),
+    /// A call task ended: done (its reply is in the mailbox), cancelled, or failed.
+    CallEnded(Result<tokio::task::Id, JoinError>),
+    /// Mail other tasks left for the renderer (frame connections).
+    Out(Mail),
+    /// A chunk of a large reply may go (frame connections).
+    Chunk,
     Inbound(Inbound),
+    /// A slot freed up for the parked send.
+    SendSlot(OwnedSemaphorePermit),
     WriteFailed(FramingError),
 }
 
 /// Polls everything the connection task waits on, in priority order. While the writer cannot
-/// take another message (the renderer is not reading), neither the queue nor the renderer is
-/// read: main stops taking work from a renderer it cannot answer. Written frames are flushed
-/// once nothing else is ready, so a burst of replies shares one write.
+/// take another message (the renderer is not reading), neither the mailbox nor the renderer is
+/// read: main stops taking work from a renderer it cannot answer. While a send waits for a slot,
+/// the renderer is not read either. Written frames are flushed once nothing else is ready, so a
+/// burst of replies shares one write.
+#[allow(clippy::too_many_arguments)]
 fn next_event(
     cx: &mut Context<'_>,
     closed: Pin<&mut WaitForCancellationFuture<'_>>,
     calls: &mut JoinSet<u64>,
     incoming: &mut FromRenderer,
     mut writer: Option<&mut MainWriter>,
-    backlog: &mut VecDeque<ToRenderer>,
+    mailbox: &Mailbox,
+    send_parked: bool,
+    send_slots: &mut PollSemaphore,
 ) -> Poll<Event> {
     if closed.poll(cx).is_ready() {
         return Poll::Ready(Event::Closed);
     }
-    // Until pending, so the set has our waker for the next call to finish. (An aborted call is
-    // already out of the in-flight map.)
-    while let Poll::Ready(Some(done)) = calls.poll_join_next(cx) {
-        if let Ok(id) = done {
-            return Poll::Ready(Event::CallDone(id));
-        }
+    if let Poll::Ready(Some(ended)) = calls.poll_join_next_with_id(cx) {
+        return Poll::Ready(Event::CallEnded(ended.map(|(task, _)| task)));
     }
     if let Some(writer) = writer.as_deref_mut() {
         match writer.poll_ready(cx) {
@@ -319,25 +459,39 @@ fn next_event(
                 return Poll::Ready(Event::WriteFailed(error));
             }
         }
-        if let Some(message) = backlog.pop_front() {
-            return Poll::Ready(Event::Queued(message));
+        if writer.chunk_due() {
+            return Poll::Ready(Event::Chunk);
         }
-        if let Poll::Ready(Some(message)) = writer.queue.poll_recv(cx) {
-            return Poll::Ready(Event::Queued(message));
+        if let Poll::Ready(Some(mail)) = mailbox.poll_next(cx) {
+            return Poll::Ready(Event::Out(mail));
+        }
+        if writer.has_transfers() {
+            return Poll::Ready(Event::Chunk);
         }
     }
-    let inbound = match incoming {
-        FromRenderer::Frames(reader) => reader.poll_inbound(cx),
-        FromRenderer::Messages(queue) => queue.poll_recv(cx).map(|message| match message {
-            Some(message) => Inbound::Message(message),
-            None => Inbound::End {
-                notice: None,
-                reason: "renderer disconnected".into(),
-            },
-        }),
+    let read = if send_parked {
+        match send_slots.poll_acquire(cx) {
+            Poll::Ready(Some(slot)) => return Poll::Ready(Event::SendSlot(slot)),
+            // The semaphore is never closed; wait as if no slot were free.
+            Poll::Ready(None) | Poll::Pending => false,
+        }
+    } else {
+        true
     };
-    if let Poll::Ready(inbound) = inbound {
-        return Poll::Ready(Event::Inbound(inbound));
+    if read {
+        let inbound = match incoming {
+            FromRenderer::Frames(reader) => reader.poll_inbound(cx),
+            FromRenderer::Messages(queue) => queue.poll_recv(cx).map(|message| match message {
+                Some(message) => Inbound::Message(message),
+                None => Inbound::End {
+                    notice: None,
+                    reason: "renderer disconnected".into(),
+                },
+            }),
+        };
+        if let Poll::Ready(inbound) = inbound {
+            return Poll::Ready(Event::Inbound(inbound));
+        }
     }
     if let Some(writer) = writer {
         if let Poll::Ready(Err(error)) = writer.poll_flush(cx) {
@@ -347,32 +501,71 @@ fn next_event(
     Poll::Pending
 }
 
-/// Answers the renderer from the connection task: on a frame connection written in place, or,
-/// when other tasks have queued messages for the renderer, after them (a handler's events go out
-/// before its reply); queued in process. Only called when the writer is ready for one message.
-/// `Err` is the reason to close.
-async fn answer_renderer(
-    writer: &mut Option<MainWriter>,
-    backlog: &mut VecDeque<ToRenderer>,
-    outgoing: &mpsc::Sender<ToRenderer>,
-    answer: ToRenderer,
-) -> Result<(), String> {
+/// Answers the renderer from the connection task: on a frame connection written in place when
+/// nothing else waits (only called when the writer is ready), else after what other tasks queued
+/// (a handler's events go out before its reply).
+fn answer(writer: &mut Option<MainWriter>, mailbox: &Mailbox, reply: ToRenderer) {
     match writer {
-        Some(writer) if backlog.is_empty() && writer.queue.is_empty() => writer
-            .write(&answer)
-            .map_err(|error| format!("cannot write to the renderer: {error}")),
-        Some(writer) => {
-            while let Ok(queued) = writer.queue.try_recv() {
-                backlog.push_back(queued);
+        Some(writer) if mailbox.is_empty() => {
+            if let Err(error) = writer.write(&reply) {
+                // The next poll of the writer reports the failure and ends the connection.
+                tracing::debug!(%error, "writing an answer failed");
             }
-            backlog.push_back(answer);
-            Ok(())
         }
-        None => outgoing
-            .send(answer)
-            .await
-            .map_err(|_| "renderer disconnected".to_string()),
+        _ => {
+            mailbox.push(reply);
+        }
     }
+}
+
+/// A call task that did not finish: cancelled (already out of the in-flight map), or panicked
+/// outside the handler (the handler's own panics are caught and answered), when the call still
+/// gets an answer.
+fn call_failed(
+    call_of_task: &mut HashMap<tokio::task::Id, u64>,
+    in_flight: &mut HashMap<u64, Flight>,
+    mailbox: &Mailbox,
+    error: JoinError,
+) {
+    let Some(id) = call_of_task.remove(&error.id()) else {
+        return;
+    };
+    if !error.is_panic() {
+        return;
+    }
+    forget_flight(in_flight, id, error.id());
+    let message = error
+        .try_into_panic()
+        .map(|panic| crate::util::panic_message(&*panic))
+        .unwrap_or_else(|_| "the call's task failed".to_string());
+    tracing::error!(id, %message, "call task panicked");
+    mailbox.push(ToRenderer::Reply {
+        id,
+        result: Err(Failure::Ipc(IpcError::HandlerPanicked {
+            channel: String::new(),
+            message,
+        })),
+    });
+}
+
+/// Forgets call `id` if it is still the one `task` ran (a cancelled id may have been reused).
+fn forget_flight(in_flight: &mut HashMap<u64, Flight>, id: u64, task: tokio::task::Id) {
+    if in_flight
+        .get(&id)
+        .is_some_and(|flight| flight.abort.id() == task)
+    {
+        in_flight.remove(&id);
+    }
+}
+
+fn abort_window_calls(in_flight: &mut HashMap<u64, Flight>, window: u64) {
+    in_flight.retain(|_, flight| {
+        let theirs = flight.window == Some(window);
+        if theirs {
+            flight.abort.abort();
+        }
+        !theirs
+    });
 }
 
 /// Runs a call that did not finish at its first poll to its reply, within its deadline (armed
@@ -409,6 +602,9 @@ async fn run_call(
 struct Windows {
     bridge: bool,
     known: HashMap<u64, Caller>,
+    /// Windows main disconnected: their frames are answered with `disconnected` until the
+    /// bridge says they are gone (`detach`).
+    closed: HashSet<u64>,
 }
 
 impl Windows {
@@ -419,7 +615,6 @@ impl Windows {
         connection: &'a Caller,
         sender: Option<SenderInfo>,
         channel: &str,
-        outgoing: &mpsc::Sender<ToRenderer>,
     ) -> Result<&'a Caller, IpcError> {
         let Some(sender) = sender else {
             return Ok(connection);
@@ -430,67 +625,29 @@ impl Windows {
                 reason: "only a bridge connection may name the sender of a call".into(),
             });
         }
+        if self.closed.contains(&sender.id) {
+            return Err(IpcError::disconnected(format!(
+                "main disconnected window {}",
+                sender.id
+            )));
+        }
         let known = self.known.get(&sender.id);
         let unchanged = known.is_some_and(|window| {
             window.origin() == sender.origin.as_deref()
                 && window.frame_url() == sender.url.as_deref()
         });
         if !unchanged {
-            let window = main.register_window(
-                connection,
-                &sender,
-                known.map(Caller::renderer),
-                outgoing.clone(),
-            );
+            let window = main.register_window(connection, &sender, known.map(Caller::renderer));
             self.known.insert(sender.id, window);
         }
         Ok(&self.known[&sender.id])
     }
-}
 
-async fn run_listeners(
-    main: Main,
-    mut queue: mpsc::Receiver<(ChannelName, Payload, Caller)>,
-    outgoing: mpsc::Sender<ToRenderer>,
-) {
-    while let Some((channel, args, caller)) = queue.recv().await {
-        let mut told = false;
-        let listeners = main.inner.take_listeners(&channel);
-        if listeners.is_empty() {
-            tracing::warn!(renderer = %caller.id, %channel, "send to a channel nobody listens to");
-            continue;
+    /// Main disconnected `window`: it is forgotten and its later frames are refused.
+    fn close(&mut self, main: &Main, window: u64, reason: &str) {
+        if let Some(caller) = self.known.remove(&window) {
+            main.forget_renderer(caller.renderer(), reason);
         }
-        for listener in listeners {
-            let Some(args) = args.try_clone() else {
-                tracing::error!(%channel, "send payload cannot be shared between listeners");
-                break;
-            };
-            let run = match std::panic::catch_unwind(AssertUnwindSafe(|| {
-                listener(caller.clone(), args)
-            })) {
-                Ok(Ok(run)) => run,
-                Ok(Err(reason)) => {
-                    tracing::warn!(renderer = %caller.id, %channel, %reason, "bad send arguments");
-                    // A send has no reply, so the sender hears of it as an error frame (once per
-                    // send). Never waited for: a renderer that stops reading only misses it.
-                    if !told {
-                        told = true;
-                        let error = IpcError::BadArguments {
-                            channel: channel.to_string(),
-                            reason,
-                        };
-                        let _ = outgoing.try_send(ToRenderer::Notice { id: None, error });
-                    }
-                    continue;
-                }
-                Err(panic) => {
-                    tracing::error!(%channel, message = %panic_message(&*panic), "send listener panicked");
-                    continue;
-                }
-            };
-            if let Err(panic) = AssertUnwindSafe(run).catch_unwind().await {
-                tracing::error!(%channel, message = %panic_message(&*panic), "send listener panicked");
-            }
-        }
+        self.closed.insert(window);
     }
 }

@@ -3,26 +3,34 @@
 //! - `builder`: [`MainBuilder`], limits and defaults;
 //! - `registry`: handlers and listeners by channel;
 //! - `renderers`: the connected renderers, disconnecting them, emitting events to them;
+//! - `lifecycle`: watching renderers come and go;
 //! - `target`: [`Target`], which renderers an event goes to;
 //! - `connection`: one renderer's connection as main serves it (its calls, sends, close);
+//! - `sends`: entering a renderer's sends in order, running their listeners;
+//! - `local`: an in-process renderer's way in (its calls and sends run in its own task);
 //! - `accept`: the handshake on frame connections, and main's frame reading and writing;
 //! - `endpoint`: where renderers come from (a Unix socket listener, child processes, the
 //!   WebSocket endpoint for pages).
 //!
 //! Main sits above the renderer's side (it creates in-process renderers) and serves in-process
-//! calls through the transport layer's `LocalRouter` interface.
+//! calls and sends through the transport layer's `LocalConnection` interface.
 
 mod accept;
 mod builder;
 mod connection;
 mod endpoint;
+mod lifecycle;
+mod local;
 mod registry;
 mod renderers;
+mod sends;
 mod target;
 
 pub use builder::MainBuilder;
 pub use endpoint::{ChildRenderer, UnixListenerHandle, WebSocketListener, WebSocketOptions};
+pub use lifecycle::{RendererEvent, RendererEvents};
 pub use registry::{ListenerId, Registration, RegistrationBatch};
+pub use renderers::EventOverflow;
 pub use target::Target;
 
 use std::collections::{BTreeMap, HashMap};
@@ -37,9 +45,11 @@ use crate::caller::{Caller, RendererId};
 use crate::error::IpcError;
 use crate::renderer::{Renderer, RendererOptions};
 use crate::transport::frames::FrameLink;
-use crate::transport::in_process::{self, LocalRouter, LocalWelcome, Side};
+use crate::transport::in_process::{self, LocalWelcome, Side};
 use crate::transport::message::CallResult;
 use crate::transport::{LinkKind, Transport};
+use crate::util::held::Held;
+use crate::util::lag_queue::LagQueue;
 use crate::util::{BoxFuture, lock, panic_message};
 use crate::wire::{Payload, handshake};
 use builder::MainConfig;
@@ -80,6 +90,10 @@ pub(crate) struct MainInner {
     next_listener: AtomicU64,
     pub(crate) shutdown: CancellationToken,
     contracts: Mutex<BTreeMap<String, String>>,
+    /// Streams of `renderer_events`.
+    watchers: Mutex<Vec<Arc<LagQueue<RendererEvent>>>>,
+    /// Bytes held for messages renderers have not finished sending.
+    pub(crate) held: Held,
 }
 
 /// Who a new connection says it is.
@@ -131,7 +145,7 @@ impl Main {
             frame_url: options.frame_url.as_deref().map(str::to_string),
             bridge: false,
         };
-        let route = self.register_connection(id, MainEnd::in_process(main_queues), identity);
+        let route = self.register_connection(id, MainEnd::in_process(main_queues), identity, None);
         Renderer::start_in_process(id, renderer_queues, options, route)
     }
 
@@ -169,7 +183,11 @@ impl Main {
     ) -> Result<RendererId, IpcError> {
         match transport.into_link().0 {
             LinkKind::Bytes(link) => {
-                let link = FrameLink::from_bytes(link, self.inner.config.max_frame_size);
+                let link = FrameLink::from_bytes(
+                    link,
+                    self.inner.config.limits(),
+                    self.inner.held.clone(),
+                );
                 accept::accept(self, link, allow_bridge).await
             }
             LinkKind::Frames(link) => accept::accept(self, link, allow_bridge).await,
@@ -196,8 +214,12 @@ impl Main {
                         frame_url: hello.frame_url,
                         bridge: false,
                     };
-                    let route =
-                        self.register_connection(id, MainEnd::in_process(main_queues), identity);
+                    let route = self.register_connection(
+                        id,
+                        MainEnd::in_process(main_queues),
+                        identity,
+                        None,
+                    );
                     hello
                         .answer
                         .send(Ok(LocalWelcome { id, queues, route }))
@@ -224,22 +246,17 @@ impl Main {
         lock(&self.inner.contracts).clone()
     }
 
+    /// Bytes main holds now for messages renderers have begun but not finished sending (a large
+    /// frame being read, a chunked message being reassembled), over every connection. It falls
+    /// back when a message completes or its connection ends.
+    pub fn partial_message_bytes(&self) -> usize {
+        self.inner.held.bytes()
+    }
+
     /// Disconnects every renderer and refuses new work. Pending calls in renderers fail with
     /// [`IpcError::Disconnected`].
     pub fn shutdown(&self) {
         self.inner.shutdown.cancel();
-    }
-}
-
-/// In-process renderers run their calls in their own task, through this.
-impl LocalRouter for MainInner {
-    fn start_call(
-        &self,
-        caller: &Caller,
-        channel: &str,
-        args: Payload,
-    ) -> Result<BoxFuture<CallResult>, IpcError> {
-        start_call(self, caller, channel, args)
     }
 }
 

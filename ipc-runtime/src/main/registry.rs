@@ -180,14 +180,58 @@ impl Main {
         removed
     }
 
-    /// Removes every listener of `channel` (Electron's `ipcMain.removeAllListeners`). Returns how
-    /// many there were.
-    pub fn remove_all_listeners(&self, channel: &str) -> usize {
-        self.inner
-            .write_registry()
+    /// Removes every listener of `channel`, or of every channel with `None` (Electron's
+    /// `ipcMain.removeAllListeners([channel])`). Returns how many there were. Sends already
+    /// entered keep running.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_runtime::{Main, SendChannel};
+    ///
+    /// const LOG: SendChannel<(String,)> = SendChannel::new("app:log");
+    /// const AUDIT: SendChannel<(String,)> = SendChannel::new("app:audit");
+    /// let main = Main::new();
+    /// main.on(LOG, |_, _| async {});
+    /// main.on(LOG, |_, _| async {});
+    /// main.on(AUDIT, |_, _| async {});
+    /// assert_eq!(main.channels_with_listeners(), vec!["app:audit", "app:log"]);
+    /// assert_eq!(main.remove_all_listeners(LOG.name()), 2);
+    /// assert_eq!(main.remove_all_listeners(None), 1);
+    /// assert!(main.channels_with_listeners().is_empty());
+    /// ```
+    pub fn remove_all_listeners<'a>(&self, channel: impl Into<Option<&'a str>>) -> usize {
+        let mut registry = self.inner.write_registry();
+        match channel.into() {
+            Some(channel) => registry.listeners.remove(channel).map_or(0, |l| l.len()),
+            None => registry.listeners.drain().map(|(_, list)| list.len()).sum(),
+        }
+    }
+
+    /// The channels that have send listeners, sorted (Electron's `ipcMain.eventNames()`).
+    pub fn channels_with_listeners(&self) -> Vec<String> {
+        let mut channels: Vec<String> = self
+            .inner
+            .read_registry()
             .listeners
-            .remove(channel)
-            .map_or(0, |list| list.len())
+            .keys()
+            .map(|channel| channel.to_string())
+            .collect();
+        channels.sort();
+        channels
+    }
+
+    /// The channels that have an invoke handler, sorted.
+    pub fn handled_channels(&self) -> Vec<String> {
+        let mut channels: Vec<String> = self
+            .inner
+            .read_registry()
+            .handlers
+            .keys()
+            .map(|channel| channel.to_string())
+            .collect();
+        channels.sort();
+        channels
     }
 
     /// How many listeners `channel` has.

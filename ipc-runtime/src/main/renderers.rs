@@ -2,29 +2,58 @@
 //! looking them up, disconnecting them, and emitting events to them.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::connection::{self, MainEnd};
+use super::connection::{self, Connection, MainEnd};
+use super::lifecycle::RendererEvent;
+use super::local::LocalPeer;
+use super::sends::SendRunner;
 use super::target::Target;
 use super::{Main, PeerIdentity};
 use crate::caller::{Caller, RendererId};
 use crate::channel::EventChannel;
+use crate::limits::CLOSED_BY_MAIN;
 use crate::transport::in_process::LocalRoute;
+use crate::transport::mailbox::{Delivery, Mail, Mailbox};
 use crate::transport::message::ToRenderer;
-use crate::wire::{Payload, SenderInfo};
+use crate::util::closer::Closer;
+use crate::wire::{FrameBytes, Payload, SenderInfo};
+
+/// What main does when an event does not fit in a renderer's queue (the renderer is not reading
+/// fast enough). Main never waits for a slow renderer: an `emit` must not stall on one.
+///
+/// # Examples
+///
+/// ```
+/// use ipc_runtime::{EventOverflow, Main};
+///
+/// let main = Main::builder().event_overflow(EventOverflow::Disconnect).build();
+/// # let _ = main;
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EventOverflow {
+    /// Drop the event for that renderer and tell it how many it missed: its event stream yields
+    /// [`EventError::Lagged`](crate::EventError::Lagged) in their place (the default).
+    #[default]
+    Notify,
+    /// Disconnect the renderer, with the reason "did not keep up with events": for renderers
+    /// whose state would be wrong after a missed event.
+    Disconnect,
+}
 
 pub(crate) struct RendererEntry {
     /// Events queued to this connection (an in-process call waits for them before it returns,
     /// so events a handler emits arrive before its result).
     events_queued: Arc<AtomicU64>,
     caller: Caller,
-    outgoing: tokio::sync::mpsc::Sender<ToRenderer>,
-    close: CancellationToken,
+    outgoing: Arc<Mailbox>,
+    closer: Arc<Closer>,
+    overflow: EventOverflow,
     /// For a window behind a bridge: its id on the bridge (events to it carry `to`).
     route: Option<u64>,
     /// For a window behind a bridge: the bridge connection it belongs to.
@@ -35,8 +64,9 @@ impl Main {
     /// Emits an event to the renderers `target` selects (Electron's `webContents.send`). Returns
     /// how many renderers it was queued for.
     ///
-    /// Delivery never waits: a renderer whose queue is full (it stopped reading) misses the event,
-    /// which is logged, and the others still get it.
+    /// Delivery never waits: a renderer whose queue is full (it stopped reading) misses the
+    /// event, and is told so (a lag notice in its event stream) or disconnected, as its
+    /// [`EventOverflow`] policy says; the others still get it.
     ///
     /// # Examples
     ///
@@ -51,7 +81,7 @@ impl Main {
     /// let renderer = main.connect_in_process(RendererOptions::new("window"));
     /// let mut ticks = renderer.subscribe(TICK);
     /// assert_eq!(main.emit(TICK, Target::All, (7,)), 1);
-    /// assert_eq!(ticks.next().await, Some((7,)));
+    /// assert_eq!(ticks.next().await, Some(Ok((7,))));
     /// # }
     /// ```
     pub fn emit<A>(&self, channel: EventChannel<A>, target: impl Into<Target>, args: A) -> usize
@@ -60,90 +90,131 @@ impl Main {
     {
         let target = target.into();
         let payload = Payload::shared(args);
-        let renderers = self.lock_renderers();
         let mut delivered = 0;
-        for entry in renderers.values() {
-            // `All` reaches each connection once: a bridge fans an event without `to` out to
-            // every window itself. Other targets address windows one by one.
-            let selected = match &target {
-                Target::All => entry.parent.is_none(),
-                _ => target.matches(&entry.caller),
-            };
-            if !selected {
-                continue;
-            }
-            let Some(payload) = payload.try_clone() else {
-                continue;
-            };
-            let event = ToRenderer::Event {
-                channel: Cow::Borrowed(channel.name()),
-                payload,
-                to: entry.route,
-            };
-            match entry.outgoing.try_send(event) {
-                Ok(()) => {
-                    entry.events_queued.fetch_add(1, Ordering::SeqCst);
-                    delivered += 1;
+        let mut too_slow = Vec::new();
+        {
+            let renderers = self.lock_renderers();
+            for entry in renderers.values() {
+                // `All` reaches each connection once: a bridge fans an event without `to` out
+                // to every window itself. Other targets address windows one by one.
+                let selected = match &target {
+                    Target::All => entry.parent.is_none(),
+                    _ => target.matches(&entry.caller),
+                };
+                if !selected {
+                    continue;
                 }
-                Err(err) => tracing::warn!(
-                    renderer = %entry.caller.id,
-                    channel = channel.name(),
-                    reason = %err,
-                    "event not delivered"
-                ),
+                let Some(payload) = payload.try_clone() else {
+                    continue;
+                };
+                let event = ToRenderer::Event {
+                    channel: Cow::Borrowed(channel.name()),
+                    payload,
+                    to: entry.route,
+                };
+                match entry.outgoing.push_event(event) {
+                    Delivery::Queued => {
+                        entry.events_queued.fetch_add(1, Ordering::SeqCst);
+                        delivered += 1;
+                    }
+                    Delivery::Lagged if entry.overflow == EventOverflow::Disconnect => {
+                        // Closing already (an earlier emit found it too slow): once is enough.
+                        if !entry.closer.is_closed() {
+                            too_slow.push(entry.caller.renderer());
+                        }
+                    }
+                    Delivery::Lagged => {
+                        tracing::debug!(renderer = %entry.caller.renderer(), channel = channel.name(), "event dropped: the renderer is not keeping up; it gets a lag notice");
+                    }
+                    Delivery::Closed => {}
+                }
             }
         }
+        for id in too_slow {
+            let reason = format!(
+                "did not keep up with events (`{}` found its queue of {} messages full)",
+                channel.name(),
+                self.inner.config.queue_capacity
+            );
+            tracing::warn!(renderer = %id, %reason, "disconnecting a slow renderer");
+            self.close_renderer(id, reason);
+        }
         delivered
+    }
+
+    /// Sets what main does when `renderer` does not keep up with events. Returns whether it is
+    /// connected.
+    pub fn set_event_overflow(&self, renderer: RendererId, policy: EventOverflow) -> bool {
+        match self.lock_renderers().get_mut(&renderer) {
+            Some(entry) => {
+                entry.overflow = policy;
+                true
+            }
+            None => false,
+        }
     }
 
     pub(crate) fn next_renderer_id(&self) -> RendererId {
         RendererId(self.inner.next_renderer.fetch_add(1, Ordering::Relaxed))
     }
 
-    /// Registers a connection and starts serving it. Returns the route an in-process renderer
-    /// runs its calls through.
+    /// Registers a connection (from now on it is a target of `emit`) and starts serving it,
+    /// writing `hello` first. Returns the route an in-process renderer runs its calls through.
     pub(crate) fn register_connection(
         &self,
         id: RendererId,
         end: MainEnd,
         identity: PeerIdentity,
+        hello: Option<FrameBytes>,
     ) -> LocalRoute {
+        let config = &self.inner.config;
         let caller = Caller {
             id,
             label: Arc::from(identity.label),
             origin: identity.origin.map(Arc::from),
             frame_url: identity.frame_url.map(Arc::from),
         };
-        let close = self.inner.shutdown.child_token();
+        let closer = Arc::new(Closer::child_of(&self.inner.shutdown, CLOSED_BY_MAIN));
         let events_queued = Arc::new(AtomicU64::new(0));
-        let slots = Arc::new(tokio::sync::Semaphore::new(self.inner.config.max_in_flight));
+        let slots = Arc::new(tokio::sync::Semaphore::new(config.max_in_flight));
+        let stop_listeners = CancellationToken::new();
+        let sends = SendRunner::new(config.max_sends_running, stop_listeners.clone());
         let route = LocalRoute {
-            router: self.inner.clone(),
-            caller: caller.clone(),
+            connection: Arc::new(LocalPeer {
+                main: self.clone(),
+                caller: caller.clone(),
+                sends: sends.clone(),
+            }),
             slots: slots.clone(),
-            max_in_flight: self.inner.config.max_in_flight,
-            close: close.clone(),
+            max_in_flight: config.max_in_flight,
+            closer: closer.clone(),
             events_queued: events_queued.clone(),
         };
         self.lock_renderers().insert(
             id,
             RendererEntry {
-                events_queued: events_queued.clone(),
+                events_queued,
                 caller: caller.clone(),
                 outgoing: end.outgoing.clone(),
-                close: close.clone(),
+                closer: closer.clone(),
+                overflow: config.event_overflow,
                 route: None,
                 parent: None,
             },
         );
-        tokio::spawn(connection::serve(
-            self.clone(),
+        self.announce(RendererEvent::Connected(caller.clone()));
+        tokio::spawn(connection::serve(Connection {
+            main: self.clone(),
             caller,
             end,
-            close.clone(),
-            identity.bridge,
+            closer,
+            bridge: identity.bridge,
             slots,
-        ));
+            max_in_flight: config.max_in_flight,
+            sends,
+            stop_listeners,
+            hello,
+        }));
         route
     }
 
@@ -153,7 +224,6 @@ impl Main {
         bridge: &Caller,
         sender: &SenderInfo,
         existing: Option<RendererId>,
-        outgoing: tokio::sync::mpsc::Sender<ToRenderer>,
     ) -> Caller {
         let id = existing.unwrap_or_else(|| self.next_renderer_id());
         let caller = Caller {
@@ -162,23 +232,50 @@ impl Main {
             origin: sender.origin.as_deref().map(Arc::from),
             frame_url: sender.url.as_deref().map(Arc::from),
         };
-        self.lock_renderers().insert(
-            id,
-            RendererEntry {
-                // Windows share their bridge's queue but never take in-process replies.
-                events_queued: Arc::new(AtomicU64::new(0)),
-                caller: caller.clone(),
-                outgoing,
-                close: CancellationToken::new(),
-                route: Some(sender.id),
-                parent: Some(bridge.id),
-            },
-        );
+        let mut renderers = self.lock_renderers();
+        let Some(parent) = renderers.get(&bridge.renderer()) else {
+            // The bridge is going away: its windows are not registered any more.
+            return caller;
+        };
+        let entry = RendererEntry {
+            // Windows share their bridge's mailbox but never take in-process replies.
+            events_queued: Arc::new(AtomicU64::new(0)),
+            caller: caller.clone(),
+            outgoing: parent.outgoing.clone(),
+            closer: Arc::new(Closer::new(CLOSED_BY_MAIN)),
+            overflow: parent.overflow,
+            route: Some(sender.id),
+            parent: Some(bridge.renderer()),
+        };
+        let new = renderers.insert(id, entry).is_none();
+        drop(renderers);
+        if new {
+            self.announce(RendererEvent::Connected(caller.clone()));
+        }
         caller
     }
 
-    pub(crate) fn forget_renderer(&self, id: RendererId) {
-        self.lock_renderers().remove(&id);
+    /// Forgets a renderer (and, for a bridge, every window behind it), telling watchers why.
+    pub(crate) fn forget_renderer(&self, id: RendererId, reason: &str) {
+        let gone: Vec<Caller> = {
+            let mut renderers = self.lock_renderers();
+            let mut gone = Vec::new();
+            renderers.retain(|_, entry| {
+                let behind = entry.parent == Some(id);
+                if behind {
+                    gone.push(entry.caller.clone());
+                }
+                !behind
+            });
+            gone.extend(renderers.remove(&id).map(|entry| entry.caller));
+            gone
+        };
+        for caller in gone {
+            self.announce(RendererEvent::Disconnected {
+                caller,
+                reason: reason.to_string(),
+            });
+        }
     }
 
     /// The identity of a connected renderer.
@@ -202,25 +299,42 @@ impl Main {
         self.lock_renderers().len()
     }
 
-    /// Disconnects one renderer: its running calls are cancelled and its pending calls fail with
-    /// [`IpcError::Disconnected`](crate::IpcError::Disconnected). Returns whether it was connected.
+    /// Disconnects one renderer: its running calls and send listeners are cancelled, its pending
+    /// calls fail with [`IpcError::Disconnected`](crate::IpcError::Disconnected), and it is told
+    /// why ("closed by main"). A window behind a bridge is disconnected alone: the bridge is told
+    /// to stop serving it. Returns whether it was connected.
     pub fn disconnect(&self, id: RendererId) -> bool {
-        let mut renderers = self.lock_renderers();
-        match renderers.get(&id) {
-            // A window behind a bridge has no connection of its own: main forgets it.
-            Some(entry) if entry.parent.is_some() => renderers.remove(&id).is_some(),
-            Some(entry) => {
-                entry.close.cancel();
-                true
-            }
-            None => false,
-        }
+        self.close_renderer(id, CLOSED_BY_MAIN.to_string())
     }
 
-    fn lock_renderers(&self) -> std::sync::MutexGuard<'_, HashMap<RendererId, RendererEntry>> {
-        self.inner
-            .renderers
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Closes one renderer's connection (or window) with `reason`.
+    fn close_renderer(&self, id: RendererId, reason: String) -> bool {
+        let mut renderers = self.lock_renderers();
+        let Some(entry) = renderers.get(&id) else {
+            return false;
+        };
+        match (entry.parent, entry.route) {
+            (Some(_), Some(window)) => {
+                // The bridge's connection task cancels the window's calls, tells the bridge and
+                // refuses the window's later frames.
+                let mailbox = entry.outgoing.clone();
+                let caller = entry.caller.clone();
+                renderers.remove(&id);
+                drop(renderers);
+                mailbox.push_control(Mail::CloseWindow {
+                    window,
+                    reason: reason.clone(),
+                });
+                self.announce(RendererEvent::Disconnected { caller, reason });
+            }
+            _ => entry.closer.close(reason),
+        }
+        true
+    }
+
+    pub(crate) fn lock_renderers(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<RendererId, RendererEntry>> {
+        crate::util::lock(&self.inner.renderers)
     }
 }

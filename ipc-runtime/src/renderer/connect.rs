@@ -13,10 +13,11 @@ use super::{Renderer, RendererOptions};
 use crate::caller::RendererId;
 use crate::error::IpcError;
 use crate::transport::frames::{
-    FrameLink, FrameTransport, decode_hello, first_frame, framing_error, peer_limit,
+    FrameLink, FrameTransport, Limits, decode_hello, first_frame, framing_error,
 };
 use crate::transport::in_process::{LocalHello, Side};
 use crate::transport::{LinkKind, Stdio, Transport, websocket};
+use crate::util::held::Held;
 use crate::wire::{self, Hello, OutFrame, PROTOCOL_VERSION, handshake};
 
 impl Renderer {
@@ -34,7 +35,7 @@ impl Renderer {
     ) -> Result<Renderer, IpcError> {
         match transport.into_link().0 {
             LinkKind::Bytes(link) => {
-                let link = FrameLink::from_bytes(link, options.max_frame_size);
+                let link = FrameLink::from_bytes(link, options.limits(), Held::default());
                 connect_frames(link, options).await
             }
             LinkKind::Frames(link) => connect_frames(link, options).await,
@@ -114,7 +115,7 @@ impl Renderer {
         origin: Option<&str>,
         options: RendererOptions,
     ) -> Result<Renderer, IpcError> {
-        let link = websocket::connect(url, origin, options.max_frame_size).await?;
+        let link = websocket::connect(url, origin, options.limits()).await?;
         Renderer::connect(FrameTransport(link), options).await
     }
 }
@@ -136,6 +137,7 @@ async fn connect_frames(link: FrameLink, options: RendererOptions) -> Result<Ren
         label: Some(options.label.to_string()),
         renderer: None,
         max_frame: Some(options.max_frame_size as u64),
+        max_message: Some(options.max_message_size as u64),
     };
     writer
         .send(wire::encode_hello(&hello).into())
@@ -156,11 +158,12 @@ async fn connect_frames(link: FrameLink, options: RendererOptions) -> Result<Ren
     let id = answer.renderer.ok_or_else(|| IpcError::Protocol {
         reason: "main's hello carries no renderer id".into(),
     })?;
-    let limit = peer_limit(&answer, options.max_frame_size);
+    let limits = Limits::of_peer(&answer, options.limits());
     tracing::debug!(%peer, id, codec = codec.name(), "connected to main");
     let goodbye = wire::encode(
         &OutFrame::Goodbye {
             reason: "the renderer closed the connection",
+            to: None,
         },
         codec,
     )
@@ -171,7 +174,8 @@ async fn connect_frames(link: FrameLink, options: RendererOptions) -> Result<Ren
         outgoing: ToMainQueue::Frames(FrameQueue {
             outbox: Arc::new(outbox),
             codec,
-            limit,
+            limits,
+            chunked: Default::default(),
         }),
         incoming: FromMain::Frames(MainFrames { reader, codec }),
         pending,

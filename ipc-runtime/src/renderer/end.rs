@@ -3,16 +3,18 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use super::outbox::{OutboxError, OutboxHandle};
+use super::outbox::{OutFrames, OutboxError, OutboxHandle};
 use super::pending::PendingCalls;
 use crate::error::IpcError;
-use crate::transport::frames::{Outgoing, Reader, framing_error};
+use crate::transport::frames::{Limits, Outgoing, Reader, framing_error, into_frames};
+use crate::transport::mailbox::{Mail, Mailbox};
 use crate::transport::message::{Failure, ToMain, ToRenderer};
-use crate::wire::{self, Codec, Frame, FrameBytes, Payload, ReplyBody};
+use crate::wire::{self, Codec, Frame, FramingError, Payload, ReplyBody};
 
 /// A renderer's end of its connection to main.
 pub(crate) struct RendererEnd {
@@ -34,7 +36,8 @@ pub(crate) enum ToMainQueue {
 
 /// What a renderer reads from main.
 pub(crate) enum FromMain {
-    Messages(mpsc::Receiver<ToRenderer>),
+    /// In process: main's mailbox for this renderer.
+    Messages(Arc<Mailbox>),
     Frames(MainFrames),
 }
 
@@ -52,15 +55,20 @@ impl MainFrames {
         loop {
             let frame = match self.reader.next().await {
                 Some(Ok(frame)) => frame,
+                // Main never sends a message above our limit; if one came, only it is lost.
+                Some(Err(error @ FramingError::MessageTooLarge { .. })) => {
+                    tracing::warn!(%error, "a message from main was refused");
+                    continue;
+                }
                 Some(Err(error)) => {
                     tracing::warn!(%error, "connection to main failed");
                     let reason = framing_error(error).to_string();
-                    return ToRenderer::Goodbye { reason };
+                    return ToRenderer::Goodbye { reason, to: None };
                 }
                 // Main crashed or cut the connection.
                 None => {
                     let reason = "the connection ended without a goodbye".to_string();
-                    return ToRenderer::Goodbye { reason };
+                    return ToRenderer::Goodbye { reason, to: None };
                 }
             };
             return match wire::decode(frame, codec) {
@@ -88,7 +96,16 @@ impl MainFrames {
                     id: None,
                     error: error.into(),
                 },
-                Ok(Frame::Goodbye { reason }) => ToRenderer::Goodbye { reason },
+                Ok(Frame::Goodbye { reason, to: None }) => ToRenderer::Goodbye { reason, to: None },
+                Ok(Frame::Lag {
+                    channel,
+                    missed,
+                    to,
+                }) => ToRenderer::Lag {
+                    channel: Cow::Owned(channel),
+                    missed,
+                    to,
+                },
                 Ok(other) => {
                     tracing::warn!(kind = other.kind(), "unexpected frame from main ignored");
                     continue;
@@ -117,8 +134,10 @@ impl MainFrames {
 pub(crate) struct FrameQueue {
     pub(crate) outbox: Arc<OutboxHandle>,
     pub(crate) codec: Codec,
-    /// Main's largest frame.
-    pub(crate) limit: usize,
+    /// Main's limits.
+    pub(crate) limits: Limits,
+    /// Numbers this renderer's chunked messages.
+    pub(crate) chunked: Arc<AtomicU32>,
 }
 
 /// Why a message did not reach the queue to main.
@@ -127,7 +146,7 @@ pub(crate) enum PostError {
     Full,
     /// The connection is gone.
     Closed,
-    /// The message cannot be sent (it does not encode, or is over main's frame limit).
+    /// The message cannot be sent (it does not encode, or is over main's message limit).
     Refused(IpcError),
 }
 
@@ -183,19 +202,25 @@ impl ToMainQueue {
 }
 
 impl FrameQueue {
-    fn encode(&self, message: &ToMain) -> Result<FrameBytes, PostError> {
-        message
-            .encode(self.codec, self.limit)
-            .map_err(|(_, error)| PostError::Refused(error))
+    /// The message's frames: one, or its chunks when it is longer than main's largest frame.
+    fn encode(&self, message: &ToMain) -> Result<OutFrames, PostError> {
+        let bytes = message
+            .encode(self.codec, self.limits.max_message)
+            .map_err(|(_, error)| PostError::Refused(error))?;
+        if bytes.len() <= self.limits.max_frame {
+            return Ok(OutFrames::One(bytes));
+        }
+        let mut id = self.chunked.fetch_add(1, Ordering::Relaxed);
+        Ok(OutFrames::new(into_frames(bytes, self.limits, &mut id)))
     }
 }
 
 impl FromMain {
-    /// The next message from main; `None` once every sender is gone (in process).
-    pub(crate) async fn next(&mut self) -> Option<ToRenderer> {
+    /// The next mail from main; `None` once main's mailbox is closed and empty (in process).
+    pub(crate) async fn next(&mut self) -> Option<Mail> {
         match self {
-            FromMain::Messages(queue) => queue.recv().await,
-            FromMain::Frames(reader) => Some(reader.next_from_main().await),
+            FromMain::Messages(mailbox) => std::future::poll_fn(|cx| mailbox.poll_next(cx)).await,
+            FromMain::Frames(reader) => Some(Mail::Message(reader.next_from_main().await)),
         }
     }
 }

@@ -29,7 +29,7 @@ impl Renderer {
         args: Payload,
         timeout: Option<Duration>,
     ) -> CallResult {
-        if route.close.is_cancelled() {
+        if route.closer.is_closed() {
             return Err(Failure::Ipc(self.closed_by_main()));
         }
         let Ok(slot) = route.slots.try_acquire() else {
@@ -38,8 +38,8 @@ impl Renderer {
             }));
         };
         let call = route
-            .router
-            .start_call(&route.caller, &channel, args)
+            .connection
+            .start_call(&channel, args)
             .map_err(Failure::Ipc)?;
         let mut call = AssertUnwindSafe(call).catch_unwind();
         // Most handlers finish at their first poll (nothing to wait for). Such a call needs no
@@ -47,9 +47,7 @@ impl Renderer {
         let first = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut call).poll(cx))).await;
         let outcome = match first {
             // A closed connection wins over a result that happens to be ready.
-            Poll::Ready(_) if route.close.is_cancelled() => {
-                Err(Failure::Ipc(self.closed_by_main()))
-            }
+            Poll::Ready(_) if route.closer.is_closed() => Err(Failure::Ipc(self.closed_by_main())),
             Poll::Ready(outcome) => handler_outcome(&channel, outcome),
             Poll::Pending => {
                 self.wait_local(route, deadlines, &channel, call, timeout)
@@ -85,7 +83,7 @@ impl Renderer {
         tokio::select! {
             // A closed connection wins over a result that happens to be ready.
             biased;
-            () = route.close.cancelled() => Err(Failure::Ipc(self.closed_by_main())),
+            () = route.closer.closed() => Err(Failure::Ipc(self.closed_by_main())),
             outcome = call => handler_outcome(channel, outcome),
             after = expired => Err(Failure::Ipc(IpcError::Timeout {
                 channel: channel.to_string(),

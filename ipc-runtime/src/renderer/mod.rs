@@ -24,19 +24,17 @@ mod pending;
 mod remote;
 
 pub use call::{Call, TryCall};
-pub use events::EventStream;
+pub use events::{EventOnce, EventStream};
 pub use options::RendererOptions;
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::caller::RendererId;
@@ -44,9 +42,9 @@ use crate::channel::{EventChannel, InvokeChannel, SendChannel};
 use crate::error::IpcError;
 use crate::limits::CLOSED_BY_MAIN;
 use crate::transport::in_process::{LocalRoute, RendererQueues};
+use crate::transport::mailbox::Mail;
 use crate::transport::message::{Failure, ToMain, ToRenderer};
 use crate::util::deadline::Deadlines;
-use crate::util::lock;
 use crate::wire::Payload;
 use end::{FromMain, PostError, RendererEnd, ToMainQueue};
 use pending::PendingCalls;
@@ -125,7 +123,7 @@ impl Renderer {
             pending: end.pending,
             reason: OnceLock::new(),
             closed: CancellationToken::new(),
-            subscribers: Mutex::new(HashMap::new()),
+            subscribers: events::Subscribers::default(),
             event_buffer: options.event_buffer,
             events_seen: AtomicU64::new(0),
             event_progress: tokio::sync::Notify::new(),
@@ -204,6 +202,15 @@ impl Renderer {
         if self.is_closed() {
             return Err(self.disconnected_error());
         }
+        // In process the listeners are entered here, in the caller's task: the send then comes
+        // before whatever the renderer does next, invokes included.
+        if let Some((route, _)) = &self.inner.route {
+            if route.closer.is_closed() {
+                return Err(self.closed_by_main());
+            }
+            let channel = Cow::Borrowed(channel.name());
+            return route.connection.send(channel, Payload::shared(args));
+        }
         let message = ToMain::Send {
             channel: Cow::Borrowed(channel.name()),
             args: Payload::shared(args),
@@ -221,8 +228,9 @@ impl Renderer {
             })
     }
 
-    /// Subscribes to an event channel (Electron's `ipcRenderer.on`). The stream ends when the
-    /// connection closes; dropping it unsubscribes.
+    /// Subscribes to an event channel (Electron's `ipcRenderer.on`). The stream yields each
+    /// event, or [`EventError::Lagged`](crate::EventError::Lagged) in the place of events it
+    /// missed; it ends when the connection closes; dropping it unsubscribes.
     pub fn subscribe<A>(&self, channel: EventChannel<A>) -> EventStream<A>
     where
         A: DeserializeOwned + Clone + Send + 'static,
@@ -240,26 +248,75 @@ impl Renderer {
     where
         A: DeserializeOwned + Clone + Send + 'static,
     {
-        let (tx, rx) = mpsc::channel(self.inner.shared.event_buffer);
-        if !self.is_closed() {
-            lock(&self.inner.shared.subscribers)
-                .entry(Cow::Borrowed(channel.name()))
-                .or_default()
-                .push(tx);
-        }
-        EventStream::new(channel.name(), rx, map)
+        let shared = &self.inner.shared;
+        EventStream::new(
+            &shared.subscribers,
+            channel.name(),
+            shared.event_buffer,
+            map,
+        )
+    }
+
+    /// The next event of `channel` from now on (Electron's `ipcRenderer.once`): subscribes now,
+    /// resolves with the first event and unsubscribes.
+    ///
+    /// # Errors
+    ///
+    /// [`EventError::Closed`](crate::EventError::Closed) when the connection closes first;
+    /// `Lagged` when main dropped events of the channel for this renderer before the first one
+    /// came.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_runtime::{EventChannel, Main, RendererOptions, Target};
+    ///
+    /// const READY: EventChannel<(String,)> = EventChannel::new("app:ready");
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let main = Main::new();
+    /// let renderer = main.connect_in_process(RendererOptions::new("window"));
+    /// let ready = renderer.once(READY);
+    /// main.emit(READY, Target::All, ("v1".to_string(),));
+    /// assert_eq!(ready.await.unwrap(), ("v1".to_string(),));
+    /// assert_eq!(renderer.subscription_count(READY.name()), 0);
+    /// # }
+    /// ```
+    pub fn once<A>(&self, channel: EventChannel<A>) -> EventOnce<A>
+    where
+        A: DeserializeOwned + Clone + Send + 'static,
+    {
+        self.once_with(channel, Ok)
+    }
+
+    /// As [`Renderer::once`], mapping the event's arguments (generated clients unwrap
+    /// one-argument tuples).
+    #[doc(hidden)]
+    pub fn once_with<A, T>(
+        &self,
+        channel: EventChannel<A>,
+        map: fn(A) -> Result<T, String>,
+    ) -> EventOnce<T>
+    where
+        A: DeserializeOwned + Clone + Send + 'static,
+    {
+        let shared = self.inner.shared.clone();
+        EventOnce::new(
+            self.subscribe_with(channel, map),
+            Box::new(move || shared.reason.get().cloned().unwrap_or_default()),
+        )
     }
 
     /// How many live subscriptions `channel` has in this renderer.
     pub fn subscription_count(&self, channel: &str) -> usize {
-        let mut subscribers = lock(&self.inner.shared.subscribers);
-        match subscribers.get_mut(channel) {
-            Some(list) => {
-                list.retain(|tx| !tx.is_closed());
-                list.len()
-            }
-            None => 0,
-        }
+        self.inner.shared.subscribers.count(channel)
+    }
+
+    /// Ends every subscription of `channel` in this renderer (Electron's
+    /// `ipcRenderer.removeAllListeners(channel)`): their streams end after the events they hold.
+    /// Returns how many there were.
+    pub fn remove_all_subscriptions(&self, channel: &str) -> usize {
+        self.inner.shared.subscribers.remove_all(channel)
     }
 
     /// Whether the connection to main has closed.
@@ -275,10 +332,14 @@ impl Renderer {
     }
 
     /// The error for an in-process call cut off because main closed the connection: the reason
-    /// the reader records from main's goodbye, without waiting for the reader to get there.
+    /// main gave, without waiting for the reader to get to main's goodbye.
     fn closed_by_main(&self) -> IpcError {
         let recorded = self.inner.shared.reason.get().cloned();
-        IpcError::disconnected(recorded.unwrap_or_else(|| goodbye_reason(CLOSED_BY_MAIN)))
+        let said = match &self.inner.route {
+            Some((route, _)) => route.closer.reason().to_string(),
+            None => CLOSED_BY_MAIN.to_string(),
+        };
+        IpcError::disconnected(recorded.unwrap_or_else(|| goodbye_reason(&said)))
     }
 
     fn disconnected_error(&self) -> IpcError {
@@ -296,18 +357,63 @@ impl fmt::Debug for Renderer {
     }
 }
 
+/// Ends the connection for the handles however the reader task ends (a panic included): the
+/// reason is set, every pending call fails, every event stream ends.
+struct ReaderExit {
+    shared: Arc<Shared>,
+    reason: Option<String>,
+}
+
+impl Drop for ReaderExit {
+    fn drop(&mut self) {
+        let reason = self
+            .reason
+            .take()
+            .unwrap_or_else(|| "the renderer's reader task failed".to_string());
+        let shared = &self.shared;
+        // The reason first: a call that sees the connection closed (or its reply slot dropped,
+        // just below) reports it.
+        let _ = shared.reason.set(reason);
+        shared.closed.cancel();
+        shared.event_progress.notify_waiters();
+        // Dropping the reply slots fails every pending call with `Disconnected`; closing the
+        // subscriptions ends every event stream.
+        shared.pending.close();
+        shared.subscribers.close();
+    }
+}
+
 async fn read_from_main(shared: Arc<Shared>, mut incoming: FromMain) {
+    let mut exit = ReaderExit {
+        shared: shared.clone(),
+        reason: None,
+    };
     let mut reason = String::from("main closed the connection");
-    while let Some(message) = incoming.next().await {
+    while let Some(mail) = incoming.next().await {
+        let message = match mail {
+            Mail::Message(message) => message,
+            Mail::Lag(missed) => {
+                for missed in missed {
+                    shared
+                        .subscribers
+                        .deliver_gap(&missed.channel, missed.count);
+                }
+                continue;
+            }
+            Mail::CloseWindow { .. } => continue,
+        };
         match message {
             ToRenderer::Reply { id, result } => shared.pending.complete(id, result),
             ToRenderer::Event {
                 channel, payload, ..
             } => {
-                events::deliver(&shared.subscribers, &channel, payload);
+                shared.subscribers.deliver(&channel, payload);
                 shared.events_seen.fetch_add(1, Ordering::SeqCst);
                 shared.event_progress.notify_waiters();
             }
+            ToRenderer::Lag {
+                channel, missed, ..
+            } => shared.subscribers.deliver_gap(&channel, missed),
             ToRenderer::Notice {
                 id: Some(id),
                 error,
@@ -315,21 +421,13 @@ async fn read_from_main(shared: Arc<Shared>, mut incoming: FromMain) {
             ToRenderer::Notice { id: None, error } => {
                 tracing::warn!(%error, "main reported an error");
             }
-            ToRenderer::Goodbye { reason: said } => {
+            ToRenderer::Goodbye { reason: said, .. } => {
                 reason = goodbye_reason(&said);
                 break;
             }
         }
     }
-    // The reason first: a call that sees the connection closed (or its reply slot dropped, just
-    // below) reports it.
-    let _ = shared.reason.set(reason);
-    shared.closed.cancel();
-    shared.event_progress.notify_waiters();
-    // Dropping the reply slots fails every pending call with `Disconnected`; dropping the
-    // subscriber senders ends every event stream.
-    shared.pending.close();
-    lock(&shared.subscribers).clear();
+    exit.reason = Some(reason);
 }
 
 /// Why the connection closed, when main said goodbye with `said`.

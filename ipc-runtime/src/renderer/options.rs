@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use crate::limits::{
     DEFAULT_CALL_TIMEOUT, DEFAULT_EVENT_BUFFER, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_FRAME,
-    DEFAULT_QUEUE_CAPACITY,
+    DEFAULT_MAX_MESSAGE, DEFAULT_QUEUE_CAPACITY,
 };
+use crate::transport::frames::Limits;
 use crate::wire::Codec;
 
 /// How a renderer identifies itself and its defaults.
@@ -32,6 +33,7 @@ pub struct RendererOptions {
     pub(crate) event_buffer: usize,
     pub(crate) codec: Codec,
     pub(crate) max_frame_size: usize,
+    pub(crate) max_message_size: usize,
     pub(crate) handshake_timeout: Duration,
     pub(crate) queue_capacity: usize,
     pub(crate) contracts: BTreeMap<String, String>,
@@ -48,6 +50,7 @@ impl RendererOptions {
             event_buffer: DEFAULT_EVENT_BUFFER,
             codec: Codec::Binary,
             max_frame_size: DEFAULT_MAX_FRAME,
+            max_message_size: DEFAULT_MAX_MESSAGE,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             contracts: BTreeMap::new(),
@@ -69,10 +72,27 @@ impl RendererOptions {
         self
     }
 
-    /// The largest frame this renderer accepts (default 4 MiB).
+    /// The largest frame this renderer accepts (default 4 MiB). Longer messages travel in
+    /// frames of this size (see [`RendererOptions::max_message_size`]).
     pub fn max_frame_size(mut self, bytes: usize) -> Self {
         self.max_frame_size = bytes.max(64);
         self
+    }
+
+    /// The largest message this renderer accepts from main (default 64 MiB, at most 4 GiB);
+    /// messages longer than a frame travel in chunks. Main answers a call whose result is longer
+    /// with [`IpcError::TooLarge`](crate::IpcError::TooLarge).
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes.clamp(64, u32::MAX as usize);
+        self
+    }
+
+    /// The frames and messages this renderer accepts.
+    pub(crate) fn limits(&self) -> Limits {
+        Limits {
+            max_frame: self.max_frame_size,
+            max_message: self.max_message_size,
+        }
     }
 
     /// How long to wait for main's hello (default 5 s).
@@ -111,9 +131,9 @@ impl RendererOptions {
         self
     }
 
-    /// Events buffered per subscription; while a subscription is this far behind, new events
-    /// for it are dropped (and logged)
-    /// (default 256).
+    /// Events buffered per subscription (default 256). A subscription this far behind misses the
+    /// events that do not fit, and its stream yields
+    /// [`EventError::Lagged`](crate::EventError::Lagged) with their count in their place.
     pub fn event_buffer(mut self, events: usize) -> Self {
         self.event_buffer = events.max(1);
         self

@@ -17,10 +17,26 @@ use crate::transport::frames::Writer;
 use crate::util::lock;
 use crate::wire::FrameBytes;
 
-/// Why a frame was not taken.
+/// One message's frames: usually one, several for a message longer than a frame (its chunks,
+/// which go out back to back).
+pub(crate) enum OutFrames {
+    One(FrameBytes),
+    Chunks(Vec<FrameBytes>),
+}
+
+impl OutFrames {
+    pub(crate) fn new(mut frames: Vec<FrameBytes>) -> Self {
+        match frames.len() {
+            1 => OutFrames::One(frames.remove(0)),
+            _ => OutFrames::Chunks(frames),
+        }
+    }
+}
+
+/// Why a message was not taken.
 pub(crate) enum OutboxError {
-    /// As many frames as the outbox holds wait already (only from `try_put`): the frame back.
-    Full(FrameBytes),
+    /// As many frames as the outbox holds wait already (only from `try_put`): the frames back.
+    Full(OutFrames),
     /// The connection is gone.
     Closed,
 }
@@ -72,8 +88,8 @@ impl Outbox {
         OutboxHandle(outbox)
     }
 
-    /// Takes a frame, waiting for room.
-    pub(crate) async fn put(&self, frame: FrameBytes) -> Result<(), OutboxError> {
+    /// Takes a message's frames, waiting for room.
+    pub(crate) async fn put(&self, frame: OutFrames) -> Result<(), OutboxError> {
         let mut frame = frame;
         loop {
             match self.try_put(frame) {
@@ -93,16 +109,32 @@ impl Outbox {
         }
     }
 
-    /// Takes a frame without waiting.
-    pub(crate) fn try_put(&self, frame: FrameBytes) -> Result<(), OutboxError> {
+    /// Takes a message's frames without waiting. A chunked message goes in whole when there is
+    /// room for one frame (its chunks are the message's own memory, not copies), always through
+    /// the writer task.
+    pub(crate) fn try_put(&self, frames: OutFrames) -> Result<(), OutboxError> {
         let mut state = lock(&self.state);
         let state = &mut *state;
         let Some(sink) = state.sink.as_mut() else {
             return Err(OutboxError::Closed);
         };
+        let frame = match frames {
+            OutFrames::One(frame) => frame,
+            OutFrames::Chunks(chunks) => {
+                if state.queued.len() >= self.capacity {
+                    return Err(OutboxError::Full(OutFrames::Chunks(chunks)));
+                }
+                state.queued.extend(chunks);
+                if !state.busy {
+                    state.busy = true;
+                    self.work.notify_one();
+                }
+                return Ok(());
+            }
+        };
         if state.busy {
             if state.queued.len() >= self.capacity {
-                return Err(OutboxError::Full(frame));
+                return Err(OutboxError::Full(OutFrames::One(frame)));
             }
             state.queued.push_back(frame);
             return Ok(());
@@ -210,9 +242,27 @@ impl Drop for OutboxHandle {
     }
 }
 
+/// Closes the outbox however the writer task ends (a panic included): callers then fail with
+/// `Disconnected` at once instead of queuing frames nobody writes.
+struct WriterExit(Arc<Outbox>);
+
+impl Drop for WriterExit {
+    fn drop(&mut self) {
+        let mut state = lock(&self.0.state);
+        if state.sink.is_some() && !state.closing {
+            tracing::error!("the renderer's writer task ended early; the connection is closed");
+        }
+        state.sink = None;
+        state.queued.clear();
+        drop(state);
+        self.0.room.notify_waiters();
+    }
+}
+
 /// The writer task: writes and flushes what callers left for it, then, once every handle is
 /// gone, says goodbye.
 async fn write_frames(outbox: Arc<Outbox>, goodbye: Option<FrameBytes>) {
+    let _exit = WriterExit(outbox.clone());
     loop {
         let work = outbox.work.notified();
         tokio::pin!(work);

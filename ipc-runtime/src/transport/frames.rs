@@ -7,18 +7,20 @@
 //! on a frame.
 
 use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{Sink, Stream, StreamExt};
-use tokio_util::codec::FramedRead;
 
 use super::message::{Failure, ToMain, ToRenderer};
 use super::{ByteLink, Link, LinkKind, Transport};
 use crate::error::IpcError;
+use crate::util::held::Held;
+use crate::wire::chunk::{self, Assembled, Reassembly};
 use crate::wire::handshake;
 use crate::wire::{
-    self, Codec, FrameBytes, FrameCodec, FrameError, FrameWriter, FramingError, Hello, OutFrame,
+    self, Codec, FrameBytes, FrameError, FrameReader, FrameWriter, FramingError, Hello, OutFrame,
     ReplyBody, WireError,
 };
 
@@ -37,12 +39,13 @@ pub(crate) struct FrameLink {
 }
 
 impl FrameLink {
-    /// Length-prefixed frames over a byte stream; frames above `max_read` are refused.
-    pub(crate) fn from_bytes(link: ByteLink, max_read: usize) -> FrameLink {
-        let reader = FramedRead::new(link.reader, FrameCodec::new(max_read))
-            .map(|frame| frame.map(bytes::BytesMut::freeze));
-        // The peer's limit is enforced per message when it is encoded, once the handshake has
-        // said what it is.
+    /// Length-prefixed frames over a byte stream: frames above `limits.max_frame` are refused,
+    /// chunked messages are reassembled up to `limits.max_message`.
+    /// Partial messages are counted in `held`.
+    pub(crate) fn from_bytes(link: ByteLink, limits: Limits, held: Held) -> FrameLink {
+        let reader = FrameReader::new(link.reader, limits.max_frame, limits.max_message, held);
+        // The peer's limits are enforced per message when it is encoded, once the handshake
+        // has said what they are.
         let writer = FrameWriter::new(link.writer);
         FrameLink {
             reader: Box::pin(reader),
@@ -81,9 +84,85 @@ pub(crate) async fn first_frame(
 
 pub(crate) fn framing_error(error: FramingError) -> IpcError {
     match error {
-        FramingError::TooLarge { size, limit } => IpcError::TooLarge { size, limit },
+        FramingError::TooLarge { size, limit } | FramingError::MessageTooLarge { size, limit } => {
+            IpcError::TooLarge { size, limit }
+        }
         FramingError::Truncated => IpcError::disconnected("truncated frame"),
         FramingError::Io(e) => IpcError::disconnected(format!("i/o error: {e}")),
+        error @ (FramingError::Text { .. } | FramingError::Chunk(_)) => IpcError::Protocol {
+            reason: error.to_string(),
+        },
+    }
+}
+
+/// How large the frames and messages one side accepts are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    pub(crate) max_frame: usize,
+    pub(crate) max_message: usize,
+}
+
+impl Limits {
+    /// What `hello` announced, with `ours` for what it did not (a peer that announces no
+    /// message limit takes no chunks).
+    pub(crate) fn of_peer(hello: &Hello, ours: Limits) -> Limits {
+        let announced = |n: Option<u64>| n.and_then(|n| usize::try_from(n).ok()).filter(|&n| n > 0);
+        let max_frame = announced(hello.max_frame).unwrap_or(ours.max_frame);
+        let max_message = announced(hello.max_message)
+            .unwrap_or(max_frame)
+            .max(max_frame)
+            .min(u32::MAX as usize);
+        Limits {
+            max_frame,
+            max_message,
+        }
+    }
+}
+
+/// Splits `frame` into chunks when it is longer than the peer's largest frame (it was encoded
+/// within the peer's largest message). `next_id` numbers the chunked messages of one direction.
+pub(crate) fn into_frames(frame: FrameBytes, limits: Limits, next_id: &mut u32) -> Vec<FrameBytes> {
+    if frame.len() <= limits.max_frame {
+        return vec![frame];
+    }
+    *next_id = next_id.wrapping_add(1);
+    chunk::split(frame, *next_id, limits.max_frame)
+}
+
+/// Reassembles chunked messages of a transport that carries whole frames (a WebSocket): yields
+/// messages, as `FrameReader` does for byte streams.
+pub(crate) struct Reassembling<S> {
+    frames: S,
+    chunks: Reassembly,
+}
+
+impl<S> Reassembling<S> {
+    pub(crate) fn new(frames: S, max_message: usize, held: Held) -> Self {
+        Reassembling {
+            frames,
+            chunks: Reassembly::new(max_message, held),
+        }
+    }
+}
+
+impl<S: Stream<Item = Result<Bytes, FramingError>> + Unpin> Stream for Reassembling<S> {
+    type Item = Result<Bytes, FramingError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            let frame = match ready!(self.frames.poll_next_unpin(cx)) {
+                Some(Ok(frame)) if frame.first() == Some(&chunk::CHUNK_TAG) => frame,
+                other => return Poll::Ready(other),
+            };
+            match self.chunks.accept(&frame) {
+                Err(error) => return Poll::Ready(Some(Err(error.into()))),
+                Ok(None) => continue,
+                Ok(Some(Assembled::Message(message))) => return Poll::Ready(Some(Ok(message))),
+                Ok(Some(Assembled::Refused { size, limit })) => {
+                    return Poll::Ready(Some(Err(FramingError::MessageTooLarge { size, limit })));
+                }
+            }
+        }
     }
 }
 
@@ -109,16 +188,9 @@ pub(crate) fn decode_hello(frame: &[u8], roles: &[&str]) -> Result<(Hello, Codec
     Ok((hello, codec))
 }
 
-pub(crate) fn peer_limit(hello: &Hello, ours: usize) -> usize {
-    hello
-        .max_frame
-        .and_then(|n| usize::try_from(n).ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(ours)
-}
-
-/// Encodes a message into one frame for a peer whose largest frame is `limit`. `Err` carries the
-/// call the message belongs to (if any) and the error to report instead.
+/// Encodes a message for a peer whose largest message is `limit` (the caller splits it into
+/// chunks when it is longer than a frame). `Err` carries the call the message belongs to (if
+/// any) and the error to report instead.
 pub(crate) trait Outgoing {
     fn frame(&self) -> Result<OutFrame<'_>, IpcError>;
     /// The call this message belongs to, if any.
@@ -162,7 +234,16 @@ impl Outgoing for ToRenderer {
                 id: *id,
                 error: WireError::from(error),
             },
-            ToRenderer::Goodbye { reason } => OutFrame::Goodbye { reason },
+            ToRenderer::Goodbye { reason, to } => OutFrame::Goodbye { reason, to: *to },
+            ToRenderer::Lag {
+                channel,
+                missed,
+                to,
+            } => OutFrame::Lag {
+                channel,
+                missed: *missed,
+                to: *to,
+            },
         })
     }
 

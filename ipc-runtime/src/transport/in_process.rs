@@ -1,10 +1,11 @@
 //! The in-process transport: two bounded queues, values moved as themselves (never serialized),
 //! and the route by which an in-process renderer runs its calls itself.
 //!
-//! In process an invoke needs no message at all: the caller's own task looks up the handler in
-//! main's registry and runs it (see `docs/ARCHITECTURE.md`). [`LocalRoute`] is the narrow
-//! interface that makes this possible without the renderer naming main: main implements
-//! [`LocalRouter`] and hands a route to each in-process renderer it connects.
+//! In process, invokes and sends need no message at all: the caller's own task enters the handler
+//! or the listeners (see `docs/ARCHITECTURE.md`), which also keeps them in the order the renderer
+//! made them. [`LocalRoute`] is the narrow interface that makes this possible without the
+//! renderer naming main: main implements [`LocalConnection`] for each in-process renderer it
+//! connects and hands it over in the route.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -12,71 +13,77 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use tokio::sync::{Semaphore, mpsc, oneshot};
-use tokio_util::sync::CancellationToken;
 
-use super::message::{CallResult, ToMain, ToRenderer};
+use super::mailbox::Mailbox;
+use super::message::{CallResult, ChannelName, ToMain};
 use super::{Link, LinkKind, Transport};
-use crate::caller::{Caller, RendererId};
+use crate::caller::RendererId;
 use crate::error::IpcError;
 use crate::util::BoxFuture;
+use crate::util::closer::Closer;
 use crate::wire::Payload;
 
 /// Main's end of an in-process connection.
 pub(crate) struct MainQueues {
+    /// Carries nothing but the renderer's presence: main sees the renderer go away when every
+    /// sender is dropped (calls and sends take the route instead).
     pub(crate) incoming: mpsc::Receiver<ToMain>,
-    pub(crate) outgoing: mpsc::Sender<ToRenderer>,
+    pub(crate) outgoing: Arc<Mailbox>,
 }
 
 /// A renderer's end of an in-process connection.
 pub(crate) struct RendererQueues {
     pub(crate) outgoing: mpsc::Sender<ToMain>,
-    pub(crate) incoming: mpsc::Receiver<ToRenderer>,
+    pub(crate) incoming: Arc<Mailbox>,
 }
 
-/// A connected pair of ends with `capacity` messages of buffer in each direction.
+/// A connected pair of ends; main's mailbox to the renderer holds `capacity` messages.
 pub(crate) fn pair(capacity: usize) -> (MainQueues, RendererQueues) {
-    let (to_main, incoming) = mpsc::channel(capacity);
-    let (to_renderer, from_main) = mpsc::channel(capacity);
+    let (to_main, incoming) = mpsc::channel(1);
+    let mailbox = Arc::new(Mailbox::new(capacity));
     (
         MainQueues {
             incoming,
-            outgoing: to_renderer,
+            outgoing: mailbox.clone(),
         },
         RendererQueues {
             outgoing: to_main,
-            incoming: from_main,
+            incoming: mailbox,
         },
     )
 }
 
-/// What an in-process renderer's calls need of main: the handler of a channel, started.
-pub(crate) trait LocalRouter: Send + Sync + 'static {
+/// What an in-process renderer's calls and sends need of main's side of its connection.
+pub(crate) trait LocalConnection: Send + Sync + 'static {
     /// Looks up the handler of `channel` and starts a call with `args` (a panic while starting
     /// it is this call's error, not the caller's).
     ///
     /// # Errors
     ///
     /// `NoHandler`, `BadArguments` or `HandlerPanicked`.
-    fn start_call(
-        &self,
-        caller: &Caller,
-        channel: &str,
-        args: Payload,
-    ) -> Result<BoxFuture<CallResult>, IpcError>;
+    fn start_call(&self, channel: &str, args: Payload) -> Result<BoxFuture<CallResult>, IpcError>;
+
+    /// Enters a send: calls every listener of `channel` and polls each once, here, in the
+    /// caller's task; listeners that have to wait then run on main.
+    ///
+    /// # Errors
+    ///
+    /// `TooManyInFlight` when the renderer has as many sends running as main allows,
+    /// `BadArguments` when a listener takes other argument types.
+    fn send(&self, channel: ChannelName, args: Payload) -> Result<(), IpcError>;
 }
 
-/// What an in-process renderer needs to run its calls itself: the router, its identity, and its
-/// connection's call slots, close signal and event count.
+/// What an in-process renderer needs to run its calls itself: main's side of its connection,
+/// and the connection's call slots, close signal and event count.
 #[derive(Clone)]
 pub(crate) struct LocalRoute {
-    pub(crate) router: Arc<dyn LocalRouter>,
-    pub(crate) caller: Caller,
+    pub(crate) connection: Arc<dyn LocalConnection>,
     /// One permit per call in flight (shared with main's side of the connection).
     pub(crate) slots: Arc<Semaphore>,
     /// The number of slots.
     pub(crate) max_in_flight: usize,
-    /// Cancelled when main closes the connection.
-    pub(crate) close: CancellationToken,
+    /// Closed (with the reason) when main closes the connection.
+    pub(crate) closer: Arc<Closer>,
     /// Events main queued to this connection (a call waits until the renderer has taken them,
     /// so events a handler emits arrive before its result).
     pub(crate) events_queued: Arc<AtomicU64>,

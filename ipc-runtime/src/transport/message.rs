@@ -71,9 +71,18 @@ pub(crate) enum ToRenderer {
         id: Option<u64>,
         error: IpcError,
     },
-    /// Main is closing the connection, and says why.
+    /// Events of `channel` main dropped for this renderer (it did not keep up).
+    Lag {
+        channel: ChannelName,
+        missed: u64,
+        /// On a bridge connection, the one window it is for (`None`: every window).
+        to: Option<u64>,
+    },
+    /// Main is closing the connection (or, with `to`, disconnecting one window behind a bridge),
+    /// and says why.
     Goodbye {
         reason: String,
+        to: Option<u64>,
     },
 }
 

@@ -10,6 +10,7 @@
 
 pub(crate) mod frames;
 pub(crate) mod in_process;
+pub(crate) mod mailbox;
 pub(crate) mod message;
 mod stdio;
 mod unix;

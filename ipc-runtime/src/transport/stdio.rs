@@ -29,6 +29,13 @@ impl Stdio {
 
 impl Transport for Stdio {
     fn into_link(self) -> Link {
+        // Node's `child_process` (and so Electron's) gives a child socketpairs, not pipes, for
+        // `'pipe'` stdio: driven as sockets they cost what a socket costs.
+        if let Ok((reader, writer)) = sockets() {
+            return ByteStream::new(reader, writer)
+                .peer("stdio sockets")
+                .into_link();
+        }
         match pipes() {
             Ok((reader, writer)) => ByteStream::new(reader, writer)
                 .peer("stdio pipes")
@@ -40,6 +47,25 @@ impl Transport for Stdio {
                 .into_link(),
         }
     }
+}
+
+/// Stdin and stdout as non-blocking Unix sockets driven by the reactor, when both are sockets.
+fn sockets() -> std::io::Result<(tokio::net::UnixStream, tokio::net::UnixStream)> {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::FileTypeExt;
+    let socket = |fd: std::os::fd::BorrowedFd<'_>| -> std::io::Result<tokio::net::UnixStream> {
+        let fd = fd.try_clone_to_owned()?;
+        let file = std::fs::File::from(fd);
+        if !file.metadata()?.file_type().is_socket() {
+            return Err(std::io::ErrorKind::InvalidInput.into());
+        }
+        let stream = std::os::unix::net::UnixStream::from(std::os::fd::OwnedFd::from(file));
+        stream.set_nonblocking(true)?;
+        tokio::net::UnixStream::from_std(stream)
+    };
+    let reader = socket(std::io::stdin().as_fd())?;
+    let writer = socket(std::io::stdout().as_fd())?;
+    Ok((reader, writer))
 }
 
 /// Stdin and stdout as non-blocking pipes driven by the reactor, so no thread is parked in a

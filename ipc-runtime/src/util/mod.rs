@@ -4,10 +4,16 @@
 //!   single map or queue operation, so a poisoned lock still guards consistent data);
 //! - `alarm`: wake-ups at an instant from one background thread, without a Tokio timer;
 //! - `deadline`: the deadlines of one connection's calls with one sweeper, not a timer per call;
+//! - `lag_queue`: a bounded queue whose overflow becomes a counted gap, never a silent drop;
+//! - `closer`: a close signal that carries its reason;
+//! - `held`: counting the bytes held for messages not yet complete;
 //! - `panic_message`: the text of a caught panic.
 
 pub(crate) mod alarm;
+pub(crate) mod closer;
 pub(crate) mod deadline;
+pub(crate) mod held;
+pub(crate) mod lag_queue;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -17,6 +17,7 @@ const SEND: u8 = 6;
 const EVENT: u8 = 7;
 const ERROR: u8 = 8;
 const GOODBYE: u8 = 9;
+const LAG: u8 = 10;
 
 pub(super) fn encode(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<(), IpcError> {
     match frame {
@@ -65,9 +66,16 @@ pub(super) fn encode(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<(), Ipc
             out.push(ERROR);
             header(out, &(id, BinaryError::from(error)))
         }
-        OutFrame::Goodbye { reason } => {
+        // Bridges (the only receivers of `to`) speak JSON.
+        OutFrame::Goodbye { reason, .. } => {
             out.push(GOODBYE);
             header(out, reason)
+        }
+        OutFrame::Lag {
+            channel, missed, ..
+        } => {
+            out.push(LAG);
+            header(out, &(channel, missed))
         }
     }
 }
@@ -157,7 +165,16 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
         }
         GOODBYE => Frame::Goodbye {
             reason: exact::<String>(body, "goodbye")?,
+            to: None,
         },
+        LAG => {
+            let (channel, missed) = exact::<(String, u64)>(body, "lag")?;
+            Frame::Lag {
+                channel,
+                missed,
+                to: None,
+            }
+        }
         other => return Err(FrameError::new(format!("unknown frame type {other}"))),
     };
     Ok(frame)

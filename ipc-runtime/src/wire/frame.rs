@@ -70,6 +70,13 @@ pub(crate) enum Frame {
     },
     Goodbye {
         reason: String,
+        /// Behind a bridge: the one window main disconnected.
+        to: Option<u64>,
+    },
+    Lag {
+        channel: String,
+        missed: u64,
+        to: Option<u64>,
     },
 }
 
@@ -86,6 +93,7 @@ impl Frame {
             Frame::Detach { .. } => "detach",
             Frame::Error { .. } => "error",
             Frame::Goodbye { .. } => "goodbye",
+            Frame::Lag { .. } => "lag",
         }
     }
 }
@@ -128,6 +136,12 @@ pub(crate) enum OutFrame<'a> {
     },
     Goodbye {
         reason: &'a str,
+        to: Option<u64>,
+    },
+    Lag {
+        channel: &'a str,
+        missed: u64,
+        to: Option<u64>,
     },
 }
 
@@ -152,6 +166,9 @@ pub(crate) struct Hello {
     /// The largest frame the sender accepts, in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) max_frame: Option<u64>,
+    /// The largest message the sender accepts, in bytes (in chunks when above `max_frame`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) max_message: Option<u64>,
 }
 
 /// A framework error on the wire: a stable `code`, a human `message`, and the data of the

@@ -1,8 +1,8 @@
 //! Length-prefixed framing for byte streams: a 4-byte big-endian length, then the frame.
 //!
-//! Reading is tokio-util's `LengthDelimitedCodec`; the wrapper only checks the announced length
-//! before any of the frame is buffered, so an oversized frame is refused with its size (and no
-//! memory is spent on it).
+//! Reading is [`FrameReader`]: the announced length is checked before any of the frame is
+//! buffered, so an oversized frame is refused with its size (and no memory is spent on it);
+//! chunk frames are reassembled into messages as they are read.
 //!
 //! Writing is [`FrameWriter`]: tokio-util's `FramedWrite` copies every frame into its buffer,
 //! which for a 1 MiB payload was a tenth of the round trip. Small frames are still gathered in
@@ -14,78 +14,277 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use futures_util::Sink;
-use tokio::io::AsyncWrite;
-use tokio_util::codec::{Decoder, LengthDelimitedCodec};
+use futures_util::{Sink, Stream};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_util::io::poll_read_buf;
 
-/// Why a byte stream stopped yielding frames.
+use super::chunk::{Assembled, CHUNK_TAG, ChunkError, ChunkHeader, HEADER_LEN, Reassembly};
+use crate::util::held::{Held, Hold};
+
+/// Why a stream stopped yielding messages (all but `MessageTooLarge` end the stream: it cannot
+/// be resynchronized).
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum FramingError {
     #[error("frame of {size} bytes exceeds the limit of {limit} bytes")]
     TooLarge { size: usize, limit: usize },
+    #[error(
+        "the peer wrote text where a frame belongs ({text:?}): stdout carries the protocol, so a \
+         renderer on stdio must write its logs to stderr"
+    )]
+    Text { text: String },
+    /// A chunked message above the limit; its chunks were skipped and the stream goes on.
+    #[error("message of {size} bytes exceeds the limit of {limit} bytes")]
+    MessageTooLarge { size: usize, limit: usize },
+    #[error("malformed chunk: {0}")]
+    Chunk(#[from] ChunkError),
     #[error("truncated frame: the stream ended inside a frame")]
     Truncated,
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
 }
 
-/// The codec of one connection's byte stream.
-pub(crate) struct FrameCodec {
-    inner: LengthDelimitedCodec,
-    max: usize,
-    /// The inner codec has consumed a length prefix and waits for that frame's body, so the
-    /// buffer does not start with a prefix.
-    in_body: bool,
+/// Frame bodies at least this long are read straight into their own buffer (not through the
+/// shared read buffer, which would copy them).
+const DIRECT_AT_LEAST: usize = 64 * 1024;
+
+/// How much the shared read buffer asks the stream for at a time.
+const READ_AHEAD: usize = 16 * 1024;
+
+/// Reads the messages of a byte stream: length-prefixed frames, chunk frames reassembled
+/// (`chunk`). Small frames come out of one read buffer (many per read); large frame bodies and
+/// chunk data are read straight into the buffer of their message, which is reused once the
+/// message it held is dropped.
+pub(crate) struct FrameReader<R> {
+    io: R,
+    max_frame: usize,
+    /// Bytes read but not yet taken (prefixes, small frames, the start of large ones).
+    buffer: BytesMut,
+    /// The buffer of large whole frames (reused: see `chunk::Reassembly::spare`).
+    large: BytesMut,
+    chunks: Reassembly,
+    state: ReadState,
+    held: Held,
+    /// The bytes of the large frame being read, counted while it is partial.
+    large_hold: Option<Hold>,
 }
 
-impl FrameCodec {
-    pub(crate) fn new(max: usize) -> Self {
-        FrameCodec {
-            inner: LengthDelimitedCodec::builder()
-                .length_field_length(4)
-                .big_endian()
-                .max_frame_length(max)
-                .new_codec(),
-            max,
-            in_body: false,
+#[derive(Clone, Copy)]
+enum ReadState {
+    /// Waiting for a length prefix.
+    Prefix,
+    /// A frame of `len` bytes follows; its first byte says whether it is a chunk.
+    Start { len: usize },
+    /// A small frame, read through `buffer`.
+    Body { len: usize },
+    /// A large frame, read into `large`.
+    Large { len: usize },
+    /// A chunk frame's header, then `len - HEADER_LEN` bytes of data.
+    ChunkHeader { len: usize },
+    /// Chunk data of message `id` still to read.
+    ChunkData { id: u32, remaining: usize },
+}
+
+impl<R: AsyncRead + Unpin> FrameReader<R> {
+    /// A reader of frames up to `max_frame` bytes and messages up to `max_message` bytes, that
+    /// counts the bytes of messages it holds partial in `held`.
+    pub(crate) fn new(io: R, max_frame: usize, max_message: usize, held: Held) -> Self {
+        FrameReader {
+            io,
+            max_frame,
+            buffer: BytesMut::with_capacity(READ_AHEAD),
+            large: BytesMut::new(),
+            chunks: Reassembly::new(max_message, held.clone()),
+            state: ReadState::Prefix,
+            held,
+            large_hold: None,
         }
     }
-}
 
-impl Decoder for FrameCodec {
-    type Item = BytesMut;
-    type Error = FramingError;
+    /// Reads more into `buffer` until it holds `want` bytes. `Ok(false)`: the stream ended first.
+    fn poll_fill(&mut self, cx: &mut Context<'_>, want: usize) -> Poll<io::Result<bool>> {
+        while self.buffer.len() < want {
+            self.buffer
+                .reserve((want - self.buffer.len()).max(READ_AHEAD));
+            if ready!(poll_read_buf(Pin::new(&mut self.io), cx, &mut self.buffer))? == 0 {
+                return Poll::Ready(Ok(false));
+            }
+        }
+        Poll::Ready(Ok(true))
+    }
 
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, FramingError> {
-        if !self.in_body {
-            if let Some(header) = src.get(..4) {
-                let size =
-                    u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
-                if size > self.max {
-                    return Err(FramingError::TooLarge {
-                        size,
-                        limit: self.max,
-                    });
+    /// Takes the next `n` bytes of a frame body into `into` (or drops them): first what `buffer`
+    /// holds already, then straight from the stream. Progress is kept in `n` across polls;
+    /// `Ok(false)`: the stream ended first.
+    fn poll_take(
+        io: &mut R,
+        buffer: &mut BytesMut,
+        cx: &mut Context<'_>,
+        mut into: Option<&mut BytesMut>,
+        n: &mut usize,
+    ) -> Poll<io::Result<bool>> {
+        let ahead = (*n).min(buffer.len());
+        if ahead > 0 {
+            let taken = buffer.split_to(ahead);
+            if let Some(into) = into.as_deref_mut() {
+                into.extend_from_slice(&taken);
+            }
+            *n -= ahead;
+        }
+        let mut scratch = BytesMut::new();
+        while *n > 0 {
+            let read = match into.as_deref_mut() {
+                Some(into) => {
+                    into.reserve(*n);
+                    ready!(poll_read_buf(Pin::new(&mut *io), cx, &mut into.limit(*n)))?
+                }
+                None => {
+                    scratch.clear();
+                    scratch.reserve((*n).min(READ_AHEAD));
+                    let mut limited = (&mut scratch).limit((*n).min(READ_AHEAD));
+                    ready!(poll_read_buf(Pin::new(&mut *io), cx, &mut limited))?
+                }
+            };
+            if read == 0 {
+                return Poll::Ready(Ok(false));
+            }
+            *n -= read;
+        }
+        Poll::Ready(Ok(true))
+    }
+
+    fn poll_message(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, FramingError>>> {
+        loop {
+            match self.state {
+                ReadState::Prefix => {
+                    if !ready!(self.poll_fill(cx, 4))? {
+                        return Poll::Ready(if self.buffer.is_empty() {
+                            None
+                        } else {
+                            Some(Err(FramingError::Truncated))
+                        });
+                    }
+                    let prefix = [
+                        self.buffer[0],
+                        self.buffer[1],
+                        self.buffer[2],
+                        self.buffer[3],
+                    ];
+                    let len = u32::from_be_bytes(prefix) as usize;
+                    if len > self.max_frame {
+                        return Poll::Ready(Some(Err(too_large_or_text(
+                            &self.buffer,
+                            len,
+                            self.max_frame,
+                        ))));
+                    }
+                    self.buffer.advance(4);
+                    self.state = ReadState::Start { len };
+                }
+                ReadState::Start { len } => {
+                    if len == 0 {
+                        self.state = ReadState::Prefix;
+                        return Poll::Ready(Some(Ok(Bytes::new())));
+                    }
+                    if !ready!(self.poll_fill(cx, 1))? {
+                        return Poll::Ready(Some(Err(FramingError::Truncated)));
+                    }
+                    self.state = if self.buffer[0] == CHUNK_TAG {
+                        ReadState::ChunkHeader { len }
+                    } else if len < DIRECT_AT_LEAST {
+                        ReadState::Body { len }
+                    } else {
+                        self.large.clear();
+                        self.large.reserve(len);
+                        self.large_hold = Some(self.held.hold(len));
+                        ReadState::Large { len }
+                    };
+                }
+                ReadState::Body { len } => {
+                    if !ready!(self.poll_fill(cx, len))? {
+                        return Poll::Ready(Some(Err(FramingError::Truncated)));
+                    }
+                    self.state = ReadState::Prefix;
+                    return Poll::Ready(Some(Ok(self.buffer.split_to(len).freeze())));
+                }
+                ReadState::Large { len } => {
+                    let mut rest = len - self.large.len();
+                    let done = ready!(Self::poll_take(
+                        &mut self.io,
+                        &mut self.buffer,
+                        cx,
+                        Some(&mut self.large),
+                        &mut rest,
+                    ))?;
+                    if !done {
+                        return Poll::Ready(Some(Err(FramingError::Truncated)));
+                    }
+                    self.state = ReadState::Prefix;
+                    self.large_hold = None;
+                    return Poll::Ready(Some(Ok(self.large.split().freeze())));
+                }
+                ReadState::ChunkHeader { len } => {
+                    if len < HEADER_LEN {
+                        return Poll::Ready(Some(Err(ChunkError::Short(len).into())));
+                    }
+                    if !ready!(self.poll_fill(cx, HEADER_LEN))? {
+                        return Poll::Ready(Some(Err(FramingError::Truncated)));
+                    }
+                    let header = ChunkHeader::parse(&self.buffer[..HEADER_LEN])?;
+                    self.buffer.advance(HEADER_LEN);
+                    let data = len - HEADER_LEN;
+                    self.chunks.begin(header, data)?;
+                    self.state = ReadState::ChunkData {
+                        id: header.id,
+                        remaining: data,
+                    };
+                }
+                ReadState::ChunkData { id, mut remaining } => {
+                    let into = self.chunks.buffer_of(id);
+                    let done =
+                        Self::poll_take(&mut self.io, &mut self.buffer, cx, into, &mut remaining);
+                    self.state = ReadState::ChunkData { id, remaining };
+                    if !ready!(done)? {
+                        return Poll::Ready(Some(Err(FramingError::Truncated)));
+                    }
+                    self.state = ReadState::Prefix;
+                    match self.chunks.end(id) {
+                        None => {}
+                        Some(Assembled::Message(message)) => return Poll::Ready(Some(Ok(message))),
+                        Some(Assembled::Refused { size, limit }) => {
+                            return Poll::Ready(Some(Err(FramingError::MessageTooLarge {
+                                size,
+                                limit,
+                            })));
+                        }
+                    }
                 }
             }
         }
-        let before = src.len();
-        let frame = self.inner.decode(src)?;
-        if frame.is_some() {
-            self.in_body = false;
-        } else if src.len() < before {
-            self.in_body = true;
-        }
-        Ok(frame)
     }
+}
 
-    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, FramingError> {
-        match self.decode(src)? {
-            Some(frame) => Ok(Some(frame)),
-            None if src.is_empty() => Ok(None),
-            None => Err(FramingError::Truncated),
-        }
+impl<R: AsyncRead + Unpin> Stream for FrameReader<R> {
+    type Item = Result<Bytes, FramingError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_message(cx)
     }
+}
+
+/// The error for a length prefix above the limit: a peer that wrote text where a frame belongs
+/// (a renderer printing to the stdout that carries the protocol) is told so.
+fn too_large_or_text(buffered: &[u8], size: usize, limit: usize) -> FramingError {
+    let printable = |b: &u8| b.is_ascii_graphic() || matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    if buffered.len() >= 4 && buffered[..4].iter().all(printable) {
+        let text: String = buffered
+            .iter()
+            .take(60)
+            .take_while(|b| printable(b))
+            .map(|&b| char::from(b))
+            .collect();
+        return FramingError::Text { text };
+    }
+    FramingError::TooLarge { size, limit }
 }
 
 /// An encoded frame: one buffer, or parts to write in order (large blobs referenced where they sit
@@ -262,47 +461,94 @@ impl<W: AsyncWrite + Unpin> Sink<FrameBytes> for FrameWriter<W> {
 
 #[cfg(test)]
 mod tests {
+    use futures_util::{SinkExt, StreamExt};
+
     use super::*;
+    use crate::wire::chunk;
 
-    #[test]
-    fn refuses_oversized_frames_from_the_header_alone() {
-        let mut codec = FrameCodec::new(8);
-        let mut src = BytesMut::from(&[0u8, 0, 0, 9][..]);
-        assert!(matches!(
-            codec.decode(&mut src),
-            Err(FramingError::TooLarge { size: 9, limit: 8 })
-        ));
+    /// A reader that hands out at most `step` bytes per read, to exercise partial reads.
+    struct Trickle {
+        data: Vec<u8>,
+        at: usize,
+        step: usize,
     }
 
-    #[test]
-    fn truncated_frame_at_eof() {
-        let mut codec = FrameCodec::new(8);
-        let mut src = BytesMut::from(&[0u8, 0, 0, 4, 1, 2][..]);
-        assert!(matches!(
-            codec.decode_eof(&mut src),
-            Err(FramingError::Truncated)
-        ));
+    impl AsyncRead for Trickle {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            let n = buf
+                .remaining()
+                .min(self.step)
+                .min(self.data.len() - self.at);
+            let at = self.at;
+            buf.put_slice(&self.data[at..at + n]);
+            self.at += n;
+            Poll::Ready(Ok(()))
+        }
     }
 
-    #[test]
-    fn body_bytes_are_not_mistaken_for_a_prefix() {
-        let mut codec = FrameCodec::new(8);
-        let mut src = BytesMut::from(&[0u8, 0, 0, 3, 0xff][..]);
-        assert!(codec.decode(&mut src).unwrap().is_none());
-        src.extend_from_slice(&[0xff, 0xff]);
+    fn reader(data: Vec<u8>, step: usize, max_frame: usize) -> FrameReader<Trickle> {
+        FrameReader::new(
+            Trickle { data, at: 0, step },
+            max_frame,
+            1 << 24,
+            Held::default(),
+        )
+    }
+
+    async fn read_all(mut reader: FrameReader<Trickle>) -> Vec<Result<Bytes, String>> {
+        let mut out = Vec::new();
+        while let Some(item) = reader.next().await {
+            let end = item.is_err();
+            out.push(item.map_err(|e| e.to_string()));
+            if end {
+                break;
+            }
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn refuses_oversized_frames_from_the_header_alone() {
+        let out = read_all(reader(vec![0, 0, 0, 9, 1, 2], 64, 8)).await;
         assert_eq!(
-            &codec.decode(&mut src).unwrap().unwrap()[..],
-            &[0xff, 0xff, 0xff]
+            out,
+            vec![Err("frame of 9 bytes exceeds the limit of 8 bytes".into())]
         );
     }
 
+    #[tokio::test]
+    async fn truncated_frame_at_eof() {
+        for data in [vec![0u8, 0, 0, 4, 1, 2], vec![0, 0], vec![0, 0, 0, 200, 9]] {
+            let out = read_all(reader(data, 1, 1024)).await;
+            assert!(
+                matches!(out.last(), Some(Err(e)) if e.contains("truncated")),
+                "{out:?}"
+            );
+        }
+        assert!(read_all(reader(Vec::new(), 1, 8)).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn text_where_a_frame_belongs_is_named() {
+        let out = read_all(reader(b"debug: starting up\n".to_vec(), 64, 1024)).await;
+        let [Err(error)] = &out[..] else {
+            panic!("{out:?}")
+        };
+        assert!(error.contains("debug: starting up"), "{error}");
+        assert!(error.contains("stderr"), "{error}");
+    }
+
     /// A writer that takes at most `step` bytes per write, to exercise partial writes.
-    struct Trickle {
+    struct Sink {
         written: Vec<u8>,
         step: usize,
     }
 
-    impl AsyncWrite for Trickle {
+    impl AsyncWrite for Sink {
         fn poll_write(
             mut self: Pin<&mut Self>,
             _: &mut Context<'_>,
@@ -320,16 +566,35 @@ mod tests {
         }
     }
 
+    /// Lengths and checksums: readable when a comparison fails.
+    fn summary(frames: &[Result<Bytes, String>]) -> Vec<Result<(usize, u64), String>> {
+        frames
+            .iter()
+            .map(|f| {
+                f.clone().map(|b| {
+                    let sum = b.iter().enumerate().fold(0u64, |acc, (i, &x)| {
+                        acc.wrapping_mul(31).wrapping_add(x as u64 ^ i as u64)
+                    });
+                    (b.len(), sum)
+                })
+            })
+            .collect()
+    }
+
     #[tokio::test]
-    async fn written_frames_read_back_in_order_through_partial_writes() {
-        use futures_util::SinkExt;
+    async fn written_frames_and_chunked_messages_read_back_in_order() {
         let frames: Vec<Bytes> = [3usize, 0, COPY_AT_MOST + 1, 5, 200_000, 1]
             .iter()
             .enumerate()
-            .map(|(i, &len)| Bytes::from(vec![i as u8; len]))
+            .map(|(i, &len)| Bytes::from((0..len).map(|j| (i + j) as u8 | 1).collect::<Vec<_>>()))
             .collect();
+        let big = Bytes::from(
+            (0..300_000)
+                .map(|j| (j % 250) as u8 + 1)
+                .collect::<Vec<_>>(),
+        );
         for step in [1, 7, 4096, usize::MAX] {
-            let mut writer = FrameWriter::new(Trickle {
+            let mut writer = FrameWriter::new(Sink {
                 written: Vec::new(),
                 step,
             });
@@ -339,19 +604,50 @@ mod tests {
             // A frame in parts reads back as one.
             let parts = vec![frames[4].clone(), frames[0].clone(), frames[2].clone()];
             writer.feed(FrameBytes::Parts(parts.clone())).await.unwrap();
-            writer.flush().await.unwrap();
-            let mut src = BytesMut::from(&writer.io.written[..]);
-            let mut codec = FrameCodec::new(usize::MAX);
-            for frame in &frames {
-                assert_eq!(
-                    codec.decode(&mut src).unwrap().unwrap(),
-                    frame[..],
-                    "step {step}"
-                );
+            // A message longer than a frame goes in chunks, interleaved with a small frame.
+            let mut chunks = chunk::split(big.clone().into(), 5, 100_000).into_iter();
+            writer.feed(chunks.next().unwrap()).await.unwrap();
+            writer.feed(frames[3].clone().into()).await.unwrap();
+            for chunk in chunks {
+                writer.feed(chunk).await.unwrap();
             }
-            let whole = FrameBytes::Parts(parts).into_contiguous();
-            assert_eq!(codec.decode(&mut src).unwrap().unwrap(), whole[..]);
-            assert!(src.is_empty());
+            writer.flush().await.unwrap();
+            let read_step = if step == usize::MAX {
+                1 << 20
+            } else {
+                step.max(3)
+            };
+            let out = read_all(reader(writer.io.written.clone(), read_step, 250_000)).await;
+            let mut expected: Vec<Result<Bytes, String>> = frames.iter().cloned().map(Ok).collect();
+            expected.push(Ok(FrameBytes::Parts(parts.clone()).into_contiguous()));
+            expected.push(Ok(frames[3].clone()));
+            expected.push(Ok(big.clone()));
+            assert_eq!(summary(&out), summary(&expected), "step {step}");
         }
+    }
+
+    #[tokio::test]
+    async fn large_frame_buffers_are_reused_once_dropped() {
+        let mut writer = FrameWriter::new(Sink {
+            written: Vec::new(),
+            step: usize::MAX,
+        });
+        for i in 0..3u8 {
+            writer
+                .feed(Bytes::from(vec![i + 1; 1 << 20]).into())
+                .await
+                .unwrap();
+        }
+        writer.flush().await.unwrap();
+        let mut frames = reader(writer.io.written.clone(), 1 << 16, 1 << 21);
+        let first = frames.next().await.unwrap().unwrap();
+        let at = first.as_ptr();
+        drop(first);
+        let second = frames.next().await.unwrap().unwrap();
+        assert_eq!(second.as_ptr(), at, "the dropped frame's memory is reused");
+        // Still held: the next frame gets memory of its own.
+        let third = frames.next().await.unwrap().unwrap();
+        assert_ne!(third.as_ptr(), second.as_ptr());
+        assert!(third.iter().all(|&b| b == 3) && second.iter().all(|&b| b == 2));
     }
 }

@@ -75,9 +75,29 @@ pub(super) fn encode(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<(), Ipc
             out.extend_from_slice(br#","error":"#);
             write_json(out, error)?;
         }
-        OutFrame::Goodbye { reason } => {
-            out.extend_from_slice(br#"{"t":"goodbye","reason":"#);
+        OutFrame::Goodbye { reason, to } => {
+            out.extend_from_slice(br#"{"t":"goodbye","#);
+            if let Some(to) = to {
+                out.extend_from_slice(br#""to":"#);
+                write_u64(out, *to);
+                out.push(b',');
+            }
+            out.extend_from_slice(br#""reason":"#);
             write_str(out, reason);
+        }
+        OutFrame::Lag {
+            channel,
+            missed,
+            to,
+        } => {
+            out.extend_from_slice(br#"{"t":"lag","ch":"#);
+            write_str(out, channel);
+            if let Some(to) = to {
+                out.extend_from_slice(br#","to":"#);
+                write_u64(out, *to);
+            }
+            out.extend_from_slice(br#","missed":"#);
+            write_u64(out, *missed);
         }
     }
     out.push(b'}');
@@ -115,6 +135,7 @@ struct RawFrame<'a> {
     reason: Option<&'a RawValue>,
     sender: Option<&'a RawValue>,
     to: Option<&'a RawValue>,
+    missed: Option<&'a RawValue>,
 }
 
 impl<'de> serde::Deserialize<'de> for RawFrame<'de> {
@@ -141,6 +162,7 @@ impl<'de> serde::Deserialize<'de> for RawFrame<'de> {
                         "reason" => &mut frame.reason,
                         "sender" => &mut frame.sender,
                         "to" => &mut frame.to,
+                        "missed" => &mut frame.missed,
                         // Unknown fields are ignored, so peers can add optional ones.
                         _ => continue,
                     };
@@ -189,6 +211,7 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
         "error" => Some("error"),
         "goodbye" => Some("goodbye"),
         "detach" => Some("detach"),
+        "lag" => Some("lag"),
         _ => None,
     };
     let fail = |reason: String| FrameError { id, kind, reason };
@@ -206,6 +229,14 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
             Some(raw) if raw.get() != "null" => serde_json::from_str(raw.get())
                 .map(Some)
                 .map_err(|e| fail(format!("malformed `sender`: {e}"))),
+            _ => Ok(None),
+        }
+    };
+    let to = || -> Result<Option<u64>, FrameError> {
+        match raw.to {
+            Some(to) if to.get() != "null" => serde_json::from_str(to.get())
+                .map(Some)
+                .map_err(|_| fail("`to` must be a non-negative integer".into())),
             _ => Ok(None),
         }
     };
@@ -249,13 +280,16 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
         "event" => Frame::Event {
             channel: string(raw.ch, "ch")?,
             args: payload(raw.args, "args")?,
-            to: match raw.to {
-                Some(to) if to.get() != "null" => Some(
-                    serde_json::from_str(to.get())
-                        .map_err(|_| fail("`to` must be a non-negative integer".into()))?,
-                ),
-                _ => None,
+            to: to()?,
+        },
+        "lag" => Frame::Lag {
+            channel: string(raw.ch, "ch")?,
+            missed: match raw.missed {
+                Some(missed) => serde_json::from_str(missed.get())
+                    .map_err(|_| fail("`missed` must be a non-negative integer".into()))?,
+                None => return Err(fail("`lag` frame needs `missed`".into())),
             },
+            to: to()?,
         },
         "detach" => Frame::Detach {
             sender: match raw.sender {
@@ -277,6 +311,7 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
                 .reason
                 .and_then(|r| serde_json::from_str(r.get()).ok())
                 .unwrap_or_default(),
+            to: to()?,
         },
         // An `id` on a frame of another type is not known to name a call of the sender's (a
         // reserved type may number something else), so these get an error frame, not a reply

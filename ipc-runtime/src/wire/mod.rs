@@ -5,6 +5,7 @@
 //! - `payload`: [`Payload`], a value as itself (in process) or as encoded bytes (from the wire);
 //! - `frame` (with `json` and `binary`): the protocol's frames and the handshake's hello;
 //! - `framing`: length-prefixed frames on byte streams;
+//! - `chunk`: messages larger than a frame, split into chunk frames and reassembled;
 //! - `handshake`: the checks both sides make on the other's hello.
 //!
 //! The wire knows nothing of connections, main or renderers: it turns bytes into frames and
@@ -12,6 +13,7 @@
 
 mod binary;
 pub(crate) mod blob;
+pub(crate) mod chunk;
 pub(crate) mod codec;
 mod frame;
 pub(crate) mod framing;
@@ -25,7 +27,7 @@ pub(crate) use frame::{
     Frame, FrameError, Hello, OutFrame, ReplyBody, SenderInfo, WireError, decode, decode_handshake,
     encode, encode_handshake_error, encode_hello,
 };
-pub(crate) use framing::{FrameBytes, FrameCodec, FrameWriter, FramingError};
+pub(crate) use framing::{FrameBytes, FrameReader, FrameWriter, FramingError};
 pub use payload::{NoArgs, Payload};
 
 /// The protocol version this build speaks.

@@ -1,10 +1,10 @@
 //! `bridge.js`: the Electron main-process bridge to the Rust main.
 
 use super::model::Model;
-use super::templates::{BRIDGE_PROTOCOL, fill};
-use super::text::{js_string, line_comment};
+use super::templates::{CHUNKS_JS, bridge_protocol, fill};
+use super::text::js_string;
 use crate::model::MethodKind;
-use crate::naming::CANCEL_CHANNEL;
+use crate::naming::{CANCEL_CHANNEL, LAG_CHANNEL};
 
 const TEMPLATE: &str = include_str!("templates/bridge.js");
 
@@ -13,12 +13,14 @@ pub(super) fn render(model: &Model<'_>) -> String {
         TEMPLATE,
         &[
             ("HEADER", &model.header("//")),
-            ("PROTOCOL", &line_comment(BRIDGE_PROTOCOL)),
+            ("PROTOCOL", &bridge_protocol()),
             ("CONTRACTS", &model.contracts_js()),
             ("INVOKES", &model.channels_js(MethodKind::Invoke)),
             ("SENDS", &model.channels_js(MethodKind::Send)),
             ("EVENTS", &model.channels_js(MethodKind::Event)),
             ("CANCEL_JS", &js_string(CANCEL_CHANNEL)),
+            ("LAG_JS", &js_string(LAG_CHANNEL)),
+            ("CHUNKS", CHUNKS_JS.trim_end()),
         ],
     )
 }

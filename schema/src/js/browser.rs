@@ -1,19 +1,23 @@
 //! `client.mjs`: the browser client over a WebSocket.
 
 use super::model::Model;
-use super::templates::{API_JS, CHECKS_JS, ERRORS_JS, fill};
+use super::templates::{API_JS, CHECKS_JS, CHUNKS_JS, ERRORS_JS, fill};
 use super::text::js_string;
 
 const TEMPLATE: &str = include_str!("templates/client.mjs");
 
 pub(super) fn render(model: &Model<'_>) -> String {
-    // The error classes live at module level (and are exported), so `buildApi` uses them as is.
+    // The error classes and the checks live at module level (the classes are exported), so
+    // `buildApi` uses them as they are.
     let api = fill(
         API_JS,
-        &[(
-            "ERRORS",
-            "  // IpcAppError and IpcFrameworkError are this module's own (exported) classes.",
-        )],
+        &[
+            (
+                "ERRORS",
+                "  // IpcAppError and IpcFrameworkError are this module's own (exported) classes.",
+            ),
+            ("CHECKS", "  // The argument checks are this module's own."),
+        ],
     );
     fill(
         TEMPLATE,
@@ -24,6 +28,7 @@ pub(super) fn render(model: &Model<'_>) -> String {
             ("CONTRACTS", &model.contracts_js()),
             ("METHODS", &model.methods_js()),
             ("CHECKS", CHECKS_JS.trim_end()),
+            ("CHUNKS", CHUNKS_JS.trim_end()),
             ("ERRORS", ERRORS_JS.trim_end()),
             ("API", api.trim_end()),
         ],

@@ -79,6 +79,10 @@ pub(super) fn render_client(model: &Model<'_>) -> String {
             "readonly maxFrame?: number;",
         ),
         (
+            "The largest message accepted from the main in chunks, in bytes; default 64 MiB.",
+            "readonly maxMessage?: number;",
+        ),
+        (
             "Called once when an open connection ends.",
             "readonly onClose?: (error: IpcFrameworkError) => void;",
         ),
@@ -237,6 +241,20 @@ fn body(model: &Model<'_>, flavor: Flavor, out: &mut String) {
     ));
     out.push_str("  readonly timeoutMs?: number;\n}\n\n");
     out.push_str(&jsdoc(
+        &["Options every event subscription accepts as an optional second argument."],
+        "",
+    ));
+    out.push_str("export interface IpcSubscribeOptions {\n");
+    out.push_str(&jsdoc(
+        &[
+            "Called with the number of events of this channel the page missed: the Rust main dropped",
+            "them because the page did not read them fast enough. Without it, the miss is reported",
+            "with `console.warn`.",
+        ],
+        "  ",
+    ));
+    out.push_str("  readonly onLag?: (missed: number) => void;\n}\n\n");
+    out.push_str(&jsdoc(
         &["Ends a subscription; calling it again does nothing."],
         "",
     ));
@@ -300,8 +318,12 @@ fn api_interface(service: &ServiceModel<'_>, out: &mut String) {
                     "Subscribes to `{}`; returns the function that unsubscribes.",
                     m.channel
                 ));
+                docs.push(
+                    "`options.onLag(missed)` hears of events the page missed (else `console.warn` does)."
+                        .into(),
+                );
                 format!(
-                    "{}(listener: ({}) => void): IpcDisposer;",
+                    "{}(listener: ({}) => void, options?: IpcSubscribeOptions): IpcDisposer;",
                     m.js_name,
                     params.join(", ")
                 )

@@ -59,7 +59,7 @@ pub use error::Error;
 pub use isolation::Isolation;
 pub use json::read_schemas;
 
-// The cancel channel is a wire name, so it is defined with the other naming rules; inlined so
-// that it is still documented here, where the preload and bridge protocol is.
+// The cancel and lag channels are wire names, so they are defined with the other naming rules;
+// inlined so that they are still documented here, where the preload and bridge protocol is.
 #[doc(inline)]
-pub use crate::naming::CANCEL_CHANNEL;
+pub use crate::naming::{CANCEL_CHANNEL, LAG_CHANNEL};

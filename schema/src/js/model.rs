@@ -75,6 +75,28 @@ impl<'a> Model<'a> {
         let mut type_names = BTreeSet::new();
         let mut models = Vec::new();
         for service in services {
+            // A hand-written schema could name the framework's own channels, which the bridge
+            // and the preload handle themselves.
+            if let Err(problem) = naming::validate_namespace(&service.namespace) {
+                return Err(Error::Conflict {
+                    what: format!("contract `{}`: {problem}", service.name),
+                });
+            }
+            if let Some(method) = service
+                .methods
+                .iter()
+                .find(|m| m.channel.starts_with(naming::RESERVED_NAMESPACE_PREFIX))
+            {
+                return Err(Error::Conflict {
+                    what: format!(
+                        "channel `{}` of contract `{}` starts with `{}`, which is reserved for \
+                         the framework's own channels",
+                        method.channel,
+                        service.name,
+                        naming::RESERVED_NAMESPACE_PREFIX
+                    ),
+                });
+            }
             if contracts
                 .insert(service.namespace.clone(), service.hash.clone())
                 .is_some()

@@ -1,7 +1,24 @@
 //! The JavaScript templates the generators fill, and the fragments several outputs share.
 
+use super::text::{js_string, line_comment};
+use crate::naming::{CANCEL_CHANNEL, LAG_CHANNEL};
+
 /// The preload↔bridge protocol, as a comment block shared by `preload.js` and `bridge.js`.
-pub(super) const BRIDGE_PROTOCOL: &str = include_str!("templates/protocol.txt");
+const BRIDGE_PROTOCOL: &str = include_str!("templates/protocol.txt");
+
+/// The preload↔bridge protocol as `//` comment lines, with the framework's channel names.
+pub(super) fn bridge_protocol() -> String {
+    line_comment(&fill(
+        BRIDGE_PROTOCOL,
+        &[
+            ("CANCEL_JS", &js_string(CANCEL_CHANNEL)),
+            ("LAG_JS", &js_string(LAG_CHANNEL)),
+        ],
+    ))
+}
+
+/// Chunk frames (sending and reassembly), shared by the bridge and the browser client.
+pub(super) const CHUNKS_JS: &str = include_str!("templates/chunks.js");
 
 /// The error classes, shared by the preload facade and the browser client.
 pub(super) const ERRORS_JS: &str = include_str!("templates/errors.js");

@@ -8,8 +8,12 @@
 //   (shell/renderer/api/electron_api_context_bridge.cc): primitives pass; every function that
 //   crosses becomes a NEW proxy function in the other world (no identity is preserved); promises
 //   become new promises of the other world; an Error becomes a plain `Error` of the other world
-//   with only its message; arrays and other objects are copied through their own enumerable
-//   properties (so an AbortSignal arrives as `{}`), and copies are frozen. exposeInMainWorld
+//   with only its message; arrays and "plain" objects (Electron's IsPlainObject: any object but
+//   Date, RegExp, Map, Set, ArrayBuffer, typed arrays, boxed primitives and a few more builtins)
+//   are copied through their own enumerable properties (so an AbortSignal or a class instance
+//   arrives as a plain object), and copies are frozen; the builtins Electron does not copy are
+//   structured-cloned instead, and what cannot be cloned (a symbol, a WeakMap) throws; a cycle
+//   throws when the copy goes too deep. exposeInMainWorld
 //   defines the copied API on the page's window; executeInMainWorld (Electron 35+) evaluates the
 //   function's source in the page's world with copied arguments, and can be left out to model
 //   older Electron.
@@ -46,10 +50,21 @@ class World {
 
 const MAX_DEPTH = 1000;
 
+// The objects electron_api_context_bridge.cc's IsPlainObject refuses: they are serialized
+// (structured clone) rather than copied property by property.
+function isElectronPlain(value) {
+  const t = util.types;
+  return !(t.isDate(value) || t.isRegExp(value) || t.isMap(value) || t.isSet(value)
+    || t.isMapIterator(value) || t.isSetIterator(value) || t.isWeakMap(value) || t.isWeakSet(value)
+    || t.isAnyArrayBuffer(value) || t.isArrayBufferView(value) || t.isBoxedPrimitive(value)
+    || t.isProxy(value) || t.isGeneratorObject(value) || t.isModuleNamespaceObject(value)
+    || t.isArgumentsObject(value));
+}
+
 /** Copies `value` from world `from` into world `to` as contextBridge does. */
 function pass(value, from, to, depth = 0) {
   if (depth > MAX_DEPTH) throw new to.global.TypeError('Electron contextBridge recursion depth exceeded.');
-  if (typeof value === 'symbol') return undefined;
+  if (typeof value === 'symbol') throw new from.global.Error(`${String(value)} could not be cloned.`);
   if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return value;
   if (typeof value === 'function') {
     // A new proxy on every crossing.
@@ -79,6 +94,14 @@ function pass(value, from, to, depth = 0) {
     const copy = new to.global.Array();
     for (const item of value) copy.push(pass(item, from, to, depth + 1));
     return to.global.Object.freeze(copy);
+  }
+  if (!isElectronPlain(value)) {
+    // Cloned in this (Node's) realm: a third world for the page and the preload alike.
+    try {
+      return structuredClone(value);
+    } catch (error) {
+      throw new from.global.Error(error.message);
+    }
   }
   const copy = new to.global.Object();
   for (const key of Object.keys(value)) copy[key] = pass(value[key], from, to, depth + 1);

@@ -9,17 +9,46 @@ const { EventEmitter } = require('node:events');
 const { binaries, generate } = require('./setup');
 const { createWindow, FakeIpcMain } = require('./electron');
 
-/** Splits length-prefixed frames out of a byte stream; calls `onFrame(object)` for each. */
-function frameReader(onFrame) {
-  let buffered = Buffer.alloc(0);
-  return (chunk) => {
-    buffered = Buffer.concat([buffered, chunk]);
+/**
+ * Splits length-prefixed frames out of a byte stream; calls `onFrame(object)` for each message,
+ * with chunked messages reassembled (docs/PROTOCOL.md 1.1), and `onChunk({ id, total, offset,
+ * length })` for each chunk frame.
+ */
+function frameReader(onFrame, onChunk = () => {}) {
+  let pieces = [];
+  let size = 0;
+  let needed = 4;
+  const partial = new Map();
+  return (bytes) => {
+    pieces.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    size += bytes.length;
+    if (size < needed) return;
+    let buffered = Buffer.concat(pieces, size);
+    needed = 4;
     while (buffered.length >= 4) {
       const length = buffered.readUInt32BE(0);
-      if (buffered.length < 4 + length) break;
-      onFrame(JSON.parse(buffered.subarray(4, 4 + length).toString('utf8')));
+      if (buffered.length < 4 + length) {
+        needed = 4 + length;
+        break;
+      }
+      const body = buffered.subarray(4, 4 + length);
       buffered = buffered.subarray(4 + length);
+      if (body[0] !== 0) {
+        onFrame(JSON.parse(body.toString('utf8')));
+        continue;
+      }
+      const chunk = { id: body.readUInt32BE(1), total: body.readUInt32BE(5), offset: body.readUInt32BE(9), length: body.length - 13 };
+      onChunk(chunk);
+      const parts = partial.get(chunk.id) || [];
+      parts.push(Buffer.from(body.subarray(13)));
+      partial.set(chunk.id, parts);
+      if (chunk.offset + chunk.length === chunk.total) {
+        partial.delete(chunk.id);
+        onFrame(JSON.parse(Buffer.concat(parts).toString('utf8')));
+      }
     }
+    pieces = [buffered];
+    size = buffered.length;
   };
 }
 
@@ -37,9 +66,11 @@ function tappedRustMain() {
   child.stderr.on('data', (chunk) => { stderr += chunk; });
   const toRust = [];
   const fromRust = [];
-  const readToRust = frameReader((frame) => toRust.push(frame));
+  const chunksToRust = [];
+  const chunksFromRust = [];
+  const readToRust = frameReader((frame) => toRust.push(frame), (chunk) => chunksToRust.push(chunk));
   const readable = new EventEmitter();
-  const readFromRust = frameReader((frame) => fromRust.push(frame));
+  const readFromRust = frameReader((frame) => fromRust.push(frame), (chunk) => chunksFromRust.push(chunk));
   child.stdout.on('data', (chunk) => {
     readFromRust(chunk);
     readable.emit('data', chunk);
@@ -55,7 +86,7 @@ function tappedRustMain() {
     on(event, listener) { child.stdin.on(event, listener); return this; },
   };
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return { child, transport: { readable, writable }, toRust, fromRust, exited, stderr: () => stderr };
+  return { child, transport: { readable, writable }, toRust, fromRust, chunksToRust, chunksFromRust, exited, stderr: () => stderr };
 }
 
 /**

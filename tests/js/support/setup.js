@@ -45,14 +45,20 @@ function binaries() {
 }
 
 const generated = new Map();
-/** Generates the Todos bindings into a fresh directory; returns { dir, schema, files }. */
+/**
+ * Generates bindings into a fresh directory; returns { dir, schema, read, path }. The contract is
+ * the Todos example's, or the one of the schema file `options.schema`.
+ */
 function generate(options = {}) {
   const id = JSON.stringify(options);
   if (generated.has(id)) return generated.get(id);
-  const { todosMain, bindgen } = binaries();
+  const { bindgen } = binaries();
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-js-'));
-  const schema = path.join(base, 'todos.json');
-  fs.writeFileSync(schema, execFileSync(todosMain, ['--schema'], { encoding: 'utf8' }));
+  let schema = options.schema;
+  if (schema === undefined) {
+    schema = path.join(base, 'todos.json');
+    fs.writeFileSync(schema, execFileSync(binaries().todosMain, ['--schema'], { encoding: 'utf8' }));
+  }
   const dir = path.join(base, 'out');
   const args = ['--schema', schema, '--out', dir];
   if (options.key) args.push('--key', options.key);

@@ -10,10 +10,15 @@ import {
 } from "./client.mjs";
 
 export async function browser(): Promise<void> {
-  const api: TodosApi = await connect("wss://example.invalid/ipc", { token: "t", label: "tab", handshakeTimeoutMs: 1000 });
+  const api: TodosApi = await connect("wss://example.invalid/ipc", { token: "t", label: "tab", handshakeTimeoutMs: 1000, maxMessage: 1 << 20 });
   const todo: Todo = await api.add("from a tab", { timeoutMs: 100 });
-  const off = api.onChanged((changed: Todo) => console.log(changed.title));
+  const off = api.onChanged((changed: Todo) => console.log(changed.title), { onLag: (missed: number) => console.log(missed) });
   off();
+  try {
+    api.log("a send on a closed connection throws");
+  } catch (e) {
+    if (e instanceof IpcFrameworkError && e.code === "disconnected") console.log(e.reason);
+  }
   try {
     await api.toggle(todo.id);
   } catch (e) {

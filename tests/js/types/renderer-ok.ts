@@ -2,6 +2,7 @@
 // `tsc --strict`.
 import type {
   IpcDisposer,
+  IpcSubscribeOptions,
   IpcFrameworkError,
   StatsReport,
   Todo,
@@ -33,6 +34,12 @@ export async function renderer(): Promise<void> {
   dispose();
   const stop = window.todos.onAnnounce((message) => console.log(message.toUpperCase()));
   stop();
+  // with a lag handler: told how many events the page missed
+  const options: IpcSubscribeOptions = { onLag: (missed) => console.log(missed.toFixed(0)) };
+  const withLag: IpcDisposer = window.todos.onChanged((changed) => console.log(changed.id), options);
+  withLag();
+  window.todos.onAnnounce(() => {}, { onLag: (missed: number) => console.log(missed + 1) })();
+  window.todos.onAnnounce(() => {}, {})();
 
   // the error union of a fallible method
   try {
@@ -61,4 +68,12 @@ export async function renderer(): Promise<void> {
   window.todos.send("todos:add", "x");
   // @ts-expect-error listeners receive a Todo, not a string
   window.todos.onChanged((text: string) => console.log(text));
+  // @ts-expect-error onLag receives a number of missed events, not a string
+  window.todos.onChanged(() => {}, { onLag: (missed: string) => console.log(missed) });
+  // @ts-expect-error onLag is a function
+  window.todos.onChanged(() => {}, { onLag: 5 });
+  // @ts-expect-error an unknown subscription option
+  window.todos.onChanged(() => {}, { onlag: () => {} });
+  // @ts-expect-error invoke options are not subscription options
+  window.todos.onChanged(() => {}, { timeoutMs: 5 });
 }

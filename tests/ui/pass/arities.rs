@@ -100,10 +100,10 @@ async fn main() {
     assert_eq!(events.cleared(Target::All), 1);
     assert_eq!(events.moved(Target::All, -5), 1);
     assert_eq!(events.resized(Target::All, 640, 480), 1);
-    let (): () = cleared.next().await.unwrap();
-    let x: i32 = moved.next().await.unwrap();
+    let (): () = cleared.next().await.unwrap().unwrap();
+    let x: i32 = moved.next().await.unwrap().unwrap();
     assert_eq!(x, -5);
-    let size: (u32, u32) = resized.next().await.unwrap();
+    let size: (u32, u32) = resized.next().await.unwrap().unwrap();
     assert_eq!(size, (640, 480));
 
     // the schema lists every method with its arity

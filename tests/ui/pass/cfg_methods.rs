@@ -74,7 +74,7 @@ async fn main() {
     assert_eq!(client.kept(21).await.unwrap(), 42);
     let mut kept = client.on_kept_event();
     assert_eq!(Flags::events(&main).kept_event(Target::All, 7), 1);
-    assert_eq!(kept.next().await, Some(7));
+    assert_eq!(kept.next().await, Some(Ok(7)));
 
     assert_eq!(client.never(), "absent");
     assert_eq!(client.never_sent(), "absent");

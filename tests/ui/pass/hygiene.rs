@@ -250,7 +250,7 @@ async fn main() {
     store.ping().unwrap();
     let mut moved = store.on_moved();
     assert_eq!(hygiene::Store::events(&main).moved(Target::All, 1, 2), 1);
-    assert_eq!(moved.next().await, Some((1, 2)));
+    assert_eq!(moved.next().await, Some(Ok((1, 2))));
     assert_eq!(hygiene::Store::schema().methods.len(), 8);
     assert!(hygiene::Store::schema().types.contains_key("Item"));
 
@@ -264,5 +264,5 @@ async fn main() {
     assert_eq!(shadowed.count().await.unwrap(), 3);
     let mut cleared = shadowed.on_cleared();
     assert_eq!(shadowing::Shadowed::events(&main).cleared(Target::All), 1);
-    assert_eq!(cleared.next().await, Some(()));
+    assert_eq!(cleared.next().await, Some(Ok(())));
 }

@@ -60,8 +60,8 @@ async fn main() {
     let events = Names::events(&main);
     assert_eq!(events.emitted(Target::All, "t".into(), 9), 1);
     assert_eq!(events.single(Target::All, 3), 1);
-    assert_eq!(emitted.next().await, Some(("t".to_string(), 9)));
-    assert_eq!(single.next().await, Some(3));
+    assert_eq!(emitted.next().await, Some(Ok(("t".to_string(), 9))));
+    assert_eq!(single.next().await, Some(Ok(3)));
     let params: Vec<&str> = Names::schema().methods[0]
         .params
         .iter()

@@ -49,7 +49,7 @@ async fn main() {
         Keywords::events(&main).r#match(Target::All, "m".to_string()),
         1
     );
-    assert_eq!(matches.next().await.unwrap(), "m");
+    assert_eq!(matches.next().await.unwrap().unwrap(), "m");
 
     // Channel names, constants and the schema use the names without `r#`.
     assert_eq!(Keywords::TYPE.name(), "keywords:type");

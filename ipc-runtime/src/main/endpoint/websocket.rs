@@ -271,7 +271,12 @@ impl Main {
                             return;
                         }
                     };
-                    let mut link = websocket::frame_link(ws, format!("websocket {peer}"));
+                    let mut link = websocket::frame_link(
+                        ws,
+                        format!("websocket {peer}"),
+                        main.inner.config.max_message_size,
+                        main.inner.held.clone(),
+                    );
                     link.origin = origin;
                     if let Err(error) = main.accept(FrameTransport(link)).await {
                         tracing::info!(%peer, %error, "WebSocket renderer refused");

@@ -3,6 +3,10 @@
 // run it in the page's world with `contextBridge.executeInMainWorld`, so that errors are real
 // `Error`s of the page and `AbortSignal`s are read where they live.
 //
+// The argument checks run here, in the caller's world, where a page's Map, Date or class instance
+// is still what it is: contextBridge would copy it into something else on the way to `core`
+// (which checks again).
+//
 // config: { key, define, plainErrors }
 //   define       true: define a frozen, non-writable `globalThis[key]` and return nothing;
 //                false: return the API object.
@@ -11,11 +15,13 @@
 function buildApi(core, methods, config) {
   'use strict';
 {{ERRORS}}
+{{CHECKS}}
 
   const freeze = Object.freeze;
   const defineProperty = Object.defineProperty;
   const hasOwn = (object, name) => Object.prototype.hasOwnProperty.call(object, name);
   const OPTION_NAMES = ['signal', 'timeoutMs'];
+  const EVENT_OPTION_NAMES = ['onLag'];
   // Longer timers fire at once in browsers; the Rust main still enforces such deadlines.
   const MAX_TIMER_MS = 2147483647;
 
@@ -76,6 +82,8 @@ function buildApi(core, methods, config) {
         throw new TypeError(`${label} expects ${expects(m)} and an optional options object, got ${args.length} arguments`);
       }
       const { timeoutMs, signal } = readOptions(label, options);
+      const problem = argumentsProblem(label, m.params, args);
+      if (problem !== null) throw new TypeError(problem);
       if (signal !== undefined && signal.aborted) {
         return Promise.reject(fail(frameworkError('cancelled', `${label} was cancelled before it was sent`, m.channel)));
       }
@@ -120,19 +128,46 @@ function buildApi(core, methods, config) {
     };
   }
 
-  function sender(index, m) {
+  function sender(index, m, label) {
     return function (...args) {
-      const problem = core.send(index, args);
-      if (typeof problem === 'string') throw new TypeError(problem);
+      const problem = argumentsProblem(label, m.params, args);
+      if (problem !== null) throw new TypeError(problem);
+      const refused = core.send(index, args);
+      if (typeof refused === 'string') throw new TypeError(refused);
+      // A send that can never be delivered (the connection is gone) fails loudly, like an invoke.
+      if (refused !== null && typeof refused === 'object') throw fail(new IpcFrameworkError(refused, m.channel));
     };
   }
 
-  function subscriber(index, m, label) {
-    return function (listener) {
-      if (arguments.length !== 1 || typeof listener !== 'function') {
-        throw new TypeError(`${label} expects one argument: a listener function`);
+  function readEventOptions(label, options) {
+    if (options === undefined) return undefined;
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw new TypeError(`${label}: the second argument must be an options object { onLag }`);
+    }
+    for (const name of Object.keys(options)) {
+      if (EVENT_OPTION_NAMES.indexOf(name) < 0) {
+        throw new TypeError(`${label}: unknown option \`${name}\` (the only option is onLag)`);
       }
-      const subscription = core.subscribe(index, listener);
+    }
+    const onLag = options.onLag;
+    if (onLag !== undefined && typeof onLag !== 'function') {
+      throw new TypeError(`${label}: options.onLag must be a function (missed) => void`);
+    }
+    return onLag;
+  }
+
+  function subscriber(index, m, label) {
+    return function (listener, options) {
+      if (arguments.length < 1 || arguments.length > 2 || typeof listener !== 'function') {
+        throw new TypeError(`${label} expects a listener function and an optional options object { onLag }`);
+      }
+      const onLag = readEventOptions(label, options);
+      // Missed events are never silent: without onLag the page's console says so.
+      const lag = onLag !== undefined ? onLag : (missed) => {
+        const them = missed === 1 ? 'event: the Rust main dropped it' : 'events: the Rust main dropped them';
+        console.warn(`${label}: missed ${missed} ${them} because the page did not keep up (pass { onLag } to handle this)`);
+      };
+      const subscription = core.subscribe(index, listener, lag);
       if (typeof subscription.typeError === 'string') throw new TypeError(subscription.typeError);
       let active = true;
       // The disposer is the only way to unsubscribe: functions crossing contextBridge are new
@@ -156,7 +191,7 @@ function buildApi(core, methods, config) {
     const label = m.ns === null ? `${config.key}.${m.name}` : `${config.key}.${m.ns}.${m.name}`;
     let fn;
     if (m.kind === 'invoke') fn = invoker(index, m, label);
-    else if (m.kind === 'send') fn = sender(index, m);
+    else if (m.kind === 'send') fn = sender(index, m, label);
     else if (m.kind === 'event') fn = subscriber(index, m, label);
     else continue;
     defineProperty(fn, 'name', { value: m.name });

@@ -85,6 +85,88 @@ function shapeProblem(shape, value, path) {
   return fits ? null : `${path} must be ${describeShape(shape)}, got ${describeValue(value)}`;
 }
 
+// Plain objects of any realm (a page's iframes have their own `Object.prototype`): the
+// prototype is null, or a prototype whose own prototype is null.
+function isPlainObject(value) {
+  const proto = Object.getPrototypeOf(value);
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
+function withArticle(noun) {
+  return /^[AEIO]/.test(noun) ? `an ${noun}` : `a ${noun}`;
+}
+
+// What a value that is not plain data is, for the sentence "... is <that>, which cannot be sent".
+function describeUnsendable(value) {
+  const tag = Object.prototype.toString.call(value).slice(8, -1);
+  if (tag !== 'Object') return withArticle(tag);
+  const proto = Object.getPrototypeOf(value);
+  const constructor = proto !== null ? Object.getOwnPropertyDescriptor(proto, 'constructor') : undefined;
+  const name = constructor !== undefined && typeof constructor.value === 'function' ? constructor.value.name : '';
+  return typeof name === 'string' && name !== '' ? `an instance of ${name}` : 'an object with a prototype';
+}
+
+function propertyPath(path, key) {
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `${path}.${key}` : `${path}[${stringify(key)}]`;
+}
+
+// Why `value` is not plain data (a sentence starting with `path`), or null when it is: what JSON
+// would silently change or drop (functions, symbols, NaN, Dates, Maps, class instances, ...) or
+// cannot encode at all (bigints, cycles) is refused here, at the caller, instead.
+// `ancestors` maps each object on the way down to its path, to name where a cycle closes.
+function plainDataProblem(value, path, ancestors) {
+  let what = null;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return null;
+    case 'number':
+      if (Number.isFinite(value)) return null;
+      what = `${value}`;
+      break;
+    case 'undefined': what = 'undefined'; break;
+    case 'function': what = 'a function'; break;
+    case 'symbol': what = 'a symbol'; break;
+    case 'bigint': what = 'a bigint'; break;
+    default: {
+      if (value === null) return null;
+      const seen = ancestors.get(value);
+      if (seen !== undefined) {
+        what = `a cycle (a reference back to ${seen})`;
+        break;
+      }
+      if (isArray(value)) {
+        ancestors.set(value, path);
+        for (let i = 0; i < value.length; i++) {
+          const problem = plainDataProblem(value[i], `${path}[${i}]`, ancestors);
+          if (problem !== null) return problem;
+        }
+        ancestors.delete(value);
+        return null;
+      }
+      if (!isPlainObject(value)) {
+        what = describeUnsendable(value);
+        break;
+      }
+      if (Object.getOwnPropertySymbols(value).some((key) => Object.prototype.propertyIsEnumerable.call(value, key))) {
+        what = 'an object with a symbol key';
+        break;
+      }
+      ancestors.set(value, path);
+      for (const key of Object.keys(value)) {
+        const item = value[key];
+        // Absent, as JSON has it.
+        if (item === undefined) continue;
+        const problem = plainDataProblem(item, propertyPath(path, key), ancestors);
+        if (problem !== null) return problem;
+      }
+      ancestors.delete(value);
+      return null;
+    }
+  }
+  return `${path} is ${what}, which cannot be sent`;
+}
+
 function countText(params) {
   if (params.length === 0) return 'no arguments';
   const names = params.map((p) => p[0]).join(', ');
@@ -98,7 +180,10 @@ function argumentsProblem(label, params, args) {
     return `${label} expects ${countText(params)}, got ${args.length}`;
   }
   for (let i = 0; i < params.length; i++) {
-    const problem = shapeProblem(params[i][1], args[i], `argument ${i + 1} (${params[i][0]})`);
+    const path = `argument ${i + 1} (${params[i][0]})`;
+    let problem = shapeProblem(params[i][1], args[i], path);
+    // An `undefined` argument is what the shape allows (an optional parameter: null on the wire).
+    if (problem === null && args[i] !== undefined) problem = plainDataProblem(args[i], path, new Map());
     if (problem !== null) return `${label}: ${problem}`;
   }
   return null;

@@ -1,6 +1,7 @@
 {{HEADER}}//
 // Browser client: the same API object as the Electron preload's `window.{{KEY}}`, speaking the
-// wire protocol (docs/PROTOCOL.md, JSON codec) over a WebSocket, one frame per message.
+// wire protocol (docs/PROTOCOL.md, JSON codec) over a WebSocket, one frame per message: text,
+// or binary for the chunks of a message longer than a frame.
 //
 //   import { connect, close, IpcAppError } from './client.mjs';
 //   const {{KEY}} = await connect('wss://example.invalid/ipc', { token, label: 'tab' });
@@ -13,12 +14,15 @@
 
 {{CHECKS}}
 
+{{CHUNKS}}
+
 {{ERRORS}}
 
 const CONTRACTS = {{CONTRACTS}};
 const API_KEY = {{KEY_JS}};
 const PROTOCOL_VERSION = 1;
 const DEFAULT_MAX_FRAME = 4 * 1024 * 1024;
+const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 // One entry per declared channel: namespace property (null with one service), JavaScript name,
 // kind, wire channel, and [name, check] per positional parameter.
 const METHODS = {{METHODS}};
@@ -26,10 +30,6 @@ const METHODS = {{METHODS}};
 {{API}}
 
 const connections = new WeakMap();
-
-function labelOf(m) {
-  return m.ns === null ? `${API_KEY}.${m.name}` : `${API_KEY}.${m.ns}.${m.name}`;
-}
 
 function wireError(code, message, fields) {
   return Object.assign({ code, message }, fields);
@@ -46,7 +46,7 @@ function withToken(url, token) {
 /**
  * Opens a connection and resolves to the API object once the handshake is done.
  *
- * options: { token, label, WebSocket, handshakeTimeoutMs, maxFrame, onClose(error) }
+ * options: { token, label, WebSocket, handshakeTimeoutMs, maxFrame, maxMessage, onClose(error) }
  */
 export function connect(url, options = {}) {
   const Socket = options.WebSocket || globalThis.WebSocket;
@@ -55,6 +55,7 @@ export function connect(url, options = {}) {
   }
   const label = typeof options.label === 'string' ? options.label : 'browser';
   const maxFrame = Number.isInteger(options.maxFrame) && options.maxFrame > 0 ? options.maxFrame : DEFAULT_MAX_FRAME;
+  const maxMessage = Math.min(Number.isInteger(options.maxMessage) && options.maxMessage > 0 ? options.maxMessage : DEFAULT_MAX_MESSAGE, MAX_CHUNKED_MESSAGE);
   const handshakeTimeoutMs = Number.isInteger(options.handshakeTimeoutMs) ? options.handshakeTimeoutMs : 10000;
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
@@ -71,27 +72,46 @@ export function connect(url, options = {}) {
     let state = 'handshake';
     let closedError = null;
     let peerMaxFrame = DEFAULT_MAX_FRAME;
+    let peerMaxMessage = DEFAULT_MAX_FRAME;
     let lastId = 0;
+    let lastChunkId = 0;
     const pending = new Map(); // id -> resolve(envelope)
-    const listeners = new Map(); // channel -> Set of listener
+    const listeners = new Map(); // channel -> Set of { deliver(args), lag(missed) }
+    const assembler = chunkAssembler(maxMessage);
 
     const timer = setTimeout(() => {
       fail(wireError('protocol', `no hello within ${handshakeTimeoutMs} ms`, { reason: 'handshake timeout' }));
     }, handshakeTimeoutMs);
 
     function transmit(frame) {
-      if (state !== 'open') return closedError || wireError('disconnected', 'the connection is not open', { reason: 'not open' });
+      if (state !== 'open') {
+        if (closedError !== null && closedError.code === 'disconnected') return closedError;
+        const reason = closedError !== null ? closedError.message : 'not open';
+        return wireError('disconnected', `the connection is closed (${reason})`, { reason });
+      }
       let text;
       try {
         text = JSON.stringify(frame);
       } catch (e) {
         return wireError('encode', `${frame.ch}: the arguments cannot be encoded as JSON: ${e.message}`, { reason: e.message });
       }
-      const size = text.length <= peerMaxFrame / 3 ? text.length : encoder.encode(text).length;
-      if (size > peerMaxFrame) {
-        return wireError('too_large', `${frame.ch}: a frame of ${size} bytes is above the main's limit of ${peerMaxFrame}`, { size, limit: peerMaxFrame });
+      // A UTF-8 character takes at most 3 bytes per UTF-16 unit: most texts need no encoding.
+      if (text.length <= peerMaxFrame / 3) {
+        socket.send(text);
+        return null;
       }
-      socket.send(text);
+      const body = encoder.encode(text);
+      if (body.length <= peerMaxFrame) {
+        socket.send(text);
+        return null;
+      }
+      // Main takes longer messages only in chunks, and only when it announced a larger max_message.
+      const limit = peerMaxMessage > peerMaxFrame && peerMaxFrame > CHUNK_HEADER ? peerMaxMessage : peerMaxFrame;
+      if (body.length > limit) {
+        return wireError('too_large', `${frame.ch}: a message of ${body.length} bytes is above the main's limit of ${limit}`, { size: body.length, limit });
+      }
+      lastChunkId = (lastChunkId + 1) >>> 0;
+      for (const chunk of chunkFrames(body, lastChunkId, peerMaxFrame, 0)) socket.send(chunk);
       return null;
     }
 
@@ -112,9 +132,8 @@ export function connect(url, options = {}) {
 
     const core = {
       invoke(index, args, timeoutMs) {
+        // buildApi has checked the arguments.
         const m = METHODS[index];
-        const problem = argumentsProblem(labelOf(m), m.params, args);
-        if (problem !== null) return { typeError: problem };
         const id = ++lastId;
         const frame = { t: 'invoke', id, ch: m.channel, args };
         if (timeoutMs !== null) frame.timeout_ms = timeoutMs;
@@ -135,34 +154,31 @@ export function connect(url, options = {}) {
         transmit({ t: 'cancel', id });
         settle({ error: wireError('cancelled', 'cancelled by the caller') });
       },
+      // Returns the wire error of a send that cannot go (buildApi throws it).
       send(index, args) {
         const m = METHODS[index];
-        const problem = argumentsProblem(labelOf(m), m.params, args);
-        if (problem !== null) return problem;
-        const error = transmit({ t: 'send', ch: m.channel, args });
-        if (error !== null && typeof console !== 'undefined') console.error(`${labelOf(m)}: ${error.message}`);
-        return null;
+        return transmit({ t: 'send', ch: m.channel, args });
       },
-      subscribe(index, listener) {
+      subscribe(index, listener, lag) {
         const m = METHODS[index];
         let set = listeners.get(m.channel);
         if (set === undefined) {
           set = new Set();
           listeners.set(m.channel, set);
         }
-        // A wrapper per subscription, so subscribing one function twice needs two disposals.
-        const entry = (args) => listener(...args);
+        // An entry per subscription, so subscribing one function twice needs two disposals.
+        const entry = { deliver: (args) => listener(...args), lag };
         set.add(entry);
         return { dispose() { set.delete(entry); } };
       },
     };
 
-    function deliver(frame) {
-      const set = listeners.get(frame.ch);
-      if (set === undefined || !Array.isArray(frame.args)) return;
+    function each(channel, call) {
+      const set = listeners.get(channel);
+      if (set === undefined) return;
       for (const entry of Array.from(set)) {
         try {
-          entry(frame.args);
+          call(entry);
         } catch (error) {
           // Report like an uncaught error without stopping the other listeners.
           setTimeout(() => { throw error; }, 0);
@@ -188,6 +204,10 @@ export function connect(url, options = {}) {
             }
           }
           if (Number.isInteger(frame.max_frame) && frame.max_frame > 0) peerMaxFrame = frame.max_frame;
+          // Absent: main takes no chunked messages.
+          peerMaxMessage = Number.isInteger(frame.max_message) && frame.max_message > 0
+            ? Math.min(frame.max_message, MAX_CHUNKED_MESSAGE)
+            : peerMaxFrame;
           state = 'open';
           clearTimeout(timer);
           const api = buildApi(core, METHODS, { key: API_KEY, define: false, plainErrors: false });
@@ -210,7 +230,10 @@ export function connect(url, options = {}) {
           break;
         }
         case 'event':
-          deliver(frame);
+          if (Array.isArray(frame.args)) each(frame.ch, (entry) => entry.deliver(frame.args));
+          break;
+        case 'lag':
+          if (Number.isInteger(frame.missed) && frame.missed >= 0) each(frame.ch, (entry) => entry.lag(frame.missed));
           break;
         case 'error': {
           const settle = Number.isInteger(frame.id) ? pending.get(frame.id) : undefined;
@@ -231,15 +254,29 @@ export function connect(url, options = {}) {
     }
 
     socket.onopen = () => {
-      socket.send(JSON.stringify({ t: 'hello', protocol: PROTOCOL_VERSION, role: 'renderer', codec: 'json', contracts: CONTRACTS, label, max_frame: maxFrame }));
+      socket.send(JSON.stringify({ t: 'hello', protocol: PROTOCOL_VERSION, role: 'renderer', codec: 'json', contracts: CONTRACTS, label, max_frame: maxFrame, max_message: maxMessage }));
     };
     socket.onmessage = (message) => {
+      if (state === 'closed') return;
       const data = message.data;
       let text;
-      if (typeof data === 'string') text = data;
-      else if (data instanceof ArrayBuffer) text = decoder.decode(data);
-      else if (ArrayBuffer.isView(data)) text = decoder.decode(data);
-      else return;
+      if (typeof data === 'string') {
+        text = data;
+      } else {
+        let bytes;
+        if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
+        else if (ArrayBuffer.isView(data)) bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+        else return;
+        if (bytes.length > maxFrame) {
+          fail(wireError('too_large', `the main sent a frame of ${bytes.length} bytes, above the limit of ${maxFrame}`, { size: bytes.length, limit: maxFrame }));
+          return;
+        }
+        if (bytes.length > 0 && bytes[0] === 0) {
+          onChunk(bytes);
+          return;
+        }
+        text = decoder.decode(bytes);
+      }
       if (text.length > maxFrame) {
         fail(wireError('too_large', `the main sent a frame of ${text.length} characters, above the limit of ${maxFrame}`, { size: text.length, limit: maxFrame }));
         return;
@@ -253,6 +290,34 @@ export function connect(url, options = {}) {
       }
       onFrame(frame);
     };
+    // A chunk of a message longer than our max_frame (its first byte is 0, which starts no JSON).
+    function onChunk(bytes) {
+      if (state === 'handshake') {
+        fail(wireError('protocol', 'expected the main\'s hello, got a chunk frame', { reason: 'no hello' }));
+        return;
+      }
+      const taken = assembler.take(bytes);
+      if (taken === null) return;
+      if (taken.fault !== undefined) {
+        // The stream cannot be trusted any more: every call fails instead of waiting forever for
+        // a reply that was in the broken message.
+        const message = `the main sent ${taken.fault}`;
+        try { socket.send(JSON.stringify({ t: 'goodbye', reason: message })); } catch (_) { /* closing anyway */ }
+        fail(taken.tooLarge
+          ? wireError('too_large', message, taken.tooLarge)
+          : wireError('protocol', `protocol error: ${message}`, { reason: message }));
+        return;
+      }
+      let frame;
+      try {
+        frame = JSON.parse(decoder.decode(taken.message));
+      } catch (e) {
+        if (typeof console !== 'undefined') console.error(`${API_KEY}: a message that is not JSON: ${e.message}`);
+        return;
+      }
+      onFrame(frame);
+    }
+
     socket.onerror = () => {
       fail(wireError('disconnected', 'the WebSocket failed', { reason: 'socket error' }));
     };

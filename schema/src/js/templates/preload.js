@@ -21,6 +21,7 @@ const { contextBridge, ipcRenderer } = require('electron');
 const API_KEY = {{KEY_JS}};
 const ISOLATION = {{ISOLATION_JS}};
 const CANCEL_CHANNEL = {{CANCEL_JS}};
+const LAG_CHANNEL = {{LAG_JS}};
 // One entry per declared channel: namespace property (null with one service), JavaScript name,
 // kind, wire channel, and [name, check] per positional parameter.
 const METHODS = {{METHODS}};
@@ -62,6 +63,39 @@ function rejectionOf(channel, cause) {
 
 let lastCallId = 0;
 
+// channel -> Set of onLag functions of the subscriptions to it. One listener on LAG_CHANNEL
+// serves them all, and only while there is a subscription.
+const lagListeners = new Map();
+
+function onLagNotice(_event, channel, missed) {
+  const set = lagListeners.get(channel);
+  if (set === undefined || !isCount(missed)) return;
+  for (const onLag of Array.from(set)) {
+    try {
+      onLag(missed);
+    } catch (error) {
+      console.error(`${channel}: onLag failed:`, error);
+    }
+  }
+}
+
+function watchLag(channel, onLag) {
+  if (lagListeners.size === 0) ipcRenderer.on(LAG_CHANNEL, onLagNotice);
+  let set = lagListeners.get(channel);
+  if (set === undefined) {
+    set = new Set();
+    lagListeners.set(channel, set);
+  }
+  // A wrapper per subscription, so that one function given twice is removed once per disposal.
+  const entry = (missed) => onLag(missed);
+  set.add(entry);
+  return () => {
+    set.delete(entry);
+    if (set.size === 0 && lagListeners.get(channel) === set) lagListeners.delete(channel);
+    if (lagListeners.size === 0) ipcRenderer.removeListener(LAG_CHANNEL, onLagNotice);
+  };
+}
+
 // The checked operations. Every entry point validates its input again: with context isolation
 // these functions are reached through contextBridge proxies.
 const core = {
@@ -94,11 +128,11 @@ const core = {
     ipcRenderer.send(m.channel, ...args);
     return null;
   },
-  subscribe(index, listener) {
+  subscribe(index, listener, onLag) {
     const m = methodAt(index, 'event');
     if (m === null) return { typeError: `${API_KEY}: no such event` };
-    if (typeof listener !== 'function') {
-      return { typeError: `${labelOf(m)} expects one argument: a listener function` };
+    if (typeof listener !== 'function' || typeof onLag !== 'function') {
+      return { typeError: `${labelOf(m)} expects a listener function and an onLag function` };
     }
     // The Electron event object stays here: the listener gets the event's parameters only.
     const handler = (_event, ...payload) => {
@@ -109,12 +143,14 @@ const core = {
       }
     };
     ipcRenderer.on(m.channel, handler);
+    const unwatchLag = watchLag(m.channel, onLag);
     let active = true;
     return {
       dispose() {
         if (!active) return;
         active = false;
         ipcRenderer.removeListener(m.channel, handler);
+        unwatchLag();
       },
     };
   },

@@ -120,6 +120,18 @@ export interface IpcCallOptions {
 }
 
 /**
+ * Options every event subscription accepts as an optional second argument.
+ */
+export interface IpcSubscribeOptions {
+  /**
+   * Called with the number of events of this channel the page missed: the Rust main dropped
+   * them because the page did not read them fast enough. Without it, the miss is reported
+   * with `console.warn`.
+   */
+  readonly onLag?: (missed: number) => void;
+}
+
+/**
  * Ends a subscription; calling it again does nothing.
  */
 export type IpcDisposer = () => void;
@@ -160,8 +172,9 @@ export interface TodosApi {
    * Pushed to renderers whenever a todo changes.
    *
    * Subscribes to `todos:changed`; returns the function that unsubscribes.
+   * `options.onLag(missed)` hears of events the page missed (else `console.warn` does).
    */
-  onChanged(listener: (todo: Todo) => void): IpcDisposer;
+  onChanged(listener: (todo: Todo) => void, options?: IpcSubscribeOptions): IpcDisposer;
 }
 
 /**
@@ -191,8 +204,9 @@ export interface SettingsApi {
    * The window moved.
    *
    * Subscribes to `app_settings:window.moved`; returns the function that unsubscribes.
+   * `options.onLag(missed)` hears of events the page missed (else `console.warn` does).
    */
-  onMoved(listener: (x: number, y: number) => void): IpcDisposer;
+  onMoved(listener: (x: number, y: number) => void, options?: IpcSubscribeOptions): IpcDisposer;
 }
 
 /**

@@ -34,6 +34,11 @@
 // send     renderer: ipcRenderer.send(channel, ...args)      fire-and-forget
 // event    main: webContents.send(channel, ...args)
 //          renderer: ipcRenderer.on(channel, (_event, ...args) => listener(...args))
+// lag      main: webContents.send("__ipc:lag", channel, missed)
+//          The Rust main dropped `missed` events of `channel` for this window (it did not keep
+//          up); the preload calls the onLag of every subscription to `channel`, or warns.
+// goodbye  The Rust main disconnected one window: the bridge resolves its pending and later
+//          invokes with code "disconnected" and drops its sends.
 // Only declared channels are handled; the bridge checks event.senderFrame's origin against its
 // allowlist before anything is forwarded.
 'use strict';
@@ -43,6 +48,7 @@ const { contextBridge, ipcRenderer } = require('electron');
 const API_KEY = "todos";
 const ISOLATION = "auto";
 const CANCEL_CHANNEL = "__ipc:cancel";
+const LAG_CHANNEL = "__ipc:lag";
 // One entry per declared channel: namespace property (null with one service), JavaScript name,
 // kind, wire channel, and [name, check] per positional parameter.
 const METHODS = [
@@ -140,6 +146,88 @@ function shapeProblem(shape, value, path) {
   return fits ? null : `${path} must be ${describeShape(shape)}, got ${describeValue(value)}`;
 }
 
+// Plain objects of any realm (a page's iframes have their own `Object.prototype`): the
+// prototype is null, or a prototype whose own prototype is null.
+function isPlainObject(value) {
+  const proto = Object.getPrototypeOf(value);
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
+function withArticle(noun) {
+  return /^[AEIO]/.test(noun) ? `an ${noun}` : `a ${noun}`;
+}
+
+// What a value that is not plain data is, for the sentence "... is <that>, which cannot be sent".
+function describeUnsendable(value) {
+  const tag = Object.prototype.toString.call(value).slice(8, -1);
+  if (tag !== 'Object') return withArticle(tag);
+  const proto = Object.getPrototypeOf(value);
+  const constructor = proto !== null ? Object.getOwnPropertyDescriptor(proto, 'constructor') : undefined;
+  const name = constructor !== undefined && typeof constructor.value === 'function' ? constructor.value.name : '';
+  return typeof name === 'string' && name !== '' ? `an instance of ${name}` : 'an object with a prototype';
+}
+
+function propertyPath(path, key) {
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `${path}.${key}` : `${path}[${stringify(key)}]`;
+}
+
+// Why `value` is not plain data (a sentence starting with `path`), or null when it is: what JSON
+// would silently change or drop (functions, symbols, NaN, Dates, Maps, class instances, ...) or
+// cannot encode at all (bigints, cycles) is refused here, at the caller, instead.
+// `ancestors` maps each object on the way down to its path, to name where a cycle closes.
+function plainDataProblem(value, path, ancestors) {
+  let what = null;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return null;
+    case 'number':
+      if (Number.isFinite(value)) return null;
+      what = `${value}`;
+      break;
+    case 'undefined': what = 'undefined'; break;
+    case 'function': what = 'a function'; break;
+    case 'symbol': what = 'a symbol'; break;
+    case 'bigint': what = 'a bigint'; break;
+    default: {
+      if (value === null) return null;
+      const seen = ancestors.get(value);
+      if (seen !== undefined) {
+        what = `a cycle (a reference back to ${seen})`;
+        break;
+      }
+      if (isArray(value)) {
+        ancestors.set(value, path);
+        for (let i = 0; i < value.length; i++) {
+          const problem = plainDataProblem(value[i], `${path}[${i}]`, ancestors);
+          if (problem !== null) return problem;
+        }
+        ancestors.delete(value);
+        return null;
+      }
+      if (!isPlainObject(value)) {
+        what = describeUnsendable(value);
+        break;
+      }
+      if (Object.getOwnPropertySymbols(value).some((key) => Object.prototype.propertyIsEnumerable.call(value, key))) {
+        what = 'an object with a symbol key';
+        break;
+      }
+      ancestors.set(value, path);
+      for (const key of Object.keys(value)) {
+        const item = value[key];
+        // Absent, as JSON has it.
+        if (item === undefined) continue;
+        const problem = plainDataProblem(item, propertyPath(path, key), ancestors);
+        if (problem !== null) return problem;
+      }
+      ancestors.delete(value);
+      return null;
+    }
+  }
+  return `${path} is ${what}, which cannot be sent`;
+}
+
 function countText(params) {
   if (params.length === 0) return 'no arguments';
   const names = params.map((p) => p[0]).join(', ');
@@ -153,7 +241,10 @@ function argumentsProblem(label, params, args) {
     return `${label} expects ${countText(params)}, got ${args.length}`;
   }
   for (let i = 0; i < params.length; i++) {
-    const problem = shapeProblem(params[i][1], args[i], `argument ${i + 1} (${params[i][0]})`);
+    const path = `argument ${i + 1} (${params[i][0]})`;
+    let problem = shapeProblem(params[i][1], args[i], path);
+    // An `undefined` argument is what the shape allows (an optional parameter: null on the wire).
+    if (problem === null && args[i] !== undefined) problem = plainDataProblem(args[i], path, new Map());
     if (problem !== null) return `${label}: ${problem}`;
   }
   return null;
@@ -194,6 +285,39 @@ function rejectionOf(channel, cause) {
 
 let lastCallId = 0;
 
+// channel -> Set of onLag functions of the subscriptions to it. One listener on LAG_CHANNEL
+// serves them all, and only while there is a subscription.
+const lagListeners = new Map();
+
+function onLagNotice(_event, channel, missed) {
+  const set = lagListeners.get(channel);
+  if (set === undefined || !isCount(missed)) return;
+  for (const onLag of Array.from(set)) {
+    try {
+      onLag(missed);
+    } catch (error) {
+      console.error(`${channel}: onLag failed:`, error);
+    }
+  }
+}
+
+function watchLag(channel, onLag) {
+  if (lagListeners.size === 0) ipcRenderer.on(LAG_CHANNEL, onLagNotice);
+  let set = lagListeners.get(channel);
+  if (set === undefined) {
+    set = new Set();
+    lagListeners.set(channel, set);
+  }
+  // A wrapper per subscription, so that one function given twice is removed once per disposal.
+  const entry = (missed) => onLag(missed);
+  set.add(entry);
+  return () => {
+    set.delete(entry);
+    if (set.size === 0 && lagListeners.get(channel) === set) lagListeners.delete(channel);
+    if (lagListeners.size === 0) ipcRenderer.removeListener(LAG_CHANNEL, onLagNotice);
+  };
+}
+
 // The checked operations. Every entry point validates its input again: with context isolation
 // these functions are reached through contextBridge proxies.
 const core = {
@@ -226,11 +350,11 @@ const core = {
     ipcRenderer.send(m.channel, ...args);
     return null;
   },
-  subscribe(index, listener) {
+  subscribe(index, listener, onLag) {
     const m = methodAt(index, 'event');
     if (m === null) return { typeError: `${API_KEY}: no such event` };
-    if (typeof listener !== 'function') {
-      return { typeError: `${labelOf(m)} expects one argument: a listener function` };
+    if (typeof listener !== 'function' || typeof onLag !== 'function') {
+      return { typeError: `${labelOf(m)} expects a listener function and an onLag function` };
     }
     // The Electron event object stays here: the listener gets the event's parameters only.
     const handler = (_event, ...payload) => {
@@ -241,12 +365,14 @@ const core = {
       }
     };
     ipcRenderer.on(m.channel, handler);
+    const unwatchLag = watchLag(m.channel, onLag);
     let active = true;
     return {
       dispose() {
         if (!active) return;
         active = false;
         ipcRenderer.removeListener(m.channel, handler);
+        unwatchLag();
       },
     };
   },
@@ -257,6 +383,10 @@ Object.freeze(core);
 // WebSocket connection). Self-contained on purpose: the preload may serialize this function and
 // run it in the page's world with `contextBridge.executeInMainWorld`, so that errors are real
 // `Error`s of the page and `AbortSignal`s are read where they live.
+//
+// The argument checks run here, in the caller's world, where a page's Map, Date or class instance
+// is still what it is: contextBridge would copy it into something else on the way to `core`
+// (which checks again).
 //
 // config: { key, define, plainErrors }
 //   define       true: define a frozen, non-writable `globalThis[key]` and return nothing;
@@ -307,11 +437,202 @@ function buildApi(core, methods, config) {
       }
     }
   }
+  const isArray = Array.isArray;
+  const isInteger = Number.isInteger;
+  const stringify = JSON.stringify;
+
+  function describeShape(shape) {
+    if (typeof shape === 'string') {
+      switch (shape) {
+        case 'string': return 'a string';
+        case 'number': return 'a number';
+        case 'boolean': return 'a boolean';
+        case 'null': return 'null';
+        case 'object': return 'an object';
+        default: return 'any value';
+      }
+    }
+    switch (shape[0]) {
+      case 'int': return `an integer from ${shape[1]} to ${shape[2]}`;
+      case 'array': return 'an array';
+      case 'tuple': return `an array of ${shape.length - 1} items`;
+      case 'oneOf': return shape.length === 2 ? stringify(shape[1]) : `one of ${shape.slice(1).map((v) => stringify(v)).join(', ')}`;
+      case 'union': return shape.slice(1).map(describeShape).join(' or ');
+      default: return 'any value';
+    }
+  }
+
+  function describeValue(value) {
+    if (value === null) return 'null';
+    if (isArray(value)) return 'an array';
+    switch (typeof value) {
+      case 'string': return 'a string';
+      case 'number': return `the number ${value}`;
+      case 'boolean': return `${value}`;
+      case 'undefined': return 'undefined';
+      case 'function': return 'a function';
+      case 'bigint': return 'a bigint';
+      case 'symbol': return 'a symbol';
+      default: return 'an object';
+    }
+  }
+
+  // Why `value` does not fit `shape` (a sentence starting with `path`), or null when it fits.
+  function shapeProblem(shape, value, path) {
+    let fits;
+    if (typeof shape === 'string') {
+      switch (shape) {
+        case 'string': fits = typeof value === 'string'; break;
+        case 'number': fits = typeof value === 'number'; break;
+        case 'boolean': fits = typeof value === 'boolean'; break;
+        case 'null': fits = value === null || value === undefined; break;
+        case 'object': fits = typeof value === 'object' && value !== null && !isArray(value); break;
+        default: fits = true;
+      }
+    } else {
+      switch (shape[0]) {
+        case 'int':
+          fits = typeof value === 'number' && isInteger(value) && value >= shape[1] && value <= shape[2];
+          break;
+        case 'array':
+          if (!isArray(value)) { fits = false; break; }
+          for (let i = 0; i < value.length; i++) {
+            const problem = shapeProblem(shape[1], value[i], `${path}[${i}]`);
+            if (problem !== null) return problem;
+          }
+          return null;
+        case 'tuple':
+          if (!isArray(value) || value.length !== shape.length - 1) { fits = false; break; }
+          for (let i = 0; i < value.length; i++) {
+            const problem = shapeProblem(shape[i + 1], value[i], `${path}[${i}]`);
+            if (problem !== null) return problem;
+          }
+          return null;
+        case 'oneOf':
+          fits = shape.indexOf(value, 1) > 0;
+          break;
+        case 'union':
+          fits = false;
+          for (let i = 1; i < shape.length; i++) {
+            if (shapeProblem(shape[i], value, path) === null) { fits = true; break; }
+          }
+          break;
+        default:
+          fits = true;
+      }
+    }
+    return fits ? null : `${path} must be ${describeShape(shape)}, got ${describeValue(value)}`;
+  }
+
+  // Plain objects of any realm (a page's iframes have their own `Object.prototype`): the
+  // prototype is null, or a prototype whose own prototype is null.
+  function isPlainObject(value) {
+    const proto = Object.getPrototypeOf(value);
+    return proto === null || Object.getPrototypeOf(proto) === null;
+  }
+
+  function withArticle(noun) {
+    return /^[AEIO]/.test(noun) ? `an ${noun}` : `a ${noun}`;
+  }
+
+  // What a value that is not plain data is, for the sentence "... is <that>, which cannot be sent".
+  function describeUnsendable(value) {
+    const tag = Object.prototype.toString.call(value).slice(8, -1);
+    if (tag !== 'Object') return withArticle(tag);
+    const proto = Object.getPrototypeOf(value);
+    const constructor = proto !== null ? Object.getOwnPropertyDescriptor(proto, 'constructor') : undefined;
+    const name = constructor !== undefined && typeof constructor.value === 'function' ? constructor.value.name : '';
+    return typeof name === 'string' && name !== '' ? `an instance of ${name}` : 'an object with a prototype';
+  }
+
+  function propertyPath(path, key) {
+    return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `${path}.${key}` : `${path}[${stringify(key)}]`;
+  }
+
+  // Why `value` is not plain data (a sentence starting with `path`), or null when it is: what JSON
+  // would silently change or drop (functions, symbols, NaN, Dates, Maps, class instances, ...) or
+  // cannot encode at all (bigints, cycles) is refused here, at the caller, instead.
+  // `ancestors` maps each object on the way down to its path, to name where a cycle closes.
+  function plainDataProblem(value, path, ancestors) {
+    let what = null;
+    switch (typeof value) {
+      case 'string':
+      case 'boolean':
+        return null;
+      case 'number':
+        if (Number.isFinite(value)) return null;
+        what = `${value}`;
+        break;
+      case 'undefined': what = 'undefined'; break;
+      case 'function': what = 'a function'; break;
+      case 'symbol': what = 'a symbol'; break;
+      case 'bigint': what = 'a bigint'; break;
+      default: {
+        if (value === null) return null;
+        const seen = ancestors.get(value);
+        if (seen !== undefined) {
+          what = `a cycle (a reference back to ${seen})`;
+          break;
+        }
+        if (isArray(value)) {
+          ancestors.set(value, path);
+          for (let i = 0; i < value.length; i++) {
+            const problem = plainDataProblem(value[i], `${path}[${i}]`, ancestors);
+            if (problem !== null) return problem;
+          }
+          ancestors.delete(value);
+          return null;
+        }
+        if (!isPlainObject(value)) {
+          what = describeUnsendable(value);
+          break;
+        }
+        if (Object.getOwnPropertySymbols(value).some((key) => Object.prototype.propertyIsEnumerable.call(value, key))) {
+          what = 'an object with a symbol key';
+          break;
+        }
+        ancestors.set(value, path);
+        for (const key of Object.keys(value)) {
+          const item = value[key];
+          // Absent, as JSON has it.
+          if (item === undefined) continue;
+          const problem = plainDataProblem(item, propertyPath(path, key), ancestors);
+          if (problem !== null) return problem;
+        }
+        ancestors.delete(value);
+        return null;
+      }
+    }
+    return `${path} is ${what}, which cannot be sent`;
+  }
+
+  function countText(params) {
+    if (params.length === 0) return 'no arguments';
+    const names = params.map((p) => p[0]).join(', ');
+    return `${params.length} argument${params.length === 1 ? '' : 's'} (${names})`;
+  }
+
+  // Checks a call's arguments against the contract; returns the TypeError message or null.
+  function argumentsProblem(label, params, args) {
+    if (!isArray(args)) return `${label}: the arguments must be an array`;
+    if (args.length !== params.length) {
+      return `${label} expects ${countText(params)}, got ${args.length}`;
+    }
+    for (let i = 0; i < params.length; i++) {
+      const path = `argument ${i + 1} (${params[i][0]})`;
+      let problem = shapeProblem(params[i][1], args[i], path);
+      // An `undefined` argument is what the shape allows (an optional parameter: null on the wire).
+      if (problem === null && args[i] !== undefined) problem = plainDataProblem(args[i], path, new Map());
+      if (problem !== null) return `${label}: ${problem}`;
+    }
+    return null;
+  }
 
   const freeze = Object.freeze;
   const defineProperty = Object.defineProperty;
   const hasOwn = (object, name) => Object.prototype.hasOwnProperty.call(object, name);
   const OPTION_NAMES = ['signal', 'timeoutMs'];
+  const EVENT_OPTION_NAMES = ['onLag'];
   // Longer timers fire at once in browsers; the Rust main still enforces such deadlines.
   const MAX_TIMER_MS = 2147483647;
 
@@ -372,6 +693,8 @@ function buildApi(core, methods, config) {
         throw new TypeError(`${label} expects ${expects(m)} and an optional options object, got ${args.length} arguments`);
       }
       const { timeoutMs, signal } = readOptions(label, options);
+      const problem = argumentsProblem(label, m.params, args);
+      if (problem !== null) throw new TypeError(problem);
       if (signal !== undefined && signal.aborted) {
         return Promise.reject(fail(frameworkError('cancelled', `${label} was cancelled before it was sent`, m.channel)));
       }
@@ -416,19 +739,46 @@ function buildApi(core, methods, config) {
     };
   }
 
-  function sender(index, m) {
+  function sender(index, m, label) {
     return function (...args) {
-      const problem = core.send(index, args);
-      if (typeof problem === 'string') throw new TypeError(problem);
+      const problem = argumentsProblem(label, m.params, args);
+      if (problem !== null) throw new TypeError(problem);
+      const refused = core.send(index, args);
+      if (typeof refused === 'string') throw new TypeError(refused);
+      // A send that can never be delivered (the connection is gone) fails loudly, like an invoke.
+      if (refused !== null && typeof refused === 'object') throw fail(new IpcFrameworkError(refused, m.channel));
     };
   }
 
-  function subscriber(index, m, label) {
-    return function (listener) {
-      if (arguments.length !== 1 || typeof listener !== 'function') {
-        throw new TypeError(`${label} expects one argument: a listener function`);
+  function readEventOptions(label, options) {
+    if (options === undefined) return undefined;
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw new TypeError(`${label}: the second argument must be an options object { onLag }`);
+    }
+    for (const name of Object.keys(options)) {
+      if (EVENT_OPTION_NAMES.indexOf(name) < 0) {
+        throw new TypeError(`${label}: unknown option \`${name}\` (the only option is onLag)`);
       }
-      const subscription = core.subscribe(index, listener);
+    }
+    const onLag = options.onLag;
+    if (onLag !== undefined && typeof onLag !== 'function') {
+      throw new TypeError(`${label}: options.onLag must be a function (missed) => void`);
+    }
+    return onLag;
+  }
+
+  function subscriber(index, m, label) {
+    return function (listener, options) {
+      if (arguments.length < 1 || arguments.length > 2 || typeof listener !== 'function') {
+        throw new TypeError(`${label} expects a listener function and an optional options object { onLag }`);
+      }
+      const onLag = readEventOptions(label, options);
+      // Missed events are never silent: without onLag the page's console says so.
+      const lag = onLag !== undefined ? onLag : (missed) => {
+        const them = missed === 1 ? 'event: the Rust main dropped it' : 'events: the Rust main dropped them';
+        console.warn(`${label}: missed ${missed} ${them} because the page did not keep up (pass { onLag } to handle this)`);
+      };
+      const subscription = core.subscribe(index, listener, lag);
       if (typeof subscription.typeError === 'string') throw new TypeError(subscription.typeError);
       let active = true;
       // The disposer is the only way to unsubscribe: functions crossing contextBridge are new
@@ -452,7 +802,7 @@ function buildApi(core, methods, config) {
     const label = m.ns === null ? `${config.key}.${m.name}` : `${config.key}.${m.ns}.${m.name}`;
     let fn;
     if (m.kind === 'invoke') fn = invoker(index, m, label);
-    else if (m.kind === 'send') fn = sender(index, m);
+    else if (m.kind === 'send') fn = sender(index, m, label);
     else if (m.kind === 'event') fn = subscriber(index, m, label);
     else continue;
     defineProperty(fn, 'name', { value: m.name });

@@ -8,6 +8,19 @@
 //! The WebSocket endpoint is on loopback, checks the token and accepts only the page's own
 //! origin; anything else is refused with HTTP 403.
 //!
+//! **What the token protects, and what it does not.** The token is in the page, so whoever can
+//! read the page can connect. Other web pages cannot: the same-origin policy keeps them from
+//! reading it, the endpoint refuses their `Origin`, and the page is served only to requests whose
+//! `Host` is this server's own address (`127.0.0.1:<port>` or `localhost:<port>`; anything else
+//! gets 421), so a DNS-rebinding page (evil.example resolved to 127.0.0.1) gets no token either.
+//! Local processes can: any program on this machine can ask for the page over loopback with the
+//! right `Host`, read the token and connect with whatever `Origin` it likes. Loopback is not a
+//! boundary between local users or programs; an application that needs one should use a Unix
+//! socket with file permissions, or the Electron bridge. See `examples/browser/README.md`.
+//!
+//! The HTTP server survives running out of file descriptors (`EMFILE`): a failed accept is
+//! logged and retried after a short pause, never fatal.
+//!
 //! Options: `--port <n>` (default: a free port), `--exit-after <seconds>`.
 
 mod todos;
@@ -43,7 +56,8 @@ async fn main() -> Result<(), BoxError> {
     )?;
 
     let http = TcpListener::bind(("127.0.0.1", u16::try_from(port)?)).await?;
-    let origin = format!("http://{}", http.local_addr()?);
+    let address = http.local_addr()?;
+    let origin = format!("http://{address}");
     let ws = main
         .listen_websocket(WebSocketOptions::new().allow_origin(origin.clone()))
         .await?;
@@ -56,7 +70,14 @@ async fn main() -> Result<(), BoxError> {
         .ok_or("the generators produced no client.mjs")?
         .contents;
     let page = include_str!("browser/index.html").replace("{{WS_URL}}", &ws.url());
-    let site = Arc::new(Site { page, client });
+    let site = Arc::new(Site {
+        page,
+        client,
+        hosts: [
+            format!("127.0.0.1:{}", address.port()),
+            format!("localhost:{}", address.port()),
+        ],
+    });
 
     println!("browser example: open {origin}/");
     println!("PAGE={origin}/");
@@ -72,29 +93,17 @@ async fn main() -> Result<(), BoxError> {
         }
     });
 
-    let serve = async move {
-        loop {
-            let (stream, _) = http.accept().await?;
-            let site = site.clone();
-            tokio::spawn(async move {
-                if let Err(error) = site.respond(stream).await {
-                    eprintln!("http: {error}");
-                }
-            });
-        }
-        #[allow(unreachable_code)]
-        Ok::<(), BoxError>(())
-    };
+    let serve = serve(http, site);
     match exit_after {
         Some(seconds) => {
             tokio::select! {
-                result = serve => result?,
+                () = serve => {}
                 () = tokio::time::sleep(Duration::from_secs(seconds)) => {}
             }
         }
         None => {
             tokio::select! {
-                result = serve => result?,
+                () = serve => {}
                 result = tokio::signal::ctrl_c() => result?,
             }
         }
@@ -106,24 +115,88 @@ async fn main() -> Result<(), BoxError> {
     Ok(())
 }
 
+/// How long a client may take to send its request head.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The pause after a failed accept (out of file descriptors, most likely) before the next one.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Accepts connections until the process ends. An accept error never ends it: `EMFILE` and
+/// `ENFILE` (no file descriptor left) pass once connections close, `ECONNABORTED` concerns one
+/// client only. Each is logged (once per run of failures) and followed by a short pause, so a
+/// process out of descriptors does not spin.
+async fn serve(http: TcpListener, site: Arc<Site>) {
+    let mut failures = 0u64;
+    loop {
+        match http.accept().await {
+            Ok((stream, _)) => {
+                if failures > 0 {
+                    eprintln!("http: accepting again after {failures} failed accepts");
+                    failures = 0;
+                }
+                let site = site.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = site.respond(stream).await {
+                        eprintln!("http: {error}");
+                    }
+                });
+            }
+            Err(error) => {
+                if failures == 0 {
+                    eprintln!(
+                        "http: accept failed: {error}; retrying every {} ms",
+                        ACCEPT_BACKOFF.as_millis()
+                    );
+                }
+                failures += 1;
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+            }
+        }
+    }
+}
+
 /// The two files the page needs; a deliberately tiny HTTP/1.1 responder (GET only).
 struct Site {
     page: String,
     client: String,
+    /// The `Host` values this server answers to: its own address, by IP and as `localhost`.
+    hosts: [String; 2],
 }
 
 impl Site {
     async fn respond(&self, mut stream: TcpStream) -> std::io::Result<()> {
         let mut request = Vec::new();
         let mut buffer = [0u8; 4096];
-        while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 64 * 1024 {
-            let n = stream.read(&mut buffer).await?;
-            if n == 0 {
-                return Ok(());
+        let read_head = async {
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 64 * 1024 {
+                let n = stream.read(&mut buffer).await?;
+                if n == 0 {
+                    return Ok(false);
+                }
+                request.extend_from_slice(&buffer[..n]);
             }
-            request.extend_from_slice(&buffer[..n]);
+            Ok::<bool, std::io::Error>(true)
+        };
+        match tokio::time::timeout(REQUEST_TIMEOUT, read_head).await {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) | Err(_) => return Ok(()),
+            Ok(Err(error)) => return Err(error),
         }
         let head = String::from_utf8_lossy(&request);
+        // Only requests addressed to this server by its own name get the page (and its token):
+        // a DNS-rebinding page reaches this socket with its own name in `Host`.
+        if !self.host_is_ours(&head) {
+            let body = format!(
+                "this server answers only to Host {} or {}\n",
+                self.hosts[0], self.hosts[1]
+            );
+            let response = format!(
+                "HTTP/1.1 421 Misdirected Request\r\ncontent-type: text/plain\r\ncontent-length: {}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(response.as_bytes()).await?;
+            return stream.shutdown().await;
+        }
         let path = head.split_whitespace().nth(1).unwrap_or("/");
         let (status, kind, body) = match path {
             "/" | "/index.html" => ("200 OK", "text/html; charset=utf-8", self.page.as_str()),
@@ -140,5 +213,23 @@ impl Site {
         );
         stream.write_all(response.as_bytes()).await?;
         stream.shutdown().await
+    }
+
+    /// Whether the request head carries exactly one `Host` header, naming this server.
+    fn host_is_ours(&self, head: &str) -> bool {
+        let mut hosts = head
+            .split("\r\n")
+            .skip(1)
+            .take_while(|line| !line.is_empty())
+            .filter_map(|line| line.split_once(':'))
+            .filter(|(name, _)| name.eq_ignore_ascii_case("host"))
+            .map(|(_, value)| value.trim());
+        match (hosts.next(), hosts.next()) {
+            (Some(host), None) => self
+                .hosts
+                .iter()
+                .any(|ours| ours.eq_ignore_ascii_case(host)),
+            _ => false,
+        }
     }
 }

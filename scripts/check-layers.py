@@ -22,6 +22,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ipc-runti
 
 # Top to bottom. Modules in one row are one layer.
 LAYERS = [
+    ["__fuzz"],  # entry points for the fuzz targets (feature `fuzzing`), above everything
     ["main"],  # main's side: Main, registry, a renderer's connection as main serves it, endpoints
     ["renderer"],  # the renderer's side: Renderer, calls in flight, outbox, event streams
     ["transport"],  # what carries a connection, and the messages it carries

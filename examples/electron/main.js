@@ -8,7 +8,9 @@ const { app, BrowserWindow, ipcMain, webContents, protocol, net } = require('ele
 const { createBridge } = require('./generated/bridge.js');
 
 // The page is served from a custom scheme, so its origin is a stable `app://todos`, which the
-// bridge's allowlist names (file:// pages all share one opaque origin).
+// bridge's allowlist names. (Every file:// page shares the origin `file://`; a page loaded from
+// disk would be allowed by its folder instead, `pathToFileURL(dir).href + '/'`, never by a bare
+// 'file://', which createBridge refuses.)
 protocol.registerSchemesAsPrivileged([
   { scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } },
 ]);

@@ -9,6 +9,8 @@
 //! schema). When the trait is invalid, the errors are emitted next to the original trait so IDEs
 //! keep working.
 
+#![forbid(unsafe_code)]
+
 mod check;
 mod data;
 mod errors;

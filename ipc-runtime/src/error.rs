@@ -84,6 +84,13 @@ pub enum IpcError {
         /// The configured limit.
         limit: usize,
     },
+    /// Main already serves as many connections as it may (in all, or on this listener); the
+    /// connection was refused before its handshake.
+    #[error("too many connections (limit {limit})")]
+    TooManyConnections {
+        /// The limit that was reached.
+        limit: usize,
+    },
     /// The sender is not allowed to use this channel.
     #[error("forbidden on channel `{channel}`: {reason}")]
     Forbidden {
@@ -127,6 +134,7 @@ impl IpcError {
             IpcError::HandlerPanicked { .. } => "handler_panicked",
             IpcError::TooLarge { .. } => "too_large",
             IpcError::TooManyInFlight { .. } => "too_many_in_flight",
+            IpcError::TooManyConnections { .. } => "too_many_connections",
             IpcError::Forbidden { .. } => "forbidden",
             IpcError::VersionMismatch { .. } => "version_mismatch",
             IpcError::Protocol { .. } => "protocol",

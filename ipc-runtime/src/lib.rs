@@ -57,6 +57,7 @@
 //! # }
 //! ```
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 // Layers, top to bottom; each uses only the ones below it (`docs/ARCHITECTURE.md`, checked by
 // `scripts/check-layers.py`).
@@ -92,6 +93,11 @@ pub use wire::{Bytes, Codec, NoArgs, PROTOCOL_VERSION, Payload};
 pub mod schema {
     pub use ipc_schema::*;
 }
+
+/// Entry points for the fuzz targets (`fuzz/`). Not public API: no stability promise.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod __fuzz;
 
 /// Items generated code refers to. Not public API: no stability promise.
 #[doc(hidden)]

@@ -16,6 +16,27 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a call may take when neither the call nor the renderer sets a deadline.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a frame (or a chunked message) may take once begun, by default.
+pub(crate) const DEFAULT_FRAME_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long main waits in silence before it pings a renderer, by default.
+pub(crate) const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(30);
+
+/// How long main waits for any sign of life after a ping, by default.
+pub(crate) const DEFAULT_HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Bytes main holds at most, over all connections, for frames and messages not yet complete.
+pub(crate) const DEFAULT_MAX_PARTIAL_BYTES: usize = 256 * 1024 * 1024;
+
+/// The default connection limit: three quarters of the process's open-file limit (the rest is
+/// headroom for everything else the process opens), between 16 and 4096.
+pub(crate) fn default_max_connections() -> usize {
+    let open_files = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .map_or(4096, |limit| usize::try_from(limit).unwrap_or(usize::MAX));
+    (open_files / 4 * 3).clamp(16, 4096)
+}
+
 /// Messages buffered per direction per connection, by default.
 pub(crate) const DEFAULT_QUEUE_CAPACITY: usize = 1024;
 

@@ -24,6 +24,7 @@
 //! assert_eq!(service.method("todos:add").unwrap().js_name, "add");
 //! ```
 #![warn(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod hash;
 #[cfg(feature = "types")]

@@ -62,6 +62,29 @@ pub const CANCEL_CHANNEL: &str = "__ipc:cancel";
 /// ```
 pub const LAG_CHANNEL: &str = "__ipc:lag";
 
+/// The `code` of every framework error (`docs/PROTOCOL.md` §6), as `IpcError::code` writes it
+/// and the JavaScript side recognizes it.
+///
+/// ```
+/// assert!(ipc_schema::naming::FRAMEWORK_ERROR_CODES.contains(&"too_many_connections"));
+/// ```
+pub const FRAMEWORK_ERROR_CODES: &[&str] = &[
+    "no_handler",
+    "bad_arguments",
+    "bad_reply",
+    "cancelled",
+    "timeout",
+    "disconnected",
+    "handler_panicked",
+    "too_large",
+    "too_many_in_flight",
+    "too_many_connections",
+    "forbidden",
+    "version_mismatch",
+    "protocol",
+    "encode",
+];
+
 /// Namespaces starting with this are the framework's own ([`CANCEL_CHANNEL`], [`LAG_CHANNEL`]).
 pub const RESERVED_NAMESPACE_PREFIX: &str = "__";
 

@@ -1,6 +1,8 @@
 // Headless Chromium against the browser example (examples/browser.rs): the generated client.mjs
 // runs in a real page, talks to the real Rust main over its WebSocket endpoint, and the endpoint
-// refuses wrong tokens and foreign origins.
+// refuses wrong tokens and foreign origins. The example's HTTP server hands the page (and the
+// token in it) only to requests addressed to its own Host, and survives running out of file
+// descriptors.
 //
 // Builds nothing: the example binary comes from IPC_BROWSER_EXAMPLE (default
 // ../../target/debug/examples/browser). The browser is the system Chromium (CHROMIUM, default
@@ -12,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,6 +119,50 @@ function upgradeStatus(url, origin) {
     request.on('timeout', () => request.destroy(new Error('upgrade request timed out')));
     request.on('error', reject);
     request.end();
+  });
+}
+
+/**
+ * Sends `head` (a whole request head, CRLFs included) to 127.0.0.1:`port` over a raw socket, so
+ * that every header is exactly as given; resolves to { status, body } once the server closes.
+ */
+function rawRequest(port, head) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks = [];
+    socket.setTimeout(5000, () => socket.destroy(new Error('raw request timed out')));
+    socket.on('connect', () => socket.write(head));
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const match = /^HTTP\/1\.1 (\d{3}) /.exec(text);
+      resolve({ status: match ? Number(match[1]) : null, body: text.slice(text.indexOf('\r\n\r\n') + 4) });
+    });
+  });
+}
+
+/** Starts another instance of the example under `sh -c "ulimit -n <fds>"`; resolves to { child, page, output() }. */
+function startLimitedExample(fds) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', `ulimit -n ${fds} && exec "$0" --exit-after 60`, EXAMPLE], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`the limited example printed no PAGE= within 20 s:\n${output}`)), 20000);
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk) => { output += chunk; });
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      const match = /^PAGE=(\S+)$/m.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, page: match[1], output: () => output });
+      }
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the limited example exited early (code ${code}, signal ${signal}):\n${output}`));
+    });
   });
 }
 
@@ -497,6 +544,91 @@ test('raw HTTP upgrades from Node: 403 unless token and Origin are right', async
   wrongPath.pathname = '/other';
   assert.equal(await upgradeStatus(wrongPath.href, ORIGIN), 403, 'wrong path');
   assert.equal(await upgradeStatus(WS, ORIGIN), 101, 'right token and Origin');
+});
+
+test('the page and its token go only to requests addressed to this server (no DNS rebinding)', async () => {
+  const port = Number(new URL(PAGE).port);
+  const token = new URL(WS).searchParams.get('token');
+  assert.match(token, /^[0-9a-f]{32}$/);
+  const get = (path, hostLines) => rawRequest(port, `GET ${path} HTTP/1.1\r\n${hostLines.map((h) => `${h}\r\n`).join('')}Connection: close\r\n\r\n`);
+
+  // Control: the server's own names get the page, token included.
+  for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LocalHost:${port}`]) {
+    const ours = await get('/', [`Host: ${host}`]);
+    assert.equal(ours.status, 200, host);
+    assert.ok(ours.body.includes(token), `the page served to ${host} holds the token`);
+  }
+  assert.equal((await get('/client.mjs', [`host:  127.0.0.1:${port} `])).status, 200, 'header names and spaces are lenient');
+
+  // A page on evil.example whose name was rebound to 127.0.0.1 sends its own name as Host.
+  const refused = [
+    ['a rebound name with the port', [`Host: evil.example:${port}`]],
+    ['a rebound name without a port', ['Host: evil.example']],
+    ['loopback with another port', [`Host: 127.0.0.1:${port + 1}`]],
+    ['loopback without the port', ['Host: 127.0.0.1']],
+    ['another loopback address', [`Host: 127.0.0.2:${port}`]],
+    ['a name that ends like ours', [`Host: evil.localhost:${port}`]],
+    ['no Host at all', []],
+    ['two Host headers', [`Host: 127.0.0.1:${port}`, `Host: evil.example:${port}`]],
+  ];
+  for (const [what, hostLines] of refused) {
+    for (const path of ['/', '/client.mjs']) {
+      const answer = await get(path, hostLines);
+      assert.equal(answer.status, 421, `${what} (${path})`);
+      assert.ok(!answer.body.includes(token), `${what}: no token in the refusal`);
+      assert.match(answer.body, /answers only to Host 127\.0\.0\.1:\d+ or localhost:\d+/);
+    }
+  }
+  // Node's own client, as a local tool would use it, with a foreign Host.
+  const viaNode = await new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path: '/', headers: { Host: 'rebind.example' } }, (response) => {
+      response.resume();
+      resolve(response.statusCode);
+    }).on('error', reject);
+  });
+  assert.equal(viaNode, 421);
+
+  // The page itself still loads and works.
+  const fromPage = await page.evaluate(async () => {
+    const response = await fetch('/', { cache: 'no-store' });
+    return { status: response.status, list: (await window.todos.list()).length };
+  });
+  assert.deepEqual(fromPage, { status: 200, list: 5 });
+});
+
+test('the HTTP server backs off and goes on when it runs out of file descriptors', async () => {
+  const limited = await startLimitedExample(40);
+  const sockets = [];
+  try {
+    const port = Number(new URL(limited.page).port);
+    // Idle connections each hold a descriptor in the server (it waits for their request) until
+    // none is left: accept fails with EMFILE.
+    for (let i = 0; i < 60; i++) {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.on('error', () => {});
+      sockets.push(socket);
+    }
+    const alive = () => limited.child.exitCode === null && limited.child.signalCode === null;
+    const deadline = Date.now() + 10000;
+    while (alive() && !/accept failed/.test(limited.output()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (alive()) await new Promise((r) => setTimeout(r, 500));
+    assert.ok(alive(), `the example exited when it ran out of file descriptors:\n${limited.output()}`);
+    assert.match(limited.output(), /http: accept failed: .*(Too many open files|os error 24)/, limited.output());
+
+    // Once the connections close, it serves again.
+    for (const socket of sockets) socket.destroy();
+    let answer = null;
+    for (let attempt = 0; attempt < 50 && (answer === null || answer.status !== 200); attempt++) {
+      answer = await rawRequest(port, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`).catch(() => null);
+      if (answer === null || answer.status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(answer && answer.status, 200, limited.output());
+    assert.match(limited.output(), /http: accepting again after \d+ failed accepts/);
+    assert.equal(limited.child.exitCode, null);
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    limited.child.kill('SIGKILL');
+  }
 });
 
 test('announce events broadcast by main reach the page', async () => {

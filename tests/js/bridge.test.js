@@ -192,19 +192,6 @@ describe('bridge', () => {
     dispose();
   });
 
-  it('derives the origin from the frame URL when Electron gives none', async () => {
-    const { main, dispose, open } = setup({ allowedOrigins: ['file://', 'app://todos'] });
-    main.hello();
-    main.serve(() => ({ ok: [] }));
-    const window = open({ url: 'file:///opt/app/index.html', origin: '' });
-    await window.page.global.todos.list();
-    assert.deepEqual(main.received.at(-1).sender, { id: window.webContents.id, url: 'file:///opt/app/index.html', origin: 'file://' });
-    const custom = open({ url: 'app://todos/index.html', origin: 'null' });
-    await custom.page.global.todos.list();
-    assert.equal(main.received.at(-1).sender.origin, 'app://todos');
-    dispose();
-  });
-
   it('delivers events to the window named by `to`, or to every window it has seen', async () => {
     const { main, dispose, open } = setup();
     main.hello();
@@ -637,7 +624,8 @@ describe('bridge: a goodbye to one window', () => {
 
 describe('bridge: backpressure', () => {
   it('waits for drain when write() says so, and refuses calls past maxQueuedBytes', async () => {
-    const { main, dispose, open, errors } = setup({ maxQueuedBytes: 1000 });
+    // One window: its share is the whole queue here (the shares have a test of their own).
+    const { main, dispose, open, errors } = setup({ maxQueuedBytes: 1000, maxQueuedBytesPerWindow: 1000 });
     main.hello();
     await dispose.ready;
     main.serve((frame) => ({ ok: frame.args[0] }));
@@ -672,7 +660,7 @@ describe('bridge: backpressure', () => {
   });
 
   it('counts what waits for the handshake against the same bound', async () => {
-    const { main, dispose, open } = setup({ maxQueuedBytes: 600 });
+    const { main, dispose, open } = setup({ maxQueuedBytes: 600, maxQueuedBytesPerWindow: 600 });
     main.serve((frame) => ({ ok: frame.args[0].length }));
     const todos = open().page.global.todos;
     const first = todos.add('a'.repeat(300));
@@ -680,6 +668,408 @@ describe('bridge: backpressure', () => {
     assert.equal((await second).code, 'too_many_in_flight');
     main.hello();
     assert.equal(await first, 300);
+    dispose();
+  });
+});
+
+/** How a call from `window` settles: 'ok', or the error's code and reason. */
+async function outcome(window) {
+  try {
+    await window.page.global.todos.list();
+    return 'ok';
+  } catch (error) {
+    return `${error.code}: ${error.reason}`;
+  }
+}
+
+describe('bridge: origins', () => {
+  it('derives the origin from the frame URL only when Electron gives none', async () => {
+    const { main, dispose, open } = setup({ allowedOrigins: ['file:///opt/app/', 'app://todos'] });
+    main.hello();
+    main.serve(() => ({ ok: [] }));
+    // origin: null models Electron before WebFrameMain#origin.
+    const file = open({ url: 'file:///opt/app/index.html', origin: null });
+    assert.equal(await outcome(file), 'ok');
+    assert.deepEqual(main.received.at(-1).sender, { id: file.webContents.id, url: 'file:///opt/app/index.html', origin: 'file://' });
+    const custom = open({ url: 'app://todos/index.html', origin: null });
+    assert.equal(await outcome(custom), 'ok');
+    assert.equal(main.received.at(-1).sender.origin, 'app://todos');
+    // A URL without a host has no origin to derive: opaque.
+    const data = open({ url: 'data:text/html,<script>evil()</script>', origin: null });
+    assert.equal(await outcome(data), 'forbidden: origin null is not allowed');
+    dispose();
+  });
+
+  it('never takes an opaque origin for the app\'s, whatever the frame URL says', async () => {
+    const { main, dispose, open, errors } = setup({ allowedOrigins: ['app://todos'] });
+    main.hello();
+    main.serve(() => ({ ok: [] }));
+    const before = main.received.length;
+    // A sandboxed iframe of the app's own page: its URL is the app's, its origin is opaque.
+    const sandboxed = open({ url: 'app://todos/frame.html', origin: 'null' });
+    assert.equal(await outcome(sandboxed), 'forbidden: origin null is not allowed');
+    const data = open({ url: 'data:text/html,hi', origin: 'null' });
+    assert.equal(await outcome(data), 'forbidden: origin null is not allowed');
+    // Anything Electron reports that is not an origin counts as opaque too.
+    const empty = open({ url: 'app://todos/index.html', origin: '' });
+    assert.equal(await outcome(empty), 'forbidden: origin null is not allowed');
+    sandboxed.page.global.todos.log('from a sandboxed frame');
+    await eventually(() => errors.length === 1, 'the refused send to be reported');
+    assert.equal(errors[0].code, 'forbidden');
+    assert.equal(main.received.length, before, 'nothing was forwarded');
+    dispose();
+
+    // "*" admits any origin but an opaque one; only an explicit "null" admits those.
+    const any = setup({ allowedOrigins: ['*'] });
+    any.main.hello();
+    any.main.serve(() => ({ ok: [] }));
+    assert.equal(await outcome(any.open({ url: 'https://anywhere.example/', origin: 'https://anywhere.example' })), 'ok');
+    assert.equal(await outcome(any.open({ url: 'app://todos/frame.html', origin: 'null' })), 'forbidden: origin null is not allowed');
+    any.dispose();
+    const opaque = setup({ allowedOrigins: ['app://todos', 'null'] });
+    opaque.main.hello();
+    opaque.main.serve(() => ({ ok: [] }));
+    const admitted = opaque.open({ url: 'app://todos/frame.html', origin: 'null' });
+    assert.equal(await outcome(admitted), 'ok');
+    assert.deepEqual(opaque.main.received.at(-1).sender, { id: admitted.webContents.id, url: 'app://todos/frame.html', origin: 'null' });
+    opaque.dispose();
+  });
+
+  it('hands a policy function the opaque origin as "null"', async () => {
+    const seen = [];
+    const { main, dispose, open } = setup({
+      allowedOrigins: (origin, url) => {
+        seen.push([origin, url]);
+        if (origin === 'app://boom') throw new Error('a broken policy');
+        return origin === 'app://todos';
+      },
+    });
+    main.hello();
+    main.serve(() => ({ ok: [] }));
+    assert.equal(await outcome(open({ url: 'app://todos/frame.html', origin: 'null' })), 'forbidden: origin null is not allowed');
+    assert.deepEqual(seen, [['null', 'app://todos/frame.html']]);
+    // A policy that throws refuses.
+    assert.equal(await outcome(open({ url: 'app://boom/', origin: 'app://boom' })), 'forbidden: origin app://boom is not allowed');
+    assert.equal(await outcome(open()), 'ok');
+    dispose();
+  });
+
+  it('refuses a bare file:// entry at createBridge, and entries that name no plain path', () => {
+    for (const entry of ['file://', 'file:///', 'FILE://', 'file:', 'file://localhost/']) {
+      assert.throws(
+        () => createBridge({ ipcMain: new FakeIpcMain(), transport: fakeMain().transport, allowedOrigins: ['app://todos', entry] }),
+        (error) => {
+          assert.ok(error instanceof TypeError, String(error));
+          assert.match(error.message, /would admit every local file/);
+          assert.match(error.message, /"file:\/\/\/opt\/app\/", ending with '\/'/);
+          assert.match(error.message, /"file:\/\/\/opt\/app\/index\.html"/);
+          return true;
+        },
+        entry,
+      );
+    }
+    for (const entry of ['file:///opt/app/?x', 'file:///opt/app/index.html#top', 'file:///opt/app%2findex.html', 'file:///opt/%00/']) {
+      assert.throws(
+        () => createBridge({ ipcMain: new FakeIpcMain(), transport: fakeMain().transport, allowedOrigins: [entry] }),
+        { name: 'TypeError', message: /allowedOrigins entry .* (has a query or fragment|names no plain path)/ },
+        entry,
+      );
+    }
+  });
+
+  it('admits file:// frames only under an allowed folder or as an allowed file', async () => {
+    const { main, dispose, open } = setup({
+      allowedOrigins: ['file:///opt/app/', 'file:///srv/one/page.html', 'file:///opt/my%20app/'],
+    });
+    main.hello();
+    main.serve(() => ({ ok: [] }));
+    const admitted = [
+      'file:///opt/app/index.html',
+      'file:///opt/app/nested/deeper/view.html',
+      'file:///opt/app/index.html#/settings', // hash routing
+      'file:///opt/app/index.html?tab=2',
+      'file:///opt/app/./sub/../index.html', // normalized to /opt/app/index.html
+      'file:///srv/one/page.html',
+      'file:///opt/my app/index.html', // decoded paths are compared
+      'file://localhost/opt/app/index.html', // localhost is no host for file: URLs
+    ];
+    const refused = [
+      'file:///opt/application/index.html', // a sibling that shares the folder's prefix
+      'file:///opt/app', // the folder's name, not a file in it
+      'file:///opt/app/../secret.html',
+      'file:///opt/app/%2e%2e/secret.html',
+      'file:///opt/app/..%2fsecret.html', // an encoded separator
+      'file:///opt/app/..%5csecret.html',
+      'file:///opt/app/%00.html',
+      'file:///opt/app/%zz.html', // a malformed escape
+      'file:///tmp/evil.html?/opt/app/index.html',
+      'file:///tmp/evil.html#/opt/app/',
+      'file:///srv/one/page.html.evil',
+      'file:///srv/one/other.html',
+      'file:///srv/one/page.html/',
+      'file://fileserver/opt/app/index.html', // another host
+      'https://evil.example/opt/app/index.html', // claims file:// as its origin, is no file
+    ];
+    for (const url of admitted) assert.equal(await outcome(open({ url, origin: 'file://' })), 'ok', url);
+    for (const url of refused) {
+      assert.equal(await outcome(open({ url, origin: 'file://' })), 'forbidden: origin file:// is not allowed', url);
+    }
+    // The same rule whether Electron reports file:// or nothing at all.
+    assert.equal(await outcome(open({ url: 'file:///opt/app/index.html', origin: null })), 'ok');
+    assert.equal(await outcome(open({ url: 'file:///home/me/Downloads/evil.html', origin: null })), 'forbidden: origin file:// is not allowed');
+    // A local page whose origin Electron reports as opaque is opaque.
+    assert.equal(await outcome(open({ url: 'file:///opt/app/index.html', origin: 'null' })), 'forbidden: origin null is not allowed');
+    const forwarded = main.received.filter((f) => f.t === 'invoke').map((f) => f.sender.url);
+    assert.deepEqual(forwarded, [...admitted, 'file:///opt/app/index.html']);
+    dispose();
+  });
+});
+
+describe('bridge: events follow the window, not the frame that called', () => {
+  it('withholds events and lag notices from a window that navigated to an origin not allowed, and reports it once', async () => {
+    const { main, dispose, open, errors } = setup();
+    main.hello();
+    main.serve(() => ({ ok: [] }));
+    const a = open();
+    const b = open();
+    const heard = { a: [], b: [] };
+    a.page.global.todos.onAnnounce((message) => heard.a.push(message), { onLag: (missed) => heard.a.push(`lag ${missed}`) });
+    b.page.global.todos.onAnnounce((message) => heard.b.push(message));
+    await a.page.global.todos.list();
+    await b.page.global.todos.list();
+    main.reply({ t: 'event', ch: 'todos:announce', args: ['before'] });
+    await eventually(() => heard.a.length === 1 && heard.b.length === 1, 'the first broadcast');
+
+    // Window a follows a link to another site. Its calls are refused (its sender frame is
+    // checked); nothing the main sends reaches it any more either: not a broadcast, not an event
+    // addressed to it, not a lag notice.
+    a.navigate('https://evil.example/phish.html', 'https://evil.example');
+    const sentBefore = a.webContents.sent.length;
+    main.reply({ t: 'event', ch: 'todos:announce', args: ['broadcast'] });
+    main.reply({ t: 'event', ch: 'todos:announce', args: ['addressed'], to: a.webContents.id });
+    main.reply({ t: 'event', ch: 'todos:announce', args: ['addressed too'], to: [a.webContents.id, b.webContents.id] });
+    main.reply({ t: 'lag', ch: 'todos:announce', missed: 3, to: a.webContents.id });
+    await eventually(() => heard.b.length === 3, 'the events for b');
+    await tick();
+    assert.equal(a.webContents.sent.length, sentBefore, 'nothing was sent to the navigated window');
+    assert.deepEqual(heard, { a: ['before'], b: ['before', 'broadcast', 'addressed too'] });
+    assert.deepEqual(errors.map((e) => [e.code, e.message]), [
+      ['forbidden', `events for window ${a.webContents.id} are withheld: its main frame's origin https://evil.example is not allowed`],
+    ], 'reported once, not once per event');
+
+    // An opaque page (a data: URL) is refused the same way, and reported as the new reason.
+    a.navigate('data:text/html,<p>hi</p>', 'null');
+    main.reply({ t: 'event', ch: 'todos:announce', args: ['to data'] });
+    main.reply({ t: 'event', ch: 'todos:announce', args: ['to data again'] });
+    await eventually(() => heard.b.length === 5, 'the events for b');
+    assert.equal(a.webContents.sent.length, sentBefore);
+    assert.equal(errors.length, 2);
+    assert.match(errors[1].message, /its main frame's origin null is not allowed/);
+
+    // Back on the app's page, the window hears events again; leaving again is reported again.
+    a.navigate('app://todos/index.html', 'app://todos');
+    main.reply({ t: 'event', ch: 'todos:announce', args: ['welcome back'] });
+    await eventually(() => heard.a.length === 2, 'the event after coming back');
+    assert.deepEqual(heard.a, ['before', 'welcome back']);
+    a.navigate('https://evil.example/', 'https://evil.example');
+    main.reply({ t: 'event', ch: 'todos:announce', args: ['gone again'] });
+    await eventually(() => errors.length === 3, 'the second departure to be reported');
+    assert.equal(heard.a.length, 2);
+    dispose();
+  });
+
+  it('checks a window found through webContents.fromId, and one without a main frame', async () => {
+    const stranger = createWindow({ ipcMain: new FakeIpcMain(), preloadSource, url: 'https://evil.example/', origin: 'https://evil.example' });
+    const headless = { id: 999, send: () => assert.fail('sent to a window without a main frame'), isDestroyed: () => false };
+    const { main, dispose, errors } = setup({
+      webContents: { fromId: (id) => (id === stranger.webContents.id ? stranger.webContents : id === 999 ? headless : null) },
+    });
+    main.hello();
+    await dispose.ready;
+    main.reply({ t: 'event', ch: 'todos:announce', args: ['for the stranger'], to: stranger.webContents.id });
+    main.reply({ t: 'event', ch: 'todos:announce', args: ['for a window without a main frame'], to: 999 });
+    await eventually(() => errors.length === 2, 'both windows to be reported');
+    assert.deepEqual(stranger.webContents.sent, []);
+    assert.match(errors[1].message, /window 999 are withheld: it has no main frame to check/);
+    dispose();
+  });
+
+  it('applies file:// entries to the main frame too', async () => {
+    const { main, dispose, open } = setup({ allowedOrigins: ['file:///opt/app/'] });
+    main.hello();
+    main.serve(() => ({ ok: [] }));
+    const window = open({ url: 'file:///opt/app/index.html', origin: 'file://' });
+    const heard = [];
+    window.page.global.todos.onAnnounce((message) => heard.push(message));
+    await window.page.global.todos.list();
+    main.reply({ t: 'event', ch: 'todos:announce', args: ['local'] });
+    await eventually(() => heard.length === 1, 'the event');
+    // A page saved to Downloads shares the file:// origin but not the folder.
+    window.navigate('file:///home/me/Downloads/evil.html', 'file://');
+    main.reply({ t: 'event', ch: 'todos:announce', args: ['to downloads'] });
+    await tick(50);
+    assert.deepEqual(heard, ['local']);
+    dispose();
+  });
+});
+
+describe('bridge: limits per window', () => {
+  it('one window at its in-flight limit gets too_many_in_flight, another window is still served', async () => {
+    const { main, dispose, open } = setup();
+    main.hello();
+    await dispose.ready;
+    // The main answers list at once and never answers slow (a window flooding slow calls).
+    main.serve((frame) => (frame.ch === 'todos:list' ? { ok: [] } : undefined));
+    const flooder = open();
+    const victim = open();
+    const flood = Array.from({ length: 256 }, (_, i) => flooder.page.global.todos.slow(i).catch((e) => e));
+    await eventually(() => main.received.filter((f) => f.t === 'invoke').length === 256, 'the 256 slow invokes');
+    const refused = await flooder.page.global.todos.list().then(() => assert.fail('resolved'), (e) => e);
+    assert.equal(refused.name, 'IpcFrameworkError');
+    assert.equal(refused.code, 'too_many_in_flight');
+    assert.equal(refused.limit, 256);
+    assert.match(refused.message, /this window already has 256 calls waiting for their reply/);
+    assert.equal(main.received.filter((f) => f.t === 'invoke').length, 256, 'the refused call was not forwarded');
+    // The other window is untouched by the flood.
+    assert.deepEqual(plain(await victim.page.global.todos.list()), []);
+    assert.deepEqual(plain(await Promise.all([1, 2, 3].map(() => victim.page.global.todos.list()))), [[], [], []]);
+    // Once one of its calls is answered, the flooder may call again.
+    const first = main.received.find((f) => f.t === 'invoke' && f.ch === 'todos:slow');
+    main.reply({ t: 'reply', id: first.id, ok: 0 });
+    assert.deepEqual(plain(await flooder.page.global.todos.list()), []);
+    dispose();
+    assert.ok((await Promise.all(flood)).slice(1).every((e) => e.code === 'disconnected'));
+  });
+
+  it('maxInFlightPerWindow sets the bound, and a destroyed window\'s calls free their slots', async () => {
+    const { main, dispose, open } = setup({ maxInFlightPerWindow: 2 });
+    main.hello();
+    await dispose.ready;
+    const a = open();
+    const calls = [a.page.global.todos.slow(1), a.page.global.todos.slow(2)].map((c) => c.catch((e) => e));
+    await eventually(() => main.received.filter((f) => f.t === 'invoke').length === 2, 'both invokes');
+    await assert.rejects(a.page.global.todos.slow(3), { code: 'too_many_in_flight', limit: 2 });
+    const b = open();
+    const callB = b.page.global.todos.slow(4);
+    await eventually(() => main.received.filter((f) => f.t === 'invoke').length === 3, 'b\'s invoke');
+    const invokeB = main.received.filter((f) => f.t === 'invoke').at(-1);
+    main.reply({ t: 'reply', id: invokeB.id, ok: 4 });
+    assert.equal(await callB, 4);
+    a.webContents.destroy();
+    assert.deepEqual((await Promise.all(calls)).map((e) => e.code), ['cancelled', 'cancelled']);
+    dispose();
+  });
+
+  it('a window that floods a main which stopped reading fills its own share of the queue, not the others\'', async () => {
+    const { main, dispose, open, errors } = setup({ maxQueuedBytes: 4000 }); // a share is 1000 bytes
+    main.hello();
+    await dispose.ready;
+    main.serve((frame) => ({ ok: frame.args[0].length }));
+    const flooder = open().page.global.todos;
+    const victim = open().page.global.todos;
+    main.stalled = true;
+    const first = flooder.add('first');
+    await eventually(() => main.received.some((f) => f.t === 'invoke'), 'the first invoke');
+    // Everything after it waits in the bridge. The flooder fills its share and is refused (15
+    // calls would fill the whole queue: without shares, the other window would be refused too)...
+    const outcomes = new Array(15).fill(null);
+    const flood = outcomes.map((_, i) => flooder.add('x'.repeat(200)).then((v) => { outcomes[i] = v; }, (e) => { outcomes[i] = e; }));
+    await eventually(() => outcomes.some((o) => o !== null && o !== 200), 'a refusal of the flooder');
+    const refusal = outcomes.find((o) => o !== null && o !== 200);
+    assert.equal(refusal.code, 'too_many_in_flight');
+    assert.equal(refusal.limit, 1000);
+    assert.match(refusal.message, /this window already has \d+ bytes waiting for the Rust main to read them \(its share is 1000 bytes\)/);
+    flooder.log('y'.repeat(900));
+    await eventually(() => errors.some((e) => e.code === 'too_many_in_flight'), 'the flooder\'s refused send to be reported');
+    // ...while the other window's calls and sends still wait their turn.
+    const errorsBefore = errors.length;
+    const served = victim.add('v'.repeat(600));
+    victim.log('victim line');
+    await tick();
+    assert.equal(errors.length, errorsBefore, 'nothing of the other window was refused');
+
+    main.drain();
+    assert.equal(await first, 5);
+    assert.equal(await served, 600);
+    await Promise.all(flood);
+    // About 320 bytes a call: the first three fit in the 1000-byte share, the rest were refused.
+    const accepted = outcomes.filter((o) => o === 200).length;
+    assert.ok(accepted >= 2 && accepted <= 4, `${accepted} calls of the flooder waited`);
+    assert.deepEqual(outcomes.map((o) => (o === 200 ? 'ok' : o.code)), [
+      ...Array(accepted).fill('ok'), ...Array(outcomes.length - accepted).fill('too_many_in_flight'),
+    ]);
+    assert.ok(main.received.some((f) => f.t === 'send' && f.args[0] === 'victim line'));
+    dispose();
+  });
+});
+
+describe('bridge: heartbeat and frames it does not take', () => {
+  it('answers a ping at once with a pong of the same id', async () => {
+    const { main, dispose, open, errors } = setup();
+    main.hello();
+    await dispose.ready;
+    main.reply({ t: 'ping', id: 1 });
+    main.reply({ t: 'ping', id: Number.MAX_SAFE_INTEGER });
+    assert.deepEqual(main.received.slice(1), [{ t: 'pong', id: 1 }, { t: 'pong', id: Number.MAX_SAFE_INTEGER }]);
+    // A stray pong is ignored; a ping without a usable id is a protocol error.
+    main.reply({ t: 'pong', id: 5 });
+    main.reply({ t: 'ping' });
+    assert.deepEqual(main.received.at(-1), {
+      t: 'error', error: { code: 'protocol', message: 'protocol error: a `ping` without a valid `id`', reason: 'a `ping` without a valid `id`' },
+    });
+    assert.equal(errors.length, 1);
+    // Behind a stream that asked to wait, the pong keeps its place in line.
+    main.serve(() => ({ ok: [] }));
+    main.stalled = true;
+    const window = open();
+    const first = window.page.global.todos.list();
+    await eventually(() => main.received.some((f) => f.t === 'invoke'), 'the invoke');
+    const second = window.page.global.todos.list();
+    await tick();
+    main.reply({ t: 'ping', id: 2 });
+    assert.equal(main.received.filter((f) => f.t === 'pong').length, 2, 'the pong waits for drain');
+    main.drain();
+    assert.deepEqual(main.sequence.slice(-2), ['invoke', 'pong']);
+    assert.deepEqual(main.received.at(-1), { t: 'pong', id: 2 });
+    await Promise.all([first, second]);
+    dispose();
+  });
+
+  it('answers reserved and unexpected frame types with a protocol error naming the type, and goes on', async () => {
+    const { main, dispose, open, errors } = setup();
+    main.hello();
+    await dispose.ready;
+    main.serve(() => ({ ok: [] }));
+    let closed = false;
+    dispose.closed.then(() => { closed = true; });
+    main.reply({ t: 'port_open', port: 1 });
+    main.reply({ t: 'invoke', id: 1, ch: 'todos:list', args: [] });
+    main.reply({ t: 'hello', protocol: 1, role: 'main', codec: 'json', contracts: CONTRACTS });
+    main.reply({ t: 'detach', sender: 3 });
+    main.reply({ no: 'type' });
+    main.raw(frameBytes([1, 2]));
+    main.raw(Buffer.concat([Buffer.from([0, 0, 0, 3]), Buffer.from('{x}')]));
+    const answers = main.received.filter((f) => f.t === 'error');
+    assert.deepEqual(answers.map((f) => f.error.reason), [
+      'unknown frame type `port_open`',
+      'unexpected frame type `invoke` (a bridge does not receive it)',
+      'unexpected frame type `hello` (a bridge does not receive it)',
+      'unexpected frame type `detach` (a bridge does not receive it)',
+      'a frame without a type',
+      'a frame that is not a JSON object',
+      answers[6].error.reason,
+    ]);
+    assert.match(answers[6].error.reason, /^a frame that is not JSON: /);
+    assert.deepEqual(answers[0], {
+      t: 'error', error: { code: 'protocol', message: 'protocol error: unknown frame type `port_open`', reason: 'unknown frame type `port_open`' },
+    });
+    assert.ok(answers.every((f) => f.error.code === 'protocol' && f.id === undefined));
+    assert.equal(errors.length, 7);
+    assert.match(errors[0].message, /does not take \(unknown frame type `port_open`\); answered with a protocol error/);
+    // The connection goes on.
+    assert.deepEqual(plain(await open().page.global.todos.list()), []);
+    await tick();
+    assert.equal(closed, false);
     dispose();
   });
 });

@@ -419,4 +419,61 @@ describe('browser client against a scripted main', () => {
     });
     assert.equal(socket.sent.filter((f) => f.t === 'send').length, 0);
   });
+
+  it('answers a ping at once with a pong of the same id', async () => {
+    const { api, socket } = await open();
+    socket.push({ t: 'ping', id: 7 });
+    socket.push({ t: 'ping', id: Number.MAX_SAFE_INTEGER });
+    socket.push({ t: 'pong', id: 3 }); // the client sends no pings: ignored
+    assert.deepEqual(socket.sent.slice(1), [{ t: 'pong', id: 7 }, { t: 'pong', id: Number.MAX_SAFE_INTEGER }]);
+    const call = api.list();
+    const invoke = socket.sent.at(-1);
+    socket.push({ t: 'reply', id: invoke.id, ok: [] });
+    assert.deepEqual(await call, []);
+    client.close(api);
+  });
+
+  it('answers reserved and unexpected frame types with a protocol error naming the type, and goes on', async () => {
+    const closes = [];
+    const { api, socket } = await open(hello(), { onClose: (error) => closes.push(error) });
+    const warnings = [];
+    const saved = console.warn;
+    console.warn = (...args) => warnings.push(args.join(' '));
+    try {
+      socket.push({ t: 'port_open', port: 1 });
+      socket.push({ t: 'invoke', id: 1, ch: 'todos:list', args: [] });
+      socket.push({ t: 'hello', protocol: 1, role: 'main', codec: 'json', contracts });
+      socket.push({ t: 'ping', id: -1 });
+      socket.push({ no: 'type' });
+      socket.onmessage({ data: '[1, 2]' });
+      socket.onmessage({ data: '{x}' });
+    } finally {
+      console.warn = saved;
+    }
+    const answers = socket.sent.filter((f) => f.t === 'error');
+    assert.deepEqual(answers.slice(0, 6).map((f) => f.error.reason), [
+      'unknown frame type `port_open`',
+      'unexpected frame type `invoke` (a renderer does not receive it)',
+      'unexpected frame type `hello` (a renderer does not receive it)',
+      'a `ping` without a valid `id`',
+      'a frame without a type',
+      'a frame that is not a JSON object',
+    ]);
+    assert.match(answers[6].error.reason, /^a frame that is not JSON: /);
+    assert.deepEqual(answers[0], {
+      t: 'error', error: { code: 'protocol', message: 'protocol error: unknown frame type `port_open`', reason: 'unknown frame type `port_open`' },
+    });
+    assert.equal(warnings.length, 7);
+    assert.match(warnings[0], /does not take \(unknown frame type `port_open`\); answered with a protocol error/);
+    // The connection goes on.
+    assert.deepEqual(closes, []);
+    const call = api.list();
+    socket.push({ t: 'reply', id: socket.sent.at(-1).id, ok: [] });
+    assert.deepEqual(await call, []);
+    client.close(api);
+    // Nothing is answered once closed.
+    const before = socket.sent.length;
+    socket.push({ t: 'ping', id: 1 });
+    assert.equal(socket.sent.length, before);
+  });
 });

@@ -10,6 +10,8 @@
 //!   child process;
 //! - the [`Scenario`]s a renderer peer plays while the test, as main, watches it go away.
 
+#![forbid(unsafe_code)]
+
 use std::collections::HashMap;
 use std::future::IntoFuture;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -8,543 +8,19 @@
 //! generated client) is served before and after; and nothing in the runtime panics (a panic
 //! hook counts every panic that does not come from the test code itself).
 //!
-//! Expected answers follow `docs/PROTOCOL.md` §7. The binary frames are written and read by
-//! hand here (postcard headers, MessagePack payloads), independently of the runtime's encoder.
+//! Expected answers follow `docs/PROTOCOL.md` §7. The raw peer and the fixture are in
+//! `common::raw`.
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::sync::Once;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{
-    Probe, ProbeBackend, ProbeControl, TodoBackend, Todos, TodosClient, eventually, within,
-};
-use ipc_runtime::{
-    Codec, IpcError, Main, MainBuilder, Renderer, RendererOptions, UnixListenerHandle,
-};
+use common::raw::*;
+use common::{Probe, Todos, eventually, within};
+use ipc_runtime::{Codec, IpcError, Main, Renderer, RendererOptions};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{UnixListener, UnixStream};
-
-// ---------------------------------------------------------------------------------------------
-// Panic counter
-
-/// Panics raised outside the test code (in the runtime, or in a library on its behalf).
-static FOREIGN_PANICS: AtomicUsize = AtomicUsize::new(0);
-static HOOK: Once = Once::new();
-
-fn install_panic_counter() {
-    HOOK.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let from_tests = info.location().is_some_and(|l| {
-                let file = l.file().replace('\\', "/");
-                file.contains("tests/tests/")
-            });
-            if !from_tests {
-                FOREIGN_PANICS.fetch_add(1, Ordering::SeqCst);
-            }
-            default(info);
-        }));
-    });
-}
-
-fn assert_no_foreign_panics() {
-    assert_eq!(
-        FOREIGN_PANICS.load(Ordering::SeqCst),
-        0,
-        "something outside the test code panicked (see the output above)"
-    );
-}
-
-// ---------------------------------------------------------------------------------------------
-// Raw frames
-
-/// Which codec a raw peer speaks after the handshake.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Wire {
-    Json,
-    Binary,
-}
-
-impl Wire {
-    fn name(self) -> &'static str {
-        match self {
-            Wire::Json => "json",
-            Wire::Binary => "binary",
-        }
-    }
-}
-
-/// A length prefix and `body`.
-fn framed(body: &[u8]) -> Vec<u8> {
-    let mut out = u32::try_from(body.len()).unwrap().to_be_bytes().to_vec();
-    out.extend_from_slice(body);
-    out
-}
-
-fn invoke(id: u64, channel: &str, args: Value) -> Value {
-    json!({"t": "invoke", "id": id, "ch": channel, "args": args})
-}
-
-fn renderer_hello(codec: &str) -> Value {
-    json!({
-        "t": "hello",
-        "protocol": 1,
-        "role": "renderer",
-        "codec": codec,
-        "contracts": {"todos": Todos::contract_hash(), "probe": Probe::contract_hash()},
-        "label": "raw",
-        "max_frame": 4_194_304,
-    })
-}
-
-// Binary codec: a tag byte, a postcard header, a MessagePack payload. Written by hand so the
-// test speaks the wire format itself rather than reusing the runtime's encoder.
-const INVOKE: u8 = 1;
-const REPLY_OK: u8 = 2;
-const REPLY_APP: u8 = 3;
-const REPLY_ERROR: u8 = 4;
-const CANCEL: u8 = 5;
-const EVENT: u8 = 7;
-const ERROR: u8 = 8;
-const GOODBYE: u8 = 9;
-
-fn varint(out: &mut Vec<u8>, mut n: u64) {
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-fn postcard_str(out: &mut Vec<u8>, s: &str) {
-    varint(out, s.len() as u64);
-    out.extend_from_slice(s.as_bytes());
-}
-
-/// A binary invoke frame without a deadline; `args` is the MessagePack payload.
-fn bin_invoke(id: u64, channel: &str, args: &[u8]) -> Vec<u8> {
-    let mut out = vec![INVOKE];
-    varint(&mut out, id);
-    postcard_str(&mut out, channel);
-    out.push(0); // timeout_ms: None
-    out.extend_from_slice(args);
-    out
-}
-
-/// MessagePack of a one-element tuple holding a small unsigned integer.
-fn mp_u8_args(n: u8) -> Vec<u8> {
-    assert!(n < 0x80);
-    vec![0x91, n]
-}
-
-/// MessagePack of a one-element tuple holding a short string.
-fn mp_str_args(s: &str) -> Vec<u8> {
-    assert!(s.len() < 32);
-    let mut out = vec![0x91, 0xa0 | s.len() as u8];
-    out.extend_from_slice(s.as_bytes());
-    out
-}
-
-/// Reads postcard.
-struct Postcard<'a>(&'a [u8]);
-
-impl Postcard<'_> {
-    fn byte(&mut self) -> u8 {
-        let (&b, rest) = self.0.split_first().expect("postcard: truncated");
-        self.0 = rest;
-        b
-    }
-
-    fn varint(&mut self) -> u64 {
-        let mut n = 0u64;
-        let mut shift = 0;
-        loop {
-            let b = self.byte();
-            n |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return n;
-            }
-            shift += 7;
-        }
-    }
-
-    fn string(&mut self) -> String {
-        let len = usize::try_from(self.varint()).unwrap();
-        let (s, rest) = self.0.split_at(len);
-        self.0 = rest;
-        String::from_utf8(s.to_vec()).expect("postcard: UTF-8 string")
-    }
-
-    fn option<T>(&mut self, read: impl FnOnce(&mut Self) -> T) -> Option<T> {
-        match self.byte() {
-            0 => None,
-            1 => Some(read(self)),
-            other => panic!("postcard: bad option tag {other}"),
-        }
-    }
-
-    /// A `BinaryError`: every field of the wire error, in order, as the JSON codec would show it.
-    fn error(&mut self) -> Value {
-        let mut error = serde_json::Map::new();
-        error.insert("code".into(), self.string().into());
-        error.insert("message".into(), self.string().into());
-        for name in ["channel", "reason"] {
-            if let Some(s) = self.option(Self::string) {
-                error.insert(name.into(), s.into());
-            }
-        }
-        for name in ["limit", "size", "after_ms"] {
-            if let Some(n) = self.option(Self::varint) {
-                error.insert(name.into(), n.into());
-            }
-        }
-        for name in ["ours", "theirs"] {
-            if let Some(s) = self.option(Self::string) {
-                error.insert(name.into(), s.into());
-            }
-        }
-        Value::Object(error)
-    }
-
-    fn done(&self) {
-        assert!(
-            self.0.is_empty(),
-            "postcard: {} trailing bytes",
-            self.0.len()
-        );
-    }
-}
-
-/// A binary frame as the JSON codec would show it (payloads as arrays of their bytes).
-fn decode_binary(frame: &[u8]) -> Value {
-    let (&tag, body) = frame
-        .split_first()
-        .expect("main never sends an empty frame");
-    let mut r = Postcard(body);
-    match tag {
-        REPLY_OK | REPLY_APP => {
-            let id = r.varint();
-            let key = if tag == REPLY_OK { "ok" } else { "app" };
-            json!({"t": "reply", "id": id, key: r.0.to_vec()})
-        }
-        REPLY_ERROR => {
-            let id = r.varint();
-            let error = r.error();
-            r.done();
-            json!({"t": "reply", "id": id, "error": error})
-        }
-        EVENT => {
-            let channel = r.string();
-            json!({"t": "event", "ch": channel, "args": r.0.to_vec()})
-        }
-        ERROR => {
-            let id = r.option(Postcard::varint);
-            let error = r.error();
-            r.done();
-            match id {
-                Some(id) => json!({"t": "error", "id": id, "error": error}),
-                None => json!({"t": "error", "error": error}),
-            }
-        }
-        GOODBYE => {
-            let reason = r.string();
-            r.done();
-            json!({"t": "goodbye", "reason": reason})
-        }
-        other => panic!("main sent a binary frame with tag {other}: {frame:?}"),
-    }
-}
-
-/// One end of a connection spoken by hand: frames in, frames out, and raw bytes when needed.
-/// Used as a renderer against a real main, and as a fake main against a real renderer.
-struct RawPeer {
-    stream: UnixStream,
-    wire: Wire,
-}
-
-impl RawPeer {
-    async fn connect(path: &Path) -> RawPeer {
-        let stream = within("a raw connection", UnixStream::connect(path))
-            .await
-            .expect("main listens");
-        RawPeer {
-            stream,
-            wire: Wire::Json,
-        }
-    }
-
-    /// Connects and completes the handshake as a renderer speaking `wire`.
-    async fn renderer(path: &Path, wire: Wire) -> RawPeer {
-        let mut peer = RawPeer::connect(path).await;
-        peer.send_json(&renderer_hello(wire.name())).await;
-        let answer = peer.expect("main's hello").await;
-        assert_eq!(answer["t"], "hello", "{answer}");
-        assert_eq!(answer["role"], "main", "{answer}");
-        assert_eq!(answer["codec"], wire.name(), "{answer}");
-        assert!(answer["renderer"].is_u64(), "{answer}");
-        peer.wire = wire;
-        peer
-    }
-
-    async fn write_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.stream.write_all(bytes).await?;
-        self.stream.flush().await
-    }
-
-    async fn send(&mut self, body: &[u8]) {
-        within("writing a frame", self.write_raw(&framed(body)))
-            .await
-            .expect("the frame is written");
-    }
-
-    async fn send_json(&mut self, frame: &Value) {
-        self.send(&serde_json::to_vec(frame).unwrap()).await;
-    }
-
-    /// Closes our write half; we can still read.
-    async fn shutdown_write(&mut self) {
-        let _ = self.stream.shutdown().await;
-    }
-
-    /// The next frame's body, or `None` when the peer closed the stream at a frame boundary.
-    async fn read_frame(&mut self) -> Option<Vec<u8>> {
-        within("a frame (or EOF)", async {
-            let mut prefix = [0u8; 4];
-            let mut got = 0;
-            while got < 4 {
-                match self.stream.read(&mut prefix[got..]).await {
-                    Ok(0) => {
-                        assert_eq!(got, 0, "the stream ended inside a length prefix");
-                        return None;
-                    }
-                    Ok(n) => got += n,
-                    // A Unix socket closed with our unread bytes in it reports a reset after
-                    // the bytes it did send: the same as EOF here.
-                    Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset && got == 0 => {
-                        return None;
-                    }
-                    Err(e) => panic!("read failed: {e}"),
-                }
-            }
-            let len = u32::from_be_bytes(prefix) as usize;
-            assert!(len <= 1 << 20, "unexpectedly large frame: {len} bytes");
-            let mut body = vec![0; len];
-            self.stream
-                .read_exact(&mut body)
-                .await
-                .expect("the peer sent a whole frame");
-            Some(body)
-        })
-        .await
-    }
-
-    /// The next frame decoded (JSON, or binary shown as JSON), or `None` at EOF.
-    async fn next(&mut self) -> Option<Value> {
-        let body = self.read_frame().await?;
-        Some(match self.wire {
-            Wire::Json => serde_json::from_slice(&body)
-                .unwrap_or_else(|e| panic!("invalid JSON frame ({e}): {body:?}")),
-            Wire::Binary => decode_binary(&body),
-        })
-    }
-
-    async fn expect(&mut self, what: &str) -> Value {
-        match self.next().await {
-            Some(frame) => frame,
-            None => panic!("the stream closed instead of delivering {what}"),
-        }
-    }
-
-    /// Expects an error frame outside any call, with `code`; returns it.
-    async fn expect_error(&mut self, code: &str) -> Value {
-        let frame = self.expect(&format!("an error frame `{code}`")).await;
-        assert_eq!(frame["t"], "error", "{frame}");
-        assert!(frame.get("id").is_none(), "not about a call: {frame}");
-        assert_eq!(frame["error"]["code"], code, "{frame}");
-        assert!(
-            !frame["error"]["message"].as_str().unwrap().is_empty(),
-            "{frame}"
-        );
-        frame
-    }
-
-    /// Expects the reply to call `id` failing with `code`; returns it.
-    async fn expect_reply_error(&mut self, id: u64, code: &str) -> Value {
-        let frame = self.expect(&format!("a `{code}` reply to call {id}")).await;
-        assert_eq!(frame["t"], "reply", "{frame}");
-        assert_eq!(frame["id"], id, "{frame}");
-        assert_eq!(frame["error"]["code"], code, "{frame}");
-        frame
-    }
-
-    /// Reads until the peer closes; returns the frames it sent on the way.
-    async fn until_closed(&mut self) -> Vec<Value> {
-        let mut frames = Vec::new();
-        while let Some(frame) = self.next().await {
-            frames.push(frame);
-            assert!(frames.len() < 1000, "the peer does not close: {frames:?}");
-        }
-        frames
-    }
-
-    /// Proves the connection is still served: a valid invoke is answered.
-    async fn assert_answers(&mut self, id: u64) {
-        let n = u8::try_from(id).unwrap();
-        let expected = match self.wire {
-            Wire::Json => {
-                self.send_json(&invoke(id, "probe:echo", json!([n]))).await;
-                json!({"t": "reply", "id": id, "ok": n})
-            }
-            Wire::Binary => {
-                self.send(&bin_invoke(id, "probe:echo", &mp_u8_args(n)))
-                    .await;
-                json!({"t": "reply", "id": id, "ok": [n]})
-            }
-        };
-        assert_eq!(self.expect("the reply to a valid invoke").await, expected);
-    }
-}
-
-/// Asserts main closed after a handshake refusal: exactly one error frame with `code`, then EOF.
-async fn assert_refused(peer: &mut RawPeer, code: &str) -> Value {
-    let frames = peer.until_closed().await;
-    assert_eq!(frames.len(), 1, "one error frame, then EOF: {frames:?}");
-    let frame = frames.into_iter().next().unwrap();
-    assert_eq!(frame["t"], "error", "{frame}");
-    assert_eq!(frame["error"]["code"], code, "{frame}");
-    assert!(
-        !frame["error"]["message"].as_str().unwrap().is_empty(),
-        "{frame}"
-    );
-    frame
-}
-
-/// Asserts the frames main sent before EOF end with a goodbye stating a reason, and that
-/// everything before it is an error frame; returns the goodbye's reason.
-fn assert_closed_with_reason(frames: &[Value]) -> String {
-    let (last, before) = frames
-        .split_last()
-        .unwrap_or_else(|| panic!("main closed without saying why"));
-    assert_eq!(last["t"], "goodbye", "{frames:?}");
-    let reason = last["reason"].as_str().unwrap_or_default().to_string();
-    assert!(
-        !reason.is_empty(),
-        "the goodbye states a reason: {frames:?}"
-    );
-    for frame in before {
-        assert_eq!(frame["t"], "error", "{frames:?}");
-    }
-    reason
-}
-
-// ---------------------------------------------------------------------------------------------
-// Fixture: a main on a Unix socket, with a well-behaved renderer connected
-
-fn socket_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ipc-bad-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{name}.sock"));
-    let _ = std::fs::remove_file(&path);
-    path
-}
-
-struct Fixture {
-    main: Main,
-    listener: UnixListenerHandle,
-    good: TodosClient,
-    probe: ProbeControl,
-}
-
-impl Fixture {
-    async fn new(name: &str, builder: MainBuilder) -> Fixture {
-        install_panic_counter();
-        let main = builder.build();
-        let (todos, _lines) = TodoBackend::new();
-        let _todos = Todos::handle(&main, todos).unwrap();
-        let (backend, probe) = ProbeBackend::new();
-        let _probe = Probe::handle(&main, backend).unwrap();
-        let listener = main.listen_unix(socket_path(name)).unwrap();
-        let options = RendererOptions::new("good")
-            .contract(Todos::schema())
-            .contract(Probe::schema());
-        let renderer = within(
-            "the good renderer to connect",
-            Renderer::connect_unix(listener.path(), options),
-        )
-        .await
-        .expect("the good renderer connects");
-        let fixture = Fixture {
-            main,
-            listener,
-            good: Todos::client(&renderer),
-            probe,
-        };
-        fixture.assert_served("before").await;
-        fixture
-    }
-
-    fn path(&self) -> &Path {
-        self.listener.path()
-    }
-
-    async fn raw(&self, wire: Wire) -> RawPeer {
-        let peer = RawPeer::renderer(self.path(), wire).await;
-        eventually("main to register the raw renderer", || {
-            self.main.renderer_count() == 2
-        })
-        .await;
-        peer
-    }
-
-    /// The good renderer is still connected and served, and nothing panicked.
-    async fn assert_served(&self, title: &str) {
-        let todo = within("the good renderer's call", self.good.add(title.into()))
-            .await
-            .expect("the good renderer is served");
-        assert_eq!(todo.title, title);
-        let renderer = self.good.renderer();
-        assert!(!renderer.is_closed());
-        assert!(self.main.renderer(renderer.id()).is_some());
-        assert_no_foreign_panics();
-    }
-
-    /// Main forgets every connection but the good renderer's.
-    async fn assert_only_good_left(&self) {
-        eventually("main to drop the bad connection", || {
-            self.main.renderer_count() == 1
-        })
-        .await;
-    }
-
-    /// The end of every test: the bad connection is gone, the good one is served.
-    async fn finish(self) {
-        self.assert_only_good_left().await;
-        self.assert_served("after").await;
-    }
-}
-
-fn multi_thread() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// Runs `test` once per codec on a fresh runtime.
-fn both_codecs<F: std::future::Future<Output = ()>>(test: impl Fn(Wire) -> F) {
-    for wire in [Wire::Json, Wire::Binary] {
-        multi_thread().block_on(test(wire));
-    }
-}
+use tokio::net::UnixListener;
 
 // ---------------------------------------------------------------------------------------------
 // 1. Truncated frame
@@ -1296,6 +772,20 @@ async fn fake_main(name: &str, options: RendererOptions) -> (Renderer, RawPeer) 
     (renderer.expect("the renderer accepts the fake main"), peer)
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renderer_answers_main_pings_by_itself() {
+    let (renderer, mut main) = fake_main("fake-main-ping", RendererOptions::new("idle")).await;
+    for id in [1u64, 2, u64::MAX] {
+        main.send_json(&json!({"t": "ping", "id": id})).await;
+        assert_eq!(main.expect("a pong").await, json!({"t": "pong", "id": id}));
+    }
+    // A pong main did not ask for is nothing to answer.
+    main.send_json(&json!({"t": "pong", "id": 9})).await;
+    main.send_json(&json!({"t": "ping", "id": 10})).await;
+    assert_eq!(main.expect("a pong").await, json!({"t": "pong", "id": 10}));
+    assert!(!renderer.is_closed());
+}
+
 /// Reads the renderer's next invoke; returns its id.
 async fn next_invoke(main: &mut RawPeer, channel: &str) -> u64 {
     let frame = main.expect("an invoke").await;
@@ -1322,7 +812,8 @@ async fn renderer_survives_bad_frames_from_main_and_closes_on_a_too_large_one() 
     });
     next_invoke(&mut main, "probe:echo").await;
 
-    // Garbage of every kind: each is ignored (and logged) by the renderer.
+    // Garbage of every kind: the renderer answers what it cannot read, or what a renderer never
+    // receives, with a `protocol` error frame, and ignores the rest (logged); it stays up.
     let bad: [&[u8]; 13] = [
         b"{not json",
         b"",
@@ -1348,6 +839,14 @@ async fn renderer_survives_bad_frames_from_main_and_closes_on_a_too_large_one() 
         let client = client.clone();
         tokio::spawn(async move { client.echo(n).await })
     };
+    // Unreadable: not JSON, empty, not an object, two unknown types, a reply with a string id,
+    // an event without a channel; not for a renderer: an invoke and a cancel.
+    for n in 0..9 {
+        let frame = main.expect("an answer to a bad frame").await;
+        assert_eq!(frame["t"], "error", "answer {n}: {frame}");
+        assert_eq!(frame["error"]["code"], "protocol", "answer {n}: {frame}");
+        assert!(frame.get("id").is_none_or(|id| id.is_null()), "{frame}");
+    }
     let second = call(2);
     let id = next_invoke(&mut main, "probe:echo").await;
     main.send_json(&json!({"t": "reply", "id": id, "ok": 2}))

@@ -7,10 +7,11 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::within;
-use ipc_runtime::{Caller, Main, Target, channels};
+use ipc_runtime::{Caller, Main, MainBuilder, Target, channels};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
+use tokio::sync::Semaphore;
 
 /// What a handler saw of its caller.
 #[ipc_runtime::data]
@@ -29,6 +30,8 @@ pub struct Seen {
 pub trait Who {
     /// Reports the caller.
     async fn whoami(&self) -> Seen;
+    /// Waits for the gate, then returns 1.
+    async fn hold(&self) -> u32;
     /// Records a note with its caller.
     #[send]
     fn note(&self, text: String);
@@ -37,9 +40,20 @@ pub trait Who {
     fn ping(&self, n: u32);
 }
 
-#[derive(Default, Clone)]
+#[derive(Clone)]
 struct Recorder {
     notes: Arc<Mutex<Vec<(Seen, String)>>>,
+    /// `hold` calls and notes starting with "slow" wait for a permit.
+    gate: Arc<Semaphore>,
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Recorder {
+            notes: Arc::default(),
+            gate: Arc::new(Semaphore::new(0)),
+        }
+    }
 }
 
 fn seen(caller: &Caller) -> Seen {
@@ -54,7 +68,14 @@ impl WhoHandler for Recorder {
     async fn whoami(&self, caller: &Caller) -> Seen {
         seen(caller)
     }
+    async fn hold(&self, _caller: &Caller) -> u32 {
+        self.gate.acquire().await.unwrap().forget();
+        1
+    }
     async fn note(&self, caller: &Caller, text: String) {
+        if text.starts_with("slow") {
+            self.gate.acquire().await.unwrap().forget();
+        }
         self.notes.lock().unwrap().push((seen(caller), text));
     }
 }
@@ -93,7 +114,11 @@ impl Raw {
 }
 
 async fn setup(bridge: bool) -> (Main, Recorder, Raw) {
-    let main = Main::new();
+    setup_with(Main::builder(), bridge).await
+}
+
+async fn setup_with(builder: MainBuilder, bridge: bool) -> (Main, Recorder, Raw) {
+    let main = builder.build();
     let recorder = Recorder::default();
     let _ = Who::handle(&main, recorder.clone()).unwrap();
     let (ours, theirs) = UnixStream::pair().unwrap();
@@ -227,4 +252,80 @@ async fn only_a_bridge_may_name_a_sender() {
     );
     assert!(recorder.notes.lock().unwrap().is_empty());
     assert_eq!(main.renderer_count(), 1);
+}
+
+/// Reads frames until the one `matches` accepts; returns it and the frames read before it.
+async fn until(raw: &mut Raw, matches: impl Fn(&Value) -> bool) -> (Value, Vec<Value>) {
+    let mut before = Vec::new();
+    loop {
+        let frame = raw.next().await;
+        if matches(&frame) {
+            return (frame, before);
+        }
+        before.push(frame);
+        assert!(before.len() < 1000, "never came: {before:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_window_at_its_limits_holds_up_no_other() {
+    let builder = Main::builder().max_in_flight(4).max_sends_running(2);
+    let (_main, recorder, mut raw) = setup_with(builder, true).await;
+    assert_eq!(raw.hello("bridge").await["t"], "hello");
+    let busy = || sender(5, "app://busy/index.html");
+    let calm = || sender(9, "app://calm/index.html");
+
+    // Window 5 fills its calls in flight; the next one is refused at once.
+    for id in 1..=5 {
+        raw.send(json!({"t": "invoke", "id": id, "ch": "who:hold", "args": [], "sender": busy()}))
+            .await;
+    }
+    let (refused, _) = until(&mut raw, |f| f["id"] == 5).await;
+    assert_eq!(refused["error"]["code"], "too_many_in_flight", "{refused}");
+    assert_eq!(refused["error"]["limit"], 4, "{refused}");
+    // Window 9 has bounds of its own.
+    raw.send(json!({"t": "invoke", "id": 6, "ch": "who:whoami", "args": [], "sender": calm()}))
+        .await;
+    let (answered, _) = until(&mut raw, |f| f["id"] == 6).await;
+    assert_eq!(answered["ok"]["origin"], "app://calm", "{answered}");
+
+    // Window 5 fills its running sends; the next is refused instead of stopping the bridge.
+    for n in 0..3 {
+        raw.send(
+            json!({"t": "send", "ch": "who:note", "args": [format!("slow {n}")],
+            "sender": busy()}),
+        )
+        .await;
+    }
+    let (notice, _) = until(&mut raw, |f| f["t"] == "error").await;
+    assert_eq!(notice["error"]["code"], "too_many_in_flight", "{notice}");
+    raw.send(json!({"t": "send", "ch": "who:note", "args": ["fast"], "sender": calm()}))
+        .await;
+    raw.send(json!({"t": "invoke", "id": 7, "ch": "who:whoami", "args": [], "sender": calm()}))
+        .await;
+    until(&mut raw, |f| f["id"] == 7).await;
+    common::eventually("window 9's note", || {
+        recorder
+            .notes
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(_, text)| text == "fast")
+    })
+    .await;
+
+    // Released, window 5's calls and sends finish.
+    recorder.gate.add_permits(6);
+    let mut replies = Vec::new();
+    while replies.len() < 4 {
+        let (reply, _) = until(&mut raw, |f| f["t"] == "reply").await;
+        assert_eq!(reply["ok"], 1, "{reply}");
+        replies.push(reply["id"].as_u64().unwrap());
+    }
+    replies.sort();
+    assert_eq!(replies, [1, 2, 3, 4]);
+    common::eventually("window 5's two notes", || {
+        recorder.notes.lock().unwrap().len() == 3
+    })
+    .await;
 }

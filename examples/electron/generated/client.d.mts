@@ -62,6 +62,7 @@ export type IpcErrorCode =
   | "handler_panicked"
   | "too_large"
   | "too_many_in_flight"
+  | "too_many_connections"
   | "forbidden"
   | "version_mismatch"
   | "protocol"
@@ -100,7 +101,7 @@ export declare class IpcFrameworkError extends Error {
    */
   readonly reason?: string;
   /**
-   * The limit that was hit (`too_large`, `too_many_in_flight`).
+   * The limit that was hit (`too_large`, `too_many_in_flight`, `too_many_connections`).
    */
   readonly limit?: number;
   /**

@@ -15,11 +15,14 @@ use super::connection::{FromRenderer, MainEnd};
 use super::{Main, PeerIdentity};
 use crate::caller::RendererId;
 use crate::error::IpcError;
+use crate::transport::LinkKind;
 use crate::transport::frames::{
     FrameLink, Limits, Outgoing, Reader, Writer, decode_hello, first_frame, into_frames,
 };
 use crate::transport::mailbox::{Mail, Mailbox};
 use crate::transport::message::{Failure, ToMain, ToRenderer};
+use crate::util::held::Held;
+use crate::util::slots::Slot;
 use crate::wire::{
     self, Codec, Frame, FrameBytes, FramingError, Hello, PROTOCOL_VERSION, Payload, handshake,
 };
@@ -36,11 +39,33 @@ async fn refuse(mut writer: Writer, error: IpcError) -> IpcError {
     error
 }
 
-/// Main's side of a byte connection: handshake, then serve.
+/// Refuses a connection before its handshake (main is at a connection limit): the error frame
+/// goes out at once, nothing of the peer's is read.
+pub(crate) async fn refuse_link(main: &Main, link: LinkKind, error: IpcError) -> IpcError {
+    let config = &main.inner.config;
+    let writer = match link {
+        LinkKind::Bytes(link) => {
+            FrameLink::from_bytes(link, config.limits(), Held::default(), None).writer
+        }
+        LinkKind::Frames(link) => link.writer,
+        LinkKind::InProcess(_) => return error,
+    };
+    tracing::warn!(%error, "connection refused");
+    // A peer that does not read holds nothing: the refusal is given up after the handshake
+    // deadline.
+    match tokio::time::timeout(config.handshake_timeout, refuse(writer, error.clone())).await {
+        Ok(error) => error,
+        Err(_) => error,
+    }
+}
+
+/// Main's side of a byte connection: handshake, then serve. The connection holds `slots` until
+/// it ends.
 pub(crate) async fn accept(
     main: &Main,
     link: FrameLink,
     allow_bridge: bool,
+    slots: Vec<Slot>,
 ) -> Result<RendererId, IpcError> {
     let config = main.inner.config.clone();
     let FrameLink {
@@ -88,6 +113,7 @@ pub(crate) async fn accept(
         incoming: FromRenderer::Frames(RendererFrames { reader, codec }),
         outgoing: Arc::new(Mailbox::new(config.queue_capacity)),
         writer: Some(MainWriter::new(writer, codec, limits)),
+        slots,
     };
     let identity = PeerIdentity {
         bridge: hello.role == "bridge",
@@ -151,7 +177,18 @@ impl RendererFrames {
                 let error = IpcError::TooLarge { size, limit };
                 return Inbound::Answer(ToRenderer::Notice { id: None, error });
             }
-            Some(Err(error @ FramingError::Chunk(_))) => {
+            // Main would hold more than its budget for unfinished messages: this renderer's
+            // message is refused, and with it the connection (its stream is mid-frame).
+            Some(Err(FramingError::OverBudget { size, limit })) => {
+                return Inbound::End {
+                    notice: Some(IpcError::TooLarge { size, limit }),
+                    reason: format!(
+                        "{size} bytes would be held for unfinished messages, above main's \
+                         limit of {limit} bytes"
+                    ),
+                };
+            }
+            Some(Err(error @ (FramingError::Chunk(_) | FramingError::Stalled { .. }))) => {
                 let reason = error.to_string();
                 return Inbound::End {
                     notice: Some(IpcError::Protocol {
@@ -194,6 +231,12 @@ impl RendererFrames {
                 sender,
             },
             Ok(Frame::Detach { sender }) => ToMain::Detach { sender },
+            Ok(Frame::Ping { id }) => return Inbound::Answer(ToRenderer::Pong { id }),
+            // Any frame is a sign of life; a pong is nothing more.
+            Ok(Frame::Pong { id }) => {
+                tracing::trace!(id, "pong");
+                return Inbound::Skip;
+            }
             Ok(Frame::Goodbye { reason, .. }) => {
                 tracing::debug!(%reason, "renderer said goodbye");
                 return Inbound::End {

@@ -11,10 +11,14 @@ use super::EventOverflow;
 use super::registry::Registry;
 use super::{Main, MainInner};
 use crate::limits::{
-    DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_FRAME, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_MESSAGE,
-    DEFAULT_MAX_SENDS_RUNNING, DEFAULT_QUEUE_CAPACITY,
+    DEFAULT_FRAME_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_HEARTBEAT_INTERVAL,
+    DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_MAX_FRAME, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_MESSAGE,
+    DEFAULT_MAX_PARTIAL_BYTES, DEFAULT_MAX_SENDS_RUNNING, DEFAULT_QUEUE_CAPACITY,
+    default_max_connections,
 };
 use crate::transport::frames::Limits;
+use crate::util::held::Held;
+use crate::util::slots::Slots;
 
 /// Limits and defaults of a [`Main`].
 #[derive(Debug, Clone)]
@@ -26,9 +30,22 @@ pub(crate) struct MainConfig {
     pub(crate) max_message_size: usize,
     pub(crate) handshake_timeout: Duration,
     pub(crate) event_overflow: EventOverflow,
+    pub(crate) max_connections: usize,
+    /// `None`: as many as `max_connections`.
+    pub(crate) max_connections_per_endpoint: Option<usize>,
+    pub(crate) frame_timeout: Option<Duration>,
+    /// Silence before a ping, and how long to wait for a sign of life after it.
+    pub(crate) heartbeat: Option<(Duration, Duration)>,
+    pub(crate) max_partial_bytes: usize,
 }
 
 impl MainConfig {
+    /// The most connections one listener serves at once.
+    pub(crate) fn max_connections_per_endpoint(&self) -> usize {
+        self.max_connections_per_endpoint
+            .unwrap_or(self.max_connections)
+    }
+
     /// The frames and messages main accepts.
     pub(crate) fn limits(&self) -> Limits {
         Limits {
@@ -48,6 +65,11 @@ impl Default for MainConfig {
             max_message_size: DEFAULT_MAX_MESSAGE,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             event_overflow: EventOverflow::default(),
+            max_connections: default_max_connections(),
+            max_connections_per_endpoint: None,
+            frame_timeout: Some(DEFAULT_FRAME_TIMEOUT),
+            heartbeat: Some((DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_TIMEOUT)),
+            max_partial_bytes: DEFAULT_MAX_PARTIAL_BYTES,
         }
     }
 }
@@ -113,9 +135,58 @@ impl MainBuilder {
     }
 
     /// How long a connecting renderer has to say hello (default 5 s); a client that connects and
-    /// says nothing is disconnected after it.
+    /// says nothing is disconnected after it. A WebSocket's HTTP upgrade counts.
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
         self.config.handshake_timeout = timeout;
+        self
+    }
+
+    /// The most connections main serves at once across processes, handshakes included (default:
+    /// three quarters of the process's open-file limit, between 16 and 4096, so descriptors are
+    /// left for everything else). One more is refused at once with
+    /// [`IpcError::TooManyConnections`](crate::IpcError::TooManyConnections); the connected
+    /// renderers are not affected.
+    pub fn max_connections(mut self, limit: usize) -> Self {
+        self.config.max_connections = limit.max(1);
+        self
+    }
+
+    /// The most connections one listener (`listen_unix`, `listen_websocket`) serves at once
+    /// (default: as many as [`MainBuilder::max_connections`]).
+    pub fn max_connections_per_endpoint(mut self, limit: usize) -> Self {
+        self.config.max_connections_per_endpoint = Some(limit.max(1));
+        self
+    }
+
+    /// How long a frame, or a chunked message, may take once its first byte came (default
+    /// 30 s): a renderer that sends half a frame and stops is disconnected after it, and what
+    /// main held for the frame is freed.
+    pub fn frame_timeout(mut self, timeout: Duration) -> Self {
+        self.config.frame_timeout = Some(timeout);
+        self
+    }
+
+    /// Pings a renderer after `interval` of silence (default 30 s) and disconnects it when
+    /// nothing at all comes within `timeout` after (default 10 s): dead peers and peers that
+    /// never answer are found. A live renderer answers pings by itself, however quiet its
+    /// application is.
+    pub fn heartbeat(mut self, interval: Duration, timeout: Duration) -> Self {
+        self.config.heartbeat = Some((interval, timeout));
+        self
+    }
+
+    /// No pings: a renderer that says nothing is kept until its connection ends.
+    pub fn no_heartbeat(mut self) -> Self {
+        self.config.heartbeat = None;
+        self
+    }
+
+    /// The most bytes main holds, over all connections, for frames and chunked messages not yet
+    /// complete (default 256 MiB). A connection whose next large frame or chunked message would
+    /// go over it is closed with [`IpcError::TooLarge`](crate::IpcError::TooLarge): a crowd of
+    /// half-sent messages cannot exhaust main's memory.
+    pub fn max_partial_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_partial_bytes = bytes.max(64);
         self
     }
 
@@ -123,7 +194,7 @@ impl MainBuilder {
     pub fn build(self) -> Main {
         Main {
             inner: Arc::new(MainInner {
-                config: self.config,
+                config: self.config.clone(),
                 registry: RwLock::new(Registry::default()),
                 renderers: Mutex::new(HashMap::new()),
                 next_renderer: AtomicU64::new(1),
@@ -131,7 +202,8 @@ impl MainBuilder {
                 shutdown: CancellationToken::new(),
                 contracts: Mutex::new(BTreeMap::new()),
                 watchers: Mutex::new(Vec::new()),
-                held: Default::default(),
+                held: Held::with_limit(self.config.max_partial_bytes),
+                connections: Slots::new(self.config.max_connections),
             }),
         }
     }

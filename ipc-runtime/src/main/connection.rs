@@ -17,6 +17,7 @@ use tokio::task::{AbortHandle, JoinError, JoinSet};
 use tokio_util::sync::{CancellationToken, PollSemaphore, WaitForCancellationFuture};
 
 use super::accept::{Inbound, MainWriter, RendererFrames};
+use super::heartbeat::{Beat, Heartbeat};
 use super::sends::SendRunner;
 use super::{Main, start_call};
 use crate::caller::Caller;
@@ -28,6 +29,7 @@ use crate::transport::message::{
 };
 use crate::util::closer::Closer;
 use crate::util::deadline::Deadlines;
+use crate::util::slots::Slot;
 use crate::wire::{FrameBytes, FramingError, Payload, SenderInfo};
 
 /// Replies written without a flush before the connection task flushes even though more frames
@@ -46,6 +48,8 @@ pub(crate) struct MainEnd {
     /// renderer reads it itself; on a frame connection this task writes it out.
     pub(crate) outgoing: Arc<Mailbox>,
     pub(crate) writer: Option<MainWriter>,
+    /// The connection limits' slots it holds until it ends (none in process).
+    pub(crate) slots: Vec<Slot>,
 }
 
 impl MainEnd {
@@ -55,6 +59,7 @@ impl MainEnd {
             incoming: FromRenderer::Messages(queues.incoming),
             outgoing: queues.outgoing,
             writer: None,
+            slots: Vec::new(),
         }
     }
 }
@@ -137,6 +142,7 @@ pub(crate) async fn serve(connection: Connection) {
         mut incoming,
         outgoing: mailbox,
         mut writer,
+        slots: connection_slots,
     } = end;
     let mut cleanup = Cleanup {
         main: main.clone(),
@@ -149,6 +155,9 @@ pub(crate) async fn serve(connection: Connection) {
         bridge,
         known: HashMap::new(),
         closed: HashSet::new(),
+        max_in_flight,
+        max_sends_running: sends.limit(),
+        stop_listeners: stop_listeners.clone(),
     };
     let mut calls: JoinSet<u64> = JoinSet::new();
     let mut in_flight: HashMap<u64, Flight> = HashMap::new();
@@ -162,6 +171,11 @@ pub(crate) async fn serve(connection: Connection) {
     tokio::pin!(closed);
     let mut last_words = Vec::new();
     let mut main_closed_it = false;
+    // Only peers across processes can go silent without their connection ending.
+    let mut heartbeat = match (&writer, main.inner.config.heartbeat) {
+        (Some(_), Some((interval, timeout))) => Some(Heartbeat::start(interval, timeout)),
+        _ => None,
+    };
     let hello_written = match (&mut writer, hello) {
         (Some(writer), Some(hello)) => writer.write_frame(hello),
         _ => Ok(()),
@@ -181,9 +195,13 @@ pub(crate) async fn serve(connection: Connection) {
                 &mailbox,
                 send_parked,
                 &mut send_slots,
+                heartbeat.as_mut(),
             )
         })
         .await;
+        if let (Event::Inbound(_), Some(heartbeat)) = (&event, &mut heartbeat) {
+            heartbeat.heard();
+        }
         let message = match event {
             Event::Closed => {
                 main_closed_it = true;
@@ -227,6 +245,11 @@ pub(crate) async fn serve(connection: Connection) {
                 continue;
             }
             Event::WriteFailed(error) => break format!("cannot write to the renderer: {error}"),
+            Event::Heartbeat(Beat::Ping(id)) => {
+                mailbox.push(ToRenderer::Ping { id });
+                continue;
+            }
+            Event::Heartbeat(Beat::Silent(reason)) => break reason,
             Event::Chunk => {
                 if let Some(writer) = &mut writer {
                     if let Err(error) = writer.write_chunk() {
@@ -277,12 +300,21 @@ pub(crate) async fn serve(connection: Connection) {
                         result: Err(Failure::Ipc(error)),
                     })
                 };
-                match windows.caller(&main, &caller, sender, &channel) {
+                let connection = Route {
+                    caller: &caller,
+                    calls: &slots,
+                    sends: &sends,
+                };
+                match windows.route(&main, connection, sender, &channel) {
                     Err(error) => fail(error),
                     Ok(_) if in_flight.contains_key(&id) => fail(IpcError::Protocol {
                         reason: format!("call id {id} is already in flight"),
                     }),
-                    Ok(call_caller) => match slots.try_acquire() {
+                    Ok(Route {
+                        caller: call_caller,
+                        calls: slots,
+                        ..
+                    }) => match slots.try_acquire() {
                         Err(_) => fail(IpcError::TooManyInFlight {
                             limit: max_in_flight,
                         }),
@@ -347,34 +379,53 @@ pub(crate) async fn serve(connection: Connection) {
                 channel,
                 args,
                 sender,
-            } => match windows.caller(&main, &caller, sender, &channel) {
-                Ok(send_caller) => {
-                    let send_caller = send_caller.clone();
-                    match sends.try_slot() {
-                        Some(slot) => sends
-                            .enter(&main, &send_caller, &channel, args, slot)
-                            .err()
-                            .map(|error| ToRenderer::Notice { id: None, error }),
-                        None => {
-                            // Backpressure: nothing more is read from this renderer until a
-                            // running send finishes (what it sends next must enter after this).
-                            parked = Some(ParkedSend {
-                                channel,
-                                args,
-                                caller: send_caller,
-                            });
-                            None
+            } => {
+                let window = sender.is_some();
+                let connection = Route {
+                    caller: &caller,
+                    calls: &slots,
+                    sends: &sends,
+                };
+                match windows.route(&main, connection, sender, &channel) {
+                    Ok(route) => {
+                        let send_caller = route.caller.clone();
+                        match route.sends.try_slot() {
+                            Some(slot) => route
+                                .sends
+                                .enter(&main, &send_caller, &channel, args, slot)
+                                .err()
+                                .map(|error| ToRenderer::Notice { id: None, error }),
+                            // One window of a bridge holds up none of the others: its send is
+                            // refused instead of stopping the bridge's connection.
+                            None if window => Some(ToRenderer::Notice {
+                                id: None,
+                                error: IpcError::TooManyInFlight {
+                                    limit: route.sends.limit(),
+                                },
+                            }),
+                            None => {
+                                // Backpressure: nothing more is read from this renderer until a
+                                // running send finishes (what it sends next must enter after this).
+                                parked = Some(ParkedSend {
+                                    channel,
+                                    args,
+                                    caller: send_caller,
+                                });
+                                None
+                            }
                         }
                     }
+                    Err(error) => {
+                        tracing::warn!(renderer = %caller.renderer(), %error, "send refused");
+                        Some(ToRenderer::Notice { id: None, error })
+                    }
                 }
-                Err(error) => {
-                    tracing::warn!(renderer = %caller.renderer(), %error, "send refused");
-                    Some(ToRenderer::Notice { id: None, error })
-                }
-            },
+            }
+            // Answers to main's own frames: any frame already counted as a sign of life.
+            ToMain::Pong { .. } | ToMain::Notice { .. } => None,
             ToMain::Detach { sender } => {
                 if let Some(window) = windows.known.remove(&sender) {
-                    main.forget_renderer(window.renderer(), "the window is gone");
+                    main.forget_renderer(window.caller.renderer(), "the window is gone");
                 }
                 windows.closed.remove(&sender);
                 abort_window_calls(&mut in_flight, sender);
@@ -407,6 +458,9 @@ pub(crate) async fn serve(connection: Connection) {
             mailbox.push(message);
         }
     }
+    // Only once the connection's descriptor is closed may the next connection come in.
+    drop(incoming);
+    drop(connection_slots);
 }
 
 /// What woke the connection task.
@@ -422,6 +476,7 @@ enum Event {
     /// A slot freed up for the parked send.
     SendSlot(OwnedSemaphorePermit),
     WriteFailed(FramingError),
+    Heartbeat(Beat),
 }
 
 /// Polls everything the connection task waits on, in priority order. While the writer cannot
@@ -439,7 +494,15 @@ fn next_event(
     mailbox: &Mailbox,
     send_parked: bool,
     send_slots: &mut PollSemaphore,
+    mut heartbeat: Option<&mut Heartbeat>,
 ) -> Poll<Event> {
+    // The heartbeat is looked at only when the task is about to wait (a busy connection has no
+    // use for it), including while the writer is blocked: a renderer that neither reads nor
+    // writes is found silent too.
+    let mut idle = |cx: &mut Context<'_>| match heartbeat.as_deref_mut().map(|h| h.poll(cx)) {
+        Some(Poll::Ready(beat)) => Poll::Ready(Event::Heartbeat(beat)),
+        _ => Poll::Pending,
+    };
     if closed.poll(cx).is_ready() {
         return Poll::Ready(Event::Closed);
     }
@@ -450,7 +513,7 @@ fn next_event(
         match writer.poll_ready(cx) {
             Poll::Ready(Ok(())) => {}
             Poll::Ready(Err(error)) => return Poll::Ready(Event::WriteFailed(error)),
-            Poll::Pending => return Poll::Pending,
+            Poll::Pending => return idle(cx),
         }
         // A long burst is flushed in parts, so that the renderer starts on the first replies
         // while this task works on the rest (the two sides overlap instead of taking turns).
@@ -498,7 +561,7 @@ fn next_event(
             return Poll::Ready(Event::WriteFailed(error));
         }
     }
-    Poll::Pending
+    idle(cx)
 }
 
 /// Answers the renderer from the connection task: on a frame connection written in place when
@@ -598,24 +661,45 @@ async fn run_call(
     ToRenderer::Reply { id, result }
 }
 
+/// Where a frame's work goes, with the bounds it counts against: the connection itself, or one
+/// window behind a bridge (each window has bounds of its own, so one busy window holds up none
+/// of the others).
+struct Route<'a> {
+    caller: &'a Caller,
+    /// One permit per call in flight.
+    calls: &'a Arc<Semaphore>,
+    sends: &'a SendRunner,
+}
+
+/// One window behind a bridge.
+struct Window {
+    caller: Caller,
+    calls: Arc<Semaphore>,
+    sends: SendRunner,
+}
+
 /// The windows behind a bridge connection, by the bridge's id for them.
 struct Windows {
     bridge: bool,
-    known: HashMap<u64, Caller>,
+    known: HashMap<u64, Window>,
     /// Windows main disconnected: their frames are answered with `disconnected` until the
     /// bridge says they are gone (`detach`).
     closed: HashSet<u64>,
+    /// Each window's bounds.
+    max_in_flight: usize,
+    max_sends_running: usize,
+    stop_listeners: CancellationToken,
 }
 
 impl Windows {
-    /// The caller of a frame: the connection itself, or the window the bridge named.
-    fn caller<'a>(
+    /// The route of a frame: the connection's own, or that of the window the bridge named.
+    fn route<'a>(
         &'a mut self,
         main: &Main,
-        connection: &'a Caller,
+        connection: Route<'a>,
         sender: Option<SenderInfo>,
         channel: &str,
-    ) -> Result<&'a Caller, IpcError> {
+    ) -> Result<Route<'a>, IpcError> {
         let Some(sender) = sender else {
             return Ok(connection);
         };
@@ -633,20 +717,35 @@ impl Windows {
         }
         let known = self.known.get(&sender.id);
         let unchanged = known.is_some_and(|window| {
-            window.origin() == sender.origin.as_deref()
-                && window.frame_url() == sender.url.as_deref()
+            window.caller.origin() == sender.origin.as_deref()
+                && window.caller.frame_url() == sender.url.as_deref()
         });
         if !unchanged {
-            let window = main.register_window(connection, &sender, known.map(Caller::renderer));
+            let previous = known.map(|window| window.caller.renderer());
+            let caller = main.register_window(connection.caller, &sender, previous);
+            // A window that navigated keeps its bounds: its calls and sends still run.
+            let window = match self.known.remove(&sender.id) {
+                Some(window) => Window { caller, ..window },
+                None => Window {
+                    caller,
+                    calls: Arc::new(Semaphore::new(self.max_in_flight)),
+                    sends: SendRunner::new(self.max_sends_running, self.stop_listeners.clone()),
+                },
+            };
             self.known.insert(sender.id, window);
         }
-        Ok(&self.known[&sender.id])
+        let window = &self.known[&sender.id];
+        Ok(Route {
+            caller: &window.caller,
+            calls: &window.calls,
+            sends: &window.sends,
+        })
     }
 
     /// Main disconnected `window`: it is forgotten and its later frames are refused.
     fn close(&mut self, main: &Main, window: u64, reason: &str) {
-        if let Some(caller) = self.known.remove(&window) {
-            main.forget_renderer(caller.renderer(), reason);
+        if let Some(window) = self.known.remove(&window) {
+            main.forget_renderer(window.caller.renderer(), reason);
         }
         self.closed.insert(window);
     }

@@ -7,6 +7,7 @@
 //! - `target`: [`Target`], which renderers an event goes to;
 //! - `connection`: one renderer's connection as main serves it (its calls, sends, close);
 //! - `sends`: entering a renderer's sends in order, running their listeners;
+//! - `heartbeat`: pinging a quiet renderer, closing a silent one;
 //! - `local`: an in-process renderer's way in (its calls and sends run in its own task);
 //! - `accept`: the handshake on frame connections, and main's frame reading and writing;
 //! - `endpoint`: where renderers come from (a Unix socket listener, child processes, the
@@ -15,10 +16,11 @@
 //! Main sits above the renderer's side (it creates in-process renderers) and serves in-process
 //! calls and sends through the transport layer's `LocalConnection` interface.
 
-mod accept;
+pub(crate) mod accept;
 mod builder;
 mod connection;
 mod endpoint;
+mod heartbeat;
 mod lifecycle;
 mod local;
 mod registry;
@@ -50,6 +52,7 @@ use crate::transport::message::CallResult;
 use crate::transport::{LinkKind, Transport};
 use crate::util::held::Held;
 use crate::util::lag_queue::LagQueue;
+use crate::util::slots::{Slot, Slots};
 use crate::util::{BoxFuture, lock, panic_message};
 use crate::wire::{Payload, handshake};
 use builder::MainConfig;
@@ -94,6 +97,8 @@ pub(crate) struct MainInner {
     watchers: Mutex<Vec<Arc<LagQueue<RendererEvent>>>>,
     /// Bytes held for messages renderers have not finished sending.
     pub(crate) held: Held,
+    /// Connections across processes, handshakes included.
+    pub(crate) connections: Slots,
 }
 
 /// Who a new connection says it is.
@@ -181,16 +186,56 @@ impl Main {
         transport: impl Transport,
         allow_bridge: bool,
     ) -> Result<RendererId, IpcError> {
-        match transport.into_link().0 {
+        let link = transport.into_link().0;
+        // In-process renderers hold no descriptor: only connections across processes count.
+        let slots = match &link {
+            LinkKind::InProcess(_) => Vec::new(),
+            LinkKind::Bytes(_) | LinkKind::Frames(_) => match self.connection_slots(None) {
+                Ok(slots) => slots,
+                Err(error) => return Err(accept::refuse_link(self, link, error).await),
+            },
+        };
+        self.accept_admitted(link, allow_bridge, slots).await
+    }
+
+    /// Takes a connection slot (and one of `endpoint`'s), which the connection holds until it
+    /// ends.
+    ///
+    /// # Errors
+    ///
+    /// [`IpcError::TooManyConnections`] with the limit that is reached.
+    pub(crate) fn connection_slots(&self, endpoint: Option<&Slots>) -> Result<Vec<Slot>, IpcError> {
+        let mut slots = Vec::with_capacity(2);
+        if let Some(endpoint) = endpoint {
+            slots.push(endpoint.try_take().ok_or(IpcError::TooManyConnections {
+                limit: endpoint.limit(),
+            })?);
+        }
+        let total = &self.inner.connections;
+        slots.push(total.try_take().ok_or(IpcError::TooManyConnections {
+            limit: total.limit(),
+        })?);
+        Ok(slots)
+    }
+
+    /// Serves a connection that was given its slots: the handshake, then the renderer.
+    pub(crate) async fn accept_admitted(
+        &self,
+        link: LinkKind,
+        allow_bridge: bool,
+        slots: Vec<Slot>,
+    ) -> Result<RendererId, IpcError> {
+        match link {
             LinkKind::Bytes(link) => {
                 let link = FrameLink::from_bytes(
                     link,
                     self.inner.config.limits(),
                     self.inner.held.clone(),
+                    self.inner.config.frame_timeout,
                 );
-                accept::accept(self, link, allow_bridge).await
+                accept::accept(self, link, allow_bridge, slots).await
             }
-            LinkKind::Frames(link) => accept::accept(self, link, allow_bridge).await,
+            LinkKind::Frames(link) => accept::accept(self, link, allow_bridge, slots).await,
             LinkKind::InProcess(end) => match end.side {
                 Side::Main(hello) => {
                     let timeout = self.inner.config.handshake_timeout;
@@ -251,6 +296,38 @@ impl Main {
     /// back when a message completes or its connection ends.
     pub fn partial_message_bytes(&self) -> usize {
         self.inner.held.bytes()
+    }
+
+    /// Connections across processes main holds now, handshakes included: what counts against
+    /// [`MainBuilder::max_connections`]. A connection stops counting once its descriptor is
+    /// closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_runtime::{Main, RendererOptions};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let main = Main::new();
+    /// let _local = main.connect_in_process(RendererOptions::new("in process"));
+    /// assert_eq!(main.connection_count(), 0, "in-process renderers hold no descriptor");
+    /// # }
+    /// ```
+    pub fn connection_count(&self) -> usize {
+        self.inner.connections.taken()
+    }
+
+    /// The most connections across processes main serves at once
+    /// ([`MainBuilder::max_connections`], by default derived from the open-file limit).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let main = ipc_runtime::Main::builder().max_connections(100).build();
+    /// assert_eq!(main.max_connections(), 100);
+    /// ```
+    pub fn max_connections(&self) -> usize {
+        self.inner.connections.limit()
     }
 
     /// Disconnects every renderer and refuses new work. Pending calls in renderers fail with

@@ -127,7 +127,11 @@ impl Main {
     /// Adds a listener for a send channel (Electron's `ipcMain.on`). Several listeners may listen
     /// to one channel; each send reaches all of them in registration order.
     ///
-    /// Sends from one renderer are handled one at a time, in the order they were sent.
+    /// The sends of one renderer enter in the order they were sent: each send's listeners are
+    /// called and polled once before the next message of that renderer is looked at; listeners
+    /// that have to wait then run concurrently, at most
+    /// [`MainBuilder::max_sends_running`](crate::MainBuilder::max_sends_running) sends' worth
+    /// per renderer.
     ///
     /// # Examples
     ///

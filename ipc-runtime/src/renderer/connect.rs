@@ -35,7 +35,7 @@ impl Renderer {
     ) -> Result<Renderer, IpcError> {
         match transport.into_link().0 {
             LinkKind::Bytes(link) => {
-                let link = FrameLink::from_bytes(link, options.limits(), Held::default());
+                let link = FrameLink::from_bytes(link, options.limits(), Held::default(), None);
                 connect_frames(link, options).await
             }
             LinkKind::Frames(link) => connect_frames(link, options).await,
@@ -139,10 +139,15 @@ async fn connect_frames(link: FrameLink, options: RendererOptions) -> Result<Ren
         max_frame: Some(options.max_frame_size as u64),
         max_message: Some(options.max_message_size as u64),
     };
-    writer
-        .send(wire::encode_hello(&hello).into())
-        .await
-        .map_err(framing_error)?;
+    if let Err(error) = writer.send(wire::encode_hello(&hello).into()).await {
+        // Main may have refused us before reading anything (it is at its connection limit)
+        // and closed: its reason is there to read even though our hello could not go.
+        let refusal = first_frame(&mut reader, options.handshake_timeout).await;
+        if let Ok(frame) = refusal {
+            decode_hello(&frame, &["main"])?;
+        }
+        return Err(framing_error(error));
+    }
     let answer = first_frame(&mut reader, options.handshake_timeout).await?;
     let (answer, codec) = decode_hello(&answer, &["main"])?;
     handshake::check_contracts(&options.contracts, &answer.contracts)?;

@@ -47,11 +47,19 @@ pub(crate) struct MainFrames {
     pub(crate) codec: Codec,
 }
 
+/// What the reader task takes from main: mail for the renderer, or a frame it must answer (a
+/// `ping`, a frame a renderer does not receive).
+pub(crate) enum Incoming {
+    Mail(Mail),
+    Answer(ToMain),
+}
+
 impl MainFrames {
     /// Reads the next message from main. A stream that ends or fails yields a goodbye with the
-    /// reason; frames a renderer cannot use are logged and skipped.
-    pub(crate) async fn next_from_main(&mut self) -> ToRenderer {
+    /// reason; frames a renderer cannot use are answered with a protocol error.
+    pub(crate) async fn next_from_main(&mut self) -> Incoming {
         let codec = self.codec;
+        let message = |message| Incoming::Mail(Mail::Message(message));
         loop {
             let frame = match self.reader.next().await {
                 Some(Ok(frame)) => frame,
@@ -63,64 +71,79 @@ impl MainFrames {
                 Some(Err(error)) => {
                     tracing::warn!(%error, "connection to main failed");
                     let reason = framing_error(error).to_string();
-                    return ToRenderer::Goodbye { reason, to: None };
+                    return message(ToRenderer::Goodbye { reason, to: None });
                 }
                 // Main crashed or cut the connection.
                 None => {
                     let reason = "the connection ended without a goodbye".to_string();
-                    return ToRenderer::Goodbye { reason, to: None };
+                    return message(ToRenderer::Goodbye { reason, to: None });
                 }
             };
             return match wire::decode(frame, codec) {
-                Ok(Frame::Reply { id, body }) => ToRenderer::Reply {
+                Ok(Frame::Reply { id, body }) => message(ToRenderer::Reply {
                     id,
                     result: match body {
                         ReplyBody::Ok(value) => Ok(Payload::encoded(codec, value)),
                         ReplyBody::App(error) => Err(Failure::App(Payload::encoded(codec, error))),
                         ReplyBody::Error(error) => Err(Failure::Ipc(error.into())),
                     },
-                },
-                Ok(Frame::Event { channel, args, to }) => ToRenderer::Event {
+                }),
+                Ok(Frame::Event { channel, args, to }) => message(ToRenderer::Event {
                     channel: Cow::Owned(channel),
                     payload: Payload::encoded(codec, args),
                     to,
-                },
+                }),
                 Ok(Frame::Error {
                     id: Some(id),
                     error,
-                }) => ToRenderer::Reply {
+                }) => message(ToRenderer::Reply {
                     id,
                     result: Err(Failure::Ipc(error.into())),
-                },
-                Ok(Frame::Error { id: None, error }) => ToRenderer::Notice {
+                }),
+                Ok(Frame::Error { id: None, error }) => message(ToRenderer::Notice {
                     id: None,
                     error: error.into(),
-                },
-                Ok(Frame::Goodbye { reason, to: None }) => ToRenderer::Goodbye { reason, to: None },
+                }),
+                Ok(Frame::Goodbye { reason, to: None }) => {
+                    message(ToRenderer::Goodbye { reason, to: None })
+                }
                 Ok(Frame::Lag {
                     channel,
                     missed,
                     to,
-                }) => ToRenderer::Lag {
+                }) => message(ToRenderer::Lag {
                     channel: Cow::Owned(channel),
                     missed,
                     to,
-                },
+                }),
+                Ok(Frame::Ping { id }) => Incoming::Answer(ToMain::Pong { id }),
+                Ok(Frame::Pong { .. }) => continue,
                 Ok(other) => {
-                    tracing::warn!(kind = other.kind(), "unexpected frame from main ignored");
-                    continue;
+                    let kind = other.kind();
+                    tracing::warn!(kind, "unexpected frame from main answered");
+                    Incoming::Answer(ToMain::Notice {
+                        error: IpcError::Protocol {
+                            reason: format!(
+                                "unexpected `{kind}` frame: a renderer does not receive {kind} frames"
+                            ),
+                        },
+                    })
                 }
                 Err(error) => match error.call_of("reply") {
                     // A reply we cannot read still tells us which call it ends.
-                    Some(id) => ToRenderer::Reply {
+                    Some(id) => message(ToRenderer::Reply {
                         id,
                         result: Err(Failure::Ipc(IpcError::Protocol {
                             reason: error.reason,
                         })),
-                    },
+                    }),
                     None => {
-                        tracing::warn!(reason = %error.reason, "undecodable frame from main ignored");
-                        continue;
+                        tracing::warn!(reason = %error.reason, "undecodable frame from main answered");
+                        Incoming::Answer(ToMain::Notice {
+                            error: IpcError::Protocol {
+                                reason: error.reason,
+                            },
+                        })
                     }
                 },
             };
@@ -201,6 +224,52 @@ impl ToMainQueue {
     }
 }
 
+/// The reader task's way to answer main: it must not keep the connection open by itself (the
+/// connection closes when the renderer's last handle is dropped).
+pub(crate) struct Answers(Option<WeakFrameQueue>);
+
+struct WeakFrameQueue {
+    outbox: std::sync::Weak<OutboxHandle>,
+    codec: Codec,
+    limits: Limits,
+    chunked: Arc<AtomicU32>,
+}
+
+impl ToMainQueue {
+    /// A way to answer main that does not hold the connection open (in process: none, main
+    /// never asks).
+    pub(crate) fn answers(&self) -> Answers {
+        Answers(match self {
+            ToMainQueue::Messages(_) => None,
+            ToMainQueue::Frames(queue) => Some(WeakFrameQueue {
+                outbox: Arc::downgrade(&queue.outbox),
+                codec: queue.codec,
+                limits: queue.limits,
+                chunked: queue.chunked.clone(),
+            }),
+        })
+    }
+}
+
+impl Answers {
+    /// Queues an answer if the connection is still held open by the renderer.
+    pub(crate) fn try_post(&self, message: ToMain) -> Result<(), PostError> {
+        let Some(weak) = &self.0 else {
+            return Err(PostError::Closed);
+        };
+        let Some(outbox) = weak.outbox.upgrade() else {
+            return Err(PostError::Closed);
+        };
+        let queue = FrameQueue {
+            outbox,
+            codec: weak.codec,
+            limits: weak.limits,
+            chunked: weak.chunked.clone(),
+        };
+        ToMainQueue::Frames(queue).try_post(message)
+    }
+}
+
 impl FrameQueue {
     /// The message's frames: one, or its chunks when it is longer than main's largest frame.
     fn encode(&self, message: &ToMain) -> Result<OutFrames, PostError> {
@@ -217,10 +286,12 @@ impl FrameQueue {
 
 impl FromMain {
     /// The next mail from main; `None` once main's mailbox is closed and empty (in process).
-    pub(crate) async fn next(&mut self) -> Option<Mail> {
+    pub(crate) async fn next(&mut self) -> Option<Incoming> {
         match self {
-            FromMain::Messages(mailbox) => std::future::poll_fn(|cx| mailbox.poll_next(cx)).await,
-            FromMain::Frames(reader) => Some(Mail::Message(reader.next_from_main().await)),
+            FromMain::Messages(mailbox) => std::future::poll_fn(|cx| mailbox.poll_next(cx))
+                .await
+                .map(Incoming::Mail),
+            FromMain::Frames(reader) => Some(reader.next_from_main().await),
         }
     }
 }

@@ -128,7 +128,11 @@ impl Renderer {
             events_seen: AtomicU64::new(0),
             event_progress: tokio::sync::Notify::new(),
         });
-        tokio::spawn(read_from_main(shared.clone(), end.incoming));
+        tokio::spawn(read_from_main(
+            shared.clone(),
+            end.incoming,
+            end.outgoing.answers(),
+        ));
         let stop = shared.closed.clone().cancelled_owned();
         let route = match route {
             Some(route) => Some((route, Deadlines::start(stop))),
@@ -383,13 +387,23 @@ impl Drop for ReaderExit {
     }
 }
 
-async fn read_from_main(shared: Arc<Shared>, mut incoming: FromMain) {
+async fn read_from_main(shared: Arc<Shared>, mut incoming: FromMain, answers: end::Answers) {
     let mut exit = ReaderExit {
         shared: shared.clone(),
         reason: None,
     };
     let mut reason = String::from("main closed the connection");
-    while let Some(mail) = incoming.next().await {
+    while let Some(incoming) = incoming.next().await {
+        let mail = match incoming {
+            end::Incoming::Mail(mail) => mail,
+            end::Incoming::Answer(answer) => {
+                // Best effort: with the way to main full, main is not reading anyway.
+                if let Err(PostError::Full) = answers.try_post(answer) {
+                    tracing::warn!("could not answer main: the way to main is full");
+                }
+                continue;
+            }
+        };
         let message = match mail {
             Mail::Message(message) => message,
             Mail::Lag(missed) => {
@@ -421,6 +435,8 @@ async fn read_from_main(shared: Arc<Shared>, mut incoming: FromMain) {
             ToRenderer::Notice { id: None, error } => {
                 tracing::warn!(%error, "main reported an error");
             }
+            // Main pings only frame connections, whose reader answers; pongs need nothing.
+            ToRenderer::Ping { .. } | ToRenderer::Pong { .. } => {}
             ToRenderer::Goodbye { reason: said, .. } => {
                 reason = goodbye_reason(&said);
                 break;

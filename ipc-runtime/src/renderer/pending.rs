@@ -145,7 +145,8 @@ impl PendingCalls {
             }
             // Not a Tokio timer: see `alarm`.
             if let Some(at) = next {
-                crate::util::alarm::ring_at(at, Arc::downgrade(&self.wake));
+                let wake = Arc::downgrade(&self.wake);
+                crate::util::alarm::ring_at(at, wake);
             }
             self.wake.notified().await;
         }

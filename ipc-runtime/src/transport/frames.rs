@@ -7,7 +7,7 @@
 //! on a frame.
 
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -21,7 +21,7 @@ use crate::wire::chunk::{self, Assembled, Reassembly};
 use crate::wire::handshake;
 use crate::wire::{
     self, Codec, FrameBytes, FrameError, FrameReader, FrameWriter, FramingError, Hello, OutFrame,
-    ReplyBody, WireError,
+    ReplyBody, StallTimer, WireError,
 };
 
 /// Incoming frame bodies.
@@ -42,8 +42,15 @@ impl FrameLink {
     /// Length-prefixed frames over a byte stream: frames above `limits.max_frame` are refused,
     /// chunked messages are reassembled up to `limits.max_message`.
     /// Partial messages are counted in `held`.
-    pub(crate) fn from_bytes(link: ByteLink, limits: Limits, held: Held) -> FrameLink {
-        let reader = FrameReader::new(link.reader, limits.max_frame, limits.max_message, held);
+    /// A frame or chunked message begun and not finished within `frame_timeout` ends the stream.
+    pub(crate) fn from_bytes(
+        link: ByteLink,
+        limits: Limits,
+        held: Held,
+        frame_timeout: Option<Duration>,
+    ) -> FrameLink {
+        let reader = FrameReader::new(link.reader, limits.max_frame, limits.max_message, held)
+            .with_frame_timeout(frame_timeout);
         // The peer's limits are enforced per message when it is encoded, once the handshake
         // has said what they are.
         let writer = FrameWriter::new(link.writer);
@@ -84,12 +91,14 @@ pub(crate) async fn first_frame(
 
 pub(crate) fn framing_error(error: FramingError) -> IpcError {
     match error {
-        FramingError::TooLarge { size, limit } | FramingError::MessageTooLarge { size, limit } => {
-            IpcError::TooLarge { size, limit }
-        }
+        FramingError::TooLarge { size, limit }
+        | FramingError::MessageTooLarge { size, limit }
+        | FramingError::OverBudget { size, limit } => IpcError::TooLarge { size, limit },
         FramingError::Truncated => IpcError::disconnected("truncated frame"),
         FramingError::Io(e) => IpcError::disconnected(format!("i/o error: {e}")),
-        error @ (FramingError::Text { .. } | FramingError::Chunk(_)) => IpcError::Protocol {
+        error @ (FramingError::Text { .. }
+        | FramingError::Chunk(_)
+        | FramingError::Stalled { .. }) => IpcError::Protocol {
             reason: error.to_string(),
         },
     }
@@ -134,6 +143,7 @@ pub(crate) fn into_frames(frame: FrameBytes, limits: Limits, next_id: &mut u32) 
 pub(crate) struct Reassembling<S> {
     frames: S,
     chunks: Reassembly,
+    stall: StallTimer,
 }
 
 impl<S> Reassembling<S> {
@@ -141,7 +151,14 @@ impl<S> Reassembling<S> {
         Reassembling {
             frames,
             chunks: Reassembly::new(max_message, held),
+            stall: StallTimer::new(None),
         }
+    }
+
+    /// Fails the stream when a chunked message begun is not finished within `timeout`.
+    pub(crate) fn with_frame_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.stall = StallTimer::new(timeout);
+        self
     }
 }
 
@@ -149,12 +166,23 @@ impl<S: Stream<Item = Result<Bytes, FramingError>> + Unpin> Stream for Reassembl
     type Item = Result<Bytes, FramingError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
         loop {
-            let frame = match ready!(self.frames.poll_next_unpin(cx)) {
+            let next = match this.frames.poll_next_unpin(cx) {
+                Poll::Ready(next) => next,
+                Poll::Pending => {
+                    let oldest = this.chunks.oldest();
+                    return this
+                        .stall
+                        .poll(cx, oldest)
+                        .map(|stalled| Some(Err(stalled)));
+                }
+            };
+            let frame = match next {
                 Some(Ok(frame)) if frame.first() == Some(&chunk::CHUNK_TAG) => frame,
                 other => return Poll::Ready(other),
             };
-            match self.chunks.accept(&frame) {
+            match this.chunks.accept(&frame) {
                 Err(error) => return Poll::Ready(Some(Err(error.into()))),
                 Ok(None) => continue,
                 Ok(Some(Assembled::Message(message))) => return Poll::Ready(Some(Ok(message))),
@@ -235,6 +263,8 @@ impl Outgoing for ToRenderer {
                 error: WireError::from(error),
             },
             ToRenderer::Goodbye { reason, to } => OutFrame::Goodbye { reason, to: *to },
+            ToRenderer::Ping { id } => OutFrame::Ping { id: *id },
+            ToRenderer::Pong { id } => OutFrame::Pong { id: *id },
             ToRenderer::Lag {
                 channel,
                 missed,
@@ -271,6 +301,11 @@ impl Outgoing for ToMain {
                 timeout_ms: timeout.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
             },
             ToMain::Cancel { id } => OutFrame::Cancel { id: *id },
+            ToMain::Pong { id } => OutFrame::Pong { id: *id },
+            ToMain::Notice { error } => OutFrame::Error {
+                id: None,
+                error: WireError::from(error),
+            },
             ToMain::Send { channel, args, .. } => OutFrame::Send { channel, args },
             ToMain::Detach { .. } => {
                 let reason = "a Rust renderer has no windows to detach".to_string();

@@ -51,6 +51,14 @@ pub(crate) enum ToMain {
     Detach {
         sender: u64,
     },
+    /// The answer to main's `ping`.
+    Pong {
+        id: u64,
+    },
+    /// A framework error outside any call (the renderer's answer to a frame it cannot use).
+    Notice {
+        error: IpcError,
+    },
 }
 
 /// Main to renderer.
@@ -77,6 +85,14 @@ pub(crate) enum ToRenderer {
         missed: u64,
         /// On a bridge connection, the one window it is for (`None`: every window).
         to: Option<u64>,
+    },
+    /// Is the renderer still there? (Answered by `pong`.)
+    Ping {
+        id: u64,
+    },
+    /// The answer to a renderer's `ping`.
+    Pong {
+        id: u64,
     },
     /// Main is closing the connection (or, with `to`, disconnecting one window behind a bridge),
     /// and says why.

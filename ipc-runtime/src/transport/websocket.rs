@@ -9,6 +9,7 @@ use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::error::CapacityError;
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
@@ -30,8 +31,8 @@ pub(crate) fn config(max_frame: usize) -> WebSocketConfig {
 ///
 /// # Errors
 ///
-/// `Forbidden` when the server refuses the upgrade with 403, `Protocol` for a bad URL or origin,
-/// `Disconnected` otherwise.
+/// `Forbidden` when the server refuses the upgrade with 403, `TooManyConnections` when it answers
+/// 503, `Protocol` for a bad URL or origin, `Disconnected` otherwise.
 pub(crate) async fn connect(
     url: &str,
     origin: Option<&str>,
@@ -60,6 +61,16 @@ pub(crate) async fn connect(
                         .into_owned(),
                     }
                 }
+                // Main is at its connection limit (the body says which limit).
+                WsError::Http(response) if response.status() == StatusCode::SERVICE_UNAVAILABLE => {
+                    let body = response.body().as_deref().unwrap_or_default();
+                    let limit = String::from_utf8_lossy(body)
+                        .trim_start_matches("too many connections (limit ")
+                        .trim_end_matches(')')
+                        .parse()
+                        .unwrap_or(0);
+                    IpcError::TooManyConnections { limit }
+                }
                 other => IpcError::disconnected(format!("WebSocket connect failed: {other}")),
             })?;
     Ok(frame_link(
@@ -67,15 +78,18 @@ pub(crate) async fn connect(
         url.to_string(),
         limits.max_message,
         Held::default(),
+        None,
     ))
 }
 
-/// An open WebSocket as a frame link.
+/// An open WebSocket as a frame link: chunked messages are reassembled up to `max_message` bytes
+/// (counted in `held`) and must be finished within `frame_timeout` of their first chunk.
 pub(crate) fn frame_link<S>(
     ws: tokio_tungstenite::WebSocketStream<S>,
     peer: String,
     max_message: usize,
     held: Held,
+    frame_timeout: Option<std::time::Duration>,
 ) -> FrameLink
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -89,6 +103,13 @@ where
                     Ok(Message::Binary(bytes)) => Some(Ok(bytes)),
                     Ok(Message::Text(text)) => Some(Ok(Bytes::from(text))),
                     Ok(_) => None,
+                    // The peer is told its frame was too large before the connection closes.
+                    Err(WsError::Capacity(CapacityError::MessageTooLong { size, max_size })) => {
+                        Some(Err(FramingError::TooLarge {
+                            size,
+                            limit: max_size,
+                        }))
+                    }
                     Err(WsError::Capacity(error)) => Some(Err(FramingError::Io(
                         std::io::Error::new(std::io::ErrorKind::InvalidData, error.to_string()),
                     ))),
@@ -98,7 +119,8 @@ where
                 })
             }),
     );
-    let reader: Reader = Box::pin(Reassembling::new(frames, max_message, held));
+    let reader: Reader =
+        Box::pin(Reassembling::new(frames, max_message, held).with_frame_timeout(frame_timeout));
     let writer: Writer = Box::pin(WsWriter {
         sink,
         queued: VecDeque::new(),

@@ -8,10 +8,54 @@
 //! test clock).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock, Weak};
+use std::task::{Context, Poll};
 use std::time::Instant;
 
+use futures_util::task::AtomicWaker;
 use tokio::sync::Notify;
+
+/// What an alarm rings.
+pub(crate) trait Ring: Send + Sync {
+    fn ring(&self);
+}
+
+impl Ring for Notify {
+    /// Once, with `notify_one`.
+    fn ring(&self) {
+        self.notify_one();
+    }
+}
+
+/// A flag and a waker: the cheapest thing to ring when the task that waits for it polls it
+/// often (a `Notified` future takes a lock each time it is polled while waiting).
+#[derive(Default)]
+pub(crate) struct Bell {
+    rung: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl Bell {
+    /// `Ready` once after each ring.
+    pub(crate) fn poll_rung(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.rung.swap(false, Ordering::AcqRel) {
+            return Poll::Ready(());
+        }
+        self.waker.register(cx.waker());
+        if self.rung.swap(false, Ordering::AcqRel) {
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+}
+
+impl Ring for Bell {
+    fn ring(&self) {
+        self.rung.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+}
 
 use super::lock;
 
@@ -23,7 +67,7 @@ struct Alarms {
 
 struct State {
     /// Alarms by time; the `u64` tells apart alarms set for the same instant.
-    queue: BTreeMap<(Instant, u64), Weak<Notify>>,
+    queue: BTreeMap<(Instant, u64), Weak<dyn Ring>>,
     next_id: u64,
     /// When the thread wakes up next (`None`: it waits for a first alarm).
     wakes_at: Option<Instant>,
@@ -32,8 +76,9 @@ struct State {
 
 static ALARMS: OnceLock<Alarms> = OnceLock::new();
 
-/// Rings `notify` (once, with `notify_one`) at `at`, unless it is dropped by then.
-pub(crate) fn ring_at(at: Instant, notify: Weak<Notify>) {
+/// Rings `notify` at `at`, unless it is dropped by then.
+pub(crate) fn ring_at<R: Ring + 'static>(at: Instant, notify: Weak<R>) {
+    let notify: Weak<dyn Ring> = notify;
     let alarms = ALARMS.get_or_init(|| Alarms {
         state: Mutex::new(State {
             queue: BTreeMap::new(),
@@ -56,7 +101,7 @@ pub(crate) fn ring_at(at: Instant, notify: Weak<Notify>) {
         if started.is_err() {
             tracing::error!("cannot start the alarm thread; deadlines are checked eagerly");
             if let Some(notify) = state.queue.remove(&(at, id)).and_then(|n| n.upgrade()) {
-                notify.notify_one();
+                notify.ring();
             }
             return;
         }
@@ -75,7 +120,7 @@ fn run(alarms: &'static Alarms) {
                 break;
             }
             if let Some(notify) = entry.remove().upgrade() {
-                notify.notify_one();
+                notify.ring();
             }
         }
         let next = state.queue.keys().next().map(|&(at, _)| at);

@@ -6,7 +6,8 @@
 //! - `deadline`: the deadlines of one connection's calls with one sweeper, not a timer per call;
 //! - `lag_queue`: a bounded queue whose overflow becomes a counted gap, never a silent drop;
 //! - `closer`: a close signal that carries its reason;
-//! - `held`: counting the bytes held for messages not yet complete;
+//! - `held`: counting the bytes held for messages not yet complete, within a limit;
+//! - `slots`: a bounded count of things in use (connections);
 //! - `panic_message`: the text of a caught panic.
 
 pub(crate) mod alarm;
@@ -14,6 +15,7 @@ pub(crate) mod closer;
 pub(crate) mod deadline;
 pub(crate) mod held;
 pub(crate) mod lag_queue;
+pub(crate) mod slots;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -18,6 +18,8 @@ const EVENT: u8 = 7;
 const ERROR: u8 = 8;
 const GOODBYE: u8 = 9;
 const LAG: u8 = 10;
+const PING: u8 = 11;
+const PONG: u8 = 12;
 
 pub(super) fn encode(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<(), IpcError> {
     match frame {
@@ -76,6 +78,14 @@ pub(super) fn encode(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<(), Ipc
         } => {
             out.push(LAG);
             header(out, &(channel, missed))
+        }
+        OutFrame::Ping { id } => {
+            out.push(PING);
+            header(out, id)
+        }
+        OutFrame::Pong { id } => {
+            out.push(PONG);
+            header(out, id)
         }
     }
 }
@@ -166,6 +176,12 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
         GOODBYE => Frame::Goodbye {
             reason: exact::<String>(body, "goodbye")?,
             to: None,
+        },
+        PING => Frame::Ping {
+            id: exact::<u64>(body, "ping")?,
+        },
+        PONG => Frame::Pong {
+            id: exact::<u64>(body, "pong")?,
         },
         LAG => {
             let (channel, missed) = exact::<(String, u64)>(body, "lag")?;

@@ -12,7 +12,9 @@ use std::collections::HashMap;
 use bytes::{BufMut, Bytes, BytesMut};
 
 use super::framing::FrameBytes;
+use super::growing::{Growing, KEEP_FOR_REUSE_AT_MOST};
 use crate::util::held::{Held, Hold};
+use tokio::time::Instant;
 
 /// The first byte of a chunk frame (no frame of either codec starts with it).
 pub(crate) const CHUNK_TAG: u8 = 0;
@@ -44,6 +46,11 @@ pub(crate) enum ChunkError {
     PastTotal { id: u32, end: u64, total: u32 },
     #[error("more than {MAX_PARTIAL} messages are partial at once")]
     TooManyPartial,
+    /// Holding this message would take the bytes held for unfinished messages over the limit.
+    #[error(
+        "main would hold {size} bytes for unfinished messages, above the limit of {limit} bytes"
+    )]
+    OverBudget { size: usize, limit: usize },
 }
 
 /// A chunk frame's header.
@@ -69,7 +76,7 @@ impl ChunkHeader {
         })
     }
 
-    fn encode(self) -> Bytes {
+    pub(crate) fn encode(self) -> Bytes {
         let mut header = BytesMut::with_capacity(HEADER_LEN);
         header.put_u8(CHUNK_TAG);
         header.put_u32(self.id);
@@ -120,7 +127,7 @@ pub(crate) fn split(message: FrameBytes, id: u32, max_frame: usize) -> Vec<Frame
 /// Where a chunk's data goes.
 pub(crate) enum Target<'a> {
     /// Append it here.
-    Buffer(&'a mut BytesMut),
+    Buffer(Growing<'a>),
     /// The message was refused (too large): read past the data.
     Skip,
 }
@@ -148,10 +155,12 @@ pub(crate) struct Reassembly {
 struct Partial {
     total: u32,
     received: u32,
+    /// When its first chunk came (a message must be finished in time).
+    started: Instant,
     /// `None` while a refused message is skipped.
     data: Option<BytesMut>,
-    /// The message's bytes, counted while it is partial.
-    _hold: Option<Hold>,
+    /// The capacity of `data`, counted while the message is partial.
+    hold: Hold,
 }
 
 impl Reassembly {
@@ -193,21 +202,20 @@ impl Reassembly {
             if self.partial.len() >= MAX_PARTIAL {
                 return Err(ChunkError::TooManyPartial);
             }
-            let (data, hold) = if total as usize > self.max_message {
-                (None, None)
-            } else {
+            // Nothing is reserved for the announced total: the buffer grows as chunks arrive.
+            let data = (total as usize <= self.max_message).then(|| {
                 let mut data = std::mem::take(&mut self.spare);
                 data.clear();
-                data.reserve(total as usize);
-                (Some(data), Some(self.held.hold(total as usize)))
-            };
+                data
+            });
             self.partial.insert(
                 id,
                 Partial {
                     total,
                     received: 0,
+                    started: Instant::now(),
                     data,
-                    _hold: hold,
+                    hold: self.held.empty_hold(),
                 },
             );
         }
@@ -228,14 +236,29 @@ impl Reassembly {
         }
         partial.received += len as u32;
         Ok(match &mut partial.data {
-            Some(data) => Target::Buffer(data),
+            Some(data) => Target::Buffer(Growing {
+                buffer: data,
+                hold: &mut partial.hold,
+                total: partial.total as usize,
+            }),
             None => Target::Skip,
         })
     }
 
-    /// Where the data of message `id` goes (`None` while a refused message is skipped).
-    pub(crate) fn buffer_of(&mut self, id: u32) -> Option<&mut BytesMut> {
-        self.partial.get_mut(&id).and_then(|p| p.data.as_mut())
+    /// When the oldest partial message began, if there is one.
+    pub(crate) fn oldest(&self) -> Option<Instant> {
+        self.partial.values().map(|p| p.started).min()
+    }
+
+    /// Where the data of message `id` goes, with the hold of its capacity (`None` while a
+    /// refused message is skipped).
+    pub(crate) fn buffer_of(&mut self, id: u32) -> Option<Growing<'_>> {
+        let partial = self.partial.get_mut(&id)?;
+        Some(Growing {
+            buffer: partial.data.as_mut()?,
+            hold: &mut partial.hold,
+            total: partial.total as usize,
+        })
     }
 
     /// The chunk of message `id` begun last is all in: the message, if that completed it.
@@ -248,7 +271,7 @@ impl Reassembly {
         Some(match partial.data {
             Some(mut data) => {
                 let message = data.split().freeze();
-                if data.capacity() >= self.spare.capacity() {
+                if message.len() <= KEEP_FOR_REUSE_AT_MOST {
                     self.spare = data;
                 }
                 Assembled::Message(message)
@@ -264,8 +287,11 @@ impl Reassembly {
     pub(crate) fn accept(&mut self, frame: &[u8]) -> Result<Option<Assembled>, ChunkError> {
         let header = ChunkHeader::parse(frame)?;
         let data = &frame[HEADER_LEN..];
-        if let Target::Buffer(buffer) = self.begin(header, data.len())? {
-            buffer.extend_from_slice(data);
+        if let Target::Buffer(mut buffer) = self.begin(header, data.len())? {
+            buffer.append(data).map_err(|over| ChunkError::OverBudget {
+                size: over.size,
+                limit: over.limit,
+            })?;
         }
         Ok(self.end(header.id))
     }

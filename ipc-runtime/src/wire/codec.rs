@@ -96,9 +96,12 @@ impl Codec {
         match self {
             Codec::Json => serde_json::from_slice(bytes).map_err(|e| e.to_string()),
             Codec::Binary => {
+                // Lengths the input cannot hold never reach serde's preallocation.
+                super::msgpack::check(bytes)?;
                 // Borrowing decoder: `bin` data is handed out as slices of `bytes` (no scratch
-                // copy). It cannot say where it stopped, so trailing data is found by trying to
-                // read one more value, which must fail at the end of input.
+                // copy). It cannot say where it stopped, so a value it did not read to its end
+                // (a tuple shorter than the array) is found by trying to read one more value,
+                // which must fail at the end of input.
                 let mut decoder = rmp_serde::Deserializer::from_read_ref(bytes);
                 let value = T::deserialize(&mut decoder).map_err(|e| e.to_string())?;
                 match serde::de::IgnoredAny::deserialize(&mut decoder) {

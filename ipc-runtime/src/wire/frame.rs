@@ -78,6 +78,12 @@ pub(crate) enum Frame {
         missed: u64,
         to: Option<u64>,
     },
+    Ping {
+        id: u64,
+    },
+    Pong {
+        id: u64,
+    },
 }
 
 impl Frame {
@@ -94,6 +100,8 @@ impl Frame {
             Frame::Error { .. } => "error",
             Frame::Goodbye { .. } => "goodbye",
             Frame::Lag { .. } => "lag",
+            Frame::Ping { .. } => "ping",
+            Frame::Pong { .. } => "pong",
         }
     }
 }
@@ -142,6 +150,12 @@ pub(crate) enum OutFrame<'a> {
         channel: &'a str,
         missed: u64,
         to: Option<u64>,
+    },
+    Ping {
+        id: u64,
+    },
+    Pong {
+        id: u64,
     },
 }
 
@@ -225,7 +239,9 @@ impl From<&IpcError> for WireError {
                 wire.size = Some(*size as u64);
                 wire.limit = Some(*limit as u64);
             }
-            IpcError::TooManyInFlight { limit } => wire.limit = Some(*limit as u64),
+            IpcError::TooManyInFlight { limit } | IpcError::TooManyConnections { limit } => {
+                wire.limit = Some(*limit as u64)
+            }
             IpcError::VersionMismatch { ours, theirs } => {
                 wire.ours = Some(ours.clone());
                 wire.theirs = Some(theirs.clone());
@@ -259,6 +275,9 @@ impl From<WireError> for IpcError {
                 limit: as_usize(wire.limit),
             },
             "too_many_in_flight" => IpcError::TooManyInFlight {
+                limit: as_usize(wire.limit),
+            },
+            "too_many_connections" => IpcError::TooManyConnections {
                 limit: as_usize(wire.limit),
             },
             "forbidden" => IpcError::Forbidden { channel, reason },
@@ -445,4 +464,32 @@ pub(crate) fn decode_handshake(frame: &[u8]) -> Result<Result<Hello, IpcError>, 
 /// Slices `inner` (a subslice of `outer`'s bytes) out of `outer` without copying.
 pub(super) fn slice_of(outer: &Bytes, inner: &[u8]) -> Bytes {
     outer.slice_ref(inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every code of the protocol's error table reads back as the error it names, and that error
+    /// writes the same code: the wire mapping and `ipc_schema::naming::FRAMEWORK_ERROR_CODES`
+    /// (what the JavaScript side knows) cannot drift apart.
+    #[test]
+    fn every_framework_error_code_round_trips() {
+        for &code in ipc_schema::naming::FRAMEWORK_ERROR_CODES {
+            let wire = WireError {
+                code: code.to_string(),
+                message: "m".into(),
+                channel: Some("c".into()),
+                reason: Some("r".into()),
+                limit: Some(1),
+                size: Some(2),
+                after_ms: Some(3),
+                ours: Some("o".into()),
+                theirs: Some("t".into()),
+            };
+            let error = IpcError::from(wire);
+            assert_eq!(error.code(), code);
+            assert_eq!(WireError::from(&error).code, code);
+        }
+    }
 }

@@ -19,7 +19,26 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::io::poll_read_buf;
 
 use super::chunk::{Assembled, CHUNK_TAG, ChunkError, ChunkHeader, HEADER_LEN, Reassembly};
-use crate::util::held::{Held, Hold};
+use super::growing::{Growing, KEEP_FOR_REUSE_AT_MOST};
+use crate::util::held::{Held, Hold, OverLimit};
+
+impl From<ChunkError> for FramingError {
+    fn from(error: ChunkError) -> Self {
+        match error {
+            ChunkError::OverBudget { size, limit } => FramingError::OverBudget { size, limit },
+            other => FramingError::Chunk(other),
+        }
+    }
+}
+
+impl From<OverLimit> for FramingError {
+    fn from(over: OverLimit) -> Self {
+        FramingError::OverBudget {
+            size: over.size,
+            limit: over.limit,
+        }
+    }
+}
 
 /// Why a stream stopped yielding messages (all but `MessageTooLarge` end the stream: it cannot
 /// be resynchronized).
@@ -36,7 +55,13 @@ pub(crate) enum FramingError {
     #[error("message of {size} bytes exceeds the limit of {limit} bytes")]
     MessageTooLarge { size: usize, limit: usize },
     #[error("malformed chunk: {0}")]
-    Chunk(#[from] ChunkError),
+    Chunk(ChunkError),
+    /// Holding the frame or message begun would take main over its limit for unfinished ones.
+    #[error("{size} bytes would be held for unfinished messages, above the limit of {limit} bytes")]
+    OverBudget { size: usize, limit: usize },
+    /// A frame (or chunked message) begun was not finished in time.
+    #[error("a frame stalled: it was not finished within {after:?} of its start")]
+    Stalled { after: std::time::Duration },
     #[error("truncated frame: the stream ended inside a frame")]
     Truncated,
     #[error("i/o error: {0}")]
@@ -66,6 +91,49 @@ pub(crate) struct FrameReader<R> {
     held: Held,
     /// The bytes of the large frame being read, counted while it is partial.
     large_hold: Option<Hold>,
+    /// When the frame being read began (set only once it had to wait for more bytes).
+    frame_started: Option<tokio::time::Instant>,
+    stall: StallTimer,
+}
+
+/// The deadline of what a peer has begun and not finished (a frame, chunked messages): armed
+/// only while something begun waits for more bytes, so frames that come whole never touch a
+/// Tokio timer.
+pub(crate) struct StallTimer {
+    /// How long a frame (or chunked message) may take once begun; `None`: as long as it takes.
+    timeout: Option<std::time::Duration>,
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl StallTimer {
+    pub(crate) fn new(timeout: Option<std::time::Duration>) -> Self {
+        StallTimer {
+            timeout,
+            deadline: None,
+        }
+    }
+
+    /// Called when reading has to wait, with when the oldest unfinished thing began: `Ready`
+    /// once it is older than the timeout.
+    pub(crate) fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+        oldest: Option<tokio::time::Instant>,
+    ) -> Poll<FramingError> {
+        let (Some(timeout), Some(started)) = (self.timeout, oldest) else {
+            self.deadline = None;
+            return Poll::Pending;
+        };
+        let at = started + timeout;
+        match &mut self.deadline {
+            Some(sleep) if sleep.deadline() == at => {}
+            slot => *slot = Some(Box::pin(tokio::time::sleep_until(at))),
+        }
+        match self.deadline.as_mut().map(|sleep| sleep.as_mut().poll(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(FramingError::Stalled { after: timeout }),
+            _ => Poll::Pending,
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -97,7 +165,36 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             state: ReadState::Prefix,
             held,
             large_hold: None,
+            frame_started: None,
+            stall: StallTimer::new(None),
         }
+    }
+
+    /// Fails the stream when a frame or chunked message begun is not finished within `timeout`
+    /// of its start (a peer that sends half a frame and waits holds nothing for long).
+    pub(crate) fn with_frame_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+        self.stall = StallTimer::new(timeout);
+        self
+    }
+
+    /// Whether something begun waits for more bytes: a frame in the middle, or partial messages.
+    fn partway(&self) -> bool {
+        !matches!(self.state, ReadState::Prefix) || !self.buffer.is_empty()
+    }
+
+    /// Called when reading has to wait: the deadline of what is begun.
+    fn poll_stall(&mut self, cx: &mut Context<'_>) -> Poll<FramingError> {
+        if self.partway() {
+            self.frame_started
+                .get_or_insert_with(tokio::time::Instant::now);
+        } else {
+            self.frame_started = None;
+        }
+        let oldest = match (self.frame_started, self.chunks.oldest()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.stall.poll(cx, oldest)
     }
 
     /// Reads more into `buffer` until it holds `want` bytes. `Ok(false)`: the stream ended first.
@@ -114,28 +211,33 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
 
     /// Takes the next `n` bytes of a frame body into `into` (or drops them): first what `buffer`
     /// holds already, then straight from the stream. Progress is kept in `n` across polls;
-    /// `Ok(false)`: the stream ended first.
+    /// `Ok(false)`: the stream ended first. `into` grows as bytes arrive (`wire::growing`).
     fn poll_take(
         io: &mut R,
         buffer: &mut BytesMut,
         cx: &mut Context<'_>,
-        mut into: Option<&mut BytesMut>,
+        mut into: Option<Growing<'_>>,
         n: &mut usize,
-    ) -> Poll<io::Result<bool>> {
+    ) -> Poll<Result<bool, FramingError>> {
         let ahead = (*n).min(buffer.len());
         if ahead > 0 {
             let taken = buffer.split_to(ahead);
-            if let Some(into) = into.as_deref_mut() {
-                into.extend_from_slice(&taken);
+            if let Some(into) = into.as_mut() {
+                into.append(&taken)?;
             }
             *n -= ahead;
         }
         let mut scratch = BytesMut::new();
         while *n > 0 {
-            let read = match into.as_deref_mut() {
+            let read = match into.as_mut() {
                 Some(into) => {
-                    into.reserve(*n);
-                    ready!(poll_read_buf(Pin::new(&mut *io), cx, &mut into.limit(*n)))?
+                    into.make_room()?;
+                    let room = (*n).min(into.buffer.capacity() - into.buffer.len());
+                    ready!(poll_read_buf(
+                        Pin::new(&mut *io),
+                        cx,
+                        &mut (&mut *into.buffer).limit(room)
+                    ))?
                 }
                 None => {
                     scratch.clear();
@@ -193,9 +295,10 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                     } else if len < DIRECT_AT_LEAST {
                         ReadState::Body { len }
                     } else {
+                        // Nothing is reserved for the announced length: `large` grows as the
+                        // frame's bytes arrive.
+                        self.large_hold = Some(self.held.empty_hold());
                         self.large.clear();
-                        self.large.reserve(len);
-                        self.large_hold = Some(self.held.hold(len));
                         ReadState::Large { len }
                     };
                 }
@@ -208,11 +311,18 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                 }
                 ReadState::Large { len } => {
                     let mut rest = len - self.large.len();
+                    let hold = self
+                        .large_hold
+                        .get_or_insert_with(|| self.held.empty_hold());
                     let done = ready!(Self::poll_take(
                         &mut self.io,
                         &mut self.buffer,
                         cx,
-                        Some(&mut self.large),
+                        Some(Growing {
+                            buffer: &mut self.large,
+                            hold,
+                            total: len,
+                        }),
                         &mut rest,
                     ))?;
                     if !done {
@@ -220,7 +330,12 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                     }
                     self.state = ReadState::Prefix;
                     self.large_hold = None;
-                    return Poll::Ready(Some(Ok(self.large.split().freeze())));
+                    let frame = self.large.split().freeze();
+                    if frame.len() > KEEP_FOR_REUSE_AT_MOST {
+                        // Not kept for the next frame: the memory goes when the frame does.
+                        self.large = BytesMut::new();
+                    }
+                    return Poll::Ready(Some(Ok(frame)));
                 }
                 ReadState::ChunkHeader { len } => {
                     if len < HEADER_LEN {
@@ -267,7 +382,15 @@ impl<R: AsyncRead + Unpin> Stream for FrameReader<R> {
     type Item = Result<Bytes, FramingError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.get_mut().poll_message(cx)
+        let this = self.get_mut();
+        match this.poll_message(cx) {
+            Poll::Pending => this.poll_stall(cx).map(|stalled| Some(Err(stalled))),
+            Poll::Ready(item) => {
+                // The next frame's time starts when it has to wait.
+                this.frame_started = None;
+                Poll::Ready(item)
+            }
+        }
     }
 }
 
@@ -649,5 +772,57 @@ mod tests {
         let third = frames.next().await.unwrap().unwrap();
         assert_ne!(third.as_ptr(), second.as_ptr());
         assert!(third.iter().all(|&b| b == 3) && second.iter().all(|&b| b == 2));
+    }
+
+    /// A peer that announces a large frame or message and sends little of it makes main hold
+    /// (and allocate) about what it sent, not what it announced.
+    #[tokio::test]
+    async fn announced_lengths_allocate_nothing_until_bytes_come() {
+        let held = Held::with_limit(usize::MAX);
+        let (mut peer, main_end) = tokio::io::duplex(1 << 20);
+        let mut reader = FrameReader::new(main_end, 4 << 20, 64 << 20, held.clone());
+        // A frame of 4 MiB announced, 100 bytes of it sent.
+        let mut bytes = (4u32 << 20).to_be_bytes().to_vec();
+        bytes.extend_from_slice(&[b'{'; 100]);
+        tokio::io::AsyncWriteExt::write_all(&mut peer, &bytes)
+            .await
+            .unwrap();
+        let polled = futures_util::poll!(reader.next());
+        assert!(polled.is_pending());
+        // At most twice what was sent, or one step of growth.
+        assert!(
+            held.bytes() <= 2 * 100 + super::super::growing::GROW_AT_LEAST,
+            "{} bytes held",
+            held.bytes()
+        );
+        drop(reader);
+        assert_eq!(held.bytes(), 0);
+
+        // Sixteen chunked messages of 64 MiB announced, one byte of each sent.
+        let (mut peer, main_end) = tokio::io::duplex(1 << 20);
+        let mut reader = FrameReader::new(main_end, 4 << 20, 64 << 20, held.clone());
+        for id in 0..16u32 {
+            let header = chunk::ChunkHeader {
+                id,
+                total: 64 << 20,
+                offset: 0,
+            };
+            let mut body = header.encode().to_vec();
+            body.push(b'{');
+            let mut frame = u32::try_from(body.len()).unwrap().to_be_bytes().to_vec();
+            frame.extend_from_slice(&body);
+            tokio::io::AsyncWriteExt::write_all(&mut peer, &frame)
+                .await
+                .unwrap();
+        }
+        let polled = futures_util::poll!(reader.next());
+        assert!(polled.is_pending());
+        assert!(
+            held.bytes() <= 16 * (2 + super::super::growing::GROW_AT_LEAST),
+            "{} bytes held for 16 bytes sent",
+            held.bytes()
+        );
+        drop(reader);
+        assert_eq!(held.bytes(), 0);
     }
 }

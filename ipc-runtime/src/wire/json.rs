@@ -85,6 +85,14 @@ pub(super) fn encode(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<(), Ipc
             out.extend_from_slice(br#""reason":"#);
             write_str(out, reason);
         }
+        OutFrame::Ping { id } => {
+            out.extend_from_slice(br#"{"t":"ping","id":"#);
+            write_u64(out, *id);
+        }
+        OutFrame::Pong { id } => {
+            out.extend_from_slice(br#"{"t":"pong","id":"#);
+            write_u64(out, *id);
+        }
         OutFrame::Lag {
             channel,
             missed,
@@ -212,6 +220,8 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
         "goodbye" => Some("goodbye"),
         "detach" => Some("detach"),
         "lag" => Some("lag"),
+        "ping" => Some("ping"),
+        "pong" => Some("pong"),
         _ => None,
     };
     let fail = |reason: String| FrameError { id, kind, reason };
@@ -272,6 +282,8 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
             Frame::Reply { id, body }
         }
         "cancel" => Frame::Cancel { id: need_id()? },
+        "ping" => Frame::Ping { id: need_id()? },
+        "pong" => Frame::Pong { id: need_id()? },
         "send" => Frame::Send {
             channel: string(raw.ch, "ch")?,
             args: payload(raw.args, "args")?,

@@ -1,11 +1,13 @@
 //! The wire: how values and messages become bytes, and back (`docs/PROTOCOL.md`).
 //!
-//! - `codec`: value encodings ([`Codec`]: JSON for JavaScript peers, MessagePack for Rust);
+//! - `codec`: value encodings ([`Codec`]: JSON for JavaScript peers, MessagePack for Rust),
+//!   with `msgpack` checking MessagePack's declared lengths before serde reserves from them;
 //! - `blob`: [`Bytes`], raw on the binary codec and base64 on JSON, never copied when large;
 //! - `payload`: [`Payload`], a value as itself (in process) or as encoded bytes (from the wire);
 //! - `frame` (with `json` and `binary`): the protocol's frames and the handshake's hello;
 //! - `framing`: length-prefixed frames on byte streams;
 //! - `chunk`: messages larger than a frame, split into chunk frames and reassembled;
+//! - `growing`: the buffer of a message being received, grown as its bytes arrive;
 //! - `handshake`: the checks both sides make on the other's hello.
 //!
 //! The wire knows nothing of connections, main or renderers: it turns bytes into frames and
@@ -17,8 +19,10 @@ pub(crate) mod chunk;
 pub(crate) mod codec;
 mod frame;
 pub(crate) mod framing;
+pub(crate) mod growing;
 pub(crate) mod handshake;
 mod json;
+pub(crate) mod msgpack;
 pub(crate) mod payload;
 
 pub use blob::Bytes;
@@ -27,7 +31,7 @@ pub(crate) use frame::{
     Frame, FrameError, Hello, OutFrame, ReplyBody, SenderInfo, WireError, decode, decode_handshake,
     encode, encode_handshake_error, encode_hello,
 };
-pub(crate) use framing::{FrameBytes, FrameReader, FrameWriter, FramingError};
+pub(crate) use framing::{FrameBytes, FrameReader, FrameWriter, FramingError, StallTimer};
 pub use payload::{NoArgs, Payload};
 
 /// The protocol version this build speaks.

@@ -10,6 +10,8 @@
 //! `--check` nothing is written and the exit status is 1 when any file is missing or differs.
 //! Exit status 2 means bad usage or a contract that cannot be generated.
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -5,22 +5,6 @@ use super::model::{Model, ServiceModel};
 use super::text::jsdoc;
 use crate::model::MethodKind;
 
-const ERROR_CODES: &[&str] = &[
-    "no_handler",
-    "bad_arguments",
-    "bad_reply",
-    "cancelled",
-    "timeout",
-    "disconnected",
-    "handler_panicked",
-    "too_large",
-    "too_many_in_flight",
-    "forbidden",
-    "version_mismatch",
-    "protocol",
-    "encode",
-];
-
 /// Whether the error types are interfaces (window: they may be plain objects) or the client
 /// module's classes.
 #[derive(Clone, Copy, PartialEq)]
@@ -155,7 +139,7 @@ fn body(model: &Model<'_>, flavor: Flavor, out: &mut String) {
         "",
     ));
     out.push_str("export type IpcErrorCode =\n");
-    for code in ERROR_CODES {
+    for code in crate::naming::FRAMEWORK_ERROR_CODES {
         out.push_str(&format!("  | \"{code}\"\n"));
     }
     out.pop();
@@ -200,7 +184,7 @@ fn body(model: &Model<'_>, flavor: Flavor, out: &mut String) {
             "readonly reason?: string;",
         ),
         (
-            "The limit that was hit (`too_large`, `too_many_in_flight`).",
+            "The limit that was hit (`too_large`, `too_many_in_flight`, `too_many_connections`).",
             "readonly limit?: number;",
         ),
         (

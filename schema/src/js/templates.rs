@@ -60,6 +60,28 @@ mod tests {
         assert_eq!(fill("a{{X}}b{{Y}}", &[("X", "1"), ("Y", "2")]), "a1b2");
     }
 
+    /// The JavaScript side knows every framework error code (it treats unknown ones as
+    /// `protocol`).
+    #[test]
+    fn the_javascript_side_knows_every_framework_error_code() {
+        for (name, template) in [
+            ("errors.js", ERRORS_JS),
+            ("bridge.js", include_str!("templates/bridge.js")),
+        ] {
+            let list = template
+                .split("FRAMEWORK_CODES = [")
+                .nth(1)
+                .and_then(|rest| rest.split(']').next())
+                .unwrap_or_else(|| panic!("{name} has no FRAMEWORK_CODES list"));
+            let listed: Vec<&str> = list
+                .split(',')
+                .map(|code| code.trim().trim_matches('\''))
+                .filter(|code| !code.is_empty())
+                .collect();
+            assert_eq!(listed, crate::naming::FRAMEWORK_ERROR_CODES, "{name}");
+        }
+    }
+
     #[test]
     #[should_panic(expected = "no value")]
     fn fill_refuses_a_missing_value() {

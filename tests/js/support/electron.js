@@ -20,6 +20,11 @@
 // - ipcRenderer/ipcMain: structured-clone copies, asynchronous delivery, `invoke` rejecting with
 //   Electron's own messages ("No handler registered for ..."), events carrying an Electron event
 //   object as their first argument, `event.senderFrame` with the frame's url and origin.
+// - webContents.mainFrame: the window's current main frame (the frame `webContents.send`
+//   delivers to); `window.navigate(url, origin)` moves the window to another page, as a link or
+//   `location.href = ...` in the page would (the preload runs again in the new page in Electron;
+//   here the same worlds stay, which is what lets a test see what would reach the new page).
+//   `origin: null` models Electron before WebFrameMain#origin (no origin at all).
 
 const { EventEmitter } = require('node:events');
 const util = require('node:util');
@@ -178,10 +183,11 @@ class FakeIpcRenderer extends EventEmitter {
 }
 
 class FakeWebContents extends EventEmitter {
-  constructor(id, ipcRenderer) {
+  constructor(id, ipcRenderer, window) {
     super();
     this.id = id;
     this._ipcRenderer = ipcRenderer;
+    this._window = window;
     this._destroyed = false;
     /** Every message sent to this window: { channel, args }. */
     this.sent = [];
@@ -195,6 +201,11 @@ class FakeWebContents extends EventEmitter {
       if (this._destroyed) return;
       this._ipcRenderer.emit(channel, { sender: this._ipcRenderer, ports: [] }, ...copied);
     });
+  }
+
+  /** The window's current main frame (null once destroyed). */
+  get mainFrame() {
+    return this._destroyed ? null : this._window.frame;
   }
 
   isDestroyed() {
@@ -229,7 +240,11 @@ function createWindow(options) {
     },
   };
   window.ipcRenderer = new FakeIpcRenderer(options.ipcMain, window);
-  window.webContents = new FakeWebContents(nextWebContentsId++, window.ipcRenderer);
+  window.webContents = new FakeWebContents(nextWebContentsId++, window.ipcRenderer, window);
+  /** The window's main frame navigates: a new frame with this URL and origin. */
+  window.navigate = (url, origin) => {
+    window.frame = { url, origin };
+  };
 
   const contextBridge = {
     exposeInMainWorld(key, api) {

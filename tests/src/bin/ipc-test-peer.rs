@@ -6,6 +6,10 @@
 //!   prints `listening` on stdout once the socket is bound.
 //! - `main-websocket`: serves it as main on a loopback WebSocket endpoint that accepts the
 //!   origin `ipc_tests::TEST_ORIGIN`; prints the endpoint's URL (token included) on stdout.
+//! - `main-low-nofile <path> <open files> <max connections> <handshake ms>`: `main-unix` in a
+//!   process whose open-file limit is lowered to `<open files>` first, with the given connection
+//!   limit (`default` for main's own) and handshake deadline; prints `listening <max connections
+//!   main uses>`.
 //! - `renderer-stdio <label> <scenario> <codec>`: a renderer over stdin and stdout (started by
 //!   `Main::spawn_renderer`) that plays a scenario (`ipc_tests::Scenario`).
 //! - `renderer-unix <path> <label> <scenario> <codec>`: the same over a Unix socket.
@@ -13,6 +17,8 @@
 //!
 //! Logs go to stderr. Main modes serve until killed, renderer modes exit when their scenario
 //! ends, and every mode exits when the process that started it goes away.
+
+#![forbid(unsafe_code)]
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -32,6 +38,13 @@ async fn main() -> ExitCode {
         ["main-stdio"] => main_stdio().await,
         ["main-unix", path] => main_unix(path).await,
         ["main-websocket"] => main_websocket().await,
+        [
+            "main-low-nofile",
+            path,
+            open_files,
+            max_connections,
+            handshake_ms,
+        ] => main_low_nofile(path, open_files, max_connections, handshake_ms).await,
         ["renderer-stdio", label, scenario, codec] => {
             renderer(Via::Stdio, label, scenario, codec).await
         }
@@ -90,6 +103,43 @@ async fn main_unix(path: &str) -> Result<(), String> {
     {
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "listening").map_err(|e| e.to_string())?;
+        stdout.flush().map_err(|e| e.to_string())?;
+    }
+    // Serve until killed (or until the parent goes away).
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
+async fn main_low_nofile(
+    path: &str,
+    open_files: &str,
+    max_connections: &str,
+    handshake_ms: &str,
+) -> Result<(), String> {
+    let open_files: u64 = open_files.parse().map_err(|e| format!("open files: {e}"))?;
+    let handshake_ms: u64 = handshake_ms
+        .parse()
+        .map_err(|e| format!("handshake: {e}"))?;
+    let limit = rustix::process::Rlimit {
+        current: Some(open_files),
+        maximum: rustix::process::getrlimit(rustix::process::Resource::Nofile).maximum,
+    };
+    rustix::process::setrlimit(rustix::process::Resource::Nofile, limit)
+        .map_err(|e| format!("setrlimit: {e}"))?;
+    let mut builder = Main::builder().handshake_timeout(Duration::from_millis(handshake_ms));
+    if max_connections != "default" {
+        let limit = max_connections
+            .parse()
+            .map_err(|e| format!("max connections: {e}"))?;
+        builder = builder.max_connections(limit);
+    }
+    let main = builder.build();
+    let _ = ConformanceBackend::serve(&main).map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_file(path);
+    let _listener = main.listen_unix(path).map_err(|e| e.to_string())?;
+    {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "listening {}", main.max_connections()).map_err(|e| e.to_string())?;
         stdout.flush().map_err(|e| e.to_string())?;
     }
     // Serve until killed (or until the parent goes away).

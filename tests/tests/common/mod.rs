@@ -2,6 +2,8 @@
 //! uses only part of this module).
 #![allow(dead_code)]
 
+pub mod raw;
+
 use std::future::IntoFuture;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

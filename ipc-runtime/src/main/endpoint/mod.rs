@@ -8,3 +8,7 @@ mod websocket;
 pub use child::ChildRenderer;
 pub use unix::UnixListenerHandle;
 pub use websocket::{WebSocketListener, WebSocketOptions};
+
+/// How long a listener waits after a failed `accept` (out of descriptors, most likely) before it
+/// tries again.
+const ACCEPT_RETRY: std::time::Duration = std::time::Duration::from_millis(50);

@@ -6,7 +6,11 @@ use std::path::{Path, PathBuf};
 use tokio::net::UnixListener;
 use tokio::task::JoinHandle;
 
+use super::ACCEPT_RETRY;
 use crate::main::Main;
+use crate::main::accept::refuse_link;
+use crate::transport::Transport;
+use crate::util::slots::Slots;
 
 /// A listening Unix socket; every connection is accepted as a renderer. Dropping the handle
 /// stops listening and removes the socket file (connected renderers stay connected).
@@ -32,7 +36,11 @@ impl Drop for UnixListenerHandle {
 
 impl Main {
     /// Listens on a Unix socket at `path` and accepts every connection as a renderer (each
-    /// handshake runs on its own task, so a silent client delays nobody).
+    /// handshake runs on its own task, so a silent client delays nobody). Past
+    /// [`MainBuilder::max_connections_per_endpoint`](crate::MainBuilder::max_connections_per_endpoint)
+    /// or [`MainBuilder::max_connections`](crate::MainBuilder::max_connections), a connection
+    /// is refused at once with [`IpcError::TooManyConnections`](crate::IpcError::TooManyConnections);
+    /// when the process is out of descriptors the listener waits and goes on.
     ///
     /// # Errors
     ///
@@ -62,22 +70,31 @@ impl Main {
         let path = path.as_ref().to_path_buf();
         let listener = UnixListener::bind(&path)?;
         let main = self.clone();
+        let endpoint = Slots::new(main.inner.config.max_connections_per_endpoint());
         let task = tokio::spawn(async move {
             loop {
-                match listener.accept().await {
-                    Ok((stream, _)) => {
-                        let main = main.clone();
-                        tokio::spawn(async move {
-                            if let Err(error) = main.accept(stream).await {
-                                tracing::info!(%error, "unix socket connection refused");
-                            }
-                        });
-                    }
+                let stream = match listener.accept().await {
+                    Ok((stream, _)) => stream,
                     Err(error) => {
+                        // Out of descriptors (EMFILE) or a connection that went away: the
+                        // listener waits a moment (the pending one stays queued) and goes on.
                         tracing::warn!(%error, "accept failed");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        tokio::time::sleep(ACCEPT_RETRY).await;
+                        continue;
                     }
-                }
+                };
+                let main = main.clone();
+                let slots = main.connection_slots(Some(&endpoint));
+                tokio::spawn(async move {
+                    let link = stream.into_link().0;
+                    let accepted = match slots {
+                        Ok(slots) => main.accept_admitted(link, false, slots).await,
+                        Err(error) => Err(refuse_link(&main, link, error).await),
+                    };
+                    if let Err(error) = accepted {
+                        tracing::info!(%error, "unix socket connection refused");
+                    }
+                });
             }
         });
         Ok(UnixListenerHandle { path, task })

@@ -6,14 +6,52 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::net::TcpListener;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::StatusCode;
 
+use super::ACCEPT_RETRY;
+use crate::error::IpcError;
 use crate::main::Main;
+use crate::transport::Transport;
 use crate::transport::frames::FrameTransport;
 use crate::transport::websocket;
+use crate::util::slots::{Slot, Slots};
+
+/// Connections over the limit that are told so (HTTP 503) at once; past this many, the others are
+/// closed without a word (a crowd cannot make main hold descriptors to refuse it politely).
+const REFUSALS_AT_ONCE: usize = 64;
+
+/// The most of an upgrade request main reads before it answers 503.
+const REFUSAL_READ_LIMIT: usize = 8 * 1024;
+
+/// Answers an upgrade request main has no room for with HTTP 503, the limit in its body. The
+/// request is read first (within `timeout` and a few KiB), so the answer is not lost to a reset.
+async fn refuse_busy(mut stream: TcpStream, error: IpcError, timeout: Duration, _refusal: Slot) {
+    let answer = async {
+        let mut request = Vec::with_capacity(1024);
+        let mut buffer = [0u8; 1024];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < REFUSAL_READ_LIMIT {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => request.extend_from_slice(&buffer[..n]),
+            }
+        }
+        let body = error.to_string();
+        let response = format!(
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = stream.write_all(response.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    };
+    let _ = tokio::time::timeout(timeout, answer).await;
+}
 
 /// Where and for whom [`Main::listen_websocket`] listens.
 ///
@@ -32,6 +70,7 @@ pub struct WebSocketOptions {
     token: String,
     allowed_origins: Vec<String>,
     allow_missing_origin: bool,
+    allow_remote: bool,
 }
 
 impl Default for WebSocketOptions {
@@ -50,13 +89,35 @@ impl WebSocketOptions {
             token: random_token(),
             allowed_origins: Vec::new(),
             allow_missing_origin: false,
+            allow_remote: false,
         }
     }
 
-    /// The address to bind. Anything but loopback exposes main to the network: the token and
-    /// the origin check are then all that protect it.
+    /// The address to bind (default `127.0.0.1:0`). Anything but loopback exposes main to the
+    /// network, where the token and the origin check are all that protect it:
+    /// [`Main::listen_websocket`] refuses such an address unless
+    /// [`WebSocketOptions::allow_remote`] says so.
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.addr = addr;
+        self
+    }
+
+    /// Allows binding an address other than loopback (off by default).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_runtime::{Main, WebSocketOptions};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let everywhere = WebSocketOptions::new().bind("0.0.0.0:0".parse().unwrap());
+    /// let refused = Main::new().listen_websocket(everywhere.clone()).await.unwrap_err();
+    /// assert_eq!(refused.kind(), std::io::ErrorKind::PermissionDenied);
+    /// # let _ = everywhere.allow_remote(true);
+    /// # }
+    /// ```
+    pub fn allow_remote(mut self, allow: bool) -> Self {
+        self.allow_remote = allow;
         self
     }
 
@@ -123,6 +184,7 @@ impl fmt::Debug for WebSocketOptions {
             .field("token", &"<hidden>")
             .field("allowed_origins", &self.allowed_origins)
             .field("allow_missing_origin", &self.allow_missing_origin)
+            .field("allow_remote", &self.allow_remote)
             .finish()
     }
 }
@@ -186,9 +248,17 @@ impl Main {
     /// uses the JSON codec) and are served like any renderer, with the checked origin in
     /// [`Caller::origin`](crate::Caller::origin).
     ///
+    /// A client has the handshake deadline
+    /// ([`MainBuilder::handshake_timeout`](crate::MainBuilder::handshake_timeout)) for its
+    /// upgrade request and its hello together. Past the connection limits
+    /// ([`MainBuilder::max_connections_per_endpoint`](crate::MainBuilder::max_connections_per_endpoint),
+    /// [`MainBuilder::max_connections`](crate::MainBuilder::max_connections)) an upgrade is
+    /// answered with HTTP 503 before anything else is read.
+    ///
     /// # Errors
     ///
-    /// The I/O error of binding.
+    /// [`std::io::ErrorKind::PermissionDenied`] for an address that is not loopback without
+    /// [`WebSocketOptions::allow_remote`]; the I/O error of binding.
     ///
     /// # Examples
     ///
@@ -215,6 +285,16 @@ impl Main {
         &self,
         options: WebSocketOptions,
     ) -> std::io::Result<WebSocketListener> {
+        if !options.addr.ip().is_loopback() && !options.allow_remote {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "refusing to listen on {}: not a loopback address (call \
+                     `WebSocketOptions::allow_remote(true)` to expose main to the network)",
+                    options.addr
+                ),
+            ));
+        }
         let listener = TcpListener::bind(options.addr).await?;
         let addr = listener.local_addr()?;
         if !addr.ip().is_loopback() {
@@ -223,17 +303,31 @@ impl Main {
         let options = Arc::new(options);
         let main = self.clone();
         let shared = options.clone();
+        let endpoint = Slots::new(main.inner.config.max_connections_per_endpoint());
+        let refusals = Slots::new(REFUSALS_AT_ONCE);
         let task = tokio::spawn(async move {
             loop {
                 let (stream, peer) = match listener.accept().await {
                     Ok(accepted) => accepted,
                     Err(error) => {
                         tracing::warn!(%error, "WebSocket accept failed");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        tokio::time::sleep(ACCEPT_RETRY).await;
                         continue;
                     }
                 };
                 let main = main.clone();
+                let slots = match main.connection_slots(Some(&endpoint)) {
+                    Ok(slots) => slots,
+                    Err(error) => {
+                        tracing::warn!(%peer, %error, "WebSocket connection refused");
+                        // Past the refusals under way, the connection is just closed.
+                        if let Some(refusal) = refusals.try_take() {
+                            let timeout = main.inner.config.handshake_timeout;
+                            tokio::spawn(refuse_busy(stream, error, timeout, refusal));
+                        }
+                        continue;
+                    }
+                };
                 let options = shared.clone();
                 tokio::spawn(async move {
                     let _ = stream.set_nodelay(true);
@@ -257,28 +351,35 @@ impl Main {
                             .map(str::to_string);
                         Ok(response)
                     };
-                    let config = websocket::config(main.inner.config.max_frame_size);
-                    let ws = match tokio_tungstenite::accept_hdr_async_with_config(
+                    let config = &main.inner.config;
+                    // A client that connects and never finishes its upgrade request holds its
+                    // slot only until the handshake deadline.
+                    let upgrade = tokio_tungstenite::accept_hdr_async_with_config(
                         stream,
                         check,
-                        Some(config),
-                    )
-                    .await
-                    {
-                        Ok(ws) => ws,
-                        Err(error) => {
+                        Some(websocket::config(config.max_frame_size)),
+                    );
+                    let ws = match tokio::time::timeout(config.handshake_timeout, upgrade).await {
+                        Ok(Ok(ws)) => ws,
+                        Ok(Err(error)) => {
                             tracing::debug!(%peer, %error, "WebSocket upgrade failed");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::info!(%peer, "no WebSocket upgrade within the handshake deadline");
                             return;
                         }
                     };
                     let mut link = websocket::frame_link(
                         ws,
                         format!("websocket {peer}"),
-                        main.inner.config.max_message_size,
+                        config.max_message_size,
                         main.inner.held.clone(),
+                        config.frame_timeout,
                     );
                     link.origin = origin;
-                    if let Err(error) = main.accept(FrameTransport(link)).await {
+                    let link = FrameTransport(link).into_link().0;
+                    if let Err(error) = main.accept_admitted(link, false, slots).await {
                         tracing::info!(%peer, %error, "WebSocket renderer refused");
                     }
                 });

@@ -20,14 +20,24 @@
 // identity travels in each invoke and send frame as `"sender": {"id", "url", "origin"}`, and a
 // `{"t":"detach","sender":<id>}` frame tells the main when a window is destroyed. Events and lag
 // notices from the Rust main go to the window named by the frame's optional `"to"` (a webContents
-// id, or an array of them), or to every window the bridge has seen; a `goodbye` with `"to"`
-// disconnects that window only.
+// id, or an array of them), or to every window the bridge has seen, and only while that window's
+// main frame is still allowed (a window that navigated elsewhere gets nothing; reported once); a
+// `goodbye` with `"to"` disconnects that window only.
+//
+// allowedOrigins entries: an origin ("app://todos", "https://app.example"); "*" for any origin
+// but an opaque one; "null" for opaque origins (sandboxed iframes, data: URLs: dangerous, since
+// any such frame qualifies); a folder ("file:///opt/app/", ending with '/') or a file
+// ("file:///opt/app/index.html") for pages loaded from disk. A bare "file://" is refused: it
+// would admit every local file.
 //
 // More options: label (default "electron-bridge"), webContents (to find windows by id), onError,
 // handshakeTimeoutMs (10000), maxFrame (the largest frame accepted from the main, 4 MiB),
-// maxMessage (the largest message accepted from the main in chunks, 64 MiB) and maxQueuedBytes
-// (how much may wait for a main that does not read, 64 MiB; past it calls fail at once with
-// "too_many_in_flight").
+// maxMessage (the largest message accepted from the main in chunks, 64 MiB), maxInFlightPerWindow
+// (calls of one window waiting for their reply, 256; past it that window's calls fail at once
+// with "too_many_in_flight"), maxQueuedBytes (how much may wait for a main that does not read,
+// 64 MiB) and maxQueuedBytesPerWindow (one window's share of it, a quarter by default; past
+// either, calls fail at once with "too_many_in_flight"). The bridge answers the main's pings and
+// answers frames it does not take with a "protocol" error (docs/PROTOCOL.md section 8).
 //
 // Preload <-> bridge protocol (Electron IPC; see docs/PROTOCOL.md, "Electron bridge")
 //
@@ -55,7 +65,8 @@
 // goodbye  The Rust main disconnected one window: the bridge resolves its pending and later
 //          invokes with code "disconnected" and drops its sends.
 // Only declared channels are handled; the bridge checks event.senderFrame's origin against its
-// allowlist before anything is forwarded.
+// allowlist before anything is forwarded, and the window's current main frame (origin and URL)
+// before each event or lag notice reaches it.
 'use strict';
 
 const childProcess = require('child_process');
@@ -70,8 +81,10 @@ const PROTOCOL_VERSION = 1;
 const DEFAULT_MAX_FRAME = 4 * 1024 * 1024;
 const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_IN_FLIGHT_PER_WINDOW = 256;
+const BRIDGE_OWN = -1; // the owner of the bridge's own frames (cancel, detach, pong, errors)
 const FRAMEWORK_CODES = ['no_handler', 'bad_arguments', 'bad_reply', 'cancelled', 'timeout',
-  'disconnected', 'handler_panicked', 'too_large', 'too_many_in_flight', 'forbidden',
+  'disconnected', 'handler_panicked', 'too_large', 'too_many_in_flight', 'too_many_connections', 'forbidden',
   'version_mismatch', 'protocol', 'encode'];
 
 // Chunk frames (docs/PROTOCOL.md 1.1) carry a message longer than the receiver's max_frame:
@@ -161,28 +174,116 @@ function isCount(value) {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0;
 }
 
-// The origin of a frame: WebFrameMain#origin when Electron gives one, else derived from its URL
-// (`file://` for files, `scheme://host` for custom schemes).
+// The origin of a frame as Electron reports it (WebFrameMain#origin). An opaque origin ("null":
+// a sandboxed iframe, a data: URL, ...) stays "null" and is never taken from the URL, which such
+// a frame does not own; so does anything else that is not an origin. Only when Electron reports
+// no origin at all (before WebFrameMain#origin existed) is it derived from the URL: "file://" for
+// files, scheme://host for http(s) and custom schemes ("app://todos"), "null" for URLs without a
+// host (data:, about:, javascript:).
 function originOf(frame) {
-  if (typeof frame.origin === 'string' && frame.origin !== '' && frame.origin !== 'null') {
-    return frame.origin;
+  const reported = frame.origin;
+  if (reported !== undefined && reported !== null) {
+    return typeof reported === 'string' && reported !== '' ? reported : 'null';
   }
+  let url;
   try {
-    const url = new URL(String(frame.url));
-    if (url.protocol === 'file:') return 'file://';
-    return url.origin !== 'null' ? url.origin : `${url.protocol}//${url.host}`;
+    url = new URL(String(frame.url));
   } catch (_) {
     return 'null';
   }
+  if (url.protocol === 'file:') return 'file://';
+  if (url.origin !== 'null') return url.origin;
+  if (url.host !== '') return `${url.protocol}//${url.host}`;
+  return 'null';
 }
 
-function originPolicy(allowed) {
-  if (typeof allowed === 'function') return (origin, url) => allowed(origin, url) === true;
-  if (Array.isArray(allowed) && allowed.every((o) => typeof o === 'string')) {
-    const set = new Set(allowed);
-    return (origin) => set.has('*') || set.has(origin);
+// The path a file: URL names, decoded, or null when it names no plain file: an encoded separator
+// or NUL, a malformed escape, or a "." or ".." segment left after the URL parser's normalization.
+function filePath(url) {
+  if (/%(2f|5c|00)/i.test(url.pathname)) return null;
+  let path;
+  try {
+    path = decodeURIComponent(url.pathname);
+  } catch (_) {
+    return null;
   }
-  throw new TypeError('createBridge: allowedOrigins must be an array of origins (["app://todos"], "*" for any) or a function (origin, url) => boolean');
+  if (!path.startsWith('/') || path.includes('\\') || path.includes('\0')) return null;
+  if (path.split('/').some((segment) => segment === '.' || segment === '..')) return null;
+  return path;
+}
+
+const FILE_ENTRY_HELP = 'name the app\'s folder ("file:///opt/app/", ending with \'/\') or its page ("file:///opt/app/index.html")';
+
+// An allowlist entry for pages loaded from disk: a folder (ending with '/', admitting every file
+// under it) or one file. Matched against the frame's URL path (query and fragment play no part).
+function fileEntry(entry) {
+  let url;
+  try {
+    url = new URL(entry);
+  } catch (_) {
+    throw new TypeError(`createBridge: allowedOrigins entry ${JSON.stringify(entry)} is not a file URL; ${FILE_ENTRY_HELP}`);
+  }
+  if (entry.includes('?') || entry.includes('#')) {
+    throw new TypeError(`createBridge: allowedOrigins entry ${JSON.stringify(entry)} has a query or fragment, which play no part in which file a frame shows; ${FILE_ENTRY_HELP}`);
+  }
+  const path = filePath(url);
+  if (path === null) {
+    throw new TypeError(`createBridge: allowedOrigins entry ${JSON.stringify(entry)} names no plain path; ${FILE_ENTRY_HELP}`);
+  }
+  if (path === '/') {
+    throw new TypeError(`createBridge: allowedOrigins entry ${JSON.stringify(entry)} would admit every local file (any page saved to disk, any downloaded file); ${FILE_ENTRY_HELP}`);
+  }
+  const host = url.host;
+  const folder = path.endsWith('/');
+  return (frameUrl) => {
+    let parsed;
+    try {
+      parsed = new URL(frameUrl);
+    } catch (_) {
+      return false;
+    }
+    if (parsed.protocol !== 'file:' || parsed.host !== host) return false;
+    const framePath = filePath(parsed);
+    if (framePath === null) return false;
+    return folder ? framePath.startsWith(path) : framePath === path;
+  };
+}
+
+// (origin, url) => boolean from allowedOrigins. A policy function sees every origin, "null"
+// included, and a function that throws refuses.
+function originPolicy(allowed) {
+  if (typeof allowed === 'function') {
+    return (origin, url) => {
+      try {
+        return allowed(origin, url) === true;
+      } catch (_) {
+        return false;
+      }
+    };
+  }
+  if (!Array.isArray(allowed) || !allowed.every((o) => typeof o === 'string')) {
+    throw new TypeError('createBridge: allowedOrigins must be an array of origins (["app://todos"], "*" for any) or a function (origin, url) => boolean');
+  }
+  const origins = new Set();
+  const files = [];
+  let any = false;
+  let opaque = false;
+  for (const entry of allowed) {
+    if (entry === '*') any = true;
+    else if (entry === 'null') opaque = true;
+    else if (/^file:/i.test(entry)) {
+      if (/^file:\/*$/i.test(entry)) {
+        throw new TypeError(`createBridge: allowedOrigins entry ${JSON.stringify(entry)} would admit every local file (any page saved to disk, any downloaded file); ${FILE_ENTRY_HELP}`);
+      }
+      files.push(fileEntry(entry));
+    } else origins.add(entry);
+  }
+  return (origin, url) => {
+    if (origin === 'null') return opaque;
+    if (any) return true;
+    if (origin === 'file://') return files.some((admits) => admits(url));
+    return origins.has(origin);
+  };
 }
 
 /**
@@ -203,6 +304,12 @@ function createBridge(options) {
   const maxFrame = isCount(options.maxFrame) && options.maxFrame > 0 ? options.maxFrame : DEFAULT_MAX_FRAME;
   const maxMessage = Math.min(isCount(options.maxMessage) && options.maxMessage > 0 ? options.maxMessage : DEFAULT_MAX_MESSAGE, MAX_CHUNKED_MESSAGE);
   const maxQueuedBytes = isCount(options.maxQueuedBytes) ? options.maxQueuedBytes : DEFAULT_MAX_QUEUED_BYTES;
+  const maxQueuedBytesPerWindow = isCount(options.maxQueuedBytesPerWindow)
+    ? Math.min(options.maxQueuedBytesPerWindow, maxQueuedBytes)
+    : Math.floor(maxQueuedBytes / 4);
+  const maxInFlightPerWindow = isCount(options.maxInFlightPerWindow) && options.maxInFlightPerWindow > 0
+    ? options.maxInFlightPerWindow
+    : DEFAULT_MAX_IN_FLIGHT_PER_WINDOW;
   const handshakeTimeoutMs = isCount(options.handshakeTimeoutMs) ? options.handshakeTimeoutMs : 10000;
   const report = typeof options.onError === 'function'
     ? options.onError
@@ -236,12 +343,17 @@ function createBridge(options) {
   let nextWireId = 0;
   let nextChunkId = 0;
   // Before the handshake main's limits are unknown, so frames wait as bodies: { body, what,
-  // refuse } (refuse(error) fails the call or reports the send if the body turns out too large).
+  // refuse, owner } (refuse(error) fails the call or reports the send if the body turns out too
+  // large; owner is the window's webContents id, or BRIDGE_OWN).
   const waiting = [];
-  // Frames (length prefix included) waiting for 'drain'; `queueHead` is the next one to write.
+  // Frames waiting for 'drain', { bytes (length prefix included), owner }; `queueHead` is the
+  // next one to write.
   let queue = [];
   let queueHead = 0;
   let queuedBytes = 0; // in `waiting` and `queue`
+  const queuedByWindow = new Map(); // webContents id -> its bytes in `waiting` and `queue`
+  const inFlightByWindow = new Map(); // webContents id -> its calls in `pending`
+  const refusedWindows = new Map(); // webContents id -> why events are withheld (reported once)
   let blocked = false; // write() returned false: nothing more until 'drain'
   const canWait = typeof writable.on === 'function';
   const pending = new Map(); // wire id -> { resolve, key, channel, webContentsId }
@@ -264,6 +376,9 @@ function createBridge(options) {
     if (call === undefined) return;
     pending.delete(id);
     byCall.delete(call.key);
+    const left = (inFlightByWindow.get(call.webContentsId) || 1) - 1;
+    if (left > 0) inFlightByWindow.set(call.webContentsId, left);
+    else inFlightByWindow.delete(call.webContentsId);
     call.resolve(envelope);
   }
 
@@ -278,6 +393,7 @@ function createBridge(options) {
     queue = [];
     queueHead = 0;
     queuedBytes = 0;
+    queuedByWindow.clear();
     settleClosed(error);
   }
 
@@ -318,12 +434,25 @@ function createBridge(options) {
     }
   }
 
+  function isBacked() {
+    return blocked || queueHead < queue.length;
+  }
+
+  // Bytes of `owner` that wait (in `waiting` or `queue`), counted for the bound and the shares.
+  function account(owner, size) {
+    queuedBytes += size;
+    if (owner === BRIDGE_OWN) return;
+    const total = (queuedByWindow.get(owner) || 0) + size;
+    if (total > 0) queuedByWindow.set(owner, total);
+    else queuedByWindow.delete(owner);
+  }
+
   // Frames leave in the order they were put, whether written at once or queued behind a stream
   // that asked to wait.
-  function put(bytes) {
-    if (blocked || queueHead < queue.length) {
-      queue.push(bytes);
-      queuedBytes += bytes.length;
+  function put(bytes, owner) {
+    if (isBacked()) {
+      queue.push({ bytes, owner });
+      account(owner, bytes.length);
     } else {
       write(bytes);
     }
@@ -332,10 +461,10 @@ function createBridge(options) {
   function onDrain() {
     blocked = false;
     while (!blocked && state !== 'closed' && queueHead < queue.length) {
-      const bytes = queue[queueHead];
+      const item = queue[queueHead];
       queue[queueHead++] = undefined;
-      queuedBytes -= bytes.length;
-      write(bytes);
+      account(item.owner, -item.bytes.length);
+      write(item.bytes);
     }
     if (queueHead === queue.length) {
       queue = [];
@@ -346,32 +475,44 @@ function createBridge(options) {
     }
   }
 
-  function backedUp(what) {
-    return wireError('too_many_in_flight', `${what}: ${queuedBytes} bytes already wait for the Rust main to read them (the limit is ${maxQueuedBytes}); it is not keeping up`, { limit: maxQueuedBytes });
+  // Why `size` more bytes of window `owner` may not wait, or null. A window may hold at most its
+  // share of the queue, so one window that floods a main which stopped reading makes its own
+  // calls fail, not the other windows'; the whole queue stays bounded by maxQueuedBytes.
+  function noRoom(owner, size, what) {
+    const mine = queuedByWindow.get(owner) || 0;
+    if (mine + size > maxQueuedBytesPerWindow) {
+      return wireError('too_many_in_flight', `${what}: this window already has ${mine} bytes waiting for the Rust main to read them (its share is ${maxQueuedBytesPerWindow} bytes); the main is not keeping up`, { limit: maxQueuedBytesPerWindow });
+    }
+    if (queuedBytes + size > maxQueuedBytes) {
+      return wireError('too_many_in_flight', `${what}: ${queuedBytes} bytes already wait for the Rust main to read them (the limit is ${maxQueuedBytes}); it is not keeping up`, { limit: maxQueuedBytes });
+    }
+    return null;
   }
 
-  // Sends an invoke or a send of a page, or answers why not (a wire error). Refused at once
-  // when it would make more than maxQueuedBytes wait: Electron's main process must not buffer
-  // without limit for a Rust main that stopped reading.
-  function submit(frame, refuse) {
+  // Sends an invoke or a send of a page (window `owner`), or answers why not (a wire error).
+  // Refused at once when it would make more than the window's share or maxQueuedBytes wait:
+  // Electron's main process must not buffer without limit for a Rust main that stopped reading.
+  function submit(frame, refuse, owner) {
     if (state === 'closed') return closedError;
     const encoded = encode(frame);
     if (encoded.error) return encoded.error;
     const body = encoded.body;
     if (state === 'handshake') {
-      if (queuedBytes + 4 + body.length > maxQueuedBytes) return backedUp(frame.ch);
-      waiting.push({ body, what: frame.ch, refuse });
-      queuedBytes += 4 + body.length;
+      const problem = noRoom(owner, 4 + body.length, frame.ch);
+      if (problem !== null) return problem;
+      waiting.push({ body, what: frame.ch, refuse, owner });
+      account(owner, 4 + body.length);
       return null;
     }
     const framed = framesOf(body, frame.ch);
     if (framed.error) return framed.error;
-    if (blocked || queueHead < queue.length) {
+    if (isBacked()) {
       let size = 0;
       for (const bytes of framed.frames) size += bytes.length;
-      if (queuedBytes + size > maxQueuedBytes) return backedUp(frame.ch);
+      const problem = noRoom(owner, size, frame.ch);
+      if (problem !== null) return problem;
     }
-    for (const bytes of framed.frames) put(bytes);
+    for (const bytes of framed.frames) put(bytes, owner);
     return null;
   }
 
@@ -381,11 +522,30 @@ function createBridge(options) {
     if (state === 'closed') return;
     const body = Buffer.from(JSON.stringify(frame), 'utf8');
     if (state === 'handshake') {
-      waiting.push({ body, what: frame.t, refuse: null });
-      queuedBytes += 4 + body.length;
+      waiting.push({ body, what: frame.t, refuse: null, owner: BRIDGE_OWN });
+      account(BRIDGE_OWN, 4 + body.length);
     } else {
-      put(withLength(body));
+      put(withLength(body), BRIDGE_OWN);
     }
+  }
+
+  // Answers to the main's frames (pong, protocol errors): in order with everything else, but
+  // dropped (and reported) rather than queued past maxQueuedBytes for a main that does not read.
+  function answer(frame) {
+    if (state !== 'open') return;
+    const bytes = withLength(Buffer.from(JSON.stringify(frame), 'utf8'));
+    if (isBacked() && queuedBytes + bytes.length > maxQueuedBytes) {
+      report(new Error(`dropped a \`${frame.t}\` frame for the Rust main: ${queuedBytes} bytes already wait for it to read them`));
+      return;
+    }
+    put(bytes, BRIDGE_OWN);
+  }
+
+  // A frame the bridge does not take: a reserved type, or one only the main receives. The main
+  // is told (error `protocol` naming the type) and the connection goes on.
+  function unexpected(reason) {
+    report(Object.assign(new Error(`the Rust main sent a frame the bridge does not take (${reason}); answered with a protocol error`), { code: 'protocol' }));
+    answer({ t: 'error', error: { code: 'protocol', message: `protocol error: ${reason}`, reason } });
   }
 
   // Last words before closing: written at once, ahead of frames still queued (they are dropped
@@ -401,8 +561,15 @@ function createBridge(options) {
     if (!frame) {
       return { error: wireError('forbidden', `${channel}: the sending frame is gone`, { channel, reason: 'the sending frame is gone' }) };
     }
-    const url = String(frame.url);
-    const origin = originOf(frame);
+    let url;
+    let origin;
+    try {
+      url = String(frame.url);
+      origin = originOf(frame);
+    } catch (_) {
+      // A WebFrameMain whose frame was disposed throws on access.
+      return { error: wireError('forbidden', `${channel}: the sending frame is gone`, { channel, reason: 'the sending frame is gone' }) };
+    }
     if (!allow(origin, url)) {
       const reason = `origin ${origin} is not allowed`;
       return { error: wireError('forbidden', `${channel}: ${reason}`, { channel, reason }) };
@@ -429,6 +596,7 @@ function createBridge(options) {
         }
         control({ t: 'detach', sender: contents.id });
         disconnected.delete(contents.id);
+        refusedWindows.delete(contents.id);
       };
       contents.once('destroyed', gone);
       watched.push([contents, gone]);
@@ -460,14 +628,20 @@ function createBridge(options) {
         control({ t: 'cancel', id: previous });
         settle(previous, { error: wireError('cancelled', `${channel}: replaced by a new call with the same id (the page reloaded)`, { channel }) });
       }
+      // Per window, so that one window's slow calls never make another window's calls fail.
+      const inFlight = inFlightByWindow.get(who.sender.id) || 0;
+      if (inFlight >= maxInFlightPerWindow) {
+        return { error: wireError('too_many_in_flight', `${channel}: this window already has ${inFlight} calls waiting for their reply (the limit is ${maxInFlightPerWindow})`, { limit: maxInFlightPerWindow }) };
+      }
       const id = ++nextWireId;
       const frame = { t: 'invoke', id, ch: channel, args };
       if (isCount(timeoutMs)) frame.timeout_ms = timeoutMs;
       frame.sender = who.sender;
       return new Promise((resolve) => {
         pending.set(id, { resolve, key, channel, webContentsId: who.sender.id });
+        inFlightByWindow.set(who.sender.id, inFlight + 1);
         byCall.set(key, id);
-        const problem = submit(frame, (error) => settle(id, { error }));
+        const problem = submit(frame, (error) => settle(id, { error }), who.sender.id);
         if (problem !== null) settle(id, { error: problem });
       });
     };
@@ -504,7 +678,7 @@ function createBridge(options) {
         refuse(gone);
         return;
       }
-      const problem = submit({ t: 'send', ch: channel, args, sender: who.sender }, refuse);
+      const problem = submit({ t: 'send', ch: channel, args, sender: who.sender }, refuse, who.sender.id);
       if (problem !== null) refuse(problem);
     };
   }
@@ -537,12 +711,51 @@ function createBridge(options) {
     return targets.filter((contents) => !(typeof contents.isDestroyed === 'function' && contents.isDestroyed()));
   }
 
+  // Whether a window may receive events now. webContents.send delivers to the window's current
+  // main frame, which need not be the frame that called: a window that navigated to another
+  // origin since is checked again, with the policy calls are checked with, before every event.
+  // A refused window gets nothing, and is reported once (again only after it was allowed).
+  function mayReceive(contents) {
+    let why;
+    try {
+      const frame = contents.mainFrame;
+      if (frame) {
+        const origin = originOf(frame);
+        if (allow(origin, String(frame.url))) {
+          refusedWindows.delete(contents.id);
+          return true;
+        }
+        why = `its main frame's origin ${origin} is not allowed`;
+      } else {
+        why = 'it has no main frame to check';
+      }
+    } catch (_) {
+      why = 'its main frame is gone';
+    }
+    if (refusedWindows.get(contents.id) !== why) {
+      // Windows found through webContents.fromId are never watched for 'destroyed': a bound.
+      if (refusedWindows.size >= 4096) refusedWindows.clear();
+      refusedWindows.set(contents.id, why);
+      report(Object.assign(new Error(`events for window ${contents.id} are withheld: ${why}`), { code: 'forbidden' }));
+    }
+    return false;
+  }
+
+  function sendTo(contents, channel, args) {
+    if (!mayReceive(contents)) return;
+    try {
+      contents.send(channel, ...args);
+    } catch (e) {
+      report(new Error(`could not send ${channel} to window ${contents.id}: ${e.message}`));
+    }
+  }
+
   function deliver(frame) {
     if (typeof frame.ch !== 'string' || EVENT_CHANNELS.indexOf(frame.ch) < 0 || !Array.isArray(frame.args)) {
       report(new Error(`ignored an event on undeclared channel ${String(frame.ch)}`));
       return;
     }
-    for (const contents of targetsOf(frame)) contents.send(frame.ch, ...frame.args);
+    for (const contents of targetsOf(frame)) sendTo(contents, frame.ch, frame.args);
   }
 
   function deliverLag(frame) {
@@ -550,7 +763,7 @@ function createBridge(options) {
       report(new Error(`ignored a malformed lag notice for channel ${String(frame.ch)}`));
       return;
     }
-    for (const contents of targetsOf(frame)) contents.send(LAG_CHANNEL, frame.ch, frame.missed);
+    for (const contents of targetsOf(frame)) sendTo(contents, LAG_CHANNEL, [frame.ch, frame.missed]);
   }
 
   function onHello(frame) {
@@ -579,13 +792,13 @@ function createBridge(options) {
     state = 'open';
     clearTimeout(handshakeTimer);
     for (const item of waiting.splice(0)) {
-      queuedBytes -= 4 + item.body.length;
+      account(item.owner, -(4 + item.body.length));
       const framed = framesOf(item.body, item.what);
       if (framed.error) {
         if (item.refuse !== null) item.refuse(framed.error);
         continue;
       }
-      for (const bytes of framed.frames) put(bytes);
+      for (const bytes of framed.frames) put(bytes, item.owner);
     }
     settleReady({ renderer: frame.renderer, contracts: theirs });
   }
@@ -595,10 +808,15 @@ function createBridge(options) {
     try {
       frame = JSON.parse(decoder.decode(body));
     } catch (e) {
-      report(new Error(`the Rust main sent a frame that is not JSON: ${e.message}`));
+      if (state === 'handshake') report(new Error(`the Rust main sent a frame that is not JSON: ${e.message}`));
+      else unexpected(`a frame that is not JSON: ${e.message}`);
       return;
     }
-    if (frame === null || typeof frame !== 'object') return;
+    if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) {
+      if (state === 'handshake') report(new Error('the Rust main sent a frame that is not a JSON object'));
+      else unexpected('a frame that is not a JSON object');
+      return;
+    }
     if (state === 'handshake') {
       onHello(frame);
       return;
@@ -628,8 +846,24 @@ function createBridge(options) {
         close(wireError('disconnected', `the Rust main said goodbye: ${String(frame.reason)}`, { reason: String(frame.reason) }));
         end();
         break;
+      case 'ping':
+        // Liveness (docs/PROTOCOL.md section 7): answered at once; a peer that does not answer is cut.
+        if (isCount(frame.id)) answer({ t: 'pong', id: frame.id });
+        else unexpected('a `ping` without a valid `id`');
+        break;
+      case 'pong':
+        break; // The bridge sends no pings; a stray pong is harmless.
+      case 'hello':
+      case 'invoke':
+      case 'cancel':
+      case 'send':
+      case 'detach':
+        unexpected(`unexpected frame type \`${frame.t}\` (a bridge does not receive it)`);
+        break;
       default:
-        break; // Unknown frame types are ignored, as the protocol asks.
+        // Reserved for later versions (docs/PROTOCOL.md section 8): answered, the connection goes on.
+        unexpected(typeof frame.t === 'string' ? `unknown frame type \`${frame.t}\`` : 'a frame without a type');
+        break;
     }
   }
 

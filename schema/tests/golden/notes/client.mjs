@@ -11,7 +11,9 @@
 //
 // `connect` adds the token, when given, to the URL as `?token=` (what `Main::listen_websocket`
 // checks at the upgrade), sends the hello with the contracts' hashes and the label, and resolves
-// once the main has answered with its own hello.
+// once the main has answered with its own hello. It answers the main's pings at once, and frames
+// it does not take (reserved types, or types only the main receives) with a `protocol` error,
+// keeping the connection (docs/PROTOCOL.md sections 7 and 8).
 
 const isArray = Array.isArray;
 const isInteger = Number.isInteger;
@@ -284,7 +286,7 @@ function chunkAssembler(maxMessage) {
 }
 
 const FRAMEWORK_CODES = ['no_handler', 'bad_arguments', 'bad_reply', 'cancelled', 'timeout',
-  'disconnected', 'handler_panicked', 'too_large', 'too_many_in_flight', 'forbidden',
+  'disconnected', 'handler_panicked', 'too_large', 'too_many_in_flight', 'too_many_connections', 'forbidden',
   'version_mismatch', 'protocol', 'encode'];
 // Wire field name -> JavaScript property name.
 const FRAMEWORK_FIELDS = [['channel', 'channel'], ['reason', 'reason'], ['limit', 'limit'],
@@ -705,8 +707,26 @@ export function connect(url, options = {}) {
       }
     }
 
+    // Answers to the main's frames (pong, protocol errors); nothing once the connection is closed.
+    function answer(frame) {
+      if (state !== 'open') return;
+      try {
+        socket.send(JSON.stringify(frame));
+      } catch (_) { /* the socket is closing; its close event fails the connection */ }
+    }
+
+    // A frame the client does not take: the main is told (error `protocol` naming the type) and
+    // the connection goes on.
+    function unexpected(reason) {
+      if (typeof console !== 'undefined') console.warn(`${API_KEY}: the main sent a frame the client does not take (${reason}); answered with a protocol error`);
+      answer({ t: 'error', error: { code: 'protocol', message: `protocol error: ${reason}`, reason } });
+    }
+
     function onFrame(frame) {
-      if (frame === null || typeof frame !== 'object') return;
+      if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) {
+        if (state === 'open') unexpected('a frame that is not a JSON object');
+        return;
+      }
       if (state === 'handshake') {
         if (frame.t === 'error') {
           fail(Object.assign(wireError('protocol', 'the main refused the connection'), frame.error));
@@ -767,8 +787,24 @@ export function connect(url, options = {}) {
         case 'goodbye':
           fail(wireError('disconnected', `the main said goodbye: ${String(frame.reason)}`, { reason: String(frame.reason) }));
           break;
+        case 'ping':
+          // Liveness (docs/PROTOCOL.md section 7): answered at once; a peer that does not answer is cut.
+          if (Number.isInteger(frame.id) && frame.id >= 0) answer({ t: 'pong', id: frame.id });
+          else unexpected('a `ping` without a valid `id`');
+          break;
+        case 'pong':
+          break; // The client sends no pings; a stray pong is harmless.
+        case 'hello':
+        case 'invoke':
+        case 'cancel':
+        case 'send':
+        case 'detach':
+          unexpected(`unexpected frame type \`${frame.t}\` (a renderer does not receive it)`);
+          break;
         default:
-          break; // Unknown frame types are ignored, as the protocol asks.
+          // Reserved for later versions (docs/PROTOCOL.md section 8): answered, the connection goes on.
+          unexpected(typeof frame.t === 'string' ? `unknown frame type \`${frame.t}\`` : 'a frame without a type');
+          break;
       }
     }
 
@@ -804,7 +840,8 @@ export function connect(url, options = {}) {
       try {
         frame = JSON.parse(text);
       } catch (e) {
-        if (typeof console !== 'undefined') console.error(`${API_KEY}: a frame that is not JSON: ${e.message}`);
+        if (state === 'open') unexpected(`a frame that is not JSON: ${e.message}`);
+        else if (typeof console !== 'undefined') console.error(`${API_KEY}: a frame that is not JSON: ${e.message}`);
         return;
       }
       onFrame(frame);
@@ -831,7 +868,7 @@ export function connect(url, options = {}) {
       try {
         frame = JSON.parse(decoder.decode(taken.message));
       } catch (e) {
-        if (typeof console !== 'undefined') console.error(`${API_KEY}: a message that is not JSON: ${e.message}`);
+        unexpected(`a message that is not JSON: ${e.message}`);
         return;
       }
       onFrame(frame);

@@ -40,7 +40,8 @@
 // goodbye  The Rust main disconnected one window: the bridge resolves its pending and later
 //          invokes with code "disconnected" and drops its sends.
 // Only declared channels are handled; the bridge checks event.senderFrame's origin against its
-// allowlist before anything is forwarded.
+// allowlist before anything is forwarded, and the window's current main frame (origin and URL)
+// before each event or lag notice reaches it.
 'use strict';
 
 const { contextBridge, ipcRenderer } = require('electron');
@@ -395,7 +396,7 @@ Object.freeze(core);
 function buildApi(core, methods, config) {
   'use strict';
   const FRAMEWORK_CODES = ['no_handler', 'bad_arguments', 'bad_reply', 'cancelled', 'timeout',
-    'disconnected', 'handler_panicked', 'too_large', 'too_many_in_flight', 'forbidden',
+    'disconnected', 'handler_panicked', 'too_large', 'too_many_in_flight', 'too_many_connections', 'forbidden',
     'version_mismatch', 'protocol', 'encode'];
   // Wire field name -> JavaScript property name.
   const FRAMEWORK_FIELDS = [['channel', 'channel'], ['reason', 'reason'], ['limit', 'limit'],

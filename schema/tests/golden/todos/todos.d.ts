@@ -42,6 +42,7 @@ export type IpcErrorCode =
   | "handler_panicked"
   | "too_large"
   | "too_many_in_flight"
+  | "too_many_connections"
   | "forbidden"
   | "version_mismatch"
   | "protocol"
@@ -82,7 +83,7 @@ export interface IpcFrameworkError extends Error {
    */
   readonly reason?: string;
   /**
-   * The limit that was hit (`too_large`, `too_many_in_flight`).
+   * The limit that was hit (`too_large`, `too_many_in_flight`, `too_many_connections`).
    */
   readonly limit?: number;
   /**

@@ -1,0 +1,181 @@
+//! A structural check of MessagePack before serde sees it, so that decoding never reserves more
+//! than the input can fill.
+//!
+//! rmp-serde hands serde each array's and map's declared length as a size hint, and serde
+//! reserves from it (up to 1 MiB per collection, by `size_hint::cautious`); a buffered enum
+//! (internally tagged, untagged, `flatten`) reserves at every nesting level. Five bytes can
+//! declare four billion entries, so 5 KB of nested `map32` headers made serde reserve a gigabyte.
+//! Checked first, every declared length is one the input holds: each array element and map entry
+//! is there (at least a byte each), every string, binary and extension is all there, nothing
+//! trails the value, and nesting stays within [`MAX_DEPTH`]. Then the sum of all declared lengths
+//! is at most the input's length, and so is what serde reserves from them (times the size of
+//! what it stores per element).
+
+/// How deeply arrays and maps may nest (serde_json's limit for JSON is the same).
+pub const MAX_DEPTH: usize = 128;
+
+/// Checks that `bytes` is exactly one well-formed MessagePack value nested at most
+/// [`MAX_DEPTH`] deep.
+///
+/// # Errors
+///
+/// What is wrong and where (a byte offset).
+pub fn check(bytes: &[u8]) -> Result<(), String> {
+    let mut at = 0usize;
+    // Values still expected at each open level (the value itself at the bottom).
+    let mut open: Vec<u64> = Vec::with_capacity(8);
+    open.push(1);
+    while let Some(left) = open.last_mut() {
+        if *left == 0 {
+            open.pop();
+            continue;
+        }
+        *left -= 1;
+        let Some(&marker) = bytes.get(at) else {
+            return Err(format!("MessagePack value cut short at byte {at}"));
+        };
+        at += 1;
+        let (skip, children) = match marker {
+            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => (0, 0),
+            0x80..=0x8f => (0, 2 * u64::from(marker & 0x0f)),
+            0x90..=0x9f => (0, u64::from(marker & 0x0f)),
+            0xa0..=0xbf => (u64::from(marker & 0x1f), 0),
+            0xc4 | 0xd9 => (length(bytes, &mut at, 1)?, 0),
+            0xc5 | 0xda => (length(bytes, &mut at, 2)?, 0),
+            0xc6 | 0xdb => (length(bytes, &mut at, 4)?, 0),
+            // ext: a length, then a type byte and the data.
+            0xc7 => (length(bytes, &mut at, 1)? + 1, 0),
+            0xc8 => (length(bytes, &mut at, 2)? + 1, 0),
+            0xc9 => (length(bytes, &mut at, 4)? + 1, 0),
+            0xca | 0xce | 0xd2 => (4, 0),
+            0xcb | 0xcf | 0xd3 => (8, 0),
+            0xcc | 0xd0 => (1, 0),
+            0xcd | 0xd1 => (2, 0),
+            0xd4 => (2, 0),
+            0xd5 => (3, 0),
+            0xd6 => (5, 0),
+            0xd7 => (9, 0),
+            0xd8 => (17, 0),
+            0xdc => (0, length(bytes, &mut at, 2)?),
+            0xdd => (0, length(bytes, &mut at, 4)?),
+            0xde => (0, 2 * length(bytes, &mut at, 2)?),
+            0xdf => (0, 2 * length(bytes, &mut at, 4)?),
+            0xc1 => {
+                return Err(format!(
+                    "MessagePack marker 0xc1 (never used) at byte {}",
+                    at - 1
+                ));
+            }
+        };
+        let remaining = (bytes.len() - at) as u64;
+        if skip > remaining {
+            return Err(format!(
+                "MessagePack data of {skip} bytes at byte {at}, but only {remaining} bytes remain"
+            ));
+        }
+        at += skip as usize;
+        if children > 0 {
+            // Every element takes a byte at least: more than the input holds is a lie.
+            let after = (bytes.len() - at) as u64;
+            if children > after {
+                return Err(format!(
+                    "MessagePack collection at byte {at} declares {children} values, but only \
+                     {after} bytes remain"
+                ));
+            }
+            if open.len() > MAX_DEPTH {
+                return Err(format!(
+                    "MessagePack nesting deeper than {MAX_DEPTH} levels at byte {at}"
+                ));
+            }
+            open.push(children);
+        }
+    }
+    if at != bytes.len() {
+        return Err(format!(
+            "{} trailing bytes after the MessagePack value",
+            bytes.len() - at
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a big-endian length of `width` bytes.
+fn length(bytes: &[u8], at: &mut usize, width: usize) -> Result<u64, String> {
+    let Some(field) = bytes.get(*at..*at + width) else {
+        return Err(format!("MessagePack length cut short at byte {at}"));
+    };
+    *at += width;
+    Ok(field.iter().fold(0u64, |n, &b| (n << 8) | u64::from(b)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+        rmp_serde::to_vec_named(value).unwrap()
+    }
+
+    #[test]
+    fn accepts_what_the_encoder_writes() {
+        #[derive(serde::Serialize)]
+        #[serde(tag = "kind")]
+        enum Shape {
+            Circle { r: f64 },
+        }
+        let values = (
+            "text",
+            vec![1u32, 300, 70_000, u32::MAX],
+            Some(-5i64),
+            None::<u8>,
+            serde_bytes_like(vec![0u8; 70_000]),
+            Shape::Circle { r: 1.5 },
+            std::collections::BTreeMap::from([("a", true), ("b", false)]),
+            f32::MIN,
+            "é".repeat(40_000),
+        );
+        check(&encode(&values)).unwrap();
+        check(&encode(&())).unwrap();
+        check(&[0xc0]).unwrap();
+    }
+
+    fn serde_bytes_like(data: Vec<u8>) -> crate::wire::Bytes {
+        data.into()
+    }
+
+    #[test]
+    fn refuses_lengths_the_input_cannot_hold() {
+        // The attack: an array, then map32 headers claiming 4 G entries each.
+        let mut attack = vec![0x91];
+        for _ in 0..1000 {
+            attack.extend_from_slice(&[0xdf, 0xff, 0xff, 0xff, 0xff]);
+        }
+        let error = check(&attack).unwrap_err();
+        assert!(error.contains("declares 8589934590 values"), "{error}");
+        assert!(
+            check(&[0xdd, 0, 0, 0, 3, 1, 2]).is_err(),
+            "3 elements declared, 2 there"
+        );
+        assert!(
+            check(&[0xdb, 0, 0, 0, 9, b'a']).is_err(),
+            "a string cut short"
+        );
+        assert!(check(&[0xc6, 0xff, 0xff]).is_err(), "a length cut short");
+        assert!(check(&[0xc7, 4, 1, 1]).is_err(), "an ext cut short");
+        assert!(check(&[0x91]).is_err(), "an empty input for the element");
+        assert!(check(&[]).is_err());
+        assert!(check(&[0xc1]).is_err());
+        assert!(check(&[0x01, 0x02]).unwrap_err().contains("trailing"));
+    }
+
+    #[test]
+    fn refuses_nesting_past_the_limit() {
+        let mut deep = vec![0x91; MAX_DEPTH];
+        deep.push(0x01);
+        check(&deep).unwrap();
+        let mut deeper = vec![0x91; MAX_DEPTH + 1];
+        deeper.push(0x01);
+        assert!(check(&deeper).unwrap_err().contains("nesting"));
+    }
+}

@@ -3,7 +3,9 @@
 //! `cargo run --example browser` prints a URL; open it in a browser. The page imports the
 //! generated browser client (`client.mjs`, produced from `Todos::schema()` at start-up, so it can
 //! never be stale), connects with the per-launch token, lists, adds and toggles todos through the
-//! typed API, and receives `changed` events. Main announces the time every few seconds.
+//! typed API, and receives `changed` events. Main announces the time every few seconds, and asks
+//! each page that connects a question (a request from main, answered by the page's
+//! `handleConfirm`), then tells that page what it answered.
 //!
 //! The WebSocket endpoint is on loopback, checks the token and accepts only the page's own
 //! origin; anything else is refused with HTTP 403.
@@ -28,8 +30,9 @@ mod todos;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use ipc_runtime::schema::js::Bindings;
-use ipc_runtime::{Main, Target, WebSocketOptions};
+use ipc_runtime::{CallError, IpcError, Main, RendererEvent, Target, WebSocketOptions};
 use todos::{Backend, Stats, Todos};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -93,6 +96,8 @@ async fn main() -> Result<(), BoxError> {
         }
     });
 
+    tokio::spawn(ask_each_page(main.clone()));
+
     let serve = serve(http, site);
     match exit_after {
         Some(seconds) => {
@@ -113,6 +118,43 @@ async fn main() -> Result<(), BoxError> {
         main.renderer_count()
     );
     Ok(())
+}
+
+/// The question main asks each page once it has connected.
+const QUESTION: &str = "May main keep your todos after you leave?";
+
+/// Asks every page that connects [`QUESTION`] and announces its answer to it. A page registers
+/// its handler right after it connects; until then the request fails with `no_handler` and is
+/// asked again a little later (for at most five seconds).
+async fn ask_each_page(main: Main) {
+    let mut renderers = main.renderer_events();
+    while let Some(event) = renderers.next().await {
+        let Ok(RendererEvent::Connected(caller)) = event else {
+            continue;
+        };
+        let main = main.clone();
+        tokio::spawn(async move {
+            let page = Todos::renderer_client(&main, caller.renderer());
+            for _ in 0..50 {
+                let answer = page
+                    .confirm(QUESTION.to_owned())
+                    .timeout(Duration::from_secs(60))
+                    .await;
+                if let Err(CallError::Ipc(IpcError::NoHandler { .. })) = answer {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+                let told = match &answer {
+                    Ok(true) => "main asked and you said yes".to_owned(),
+                    Ok(false) => "main asked and you said no".to_owned(),
+                    Err(error) => format!("main asked and got no answer: {error}"),
+                };
+                println!("main: asked {}: {answer:?}", caller.label());
+                Todos::events(&main).announce(Target::Renderer(caller.renderer()), told);
+                return;
+            }
+        });
+    }
 }
 
 /// How long a client may take to send its request head.

@@ -6,6 +6,11 @@
 //! events), main broadcasts an announcement to all of them, one renderer cancels a slow call,
 //! one tries a renderer built from another contract version, and main prints a summary.
 //!
+//! Ports and streams too: each renderer watches main's todos as a stream (`watch`), uploads a
+//! stream of titles (`import`) and chats over a port main hands it (`chat`); main asks every
+//! renderer a question (`confirm`, a request from main), and introduces the two stdio renderers
+//! to each other with the two ends of one port pair, over which they then talk (relayed by main).
+//!
 //! `cargo run --example multiprocess -- --listen /tmp/todos.sock` runs main until interrupted,
 //! so an outside client can connect with the JSON codec (see docs/PROTOCOL.md).
 
@@ -17,8 +22,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use ipc_runtime::{CallError, IpcError, Main, Renderer, RendererOptions, Target};
-use todos::{Backend, Stats, TodoError, Todos, TodosClient};
+use ipc_runtime::{CallError, IpcError, Main, Port, Renderer, RendererOptions, Stream, Target};
+use todos::{Backend, Stats, TodoError, Todos, TodosClient, TodosRendererHandler};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -114,6 +119,33 @@ async fn demo() -> Result<(), BoxError> {
     let reached = Todos::events(&main).announce(Target::All, "start".into());
     println!("main: broadcast `start` to {reached} renderers");
 
+    // Main asks each renderer a question (a request: the renderer answers).
+    for caller in main.renderers() {
+        let question = format!("are you {}?", caller.label());
+        let answer = Todos::renderer_client(&main, caller.renderer())
+            .confirm(question.clone())
+            .timeout(Duration::from_secs(10))
+            .await;
+        println!("main: asked {} {question:?}: {answer:?}", caller.label());
+        if answer != Ok(true) {
+            return Err(format!("{} answered {answer:?}", caller.label()).into());
+        }
+    }
+
+    // Main introduces the two stdio renderers: each gets one end of a port pair.
+    let (one, other) = Port::<String, String>::pair();
+    let events = Todos::events(&main);
+    for (label, end) in [("pipe-1", one), ("pipe-2", other)] {
+        let id = main
+            .renderers()
+            .into_iter()
+            .find(|c| c.label() == label)
+            .ok_or("renderer gone")?
+            .renderer();
+        events.introduce(Target::Renderer(id), end);
+    }
+    println!("main: introduced pipe-1 and pipe-2 over a port pair");
+
     let mut failures = 0;
     for (label, child) in &mut children {
         let status = child.wait().await?;
@@ -207,6 +239,17 @@ async fn listen(path: &str) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// A renderer's answers to main's questions.
+struct Answers {
+    label: String,
+}
+
+impl TodosRendererHandler for Answers {
+    async fn confirm(&self, question: String) -> bool {
+        question.contains(&self.label)
+    }
+}
+
 /// A renderer process: every method kind, then wait for main's broadcast.
 async fn renderer(label: &str, unix: Option<&str>) -> Result<(), BoxError> {
     let options = RendererOptions::new(label).contract(Todos::schema());
@@ -214,10 +257,37 @@ async fn renderer(label: &str, unix: Option<&str>) -> Result<(), BoxError> {
         Some(path) => Renderer::connect_unix(path, options).await?,
         None => Renderer::connect_stdio(options).await?,
     };
+    Todos::handle_requests(
+        &connection,
+        Answers {
+            label: label.to_string(),
+        },
+    )?;
     let client = TodosClient::new(connection);
     let mut announcements = client.on_announce();
     let mut changes = client.on_changed();
+    let mut introductions = client.on_introduce();
     client.log("ready".into())?;
+
+    // A stream from main: the todos as they are, then as they change.
+    let watching = client.watch(2).await?;
+    // An upload: a stream of titles, added by main.
+    let titles: Vec<String> = (1..=3)
+        .map(|n| format!("imported {n} from {label}"))
+        .collect();
+    let imported = client.import(Stream::from_iter(titles)).await?;
+    let watched: Vec<_> = watching.take(2).collect().await;
+    if imported != 3 || watched.len() != 2 || watched.iter().any(Result::is_err) {
+        return Err(format!("streams: imported {imported}, watched {watched:?}").into());
+    }
+    // A port main hands over: main answers each line in upper case.
+    let chat = client.chat().await?;
+    chat.send(format!("hello from {label}")).await?;
+    let echoed = chat.recv().await.ok_or("chat closed")??;
+    if echoed != format!("HELLO FROM {}", label.to_uppercase()) {
+        return Err(format!("chat echoed {echoed:?}").into());
+    }
+    drop(chat);
 
     let todo = client.add(format!("task from {label}")).await?;
     let toggled = client.toggle(todo.id).await?;
@@ -247,6 +317,20 @@ async fn renderer(label: &str, unix: Option<&str>) -> Result<(), BoxError> {
         .next()
         .await
         .ok_or("announcement stream ended")??;
+    // The stdio renderers are introduced to each other: they talk over the port pair, through
+    // main.
+    if unix.is_none() {
+        let peer = introductions
+            .next()
+            .await
+            .ok_or("introduction stream ended")??;
+        peer.send(format!("hi, {label} here")).await?;
+        let heard = peer.recv().await.ok_or("the peer closed")??;
+        client.log(format!("heard from my peer: {heard}"))?;
+        eprintln!("{label}: heard from its peer over the port: {heard:?}");
+        // Both said hello before either closes.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     client.log(format!(
         "done: {} todos listed, first change #{}, heard {announcement:?}",
         listed.len(),

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs the IPC benchmarks (tests/benches/ipc.rs) and prints this project's times next to the raw
-# floor (mpsc+oneshot in-process, length-prefixed frames on a Unix socket) and tarpc, as ratios.
+# Runs the IPC benchmarks (tests/benches/ipc.rs: calls; tests/benches/streams.rs: streams and
+# ports) and prints this project's times next to the raw floor (mpsc+oneshot in-process,
+# length-prefixed frames on a Unix socket) and a peer (tarpc for calls, remoc for streams), as
+# ratios.
 #
-#   scripts/bench.sh                 run every benchmark, then print the table
+#   scripts/bench.sh                 run every benchmark, then print the tables
 #   scripts/bench.sh small_seq       pass arguments to criterion (here: a name filter)
 #   scripts/bench.sh --report-only   print the table from the last run's results
 #
@@ -17,6 +19,7 @@ if [[ "${1:-}" == "--report-only" ]]; then
     shift
 else
     cargo bench -p ipc-tests --bench ipc -- "$@"
+    cargo bench -p ipc-tests --bench streams -- "$@"
 fi
 
 criterion_dir="${CRITERION_HOME:-${CARGO_TARGET_DIR:-target}/criterion}"
@@ -142,6 +145,39 @@ for floor, benches in (("raw_unix", ("raw_unix", "ours_unix_binary", "ours_unix_
         if bench == "ours_unix_binary" and base is not None:
             note = "  (target >= 80%: " + ("ok" if base / ns >= 0.8 else "MISS") + ")"
         print(f"  {bench:<17} {mibps:9.0f} MiB/s  {pct:>6} of {floor}{note}")
+
+print()
+print("Streams from main to a renderer (tests/benches/streams.rs), one whole stream per iteration.")
+small = {b: mean_ns("stream_small", b) for b in ("ours_unix_binary", "ours_unix_json", "ours_inproc", "raw_unix", "raw_mpsc", "remoc_unix")}
+chunks = {b: mean_ns("stream_1mib", b) for b in small}
+ITEMS, CHUNKS = 1_000_000, 64
+print("  1,000,000 items of 16 B, per item:")
+for bench, ns in small.items():
+    if ns is None:
+        print(f"    {bench:<17} -")
+        continue
+    vs_raw = ratio(ns, small["raw_unix"])
+    vs_remoc = ratio(ns, small["remoc_unix"])
+    note = ""
+    if bench == "ours_unix_binary":
+        note = ("  (targets <= 2x raw_unix: " + ("ok" if vs_raw is not None and vs_raw <= 2 else "MISS")
+                + ", ahead of remoc: " + ("ok" if vs_remoc is not None and vs_remoc < 1 else "MISS") + ")")
+    print(f"    {bench:<17} {fmt_time(ns / ITEMS):>10}  {fmt_ratio(vs_raw):>7} of raw_unix  {fmt_ratio(vs_remoc):>7} of remoc{note}")
+print("  64 chunks of 1 MiB, throughput:")
+for bench, ns in chunks.items():
+    if ns is None:
+        print(f"    {bench:<17} -")
+        continue
+    mibps = CHUNKS * 1e9 / ns
+    pct = "-" if chunks["raw_unix"] is None else f"{chunks['raw_unix'] / ns * 100:.0f}%"
+    note = ""
+    if bench == "ours_unix_binary" and chunks["raw_unix"] is not None:
+        note = "  (target >= 90% of raw_unix: " + ("ok" if chunks["raw_unix"] / ns >= 0.9 else "MISS") + ")"
+    print(f"    {bench:<17} {mibps:9.0f} MiB/s  {pct:>6} of raw_unix{note}")
+trips = {b: mean_ns("port_round_trip", b) for b in ("ours_one_hop", "ours_relayed", "raw_unix")}
+print("  A 16 B message and its answer on a port (relaying through main, ARCHITECTURE.md):")
+for bench, ns in trips.items():
+    print(f"    {bench:<17} {fmt_time(ns):>10}  {fmt_ratio(ratio(ns, trips['raw_unix'])):>7} of raw_unix")
 PY
 
 # The Electron bridge's path (bridge.js in Node to a Rust main over stdio) next to a plain Node

@@ -4,15 +4,18 @@
 #
 #   scripts/fuzz.sh                     every target, an hour each (a long campaign)
 #   scripts/fuzz.sh stream              one target, an hour
-#   scripts/fuzz.sh all 8               every target, 8 seconds each (scripts/test.sh does this)
+#   scripts/fuzz.sh all 8               every target, 8 seconds each (scripts/test.sh runs this
+#                                       with FUZZ_FRESH=1)
 #   scripts/fuzz.sh args 0 -runs=10000000   0 seconds: no time limit; more libFuzzer flags after
 #   scripts/fuzz.sh merge [target]      add what the runs found that adds coverage to the
 #                                       checked-in corpus (fuzz/corpus/<target>)
 #
 # The checked-in seeds (fuzz/corpus/<target>) are read, never written: new inputs go to
 # fuzz/target/corpus/<target>, which later runs resume from. A crash leaves its input in
-# fuzz/artifacts/<target>/ and fails the script (the log: fuzz/target/logs/<target>-<sanitizer>.log).
+# fuzz/artifacts/<target>/ and fails the script (its log: fuzz/target/logs/<target>-*.log).
 #
+# FUZZ_FRESH=1 starts from the checked-in seeds alone, with a scratch directory for new inputs
+# (removed afterwards): what scripts/test.sh does, so that its runs do not depend on earlier ones.
 # FUZZ_SANITIZER=none builds without AddressSanitizer (about four times as many executions per
 # second; the runtime itself has no unsafe code), into its own target directory.
 set -euo pipefail
@@ -60,8 +63,14 @@ shift $(($# < 2 ? $# : 2))
 # One build of every target (cargo fuzz run would build each on its own).
 cargo +nightly fuzz build "${build_flags[@]}"
 mkdir -p fuzz/target/logs
+work=fuzz/target/corpus
+if [ "${FUZZ_FRESH:-}" = "1" ]; then
+  mkdir -p fuzz/target/tmp
+  work="$(mktemp -d fuzz/target/tmp/corpus.XXXXXX)"
+  trap 'rm -rf "$work"' EXIT
+fi
 for t in $(targets_of "$target"); do
-  mkdir -p "fuzz/target/corpus/$t" "fuzz/artifacts/$t"
+  mkdir -p "$work/$t" "fuzz/artifacts/$t"
   flags=(-rss_limit_mb=2048 -timeout=20 -print_final_stats=1)
   if [ "$seconds" != "0" ]; then flags+=("-max_total_time=$seconds"); fi
   # Each session leaves Tokio's runtime with more allocations than frees (its queues and timer
@@ -71,7 +80,7 @@ for t in $(targets_of "$target"); do
   if [ "$t" = "session" ]; then flags+=(-detect_leaks=0); fi
   log="fuzz/target/logs/$t-$sanitizer.log"
   started=$(date +%s)
-  if ! cargo +nightly fuzz run "${build_flags[@]}" "$t" "fuzz/target/corpus/$t" "fuzz/corpus/$t" \
+  if ! cargo +nightly fuzz run "${build_flags[@]}" "$t" "$work/$t" "fuzz/corpus/$t" \
     -- "${flags[@]}" "$@" > "$log" 2>&1; then
     tail -n 60 "$log" >&2
     echo "FAILED: fuzz target $t found a crash (input in fuzz/artifacts/$t/, log in $log)" >&2

@@ -89,9 +89,9 @@ fi
 # ---- fuzzing (fuzz/: cargo-fuzz on the nightly toolchain) --------------------------------------
 # A short run of every fuzz target from the checked-in corpus (8 s each); long campaigns are
 # scripts/fuzz.sh's. It installs cargo-fuzz if missing.
-echo "== fuzz targets, 8 s each (scripts/fuzz.sh all 8)"
+echo "== fuzz targets, 8 s each from the checked-in corpus (scripts/fuzz.sh all 8)"
 if cargo +nightly --version > /dev/null 2>&1; then
-  scripts/fuzz.sh all 8
+  FUZZ_FRESH=1 scripts/fuzz.sh all 8
 else
   skip_or_fail "the nightly toolchain is missing (rustup toolchain install nightly), so the fuzz targets cannot run"
 fi

@@ -5,7 +5,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use ipc_runtime::{Caller, Target, channels};
+use ipc_runtime::{Caller, Port, Stream, Target, channels};
+use tokio::sync::broadcast;
 
 /// One item of the todo list.
 #[ipc_runtime::data]
@@ -61,6 +62,15 @@ pub trait Todos {
     async fn crash(&self) -> u32;
     /// Reports what main has observed (calls served, cancelled handlers, log lines).
     async fn stats(&self) -> StatsReport;
+    /// Every todo as it is now, then each change as it happens: `limit` todos in all.
+    async fn watch(&self, limit: u32) -> Stream<Todo>;
+    /// Adds a todo for each title of the stream (an upload); returns how many were added.
+    async fn import(&self, titles: Stream<String>) -> u32;
+    /// Opens a chat with main: main answers each line with the line in upper case.
+    async fn chat(&self) -> Port<String, String>;
+    /// Main asks the renderer a yes/no question (a request: the renderer answers).
+    #[request]
+    async fn confirm(&self, question: String) -> bool;
     /// Fire-and-forget log line from a renderer.
     #[send]
     fn log(&self, line: String);
@@ -70,6 +80,10 @@ pub trait Todos {
     /// A message main broadcasts to every renderer.
     #[event]
     fn announce(&self, message: String);
+    /// Main introduces two renderers to each other: each gets one end of a port pair (sent to
+    /// one renderer at a time, `Target::Renderer`) and talks to the other through it.
+    #[event]
+    fn introduce(&self, peer: Port<String, String>);
 }
 
 /// What main observed, for the examples' summaries.
@@ -102,6 +116,8 @@ impl Stats {
 /// The main-side implementation of [`Todos`].
 pub struct Backend {
     todos: Mutex<Vec<Todo>>,
+    /// Every change, for `watch` streams.
+    changes: broadcast::Sender<Todo>,
     events: TodosEvents,
     stats: std::sync::Arc<Stats>,
     verbose: bool,
@@ -112,6 +128,7 @@ impl Backend {
     pub fn new(events: TodosEvents, stats: std::sync::Arc<Stats>, verbose: bool) -> Self {
         Backend {
             todos: Mutex::new(Vec::new()),
+            changes: broadcast::channel(256).0,
             events,
             stats,
             verbose,
@@ -162,6 +179,7 @@ impl TodosHandler for Backend {
             );
         }
         self.events.changed(Target::All, todo.clone());
+        let _ = self.changes.send(todo.clone());
         todo
     }
 
@@ -175,6 +193,7 @@ impl TodosHandler for Backend {
         todo.done = !todo.done;
         let todo = todo.clone();
         self.events.changed(Target::All, todo.clone());
+        let _ = self.changes.send(todo.clone());
         Ok(todo)
     }
 
@@ -216,6 +235,60 @@ impl TodosHandler for Backend {
                 .collect(),
             origins: self.stats.origins.lock().unwrap().iter().cloned().collect(),
         }
+    }
+
+    async fn watch(&self, caller: &Caller, limit: u32) -> Stream<Todo> {
+        self.stats.count(caller);
+        // Subscribed before the current list is read: no change falls in between.
+        let mut changes = self.changes.subscribe();
+        let current = self.todos.lock().unwrap().clone();
+        let (sender, stream) = Stream::channel();
+        tokio::spawn(async move {
+            let mut left = limit;
+            for todo in current {
+                if left == 0 || sender.send(todo).await.is_err() {
+                    return;
+                }
+                left -= 1;
+            }
+            while left > 0 {
+                match changes.recv().await {
+                    Ok(todo) => {
+                        if sender.send(todo).await.is_err() {
+                            return; // the watcher cancelled
+                        }
+                        left -= 1;
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+        stream
+    }
+
+    async fn import(&self, caller: &Caller, titles: Stream<String>) -> u32 {
+        use futures_util::StreamExt;
+        let mut titles = titles;
+        let mut added = 0;
+        while let Some(Ok(title)) = titles.next().await {
+            self.add(caller, title).await;
+            added += 1;
+        }
+        added
+    }
+
+    async fn chat(&self, caller: &Caller) -> Port<String, String> {
+        self.stats.count(caller);
+        let (mine, theirs) = Port::<String, String>::pair();
+        tokio::spawn(async move {
+            while let Some(Ok(line)) = mine.recv().await {
+                if mine.send(line.to_uppercase()).await.is_err() {
+                    return;
+                }
+            }
+        });
+        theirs
     }
 
     async fn log(&self, caller: &Caller, line: String) {

@@ -150,6 +150,14 @@ fn check_method(contract: &Contract, method: &MethodDef, errors: &mut Errors) {
                 );
             }
         }
+        Kind::Request => {
+            if sig.asyncness.is_none() {
+                errors.spanned(
+                    sig.fn_token,
+                    "a #[request] method must be `async fn`: main awaits the renderer's answer",
+                );
+            }
+        }
         Kind::Send | Kind::Event => {
             if let Some(asyncness) = &sig.asyncness {
                 errors.spanned(

@@ -30,6 +30,8 @@ pub(crate) enum Kind {
     Invoke,
     Send,
     Event,
+    /// Main to one renderer, answered (`#[request]`).
+    Request,
 }
 
 impl From<Kind> for ipc_schema::MethodKind {
@@ -38,6 +40,7 @@ impl From<Kind> for ipc_schema::MethodKind {
             Kind::Invoke => ipc_schema::MethodKind::Invoke,
             Kind::Send => ipc_schema::MethodKind::Send,
             Kind::Event => ipc_schema::MethodKind::Event,
+            Kind::Request => ipc_schema::MethodKind::Request,
         }
     }
 }
@@ -48,6 +51,7 @@ impl Kind {
             Kind::Invoke => "invoke",
             Kind::Send => "#[send]",
             Kind::Event => "#[event]",
+            Kind::Request => "#[request]",
         }
     }
 }
@@ -227,11 +231,13 @@ fn parse_method(method: &syn::TraitItemFn, errors: &mut Errors) -> MethodDef {
     let mut unknown_attrs = Vec::new();
     for attr in &method.attrs {
         let path = attr.path();
-        if path.is_ident("send") || path.is_ident("event") {
+        if path.is_ident("send") || path.is_ident("event") || path.is_ident("request") {
             let kind = if path.is_ident("send") {
                 Kind::Send
-            } else {
+            } else if path.is_ident("event") {
                 Kind::Event
+            } else {
+                Kind::Request
             };
             if !matches!(attr.meta, syn::Meta::Path(_)) {
                 errors.spanned(attr, format!("{} takes no arguments", kind.attr_name()));
@@ -325,10 +331,14 @@ fn misspelled_kind(attr: &syn::Attribute) -> Option<Kind> {
         return None;
     };
     let name = path.get_ident()?.to_string();
-    [("send", Kind::Send), ("event", Kind::Event)]
-        .into_iter()
-        .find(|(kind, _)| edit_distance(&name, kind) <= 2)
-        .map(|(_, kind)| kind)
+    [
+        ("send", Kind::Send),
+        ("event", Kind::Event),
+        ("request", Kind::Request),
+    ]
+    .into_iter()
+    .find(|(kind, _)| edit_distance(&name, kind) <= 2)
+    .map(|(_, kind)| kind)
 }
 
 /// Levenshtein distance (counting a swap of two neighbours as one edit).

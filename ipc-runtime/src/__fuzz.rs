@@ -4,9 +4,9 @@
 use std::borrow::Cow;
 
 use crate::transport::frames::Outgoing;
-use crate::transport::message::{Failure, ToMain, ToRenderer};
+use crate::transport::message::{Failure, PortMessage, ToMain, ToRenderer};
 use crate::util::held::Held;
-use crate::wire::{self, Codec, Frame, FrameReader, OutFrame, Payload, ReplyBody};
+use crate::wire::{self, Codec, Frame, FrameReader, OutFrame, Outcome, Payload, ReplyBody};
 
 /// Decodes `bytes` as a frame of `codec`; when it decodes, encodes the frame again and decodes
 /// that: the two decodings must agree (`Err` says how they differ). Frames that do not decode are
@@ -38,7 +38,8 @@ pub fn frame_round_trip(codec: Codec, bytes: &[u8]) -> Result<(), String> {
 }
 
 /// What a frame decodes to, without the fields its encoder cannot write back (a `sender` is the
-/// bridge's own, `to` exists on JSON only).
+/// bridge's own, `to` exists on JSON only, and a transfer list is written from the port
+/// references met while a live payload encodes, which an already-encoded payload has none of).
 fn comparable(frame: &Frame, codec: Codec) -> String {
     let text = match frame {
         Frame::Invoke {
@@ -60,6 +61,8 @@ fn comparable(frame: &Frame, codec: Codec) -> String {
         Frame::Goodbye { reason, to } => {
             format!("goodbye {reason:?} {:?}", json_only(*to, codec))
         }
+        Frame::Reply { id, body, .. } => format!("reply {id} {body:?}"),
+        Frame::Port { port, data, .. } => format!("port {port} {data:?}"),
         other => format!("{other:?}"),
     };
     text
@@ -101,7 +104,7 @@ fn out_frame(frame: &Frame, codec: Codec) -> Option<Encodable> {
             args: payload(args),
             sender: None,
         }),
-        Frame::Reply { id, body } => Encodable::Renderer(ToRenderer::Reply {
+        Frame::Reply { id, body, .. } => Encodable::Renderer(ToRenderer::Reply {
             id: *id,
             result: match body {
                 ReplyBody::Ok(value) => Ok(payload(value)),
@@ -116,7 +119,9 @@ fn out_frame(frame: &Frame, codec: Codec) -> Option<Encodable> {
                 }
             },
         }),
-        Frame::Event { channel, args, to } => Encodable::Renderer(ToRenderer::Event {
+        Frame::Event {
+            channel, args, to, ..
+        } => Encodable::Renderer(ToRenderer::Event {
             channel: Cow::Owned(channel.clone()),
             payload: payload(args),
             to: *to,
@@ -138,6 +143,27 @@ fn out_frame(frame: &Frame, codec: Codec) -> Option<Encodable> {
             missed: *missed,
             to: *to,
         }),
+        Frame::Port { port, data, .. } => Encodable::Main(ToMain::Port(PortMessage::Data {
+            port: *port,
+            data: payload(data),
+        })),
+        Frame::Credit { port, n } => {
+            Encodable::Main(ToMain::Port(PortMessage::Credit { port: *port, n: *n }))
+        }
+        Frame::Close {
+            port,
+            reason,
+            outcome,
+        } => Encodable::Main(ToMain::Port(PortMessage::Close {
+            port: *port,
+            reason: reason.clone(),
+            outcome: match outcome {
+                Outcome::Done => Outcome::Done,
+                Outcome::App(value) => Outcome::App(payload(value)),
+                // Decoded frames are borrowed here, so the error is cloned.
+                Outcome::Error(error) => Outcome::Error(error.clone()),
+            },
+        })),
         Frame::Ping { id } => Encodable::Frame(Owned(OutFrame::Ping { id: *id })),
         Frame::Pong { id } => Encodable::Frame(Owned(OutFrame::Pong { id: *id })),
     })

@@ -91,6 +91,13 @@ pub enum IpcError {
         /// The limit that was reached.
         limit: usize,
     },
+    /// The receiver already has `limit` ports open on the connection; the message that would
+    /// open more was refused.
+    #[error("too many ports open (limit {limit})")]
+    TooManyPorts {
+        /// The limit that was reached.
+        limit: usize,
+    },
     /// The sender is not allowed to use this channel.
     #[error("forbidden on channel `{channel}`: {reason}")]
     Forbidden {
@@ -135,6 +142,7 @@ impl IpcError {
             IpcError::TooLarge { .. } => "too_large",
             IpcError::TooManyInFlight { .. } => "too_many_in_flight",
             IpcError::TooManyConnections { .. } => "too_many_connections",
+            IpcError::TooManyPorts { .. } => "too_many_ports",
             IpcError::Forbidden { .. } => "forbidden",
             IpcError::VersionMismatch { .. } => "version_mismatch",
             IpcError::Protocol { .. } => "protocol",
@@ -276,3 +284,16 @@ impl std::fmt::Display for Never {
 }
 
 impl std::error::Error for Never {}
+
+impl ts_rs::TS for Never {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+
+    fn name(_: &ts_rs::Config) -> String {
+        "never".into()
+    }
+
+    fn inline(_: &ts_rs::Config) -> String {
+        "never".into()
+    }
+}

@@ -69,6 +69,7 @@ mod error;
 mod limits;
 #[path = "main/mod.rs"]
 mod main;
+mod port;
 mod renderer;
 mod transport;
 mod util;
@@ -80,11 +81,14 @@ pub use error::{CallError, EventError, IpcError, Never, RegistryError};
 pub use ipc_macros::{channels, data};
 pub use limits::{
     DEFAULT_CALL_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_FRAME, DEFAULT_MAX_MESSAGE,
+    DEFAULT_MAX_PORTS, DEFAULT_PORT_WINDOW,
 };
 pub use main::{
     ChildRenderer, EventOverflow, ListenerId, Main, MainBuilder, Registration, RegistrationBatch,
-    RendererEvent, RendererEvents, Target, UnixListenerHandle, WebSocketListener, WebSocketOptions,
+    RendererEvent, RendererEvents, Request, Target, UnixListenerHandle, WebSocketListener,
+    WebSocketOptions,
 };
+pub use port::{Port, Stream, StreamSender};
 pub use renderer::{Call, EventOnce, EventStream, Renderer, RendererOptions, TryCall};
 pub use transport::{ByteStream, InProcess, Link, Stdio, Transport};
 pub use wire::{Bytes, Codec, NoArgs, PROTOCOL_VERSION, Payload};
@@ -114,7 +118,8 @@ pub mod __private {
 
     pub use crate::{
         Call, Caller, EventChannel, EventOnce, EventStream, InvokeChannel, IpcError, Main, Never,
-        NoArgs, Registration, RegistryError, Renderer, SendChannel, Target, TryCall,
+        NoArgs, Registration, RegistryError, Renderer, RendererId, Request, SendChannel, Target,
+        TryCall,
     };
 
     /// Describes one type of the contract (keeps generated code independent of the backend).

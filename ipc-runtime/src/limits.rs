@@ -37,6 +37,13 @@ pub(crate) fn default_max_connections() -> usize {
     (open_files / 4 * 3).clamp(16, 4096)
 }
 
+/// Messages one side may send on a port before the receiver grants more, by default (the
+/// receiver queues at most this many per port).
+pub const DEFAULT_PORT_WINDOW: usize = 64;
+
+/// Ports open at once on one connection, by default.
+pub const DEFAULT_MAX_PORTS: usize = 1024;
+
 /// Messages buffered per direction per connection, by default.
 pub(crate) const DEFAULT_QUEUE_CAPACITY: usize = 1024;
 

@@ -156,6 +156,8 @@ pub enum MethodKind {
     Send,
     /// Pushed from main to renderers (Electron's `webContents.send`/`ipcRenderer.on`).
     Event,
+    /// Request/response from main to one renderer (`#[request]`): the renderer handles it.
+    Request,
 }
 
 impl MethodKind {
@@ -165,6 +167,7 @@ impl MethodKind {
             MethodKind::Invoke => "invoke",
             MethodKind::Send => "send",
             MethodKind::Event => "event",
+            MethodKind::Request => "request",
         }
     }
 }
@@ -195,11 +198,11 @@ pub struct Method {
     pub js_name: String,
     /// The wire channel name (`todos:mark_done`).
     pub channel: String,
-    /// Invoke, send or event.
+    /// Invoke, send, event or request.
     pub kind: MethodKind,
     /// Positional parameters (for events: the payload's fields).
     pub params: Vec<Param>,
-    /// What an invoke returns on success (`None` for send and event).
+    /// What an invoke or a request returns on success (`None` for send and event).
     pub output: Option<TypeRef>,
     /// The application error of a fallible invoke (`Result<T, E>`).
     pub error: Option<TypeRef>,

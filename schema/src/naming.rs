@@ -79,6 +79,7 @@ pub const FRAMEWORK_ERROR_CODES: &[&str] = &[
     "too_large",
     "too_many_in_flight",
     "too_many_connections",
+    "too_many_ports",
     "forbidden",
     "version_mismatch",
     "protocol",
@@ -222,8 +223,20 @@ pub fn js_event_name(rust_name: &str) -> String {
     format!("on{}", upper_first(&js_name(rust_name)))
 }
 
+/// The JavaScript name of a request's handler registration on the page's API object: `handle` +
+/// its name in `PascalCase` (`confirm_quit` gives `handleConfirmQuit`).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(ipc_schema::naming::js_request_name("confirm_quit"), "handleConfirmQuit");
+/// ```
+pub fn js_request_name(rust_name: &str) -> String {
+    format!("handle{}", upper_first(&js_name(rust_name)))
+}
+
 /// The JavaScript name of a method on the page's API object: [`js_event_name`] for an event,
-/// [`js_name`] otherwise.
+/// [`js_request_name`] for a request, [`js_name`] otherwise.
 ///
 /// # Examples
 ///
@@ -232,10 +245,12 @@ pub fn js_event_name(rust_name: &str) -> String {
 /// use ipc_schema::naming::js_method_name;
 /// assert_eq!(js_method_name("mark_done", MethodKind::Invoke), "markDone");
 /// assert_eq!(js_method_name("changed", MethodKind::Event), "onChanged");
+/// assert_eq!(js_method_name("confirm", MethodKind::Request), "handleConfirm");
 /// ```
 pub fn js_method_name(rust_name: &str, kind: MethodKind) -> String {
     match kind {
         MethodKind::Event => js_event_name(rust_name),
+        MethodKind::Request => js_request_name(rust_name),
         MethodKind::Invoke | MethodKind::Send => js_name(rust_name),
     }
 }
@@ -255,7 +270,8 @@ pub fn client_method_name(rust_name: &str, kind: MethodKind) -> String {
     let name = unraw(rust_name);
     match kind {
         MethodKind::Event => format!("on_{name}"),
-        MethodKind::Invoke | MethodKind::Send => name.to_owned(),
+        // Main calls a request through `{Trait}RendererClient`, under the method's own name.
+        MethodKind::Invoke | MethodKind::Send | MethodKind::Request => name.to_owned(),
     }
 }
 
@@ -279,6 +295,29 @@ pub fn handler_type(trait_name: &str) -> String {
 /// ```
 pub fn client_type(trait_name: &str) -> String {
     format!("{}Client", unraw(trait_name))
+}
+
+/// The renderer-side handler trait the macro generates for a contract's requests
+/// (`TodosRendererHandler`: the renderer implements it, main calls it).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(ipc_schema::naming::renderer_handler_type("Todos"), "TodosRendererHandler");
+/// ```
+pub fn renderer_handler_type(trait_name: &str) -> String {
+    format!("{}RendererHandler", unraw(trait_name))
+}
+
+/// The main-side client of one renderer's request handlers (`TodosRendererClient`).
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(ipc_schema::naming::renderer_client_type("Todos"), "TodosRendererClient");
+/// ```
+pub fn renderer_client_type(trait_name: &str) -> String {
+    format!("{}RendererClient", unraw(trait_name))
 }
 
 /// The event emitter type the macro generates for a contract (`TodosEvents`).
@@ -494,6 +533,9 @@ const RESERVED_TYPE_NAMES: &[&str] = &[
     "IpcSubscribeOptions",
     "IpcDisposer",
     "IpcApi",
+    "IpcStream",
+    "IpcStreamSource",
+    "IpcPort",
     "ConnectOptions",
     "Window",
 ];

@@ -52,7 +52,36 @@ fn todos() -> Service {
             Method::new("changed", "todos:changed", MethodKind::Event)
                 .docs("Pushed to renderers whenever a todo changes.")
                 .param_raw("todo", "Todo", "Todo")
+                .with_decls([todo.clone()]),
+        )
+        .method(
+            Method::new("watch", "todos:watch", MethodKind::Invoke)
+                .docs("Every todo as it is now, then each change as it happens: `limit` todos in all.")
+                .param_raw("limit", "u32", "number")
+                .output_raw("Stream<Todo>", "IpcStream<Todo, never>")
                 .with_decls([todo]),
+        )
+        .method(
+            Method::new("import", "todos:import", MethodKind::Invoke)
+                .docs("Adds a todo for each title of the stream (an upload); returns how many were added.")
+                .param_raw("titles", "Stream<String>", "IpcStream<string, never>")
+                .output_raw("u32", "number"),
+        )
+        .method(
+            Method::new("chat", "todos:chat", MethodKind::Invoke)
+                .docs("Opens a chat with main: main answers each line with the line in upper case.")
+                .output_raw("Port<String, String>", "IpcPort<string, string>"),
+        )
+        .method(
+            Method::new("confirm", "todos:confirm", MethodKind::Request)
+                .docs("Main asks the renderer a yes/no question (a request: the renderer answers).")
+                .param_raw("question", "String", "string")
+                .output_raw("bool", "boolean"),
+        )
+        .method(
+            Method::new("introduce", "todos:introduce", MethodKind::Event)
+                .docs("Main introduces two renderers to each other: each gets one end of a port pair (sent to\none renderer at a time, `Target::Renderer`) and talks to the other through it.")
+                .param_raw("peer", "Port<String, String>", "IpcPort<string, string>"),
         )
         .build()
 }

@@ -32,24 +32,26 @@
 //! `scripts/bench.sh` runs this and prints the ratios. Under `cargo test` criterion runs every
 //! benchmark once (a quick check that all of them work).
 
+mod support;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::hint::black_box;
-use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use criterion::measurement::WallTime;
 use criterion::{
     BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
 use futures_util::StreamExt;
 use ipc_runtime::{Caller, Codec, Main, Renderer, RendererOptions, UnixListenerHandle};
+use support::{SocketDir, read_frame, write_frame};
 use tarpc::server::Channel as _;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
+use tokio::io::{AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::runtime::Runtime;
@@ -161,60 +163,6 @@ impl Echo for RawMpsc {
 }
 
 // --- The socket floor: length-prefixed frames on a Unix socket -------------------------------
-
-const HEADER: usize = 12;
-
-fn header(len: usize, id: u64) -> [u8; HEADER] {
-    let mut header = [0u8; HEADER];
-    header[..4].copy_from_slice(&u32::try_from(len).expect("frame too large").to_be_bytes());
-    header[4..].copy_from_slice(&id.to_be_bytes());
-    header
-}
-
-fn parse_header(header: &[u8; HEADER]) -> (usize, u64) {
-    let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
-    let mut id = [0u8; 8];
-    id.copy_from_slice(&header[4..]);
-    (len, u64::from_be_bytes(id))
-}
-
-/// Frames at least this large skip the write buffer: the header and the body go out in one
-/// vectored write.
-const DIRECT_WRITE: usize = 64 * 1024;
-
-/// Writes one frame: small frames into the buffer (flushed by the caller), large ones straight to
-/// the socket after what is buffered.
-async fn write_frame(
-    write: &mut BufWriter<OwnedWriteHalf>,
-    id: u64,
-    body: &[u8],
-) -> io::Result<()> {
-    let head = header(body.len(), id);
-    if body.len() < DIRECT_WRITE {
-        write.write_all(&head).await?;
-        return write.write_all(body).await;
-    }
-    write.flush().await?;
-    write
-        .get_mut()
-        .write_all_buf(&mut Buf::chain(&head[..], body))
-        .await
-}
-
-/// Reads one frame into a buffer of exactly its size (not zeroed first).
-async fn read_frame(read: &mut BufReader<OwnedReadHalf>) -> io::Result<(u64, Bytes)> {
-    let mut head = [0u8; HEADER];
-    read.read_exact(&mut head).await?;
-    let (len, id) = parse_header(&head);
-    let mut body = BytesMut::with_capacity(len);
-    while body.len() < len {
-        let want = len - body.len();
-        if read.read_buf(&mut (&mut body).limit(want)).await? == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-    }
-    Ok((id, body.freeze()))
-}
 
 /// Accepts connections and echoes every frame back as it is (flushing whenever no further
 /// request is already buffered, so a burst of requests shares a write).
@@ -402,27 +350,6 @@ impl Echo for Tarpc {
 // Fixtures: every contender connected, on one runtime per group.
 
 /// A directory for this process's sockets, removed on drop.
-struct SocketDir(PathBuf);
-
-impl SocketDir {
-    fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!("ipc-bench-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create the socket directory");
-        SocketDir(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for SocketDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// Fields drop in order: the clients and servers first, the runtime last.
 struct Fixtures {
     ours_inproc: Ours,
@@ -447,7 +374,7 @@ impl Fixtures {
             .enable_all()
             .build()
             .expect("build the Tokio runtime");
-        let dir = SocketDir::new();
+        let dir = SocketDir::new("calls");
         let ours = rt.block_on(async {
             let main = Main::new();
             let _registration = Bench::handle(&main, BenchBackend).expect("register the handler");

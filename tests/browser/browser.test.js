@@ -267,8 +267,9 @@ after(async () => {
 });
 
 test('the page connected and shows its status', async () => {
-  // 'connected', unless main's first announce (every 5 s) has already replaced it.
-  assert.match(await page.textContent('#status'), /^(connected|main has been up for \d+s)$/);
+  // 'connected', unless an announce from main (the answer to its question, or the time every
+  // 5 s) has already replaced it.
+  assert.match(await page.textContent('#status'), /^(connected|main has been up for \d+s|main asked and you said yes)$/);
   assert.equal(await page.title(), 'typed-ipc: todos in the browser');
 });
 
@@ -734,3 +735,94 @@ test('a 6 MiB title crosses the WebSocket both ways in chunks (needs the Rust si
   });
   assert.deepEqual(result, { same: true, length: 3670016 });
 });
+
+// ---- ports, streams and requests from main (docs/PROTOCOL.md 7.1, 7.2) ------------------------
+// After the counting tests above: these add todos.
+
+test('a stream of todos read with for await in the page, left halfway, and a live stream of changes', async () => {
+  const result = await page.evaluate(async () => {
+    const stream = await window.todos.watch(1000);
+    const seen = [];
+    for await (const todo of stream) {
+      seen.push(todo.id);
+      if (seen.length === 3) break; // cancels the stream: main's producer stops
+    }
+    // A second stream with a limit ends by itself after the current todos and one change.
+    const count = (await window.todos.list()).length;
+    const limited = await window.todos.watch(count + 1);
+    const ids = [];
+    const reading = (async () => { for await (const todo of limited) ids.push(todo.title); })();
+    await window.todos.add('seen live');
+    await reading;
+    return { isStream: stream instanceof window.IpcStream, seen, count, last: ids.at(-1), length: ids.length };
+  });
+  assert.equal(result.isStream, true);
+  assert.deepEqual(result.seen, [1, 2, 3]);
+  assert.equal(result.length, result.count + 1);
+  assert.equal(result.last, 'seen live');
+  // The page's own live feed (a stream opened at start-up) showed the change too.
+  await page.waitForFunction(() => [...document.querySelectorAll('#feed li')].some((li) => li.textContent.includes('seen live')), null, { timeout: 5000 });
+});
+
+test('an upload from an async generator, pulled as main grants credit', async () => {
+  const result = await page.evaluate(async () => {
+    let pulled = 0;
+    async function* titles() {
+      // More than the Rust main's port window (64): pulled only as main grants credit.
+      for (let i = 1; i <= 150; i++) {
+        pulled += 1;
+        yield `imported ${i}`;
+      }
+    }
+    const before = (await window.todos.list()).length;
+    const added = await window.todos.import(titles());
+    const after = await window.todos.list();
+    return { added, pulled, grew: after.length - before, last: after.at(-1).title };
+  });
+  assert.deepEqual(result, { added: 150, pulled: 150, grew: 150, last: 'imported 150' });
+  // The page's form uploads too.
+  await page.fill('#titles', 'from the form 1\nfrom the form 2');
+  await page.click('#import button');
+  await page.waitForFunction(() => document.getElementById('status').textContent === 'imported 2 todos', null, { timeout: 5000 });
+});
+
+test('a port round trip: main answers each line upper-cased, and the page closes it', async () => {
+  const result = await page.evaluate(async () => {
+    const port = await window.todos.chat();
+    const lines = [];
+    const done = new Promise((resolve) => port.onMessage((line) => {
+      lines.push(line);
+      if (lines.length === 2) resolve();
+    }));
+    port.postMessage('hello');
+    port.postMessage('from chromium');
+    await done;
+    const closes = [];
+    port.onClose((error) => closes.push(error));
+    port.close();
+    let after;
+    try {
+      port.postMessage('too late');
+    } catch (error) {
+      after = error.code;
+    }
+    return { isPort: port instanceof window.IpcPort, lines, closed: port.closed, closes, after };
+  });
+  assert.deepEqual(result, { isPort: true, lines: ['HELLO', 'FROM CHROMIUM'], closed: true, closes: [null], after: 'disconnected' });
+  // The page's chat form uses its own port.
+  await page.fill('#line', 'typed line');
+  await page.click('#chat button');
+  await page.waitForFunction(() => [...document.querySelectorAll('#answers li')].some((li) => li.textContent === 'TYPED LINE'), null, { timeout: 5000 });
+  assert.deepEqual(pageErrors, []);
+});
+
+test('a request from main answered by the page: main asks each page that connects, the page\'s handler answers', async () => {
+  // Main asks as soon as the page has connected (retrying while its handler is not registered
+  // yet), then announces the answer to that page alone.
+  await page.waitForFunction(() => window.announcements.some((m) => m.startsWith('main asked')), null, { timeout: 10000 });
+  const seen = await page.evaluate(() => ({ questions: window.questions, announcements: window.announcements }));
+  assert.deepEqual(seen.questions, ['May main keep your todos after you leave?']);
+  assert.ok(seen.announcements.includes('main asked and you said yes'), JSON.stringify(seen.announcements));
+  assert.match(exampleOutput, /main: asked browser page: Ok\(true\)/);
+});
+

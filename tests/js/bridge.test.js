@@ -111,7 +111,7 @@ describe('bridge', () => {
     const { main, dispose } = setup({ label: 'window-bridge' });
     assert.deepEqual(main.received[0], {
       t: 'hello', protocol: 1, role: 'bridge', codec: 'json', contracts: CONTRACTS, label: 'window-bridge',
-      max_frame: 4194304, max_message: 67108864,
+      max_frame: 4194304, max_message: 67108864, port_window: 16, max_ports: 1024,
     });
     main.hello();
     assert.deepEqual(plain(await dispose.ready), { renderer: 7, contracts: CONTRACTS });
@@ -254,9 +254,9 @@ describe('bridge', () => {
     main.hello();
     await dispose.ready;
     const window = open();
-    const before = window.ipcRenderer.invoke('todos:slow', 1, null, 1000);
+    const before = window.ipcRenderer.invoke('todos:slow', 1, null, null, 1000);
     await eventually(() => main.received.some((f) => f.t === 'invoke'), 'the first invoke');
-    const after = window.ipcRenderer.invoke('todos:slow', 1, null, 2000);
+    const after = window.ipcRenderer.invoke('todos:slow', 1, null, null, 2000);
     assert.equal((await before).error.code, 'cancelled');
     await eventually(() => main.received.filter((f) => f.t === 'invoke').length === 2, 'the second invoke');
     const [first, second] = main.received.filter((f) => f.t === 'invoke');
@@ -1043,7 +1043,7 @@ describe('bridge: heartbeat and frames it does not take', () => {
     let closed = false;
     dispose.closed.then(() => { closed = true; });
     main.reply({ t: 'port_open', port: 1 });
-    main.reply({ t: 'invoke', id: 1, ch: 'todos:list', args: [] });
+    main.reply({ t: 'send', ch: 'todos:log', args: [] });
     main.reply({ t: 'hello', protocol: 1, role: 'main', codec: 'json', contracts: CONTRACTS });
     main.reply({ t: 'detach', sender: 3 });
     main.reply({ no: 'type' });
@@ -1052,7 +1052,7 @@ describe('bridge: heartbeat and frames it does not take', () => {
     const answers = main.received.filter((f) => f.t === 'error');
     assert.deepEqual(answers.map((f) => f.error.reason), [
       'unknown frame type `port_open`',
-      'unexpected frame type `invoke` (a bridge does not receive it)',
+      'unexpected frame type `send` (a bridge does not receive it)',
       'unexpected frame type `hello` (a bridge does not receive it)',
       'unexpected frame type `detach` (a bridge does not receive it)',
       'a frame without a type',

@@ -173,13 +173,14 @@ describe('browser client', () => {
     assert.equal(sockets[0].url, 'ws://127.0.0.1:1/ipc?token=secret-token');
     assert.deepEqual(sockets[0].sent[0], {
       t: 'hello', protocol: 1, role: 'renderer', codec: 'json', contracts, label: 'browser-tab',
-      max_frame: 4194304, max_message: 67108864,
+      max_frame: 4194304, max_message: 67108864, port_window: 16, max_ports: 1024,
     });
   });
 
   it('has the same API object shape as the preload', () => {
     assert.deepEqual(Object.keys(api).sort(), [
-      'add', 'crash', 'list', 'log', 'onAnnounce', 'onChanged', 'slow', 'stats', 'toggle',
+      'add', 'chat', 'crash', 'handleConfirm', 'import', 'list', 'log', 'onAnnounce', 'onChanged',
+      'onIntroduce', 'slow', 'stats', 'toggle', 'watch',
     ]);
     assert.ok(Object.isFrozen(api));
   });
@@ -441,7 +442,7 @@ describe('browser client against a scripted main', () => {
     console.warn = (...args) => warnings.push(args.join(' '));
     try {
       socket.push({ t: 'port_open', port: 1 });
-      socket.push({ t: 'invoke', id: 1, ch: 'todos:list', args: [] });
+      socket.push({ t: 'send', ch: 'todos:log', args: [] });
       socket.push({ t: 'hello', protocol: 1, role: 'main', codec: 'json', contracts });
       socket.push({ t: 'ping', id: -1 });
       socket.push({ no: 'type' });
@@ -453,7 +454,7 @@ describe('browser client against a scripted main', () => {
     const answers = socket.sent.filter((f) => f.t === 'error');
     assert.deepEqual(answers.slice(0, 6).map((f) => f.error.reason), [
       'unknown frame type `port_open`',
-      'unexpected frame type `invoke` (a renderer does not receive it)',
+      'unexpected frame type `send` (a renderer does not receive it)',
       'unexpected frame type `hello` (a renderer does not receive it)',
       'a `ping` without a valid `id`',
       'a frame without a type',

@@ -50,7 +50,8 @@ for (const mode of MODES) {
     it('exposes one function per declared channel, frozen and read-only', () => {
       assert.equal(typeof todos, 'object');
       assert.deepEqual(Object.keys(todos).sort(), [
-        'add', 'crash', 'list', 'log', 'onAnnounce', 'onChanged', 'slow', 'stats', 'toggle',
+        'add', 'chat', 'crash', 'handleConfirm', 'import', 'list', 'log', 'onAnnounce', 'onChanged',
+        'onIntroduce', 'slow', 'stats', 'toggle', 'watch',
       ]);
       for (const name of Object.keys(todos)) assert.equal(typeof todos[name], 'function');
       assert.ok(window.evaluate('Object.isFrozen(window.todos)'.replace('window.', 'globalThis.')));

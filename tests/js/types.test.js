@@ -2,7 +2,8 @@
 // `tsc --strict` over the generated declarations: a sample renderer using every method kind
 // through `window.todos` type-checks, samples with a wrong argument type or a wrong `onLag` do
 // not, the browser client's declarations type-check, and so do the Rust golden files'
-// declarations.
+// declarations. Streams, ports and requests (IpcStream, IpcStreamSource, IpcPort, handleX) are
+// checked on the golden `todos` contract's declarations.
 
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
@@ -12,6 +13,7 @@ const path = require('node:path');
 const { describe, it } = require('node:test');
 
 const { ROOT, generate } = require('./support/setup');
+const { portBindings } = require('./support/peers');
 
 const TSC = require.resolve('typescript/bin/tsc');
 const OPTIONS = [
@@ -21,8 +23,7 @@ const OPTIONS = [
 ];
 
 /** Copies the generated declarations and the given samples into a fresh directory. */
-function workspace(samples) {
-  const bindings = generate();
+function workspace(samples, bindings = generate()) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-tsc-'));
   for (const file of ['todos.d.ts', 'client.d.mts']) fs.copyFileSync(bindings.path(file), path.join(dir, file));
   for (const sample of samples) fs.copyFileSync(path.join(__dirname, 'types', sample), path.join(dir, sample));
@@ -59,6 +60,34 @@ describe('TypeScript declarations', () => {
   it('type-check the browser client', () => {
     const dir = workspace(['client-ok.ts']);
     const { status, output } = tsc(dir, ['client-ok.ts']);
+    assert.equal(output, '');
+    assert.equal(status, 0);
+  });
+
+  it('type-check streams, uploads, ports and requests, and refuse what their types do not allow', () => {
+    const dir = workspace(['ports-ok.ts'], portBindings());
+    const { status, output } = tsc(dir, ['todos.d.ts', 'ports-ok.ts']);
+    assert.equal(output, '');
+    assert.equal(status, 0);
+  });
+
+  it('refuse a stream argument of the wrong item type', () => {
+    const dir = workspace(['ports-bad.ts'], portBindings());
+    const { status, output } = tsc(dir, ['todos.d.ts', 'ports-bad.ts']);
+    assert.notEqual(status, 0);
+    assert.match(output, /ports-bad\.ts\(3,29\): error TS2345: Argument of type 'number\[\]' is not assignable to parameter of type 'IpcStreamSource<string>'\./);
+  });
+
+  it('refuse a port message of the wrong type', () => {
+    const dir = workspace(['ports-bad-port.ts'], portBindings());
+    const { status, output } = tsc(dir, ['todos.d.ts', 'ports-bad-port.ts']);
+    assert.notEqual(status, 0);
+    assert.match(output, /ports-bad-port\.ts\(3,43\): error TS2345: Argument of type '\{ line: string; \}' is not assignable to parameter of type 'string'\./);
+  });
+
+  it('type-check the browser client\'s stream and port classes', () => {
+    const dir = workspace(['ports-client-ok.ts'], portBindings());
+    const { status, output } = tsc(dir, ['ports-client-ok.ts']);
     assert.equal(output, '');
     assert.equal(status, 0);
   });

@@ -19,7 +19,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use futures_util::StreamExt;
 use futures_util::future::{Either, select};
 use ipc_runtime::{
-    Caller, IpcError, Main, Registration, RegistryError, Renderer, RendererId, Target,
+    CallError, Caller, IpcError, Main, Port, Registration, RegistryError, Renderer, RendererId,
+    Stream, Target,
 };
 use tokio::sync::{Semaphore, watch};
 
@@ -69,6 +70,16 @@ pub enum EmitTarget {
         /// The label to match.
         label: String,
     },
+}
+
+/// What the `endless` producers on main did.
+#[ipc_runtime::data]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StreamStats {
+    /// Items the producers made (taken from them to be sent).
+    pub produced: u32,
+    /// Producers dropped before they ended (their consumer cancelled or went away).
+    pub stopped: u32,
 }
 
 /// What happened to the `block` calls on main.
@@ -197,6 +208,44 @@ pub trait Conformance {
     /// Emits `bulk` to the caller with a sample whose text is `len` bytes long, then returns the
     /// same sample (a large event, then a large reply).
     async fn emit_bulk(&self, len: u32) -> Sample;
+    /// `count` numbers from `first`, as a stream; ends with `DivisionByZero { dividend: n }`
+    /// right after the `fail_after`th item when that is given.
+    async fn numbers(
+        &self,
+        first: u32,
+        count: u32,
+        fail_after: Option<u32>,
+    ) -> Stream<u32, ConfError>;
+    /// Numbers from 0 as fast as the consumer takes them, until it cancels; main counts what
+    /// the producer made and whether it was stopped (`stream_stats`).
+    async fn endless(&self) -> Stream<u32>;
+    /// What the `endless` producers did so far.
+    async fn stream_stats(&self) -> StreamStats;
+    /// Sums an upload; the upload's own error ends the call with it.
+    async fn sum(&self, items: Stream<u32, ConfError>) -> Result<u32, ConfError>;
+    /// A port on which main answers each message with it upper-cased; a message `"close"`
+    /// makes main close the port.
+    async fn echo_port(&self) -> Port<String, String>;
+    /// A port on which main sends `count` numbers at once, then closes it: they wait for the
+    /// renderer to read them, within the port's window.
+    async fn burst(&self, count: u32) -> Port<(), u32>;
+    /// Introduces the caller to the renderer labelled `other`: each gets one end of a port pair
+    /// (a `paired` event); returns whether `other` is connected.
+    async fn pair_with(&self, other: String) -> bool;
+    /// One end of a port pair main made (see `pair_with`).
+    #[event]
+    fn paired(&self, peer: Port<String, String>);
+    /// Main asks the caller `question(n)` and reports the answer, or the error's code.
+    async fn ask_me(&self, n: u32, timeout_ms: u32) -> Result<u32, String>;
+    /// Main's request: the renderer answers `2 * n`, or `DivisionByZero` for 0.
+    #[request]
+    async fn question(&self, n: u32) -> Result<u32, ConfError>;
+    /// Main's request that the renderer never answers (main's deadline cancels it).
+    #[request]
+    async fn hang(&self) -> u32;
+    /// Main asks the caller `hang()` with a deadline of `timeout_ms` and reports the error's
+    /// code.
+    async fn ask_me_to_hang(&self, timeout_ms: u32) -> String;
     /// A large event.
     #[event]
     fn bulk(&self, sample: Sample);
@@ -223,6 +272,7 @@ pub struct ConformanceState {
     callers: Mutex<Vec<(RendererId, String)>>,
     release: Semaphore,
     changes: watch::Sender<u64>,
+    streams: Mutex<StreamStats>,
 }
 
 impl ConformanceState {
@@ -237,12 +287,23 @@ impl ConformanceState {
             callers: Mutex::new(Vec::new()),
             release: Semaphore::new(0),
             changes: watch::Sender::new(0),
+            streams: Mutex::new(StreamStats::default()),
         }
     }
 
     /// The `block` statistics now.
     pub fn stats(&self) -> BlockStats {
         *lock(&self.blocks)
+    }
+
+    /// What the `endless` producers did so far.
+    pub fn stream_stats(&self) -> StreamStats {
+        *lock(&self.streams)
+    }
+
+    fn update_streams(&self, change: impl FnOnce(&mut StreamStats)) {
+        change(&mut lock(&self.streams));
+        self.changed();
     }
 
     /// The lines renderers labelled `label` sent, in the order main entered its listener.
@@ -437,6 +498,143 @@ impl ConformanceHandler for ConformanceBackend {
         sample
     }
 
+    async fn numbers(
+        &self,
+        caller: &Caller,
+        first: u32,
+        count: u32,
+        fail_after: Option<u32>,
+    ) -> Stream<u32, ConfError> {
+        self.state.saw(caller);
+        let items = (0..count).map_while(move |i| match fail_after {
+            Some(limit) if i == limit => Some(Err(ConfError::DivisionByZero {
+                dividend: (first + i) as i32,
+            })),
+            Some(limit) if i > limit => None,
+            _ => Some(Ok(first + i)),
+        });
+        Stream::try_new(futures_util::stream::iter(items))
+    }
+
+    async fn endless(&self, caller: &Caller) -> Stream<u32> {
+        self.state.saw(caller);
+        /// Counts the producer as stopped when it is dropped (it never ends by itself).
+        struct Producer {
+            state: Arc<ConformanceState>,
+            next: u32,
+        }
+        impl Drop for Producer {
+            fn drop(&mut self) {
+                self.state.update_streams(|stats| stats.stopped += 1);
+            }
+        }
+        let producer = Producer {
+            state: self.state.clone(),
+            next: 0,
+        };
+        Stream::new(futures_util::stream::unfold(
+            producer,
+            |mut producer| async move {
+                let item = producer.next;
+                producer.next += 1;
+                producer.state.update_streams(|stats| stats.produced += 1);
+                Some((item, producer))
+            },
+        ))
+    }
+
+    async fn stream_stats(&self, caller: &Caller) -> StreamStats {
+        self.state.saw(caller);
+        self.state.stream_stats()
+    }
+
+    async fn sum(&self, caller: &Caller, items: Stream<u32, ConfError>) -> Result<u32, ConfError> {
+        self.state.saw(caller);
+        let mut items = items;
+        let mut total = 0u32;
+        while let Some(item) = items.next().await {
+            match item {
+                Ok(item) => total = total.wrapping_add(item),
+                Err(CallError::App(error)) => return Err(error),
+                Err(CallError::Ipc(error)) => panic!("the upload failed: {error}"),
+            }
+        }
+        Ok(total)
+    }
+
+    async fn echo_port(&self, caller: &Caller) -> Port<String, String> {
+        self.state.saw(caller);
+        let (mine, theirs) = Port::<String, String>::pair();
+        tokio::spawn(async move {
+            while let Some(Ok(line)) = mine.recv().await {
+                if line == "close" {
+                    mine.close();
+                    return;
+                }
+                if mine.send(line.to_uppercase()).await.is_err() {
+                    return;
+                }
+            }
+        });
+        theirs
+    }
+
+    async fn burst(&self, caller: &Caller, count: u32) -> Port<(), u32> {
+        self.state.saw(caller);
+        let (mine, theirs) = Port::<u32, ()>::pair();
+        tokio::spawn(async move {
+            for n in 0..count {
+                if mine.send(n).await.is_err() {
+                    return;
+                }
+            }
+            mine.close();
+        });
+        theirs
+    }
+
+    async fn pair_with(&self, caller: &Caller, other: String) -> bool {
+        self.state.saw(caller);
+        let Some(other) = self
+            .main
+            .renderers()
+            .into_iter()
+            .find(|c| c.label() == other)
+        else {
+            return false;
+        };
+        let (one, two) = Port::<String, String>::pair();
+        let events = Conformance::events(&self.main);
+        events.paired(Target::Renderer(caller.renderer()), one);
+        events.paired(Target::Renderer(other.renderer()), two);
+        true
+    }
+
+    async fn ask_me(&self, caller: &Caller, n: u32, timeout_ms: u32) -> Result<u32, String> {
+        self.state.saw(caller);
+        Conformance::renderer_client(&self.main, caller.renderer())
+            .question(n)
+            .timeout(std::time::Duration::from_millis(u64::from(timeout_ms)))
+            .await
+            .map_err(|error| match error {
+                CallError::App(error) => format!("app: {error}"),
+                CallError::Ipc(error) => error.code().to_string(),
+            })
+    }
+
+    async fn ask_me_to_hang(&self, caller: &Caller, timeout_ms: u32) -> String {
+        self.state.saw(caller);
+        let asked = Conformance::renderer_client(&self.main, caller.renderer())
+            .hang()
+            .timeout(std::time::Duration::from_millis(u64::from(timeout_ms)))
+            .await;
+        match asked {
+            Ok(n) => format!("answered {n}"),
+            Err(CallError::App(never)) => match never {},
+            Err(CallError::Ipc(error)) => error.code().to_string(),
+        }
+    }
+
     async fn crash_later(&self, caller: &Caller, message: String) -> u32 {
         self.state.saw(caller);
         tokio::task::yield_now().await;
@@ -591,6 +789,9 @@ pub enum Scenario {
     Print,
     /// Sends `heavy` with a 24 MiB blob again and again (chunked messages), until killed.
     HugeSends,
+    /// Takes an `endless` stream and a port from main, reads three items, sends `streaming`,
+    /// then holds both without reading (until the test kills the peer).
+    Streaming,
 }
 
 impl Scenario {
@@ -605,6 +806,7 @@ impl Scenario {
             Scenario::Hello => "hello",
             Scenario::Print => "print",
             Scenario::HugeSends => "huge-sends",
+            Scenario::Streaming => "streaming",
         }
     }
 
@@ -615,7 +817,7 @@ impl Scenario {
 }
 
 /// Every scenario.
-pub const SCENARIOS: [Scenario; 8] = [
+pub const SCENARIOS: [Scenario; 9] = [
     Scenario::Hang,
     Scenario::ExitMidCall,
     Scenario::DropAndLinger,
@@ -624,6 +826,7 @@ pub const SCENARIOS: [Scenario; 8] = [
     Scenario::Hello,
     Scenario::Print,
     Scenario::HugeSends,
+    Scenario::Streaming,
 ];
 
 /// Plays `scenario` on a connected renderer. `exit` is called where [`Scenario::ExitMidCall`]
@@ -642,6 +845,21 @@ pub async fn run_scenario(
         Scenario::Hang => {
             let result = client.block(1).no_timeout().await;
             Err(format!("the hanging call returned: {result:?}"))
+        }
+        Scenario::Streaming => {
+            let mut numbers = client.endless().await.map_err(|e| e.to_string())?;
+            let port = client.echo_port().await.map_err(|e| e.to_string())?;
+            for _ in 0..3 {
+                numbers
+                    .next()
+                    .await
+                    .ok_or("the stream ended")?
+                    .map_err(|e| e.to_string())?;
+            }
+            client.note("streaming".into()).map_err(|e| e.to_string())?;
+            std::future::pending::<()>().await;
+            drop((numbers, port));
+            Ok(())
         }
         Scenario::ExitMidCall => {
             let call = client.block(2).no_timeout().into_future();

@@ -13,11 +13,12 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::raw::*;
 use common::{Probe, Todos, eventually, within};
-use ipc_runtime::{Codec, IpcError, Main, Renderer, RendererOptions};
+use ipc_runtime::{Codec, InvokeChannel, IpcError, Main, Never, Renderer, RendererOptions};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixListener;
@@ -786,6 +787,70 @@ async fn a_renderer_answers_main_pings_by_itself() {
     assert!(!renderer.is_closed());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renderer_answers_bad_port_frames_from_main() {
+    let (renderer, mut main) = fake_main("fake-main-ports", RendererOptions::new("r")).await;
+    for frame in [
+        json!({"t": "port", "port": 4, "data": 1}),
+        json!({"t": "credit", "port": 4, "n": 1}),
+        json!({"t": "close", "port": 4}),
+    ] {
+        main.send_json(&frame).await;
+        let answer = main.expect("an answer").await;
+        assert_eq!(answer["t"], "error", "{frame} → {answer}");
+        assert_eq!(answer["error"]["code"], "protocol", "{frame} → {answer}");
+    }
+    // A reply that would open a port of the renderer's own parity fails its call.
+    let client = Probe::client(&renderer);
+    let call = tokio::spawn({
+        let client = client.clone();
+        async move { client.ticks(3).await.map(drop) }
+    });
+    let id = next_invoke(&mut main, "probe:ticks").await;
+    main.send_json(&json!({"t": "reply", "id": id,
+        "ok": {"$ipc": "stream", "port": 3}, "ports": [3]}))
+        .await;
+    match within("the call", call).await.unwrap() {
+        Err(IpcError::Protocol { reason }) => assert!(reason.contains("port 3"), "{reason}"),
+        other => panic!("expected a protocol error, got {other:?}"),
+    }
+    assert!(!renderer.is_closed());
+
+    // Main asks twice under one id while the first is running: the second gets `protocol`,
+    // the first keeps its id (main can still cancel it, and its answer still comes).
+    const SLOW: InvokeChannel<(u32,), u32, Never> = InvokeChannel::new("fake:slow");
+    let release = Arc::new(tokio::sync::Notify::new());
+    renderer
+        .handle_request(SLOW, {
+            let release = release.clone();
+            move |(n,): (u32,)| {
+                let release = release.clone();
+                async move {
+                    release.notified().await;
+                    Ok(n)
+                }
+            }
+        })
+        .unwrap();
+    for _ in 0..2 {
+        main.send_json(&json!({"t": "invoke", "id": 40, "ch": "fake:slow", "args": [5]}))
+            .await;
+    }
+    let refused = main.expect("the duplicate's refusal").await;
+    assert_eq!(
+        (refused["t"].as_str(), refused["id"].as_u64()),
+        (Some("reply"), Some(40))
+    );
+    assert_eq!(refused["error"]["code"], "protocol", "{refused}");
+    release.notify_one();
+    let answered = main.expect("the first request's answer").await;
+    assert_eq!(
+        (answered["id"].as_u64(), answered["ok"].as_u64()),
+        (Some(40), Some(5))
+    );
+    assert!(!renderer.is_closed());
+}
+
 /// Reads the renderer's next invoke; returns its id.
 async fn next_invoke(main: &mut RawPeer, channel: &str) -> u64 {
     let frame = main.expect("an invoke").await;
@@ -840,13 +905,25 @@ async fn renderer_survives_bad_frames_from_main_and_closes_on_a_too_large_one() 
         tokio::spawn(async move { client.echo(n).await })
     };
     // Unreadable: not JSON, empty, not an object, two unknown types, a reply with a string id,
-    // an event without a channel; not for a renderer: an invoke and a cancel.
-    for n in 0..9 {
+    // an event without a channel: a `protocol` error each. The invoke is main's request, for
+    // which this renderer has no handler: a `no_handler` reply. The cancel names no request
+    // running: nothing.
+    let mut errors = 0;
+    let mut no_handler = 0;
+    for n in 0..8 {
         let frame = main.expect("an answer to a bad frame").await;
+        if frame["t"] == "reply" {
+            assert_eq!(frame["id"], 1, "answer {n}: {frame}");
+            assert_eq!(frame["error"]["code"], "no_handler", "answer {n}: {frame}");
+            no_handler += 1;
+            continue;
+        }
         assert_eq!(frame["t"], "error", "answer {n}: {frame}");
         assert_eq!(frame["error"]["code"], "protocol", "answer {n}: {frame}");
         assert!(frame.get("id").is_none_or(|id| id.is_null()), "{frame}");
+        errors += 1;
     }
+    assert_eq!((errors, no_handler), (7, 1));
     let second = call(2);
     let id = next_invoke(&mut main, "probe:echo").await;
     main.send_json(&json!({"t": "reply", "id": id, "ok": 2}))

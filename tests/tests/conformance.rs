@@ -1288,6 +1288,327 @@ async fn a_renderer_killed_mid_transfer_is_forgotten_and_freed(kind: Kind) {
 // ---------------------------------------------------------------------------------------------
 // Every case on every transport.
 // ---------------------------------------------------------------------------------------------
+// Streams, ports and requests from main (docs/PROTOCOL.md §7.1, §7.2)
+
+/// The port window both sides use unless told otherwise.
+const WINDOW: u32 = ipc_runtime::DEFAULT_PORT_WINDOW as u32;
+
+/// A stream's items arrive in order, then its end as the producer ended it: finished, or with
+/// the producer's error after the items before it.
+async fn streams_arrive_in_order_and_end_as_produced(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (_renderer, client) = harness.client("streamer").await;
+    let stream = within("numbers", client.numbers(7, 1000, None))
+        .await
+        .unwrap();
+    let items: Vec<_> = within("the stream", stream.collect::<Vec<_>>()).await;
+    let expected: Vec<Result<u32, CallError<ConfError>>> = (7..1007).map(Ok).collect();
+    assert_eq!(items, expected);
+
+    let stream = within("numbers", client.numbers(0, 10, Some(4)))
+        .await
+        .unwrap();
+    let items: Vec<_> = within("the stream", stream.collect::<Vec<_>>()).await;
+    assert_eq!(
+        items,
+        vec![
+            Ok(0),
+            Ok(1),
+            Ok(2),
+            Ok(3),
+            Err(CallError::App(ConfError::DivisionByZero { dividend: 4 }))
+        ]
+    );
+}
+
+/// A producer whose consumer stops reading stays within the window of items the consumer has
+/// room for (it stalls; the connection and other calls go on), and stops when the consumer
+/// drops the stream.
+async fn a_stream_nobody_reads_stays_within_its_window_and_stops_when_dropped(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (_renderer, client) = harness.client("idle-reader").await;
+    let mut stream = within("endless", client.endless()).await.unwrap();
+    for expected in 0..3 {
+        assert_eq!(within("an item", stream.next()).await, Some(Ok(expected)));
+    }
+    // Other calls go on while the stream stalls.
+    for n in 0..20 {
+        assert_eq!(
+            within("a call beside the stream", client.mark(n)).await,
+            Ok(n)
+        );
+    }
+    let stats = within("stream_stats", client.stream_stats()).await.unwrap();
+    // Taken: 3; in flight at most a window; one more taken from the producer to wait for credit.
+    assert!(
+        stats.produced <= 3 + WINDOW + 1,
+        "the producer ran ahead of the consumer's window: {stats:?}"
+    );
+    assert_eq!(stats.stopped, 0);
+    drop(stream);
+    within("the producer to stop", async {
+        loop {
+            let stats = client.stream_stats().await.unwrap();
+            if stats.stopped == 1 {
+                break stats;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+}
+
+/// An upload reaches main's handler in order; the upload's own error reaches it as such.
+async fn an_upload_is_summed_and_its_error_reaches_the_handler(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (_renderer, client) = harness.client("uploader").await;
+    let sum = within(
+        "sum",
+        client.sum(ipc_runtime::Stream::from_iter(1..=1000u32)),
+    )
+    .await;
+    assert_eq!(sum, Ok(500_500));
+    let failing = futures_util::stream::iter(vec![
+        Ok(1),
+        Ok(2),
+        Err(ConfError::DivisionByZero { dividend: 3 }),
+        Ok(4),
+    ]);
+    let sum = within("sum", client.sum(ipc_runtime::Stream::try_new(failing))).await;
+    assert_eq!(
+        sum,
+        Err(CallError::App(ConfError::DivisionByZero { dividend: 3 }))
+    );
+    // A sender feeding an upload as it goes.
+    let (sender, upload) = ipc_runtime::Stream::<u32, ConfError>::channel();
+    let feeding = tokio::spawn(async move {
+        for n in 0..200 {
+            sender.send(n).await.unwrap();
+        }
+    });
+    assert_eq!(within("sum", client.sum(upload)).await, Ok(19_900));
+    within("the feeder", feeding).await.unwrap();
+}
+
+/// A port round-trips messages in order; messages sent before the renderer reads wait (past a
+/// window of them, as credit comes); a close from either end reaches the other.
+async fn ports_round_trip_queue_and_close_both_ways(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (_renderer, client) = harness.client("porter").await;
+    let echo = within("echo_port", client.echo_port()).await.unwrap();
+    for n in 0..100 {
+        echo.send(format!("line {n}")).await.unwrap();
+        assert_eq!(
+            within("an echo", echo.recv()).await,
+            Some(Ok(format!("LINE {n}")))
+        );
+    }
+    // Main closes its end: this end sees the close, and its sends fail.
+    echo.send("close".into()).await.unwrap();
+    assert_eq!(within("the close", echo.recv()).await, None);
+    assert!(echo.is_closed());
+    assert!(echo.send("late".into()).await.is_err());
+
+    // Sent all at once by main, before this end reads: all arrive, in order, then the close.
+    let burst = within("burst", client.burst(10 * WINDOW)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mut got = Vec::new();
+    while let Some(item) = within("a burst item", burst.recv()).await {
+        got.push(item.unwrap());
+    }
+    assert_eq!(got, (0..10 * WINDOW).collect::<Vec<_>>());
+
+    // This end closes: main's end sees it (its echo task ends: nothing answers any more).
+    let echo = within("echo_port", client.echo_port()).await.unwrap();
+    echo.send("one".into()).await.unwrap();
+    assert_eq!(within("an echo", echo.recv()).await, Some(Ok("ONE".into())));
+    echo.close();
+    assert!(echo.is_closed());
+}
+
+/// What a renderer answers to main's requests, counting the `hang` handlers dropped.
+struct Answerer {
+    hangs_dropped: Arc<AtomicU32>,
+}
+
+struct HangGuard(Arc<AtomicU32>);
+
+impl Drop for HangGuard {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl ipc_tests::ConformanceRendererHandler for Answerer {
+    async fn question(&self, n: u32) -> Result<u32, ConfError> {
+        if n == 0 {
+            return Err(ConfError::DivisionByZero { dividend: 0 });
+        }
+        Ok(2 * n)
+    }
+
+    async fn hang(&self) -> u32 {
+        let _guard = HangGuard(self.hangs_dropped.clone());
+        std::future::pending::<()>().await;
+        0
+    }
+}
+
+/// Main asks the renderer: answers, the application's error, `no_handler` before a handler is
+/// registered, and a deadline that cancels the renderer's handler.
+async fn main_asks_the_renderer_and_cancels_at_its_deadline(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (renderer, client) = harness.client("asked").await;
+    assert_eq!(
+        within("ask_me", client.ask_me(4, 5000)).await,
+        Err(CallError::App("no_handler".into()))
+    );
+    let hangs_dropped = Arc::new(AtomicU32::new(0));
+    Conformance::handle_requests(
+        &renderer,
+        Answerer {
+            hangs_dropped: hangs_dropped.clone(),
+        },
+    )
+    .unwrap();
+    assert_eq!(within("ask_me", client.ask_me(21, 5000)).await, Ok(42));
+    assert_eq!(
+        within("ask_me", client.ask_me(0, 5000)).await,
+        Err(CallError::App("app: cannot divide 0 by zero".into()))
+    );
+    for n in 1..=20 {
+        assert_eq!(within("ask_me", client.ask_me(n, 5000)).await, Ok(2 * n));
+    }
+    assert_eq!(
+        within("ask_me_to_hang", client.ask_me_to_hang(100)).await,
+        Ok("timeout".into())
+    );
+    eventually("the renderer's handler to be dropped", || {
+        hangs_dropped.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    // A second registration of the same contract is refused.
+    assert!(
+        Conformance::handle_requests(
+            &renderer,
+            Answerer {
+                hangs_dropped: hangs_dropped.clone()
+            }
+        )
+        .is_err()
+    );
+}
+
+/// Two renderers introduced by main talk to each other over the two ends of one port pair
+/// (relayed by main); one end closing closes the other.
+async fn renderers_talk_through_main_over_a_port_pair(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (_alice_renderer, alice) = harness.client("alice").await;
+    let (_bob_renderer, bob) = harness.client("bob").await;
+    let mut alice_pairs = alice.on_paired();
+    let mut bob_pairs = bob.on_paired();
+    assert_eq!(
+        within("pair_with", alice.pair_with("bob".into())).await,
+        Ok(true)
+    );
+    let to_bob = next_event(&mut alice_pairs).await;
+    let to_alice = next_event(&mut bob_pairs).await;
+    for n in 0..50 {
+        within("alice's ping", to_bob.send(format!("ping {n}")))
+            .await
+            .unwrap();
+        assert_eq!(
+            within("alice's message", to_alice.recv()).await,
+            Some(Ok(format!("ping {n}")))
+        );
+        within("bob's pong", to_alice.send(format!("pong {n}")))
+            .await
+            .unwrap();
+        assert_eq!(
+            within("bob's answer", to_bob.recv()).await,
+            Some(Ok(format!("pong {n}")))
+        );
+    }
+    // A burst past every window on the way, read as it comes: in order, nothing lost.
+    let sender = tokio::spawn({
+        let to_bob = to_bob.clone();
+        async move {
+            for n in 0..500u32 {
+                to_bob.send(format!("burst {n}")).await.unwrap();
+            }
+        }
+    });
+    for n in 0..500u32 {
+        assert_eq!(
+            within("a burst message", to_alice.recv()).await,
+            Some(Ok(format!("burst {n}")))
+        );
+    }
+    within("the sender", sender).await.unwrap();
+    drop(to_bob);
+    assert_eq!(within("the close", to_alice.recv()).await, None);
+}
+
+/// Main goes away while a stream and a port are open: the stream ends with `Disconnected`, the
+/// port sees its close. (Across processes only: in process a stream or port end moves as a
+/// value and lives with whoever holds it, whatever happens to the connection.)
+async fn main_killed_ends_streams_and_ports(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (_renderer, client) = harness.client("cut-off").await;
+    let mut stream = within("endless", client.endless()).await.unwrap();
+    assert_eq!(within("an item", stream.next()).await, Some(Ok(0)));
+    let port = within("echo_port", client.echo_port()).await.unwrap();
+    harness.kill_main().await;
+    // Items already on their way may come first; then the end.
+    let end = within("the stream's end", async {
+        loop {
+            match stream.next().await {
+                Some(Ok(_)) => continue,
+                other => break other,
+            }
+        }
+    })
+    .await;
+    assert!(
+        matches!(
+            end,
+            Some(Err(CallError::Ipc(IpcError::Disconnected { .. })))
+        ),
+        "{end:?}"
+    );
+    assert_eq!(
+        within("the stream after its end", stream.next()).await,
+        None
+    );
+    assert_eq!(within("the port's close", port.recv()).await, None);
+}
+
+/// A renderer killed while it holds a stream and a port from main: main stops the stream's
+/// producer and forgets the ports with the renderer.
+async fn a_renderer_killed_while_streaming_stops_the_producer(kind: Kind) {
+    let host = Host::start(kind).await;
+    let mut peer = host.spawn_peer("streamer", Scenario::Streaming).await;
+    within(
+        "the peer to stream",
+        host.state
+            .wait_for(|s| s.sends_from("streamer").contains(&"streaming".to_string())),
+    )
+    .await;
+    assert_eq!(host.state.stream_stats().stopped, 0);
+    peer.kill().await;
+    within(
+        "the producer to stop",
+        host.state.wait_for(|s| s.stream_stats().stopped == 1),
+    )
+    .await;
+    eventually("main to forget the renderer", || {
+        host.main.renderer(peer.id).is_none()
+    })
+    .await;
+    assert_eq!(host.main.open_ports(peer.id), None);
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /// One module of tests for one transport: the shared cases, then this transport's own list of
 /// cases.
@@ -1346,47 +1667,64 @@ suite! {
         payloads_of_every_size_cross_by_invoke_and_send,
         a_slow_subscriber_gets_a_lag_notice_with_the_exact_count,
         handler_panic_after_an_await_is_reported,
+        streams_arrive_in_order_and_end_as_produced,
+        a_stream_nobody_reads_stays_within_its_window_and_stops_when_dropped,
+        an_upload_is_summed_and_its_error_reaches_the_handler,
+        ports_round_trip_queue_and_close_both_ways,
+        main_asks_the_renderer_and_cancels_at_its_deadline,
+        a_renderer_killed_while_streaming_stops_the_producer,
     ],
     in_process: Kind::InProcess => [
         events_emitted_by_a_handler_arrive_before_its_reply,
         dropped_renderer_is_forgotten_while_its_process_lives,
         sends_before_a_disconnect_are_all_handled,
+        renderers_talk_through_main_over_a_port_pair,
     ],
     unix_json: Kind::Unix(Codec::Json) => [
         events_emitted_by_a_handler_arrive_before_its_reply,
         dropped_renderer_is_forgotten_while_its_process_lives,
         sends_before_a_disconnect_are_all_handled,
         a_renderer_killed_mid_transfer_is_forgotten_and_freed,
+        renderers_talk_through_main_over_a_port_pair,
+        main_killed_ends_streams_and_ports,
     ],
     unix_binary: Kind::Unix(Codec::Binary) => [
         events_emitted_by_a_handler_arrive_before_its_reply,
         dropped_renderer_is_forgotten_while_its_process_lives,
         sends_before_a_disconnect_are_all_handled,
         a_renderer_killed_mid_transfer_is_forgotten_and_freed,
+        renderers_talk_through_main_over_a_port_pair,
+        main_killed_ends_streams_and_ports,
     ],
     websocket_json: Kind::WebSocket(Codec::Json) => [
         events_emitted_by_a_handler_arrive_before_its_reply,
         dropped_renderer_is_forgotten_while_its_process_lives,
         sends_before_a_disconnect_are_all_handled,
         a_renderer_killed_mid_transfer_is_forgotten_and_freed,
+        renderers_talk_through_main_over_a_port_pair,
+        main_killed_ends_streams_and_ports,
     ],
     websocket_binary: Kind::WebSocket(Codec::Binary) => [
         events_emitted_by_a_handler_arrive_before_its_reply,
         dropped_renderer_is_forgotten_while_its_process_lives,
         sends_before_a_disconnect_are_all_handled,
         a_renderer_killed_mid_transfer_is_forgotten_and_freed,
+        renderers_talk_through_main_over_a_port_pair,
+        main_killed_ends_streams_and_ports,
     ],
     stdio_json: Kind::Stdio(Codec::Json) => [
         events_emitted_by_a_handler_arrive_before_its_reply,
         dropped_renderer_is_forgotten_while_its_process_lives,
         sends_before_a_disconnect_are_all_handled,
         a_renderer_killed_mid_transfer_is_forgotten_and_freed,
+        main_killed_ends_streams_and_ports,
     ],
     stdio_binary: Kind::Stdio(Codec::Binary) => [
         events_emitted_by_a_handler_arrive_before_its_reply,
         dropped_renderer_is_forgotten_while_its_process_lives,
         sends_before_a_disconnect_are_all_handled,
         a_renderer_killed_mid_transfer_is_forgotten_and_freed,
+        main_killed_ends_streams_and_ports,
     ],
 }
 

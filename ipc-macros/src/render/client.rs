@@ -18,7 +18,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
         "The renderer side of [`{ident}`]: typed invokes, sends and event subscriptions over a \
          `Renderer` connection."
     );
-    let client_methods = methods.iter().map(|m| {
+    let client_methods = methods.iter().filter(|m| m.kind() != Kind::Request).map(|m| {
         let Prepared {
             const_ident,
             client_ident,
@@ -66,7 +66,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
                     self.renderer.send(#ident::#const_ident, #args_value)
                 }
             },
-            Kind::Event => {
+            Kind::Event | Kind::Request => {
                 let (item, map) = match param_types.len() {
                     0 => (quote!(()), quote!(|_: #krate::__private::NoArgs| #krate::__private::Ok(()))),
                     1 => {

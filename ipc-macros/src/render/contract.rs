@@ -26,7 +26,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
         } = m;
         let doc = format!("The `{channel}` channel ({}).", kind_phrase(m.kind()));
         let ty = match m.kind() {
-            Kind::Invoke => {
+            Kind::Invoke | Kind::Request => {
                 let (ok, err) = m.result_types(krate);
                 quote!(#krate::__private::InvokeChannel<#args_type, #ok, #err>)
             }
@@ -34,7 +34,9 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
             Kind::Event => quote!(#krate::__private::EventChannel<#args_type>),
         };
         let ctor = match m.kind() {
-            Kind::Invoke => quote!(#krate::__private::InvokeChannel::new(#channel)),
+            Kind::Invoke | Kind::Request => {
+                quote!(#krate::__private::InvokeChannel::new(#channel))
+            }
             Kind::Send => quote!(#krate::__private::SendChannel::new(#channel)),
             Kind::Event => quote!(#krate::__private::EventChannel::new(#channel)),
         };
@@ -76,5 +78,6 @@ fn kind_phrase(kind: Kind) -> &'static str {
         Kind::Invoke => "invoke",
         Kind::Send => "send",
         Kind::Event => "event",
+        Kind::Request => "request: main to one renderer",
     }
 }

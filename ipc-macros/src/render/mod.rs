@@ -1,10 +1,12 @@
 //! Stage 3: one generator per output. `contract` emits the marker type with the channel
 //! constants and entry points, `server` the handler trait and registration, `client` the
-//! renderer-side client, `events` the emitter, `schema` the contract as data.
+//! renderer-side client, `events` the emitter, `requests` the renderer's handler trait and main's
+//! client of it (for `#[request]` methods), `schema` the contract as data.
 
 mod client;
 mod contract;
 mod events;
+mod requests;
 mod schema;
 mod server;
 
@@ -65,6 +67,7 @@ pub(crate) fn render(contract: &Contract) -> TokenStream {
     out.extend(server::render(contract, &names, &methods));
     out.extend(client::render(contract, &names, &methods));
     out.extend(events::render(contract, &names, &methods));
+    out.extend(requests::render(contract, &names, &methods));
     out.extend(schema::render(contract, &names, &methods));
     out
 }
@@ -160,6 +163,12 @@ impl Prepared<'_> {
 
     pub(crate) fn is_fallible(&self) -> bool {
         matches!(self.def.output, Output::Result { .. })
+    }
+
+    /// Whether main handles the method (invokes and sends; main emits events and makes
+    /// requests).
+    pub(crate) fn is_main_handled(&self) -> bool {
+        matches!(self.def.kind, Kind::Invoke | Kind::Send)
     }
 }
 

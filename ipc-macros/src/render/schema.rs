@@ -35,6 +35,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
             Kind::Invoke => quote!(Invoke),
             Kind::Send => quote!(Send),
             Kind::Event => quote!(Event),
+            Kind::Request => quote!(Request),
         };
         let method_docs = &def.docs;
         let params = def.params.iter().zip(param_types).map(|(param, ty)| {

@@ -20,7 +20,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
          Every method also receives the caller's identity. Invokes run concurrently; sends from \
          one renderer are handled one at a time, in order."
     );
-    let trait_methods = methods.iter().filter(|m| m.kind() != Kind::Event).map(|m| {
+    let trait_methods = methods.iter().filter(|m| m.is_main_handled()).map(|m| {
         let Prepared {
             def,
             param_idents,
@@ -64,7 +64,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
     });
     let registrations = methods
         .iter()
-        .filter(|m| m.kind() != Kind::Event)
+        .filter(|m| m.is_main_handled())
         .map(|m| register(names, m));
     let handle_doc = format!(
         "Registers `handler` for every invoke and send channel of [`{ident}`], all at once \

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -15,16 +15,19 @@ use super::connection::{FromRenderer, MainEnd};
 use super::{Main, PeerIdentity};
 use crate::caller::RendererId;
 use crate::error::IpcError;
+use crate::limits::DEFAULT_PORT_WINDOW;
+use crate::port::{Announce, ConnPorts, PortLimits, PortWire, Side};
 use crate::transport::LinkKind;
 use crate::transport::frames::{
     FrameLink, Limits, Outgoing, Reader, Writer, decode_hello, first_frame, into_frames,
 };
 use crate::transport::mailbox::{Mail, Mailbox};
-use crate::transport::message::{Failure, ToMain, ToRenderer};
+use crate::transport::message::{Failure, PortMessage, ToMain, ToRenderer};
 use crate::util::held::Held;
 use crate::util::slots::Slot;
 use crate::wire::{
-    self, Codec, Frame, FrameBytes, FramingError, Hello, PROTOCOL_VERSION, Payload, handshake,
+    self, Codec, Frame, FrameBytes, FramingError, Hello, PROTOCOL_VERSION, Payload, ReplyBody,
+    handshake,
 };
 
 /// Chunked replies main interleaves with its other frames at once; more wait their turn.
@@ -108,12 +111,29 @@ pub(crate) async fn accept(
         renderer: Some(id.get()),
         max_frame: Some(config.max_frame_size as u64),
         max_message: Some(config.max_message_size as u64),
+        port_window: Some(config.port_window as u64),
+        max_ports: Some(config.max_ports as u64),
     };
+    let outgoing = Arc::new(Mailbox::new(config.queue_capacity));
+    let ports = ConnPorts::new(
+        Side::Main,
+        PortLimits {
+            own_window: config.port_window as u64,
+            peer_window: hello.port_window.unwrap_or(DEFAULT_PORT_WINDOW as u64),
+            max_ports: config.max_ports,
+        },
+        Box::new(MainPortWire(Arc::downgrade(&outgoing))),
+    );
     let end = MainEnd {
-        incoming: FromRenderer::Frames(RendererFrames { reader, codec }),
-        outgoing: Arc::new(Mailbox::new(config.queue_capacity)),
-        writer: Some(MainWriter::new(writer, codec, limits)),
+        incoming: FromRenderer::Frames(RendererFrames {
+            reader,
+            codec,
+            ports: ports.clone(),
+        }),
+        outgoing,
+        writer: Some(MainWriter::new(writer, codec, limits, ports.clone())),
         slots,
+        ports: Some(ports),
     };
     let identity = PeerIdentity {
         bridge: hello.role == "bridge",
@@ -128,10 +148,23 @@ pub(crate) async fn accept(
     Ok(id)
 }
 
+/// Main's port frames go into the connection's mailbox, in order with everything else.
+struct MainPortWire(Weak<Mailbox>);
+
+impl PortWire for MainPortWire {
+    fn post(&self, _ports: &Arc<ConnPorts>, message: PortMessage) {
+        if let Some(mailbox) = self.0.upgrade() {
+            mailbox.push(ToRenderer::Port(message));
+        }
+    }
+}
+
 /// A renderer's frames, as main reads them.
 pub(crate) struct RendererFrames {
     reader: Reader,
     codec: Codec,
+    /// The connection's ports, which port frames go to.
+    ports: Arc<ConnPorts>,
 }
 
 /// What one step of reading a renderer asks of main.
@@ -206,6 +239,8 @@ impl RendererFrames {
                 };
             }
         };
+        let ports = &self.ports;
+        let notice = |error| Inbound::Answer(ToRenderer::Notice { id: None, error });
         let message = match wire::decode(frame, codec) {
             Ok(Frame::Invoke {
                 id,
@@ -213,23 +248,70 @@ impl RendererFrames {
                 args,
                 timeout_ms,
                 sender,
-            }) => ToMain::Invoke {
-                id,
-                channel: Cow::Owned(channel),
-                args: Payload::encoded(codec, args),
-                timeout: timeout_ms.map(Duration::from_millis),
-                sender,
+                ports: transferred,
+                ..
+            }) => match ports.open_there(transferred) {
+                Ok(context) => ToMain::Invoke {
+                    id,
+                    channel: Cow::Owned(channel),
+                    args: Payload::encoded_with(codec, args, context),
+                    timeout: timeout_ms.map(Duration::from_millis),
+                    sender,
+                },
+                Err(error) => {
+                    return Inbound::Answer(ToRenderer::Reply {
+                        id,
+                        result: Err(Failure::Ipc(error)),
+                    });
+                }
             },
-            Ok(Frame::Cancel { id }) => ToMain::Cancel { id },
+            Ok(Frame::Cancel { id, .. }) => ToMain::Cancel { id },
             Ok(Frame::Send {
                 channel,
                 args,
                 sender,
-            }) => ToMain::Send {
-                channel: Cow::Owned(channel),
-                args: Payload::encoded(codec, args),
-                sender,
+                ports: transferred,
+            }) => match ports.open_there(transferred) {
+                Ok(context) => ToMain::Send {
+                    channel: Cow::Owned(channel),
+                    args: Payload::encoded_with(codec, args, context),
+                    sender,
+                },
+                Err(error) => return notice(error),
             },
+            // The renderer's answer to one of main's requests.
+            Ok(Frame::Reply {
+                id,
+                body,
+                ports: transferred,
+            }) => {
+                let context = match ports.open_there(transferred) {
+                    Ok(context) => context,
+                    Err(error) => {
+                        // The request fails rather than waiting for its deadline.
+                        return Inbound::Message(ToMain::Reply {
+                            id,
+                            result: Err(Failure::Ipc(error)),
+                        });
+                    }
+                };
+                ToMain::Reply {
+                    id,
+                    result: match body {
+                        ReplyBody::Ok(value) => Ok(Payload::encoded_with(codec, value, context)),
+                        ReplyBody::App(error) => {
+                            Err(Failure::App(Payload::encoded_with(codec, error, context)))
+                        }
+                        ReplyBody::Error(error) => Err(Failure::Ipc(error.into())),
+                    },
+                }
+            }
+            Ok(frame @ (Frame::Port { .. } | Frame::Credit { .. } | Frame::Close { .. })) => {
+                return match ports.apply(frame, codec) {
+                    Ok(()) => Inbound::Skip,
+                    Err(error) => notice(error),
+                };
+            }
             Ok(Frame::Detach { sender }) => ToMain::Detach { sender },
             Ok(Frame::Ping { id }) => return Inbound::Answer(ToRenderer::Pong { id }),
             // Any frame is a sign of life; a pong is nothing more.
@@ -251,17 +333,11 @@ impl RendererFrames {
             Ok(other) => {
                 let kind = other.kind();
                 let error = IpcError::Protocol {
-                    reason: match other {
-                        // Never addressed to a call id: the renderer's ids name its own calls.
-                        Frame::Reply { id, .. } => format!(
-                            "unexpected `reply` frame (id {id}): main does not receive replies"
-                        ),
-                        _ => format!(
-                            "unexpected `{kind}` frame: main does not receive {kind} frames"
-                        ),
-                    },
+                    reason: format!(
+                        "unexpected `{kind}` frame: main does not receive {kind} frames"
+                    ),
                 };
-                return Inbound::Answer(ToRenderer::Notice { id: None, error });
+                return notice(error);
             }
             Err(frame_error) => {
                 let id = frame_error.call_of("invoke");
@@ -281,28 +357,38 @@ impl RendererFrames {
     }
 }
 
+/// A chunked reply being written: its chunks, and the ports it transferred, which send nothing
+/// until its last chunk is out.
+struct Transfer {
+    chunks: VecDeque<FrameBytes>,
+    _announce: Announce,
+}
+
 /// Main's writing half of a frame connection, owned by the connection's task.
 pub(crate) struct MainWriter {
     sink: Writer,
     codec: Codec,
+    /// The connection's ports: messages that carry port ends and streams open them here.
+    ports: Arc<ConnPorts>,
     /// The renderer's limits.
     limits: Limits,
     /// Frames written since the last flush.
     unflushed: usize,
     /// Chunked replies being written, interleaved with other frames (at most
     /// `TRANSFERS_AT_ONCE`), then those waiting to start.
-    transfers: VecDeque<VecDeque<FrameBytes>>,
-    waiting: VecDeque<VecDeque<FrameBytes>>,
+    transfers: VecDeque<Transfer>,
+    waiting: VecDeque<Transfer>,
     /// Whether a chunk goes next (it alternates with other frames while transfers run).
     chunk_turn: bool,
     next_chunked: u32,
 }
 
 impl MainWriter {
-    pub(crate) fn new(sink: Writer, codec: Codec, limits: Limits) -> Self {
+    pub(crate) fn new(sink: Writer, codec: Codec, limits: Limits, ports: Arc<ConnPorts>) -> Self {
         MainWriter {
             sink,
             codec,
+            ports,
             limits,
             unflushed: 0,
             transfers: VecDeque::new(),
@@ -357,10 +443,10 @@ impl MainWriter {
         let Some(mut transfer) = self.transfers.pop_front() else {
             return Ok(());
         };
-        if let Some(chunk) = transfer.pop_front() {
+        if let Some(chunk) = transfer.chunks.pop_front() {
             self.write_frame(chunk)?;
         }
-        if transfer.is_empty() {
+        if transfer.chunks.is_empty() {
             if let Some(next) = self.waiting.pop_front() {
                 self.transfers.push_back(next);
             }
@@ -381,8 +467,11 @@ impl MainWriter {
     /// later frames; anything else's go out whole before them (events keep their order).
     pub(crate) fn write(&mut self, message: &ToRenderer) -> Result<(), FramingError> {
         self.mail_written();
-        let bytes = match message.encode(self.codec, self.limits.max_message) {
-            Ok(bytes) => bytes,
+        let encoded = crate::port::encoding(&self.ports, || {
+            message.encode(self.codec, self.limits.max_message)
+        });
+        let (bytes, announce) = match encoded {
+            Ok(encoded) => encoded,
             Err((id, error)) => {
                 tracing::warn!(%error, ?id, "message not sent");
                 let Some(id) = id else {
@@ -393,14 +482,17 @@ impl MainWriter {
                     result: Err(Failure::Ipc(error)),
                 };
                 match reply.encode(self.codec, self.limits.max_frame) {
-                    Ok(bytes) => bytes,
+                    Ok(bytes) => (bytes, Announce::nothing(&self.ports)),
                     Err(_) => return Ok(()),
                 }
             }
         };
         let frames = into_frames(bytes, self.limits, &mut self.next_chunked);
         if frames.len() > 1 && matches!(message, ToRenderer::Reply { .. }) {
-            let transfer = VecDeque::from(frames);
+            let transfer = Transfer {
+                chunks: VecDeque::from(frames),
+                _announce: announce,
+            };
             if self.transfers.len() < TRANSFERS_AT_ONCE {
                 self.transfers.push_back(transfer);
             } else {

@@ -13,8 +13,8 @@ use super::{Main, MainInner};
 use crate::limits::{
     DEFAULT_FRAME_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_MAX_FRAME, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_MESSAGE,
-    DEFAULT_MAX_PARTIAL_BYTES, DEFAULT_MAX_SENDS_RUNNING, DEFAULT_QUEUE_CAPACITY,
-    default_max_connections,
+    DEFAULT_MAX_PARTIAL_BYTES, DEFAULT_MAX_PORTS, DEFAULT_MAX_SENDS_RUNNING, DEFAULT_PORT_WINDOW,
+    DEFAULT_QUEUE_CAPACITY, default_max_connections,
 };
 use crate::transport::frames::Limits;
 use crate::util::held::Held;
@@ -37,6 +37,8 @@ pub(crate) struct MainConfig {
     /// Silence before a ping, and how long to wait for a sign of life after it.
     pub(crate) heartbeat: Option<(Duration, Duration)>,
     pub(crate) max_partial_bytes: usize,
+    pub(crate) port_window: usize,
+    pub(crate) max_ports: usize,
 }
 
 impl MainConfig {
@@ -70,6 +72,8 @@ impl Default for MainConfig {
             frame_timeout: Some(DEFAULT_FRAME_TIMEOUT),
             heartbeat: Some((DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_HEARTBEAT_TIMEOUT)),
             max_partial_bytes: DEFAULT_MAX_PARTIAL_BYTES,
+            port_window: DEFAULT_PORT_WINDOW,
+            max_ports: DEFAULT_MAX_PORTS,
         }
     }
 }
@@ -187,6 +191,23 @@ impl MainBuilder {
     /// half-sent messages cannot exhaust main's memory.
     pub fn max_partial_bytes(mut self, bytes: usize) -> Self {
         self.config.max_partial_bytes = bytes.max(64);
+        self
+    }
+
+    /// How many messages a renderer may send on a port (or a stream) before main takes some
+    /// (default 64): main queues at most this many per port, and grants more as the receiving
+    /// end reads. Larger windows keep fast streams of small items moving; each costs memory
+    /// per open port.
+    pub fn port_window(mut self, messages: usize) -> Self {
+        self.config.port_window = messages.max(1);
+        self
+    }
+
+    /// The most ports (port ends and streams) open at once on one connection (default 1024).
+    /// A message that would open more is refused with
+    /// [`IpcError::TooManyPorts`](crate::IpcError::TooManyPorts).
+    pub fn max_ports(mut self, limit: usize) -> Self {
+        self.config.max_ports = limit.max(1);
         self
     }
 

@@ -18,10 +18,12 @@ use tokio_util::sync::{CancellationToken, PollSemaphore, WaitForCancellationFutu
 
 use super::accept::{Inbound, MainWriter, RendererFrames};
 use super::heartbeat::{Beat, Heartbeat};
+use super::requests::PendingRequests;
 use super::sends::SendRunner;
 use super::{Main, start_call};
 use crate::caller::Caller;
 use crate::error::IpcError;
+use crate::port::ConnPorts;
 use crate::transport::in_process::MainQueues;
 use crate::transport::mailbox::{Mail, Mailbox};
 use crate::transport::message::{
@@ -50,6 +52,8 @@ pub(crate) struct MainEnd {
     pub(crate) writer: Option<MainWriter>,
     /// The connection limits' slots it holds until it ends (none in process).
     pub(crate) slots: Vec<Slot>,
+    /// Its ports (frame connections: in process, ends move as values).
+    pub(crate) ports: Option<Arc<ConnPorts>>,
 }
 
 impl MainEnd {
@@ -60,6 +64,7 @@ impl MainEnd {
             outgoing: queues.outgoing,
             writer: None,
             slots: Vec::new(),
+            ports: None,
         }
     }
 }
@@ -86,6 +91,8 @@ pub(crate) struct Connection {
     pub(crate) stop_listeners: CancellationToken,
     /// Main's hello, written before anything else (frame connections).
     pub(crate) hello: Option<FrameBytes>,
+    /// Main's requests in flight on this connection.
+    pub(crate) requests: Arc<PendingRequests>,
 }
 
 /// A call running as a task.
@@ -137,12 +144,14 @@ pub(crate) async fn serve(connection: Connection) {
         sends,
         stop_listeners,
         hello,
+        requests,
     } = connection;
     let MainEnd {
         mut incoming,
         outgoing: mailbox,
         mut writer,
         slots: connection_slots,
+        ports,
     } = end;
     let mut cleanup = Cleanup {
         main: main.clone(),
@@ -423,6 +432,23 @@ pub(crate) async fn serve(connection: Connection) {
             }
             // Answers to main's own frames: any frame already counted as a sign of life.
             ToMain::Pong { .. } | ToMain::Notice { .. } => None,
+            ToMain::Reply { id, result } => {
+                if requests.complete(id, result) {
+                    None
+                } else {
+                    Some(ToRenderer::Notice {
+                        id: None,
+                        error: IpcError::Protocol {
+                            reason: format!(
+                                "unexpected `reply` frame (id {id}): main made no request with \
+                                 that id"
+                            ),
+                        },
+                    })
+                }
+            }
+            // Port frames are handled where they are read (in process, ends move as values).
+            ToMain::Port(_) => None,
             ToMain::Detach { sender } => {
                 if let Some(window) = windows.known.remove(&sender) {
                     main.forget_renderer(window.caller.renderer(), "the window is gone");
@@ -438,6 +464,10 @@ pub(crate) async fn serve(connection: Connection) {
     };
     tracing::debug!(renderer = %caller.renderer(), %reason, "connection closed");
     calls.abort_all();
+    requests.close(&reason);
+    if let Some(ports) = &ports {
+        ports.close_all(&reason);
+    }
     if main_closed_it {
         stop_listeners.cancel();
     }

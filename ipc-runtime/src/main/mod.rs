@@ -7,6 +7,7 @@
 //! - `target`: [`Target`], which renderers an event goes to;
 //! - `connection`: one renderer's connection as main serves it (its calls, sends, close);
 //! - `sends`: entering a renderer's sends in order, running their listeners;
+//! - `requests`: main's requests to a renderer, and those in flight per connection;
 //! - `heartbeat`: pinging a quiet renderer, closing a silent one;
 //! - `local`: an in-process renderer's way in (its calls and sends run in its own task);
 //! - `accept`: the handshake on frame connections, and main's frame reading and writing;
@@ -25,6 +26,7 @@ mod lifecycle;
 mod local;
 mod registry;
 mod renderers;
+mod requests;
 mod sends;
 mod target;
 
@@ -33,6 +35,7 @@ pub use endpoint::{ChildRenderer, UnixListenerHandle, WebSocketListener, WebSock
 pub use lifecycle::{RendererEvent, RendererEvents};
 pub use registry::{ListenerId, Registration, RegistrationBatch};
 pub use renderers::EventOverflow;
+pub use requests::Request;
 pub use target::Target;
 
 use std::collections::{BTreeMap, HashMap};

@@ -11,12 +11,14 @@ use tokio_util::sync::CancellationToken;
 use super::connection::{self, Connection, MainEnd};
 use super::lifecycle::RendererEvent;
 use super::local::LocalPeer;
+use super::requests::{PendingRequests, RequestRoute};
 use super::sends::SendRunner;
 use super::target::Target;
 use super::{Main, PeerIdentity};
 use crate::caller::{Caller, RendererId};
 use crate::channel::EventChannel;
 use crate::limits::CLOSED_BY_MAIN;
+use crate::port::ConnPorts;
 use crate::transport::in_process::LocalRoute;
 use crate::transport::mailbox::{Delivery, Mail, Mailbox};
 use crate::transport::message::ToRenderer;
@@ -58,6 +60,10 @@ pub(crate) struct RendererEntry {
     route: Option<u64>,
     /// For a window behind a bridge: the bridge connection it belongs to.
     parent: Option<RendererId>,
+    /// Main's requests in flight on the connection (a window's are its bridge's).
+    requests: Arc<PendingRequests>,
+    /// The connection's ports (a window's are its bridge's; none in process).
+    ports: Option<Arc<ConnPorts>>,
 }
 
 impl Main {
@@ -89,7 +95,11 @@ impl Main {
         A: Serialize + Send + Sync + 'static,
     {
         let target = target.into();
-        let payload = Payload::shared(args);
+        // An event for one renderer may carry port ends and streams (encoded for it alone).
+        let payload = match target {
+            Target::Renderer(_) => Payload::shared_single(args),
+            _ => Payload::shared(args),
+        };
         let mut delivered = 0;
         let mut too_slow = Vec::new();
         {
@@ -178,6 +188,7 @@ impl Main {
         let events_queued = Arc::new(AtomicU64::new(0));
         let slots = Arc::new(tokio::sync::Semaphore::new(config.max_in_flight));
         let stop_listeners = CancellationToken::new();
+        let requests = Arc::new(PendingRequests::default());
         let sends = SendRunner::new(config.max_sends_running, stop_listeners.clone());
         let route = LocalRoute {
             connection: Arc::new(LocalPeer {
@@ -200,6 +211,8 @@ impl Main {
                 overflow: config.event_overflow,
                 route: None,
                 parent: None,
+                requests: requests.clone(),
+                ports: end.ports.clone(),
             },
         );
         self.announce(RendererEvent::Connected(caller.clone()));
@@ -214,6 +227,7 @@ impl Main {
             sends,
             stop_listeners,
             hello,
+            requests,
         }));
         route
     }
@@ -246,6 +260,8 @@ impl Main {
             overflow: parent.overflow,
             route: Some(sender.id),
             parent: Some(bridge.renderer()),
+            requests: parent.requests.clone(),
+            ports: parent.ports.clone(),
         };
         let new = renderers.insert(id, entry).is_none();
         drop(renderers);
@@ -253,6 +269,25 @@ impl Main {
             self.announce(RendererEvent::Connected(caller.clone()));
         }
         caller
+    }
+
+    /// How many ports (port ends and streams) are open on `renderer`'s connection (`None` when
+    /// it is not connected; 0 in process, where ends move as values).
+    pub fn open_ports(&self, renderer: RendererId) -> Option<usize> {
+        let renderers = self.lock_renderers();
+        let entry = renderers.get(&renderer)?;
+        Some(entry.ports.as_ref().map_or(0, |ports| ports.open_count()))
+    }
+
+    /// How to reach `renderer` with a request, if it is connected.
+    pub(crate) fn request_route(&self, renderer: RendererId) -> Option<RequestRoute> {
+        let renderers = self.lock_renderers();
+        let entry = renderers.get(&renderer)?;
+        Some(RequestRoute {
+            requests: entry.requests.clone(),
+            outgoing: entry.outgoing.clone(),
+            to: entry.route,
+        })
     }
 
     /// Forgets a renderer (and, for a bridge, every window behind it), telling watchers why.

@@ -2,16 +2,19 @@
 //! in-process hello), and the shortcuts for a Unix socket, this process's stdio and a WebSocket.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
 
 use futures_util::SinkExt;
 use tokio::sync::oneshot;
 
-use super::end::{FrameQueue, FromMain, MainFrames, RendererEnd, ToMainQueue};
+use super::end::{FrameQueue, FromMain, MainFrames, RendererEnd, RendererPortWire, ToMainQueue};
 use super::outbox::Outbox;
 use super::pending::PendingCalls;
 use super::{Renderer, RendererOptions};
 use crate::caller::RendererId;
 use crate::error::IpcError;
+use crate::limits::DEFAULT_PORT_WINDOW;
+use crate::port::{self, ConnPorts, PortLimits};
 use crate::transport::frames::{
     FrameLink, FrameTransport, Limits, decode_hello, first_frame, framing_error,
 };
@@ -138,6 +141,8 @@ async fn connect_frames(link: FrameLink, options: RendererOptions) -> Result<Ren
         renderer: None,
         max_frame: Some(options.max_frame_size as u64),
         max_message: Some(options.max_message_size as u64),
+        port_window: Some(options.port_window as u64),
+        max_ports: Some(options.max_ports as u64),
     };
     if let Err(error) = writer.send(wire::encode_hello(&hello).into()).await {
         // Main may have refused us before reading anything (it is at its connection limit)
@@ -174,15 +179,40 @@ async fn connect_frames(link: FrameLink, options: RendererOptions) -> Result<Ren
     )
     .ok();
     let pending = Arc::new(PendingCalls::new());
-    let outbox = Outbox::start(writer, options.queue_capacity, pending.clone(), goodbye);
-    let end = RendererEnd {
-        outgoing: ToMainQueue::Frames(FrameQueue {
-            outbox: Arc::new(outbox),
+    let outbox = Arc::new(Outbox::start(
+        writer,
+        options.queue_capacity,
+        pending.clone(),
+        goodbye,
+    ));
+    let chunked = Arc::new(AtomicU32::new(0));
+    let ports = ConnPorts::new(
+        port::Side::Renderer,
+        PortLimits {
+            own_window: options.port_window as u64,
+            peer_window: answer.port_window.unwrap_or(DEFAULT_PORT_WINDOW as u64),
+            max_ports: options.max_ports,
+        },
+        Box::new(RendererPortWire {
+            outbox: Arc::downgrade(&outbox),
             codec,
             limits,
-            chunked: Default::default(),
+            chunked: chunked.clone(),
         }),
-        incoming: FromMain::Frames(MainFrames { reader, codec }),
+    );
+    let end = RendererEnd {
+        outgoing: ToMainQueue::Frames(FrameQueue {
+            outbox,
+            codec,
+            limits,
+            chunked,
+            ports: ports.clone(),
+        }),
+        incoming: FromMain::Frames(MainFrames {
+            reader,
+            codec,
+            ports,
+        }),
         pending,
     };
     Ok(Renderer::start(RendererId(id), end, options, None))

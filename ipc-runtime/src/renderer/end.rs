@@ -11,9 +11,10 @@ use tokio::sync::mpsc;
 use super::outbox::{OutFrames, OutboxError, OutboxHandle};
 use super::pending::PendingCalls;
 use crate::error::IpcError;
+use crate::port::{Announce, ConnPorts, PortWire};
 use crate::transport::frames::{Limits, Outgoing, Reader, framing_error, into_frames};
 use crate::transport::mailbox::{Mail, Mailbox};
-use crate::transport::message::{Failure, ToMain, ToRenderer};
+use crate::transport::message::{Failure, PortMessage, ToMain, ToRenderer};
 use crate::wire::{self, Codec, Frame, FramingError, Payload, ReplyBody};
 
 /// A renderer's end of its connection to main.
@@ -45,6 +46,8 @@ pub(crate) enum FromMain {
 pub(crate) struct MainFrames {
     pub(crate) reader: Reader,
     pub(crate) codec: Codec,
+    /// The connection's ports, which port frames go to.
+    pub(crate) ports: Arc<ConnPorts>,
 }
 
 /// What the reader task takes from main: mail for the renderer, or a frame it must answer (a
@@ -79,20 +82,69 @@ impl MainFrames {
                     return message(ToRenderer::Goodbye { reason, to: None });
                 }
             };
+            let ports = &self.ports;
+            let notice = |error| Incoming::Answer(ToMain::Notice { error });
             return match wire::decode(frame, codec) {
-                Ok(Frame::Reply { id, body }) => message(ToRenderer::Reply {
+                Ok(Frame::Reply {
                     id,
-                    result: match body {
-                        ReplyBody::Ok(value) => Ok(Payload::encoded(codec, value)),
-                        ReplyBody::App(error) => Err(Failure::App(Payload::encoded(codec, error))),
-                        ReplyBody::Error(error) => Err(Failure::Ipc(error.into())),
+                    body,
+                    ports: transferred,
+                }) => message(ToRenderer::Reply {
+                    id,
+                    result: match ports.open_there(transferred) {
+                        Err(error) => Err(Failure::Ipc(error)),
+                        Ok(context) => match body {
+                            ReplyBody::Ok(value) => {
+                                Ok(Payload::encoded_with(codec, value, context))
+                            }
+                            ReplyBody::App(error) => {
+                                Err(Failure::App(Payload::encoded_with(codec, error, context)))
+                            }
+                            ReplyBody::Error(error) => Err(Failure::Ipc(error.into())),
+                        },
                     },
                 }),
-                Ok(Frame::Event { channel, args, to }) => message(ToRenderer::Event {
-                    channel: Cow::Owned(channel),
-                    payload: Payload::encoded(codec, args),
+                Ok(Frame::Event {
+                    channel,
+                    args,
                     to,
-                }),
+                    ports: transferred,
+                }) => match ports.open_there(transferred) {
+                    Ok(context) => message(ToRenderer::Event {
+                        channel: Cow::Owned(channel),
+                        payload: Payload::encoded_with(codec, args, context),
+                        to,
+                    }),
+                    Err(error) => notice(error),
+                },
+                // Main's request.
+                Ok(Frame::Invoke {
+                    id,
+                    channel,
+                    args,
+                    timeout_ms,
+                    ports: transferred,
+                    ..
+                }) => match ports.open_there(transferred) {
+                    Ok(context) => message(ToRenderer::Invoke {
+                        id,
+                        channel: Cow::Owned(channel),
+                        args: Payload::encoded_with(codec, args, context),
+                        timeout: timeout_ms.map(std::time::Duration::from_millis),
+                        to: None,
+                    }),
+                    Err(error) => Incoming::Answer(ToMain::Reply {
+                        id,
+                        result: Err(Failure::Ipc(error)),
+                    }),
+                },
+                Ok(Frame::Cancel { id, .. }) => message(ToRenderer::Cancel { id, to: None }),
+                Ok(frame @ (Frame::Port { .. } | Frame::Credit { .. } | Frame::Close { .. })) => {
+                    match ports.apply(frame, codec) {
+                        Ok(()) => continue,
+                        Err(error) => notice(error),
+                    }
+                }
                 Ok(Frame::Error {
                     id: Some(id),
                     error,
@@ -161,6 +213,8 @@ pub(crate) struct FrameQueue {
     pub(crate) limits: Limits,
     /// Numbers this renderer's chunked messages.
     pub(crate) chunked: Arc<AtomicU32>,
+    /// The connection's ports: messages that carry port ends and streams open them here.
+    pub(crate) ports: Arc<ConnPorts>,
 }
 
 /// Why a message did not reach the queue to main.
@@ -191,7 +245,13 @@ impl ToMainQueue {
                 TrySendError::Full(_) => PostError::Full,
                 TrySendError::Closed(_) => PostError::Closed,
             }),
-            ToMainQueue::Frames(queue) => Ok(queue.outbox.try_put(queue.encode(&message)?)?),
+            ToMainQueue::Frames(queue) => {
+                let (frames, announce) = queue.encode(&message)?;
+                queue.outbox.try_put(frames).map_err(|error| {
+                    announce.abandon();
+                    PostError::from(error)
+                })
+            }
         }
     }
 
@@ -208,10 +268,20 @@ impl ToMainQueue {
                     .map_err(|_| PostError::Closed),
                 Err(TrySendError::Closed(_)) => Err(PostError::Closed),
             },
-            ToMainQueue::Frames(queue) => match queue.outbox.try_put(queue.encode(&message)?) {
-                Err(OutboxError::Full(frame)) => Ok(Box::pin(queue.outbox.put(frame)).await?),
-                sent => Ok(sent?),
-            },
+            ToMainQueue::Frames(queue) => {
+                let (frames, announce) = queue.encode(&message)?;
+                let queued = match queue.outbox.try_put(frames) {
+                    Err(OutboxError::Full(frame)) => Box::pin(queue.outbox.put(frame)).await,
+                    queued => queued,
+                };
+                match queued {
+                    Ok(()) => Ok(()),
+                    Err(error) => {
+                        announce.abandon();
+                        Err(error.into())
+                    }
+                }
+            }
         }
     }
 
@@ -224,63 +294,143 @@ impl ToMainQueue {
     }
 }
 
-/// The reader task's way to answer main: it must not keep the connection open by itself (the
-/// connection closes when the renderer's last handle is dropped).
-pub(crate) struct Answers(Option<WeakFrameQueue>);
+/// The reader task's way to answer main (pongs, protocol errors, the replies to main's
+/// requests): it must not keep the connection open by itself (the connection closes when the
+/// renderer's last handle is dropped).
+#[derive(Clone)]
+pub(crate) enum Answers {
+    Messages(mpsc::WeakSender<ToMain>),
+    Frames(WeakFrameQueue),
+}
 
-struct WeakFrameQueue {
+#[derive(Clone)]
+pub(crate) struct WeakFrameQueue {
     outbox: std::sync::Weak<OutboxHandle>,
     codec: Codec,
     limits: Limits,
     chunked: Arc<AtomicU32>,
+    ports: std::sync::Weak<ConnPorts>,
+}
+
+impl WeakFrameQueue {
+    fn upgrade(&self) -> Option<FrameQueue> {
+        Some(FrameQueue {
+            outbox: self.outbox.upgrade()?,
+            codec: self.codec,
+            limits: self.limits,
+            chunked: self.chunked.clone(),
+            ports: self.ports.upgrade()?,
+        })
+    }
 }
 
 impl ToMainQueue {
-    /// A way to answer main that does not hold the connection open (in process: none, main
-    /// never asks).
+    /// A way to answer main that does not hold the connection open.
     pub(crate) fn answers(&self) -> Answers {
-        Answers(match self {
-            ToMainQueue::Messages(_) => None,
-            ToMainQueue::Frames(queue) => Some(WeakFrameQueue {
-                outbox: Arc::downgrade(&queue.outbox),
-                codec: queue.codec,
-                limits: queue.limits,
-                chunked: queue.chunked.clone(),
-            }),
-        })
+        match self {
+            ToMainQueue::Messages(queue) => Answers::Messages(queue.downgrade()),
+            ToMainQueue::Frames(queue) => Answers::Frames(queue.downgrade()),
+        }
     }
 }
 
 impl Answers {
     /// Queues an answer if the connection is still held open by the renderer.
     pub(crate) fn try_post(&self, message: ToMain) -> Result<(), PostError> {
-        let Some(weak) = &self.0 else {
-            return Err(PostError::Closed);
-        };
-        let Some(outbox) = weak.outbox.upgrade() else {
-            return Err(PostError::Closed);
+        match self {
+            Answers::Messages(queue) => match queue.upgrade() {
+                Some(queue) => ToMainQueue::Messages(queue).try_post(message),
+                None => Err(PostError::Closed),
+            },
+            Answers::Frames(weak) => match weak.upgrade() {
+                Some(queue) => ToMainQueue::Frames(queue).try_post(message),
+                None => Err(PostError::Closed),
+            },
+        }
+    }
+
+    /// Queues an answer main waits for (a request's reply): on a frame connection past the
+    /// outbox's bound (one reply per request main has in flight), in process waiting for room.
+    pub(crate) async fn post(&self, message: ToMain) -> Result<(), PostError> {
+        match self {
+            Answers::Messages(queue) => match queue.upgrade() {
+                Some(queue) => ToMainQueue::Messages(queue).post(message).await,
+                None => Err(PostError::Closed),
+            },
+            Answers::Frames(weak) => match weak.upgrade() {
+                Some(queue) => {
+                    let (frames, announce) = queue.encode(&message)?;
+                    queue.outbox.put_anyway(frames).map_err(|error| {
+                        announce.abandon();
+                        PostError::from(error)
+                    })
+                }
+                None => Err(PostError::Closed),
+            },
+        }
+    }
+}
+
+/// The renderer's port frames go to the outbox, encoded with the connection's ports (a message
+/// may carry port ends of its own).
+pub(crate) struct RendererPortWire {
+    pub(crate) outbox: std::sync::Weak<OutboxHandle>,
+    pub(crate) codec: Codec,
+    pub(crate) limits: Limits,
+    pub(crate) chunked: Arc<AtomicU32>,
+}
+
+impl PortWire for RendererPortWire {
+    fn post(&self, ports: &Arc<ConnPorts>, message: PortMessage) {
+        let Some(outbox) = self.outbox.upgrade() else {
+            return;
         };
         let queue = FrameQueue {
             outbox,
-            codec: weak.codec,
-            limits: weak.limits,
-            chunked: weak.chunked.clone(),
+            codec: self.codec,
+            limits: self.limits,
+            chunked: self.chunked.clone(),
+            ports: ports.clone(),
         };
-        ToMainQueue::Frames(queue).try_post(message)
+        // Bounded already (credits, ports open): the outbox takes them past its own bound.
+        match queue.encode(&ToMain::Port(message)) {
+            Ok((frames, announce)) => {
+                let _ = queue.outbox.put_anyway(frames);
+                drop(announce);
+            }
+            Err(PostError::Refused(error)) => tracing::warn!(%error, "a port frame was not sent"),
+            Err(_) => {}
+        }
     }
 }
 
 impl FrameQueue {
-    /// The message's frames: one, or its chunks when it is longer than main's largest frame.
-    fn encode(&self, message: &ToMain) -> Result<OutFrames, PostError> {
-        let bytes = message
-            .encode(self.codec, self.limits.max_message)
-            .map_err(|(_, error)| PostError::Refused(error))?;
+    /// A handle on the queue that does not keep the connection open.
+    pub(crate) fn downgrade(&self) -> WeakFrameQueue {
+        WeakFrameQueue {
+            outbox: Arc::downgrade(&self.outbox),
+            codec: self.codec,
+            limits: self.limits,
+            chunked: self.chunked.clone(),
+            ports: Arc::downgrade(&self.ports),
+        }
+    }
+
+    /// The message's frames: one, or its chunks when it is longer than main's largest frame;
+    /// and what lets the ports it transferred send, to drop once the frames are queued.
+    fn encode(&self, message: &ToMain) -> Result<(OutFrames, Announce), PostError> {
+        let (bytes, announce) = crate::port::encoding(&self.ports, || {
+            message.encode(self.codec, self.limits.max_message)
+        })
+        .map_err(|(_, error)| PostError::Refused(error))?;
         if bytes.len() <= self.limits.max_frame {
-            return Ok(OutFrames::One(bytes));
+            return Ok((OutFrames::One(bytes), announce));
         }
         let mut id = self.chunked.fetch_add(1, Ordering::Relaxed);
-        Ok(OutFrames::new(into_frames(bytes, self.limits, &mut id)))
+        Ok((
+            OutFrames::new(into_frames(bytes, self.limits, &mut id)),
+            announce,
+        ))
     }
 }
 

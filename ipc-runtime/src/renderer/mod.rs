@@ -8,7 +8,8 @@
 //! - `pending`: calls waiting for replies, with their deadlines;
 //! - `remote` and `local`: one call across a connection, or in process;
 //! - `call`: the call futures ([`Call`], [`TryCall`]);
-//! - `events`: event subscriptions ([`EventStream`]).
+//! - `events`: event subscriptions ([`EventStream`]);
+//! - `requests`: main's requests to this renderer, and their handlers.
 //!
 //! The renderer never names main: in process it reaches main's registry only through the
 //! transport layer's `LocalRoute`.
@@ -22,6 +23,7 @@ mod options;
 mod outbox;
 mod pending;
 mod remote;
+mod requests;
 
 pub use call::{Call, TryCall};
 pub use events::{EventOnce, EventStream};
@@ -39,8 +41,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::caller::RendererId;
 use crate::channel::{EventChannel, InvokeChannel, SendChannel};
-use crate::error::IpcError;
+use crate::error::{IpcError, RegistryError};
 use crate::limits::CLOSED_BY_MAIN;
+use crate::port::ConnPorts;
 use crate::transport::in_process::{LocalRoute, RendererQueues};
 use crate::transport::mailbox::Mail;
 use crate::transport::message::{Failure, ToMain, ToRenderer};
@@ -95,6 +98,10 @@ struct Shared {
     event_progress: tokio::sync::Notify,
     subscribers: events::Subscribers,
     event_buffer: usize,
+    /// Handlers of main's requests, and the requests running.
+    requests: Arc<requests::RequestHandlers>,
+    /// The connection's ports (frame connections).
+    ports: Option<Arc<ConnPorts>>,
 }
 
 impl Renderer {
@@ -119,6 +126,10 @@ impl Renderer {
         options: RendererOptions,
         route: Option<LocalRoute>,
     ) -> Renderer {
+        let ports = match &end.incoming {
+            FromMain::Frames(frames) => Some(frames.ports.clone()),
+            FromMain::Messages(_) => None,
+        };
         let shared = Arc::new(Shared {
             pending: end.pending,
             reason: OnceLock::new(),
@@ -127,6 +138,8 @@ impl Renderer {
             event_buffer: options.event_buffer,
             events_seen: AtomicU64::new(0),
             event_progress: tokio::sync::Notify::new(),
+            requests: Arc::default(),
+            ports,
         });
         tokio::spawn(read_from_main(
             shared.clone(),
@@ -328,6 +341,60 @@ impl Renderer {
         self.inner.shared.reason.get().is_some()
     }
 
+    /// Handles main's requests on `channel` (a `#[request]` method; the generated
+    /// `{Trait}::handle_requests` registers a whole contract's). The handler gets the arguments
+    /// and returns the answer or the application's error; main's deadline applies, main may
+    /// cancel it (the future is dropped), and a panic fails only that request.
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::AlreadyHandled`] when the channel has a handler.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_runtime::{InvokeChannel, Main, Never, RendererOptions};
+    ///
+    /// const ASK: InvokeChannel<(u32,), u32, Never> = InvokeChannel::new("app:double");
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let main = Main::new();
+    /// let renderer = main.connect_in_process(RendererOptions::new("window"));
+    /// renderer.handle_request(ASK, |(n,): (u32,)| async move { Ok(n * 2) }).unwrap();
+    /// assert_eq!(main.request(renderer.id(), ASK, (21,)).await, Ok(42));
+    /// # }
+    /// ```
+    pub fn handle_request<A, T, E, F, Fut>(
+        &self,
+        channel: InvokeChannel<A, T, E>,
+        handler: F,
+    ) -> Result<(), RegistryError>
+    where
+        A: DeserializeOwned + Send + 'static,
+        T: Serialize + Send + 'static,
+        E: Serialize + Send + 'static,
+        F: Fn(A) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<T, E>> + Send + 'static,
+    {
+        self.inner.shared.requests.add(channel.name(), handler)
+    }
+
+    /// Stops handling main's requests on `channel`: later ones fail with
+    /// [`IpcError::NoHandler`]. Returns whether there was a handler.
+    pub fn remove_request_handler(&self, channel: &str) -> bool {
+        self.inner.shared.requests.remove(channel)
+    }
+
+    /// How many ports (port ends and streams) are open on this connection to main; always 0 in
+    /// process, where ends move as values.
+    pub fn open_ports(&self) -> usize {
+        self.inner
+            .shared
+            .ports
+            .as_ref()
+            .map_or(0, |ports| ports.open_count())
+    }
+
     /// Waits until the connection to main closes and returns why.
     pub async fn closed(&self) -> String {
         let shared = &self.inner.shared;
@@ -384,6 +451,10 @@ impl Drop for ReaderExit {
         // subscriptions ends every event stream.
         shared.pending.close();
         shared.subscribers.close();
+        shared.requests.close();
+        if let Some(ports) = &shared.ports {
+            ports.close_all(shared.reason.get().map_or("disconnected", String::as_str));
+        }
     }
 }
 
@@ -437,6 +508,18 @@ async fn read_from_main(shared: Arc<Shared>, mut incoming: FromMain, answers: en
             }
             // Main pings only frame connections, whose reader answers; pongs need nothing.
             ToRenderer::Ping { .. } | ToRenderer::Pong { .. } => {}
+            ToRenderer::Invoke {
+                id,
+                channel,
+                args,
+                timeout,
+                ..
+            } => shared
+                .requests
+                .start(id, channel, args, timeout, answers.clone()),
+            ToRenderer::Cancel { id, .. } => shared.requests.cancel(id),
+            // Port frames are handled where they are read (in process, ends move as values).
+            ToRenderer::Port(_) => {}
             ToRenderer::Goodbye { reason: said, .. } => {
                 reason = goodbye_reason(&said);
                 break;

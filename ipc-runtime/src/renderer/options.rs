@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::limits::{
     DEFAULT_CALL_TIMEOUT, DEFAULT_EVENT_BUFFER, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_FRAME,
-    DEFAULT_MAX_MESSAGE, DEFAULT_QUEUE_CAPACITY,
+    DEFAULT_MAX_MESSAGE, DEFAULT_MAX_PORTS, DEFAULT_PORT_WINDOW, DEFAULT_QUEUE_CAPACITY,
 };
 use crate::transport::frames::Limits;
 use crate::wire::Codec;
@@ -37,6 +37,8 @@ pub struct RendererOptions {
     pub(crate) handshake_timeout: Duration,
     pub(crate) queue_capacity: usize,
     pub(crate) contracts: BTreeMap<String, String>,
+    pub(crate) port_window: usize,
+    pub(crate) max_ports: usize,
 }
 
 impl RendererOptions {
@@ -54,6 +56,8 @@ impl RendererOptions {
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             contracts: BTreeMap::new(),
+            port_window: DEFAULT_PORT_WINDOW,
+            max_ports: DEFAULT_MAX_PORTS,
         }
     }
 
@@ -104,6 +108,19 @@ impl RendererOptions {
     /// Messages buffered per direction (default 1024).
     pub fn queue_capacity(mut self, capacity: usize) -> Self {
         self.queue_capacity = capacity.max(1);
+        self
+    }
+
+    /// How many messages main may send on a port (or a stream) before this renderer takes some
+    /// (default 64); see [`MainBuilder::port_window`](crate::MainBuilder::port_window).
+    pub fn port_window(mut self, messages: usize) -> Self {
+        self.port_window = messages.max(1);
+        self
+    }
+
+    /// The most ports open at once on the connection (default 1024).
+    pub fn max_ports(mut self, limit: usize) -> Self {
+        self.max_ports = limit.max(1);
         self
     }
 

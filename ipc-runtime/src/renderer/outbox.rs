@@ -113,6 +113,17 @@ impl Outbox {
     /// room for one frame (its chunks are the message's own memory, not copies), always through
     /// the writer task.
     pub(crate) fn try_put(&self, frames: OutFrames) -> Result<(), OutboxError> {
+        self.put_frames(frames, true)
+    }
+
+    /// Takes frames past the outbox's bound: for frames bounded elsewhere (port frames, within
+    /// credits; replies to main's requests, one per request).
+    pub(crate) fn put_anyway(&self, frames: OutFrames) -> Result<(), OutboxError> {
+        self.put_frames(frames, false)
+    }
+
+    fn put_frames(&self, frames: OutFrames, bounded: bool) -> Result<(), OutboxError> {
+        let full = |queued: usize| bounded && queued >= self.capacity;
         let mut state = lock(&self.state);
         let state = &mut *state;
         let Some(sink) = state.sink.as_mut() else {
@@ -121,7 +132,7 @@ impl Outbox {
         let frame = match frames {
             OutFrames::One(frame) => frame,
             OutFrames::Chunks(chunks) => {
-                if state.queued.len() >= self.capacity {
+                if full(state.queued.len()) {
                     return Err(OutboxError::Full(OutFrames::Chunks(chunks)));
                 }
                 state.queued.extend(chunks);
@@ -133,7 +144,7 @@ impl Outbox {
             }
         };
         if state.busy {
-            if state.queued.len() >= self.capacity {
+            if full(state.queued.len()) {
                 return Err(OutboxError::Full(OutFrames::One(frame)));
             }
             state.queued.push_back(frame);

@@ -13,7 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::{Sink, Stream, StreamExt};
 
-use super::message::{Failure, ToMain, ToRenderer};
+use super::message::{CallResult, Failure, PortMessage, ToMain, ToRenderer};
 use super::{ByteLink, Link, LinkKind, Transport};
 use crate::error::IpcError;
 use crate::util::held::Held;
@@ -21,7 +21,7 @@ use crate::wire::chunk::{self, Assembled, Reassembly};
 use crate::wire::handshake;
 use crate::wire::{
     self, Codec, FrameBytes, FrameError, FrameReader, FrameWriter, FramingError, Hello, OutFrame,
-    ReplyBody, StallTimer, WireError,
+    Outcome, Payload, ReplyBody, StallTimer, WireError,
 };
 
 /// Incoming frame bodies.
@@ -243,11 +243,7 @@ impl Outgoing for ToRenderer {
         Ok(match self {
             ToRenderer::Reply { id, result } => OutFrame::Reply {
                 id: *id,
-                body: match result {
-                    Ok(value) => ReplyBody::Ok(value),
-                    Err(Failure::App(error)) => ReplyBody::App(error),
-                    Err(Failure::Ipc(error)) => ReplyBody::Error(WireError::from(error)),
-                },
+                body: reply_body(result),
             },
             ToRenderer::Event {
                 channel,
@@ -265,6 +261,21 @@ impl Outgoing for ToRenderer {
             ToRenderer::Goodbye { reason, to } => OutFrame::Goodbye { reason, to: *to },
             ToRenderer::Ping { id } => OutFrame::Ping { id: *id },
             ToRenderer::Pong { id } => OutFrame::Pong { id: *id },
+            ToRenderer::Invoke {
+                id,
+                channel,
+                args,
+                timeout,
+                to,
+            } => OutFrame::Invoke {
+                id: *id,
+                channel,
+                args,
+                timeout_ms: timeout.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+                to: *to,
+            },
+            ToRenderer::Cancel { id, to } => OutFrame::Cancel { id: *id, to: *to },
+            ToRenderer::Port(message) => port_frame(message),
             ToRenderer::Lag {
                 channel,
                 missed,
@@ -285,6 +296,35 @@ impl Outgoing for ToRenderer {
     }
 }
 
+fn port_frame(message: &PortMessage) -> OutFrame<'_> {
+    match message {
+        PortMessage::Data { port, data } => OutFrame::Port { port: *port, data },
+        PortMessage::Credit { port, n } => OutFrame::Credit { port: *port, n: *n },
+        PortMessage::Close {
+            port,
+            reason,
+            outcome,
+        } => OutFrame::Close {
+            port: *port,
+            reason: reason.as_deref(),
+            outcome: match outcome {
+                Outcome::Done => Outcome::Done,
+                Outcome::App(value) => Outcome::App(value),
+                Outcome::Error(error) => Outcome::Error(error.clone()),
+            },
+        },
+    }
+}
+
+/// A call's result as a reply frame's body.
+fn reply_body(result: &CallResult) -> ReplyBody<&Payload> {
+    match result {
+        Ok(value) => ReplyBody::Ok(value),
+        Err(Failure::App(error)) => ReplyBody::App(error),
+        Err(Failure::Ipc(error)) => ReplyBody::Error(WireError::from(error)),
+    }
+}
+
 impl Outgoing for ToMain {
     fn frame(&self) -> Result<OutFrame<'_>, IpcError> {
         Ok(match self {
@@ -299,8 +339,14 @@ impl Outgoing for ToMain {
                 channel,
                 args,
                 timeout_ms: timeout.map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+                to: None,
             },
-            ToMain::Cancel { id } => OutFrame::Cancel { id: *id },
+            ToMain::Cancel { id } => OutFrame::Cancel { id: *id, to: None },
+            ToMain::Reply { id, result } => OutFrame::Reply {
+                id: *id,
+                body: reply_body(result),
+            },
+            ToMain::Port(message) => port_frame(message),
             ToMain::Pong { id } => OutFrame::Pong { id: *id },
             ToMain::Notice { error } => OutFrame::Error {
                 id: None,

@@ -12,7 +12,7 @@ use futures_util::future::CatchUnwind;
 
 use crate::error::IpcError;
 use crate::util::{BoxFuture, panic_message};
-use crate::wire::{Payload, SenderInfo};
+use crate::wire::{Outcome, Payload, SenderInfo};
 
 /// A wire channel name: borrowed from generated constants, owned when decoded from the wire.
 pub(crate) type ChannelName = Cow<'static, str>;
@@ -59,6 +59,30 @@ pub(crate) enum ToMain {
     Notice {
         error: IpcError,
     },
+    /// The answer to one of main's requests.
+    Reply {
+        id: u64,
+        result: CallResult,
+    },
+    Port(PortMessage),
+}
+
+/// A port frame, either way (`docs/PROTOCOL.md` §7.1).
+#[derive(Debug)]
+pub(crate) enum PortMessage {
+    Data {
+        port: u64,
+        data: Payload,
+    },
+    Credit {
+        port: u64,
+        n: u64,
+    },
+    Close {
+        port: u64,
+        reason: Option<String>,
+        outcome: Outcome<Payload>,
+    },
 }
 
 /// Main to renderer.
@@ -100,6 +124,20 @@ pub(crate) enum ToRenderer {
         reason: String,
         to: Option<u64>,
     },
+    /// Main's request to the renderer (or, with `to`, to one window behind a bridge).
+    Invoke {
+        id: u64,
+        channel: ChannelName,
+        args: Payload,
+        timeout: Option<Duration>,
+        to: Option<u64>,
+    },
+    /// Main no longer waits for its request `id`.
+    Cancel {
+        id: u64,
+        to: Option<u64>,
+    },
+    Port(PortMessage),
 }
 
 /// A handler's future, panics caught.

@@ -5,7 +5,9 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use super::codec::Codec;
-use super::frame::{Frame, FrameBuf, FrameError, OutFrame, ReplyBody, WireError, slice_of};
+use super::frame::{
+    Frame, FrameBuf, FrameError, OutFrame, Outcome, ReplyBody, WireError, slice_of,
+};
 use crate::error::IpcError;
 
 const INVOKE: u8 = 1;
@@ -20,72 +22,136 @@ const GOODBYE: u8 = 9;
 const LAG: u8 = 10;
 const PING: u8 = 11;
 const PONG: u8 = 12;
+const TRANSFER: u8 = 13;
+const PORT: u8 = 14;
+const CREDIT: u8 = 15;
+const CLOSE: u8 = 16;
+
+/// `close` outcomes.
+const CLOSED: u8 = 0;
+const CLOSED_APP: u8 = 1;
+const CLOSED_ERROR: u8 = 2;
 
 pub(super) fn encode(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<(), IpcError> {
+    let ports = encode_frame(frame, out)?;
+    // The transfer list goes first, and is known only once the payload is written: rare
+    // enough (a frame that hands over a port) that moving the bytes written costs nothing.
+    if !ports.is_empty() {
+        let mut prefix = vec![TRANSFER];
+        postcard::to_io(&ports, &mut prefix).map_err(|e| IpcError::Encode {
+            reason: e.to_string(),
+        })?;
+        out.prepend(&prefix);
+    }
+    Ok(())
+}
+
+/// Writes `frame`; returns the ports its payload transferred.
+fn encode_frame(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<Vec<u64>, IpcError> {
+    let none = || Ok(Vec::new());
     match frame {
+        // Bridges (the only receivers of `to`) speak JSON.
         OutFrame::Invoke {
             id,
             channel,
             args,
             timeout_ms,
+            ..
         } => {
             out.push(INVOKE);
             header(out, &(id, channel, timeout_ms))?;
-            args.write_to(Codec::Binary, out)
+            out.put_payload(args, Codec::Binary)
         }
         OutFrame::Reply { id, body } => match body {
             ReplyBody::Ok(value) => {
                 out.push(REPLY_OK);
                 header(out, id)?;
-                value.write_to(Codec::Binary, out)
+                out.put_payload(value, Codec::Binary)
             }
             ReplyBody::App(error) => {
                 out.push(REPLY_APP);
                 header(out, id)?;
-                error.write_to(Codec::Binary, out)
+                out.put_payload(error, Codec::Binary)
             }
             ReplyBody::Error(error) => {
                 out.push(REPLY_ERROR);
-                header(out, &(id, BinaryError::from(error)))
+                header(out, &(id, BinaryError::from(error)))?;
+                none()
             }
         },
-        OutFrame::Cancel { id } => {
+        OutFrame::Cancel { id, .. } => {
             out.push(CANCEL);
-            header(out, id)
+            header(out, id)?;
+            none()
         }
         OutFrame::Send { channel, args } => {
             out.push(SEND);
             header(out, channel)?;
-            args.write_to(Codec::Binary, out)
+            out.put_payload(args, Codec::Binary)
         }
         // Bridges speak JSON; the binary codec has no window routing.
         OutFrame::Event { channel, args, .. } => {
             out.push(EVENT);
             header(out, channel)?;
-            args.write_to(Codec::Binary, out)
+            out.put_payload(args, Codec::Binary)
+        }
+        OutFrame::Port { port, data } => {
+            out.push(PORT);
+            header(out, port)?;
+            out.put_payload(data, Codec::Binary)
+        }
+        OutFrame::Credit { port, n } => {
+            out.push(CREDIT);
+            header(out, &(port, n))?;
+            none()
+        }
+        OutFrame::Close {
+            port,
+            reason,
+            outcome,
+        } => {
+            out.push(CLOSE);
+            match outcome {
+                Outcome::Done => header(out, &(port, CLOSED, reason, None::<BinaryError>))?,
+                Outcome::App(error) => {
+                    header(out, &(port, CLOSED_APP, reason, None::<BinaryError>))?;
+                    // A stream's error value cannot transfer ports: a close opens nothing.
+                    error.write_to(Codec::Binary, out)?;
+                }
+                Outcome::Error(error) => header(
+                    out,
+                    &(port, CLOSED_ERROR, reason, Some(BinaryError::from(error))),
+                )?,
+            }
+            none()
         }
         OutFrame::Error { id, error } => {
             out.push(ERROR);
-            header(out, &(id, BinaryError::from(error)))
+            header(out, &(id, BinaryError::from(error)))?;
+            none()
         }
         // Bridges (the only receivers of `to`) speak JSON.
         OutFrame::Goodbye { reason, .. } => {
             out.push(GOODBYE);
-            header(out, reason)
+            header(out, reason)?;
+            none()
         }
         OutFrame::Lag {
             channel, missed, ..
         } => {
             out.push(LAG);
-            header(out, &(channel, missed))
+            header(out, &(channel, missed))?;
+            none()
         }
         OutFrame::Ping { id } => {
             out.push(PING);
-            header(out, id)
+            header(out, id)?;
+            none()
         }
         OutFrame::Pong { id } => {
             out.push(PONG);
-            header(out, id)
+            header(out, id)?;
+            none()
         }
     }
 }
@@ -101,6 +167,36 @@ fn header<T: Serialize + ?Sized>(out: &mut FrameBuf, value: &T) -> Result<(), Ip
 }
 
 pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
+    if bytes.first() != Some(&TRANSFER) {
+        return decode_frame(bytes);
+    }
+    let (ports, rest) = postcard::take_from_bytes::<Vec<u64>>(&bytes[1..])
+        .map_err(|e| FrameError::new(format!("malformed transfer prefix: {e}")))?;
+    if rest.first() == Some(&TRANSFER) {
+        return Err(FrameError::new("a transfer prefix cannot carry another"));
+    }
+    let mut frame = decode_frame(slice_of(&bytes, rest))?;
+    match &mut frame {
+        Frame::Invoke { ports: list, .. }
+        | Frame::Send { ports: list, .. }
+        | Frame::Event { ports: list, .. }
+        | Frame::Port { ports: list, .. }
+        | Frame::Reply {
+            body: ReplyBody::Ok(_) | ReplyBody::App(_),
+            ports: list,
+            ..
+        } => *list = ports,
+        other => {
+            return Err(FrameError::new(format!(
+                "a `{}` frame carries no payload to transfer ports in",
+                other.kind()
+            )));
+        }
+    }
+    Ok(frame)
+}
+
+fn decode_frame(bytes: Bytes) -> Result<Frame, FrameError> {
     let Some((&tag, body)) = bytes.split_first() else {
         return Err(FrameError::new("empty frame"));
     };
@@ -126,6 +222,7 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
                 args: slice_of(&bytes, rest),
                 timeout_ms,
                 sender: None,
+                ports: Vec::new(),
             }
         }
         REPLY_OK | REPLY_APP => {
@@ -136,13 +233,18 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
             } else {
                 ReplyBody::App(payload)
             };
-            Frame::Reply { id, body }
+            Frame::Reply {
+                id,
+                body,
+                ports: Vec::new(),
+            }
         }
         REPLY_ERROR => {
             let (id, error) = exact::<(u64, BinaryError)>(body, "reply")?;
             Frame::Reply {
                 id,
                 body: ReplyBody::Error(error.into()),
+                ports: Vec::new(),
             }
         }
         CANCEL => Frame::Cancel {
@@ -157,13 +259,43 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
                     channel,
                     args,
                     sender: None,
+                    ports: Vec::new(),
                 }
             } else {
                 Frame::Event {
                     channel,
                     args,
                     to: None,
+                    ports: Vec::new(),
                 }
+            }
+        }
+        PORT => {
+            let (port, rest) = postcard::take_from_bytes::<u64>(body).map_err(take("port"))?;
+            Frame::Port {
+                port,
+                data: slice_of(&bytes, rest),
+                ports: Vec::new(),
+            }
+        }
+        CREDIT => {
+            let (port, n) = exact::<(u64, u64)>(body, "credit")?;
+            Frame::Credit { port, n }
+        }
+        CLOSE => {
+            let ((port, outcome, reason, error), rest) =
+                postcard::take_from_bytes::<(u64, u8, Option<String>, Option<BinaryError>)>(body)
+                    .map_err(take("close"))?;
+            let outcome = match (outcome, error) {
+                (CLOSED, None) if rest.is_empty() => Outcome::Done,
+                (CLOSED_APP, None) => Outcome::App(slice_of(&bytes, rest)),
+                (CLOSED_ERROR, Some(error)) if rest.is_empty() => Outcome::Error(error.into()),
+                _ => return Err(FrameError::new("malformed close frame: bad outcome")),
+            };
+            Frame::Close {
+                port,
+                reason,
+                outcome,
             }
         }
         ERROR => {

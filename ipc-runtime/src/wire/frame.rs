@@ -43,10 +43,13 @@ pub(crate) enum Frame {
         args: Bytes,
         timeout_ms: Option<u64>,
         sender: Option<SenderInfo>,
+        /// The ports the arguments transfer.
+        ports: Vec<u64>,
     },
     Reply {
         id: u64,
         body: ReplyBody<Bytes>,
+        ports: Vec<u64>,
     },
     Cancel {
         id: u64,
@@ -55,11 +58,30 @@ pub(crate) enum Frame {
         channel: String,
         args: Bytes,
         sender: Option<SenderInfo>,
+        ports: Vec<u64>,
     },
     Event {
         channel: String,
         args: Bytes,
         to: Option<u64>,
+        ports: Vec<u64>,
+    },
+    /// A message on a port.
+    Port {
+        port: u64,
+        data: Bytes,
+        ports: Vec<u64>,
+    },
+    /// More messages the peer may send on a port.
+    Credit {
+        port: u64,
+        n: u64,
+    },
+    /// A port closes.
+    Close {
+        port: u64,
+        reason: Option<String>,
+        outcome: Outcome<Bytes>,
     },
     Detach {
         sender: u64,
@@ -102,6 +124,29 @@ impl Frame {
             Frame::Lag { .. } => "lag",
             Frame::Ping { .. } => "ping",
             Frame::Pong { .. } => "pong",
+            Frame::Port { .. } => "port",
+            Frame::Credit { .. } => "credit",
+            Frame::Close { .. } => "close",
+        }
+    }
+}
+
+/// How a port closed: done (a stream finished, a port closed), with the application's error (a
+/// stream's `E`), or with a framework error.
+#[derive(Debug)]
+pub(crate) enum Outcome<P> {
+    Done,
+    App(P),
+    Error(WireError),
+}
+
+impl<P> Outcome<P> {
+    /// The same outcome with its application value mapped.
+    pub(crate) fn map<Q>(self, f: impl FnOnce(P) -> Q) -> Outcome<Q> {
+        match self {
+            Outcome::Done => Outcome::Done,
+            Outcome::App(value) => Outcome::App(f(value)),
+            Outcome::Error(error) => Outcome::Error(error),
         }
     }
 }
@@ -121,6 +166,7 @@ pub(crate) enum OutFrame<'a> {
         channel: &'a str,
         args: &'a Payload,
         timeout_ms: Option<u64>,
+        to: Option<u64>,
     },
     Reply {
         id: u64,
@@ -128,6 +174,20 @@ pub(crate) enum OutFrame<'a> {
     },
     Cancel {
         id: u64,
+        to: Option<u64>,
+    },
+    Port {
+        port: u64,
+        data: &'a Payload,
+    },
+    Credit {
+        port: u64,
+        n: u64,
+    },
+    Close {
+        port: u64,
+        reason: Option<&'a str>,
+        outcome: Outcome<&'a Payload>,
     },
     Send {
         channel: &'a str,
@@ -183,6 +243,12 @@ pub(crate) struct Hello {
     /// The largest message the sender accepts, in bytes (in chunks when above `max_frame`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) max_message: Option<u64>,
+    /// Messages the other side may send on each port before it gets credit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) port_window: Option<u64>,
+    /// The most ports the sender keeps open on the connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) max_ports: Option<u64>,
 }
 
 /// A framework error on the wire: a stable `code`, a human `message`, and the data of the
@@ -239,9 +305,9 @@ impl From<&IpcError> for WireError {
                 wire.size = Some(*size as u64);
                 wire.limit = Some(*limit as u64);
             }
-            IpcError::TooManyInFlight { limit } | IpcError::TooManyConnections { limit } => {
-                wire.limit = Some(*limit as u64)
-            }
+            IpcError::TooManyInFlight { limit }
+            | IpcError::TooManyConnections { limit }
+            | IpcError::TooManyPorts { limit } => wire.limit = Some(*limit as u64),
             IpcError::VersionMismatch { ours, theirs } => {
                 wire.ours = Some(ours.clone());
                 wire.theirs = Some(theirs.clone());
@@ -278,6 +344,9 @@ impl From<WireError> for IpcError {
                 limit: as_usize(wire.limit),
             },
             "too_many_connections" => IpcError::TooManyConnections {
+                limit: as_usize(wire.limit),
+            },
+            "too_many_ports" => IpcError::TooManyPorts {
                 limit: as_usize(wire.limit),
             },
             "forbidden" => IpcError::Forbidden { channel, reason },
@@ -344,6 +413,24 @@ pub(crate) struct FrameBuf {
 }
 
 impl FrameBuf {
+    /// Puts `prefix` before everything written so far.
+    pub(crate) fn prepend(&mut self, prefix: &[u8]) {
+        self.head.splice(0..0, prefix.iter().copied());
+        for (offset, _) in &mut self.splices {
+            *offset += prefix.len();
+        }
+    }
+
+    /// Writes `payload` in `codec` and returns the port ids it transferred.
+    pub(crate) fn put_payload(
+        &mut self,
+        payload: &Payload,
+        codec: Codec,
+    ) -> Result<Vec<u64>, IpcError> {
+        let (written, ports) = super::transfer::collect(|| payload.write_to(codec, self));
+        written.map(|()| ports)
+    }
+
     pub(crate) fn new() -> Self {
         FrameBuf {
             head: Vec::with_capacity(64),

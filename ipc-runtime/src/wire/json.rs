@@ -6,7 +6,9 @@ use serde_json::value::RawValue;
 
 use super::codec::Codec;
 use super::frame::SenderInfo;
-use super::frame::{Frame, FrameBuf, FrameError, OutFrame, ReplyBody, WireError, slice_of};
+use super::frame::{
+    Frame, FrameBuf, FrameError, OutFrame, Outcome, ReplyBody, WireError, slice_of,
+};
 use crate::error::IpcError;
 
 pub(super) fn encode(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<(), IpcError> {
@@ -16,6 +18,7 @@ pub(super) fn encode(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<(), Ipc
             channel,
             args,
             timeout_ms,
+            to,
         } => {
             out.extend_from_slice(br#"{"t":"invoke","id":"#);
             write_u64(out, *id);
@@ -25,8 +28,10 @@ pub(super) fn encode(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<(), Ipc
                 out.extend_from_slice(br#","timeout_ms":"#);
                 write_u64(out, *ms);
             }
+            write_to(out, *to);
             out.extend_from_slice(br#","args":"#);
-            args.write_to(Codec::Json, out)?;
+            let ports = out.put_payload(args, Codec::Json)?;
+            write_ports(out, &ports);
         }
         OutFrame::Reply { id, body } => {
             out.extend_from_slice(br#"{"t":"reply","id":"#);
@@ -34,11 +39,13 @@ pub(super) fn encode(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<(), Ipc
             match body {
                 ReplyBody::Ok(value) => {
                     out.extend_from_slice(br#","ok":"#);
-                    value.write_to(Codec::Json, out)?;
+                    let ports = out.put_payload(value, Codec::Json)?;
+                    write_ports(out, &ports);
                 }
                 ReplyBody::App(error) => {
                     out.extend_from_slice(br#","app":"#);
-                    error.write_to(Codec::Json, out)?;
+                    let ports = out.put_payload(error, Codec::Json)?;
+                    write_ports(out, &ports);
                 }
                 ReplyBody::Error(error) => {
                     out.extend_from_slice(br#","error":"#);
@@ -46,25 +53,62 @@ pub(super) fn encode(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<(), Ipc
                 }
             }
         }
-        OutFrame::Cancel { id } => {
+        OutFrame::Cancel { id, to } => {
             out.extend_from_slice(br#"{"t":"cancel","id":"#);
             write_u64(out, *id);
+            write_to(out, *to);
         }
         OutFrame::Send { channel, args } => {
             out.extend_from_slice(br#"{"t":"send","ch":"#);
             write_str(out, channel);
             out.extend_from_slice(br#","args":"#);
-            args.write_to(Codec::Json, out)?;
+            let ports = out.put_payload(args, Codec::Json)?;
+            write_ports(out, &ports);
         }
         OutFrame::Event { channel, args, to } => {
             out.extend_from_slice(br#"{"t":"event","ch":"#);
             write_str(out, channel);
-            if let Some(to) = to {
-                out.extend_from_slice(br#","to":"#);
-                write_u64(out, *to);
-            }
+            write_to(out, *to);
             out.extend_from_slice(br#","args":"#);
-            args.write_to(Codec::Json, out)?;
+            let ports = out.put_payload(args, Codec::Json)?;
+            write_ports(out, &ports);
+        }
+        OutFrame::Port { port, data } => {
+            out.extend_from_slice(br#"{"t":"port","port":"#);
+            write_u64(out, *port);
+            out.extend_from_slice(br#","data":"#);
+            let ports = out.put_payload(data, Codec::Json)?;
+            write_ports(out, &ports);
+        }
+        OutFrame::Credit { port, n } => {
+            out.extend_from_slice(br#"{"t":"credit","port":"#);
+            write_u64(out, *port);
+            out.extend_from_slice(br#","n":"#);
+            write_u64(out, *n);
+        }
+        OutFrame::Close {
+            port,
+            reason,
+            outcome,
+        } => {
+            out.extend_from_slice(br#"{"t":"close","port":"#);
+            write_u64(out, *port);
+            if let Some(reason) = reason {
+                out.extend_from_slice(br#","reason":"#);
+                write_str(out, reason);
+            }
+            match outcome {
+                Outcome::Done => {}
+                // A stream's error value cannot transfer ports: a close opens nothing.
+                Outcome::App(error) => {
+                    out.extend_from_slice(br#","app":"#);
+                    error.write_to(Codec::Json, out)?;
+                }
+                Outcome::Error(error) => {
+                    out.extend_from_slice(br#","error":"#);
+                    write_json(out, error)?;
+                }
+            }
         }
         OutFrame::Error { id, error } => {
             out.extend_from_slice(br#"{"t":"error""#);
@@ -112,6 +156,29 @@ pub(super) fn encode(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<(), Ipc
     Ok(())
 }
 
+/// `,"to":N` when a window is named.
+fn write_to(out: &mut FrameBuf, to: Option<u64>) {
+    if let Some(to) = to {
+        out.extend_from_slice(br#","to":"#);
+        write_u64(out, to);
+    }
+}
+
+/// `,"ports":[…]` when the payload just written transferred ports.
+fn write_ports(out: &mut FrameBuf, ports: &[u64]) {
+    if ports.is_empty() {
+        return;
+    }
+    out.extend_from_slice(br#","ports":["#);
+    for (i, port) in ports.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_u64(out, *port);
+    }
+    out.push(b']');
+}
+
 fn write_u64(out: &mut FrameBuf, n: u64) {
     use std::io::Write;
     // Writing to a Vec cannot fail.
@@ -144,6 +211,10 @@ struct RawFrame<'a> {
     sender: Option<&'a RawValue>,
     to: Option<&'a RawValue>,
     missed: Option<&'a RawValue>,
+    ports: Option<&'a RawValue>,
+    port: Option<&'a RawValue>,
+    data: Option<&'a RawValue>,
+    n: Option<&'a RawValue>,
 }
 
 impl<'de> serde::Deserialize<'de> for RawFrame<'de> {
@@ -171,6 +242,10 @@ impl<'de> serde::Deserialize<'de> for RawFrame<'de> {
                         "sender" => &mut frame.sender,
                         "to" => &mut frame.to,
                         "missed" => &mut frame.missed,
+                        "ports" => &mut frame.ports,
+                        "port" => &mut frame.port,
+                        "data" => &mut frame.data,
+                        "n" => &mut frame.n,
                         // Unknown fields are ignored, so peers can add optional ones.
                         _ => continue,
                     };
@@ -222,6 +297,9 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
         "lag" => Some("lag"),
         "ping" => Some("ping"),
         "pong" => Some("pong"),
+        "port" => Some("port"),
+        "credit" => Some("credit"),
+        "close" => Some("close"),
         _ => None,
     };
     let fail = |reason: String| FrameError { id, kind, reason };
@@ -250,6 +328,20 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
             _ => Ok(None),
         }
     };
+    let ports = || -> Result<Vec<u64>, FrameError> {
+        match raw.ports {
+            Some(ports) if ports.get() != "null" => serde_json::from_str(ports.get())
+                .map_err(|_| fail("`ports` must be an array of port ids".into())),
+            _ => Ok(Vec::new()),
+        }
+    };
+    let port = || -> Result<u64, FrameError> {
+        match raw.port {
+            Some(port) => serde_json::from_str(port.get())
+                .map_err(|_| fail("`port` must be a non-negative integer".into())),
+            None => Err(fail(format!("`{t}` frame needs `port`"))),
+        }
+    };
     let frame = match t.as_str() {
         "invoke" => Frame::Invoke {
             id: need_id()?,
@@ -263,6 +355,7 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
                 _ => None,
             },
             sender: sender(raw.sender)?,
+            ports: ports()?,
         },
         "reply" => {
             let id = need_id()?;
@@ -279,7 +372,11 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
                     ));
                 }
             };
-            Frame::Reply { id, body }
+            let ports = match body {
+                ReplyBody::Error(_) => Vec::new(),
+                _ => ports()?,
+            };
+            Frame::Reply { id, body, ports }
         }
         "cancel" => Frame::Cancel { id: need_id()? },
         "ping" => Frame::Ping { id: need_id()? },
@@ -288,11 +385,47 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
             channel: string(raw.ch, "ch")?,
             args: payload(raw.args, "args")?,
             sender: sender(raw.sender)?,
+            ports: ports()?,
         },
         "event" => Frame::Event {
             channel: string(raw.ch, "ch")?,
             args: payload(raw.args, "args")?,
             to: to()?,
+            ports: ports()?,
+        },
+        "port" => Frame::Port {
+            port: port()?,
+            data: payload(raw.data, "data")?,
+            ports: ports()?,
+        },
+        "credit" => Frame::Credit {
+            port: port()?,
+            n: match raw.n {
+                Some(n) => serde_json::from_str(n.get())
+                    .map_err(|_| fail("`n` must be a non-negative integer".into()))?,
+                None => return Err(fail("`credit` frame needs `n`".into())),
+            },
+        },
+        "close" => Frame::Close {
+            port: port()?,
+            reason: match raw.reason {
+                Some(reason) if reason.get() != "null" => Some(
+                    serde_json::from_str(reason.get())
+                        .map_err(|_| fail("`reason` must be a string".into()))?,
+                ),
+                _ => None,
+            },
+            outcome: match (raw.app, raw.error) {
+                (None, None) => Outcome::Done,
+                (Some(app), None) => Outcome::App(slice_of(&bytes, app.get().as_bytes())),
+                (None, Some(error)) => Outcome::Error(
+                    serde_json::from_str::<WireError>(error.get())
+                        .map_err(|e| fail(format!("malformed `error`: {e}")))?,
+                ),
+                (Some(_), Some(_)) => {
+                    return Err(fail("a close has at most one of `app`, `error`".into()));
+                }
+            },
         },
         "lag" => Frame::Lag {
             channel: string(raw.ch, "ch")?,

@@ -8,6 +8,7 @@
 //! - `framing`: length-prefixed frames on byte streams;
 //! - `chunk`: messages larger than a frame, split into chunk frames and reassembled;
 //! - `growing`: the buffer of a message being received, grown as its bytes arrive;
+//! - `transfer`: the port ids a payload hands over, collected while it is encoded;
 //! - `handshake`: the checks both sides make on the other's hello.
 //!
 //! The wire knows nothing of connections, main or renderers: it turns bytes into frames and
@@ -24,12 +25,13 @@ pub(crate) mod handshake;
 mod json;
 pub(crate) mod msgpack;
 pub(crate) mod payload;
+pub(crate) mod transfer;
 
 pub use blob::Bytes;
 pub use codec::Codec;
 pub(crate) use frame::{
-    Frame, FrameError, Hello, OutFrame, ReplyBody, SenderInfo, WireError, decode, decode_handshake,
-    encode, encode_handshake_error, encode_hello,
+    Frame, FrameError, Hello, OutFrame, Outcome, ReplyBody, SenderInfo, WireError, decode,
+    decode_handshake, encode, encode_handshake_error, encode_hello,
 };
 pub(crate) use framing::{FrameBytes, FrameReader, FrameWriter, FramingError, StallTimer};
 pub use payload::{NoArgs, Payload};

@@ -35,7 +35,39 @@ pub struct Payload(Repr);
 enum Repr {
     Value(Box<dyn WireValue>),
     Shared(Arc<SharedCell>),
-    Encoded { codec: Codec, bytes: Bytes },
+    Encoded {
+        codec: Codec,
+        bytes: Bytes,
+        /// The ports the frame transferred, which the payload's references claim.
+        context: Option<Arc<dyn DecodeContext>>,
+    },
+}
+
+/// What decoding a payload needs besides its bytes: the ports its frame transferred (the port
+/// layer claims them while the payload decodes; dropping the context closes those no decoding
+/// claimed).
+pub(crate) trait DecodeContext: Send + Sync {
+    /// Runs `decode` with the context in place.
+    fn enter(self: Arc<Self>, decode: &mut dyn FnMut());
+}
+
+/// Decodes with `context` in place, if there is one.
+fn within<T>(context: Option<&Arc<dyn DecodeContext>>, decode: impl FnOnce() -> T) -> T {
+    let Some(context) = context else {
+        return decode();
+    };
+    let mut decode = Some(decode);
+    let mut out = None;
+    context.clone().enter(&mut || {
+        if let Some(decode) = decode.take() {
+            out = Some(decode());
+        }
+    });
+    match out {
+        Some(out) => out,
+        // `enter` runs `decode` exactly once; this is only reached if it did not.
+        None => unreachable!("a decode context did not run the decoder"),
+    }
 }
 
 trait WireValue: Any + Send {
@@ -84,15 +116,22 @@ struct SharedCell {
     value: Box<dyn SharedValue>,
     json: OnceLock<Result<Bytes, IpcError>>,
     binary: OnceLock<Result<Bytes, IpcError>>,
+    /// Encoded for one receiver only: it may transfer ports (otherwise its encoding, made once
+    /// for every receiver, may not).
+    single: bool,
 }
 
 impl SharedCell {
     fn encoded(&self, codec: Codec) -> Result<Bytes, IpcError> {
+        if self.single {
+            return self.value.encode(codec);
+        }
         let slot = match codec {
             Codec::Json => &self.json,
             Codec::Binary => &self.binary,
         };
-        slot.get_or_init(|| self.value.encode(codec)).clone()
+        slot.get_or_init(|| super::transfer::without(|| self.value.encode(codec)))
+            .clone()
     }
 }
 
@@ -108,12 +147,40 @@ impl Payload {
             value: Box::new(value),
             json: OnceLock::new(),
             binary: OnceLock::new(),
+            single: false,
+        })))
+    }
+
+    /// Like [`Payload::shared`], for one receiver: the value may carry ports and streams.
+    pub(crate) fn shared_single<T: Serialize + Send + Sync + 'static>(value: T) -> Self {
+        Payload(Repr::Shared(Arc::new(SharedCell {
+            value: Box::new(value),
+            json: OnceLock::new(),
+            binary: OnceLock::new(),
+            single: true,
         })))
     }
 
     /// Wraps bytes received from the wire, encoded with `codec`.
     pub fn encoded(codec: Codec, bytes: Bytes) -> Self {
-        Payload(Repr::Encoded { codec, bytes })
+        Payload(Repr::Encoded {
+            codec,
+            bytes,
+            context: None,
+        })
+    }
+
+    /// Wraps bytes received in a frame that transferred ports (`context` claims them).
+    pub(crate) fn encoded_with(
+        codec: Codec,
+        bytes: Bytes,
+        context: Option<Arc<dyn DecodeContext>>,
+    ) -> Self {
+        Payload(Repr::Encoded {
+            codec,
+            bytes,
+            context,
+        })
     }
 
     /// Takes the value out as a `T`.
@@ -136,9 +203,13 @@ impl Payload {
                 "a shared `{}` must be cloned out, not taken",
                 shared.value.type_name()
             )),
-            Repr::Encoded { codec, bytes } => {
+            Repr::Encoded {
+                codec,
+                bytes,
+                context,
+            } => within(context.as_ref(), || {
                 super::blob::decode_sharing(&bytes, || codec.decode(&bytes))
-            }
+            }),
         }
     }
 
@@ -164,9 +235,14 @@ impl Payload {
         match &self.0 {
             Repr::Value(_) => None,
             Repr::Shared(shared) => Some(Payload(Repr::Shared(shared.clone()))),
-            Repr::Encoded { codec, bytes } => Some(Payload(Repr::Encoded {
+            Repr::Encoded {
+                codec,
+                bytes,
+                context,
+            } => Some(Payload(Repr::Encoded {
                 codec: *codec,
                 bytes: bytes.clone(),
+                context: context.clone(),
             })),
         }
     }
@@ -182,7 +258,14 @@ impl Payload {
         match &self.0 {
             Repr::Value(value) => value.encode(codec),
             Repr::Shared(shared) => shared.encoded(codec),
-            Repr::Encoded { codec: have, bytes } if *have == codec => Ok(bytes.clone()),
+            Repr::Encoded {
+                codec: have,
+                bytes,
+                context: None,
+            } if *have == codec => Ok(bytes.clone()),
+            Repr::Encoded {
+                context: Some(_), ..
+            } => Err(forwarded_ports()),
             Repr::Encoded { codec: have, .. } => Err(codec_mismatch(*have, codec)),
         }
     }
@@ -196,10 +279,17 @@ impl Payload {
                 out.put_bytes(&shared.encoded(codec)?);
                 Ok(())
             }
-            Repr::Encoded { codec: have, bytes } if *have == codec => {
+            Repr::Encoded {
+                codec: have,
+                bytes,
+                context: None,
+            } if *have == codec => {
                 out.put_bytes(bytes);
                 Ok(())
             }
+            Repr::Encoded {
+                context: Some(_), ..
+            } => Err(forwarded_ports()),
             Repr::Encoded { codec: have, .. } => Err(codec_mismatch(*have, codec)),
         }
     }
@@ -220,6 +310,15 @@ fn codec_mismatch(have: Codec, want: Codec) -> IpcError {
     }
 }
 
+/// Bytes that name ports of the connection they came in on mean nothing on another.
+fn forwarded_ports() -> IpcError {
+    IpcError::Encode {
+        reason: "a received payload that transferred ports cannot be forwarded as it is: decode \
+                 it and send the value"
+            .into(),
+    }
+}
+
 fn type_mismatch<T>(found: &str) -> String {
     format!(
         "expected a `{}`, found a `{found}` (two channel descriptors disagree on this channel's types)",
@@ -232,7 +331,7 @@ impl fmt::Debug for Payload {
         match &self.0 {
             Repr::Value(v) => write!(f, "Payload::Value({})", v.type_name()),
             Repr::Shared(v) => write!(f, "Payload::Shared({})", v.value.type_name()),
-            Repr::Encoded { codec, bytes } => {
+            Repr::Encoded { codec, bytes, .. } => {
                 write!(
                     f,
                     "Payload::Encoded({}, {} bytes)",

@@ -1,5 +1,6 @@
 //! `bridge.js`: the Electron main-process bridge to the Rust main.
 
+use super::FRAME_CHANNEL;
 use super::model::Model;
 use super::templates::{CHUNKS_JS, bridge_protocol, fill};
 use super::text::js_string;
@@ -18,6 +19,8 @@ pub(super) fn render(model: &Model<'_>) -> String {
             ("INVOKES", &model.channels_js(MethodKind::Invoke)),
             ("SENDS", &model.channels_js(MethodKind::Send)),
             ("EVENTS", &model.channels_js(MethodKind::Event)),
+            ("REQUESTS", &model.channels_js(MethodKind::Request)),
+            ("FRAME_JS", &js_string(FRAME_CHANNEL)),
             ("CANCEL_JS", &js_string(CANCEL_CHANNEL)),
             ("LAG_JS", &js_string(LAG_CHANNEL)),
             ("CHUNKS", CHUNKS_JS.trim_end()),

@@ -1,7 +1,7 @@
 //! `client.mjs`: the browser client over a WebSocket.
 
 use super::model::Model;
-use super::templates::{API_JS, CHECKS_JS, CHUNKS_JS, ERRORS_JS, fill};
+use super::templates::{API_JS, CHECKS_JS, CHUNKS_JS, ERRORS_JS, HANDLES_JS, PORTS_JS, fill};
 use super::text::js_string;
 
 const TEMPLATE: &str = include_str!("templates/client.mjs");
@@ -17,6 +17,10 @@ pub(super) fn render(model: &Model<'_>) -> String {
                 "  // IpcAppError and IpcFrameworkError are this module's own (exported) classes.",
             ),
             ("CHECKS", "  // The argument checks are this module's own."),
+            (
+                "HANDLES",
+                "  // IpcStream and IpcPort are this module's own (exported) classes.",
+            ),
         ],
     );
     fill(
@@ -30,6 +34,8 @@ pub(super) fn render(model: &Model<'_>) -> String {
             ("CHECKS", CHECKS_JS.trim_end()),
             ("CHUNKS", CHUNKS_JS.trim_end()),
             ("ERRORS", ERRORS_JS.trim_end()),
+            ("HANDLES", HANDLES_JS.trim_end()),
+            ("PORTS", PORTS_JS.trim_end()),
             ("API", api.trim_end()),
         ],
     )

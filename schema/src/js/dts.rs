@@ -7,7 +7,7 @@ use crate::model::MethodKind;
 
 /// Whether the error types are interfaces (window: they may be plain objects) or the client
 /// module's classes.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Debug)]
 enum Flavor {
     Window,
     Client,
@@ -184,7 +184,7 @@ fn body(model: &Model<'_>, flavor: Flavor, out: &mut String) {
             "readonly reason?: string;",
         ),
         (
-            "The limit that was hit (`too_large`, `too_many_in_flight`, `too_many_connections`).",
+            "The limit that was hit (`too_large`, `too_many_in_flight`, `too_many_connections`, `too_many_ports`).",
             "readonly limit?: number;",
         ),
         (
@@ -243,6 +243,7 @@ fn body(model: &Model<'_>, flavor: Flavor, out: &mut String) {
         "",
     ));
     out.push_str("export type IpcDisposer = () => void;\n\n");
+    ports_prelude(flavor, out);
 
     for service in &model.services {
         api_interface(service, out);
@@ -263,6 +264,177 @@ fn body(model: &Model<'_>, flavor: Flavor, out: &mut String) {
     }
 }
 
+/// `IpcStream`, `IpcStreamSource` and `IpcPort` (`docs/PROTOCOL.md` §7.1): interfaces for the
+/// window (the objects may be copies made by `contextBridge`), the module's classes for the
+/// client.
+fn ports_prelude(flavor: Flavor, out: &mut String) {
+    let stream_docs = [
+        "A stream from the other side (`ipc_runtime::Stream<T, E>`): read it with `for await`.",
+        "Iteration ends when the producer finishes; it throws `IpcAppError<E>` when the producer",
+        "fails with its own error and `IpcFrameworkError` when the stream breaks (`disconnected`, ...).",
+        "Leaving the loop early (`break`, `return`, a throw) or `cancel()` stops the producer, and so",
+        "does aborting the `signal` of the call that returned the stream. Items the page has not read",
+        "yet wait here, at most one credit window (16) of them: the producer is held back until the",
+        "page reads on.",
+    ];
+    let port_docs = [
+        "One end of a two-way, ordered, flow-controlled channel (`ipc_runtime::Port<Out, In>`): this end",
+        "sends `Out` and receives `In`. Messages that arrive before the first `onMessage` listener wait",
+        "for it (at most one credit window, 16: the other side is held back until they are taken).",
+    ];
+    match flavor {
+        Flavor::Window => {
+            let mut docs = stream_docs.to_vec();
+            docs.extend([
+                "",
+                "With context isolation on Electron older than 35 (no `contextBridge.executeInMainWorld`),",
+                "a stream reaches the page as a copy without `Symbol.asyncIterator`: read it with its own",
+                "`next()` and `return()` functions instead of `for await`.",
+            ]);
+            out.push_str(&jsdoc(&docs, ""));
+            out.push_str("export interface IpcStream<T, E = never> extends AsyncIterable<T> {\n");
+        }
+        Flavor::Client => {
+            out.push_str(&jsdoc(&stream_docs, ""));
+            out.push_str(
+                "export declare class IpcStream<T, E = never> implements AsyncIterable<T> {\n  private constructor();\n",
+            );
+            out.push_str(&jsdoc(
+                &["The stream's iterator (one per stream: a second loop continues the first)."],
+                "  ",
+            ));
+            out.push_str("  [Symbol.asyncIterator](): AsyncIterator<T>;\n");
+        }
+    }
+    out.push_str(&jsdoc(
+        &[
+            "Stops the stream: the producer is told (`close` with reason `reason`, default",
+            "`\"cancelled\"`) and iteration ends. Does nothing once the stream has ended.",
+        ],
+        "  ",
+    ));
+    out.push_str("  cancel(reason?: string): void;\n}\n\n");
+
+    out.push_str(&jsdoc(
+        &[
+            "What a stream parameter takes: an iterable or async iterable of items (an array, a",
+            "generator, ...). Items are pulled as the receiver grants credit; a source that throws",
+            "fails the stream, and the source's `return()` is called when the receiver stops early.",
+        ],
+        "",
+    ));
+    out.push_str("export type IpcStreamSource<T> = AsyncIterable<T> | Iterable<T>;\n\n");
+
+    match flavor {
+        Flavor::Window => {
+            let mut docs = port_docs.to_vec();
+            docs.extend([
+                "",
+                "With context isolation on Electron older than 35, `closed` is read once, when the port",
+                "reaches the page.",
+            ]);
+            out.push_str(&jsdoc(&docs, ""));
+            out.push_str("export interface IpcPort<Out, In> {\n");
+        }
+        Flavor::Client => {
+            out.push_str(&jsdoc(&port_docs, ""));
+            out.push_str("export declare class IpcPort<Out, In> {\n  private constructor();\n");
+        }
+    }
+    for (docs, member) in [
+        (
+            &[
+                "Sends a message (plain data). Without credit it waits here, in order; past 1024 waiting",
+                "messages it throws `IpcFrameworkError` `too_many_in_flight`, and on a closed port",
+                "`disconnected`.",
+            ][..],
+            "postMessage(message: Out): void;",
+        ),
+        (
+            &["Listens for messages; returns the function that stops listening."][..],
+            "onMessage(listener: (message: In) => void): IpcDisposer;",
+        ),
+        (
+            &[
+                "Called once when the port closes: with `null` when either side closed it, with the",
+                "error when it broke (`disconnected`, `protocol`, ...).",
+            ][..],
+            "onClose(listener: (error: IpcFrameworkError | null) => void): IpcDisposer;",
+        ),
+        (
+            &["Closes the port for both sides; messages not yet taken are dropped."][..],
+            "close(): void;",
+        ),
+        (
+            &["Whether the port is closed (by either side, or with the connection)."][..],
+            "readonly closed: boolean;",
+        ),
+    ] {
+        out.push_str(&jsdoc(docs, "  "));
+        out.push_str(&format!("  {member}\n"));
+    }
+    out.push_str("}\n\n");
+}
+
+/// A parameter's type as the page passes it: a stream parameter of an invoke (`IpcStream<T, E>`)
+/// takes any source of items (`IpcStreamSource<T>`); everything else is as the contract says.
+fn param_type(ts: &str, kind: MethodKind) -> String {
+    let trimmed = ts.trim();
+    if kind == MethodKind::Invoke {
+        if let Some(inner) = trimmed
+            .strip_prefix("IpcStream<")
+            .and_then(|rest| rest.strip_suffix('>'))
+        {
+            if let Some(item) = top_level_args(inner).first() {
+                return format!("IpcStreamSource<{item}>");
+            }
+        }
+    }
+    ts.to_string()
+}
+
+/// The comma-separated arguments of a generic type, split outside brackets; none when the
+/// brackets do not balance (the text is then not one generic type).
+fn top_level_args(inner: &str) -> Vec<&str> {
+    let mut args = Vec::new();
+    let mut depth = 0i32;
+    let mut quote = false;
+    let mut escaped = false;
+    let mut start = 0;
+    for (i, c) in inner.char_indices() {
+        if quote {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => quote = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => quote = true,
+            '<' | '{' | '[' | '(' => depth += 1,
+            '>' | '}' | ']' | ')' => {
+                depth -= 1;
+                if depth < 0 {
+                    return Vec::new();
+                }
+            }
+            ',' if depth == 0 => {
+                args.push(inner[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if depth != 0 || quote {
+        return Vec::new();
+    }
+    args.push(inner[start..].trim());
+    args.retain(|a| !a.is_empty());
+    args
+}
+
 fn api_interface(service: &ServiceModel<'_>, out: &mut String) {
     out.push_str(&jsdoc(&[service.service.docs.as_str()], ""));
     out.push_str(&format!("export interface {} {{\n", service.api_type));
@@ -272,7 +444,7 @@ fn api_interface(service: &ServiceModel<'_>, out: &mut String) {
             .param_names
             .iter()
             .zip(&m.params)
-            .map(|(name, p)| format!("{name}: {}", p.ty.ts))
+            .map(|(name, p)| format!("{name}: {}", param_type(&p.ty.ts, m.kind)))
             .collect();
         let mut docs = vec![m.docs.clone(), String::new()];
         let signature = match m.kind {
@@ -310,6 +482,43 @@ fn api_interface(service: &ServiceModel<'_>, out: &mut String) {
                     "{}(listener: ({}) => void, options?: IpcSubscribeOptions): IpcDisposer;",
                     m.js_name,
                     params.join(", ")
+                )
+            }
+            MethodKind::Request => {
+                docs.push(format!(
+                    "Answers `{}`: the Rust main asks this page, and `handler` answers with the value\n\
+                     (or a promise of it). Returns the function that stops answering (main's later\n\
+                     requests then fail with `no_handler`); one handler at a time.",
+                    m.channel
+                ));
+                docs.push(
+                    "`signal` aborts when main no longer waits (it cancelled, or its `timeout_ms` passed);\n\
+                     it is `undefined` with context isolation on Electron older than 35."
+                        .into(),
+                );
+                match &m.error {
+                    Some(error) => docs.push(format!(
+                        "A handler that throws `{{ name: \"IpcAppError\", data }}` (`data`: `{}`) answers with\n\
+                         that application error; any other throw answers `handler_panicked`.",
+                        error.ts
+                    )),
+                    None => docs.push(
+                        "A handler that throws answers `handler_panicked` (with the error's message)."
+                            .into(),
+                    ),
+                }
+                let output = m.output.as_ref().map_or("unknown", |o| o.ts.as_str());
+                let mut all = params.clone();
+                let signal = if method.param_names.iter().any(|n| n == "signal") {
+                    "signal_"
+                } else {
+                    "signal"
+                };
+                all.push(format!("{signal}: AbortSignal"));
+                format!(
+                    "{}(handler: ({}) => {output} | Promise<{output}>): IpcDisposer;",
+                    m.js_name,
+                    all.join(", ")
                 )
             }
         };

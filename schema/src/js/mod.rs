@@ -63,3 +63,16 @@ pub use json::read_schemas;
 // inlined so that they are still documented here, where the preload and bridge protocol is.
 #[doc(inline)]
 pub use crate::naming::{CANCEL_CHANNEL, LAG_CHANNEL};
+
+/// The Electron IPC channel on which the preload and the bridge exchange the frames of ports,
+/// streams and requests from main (`port`, `credit`, `close`, `open`, `event` with ports,
+/// `invoke`, `cancel`, `reply`, `reset`; `docs/PROTOCOL.md` §9). Its namespace is reserved like
+/// [`CANCEL_CHANNEL`]'s, so no contract channel can be it.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(ipc_schema::js::FRAME_CHANNEL, "__ipc:frame");
+/// assert!(ipc_schema::naming::validate_namespace("__ipc").is_err());
+/// ```
+pub const FRAME_CHANNEL: &str = "__ipc:frame";

@@ -36,6 +36,16 @@ pub(super) struct MethodModel<'a> {
     pub param_names: Vec<String>,
     /// The argument checks, as JavaScript literals.
     pub shapes: Vec<String>,
+    /// For an invoke whose result is a stream or a port: its shape, as a JavaScript literal.
+    pub result: Option<String>,
+}
+
+/// Type names the JavaScript bindings declare for ports and streams (`docs/PROTOCOL.md` §7.1),
+/// reserved in addition to [`naming::is_reserved_type_name`]'s.
+const PORT_TYPE_NAMES: &[&str] = &["IpcStream", "IpcStreamSource", "IpcPort"];
+
+fn is_reserved_type_name(name: &str) -> bool {
+    naming::is_reserved_type_name(name) || PORT_TYPE_NAMES.contains(&name)
 }
 
 impl<'a> Model<'a> {
@@ -106,7 +116,7 @@ impl<'a> Model<'a> {
                 });
             }
             for (name, decl) in &service.types {
-                if naming::is_reserved_type_name(name) {
+                if is_reserved_type_name(name) {
                     return Err(Error::Conflict {
                         what: format!(
                             "type `{name}` of contract `{}` has a name the generated bindings \
@@ -169,10 +179,20 @@ impl<'a> Model<'a> {
                     .iter()
                     .map(|p| shape::of(&p.ty, &service.types).to_js())
                     .collect();
+                let result = match (&method.output, method.kind) {
+                    (Some(output), MethodKind::Invoke) => match shape::of(output, &service.types) {
+                        shape @ (shape::Shape::Stream(_) | shape::Shape::Port(..)) => {
+                            Some(shape.to_js())
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                };
                 methods.push(MethodModel {
                     method,
                     param_names,
                     shapes,
+                    result,
                 });
             }
             models.push(ServiceModel {
@@ -240,8 +260,17 @@ impl<'a> Model<'a> {
                 .zip(&method.shapes)
                 .map(|(name, shape)| format!("[{}, {shape}]", js_string(name)))
                 .collect();
+            // Only where they apply: what an invoke's stream or port result looks like, and whether
+            // a request's handler may fail with the contract's application error.
+            let mut extra = String::new();
+            if let Some(result) = &method.result {
+                extra.push_str(&format!(", result: {result}"));
+            }
+            if method.method.kind == MethodKind::Request && method.method.error.is_some() {
+                extra.push_str(", app: true");
+            }
             out.push_str(&format!(
-                "  {{ ns: {ns}, name: {}, kind: {}, channel: {}, params: [{}] }},\n",
+                "  {{ ns: {ns}, name: {}, kind: {}, channel: {}, params: [{}]{extra} }},\n",
                 js_string(&method.method.js_name),
                 js_string(method.method.kind.as_str()),
                 js_string(&method.method.channel),

@@ -22,6 +22,11 @@ pub(crate) enum Shape {
     /// One of these literal values (JSON literals).
     OneOf(Vec<String>),
     Union(Vec<Shape>),
+    /// A stream (`IpcStream<T, E>`) of items of this shape: in parameter position, an iterable
+    /// the page uploads.
+    Stream(Box<Shape>),
+    /// A port end (`IpcPort<Out, In>`): the shapes of what this end sends and receives.
+    Port(Box<Shape>, Box<Shape>),
 }
 
 const MAX_SAFE: i64 = (1 << 53) - 1;
@@ -91,6 +96,21 @@ fn parse(ts: &str, types: &BTreeMap<String, TypeDecl>, depth: usize) -> Shape {
     }
     if let Some(inner) = generic_argument(ts, "Array") {
         return Shape::Array(Box::new(parse(inner, types, depth + 1)));
+    }
+    if let Some(inner) = generic_argument(ts, "IpcStream") {
+        let item = split_top(inner, ',').first().copied().unwrap_or("unknown");
+        return Shape::Stream(Box::new(parse(item, types, depth + 1)));
+    }
+    if let Some(inner) = generic_argument(ts, "IpcPort") {
+        let ends = split_top(inner, ',');
+        let end = |i: usize| {
+            Box::new(parse(
+                ends.get(i).copied().unwrap_or("unknown"),
+                types,
+                depth + 1,
+            ))
+        };
+        return Shape::Port(end(0), end(1));
     }
     if ts.starts_with('[') && ts.ends_with(']') && balanced(&ts[1..ts.len() - 1]) {
         let inner = ts[1..ts.len() - 1].trim();
@@ -293,6 +313,8 @@ impl Shape {
             Shape::Tuple(items) => list("tuple", items.iter().map(Shape::to_js)),
             Shape::OneOf(values) => list("oneOf", values.iter().cloned()),
             Shape::Union(shapes) => list("union", shapes.iter().map(Shape::to_js)),
+            Shape::Stream(item) => format!("[\"stream\", {}]", item.to_js()),
+            Shape::Port(out, into) => format!("[\"port\", {}, {}]", out.to_js(), into.to_js()),
         }
     }
 }
@@ -389,6 +411,26 @@ mod tests {
         assert_eq!(
             of(&TypeRef::new("i8", "number"), &types).to_js(),
             "[\"int\", -128, 127]"
+        );
+    }
+
+    #[test]
+    fn streams_and_ports() {
+        assert_eq!(
+            shape("IpcStream<Todo, never>"),
+            Shape::Stream(Box::new(Shape::Object))
+        );
+        assert_eq!(
+            shape("IpcStream<string>"),
+            Shape::Stream(Box::new(Shape::String))
+        );
+        assert_eq!(
+            shape("IpcPort<string, Array<number>>").to_js(),
+            "[\"port\", \"string\", [\"array\", \"number\"]]"
+        );
+        assert_eq!(
+            shape("IpcStream<number, TodoError> | null").to_js(),
+            "[\"union\", [\"stream\", \"number\"], \"null\"]"
         );
     }
 

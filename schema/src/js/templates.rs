@@ -1,5 +1,6 @@
 //! The JavaScript templates the generators fill, and the fragments several outputs share.
 
+use super::FRAME_CHANNEL;
 use super::text::{js_string, line_comment};
 use crate::naming::{CANCEL_CHANNEL, LAG_CHANNEL};
 
@@ -13,6 +14,7 @@ pub(super) fn bridge_protocol() -> String {
         &[
             ("CANCEL_JS", &js_string(CANCEL_CHANNEL)),
             ("LAG_JS", &js_string(LAG_CHANNEL)),
+            ("FRAME_JS", &js_string(FRAME_CHANNEL)),
         ],
     ))
 }
@@ -28,6 +30,14 @@ pub(super) const CHECKS_JS: &str = include_str!("templates/checks.js");
 
 /// The page-facing API builder, shared by the preload and the browser client.
 pub(super) const API_JS: &str = include_str!("templates/api.js");
+
+/// This side's ports, streams and requests from main (the port table and the request table),
+/// shared by the preload and the browser client.
+pub(super) const PORTS_JS: &str = include_str!("templates/ports.js");
+
+/// The page's stream and port objects (`IpcStream`, `IpcPort`), shared by the preload's
+/// `buildApi` and the browser client.
+pub(super) const HANDLES_JS: &str = include_str!("templates/handles.js");
 
 /// Substitutes `{{NAME}}` placeholders in a template; every placeholder must be given.
 pub(super) fn fill(template: &str, values: &[(&str, &str)]) -> String {

@@ -17,13 +17,15 @@
 //   defines the copied API on the page's window; executeInMainWorld (Electron 35+) evaluates the
 //   function's source in the page's world with copied arguments, and can be left out to model
 //   older Electron.
-// - ipcRenderer/ipcMain: structured-clone copies, asynchronous delivery, `invoke` rejecting with
+// - ipcRenderer/ipcMain: structured-clone copies, asynchronous delivery in the order the frame
+//   made its invokes and sends (one queue, as Electron's one IPC pipe per frame), `invoke` rejecting with
 //   Electron's own messages ("No handler registered for ..."), events carrying an Electron event
 //   object as their first argument, `event.senderFrame` with the frame's url and origin.
 // - webContents.mainFrame: the window's current main frame (the frame `webContents.send`
 //   delivers to); `window.navigate(url, origin)` moves the window to another page, as a link or
 //   `location.href = ...` in the page would (the preload runs again in the new page in Electron;
-//   here the same worlds stay, which is what lets a test see what would reach the new page).
+//   here the same worlds stay, which is what lets a test see what would reach the new page);
+//   `window.reload(url?, origin?)` loads a page for real: new worlds, and the preload runs again.
 //   `origin: null` models Electron before WebFrameMain#origin (no origin at all).
 
 const { EventEmitter } = require('node:events');
@@ -144,6 +146,8 @@ class FakeIpcRenderer extends EventEmitter {
     super();
     this._ipcMain = ipcMain;
     this._window = window;
+    this._queue = [];
+    this._scheduled = false;
   }
 
   _mainEvent() {
@@ -156,26 +160,44 @@ class FakeIpcRenderer extends EventEmitter {
     };
   }
 
-  async invoke(channel, ...args) {
+  // Electron delivers one frame's messages (invokes and sends alike) to the main process in the
+  // order they were made: one queue for both.
+  _post(task) {
+    this._queue.push(task);
+    if (this._scheduled) return;
+    this._scheduled = true;
+    setImmediate(() => {
+      this._scheduled = false;
+      for (const next of this._queue.splice(0)) next();
+    });
+  }
+
+  invoke(channel, ...args) {
     const copied = clone(args);
-    await null;
-    this._ipcMain.received.push({ kind: 'invoke', channel, args: copied });
-    const handler = this._ipcMain.handlers.get(channel);
-    if (handler === undefined) {
-      throw new Error(`Error invoking remote method '${channel}': Error: No handler registered for '${channel}'`);
-    }
-    let result;
-    try {
-      result = await handler(this._mainEvent(), ...copied);
-    } catch (error) {
-      throw new Error(`Error invoking remote method '${channel}': ${error}`);
-    }
-    return clone(result);
+    return new Promise((resolve, reject) => this._post(() => {
+      this._ipcMain.received.push({ kind: 'invoke', channel, args: copied });
+      const handler = this._ipcMain.handlers.get(channel);
+      if (handler === undefined) {
+        reject(new Error(`Error invoking remote method '${channel}': Error: No handler registered for '${channel}'`));
+        return;
+      }
+      let result;
+      try {
+        result = handler(this._mainEvent(), ...copied);
+      } catch (error) {
+        reject(new Error(`Error invoking remote method '${channel}': ${error}`));
+        return;
+      }
+      Promise.resolve(result).then(
+        (value) => resolve(clone(value)),
+        (error) => reject(new Error(`Error invoking remote method '${channel}': ${error}`)),
+      );
+    }));
   }
 
   send(channel, ...args) {
     const copied = clone(args);
-    setImmediate(() => {
+    this._post(() => {
       this._ipcMain.received.push({ kind: 'send', channel, args: copied });
       this._ipcMain.emit(channel, this._mainEvent(), ...copied);
     });
@@ -197,9 +219,11 @@ class FakeWebContents extends EventEmitter {
     if (this._destroyed) throw new Error('Object has been destroyed');
     const copied = clone(args);
     this.sent.push({ channel, args: copied });
+    // To the page loaded now: a page loaded later does not get it.
+    const renderer = this._ipcRenderer;
     setImmediate(() => {
       if (this._destroyed) return;
-      this._ipcRenderer.emit(channel, { sender: this._ipcRenderer, ports: [] }, ...copied);
+      renderer.emit(channel, { sender: renderer, ports: [] }, ...copied);
     });
   }
 
@@ -228,53 +252,67 @@ let nextWebContentsId = 1;
  */
 function createWindow(options) {
   const contextIsolated = options.contextIsolated !== false;
-  const page = new World('page');
-  const preload = contextIsolated ? new World('preload') : page;
   const window = {
-    page,
-    preload,
     contextIsolated,
     frame: {
       url: options.url === undefined ? 'app://todos/index.html' : options.url,
       origin: options.origin === undefined ? 'app://todos' : options.origin,
     },
   };
-  window.ipcRenderer = new FakeIpcRenderer(options.ipcMain, window);
-  window.webContents = new FakeWebContents(nextWebContentsId++, window.ipcRenderer, window);
+  window.webContents = new FakeWebContents(nextWebContentsId++, null, window);
   /** The window's main frame navigates: a new frame with this URL and origin. */
   window.navigate = (url, origin) => {
     window.frame = { url, origin };
   };
 
-  const contextBridge = {
-    exposeInMainWorld(key, api) {
-      if (!contextIsolated) throw new Error('contextBridge API can only be used when contextIsolation is enabled');
-      const copy = pass(api, preload, page);
-      Object.defineProperty(page.global, key, { value: copy, enumerable: true, writable: false, configurable: false });
-    },
-  };
-  if (options.executeInMainWorld !== false) {
-    contextBridge.executeInMainWorld = ({ func, args = [] }) => {
-      if (!contextIsolated) throw new Error('contextBridge API can only be used when contextIsolation is enabled');
-      const inPage = page.run(`(${func.toString()})`, 'executeInMainWorld.js');
-      const copied = args.map((arg) => pass(arg, preload, page));
-      return pass(inPage(...copied), page, preload);
+  // Loads a page: fresh worlds and a fresh ipcRenderer, and the preload runs in them.
+  function load() {
+    const page = new World('page');
+    const preload = contextIsolated ? new World('preload') : page;
+    window.page = page;
+    window.preload = preload;
+    window.ipcRenderer = new FakeIpcRenderer(options.ipcMain, window);
+    window.webContents._ipcRenderer = window.ipcRenderer;
+    const contextBridge = {
+      exposeInMainWorld(key, api) {
+        if (!contextIsolated) throw new Error('contextBridge API can only be used when contextIsolation is enabled');
+        const copy = pass(api, preload, page);
+        Object.defineProperty(page.global, key, { value: copy, enumerable: true, writable: false, configurable: false });
+      },
     };
+    if (options.executeInMainWorld !== false) {
+      contextBridge.executeInMainWorld = ({ func, args = [] }) => {
+        if (!contextIsolated) throw new Error('contextBridge API can only be used when contextIsolation is enabled');
+        const inPage = page.run(`(${func.toString()})`, 'executeInMainWorld.js');
+        const copied = args.map((arg) => pass(arg, preload, page));
+        return pass(inPage(...copied), page, preload);
+      };
+    }
+    const electron = { contextBridge, ipcRenderer: window.ipcRenderer };
+    const module = { exports: {} };
+    const wrapper = preload.run(
+      `(function (exports, require, module, process) {\n${options.preloadSource}\n})`,
+      'preload.js',
+    );
+    const sandboxedRequire = (name) => {
+      if (name === 'electron') return electron;
+      throw new Error(`module not found: ${name} (sandboxed preloads can only require electron)`);
+    };
+    wrapper(module.exports, sandboxedRequire, module, { contextIsolated });
   }
-  const electron = { contextBridge, ipcRenderer: window.ipcRenderer };
-  const module = { exports: {} };
-  const wrapper = preload.run(
-    `(function (exports, require, module, process) {\n${options.preloadSource}\n})`,
-    'preload.js',
-  );
-  const sandboxedRequire = (name) => {
-    if (name === 'electron') return electron;
-    throw new Error(`module not found: ${name} (sandboxed preloads can only require electron)`);
+  load();
+  /**
+   * The window loads a page again (a reload, or a navigation to `url`/`origin`): new worlds, a
+   * new ipcRenderer, and the preload runs again; the old page hears nothing more.
+   */
+  window.reload = (url, origin) => {
+    if (url !== undefined) window.navigate(url, origin);
+    window.ipcRenderer.removeAllListeners();
+    load();
   };
-  wrapper(module.exports, sandboxedRequire, module, { contextIsolated });
 
   /** Evaluates code in the page's world. */
-  window.evaluate = (code) => page.run(code, 'page.js');
+  window.evaluate = (code) => window.page.run(code, 'page.js');
   return window;
 }
 

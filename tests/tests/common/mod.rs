@@ -197,6 +197,12 @@ pub trait Probe {
     /// Records the line; panics when the line is `"panic"`.
     #[send]
     fn note(&self, line: String);
+    /// Sums an upload.
+    async fn drain(&self, items: ipc_runtime::Stream<u32>) -> u32;
+    /// Holds an upload without reading it until the test releases one permit; returns 0.
+    async fn hold(&self, items: ipc_runtime::Stream<u32>) -> u32;
+    /// The numbers `0..n`, as a stream.
+    async fn ticks(&self, n: u32) -> ipc_runtime::Stream<u32>;
 }
 
 /// The steerable `Probe` backend and the test's ends of its channels.
@@ -325,5 +331,25 @@ impl ProbeHandler for ProbeBackend {
             panic!("note listener asked to panic");
         }
         let _ = self.notes.send((caller.clone(), line));
+    }
+
+    async fn drain(&self, _caller: &Caller, items: ipc_runtime::Stream<u32>) -> u32 {
+        use futures_util::StreamExt;
+        items
+            .fold(0u32, |total, item| async move {
+                total.wrapping_add(item.unwrap_or(0))
+            })
+            .await
+    }
+
+    async fn hold(&self, _caller: &Caller, items: ipc_runtime::Stream<u32>) -> u32 {
+        let permit = self.release.acquire().await.expect("semaphore open");
+        permit.forget();
+        drop(items);
+        0
+    }
+
+    async fn ticks(&self, _caller: &Caller, n: u32) -> ipc_runtime::Stream<u32> {
+        ipc_runtime::Stream::from_iter(0..n)
     }
 }

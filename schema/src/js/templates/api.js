@@ -7,15 +7,23 @@
 // is still what it is: contextBridge would copy it into something else on the way to `core`
 // (which checks again).
 //
+// Streams and ports (docs/PROTOCOL.md 7.1) are objects of this world too (`IpcStream`,
+// `IpcPort`), over `core`'s port operations by id: references in what arrives
+// ({"$ipc":"stream","port":N}) become objects here, and a stream argument (any iterable) is
+// pumped from here, within the credit the receiver grants.
+//
 // config: { key, define, plainErrors }
 //   define       true: define a frozen, non-writable `globalThis[key]` and return nothing;
 //                false: return the API object.
 //   plainErrors  reject with plain frozen objects instead of `Error`s (for
-//                `contextBridge.exposeInMainWorld`, which copies only the message of an `Error`).
+//                `contextBridge.exposeInMainWorld`, which copies only the message of an `Error`
+//                and no symbol: streams then carry their own `next` and `return`, and request
+//                handlers get no AbortSignal).
 function buildApi(core, methods, config) {
   'use strict';
 {{ERRORS}}
 {{CHECKS}}
+{{HANDLES}}
 
   const freeze = Object.freeze;
   const defineProperty = Object.defineProperty;
@@ -72,8 +80,239 @@ function buildApi(core, methods, config) {
     return { timeoutMs, signal };
   }
 
+  function isRef(value, kind, ports) {
+    return value !== null && typeof value === 'object' && !isArray(value) && value.$ipc === kind
+      && isArray(ports) && ports.indexOf(value.port) >= 0;
+  }
+
+  // What arrived with `ports`, its port references made objects of this world: each listed port
+  // once, the first reference to it; ports nothing refers to are closed ("not received").
+  // Copies the containers on the way (what crossed contextBridge is frozen). `shape`: the port's
+  // shape when the value itself is the reference (an invoke's result).
+  function revive(value, ports, channel, shape) {
+    const streams = [];
+    if (!isArray(ports) || ports.length === 0) return { value, streams };
+    const unclaimed = new Set(ports);
+    const walk = (item, depth) => {
+      if (item === null || typeof item !== 'object' || depth > 64 || unclaimed.size === 0) return item;
+      if (isArray(item)) {
+        let copy = null;
+        for (let i = 0; i < item.length; i++) {
+          const revived = walk(item[i], depth + 1);
+          if (revived !== item[i]) {
+            if (copy === null) copy = item.slice();
+            copy[i] = revived;
+          }
+        }
+        return copy === null ? item : copy;
+      }
+      const kind = item.$ipc;
+      if ((kind === 'stream' || kind === 'port') && unclaimed.has(item.port)) {
+        unclaimed.delete(item.port);
+        if (kind === 'port') return portOf(item.port, channel, depth === 0 && isArray(shape) && shape[0] === 'port' ? shape[1] : 'any');
+        const stream = streamOf(item.port, channel);
+        streams.push(stream.cancel);
+        return stream.handle;
+      }
+      let copy = null;
+      for (const name of Object.keys(item)) {
+        const revived = walk(item[name], depth + 1);
+        if (revived !== item[name]) {
+          if (copy === null) copy = Object.assign({}, item);
+          copy[name] = revived;
+        }
+      }
+      return copy === null ? item : copy;
+    };
+    const out = walk(value, 0);
+    if (unclaimed.size > 0) core.portRelease(Array.from(unclaimed));
+    return { value: out, streams };
+  }
+
+  function streamOf(id, channel) {
+    let finished = false;
+    function cancel(reason) {
+      if (finished) return;
+      finished = true;
+      core.portClose(id, typeof reason === 'string' && reason !== '' ? reason : 'cancelled');
+    }
+    const link = {
+      next() {
+        if (finished) return Promise.resolve({ value: undefined, done: true });
+        return core.portPull(id).then((record) => {
+          if (finished) return { value: undefined, done: true };
+          if (record !== null && typeof record === 'object' && hasOwn(record, 'value')) {
+            return { value: revive(record.value, record.ports, channel).value, done: false };
+          }
+          finished = true;
+          if (record !== null && typeof record === 'object' && hasOwn(record, 'app')) throw fail(new IpcAppError(channel, record.app));
+          if (record !== null && typeof record === 'object' && record.error !== undefined) throw fail(new IpcFrameworkError(record.error, channel));
+          return { value: undefined, done: true };
+        });
+      },
+      return(value) {
+        cancel();
+        return Promise.resolve({ value, done: true });
+      },
+      cancel(reason) {
+        if (reason !== undefined && typeof reason !== 'string') throw new TypeError(`${channel}: stream.cancel(reason) takes an optional string`);
+        cancel(reason);
+      },
+    };
+    return { handle: new IpcStream(link, config.plainErrors), cancel };
+  }
+
+  function portOf(id, channel, outShape) {
+    const messageListeners = [];
+    const closeListeners = [];
+    let closed = false;
+    let outcome = null;
+    function report(what, error) {
+      console.error(`${channel}: a port's ${what} listener failed:`, error);
+    }
+    function onEnd(error) {
+      if (closed) return;
+      closed = true;
+      outcome = error === null || error === undefined ? null : fail(new IpcFrameworkError(error, channel));
+      messageListeners.length = 0;
+      for (const listener of closeListeners.splice(0)) {
+        try { listener(outcome); } catch (e) { report('close', e); }
+      }
+    }
+    function onMessage(data, ports) {
+      const message = isArray(ports) && ports.length > 0 ? revive(data, ports, channel).value : data;
+      for (const listener of messageListeners.slice()) {
+        try { listener(message); } catch (e) { report('message', e); }
+      }
+    }
+    core.portWatch(id, null, onEnd);
+    const link = {
+      postMessage(message) {
+        if (arguments.length !== 1) throw new TypeError(`${channel}: port.postMessage takes one message`);
+        const problem = shapeProblem(outShape, message, 'the message') || plainDataProblem(message, 'the message', new Map());
+        if (problem !== null) throw new TypeError(`${channel}: ${problem}`);
+        const refused = core.portPost(id, message);
+        if (refused !== null && typeof refused === 'object') throw fail(new IpcFrameworkError(refused, channel));
+      },
+      onMessage(listener) {
+        if (typeof listener !== 'function') throw new TypeError(`${channel}: port.onMessage expects a listener function`);
+        const entry = (message) => listener(message);
+        if (closed) return function dispose() {};
+        messageListeners.push(entry);
+        if (messageListeners.length === 1) core.portWatch(id, onMessage, onEnd);
+        let active = true;
+        return function dispose() {
+          if (!active) return;
+          active = false;
+          const at = messageListeners.indexOf(entry);
+          if (at >= 0) messageListeners.splice(at, 1);
+          // Without a listener, messages wait again (and the other side waits for credit).
+          if (messageListeners.length === 0 && !closed) core.portWatch(id, null, onEnd);
+        };
+      },
+      onClose(listener) {
+        if (typeof listener !== 'function') throw new TypeError(`${channel}: port.onClose expects a listener function`);
+        if (closed) {
+          Promise.resolve().then(() => listener(outcome)).then(undefined, (e) => report('close', e));
+          return function dispose() {};
+        }
+        const entry = (error) => listener(error);
+        closeListeners.push(entry);
+        let active = true;
+        return function dispose() {
+          if (!active) return;
+          active = false;
+          const at = closeListeners.indexOf(entry);
+          if (at >= 0) closeListeners.splice(at, 1);
+        };
+      },
+      close() {
+        if (closed) return;
+        core.portClose(id, undefined);
+        onEnd(null);
+      },
+      closed() {
+        return closed;
+      },
+    };
+    return new IpcPort(link);
+  }
+
+  function isStreamSource(value) {
+    if (typeof value === 'string') return true;
+    return value !== null && typeof value === 'object'
+      && (typeof value[Symbol.asyncIterator] === 'function' || typeof value[Symbol.iterator] === 'function');
+  }
+
+  // Pulls a stream argument's items and sends them on port `id`, never ahead of the receiver's
+  // credit; stops pulling (and calls the source's `return()`) when the receiver closes the port.
+  function pump(id, source, itemShape, label) {
+    let iterator;
+    try {
+      iterator = typeof source !== 'string' && typeof source[Symbol.asyncIterator] === 'function'
+        ? source[Symbol.asyncIterator]()
+        : source[Symbol.iterator]();
+    } catch (error) {
+      const reason = error && typeof error.message === 'string' ? error.message : String(error);
+      core.portClose(id, undefined, { code: 'cancelled', message: `${label}: the stream's source failed: ${reason}`, reason });
+      return;
+    }
+    const stop = () => {
+      try {
+        if (iterator && typeof iterator.return === 'function') {
+          const done = iterator.return();
+          if (done && typeof done.then === 'function') done.then(undefined, () => {});
+        }
+      } catch (_) { /* the source's own cleanup failed: nothing left to tell */ }
+    };
+    let count = 0;
+    const step = () => core.portReady(id).then((ready) => {
+      if (!ready) {
+        stop();
+        return undefined;
+      }
+      return Promise.resolve().then(() => iterator.next()).then((item) => {
+        if (core.portIsClosed(id)) {
+          if (!(item && item.done)) stop();
+          return undefined;
+        }
+        if (item === null || typeof item !== 'object') {
+          core.portClose(id, undefined, { code: 'cancelled', message: `${label}: the stream's source returned a non-object from next()`, reason: 'bad iterator result' });
+          return undefined;
+        }
+        if (item.done) {
+          core.portClose(id, undefined);
+          return undefined;
+        }
+        count += 1;
+        const problem = shapeProblem(itemShape, item.value, `item ${count}`) || plainDataProblem(item.value, `item ${count}`, new Map());
+        if (problem !== null) {
+          console.error(`${label}: ${problem}; the stream is closed`);
+          core.portClose(id, undefined, { code: 'bad_arguments', message: `${label}: ${problem}`, reason: problem });
+          stop();
+          return undefined;
+        }
+        const refused = core.portPost(id, item.value);
+        if (refused !== null && typeof refused === 'object') {
+          core.portClose(id, undefined, refused);
+          stop();
+          return undefined;
+        }
+        return step();
+      }, (error) => {
+        const reason = error && typeof error.message === 'string' ? error.message : String(error);
+        core.portClose(id, undefined, { code: 'cancelled', message: `${label}: the stream's source failed: ${reason}`, reason });
+      });
+    });
+    step().then(undefined, (error) => console.error(`${label}: the stream failed:`, error));
+  }
+
   function invoker(index, m, label) {
     const arity = m.params.length;
+    const streamAt = [];
+    for (let i = 0; i < arity; i++) {
+      if (isArray(m.params[i][1]) && m.params[i][1][0] === 'stream') streamAt.push(i);
+    }
     return function (...args) {
       let options;
       if (args.length === arity + 1) {
@@ -87,8 +326,34 @@ function buildApi(core, methods, config) {
       if (signal !== undefined && signal.aborted) {
         return Promise.reject(fail(frameworkError('cancelled', `${label} was cancelled before it was sent`, m.channel)));
       }
-      const started = core.invoke(index, args, timeoutMs);
-      if (typeof started.typeError === 'string') throw new TypeError(started.typeError);
+      // Each stream argument travels as a port of this side's, pumped once the call is sent.
+      let ports = null;
+      const uploads = [];
+      if (streamAt.length > 0) {
+        ports = [];
+        for (const i of streamAt) {
+          const id = core.portOpen();
+          if (typeof id !== 'number') {
+            core.portDiscard(ports);
+            return Promise.reject(fail(new IpcFrameworkError(id, m.channel)));
+          }
+          uploads.push([id, args[i], m.params[i][1][1], `${label}: argument ${i + 1} (${m.params[i][0]})`]);
+          args[i] = { $ipc: 'stream', port: id };
+          ports.push(id);
+        }
+      }
+      let started;
+      try {
+        started = core.invoke(index, args, timeoutMs, ports);
+      } catch (error) {
+        if (ports !== null) core.portDiscard(ports);
+        throw error;
+      }
+      if (typeof started.typeError === 'string') {
+        if (ports !== null) core.portDiscard(ports);
+        throw new TypeError(started.typeError);
+      }
+      for (const [id, source, itemShape, what] of uploads) pump(id, source, itemShape, what);
       const callId = started.id;
       return new Promise((resolve, reject) => {
         let done = false;
@@ -106,11 +371,29 @@ function buildApi(core, methods, config) {
           reject(fail(error));
         }
         started.promise.then((envelope) => {
-          if (done) return;
+          const transferred = envelope !== null && typeof envelope === 'object' && isArray(envelope.ports) ? envelope.ports : [];
+          if (done) {
+            // Given up on: what the reply transferred is not received.
+            if (transferred.length > 0) core.portRelease(transferred);
+            return;
+          }
           finish();
           if (envelope !== null && typeof envelope === 'object') {
-            if (hasOwn(envelope, 'ok')) return resolve(envelope.ok);
-            if (hasOwn(envelope, 'app')) return reject(fail(new IpcAppError(m.channel, envelope.app)));
+            if (hasOwn(envelope, 'ok')) {
+              if (m.result !== undefined && !isRef(envelope.ok, m.result[0], transferred)) {
+                core.portRelease(transferred);
+                const reason = `the result is not a ${m.result[0]} the reply transfers`;
+                return reject(fail(frameworkError('bad_reply', `${label}: ${reason}`, m.channel, { reason })));
+              }
+              const revived = revive(envelope.ok, transferred, m.channel, m.result);
+              // The call's signal also stops the streams it returned.
+              if (signal !== undefined && revived.streams.length > 0) {
+                signal.addEventListener('abort', () => { for (const cancel of revived.streams) cancel('cancelled'); }, { once: true });
+              }
+              return resolve(revived.value);
+            }
+            if (hasOwn(envelope, 'app')) return reject(fail(new IpcAppError(m.channel, revive(envelope.app, transferred, m.channel).value)));
+            if (transferred.length > 0) core.portRelease(transferred);
             if (hasOwn(envelope, 'error')) return reject(fail(new IpcFrameworkError(envelope.error, m.channel)));
           }
           reject(fail(frameworkError('protocol', `${label}: malformed reply`, m.channel, { reason: 'malformed reply' })));
@@ -129,7 +412,9 @@ function buildApi(core, methods, config) {
   }
 
   function sender(index, m, label) {
+    const streams = m.params.some((p) => isArray(p[1]) && p[1][0] === 'stream');
     return function (...args) {
+      if (streams) throw new TypeError(`${label}: a send cannot carry a stream argument (invokes can)`);
       const problem = argumentsProblem(label, m.params, args);
       if (problem !== null) throw new TypeError(problem);
       const refused = core.send(index, args);
@@ -167,7 +452,12 @@ function buildApi(core, methods, config) {
         const them = missed === 1 ? 'event: the Rust main dropped it' : 'events: the Rust main dropped them';
         console.warn(`${label}: missed ${missed} ${them} because the page did not keep up (pass { onLag } to handle this)`);
       };
-      const subscription = core.subscribe(index, listener, lag);
+      // Events may transfer ports (to the first subscription only: a port has one owner).
+      const deliver = (args, ports) => {
+        const values = isArray(ports) && ports.length > 0 ? revive(args, ports, m.channel).value : args;
+        listener(...values);
+      };
+      const subscription = core.subscribe(index, deliver, lag);
       if (typeof subscription.typeError === 'string') throw new TypeError(subscription.typeError);
       let active = true;
       // The disposer is the only way to unsubscribe: functions crossing contextBridge are new
@@ -176,6 +466,63 @@ function buildApi(core, methods, config) {
         if (!active) return;
         active = false;
         subscription.dispose();
+      };
+    };
+  }
+
+  // A request from main (docs/PROTOCOL.md 7.2): `handler(...args, signal)` answers with its value
+  // (or a promise of it). A throw answers `handler_panicked`; for a request that declares an
+  // application error, a thrown `{ name: "IpcAppError", data }` answers with `data` as that error.
+  function requester(index, m, label) {
+    const arity = m.params.length;
+    return function (handler) {
+      if (arguments.length !== 1 || typeof handler !== 'function') {
+        throw new TypeError(`${label} expects a handler function (${m.params.map((p) => p[0]).concat('signal').join(', ')}) => result`);
+      }
+      const controllers = new Map();
+      const failure = (error) => {
+        if (m.app === true && error !== null && typeof error === 'object' && error.name === 'IpcAppError' && hasOwn(error, 'data')) {
+          return { app: error.data };
+        }
+        const reason = error !== null && typeof error === 'object' && typeof error.message === 'string' ? error.message : String(error);
+        return { error: { code: 'handler_panicked', message: `${label}: the handler failed: ${reason}`, channel: m.channel, reason } };
+      };
+      const serve = (id, args, ports) => {
+        const controller = config.plainErrors ? null : new AbortController();
+        if (controller !== null) controllers.set(id, controller);
+        return new Promise((resolve) => {
+          const values = isArray(ports) && ports.length > 0 ? revive(args, ports, m.channel).value : args;
+          const all = [];
+          for (let i = 0; i < arity; i++) all.push(values[i]);
+          all.push(controller !== null ? controller.signal : undefined);
+          resolve(handler(...all));
+        }).then((value) => {
+          const result = value === undefined ? null : value;
+          const problem = plainDataProblem(result, 'the result', new Map());
+          if (problem !== null) {
+            console.error(`${label}: ${problem}`);
+            return { error: { code: 'encode', message: `${label}: ${problem}`, channel: m.channel, reason: problem } };
+          }
+          return { ok: result };
+        }, failure).then((answer) => {
+          controllers.delete(id);
+          return answer;
+        });
+      };
+      const abort = (id, why) => {
+        const controller = controllers.get(id);
+        if (controller === undefined) return;
+        controllers.delete(id);
+        const code = why === 'timeout' ? 'timeout' : why === 'disconnected' ? 'disconnected' : 'cancelled';
+        controller.abort(frameworkError(code, `${label}: main no longer waits for the answer (${why})`, m.channel, { reason: String(why) }));
+      };
+      const registration = core.handle(index, serve, abort);
+      if (typeof registration.typeError === 'string') throw new TypeError(`${label}: ${registration.typeError}`);
+      let active = true;
+      return function dispose() {
+        if (!active) return;
+        active = false;
+        registration.dispose();
       };
     };
   }
@@ -193,6 +540,7 @@ function buildApi(core, methods, config) {
     if (m.kind === 'invoke') fn = invoker(index, m, label);
     else if (m.kind === 'send') fn = sender(index, m, label);
     else if (m.kind === 'event') fn = subscriber(index, m, label);
+    else if (m.kind === 'request') fn = requester(index, m, label);
     else continue;
     defineProperty(fn, 'name', { value: m.name });
     defineProperty(target, m.name, { value: freeze(fn), enumerable: true });

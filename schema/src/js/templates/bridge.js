@@ -23,6 +23,13 @@
 // main frame is still allowed (a window that navigated elsewhere gets nothing; reported once); a
 // `goodbye` with `"to"` disconnects that window only.
 //
+// Ports and streams (docs/PROTOCOL.md 7.1) and requests from main (7.2) are routed per window: a
+// port belongs to the window of the frame that opened it (the window's invoke that uploads a
+// stream argument, or main's reply, event, request or port message to that window). The window's
+// own port ids (odd) get port ids of the bridge's on the wire; main's (even) keep theirs. Main's
+// `invoke` with `"to"` goes to that window and its `reply` back; a window that goes away or loads
+// another page has its ports closed (main is told) and main's requests to it fail.
+//
 // allowedOrigins entries: an origin ("app://todos", "https://app.example"); "*" for any origin
 // but an opaque one; "null" for opaque origins (sandboxed iframes, data: URLs: dangerous, since
 // any such frame qualifies); a folder ("file:///opt/app/", ending with '/') or a file
@@ -31,6 +38,8 @@
 //
 // More options: label (default "electron-bridge"), webContents (to find windows by id), onError,
 // handshakeTimeoutMs (10000), maxFrame (the largest frame accepted from the main, 4 MiB),
+// maxPortsPerWindow (ports one window may have open at once, 256; past it, what would open more
+// fails with "too_many_ports"),
 // maxMessage (the largest message accepted from the main in chunks, 64 MiB), maxInFlightPerWindow
 // (calls of one window waiting for their reply, 256; past it that window's calls fail at once
 // with "too_many_in_flight"), maxQueuedBytes (how much may wait for a main that does not read,
@@ -47,16 +56,22 @@ const CONTRACTS = {{CONTRACTS}};
 const INVOKE_CHANNELS = {{INVOKES}};
 const SEND_CHANNELS = {{SENDS}};
 const EVENT_CHANNELS = {{EVENTS}};
+const REQUEST_CHANNELS = {{REQUESTS}};
 const CANCEL_CHANNEL = {{CANCEL_JS}};
 const LAG_CHANNEL = {{LAG_JS}};
+const FRAME_CHANNEL = {{FRAME_JS}};
 const PROTOCOL_VERSION = 1;
 const DEFAULT_MAX_FRAME = 4 * 1024 * 1024;
 const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_IN_FLIGHT_PER_WINDOW = 256;
+const PORT_WINDOW = 16; // announced as port_window; the preload grants credit as its page reads
+const MAX_PORTS = 1024; // announced as max_ports: main's ports open at once, all windows together
+const DEFAULT_MAX_PORTS_PER_WINDOW = 256;
+const MAX_CLOSED_BY_MAIN = 1024; // recent ports main closed, remembered for 7.1's table
 const BRIDGE_OWN = -1; // the owner of the bridge's own frames (cancel, detach, pong, errors)
 const FRAMEWORK_CODES = ['no_handler', 'bad_arguments', 'bad_reply', 'cancelled', 'timeout',
-  'disconnected', 'handler_panicked', 'too_large', 'too_many_in_flight', 'too_many_connections', 'forbidden',
+  'disconnected', 'handler_panicked', 'too_large', 'too_many_in_flight', 'too_many_connections', 'too_many_ports', 'forbidden',
   'version_mismatch', 'protocol', 'encode'];
 
 {{CHUNKS}}
@@ -205,6 +220,9 @@ function createBridge(options) {
   const maxInFlightPerWindow = isCount(options.maxInFlightPerWindow) && options.maxInFlightPerWindow > 0
     ? options.maxInFlightPerWindow
     : DEFAULT_MAX_IN_FLIGHT_PER_WINDOW;
+  const maxPortsPerWindow = isCount(options.maxPortsPerWindow) && options.maxPortsPerWindow > 0
+    ? options.maxPortsPerWindow
+    : DEFAULT_MAX_PORTS_PER_WINDOW;
   const handshakeTimeoutMs = isCount(options.handshakeTimeoutMs) ? options.handshakeTimeoutMs : 10000;
   const report = typeof options.onError === 'function'
     ? options.onError
@@ -256,6 +274,17 @@ function createBridge(options) {
   const seen = new Map(); // webContents id -> webContents
   const disconnected = new Map(); // webContents id -> reason, for windows main said goodbye to
   const watched = []; // [webContents, 'destroyed' listener]
+  // Ports (docs/PROTOCOL.md 7.1), routed between main and the window that owns each.
+  let peerPortWindow = PORT_WINDOW; // main's: the first credit on a port main receives on
+  let peerMaxPorts = MAX_PORTS;
+  const routes = new Map(); // wire port id -> { owner: webContents id, local: the id the window knows }
+  const windowPorts = new Map(); // webContents id -> Map(the window's id -> wire port id)
+  const lastLocal = new Map(); // webContents id -> the highest port id the window opened
+  let lastMainPort = 0; // the highest (even) port id main opened
+  let lastOwnPort = -1; // the last (odd) port id the bridge opened
+  const closedByMain = new Set();
+  const openAfterHello = []; // [wire id]: windows' stream arguments to give credit once main's hello came
+  const requests = new Map(); // main's request id -> { owner, channel }
   const registered = []; // [channel, listener] on ipcMain
   const handled = []; // invoke channels with a handler
 
@@ -284,6 +313,16 @@ function createBridge(options) {
     clearTimeout(handshakeTimer);
     failReady(Object.assign(new Error(error.message), { code: error.code, error }));
     for (const id of Array.from(pending.keys())) settle(id, { error });
+    // Every port ends with the connection, and main's requests are cancelled in the windows.
+    for (const [wire, route] of Array.from(routes)) {
+      dropRoute(wire);
+      toWindow(route.owner, { t: 'close', port: route.local, error });
+    }
+    for (const [id, request] of Array.from(requests)) {
+      requests.delete(id);
+      toWindow(request.owner, { t: 'cancel', id });
+    }
+    openAfterHello.length = 0;
     waiting.length = 0;
     queue = [];
     queueHead = 0;
@@ -292,12 +331,17 @@ function createBridge(options) {
     settleClosed(error);
   }
 
+  function what(frame) {
+    if (typeof frame.ch === 'string') return frame.ch;
+    return frame.t === 'reply' ? `the reply to request ${frame.id}` : `${frame.t} on port ${frame.port}`;
+  }
+
   function encode(frame) {
     let text;
     try {
       text = JSON.stringify(frame);
     } catch (e) {
-      return { error: wireError('encode', `${frame.ch}: the arguments cannot be encoded as JSON: ${e.message}`, { reason: e.message }) };
+      return { error: wireError('encode', `${what(frame)}: the value cannot be encoded as JSON: ${e.message}`, { reason: e.message }) };
     }
     return { body: Buffer.from(text, 'utf8') };
   }
@@ -393,18 +437,18 @@ function createBridge(options) {
     if (encoded.error) return encoded.error;
     const body = encoded.body;
     if (state === 'handshake') {
-      const problem = noRoom(owner, 4 + body.length, frame.ch);
+      const problem = noRoom(owner, 4 + body.length, what(frame));
       if (problem !== null) return problem;
-      waiting.push({ body, what: frame.ch, refuse, owner });
+      waiting.push({ body, what: what(frame), refuse, owner });
       account(owner, 4 + body.length);
       return null;
     }
-    const framed = framesOf(body, frame.ch);
+    const framed = framesOf(body, what(frame));
     if (framed.error) return framed.error;
     if (isBacked()) {
       let size = 0;
       for (const bytes of framed.frames) size += bytes.length;
-      const problem = noRoom(owner, size, frame.ch);
+      const problem = noRoom(owner, size, what(frame));
       if (problem !== null) return problem;
     }
     for (const bytes of framed.frames) put(bytes, owner);
@@ -441,6 +485,382 @@ function createBridge(options) {
   function unexpected(reason) {
     report(Object.assign(new Error(`the Rust main sent a frame the bridge does not take (${reason}); answered with a protocol error`), { code: 'protocol' }));
     answer({ t: 'error', error: { code: 'protocol', message: `protocol error: ${reason}`, reason } });
+  }
+
+  // Bad input from main answered with an error frame of its own code (too_many_ports, protocol).
+  function refuseFrame(error) {
+    report(Object.assign(new Error(`refused a frame of the Rust main: ${error.message}`), { code: error.code }));
+    answer({ t: 'error', error });
+  }
+
+  // ---- ports (docs/PROTOCOL.md 7.1) ----------------------------------------------------------
+
+  // received: messages forwarded to the window on the port; credited: credit the window granted
+  // (never more than it received: a window cannot make the bridge queue credit without bound).
+  function addRoute(wire, owner, local) {
+    routes.set(wire, { owner, local, received: 0, credited: 0 });
+    let mine = windowPorts.get(owner);
+    if (mine === undefined) {
+      mine = new Map();
+      windowPorts.set(owner, mine);
+    }
+    mine.set(local, wire);
+  }
+
+  function dropRoute(wire) {
+    const route = routes.get(wire);
+    if (route === undefined) return undefined;
+    routes.delete(wire);
+    const mine = windowPorts.get(route.owner);
+    if (mine !== undefined) {
+      mine.delete(route.local);
+      if (mine.size === 0) windowPorts.delete(route.owner);
+    }
+    return route;
+  }
+
+  function contentsOf(webContentsId) {
+    let contents = seen.get(webContentsId);
+    if (contents === undefined && webContentsModule && typeof webContentsModule.fromId === 'function') {
+      contents = webContentsModule.fromId(webContentsId);
+    }
+    if (!contents || (typeof contents.isDestroyed === 'function' && contents.isDestroyed())) return null;
+    return contents;
+  }
+
+  // A frame for a window's preload (FRAME_CHANNEL), only while its current page is allowed.
+  function toWindow(owner, frame) {
+    const contents = contentsOf(owner);
+    if (contents === null || !mayReceive(contents)) return false;
+    try {
+      contents.send(FRAME_CHANNEL, frame);
+      return true;
+    } catch (e) {
+      report(new Error(`could not send a \`${frame.t}\` frame to window ${owner}: ${e.message}`));
+      return false;
+    }
+  }
+
+  // Checks a `ports` list of main's (for a message to window `owner`, when known): { ids } or
+  // { error } (`protocol`, `too_many_ports`). Nothing is opened yet.
+  function checkMainPorts(list, owner) {
+    if (list === undefined || list === null) return { ids: [] };
+    const bad = (reason) => ({ error: wireError('protocol', `protocol error: ${reason}`, { reason }) });
+    if (!Array.isArray(list)) return bad('`ports` is not an array of port ids');
+    let last = lastMainPort;
+    for (const id of list) {
+      if (!isCount(id) || id === 0) return bad('the `ports` list names a port id that is not a positive integer');
+      if (id % 2 === 1) return bad(`the \`ports\` list names port ${id}, an id of the receiver's parity (odd ids are the bridge's)`);
+      if (routes.has(id)) return bad(`the \`ports\` list names port ${id}, which is already open`);
+      if (id <= last) return bad(`the \`ports\` list names port ${id}, not above the sender's earlier port ids`);
+      last = id;
+    }
+    if (routes.size + list.length > MAX_PORTS) {
+      return { error: wireError('too_many_ports', `${routes.size} ports are open on this connection; ${list.length} more would pass the limit of ${MAX_PORTS}`, { limit: MAX_PORTS }) };
+    }
+    const mine = owner === undefined ? undefined : windowPorts.get(owner);
+    if (mine !== undefined && mine.size + list.length > maxPortsPerWindow) {
+      return { error: wireError('too_many_ports', `window ${owner} has ${mine.size} ports open; ${list.length} more would pass its limit of ${maxPortsPerWindow}`, { limit: maxPortsPerWindow }) };
+    }
+    return { ids: list.slice() };
+  }
+
+  // Main's ports (checked) now belong to window `owner`, which is told with its first credit
+  // (main's port_window) before any frame of theirs.
+  function openMainPorts(ids, owner) {
+    for (const id of ids) {
+      lastMainPort = Math.max(lastMainPort, id);
+      addRoute(id, owner, id);
+      toWindow(owner, { t: 'open', port: id, credit: peerPortWindow });
+    }
+  }
+
+  // Main's ports (checked) that reach no window: they count as opened, and close unread.
+  function notReceived(ids) {
+    for (const id of ids) {
+      lastMainPort = Math.max(lastMainPort, id);
+      control({ t: 'close', port: id, reason: 'not received' });
+    }
+  }
+
+  // A port frame from main, routed to the window that owns the port.
+  function onPortFrame(frame) {
+    const id = frame.port;
+    if (!isCount(id) || id === 0) {
+      unexpected(`a \`${frame.t}\` frame without a valid port id`);
+      return;
+    }
+    const route = routes.get(id);
+    if (route === undefined) {
+      if (frame.t === 'port' && closedByMain.has(id)) {
+        unexpected(`a \`port\` message on port ${id} after the sender's own close`);
+      } else if (id % 2 === 0 ? id > lastMainPort : id > lastOwnPort) {
+        unexpected(`\`${frame.t}\` for port ${id}, which was never opened`);
+      }
+      // Otherwise a window or the bridge closed it while this was on its way: dropped.
+      return;
+    }
+    if (frame.t === 'close') {
+      dropRoute(id);
+      closedByMain.add(id);
+      if (closedByMain.size > MAX_CLOSED_BY_MAIN) closedByMain.delete(closedByMain.values().next().value);
+      const out = { t: 'close', port: route.local };
+      if (typeof frame.reason === 'string') out.reason = frame.reason;
+      if (frame.error !== undefined && frame.error !== null) out.error = normalize(frame.error);
+      else if (Object.prototype.hasOwnProperty.call(frame, 'app')) out.app = frame.app;
+      toWindow(route.owner, out);
+      return;
+    }
+    if (frame.t === 'credit') {
+      if (!isCount(frame.n)) {
+        unexpected(`a \`credit\` frame for port ${id} without a valid \`n\``);
+        return;
+      }
+      toWindow(route.owner, { t: 'credit', port: route.local, n: frame.n });
+      return;
+    }
+    const checked = checkMainPorts(frame.ports, route.owner);
+    if (checked.error) {
+      refuseFrame(checked.error);
+      return;
+    }
+    const contents = contentsOf(route.owner);
+    if (contents === null || !mayReceive(contents)) {
+      // The window's page is gone or not allowed any more: the port closes.
+      dropRoute(id);
+      notReceived(checked.ids);
+      const reason = `window ${route.owner} may not receive it`;
+      control({ t: 'close', port: id, error: wireError('forbidden', `port ${id}: ${reason}`, { reason }) });
+      return;
+    }
+    openMainPorts(checked.ids, route.owner);
+    const out = { t: 'port', port: route.local, data: frame.data === undefined ? null : frame.data };
+    if (checked.ids.length > 0) out.ports = checked.ids;
+    route.received += 1;
+    toWindow(route.owner, out);
+  }
+
+  // A window's stream arguments: its own port ids (odd, each above its earlier ones), within
+  // the window's and main's limits. { ids } or { error }.
+  function checkWindowPorts(owner, list) {
+    const bad = (reason) => ({ error: wireError('protocol', `protocol error: ${reason}`, { reason }) });
+    if (!Array.isArray(list) || list.length === 0) return bad('the ports must be a non-empty array of port ids');
+    let last = lastLocal.get(owner) || 0;
+    for (const id of list) {
+      if (!isCount(id) || id % 2 !== 1 || id <= last) return bad(`port ${String(id)} is not a new port of this window`);
+      last = id;
+    }
+    const mine = windowPorts.get(owner);
+    const open = mine === undefined ? 0 : mine.size;
+    if (open + list.length > maxPortsPerWindow) {
+      return { error: wireError('too_many_ports', `this window has ${open} ports open; ${list.length} more would pass its limit of ${maxPortsPerWindow}`, { limit: maxPortsPerWindow }) };
+    }
+    if (routes.size + list.length > peerMaxPorts) {
+      return { error: wireError('too_many_ports', `${routes.size} ports are open to the Rust main; ${list.length} more would pass its limit of ${peerMaxPorts}`, { limit: peerMaxPorts }) };
+    }
+    return { ids: list.slice() };
+  }
+
+  // The port references in a window's arguments, renamed to the bridge's port ids on the wire.
+  function renamePorts(value, rename, depth) {
+    if (value === null || typeof value !== 'object' || depth > 64) return value;
+    if (Array.isArray(value)) {
+      let copy = null;
+      for (let i = 0; i < value.length; i++) {
+        const renamed = renamePorts(value[i], rename, depth + 1);
+        if (renamed !== value[i]) {
+          if (copy === null) copy = value.slice();
+          copy[i] = renamed;
+        }
+      }
+      return copy === null ? value : copy;
+    }
+    if ((value.$ipc === 'stream' || value.$ipc === 'port') && rename.has(value.port)) {
+      return Object.assign({}, value, { port: rename.get(value.port) });
+    }
+    let copy = null;
+    for (const key of Object.keys(value)) {
+      const renamed = renamePorts(value[key], rename, depth + 1);
+      if (renamed !== value[key]) {
+        if (copy === null) copy = Object.assign({}, value);
+        copy[key] = renamed;
+      }
+    }
+    return copy === null ? value : copy;
+  }
+
+  // A window's port went out to main: the window gets main's port_window as its first credit.
+  function grantOpen(wire) {
+    const route = routes.get(wire);
+    if (route !== undefined) toWindow(route.owner, { t: 'open', port: route.local, credit: peerPortWindow });
+  }
+
+  // The ports of window `owner` end: main is told (`tellMain`: a close with `error`) and/or the
+  // window (`tellWindow`).
+  function closeWindowPorts(owner, error, tellMain, tellWindow) {
+    const mine = windowPorts.get(owner);
+    if (mine === undefined) return;
+    for (const [local, wire] of Array.from(mine)) {
+      dropRoute(wire);
+      if (tellMain) control({ t: 'close', port: wire, error });
+      if (tellWindow) toWindow(owner, { t: 'close', port: local, error });
+    }
+  }
+
+  // ---- requests from main (docs/PROTOCOL.md 7.2) ---------------------------------------------
+
+  function onRequest(frame) {
+    const id = frame.id;
+    if (!isCount(id)) {
+      unexpected('an `invoke` without a valid `id`');
+      return;
+    }
+    const channel = typeof frame.ch === 'string' ? frame.ch : '';
+    // Answers to main's requests are never refused: main would wait for them until its deadline.
+    const fail = (error) => control({ t: 'reply', id, error: Object.assign({ channel }, error) });
+    if (requests.has(id)) {
+      fail(wireError('protocol', `protocol error: request ${id} is already running`, { reason: `request ${id} is already running` }));
+      return;
+    }
+    const owner = frame.to;
+    const checked = checkMainPorts(frame.ports, typeof owner === 'number' ? owner : undefined);
+    if (checked.error) {
+      fail(checked.error);
+      return;
+    }
+    const refuse = (error) => {
+      notReceived(checked.ids);
+      fail(error);
+    };
+    if (typeof owner !== 'number') {
+      const reason = 'a request to a bridge must name its window with `to`';
+      refuse(wireError('protocol', `protocol error: ${reason}`, { reason }));
+      return;
+    }
+    if (REQUEST_CHANNELS.indexOf(channel) < 0) {
+      refuse(wireError('no_handler', `no handler is registered for channel \`${channel}\``));
+      return;
+    }
+    const gone = windowGone(channel, owner);
+    if (gone !== null) {
+      refuse(gone);
+      return;
+    }
+    const contents = contentsOf(owner);
+    if (contents === null) {
+      const reason = `window ${owner} is gone`;
+      refuse(wireError('disconnected', `${channel}: ${reason}`, { reason }));
+      return;
+    }
+    if (!mayReceive(contents)) {
+      const reason = `window ${owner}'s page is not allowed`;
+      refuse(wireError('forbidden', `${channel}: ${reason}`, { reason }));
+      return;
+    }
+    requests.set(id, { owner, channel });
+    openMainPorts(checked.ids, owner);
+    const out = { t: 'invoke', id, ch: channel, args: Array.isArray(frame.args) ? frame.args : [] };
+    if (isCount(frame.timeout_ms)) out.timeout_ms = frame.timeout_ms;
+    if (checked.ids.length > 0) out.ports = checked.ids;
+    toWindow(owner, out);
+  }
+
+  function onRequestCancel(frame) {
+    if (!isCount(frame.id)) {
+      unexpected('a `cancel` without a valid `id`');
+      return;
+    }
+    const request = requests.get(frame.id);
+    if (request === undefined) return; // answered already: the cancel crossed the reply
+    requests.delete(frame.id);
+    toWindow(request.owner, { t: 'cancel', id: frame.id });
+  }
+
+  // Main's requests to window `owner`, which will not answer them.
+  function failWindowRequests(owner, reason) {
+    for (const [id, request] of Array.from(requests)) {
+      if (request.owner !== owner) continue;
+      requests.delete(id);
+      control({ t: 'reply', id, error: wireError('disconnected', `${request.channel}: ${reason}`, { channel: request.channel, reason }) });
+    }
+  }
+
+  // ---- frames from windows (FRAME_CHANNEL) ---------------------------------------------------
+
+  function isMainFrameOf(event) {
+    try {
+      const contents = event.sender;
+      const main = contents ? contents.mainFrame : null;
+      return !main || main === event.senderFrame;
+    } catch (_) {
+      return false;
+    }
+  }
+
+  // A new page in a window: what the earlier page left open ends (main is told).
+  function resetWindow(owner, reason) {
+    const error = wireError('disconnected', `the window's page went away: ${reason}`, { reason });
+    closeWindowPorts(owner, error, true, false);
+    failWindowRequests(owner, `the window's page went away (${reason})`);
+    lastLocal.delete(owner);
+  }
+
+  function onWindowFrame(event, frame) {
+    if (!event || frame === null || typeof frame !== 'object' || state === 'closed') return;
+    if (frame.t === 'reset') {
+      // Whatever the new page's origin: it only ends what the window's earlier page had open.
+      const owner = event.sender && typeof event.sender.id === 'number' ? event.sender.id : -1;
+      if (isMainFrameOf(event)) resetWindow(owner, 'it was reloaded or navigated away');
+      return;
+    }
+    const who = identify(event, FRAME_CHANNEL);
+    if (who.error) {
+      report(Object.assign(new Error(who.error.message), { code: who.error.code }));
+      return;
+    }
+    const owner = who.sender.id;
+    if (disconnected.has(owner)) return;
+    if (frame.t === 'reply') {
+      const request = requests.get(frame.id);
+      if (request === undefined || request.owner !== owner) return; // cancelled, timed out, or not this window's
+      requests.delete(frame.id);
+      let out;
+      if (Object.prototype.hasOwnProperty.call(frame, 'ok')) out = { t: 'reply', id: frame.id, ok: frame.ok };
+      else if (Object.prototype.hasOwnProperty.call(frame, 'app')) out = { t: 'reply', id: frame.id, app: frame.app };
+      else out = { t: 'reply', id: frame.id, error: Object.assign(normalize(frame.error), { channel: request.channel }) };
+      const problem = submit(out, (error) => control({ t: 'reply', id: frame.id, error }), owner);
+      if (problem !== null) control({ t: 'reply', id: frame.id, error: Object.assign({ channel: request.channel }, problem) });
+      return;
+    }
+    if (frame.t !== 'port' && frame.t !== 'credit' && frame.t !== 'close') {
+      report(new Error(`window ${owner} sent a frame the bridge does not take (${String(frame.t)})`));
+      return;
+    }
+    const mine = windowPorts.get(owner);
+    const wire = mine !== undefined && isCount(frame.port) ? mine.get(frame.port) : undefined;
+    if (wire === undefined) return; // closed meanwhile, or never routed: dropped
+    if (frame.t === 'credit') {
+      const route = routes.get(wire);
+      if (!isCount(frame.n) || frame.n === 0 || route.credited + frame.n > route.received) return;
+      route.credited += frame.n;
+      control({ t: 'credit', port: wire, n: frame.n });
+      return;
+    }
+    if (frame.t === 'close') {
+      dropRoute(wire);
+      const out = { t: 'close', port: wire };
+      if (typeof frame.reason === 'string') out.reason = frame.reason;
+      if (frame.error !== undefined && frame.error !== null) out.error = normalize(frame.error);
+      control(out);
+      return;
+    }
+    const problem = submit({ t: 'port', port: wire, data: frame.data === undefined ? null : frame.data }, null, owner);
+    if (problem !== null) {
+      // The window's share of the queue is full (or the message is too large): the port closes.
+      const route = dropRoute(wire);
+      control({ t: 'close', port: wire, error: problem });
+      if (route !== undefined) toWindow(owner, { t: 'close', port: route.local, error: problem });
+    }
   }
 
   // Last words before closing: written at once, ahead of frames still queued (they are dropped
@@ -480,6 +900,10 @@ function createBridge(options) {
     seen.set(contents.id, contents);
     if (typeof contents.once === 'function') {
       const gone = () => {
+        // Its ports end (main is told) and main's requests to it fail, before it is detached.
+        closeWindowPorts(contents.id, wireError('disconnected', 'the window was destroyed', { reason: 'the window was destroyed' }), true, false);
+        failWindowRequests(contents.id, 'the window was destroyed');
+        lastLocal.delete(contents.id);
         seen.delete(contents.id);
         // Calls of a destroyed window are cancelled so their handlers stop, and the main is
         // told the window is gone (`detach`), so it can forget what it kept for it.
@@ -504,7 +928,7 @@ function createBridge(options) {
   }
 
   function onInvoke(channel) {
-    return (event, callId, timeoutMs, ...args) => {
+    return (event, callId, timeoutMs, uploads, ...args) => {
       const who = identify(event, channel);
       if (who.error) return { error: who.error };
       if (!isCount(callId) || callId === 0) {
@@ -514,6 +938,11 @@ function createBridge(options) {
         return { error: wireError('protocol', `${channel}: timeoutMs must be a non-negative integer or null`, { reason: 'bad timeout' }) };
       }
       if (state === 'closed') return { error: closedError };
+      let streams = null;
+      if (uploads !== null && uploads !== undefined) {
+        streams = checkWindowPorts(who.sender.id, uploads);
+        if (streams.error) return { error: Object.assign({ channel }, streams.error) };
+      }
       const gone = windowGone(channel, who.sender.id);
       if (gone !== null) return { error: gone };
       const key = callKey(event, callId);
@@ -532,12 +961,41 @@ function createBridge(options) {
       const frame = { t: 'invoke', id, ch: channel, args };
       if (isCount(timeoutMs)) frame.timeout_ms = timeoutMs;
       frame.sender = who.sender;
+      // Each stream argument becomes a port of the bridge's on the wire, routed to this window.
+      let wires = null;
+      if (streams !== null) {
+        const owner = who.sender.id;
+        lastLocal.set(owner, streams.ids[streams.ids.length - 1]);
+        const rename = new Map();
+        wires = streams.ids.map((local) => {
+          lastOwnPort += 2;
+          addRoute(lastOwnPort, owner, local);
+          rename.set(local, lastOwnPort);
+          return lastOwnPort;
+        });
+        frame.args = renamePorts(args, rename, 0);
+        frame.ports = wires;
+      }
+      // Refused before main saw it: its ports were never opened there.
+      const unopened = () => {
+        if (wires !== null) for (const wire of wires) dropRoute(wire);
+      };
       return new Promise((resolve) => {
-        pending.set(id, { resolve, key, channel, webContentsId: who.sender.id });
+        pending.set(id, { resolve, key, channel, webContentsId: who.sender.id, uploads: wires });
         inFlightByWindow.set(who.sender.id, inFlight + 1);
         byCall.set(key, id);
-        const problem = submit(frame, (error) => settle(id, { error }), who.sender.id);
-        if (problem !== null) settle(id, { error: problem });
+        const problem = submit(frame, (error) => {
+          unopened();
+          settle(id, { error });
+        }, who.sender.id);
+        if (problem !== null) {
+          unopened();
+          settle(id, { error: problem });
+        } else if (wires !== null) {
+          // The window may send within main's port_window: the first credit, once it is known.
+          if (state === 'open') for (const wire of wires) grantOpen(wire);
+          else openAfterHello.push(...wires);
+        }
       });
     };
   }
@@ -556,6 +1014,13 @@ function createBridge(options) {
       disconnected.set(webContentsId, reason);
       for (const [id, call] of Array.from(pending)) {
         if (call.webContentsId === webContentsId) settle(id, { error: windowGone(call.channel, webContentsId) });
+      }
+      // Main ended the window's ports and requests itself: only the window is told.
+      closeWindowPorts(webContentsId, wireError('disconnected', `the Rust main disconnected this window: ${reason}`, { reason }), false, true);
+      for (const [id, request] of Array.from(requests)) {
+        if (request.owner !== webContentsId) continue;
+        requests.delete(id);
+        toWindow(webContentsId, { t: 'cancel', id });
       }
     }
   }
@@ -650,7 +1115,26 @@ function createBridge(options) {
       report(new Error(`ignored an event on undeclared channel ${String(frame.ch)}`));
       return;
     }
-    for (const contents of targetsOf(frame)) sendTo(contents, frame.ch, frame.args);
+    if (frame.ports === undefined || frame.ports === null || (Array.isArray(frame.ports) && frame.ports.length === 0)) {
+      for (const contents of targetsOf(frame)) sendTo(contents, frame.ch, frame.args);
+      return;
+    }
+    // A port has one owner: an event that transfers ports goes to the one window it names.
+    const targets = targetsOf(frame);
+    const single = typeof frame.to === 'number' || (Array.isArray(frame.to) && frame.to.length === 1);
+    const owner = single && targets.length === 1 ? targets[0].id : undefined;
+    const checked = checkMainPorts(frame.ports, owner);
+    if (checked.error) {
+      refuseFrame(checked.error);
+      return;
+    }
+    if (owner === undefined || !mayReceive(targets[0])) {
+      notReceived(checked.ids);
+      if (owner === undefined) report(new Error(`an event on ${frame.ch} transfers ports but does not name one window; its ports were closed`));
+      return;
+    }
+    openMainPorts(checked.ids, owner);
+    toWindow(owner, { t: 'event', ch: frame.ch, args: frame.args, ports: checked.ids });
   }
 
   function deliverLag(frame) {
@@ -684,6 +1168,8 @@ function createBridge(options) {
     if (isCount(frame.max_frame) && frame.max_frame > 0) peerMaxFrame = frame.max_frame;
     // Absent: main takes no chunked messages (framesOf then refuses what is above max_frame).
     peerMaxMessage = isCount(frame.max_message) ? Math.min(frame.max_message, MAX_CHUNKED_MESSAGE) : peerMaxFrame;
+    if (isCount(frame.port_window) && frame.port_window > 0) peerPortWindow = Math.min(frame.port_window, 0xffffffff);
+    if (isCount(frame.max_ports) && frame.max_ports > 0) peerMaxPorts = frame.max_ports;
     state = 'open';
     clearTimeout(handshakeTimer);
     for (const item of waiting.splice(0)) {
@@ -695,6 +1181,7 @@ function createBridge(options) {
       }
       for (const bytes of framed.frames) put(bytes, item.owner);
     }
+    for (const wire of openAfterHello.splice(0)) grantOpen(wire);
     settleReady({ renderer: frame.renderer, contracts: theirs });
   }
 
@@ -718,11 +1205,47 @@ function createBridge(options) {
     }
     switch (frame.t) {
       case 'reply': {
-        if (Object.prototype.hasOwnProperty.call(frame, 'ok')) settle(frame.id, { ok: frame.ok });
-        else if (Object.prototype.hasOwnProperty.call(frame, 'app')) settle(frame.id, { app: frame.app });
-        else settle(frame.id, { error: normalize(frame.error) });
+        const call = pending.get(frame.id);
+        const hasOk = Object.prototype.hasOwnProperty.call(frame, 'ok');
+        const hasApp = !hasOk && Object.prototype.hasOwnProperty.call(frame, 'app');
+        if (!hasOk && !hasApp) {
+          const error = normalize(frame.error);
+          // Refused for its ports: main opened none of the call's stream arguments.
+          if (call !== undefined && call.uploads && (error.code === 'too_many_ports' || error.code === 'protocol')) {
+            for (const wire of call.uploads) dropRoute(wire);
+          }
+          settle(frame.id, { error });
+          break;
+        }
+        const checked = checkMainPorts(frame.ports, call === undefined ? undefined : call.webContentsId);
+        if (checked.error) {
+          refuseFrame(checked.error);
+          if (call !== undefined) {
+            settle(frame.id, { error: wireError('protocol', `${call.channel}: the reply transferred ports wrongly: ${checked.error.message}`, { channel: call.channel, reason: 'bad ports list' }) });
+          }
+          break;
+        }
+        if (call === undefined) {
+          notReceived(checked.ids); // a call given up on: what its reply transfers is not received
+          break;
+        }
+        openMainPorts(checked.ids, call.webContentsId);
+        const envelope = hasOk ? { ok: frame.ok } : { app: frame.app };
+        if (checked.ids.length > 0) envelope.ports = checked.ids;
+        settle(frame.id, envelope);
         break;
       }
+      case 'port':
+      case 'credit':
+      case 'close':
+        onPortFrame(frame);
+        break;
+      case 'invoke':
+        onRequest(frame);
+        break;
+      case 'cancel':
+        onRequestCancel(frame);
+        break;
       case 'event':
         deliver(frame);
         break;
@@ -749,8 +1272,6 @@ function createBridge(options) {
       case 'pong':
         break; // The bridge sends no pings; a stray pong is harmless.
       case 'hello':
-      case 'invoke':
-      case 'cancel':
       case 'send':
       case 'detach':
         unexpected(`unexpected frame type \`${frame.t}\` (a bridge does not receive it)`);
@@ -862,6 +1383,8 @@ function createBridge(options) {
     }
     ipcMain.on(CANCEL_CHANNEL, onCancel);
     registered.push([CANCEL_CHANNEL, onCancel]);
+    ipcMain.on(FRAME_CHANNEL, onWindowFrame);
+    registered.push([FRAME_CHANNEL, onWindowFrame]);
   } catch (e) {
     for (const channel of handled) ipcMain.removeHandler(channel);
     for (const [channel, listener] of registered) ipcMain.removeListener(channel, listener);
@@ -879,6 +1402,8 @@ function createBridge(options) {
     label,
     max_frame: maxFrame,
     max_message: maxMessage,
+    port_window: PORT_WINDOW,
+    max_ports: MAX_PORTS,
   }), 'utf8')));
 
   let disposed = false;
@@ -900,4 +1425,4 @@ function createBridge(options) {
   return dispose;
 }
 
-module.exports = { createBridge, CONTRACTS, INVOKE_CHANNELS, SEND_CHANNELS, EVENT_CHANNELS, CANCEL_CHANNEL, LAG_CHANNEL };
+module.exports = { createBridge, CONTRACTS, INVOKE_CHANNELS, SEND_CHANNELS, EVENT_CHANNELS, REQUEST_CHANNELS, CANCEL_CHANNEL, LAG_CHANNEL, FRAME_CHANNEL };

@@ -19,8 +19,16 @@ function describeShape(shape) {
     case 'tuple': return `an array of ${shape.length - 1} items`;
     case 'oneOf': return shape.length === 2 ? stringify(shape[1]) : `one of ${shape.slice(1).map((v) => stringify(v)).join(', ')}`;
     case 'union': return shape.slice(1).map(describeShape).join(' or ');
+    case 'stream': return 'an iterable or async iterable of items (a stream)';
+    case 'port': return 'a port received from the other side';
     default: return 'any value';
   }
+}
+
+// A port reference as it travels ({"$ipc":"stream","port":7}: docs/PROTOCOL.md 7.1).
+function isPortRef(value, kind) {
+  return value !== null && typeof value === 'object' && !isArray(value) && value.$ipc === kind
+    && isInteger(value.port) && value.port > 0;
 }
 
 function describeValue(value) {
@@ -71,6 +79,14 @@ function shapeProblem(shape, value, path) {
         return null;
       case 'oneOf':
         fits = shape.indexOf(value, 1) > 0;
+        break;
+      case 'stream':
+        // What a stream argument may be: a source of items, or (on its way) its reference.
+        fits = typeof value === 'string' || isPortRef(value, 'stream') || (value !== null && typeof value === 'object'
+          && (typeof value[Symbol.asyncIterator] === 'function' || typeof value[Symbol.iterator] === 'function'));
+        break;
+      case 'port':
+        fits = isPortRef(value, 'port');
         break;
       case 'union':
         fits = false;
@@ -181,9 +197,16 @@ function argumentsProblem(label, params, args) {
   }
   for (let i = 0; i < params.length; i++) {
     const path = `argument ${i + 1} (${params[i][0]})`;
-    let problem = shapeProblem(params[i][1], args[i], path);
+    const shape = params[i][1];
+    if (isArray(shape) && shape[0] === 'port') {
+      return `${label}: ${path} is a port, and a page cannot send ports (only stream arguments, to invokes)`;
+    }
+    let problem = shapeProblem(shape, args[i], path);
     // An `undefined` argument is what the shape allows (an optional parameter: null on the wire).
-    if (problem === null && args[i] !== undefined) problem = plainDataProblem(args[i], path, new Map());
+    // A stream's items are checked as they are sent.
+    if (problem === null && args[i] !== undefined && !(isArray(shape) && shape[0] === 'stream')) {
+      problem = plainDataProblem(args[i], path, new Map());
+    }
     if (problem !== null) return `${label}: ${problem}`;
   }
   return null;

@@ -13,12 +13,20 @@
 // once the main has answered with its own hello. It answers the main's pings at once, and frames
 // it does not take (reserved types, or types only the main receives) with a `protocol` error,
 // keeping the connection (docs/PROTOCOL.md sections 7 and 8).
+//
+// Ports and streams (section 7.1) become `IpcStream`s (`for await`) and `IpcPort`s; a stream
+// argument is any iterable, sent within the credit the main grants. Requests from the main
+// (section 7.2) are answered by the handlers registered with `api.handleX(handler)`.
 
 {{CHECKS}}
 
 {{CHUNKS}}
 
 {{ERRORS}}
+
+{{HANDLES}}
+
+{{PORTS}}
 
 const CONTRACTS = {{CONTRACTS}};
 const API_KEY = {{KEY_JS}};
@@ -75,11 +83,28 @@ export function connect(url, options = {}) {
     let closedError = null;
     let peerMaxFrame = DEFAULT_MAX_FRAME;
     let peerMaxMessage = DEFAULT_MAX_FRAME;
+    let peerPortWindow = PORT_WINDOW;
+    let peerMaxPorts = MAX_PORTS;
     let lastId = 0;
     let lastChunkId = 0;
     const pending = new Map(); // id -> resolve(envelope)
-    const listeners = new Map(); // channel -> Set of { deliver(args), lag(missed) }
+    const uploadsOf = new Map(); // id -> the ports of the call's stream arguments
+    const listeners = new Map(); // channel -> Set of { deliver(args, ports), lag(missed) }
     const assembler = chunkAssembler(maxMessage);
+    const ports = portTable({
+      strict: true,
+      send: (frame) => transmit(frame),
+      problem: (reason, error) => refuse(reason, error),
+      initialCredit: () => peerPortWindow,
+      maxOwnPorts: () => peerMaxPorts,
+    });
+    const requests = requestTable({
+      methods: METHODS,
+      strict: true,
+      ports,
+      problem: (reason) => refuse(reason),
+      reply: (frame) => transmit(frame),
+    });
 
     const timer = setTimeout(() => {
       fail(wireError('protocol', `no hello within ${handshakeTimeoutMs} ms`, { reason: 'handshake timeout' }));
@@ -91,11 +116,12 @@ export function connect(url, options = {}) {
         const reason = closedError !== null ? closedError.message : 'not open';
         return wireError('disconnected', `the connection is closed (${reason})`, { reason });
       }
+      const what = typeof frame.ch === 'string' ? frame.ch : `${frame.t} on port ${frame.port}`;
       let text;
       try {
         text = JSON.stringify(frame);
       } catch (e) {
-        return wireError('encode', `${frame.ch}: the arguments cannot be encoded as JSON: ${e.message}`, { reason: e.message });
+        return wireError('encode', `${what}: the value cannot be encoded as JSON: ${e.message}`, { reason: e.message });
       }
       // A UTF-8 character takes at most 3 bytes per UTF-16 unit: most texts need no encoding.
       if (text.length <= peerMaxFrame / 3) {
@@ -110,7 +136,7 @@ export function connect(url, options = {}) {
       // Main takes longer messages only in chunks, and only when it announced a larger max_message.
       const limit = peerMaxMessage > peerMaxFrame && peerMaxFrame > CHUNK_HEADER ? peerMaxMessage : peerMaxFrame;
       if (body.length > limit) {
-        return wireError('too_large', `${frame.ch}: a message of ${body.length} bytes is above the main's limit of ${limit}`, { size: body.length, limit });
+        return wireError('too_large', `${what}: a message of ${body.length} bytes is above the main's limit of ${limit}`, { size: body.length, limit });
       }
       lastChunkId = (lastChunkId + 1) >>> 0;
       for (const chunk of chunkFrames(body, lastChunkId, peerMaxFrame, 0)) socket.send(chunk);
@@ -127,24 +153,33 @@ export function connect(url, options = {}) {
         pending.delete(id);
         settle({ error });
       }
+      uploadsOf.clear();
+      ports.closeAll(error);
+      requests.closeAll();
       try { socket.close(); } catch (_) { /* already closed */ }
       if (!wasOpen) reject(new IpcFrameworkError(error));
       else if (typeof options.onClose === 'function') options.onClose(new IpcFrameworkError(error));
     }
 
     const core = {
-      invoke(index, args, timeoutMs) {
-        // buildApi has checked the arguments.
+      invoke(index, args, timeoutMs, transfer) {
+        // buildApi has checked the arguments and opened a port per stream argument.
         const m = METHODS[index];
         const id = ++lastId;
         const frame = { t: 'invoke', id, ch: m.channel, args };
         if (timeoutMs !== null) frame.timeout_ms = timeoutMs;
+        const uploads = Array.isArray(transfer) && transfer.length > 0 ? transfer.slice() : null;
+        if (uploads !== null) frame.ports = uploads;
         const promise = new Promise((settle) => {
           pending.set(id, settle);
           const error = transmit(frame);
           if (error !== null) {
             pending.delete(id);
+            if (uploads !== null) ports.discard(uploads, error);
             settle({ error });
+          } else if (uploads !== null) {
+            ports.sent(uploads);
+            uploadsOf.set(id, uploads);
           }
         });
         return { id, promise };
@@ -153,6 +188,7 @@ export function connect(url, options = {}) {
         const settle = pending.get(id);
         if (settle === undefined) return;
         pending.delete(id);
+        uploadsOf.delete(id);
         transmit({ t: 'cancel', id });
         settle({ error: wireError('cancelled', 'cancelled by the caller') });
       },
@@ -169,10 +205,27 @@ export function connect(url, options = {}) {
           listeners.set(m.channel, set);
         }
         // An entry per subscription, so subscribing one function twice needs two disposals.
-        const entry = { deliver: (args) => listener(...args), lag };
+        const entry = { deliver: (args, ids) => listener(args, ids), lag };
         set.add(entry);
         return { dispose() { set.delete(entry); } };
       },
+      handle(index, serve, abort) {
+        return requests.handle(index, serve, abort);
+      },
+      portOpen: () => ports.open(),
+      portDiscard: (ids) => ports.discard(ids.filter((id) => ports.isFresh(id))),
+      portRelease: (ids) => ports.release(ids),
+      portClose(id, reason, error) {
+        const fields = {};
+        if (typeof reason === 'string') fields.reason = reason;
+        if (error !== null && typeof error === 'object') fields.error = error;
+        ports.close(id, fields);
+      },
+      portPull: (id) => ports.pull(id),
+      portWatch: (id, onMessage, onEnd) => ports.watch(id, onMessage, onEnd),
+      portPost: (id, data) => ports.post(id, data),
+      portReady: (id) => ports.ready(id),
+      portIsClosed: (id) => ports.isClosed(id),
     };
 
     function each(channel, call) {
@@ -203,6 +256,25 @@ export function connect(url, options = {}) {
       answer({ t: 'error', error: { code: 'protocol', message: `protocol error: ${reason}`, reason } });
     }
 
+    // Bad port input from the main (docs/PROTOCOL.md 7.1's table): an error frame, `protocol`
+    // or the given error (`too_many_ports`); the connection goes on.
+    function refuse(reason, error) {
+      if (typeof console !== 'undefined') console.warn(`${API_KEY}: refused a frame of the main: ${reason}`);
+      answer({ t: 'error', error: error || { code: 'protocol', message: `protocol error: ${reason}`, reason } });
+    }
+
+    // The ports a reply or an event of the main transfers: opened, or the message is refused
+    // (an error frame; null).
+    function transferred(frame) {
+      if (frame.ports === undefined || frame.ports === null) return [];
+      const accepted = ports.accept(frame.ports);
+      if (accepted.error !== undefined) {
+        refuse(accepted.error.reason || accepted.error.message, accepted.error);
+        return null;
+      }
+      return accepted.ids;
+    }
+
     function onFrame(frame) {
       if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) {
         if (state === 'open') unexpected('a frame that is not a JSON object');
@@ -224,6 +296,8 @@ export function connect(url, options = {}) {
             }
           }
           if (Number.isInteger(frame.max_frame) && frame.max_frame > 0) peerMaxFrame = frame.max_frame;
+          if (Number.isInteger(frame.port_window) && frame.port_window > 0) peerPortWindow = Math.min(frame.port_window, MAX_CREDIT);
+          if (Number.isInteger(frame.max_ports) && frame.max_ports > 0) peerMaxPorts = frame.max_ports;
           // Absent: main takes no chunked messages.
           peerMaxMessage = Number.isInteger(frame.max_message) && frame.max_message > 0
             ? Math.min(frame.max_message, MAX_CHUNKED_MESSAGE)
@@ -242,15 +316,61 @@ export function connect(url, options = {}) {
       switch (frame.t) {
         case 'reply': {
           const settle = pending.get(frame.id);
-          if (settle === undefined) return;
+          const hasOk = Object.prototype.hasOwnProperty.call(frame, 'ok');
+          const hasApp = !hasOk && Object.prototype.hasOwnProperty.call(frame, 'app');
+          const ids = hasOk || hasApp ? transferred(frame) : [];
+          if (ids === null) {
+            // Refused for its ports: the call fails rather than waiting forever.
+            if (settle !== undefined) {
+              pending.delete(frame.id);
+              uploadsOf.delete(frame.id);
+              settle({ error: wireError('protocol', 'protocol error: the reply transferred ports wrongly', { reason: 'bad ports list' }) });
+            }
+            return;
+          }
+          if (settle === undefined) {
+            ports.release(ids); // a call given up on: what its reply transfers is not received
+            return;
+          }
           pending.delete(frame.id);
-          if (Object.prototype.hasOwnProperty.call(frame, 'ok')) settle({ ok: frame.ok });
-          else if (Object.prototype.hasOwnProperty.call(frame, 'app')) settle({ app: frame.app });
-          else settle({ error: frame.error });
+          const uploads = uploadsOf.get(frame.id);
+          uploadsOf.delete(frame.id);
+          if (hasOk) settle({ ok: frame.ok, ports: ids });
+          else if (hasApp) settle({ app: frame.app, ports: ids });
+          else {
+            const error = frame.error !== null && typeof frame.error === 'object' ? frame.error : {};
+            // Refused for its own ports: main opened none of them.
+            if (uploads !== undefined && (error.code === 'too_many_ports' || error.code === 'protocol')) ports.discard(uploads, error);
+            settle({ error: frame.error });
+          }
           break;
         }
-        case 'event':
-          if (Array.isArray(frame.args)) each(frame.ch, (entry) => entry.deliver(frame.args));
+        case 'event': {
+          if (!Array.isArray(frame.args)) break;
+          const ids = transferred(frame);
+          if (ids === null) break;
+          const set = listeners.get(frame.ch);
+          if (set === undefined || set.size === 0) {
+            ports.release(ids);
+            break;
+          }
+          // A port has one owner: the first subscription gets the ports, the others the references.
+          let first = true;
+          each(frame.ch, (entry) => {
+            const given = first ? ids : [];
+            first = false;
+            entry.deliver(frame.args, given);
+          });
+          break;
+        }
+        case 'port':
+        case 'credit':
+        case 'close':
+          ports.receive(frame);
+          break;
+        case 'invoke':
+        case 'cancel':
+          requests.receive(frame);
           break;
         case 'lag':
           if (Number.isInteger(frame.missed) && frame.missed >= 0) each(frame.ch, (entry) => entry.lag(frame.missed));
@@ -276,8 +396,6 @@ export function connect(url, options = {}) {
         case 'pong':
           break; // The client sends no pings; a stray pong is harmless.
         case 'hello':
-        case 'invoke':
-        case 'cancel':
         case 'send':
         case 'detach':
           unexpected(`unexpected frame type \`${frame.t}\` (a renderer does not receive it)`);
@@ -290,7 +408,7 @@ export function connect(url, options = {}) {
     }
 
     socket.onopen = () => {
-      socket.send(JSON.stringify({ t: 'hello', protocol: PROTOCOL_VERSION, role: 'renderer', codec: 'json', contracts: CONTRACTS, label, max_frame: maxFrame, max_message: maxMessage }));
+      socket.send(JSON.stringify({ t: 'hello', protocol: PROTOCOL_VERSION, role: 'renderer', codec: 'json', contracts: CONTRACTS, label, max_frame: maxFrame, max_message: maxMessage, port_window: PORT_WINDOW, max_ports: MAX_PORTS }));
     };
     socket.onmessage = (message) => {
       if (state === 'closed') return;
@@ -371,4 +489,4 @@ export function close(api, reason = 'closed') {
   if (closeConnection !== undefined) closeConnection(String(reason));
 }
 
-export { IpcAppError, IpcFrameworkError };
+export { IpcAppError, IpcFrameworkError, IpcStream, IpcPort };

@@ -14,6 +14,10 @@
 // once the main has answered with its own hello. It answers the main's pings at once, and frames
 // it does not take (reserved types, or types only the main receives) with a `protocol` error,
 // keeping the connection (docs/PROTOCOL.md sections 7 and 8).
+//
+// Ports and streams (section 7.1) become `IpcStream`s (`for await`) and `IpcPort`s; a stream
+// argument is any iterable, sent within the credit the main grants. Requests from the main
+// (section 7.2) are answered by the handlers registered with `api.handleX(handler)`.
 
 const isArray = Array.isArray;
 const isInteger = Number.isInteger;
@@ -36,8 +40,16 @@ function describeShape(shape) {
     case 'tuple': return `an array of ${shape.length - 1} items`;
     case 'oneOf': return shape.length === 2 ? stringify(shape[1]) : `one of ${shape.slice(1).map((v) => stringify(v)).join(', ')}`;
     case 'union': return shape.slice(1).map(describeShape).join(' or ');
+    case 'stream': return 'an iterable or async iterable of items (a stream)';
+    case 'port': return 'a port received from the other side';
     default: return 'any value';
   }
+}
+
+// A port reference as it travels ({"$ipc":"stream","port":7}: docs/PROTOCOL.md 7.1).
+function isPortRef(value, kind) {
+  return value !== null && typeof value === 'object' && !isArray(value) && value.$ipc === kind
+    && isInteger(value.port) && value.port > 0;
 }
 
 function describeValue(value) {
@@ -88,6 +100,14 @@ function shapeProblem(shape, value, path) {
         return null;
       case 'oneOf':
         fits = shape.indexOf(value, 1) > 0;
+        break;
+      case 'stream':
+        // What a stream argument may be: a source of items, or (on its way) its reference.
+        fits = typeof value === 'string' || isPortRef(value, 'stream') || (value !== null && typeof value === 'object'
+          && (typeof value[Symbol.asyncIterator] === 'function' || typeof value[Symbol.iterator] === 'function'));
+        break;
+      case 'port':
+        fits = isPortRef(value, 'port');
         break;
       case 'union':
         fits = false;
@@ -198,9 +218,16 @@ function argumentsProblem(label, params, args) {
   }
   for (let i = 0; i < params.length; i++) {
     const path = `argument ${i + 1} (${params[i][0]})`;
-    let problem = shapeProblem(params[i][1], args[i], path);
+    const shape = params[i][1];
+    if (isArray(shape) && shape[0] === 'port') {
+      return `${label}: ${path} is a port, and a page cannot send ports (only stream arguments, to invokes)`;
+    }
+    let problem = shapeProblem(shape, args[i], path);
     // An `undefined` argument is what the shape allows (an optional parameter: null on the wire).
-    if (problem === null && args[i] !== undefined) problem = plainDataProblem(args[i], path, new Map());
+    // A stream's items are checked as they are sent.
+    if (problem === null && args[i] !== undefined && !(isArray(shape) && shape[0] === 'stream')) {
+      problem = plainDataProblem(args[i], path, new Map());
+    }
     if (problem !== null) return `${label}: ${problem}`;
   }
   return null;
@@ -286,7 +313,7 @@ function chunkAssembler(maxMessage) {
 }
 
 const FRAMEWORK_CODES = ['no_handler', 'bad_arguments', 'bad_reply', 'cancelled', 'timeout',
-  'disconnected', 'handler_panicked', 'too_large', 'too_many_in_flight', 'too_many_connections', 'forbidden',
+  'disconnected', 'handler_panicked', 'too_large', 'too_many_in_flight', 'too_many_connections', 'too_many_ports', 'forbidden',
   'version_mismatch', 'protocol', 'encode'];
 // Wire field name -> JavaScript property name.
 const FRAMEWORK_FIELDS = [['channel', 'channel'], ['reason', 'reason'], ['limit', 'limit'],
@@ -328,6 +355,646 @@ class IpcFrameworkError extends Error {
   }
 }
 
+/**
+ * A stream from the other side (docs/PROTOCOL.md 7.1): `for await (const item of stream)`.
+ * Iteration ends when the producer finishes, and throws IpcAppError (the producer's own error)
+ * or IpcFrameworkError when it fails; leaving the loop early or `cancel()` stops the producer.
+ * Made by the bindings only.
+ */
+class IpcStream {
+  constructor(link, plain) {
+    // link: { next(), return(value), cancel(reason) } of one stream, from the bindings.
+    const iterator = {
+      next() { return link.next(); },
+      return(value) { return link.return(value); },
+    };
+    Object.defineProperty(iterator, Symbol.asyncIterator, { value() { return iterator; } });
+    Object.defineProperty(this, Symbol.asyncIterator, { value() { return iterator; } });
+    Object.defineProperty(this, 'cancel', { value: function cancel(reason) { link.cancel(reason); }, enumerable: true });
+    if (plain) {
+      // A copy made by contextBridge.exposeInMainWorld keeps no symbol: the page reads these.
+      Object.defineProperty(this, 'next', { value: function next() { return link.next(); }, enumerable: true });
+      Object.defineProperty(this, 'return', { value: function (value) { return link.return(value); }, enumerable: true });
+    }
+    Object.freeze(this);
+  }
+}
+
+/**
+ * One end of a two-way channel (docs/PROTOCOL.md 7.1): `postMessage`, `onMessage`, `onClose`,
+ * `close`, `closed`. Made by the bindings only.
+ */
+class IpcPort {
+  constructor(link) {
+    // link: { postMessage(message), onMessage(listener), onClose(listener), close(), closed() }
+    const method = (name, fn) => Object.defineProperty(this, name, { value: fn, enumerable: true });
+    method('postMessage', function postMessage(message) { link.postMessage(message); });
+    method('onMessage', function onMessage(listener) { return link.onMessage(listener); });
+    method('onClose', function onClose(listener) { return link.onClose(listener); });
+    method('close', function close() { link.close(); });
+    Object.defineProperty(this, 'closed', { get() { return link.closed(); }, enumerable: true });
+    Object.freeze(this);
+  }
+}
+
+// Ports and streams (docs/PROTOCOL.md 7.1) and requests from main (7.2), this side's half: the
+// port table keeps each port's messages, credits and close; the request table runs the page's
+// handlers for main's invokes. The browser client is a peer on the wire and answers bad input as
+// 7.1 says (`strict`); the preload sits behind the bridge, which checks the wire and routes the
+// same frames to it, adding an `open` frame (with main's initial credit) before a port's first
+// frame reaches the window.
+const PORT_WINDOW = 16; // announced as port_window: messages the other side may send ahead of credit
+const MAX_PORTS = 1024; // announced as max_ports: ports kept open at once on the connection
+const MAX_QUEUED_POSTS = 1024; // messages a page may post ahead of the credit it has
+const MAX_CREDIT = 0xffffffff;
+const MAX_CLOSED_BY_PEER = 1024; // recent ports the other side closed, remembered for 7.1's table
+
+function isPortId(value) {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= Number.MAX_SAFE_INTEGER;
+}
+
+function portError(code, message, fields) {
+  return Object.assign({ code, message }, fields);
+}
+
+// A framework error object from the other side, with a known code and a message.
+function portWireError(error) {
+  const e = error !== null && typeof error === 'object' ? error : {};
+  const out = {};
+  for (const key of Object.keys(e)) {
+    const value = e[key];
+    if (typeof value === 'string' || typeof value === 'number') out[key] = value;
+  }
+  if (typeof out.code !== 'string') out.code = 'protocol';
+  if (typeof out.message !== 'string') out.message = `IPC error: ${out.code}`;
+  return out;
+}
+
+/**
+ * The ports of one connection, this side's ends. io: {
+ *   send(frame)       sends a frame to the other side; returns null or a wire error
+ *   strict            true on the wire: bad input is answered as docs/PROTOCOL.md 7.1 says
+ *   problem(reason)   (strict) answers an error frame `protocol` naming the problem
+ *   initialCredit()   credit on a port this side opens (the other side's port_window; behind
+ *                     the bridge 0: the bridge's `open` frame brings main's)
+ *   maxOwnPorts()     the most ports this side may have open when it opens one (the other
+ *                     side's max_ports)
+ * }
+ */
+function portTable(io) {
+  const ports = new Map(); // id -> port
+  let lastOwn = -1; // the last (odd) id this side opened
+  let lastPeer = 0; // (strict) the highest id the other side opened
+  const closedByPeer = new Set();
+  // Behind the bridge: ports the page was done with before their `open` came, so that the late
+  // `open` does not bring them back (bounded, oldest first out).
+  const tombstones = new Set();
+  let dead = null; // the connection's end, once it ended
+  const HALF = Math.max(1, Math.floor(PORT_WINDOW / 2));
+
+  function record(id, credit) {
+    const port = {
+      id,
+      // receiving: messages not taken yet ({ data, ports }), how many arrived, how many the
+      // other side may send in all, taken ones not granted back yet
+      queue: [], received: 0, allowed: PORT_WINDOW, ungranted: 0,
+      pulls: [], // stream reads waiting for a message
+      onMessage: null, onEnd: null,
+      endDelivered: false, pulledEnd: false,
+      // sending: credit left, posts waiting for credit, pumps waiting for credit
+      credit, outbox: [], readies: [],
+      ended: false, peerClosed: false, outcome: null,
+      // behind the bridge: whether the bridge's `open` came, and whether a delivery named it
+      opened: io.strict, claimed: io.strict, fresh: false,
+    };
+    ports.set(id, port);
+    return port;
+  }
+
+  function bounded(set, id, limit) {
+    set.add(id);
+    if (set.size > limit) set.delete(set.values().next().value);
+  }
+
+  function forget(port) {
+    if (ports.get(port.id) !== port) return;
+    ports.delete(port.id);
+    if (!port.opened) bounded(tombstones, port.id, MAX_PORTS);
+  }
+
+  function resolveReadies(port, value) {
+    const readies = port.readies;
+    port.readies = [];
+    for (const resolve of readies) resolve(value);
+  }
+
+  function tellEnd(port) {
+    port.endDelivered = true;
+    try {
+      port.onEnd(port.outcome.error !== undefined ? port.outcome.error : null);
+    } catch (error) {
+      console.error('a port\'s close listener failed:', error);
+    }
+  }
+
+  // Once a port has ended: what is still queued goes first, then the outcome, to the stream's
+  // reads or the port's listeners. Without a message listener the close is told at once and the
+  // queued messages wait for a later listener. The port is forgotten once all is delivered.
+  function settleEnd(port) {
+    if (!port.ended) return;
+    if (port.queue.length === 0 && port.pulls.length > 0) {
+      const pulls = port.pulls;
+      port.pulls = [];
+      port.pulledEnd = true;
+      for (const resolve of pulls) resolve(port.outcome);
+    }
+    if (port.onEnd !== null && !port.endDelivered && (port.queue.length === 0 || port.onMessage === null)) tellEnd(port);
+    if (port.queue.length === 0 && (port.endDelivered || port.pulledEnd)) forget(port);
+  }
+
+  // The application took a message: credit goes back after half a window (docs/PROTOCOL.md 7.1).
+  function taken(port) {
+    if (port.ended) return;
+    port.ungranted += 1;
+    if (port.ungranted >= HALF) {
+      const n = port.ungranted;
+      port.ungranted = 0;
+      port.allowed += n;
+      io.send({ t: 'credit', port: port.id, n });
+    }
+  }
+
+  // This side ends a port. `fields` go on the close frame (null: the other side is not told,
+  // because it never knew the port); nothing is sent after the other side's own close or the
+  // connection's end. `keepQueue`: what arrived before is still delivered, then `outcome` (a
+  // close for the other side's fault); otherwise the page is done with the port and what waits
+  // is dropped.
+  function closeWith(port, fields, outcome, keepQueue) {
+    if (ports.get(port.id) !== port) return;
+    if (!port.ended) {
+      if (fields !== null && dead === null) io.send(Object.assign({ t: 'close', port: port.id }, fields));
+      port.ended = true;
+      port.outcome = outcome;
+      port.outbox = [];
+      resolveReadies(port, false);
+    }
+    if (!keepQueue) {
+      port.queue = [];
+      if (port.onEnd === null) port.endDelivered = true;
+    }
+    settleEnd(port);
+  }
+
+  function violation(port, reason) {
+    const error = portError('protocol', `protocol error: port ${port.id} ${reason}`, { reason: `port ${port.id} ${reason}` });
+    closeWith(port, { error }, { error }, true);
+  }
+
+  function flush(port) {
+    while (port.credit > 0 && port.outbox.length > 0 && !port.ended) {
+      const data = port.outbox.shift();
+      const problem = io.send({ t: 'port', port: port.id, data });
+      if (problem !== null) {
+        closeWith(port, { error: problem }, { error: problem }, true);
+        return;
+      }
+      port.credit -= 1;
+    }
+    if (port.credit > 0 && port.outbox.length === 0) resolveReadies(port, true);
+  }
+
+  function deliver(port, data, transferred) {
+    if (port.onMessage !== null) {
+      taken(port);
+      try {
+        port.onMessage(data, transferred);
+      } catch (error) {
+        console.error('a port\'s message listener failed:', error);
+      }
+    } else if (port.pulls.length > 0) {
+      taken(port);
+      port.pulls.shift()({ value: data, ports: transferred });
+    } else {
+      port.queue.push({ data, ports: transferred });
+    }
+  }
+
+  // A frame that names a port nobody has open (docs/PROTOCOL.md 7.1's table).
+  function unknown(frame, id) {
+    if (!io.strict) return;
+    if (frame.t === 'port' && closedByPeer.has(id)) {
+      io.problem(`a \`port\` message on port ${id} after the sender's own close`);
+    } else if (id % 2 === 1 ? id > lastOwn : id > lastPeer) {
+      io.problem(`\`${frame.t}\` for port ${id}, which was never opened`);
+    }
+    // Otherwise this side closed the port while the frame was on its way: dropped silently.
+  }
+
+  /** A port/credit/close frame from the other side (or, behind the bridge, an `open`). */
+  function receive(frame) {
+    const id = frame.port;
+    if (!isPortId(id)) {
+      if (io.strict) io.problem(`a \`${frame.t}\` frame without a valid port id`);
+      return;
+    }
+    let port = ports.get(id);
+    if (frame.t === 'open') {
+      if (io.strict) return;
+      if (tombstones.delete(id)) return;
+      const credit = typeof frame.credit === 'number' && Number.isInteger(frame.credit) && frame.credit >= 0 ? frame.credit : PORT_WINDOW;
+      if (port === undefined) port = record(id, 0);
+      port.opened = true;
+      port.credit += credit;
+      flush(port);
+      return;
+    }
+    if (port === undefined) {
+      unknown(frame, id);
+      return;
+    }
+    if (port.ended) {
+      // Closed by the other side: a message after its own close is its mistake. Closed by this
+      // side: frames still on their way are dropped.
+      if (port.peerClosed && frame.t === 'port' && io.strict) {
+        io.problem(`a \`port\` message on port ${id} after the sender's own close`);
+      }
+      return;
+    }
+    switch (frame.t) {
+      case 'port': {
+        if (port.received >= port.allowed) {
+          violation(port, 'sent past its credit');
+          return;
+        }
+        port.received += 1;
+        const accepted = accept(frame.ports);
+        if (accepted.error !== undefined) {
+          // The message is refused, but it was sent within credit: it counts as taken.
+          if (io.strict) io.problem(accepted.error.reason || accepted.error.message, accepted.error);
+          taken(port);
+          return;
+        }
+        deliver(port, frame.data === undefined ? null : frame.data, accepted.ids);
+        return;
+      }
+      case 'credit': {
+        const n = frame.n;
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+          if (io.strict) io.problem(`a \`credit\` frame for port ${id} without a valid \`n\``);
+          return;
+        }
+        if (port.credit + n > MAX_CREDIT) {
+          violation(port, 'was given credit past 2^32 - 1 messages');
+          return;
+        }
+        port.credit += n;
+        flush(port);
+        return;
+      }
+      case 'close': {
+        bounded(closedByPeer, id, MAX_CLOSED_BY_PEER);
+        port.peerClosed = true;
+        port.ended = true;
+        port.outbox = [];
+        resolveReadies(port, false);
+        if (frame.error !== undefined && frame.error !== null) port.outcome = { error: portWireError(frame.error) };
+        else if (Object.prototype.hasOwnProperty.call(frame, 'app')) port.outcome = { app: frame.app };
+        else port.outcome = { done: true };
+        settleEnd(port);
+        return;
+      }
+      default:
+        break;
+    }
+  }
+
+  /**
+   * Opens the ports a frame of the other side transfers (its `ports` list). Returns { ids } or
+   * { error } (a wire error: `protocol`, or `too_many_ports`), in which case none is opened.
+   */
+  function accept(list) {
+    if (list === undefined || list === null) return { ids: [] };
+    if (!Array.isArray(list)) {
+      const reason = '`ports` is not an array of port ids';
+      return { error: portError('protocol', `protocol error: ${reason}`, { reason }) };
+    }
+    if (list.length === 0) return { ids: [] };
+    if (!io.strict) {
+      // Behind the bridge, which checked them: a delivery names ports whose `open` may come
+      // before or after it (Electron orders its two channels independently).
+      const ids = [];
+      for (const id of list) {
+        if (!isPortId(id) || tombstones.has(id)) continue;
+        let port = ports.get(id);
+        if (port === undefined) port = record(id, 0);
+        if (port.claimed) continue;
+        port.claimed = true;
+        ids.push(id);
+      }
+      return { ids };
+    }
+    let last = lastPeer;
+    for (const id of list) {
+      let reason = null;
+      if (!isPortId(id)) reason = 'a port id that is not a positive integer';
+      else if (id % 2 === 1) reason = `port ${id}, an id of the receiver's parity (odd ids are the renderer's)`;
+      else if (ports.has(id)) reason = `port ${id}, which is already open`;
+      else if (id <= last) reason = `port ${id}, not above the sender's earlier port ids`;
+      if (reason !== null) {
+        reason = `the \`ports\` list names ${reason}`;
+        return { error: portError('protocol', `protocol error: ${reason}`, { reason }) };
+      }
+      last = id;
+    }
+    if (ports.size + list.length > MAX_PORTS) {
+      return { error: portError('too_many_ports', `${ports.size} ports are open on this connection; ${list.length} more would pass the limit of ${MAX_PORTS}`, { limit: MAX_PORTS }) };
+    }
+    lastPeer = last;
+    for (const id of list) record(id, io.initialCredit());
+    return { ids: list.slice() };
+  }
+
+  /** Opens a port of this side's (an upload): its id, or a wire error. */
+  function open() {
+    if (dead !== null) return dead;
+    const limit = Math.min(MAX_PORTS, io.maxOwnPorts());
+    if (ports.size >= limit) {
+      return portError('too_many_ports', `${ports.size} ports are open on this connection (the limit is ${limit})`, { limit });
+    }
+    lastOwn += 2;
+    const port = record(lastOwn, io.initialCredit());
+    port.fresh = true;
+    port.claimed = true;
+    return lastOwn;
+  }
+
+  /** Whether `id` is a port this side opened and has not transferred yet. */
+  function isFresh(id) {
+    const port = isPortId(id) ? ports.get(id) : undefined;
+    return port !== undefined && port.fresh;
+  }
+
+  /** The frame that transfers these ports of this side's went out. */
+  function sent(ids) {
+    for (const id of ids) {
+      const port = ports.get(id);
+      if (port !== undefined) port.fresh = false;
+    }
+  }
+
+  /** Ends ports the other side never heard of (their frame was not sent, or was refused). */
+  function discard(ids, error) {
+    for (const id of ids) {
+      const port = ports.get(id);
+      if (port === undefined) continue;
+      port.opened = true;
+      closeWith(port, null, error ? { error } : { done: true }, false);
+    }
+  }
+
+  /** A stream read: resolves to { value, ports }, { done: true }, { error } or { app }. */
+  function pull(id) {
+    const port = isPortId(id) ? ports.get(id) : undefined;
+    if (port === undefined) return Promise.resolve({ done: true });
+    if (port.queue.length > 0) {
+      const item = port.queue.shift();
+      taken(port);
+      return Promise.resolve({ value: item.data, ports: item.ports });
+    }
+    if (port.ended) {
+      port.pulledEnd = true;
+      const outcome = port.outcome;
+      settleEnd(port);
+      return Promise.resolve(outcome);
+    }
+    return new Promise((resolve) => port.pulls.push(resolve));
+  }
+
+  /**
+   * A port's listeners: `onMessage(data, ports)` (or null: messages wait) and `onEnd(error or
+   * null)`, called once when the port ends. Queued messages go to a new message listener at once.
+   */
+  function watch(id, onMessage, onEnd) {
+    const port = isPortId(id) ? ports.get(id) : undefined;
+    if (port === undefined) return false;
+    port.onMessage = typeof onMessage === 'function' ? onMessage : null;
+    port.onEnd = typeof onEnd === 'function' ? onEnd : null;
+    while (port.onMessage !== null && port.queue.length > 0) {
+      const item = port.queue.shift();
+      taken(port);
+      try {
+        port.onMessage(item.data, item.ports);
+      } catch (error) {
+        console.error('a port\'s message listener failed:', error);
+      }
+    }
+    settleEnd(port);
+    return true;
+  }
+
+  /** Sends a message on a port (already checked as plain data): null, or a wire error. */
+  function post(id, data) {
+    const port = isPortId(id) ? ports.get(id) : undefined;
+    if (port === undefined || port.ended) {
+      if (dead !== null) return dead;
+      return portError('disconnected', `port ${id} is closed`, { reason: 'the port is closed' });
+    }
+    if (port.credit > 0 && port.outbox.length === 0) {
+      const problem = io.send({ t: 'port', port: id, data });
+      if (problem !== null) return problem;
+      port.credit -= 1;
+      return null;
+    }
+    if (port.outbox.length >= MAX_QUEUED_POSTS) {
+      return portError('too_many_in_flight', `port ${id}: ${port.outbox.length} messages already wait for the other side to grant credit`, { limit: MAX_QUEUED_POSTS });
+    }
+    port.outbox.push(data);
+    return null;
+  }
+
+  /** Resolves to true once the port may send at once (credit, nothing waiting), false once it ended. */
+  function ready(id) {
+    const port = isPortId(id) ? ports.get(id) : undefined;
+    if (port === undefined || port.ended) return Promise.resolve(false);
+    if (port.credit > 0 && port.outbox.length === 0) return Promise.resolve(true);
+    return new Promise((resolve) => port.readies.push(resolve));
+  }
+
+  /** The page closes a port: `fields` go on the close frame ({ reason }, { error }). */
+  function close(id, fields) {
+    const port = isPortId(id) ? ports.get(id) : undefined;
+    if (port === undefined) return;
+    const error = fields && fields.error ? portWireError(fields.error) : undefined;
+    const out = {};
+    if (fields && typeof fields.reason === 'string') out.reason = fields.reason;
+    if (error !== undefined) out.error = error;
+    closeWith(port, out, error !== undefined ? { error } : { done: true }, false);
+  }
+
+  /** Ports a delivery transferred but nothing claimed: closed with reason "not received". */
+  function release(ids) {
+    if (!Array.isArray(ids)) return;
+    for (const id of ids) close(id, { reason: 'not received' });
+  }
+
+  function isClosed(id) {
+    const port = isPortId(id) ? ports.get(id) : undefined;
+    return port === undefined || port.ended;
+  }
+
+  /** The connection ended: every port ends with its reason; nothing more is sent. */
+  function closeAll(error) {
+    if (dead !== null) return;
+    dead = error;
+    for (const port of Array.from(ports.values())) {
+      port.opened = true;
+      if (port.ended) continue;
+      port.ended = true;
+      port.peerClosed = true;
+      port.outcome = { error };
+      port.outbox = [];
+      resolveReadies(port, false);
+      settleEnd(port);
+    }
+  }
+
+  return { receive, accept, open, isFresh, sent, discard, pull, watch, post, ready, close, release, isClosed, closeAll, size: () => ports.size };
+}
+
+/**
+ * Requests from main (docs/PROTOCOL.md 7.2): the page's handlers, one per request channel.
+ * io: { methods, reply(frame) (returns null or a wire error), ports (the port table), strict,
+ *       problem(reason) }
+ */
+function requestTable(io) {
+  const byChannel = new Map(); // channel -> method index
+  for (let index = 0; index < io.methods.length; index++) {
+    if (io.methods[index].kind === 'request') byChannel.set(io.methods[index].channel, index);
+  }
+  const handlers = new Map(); // method index -> { serve, abort }
+  const running = new Map(); // main's request id -> { handler, timer, channel }
+  // Longer timers fire at once in browsers and Node; main still enforces such deadlines.
+  const MAX_TIMER = 2147483647;
+
+  function answer(id, body) {
+    let problem = io.reply(Object.assign({ t: 'reply', id }, body));
+    if (problem !== null && body.error === undefined) problem = io.reply({ t: 'reply', id, error: problem });
+  }
+
+  function handle(index, serve, abort) {
+    const m = io.methods[index];
+    if (handlers.has(index)) {
+      return { typeError: `${m.name} already has a handler; call the disposer of the first one before registering another` };
+    }
+    const handler = { serve, abort };
+    handlers.set(index, handler);
+    return {
+      dispose() {
+        if (handlers.get(index) === handler) handlers.delete(index);
+      },
+    };
+  }
+
+  // The handler's answer, as the page's wrapper made it ({ ok }, { app } or { error }), checked
+  // once more here: only plain data leaves.
+  function finish(id, envelope) {
+    const call = running.get(id);
+    if (call === undefined) return; // cancelled or timed out meanwhile
+    running.delete(id);
+    if (call.timer !== undefined) clearTimeout(call.timer);
+    const e = envelope !== null && typeof envelope === 'object' ? envelope : {};
+    const has = (name) => Object.prototype.hasOwnProperty.call(e, name);
+    if (has('ok') || has('app')) {
+      const field = has('ok') ? 'ok' : 'app';
+      const value = e[field] === undefined ? null : e[field];
+      const problem = plainDataProblem(value, field === 'ok' ? 'the result' : 'the error', new Map());
+      if (problem !== null) {
+        answer(id, { error: portError('encode', `${call.channel}: ${problem}`, { channel: call.channel, reason: problem }) });
+        return;
+      }
+      answer(id, { [field]: value });
+      return;
+    }
+    const error = portWireError(e.error);
+    error.channel = call.channel;
+    answer(id, { error });
+  }
+
+  function receive(frame) {
+    const id = frame.id;
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) {
+      if (io.strict) io.problem(`an \`${frame.t}\` frame from main without a valid \`id\``);
+      return;
+    }
+    if (frame.t === 'cancel') {
+      const call = running.get(id);
+      if (call === undefined) return; // already answered
+      running.delete(id);
+      if (call.timer !== undefined) clearTimeout(call.timer);
+      call.handler.abort(id, 'cancelled');
+      return;
+    }
+    const channel = typeof frame.ch === 'string' ? frame.ch : '';
+    if (running.has(id)) {
+      const reason = `request ${id} is already running`;
+      answer(id, { error: portError('protocol', `protocol error: ${reason}`, { channel, reason }) });
+      return;
+    }
+    const accepted = io.ports.accept(frame.ports);
+    if (accepted.error !== undefined) {
+      answer(id, { error: Object.assign({ channel }, accepted.error) });
+      return;
+    }
+    const index = byChannel.get(channel);
+    const handler = index === undefined ? undefined : handlers.get(index);
+    if (handler === undefined) {
+      io.ports.release(accepted.ids);
+      answer(id, { error: portError('no_handler', `no handler is registered for channel \`${channel}\``, { channel }) });
+      return;
+    }
+    const arity = io.methods[index].params.length;
+    if (!Array.isArray(frame.args) || frame.args.length !== arity) {
+      io.ports.release(accepted.ids);
+      const reason = `expected ${arity} argument${arity === 1 ? '' : 's'}`;
+      answer(id, { error: portError('bad_arguments', `${channel}: ${reason}`, { channel, reason }) });
+      return;
+    }
+    const call = { handler, timer: undefined, channel };
+    running.set(id, call);
+    const timeout = frame.timeout_ms;
+    if (typeof timeout === 'number' && Number.isInteger(timeout) && timeout >= 0 && timeout <= MAX_TIMER) {
+      call.timer = setTimeout(() => {
+        if (running.get(id) !== call) return;
+        running.delete(id);
+        answer(id, { error: portError('timeout', `${channel} timed out after ${timeout} ms`, { channel, after_ms: timeout }) });
+        handler.abort(id, 'timeout');
+      }, timeout);
+    }
+    let result;
+    try {
+      result = handler.serve(id, frame.args, accepted.ids);
+    } catch (error) {
+      const reason = error && typeof error.message === 'string' ? error.message : String(error);
+      result = { error: portError('handler_panicked', `${channel}: the handler failed: ${reason}`, { reason }) };
+    }
+    Promise.resolve(result).then((envelope) => finish(id, envelope), (error) => {
+      const reason = error && typeof error.message === 'string' ? error.message : String(error);
+      finish(id, { error: portError('handler_panicked', `${channel}: the handler failed: ${reason}`, { reason }) });
+    });
+  }
+
+  /** The connection ended: every running handler is aborted. */
+  function closeAll() {
+    for (const [id, call] of Array.from(running)) {
+      running.delete(id);
+      if (call.timer !== undefined) clearTimeout(call.timer);
+      call.handler.abort(id, 'disconnected');
+    }
+  }
+
+  return { handle, receive, closeAll };
+}
+
 const CONTRACTS = {"notes":"8fabd0b1c1a42b09"};
 const API_KEY = "notes";
 const PROTOCOL_VERSION = 1;
@@ -351,15 +1018,23 @@ const METHODS = [
 // is still what it is: contextBridge would copy it into something else on the way to `core`
 // (which checks again).
 //
+// Streams and ports (docs/PROTOCOL.md 7.1) are objects of this world too (`IpcStream`,
+// `IpcPort`), over `core`'s port operations by id: references in what arrives
+// ({"$ipc":"stream","port":N}) become objects here, and a stream argument (any iterable) is
+// pumped from here, within the credit the receiver grants.
+//
 // config: { key, define, plainErrors }
 //   define       true: define a frozen, non-writable `globalThis[key]` and return nothing;
 //                false: return the API object.
 //   plainErrors  reject with plain frozen objects instead of `Error`s (for
-//                `contextBridge.exposeInMainWorld`, which copies only the message of an `Error`).
+//                `contextBridge.exposeInMainWorld`, which copies only the message of an `Error`
+//                and no symbol: streams then carry their own `next` and `return`, and request
+//                handlers get no AbortSignal).
 function buildApi(core, methods, config) {
   'use strict';
   // IpcAppError and IpcFrameworkError are this module's own (exported) classes.
   // The argument checks are this module's own.
+  // IpcStream and IpcPort are this module's own (exported) classes.
 
   const freeze = Object.freeze;
   const defineProperty = Object.defineProperty;
@@ -416,8 +1091,239 @@ function buildApi(core, methods, config) {
     return { timeoutMs, signal };
   }
 
+  function isRef(value, kind, ports) {
+    return value !== null && typeof value === 'object' && !isArray(value) && value.$ipc === kind
+      && isArray(ports) && ports.indexOf(value.port) >= 0;
+  }
+
+  // What arrived with `ports`, its port references made objects of this world: each listed port
+  // once, the first reference to it; ports nothing refers to are closed ("not received").
+  // Copies the containers on the way (what crossed contextBridge is frozen). `shape`: the port's
+  // shape when the value itself is the reference (an invoke's result).
+  function revive(value, ports, channel, shape) {
+    const streams = [];
+    if (!isArray(ports) || ports.length === 0) return { value, streams };
+    const unclaimed = new Set(ports);
+    const walk = (item, depth) => {
+      if (item === null || typeof item !== 'object' || depth > 64 || unclaimed.size === 0) return item;
+      if (isArray(item)) {
+        let copy = null;
+        for (let i = 0; i < item.length; i++) {
+          const revived = walk(item[i], depth + 1);
+          if (revived !== item[i]) {
+            if (copy === null) copy = item.slice();
+            copy[i] = revived;
+          }
+        }
+        return copy === null ? item : copy;
+      }
+      const kind = item.$ipc;
+      if ((kind === 'stream' || kind === 'port') && unclaimed.has(item.port)) {
+        unclaimed.delete(item.port);
+        if (kind === 'port') return portOf(item.port, channel, depth === 0 && isArray(shape) && shape[0] === 'port' ? shape[1] : 'any');
+        const stream = streamOf(item.port, channel);
+        streams.push(stream.cancel);
+        return stream.handle;
+      }
+      let copy = null;
+      for (const name of Object.keys(item)) {
+        const revived = walk(item[name], depth + 1);
+        if (revived !== item[name]) {
+          if (copy === null) copy = Object.assign({}, item);
+          copy[name] = revived;
+        }
+      }
+      return copy === null ? item : copy;
+    };
+    const out = walk(value, 0);
+    if (unclaimed.size > 0) core.portRelease(Array.from(unclaimed));
+    return { value: out, streams };
+  }
+
+  function streamOf(id, channel) {
+    let finished = false;
+    function cancel(reason) {
+      if (finished) return;
+      finished = true;
+      core.portClose(id, typeof reason === 'string' && reason !== '' ? reason : 'cancelled');
+    }
+    const link = {
+      next() {
+        if (finished) return Promise.resolve({ value: undefined, done: true });
+        return core.portPull(id).then((record) => {
+          if (finished) return { value: undefined, done: true };
+          if (record !== null && typeof record === 'object' && hasOwn(record, 'value')) {
+            return { value: revive(record.value, record.ports, channel).value, done: false };
+          }
+          finished = true;
+          if (record !== null && typeof record === 'object' && hasOwn(record, 'app')) throw fail(new IpcAppError(channel, record.app));
+          if (record !== null && typeof record === 'object' && record.error !== undefined) throw fail(new IpcFrameworkError(record.error, channel));
+          return { value: undefined, done: true };
+        });
+      },
+      return(value) {
+        cancel();
+        return Promise.resolve({ value, done: true });
+      },
+      cancel(reason) {
+        if (reason !== undefined && typeof reason !== 'string') throw new TypeError(`${channel}: stream.cancel(reason) takes an optional string`);
+        cancel(reason);
+      },
+    };
+    return { handle: new IpcStream(link, config.plainErrors), cancel };
+  }
+
+  function portOf(id, channel, outShape) {
+    const messageListeners = [];
+    const closeListeners = [];
+    let closed = false;
+    let outcome = null;
+    function report(what, error) {
+      console.error(`${channel}: a port's ${what} listener failed:`, error);
+    }
+    function onEnd(error) {
+      if (closed) return;
+      closed = true;
+      outcome = error === null || error === undefined ? null : fail(new IpcFrameworkError(error, channel));
+      messageListeners.length = 0;
+      for (const listener of closeListeners.splice(0)) {
+        try { listener(outcome); } catch (e) { report('close', e); }
+      }
+    }
+    function onMessage(data, ports) {
+      const message = isArray(ports) && ports.length > 0 ? revive(data, ports, channel).value : data;
+      for (const listener of messageListeners.slice()) {
+        try { listener(message); } catch (e) { report('message', e); }
+      }
+    }
+    core.portWatch(id, null, onEnd);
+    const link = {
+      postMessage(message) {
+        if (arguments.length !== 1) throw new TypeError(`${channel}: port.postMessage takes one message`);
+        const problem = shapeProblem(outShape, message, 'the message') || plainDataProblem(message, 'the message', new Map());
+        if (problem !== null) throw new TypeError(`${channel}: ${problem}`);
+        const refused = core.portPost(id, message);
+        if (refused !== null && typeof refused === 'object') throw fail(new IpcFrameworkError(refused, channel));
+      },
+      onMessage(listener) {
+        if (typeof listener !== 'function') throw new TypeError(`${channel}: port.onMessage expects a listener function`);
+        const entry = (message) => listener(message);
+        if (closed) return function dispose() {};
+        messageListeners.push(entry);
+        if (messageListeners.length === 1) core.portWatch(id, onMessage, onEnd);
+        let active = true;
+        return function dispose() {
+          if (!active) return;
+          active = false;
+          const at = messageListeners.indexOf(entry);
+          if (at >= 0) messageListeners.splice(at, 1);
+          // Without a listener, messages wait again (and the other side waits for credit).
+          if (messageListeners.length === 0 && !closed) core.portWatch(id, null, onEnd);
+        };
+      },
+      onClose(listener) {
+        if (typeof listener !== 'function') throw new TypeError(`${channel}: port.onClose expects a listener function`);
+        if (closed) {
+          Promise.resolve().then(() => listener(outcome)).then(undefined, (e) => report('close', e));
+          return function dispose() {};
+        }
+        const entry = (error) => listener(error);
+        closeListeners.push(entry);
+        let active = true;
+        return function dispose() {
+          if (!active) return;
+          active = false;
+          const at = closeListeners.indexOf(entry);
+          if (at >= 0) closeListeners.splice(at, 1);
+        };
+      },
+      close() {
+        if (closed) return;
+        core.portClose(id, undefined);
+        onEnd(null);
+      },
+      closed() {
+        return closed;
+      },
+    };
+    return new IpcPort(link);
+  }
+
+  function isStreamSource(value) {
+    if (typeof value === 'string') return true;
+    return value !== null && typeof value === 'object'
+      && (typeof value[Symbol.asyncIterator] === 'function' || typeof value[Symbol.iterator] === 'function');
+  }
+
+  // Pulls a stream argument's items and sends them on port `id`, never ahead of the receiver's
+  // credit; stops pulling (and calls the source's `return()`) when the receiver closes the port.
+  function pump(id, source, itemShape, label) {
+    let iterator;
+    try {
+      iterator = typeof source !== 'string' && typeof source[Symbol.asyncIterator] === 'function'
+        ? source[Symbol.asyncIterator]()
+        : source[Symbol.iterator]();
+    } catch (error) {
+      const reason = error && typeof error.message === 'string' ? error.message : String(error);
+      core.portClose(id, undefined, { code: 'cancelled', message: `${label}: the stream's source failed: ${reason}`, reason });
+      return;
+    }
+    const stop = () => {
+      try {
+        if (iterator && typeof iterator.return === 'function') {
+          const done = iterator.return();
+          if (done && typeof done.then === 'function') done.then(undefined, () => {});
+        }
+      } catch (_) { /* the source's own cleanup failed: nothing left to tell */ }
+    };
+    let count = 0;
+    const step = () => core.portReady(id).then((ready) => {
+      if (!ready) {
+        stop();
+        return undefined;
+      }
+      return Promise.resolve().then(() => iterator.next()).then((item) => {
+        if (core.portIsClosed(id)) {
+          if (!(item && item.done)) stop();
+          return undefined;
+        }
+        if (item === null || typeof item !== 'object') {
+          core.portClose(id, undefined, { code: 'cancelled', message: `${label}: the stream's source returned a non-object from next()`, reason: 'bad iterator result' });
+          return undefined;
+        }
+        if (item.done) {
+          core.portClose(id, undefined);
+          return undefined;
+        }
+        count += 1;
+        const problem = shapeProblem(itemShape, item.value, `item ${count}`) || plainDataProblem(item.value, `item ${count}`, new Map());
+        if (problem !== null) {
+          console.error(`${label}: ${problem}; the stream is closed`);
+          core.portClose(id, undefined, { code: 'bad_arguments', message: `${label}: ${problem}`, reason: problem });
+          stop();
+          return undefined;
+        }
+        const refused = core.portPost(id, item.value);
+        if (refused !== null && typeof refused === 'object') {
+          core.portClose(id, undefined, refused);
+          stop();
+          return undefined;
+        }
+        return step();
+      }, (error) => {
+        const reason = error && typeof error.message === 'string' ? error.message : String(error);
+        core.portClose(id, undefined, { code: 'cancelled', message: `${label}: the stream's source failed: ${reason}`, reason });
+      });
+    });
+    step().then(undefined, (error) => console.error(`${label}: the stream failed:`, error));
+  }
+
   function invoker(index, m, label) {
     const arity = m.params.length;
+    const streamAt = [];
+    for (let i = 0; i < arity; i++) {
+      if (isArray(m.params[i][1]) && m.params[i][1][0] === 'stream') streamAt.push(i);
+    }
     return function (...args) {
       let options;
       if (args.length === arity + 1) {
@@ -431,8 +1337,34 @@ function buildApi(core, methods, config) {
       if (signal !== undefined && signal.aborted) {
         return Promise.reject(fail(frameworkError('cancelled', `${label} was cancelled before it was sent`, m.channel)));
       }
-      const started = core.invoke(index, args, timeoutMs);
-      if (typeof started.typeError === 'string') throw new TypeError(started.typeError);
+      // Each stream argument travels as a port of this side's, pumped once the call is sent.
+      let ports = null;
+      const uploads = [];
+      if (streamAt.length > 0) {
+        ports = [];
+        for (const i of streamAt) {
+          const id = core.portOpen();
+          if (typeof id !== 'number') {
+            core.portDiscard(ports);
+            return Promise.reject(fail(new IpcFrameworkError(id, m.channel)));
+          }
+          uploads.push([id, args[i], m.params[i][1][1], `${label}: argument ${i + 1} (${m.params[i][0]})`]);
+          args[i] = { $ipc: 'stream', port: id };
+          ports.push(id);
+        }
+      }
+      let started;
+      try {
+        started = core.invoke(index, args, timeoutMs, ports);
+      } catch (error) {
+        if (ports !== null) core.portDiscard(ports);
+        throw error;
+      }
+      if (typeof started.typeError === 'string') {
+        if (ports !== null) core.portDiscard(ports);
+        throw new TypeError(started.typeError);
+      }
+      for (const [id, source, itemShape, what] of uploads) pump(id, source, itemShape, what);
       const callId = started.id;
       return new Promise((resolve, reject) => {
         let done = false;
@@ -450,11 +1382,29 @@ function buildApi(core, methods, config) {
           reject(fail(error));
         }
         started.promise.then((envelope) => {
-          if (done) return;
+          const transferred = envelope !== null && typeof envelope === 'object' && isArray(envelope.ports) ? envelope.ports : [];
+          if (done) {
+            // Given up on: what the reply transferred is not received.
+            if (transferred.length > 0) core.portRelease(transferred);
+            return;
+          }
           finish();
           if (envelope !== null && typeof envelope === 'object') {
-            if (hasOwn(envelope, 'ok')) return resolve(envelope.ok);
-            if (hasOwn(envelope, 'app')) return reject(fail(new IpcAppError(m.channel, envelope.app)));
+            if (hasOwn(envelope, 'ok')) {
+              if (m.result !== undefined && !isRef(envelope.ok, m.result[0], transferred)) {
+                core.portRelease(transferred);
+                const reason = `the result is not a ${m.result[0]} the reply transfers`;
+                return reject(fail(frameworkError('bad_reply', `${label}: ${reason}`, m.channel, { reason })));
+              }
+              const revived = revive(envelope.ok, transferred, m.channel, m.result);
+              // The call's signal also stops the streams it returned.
+              if (signal !== undefined && revived.streams.length > 0) {
+                signal.addEventListener('abort', () => { for (const cancel of revived.streams) cancel('cancelled'); }, { once: true });
+              }
+              return resolve(revived.value);
+            }
+            if (hasOwn(envelope, 'app')) return reject(fail(new IpcAppError(m.channel, revive(envelope.app, transferred, m.channel).value)));
+            if (transferred.length > 0) core.portRelease(transferred);
             if (hasOwn(envelope, 'error')) return reject(fail(new IpcFrameworkError(envelope.error, m.channel)));
           }
           reject(fail(frameworkError('protocol', `${label}: malformed reply`, m.channel, { reason: 'malformed reply' })));
@@ -473,7 +1423,9 @@ function buildApi(core, methods, config) {
   }
 
   function sender(index, m, label) {
+    const streams = m.params.some((p) => isArray(p[1]) && p[1][0] === 'stream');
     return function (...args) {
+      if (streams) throw new TypeError(`${label}: a send cannot carry a stream argument (invokes can)`);
       const problem = argumentsProblem(label, m.params, args);
       if (problem !== null) throw new TypeError(problem);
       const refused = core.send(index, args);
@@ -511,7 +1463,12 @@ function buildApi(core, methods, config) {
         const them = missed === 1 ? 'event: the Rust main dropped it' : 'events: the Rust main dropped them';
         console.warn(`${label}: missed ${missed} ${them} because the page did not keep up (pass { onLag } to handle this)`);
       };
-      const subscription = core.subscribe(index, listener, lag);
+      // Events may transfer ports (to the first subscription only: a port has one owner).
+      const deliver = (args, ports) => {
+        const values = isArray(ports) && ports.length > 0 ? revive(args, ports, m.channel).value : args;
+        listener(...values);
+      };
+      const subscription = core.subscribe(index, deliver, lag);
       if (typeof subscription.typeError === 'string') throw new TypeError(subscription.typeError);
       let active = true;
       // The disposer is the only way to unsubscribe: functions crossing contextBridge are new
@@ -520,6 +1477,63 @@ function buildApi(core, methods, config) {
         if (!active) return;
         active = false;
         subscription.dispose();
+      };
+    };
+  }
+
+  // A request from main (docs/PROTOCOL.md 7.2): `handler(...args, signal)` answers with its value
+  // (or a promise of it). A throw answers `handler_panicked`; for a request that declares an
+  // application error, a thrown `{ name: "IpcAppError", data }` answers with `data` as that error.
+  function requester(index, m, label) {
+    const arity = m.params.length;
+    return function (handler) {
+      if (arguments.length !== 1 || typeof handler !== 'function') {
+        throw new TypeError(`${label} expects a handler function (${m.params.map((p) => p[0]).concat('signal').join(', ')}) => result`);
+      }
+      const controllers = new Map();
+      const failure = (error) => {
+        if (m.app === true && error !== null && typeof error === 'object' && error.name === 'IpcAppError' && hasOwn(error, 'data')) {
+          return { app: error.data };
+        }
+        const reason = error !== null && typeof error === 'object' && typeof error.message === 'string' ? error.message : String(error);
+        return { error: { code: 'handler_panicked', message: `${label}: the handler failed: ${reason}`, channel: m.channel, reason } };
+      };
+      const serve = (id, args, ports) => {
+        const controller = config.plainErrors ? null : new AbortController();
+        if (controller !== null) controllers.set(id, controller);
+        return new Promise((resolve) => {
+          const values = isArray(ports) && ports.length > 0 ? revive(args, ports, m.channel).value : args;
+          const all = [];
+          for (let i = 0; i < arity; i++) all.push(values[i]);
+          all.push(controller !== null ? controller.signal : undefined);
+          resolve(handler(...all));
+        }).then((value) => {
+          const result = value === undefined ? null : value;
+          const problem = plainDataProblem(result, 'the result', new Map());
+          if (problem !== null) {
+            console.error(`${label}: ${problem}`);
+            return { error: { code: 'encode', message: `${label}: ${problem}`, channel: m.channel, reason: problem } };
+          }
+          return { ok: result };
+        }, failure).then((answer) => {
+          controllers.delete(id);
+          return answer;
+        });
+      };
+      const abort = (id, why) => {
+        const controller = controllers.get(id);
+        if (controller === undefined) return;
+        controllers.delete(id);
+        const code = why === 'timeout' ? 'timeout' : why === 'disconnected' ? 'disconnected' : 'cancelled';
+        controller.abort(frameworkError(code, `${label}: main no longer waits for the answer (${why})`, m.channel, { reason: String(why) }));
+      };
+      const registration = core.handle(index, serve, abort);
+      if (typeof registration.typeError === 'string') throw new TypeError(`${label}: ${registration.typeError}`);
+      let active = true;
+      return function dispose() {
+        if (!active) return;
+        active = false;
+        registration.dispose();
       };
     };
   }
@@ -537,6 +1551,7 @@ function buildApi(core, methods, config) {
     if (m.kind === 'invoke') fn = invoker(index, m, label);
     else if (m.kind === 'send') fn = sender(index, m, label);
     else if (m.kind === 'event') fn = subscriber(index, m, label);
+    else if (m.kind === 'request') fn = requester(index, m, label);
     else continue;
     defineProperty(fn, 'name', { value: m.name });
     defineProperty(target, m.name, { value: freeze(fn), enumerable: true });
@@ -594,11 +1609,28 @@ export function connect(url, options = {}) {
     let closedError = null;
     let peerMaxFrame = DEFAULT_MAX_FRAME;
     let peerMaxMessage = DEFAULT_MAX_FRAME;
+    let peerPortWindow = PORT_WINDOW;
+    let peerMaxPorts = MAX_PORTS;
     let lastId = 0;
     let lastChunkId = 0;
     const pending = new Map(); // id -> resolve(envelope)
-    const listeners = new Map(); // channel -> Set of { deliver(args), lag(missed) }
+    const uploadsOf = new Map(); // id -> the ports of the call's stream arguments
+    const listeners = new Map(); // channel -> Set of { deliver(args, ports), lag(missed) }
     const assembler = chunkAssembler(maxMessage);
+    const ports = portTable({
+      strict: true,
+      send: (frame) => transmit(frame),
+      problem: (reason, error) => refuse(reason, error),
+      initialCredit: () => peerPortWindow,
+      maxOwnPorts: () => peerMaxPorts,
+    });
+    const requests = requestTable({
+      methods: METHODS,
+      strict: true,
+      ports,
+      problem: (reason) => refuse(reason),
+      reply: (frame) => transmit(frame),
+    });
 
     const timer = setTimeout(() => {
       fail(wireError('protocol', `no hello within ${handshakeTimeoutMs} ms`, { reason: 'handshake timeout' }));
@@ -610,11 +1642,12 @@ export function connect(url, options = {}) {
         const reason = closedError !== null ? closedError.message : 'not open';
         return wireError('disconnected', `the connection is closed (${reason})`, { reason });
       }
+      const what = typeof frame.ch === 'string' ? frame.ch : `${frame.t} on port ${frame.port}`;
       let text;
       try {
         text = JSON.stringify(frame);
       } catch (e) {
-        return wireError('encode', `${frame.ch}: the arguments cannot be encoded as JSON: ${e.message}`, { reason: e.message });
+        return wireError('encode', `${what}: the value cannot be encoded as JSON: ${e.message}`, { reason: e.message });
       }
       // A UTF-8 character takes at most 3 bytes per UTF-16 unit: most texts need no encoding.
       if (text.length <= peerMaxFrame / 3) {
@@ -629,7 +1662,7 @@ export function connect(url, options = {}) {
       // Main takes longer messages only in chunks, and only when it announced a larger max_message.
       const limit = peerMaxMessage > peerMaxFrame && peerMaxFrame > CHUNK_HEADER ? peerMaxMessage : peerMaxFrame;
       if (body.length > limit) {
-        return wireError('too_large', `${frame.ch}: a message of ${body.length} bytes is above the main's limit of ${limit}`, { size: body.length, limit });
+        return wireError('too_large', `${what}: a message of ${body.length} bytes is above the main's limit of ${limit}`, { size: body.length, limit });
       }
       lastChunkId = (lastChunkId + 1) >>> 0;
       for (const chunk of chunkFrames(body, lastChunkId, peerMaxFrame, 0)) socket.send(chunk);
@@ -646,24 +1679,33 @@ export function connect(url, options = {}) {
         pending.delete(id);
         settle({ error });
       }
+      uploadsOf.clear();
+      ports.closeAll(error);
+      requests.closeAll();
       try { socket.close(); } catch (_) { /* already closed */ }
       if (!wasOpen) reject(new IpcFrameworkError(error));
       else if (typeof options.onClose === 'function') options.onClose(new IpcFrameworkError(error));
     }
 
     const core = {
-      invoke(index, args, timeoutMs) {
-        // buildApi has checked the arguments.
+      invoke(index, args, timeoutMs, transfer) {
+        // buildApi has checked the arguments and opened a port per stream argument.
         const m = METHODS[index];
         const id = ++lastId;
         const frame = { t: 'invoke', id, ch: m.channel, args };
         if (timeoutMs !== null) frame.timeout_ms = timeoutMs;
+        const uploads = Array.isArray(transfer) && transfer.length > 0 ? transfer.slice() : null;
+        if (uploads !== null) frame.ports = uploads;
         const promise = new Promise((settle) => {
           pending.set(id, settle);
           const error = transmit(frame);
           if (error !== null) {
             pending.delete(id);
+            if (uploads !== null) ports.discard(uploads, error);
             settle({ error });
+          } else if (uploads !== null) {
+            ports.sent(uploads);
+            uploadsOf.set(id, uploads);
           }
         });
         return { id, promise };
@@ -672,6 +1714,7 @@ export function connect(url, options = {}) {
         const settle = pending.get(id);
         if (settle === undefined) return;
         pending.delete(id);
+        uploadsOf.delete(id);
         transmit({ t: 'cancel', id });
         settle({ error: wireError('cancelled', 'cancelled by the caller') });
       },
@@ -688,10 +1731,27 @@ export function connect(url, options = {}) {
           listeners.set(m.channel, set);
         }
         // An entry per subscription, so subscribing one function twice needs two disposals.
-        const entry = { deliver: (args) => listener(...args), lag };
+        const entry = { deliver: (args, ids) => listener(args, ids), lag };
         set.add(entry);
         return { dispose() { set.delete(entry); } };
       },
+      handle(index, serve, abort) {
+        return requests.handle(index, serve, abort);
+      },
+      portOpen: () => ports.open(),
+      portDiscard: (ids) => ports.discard(ids.filter((id) => ports.isFresh(id))),
+      portRelease: (ids) => ports.release(ids),
+      portClose(id, reason, error) {
+        const fields = {};
+        if (typeof reason === 'string') fields.reason = reason;
+        if (error !== null && typeof error === 'object') fields.error = error;
+        ports.close(id, fields);
+      },
+      portPull: (id) => ports.pull(id),
+      portWatch: (id, onMessage, onEnd) => ports.watch(id, onMessage, onEnd),
+      portPost: (id, data) => ports.post(id, data),
+      portReady: (id) => ports.ready(id),
+      portIsClosed: (id) => ports.isClosed(id),
     };
 
     function each(channel, call) {
@@ -722,6 +1782,25 @@ export function connect(url, options = {}) {
       answer({ t: 'error', error: { code: 'protocol', message: `protocol error: ${reason}`, reason } });
     }
 
+    // Bad port input from the main (docs/PROTOCOL.md 7.1's table): an error frame, `protocol`
+    // or the given error (`too_many_ports`); the connection goes on.
+    function refuse(reason, error) {
+      if (typeof console !== 'undefined') console.warn(`${API_KEY}: refused a frame of the main: ${reason}`);
+      answer({ t: 'error', error: error || { code: 'protocol', message: `protocol error: ${reason}`, reason } });
+    }
+
+    // The ports a reply or an event of the main transfers: opened, or the message is refused
+    // (an error frame; null).
+    function transferred(frame) {
+      if (frame.ports === undefined || frame.ports === null) return [];
+      const accepted = ports.accept(frame.ports);
+      if (accepted.error !== undefined) {
+        refuse(accepted.error.reason || accepted.error.message, accepted.error);
+        return null;
+      }
+      return accepted.ids;
+    }
+
     function onFrame(frame) {
       if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) {
         if (state === 'open') unexpected('a frame that is not a JSON object');
@@ -743,6 +1822,8 @@ export function connect(url, options = {}) {
             }
           }
           if (Number.isInteger(frame.max_frame) && frame.max_frame > 0) peerMaxFrame = frame.max_frame;
+          if (Number.isInteger(frame.port_window) && frame.port_window > 0) peerPortWindow = Math.min(frame.port_window, MAX_CREDIT);
+          if (Number.isInteger(frame.max_ports) && frame.max_ports > 0) peerMaxPorts = frame.max_ports;
           // Absent: main takes no chunked messages.
           peerMaxMessage = Number.isInteger(frame.max_message) && frame.max_message > 0
             ? Math.min(frame.max_message, MAX_CHUNKED_MESSAGE)
@@ -761,15 +1842,61 @@ export function connect(url, options = {}) {
       switch (frame.t) {
         case 'reply': {
           const settle = pending.get(frame.id);
-          if (settle === undefined) return;
+          const hasOk = Object.prototype.hasOwnProperty.call(frame, 'ok');
+          const hasApp = !hasOk && Object.prototype.hasOwnProperty.call(frame, 'app');
+          const ids = hasOk || hasApp ? transferred(frame) : [];
+          if (ids === null) {
+            // Refused for its ports: the call fails rather than waiting forever.
+            if (settle !== undefined) {
+              pending.delete(frame.id);
+              uploadsOf.delete(frame.id);
+              settle({ error: wireError('protocol', 'protocol error: the reply transferred ports wrongly', { reason: 'bad ports list' }) });
+            }
+            return;
+          }
+          if (settle === undefined) {
+            ports.release(ids); // a call given up on: what its reply transfers is not received
+            return;
+          }
           pending.delete(frame.id);
-          if (Object.prototype.hasOwnProperty.call(frame, 'ok')) settle({ ok: frame.ok });
-          else if (Object.prototype.hasOwnProperty.call(frame, 'app')) settle({ app: frame.app });
-          else settle({ error: frame.error });
+          const uploads = uploadsOf.get(frame.id);
+          uploadsOf.delete(frame.id);
+          if (hasOk) settle({ ok: frame.ok, ports: ids });
+          else if (hasApp) settle({ app: frame.app, ports: ids });
+          else {
+            const error = frame.error !== null && typeof frame.error === 'object' ? frame.error : {};
+            // Refused for its own ports: main opened none of them.
+            if (uploads !== undefined && (error.code === 'too_many_ports' || error.code === 'protocol')) ports.discard(uploads, error);
+            settle({ error: frame.error });
+          }
           break;
         }
-        case 'event':
-          if (Array.isArray(frame.args)) each(frame.ch, (entry) => entry.deliver(frame.args));
+        case 'event': {
+          if (!Array.isArray(frame.args)) break;
+          const ids = transferred(frame);
+          if (ids === null) break;
+          const set = listeners.get(frame.ch);
+          if (set === undefined || set.size === 0) {
+            ports.release(ids);
+            break;
+          }
+          // A port has one owner: the first subscription gets the ports, the others the references.
+          let first = true;
+          each(frame.ch, (entry) => {
+            const given = first ? ids : [];
+            first = false;
+            entry.deliver(frame.args, given);
+          });
+          break;
+        }
+        case 'port':
+        case 'credit':
+        case 'close':
+          ports.receive(frame);
+          break;
+        case 'invoke':
+        case 'cancel':
+          requests.receive(frame);
           break;
         case 'lag':
           if (Number.isInteger(frame.missed) && frame.missed >= 0) each(frame.ch, (entry) => entry.lag(frame.missed));
@@ -795,8 +1922,6 @@ export function connect(url, options = {}) {
         case 'pong':
           break; // The client sends no pings; a stray pong is harmless.
         case 'hello':
-        case 'invoke':
-        case 'cancel':
         case 'send':
         case 'detach':
           unexpected(`unexpected frame type \`${frame.t}\` (a renderer does not receive it)`);
@@ -809,7 +1934,7 @@ export function connect(url, options = {}) {
     }
 
     socket.onopen = () => {
-      socket.send(JSON.stringify({ t: 'hello', protocol: PROTOCOL_VERSION, role: 'renderer', codec: 'json', contracts: CONTRACTS, label, max_frame: maxFrame, max_message: maxMessage }));
+      socket.send(JSON.stringify({ t: 'hello', protocol: PROTOCOL_VERSION, role: 'renderer', codec: 'json', contracts: CONTRACTS, label, max_frame: maxFrame, max_message: maxMessage, port_window: PORT_WINDOW, max_ports: MAX_PORTS }));
     };
     socket.onmessage = (message) => {
       if (state === 'closed') return;
@@ -890,4 +2015,4 @@ export function close(api, reason = 'closed') {
   if (closeConnection !== undefined) closeConnection(String(reason));
 }
 
-export { IpcAppError, IpcFrameworkError };
+export { IpcAppError, IpcFrameworkError, IpcStream, IpcPort };

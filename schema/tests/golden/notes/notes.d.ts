@@ -22,6 +22,7 @@ export type IpcErrorCode =
   | "too_large"
   | "too_many_in_flight"
   | "too_many_connections"
+  | "too_many_ports"
   | "forbidden"
   | "version_mismatch"
   | "protocol"
@@ -62,7 +63,7 @@ export interface IpcFrameworkError extends Error {
    */
   readonly reason?: string;
   /**
-   * The limit that was hit (`too_large`, `too_many_in_flight`, `too_many_connections`).
+   * The limit that was hit (`too_large`, `too_many_in_flight`, `too_many_connections`, `too_many_ports`).
    */
   readonly limit?: number;
   /**
@@ -113,6 +114,68 @@ export interface IpcSubscribeOptions {
  * Ends a subscription; calling it again does nothing.
  */
 export type IpcDisposer = () => void;
+
+/**
+ * A stream from the other side (`ipc_runtime::Stream<T, E>`): read it with `for await`.
+ * Iteration ends when the producer finishes; it throws `IpcAppError<E>` when the producer
+ * fails with its own error and `IpcFrameworkError` when the stream breaks (`disconnected`, ...).
+ * Leaving the loop early (`break`, `return`, a throw) or `cancel()` stops the producer, and so
+ * does aborting the `signal` of the call that returned the stream. Items the page has not read
+ * yet wait here, at most one credit window (16) of them: the producer is held back until the
+ * page reads on.
+ *
+ * With context isolation on Electron older than 35 (no `contextBridge.executeInMainWorld`),
+ * a stream reaches the page as a copy without `Symbol.asyncIterator`: read it with its own
+ * `next()` and `return()` functions instead of `for await`.
+ */
+export interface IpcStream<T, E = never> extends AsyncIterable<T> {
+  /**
+   * Stops the stream: the producer is told (`close` with reason `reason`, default
+   * `"cancelled"`) and iteration ends. Does nothing once the stream has ended.
+   */
+  cancel(reason?: string): void;
+}
+
+/**
+ * What a stream parameter takes: an iterable or async iterable of items (an array, a
+ * generator, ...). Items are pulled as the receiver grants credit; a source that throws
+ * fails the stream, and the source's `return()` is called when the receiver stops early.
+ */
+export type IpcStreamSource<T> = AsyncIterable<T> | Iterable<T>;
+
+/**
+ * One end of a two-way, ordered, flow-controlled channel (`ipc_runtime::Port<Out, In>`): this end
+ * sends `Out` and receives `In`. Messages that arrive before the first `onMessage` listener wait
+ * for it (at most one credit window, 16: the other side is held back until they are taken).
+ *
+ * With context isolation on Electron older than 35, `closed` is read once, when the port
+ * reaches the page.
+ */
+export interface IpcPort<Out, In> {
+  /**
+   * Sends a message (plain data). Without credit it waits here, in order; past 1024 waiting
+   * messages it throws `IpcFrameworkError` `too_many_in_flight`, and on a closed port
+   * `disconnected`.
+   */
+  postMessage(message: Out): void;
+  /**
+   * Listens for messages; returns the function that stops listening.
+   */
+  onMessage(listener: (message: In) => void): IpcDisposer;
+  /**
+   * Called once when the port closes: with `null` when either side closed it, with the
+   * error when it broke (`disconnected`, `protocol`, ...).
+   */
+  onClose(listener: (error: IpcFrameworkError | null) => void): IpcDisposer;
+  /**
+   * Closes the port for both sides; messages not yet taken are dropped.
+   */
+  close(): void;
+  /**
+   * Whether the port is closed (by either side, or with the connection).
+   */
+  readonly closed: boolean;
+}
 
 /**
  * Notes with free-form data.

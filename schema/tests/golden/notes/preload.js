@@ -16,14 +16,16 @@
 //
 // Preload <-> bridge protocol (Electron IPC; see docs/PROTOCOL.md, "Electron bridge")
 //
-// invoke   renderer: ipcRenderer.invoke(channel, callId, timeoutMs, ...args)
+// invoke   renderer: ipcRenderer.invoke(channel, callId, timeoutMs, ports, ...args)
 //            channel    a declared invoke channel ("todos:add")
 //            callId     positive integer, unique among this renderer's calls in flight
 //            timeoutMs  non-negative integer deadline in milliseconds, or null for none
+//            ports      null, or the page's own port ids (odd, increasing) of its stream
+//                       arguments, which are {"$ipc":"stream","port":id} in args
 //            args       the positional arguments, already checked against the contract
 //          main: ipcMain.handle(channel, ...) resolves (never rejects) to exactly one of
-//            {ok: value}                        the result
-//            {app: value}                       the handler's application error (Result::Err)
+//            {ok: value, ports?}                the result, and the ports it transfers
+//            {app: value, ports?}               the handler's application error (Result::Err)
 //            {error: {code, message, ...}}      a framework error (PROTOCOL.md section 6),
 //                                               e.g. code "forbidden" for a refused origin
 //          The preload turns {app} into an IpcAppError (.data, .channel) and {error} into an
@@ -39,6 +41,17 @@
 //          up); the preload calls the onLag of every subscription to `channel`, or warns.
 // goodbye  The Rust main disconnected one window: the bridge resolves its pending and later
 //          invokes with code "disconnected" and drops its sends.
+// frames   both: ipcRenderer.send("__ipc:frame", frame) / webContents.send("__ipc:frame", frame),
+//          frames of the wire protocol (PROTOCOL.md 7.1, 7.2) for this window's ports and main's
+//          requests; port ids are the page's own (odd) and main's (even, as on the wire)
+//            port/credit/close  both ways, on the window's ports
+//            open {port, credit}       bridge: a port is the window's now (main's port_window
+//                                      is its first credit); sent before any frame of the port
+//            event {ch, args, ports}   bridge: an event that transfers ports (to one window)
+//            invoke / cancel           bridge: main's request (id: main's) / main gave up on it
+//            reply {id, ok|app|error}  renderer: the answer to main's request
+//            reset                     renderer, when the preload starts: the bridge closes what
+//                                      an earlier page of the window left open
 // Only declared channels are handled; the bridge checks event.senderFrame's origin against its
 // allowlist before anything is forwarded, and the window's current main frame (origin and URL)
 // before each event or lag notice reaches it.
@@ -50,6 +63,7 @@ const API_KEY = "notes";
 const ISOLATION = "auto";
 const CANCEL_CHANNEL = "__ipc:cancel";
 const LAG_CHANNEL = "__ipc:lag";
+const FRAME_CHANNEL = "__ipc:frame";
 // One entry per declared channel: namespace property (null with one service), JavaScript name,
 // kind, wire channel, and [name, check] per positional parameter.
 const METHODS = [
@@ -80,8 +94,16 @@ function describeShape(shape) {
     case 'tuple': return `an array of ${shape.length - 1} items`;
     case 'oneOf': return shape.length === 2 ? stringify(shape[1]) : `one of ${shape.slice(1).map((v) => stringify(v)).join(', ')}`;
     case 'union': return shape.slice(1).map(describeShape).join(' or ');
+    case 'stream': return 'an iterable or async iterable of items (a stream)';
+    case 'port': return 'a port received from the other side';
     default: return 'any value';
   }
+}
+
+// A port reference as it travels ({"$ipc":"stream","port":7}: docs/PROTOCOL.md 7.1).
+function isPortRef(value, kind) {
+  return value !== null && typeof value === 'object' && !isArray(value) && value.$ipc === kind
+    && isInteger(value.port) && value.port > 0;
 }
 
 function describeValue(value) {
@@ -132,6 +154,14 @@ function shapeProblem(shape, value, path) {
         return null;
       case 'oneOf':
         fits = shape.indexOf(value, 1) > 0;
+        break;
+      case 'stream':
+        // What a stream argument may be: a source of items, or (on its way) its reference.
+        fits = typeof value === 'string' || isPortRef(value, 'stream') || (value !== null && typeof value === 'object'
+          && (typeof value[Symbol.asyncIterator] === 'function' || typeof value[Symbol.iterator] === 'function'));
+        break;
+      case 'port':
+        fits = isPortRef(value, 'port');
         break;
       case 'union':
         fits = false;
@@ -242,12 +272,617 @@ function argumentsProblem(label, params, args) {
   }
   for (let i = 0; i < params.length; i++) {
     const path = `argument ${i + 1} (${params[i][0]})`;
-    let problem = shapeProblem(params[i][1], args[i], path);
+    const shape = params[i][1];
+    if (isArray(shape) && shape[0] === 'port') {
+      return `${label}: ${path} is a port, and a page cannot send ports (only stream arguments, to invokes)`;
+    }
+    let problem = shapeProblem(shape, args[i], path);
     // An `undefined` argument is what the shape allows (an optional parameter: null on the wire).
-    if (problem === null && args[i] !== undefined) problem = plainDataProblem(args[i], path, new Map());
+    // A stream's items are checked as they are sent.
+    if (problem === null && args[i] !== undefined && !(isArray(shape) && shape[0] === 'stream')) {
+      problem = plainDataProblem(args[i], path, new Map());
+    }
     if (problem !== null) return `${label}: ${problem}`;
   }
   return null;
+}
+
+// Ports and streams (docs/PROTOCOL.md 7.1) and requests from main (7.2), this side's half: the
+// port table keeps each port's messages, credits and close; the request table runs the page's
+// handlers for main's invokes. The browser client is a peer on the wire and answers bad input as
+// 7.1 says (`strict`); the preload sits behind the bridge, which checks the wire and routes the
+// same frames to it, adding an `open` frame (with main's initial credit) before a port's first
+// frame reaches the window.
+const PORT_WINDOW = 16; // announced as port_window: messages the other side may send ahead of credit
+const MAX_PORTS = 1024; // announced as max_ports: ports kept open at once on the connection
+const MAX_QUEUED_POSTS = 1024; // messages a page may post ahead of the credit it has
+const MAX_CREDIT = 0xffffffff;
+const MAX_CLOSED_BY_PEER = 1024; // recent ports the other side closed, remembered for 7.1's table
+
+function isPortId(value) {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 && value <= Number.MAX_SAFE_INTEGER;
+}
+
+function portError(code, message, fields) {
+  return Object.assign({ code, message }, fields);
+}
+
+// A framework error object from the other side, with a known code and a message.
+function portWireError(error) {
+  const e = error !== null && typeof error === 'object' ? error : {};
+  const out = {};
+  for (const key of Object.keys(e)) {
+    const value = e[key];
+    if (typeof value === 'string' || typeof value === 'number') out[key] = value;
+  }
+  if (typeof out.code !== 'string') out.code = 'protocol';
+  if (typeof out.message !== 'string') out.message = `IPC error: ${out.code}`;
+  return out;
+}
+
+/**
+ * The ports of one connection, this side's ends. io: {
+ *   send(frame)       sends a frame to the other side; returns null or a wire error
+ *   strict            true on the wire: bad input is answered as docs/PROTOCOL.md 7.1 says
+ *   problem(reason)   (strict) answers an error frame `protocol` naming the problem
+ *   initialCredit()   credit on a port this side opens (the other side's port_window; behind
+ *                     the bridge 0: the bridge's `open` frame brings main's)
+ *   maxOwnPorts()     the most ports this side may have open when it opens one (the other
+ *                     side's max_ports)
+ * }
+ */
+function portTable(io) {
+  const ports = new Map(); // id -> port
+  let lastOwn = -1; // the last (odd) id this side opened
+  let lastPeer = 0; // (strict) the highest id the other side opened
+  const closedByPeer = new Set();
+  // Behind the bridge: ports the page was done with before their `open` came, so that the late
+  // `open` does not bring them back (bounded, oldest first out).
+  const tombstones = new Set();
+  let dead = null; // the connection's end, once it ended
+  const HALF = Math.max(1, Math.floor(PORT_WINDOW / 2));
+
+  function record(id, credit) {
+    const port = {
+      id,
+      // receiving: messages not taken yet ({ data, ports }), how many arrived, how many the
+      // other side may send in all, taken ones not granted back yet
+      queue: [], received: 0, allowed: PORT_WINDOW, ungranted: 0,
+      pulls: [], // stream reads waiting for a message
+      onMessage: null, onEnd: null,
+      endDelivered: false, pulledEnd: false,
+      // sending: credit left, posts waiting for credit, pumps waiting for credit
+      credit, outbox: [], readies: [],
+      ended: false, peerClosed: false, outcome: null,
+      // behind the bridge: whether the bridge's `open` came, and whether a delivery named it
+      opened: io.strict, claimed: io.strict, fresh: false,
+    };
+    ports.set(id, port);
+    return port;
+  }
+
+  function bounded(set, id, limit) {
+    set.add(id);
+    if (set.size > limit) set.delete(set.values().next().value);
+  }
+
+  function forget(port) {
+    if (ports.get(port.id) !== port) return;
+    ports.delete(port.id);
+    if (!port.opened) bounded(tombstones, port.id, MAX_PORTS);
+  }
+
+  function resolveReadies(port, value) {
+    const readies = port.readies;
+    port.readies = [];
+    for (const resolve of readies) resolve(value);
+  }
+
+  function tellEnd(port) {
+    port.endDelivered = true;
+    try {
+      port.onEnd(port.outcome.error !== undefined ? port.outcome.error : null);
+    } catch (error) {
+      console.error('a port\'s close listener failed:', error);
+    }
+  }
+
+  // Once a port has ended: what is still queued goes first, then the outcome, to the stream's
+  // reads or the port's listeners. Without a message listener the close is told at once and the
+  // queued messages wait for a later listener. The port is forgotten once all is delivered.
+  function settleEnd(port) {
+    if (!port.ended) return;
+    if (port.queue.length === 0 && port.pulls.length > 0) {
+      const pulls = port.pulls;
+      port.pulls = [];
+      port.pulledEnd = true;
+      for (const resolve of pulls) resolve(port.outcome);
+    }
+    if (port.onEnd !== null && !port.endDelivered && (port.queue.length === 0 || port.onMessage === null)) tellEnd(port);
+    if (port.queue.length === 0 && (port.endDelivered || port.pulledEnd)) forget(port);
+  }
+
+  // The application took a message: credit goes back after half a window (docs/PROTOCOL.md 7.1).
+  function taken(port) {
+    if (port.ended) return;
+    port.ungranted += 1;
+    if (port.ungranted >= HALF) {
+      const n = port.ungranted;
+      port.ungranted = 0;
+      port.allowed += n;
+      io.send({ t: 'credit', port: port.id, n });
+    }
+  }
+
+  // This side ends a port. `fields` go on the close frame (null: the other side is not told,
+  // because it never knew the port); nothing is sent after the other side's own close or the
+  // connection's end. `keepQueue`: what arrived before is still delivered, then `outcome` (a
+  // close for the other side's fault); otherwise the page is done with the port and what waits
+  // is dropped.
+  function closeWith(port, fields, outcome, keepQueue) {
+    if (ports.get(port.id) !== port) return;
+    if (!port.ended) {
+      if (fields !== null && dead === null) io.send(Object.assign({ t: 'close', port: port.id }, fields));
+      port.ended = true;
+      port.outcome = outcome;
+      port.outbox = [];
+      resolveReadies(port, false);
+    }
+    if (!keepQueue) {
+      port.queue = [];
+      if (port.onEnd === null) port.endDelivered = true;
+    }
+    settleEnd(port);
+  }
+
+  function violation(port, reason) {
+    const error = portError('protocol', `protocol error: port ${port.id} ${reason}`, { reason: `port ${port.id} ${reason}` });
+    closeWith(port, { error }, { error }, true);
+  }
+
+  function flush(port) {
+    while (port.credit > 0 && port.outbox.length > 0 && !port.ended) {
+      const data = port.outbox.shift();
+      const problem = io.send({ t: 'port', port: port.id, data });
+      if (problem !== null) {
+        closeWith(port, { error: problem }, { error: problem }, true);
+        return;
+      }
+      port.credit -= 1;
+    }
+    if (port.credit > 0 && port.outbox.length === 0) resolveReadies(port, true);
+  }
+
+  function deliver(port, data, transferred) {
+    if (port.onMessage !== null) {
+      taken(port);
+      try {
+        port.onMessage(data, transferred);
+      } catch (error) {
+        console.error('a port\'s message listener failed:', error);
+      }
+    } else if (port.pulls.length > 0) {
+      taken(port);
+      port.pulls.shift()({ value: data, ports: transferred });
+    } else {
+      port.queue.push({ data, ports: transferred });
+    }
+  }
+
+  // A frame that names a port nobody has open (docs/PROTOCOL.md 7.1's table).
+  function unknown(frame, id) {
+    if (!io.strict) return;
+    if (frame.t === 'port' && closedByPeer.has(id)) {
+      io.problem(`a \`port\` message on port ${id} after the sender's own close`);
+    } else if (id % 2 === 1 ? id > lastOwn : id > lastPeer) {
+      io.problem(`\`${frame.t}\` for port ${id}, which was never opened`);
+    }
+    // Otherwise this side closed the port while the frame was on its way: dropped silently.
+  }
+
+  /** A port/credit/close frame from the other side (or, behind the bridge, an `open`). */
+  function receive(frame) {
+    const id = frame.port;
+    if (!isPortId(id)) {
+      if (io.strict) io.problem(`a \`${frame.t}\` frame without a valid port id`);
+      return;
+    }
+    let port = ports.get(id);
+    if (frame.t === 'open') {
+      if (io.strict) return;
+      if (tombstones.delete(id)) return;
+      const credit = typeof frame.credit === 'number' && Number.isInteger(frame.credit) && frame.credit >= 0 ? frame.credit : PORT_WINDOW;
+      if (port === undefined) port = record(id, 0);
+      port.opened = true;
+      port.credit += credit;
+      flush(port);
+      return;
+    }
+    if (port === undefined) {
+      unknown(frame, id);
+      return;
+    }
+    if (port.ended) {
+      // Closed by the other side: a message after its own close is its mistake. Closed by this
+      // side: frames still on their way are dropped.
+      if (port.peerClosed && frame.t === 'port' && io.strict) {
+        io.problem(`a \`port\` message on port ${id} after the sender's own close`);
+      }
+      return;
+    }
+    switch (frame.t) {
+      case 'port': {
+        if (port.received >= port.allowed) {
+          violation(port, 'sent past its credit');
+          return;
+        }
+        port.received += 1;
+        const accepted = accept(frame.ports);
+        if (accepted.error !== undefined) {
+          // The message is refused, but it was sent within credit: it counts as taken.
+          if (io.strict) io.problem(accepted.error.reason || accepted.error.message, accepted.error);
+          taken(port);
+          return;
+        }
+        deliver(port, frame.data === undefined ? null : frame.data, accepted.ids);
+        return;
+      }
+      case 'credit': {
+        const n = frame.n;
+        if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+          if (io.strict) io.problem(`a \`credit\` frame for port ${id} without a valid \`n\``);
+          return;
+        }
+        if (port.credit + n > MAX_CREDIT) {
+          violation(port, 'was given credit past 2^32 - 1 messages');
+          return;
+        }
+        port.credit += n;
+        flush(port);
+        return;
+      }
+      case 'close': {
+        bounded(closedByPeer, id, MAX_CLOSED_BY_PEER);
+        port.peerClosed = true;
+        port.ended = true;
+        port.outbox = [];
+        resolveReadies(port, false);
+        if (frame.error !== undefined && frame.error !== null) port.outcome = { error: portWireError(frame.error) };
+        else if (Object.prototype.hasOwnProperty.call(frame, 'app')) port.outcome = { app: frame.app };
+        else port.outcome = { done: true };
+        settleEnd(port);
+        return;
+      }
+      default:
+        break;
+    }
+  }
+
+  /**
+   * Opens the ports a frame of the other side transfers (its `ports` list). Returns { ids } or
+   * { error } (a wire error: `protocol`, or `too_many_ports`), in which case none is opened.
+   */
+  function accept(list) {
+    if (list === undefined || list === null) return { ids: [] };
+    if (!Array.isArray(list)) {
+      const reason = '`ports` is not an array of port ids';
+      return { error: portError('protocol', `protocol error: ${reason}`, { reason }) };
+    }
+    if (list.length === 0) return { ids: [] };
+    if (!io.strict) {
+      // Behind the bridge, which checked them: a delivery names ports whose `open` may come
+      // before or after it (Electron orders its two channels independently).
+      const ids = [];
+      for (const id of list) {
+        if (!isPortId(id) || tombstones.has(id)) continue;
+        let port = ports.get(id);
+        if (port === undefined) port = record(id, 0);
+        if (port.claimed) continue;
+        port.claimed = true;
+        ids.push(id);
+      }
+      return { ids };
+    }
+    let last = lastPeer;
+    for (const id of list) {
+      let reason = null;
+      if (!isPortId(id)) reason = 'a port id that is not a positive integer';
+      else if (id % 2 === 1) reason = `port ${id}, an id of the receiver's parity (odd ids are the renderer's)`;
+      else if (ports.has(id)) reason = `port ${id}, which is already open`;
+      else if (id <= last) reason = `port ${id}, not above the sender's earlier port ids`;
+      if (reason !== null) {
+        reason = `the \`ports\` list names ${reason}`;
+        return { error: portError('protocol', `protocol error: ${reason}`, { reason }) };
+      }
+      last = id;
+    }
+    if (ports.size + list.length > MAX_PORTS) {
+      return { error: portError('too_many_ports', `${ports.size} ports are open on this connection; ${list.length} more would pass the limit of ${MAX_PORTS}`, { limit: MAX_PORTS }) };
+    }
+    lastPeer = last;
+    for (const id of list) record(id, io.initialCredit());
+    return { ids: list.slice() };
+  }
+
+  /** Opens a port of this side's (an upload): its id, or a wire error. */
+  function open() {
+    if (dead !== null) return dead;
+    const limit = Math.min(MAX_PORTS, io.maxOwnPorts());
+    if (ports.size >= limit) {
+      return portError('too_many_ports', `${ports.size} ports are open on this connection (the limit is ${limit})`, { limit });
+    }
+    lastOwn += 2;
+    const port = record(lastOwn, io.initialCredit());
+    port.fresh = true;
+    port.claimed = true;
+    return lastOwn;
+  }
+
+  /** Whether `id` is a port this side opened and has not transferred yet. */
+  function isFresh(id) {
+    const port = isPortId(id) ? ports.get(id) : undefined;
+    return port !== undefined && port.fresh;
+  }
+
+  /** The frame that transfers these ports of this side's went out. */
+  function sent(ids) {
+    for (const id of ids) {
+      const port = ports.get(id);
+      if (port !== undefined) port.fresh = false;
+    }
+  }
+
+  /** Ends ports the other side never heard of (their frame was not sent, or was refused). */
+  function discard(ids, error) {
+    for (const id of ids) {
+      const port = ports.get(id);
+      if (port === undefined) continue;
+      port.opened = true;
+      closeWith(port, null, error ? { error } : { done: true }, false);
+    }
+  }
+
+  /** A stream read: resolves to { value, ports }, { done: true }, { error } or { app }. */
+  function pull(id) {
+    const port = isPortId(id) ? ports.get(id) : undefined;
+    if (port === undefined) return Promise.resolve({ done: true });
+    if (port.queue.length > 0) {
+      const item = port.queue.shift();
+      taken(port);
+      return Promise.resolve({ value: item.data, ports: item.ports });
+    }
+    if (port.ended) {
+      port.pulledEnd = true;
+      const outcome = port.outcome;
+      settleEnd(port);
+      return Promise.resolve(outcome);
+    }
+    return new Promise((resolve) => port.pulls.push(resolve));
+  }
+
+  /**
+   * A port's listeners: `onMessage(data, ports)` (or null: messages wait) and `onEnd(error or
+   * null)`, called once when the port ends. Queued messages go to a new message listener at once.
+   */
+  function watch(id, onMessage, onEnd) {
+    const port = isPortId(id) ? ports.get(id) : undefined;
+    if (port === undefined) return false;
+    port.onMessage = typeof onMessage === 'function' ? onMessage : null;
+    port.onEnd = typeof onEnd === 'function' ? onEnd : null;
+    while (port.onMessage !== null && port.queue.length > 0) {
+      const item = port.queue.shift();
+      taken(port);
+      try {
+        port.onMessage(item.data, item.ports);
+      } catch (error) {
+        console.error('a port\'s message listener failed:', error);
+      }
+    }
+    settleEnd(port);
+    return true;
+  }
+
+  /** Sends a message on a port (already checked as plain data): null, or a wire error. */
+  function post(id, data) {
+    const port = isPortId(id) ? ports.get(id) : undefined;
+    if (port === undefined || port.ended) {
+      if (dead !== null) return dead;
+      return portError('disconnected', `port ${id} is closed`, { reason: 'the port is closed' });
+    }
+    if (port.credit > 0 && port.outbox.length === 0) {
+      const problem = io.send({ t: 'port', port: id, data });
+      if (problem !== null) return problem;
+      port.credit -= 1;
+      return null;
+    }
+    if (port.outbox.length >= MAX_QUEUED_POSTS) {
+      return portError('too_many_in_flight', `port ${id}: ${port.outbox.length} messages already wait for the other side to grant credit`, { limit: MAX_QUEUED_POSTS });
+    }
+    port.outbox.push(data);
+    return null;
+  }
+
+  /** Resolves to true once the port may send at once (credit, nothing waiting), false once it ended. */
+  function ready(id) {
+    const port = isPortId(id) ? ports.get(id) : undefined;
+    if (port === undefined || port.ended) return Promise.resolve(false);
+    if (port.credit > 0 && port.outbox.length === 0) return Promise.resolve(true);
+    return new Promise((resolve) => port.readies.push(resolve));
+  }
+
+  /** The page closes a port: `fields` go on the close frame ({ reason }, { error }). */
+  function close(id, fields) {
+    const port = isPortId(id) ? ports.get(id) : undefined;
+    if (port === undefined) return;
+    const error = fields && fields.error ? portWireError(fields.error) : undefined;
+    const out = {};
+    if (fields && typeof fields.reason === 'string') out.reason = fields.reason;
+    if (error !== undefined) out.error = error;
+    closeWith(port, out, error !== undefined ? { error } : { done: true }, false);
+  }
+
+  /** Ports a delivery transferred but nothing claimed: closed with reason "not received". */
+  function release(ids) {
+    if (!Array.isArray(ids)) return;
+    for (const id of ids) close(id, { reason: 'not received' });
+  }
+
+  function isClosed(id) {
+    const port = isPortId(id) ? ports.get(id) : undefined;
+    return port === undefined || port.ended;
+  }
+
+  /** The connection ended: every port ends with its reason; nothing more is sent. */
+  function closeAll(error) {
+    if (dead !== null) return;
+    dead = error;
+    for (const port of Array.from(ports.values())) {
+      port.opened = true;
+      if (port.ended) continue;
+      port.ended = true;
+      port.peerClosed = true;
+      port.outcome = { error };
+      port.outbox = [];
+      resolveReadies(port, false);
+      settleEnd(port);
+    }
+  }
+
+  return { receive, accept, open, isFresh, sent, discard, pull, watch, post, ready, close, release, isClosed, closeAll, size: () => ports.size };
+}
+
+/**
+ * Requests from main (docs/PROTOCOL.md 7.2): the page's handlers, one per request channel.
+ * io: { methods, reply(frame) (returns null or a wire error), ports (the port table), strict,
+ *       problem(reason) }
+ */
+function requestTable(io) {
+  const byChannel = new Map(); // channel -> method index
+  for (let index = 0; index < io.methods.length; index++) {
+    if (io.methods[index].kind === 'request') byChannel.set(io.methods[index].channel, index);
+  }
+  const handlers = new Map(); // method index -> { serve, abort }
+  const running = new Map(); // main's request id -> { handler, timer, channel }
+  // Longer timers fire at once in browsers and Node; main still enforces such deadlines.
+  const MAX_TIMER = 2147483647;
+
+  function answer(id, body) {
+    let problem = io.reply(Object.assign({ t: 'reply', id }, body));
+    if (problem !== null && body.error === undefined) problem = io.reply({ t: 'reply', id, error: problem });
+  }
+
+  function handle(index, serve, abort) {
+    const m = io.methods[index];
+    if (handlers.has(index)) {
+      return { typeError: `${m.name} already has a handler; call the disposer of the first one before registering another` };
+    }
+    const handler = { serve, abort };
+    handlers.set(index, handler);
+    return {
+      dispose() {
+        if (handlers.get(index) === handler) handlers.delete(index);
+      },
+    };
+  }
+
+  // The handler's answer, as the page's wrapper made it ({ ok }, { app } or { error }), checked
+  // once more here: only plain data leaves.
+  function finish(id, envelope) {
+    const call = running.get(id);
+    if (call === undefined) return; // cancelled or timed out meanwhile
+    running.delete(id);
+    if (call.timer !== undefined) clearTimeout(call.timer);
+    const e = envelope !== null && typeof envelope === 'object' ? envelope : {};
+    const has = (name) => Object.prototype.hasOwnProperty.call(e, name);
+    if (has('ok') || has('app')) {
+      const field = has('ok') ? 'ok' : 'app';
+      const value = e[field] === undefined ? null : e[field];
+      const problem = plainDataProblem(value, field === 'ok' ? 'the result' : 'the error', new Map());
+      if (problem !== null) {
+        answer(id, { error: portError('encode', `${call.channel}: ${problem}`, { channel: call.channel, reason: problem }) });
+        return;
+      }
+      answer(id, { [field]: value });
+      return;
+    }
+    const error = portWireError(e.error);
+    error.channel = call.channel;
+    answer(id, { error });
+  }
+
+  function receive(frame) {
+    const id = frame.id;
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) {
+      if (io.strict) io.problem(`an \`${frame.t}\` frame from main without a valid \`id\``);
+      return;
+    }
+    if (frame.t === 'cancel') {
+      const call = running.get(id);
+      if (call === undefined) return; // already answered
+      running.delete(id);
+      if (call.timer !== undefined) clearTimeout(call.timer);
+      call.handler.abort(id, 'cancelled');
+      return;
+    }
+    const channel = typeof frame.ch === 'string' ? frame.ch : '';
+    if (running.has(id)) {
+      const reason = `request ${id} is already running`;
+      answer(id, { error: portError('protocol', `protocol error: ${reason}`, { channel, reason }) });
+      return;
+    }
+    const accepted = io.ports.accept(frame.ports);
+    if (accepted.error !== undefined) {
+      answer(id, { error: Object.assign({ channel }, accepted.error) });
+      return;
+    }
+    const index = byChannel.get(channel);
+    const handler = index === undefined ? undefined : handlers.get(index);
+    if (handler === undefined) {
+      io.ports.release(accepted.ids);
+      answer(id, { error: portError('no_handler', `no handler is registered for channel \`${channel}\``, { channel }) });
+      return;
+    }
+    const arity = io.methods[index].params.length;
+    if (!Array.isArray(frame.args) || frame.args.length !== arity) {
+      io.ports.release(accepted.ids);
+      const reason = `expected ${arity} argument${arity === 1 ? '' : 's'}`;
+      answer(id, { error: portError('bad_arguments', `${channel}: ${reason}`, { channel, reason }) });
+      return;
+    }
+    const call = { handler, timer: undefined, channel };
+    running.set(id, call);
+    const timeout = frame.timeout_ms;
+    if (typeof timeout === 'number' && Number.isInteger(timeout) && timeout >= 0 && timeout <= MAX_TIMER) {
+      call.timer = setTimeout(() => {
+        if (running.get(id) !== call) return;
+        running.delete(id);
+        answer(id, { error: portError('timeout', `${channel} timed out after ${timeout} ms`, { channel, after_ms: timeout }) });
+        handler.abort(id, 'timeout');
+      }, timeout);
+    }
+    let result;
+    try {
+      result = handler.serve(id, frame.args, accepted.ids);
+    } catch (error) {
+      const reason = error && typeof error.message === 'string' ? error.message : String(error);
+      result = { error: portError('handler_panicked', `${channel}: the handler failed: ${reason}`, { reason }) };
+    }
+    Promise.resolve(result).then((envelope) => finish(id, envelope), (error) => {
+      const reason = error && typeof error.message === 'string' ? error.message : String(error);
+      finish(id, { error: portError('handler_panicked', `${channel}: the handler failed: ${reason}`, { reason }) });
+    });
+  }
+
+  /** The connection ended: every running handler is aborted. */
+  function closeAll() {
+    for (const [id, call] of Array.from(running)) {
+      running.delete(id);
+      if (call.timer !== undefined) clearTimeout(call.timer);
+      call.handler.abort(id, 'disconnected');
+    }
+  }
+
+  return { handle, receive, closeAll };
 }
 
 function methodAt(index, kind) {
@@ -263,11 +898,14 @@ function isCount(value) {
   return typeof value === 'number' && isInteger(value) && value >= 0;
 }
 
-// The reply envelope as the bridge sent it, rebuilt as a fresh object with exactly one field.
+// The reply envelope as the bridge sent it, rebuilt as a fresh object with exactly one field
+// (and the ports the reply transfers, if any).
 function envelopeOf(channel, value) {
   if (value !== null && typeof value === 'object') {
-    if (Object.prototype.hasOwnProperty.call(value, 'ok')) return { ok: value.ok };
-    if (Object.prototype.hasOwnProperty.call(value, 'app')) return { app: value.app };
+    const transferred = Array.isArray(value.ports) ? value.ports.filter(isPortId) : [];
+    const withPorts = (envelope) => (transferred.length > 0 ? Object.assign(envelope, { ports: transferred }) : envelope);
+    if (Object.prototype.hasOwnProperty.call(value, 'ok')) return withPorts({ ok: value.ok });
+    if (Object.prototype.hasOwnProperty.call(value, 'app')) return withPorts({ app: value.app });
     if (value.error !== null && typeof value.error === 'object') return { error: value.error };
   }
   return { error: { code: 'protocol', message: `${channel}: malformed reply from the bridge`, channel, reason: 'malformed reply' } };
@@ -318,24 +956,135 @@ function watchLag(channel, onLag) {
   };
 }
 
+// This window's ends of ports and streams, and its answers to main's requests. The bridge routes
+// their frames (FRAME_CHANNEL) between this window and the Rust main, and checks the wire.
+const ports = portTable({
+  strict: false,
+  send(frame) {
+    ipcRenderer.send(FRAME_CHANNEL, frame);
+    return null;
+  },
+  problem() {},
+  // The bridge's `open` frame brings main's port_window as the first credit.
+  initialCredit: () => 0,
+  maxOwnPorts: () => MAX_PORTS,
+});
+const requests = requestTable({
+  methods: METHODS,
+  strict: false,
+  ports,
+  problem() {},
+  reply(frame) {
+    ipcRenderer.send(FRAME_CHANNEL, frame);
+    return null;
+  },
+});
+
+// channel -> Set of the subscriptions' deliver(args, ports), for events that transfer ports
+// (the bridge sends those on FRAME_CHANNEL, with their `ports`).
+const portEvents = new Map();
+
+function deliverEvent(frame) {
+  const accepted = ports.accept(frame.ports);
+  const ids = accepted.ids || [];
+  const set = portEvents.get(frame.ch);
+  if (set === undefined || set.size === 0 || !Array.isArray(frame.args)) {
+    ports.release(ids);
+    return;
+  }
+  // A port has one owner: the first subscription gets the ports, the others the references.
+  let first = true;
+  for (const deliver of Array.from(set)) {
+    try {
+      deliver(frame.args, first ? ids : []);
+    } catch (error) {
+      console.error(`${frame.ch} listener failed:`, error);
+    }
+    first = false;
+  }
+}
+
+ipcRenderer.on(FRAME_CHANNEL, (_event, frame) => {
+  if (frame === null || typeof frame !== 'object') return;
+  switch (frame.t) {
+    case 'open':
+    case 'port':
+    case 'credit':
+    case 'close':
+      ports.receive(frame);
+      break;
+    case 'invoke':
+    case 'cancel':
+      requests.receive(frame);
+      break;
+    case 'event':
+      if (typeof frame.ch === 'string') deliverEvent(frame);
+      break;
+    default:
+      break;
+  }
+});
+// A new page of this window: the bridge closes whatever an earlier page left open (its ports,
+// main's requests to it), before anything of this page reaches it.
+ipcRenderer.send(FRAME_CHANNEL, { t: 'reset' });
+
+function streamsProblem(m, args, transfer) {
+  const fresh = [];
+  if (transfer !== null && transfer !== undefined) {
+    if (!Array.isArray(transfer)) return `${labelOf(m)}: the ports must be an array`;
+    for (const id of transfer) {
+      if (!ports.isFresh(id) || fresh.indexOf(id) >= 0) return `${labelOf(m)}: port ${id} is not a new port of this page`;
+      fresh.push(id);
+    }
+  }
+  let used = 0;
+  for (let i = 0; i < m.params.length; i++) {
+    const shape = m.params[i][1];
+    if (!Array.isArray(shape) || shape[0] !== 'stream') continue;
+    if (!isPortRef(args[i], 'stream') || fresh.indexOf(args[i].port) < 0) {
+      return `${labelOf(m)}: argument ${i + 1} (${m.params[i][0]}) must be a stream`;
+    }
+    used += 1;
+  }
+  return used === fresh.length ? null : `${labelOf(m)}: ports that no argument uses`;
+}
+
 // The checked operations. Every entry point validates its input again: with context isolation
 // these functions are reached through contextBridge proxies.
 const core = {
-  invoke(index, args, timeoutMs) {
+  invoke(index, args, timeoutMs, transfer) {
     const m = methodAt(index, 'invoke');
     if (m === null) return { typeError: `${API_KEY}: no such method` };
-    const problem = argumentsProblem(labelOf(m), m.params, args);
+    const problem = argumentsProblem(labelOf(m), m.params, args) || streamsProblem(m, args, transfer);
     if (problem !== null) return { typeError: problem };
     if (timeoutMs !== null && !isCount(timeoutMs)) {
       return { typeError: `${labelOf(m)}: timeoutMs must be a non-negative integer` };
     }
+    const uploads = Array.isArray(transfer) && transfer.length > 0 ? transfer.slice() : null;
     const id = ++lastCallId;
     let promise;
     try {
-      promise = ipcRenderer.invoke(m.channel, id, timeoutMs, ...args)
-        .then((value) => envelopeOf(m.channel, value), (cause) => rejectionOf(m.channel, cause));
+      promise = ipcRenderer.invoke(m.channel, id, timeoutMs, uploads, ...args)
+        .then((value) => envelopeOf(m.channel, value), (cause) => rejectionOf(m.channel, cause))
+        .then((envelope) => {
+          // The ports the reply transfers are this window's now (their `open` may come later).
+          if (envelope.ports !== undefined) envelope.ports = ports.accept(envelope.ports).ids;
+          return envelope;
+        });
     } catch (cause) {
       promise = Promise.resolve(rejectionOf(m.channel, cause));
+    }
+    if (uploads !== null) {
+      ports.sent(uploads);
+      // A failed call's stream arguments end: the bridge passes the close on to main where main
+      // has them open, and drops it where the call never got that far.
+      promise.then((envelope) => {
+        if (envelope.error === undefined) return;
+        const reason = `the call failed (${envelope.error.code})`;
+        for (const port of uploads) {
+          ports.close(port, { error: { code: 'cancelled', message: `${m.channel}: ${reason}`, channel: m.channel, reason } });
+        }
+      });
     }
     return { id, promise };
   },
@@ -359,13 +1108,20 @@ const core = {
     // The Electron event object stays here: the listener gets the event's parameters only.
     const handler = (_event, ...payload) => {
       try {
-        listener(...payload);
+        listener(payload, []);
       } catch (error) {
         console.error(`${labelOf(m)} listener failed:`, error);
       }
     };
     ipcRenderer.on(m.channel, handler);
     const unwatchLag = watchLag(m.channel, onLag);
+    let set = portEvents.get(m.channel);
+    if (set === undefined) {
+      set = new Set();
+      portEvents.set(m.channel, set);
+    }
+    const withPorts = (args, ids) => listener(args, ids);
+    set.add(withPorts);
     let active = true;
     return {
       dispose() {
@@ -373,8 +1129,51 @@ const core = {
         active = false;
         ipcRenderer.removeListener(m.channel, handler);
         unwatchLag();
+        set.delete(withPorts);
+        if (set.size === 0 && portEvents.get(m.channel) === set) portEvents.delete(m.channel);
       },
     };
+  },
+  handle(index, serve, abort) {
+    const m = methodAt(index, 'request');
+    if (m === null) return { typeError: `${API_KEY}: no such request` };
+    if (typeof serve !== 'function' || typeof abort !== 'function') {
+      return { typeError: `${labelOf(m)} expects a handler function` };
+    }
+    return requests.handle(index, serve, abort);
+  },
+  // Ports and streams by id: this window's only (the bridge routes no other).
+  portOpen() {
+    return ports.open();
+  },
+  portDiscard(ids) {
+    if (Array.isArray(ids)) ports.discard(ids.filter((id) => ports.isFresh(id)));
+  },
+  portRelease(ids) {
+    if (Array.isArray(ids)) ports.release(ids.filter(isPortId));
+  },
+  portClose(id, reason, error) {
+    const fields = {};
+    if (typeof reason === 'string') fields.reason = reason;
+    if (error !== null && typeof error === 'object') fields.error = { code: String(error.code), message: String(error.message), reason: typeof error.reason === 'string' ? error.reason : undefined };
+    ports.close(id, fields);
+  },
+  portPull(id) {
+    return ports.pull(id);
+  },
+  portWatch(id, onMessage, onEnd) {
+    return ports.watch(id, typeof onMessage === 'function' ? onMessage : null, typeof onEnd === 'function' ? onEnd : null);
+  },
+  portPost(id, data) {
+    const problem = plainDataProblem(data, 'the message', new Map());
+    if (problem !== null) return { code: 'encode', message: problem, reason: problem };
+    return ports.post(id, data);
+  },
+  portReady(id) {
+    return ports.ready(id);
+  },
+  portIsClosed(id) {
+    return ports.isClosed(id);
   },
 };
 Object.freeze(core);
@@ -388,15 +1187,22 @@ Object.freeze(core);
 // is still what it is: contextBridge would copy it into something else on the way to `core`
 // (which checks again).
 //
+// Streams and ports (docs/PROTOCOL.md 7.1) are objects of this world too (`IpcStream`,
+// `IpcPort`), over `core`'s port operations by id: references in what arrives
+// ({"$ipc":"stream","port":N}) become objects here, and a stream argument (any iterable) is
+// pumped from here, within the credit the receiver grants.
+//
 // config: { key, define, plainErrors }
 //   define       true: define a frozen, non-writable `globalThis[key]` and return nothing;
 //                false: return the API object.
 //   plainErrors  reject with plain frozen objects instead of `Error`s (for
-//                `contextBridge.exposeInMainWorld`, which copies only the message of an `Error`).
+//                `contextBridge.exposeInMainWorld`, which copies only the message of an `Error`
+//                and no symbol: streams then carry their own `next` and `return`, and request
+//                handlers get no AbortSignal).
 function buildApi(core, methods, config) {
   'use strict';
   const FRAMEWORK_CODES = ['no_handler', 'bad_arguments', 'bad_reply', 'cancelled', 'timeout',
-    'disconnected', 'handler_panicked', 'too_large', 'too_many_in_flight', 'too_many_connections', 'forbidden',
+    'disconnected', 'handler_panicked', 'too_large', 'too_many_in_flight', 'too_many_connections', 'too_many_ports', 'forbidden',
     'version_mismatch', 'protocol', 'encode'];
   // Wire field name -> JavaScript property name.
   const FRAMEWORK_FIELDS = [['channel', 'channel'], ['reason', 'reason'], ['limit', 'limit'],
@@ -458,8 +1264,16 @@ function buildApi(core, methods, config) {
       case 'tuple': return `an array of ${shape.length - 1} items`;
       case 'oneOf': return shape.length === 2 ? stringify(shape[1]) : `one of ${shape.slice(1).map((v) => stringify(v)).join(', ')}`;
       case 'union': return shape.slice(1).map(describeShape).join(' or ');
+      case 'stream': return 'an iterable or async iterable of items (a stream)';
+      case 'port': return 'a port received from the other side';
       default: return 'any value';
     }
+  }
+
+  // A port reference as it travels ({"$ipc":"stream","port":7}: docs/PROTOCOL.md 7.1).
+  function isPortRef(value, kind) {
+    return value !== null && typeof value === 'object' && !isArray(value) && value.$ipc === kind
+      && isInteger(value.port) && value.port > 0;
   }
 
   function describeValue(value) {
@@ -510,6 +1324,14 @@ function buildApi(core, methods, config) {
           return null;
         case 'oneOf':
           fits = shape.indexOf(value, 1) > 0;
+          break;
+        case 'stream':
+          // What a stream argument may be: a source of items, or (on its way) its reference.
+          fits = typeof value === 'string' || isPortRef(value, 'stream') || (value !== null && typeof value === 'object'
+            && (typeof value[Symbol.asyncIterator] === 'function' || typeof value[Symbol.iterator] === 'function'));
+          break;
+        case 'port':
+          fits = isPortRef(value, 'port');
           break;
         case 'union':
           fits = false;
@@ -620,12 +1442,60 @@ function buildApi(core, methods, config) {
     }
     for (let i = 0; i < params.length; i++) {
       const path = `argument ${i + 1} (${params[i][0]})`;
-      let problem = shapeProblem(params[i][1], args[i], path);
+      const shape = params[i][1];
+      if (isArray(shape) && shape[0] === 'port') {
+        return `${label}: ${path} is a port, and a page cannot send ports (only stream arguments, to invokes)`;
+      }
+      let problem = shapeProblem(shape, args[i], path);
       // An `undefined` argument is what the shape allows (an optional parameter: null on the wire).
-      if (problem === null && args[i] !== undefined) problem = plainDataProblem(args[i], path, new Map());
+      // A stream's items are checked as they are sent.
+      if (problem === null && args[i] !== undefined && !(isArray(shape) && shape[0] === 'stream')) {
+        problem = plainDataProblem(args[i], path, new Map());
+      }
       if (problem !== null) return `${label}: ${problem}`;
     }
     return null;
+  }
+  /**
+   * A stream from the other side (docs/PROTOCOL.md 7.1): `for await (const item of stream)`.
+   * Iteration ends when the producer finishes, and throws IpcAppError (the producer's own error)
+   * or IpcFrameworkError when it fails; leaving the loop early or `cancel()` stops the producer.
+   * Made by the bindings only.
+   */
+  class IpcStream {
+    constructor(link, plain) {
+      // link: { next(), return(value), cancel(reason) } of one stream, from the bindings.
+      const iterator = {
+        next() { return link.next(); },
+        return(value) { return link.return(value); },
+      };
+      Object.defineProperty(iterator, Symbol.asyncIterator, { value() { return iterator; } });
+      Object.defineProperty(this, Symbol.asyncIterator, { value() { return iterator; } });
+      Object.defineProperty(this, 'cancel', { value: function cancel(reason) { link.cancel(reason); }, enumerable: true });
+      if (plain) {
+        // A copy made by contextBridge.exposeInMainWorld keeps no symbol: the page reads these.
+        Object.defineProperty(this, 'next', { value: function next() { return link.next(); }, enumerable: true });
+        Object.defineProperty(this, 'return', { value: function (value) { return link.return(value); }, enumerable: true });
+      }
+      Object.freeze(this);
+    }
+  }
+
+  /**
+   * One end of a two-way channel (docs/PROTOCOL.md 7.1): `postMessage`, `onMessage`, `onClose`,
+   * `close`, `closed`. Made by the bindings only.
+   */
+  class IpcPort {
+    constructor(link) {
+      // link: { postMessage(message), onMessage(listener), onClose(listener), close(), closed() }
+      const method = (name, fn) => Object.defineProperty(this, name, { value: fn, enumerable: true });
+      method('postMessage', function postMessage(message) { link.postMessage(message); });
+      method('onMessage', function onMessage(listener) { return link.onMessage(listener); });
+      method('onClose', function onClose(listener) { return link.onClose(listener); });
+      method('close', function close() { link.close(); });
+      Object.defineProperty(this, 'closed', { get() { return link.closed(); }, enumerable: true });
+      Object.freeze(this);
+    }
   }
 
   const freeze = Object.freeze;
@@ -683,8 +1553,239 @@ function buildApi(core, methods, config) {
     return { timeoutMs, signal };
   }
 
+  function isRef(value, kind, ports) {
+    return value !== null && typeof value === 'object' && !isArray(value) && value.$ipc === kind
+      && isArray(ports) && ports.indexOf(value.port) >= 0;
+  }
+
+  // What arrived with `ports`, its port references made objects of this world: each listed port
+  // once, the first reference to it; ports nothing refers to are closed ("not received").
+  // Copies the containers on the way (what crossed contextBridge is frozen). `shape`: the port's
+  // shape when the value itself is the reference (an invoke's result).
+  function revive(value, ports, channel, shape) {
+    const streams = [];
+    if (!isArray(ports) || ports.length === 0) return { value, streams };
+    const unclaimed = new Set(ports);
+    const walk = (item, depth) => {
+      if (item === null || typeof item !== 'object' || depth > 64 || unclaimed.size === 0) return item;
+      if (isArray(item)) {
+        let copy = null;
+        for (let i = 0; i < item.length; i++) {
+          const revived = walk(item[i], depth + 1);
+          if (revived !== item[i]) {
+            if (copy === null) copy = item.slice();
+            copy[i] = revived;
+          }
+        }
+        return copy === null ? item : copy;
+      }
+      const kind = item.$ipc;
+      if ((kind === 'stream' || kind === 'port') && unclaimed.has(item.port)) {
+        unclaimed.delete(item.port);
+        if (kind === 'port') return portOf(item.port, channel, depth === 0 && isArray(shape) && shape[0] === 'port' ? shape[1] : 'any');
+        const stream = streamOf(item.port, channel);
+        streams.push(stream.cancel);
+        return stream.handle;
+      }
+      let copy = null;
+      for (const name of Object.keys(item)) {
+        const revived = walk(item[name], depth + 1);
+        if (revived !== item[name]) {
+          if (copy === null) copy = Object.assign({}, item);
+          copy[name] = revived;
+        }
+      }
+      return copy === null ? item : copy;
+    };
+    const out = walk(value, 0);
+    if (unclaimed.size > 0) core.portRelease(Array.from(unclaimed));
+    return { value: out, streams };
+  }
+
+  function streamOf(id, channel) {
+    let finished = false;
+    function cancel(reason) {
+      if (finished) return;
+      finished = true;
+      core.portClose(id, typeof reason === 'string' && reason !== '' ? reason : 'cancelled');
+    }
+    const link = {
+      next() {
+        if (finished) return Promise.resolve({ value: undefined, done: true });
+        return core.portPull(id).then((record) => {
+          if (finished) return { value: undefined, done: true };
+          if (record !== null && typeof record === 'object' && hasOwn(record, 'value')) {
+            return { value: revive(record.value, record.ports, channel).value, done: false };
+          }
+          finished = true;
+          if (record !== null && typeof record === 'object' && hasOwn(record, 'app')) throw fail(new IpcAppError(channel, record.app));
+          if (record !== null && typeof record === 'object' && record.error !== undefined) throw fail(new IpcFrameworkError(record.error, channel));
+          return { value: undefined, done: true };
+        });
+      },
+      return(value) {
+        cancel();
+        return Promise.resolve({ value, done: true });
+      },
+      cancel(reason) {
+        if (reason !== undefined && typeof reason !== 'string') throw new TypeError(`${channel}: stream.cancel(reason) takes an optional string`);
+        cancel(reason);
+      },
+    };
+    return { handle: new IpcStream(link, config.plainErrors), cancel };
+  }
+
+  function portOf(id, channel, outShape) {
+    const messageListeners = [];
+    const closeListeners = [];
+    let closed = false;
+    let outcome = null;
+    function report(what, error) {
+      console.error(`${channel}: a port's ${what} listener failed:`, error);
+    }
+    function onEnd(error) {
+      if (closed) return;
+      closed = true;
+      outcome = error === null || error === undefined ? null : fail(new IpcFrameworkError(error, channel));
+      messageListeners.length = 0;
+      for (const listener of closeListeners.splice(0)) {
+        try { listener(outcome); } catch (e) { report('close', e); }
+      }
+    }
+    function onMessage(data, ports) {
+      const message = isArray(ports) && ports.length > 0 ? revive(data, ports, channel).value : data;
+      for (const listener of messageListeners.slice()) {
+        try { listener(message); } catch (e) { report('message', e); }
+      }
+    }
+    core.portWatch(id, null, onEnd);
+    const link = {
+      postMessage(message) {
+        if (arguments.length !== 1) throw new TypeError(`${channel}: port.postMessage takes one message`);
+        const problem = shapeProblem(outShape, message, 'the message') || plainDataProblem(message, 'the message', new Map());
+        if (problem !== null) throw new TypeError(`${channel}: ${problem}`);
+        const refused = core.portPost(id, message);
+        if (refused !== null && typeof refused === 'object') throw fail(new IpcFrameworkError(refused, channel));
+      },
+      onMessage(listener) {
+        if (typeof listener !== 'function') throw new TypeError(`${channel}: port.onMessage expects a listener function`);
+        const entry = (message) => listener(message);
+        if (closed) return function dispose() {};
+        messageListeners.push(entry);
+        if (messageListeners.length === 1) core.portWatch(id, onMessage, onEnd);
+        let active = true;
+        return function dispose() {
+          if (!active) return;
+          active = false;
+          const at = messageListeners.indexOf(entry);
+          if (at >= 0) messageListeners.splice(at, 1);
+          // Without a listener, messages wait again (and the other side waits for credit).
+          if (messageListeners.length === 0 && !closed) core.portWatch(id, null, onEnd);
+        };
+      },
+      onClose(listener) {
+        if (typeof listener !== 'function') throw new TypeError(`${channel}: port.onClose expects a listener function`);
+        if (closed) {
+          Promise.resolve().then(() => listener(outcome)).then(undefined, (e) => report('close', e));
+          return function dispose() {};
+        }
+        const entry = (error) => listener(error);
+        closeListeners.push(entry);
+        let active = true;
+        return function dispose() {
+          if (!active) return;
+          active = false;
+          const at = closeListeners.indexOf(entry);
+          if (at >= 0) closeListeners.splice(at, 1);
+        };
+      },
+      close() {
+        if (closed) return;
+        core.portClose(id, undefined);
+        onEnd(null);
+      },
+      closed() {
+        return closed;
+      },
+    };
+    return new IpcPort(link);
+  }
+
+  function isStreamSource(value) {
+    if (typeof value === 'string') return true;
+    return value !== null && typeof value === 'object'
+      && (typeof value[Symbol.asyncIterator] === 'function' || typeof value[Symbol.iterator] === 'function');
+  }
+
+  // Pulls a stream argument's items and sends them on port `id`, never ahead of the receiver's
+  // credit; stops pulling (and calls the source's `return()`) when the receiver closes the port.
+  function pump(id, source, itemShape, label) {
+    let iterator;
+    try {
+      iterator = typeof source !== 'string' && typeof source[Symbol.asyncIterator] === 'function'
+        ? source[Symbol.asyncIterator]()
+        : source[Symbol.iterator]();
+    } catch (error) {
+      const reason = error && typeof error.message === 'string' ? error.message : String(error);
+      core.portClose(id, undefined, { code: 'cancelled', message: `${label}: the stream's source failed: ${reason}`, reason });
+      return;
+    }
+    const stop = () => {
+      try {
+        if (iterator && typeof iterator.return === 'function') {
+          const done = iterator.return();
+          if (done && typeof done.then === 'function') done.then(undefined, () => {});
+        }
+      } catch (_) { /* the source's own cleanup failed: nothing left to tell */ }
+    };
+    let count = 0;
+    const step = () => core.portReady(id).then((ready) => {
+      if (!ready) {
+        stop();
+        return undefined;
+      }
+      return Promise.resolve().then(() => iterator.next()).then((item) => {
+        if (core.portIsClosed(id)) {
+          if (!(item && item.done)) stop();
+          return undefined;
+        }
+        if (item === null || typeof item !== 'object') {
+          core.portClose(id, undefined, { code: 'cancelled', message: `${label}: the stream's source returned a non-object from next()`, reason: 'bad iterator result' });
+          return undefined;
+        }
+        if (item.done) {
+          core.portClose(id, undefined);
+          return undefined;
+        }
+        count += 1;
+        const problem = shapeProblem(itemShape, item.value, `item ${count}`) || plainDataProblem(item.value, `item ${count}`, new Map());
+        if (problem !== null) {
+          console.error(`${label}: ${problem}; the stream is closed`);
+          core.portClose(id, undefined, { code: 'bad_arguments', message: `${label}: ${problem}`, reason: problem });
+          stop();
+          return undefined;
+        }
+        const refused = core.portPost(id, item.value);
+        if (refused !== null && typeof refused === 'object') {
+          core.portClose(id, undefined, refused);
+          stop();
+          return undefined;
+        }
+        return step();
+      }, (error) => {
+        const reason = error && typeof error.message === 'string' ? error.message : String(error);
+        core.portClose(id, undefined, { code: 'cancelled', message: `${label}: the stream's source failed: ${reason}`, reason });
+      });
+    });
+    step().then(undefined, (error) => console.error(`${label}: the stream failed:`, error));
+  }
+
   function invoker(index, m, label) {
     const arity = m.params.length;
+    const streamAt = [];
+    for (let i = 0; i < arity; i++) {
+      if (isArray(m.params[i][1]) && m.params[i][1][0] === 'stream') streamAt.push(i);
+    }
     return function (...args) {
       let options;
       if (args.length === arity + 1) {
@@ -698,8 +1799,34 @@ function buildApi(core, methods, config) {
       if (signal !== undefined && signal.aborted) {
         return Promise.reject(fail(frameworkError('cancelled', `${label} was cancelled before it was sent`, m.channel)));
       }
-      const started = core.invoke(index, args, timeoutMs);
-      if (typeof started.typeError === 'string') throw new TypeError(started.typeError);
+      // Each stream argument travels as a port of this side's, pumped once the call is sent.
+      let ports = null;
+      const uploads = [];
+      if (streamAt.length > 0) {
+        ports = [];
+        for (const i of streamAt) {
+          const id = core.portOpen();
+          if (typeof id !== 'number') {
+            core.portDiscard(ports);
+            return Promise.reject(fail(new IpcFrameworkError(id, m.channel)));
+          }
+          uploads.push([id, args[i], m.params[i][1][1], `${label}: argument ${i + 1} (${m.params[i][0]})`]);
+          args[i] = { $ipc: 'stream', port: id };
+          ports.push(id);
+        }
+      }
+      let started;
+      try {
+        started = core.invoke(index, args, timeoutMs, ports);
+      } catch (error) {
+        if (ports !== null) core.portDiscard(ports);
+        throw error;
+      }
+      if (typeof started.typeError === 'string') {
+        if (ports !== null) core.portDiscard(ports);
+        throw new TypeError(started.typeError);
+      }
+      for (const [id, source, itemShape, what] of uploads) pump(id, source, itemShape, what);
       const callId = started.id;
       return new Promise((resolve, reject) => {
         let done = false;
@@ -717,11 +1844,29 @@ function buildApi(core, methods, config) {
           reject(fail(error));
         }
         started.promise.then((envelope) => {
-          if (done) return;
+          const transferred = envelope !== null && typeof envelope === 'object' && isArray(envelope.ports) ? envelope.ports : [];
+          if (done) {
+            // Given up on: what the reply transferred is not received.
+            if (transferred.length > 0) core.portRelease(transferred);
+            return;
+          }
           finish();
           if (envelope !== null && typeof envelope === 'object') {
-            if (hasOwn(envelope, 'ok')) return resolve(envelope.ok);
-            if (hasOwn(envelope, 'app')) return reject(fail(new IpcAppError(m.channel, envelope.app)));
+            if (hasOwn(envelope, 'ok')) {
+              if (m.result !== undefined && !isRef(envelope.ok, m.result[0], transferred)) {
+                core.portRelease(transferred);
+                const reason = `the result is not a ${m.result[0]} the reply transfers`;
+                return reject(fail(frameworkError('bad_reply', `${label}: ${reason}`, m.channel, { reason })));
+              }
+              const revived = revive(envelope.ok, transferred, m.channel, m.result);
+              // The call's signal also stops the streams it returned.
+              if (signal !== undefined && revived.streams.length > 0) {
+                signal.addEventListener('abort', () => { for (const cancel of revived.streams) cancel('cancelled'); }, { once: true });
+              }
+              return resolve(revived.value);
+            }
+            if (hasOwn(envelope, 'app')) return reject(fail(new IpcAppError(m.channel, revive(envelope.app, transferred, m.channel).value)));
+            if (transferred.length > 0) core.portRelease(transferred);
             if (hasOwn(envelope, 'error')) return reject(fail(new IpcFrameworkError(envelope.error, m.channel)));
           }
           reject(fail(frameworkError('protocol', `${label}: malformed reply`, m.channel, { reason: 'malformed reply' })));
@@ -740,7 +1885,9 @@ function buildApi(core, methods, config) {
   }
 
   function sender(index, m, label) {
+    const streams = m.params.some((p) => isArray(p[1]) && p[1][0] === 'stream');
     return function (...args) {
+      if (streams) throw new TypeError(`${label}: a send cannot carry a stream argument (invokes can)`);
       const problem = argumentsProblem(label, m.params, args);
       if (problem !== null) throw new TypeError(problem);
       const refused = core.send(index, args);
@@ -778,7 +1925,12 @@ function buildApi(core, methods, config) {
         const them = missed === 1 ? 'event: the Rust main dropped it' : 'events: the Rust main dropped them';
         console.warn(`${label}: missed ${missed} ${them} because the page did not keep up (pass { onLag } to handle this)`);
       };
-      const subscription = core.subscribe(index, listener, lag);
+      // Events may transfer ports (to the first subscription only: a port has one owner).
+      const deliver = (args, ports) => {
+        const values = isArray(ports) && ports.length > 0 ? revive(args, ports, m.channel).value : args;
+        listener(...values);
+      };
+      const subscription = core.subscribe(index, deliver, lag);
       if (typeof subscription.typeError === 'string') throw new TypeError(subscription.typeError);
       let active = true;
       // The disposer is the only way to unsubscribe: functions crossing contextBridge are new
@@ -787,6 +1939,63 @@ function buildApi(core, methods, config) {
         if (!active) return;
         active = false;
         subscription.dispose();
+      };
+    };
+  }
+
+  // A request from main (docs/PROTOCOL.md 7.2): `handler(...args, signal)` answers with its value
+  // (or a promise of it). A throw answers `handler_panicked`; for a request that declares an
+  // application error, a thrown `{ name: "IpcAppError", data }` answers with `data` as that error.
+  function requester(index, m, label) {
+    const arity = m.params.length;
+    return function (handler) {
+      if (arguments.length !== 1 || typeof handler !== 'function') {
+        throw new TypeError(`${label} expects a handler function (${m.params.map((p) => p[0]).concat('signal').join(', ')}) => result`);
+      }
+      const controllers = new Map();
+      const failure = (error) => {
+        if (m.app === true && error !== null && typeof error === 'object' && error.name === 'IpcAppError' && hasOwn(error, 'data')) {
+          return { app: error.data };
+        }
+        const reason = error !== null && typeof error === 'object' && typeof error.message === 'string' ? error.message : String(error);
+        return { error: { code: 'handler_panicked', message: `${label}: the handler failed: ${reason}`, channel: m.channel, reason } };
+      };
+      const serve = (id, args, ports) => {
+        const controller = config.plainErrors ? null : new AbortController();
+        if (controller !== null) controllers.set(id, controller);
+        return new Promise((resolve) => {
+          const values = isArray(ports) && ports.length > 0 ? revive(args, ports, m.channel).value : args;
+          const all = [];
+          for (let i = 0; i < arity; i++) all.push(values[i]);
+          all.push(controller !== null ? controller.signal : undefined);
+          resolve(handler(...all));
+        }).then((value) => {
+          const result = value === undefined ? null : value;
+          const problem = plainDataProblem(result, 'the result', new Map());
+          if (problem !== null) {
+            console.error(`${label}: ${problem}`);
+            return { error: { code: 'encode', message: `${label}: ${problem}`, channel: m.channel, reason: problem } };
+          }
+          return { ok: result };
+        }, failure).then((answer) => {
+          controllers.delete(id);
+          return answer;
+        });
+      };
+      const abort = (id, why) => {
+        const controller = controllers.get(id);
+        if (controller === undefined) return;
+        controllers.delete(id);
+        const code = why === 'timeout' ? 'timeout' : why === 'disconnected' ? 'disconnected' : 'cancelled';
+        controller.abort(frameworkError(code, `${label}: main no longer waits for the answer (${why})`, m.channel, { reason: String(why) }));
+      };
+      const registration = core.handle(index, serve, abort);
+      if (typeof registration.typeError === 'string') throw new TypeError(`${label}: ${registration.typeError}`);
+      let active = true;
+      return function dispose() {
+        if (!active) return;
+        active = false;
+        registration.dispose();
       };
     };
   }
@@ -804,6 +2013,7 @@ function buildApi(core, methods, config) {
     if (m.kind === 'invoke') fn = invoker(index, m, label);
     else if (m.kind === 'send') fn = sender(index, m, label);
     else if (m.kind === 'event') fn = subscriber(index, m, label);
+    else if (m.kind === 'request') fn = requester(index, m, label);
     else continue;
     defineProperty(fn, 'name', { value: m.name });
     defineProperty(target, m.name, { value: freeze(fn), enumerable: true });

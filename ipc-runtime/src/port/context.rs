@@ -1,0 +1,181 @@
+//! Where a port reference is being written or read: the connection whose table a port end
+//! joins when it is serialized, and the transfer a reference claims when it is deserialized.
+//!
+//! Serde gives a `Serialize` impl no context of its own, so the connection puts its port table
+//! in a thread-local while it encodes a message (and the received frame's transfers while a
+//! payload decodes); the port types' serde impls look there.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::table::{ConnPorts, Transfers};
+use crate::error::IpcError;
+use crate::wire::Outcome;
+
+thread_local! {
+    static ENCODING: RefCell<Vec<Encoding>> = const { RefCell::new(Vec::new()) };
+    static DECODING: RefCell<Vec<Arc<Transfers>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A message being encoded for a connection, and the ports it transferred so far.
+struct Encoding {
+    ports: Arc<ConnPorts>,
+    transferred: Vec<u64>,
+}
+
+/// Runs `encode` (a message for the connection of `ports`). If it fails, the ports it
+/// transferred meanwhile are closed: the message that named them never goes out. If it
+/// succeeds, those ports send nothing until the returned [`Announce`] is dropped, which the
+/// caller does once the message is queued: a port's frames never precede the frame that opens it.
+pub(crate) fn encoding<T, E>(
+    ports: &Arc<ConnPorts>,
+    encode: impl FnOnce() -> Result<T, E>,
+) -> Result<(T, Announce), E> {
+    ENCODING.with(|stack| {
+        stack.borrow_mut().push(Encoding {
+            ports: ports.clone(),
+            transferred: Vec::new(),
+        })
+    });
+    /// Pops the entry if `encode` panics, closing what it transferred.
+    struct Unwinding(bool);
+    impl Drop for Unwinding {
+        fn drop(&mut self) {
+            if self.0 {
+                if let Some(popped) = ENCODING.with(|stack| stack.borrow_mut().pop()) {
+                    close_unsent(&popped.ports, popped.transferred);
+                }
+            }
+        }
+    }
+    let mut unwinding = Unwinding(true);
+    let result = encode();
+    unwinding.0 = false;
+    let transferred = ENCODING
+        .with(|stack| stack.borrow_mut().pop())
+        .map(|popped| popped.transferred)
+        .unwrap_or_default();
+    match result {
+        Ok(value) => Ok((
+            value,
+            Announce {
+                ports: ports.clone(),
+                ids: transferred,
+            },
+        )),
+        Err(error) => {
+            close_unsent(ports, transferred);
+            Err(error)
+        }
+    }
+}
+
+/// Closes the ports a message transferred when the message never goes out.
+fn close_unsent(ports: &Arc<ConnPorts>, ids: Vec<u64>) {
+    for id in ids {
+        ports.close_here(
+            id,
+            Some("the message carrying it could not be sent".into()),
+            Outcome::Done,
+        );
+    }
+}
+
+/// Lets the ports a queued message transferred send (see [`encoding`]).
+#[must_use = "the ports a message transferred send nothing until this is dropped"]
+pub(crate) struct Announce {
+    ports: Arc<ConnPorts>,
+    ids: Vec<u64>,
+}
+
+impl Announce {
+    /// The message was not queued after all: its ports are closed instead.
+    pub(crate) fn abandon(mut self) {
+        close_unsent(&self.ports, std::mem::take(&mut self.ids));
+    }
+
+    /// Nothing to announce.
+    pub(crate) fn nothing(ports: &Arc<ConnPorts>) -> Announce {
+        Announce {
+            ports: ports.clone(),
+            ids: Vec::new(),
+        }
+    }
+}
+
+impl Drop for Announce {
+    fn drop(&mut self) {
+        if !self.ids.is_empty() {
+            self.ports.release(&self.ids);
+        }
+    }
+}
+
+/// The connection a port reference is written for, if a message is being encoded here.
+pub(crate) fn encoder() -> Option<Arc<ConnPorts>> {
+    ENCODING.with(|stack| stack.borrow().last().map(|e| e.ports.clone()))
+}
+
+/// Notes that the message being encoded transferred port `id` (closed if encoding fails).
+pub(crate) fn transferred(id: u64) {
+    ENCODING.with(|stack| {
+        if let Some(encoding) = stack.borrow_mut().last_mut() {
+            encoding.transferred.push(id);
+        }
+    });
+}
+
+/// Runs `decode` with `transfers` claimable.
+pub(crate) fn decoding(transfers: Arc<Transfers>, decode: &mut dyn FnMut()) {
+    DECODING.with(|stack| stack.borrow_mut().push(transfers));
+    struct Pop;
+    impl Drop for Pop {
+        fn drop(&mut self) {
+            DECODING.with(|stack| {
+                stack.borrow_mut().pop();
+            });
+        }
+    }
+    let _pop = Pop;
+    decode();
+}
+
+/// The transfers a reference being decoded may claim.
+pub(crate) fn decoder() -> Option<Arc<Transfers>> {
+    DECODING.with(|stack| stack.borrow().last().cloned())
+}
+
+/// What a payload holds in place of a port end or a stream: `{"$ipc": "port", "port": 7}`.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct Reference {
+    #[serde(rename = "$ipc")]
+    pub(crate) kind: String,
+    pub(crate) port: u64,
+}
+
+/// The error for a port end or stream serialized where no connection takes it.
+pub(crate) fn not_over_a_connection(what: &str) -> IpcError {
+    IpcError::Encode {
+        reason: format!(
+            "a {what} can only be sent over a connection, to one receiver: in a call's arguments \
+             or result, a send, an event to one renderer (`Target::Renderer`), or a port message"
+        ),
+    }
+}
+
+/// The end a reference names, claimed from the transfers of the frame being decoded.
+pub(crate) fn claim(reference: &Reference, kind: &str) -> Result<super::end::EndCore, String> {
+    if reference.kind != kind {
+        return Err(format!(
+            "expected a {kind}, found a reference to a {} (port {})",
+            reference.kind, reference.port
+        ));
+    }
+    let transfers = decoder().ok_or_else(|| {
+        format!("a {kind} can only be received over a connection, from a frame that transferred it")
+    })?;
+    let (inbox, remote) = transfers.claim(reference.port)?;
+    Ok(super::end::EndCore::remote(inbox, remote))
+}

@@ -1,0 +1,267 @@
+//! [`Port`]: a typed end of an entangled pair (Electron's `MessageChannelMain`, typed).
+
+use std::fmt;
+use std::future::poll_fn;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::context::{self, Reference};
+use super::end::EndCore;
+use super::inbox::Closed;
+use crate::error::IpcError;
+use crate::limits::DEFAULT_PORT_WINDOW;
+use crate::util::lock;
+use crate::wire::Payload;
+
+/// One end of a port pair: it sends `Out` and receives `In`, in order, with flow control (a
+/// sender waits while its receiver has a window of messages it has not taken).
+///
+/// Make a pair with [`Port::pair`], keep one end and hand the other to a renderer inside any
+/// call's arguments or result, a port message, or an event to one renderer: the end then lives
+/// in that renderer (transfer semantics, as Electron's transfer list: the sender no longer holds
+/// it). Main can give the two ends of one pair to two renderers, which then talk to each other
+/// (relayed by main). Both ends see the close when the other end closes, is dropped, or its
+/// process dies: [`Port::recv`] returns `None`.
+///
+/// Clones are handles on the same end (they share its messages); the end closes when the last
+/// handle is dropped or one of them calls [`Port::close`].
+///
+/// # Examples
+///
+/// ```
+/// use ipc_runtime::Port;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let (here, there) = Port::<String, u32>::pair();
+/// here.send("hello".into()).await.unwrap();
+/// assert_eq!(there.recv().await, Some(Ok("hello".to_string())));
+/// there.send(5).await.unwrap();
+/// assert_eq!(here.recv().await, Some(Ok(5)));
+/// drop(there);
+/// assert_eq!(here.recv().await, None);
+/// # }
+/// ```
+pub struct Port<Out, In> {
+    handle: Arc<Handle>,
+    types: PhantomData<fn(Out) -> In>,
+}
+
+/// The end itself, shared by a port's clones; `None` once transferred or closed.
+struct Handle {
+    core: Mutex<Option<EndCore>>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        if let Some(core) = lock(&self.core).take() {
+            core.close(Closed::done(Some("the other end was dropped".to_string())));
+        }
+    }
+}
+
+impl<Out, In> Port<Out, In> {
+    fn from_core(core: EndCore) -> Self {
+        Port {
+            handle: Arc::new(Handle {
+                core: Mutex::new(Some(core)),
+            }),
+            types: PhantomData,
+        }
+    }
+
+    /// Two entangled ends: what one sends, the other receives.
+    pub fn pair() -> (Port<Out, In>, Port<In, Out>) {
+        let (a, b) = EndCore::pair(DEFAULT_PORT_WINDOW);
+        (Port::from_core(a), Port::from_core(b))
+    }
+
+    fn closed_error() -> IpcError {
+        IpcError::disconnected("the port is closed (or was sent away)")
+    }
+
+    /// Whether the port is closed: by either end, by a process going away, or because this end
+    /// was sent away.
+    pub fn is_closed(&self) -> bool {
+        lock(&self.handle.core)
+            .as_ref()
+            .is_none_or(EndCore::is_closed)
+    }
+
+    /// Closes the port for both ends (every clone of this one included). The other end receives
+    /// what was sent before, then sees the close.
+    pub fn close(&self) {
+        if let Some(core) = lock(&self.handle.core).take() {
+            core.close(Closed::done(Some("closed by the other end".to_string())));
+        }
+    }
+}
+
+impl<Out: Serialize + Send + 'static, In> Port<Out, In> {
+    /// Sends `message`, waiting while the receiver's window is full.
+    ///
+    /// # Errors
+    ///
+    /// [`IpcError::Disconnected`] when the port is closed.
+    pub async fn send(&self, message: Out) -> Result<(), IpcError> {
+        let mut slot = Some(Payload::value(message));
+        poll_fn(|cx| {
+            let core = lock(&self.handle.core);
+            match core.as_ref() {
+                Some(core) => core.poll_send(cx, &mut slot),
+                None => Poll::Ready(Err(Self::closed_error())),
+            }
+        })
+        .await
+    }
+
+    /// Sends `message` if the receiver has room now.
+    ///
+    /// # Errors
+    ///
+    /// [`IpcError::TooManyInFlight`] when the receiver's window is full;
+    /// [`IpcError::Disconnected`] when the port is closed.
+    pub fn try_send(&self, message: Out) -> Result<(), IpcError> {
+        match lock(&self.handle.core).as_ref() {
+            Some(core) => core.try_send(Payload::value(message)),
+            None => Err(Self::closed_error()),
+        }
+    }
+}
+
+impl<Out, In: DeserializeOwned + 'static> Port<Out, In> {
+    /// The next message; `None` once the port is closed and every message before the close was
+    /// received.
+    ///
+    /// # Errors
+    ///
+    /// `Some(Err(..))` for a message that does not decode as `In`, or for the framework error
+    /// the port closed with (a protocol fault of the peer's; the connection ending is a close).
+    pub async fn recv(&self) -> Option<Result<In, IpcError>> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Result<In, IpcError>>> {
+        let mut core = lock(&self.handle.core);
+        let Some(end) = core.as_ref() else {
+            return Poll::Ready(None);
+        };
+        match end.poll_recv(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Ok(message)) => Poll::Ready(Some(message.take::<In>().map_err(|reason| {
+                IpcError::Protocol {
+                    reason: format!("a port message did not decode: {reason}"),
+                }
+            }))),
+            Poll::Ready(Err(closed)) => {
+                // Closed for good: later calls see `None` at once.
+                if let Some(end) = core.take() {
+                    end.close(Closed::done(None));
+                }
+                Poll::Ready(match closed {
+                    Closed::Error(error) if !matches!(error, IpcError::Disconnected { .. }) => {
+                        Some(Err(error))
+                    }
+                    _ => None,
+                })
+            }
+        }
+    }
+}
+
+impl<Out, In: DeserializeOwned + 'static> futures_util::Stream for Port<Out, In> {
+    type Item = Result<In, IpcError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.poll_recv(cx)
+    }
+}
+
+impl<Out, In> Clone for Port<Out, In> {
+    fn clone(&self) -> Self {
+        Port {
+            handle: self.handle.clone(),
+            types: PhantomData,
+        }
+    }
+}
+
+impl<Out, In> fmt::Debug for Port<Out, In> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Port")
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl<Out, In> Serialize for Port<Out, In> {
+    /// Hands the end over to the connection the message is being encoded for.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Some(ports) = context::encoder().filter(|_| crate::wire::transfer::collecting()) else {
+            return Err(serde::ser::Error::custom(context::not_over_a_connection(
+                "port end",
+            )));
+        };
+        let Some(core) = lock(&self.handle.core).take() else {
+            return Err(serde::ser::Error::custom(
+                "this port end was sent away or closed already",
+            ));
+        };
+        let id = core.transfer(&ports).map_err(serde::ser::Error::custom)?;
+        context::transferred(id);
+        crate::wire::transfer::note(id);
+        Reference {
+            kind: "port".into(),
+            port: id,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de, Out, In> Deserialize<'de> for Port<Out, In> {
+    /// Claims the port its frame transferred.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let reference = Reference::deserialize(deserializer)?;
+        let core = context::claim(&reference, "port").map_err(serde::de::Error::custom)?;
+        Ok(Port::from_core(core))
+    }
+}
+
+impl<Out: ts_rs::TS, In: ts_rs::TS> ts_rs::TS for Port<Out, In> {
+    type WithoutGenerics = Port<ts_rs::Dummy, ts_rs::Dummy>;
+    type OptionInnerType = Self;
+
+    fn ident(_: &ts_rs::Config) -> String {
+        "IpcPort".to_owned()
+    }
+
+    fn name(cfg: &ts_rs::Config) -> String {
+        format!("IpcPort<{}, {}>", Out::name(cfg), In::name(cfg))
+    }
+
+    fn inline(cfg: &ts_rs::Config) -> String {
+        format!("IpcPort<{}, {}>", Out::inline(cfg), In::inline(cfg))
+    }
+
+    fn visit_dependencies(v: &mut impl ts_rs::TypeVisitor)
+    where
+        Self: 'static,
+    {
+        Out::visit_dependencies(v);
+        In::visit_dependencies(v);
+    }
+
+    fn visit_generics(v: &mut impl ts_rs::TypeVisitor)
+    where
+        Self: 'static,
+    {
+        Out::visit_generics(v);
+        v.visit::<Out>();
+        In::visit_generics(v);
+        v.visit::<In>();
+    }
+}

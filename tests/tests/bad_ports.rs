@@ -1,0 +1,235 @@
+//! Bad port input over a real Unix socket (`docs/PROTOCOL.md` §7.1): a raw client writes port
+//! frames a well-behaved peer never would (unknown ports, ports transferred twice or with the
+//! wrong parity, messages past the credit granted, an overflowing credit, messages after a
+//! close, more ports than allowed), and a fake main does the same to a real renderer. Each is
+//! answered with a typed error or a reasoned close of the port; the connection survives and the
+//! well-behaved renderer of the fixture is served throughout.
+
+mod common;
+
+use common::raw::*;
+use common::{Probe, within};
+use ipc_runtime::{DEFAULT_PORT_WINDOW, Main};
+use serde_json::{Value, json};
+
+const WINDOW: u64 = DEFAULT_PORT_WINDOW as u64;
+
+fn upload(id: u64, channel: &str, port: u64) -> Value {
+    json!({"t": "invoke", "id": id, "ch": channel, "args": [{"$ipc": "stream", "port": port}],
+        "ports": [port]})
+}
+
+/// Reads frames until one `matches`; returns it (the others are checked to be harmless).
+async fn until(raw: &mut RawPeer, what: &str, matches: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..1000 {
+        let frame = raw.expect(what).await;
+        if matches(&frame) {
+            return frame;
+        }
+        // Credits and stream items may come in between.
+        assert!(
+            ["credit", "port", "reply", "close"].contains(&frame["t"].as_str().unwrap_or("")),
+            "unexpected while waiting for {what}: {frame}"
+        );
+    }
+    panic!("{what} never came");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frames_for_ports_that_are_not_open_are_protocol_errors() {
+    let fx = Fixture::new("ports-unknown", Main::builder()).await;
+    let mut raw = fx.raw(Wire::Json).await;
+    for frame in [
+        json!({"t": "port", "port": 99, "data": 1}),
+        json!({"t": "credit", "port": 99, "n": 1}),
+        json!({"t": "close", "port": 99}),
+        json!({"t": "port", "port": 0, "data": 1}),
+    ] {
+        raw.send_json(&frame).await;
+        let error = raw.expect_error("protocol").await;
+        assert!(
+            error["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not open"),
+            "{frame} → {error}"
+        );
+    }
+    raw.assert_answers(1).await;
+    drop(raw);
+    fx.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_cannot_be_transferred_twice_or_with_the_wrong_id() {
+    let fx = Fixture::new("ports-twice", Main::builder()).await;
+    let mut raw = fx.raw(Wire::Json).await;
+    // A proper upload on port 1: three items, then the end.
+    raw.send_json(&upload(1, "probe:drain", 1)).await;
+    for n in [4, 5, 6] {
+        raw.send_json(&json!({"t": "port", "port": 1, "data": n}))
+            .await;
+    }
+    raw.send_json(&json!({"t": "close", "port": 1})).await;
+    let reply = until(&mut raw, "the sum", |f| f["t"] == "reply").await;
+    assert_eq!(reply["ok"], 15, "{reply}");
+
+    // Port 1 again (not new), an even id (main's), the same id twice in one list.
+    for (id, ports, words) in [
+        (2, json!([1]), "transferred twice"),
+        (3, json!([2]), "not an id the peer may open"),
+        (4, json!([5, 5]), "transferred twice"),
+    ] {
+        let mut frame = upload(id, "probe:drain", 5);
+        frame["ports"] = ports;
+        raw.send_json(&frame).await;
+        let reply = raw.expect_reply_error(id, "protocol").await;
+        let message = reply["error"]["message"].as_str().unwrap();
+        assert!(message.contains(words), "{message}");
+    }
+    // A reference to a port its frame did not transfer: the arguments do not decode.
+    raw.send_json(&json!({"t": "invoke", "id": 5, "ch": "probe:drain",
+        "args": [{"$ipc": "stream", "port": 7}], "ports": [9]}))
+        .await;
+    // Port 9 was opened by that frame and, unclaimed, closed by main (before or after the
+    // reply: main releases what the failed call held as it fails it).
+    let (mut refused, mut closed) = (None, None);
+    while refused.is_none() || closed.is_none() {
+        let frame = raw.expect("the refusal and port 9's close").await;
+        match frame["t"].as_str() {
+            Some("reply") => refused = Some(frame),
+            Some("close") => closed = Some(frame),
+            _ => panic!("unexpected: {frame}"),
+        }
+    }
+    let (refused, closed) = (refused.unwrap(), closed.unwrap());
+    assert_eq!(refused["id"], 5, "{refused}");
+    assert_eq!(refused["error"]["code"], "bad_arguments", "{refused}");
+    assert_eq!(closed["port"], 9, "{closed}");
+    assert_eq!(closed["reason"], "not received", "{closed}");
+    raw.assert_answers(6).await;
+    drop(raw);
+    fx.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_past_the_credit_granted_close_the_port() {
+    let fx = Fixture::new("ports-credit", Main::builder()).await;
+    let mut raw = fx.raw(Wire::Json).await;
+    // Main holds the upload without reading: it grants nothing past the first window.
+    raw.send_json(&upload(1, "probe:hold", 1)).await;
+    for n in 0..=WINDOW {
+        raw.send_json(&json!({"t": "port", "port": 1, "data": n}))
+            .await;
+    }
+    let closed = until(&mut raw, "the port's close", |f| f["t"] == "close").await;
+    assert_eq!(closed["port"], 1, "{closed}");
+    assert_eq!(closed["error"]["code"], "protocol", "{closed}");
+    assert!(
+        closed["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("past its credit"),
+        "{closed}"
+    );
+    // Later messages for it are dropped (main closed it); the connection goes on.
+    raw.send_json(&json!({"t": "port", "port": 1, "data": 99}))
+        .await;
+    raw.assert_answers(2).await;
+    fx.probe.release.add_permits(1);
+    let reply = until(&mut raw, "hold's reply", |f| f["t"] == "reply").await;
+    assert_eq!(reply["id"], 1, "{reply}");
+    drop(raw);
+    fx.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overflowing_credit_closes_the_port() {
+    let fx = Fixture::new("ports-overflow", Main::builder()).await;
+    let mut raw = fx.raw(Wire::Json).await;
+    raw.send_json(&invoke(1, "probe:ticks", json!([100_000])))
+        .await;
+    let reply = until(&mut raw, "the stream", |f| f["t"] == "reply").await;
+    let port = reply["ok"]["port"].as_u64().unwrap();
+    assert_eq!(reply["ports"], json!([port]), "{reply}");
+    assert_eq!(port % 2, 0, "main opens even ports");
+    // Whatever credit is left, this takes the total past what any window needs.
+    raw.send_json(&json!({"t": "credit", "port": port, "n": u64::MAX}))
+        .await;
+    let closed = until(&mut raw, "the port's close", |f| f["t"] == "close").await;
+    assert_eq!(closed["error"]["code"], "protocol", "{closed}");
+    raw.assert_answers(2).await;
+    drop(raw);
+    fx.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_after_its_senders_close_is_a_protocol_error() {
+    let fx = Fixture::new("ports-after-close", Main::builder()).await;
+    let mut raw = fx.raw(Wire::Json).await;
+    raw.send_json(&upload(1, "probe:hold", 1)).await;
+    raw.send_json(&json!({"t": "close", "port": 1})).await;
+    raw.send_json(&json!({"t": "port", "port": 1, "data": 1}))
+        .await;
+    let error = until(&mut raw, "the error", |f| f["t"] == "error").await;
+    assert_eq!(error["error"]["code"], "protocol", "{error}");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("after its close"),
+        "{error}"
+    );
+    raw.assert_answers(2).await;
+    fx.probe.release.add_permits(1);
+    drop(raw);
+    fx.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ports_past_the_limit_are_refused_and_come_back_when_closed() {
+    let fx = Fixture::new("ports-limit", Main::builder().max_ports(4)).await;
+    let mut raw = fx.raw(Wire::Json).await;
+    for id in 1..=4u64 {
+        raw.send_json(&upload(id, "probe:hold", 2 * id - 1)).await;
+    }
+    raw.send_json(&upload(5, "probe:hold", 9)).await;
+    let refused = raw.expect_reply_error(5, "too_many_ports").await;
+    assert_eq!(refused["error"]["limit"], 4, "{refused}");
+    assert_eq!(
+        fx.main
+            .open_ports(fx.main.renderers()[1].renderer())
+            .map(|n| n <= 4),
+        Some(true)
+    );
+    // Closing one makes room for the next.
+    raw.send_json(&json!({"t": "close", "port": 1})).await;
+    fx.probe.release.add_permits(4);
+    for _ in 0..4 {
+        until(&mut raw, "a hold reply", |f| f["t"] == "reply").await;
+    }
+    raw.send_json(&upload(6, "probe:drain", 11)).await;
+    raw.send_json(&json!({"t": "close", "port": 11})).await;
+    let reply = until(&mut raw, "drain's reply", |f| f["t"] == "reply").await;
+    assert_eq!(
+        (reply["id"].clone(), reply["ok"].clone()),
+        (json!(6), json!(0))
+    );
+    drop(raw);
+    fx.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finished_stream_leaves_no_port_open() {
+    let fx = Fixture::new("ports-finished", Main::builder()).await;
+    let probe = Probe::client(fx.good.renderer());
+    let stream = within("ticks", probe.ticks(50)).await.unwrap();
+    let items: Vec<u32> = futures_util::StreamExt::collect::<Vec<_>>(stream)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(items, (0..50).collect::<Vec<_>>());
+    assert_eq!(fx.good.renderer().open_ports(), 0);
+    fx.finish().await;
+}

@@ -75,7 +75,7 @@ mod transport;
 mod util;
 mod wire;
 
-pub use caller::{Caller, RendererId};
+pub use caller::{Caller, Peer, RendererId};
 pub use channel::{EventChannel, InvokeChannel, SendChannel};
 pub use error::{CallError, EventError, IpcError, Never, RegistryError};
 pub use ipc_macros::{channels, data};

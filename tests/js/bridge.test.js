@@ -683,6 +683,24 @@ async function outcome(window) {
 }
 
 describe('bridge: origins', () => {
+  it('tells main whether a call came from the window\'s main frame or an iframe of it', async () => {
+    const { main, dispose, open } = setup({ allowedOrigins: ['app://todos'] });
+    main.hello();
+    main.serve(() => ({ ok: [] }));
+    const window = open();
+    assert.equal(await outcome(window), 'ok');
+    assert.equal(main.received.at(-1).sender.main_frame, true);
+    // The same page's iframe (same origin, another document): Electron's senderFrame is not
+    // the window's mainFrame, and the frame says so; main's Caller::peer() carries it.
+    window.enterSubframe('app://todos/widget.html', 'app://todos');
+    assert.equal(await outcome(window), 'ok');
+    assert.deepEqual(main.received.at(-1).sender, { id: window.webContents.id, url: 'app://todos/widget.html', origin: 'app://todos', main_frame: false });
+    window.enterSubframe(null);
+    assert.equal(await outcome(window), 'ok');
+    assert.equal(main.received.at(-1).sender.main_frame, true);
+    dispose();
+  });
+
   it('derives the origin from the frame URL only when Electron gives none', async () => {
     const { main, dispose, open } = setup({ allowedOrigins: ['file:///opt/app/', 'app://todos'] });
     main.hello();
@@ -690,7 +708,7 @@ describe('bridge: origins', () => {
     // origin: null models Electron before WebFrameMain#origin.
     const file = open({ url: 'file:///opt/app/index.html', origin: null });
     assert.equal(await outcome(file), 'ok');
-    assert.deepEqual(main.received.at(-1).sender, { id: file.webContents.id, url: 'file:///opt/app/index.html', origin: 'file://' });
+    assert.deepEqual(main.received.at(-1).sender, { id: file.webContents.id, url: 'file:///opt/app/index.html', origin: 'file://', main_frame: true });
     const custom = open({ url: 'app://todos/index.html', origin: null });
     assert.equal(await outcome(custom), 'ok');
     assert.equal(main.received.at(-1).sender.origin, 'app://todos');
@@ -731,7 +749,7 @@ describe('bridge: origins', () => {
     opaque.main.serve(() => ({ ok: [] }));
     const admitted = opaque.open({ url: 'app://todos/frame.html', origin: 'null' });
     assert.equal(await outcome(admitted), 'ok');
-    assert.deepEqual(opaque.main.received.at(-1).sender, { id: admitted.webContents.id, url: 'app://todos/frame.html', origin: 'null' });
+    assert.deepEqual(opaque.main.received.at(-1).sender, { id: admitted.webContents.id, url: 'app://todos/frame.html', origin: 'null', main_frame: true });
     opaque.dispose();
   });
 

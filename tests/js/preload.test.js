@@ -71,7 +71,7 @@ for (const mode of MODES) {
       // The invoke frame carried the caller's identity for the Rust side.
       const frame = session.rust.toRust.find((f) => f.t === 'invoke' && f.ch === 'todos:add');
       assert.deepEqual(frame.args, ['buy milk']);
-      assert.deepEqual(frame.sender, { id: window.webContents.id, url: 'app://todos/index.html', origin: 'app://todos' });
+      assert.deepEqual(frame.sender, { id: window.webContents.id, url: 'app://todos/index.html', origin: 'app://todos', main_frame: true });
     });
 
     it('names the calling window to the Rust handlers', async () => {

@@ -1389,6 +1389,63 @@ async fn the_renderer_cancels_a_call_whose_deadline_passed() {
 
 /// The renderer checks main's contract hashes itself: a main built from another version of a
 /// contract the renderer declared is refused, naming both hashes.
+/// A renderer that never declared its contract at connect time (no `RendererOptions::contract`)
+/// is still checked: the generated client declares it, and against a main that announced
+/// another version every call and send fails before anything is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_generated_client_refuses_a_main_with_another_version_of_its_contract() {
+    install_panic_counter();
+    let path = socket_path("client-contract");
+    let listener = UnixListener::bind(&path).unwrap();
+    let main = async {
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut peer = RawPeer {
+            stream,
+            wire: Wire::Json,
+        };
+        let hello = peer.expect("the renderer's hello").await;
+        assert!(hello["contracts"].get("probe").is_none(), "{hello}");
+        peer.send_json(&json!({
+            "t": "hello", "protocol": 1, "role": "main", "codec": "json", "renderer": 1,
+            "contracts": {"probe": "00000000deadbeef", "todos": Todos::contract_hash()},
+        }))
+        .await;
+        peer
+    };
+    let options = RendererOptions::new("r").codec(Codec::Json);
+    let (renderer, mut peer) = within("the handshake", async {
+        tokio::join!(Renderer::connect_unix(&path, options), main)
+    })
+    .await;
+    let renderer = renderer.unwrap();
+    match renderer.declare_contract(Probe::schema()) {
+        Err(IpcError::VersionMismatch { ours, theirs }) => {
+            assert!(ours.contains(Probe::contract_hash()), "{ours}");
+            assert!(theirs.contains("00000000deadbeef"), "{theirs}");
+        }
+        other => panic!("expected VersionMismatch, got {other:?}"),
+    }
+    let probe = Probe::client(&renderer);
+    assert!(matches!(
+        within("the refused call", probe.echo(1)).await,
+        Err(IpcError::VersionMismatch { .. })
+    ));
+    assert!(matches!(
+        probe.note("refused".into()),
+        Err(IpcError::VersionMismatch { .. })
+    ));
+    // The contract main has in the same version is served as usual: its invoke is the first
+    // frame main sees (nothing of the refused contract went out).
+    let todos = Todos::client(&renderer);
+    let count = tokio::spawn(async move { todos.count().await });
+    let invoke = peer.expect("the todos invoke").await;
+    assert_eq!(invoke["ch"], "todos:count", "{invoke}");
+    peer.send_json(&json!({"t": "reply", "id": invoke["id"], "ok": 3}))
+        .await;
+    assert_eq!(within("the count", count).await.unwrap().unwrap(), 3);
+    let _ = std::fs::remove_file(&path);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_renderer_refuses_a_main_with_another_version_of_its_contract() {
     install_panic_counter();

@@ -113,8 +113,15 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
         }
 
         impl #client {
-            /// Wraps a renderer connection.
+            /// Wraps a renderer connection and declares this contract on it: when main
+            /// announced another version of it, every call through any client of it fails with
+            /// `IpcError::VersionMismatch` before anything is sent.
             #vis fn new(renderer: #krate::__private::Renderer) -> Self {
+                // The refusal, if any, is kept by the renderer and returned by each call.
+                let _ = renderer.declare_contract_hash(
+                    &#ident::schema().namespace,
+                    #ident::contract_hash(),
+                );
                 Self { renderer }
             }
 

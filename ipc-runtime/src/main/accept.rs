@@ -76,6 +76,7 @@ pub(crate) async fn accept(
         writer,
         peer,
         origin,
+        vouched,
     } = link;
     let hello = match first_frame(&mut reader, config.handshake_timeout).await {
         Ok(frame) => frame,
@@ -140,6 +141,7 @@ pub(crate) async fn accept(
         label: hello.label.unwrap_or_else(|| peer.clone()),
         origin,
         frame_url: None,
+        peer: vouched,
     };
     // Registered before the hello goes out: once the renderer has main's hello, an event
     // emitted to it reaches it (the connection's task writes the hello before anything else).

@@ -21,7 +21,7 @@ use super::heartbeat::{Beat, Heartbeat};
 use super::requests::PendingRequests;
 use super::sends::SendRunner;
 use super::{Main, start_call};
-use crate::caller::Caller;
+use crate::caller::{Caller, Peer};
 use crate::error::IpcError;
 use crate::port::ConnPorts;
 use crate::transport::in_process::MainQueues;
@@ -749,6 +749,8 @@ impl Windows {
         let unchanged = known.is_some_and(|window| {
             window.caller.origin() == sender.origin.as_deref()
                 && window.caller.frame_url() == sender.url.as_deref()
+                && matches!(window.caller.peer(),
+                    Peer::BridgeWindow { main_frame, .. } if *main_frame == sender.main_frame)
         });
         if !unchanged {
             let previous = known.map(|window| window.caller.renderer());

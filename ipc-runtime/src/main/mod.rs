@@ -46,7 +46,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::caller::{Caller, RendererId};
+use crate::caller::{Caller, Peer, RendererId};
 use crate::error::IpcError;
 use crate::renderer::{Renderer, RendererOptions};
 use crate::transport::frames::FrameLink;
@@ -111,6 +111,8 @@ pub(crate) struct PeerIdentity {
     pub(crate) frame_url: Option<String>,
     /// A bridge may name, per frame, the window that sent it.
     pub(crate) bridge: bool,
+    /// What the medium vouches for.
+    pub(crate) peer: Peer,
 }
 
 impl Default for Main {
@@ -152,6 +154,7 @@ impl Main {
             origin: options.origin.as_deref().map(str::to_string),
             frame_url: options.frame_url.as_deref().map(str::to_string),
             bridge: false,
+            peer: Peer::InProcess,
         };
         let route = self.register_connection(id, MainEnd::in_process(main_queues), identity, None);
         Renderer::start_in_process(id, renderer_queues, options, route)
@@ -261,6 +264,7 @@ impl Main {
                         origin: hello.origin,
                         frame_url: hello.frame_url,
                         bridge: false,
+                        peer: Peer::InProcess,
                     };
                     let route = self.register_connection(
                         id,

@@ -15,7 +15,7 @@ use super::requests::{PendingRequests, RequestRoute};
 use super::sends::SendRunner;
 use super::target::Target;
 use super::{Main, PeerIdentity};
-use crate::caller::{Caller, RendererId};
+use crate::caller::{Caller, Peer, RendererId};
 use crate::channel::EventChannel;
 use crate::limits::CLOSED_BY_MAIN;
 use crate::port::ConnPorts;
@@ -183,6 +183,7 @@ impl Main {
             label: Arc::from(identity.label),
             origin: identity.origin.map(Arc::from),
             frame_url: identity.frame_url.map(Arc::from),
+            peer: Arc::new(identity.peer),
         };
         let closer = Arc::new(Closer::child_of(&self.inner.shutdown, CLOSED_BY_MAIN));
         let events_queued = Arc::new(AtomicU64::new(0));
@@ -245,6 +246,11 @@ impl Main {
             label: bridge.label.clone(),
             origin: sender.origin.as_deref().map(Arc::from),
             frame_url: sender.url.as_deref().map(Arc::from),
+            peer: Arc::new(Peer::BridgeWindow {
+                bridge: bridge.peer.clone(),
+                window: sender.id,
+                main_frame: sender.main_frame,
+            }),
         };
         let mut renderers = self.lock_renderers();
         let Some(parent) = renderers.get(&bridge.renderer()) else {

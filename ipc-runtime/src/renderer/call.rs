@@ -112,6 +112,9 @@ where
             timeout,
             ..
         } = self;
+        if let Some(refused) = renderer.contract_refusal(&channel) {
+            return Box::pin(async move { finish(Err(CallError::Ipc(refused))) });
+        }
         if renderer.is_local() {
             let call = renderer.call_in_process(channel.clone(), args, timeout);
             Box::pin(async move { finish(open_reply(&channel, call.await)) })

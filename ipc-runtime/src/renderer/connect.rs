@@ -215,5 +215,11 @@ async fn connect_frames(link: FrameLink, options: RendererOptions) -> Result<Ren
         }),
         pending,
     };
-    Ok(Renderer::start(RendererId(id), end, options, None))
+    Ok(Renderer::start(
+        RendererId(id),
+        end,
+        options,
+        None,
+        answer.contracts,
+    ))
 }

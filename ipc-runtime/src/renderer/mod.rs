@@ -30,9 +30,10 @@ pub use events::{EventOnce, EventStream};
 pub use options::RendererOptions;
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -48,6 +49,7 @@ use crate::transport::in_process::{LocalRoute, RendererQueues};
 use crate::transport::mailbox::Mail;
 use crate::transport::message::{Failure, ToMain, ToRenderer};
 use crate::util::deadline::Deadlines;
+use crate::util::lock;
 use crate::wire::Payload;
 use end::{FromMain, PostError, RendererEnd, ToMainQueue};
 use pending::PendingCalls;
@@ -84,6 +86,15 @@ pub(crate) struct RendererInner {
     /// In process: calls run in the caller's task, straight against main's registry, with
     /// deadlines of their own for the calls that have to wait.
     route: Option<(LocalRoute, Arc<Deadlines>)>,
+    contracts: ContractChecks,
+}
+
+/// Main's contracts as its hello gave them, and the namespaces declared with another hash.
+struct ContractChecks {
+    main: BTreeMap<String, String>,
+    refused: Mutex<Vec<(String, IpcError)>>,
+    /// Whether `refused` has anything (read without the lock on every call).
+    any_refused: AtomicBool,
 }
 
 /// State the reader task shares with the handles.
@@ -117,14 +128,16 @@ impl Renderer {
             incoming: FromMain::Messages(queues.incoming),
             pending: Arc::new(PendingCalls::new()),
         };
-        Renderer::start(id, end, options, Some(route))
+        // In process, main runs the same build: its contracts are this renderer's.
+        Renderer::start(id, end, options, Some(route), BTreeMap::new())
     }
 
-    fn start(
+    pub(crate) fn start(
         id: RendererId,
         end: RendererEnd,
         options: RendererOptions,
         route: Option<LocalRoute>,
+        main_contracts: BTreeMap<String, String>,
     ) -> Renderer {
         let ports = match &end.incoming {
             FromMain::Frames(frames) => Some(frames.ports.clone()),
@@ -168,8 +181,81 @@ impl Renderer {
                 next_call: AtomicU64::new(1),
                 shared,
                 route,
+                contracts: ContractChecks {
+                    main: main_contracts,
+                    refused: Mutex::new(Vec::new()),
+                    any_refused: AtomicBool::new(false),
+                },
             }),
         }
+    }
+
+    /// Declares a contract this renderer calls (the generated `{Trait}Client::new` does it for
+    /// its own): when main announced the same namespace with another hash, every invoke and
+    /// send on that namespace fails from now on with [`IpcError::VersionMismatch`], before
+    /// anything is sent. A renderer that also passes the contract to
+    /// [`RendererOptions::contract`] is refused earlier, at the handshake.
+    ///
+    /// # Errors
+    ///
+    /// [`IpcError::VersionMismatch`] naming both hashes when main's differs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_runtime::{Main, RendererOptions, channels};
+    ///
+    /// #[channels(namespace = "app")]
+    /// pub trait App {
+    ///     async fn ping(&self) -> u32;
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let main = Main::new();
+    /// let renderer = main.connect_in_process(RendererOptions::new("window"));
+    /// // In process main runs the same build: nothing to refuse.
+    /// assert!(renderer.declare_contract(App::schema()).is_ok());
+    /// # }
+    /// ```
+    pub fn declare_contract(&self, schema: &ipc_schema::Service) -> Result<(), IpcError> {
+        self.declare_contract_hash(&schema.namespace, &schema.hash)
+    }
+
+    #[doc(hidden)]
+    pub fn declare_contract_hash(&self, namespace: &str, hash: &str) -> Result<(), IpcError> {
+        let checks = &self.inner.contracts;
+        let Some(theirs) = checks.main.get(namespace) else {
+            // Main does not serve it (its calls get `no_handler`), or main did not say.
+            return Ok(());
+        };
+        if theirs == hash {
+            return Ok(());
+        }
+        let error = IpcError::VersionMismatch {
+            ours: format!("contract `{namespace}` {hash}"),
+            theirs: format!("contract `{namespace}` {theirs}"),
+        };
+        let mut refused = lock(&checks.refused);
+        if !refused.iter().any(|(refused, _)| refused == namespace) {
+            refused.push((namespace.to_string(), error.clone()));
+        }
+        checks.any_refused.store(true, Ordering::Release);
+        Err(error)
+    }
+
+    /// The refusal of `channel`'s contract, if [`Renderer::declare_contract`] found one.
+    pub(crate) fn contract_refusal(&self, channel: &str) -> Option<IpcError> {
+        let checks = &self.inner.contracts;
+        if !checks.any_refused.load(Ordering::Acquire) {
+            return None;
+        }
+        let namespace = channel
+            .split_once(':')
+            .map_or(channel, |(namespace, _)| namespace);
+        lock(&checks.refused)
+            .iter()
+            .find(|(refused, _)| refused == namespace)
+            .map(|(_, error)| error.clone())
     }
 
     /// The id main gave this renderer.
@@ -218,6 +304,9 @@ impl Renderer {
     {
         if self.is_closed() {
             return Err(self.disconnected_error());
+        }
+        if let Some(refused) = self.contract_refusal(channel.name()) {
+            return Err(refused);
         }
         // In process the listeners are entered here, in the caller's task: the send then comes
         // before whatever the renderer does next, invokes included.

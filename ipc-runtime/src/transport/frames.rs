@@ -6,6 +6,7 @@
 //! renderer's in `renderer::connect`); no pump sits between the stream and the code that acts
 //! on a frame.
 
+use crate::caller::Peer;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -36,6 +37,8 @@ pub(crate) struct FrameLink {
     pub(crate) peer: String,
     /// The web origin the transport vouched for (a WebSocket upgrade's checked `Origin`).
     pub(crate) origin: Option<String>,
+    /// What the medium vouches for about the other side.
+    pub(crate) vouched: Peer,
 }
 
 impl FrameLink {
@@ -59,6 +62,7 @@ impl FrameLink {
             writer: Box::pin(writer),
             peer: link.peer,
             origin: None,
+            vouched: link.vouched,
         }
     }
 }

@@ -20,6 +20,8 @@ use std::fmt;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use crate::caller::Peer;
+
 pub use in_process::InProcess;
 pub use stdio::Stdio;
 
@@ -70,6 +72,8 @@ pub(crate) struct ByteLink {
     pub(crate) reader: Box<dyn AsyncRead + Unpin + Send>,
     pub(crate) writer: Box<dyn AsyncWrite + Unpin + Send>,
     pub(crate) peer: String,
+    /// What the medium vouches for about the other side.
+    pub(crate) vouched: Peer,
 }
 
 /// Any pair of byte-stream halves as a transport.
@@ -99,6 +103,7 @@ impl ByteStream {
                 reader: Box::new(reader),
                 writer: Box::new(writer),
                 peer: "byte stream".into(),
+                vouched: Peer::Unknown,
             },
         }
     }
@@ -106,6 +111,13 @@ impl ByteStream {
     /// A description of the peer for logs.
     pub fn peer(mut self, peer: impl Into<String>) -> Self {
         self.link.peer = peer.into();
+        self
+    }
+
+    /// What the medium vouches for (the runtime's own transports only: an application's
+    /// stream vouches for nothing).
+    pub(crate) fn vouched(mut self, vouched: Peer) -> Self {
+        self.link.vouched = vouched;
         self
     }
 }

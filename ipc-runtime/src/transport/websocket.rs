@@ -130,6 +130,7 @@ where
         writer,
         peer,
         origin: None,
+        vouched: crate::caller::Peer::Unknown,
     }
 }
 

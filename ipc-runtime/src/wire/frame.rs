@@ -30,6 +30,10 @@ pub(crate) struct SenderInfo {
     /// The calling frame's origin.
     #[serde(default)]
     pub(crate) origin: Option<String>,
+    /// Whether the calling frame is its window's main frame (not an iframe); absent from
+    /// bridges that do not say.
+    #[serde(default)]
+    pub(crate) main_frame: Option<bool>,
 }
 
 /// A decoded frame. Payload fields hold the still-encoded bytes.

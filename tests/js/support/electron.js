@@ -21,6 +21,8 @@
 //   made its invokes and sends (one queue, as Electron's one IPC pipe per frame), `invoke` rejecting with
 //   Electron's own messages ("No handler registered for ..."), events carrying an Electron event
 //   object as their first argument, `event.senderFrame` with the frame's url and origin.
+// - `window.enterSubframe(url, origin)`: the page's IPC comes from an iframe (a frame that is not
+//   `webContents.mainFrame`) until `enterSubframe(null)`.
 // - webContents.mainFrame: the window's current main frame (the frame `webContents.send`
 //   delivers to); `window.navigate(url, origin)` moves the window to another page, as a link or
 //   `location.href = ...` in the page would (the preload runs again in the new page in Electron;
@@ -154,7 +156,7 @@ class FakeIpcRenderer extends EventEmitter {
     const window = this._window;
     return {
       sender: window.webContents,
-      get senderFrame() { return window.frame; },
+      get senderFrame() { return window.subframe || window.frame; },
       processId: 1,
       frameId: 1,
     };
@@ -263,6 +265,10 @@ function createWindow(options) {
   /** The window's main frame navigates: a new frame with this URL and origin. */
   window.navigate = (url, origin) => {
     window.frame = { url, origin };
+  };
+  /** The page's calls come from an iframe of it (url, origin) until `subframe(null)`. */
+  window.enterSubframe = (url, origin) => {
+    window.subframe = url === null ? null : { url, origin };
   };
 
   // Loads a page: fresh worlds and a fresh ipcRenderer, and the preload runs in them.

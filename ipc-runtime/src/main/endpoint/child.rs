@@ -6,6 +6,7 @@ use std::process::ExitStatus;
 
 use tokio::process::{Child, Command};
 
+use crate::caller::Peer;
 use crate::caller::RendererId;
 use crate::error::IpcError;
 use crate::main::Main;
@@ -77,9 +78,12 @@ impl Main {
                 "the renderer process has no stdio pipes",
             ));
         };
-        let peer = format!("child process {}", child.id().unwrap_or_default());
+        let pid = child.id();
+        let peer = format!("child process {}", pid.unwrap_or_default());
+        // The child has not been waited for, so its pid cannot have been reused yet.
+        let vouched = pid.map_or(Peer::Unknown, |pid| Peer::Child { pid });
         let id = self
-            .accept(ByteStream::new(stdout, stdin).peer(peer))
+            .accept(ByteStream::new(stdout, stdin).peer(peer).vouched(vouched))
             .await?;
         Ok(ChildRenderer { id, child })
     }

@@ -15,6 +15,7 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, 
 use tokio_tungstenite::tungstenite::http::StatusCode;
 
 use super::ACCEPT_RETRY;
+use crate::caller::Peer;
 use crate::error::IpcError;
 use crate::main::Main;
 use crate::transport::Transport;
@@ -377,6 +378,10 @@ impl Main {
                         main.inner.held.clone(),
                         config.frame_timeout,
                     );
+                    link.vouched = Peer::WebSocket {
+                        address: peer,
+                        origin: origin.clone(),
+                    };
                     link.origin = origin;
                     let link = FrameTransport(link).into_link().0;
                     if let Err(error) = main.accept_admitted(link, false, slots).await {

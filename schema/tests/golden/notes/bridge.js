@@ -17,8 +17,8 @@
 //
 // Only the declared channels get handlers. Each call's sender frame is checked synchronously
 // against `allowedOrigins` (a refused invoke resolves with code "forbidden"); the caller's
-// identity travels in each invoke and send frame as `"sender": {"id", "url", "origin"}`, and a
-// `{"t":"detach","sender":<id>}` frame tells the main when a window is destroyed. Events and lag
+// identity travels in each invoke and send frame as `"sender": {"id", "url", "origin",
+// "main_frame"}`, and a `{"t":"detach","sender":<id>}` frame tells the main when a window is destroyed. Events and lag
 // notices from the Rust main go to the window named by the frame's optional `"to"` (a webContents
 // id, or an array of them), or to every window the bridge has seen, and only while that window's
 // main frame is still allowed (a window that navigated elsewhere gets nothing; reported once); a
@@ -1010,7 +1010,7 @@ function createBridge(options) {
     const contents = event.sender;
     const id = contents && typeof contents.id === 'number' ? contents.id : -1;
     if (contents) remember(contents);
-    return { sender: { id, url, origin } };
+    return { sender: { id, url, origin, main_frame: isMainFrameOf(event) } };
   }
 
   function remember(contents) {

@@ -177,6 +177,25 @@ async fn a_window_behind_a_bridge_is_the_bridge_and_its_window() {
         other => panic!("expected a bridge window, got {other:?}"),
     }
     assert_eq!(window.peer().pid(), Some(std::process::id()));
+
+    // The bridge's own connection answers no requests (its windows do): refused at once, and
+    // nothing is written to the bridge.
+    const ASK: ipc_runtime::InvokeChannel<(), bool, ipc_runtime::Never> =
+        ipc_runtime::InvokeChannel::new("app:ask");
+    let bridge_id = main
+        .renderers()
+        .into_iter()
+        .find(|c| c.origin().is_none())
+        .unwrap()
+        .renderer();
+    match within("the refused request", main.request(bridge_id, ASK, ())).await {
+        Err(ipc_runtime::CallError::Ipc(ipc_runtime::IpcError::NoHandler { channel })) => {
+            assert_eq!(channel, "app:ask");
+        }
+        other => panic!("expected NoHandler, got {other:?}"),
+    }
+    raw.send_json(&json!({"t": "ping", "id": 99})).await;
+    assert_eq!(raw.expect("the pong").await, json!({"t": "pong", "id": 99}));
     assert_eq!(window.frame_url(), Some("app://main/index.html"));
 }
 

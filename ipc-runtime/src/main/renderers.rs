@@ -64,6 +64,8 @@ pub(crate) struct RendererEntry {
     requests: Arc<PendingRequests>,
     /// The connection's ports (a window's are its bridge's; none in process).
     ports: Option<Arc<ConnPorts>>,
+    /// A bridge's own connection: it speaks for its windows and answers no requests itself.
+    bridge: bool,
 }
 
 impl Main {
@@ -214,6 +216,7 @@ impl Main {
                 parent: None,
                 requests: requests.clone(),
                 ports: end.ports.clone(),
+                bridge: identity.bridge,
             },
         );
         self.announce(RendererEvent::Connected(caller.clone()));
@@ -268,6 +271,7 @@ impl Main {
             parent: Some(bridge.renderer()),
             requests: parent.requests.clone(),
             ports: parent.ports.clone(),
+            bridge: false,
         };
         let new = renderers.insert(id, entry).is_none();
         drop(renderers);
@@ -290,6 +294,7 @@ impl Main {
         let renderers = self.lock_renderers();
         let entry = renderers.get(&renderer)?;
         Some(RequestRoute {
+            bridge: entry.bridge,
             requests: entry.requests.clone(),
             outgoing: entry.outgoing.clone(),
             to: entry.route,

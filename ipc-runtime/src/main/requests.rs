@@ -276,6 +276,8 @@ impl<T, E> fmt::Debug for Request<T, E> {
 
 /// What main needs to reach one renderer with a request.
 pub(crate) struct RequestRoute {
+    /// The renderer is a bridge's own connection (its windows answer requests, it does not).
+    pub(crate) bridge: bool,
     pub(crate) requests: Arc<PendingRequests>,
     pub(crate) outgoing: Arc<Mailbox>,
     pub(crate) to: Option<u64>,
@@ -292,7 +294,8 @@ impl Main {
     /// # Errors
     ///
     /// The request resolves to [`CallError::App`] with the handler's error, or
-    /// [`CallError::Ipc`]: `NoHandler` when the renderer has no handler for the channel,
+    /// [`CallError::Ipc`]: `NoHandler` when the renderer has no handler for the channel (and at
+    /// once for a bridge's own connection, which answers nothing itself: ask its windows),
     /// `Disconnected` when it is not connected (or goes away), `Timeout`, `HandlerPanicked`,
     /// `BadArguments`/`BadReply` when the two sides disagree on the types.
     ///
@@ -328,6 +331,12 @@ impl Main {
                 "renderer {renderer} is not connected"
             )));
         };
+        if route.bridge {
+            // A bridge registers no handlers of its own: its windows do.
+            return failed(IpcError::NoHandler {
+                channel: channel.name().to_string(),
+            });
+        }
         Request {
             state: RequestState::Unsent(Box::new(Unsent {
                 renderer,

@@ -349,7 +349,6 @@ impl Echo for Tarpc {
 // ---------------------------------------------------------------------------------------------
 // Fixtures: every contender connected, on one runtime per group.
 
-/// A directory for this process's sockets, removed on drop.
 /// Fields drop in order: the clients and servers first, the runtime last.
 struct Fixtures {
     ours_inproc: Ours,

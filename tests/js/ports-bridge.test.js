@@ -462,7 +462,9 @@ describe('bridge: bad port input from main (docs/PROTOCOL.md 7.1)', () => {
     const third = todos.watch(3);
     const invoke3 = await bridge.invoked('todos:watch');
     bridge.main.reply({ t: 'reply', id: invoke3.id, ok: { $ipc: 'stream', port: 6 }, ports: [6] });
-    await assert.rejects(third, { code: 'protocol' });
+    // The call fails with the refusal itself (docs/PROTOCOL.md 7.1: `too_many_ports` is refused
+    // like a wrong list), which main is told too.
+    await assert.rejects(third, { code: 'too_many_ports', limit: 2 });
     const refusal = bridge.main.frames('error').at(-1).error;
     assert.equal(refusal.code, 'too_many_ports');
     assert.equal(refusal.limit, 2);

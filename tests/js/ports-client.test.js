@@ -336,6 +336,21 @@ describe('client: ports', () => {
     const error = await new Promise((resolve) => broken.onClose(resolve));
     assert.ok(error instanceof client.IpcFrameworkError);
     assert.equal(error.code, 'disconnected');
+
+    // Messages that came before main's close, with no listener yet: the close waits for them,
+    // and a listener added later gets them first, then the close; the port is then forgotten.
+    const late = await chat(peer, 8);
+    peer.push({ t: 'port', port: 8, data: 'before the close 1' });
+    peer.push({ t: 'port', port: 8, data: 'before the close 2' });
+    peer.push({ t: 'close', port: 8 });
+    await tick();
+    const order = [];
+    late.onClose(() => order.push('closed'));
+    assert.deepEqual(order, [], 'not closed while messages wait');
+    late.onMessage((m) => order.push(m));
+    await tick();
+    assert.deepEqual(order, ['before the close 1', 'before the close 2', 'closed']);
+    assert.equal(late.closed, true);
     client.close(peer.api);
   });
 

@@ -816,6 +816,16 @@ async fn a_renderer_answers_bad_port_frames_from_main() {
     }
     assert!(!renderer.is_closed());
 
+    // A request from main the renderer cannot read, whose id it can: answered as failed.
+    main.send_json(&json!({"t": "invoke", "id": 41, "args": []}))
+        .await;
+    let failed = main.expect("the unreadable request's answer").await;
+    assert_eq!(
+        (failed["t"].as_str(), failed["id"].as_u64()),
+        (Some("reply"), Some(41))
+    );
+    assert_eq!(failed["error"]["code"], "protocol", "{failed}");
+
     // Main asks twice under one id while the first is running: the second gets `protocol`,
     // the first keeps its id (main can still cancel it, and its answer still comes).
     const SLOW: InvokeChannel<(u32,), u32, Never> = InvokeChannel::new("fake:slow");
@@ -1387,15 +1397,15 @@ async fn the_renderer_cancels_a_call_whose_deadline_passed() {
     assert_no_foreign_panics();
 }
 
-/// The renderer checks main's contract hashes itself: a main built from another version of a
-/// contract the renderer declared is refused, naming both hashes.
-/// A renderer that never declared its contract at connect time (no `RendererOptions::contract`)
-/// is still checked: the generated client declares it, and against a main that announced
-/// another version every call and send fails before anything is written.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_generated_client_refuses_a_main_with_another_version_of_its_contract() {
+/// A fake main on a fresh socket: reads the renderer's hello and answers with `contracts`.
+/// Returns what `Renderer::connect_unix` gave, the fake main, and the renderer's hello.
+async fn main_announcing(
+    name: &str,
+    contracts: Value,
+    options: RendererOptions,
+) -> (Result<Renderer, IpcError>, RawPeer, Value) {
     install_panic_counter();
-    let path = socket_path("client-contract");
+    let path = socket_path(name);
     let listener = UnixListener::bind(&path).unwrap();
     let main = async {
         let (stream, _) = listener.accept().await.unwrap();
@@ -1404,19 +1414,33 @@ async fn the_generated_client_refuses_a_main_with_another_version_of_its_contrac
             wire: Wire::Json,
         };
         let hello = peer.expect("the renderer's hello").await;
-        assert!(hello["contracts"].get("probe").is_none(), "{hello}");
         peer.send_json(&json!({
             "t": "hello", "protocol": 1, "role": "main", "codec": "json", "renderer": 1,
-            "contracts": {"probe": "00000000deadbeef", "todos": Todos::contract_hash()},
+            "contracts": contracts,
         }))
         .await;
-        peer
+        (peer, hello)
     };
-    let options = RendererOptions::new("r").codec(Codec::Json);
-    let (renderer, mut peer) = within("the handshake", async {
-        tokio::join!(Renderer::connect_unix(&path, options), main)
+    let (renderer, (peer, hello)) = within("the handshake", async {
+        tokio::join!(
+            Renderer::connect_unix(&path, options.codec(Codec::Json)),
+            main
+        )
     })
     .await;
+    let _ = std::fs::remove_file(&path);
+    (renderer, peer, hello)
+}
+
+/// A renderer that never declared its contract at connect time (no `RendererOptions::contract`)
+/// is still checked: the generated client declares it, and against a main that announced
+/// another version every call and send fails before anything is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_generated_client_refuses_a_main_with_another_version_of_its_contract() {
+    let contracts = json!({"probe": "00000000deadbeef", "todos": Todos::contract_hash()});
+    let (renderer, mut peer, hello) =
+        main_announcing("client-contract", contracts, RendererOptions::new("r")).await;
+    assert!(hello["contracts"].get("probe").is_none(), "{hello}");
     let renderer = renderer.unwrap();
     match renderer.declare_contract(Probe::schema()) {
         Err(IpcError::VersionMismatch { ours, theirs }) => {
@@ -1443,40 +1467,20 @@ async fn the_generated_client_refuses_a_main_with_another_version_of_its_contrac
     peer.send_json(&json!({"t": "reply", "id": invoke["id"], "ok": 3}))
         .await;
     assert_eq!(within("the count", count).await.unwrap().unwrap(), 3);
-    let _ = std::fs::remove_file(&path);
 }
 
+/// The renderer checks main's contract hashes itself: a main built from another version of a
+/// contract the renderer declared is refused, naming both hashes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_renderer_refuses_a_main_with_another_version_of_its_contract() {
-    install_panic_counter();
-    let path = socket_path("renderer-contract");
-    let listener = UnixListener::bind(&path).unwrap();
-    let main = async {
-        let (stream, _) = listener.accept().await.unwrap();
-        let mut peer = RawPeer {
-            stream,
-            wire: Wire::Json,
-        };
-        let hello = peer.expect("the renderer's hello").await;
-        assert_eq!(
-            hello["contracts"]["probe"],
-            Probe::contract_hash(),
-            "{hello}"
-        );
-        peer.send_json(&json!({
-            "t": "hello", "protocol": 1, "role": "main", "codec": "json", "renderer": 1,
-            "contracts": {"probe": "00000000deadbeef"},
-        }))
-        .await;
-        peer
-    };
-    let options = RendererOptions::new("r")
-        .codec(Codec::Json)
-        .contract(Probe::schema());
-    let (result, _peer) = within("the handshake", async {
-        tokio::join!(Renderer::connect_unix(&path, options), main)
-    })
-    .await;
+    let options = RendererOptions::new("r").contract(Probe::schema());
+    let contracts = json!({"probe": "00000000deadbeef"});
+    let (result, _peer, hello) = main_announcing("renderer-contract", contracts, options).await;
+    assert_eq!(
+        hello["contracts"]["probe"],
+        Probe::contract_hash(),
+        "{hello}"
+    );
     match result {
         Err(error @ IpcError::VersionMismatch { .. }) => {
             let text = error.to_string();
@@ -1485,5 +1489,4 @@ async fn the_renderer_refuses_a_main_with_another_version_of_its_contract() {
         }
         other => panic!("expected VersionMismatch, got {other:?}"),
     }
-    let _ = std::fs::remove_file(&path);
 }

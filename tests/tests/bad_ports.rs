@@ -55,6 +55,16 @@ async fn frames_for_ports_that_are_not_open_are_protocol_errors() {
             "{frame} → {error}"
         );
     }
+    // A transfer list on a frame without a payload names ports nothing would open.
+    for frame in [
+        json!({"t": "credit", "port": 99, "n": 1, "ports": [1]}),
+        json!({"t": "close", "port": 99, "ports": [1]}),
+    ] {
+        raw.send_json(&frame).await;
+        let error = raw.expect_error("protocol").await;
+        let message = error["error"]["message"].as_str().unwrap();
+        assert!(message.contains("transfers no ports"), "{frame} → {error}");
+    }
     raw.assert_answers(1).await;
     drop(raw);
     fx.finish().await;
@@ -231,5 +241,46 @@ async fn a_finished_stream_leaves_no_port_open() {
         .collect();
     assert_eq!(items, (0..50).collect::<Vec<_>>());
     assert_eq!(fx.good.renderer().open_ports(), 0);
+    fx.finish().await;
+}
+
+/// Requests from main (`docs/PROTOCOL.md` §7.2) answered with a reply main cannot read: the
+/// request ends at once with `protocol` (not at its deadline), and the connection goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_answer_to_a_request_fails_it_at_once() {
+    const ASK: ipc_runtime::InvokeChannel<(u32,), u32, ipc_runtime::Never> =
+        ipc_runtime::InvokeChannel::new("app:ask");
+    let fx = Fixture::new("request-unreadable", Main::builder()).await;
+    let mut raw = fx.raw(Wire::Json).await;
+    let good = fx.good.renderer().id();
+    let raw_id = fx
+        .main
+        .renderers()
+        .into_iter()
+        .map(|c| c.renderer())
+        .find(|id| *id != good)
+        .unwrap();
+    for answer in [
+        json!({"t": "reply"}),                    // no ok, no error
+        json!({"ok": 1, "error": {"code": "x"}}), // both
+    ] {
+        let request = tokio::spawn(
+            fx.main
+                .request(raw_id, ASK, (1,))
+                .timeout(std::time::Duration::from_secs(60)),
+        );
+        let invoke = raw.expect("main's request").await;
+        assert_eq!(invoke["t"], "invoke", "{invoke}");
+        let mut reply = answer.clone();
+        reply["t"] = json!("reply");
+        reply["id"] = invoke["id"].clone();
+        raw.send_json(&reply).await;
+        match within("the failed request", request).await.unwrap() {
+            Err(ipc_runtime::CallError::Ipc(ipc_runtime::IpcError::Protocol { .. })) => {}
+            other => panic!("{reply} → expected a protocol error, got {other:?}"),
+        }
+    }
+    raw.assert_answers(3).await;
+    drop(raw);
     fx.finish().await;
 }

@@ -221,6 +221,40 @@ async fn each_window_behind_a_bridge_is_a_renderer_with_its_own_caller() {
     .await;
 }
 
+/// A bridge names at most as many windows at once as main takes connections: each is a
+/// renderer with bounds of its own. The one past it is refused; a window that goes makes room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bridge_names_no_more_windows_than_main_takes_connections() {
+    let (main, _recorder, mut raw) = setup_with(Main::builder().max_connections(2), true).await;
+    assert_eq!(raw.hello("bridge").await["t"], "hello");
+    for (call, window) in [(1, 5), (2, 6), (3, 7)] {
+        raw.send(
+            json!({"t": "invoke", "id": call, "ch": "who:whoami", "args": [],
+            "sender": sender(window, "app://main/index.html")}),
+        )
+        .await;
+    }
+    let answers = [raw.next().await, raw.next().await, raw.next().await];
+    assert!(
+        answers[0]["ok"].is_object() && answers[1]["ok"].is_object(),
+        "{answers:?}"
+    );
+    assert_eq!(answers[2]["id"], 3, "{answers:?}");
+    assert_eq!(
+        answers[2]["error"]["code"], "too_many_connections",
+        "{answers:?}"
+    );
+    assert_eq!(answers[2]["error"]["limit"], 2, "{answers:?}");
+    raw.send(json!({"t": "detach", "sender": 5})).await;
+    raw.send(
+        json!({"t": "invoke", "id": 4, "ch": "who:whoami", "args": [],
+        "sender": sender(7, "app://main/index.html")}),
+    )
+    .await;
+    assert!(raw.next().await["ok"].is_object());
+    assert_eq!(main.renderer_count(), 3);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_a_bridge_may_name_a_sender() {
     let (main, recorder, mut raw) = setup(false).await;

@@ -196,6 +196,26 @@ async fn a_window_behind_a_bridge_is_the_bridge_and_its_window() {
     }
     raw.send_json(&json!({"t": "ping", "id": 99})).await;
     assert_eq!(raw.expect("the pong").await, json!({"t": "pong", "id": 99}));
+
+    // A request to the window, then the window goes (detach): the request fails at once with
+    // `disconnected`, not at its deadline.
+    let asking = tokio::spawn(
+        main.request(window.renderer(), ASK, ())
+            .timeout(std::time::Duration::from_secs(600)),
+    );
+    let invoke = raw.expect("the request to window 7").await;
+    assert_eq!(
+        (invoke["t"].as_str(), invoke["to"].as_u64()),
+        (Some("invoke"), Some(7))
+    );
+    raw.send_json(&json!({"t": "detach", "sender": 7})).await;
+    match within("the request to end with its window", asking)
+        .await
+        .unwrap()
+    {
+        Err(ipc_runtime::CallError::Ipc(ipc_runtime::IpcError::Disconnected { .. })) => {}
+        other => panic!("expected Disconnected, got {other:?}"),
+    }
     assert_eq!(window.frame_url(), Some("app://main/index.html"));
 }
 

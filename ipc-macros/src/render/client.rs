@@ -18,7 +18,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
         "The renderer side of [`{ident}`]: typed invokes, sends and event subscriptions over a \
          `Renderer` connection."
     );
-    let client_methods = methods.iter().filter(|m| m.kind() != Kind::Request).map(|m| {
+    let client_methods = methods.iter().map(|m| {
         let Prepared {
             const_ident,
             client_ident,
@@ -66,7 +66,9 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
                     self.renderer.send(#ident::#const_ident, #args_value)
                 }
             },
-            Kind::Event | Kind::Request => {
+            // Main asks, the renderer answers: nothing to call from here (see `requests.rs`).
+            Kind::Request => quote!(),
+            Kind::Event => {
                 let (item, map) = match param_types.len() {
                     0 => (quote!(()), quote!(|_: #krate::__private::NoArgs| #krate::__private::Ok(()))),
                     1 => {
@@ -118,10 +120,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
             /// `IpcError::VersionMismatch` before anything is sent.
             #vis fn new(renderer: #krate::__private::Renderer) -> Self {
                 // The refusal, if any, is kept by the renderer and returned by each call.
-                let _ = renderer.declare_contract_hash(
-                    &#ident::schema().namespace,
-                    #ident::contract_hash(),
-                );
+                let _ = renderer.declare_contract(#ident::schema());
                 Self { renderer }
             }
 

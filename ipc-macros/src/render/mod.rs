@@ -12,7 +12,8 @@ mod server;
 
 use ipc_schema::naming;
 use proc_macro2::{Span, TokenStream};
-use quote::{ToTokens, format_ident, quote};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use crate::check::{channel_segment, client_method_name};
 use crate::parse::{Contract, Kind, MethodDef, Output};
@@ -111,6 +112,52 @@ fn prepare<'a>(names: &Names, def: &'a MethodDef) -> Prepared<'a> {
         args_value,
         cfgs: &def.cfg_attrs,
         docs: &def.doc_attrs,
+    }
+}
+
+/// A method of a generated handler trait (main's `{Trait}Handler`, the renderer's
+/// `{Trait}RendererHandler`): `&self`, the caller when `with_caller`, the contract's parameters,
+/// and a `Send` future of `output`. The declaration is spanned on the contract's method, so that
+/// errors in a handler impl (a missing method, a wrong parameter count or return type) show the
+/// contract's line as the requirement, not the whole `#[channels]` attribute.
+fn handler_method(
+    krate: &syn::Path,
+    method: &Prepared<'_>,
+    output: TokenStream,
+    with_caller: bool,
+) -> TokenStream {
+    let Prepared {
+        def,
+        param_idents,
+        param_types,
+        cfgs,
+        docs,
+        ..
+    } = method;
+    let sig = &def.sig;
+    let name = &def.ident;
+    let fn_token = syn::Token![fn](sig.fn_token.span);
+    let receiver_span = sig
+        .receiver()
+        .map_or(sig.ident.span(), |r| r.self_token.span);
+    let receiver = quote_spanned!(receiver_span=> &self);
+    let caller = with_caller.then(|| {
+        let caller = syn::Ident::new("caller", Span::mixed_site().located_at(receiver_span));
+        let caller_type = quote_spanned!(receiver_span=> &#krate::__private::Caller);
+        quote!(#caller: #caller_type,)
+    });
+    let output_span = match &sig.output {
+        syn::ReturnType::Type(_, ty) => ty.span(),
+        syn::ReturnType::Default => sig.paren_token.span.close(),
+    };
+    let returns = quote_spanned! {output_span=>
+        -> impl #krate::__private::Future<Output = #output> + #krate::__private::Send
+    };
+    let semi = syn::Token![;](def.semi_span.unwrap_or(output_span));
+    quote! {
+        #(#cfgs)*
+        #(#docs)*
+        #fn_token #name(#receiver, #caller #(#param_idents: #param_types),*) #returns #semi
     }
 }
 

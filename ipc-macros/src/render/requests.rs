@@ -6,7 +6,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{Names, Prepared, derived_ident, docs_gap, local};
+use super::{Names, Prepared, derived_ident, docs_gap, handler_method, local};
 use crate::parse::{Contract, Kind};
 
 pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>]) -> TokenStream {
@@ -30,38 +30,11 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
          it and register it with [`{ident}::handle_requests`]."
     );
     let trait_methods = requests.iter().map(|m| {
-        let Prepared {
-            def,
-            param_idents,
-            param_types,
-            cfgs,
-            docs,
-            ..
-        } = m;
-        let sig = &def.sig;
-        let name = &def.ident;
-        let output = match &sig.output {
+        let output = match &m.def.sig.output {
             syn::ReturnType::Default => quote!(()),
             syn::ReturnType::Type(_, ty) => quote!(#ty),
         };
-        let fn_token = syn::Token![fn](sig.fn_token.span);
-        let receiver_span = sig
-            .receiver()
-            .map_or(sig.ident.span(), |r| r.self_token.span);
-        let receiver = quote_spanned!(receiver_span=> &self);
-        let output_span = match &sig.output {
-            syn::ReturnType::Type(_, ty) => ty.span(),
-            syn::ReturnType::Default => sig.paren_token.span.close(),
-        };
-        let returns = quote_spanned! {output_span=>
-            -> impl #krate::__private::Future<Output = #output> + #krate::__private::Send
-        };
-        let semi = syn::Token![;](def.semi_span.unwrap_or(output_span));
-        quote! {
-            #(#cfgs)*
-            #(#docs)*
-            #fn_token #name(#receiver, #(#param_idents: #param_types),*) #returns #semi
-        }
+        handler_method(krate, m, output, false)
     });
     let (renderer, handler_value) = (local("renderer"), local("handler"));
     let registrations = requests.iter().map(|m| {

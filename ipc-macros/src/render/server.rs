@@ -1,10 +1,10 @@
 //! The main side: the `{Trait}Handler` trait and `{Trait}::handle`.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{Names, Prepared, local};
+use super::{Names, Prepared, handler_method, local};
 use crate::parse::{Contract, Kind};
 
 pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>]) -> TokenStream {
@@ -21,46 +21,11 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
          one renderer are handled one at a time, in order."
     );
     let trait_methods = methods.iter().filter(|m| m.is_main_handled()).map(|m| {
-        let Prepared {
-            def,
-            param_idents,
-            param_types,
-            cfgs,
-            docs,
-            ..
-        } = m;
-        let name = &def.ident;
-        let sig = &def.sig;
-        let output = match m.kind() {
-            Kind::Invoke => match &sig.output {
-                syn::ReturnType::Default => quote!(()),
-                syn::ReturnType::Type(_, ty) => quote!(#ty),
-            },
+        let output = match (m.kind(), &m.def.sig.output) {
+            (Kind::Invoke, syn::ReturnType::Type(_, ty)) => quote!(#ty),
             _ => quote!(()),
         };
-        // The declaration is spanned on the contract's method, so that errors in a handler impl
-        // (a missing method, a wrong parameter count or return type) show the contract's line as
-        // the requirement, not the whole `#[channels]` attribute.
-        let fn_token = syn::Token![fn](sig.fn_token.span);
-        let receiver_span = sig
-            .receiver()
-            .map_or(sig.ident.span(), |r| r.self_token.span);
-        let receiver = quote_spanned!(receiver_span=> &self);
-        let caller = syn::Ident::new("caller", Span::mixed_site().located_at(receiver_span));
-        let caller_type = quote_spanned!(receiver_span=> &#krate::__private::Caller);
-        let output_span = match &sig.output {
-            syn::ReturnType::Type(_, ty) => ty.span(),
-            syn::ReturnType::Default => sig.paren_token.span.close(),
-        };
-        let returns = quote_spanned! {output_span=>
-            -> impl #krate::__private::Future<Output = #output> + #krate::__private::Send
-        };
-        let semi = syn::Token![;](def.semi_span.unwrap_or(output_span));
-        quote! {
-            #(#cfgs)*
-            #(#docs)*
-            #fn_token #name(#receiver, #caller: #caller_type, #(#param_idents: #param_types),*) #returns #semi
-        }
+        handler_method(krate, m, output, true)
     });
     let registrations = methods
         .iter()

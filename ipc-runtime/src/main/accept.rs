@@ -15,7 +15,6 @@ use super::connection::{FromRenderer, MainEnd};
 use super::{Main, PeerIdentity};
 use crate::caller::RendererId;
 use crate::error::IpcError;
-use crate::limits::DEFAULT_PORT_WINDOW;
 use crate::port::{Announce, ConnPorts, PortLimits, PortWire, Side};
 use crate::transport::LinkKind;
 use crate::transport::frames::{
@@ -118,11 +117,7 @@ pub(crate) async fn accept(
     let outgoing = Arc::new(Mailbox::new(config.queue_capacity));
     let ports = ConnPorts::new(
         Side::Main,
-        PortLimits {
-            own_window: config.port_window as u64,
-            peer_window: hello.port_window.unwrap_or(DEFAULT_PORT_WINDOW as u64),
-            max_ports: config.max_ports,
-        },
+        PortLimits::new(config.port_window, hello.port_window, config.max_ports),
         Box::new(MainPortWire(Arc::downgrade(&outgoing))),
     );
     let end = MainEnd {
@@ -342,6 +337,15 @@ impl RendererFrames {
                 return notice(error);
             }
             Err(frame_error) => {
+                if let Some(id) = frame_error.call_of("reply") {
+                    // An answer to one of main's requests that cannot be read still ends it.
+                    return Inbound::Message(ToMain::Reply {
+                        id,
+                        result: Err(Failure::Ipc(IpcError::Protocol {
+                            reason: frame_error.reason,
+                        })),
+                    });
+                }
                 let id = frame_error.call_of("invoke");
                 let error = IpcError::Protocol {
                     reason: frame_error.reason,

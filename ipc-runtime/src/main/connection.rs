@@ -166,6 +166,7 @@ pub(crate) async fn serve(connection: Connection) {
         closed: HashSet::new(),
         max_in_flight,
         max_sends_running: sends.limit(),
+        max_windows: main.max_connections(),
         stop_listeners: stop_listeners.clone(),
     };
     let mut calls: JoinSet<u64> = JoinSet::new();
@@ -241,6 +242,7 @@ pub(crate) async fn serve(connection: Connection) {
                     }),
                     Mail::CloseWindow { window, reason } => {
                         windows.close(&main, window, &reason);
+                        requests.close_window(window, &reason);
                         abort_window_calls(&mut in_flight, window);
                         writer.write(&ToRenderer::Goodbye {
                             reason,
@@ -455,6 +457,7 @@ pub(crate) async fn serve(connection: Connection) {
                 }
                 windows.closed.remove(&sender);
                 abort_window_calls(&mut in_flight, sender);
+                requests.close_window(sender, "the window is gone");
                 None
             }
         };
@@ -718,6 +721,9 @@ struct Windows {
     /// Each window's bounds.
     max_in_flight: usize,
     max_sends_running: usize,
+    /// Windows one bridge may name at once: each is a renderer with bounds of its own, so
+    /// they are as many as main takes connections.
+    max_windows: usize,
     stop_listeners: CancellationToken,
 }
 
@@ -746,6 +752,11 @@ impl Windows {
             )));
         }
         let known = self.known.get(&sender.id);
+        if known.is_none() && self.known.len() >= self.max_windows {
+            return Err(IpcError::TooManyConnections {
+                limit: self.max_windows,
+            });
+        }
         let unchanged = known.is_some_and(|window| {
             window.caller.origin() == sender.origin.as_deref()
                 && window.caller.frame_url() == sender.url.as_deref()

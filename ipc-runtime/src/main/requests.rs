@@ -21,7 +21,7 @@ use crate::channel::InvokeChannel;
 use crate::error::{CallError, IpcError};
 use crate::limits::DEFAULT_CALL_TIMEOUT;
 use crate::transport::mailbox::Mailbox;
-use crate::transport::message::{CallResult, ChannelName, Failure, ToRenderer};
+use crate::transport::message::{CallResult, ChannelName, Failure, ToRenderer, open_reply};
 use crate::util::lock;
 use crate::wire::Payload;
 
@@ -34,21 +34,22 @@ pub(crate) struct PendingRequests {
 
 #[derive(Default)]
 struct State {
-    waiting: HashMap<u64, oneshot::Sender<CallResult>>,
+    /// By id: the window behind a bridge it went to (`to`), and where its answer goes.
+    waiting: HashMap<u64, (Option<u64>, oneshot::Sender<CallResult>)>,
     /// The connection is gone: why.
     closed: Option<String>,
 }
 
 impl PendingRequests {
     /// Registers a request; `Err` (the reason) when the connection is gone.
-    fn begin(&self) -> Result<(u64, oneshot::Receiver<CallResult>), String> {
+    fn begin(&self, to: Option<u64>) -> Result<(u64, oneshot::Receiver<CallResult>), String> {
         let mut state = lock(&self.state);
         if let Some(reason) = &state.closed {
             return Err(reason.clone());
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let (answer, answered) = oneshot::channel();
-        state.waiting.insert(id, answer);
+        state.waiting.insert(id, (to, answer));
         Ok((id, answered))
     }
 
@@ -57,7 +58,7 @@ impl PendingRequests {
     pub(crate) fn complete(&self, id: u64, result: CallResult) -> bool {
         let answer = lock(&self.state).waiting.remove(&id);
         match answer {
-            Some(answer) => {
+            Some((_, answer)) => {
                 let _ = answer.send(result);
                 true
             }
@@ -79,7 +80,29 @@ impl PendingRequests {
             state.closed = Some(reason.to_string());
             std::mem::take(&mut state.waiting)
         };
-        for (_, answer) in waiting {
+        for (_, (_, answer)) in waiting {
+            let _ = answer.send(Err(Failure::Ipc(IpcError::disconnected(
+                reason.to_string(),
+            ))));
+        }
+    }
+
+    /// A window behind the bridge is gone (detached, or disconnected by main): its requests
+    /// fail with `reason` now rather than at their deadlines.
+    pub(crate) fn close_window(&self, window: u64, reason: &str) {
+        let gone: Vec<_> = {
+            let mut state = lock(&self.state);
+            let ids: Vec<u64> = state
+                .waiting
+                .iter()
+                .filter(|(_, (to, _))| *to == Some(window))
+                .map(|(id, _)| *id)
+                .collect();
+            ids.into_iter()
+                .filter_map(|id| state.waiting.remove(&id))
+                .collect()
+        };
+        for (_, answer) in gone {
             let _ = answer.send(Err(Failure::Ipc(IpcError::disconnected(
                 reason.to_string(),
             ))));
@@ -123,7 +146,10 @@ impl Unsent {
             args,
             timeout,
         } = self;
-        let (id, answered) = route.requests.begin().map_err(IpcError::disconnected)?;
+        let (id, answered) = route
+            .requests
+            .begin(route.to)
+            .map_err(IpcError::disconnected)?;
         let sent = route.outgoing.push(ToRenderer::Invoke {
             id,
             channel: channel.clone(),
@@ -227,21 +253,12 @@ impl<T: DeserializeOwned + 'static, E: DeserializeOwned + 'static> Future for Re
             RequestState::Waiting(flight) => flight,
         };
         if let Poll::Ready(answer) = Pin::new(&mut flight.answered).poll(cx) {
-            let channel = flight.channel.to_string();
-            self.state = RequestState::Done;
             let result = answer.unwrap_or_else(|_| {
                 Err(Failure::Ipc(IpcError::disconnected("the renderer is gone")))
             });
-            return Poll::Ready(match result {
-                Ok(value) => value
-                    .take::<T>()
-                    .map_err(|reason| CallError::Ipc(IpcError::BadReply { channel, reason })),
-                Err(Failure::App(error)) => Err(match error.take::<E>() {
-                    Ok(error) => CallError::App(error),
-                    Err(reason) => CallError::Ipc(IpcError::BadReply { channel, reason }),
-                }),
-                Err(Failure::Ipc(error)) => Err(CallError::Ipc(error)),
-            });
+            let outcome = open_reply(&flight.channel, result);
+            self.state = RequestState::Done;
+            return Poll::Ready(outcome);
         }
         let timeout = flight.timeout;
         let deadline = flight

@@ -159,7 +159,8 @@ impl EndCore {
     ///
     /// # Errors
     ///
-    /// `TooManyPorts` or `Disconnected` from the connection's table.
+    /// `TooManyPorts` or `Disconnected` from the connection's table; the end is then closed with
+    /// that error, so that its partner learns it rather than waiting.
     pub(crate) fn transfer(self, ports: &Arc<ConnPorts>) -> Result<u64, IpcError> {
         let target = lock(&self.target).clone();
         let partner = self.partner.upgrade();
@@ -167,7 +168,13 @@ impl EndCore {
             (Target::Local(partner_inbox), Some(partner_target)) => {
                 // The partner's messages now go out on the port, and the port's come into the
                 // partner's inbox.
-                let remote = ports.open_here(Some(partner_inbox))?;
+                let remote = match ports.open_here(Some(partner_inbox)) {
+                    Ok(remote) => remote,
+                    Err(error) => {
+                        self.close(Closed::Error(error.clone()));
+                        return Err(error);
+                    }
+                };
                 *lock(&partner_target) = Target::Remote(remote.clone());
                 let (queued, closed) = self.inbox.drain();
                 for message in queued {
@@ -181,16 +188,30 @@ impl EndCore {
             }
             _ => {
                 // A port end that came over a connection (or whose partner is gone): relayed.
+                // The runtime first: nothing is opened for a relay that cannot run.
+                let runtime = match tokio::runtime::Handle::try_current() {
+                    Ok(runtime) => runtime,
+                    Err(_) => {
+                        let error = IpcError::Encode {
+                            reason: "a port end received from one connection can be passed on \
+                                     only inside a Tokio runtime (a task relays it)"
+                                .into(),
+                        };
+                        self.close(Closed::Error(error.clone()));
+                        return Err(error);
+                    }
+                };
                 let (near, far) = EndCore::pair(self.inbox.capacity());
-                let id = far.transfer(ports)?;
-                let runtime =
-                    tokio::runtime::Handle::try_current().map_err(|_| IpcError::Encode {
-                        reason: "a port end received from one connection can be passed on only \
-                                 inside a Tokio runtime (a task relays it)"
-                            .into(),
-                    })?;
-                runtime.spawn(relay(self, near));
-                Ok(id)
+                match far.transfer(ports) {
+                    Ok(id) => {
+                        runtime.spawn(relay(self, near));
+                        Ok(id)
+                    }
+                    Err(error) => {
+                        self.close(Closed::Error(error.clone()));
+                        Err(error)
+                    }
+                }
             }
         }
     }

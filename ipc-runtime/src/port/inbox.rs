@@ -120,7 +120,9 @@ impl Inbox {
         }
         if state.queue.len() >= self.capacity {
             if let Some(cx) = cx {
-                state.senders.push(cx.waker().clone());
+                if !state.senders.iter().any(|w| w.will_wake(cx.waker())) {
+                    state.senders.push(cx.waker().clone());
+                }
             }
             return Err(Refused::Full(message));
         }

@@ -13,12 +13,11 @@ use crate::transport::message::PortMessage;
 use crate::util::lock;
 use crate::wire::{Outcome, Payload};
 
-/// Credit a peer may grant in all before it is taken for an attack (`docs/PROTOCOL.md` §7.1).
-const MAX_CREDIT: u64 = u32::MAX as u64;
-
 pub(crate) struct RemotePort {
     ports: Weak<ConnPorts>,
     id: u64,
+    /// The peer's window: the most credit it may ever have granted.
+    window: u64,
     state: Mutex<State>,
 }
 
@@ -40,10 +39,13 @@ struct State {
 
 impl RemotePort {
     /// The sending side of port `id`; `held` until the frame that opens it is queued.
-    pub(crate) fn new(ports: Weak<ConnPorts>, id: u64, credit: u64, held: bool) -> RemotePort {
+    /// A port the peer takes `window` messages on before it grants more (its whole credit).
+    pub(crate) fn new(ports: Weak<ConnPorts>, id: u64, window: u64, held: bool) -> RemotePort {
+        let credit = window;
         RemotePort {
             ports,
             id,
+            window,
             state: Mutex::new(State {
                 held,
                 credit,
@@ -80,7 +82,11 @@ impl RemotePort {
             return Poll::Ready(Err(IpcError::disconnected("the port is closed")));
         }
         if state.held || state.credit == 0 || !state.backlog.is_empty() {
-            state.senders.push(cx.waker().clone());
+            // Polled again while waiting (a `select!` over both directions of a relay): one
+            // waker per task, not one per poll.
+            if !state.senders.iter().any(|w| w.will_wake(cx.waker())) {
+                state.senders.push(cx.waker().clone());
+            }
             return Poll::Pending;
         }
         let Some(data) = message.take() else {
@@ -128,15 +134,16 @@ impl RemotePort {
     ///
     /// # Errors
     ///
-    /// The grant would take the credit past what the protocol allows.
+    /// The grant would take the credit past the peer's window: a receiver grants back only
+    /// what it took, so more is a peer growing what this side may queue for it.
     pub(crate) fn grant(&self, n: u64) -> Result<(), IpcError> {
         let mut state = lock(&self.state);
         let credit = state.credit.saturating_add(n);
-        if credit > MAX_CREDIT {
+        if credit > self.window {
             return Err(IpcError::Protocol {
                 reason: format!(
-                    "credit for port {} would reach {credit} messages, past {MAX_CREDIT}",
-                    self.id
+                    "credit for port {} would reach {credit} messages, past its window of {}",
+                    self.id, self.window
                 ),
             });
         }

@@ -47,6 +47,12 @@ impl Side {
     }
 }
 
+/// The peer's window when its hello announces none (`docs/PROTOCOL.md` §3).
+const ABSENT_PORT_WINDOW: u64 = 16;
+/// The largest peer window this side honours: more would only let the peer grow what this side
+/// queues for it.
+const MAX_PEER_WINDOW: u64 = 4096;
+
 /// Port settings of one connection.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PortLimits {
@@ -56,6 +62,20 @@ pub(crate) struct PortLimits {
     pub(crate) peer_window: u64,
     /// The most ports open at once.
     pub(crate) max_ports: usize,
+}
+
+impl PortLimits {
+    /// This side's window and port limit, and the window the peer's hello announced (absent: the
+    /// protocol's 16; above 4096: 4096).
+    pub(crate) fn new(own_window: usize, announced: Option<u64>, max_ports: usize) -> PortLimits {
+        PortLimits {
+            own_window: own_window as u64,
+            peer_window: announced
+                .unwrap_or(ABSENT_PORT_WINDOW)
+                .clamp(1, MAX_PEER_WINDOW),
+            max_ports,
+        }
+    }
 }
 
 pub(crate) struct ConnPorts {
@@ -356,6 +376,11 @@ impl ConnPorts {
         };
         entries.closed_here.insert(port);
         drop(entries);
+        // What waits on this side's end (a local partner whose other end never left) learns
+        // of the close too.
+        if let Some(inbox) = &entry.inbox {
+            inbox.close(Closed::done(reason.clone()));
+        }
         entry.remote.close(reason, outcome);
     }
 

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 
 use super::Renderer;
 use crate::error::{CallError, IpcError, Never};
-use crate::transport::message::{CallResult, ChannelName, Failure};
+use crate::transport::message::{ChannelName, open_reply};
 use crate::wire::Payload;
 
 /// A pending invoke of a method declared `-> Result<T, E>`. Await it for
@@ -122,26 +122,6 @@ where
             let call = renderer.call_remote(channel.clone(), args, timeout);
             Box::pin(async move { finish(open_reply(&channel, call.await)) })
         }
-    }
-}
-
-/// The typed outcome of a call.
-fn open_reply<T, E>(channel: &str, result: CallResult) -> Result<T, CallError<E>>
-where
-    T: DeserializeOwned + 'static,
-    E: DeserializeOwned + 'static,
-{
-    let bad_reply = |reason: String| IpcError::BadReply {
-        channel: channel.to_string(),
-        reason,
-    };
-    match result {
-        Ok(value) => value.take::<T>().map_err(|r| CallError::Ipc(bad_reply(r))),
-        Err(Failure::App(error)) => match error.take::<E>() {
-            Ok(error) => Err(CallError::App(error)),
-            Err(reason) => Err(CallError::Ipc(bad_reply(reason))),
-        },
-        Err(Failure::Ipc(error)) => Err(CallError::Ipc(error)),
     }
 }
 

@@ -13,7 +13,6 @@ use super::pending::PendingCalls;
 use super::{Renderer, RendererOptions};
 use crate::caller::RendererId;
 use crate::error::IpcError;
-use crate::limits::DEFAULT_PORT_WINDOW;
 use crate::port::{self, ConnPorts, PortLimits};
 use crate::transport::frames::{
     FrameLink, FrameTransport, Limits, decode_hello, first_frame, framing_error,
@@ -188,11 +187,7 @@ async fn connect_frames(link: FrameLink, options: RendererOptions) -> Result<Ren
     let chunked = Arc::new(AtomicU32::new(0));
     let ports = ConnPorts::new(
         port::Side::Renderer,
-        PortLimits {
-            own_window: options.port_window as u64,
-            peer_window: answer.port_window.unwrap_or(DEFAULT_PORT_WINDOW as u64),
-            max_ports: options.max_ports,
-        },
+        PortLimits::new(options.port_window, answer.port_window, options.max_ports),
         Box::new(RendererPortWire {
             outbox: Arc::downgrade(&outbox),
             codec,

@@ -189,14 +189,24 @@ impl MainFrames {
                             reason: error.reason,
                         })),
                     }),
-                    None => {
-                        tracing::warn!(reason = %error.reason, "undecodable frame from main answered");
-                        Incoming::Answer(ToMain::Notice {
-                            error: IpcError::Protocol {
+                    None => match error.call_of("invoke") {
+                        // A request from main that cannot be read is answered as failed, so
+                        // main's request ends now rather than at its deadline.
+                        Some(id) => Incoming::Answer(ToMain::Reply {
+                            id,
+                            result: Err(Failure::Ipc(IpcError::Protocol {
                                 reason: error.reason,
-                            },
-                        })
-                    }
+                            })),
+                        }),
+                        None => {
+                            tracing::warn!(reason = %error.reason, "undecodable frame from main answered");
+                            Incoming::Answer(ToMain::Notice {
+                                error: IpcError::Protocol {
+                                    reason: error.reason,
+                                },
+                            })
+                        }
+                    },
                 },
             };
         }

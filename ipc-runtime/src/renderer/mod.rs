@@ -218,11 +218,7 @@ impl Renderer {
     /// # }
     /// ```
     pub fn declare_contract(&self, schema: &ipc_schema::Service) -> Result<(), IpcError> {
-        self.declare_contract_hash(&schema.namespace, &schema.hash)
-    }
-
-    #[doc(hidden)]
-    pub fn declare_contract_hash(&self, namespace: &str, hash: &str) -> Result<(), IpcError> {
+        let (namespace, hash) = (&schema.namespace, &schema.hash);
         let checks = &self.inner.contracts;
         let Some(theirs) = checks.main.get(namespace) else {
             // Main does not serve it (its calls get `no_handler`), or main did not say.

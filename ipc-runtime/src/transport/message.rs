@@ -9,8 +9,9 @@ use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use futures_util::future::CatchUnwind;
+use serde::de::DeserializeOwned;
 
-use crate::error::IpcError;
+use crate::error::{CallError, IpcError};
 use crate::util::{BoxFuture, panic_message};
 use crate::wire::{Outcome, Payload, SenderInfo};
 
@@ -156,4 +157,25 @@ pub(crate) fn handler_outcome(
             message,
         }))
     })
+}
+
+/// The typed outcome of a call (a renderer's invoke, or main's request): `BadReply` naming
+/// `channel` when the value does not decode.
+pub(crate) fn open_reply<T, E>(channel: &str, result: CallResult) -> Result<T, CallError<E>>
+where
+    T: DeserializeOwned + 'static,
+    E: DeserializeOwned + 'static,
+{
+    let bad_reply = |reason: String| IpcError::BadReply {
+        channel: channel.to_string(),
+        reason,
+    };
+    match result {
+        Ok(value) => value.take::<T>().map_err(|r| CallError::Ipc(bad_reply(r))),
+        Err(Failure::App(error)) => match error.take::<E>() {
+            Ok(error) => Err(CallError::App(error)),
+            Err(reason) => Err(CallError::Ipc(bad_reply(reason))),
+        },
+        Err(Failure::Ipc(error)) => Err(CallError::Ipc(error)),
+    }
 }

@@ -342,6 +342,12 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
             None => Err(fail(format!("`{t}` frame needs `port`"))),
         }
     };
+    // Only a frame with a payload can transfer ports (as on the binary codec): a list anywhere
+    // else would name ports that nothing opens.
+    let transfers = matches!(t.as_str(), "invoke" | "reply" | "send" | "event" | "port");
+    if !transfers && raw.ports.is_some_and(|ports| ports.get() != "null") {
+        return Err(fail(format!("a `{t}` frame transfers no ports")));
+    }
     let frame = match t.as_str() {
         "invoke" => Frame::Invoke {
             id: need_id()?,
@@ -372,10 +378,10 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
                     ));
                 }
             };
-            let ports = match body {
-                ReplyBody::Error(_) => Vec::new(),
-                _ => ports()?,
-            };
+            let ports = ports()?;
+            if matches!(body, ReplyBody::Error(_)) && !ports.is_empty() {
+                return Err(fail("an error reply transfers no ports".into()));
+            }
             Frame::Reply { id, body, ports }
         }
         "cancel" => Frame::Cancel { id: need_id()? },

@@ -2,6 +2,7 @@
 //! client.
 
 use super::model::{Model, ServiceModel};
+use super::shape;
 use super::text::jsdoc;
 use crate::model::MethodKind;
 
@@ -381,58 +382,13 @@ fn ports_prelude(flavor: Flavor, out: &mut String) {
 fn param_type(ts: &str, kind: MethodKind) -> String {
     let trimmed = ts.trim();
     if kind == MethodKind::Invoke {
-        if let Some(inner) = trimmed
-            .strip_prefix("IpcStream<")
-            .and_then(|rest| rest.strip_suffix('>'))
-        {
-            if let Some(item) = top_level_args(inner).first() {
+        if let Some(inner) = shape::generic_argument(trimmed, "IpcStream") {
+            if let Some(item) = shape::split_top(inner, ',').first() {
                 return format!("IpcStreamSource<{item}>");
             }
         }
     }
     ts.to_string()
-}
-
-/// The comma-separated arguments of a generic type, split outside brackets; none when the
-/// brackets do not balance (the text is then not one generic type).
-fn top_level_args(inner: &str) -> Vec<&str> {
-    let mut args = Vec::new();
-    let mut depth = 0i32;
-    let mut quote = false;
-    let mut escaped = false;
-    let mut start = 0;
-    for (i, c) in inner.char_indices() {
-        if quote {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => quote = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => quote = true,
-            '<' | '{' | '[' | '(' => depth += 1,
-            '>' | '}' | ']' | ')' => {
-                depth -= 1;
-                if depth < 0 {
-                    return Vec::new();
-                }
-            }
-            ',' if depth == 0 => {
-                args.push(inner[start..i].trim());
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    if depth != 0 || quote {
-        return Vec::new();
-    }
-    args.push(inner[start..].trim());
-    args.retain(|a| !a.is_empty());
-    args
 }
 
 fn api_interface(service: &ServiceModel<'_>, out: &mut String) {

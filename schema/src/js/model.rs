@@ -40,14 +40,6 @@ pub(super) struct MethodModel<'a> {
     pub result: Option<String>,
 }
 
-/// Type names the JavaScript bindings declare for ports and streams (`docs/PROTOCOL.md` §7.1),
-/// reserved in addition to [`naming::is_reserved_type_name`]'s.
-const PORT_TYPE_NAMES: &[&str] = &["IpcStream", "IpcStreamSource", "IpcPort"];
-
-fn is_reserved_type_name(name: &str) -> bool {
-    naming::is_reserved_type_name(name) || PORT_TYPE_NAMES.contains(&name)
-}
-
 impl<'a> Model<'a> {
     /// Resolves and checks everything the generators need from these settings.
     pub fn build(
@@ -116,7 +108,7 @@ impl<'a> Model<'a> {
                 });
             }
             for (name, decl) in &service.types {
-                if is_reserved_type_name(name) {
+                if naming::is_reserved_type_name(name) {
                     return Err(Error::Conflict {
                         what: format!(
                             "type `{name}` of contract `{}` has a name the generated bindings \

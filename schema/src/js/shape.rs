@@ -220,7 +220,7 @@ fn strip_comments(text: &str) -> String {
 }
 
 /// `Name<inner>` to `inner`, when the brackets enclose the rest of the text.
-fn generic_argument<'t>(ts: &'t str, name: &str) -> Option<&'t str> {
+pub(super) fn generic_argument<'t>(ts: &'t str, name: &str) -> Option<&'t str> {
     let inner = ts.strip_prefix(name)?.trim_start().strip_prefix('<')?;
     let inner = inner.strip_suffix('>')?;
     balanced(inner).then_some(inner)
@@ -266,7 +266,7 @@ fn balanced(text: &str) -> bool {
 }
 
 /// Splits at `separator` outside brackets and string literals.
-fn split_top(text: &str, separator: char) -> Vec<&str> {
+pub(super) fn split_top(text: &str, separator: char) -> Vec<&str> {
     let mut parts = Vec::new();
     let mut depth = 0i32;
     let mut quote = false;

@@ -265,14 +265,12 @@ export function connect(url, options = {}) {
 
     // The ports a reply or an event of the main transfers: opened, or the message is refused
     // (an error frame; null).
+    // The ports a frame transfers, opened: `{ ids }`, or `{ error }` (refused, and the peer told).
     function transferred(frame) {
-      if (frame.ports === undefined || frame.ports === null) return [];
+      if (frame.ports === undefined || frame.ports === null) return { ids: [] };
       const accepted = ports.accept(frame.ports);
-      if (accepted.error !== undefined) {
-        refuse(accepted.error.reason || accepted.error.message, accepted.error);
-        return null;
-      }
-      return accepted.ids;
+      if (accepted.error !== undefined) refuse(accepted.error.reason || accepted.error.message, accepted.error);
+      return accepted;
     }
 
     function onFrame(frame) {
@@ -318,16 +316,17 @@ export function connect(url, options = {}) {
           const settle = pending.get(frame.id);
           const hasOk = Object.prototype.hasOwnProperty.call(frame, 'ok');
           const hasApp = !hasOk && Object.prototype.hasOwnProperty.call(frame, 'app');
-          const ids = hasOk || hasApp ? transferred(frame) : [];
-          if (ids === null) {
-            // Refused for its ports: the call fails rather than waiting forever.
+          const accepted = hasOk || hasApp ? transferred(frame) : { ids: [] };
+          if (accepted.error !== undefined) {
+            // Refused for its ports: the call fails with that error rather than waiting forever.
             if (settle !== undefined) {
               pending.delete(frame.id);
               uploadsOf.delete(frame.id);
-              settle({ error: wireError('protocol', 'protocol error: the reply transferred ports wrongly', { reason: 'bad ports list' }) });
+              settle({ error: accepted.error });
             }
             return;
           }
+          const ids = accepted.ids;
           if (settle === undefined) {
             ports.release(ids); // a call given up on: what its reply transfers is not received
             return;
@@ -347,8 +346,9 @@ export function connect(url, options = {}) {
         }
         case 'event': {
           if (!Array.isArray(frame.args)) break;
-          const ids = transferred(frame);
-          if (ids === null) break;
+          const accepted = transferred(frame);
+          if (accepted.error !== undefined) break;
+          const ids = accepted.ids;
           const set = listeners.get(frame.ch);
           if (set === undefined || set.size === 0) {
             ports.release(ids);

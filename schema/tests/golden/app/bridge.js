@@ -1339,7 +1339,7 @@ function createBridge(options) {
         if (checked.error) {
           refuseFrame(checked.error);
           if (call !== undefined) {
-            settle(frame.id, { error: wireError('protocol', `${call.channel}: the reply transferred ports wrongly: ${checked.error.message}`, { channel: call.channel, reason: 'bad ports list' }) });
+            settle(frame.id, { error: Object.assign({ channel: call.channel }, checked.error) });
           }
           break;
         }

@@ -404,7 +404,9 @@ function portTable(io) {
       port.pulledEnd = true;
       for (const resolve of pulls) resolve(port.outcome);
     }
-    if (port.onEnd !== null && !port.endDelivered && (port.queue.length === 0 || port.onMessage === null)) tellEnd(port);
+    // The close comes after every message sent before it (docs/PROTOCOL.md 7.1): with messages
+    // still queued it waits for a listener to take them.
+    if (port.onEnd !== null && !port.endDelivered && port.queue.length === 0) tellEnd(port);
     if (port.queue.length === 0 && (port.endDelivered || port.pulledEnd)) forget(port);
   }
 

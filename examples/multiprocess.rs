@@ -320,12 +320,21 @@ async fn renderer(label: &str, unix: Option<&str>) -> Result<(), BoxError> {
     // The stdio renderers are introduced to each other: they talk over the port pair, through
     // main.
     if unix.is_none() {
-        let peer = introductions
-            .next()
+        // Bounded: a renderer that never hears its peer says so and fails instead of waiting.
+        let exchange = async {
+            let peer = introductions
+                .next()
+                .await
+                .ok_or("introduction stream ended")??;
+            peer.send(format!("hi, {label} here")).await?;
+            let heard = peer.recv().await.ok_or("the peer closed")??;
+            Ok::<_, BoxError>((peer, heard))
+        };
+        let (_peer, heard) = tokio::time::timeout(Duration::from_secs(30), exchange)
             .await
-            .ok_or("introduction stream ended")??;
-        peer.send(format!("hi, {label} here")).await?;
-        let heard = peer.recv().await.ok_or("the peer closed")??;
+            .map_err(|_| {
+                format!("{label}: no introduction or no word from its peer within 30 s")
+            })??;
         client.log(format!("heard from my peer: {heard}"))?;
         eprintln!("{label}: heard from its peer over the port: {heard:?}");
         // Both said hello before either closes.

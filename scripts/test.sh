@@ -31,8 +31,10 @@ cargo test --workspace --all-targets
 cargo test --workspace --doc
 
 echo "== examples"
-cargo run --quiet --example quickstart > /dev/null
-cargo run --quiet --example multiprocess > /dev/null
+cargo build --quiet --example quickstart --example multiprocess
+# Bounded, so that a hang shows as a failure with the renderers' words on stderr.
+timeout 300 cargo run --quiet --example quickstart > /dev/null
+timeout 300 cargo run --quiet --example multiprocess
 echo "== JavaScript bindings (node --test: preload, bridge, browser client; tsc --strict)"
 if command -v node > /dev/null 2>&1 && command -v npm > /dev/null 2>&1; then
   (cd tests/js && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)

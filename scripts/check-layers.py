@@ -29,6 +29,7 @@ LAYERS = [
     ["transport"],  # what carries a connection, and the messages it carries
     ["wire"],  # frames, codecs, framing, handshake checks, payloads
     ["caller", "channel", "error", "limits"],  # shared vocabulary and defaults
+    ["access"],  # what a renderer is granted (its caller carries it)
     ["util"],  # locking, deadlines, the alarm thread
 ]
 

@@ -68,6 +68,12 @@ pub trait Todos {
     async fn import(&self, titles: Stream<String>) -> u32;
     /// Opens a chat with main: main answers each line with the line in upper case.
     async fn chat(&self) -> Port<String, String>;
+    /// Removes every finished todo and returns how many. Native renderers may, and the app's
+    /// own page from its main frame: an iframe, another origin's page or a web page on the
+    /// WebSocket endpoint never sees it in its API, and main refuses it to them.
+    #[policy(native)]
+    #[policy(window, origin = "app://todos", main_frame)]
+    async fn purge(&self) -> u32;
     /// Main asks the renderer a yes/no question (a request: the renderer answers).
     #[request]
     async fn confirm(&self, question: String) -> bool;
@@ -216,6 +222,14 @@ impl TodosHandler for Backend {
     async fn crash(&self, caller: &Caller) -> u32 {
         self.stats.count(caller);
         panic!("the crash handler always panics")
+    }
+
+    async fn purge(&self, caller: &Caller) -> u32 {
+        self.stats.count(caller);
+        let mut todos = self.todos.lock().unwrap();
+        let before = todos.len();
+        todos.retain(|todo| !todo.done);
+        u32::try_from(before - todos.len()).unwrap_or(u32::MAX)
     }
 
     async fn stats(&self, _caller: &Caller) -> StatsReport {

@@ -8,7 +8,7 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 
 use crate::errors::Errors;
-use crate::parse::{Contract, Kind, MethodDef, Output, Receiver};
+use crate::parse::{Contract, Kind, MethodDef, Output, PolicyAttr, Receiver};
 
 pub(crate) fn check(contract: &Contract, errors: &mut Errors) {
     for (tokens, message) in &contract.trait_shape {
@@ -33,6 +33,7 @@ pub(crate) fn check(contract: &Contract, errors: &mut Errors) {
             }
         }
     }
+    check_policy_level(&contract.policy, errors);
     let mut channels: HashMap<String, &syn::Ident> = HashMap::new();
     let mut client_names: HashMap<String, &syn::Ident> = HashMap::new();
     for method in &contract.methods {
@@ -60,6 +61,64 @@ pub(crate) fn check(contract: &Contract, errors: &mut Errors) {
     }
 }
 
+/// The rules of one level: each must be able to admit someone.
+fn check_policy_level(level: &[PolicyAttr], errors: &mut Errors) {
+    for policy in level {
+        if let Some(problem) = policy.rule.problem() {
+            errors.spanned(&policy.attr, problem);
+        }
+    }
+}
+
+/// A method's policy: not on a request (main makes those), and able to admit someone the
+/// trait's policy admits too.
+fn check_method_policy(contract: &Contract, method: &MethodDef, errors: &mut Errors) {
+    if method.kind == Kind::Request {
+        for policy in &method.policy {
+            errors.spanned(
+                &policy.attr,
+                "#[policy] does not apply to a #[request]: main makes requests, a renderer \
+                 answers them (the trait's policy does not apply to them either)",
+            );
+        }
+        return;
+    }
+    check_policy_level(&method.policy, errors);
+    let usable = |level: &[PolicyAttr]| level.iter().all(|p| p.rule.problem().is_none());
+    if contract.policy.is_empty()
+        || method.policy.is_empty()
+        || !usable(&contract.policy)
+        || !usable(&method.policy)
+    {
+        return;
+    }
+    let admits_someone = method.policy.iter().any(|own| {
+        contract
+            .policy
+            .iter()
+            .any(|outer| own.rule.and(&outer.rule).is_some())
+    });
+    if !admits_someone {
+        let outer = ipc_schema::policy::describe(
+            &contract
+                .policy
+                .iter()
+                .map(|p| p.rule.clone())
+                .collect::<Vec<_>>(),
+        );
+        for policy in &method.policy {
+            errors.spanned(
+                &policy.attr,
+                format!(
+                    "this policy and the trait's ({outer}) can never both hold: a call must \
+                     satisfy both, so no renderer could use `{}`",
+                    method.ident
+                ),
+            );
+        }
+    }
+}
+
 /// The method's segment of the channel name (see [`naming::channel_segment`]).
 pub(crate) fn channel_segment(method: &MethodDef) -> String {
     let rename = method.rename.as_ref().map(syn::LitStr::value);
@@ -73,8 +132,9 @@ pub(crate) fn client_method_name(method: &MethodDef) -> String {
 
 fn check_method(contract: &Contract, method: &MethodDef, errors: &mut Errors) {
     let sig = &method.sig;
-    const ALLOWED: &str =
-        "allowed: #[send], #[event], #[rename = \"...\"], #[cfg(...)] and doc comments";
+    const ALLOWED: &str = "allowed: #[send], #[event], #[request], #[rename = \"...\"], \
+        #[policy(...)], #[cfg(...)] and doc comments";
+    check_method_policy(contract, method, errors);
     for (attr, meant) in &method.unknown_attrs {
         match meant {
             Some(kind) => errors.spanned(

@@ -16,6 +16,8 @@ pub(crate) struct Contract {
     pub(crate) krate: syn::Path,
     pub(crate) large_ints_number: bool,
     pub(crate) methods: Vec<MethodDef>,
+    /// `#[policy(...)]` on the trait, each with its attribute (for spans).
+    pub(crate) policy: Vec<PolicyAttr>,
     /// What `check` must reject at the trait level (generics, supertraits, non-method items),
     /// with the tokens to point at.
     pub(crate) trait_shape: Vec<(TokenStream, String)>,
@@ -63,6 +65,8 @@ pub(crate) struct MethodDef {
     /// Every kind attribute seen (more than one is an error).
     pub(crate) kind_attrs: Vec<(Kind, syn::Attribute)>,
     pub(crate) rename: Option<syn::LitStr>,
+    /// `#[policy(...)]` on the method.
+    pub(crate) policy: Vec<PolicyAttr>,
     pub(crate) docs: String,
     pub(crate) doc_attrs: Vec<syn::Attribute>,
     pub(crate) cfg_attrs: Vec<syn::Attribute>,
@@ -189,11 +193,14 @@ pub(crate) fn parse(
             "a #[channels] trait cannot be `auto`".into(),
         ));
     }
+    let mut policy = Vec::new();
     for attr in &item.attrs {
-        if !is_doc(attr) && !attr.path().is_ident("allow") {
+        if attr.path().is_ident("policy") {
+            policy.extend(parse_policy(attr, errors));
+        } else if !is_doc(attr) && !attr.path().is_ident("allow") {
             trait_shape.push((
                 attr.to_token_stream(),
-                "unsupported attribute on a #[channels] trait; allowed: doc comments and #[allow(...)]".into(),
+                "unsupported attribute on a #[channels] trait; allowed: doc comments, #[policy(...)] and #[allow(...)]".into(),
             ));
         }
     }
@@ -218,6 +225,7 @@ pub(crate) fn parse(
         krate,
         large_ints_number,
         methods,
+        policy,
         trait_shape,
         large_ints_unknown,
     })
@@ -229,9 +237,12 @@ fn parse_method(method: &syn::TraitItemFn, errors: &mut Errors) -> MethodDef {
     let mut cfg_attrs = Vec::new();
     let mut doc_attrs = Vec::new();
     let mut unknown_attrs = Vec::new();
+    let mut policy = Vec::new();
     for attr in &method.attrs {
         let path = attr.path();
-        if path.is_ident("send") || path.is_ident("event") || path.is_ident("request") {
+        if path.is_ident("policy") {
+            policy.extend(parse_policy(attr, errors));
+        } else if path.is_ident("send") || path.is_ident("event") || path.is_ident("request") {
             let kind = if path.is_ident("send") {
                 Kind::Send
             } else if path.is_ident("event") {
@@ -312,6 +323,7 @@ fn parse_method(method: &syn::TraitItemFn, errors: &mut Errors) -> MethodDef {
         kind,
         kind_attrs,
         rename,
+        policy,
         docs: docs_of(&method.attrs),
         doc_attrs,
         cfg_attrs,
@@ -322,6 +334,134 @@ fn parse_method(method: &syn::TraitItemFn, errors: &mut Errors) -> MethodDef {
         body: method.default.clone(),
         semi_span: method.semi_token.map(|semi| semi.span),
     }
+}
+
+/// One `#[policy(...)]` attribute: a rule, and the attribute to point at.
+pub(crate) struct PolicyAttr {
+    pub(crate) attr: syn::Attribute,
+    pub(crate) rule: ipc_schema::Rule,
+}
+
+const POLICY_HELP: &str = "allowed in #[policy(...)]: native, window, page, web, \
+    origin = \"scheme://host[:port]\", main_frame, capability = \"name\"";
+
+/// Parses `#[policy(window, origin = "https://app.example", main_frame, capability = "admin")]`.
+/// Every clause problem is reported; the rule is kept only when it parsed cleanly (a half-read
+/// rule would be wider than what the user wrote).
+fn parse_policy(attr: &syn::Attribute, errors: &mut Errors) -> Option<PolicyAttr> {
+    use ipc_schema::RendererKind;
+    let syn::Meta::List(list) = &attr.meta else {
+        errors.spanned(
+            attr,
+            format!("expected #[policy(clause, ...)]; {POLICY_HELP}"),
+        );
+        return None;
+    };
+    if list.tokens.is_empty() {
+        errors.spanned(
+            attr,
+            format!(
+                "an empty #[policy()] would admit every renderer: name what it admits, or remove \
+                 it; {POLICY_HELP}"
+            ),
+        );
+        return None;
+    }
+    let mut rule = ipc_schema::Rule::new();
+    let mut clause_errors = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    let parsed = list.parse_nested_meta(|meta| {
+        let Some(name) = meta.path.get_ident().map(ToString::to_string) else {
+            clause_errors.push(meta.error(format!("unknown policy clause; {POLICY_HELP}")));
+            return Ok(());
+        };
+        let repeatable = matches!(name.as_str(), "origin" | "capability");
+        if !repeatable && seen.contains(&name) {
+            clause_errors.push(meta.error(format!("`{name}` is given twice")));
+        }
+        seen.push(name.clone());
+        let kind = match name.as_str() {
+            "native" => Some(vec![RendererKind::Native]),
+            "window" => Some(vec![RendererKind::Window]),
+            "page" => Some(vec![RendererKind::Page]),
+            "web" => Some(vec![RendererKind::Window, RendererKind::Page]),
+            _ => None,
+        };
+        if let Some(kinds) = kind {
+            if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+                clause_errors.push(meta.error(format!("`{name}` takes no value")));
+                skip_value(&meta)?;
+            }
+            for kind in kinds {
+                rule = std::mem::take(&mut rule).renderer(kind);
+            }
+            return Ok(());
+        }
+        match name.as_str() {
+            "main_frame" => {
+                if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+                    clause_errors.push(meta.error("`main_frame` takes no value"));
+                    skip_value(&meta)?;
+                }
+                rule.main_frame = true;
+            }
+            "origin" | "capability" => {
+                if !meta.input.peek(syn::Token![=]) {
+                    clause_errors.push(meta.error(format!("expected `{name} = \"...\"`")));
+                    skip_value(&meta)?;
+                    return Ok(());
+                }
+                let lit: syn::LitStr = meta.value()?.parse()?;
+                let value = lit.value();
+                let checked = if name == "origin" {
+                    ipc_schema::policy::check_origin(&value)
+                } else {
+                    ipc_schema::policy::check_capability(&value)
+                };
+                match checked {
+                    Err(problem) => clause_errors.push(syn::Error::new(lit.span(), problem)),
+                    Ok(()) if name == "origin" => {
+                        if rule.origins.contains(&value) {
+                            clause_errors.push(syn::Error::new(
+                                lit.span(),
+                                format!("origin \"{value}\" is listed twice"),
+                            ));
+                        }
+                        rule = std::mem::take(&mut rule).origin(value);
+                    }
+                    Ok(()) => rule = std::mem::take(&mut rule).capability(value),
+                }
+            }
+            _ => {
+                clause_errors
+                    .push(meta.error(format!("unknown policy clause `{name}`; {POLICY_HELP}")));
+                skip_value(&meta)?;
+            }
+        }
+        Ok(())
+    });
+    if let Err(error) = parsed {
+        errors.push(error);
+        return None;
+    }
+    let clean = clause_errors.is_empty();
+    for error in clause_errors {
+        errors.push(error);
+    }
+    clean.then(|| PolicyAttr {
+        attr: attr.clone(),
+        rule,
+    })
+}
+
+/// Skips a clause's value (`= expr` or `(...)`), whatever it is, so parsing goes on.
+fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(syn::Token![=]) {
+        meta.value()?.parse::<syn::Expr>()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        meta.input.parse::<proc_macro2::Group>()?;
+    }
+    Ok(())
 }
 
 /// The kind attribute `attr` is probably a misspelling of: a bare path one or two edits away from

@@ -41,7 +41,7 @@ pub fn frame_round_trip(codec: Codec, bytes: &[u8]) -> Result<(), String> {
 /// bridge's own, `to` exists on JSON only, and a transfer list is written from the port
 /// references met while a live payload encodes, which an already-encoded payload has none of).
 fn comparable(frame: &Frame, codec: Codec) -> String {
-    let text = match frame {
+    match frame {
         Frame::Invoke {
             id,
             channel,
@@ -64,8 +64,7 @@ fn comparable(frame: &Frame, codec: Codec) -> String {
         Frame::Reply { id, body, .. } => format!("reply {id} {body:?}"),
         Frame::Port { port, data, .. } => format!("port {port} {data:?}"),
         other => format!("{other:?}"),
-    };
-    text
+    }
 }
 
 fn json_only(to: Option<u64>, codec: Codec) -> Option<u64> {
@@ -125,6 +124,7 @@ fn out_frame(frame: &Frame, codec: Codec) -> Option<Encodable> {
             channel: Cow::Owned(channel.clone()),
             payload: payload(args),
             to: *to,
+            except: None,
         }),
         Frame::Error { id, error } => Encodable::Frame(Owned(OutFrame::Error {
             id: *id,

@@ -4,6 +4,8 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::access::{Grant, GrantCell};
+
 /// The id `Main` gave a connected renderer; unique for the lifetime of one `Main`.
 ///
 /// # Examples
@@ -188,6 +190,7 @@ pub struct Caller {
     pub(crate) origin: Option<Arc<str>>,
     pub(crate) frame_url: Option<Arc<str>>,
     pub(crate) peer: Arc<Peer>,
+    pub(crate) grant: GrantCell,
 }
 
 impl Caller {
@@ -216,6 +219,26 @@ impl Caller {
     pub fn peer(&self) -> &Peer {
         &self.peer
     }
+
+    /// What main lets this renderer use now (see [`Grant`]; main changes it with
+    /// [`Main::set_grant`](crate::Main::set_grant)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_runtime::{Grant, Main, RendererOptions};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let main = Main::new();
+    /// let renderer = main.connect_in_process(RendererOptions::new("settings"));
+    /// main.grant(renderer.id(), "admin");
+    /// let caller = main.renderer(renderer.id()).unwrap();
+    /// assert!(caller.grant().has_capability("admin"));
+    /// # }
+    /// ```
+    pub fn grant(&self) -> Grant {
+        Grant::clone(&self.grant.get())
+    }
 }
 
 impl fmt::Debug for Caller {
@@ -230,6 +253,7 @@ impl fmt::Debug for Caller {
             s.field("frame_url", &&**url);
         }
         s.field("peer", &*self.peer);
+        s.field("grant", &self.grant);
         s.finish()
     }
 }

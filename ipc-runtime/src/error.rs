@@ -105,6 +105,10 @@ pub enum IpcError {
         channel: String,
         /// Why the call was refused.
         reason: String,
+        /// The rule that refused it, where one did: a contract's `#[policy(...)]` as written
+        /// (alternatives joined with `or`), `default` (no policy declared: a subframe), or
+        /// `grant without `ns`` (the renderer's [`Grant`](crate::Grant) lacks the contract).
+        rule: Option<String>,
     },
     /// The peers were built from different contracts or protocol versions.
     #[error("version mismatch: ours is {ours}, theirs is {theirs}")]

@@ -63,6 +63,7 @@
 // `scripts/check-layers.py`).
 // Main's side. The explicit path tells rustc (`special_module_name`) that this is not a
 // binary's `main.rs` declared by mistake.
+mod access;
 mod caller;
 mod channel;
 mod error;
@@ -75,6 +76,7 @@ mod transport;
 mod util;
 mod wire;
 
+pub use access::Grant;
 pub use caller::{Caller, Peer, RendererId};
 pub use channel::{EventChannel, InvokeChannel, SendChannel};
 pub use error::{CallError, EventError, IpcError, Never, RegistryError};
@@ -114,7 +116,7 @@ pub mod __private {
     pub use ::std::string::String;
     pub use ::std::sync::{Arc, OnceLock};
     pub use ::ts_rs;
-    pub use ipc_schema::{LargeInts, Method, MethodKind, Service};
+    pub use ipc_schema::{LargeInts, Method, MethodKind, RendererKind, Rule, Service};
 
     pub use crate::{
         Call, Caller, EventChannel, EventOnce, EventStream, InvokeChannel, IpcError, Main, Never,

@@ -31,6 +31,7 @@ pub mod hash;
 pub mod js;
 mod model;
 pub mod naming;
+pub mod policy;
 #[cfg(feature = "types")]
 mod types;
 
@@ -38,6 +39,7 @@ pub use model::{
     LargeInts, Method, MethodKind, Param, SCHEMA_FORMAT_VERSION, Service, ServiceBuilder, TypeDecl,
     TypeRef,
 };
+pub use policy::{RendererKind, Rule};
 #[cfg(feature = "types")]
 pub use types::TypeInfo;
 

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::policy::Rule;
+
 #[cfg(feature = "types")]
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +42,13 @@ pub struct Service {
     pub types: BTreeMap<String, TypeDecl>,
     /// How 64-bit integers are treated on JSON channels.
     pub large_ints: LargeInts,
+    /// Who may use the contract's channels (`#[policy(...)]` on the trait): any one of these
+    /// rules admits a caller. Empty when the trait declares none. See [`crate::policy`].
+    #[cfg_attr(
+        feature = "types",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
+    pub policy: Vec<Rule>,
     /// The stable contract hash (16 lowercase hex digits); see [`crate::hash`].
     pub hash: String,
 }
@@ -55,6 +64,7 @@ impl Service {
                 methods: Vec::new(),
                 types: BTreeMap::new(),
                 large_ints: LargeInts::Reject,
+                policy: Vec::new(),
                 hash: String::new(),
             },
         }
@@ -63,6 +73,31 @@ impl Service {
     /// The method declared for `channel`, if any.
     pub fn method(&self, channel: &str) -> Option<&Method> {
         self.methods.iter().find(|m| m.channel == channel)
+    }
+
+    /// The policy levels a call on `method` must satisfy, outermost first: the trait's rules
+    /// and the method's, each where declared (empty when neither is: the default applies, see
+    /// the runtime's `Main` docs). A request (main's call) has none.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_schema::{Method, MethodKind, RendererKind, Rule, Service};
+    ///
+    /// let service = Service::builder("Admin", "admin")
+    ///     .policy(Rule::new().renderer(RendererKind::Native))
+    ///     .method(Method::new("wipe", "admin:wipe", MethodKind::Invoke).policy(Rule::new().capability("admin")))
+    ///     .build();
+    /// assert_eq!(service.policy_levels(&service.methods[0]).len(), 2);
+    /// ```
+    pub fn policy_levels<'a>(&'a self, method: &'a Method) -> Vec<&'a [Rule]> {
+        if method.kind == MethodKind::Request {
+            return Vec::new();
+        }
+        [self.policy.as_slice(), method.policy.as_slice()]
+            .into_iter()
+            .filter(|level| !level.is_empty())
+            .collect()
     }
 
     /// Names of the declared types whose TypeScript form carries a 64-bit integer (`bigint`),
@@ -115,6 +150,17 @@ impl ServiceBuilder {
     pub fn large_ints(mut self, rule: LargeInts) -> Self {
         self.service.large_ints = rule;
         self
+    }
+
+    /// Adds a rule to the contract's policy (any one rule admits a caller).
+    pub fn policy(mut self, rule: Rule) -> Self {
+        self.service.policy.push(rule);
+        self
+    }
+
+    /// Adds a rule to the contract's policy (by reference, for generated code).
+    pub fn push_policy(&mut self, rule: Rule) {
+        self.service.policy.push(rule);
     }
 
     /// Appends a method.
@@ -208,6 +254,13 @@ pub struct Method {
     pub error: Option<TypeRef>,
     /// The method's doc comment.
     pub docs: String,
+    /// Who may use this channel besides what the trait's policy says (`#[policy(...)]` on the
+    /// method): any one of these rules admits a caller. Empty when the method declares none.
+    #[cfg_attr(
+        feature = "types",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
+    pub policy: Vec<Rule>,
     #[cfg_attr(feature = "types", serde(skip))]
     decls: Vec<TypeDecl>,
 }
@@ -226,6 +279,7 @@ impl Method {
             output: None,
             error: None,
             docs: String::new(),
+            policy: Vec::new(),
             decls: Vec::new(),
         }
     }
@@ -233,6 +287,12 @@ impl Method {
     /// Sets the doc comment.
     pub fn docs(mut self, docs: impl Into<String>) -> Self {
         self.docs = docs.into();
+        self
+    }
+
+    /// Adds a rule to the method's policy (any one rule admits a caller).
+    pub fn policy(mut self, rule: Rule) -> Self {
+        self.policy.push(rule);
         self
     }
 

@@ -683,7 +683,7 @@ async function outcome(window) {
 }
 
 describe('bridge: origins', () => {
-  it('tells main whether a call came from the window\'s main frame or an iframe of it', async () => {
+  it('tells main a call came from the window\'s main frame, and refuses an iframe of it by default', async () => {
     const { main, dispose, open } = setup({ allowedOrigins: ['app://todos'] });
     main.hello();
     main.serve(() => ({ ok: [] }));
@@ -691,10 +691,12 @@ describe('bridge: origins', () => {
     assert.equal(await outcome(window), 'ok');
     assert.equal(main.received.at(-1).sender.main_frame, true);
     // The same page's iframe (same origin, another document): Electron's senderFrame is not
-    // the window's mainFrame, and the frame says so; main's Caller::peer() carries it.
+    // the window's mainFrame. No policy is declared for `list`: the default refuses subframes,
+    // in the bridge, before anything reaches main.
     window.enterSubframe('app://todos/widget.html', 'app://todos');
-    assert.equal(await outcome(window), 'ok');
-    assert.deepEqual(main.received.at(-1).sender, { id: window.webContents.id, url: 'app://todos/widget.html', origin: 'app://todos', main_frame: false });
+    const sent = main.received.length;
+    assert.match(await outcome(window), /^forbidden: a subframe of app:\/\/todos does not meet the default policy/);
+    assert.equal(main.received.length, sent, 'nothing reached main');
     window.enterSubframe(null);
     assert.equal(await outcome(window), 'ok');
     assert.equal(main.received.at(-1).sender.main_frame, true);

@@ -792,6 +792,9 @@ pub enum Scenario {
     /// Takes an `endless` stream and a port from main, reads three items, sends `streaming`,
     /// then holds both without reading (until the test kills the peer).
     Streaming,
+    /// Calls every method of [`Guarded`] once and reports each outcome as a `note`
+    /// ([`guarded_outcomes`]), then sends `guarded done` and waits until main disconnects it.
+    Guarded,
 }
 
 impl Scenario {
@@ -807,6 +810,7 @@ impl Scenario {
             Scenario::Print => "print",
             Scenario::HugeSends => "huge-sends",
             Scenario::Streaming => "streaming",
+            Scenario::Guarded => "guarded",
         }
     }
 
@@ -817,7 +821,7 @@ impl Scenario {
 }
 
 /// Every scenario.
-pub const SCENARIOS: [Scenario; 9] = [
+pub const SCENARIOS: [Scenario; 10] = [
     Scenario::Hang,
     Scenario::ExitMidCall,
     Scenario::DropAndLinger,
@@ -827,6 +831,7 @@ pub const SCENARIOS: [Scenario; 9] = [
     Scenario::Print,
     Scenario::HugeSends,
     Scenario::Streaming,
+    Scenario::Guarded,
 ];
 
 /// Plays `scenario` on a connected renderer. `exit` is called where [`Scenario::ExitMidCall`]
@@ -914,6 +919,16 @@ pub async fn run_scenario(
             renderer.closed().await;
             Ok(())
         }
+        Scenario::Guarded => {
+            for line in guarded_outcomes(&renderer).await {
+                client.note(line).map_err(|e| e.to_string())?;
+            }
+            client
+                .note("guarded done".into())
+                .map_err(|e| e.to_string())?;
+            renderer.closed().await;
+            Ok(())
+        }
         Scenario::Hello => {
             client.note("hello".into()).map_err(|e| e.to_string())?;
             renderer.closed().await;
@@ -939,4 +954,130 @@ pub async fn run_scenario(
             }
         }
     }
+}
+
+/// A contract with a rule of every kind, for the authorization tests (`tests/authorization.rs`)
+/// and their peer process.
+#[ipc_runtime::channels(namespace = "guarded")]
+pub trait Guarded {
+    /// No policy: whoever an endpoint admitted, except a window's subframe.
+    async fn open(&self) -> u32;
+    /// Native processes only.
+    #[policy(native)]
+    async fn native_only(&self) -> u32;
+    /// Web pages on the WebSocket endpoint only.
+    #[policy(page)]
+    async fn pages_only(&self) -> u32;
+    /// A window's main frame only.
+    #[policy(window, main_frame)]
+    async fn main_frame_only(&self) -> u32;
+    /// The test origin only.
+    #[policy(origin = "http://127.0.0.1:9")]
+    async fn test_origin_only(&self) -> u32;
+    /// Renderers holding the `admin` capability.
+    #[policy(capability = "admin")]
+    async fn admin(&self) -> u32;
+    /// A send for `admin` holders.
+    #[send]
+    #[policy(capability = "admin")]
+    fn audit(&self, line: String);
+    /// An event for `admin` holders.
+    #[event]
+    #[policy(capability = "admin")]
+    fn alert(&self, level: u32);
+    /// A stream argument (a port) for `admin` holders.
+    #[policy(capability = "admin")]
+    async fn upload(&self, items: Stream<u32>) -> u32;
+}
+
+/// The methods of [`Guarded`] that answer, in declaration order.
+pub const GUARDED_INVOKES: [&str; 6] = [
+    "open",
+    "native_only",
+    "pages_only",
+    "main_frame_only",
+    "test_origin_only",
+    "admin",
+];
+
+/// Main's side of [`Guarded`]: counts how often each handler ran.
+#[derive(Clone, Default)]
+pub struct GuardedBackend {
+    runs: Arc<Mutex<HashMap<&'static str, u32>>>,
+}
+
+impl GuardedBackend {
+    /// How often the handler of `method` ran.
+    pub fn runs(&self, method: &str) -> u32 {
+        lock(&self.runs).get(method).copied().unwrap_or(0)
+    }
+
+    /// Runs of every handler together.
+    pub fn total_runs(&self) -> u32 {
+        lock(&self.runs).values().sum()
+    }
+
+    fn ran(&self, method: &'static str) -> u32 {
+        let mut runs = lock(&self.runs);
+        let count = runs.entry(method).or_default();
+        *count += 1;
+        *count
+    }
+}
+
+impl GuardedHandler for GuardedBackend {
+    async fn open(&self, _caller: &Caller) -> u32 {
+        self.ran("open")
+    }
+    async fn native_only(&self, _caller: &Caller) -> u32 {
+        self.ran("native_only")
+    }
+    async fn pages_only(&self, _caller: &Caller) -> u32 {
+        self.ran("pages_only")
+    }
+    async fn main_frame_only(&self, _caller: &Caller) -> u32 {
+        self.ran("main_frame_only")
+    }
+    async fn test_origin_only(&self, _caller: &Caller) -> u32 {
+        self.ran("test_origin_only")
+    }
+    async fn admin(&self, _caller: &Caller) -> u32 {
+        self.ran("admin")
+    }
+    async fn audit(&self, _caller: &Caller, _line: String) {
+        self.ran("audit");
+    }
+    async fn upload(&self, _caller: &Caller, mut items: Stream<u32>) -> u32 {
+        let mut sum = 0;
+        while let Some(Ok(item)) = items.next().await {
+            sum += item;
+        }
+        self.ran("upload");
+        sum
+    }
+}
+
+/// Calls every invoke of [`Guarded`] once: `"<method> ok"` or `"<method> forbidden <rule>"`
+/// (or another error's code) each.
+pub async fn guarded_outcomes(renderer: &Renderer) -> Vec<String> {
+    let client = Guarded::client(renderer);
+    let mut lines = Vec::new();
+    for method in GUARDED_INVOKES {
+        let result = match method {
+            "open" => client.open().await,
+            "native_only" => client.native_only().await,
+            "pages_only" => client.pages_only().await,
+            "main_frame_only" => client.main_frame_only().await,
+            "test_origin_only" => client.test_origin_only().await,
+            _ => client.admin().await,
+        };
+        lines.push(match result {
+            Ok(_) => format!("{method} ok"),
+            Err(IpcError::Forbidden { rule, .. }) => {
+                format!("{method} forbidden {}", rule.unwrap_or_default())
+            }
+            Err(other) => format!("{method} {}", other.code()),
+        });
+    }
+    lines
 }

@@ -963,7 +963,8 @@ async fn renderer_survives_bad_frames_from_main_and_closes_on_a_too_large_one() 
             .unwrap(),
         Err(IpcError::Forbidden {
             channel: "probe:echo".into(),
-            reason: "not you".into()
+            reason: "not you".into(),
+            rule: None,
         })
     );
 

@@ -136,7 +136,8 @@ async fn setup_with(builder: MainBuilder, bridge: bool) -> (Main, Recorder, Raw)
 
 fn sender(id: u64, url: &str) -> Value {
     let origin = url.split('/').take(3).collect::<Vec<_>>().join("/");
-    json!({"id": id, "url": url, "origin": origin})
+    // What bridge.js says of a window's main frame (a subframe is refused by default).
+    json!({"id": id, "url": url, "origin": origin, "main_frame": true})
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

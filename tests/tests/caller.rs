@@ -100,6 +100,9 @@ async fn caller_debug_and_renderer_id_display() {
     assert_eq!(renderer.id().to_string(), format!("renderer#{id}"));
     assert_eq!(
         format!("{caller:?}"),
-        format!("Caller {{ renderer: {id}, label: \"w\", origin: \"app://w\", peer: InProcess }}")
+        format!(
+            "Caller {{ renderer: {id}, label: \"w\", origin: \"app://w\", peer: InProcess, grant: \
+             Grant {{ contracts: None, capabilities: {{}} }} }}"
+        )
     );
 }

@@ -627,7 +627,10 @@ async fn disconnecting_one_window_behind_a_bridge() {
         .await;
     assert_eq!(bridge.next().await["t"], "hello");
     within("accept", accept).await.unwrap().unwrap();
-    let window = |id: u64| json!({"id": id, "url": "app://w/index.html", "origin": "app://w"});
+    let window = |id: u64| {
+        json!({"id": id, "url": "app://w/index.html", "origin": "app://w",
+        "main_frame": true})
+    };
     bridge
         .send(
             json!({"t": "invoke", "id": 1, "ch": "probe:block", "args": [7], "sender": window(5)}),

@@ -157,6 +157,12 @@ async fn a_window_behind_a_bridge_is_the_bridge_and_its_window() {
             "main_frame": false}}),
     )
     .await;
+    // No policy is declared: a subframe's send is refused by the default (and told so), but
+    // the window is known.
+    let refusal = raw.expect("the default policy's refusal").await;
+    assert_eq!(refusal["t"], "error", "{refusal}");
+    assert_eq!(refusal["error"]["code"], "forbidden", "{refusal}");
+    assert_eq!(refusal["error"]["rule"], "default", "{refusal}");
     eventually("window 7 registered", || main.renderer_count() == 2).await;
     let window = main
         .renderers()

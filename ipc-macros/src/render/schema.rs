@@ -22,6 +22,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
     } else {
         quote!(#krate::__private::LargeInts::Reject)
     };
+    let trait_policy = contract.policy.iter().map(|p| rule_tokens(krate, &p.rule));
     let method_entries = methods.iter().map(|m| {
         let Prepared {
             def,
@@ -38,6 +39,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
             Kind::Request => quote!(Request),
         };
         let method_docs = &def.docs;
+        let method_policy = def.policy.iter().map(|p| rule_tokens(krate, &p.rule));
         let params = def.params.iter().zip(param_types).map(|(param, ty)| {
             let param_name = param
                 .ident
@@ -62,7 +64,8 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
                     #channel,
                     #krate::__private::MethodKind::#kind,
                 )
-                .docs(#method_docs);
+                .docs(#method_docs)
+                #(.policy(#method_policy))*;
                 #(let method = #params;)*
                 #(let method = #results;)*
                 builder.push_method(method);
@@ -80,12 +83,33 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
                     let rule = #rule;
                     let mut builder = #krate::__private::Service::builder(#name, #namespace)
                         .docs(#docs)
-                        .large_ints(rule);
+                        .large_ints(rule)
+                        #(.policy(#trait_policy))*;
                     #(#method_entries)*
                     builder.build()
                 })
             }
         }
+    }
+}
+
+/// A declared rule, rebuilt as data.
+fn rule_tokens(krate: &syn::Path, rule: &ipc_schema::Rule) -> TokenStream {
+    let kinds = rule.renderers.iter().map(|kind| {
+        // `native` names the variant `Native`.
+        let name = kind.as_str();
+        let variant = format!("{}{}", name[..1].to_uppercase(), &name[1..]);
+        syn::Ident::new(&variant, proc_macro2::Span::call_site())
+    });
+    let origins = &rule.origins;
+    let capabilities = &rule.capabilities;
+    let main_frame = rule.main_frame.then(|| quote!(.main_frame()));
+    quote! {
+        #krate::__private::Rule::new()
+            #(.renderer(#krate::__private::RendererKind::#kinds))*
+            #(.origin(#origins))*
+            #main_frame
+            #(.capability(#capabilities))*
     }
 }
 

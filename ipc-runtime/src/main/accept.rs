@@ -299,7 +299,7 @@ impl RendererFrames {
                         ReplyBody::App(error) => {
                             Err(Failure::App(Payload::encoded_with(codec, error, context)))
                         }
-                        ReplyBody::Error(error) => Err(Failure::Ipc(error.into())),
+                        ReplyBody::Error(error) => Err(Failure::Ipc((*error).into())),
                     },
                 }
             }

@@ -10,6 +10,8 @@ use tokio_util::sync::CancellationToken;
 use super::EventOverflow;
 use super::registry::Registry;
 use super::{Main, MainInner};
+use crate::access::Grant;
+use crate::caller::Caller;
 use crate::limits::{
     DEFAULT_FRAME_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_HEARTBEAT_INTERVAL,
     DEFAULT_HEARTBEAT_TIMEOUT, DEFAULT_MAX_FRAME, DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_MESSAGE,
@@ -89,6 +91,20 @@ impl Default for MainConfig {
 #[derive(Debug, Clone, Default)]
 pub struct MainBuilder {
     config: MainConfig,
+    initial_grant: Option<InitialGrant>,
+}
+
+/// What decides a new renderer's grant.
+type DecideGrant = dyn Fn(&Caller) -> Option<Grant> + Send + Sync;
+
+/// Decides the grant of each new renderer ([`MainBuilder::initial_grant`]).
+#[derive(Clone)]
+pub(crate) struct InitialGrant(pub(crate) Arc<DecideGrant>);
+
+impl std::fmt::Debug for InitialGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InitialGrant(..)")
+    }
 }
 
 impl MainBuilder {
@@ -211,6 +227,36 @@ impl MainBuilder {
         self
     }
 
+    /// Decides what each new renderer may use, from what main vouches for about it: `decide` is
+    /// called once per connection (and per window behind a bridge, when main first hears from
+    /// it) before its first message is served, and returns its [`Grant`], or `None` for the
+    /// default: [`Grant::all`] for a connection, a copy of its bridge's grant for a window.
+    /// [`Main::set_grant`] changes a grant later.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_runtime::{Grant, Main, Peer};
+    ///
+    /// // Pages on the WebSocket endpoint get the `todos` contract only; native renderers run
+    /// // as the same user get everything and the `admin` capability.
+    /// let main = Main::builder()
+    ///     .initial_grant(|caller| match caller.peer() {
+    ///         Peer::WebSocket { .. } => Some(Grant::contracts(["todos"])),
+    ///         Peer::Unix { uid, .. } if *uid == 1000 => Some(Grant::all().with_capability("admin")),
+    ///         _ => None,
+    ///     })
+    ///     .build();
+    /// # let _ = main;
+    /// ```
+    pub fn initial_grant(
+        mut self,
+        decide: impl Fn(&Caller) -> Option<Grant> + Send + Sync + 'static,
+    ) -> Self {
+        self.initial_grant = Some(InitialGrant(Arc::new(decide)));
+        self
+    }
+
     /// Builds the router.
     pub fn build(self) -> Main {
         Main {
@@ -225,6 +271,7 @@ impl MainBuilder {
                 watchers: Mutex::new(Vec::new()),
                 held: Held::with_limit(self.config.max_partial_bytes),
                 connections: Slots::new(self.config.max_connections),
+                initial_grant: self.initial_grant,
             }),
         }
     }

@@ -743,6 +743,7 @@ impl Windows {
             return Err(IpcError::Forbidden {
                 channel: channel.to_string(),
                 reason: "only a bridge connection may name the sender of a call".into(),
+                rule: None,
             });
         }
         if self.closed.contains(&sender.id) {
@@ -764,7 +765,7 @@ impl Windows {
                     Peer::BridgeWindow { main_frame, .. } if *main_frame == sender.main_frame)
         });
         if !unchanged {
-            let previous = known.map(|window| window.caller.renderer());
+            let previous = known.map(|window| &window.caller);
             let caller = main.register_window(connection.caller, &sender, previous);
             // A window that navigated keeps its bounds: its calls and sends still run.
             let window = match self.known.remove(&sender.id) {

@@ -2,6 +2,7 @@
 //!
 //! - `builder`: [`MainBuilder`], limits and defaults;
 //! - `registry`: handlers and listeners by channel;
+//! - `authorize`: who may use a channel (grants and `#[policy(...)]` rules);
 //! - `renderers`: the connected renderers, disconnecting them, emitting events to them;
 //! - `lifecycle`: watching renderers come and go;
 //! - `target`: [`Target`], which renderers an event goes to;
@@ -18,6 +19,7 @@
 //! calls and sends through the transport layer's `LocalConnection` interface.
 
 pub(crate) mod accept;
+mod authorize;
 mod builder;
 mod connection;
 mod endpoint;
@@ -60,7 +62,7 @@ use crate::util::{BoxFuture, lock, panic_message};
 use crate::wire::{Payload, handshake};
 use builder::MainConfig;
 use connection::MainEnd;
-use registry::{Registry, no_handler};
+use registry::Registry;
 use renderers::RendererEntry;
 
 /// The main side: handlers and listeners by channel, and the connected renderers.
@@ -102,6 +104,8 @@ pub(crate) struct MainInner {
     pub(crate) held: Held,
     /// Connections across processes, handshakes included.
     pub(crate) connections: Slots,
+    /// What decides a new renderer's grant (`None`: the defaults).
+    pub(crate) initial_grant: Option<builder::InitialGrant>,
 }
 
 /// Who a new connection says it is.
@@ -289,8 +293,12 @@ impl Main {
 
     /// Declares a contract main serves (its namespace and hash), so renderers built from another
     /// version of it are refused at the handshake. `{Trait}::handle` declares it for you.
+    ///
+    /// Declaring a contract also puts its `#[policy(...)]` rules in force for its channels
+    /// (see [`Main::set_grant`] for the whole authorization model).
     pub fn declare(&self, schema: &ipc_schema::Service) {
         lock(&self.inner.contracts).insert(schema.namespace.clone(), schema.hash.clone());
+        self.inner.write_registry().declare_rules(schema);
     }
 
     /// The declared contracts: namespace to hash.
@@ -352,9 +360,7 @@ pub(crate) fn start_call(
     channel: &str,
     args: Payload,
 ) -> Result<BoxFuture<CallResult>, IpcError> {
-    let handler = main
-        .take_handler(channel)
-        .ok_or_else(|| no_handler(channel))?;
+    let handler = main.take_handler(caller, channel)?;
     match std::panic::catch_unwind(AssertUnwindSafe(|| handler(caller.clone(), args))) {
         Ok(Ok(call)) => Ok(call),
         Ok(Err(reason)) => Err(IpcError::BadArguments {

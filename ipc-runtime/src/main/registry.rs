@@ -12,6 +12,7 @@ use std::sync::atomic::Ordering;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::authorize::{ChannelRule, Use, authorize};
 use super::{Main, MainInner};
 use crate::caller::Caller;
 use crate::channel::{InvokeChannel, SendChannel};
@@ -36,12 +37,33 @@ pub struct ListenerId(u64);
 pub(crate) struct Registry {
     handlers: HashMap<Cow<'static, str>, HandlerEntry>,
     listeners: HashMap<Cow<'static, str>, Vec<ListenerEntry>>,
+    /// The declared policy of every channel of every declared contract.
+    rules: HashMap<String, Arc<ChannelRule>>,
 }
 
 struct HandlerEntry {
     id: ListenerId,
     once: bool,
     func: InvokeFn,
+    /// The channel's declared policy, kept here so a call finds handler and rule in one lookup.
+    rule: Option<Arc<ChannelRule>>,
+}
+
+impl Registry {
+    /// Records the policies `schema` declares, for handlers registered before and after.
+    pub(crate) fn declare_rules(&mut self, schema: &ipc_schema::Service) {
+        for (channel, rule) in ChannelRule::of_service(schema) {
+            if let Some(entry) = self.handlers.get_mut(channel.as_str()) {
+                entry.rule = Some(rule.clone());
+            }
+            self.rules.insert(channel, rule);
+        }
+    }
+
+    /// The declared policy of `channel`, if any.
+    pub(crate) fn rule(&self, channel: &str) -> Option<Arc<ChannelRule>> {
+        self.rules.get(channel).cloned()
+    }
 }
 
 #[derive(Clone)]
@@ -265,31 +287,64 @@ impl Main {
 }
 
 impl MainInner {
-    /// Looks up the handler of `channel`, taking it out when it was registered with `handle_once`.
-    pub(crate) fn take_handler(&self, channel: &str) -> Option<InvokeFn> {
+    /// Looks up the handler of `channel` for `caller`, taking it out when it was registered with
+    /// `handle_once` (only once the caller is allowed: a refused call consumes nothing).
+    ///
+    /// # Errors
+    ///
+    /// `NoHandler`, or `Forbidden` when the caller may not use the channel.
+    pub(crate) fn take_handler(
+        &self,
+        caller: &Caller,
+        channel: &str,
+    ) -> Result<InvokeFn, IpcError> {
         {
             let registry = self.read_registry();
-            let entry = registry.handlers.get(channel)?;
+            let entry = registry
+                .handlers
+                .get(channel)
+                .ok_or_else(|| no_handler(channel))?;
+            authorize(caller, channel, entry.rule.as_deref(), Use::Call, false)?;
             if !entry.once {
-                return Some(entry.func.clone());
+                return Ok(entry.func.clone());
             }
         }
         let mut registry = self.write_registry();
         match registry.handlers.get(channel) {
-            Some(entry) if entry.once => registry.handlers.remove(channel).map(|e| e.func),
-            Some(entry) => Some(entry.func.clone()),
-            None => None,
+            Some(entry) if entry.once => registry
+                .handlers
+                .remove(channel)
+                .map(|e| e.func)
+                .ok_or_else(|| no_handler(channel)),
+            Some(entry) => Ok(entry.func.clone()),
+            None => Err(no_handler(channel)),
         }
     }
 
-    /// The listeners of `channel`, in order, taking out the `once` ones.
-    pub(crate) fn take_listeners(&self, channel: &str) -> Vec<ListenFn> {
+    /// The listeners of `channel`, in order, taking out the `once` ones (only once `caller` is
+    /// allowed to send on it).
+    ///
+    /// # Errors
+    ///
+    /// `Forbidden` when the caller may not use the channel.
+    pub(crate) fn take_listeners(
+        &self,
+        caller: &Caller,
+        channel: &str,
+    ) -> Result<Vec<ListenFn>, IpcError> {
         let has_once = {
             let registry = self.read_registry();
+            authorize(
+                caller,
+                channel,
+                registry.rules.get(channel).map(|r| &**r),
+                Use::Call,
+                false,
+            )?;
             match registry.listeners.get(channel) {
-                None => return Vec::new(),
+                None => return Ok(Vec::new()),
                 Some(list) if !list.iter().any(|e| e.once) => {
-                    return list.iter().map(|e| e.func.clone()).collect();
+                    return Ok(list.iter().map(|e| e.func.clone()).collect());
                 }
                 Some(_) => true,
             }
@@ -297,14 +352,14 @@ impl MainInner {
         debug_assert!(has_once);
         let mut registry = self.write_registry();
         let Some(list) = registry.listeners.get_mut(channel) else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
         let funcs = list.iter().map(|e| e.func.clone()).collect();
         list.retain(|e| !e.once);
         if list.is_empty() {
             registry.listeners.remove(channel);
         }
-        funcs
+        Ok(funcs)
     }
 
     pub(crate) fn read_registry(&self) -> std::sync::RwLockReadGuard<'_, Registry> {
@@ -394,8 +449,15 @@ impl RegistrationBatch {
 
     fn invoke_inner(&mut self, channel: &'static str, once: bool, func: InvokeFn) -> ListenerId {
         let id = self.main.next_listener_id();
-        self.handlers
-            .push((Cow::Borrowed(channel), HandlerEntry { id, once, func }));
+        self.handlers.push((
+            Cow::Borrowed(channel),
+            HandlerEntry {
+                id,
+                once,
+                func,
+                rule: None,
+            },
+        ));
         id
     }
 
@@ -434,8 +496,12 @@ impl RegistrationBatch {
             handlers: Vec::new(),
             listeners: Vec::new(),
         };
-        for (channel, entry) in self.handlers {
+        for schema in &self.contracts {
+            registry.declare_rules(schema);
+        }
+        for (channel, mut entry) in self.handlers {
             registration.handlers.push((channel.clone(), entry.id));
+            entry.rule = registry.rule(&channel);
             registry.handlers.insert(channel, entry);
         }
         for (channel, entry) in self.listeners {

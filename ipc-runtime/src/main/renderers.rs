@@ -2,12 +2,14 @@
 //! looking them up, disconnecting them, and emitting events to them.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use super::authorize::{Use, authorize};
 use super::connection::{self, Connection, MainEnd};
 use super::lifecycle::RendererEvent;
 use super::local::LocalPeer;
@@ -15,6 +17,7 @@ use super::requests::{PendingRequests, RequestRoute};
 use super::sends::SendRunner;
 use super::target::Target;
 use super::{Main, PeerIdentity};
+use crate::access::{Grant, GrantCell};
 use crate::caller::{Caller, Peer, RendererId};
 use crate::channel::EventChannel;
 use crate::limits::CLOSED_BY_MAIN;
@@ -104,16 +107,51 @@ impl Main {
         };
         let mut delivered = 0;
         let mut too_slow = Vec::new();
+        let rule = self.inner.read_registry().rule(channel.name());
         {
             let renderers = self.lock_renderers();
-            for entry in renderers.values() {
+            let allowed = |entry: &RendererEntry| {
+                authorize(
+                    &entry.caller,
+                    channel.name(),
+                    rule.as_deref(),
+                    Use::Event,
+                    entry.bridge,
+                )
+                .is_ok()
+            };
+            // A bridge fans an event without `to` out to every window it has, including windows
+            // main has not heard from yet (they have their bridge's grant). A window main knows
+            // whose own verdict differs from its bridge's is excepted from the fan-out, or
+            // addressed alone.
+            let mut excepted: HashMap<RendererId, Vec<u64>> = HashMap::new();
+            let mut alone: Vec<RendererId> = Vec::new();
+            let mut verdicts: HashMap<RendererId, bool> = HashMap::new();
+            for (id, entry) in renderers.iter() {
+                let (Some(parent), Some(window)) = (entry.parent, entry.route) else {
+                    continue;
+                };
+                let Some(bridge) = renderers.get(&parent) else {
+                    continue;
+                };
+                if !target.matches(&bridge.caller) {
+                    continue;
+                }
+                let fanned_out = *verdicts.entry(parent).or_insert_with(|| allowed(bridge));
+                match (fanned_out, allowed(entry)) {
+                    (true, false) => excepted.entry(parent).or_default().push(window),
+                    (false, true) if matches!(target, Target::All) => alone.push(*id),
+                    _ => {}
+                }
+            }
+            for (id, entry) in renderers.iter() {
                 // `All` reaches each connection once: a bridge fans an event without `to` out
                 // to every window itself. Other targets address windows one by one.
                 let selected = match &target {
-                    Target::All => entry.parent.is_none(),
+                    Target::All => entry.parent.is_none() || alone.contains(id),
                     _ => target.matches(&entry.caller),
                 };
-                if !selected {
+                if !selected || !verdicts.get(id).copied().unwrap_or_else(|| allowed(entry)) {
                     continue;
                 }
                 let Some(payload) = payload.try_clone() else {
@@ -123,6 +161,7 @@ impl Main {
                     channel: Cow::Borrowed(channel.name()),
                     payload,
                     to: entry.route,
+                    except: excepted.remove(id).map(Vec::into_boxed_slice),
                 };
                 match entry.outgoing.push_event(event) {
                     Delivery::Queued => {
@@ -186,7 +225,11 @@ impl Main {
             origin: identity.origin.map(Arc::from),
             frame_url: identity.frame_url.map(Arc::from),
             peer: Arc::new(identity.peer),
+            grant: GrantCell::new(Grant::all()),
         };
+        if let Some(grant) = self.decide_grant(&caller) {
+            caller.grant.set(grant);
+        }
         let closer = Arc::new(Closer::child_of(&self.inner.shutdown, CLOSED_BY_MAIN));
         let events_queued = Arc::new(AtomicU64::new(0));
         let slots = Arc::new(tokio::sync::Semaphore::new(config.max_in_flight));
@@ -236,15 +279,16 @@ impl Main {
         route
     }
 
-    /// Registers (or updates) a window behind a bridge connection as a renderer of its own.
+    /// Registers (or updates) a window behind a bridge connection as a renderer of its own. A
+    /// window seen before keeps its id and its grant.
     pub(crate) fn register_window(
         &self,
         bridge: &Caller,
         sender: &SenderInfo,
-        existing: Option<RendererId>,
+        existing: Option<&Caller>,
     ) -> Caller {
-        let id = existing.unwrap_or_else(|| self.next_renderer_id());
-        let caller = Caller {
+        let id = existing.map_or_else(|| self.next_renderer_id(), Caller::renderer);
+        let mut caller = Caller {
             id,
             label: bridge.label.clone(),
             origin: sender.origin.as_deref().map(Arc::from),
@@ -254,7 +298,16 @@ impl Main {
                 window: sender.id,
                 main_frame: sender.main_frame,
             }),
+            grant: GrantCell::new(Grant::clone(&bridge.grant.get())),
         };
+        match existing {
+            Some(existing) => caller.grant = existing.grant.clone(),
+            None => {
+                if let Some(grant) = self.decide_grant(&caller) {
+                    caller.grant.set(grant);
+                }
+            }
+        }
         let mut renderers = self.lock_renderers();
         let Some(parent) = renderers.get(&bridge.renderer()) else {
             // The bridge is going away: its windows are not registered any more.
@@ -279,6 +332,85 @@ impl Main {
             self.announce(RendererEvent::Connected(caller.clone()));
         }
         caller
+    }
+
+    /// What [`MainBuilder::initial_grant`](crate::MainBuilder::initial_grant) decides for a new
+    /// renderer (`None`: the default). A panic in it is the default too, logged.
+    fn decide_grant(&self, caller: &Caller) -> Option<Grant> {
+        let decide = self.inner.initial_grant.as_ref()?;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (decide.0)(caller))) {
+            Ok(grant) => grant,
+            Err(panic) => {
+                // The safe reading of a decision that failed is the narrowest grant.
+                tracing::error!(renderer = %caller.renderer(), panic = %crate::util::panic_message(&*panic), "initial_grant panicked: the renderer gets Grant::none()");
+                Some(Grant::none())
+            }
+        }
+    }
+
+    /// Replaces what `renderer` may use (see [`Grant`]). The change applies to every call, send
+    /// and event after this returns, also on a renderer that is connected already; calls running
+    /// now finish. A window behind a bridge has a grant of its own (it started as a copy of its
+    /// bridge's). Returns whether `renderer` is connected.
+    ///
+    /// Who may use what is decided on main, per call, before anything is decoded:
+    ///
+    /// 1. the renderer's grant must allow the channel's contract (by namespace; a channel no
+    ///    contract declares counts as the namespace before its `:`);
+    /// 2. where the contract declares `#[policy(...)]` (on the trait, on the method, or both),
+    ///    the caller must meet one rule of each level, with capabilities taken from its grant;
+    /// 3. where neither declares one, every renderer an endpoint admitted may call, except a
+    ///    window's subframe (an iframe is often another site's page).
+    ///
+    /// A refused call fails with [`IpcError::Forbidden`](crate::IpcError::Forbidden) naming the
+    /// rule, and its handler never runs; a refused send is dropped with the same error as a
+    /// notice to the renderer; events are only queued for renderers allowed to receive them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_runtime::{Grant, InvokeChannel, IpcError, Main, Never, RendererOptions};
+    ///
+    /// const PING: InvokeChannel<ipc_runtime::NoArgs, String, Never> = InvokeChannel::new("app:ping");
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let main = Main::new();
+    /// main.handle(PING, |_, _| async { Ok("pong".to_string()) }).unwrap();
+    /// let renderer = main.connect_in_process(RendererOptions::new("guest"));
+    /// assert!(renderer.invoke(PING, ipc_runtime::NoArgs).await.is_ok());
+    ///
+    /// main.set_grant(renderer.id(), Grant::contracts(["files"]));
+    /// let refused = renderer.invoke(PING, ipc_runtime::NoArgs).await.unwrap_err();
+    /// assert!(matches!(refused.ipc(), Some(IpcError::Forbidden { .. })));
+    /// # }
+    /// ```
+    pub fn set_grant(&self, renderer: RendererId, grant: Grant) -> bool {
+        self.with_grant(renderer, |cell| cell.set(grant))
+    }
+
+    /// Adds the capability `name` to `renderer`'s grant. Returns whether it is connected.
+    pub fn grant(&self, renderer: RendererId, name: impl Into<String>) -> bool {
+        let name = name.into();
+        self.with_grant(renderer, |cell| {
+            cell.update(|grant| grant.with_capability(name))
+        })
+    }
+
+    /// Takes the capability `name` from `renderer`'s grant (calls already running finish).
+    /// Returns whether it is connected.
+    pub fn revoke(&self, renderer: RendererId, name: &str) -> bool {
+        self.with_grant(renderer, |cell| {
+            cell.update(|grant| grant.without_capability(name))
+        })
+    }
+
+    fn with_grant(&self, renderer: RendererId, change: impl FnOnce(&GrantCell)) -> bool {
+        let cell = match self.lock_renderers().get(&renderer) {
+            Some(entry) => entry.caller.grant.clone(),
+            None => return false,
+        };
+        change(&cell);
+        true
     }
 
     /// How many ports (port ends and streams) are open on `renderer`'s connection (`None` when

@@ -71,7 +71,7 @@ impl SendRunner {
         args: Payload,
         slot: OwnedSemaphorePermit,
     ) -> Result<(), IpcError> {
-        let listeners = main.inner.take_listeners(channel);
+        let listeners = main.inner.take_listeners(caller, channel)?;
         if listeners.is_empty() {
             tracing::warn!(renderer = %caller.renderer(), %channel, "send to a channel nobody listens to");
             return Ok(());

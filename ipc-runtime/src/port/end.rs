@@ -225,7 +225,7 @@ pub(crate) fn outcome_of(closed: &Closed) -> (Option<String>, Outcome<Payload>) 
             Some(value) => (None, Outcome::App(value)),
             None => (None, Outcome::Done),
         },
-        Closed::Error(error) => (None, Outcome::Error(WireError::from(error))),
+        Closed::Error(error) => (None, Outcome::Error(Box::new(WireError::from(error)))),
     }
 }
 

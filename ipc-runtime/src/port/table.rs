@@ -358,7 +358,7 @@ impl ConnPorts {
         let closed = match outcome {
             Outcome::Done => Closed::done(reason),
             Outcome::App(value) => Closed::App(Arc::new(Mutex::new(Some(value)))),
-            Outcome::Error(error) => Closed::Error(error.into()),
+            Outcome::Error(error) => Closed::Error((*error).into()),
         };
         entry.remote.closed_by_peer(closed.clone());
         if let Some(inbox) = entry.inbox {
@@ -401,7 +401,7 @@ impl ConnPorts {
         }
         entry
             .remote
-            .close(None, Outcome::Error(WireError::from(&error)));
+            .close(None, Outcome::Error(Box::new(WireError::from(&error))));
         entry.remote.closed_by_peer(Closed::Error(error));
     }
 

@@ -100,7 +100,7 @@ impl MainFrames {
                             ReplyBody::App(error) => {
                                 Err(Failure::App(Payload::encoded_with(codec, error, context)))
                             }
-                            ReplyBody::Error(error) => Err(Failure::Ipc(error.into())),
+                            ReplyBody::Error(error) => Err(Failure::Ipc((*error).into())),
                         },
                     },
                 }),
@@ -114,6 +114,8 @@ impl MainFrames {
                         channel: Cow::Owned(channel),
                         payload: Payload::encoded_with(codec, args, context),
                         to,
+                        // Only a bridge acts on it, and a Rust renderer is no bridge.
+                        except: None,
                     }),
                     Err(error) => notice(error),
                 },

@@ -253,10 +253,12 @@ impl Outgoing for ToRenderer {
                 channel,
                 payload,
                 to,
+                except,
             } => OutFrame::Event {
                 channel,
                 args: payload,
                 to: *to,
+                except: except.as_deref().unwrap_or_default(),
             },
             ToRenderer::Notice { id, error } => OutFrame::Error {
                 id: *id,
@@ -325,7 +327,7 @@ fn reply_body(result: &CallResult) -> ReplyBody<&Payload> {
     match result {
         Ok(value) => ReplyBody::Ok(value),
         Err(Failure::App(error)) => ReplyBody::App(error),
-        Err(Failure::Ipc(error)) => ReplyBody::Error(WireError::from(error)),
+        Err(Failure::Ipc(error)) => ReplyBody::Error(Box::new(WireError::from(error))),
     }
 }
 

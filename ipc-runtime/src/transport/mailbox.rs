@@ -218,6 +218,7 @@ mod tests {
             channel: Cow::Borrowed(channel),
             payload: Payload::shared(()),
             to: None,
+            except: None,
         }
     }
 

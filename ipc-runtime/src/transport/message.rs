@@ -98,6 +98,9 @@ pub(crate) enum ToRenderer {
         payload: Payload,
         /// On a bridge connection, the one window it is for (`None`: every window).
         to: Option<u64>,
+        /// On a bridge connection, with `to: None`: windows the event is withheld from (their
+        /// grant does not allow it).
+        except: Option<Box<[u64]>>,
     },
     /// A framework error outside any call, or about a call whose frame was malformed.
     Notice {

@@ -59,6 +59,7 @@ pub(crate) async fn connect(
                             response.body().as_deref().unwrap_or_default(),
                         )
                         .into_owned(),
+                        rule: None,
                     }
                 }
                 // Main is at its connection limit (the body says which limit).

@@ -75,7 +75,7 @@ fn encode_frame(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<Vec<u64>, Ip
             }
             ReplyBody::Error(error) => {
                 out.push(REPLY_ERROR);
-                header(out, &(id, BinaryError::from(error)))?;
+                header(out, &(id, BinaryError::from(&**error)))?;
                 none()
             }
         },
@@ -120,7 +120,12 @@ fn encode_frame(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<Vec<u64>, Ip
                 }
                 Outcome::Error(error) => header(
                     out,
-                    &(port, CLOSED_ERROR, reason, Some(BinaryError::from(error))),
+                    &(
+                        port,
+                        CLOSED_ERROR,
+                        reason,
+                        Some(BinaryError::from(&**error)),
+                    ),
                 )?,
             }
             none()
@@ -243,7 +248,7 @@ fn decode_frame(bytes: Bytes) -> Result<Frame, FrameError> {
             let (id, error) = exact::<(u64, BinaryError)>(body, "reply")?;
             Frame::Reply {
                 id,
-                body: ReplyBody::Error(error.into()),
+                body: ReplyBody::Error(Box::new(error.into())),
                 ports: Vec::new(),
             }
         }
@@ -289,7 +294,9 @@ fn decode_frame(bytes: Bytes) -> Result<Frame, FrameError> {
             let outcome = match (outcome, error) {
                 (CLOSED, None) if rest.is_empty() => Outcome::Done,
                 (CLOSED_APP, None) => Outcome::App(slice_of(&bytes, rest)),
-                (CLOSED_ERROR, Some(error)) if rest.is_empty() => Outcome::Error(error.into()),
+                (CLOSED_ERROR, Some(error)) if rest.is_empty() => {
+                    Outcome::Error(Box::new(error.into()))
+                }
                 _ => return Err(FrameError::new("malformed close frame: bad outcome")),
             };
             Frame::Close {
@@ -352,6 +359,7 @@ struct BinaryError {
     after_ms: Option<u64>,
     ours: Option<String>,
     theirs: Option<String>,
+    rule: Option<String>,
 }
 
 impl From<&WireError> for BinaryError {
@@ -366,6 +374,7 @@ impl From<&WireError> for BinaryError {
             after_ms: e.after_ms,
             ours: e.ours.clone(),
             theirs: e.theirs.clone(),
+            rule: e.rule.clone(),
         }
     }
 }
@@ -382,6 +391,7 @@ impl From<BinaryError> for WireError {
             after_ms: e.after_ms,
             ours: e.ours,
             theirs: e.theirs,
+            rule: e.rule,
         }
     }
 }

@@ -141,7 +141,8 @@ impl Frame {
 pub(crate) enum Outcome<P> {
     Done,
     App(P),
-    Error(WireError),
+    /// Boxed: errors are rare, and every frame would otherwise carry their size.
+    Error(Box<WireError>),
 }
 
 impl<P> Outcome<P> {
@@ -160,7 +161,8 @@ impl<P> Outcome<P> {
 pub(crate) enum ReplyBody<P> {
     Ok(P),
     App(P),
-    Error(WireError),
+    /// Boxed, as in [`Outcome`].
+    Error(Box<WireError>),
 }
 
 /// A frame to write; payloads are borrowed so they can be encoded straight into the frame.
@@ -201,6 +203,8 @@ pub(crate) enum OutFrame<'a> {
         channel: &'a str,
         args: &'a Payload,
         to: Option<u64>,
+        /// Windows a bridge withholds the event from (empty: none).
+        except: &'a [u64],
     },
     Error {
         id: Option<u64>,
@@ -275,6 +279,8 @@ pub(crate) struct WireError {
     pub(crate) ours: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) theirs: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rule: Option<String>,
 }
 
 impl From<&IpcError> for WireError {
@@ -288,11 +294,18 @@ impl From<&IpcError> for WireError {
             IpcError::NoHandler { channel } | IpcError::Cancelled { channel } => {
                 wire.channel = Some(channel.clone());
             }
-            IpcError::BadArguments { channel, reason }
-            | IpcError::BadReply { channel, reason }
-            | IpcError::Forbidden { channel, reason } => {
+            IpcError::BadArguments { channel, reason } | IpcError::BadReply { channel, reason } => {
                 wire.channel = Some(channel.clone());
                 wire.reason = Some(reason.clone());
+            }
+            IpcError::Forbidden {
+                channel,
+                reason,
+                rule,
+            } => {
+                wire.channel = Some(channel.clone());
+                wire.reason = Some(reason.clone());
+                wire.rule = rule.clone();
             }
             IpcError::HandlerPanicked { channel, message } => {
                 wire.channel = Some(channel.clone());
@@ -353,7 +366,11 @@ impl From<WireError> for IpcError {
             "too_many_ports" => IpcError::TooManyPorts {
                 limit: as_usize(wire.limit),
             },
-            "forbidden" => IpcError::Forbidden { channel, reason },
+            "forbidden" => IpcError::Forbidden {
+                channel,
+                reason,
+                rule: wire.rule,
+            },
             "version_mismatch" => IpcError::VersionMismatch {
                 ours: wire.ours.unwrap_or_default(),
                 theirs: wire.theirs.unwrap_or_default(),
@@ -577,6 +594,7 @@ mod tests {
                 after_ms: Some(3),
                 ours: Some("o".into()),
                 theirs: Some("t".into()),
+                rule: Some("#[policy(native)]".into()),
             };
             let error = IpcError::from(wire);
             assert_eq!(error.code(), code);

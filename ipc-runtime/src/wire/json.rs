@@ -65,10 +65,16 @@ pub(super) fn encode(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<(), Ipc
             let ports = out.put_payload(args, Codec::Json)?;
             write_ports(out, &ports);
         }
-        OutFrame::Event { channel, args, to } => {
+        OutFrame::Event {
+            channel,
+            args,
+            to,
+            except,
+        } => {
             out.extend_from_slice(br#"{"t":"event","ch":"#);
             write_str(out, channel);
             write_to(out, *to);
+            write_ids(out, "except", except);
             out.extend_from_slice(br#","args":"#);
             let ports = out.put_payload(args, Codec::Json)?;
             write_ports(out, &ports);
@@ -166,15 +172,22 @@ fn write_to(out: &mut FrameBuf, to: Option<u64>) {
 
 /// `,"ports":[…]` when the payload just written transferred ports.
 fn write_ports(out: &mut FrameBuf, ports: &[u64]) {
-    if ports.is_empty() {
+    write_ids(out, "ports", ports);
+}
+
+/// `,"<key>":[…]` when `ids` is not empty.
+fn write_ids(out: &mut FrameBuf, key: &str, ids: &[u64]) {
+    if ids.is_empty() {
         return;
     }
-    out.extend_from_slice(br#","ports":["#);
-    for (i, port) in ports.iter().enumerate() {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":[");
+    for (i, id) in ids.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_u64(out, *port);
+        write_u64(out, *id);
     }
     out.push(b']');
 }
@@ -368,10 +381,10 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
             let body = match (raw.ok, raw.app, raw.error) {
                 (Some(ok), None, None) => ReplyBody::Ok(slice_of(&bytes, ok.get().as_bytes())),
                 (None, Some(app), None) => ReplyBody::App(slice_of(&bytes, app.get().as_bytes())),
-                (None, None, Some(error)) => ReplyBody::Error(
+                (None, None, Some(error)) => ReplyBody::Error(Box::new(
                     serde_json::from_str::<WireError>(error.get())
                         .map_err(|e| fail(format!("malformed `error`: {e}")))?,
-                ),
+                )),
                 _ => {
                     return Err(fail(
                         "a reply has exactly one of `ok`, `app`, `error`".into(),
@@ -424,10 +437,10 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
             outcome: match (raw.app, raw.error) {
                 (None, None) => Outcome::Done,
                 (Some(app), None) => Outcome::App(slice_of(&bytes, app.get().as_bytes())),
-                (None, Some(error)) => Outcome::Error(
+                (None, Some(error)) => Outcome::Error(Box::new(
                     serde_json::from_str::<WireError>(error.get())
                         .map_err(|e| fail(format!("malformed `error`: {e}")))?,
-                ),
+                )),
                 (Some(_), Some(_)) => {
                     return Err(fail("a close has at most one of `app`, `error`".into()));
                 }

@@ -1,7 +1,9 @@
 //! `client.mjs`: the browser client over a WebSocket.
 
 use super::model::Model;
-use super::templates::{API_JS, CHECKS_JS, CHUNKS_JS, ERRORS_JS, HANDLES_JS, PORTS_JS, fill};
+use super::templates::{
+    API_JS, CHECKS_JS, CHUNKS_JS, ERRORS_JS, HANDLES_JS, POLICY_JS, PORTS_JS, fill,
+};
 use super::text::js_string;
 
 const TEMPLATE: &str = include_str!("templates/client.mjs");
@@ -32,6 +34,7 @@ pub(super) fn render(model: &Model<'_>) -> String {
             ("CONTRACTS", &model.contracts_js()),
             ("METHODS", &model.methods_js()),
             ("CHECKS", CHECKS_JS.trim_end()),
+            ("POLICY", POLICY_JS.trim_end()),
             ("CHUNKS", CHUNKS_JS.trim_end()),
             ("ERRORS", ERRORS_JS.trim_end()),
             ("HANDLES", HANDLES_JS.trim_end()),

@@ -204,6 +204,11 @@ fn body(model: &Model<'_>, flavor: Flavor, out: &mut String) {
             "The other side's version (`version_mismatch`).",
             "readonly theirs?: string;",
         ),
+        (
+            "The rule that refused the call (`forbidden`): a `#[policy(...)]` as declared, \
+             `default`, or `grant without `namespace``.",
+            "readonly rule?: string;",
+        ),
     ] {
         out.push_str(&jsdoc(&[docs], "  "));
         out.push_str(&format!("  {field}\n"));

@@ -261,6 +261,10 @@ impl<'a> Model<'a> {
             if method.method.kind == MethodKind::Request && method.method.error.is_some() {
                 extra.push_str(", app: true");
             }
+            let levels = service.service.policy_levels(method.method);
+            if !levels.is_empty() {
+                extra.push_str(&format!(", policy: {}", js_value(&levels)));
+            }
             out.push_str(&format!(
                 "  {{ ns: {ns}, name: {}, kind: {}, channel: {}, params: [{}]{extra} }},\n",
                 js_string(&method.method.js_name),
@@ -274,6 +278,18 @@ impl<'a> Model<'a> {
     }
 
     /// Channels of one kind, as a JavaScript array literal.
+    /// The declared policy levels of every channel that has some, by channel (for the bridge).
+    pub fn policies_js(&self) -> String {
+        let policies: BTreeMap<&str, Vec<&[crate::Rule]>> = self
+            .methods()
+            .filter_map(|(service, m)| {
+                let levels = service.service.policy_levels(m.method);
+                (!levels.is_empty()).then_some((m.method.channel.as_str(), levels))
+            })
+            .collect();
+        js_value(&policies)
+    }
+
     pub fn channels_js(&self, kind: MethodKind) -> String {
         let channels: Vec<&str> = self
             .methods()

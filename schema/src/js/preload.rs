@@ -2,7 +2,9 @@
 
 use super::FRAME_CHANNEL;
 use super::model::Model;
-use super::templates::{API_JS, CHECKS_JS, ERRORS_JS, HANDLES_JS, PORTS_JS, bridge_protocol, fill};
+use super::templates::{
+    API_JS, CHECKS_JS, ERRORS_JS, HANDLES_JS, POLICY_JS, PORTS_JS, bridge_protocol, fill,
+};
 use super::text::{indent, js_string};
 use crate::naming::{CANCEL_CHANNEL, LAG_CHANNEL};
 
@@ -34,6 +36,7 @@ pub(super) fn render(model: &Model<'_>) -> String {
             ("FRAME_JS", &js_string(FRAME_CHANNEL)),
             ("METHODS", &model.methods_js()),
             ("CHECKS", CHECKS_JS.trim_end()),
+            ("POLICY", POLICY_JS.trim_end()),
             ("PORTS", PORTS_JS.trim_end()),
             ("API", api.trim_end()),
         ],

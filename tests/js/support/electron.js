@@ -275,6 +275,10 @@ function createWindow(options) {
   function load() {
     const page = new World('page');
     const preload = contextIsolated ? new World('preload') : page;
+    // Both worlds see the page's location, as in Electron (the isolated world shares the DOM).
+    for (const world of new Set([page, preload])) {
+      world.run(`globalThis.location = Object.freeze({ href: ${JSON.stringify(String(window.frame.url))}, origin: ${JSON.stringify(window.frame.origin === null ? 'null' : String(window.frame.origin))} });`, 'location.js');
+    }
     window.page = page;
     window.preload = preload;
     window.ipcRenderer = new FakeIpcRenderer(options.ipcMain, window);
@@ -304,7 +308,8 @@ function createWindow(options) {
       if (name === 'electron') return electron;
       throw new Error(`module not found: ${name} (sandboxed preloads can only require electron)`);
     };
-    wrapper(module.exports, sandboxedRequire, module, { contextIsolated });
+    // The preload runs in the window's main frame (nodeIntegrationInSubFrames is off).
+    wrapper(module.exports, sandboxedRequire, module, { contextIsolated, isMainFrame: true });
   }
   load();
   /**

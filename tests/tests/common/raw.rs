@@ -197,7 +197,7 @@ impl Postcard<'_> {
                 error.insert(name.into(), n.into());
             }
         }
-        for name in ["ours", "theirs"] {
+        for name in ["ours", "theirs", "rule"] {
             if let Some(s) = self.option(Self::string) {
                 error.insert(name.into(), s.into());
             }

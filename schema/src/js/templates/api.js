@@ -530,6 +530,8 @@ function buildApi(core, methods, config) {
   const api = {};
   for (let index = 0; index < methods.length; index++) {
     const m = methods[index];
+    // Methods this page's policy leaves out are not in its API at all.
+    if (Array.isArray(config.hidden) && config.hidden[index] === true) continue;
     let target = api;
     if (m.ns !== null) {
       if (!hasOwn(api, m.ns)) defineProperty(api, m.ns, { value: {}, enumerable: true });

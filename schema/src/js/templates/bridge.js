@@ -56,6 +56,8 @@ const CONTRACTS = {{CONTRACTS}};
 const INVOKE_CHANNELS = {{INVOKES}};
 const SEND_CHANNELS = {{SENDS}};
 const EVENT_CHANNELS = {{EVENTS}};
+// Each channel's declared `#[policy(...)]` levels (channels without are absent).
+const POLICIES = {{POLICIES}};
 const REQUEST_CHANNELS = {{REQUESTS}};
 const CANCEL_CHANNEL = {{CANCEL_JS}};
 const LAG_CHANNEL = {{LAG_JS}};
@@ -75,6 +77,8 @@ const FRAMEWORK_CODES = ['no_handler', 'bad_arguments', 'bad_reply', 'cancelled'
   'version_mismatch', 'protocol', 'encode'];
 
 {{CHUNKS}}
+
+{{POLICY}}
 
 function wireError(code, message, fields) {
   return Object.assign({ code, message }, fields);
@@ -889,10 +893,18 @@ function createBridge(options) {
       const reason = `origin ${origin} is not allowed`;
       return { error: wireError('forbidden', `${channel}: ${reason}`, { channel, reason }) };
     }
+    // The contract's policy, checked against the frame Electron names (the Rust main checks
+    // again, with the grant): a refused call never reaches the main.
+    const mainFrame = isMainFrameOf(event);
+    const rule = policyRefusal(POLICIES[channel], { kind: 'window', origin, mainFrame });
+    if (rule !== null) {
+      const reason = `${mainFrame ? 'the main frame' : 'a subframe'} of ${origin} does not meet ${rule === 'default' ? 'the default policy (nothing declared: a window\'s subframes are refused)' : rule}`;
+      return { error: wireError('forbidden', `${channel}: ${reason}`, { channel, reason, rule }) };
+    }
     const contents = event.sender;
     const id = contents && typeof contents.id === 'number' ? contents.id : -1;
     if (contents) remember(contents);
-    return { sender: { id, url, origin, main_frame: isMainFrameOf(event) } };
+    return { sender: { id, url, origin, main_frame: mainFrame } };
   }
 
   function remember(contents) {
@@ -1057,6 +1069,8 @@ function createBridge(options) {
     let targets;
     if (frame.to === undefined || frame.to === null) {
       targets = Array.from(seen.values()).filter((contents) => !disconnected.has(contents.id));
+      // Windows the main's grants withhold this event from.
+      if (Array.isArray(frame.except)) targets = targets.filter((contents) => frame.except.indexOf(contents.id) < 0);
     } else {
       const ids = Array.isArray(frame.to) ? frame.to : [frame.to];
       targets = [];
@@ -1075,17 +1089,19 @@ function createBridge(options) {
   // main frame, which need not be the frame that called: a window that navigated to another
   // origin since is checked again, with the policy calls are checked with, before every event.
   // A refused window gets nothing, and is reported once (again only after it was allowed).
-  function mayReceive(contents) {
+  // The event's own policy is checked the same way, against the window's current main frame.
+  function mayReceive(contents, channel) {
     let why;
     try {
       const frame = contents.mainFrame;
       if (frame) {
         const origin = originOf(frame);
-        if (allow(origin, String(frame.url))) {
+        const rule = allow(origin, String(frame.url)) ? policyRefusal(POLICIES[channel], { kind: 'window', origin, mainFrame: true }) : undefined;
+        if (rule === null) {
           refusedWindows.delete(contents.id);
           return true;
         }
-        why = `its main frame's origin ${origin} is not allowed`;
+        why = rule === undefined ? `its main frame's origin ${origin} is not allowed` : `its main frame (${origin}) does not meet ${rule} of ${channel}`;
       } else {
         why = 'it has no main frame to check';
       }
@@ -1101,8 +1117,9 @@ function createBridge(options) {
     return false;
   }
 
-  function sendTo(contents, channel, args) {
-    if (!mayReceive(contents)) return;
+  // `policyChannel`: the channel whose policy applies (a lag notice's is its event's).
+  function sendTo(contents, channel, args, policyChannel = channel) {
+    if (!mayReceive(contents, policyChannel)) return;
     try {
       contents.send(channel, ...args);
     } catch (e) {
@@ -1128,7 +1145,7 @@ function createBridge(options) {
       refuseFrame(checked.error);
       return;
     }
-    if (owner === undefined || !mayReceive(targets[0])) {
+    if (owner === undefined || !mayReceive(targets[0], frame.ch)) {
       notReceived(checked.ids);
       if (owner === undefined) report(new Error(`an event on ${frame.ch} transfers ports but does not name one window; its ports were closed`));
       return;
@@ -1142,7 +1159,7 @@ function createBridge(options) {
       report(new Error(`ignored a malformed lag notice for channel ${String(frame.ch)}`));
       return;
     }
-    for (const contents of targetsOf(frame)) sendTo(contents, LAG_CHANNEL, [frame.ch, frame.missed]);
+    for (const contents of targetsOf(frame)) sendTo(contents, LAG_CHANNEL, [frame.ch, frame.missed], frame.ch);
   }
 
   function onHello(frame) {

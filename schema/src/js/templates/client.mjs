@@ -20,6 +20,8 @@
 
 {{CHECKS}}
 
+{{POLICY}}
+
 {{CHUNKS}}
 
 {{ERRORS}}
@@ -302,7 +304,10 @@ export function connect(url, options = {}) {
             : peerMaxFrame;
           state = 'open';
           clearTimeout(timer);
-          const api = buildApi(core, METHODS, { key: API_KEY, define: false, plainErrors: false });
+          // A page sees only the methods its origin may call (the Rust main checks again).
+          const page = { kind: 'page', origin: typeof location === 'object' && location !== null ? location.origin : undefined };
+          const hidden = METHODS.map((m) => m.kind !== 'request' && policyRefusal(m.policy, page) !== null);
+          const api = buildApi(core, METHODS, { key: API_KEY, define: false, plainErrors: false, hidden });
           connections.set(api, (reason) => {
             if (state === 'open') socket.send(JSON.stringify({ t: 'goodbye', reason }));
             fail(wireError('disconnected', `closed by the page: ${reason}`, { reason }));

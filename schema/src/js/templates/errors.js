@@ -3,7 +3,7 @@ const FRAMEWORK_CODES = ['no_handler', 'bad_arguments', 'bad_reply', 'cancelled'
   'version_mismatch', 'protocol', 'encode'];
 // Wire field name -> JavaScript property name.
 const FRAMEWORK_FIELDS = [['channel', 'channel'], ['reason', 'reason'], ['limit', 'limit'],
-  ['size', 'size'], ['after_ms', 'afterMs'], ['ours', 'ours'], ['theirs', 'theirs']];
+  ['size', 'size'], ['after_ms', 'afterMs'], ['ours', 'ours'], ['theirs', 'theirs'], ['rule', 'rule']];
 
 function previewValue(value) {
   let text;

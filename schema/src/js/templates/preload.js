@@ -29,10 +29,22 @@ const METHODS = {{METHODS}};
 
 {{CHECKS}}
 
+{{POLICY}}
+
 {{PORTS}}
 
+// What this page may see: methods whose policy cannot admit it (another origin, a subframe, a
+// kind of renderer it is not) are left out of the API, and the preload refuses them too. The
+// bridge and the Rust main check every call again.
+const PAGE = {
+  kind: 'window',
+  origin: typeof location === 'object' && location !== null && typeof location.origin === 'string' ? location.origin : undefined,
+  mainFrame: typeof process === 'object' && process !== null && process.isMainFrame === false ? false : true,
+};
+const HIDDEN = METHODS.map((m) => m.kind !== 'request' && policyRefusal(m.policy, PAGE) !== null);
+
 function methodAt(index, kind) {
-  const m = typeof index === 'number' ? METHODS[index] : undefined;
+  const m = typeof index === 'number' && !HIDDEN[index] ? METHODS[index] : undefined;
   return m !== undefined && m.kind === kind ? m : null;
 }
 
@@ -328,12 +340,12 @@ Object.freeze(core);
 
 const isolated = ISOLATION === 'isolated' || (ISOLATION === 'auto' && process.contextIsolated === true);
 if (!isolated) {
-  buildApi(core, METHODS, { key: API_KEY, define: true, plainErrors: false });
+  buildApi(core, METHODS, { key: API_KEY, define: true, plainErrors: false, hidden: HIDDEN });
 } else if (typeof contextBridge.executeInMainWorld === 'function') {
   contextBridge.executeInMainWorld({
     func: buildApi,
-    args: [core, METHODS, { key: API_KEY, define: true, plainErrors: false }],
+    args: [core, METHODS, { key: API_KEY, define: true, plainErrors: false, hidden: HIDDEN }],
   });
 } else {
-  contextBridge.exposeInMainWorld(API_KEY, buildApi(core, METHODS, { key: API_KEY, define: false, plainErrors: true }));
+  contextBridge.exposeInMainWorld(API_KEY, buildApi(core, METHODS, { key: API_KEY, define: false, plainErrors: true, hidden: HIDDEN }));
 }

@@ -97,6 +97,8 @@ const CONTRACTS = {"app_settings":"4103146d50c89ccd","todos":"c90144514afeecd4"}
 const INVOKE_CHANNELS = ["todos:add","todos:toggle","todos:list","todos:watch","todos:import","todos:chat","app_settings:set_theme"];
 const SEND_CHANNELS = ["todos:log"];
 const EVENT_CHANNELS = ["todos:changed","todos:introduce","app_settings:window.moved"];
+// Each channel's declared `#[policy(...)]` levels (channels without are absent).
+const POLICIES = {};
 const REQUEST_CHANNELS = ["todos:confirm"];
 const CANCEL_CHANNEL = "__ipc:cancel";
 const LAG_CHANNEL = "__ipc:lag";
@@ -192,6 +194,40 @@ function chunkAssembler(maxMessage) {
     return { message: whole };
   }
   return { take };
+}
+
+// The contract's `#[policy(...)]` rules, checked as far as this side can tell: the renderer's
+// kind ('window' behind the bridge, 'page' on the WebSocket), its origin and whether it is a
+// main frame. Capabilities are granted by the Rust main at run time, so a rule asking for one
+// is taken as met here; the Rust main checks every call again, capabilities included.
+// `levels` is a method's list of levels (the trait's rules, the method's), each met by any one
+// rule; absent where nothing is declared, when the default refuses only a window's subframes.
+// Returns null when `who` is admitted, or the text of the rules that refuse it.
+function policyRefusal(levels, who) {
+  if (levels === undefined || levels === null) {
+    return who.kind === 'window' && who.mainFrame !== true ? 'default' : null;
+  }
+  for (const level of levels) {
+    if (!level.some((rule) => ruleAdmits(rule, who))) return level.map(ruleText).join(' or ');
+  }
+  return null;
+}
+
+function ruleAdmits(rule, who) {
+  if (Array.isArray(rule.renderers) && rule.renderers.indexOf(who.kind) < 0) return false;
+  if (Array.isArray(rule.origins) && (typeof who.origin !== 'string' || rule.origins.indexOf(who.origin) < 0)) return false;
+  if (rule.main_frame === true && who.mainFrame !== true) return false;
+  return true;
+}
+
+// A rule as the attribute that declares it (what the Rust main names in its `rule` field).
+function ruleText(rule) {
+  const clauses = [];
+  for (const kind of rule.renderers || []) clauses.push(kind);
+  for (const origin of rule.origins || []) clauses.push(`origin = ${JSON.stringify(origin)}`);
+  if (rule.main_frame === true) clauses.push('main_frame');
+  for (const capability of rule.capabilities || []) clauses.push(`capability = ${JSON.stringify(capability)}`);
+  return `#[policy(${clauses.join(', ')})]`;
 }
 
 function wireError(code, message, fields) {
@@ -1007,10 +1043,18 @@ function createBridge(options) {
       const reason = `origin ${origin} is not allowed`;
       return { error: wireError('forbidden', `${channel}: ${reason}`, { channel, reason }) };
     }
+    // The contract's policy, checked against the frame Electron names (the Rust main checks
+    // again, with the grant): a refused call never reaches the main.
+    const mainFrame = isMainFrameOf(event);
+    const rule = policyRefusal(POLICIES[channel], { kind: 'window', origin, mainFrame });
+    if (rule !== null) {
+      const reason = `${mainFrame ? 'the main frame' : 'a subframe'} of ${origin} does not meet ${rule === 'default' ? 'the default policy (nothing declared: a window\'s subframes are refused)' : rule}`;
+      return { error: wireError('forbidden', `${channel}: ${reason}`, { channel, reason, rule }) };
+    }
     const contents = event.sender;
     const id = contents && typeof contents.id === 'number' ? contents.id : -1;
     if (contents) remember(contents);
-    return { sender: { id, url, origin, main_frame: isMainFrameOf(event) } };
+    return { sender: { id, url, origin, main_frame: mainFrame } };
   }
 
   function remember(contents) {
@@ -1175,6 +1219,8 @@ function createBridge(options) {
     let targets;
     if (frame.to === undefined || frame.to === null) {
       targets = Array.from(seen.values()).filter((contents) => !disconnected.has(contents.id));
+      // Windows the main's grants withhold this event from.
+      if (Array.isArray(frame.except)) targets = targets.filter((contents) => frame.except.indexOf(contents.id) < 0);
     } else {
       const ids = Array.isArray(frame.to) ? frame.to : [frame.to];
       targets = [];
@@ -1193,17 +1239,19 @@ function createBridge(options) {
   // main frame, which need not be the frame that called: a window that navigated to another
   // origin since is checked again, with the policy calls are checked with, before every event.
   // A refused window gets nothing, and is reported once (again only after it was allowed).
-  function mayReceive(contents) {
+  // The event's own policy is checked the same way, against the window's current main frame.
+  function mayReceive(contents, channel) {
     let why;
     try {
       const frame = contents.mainFrame;
       if (frame) {
         const origin = originOf(frame);
-        if (allow(origin, String(frame.url))) {
+        const rule = allow(origin, String(frame.url)) ? policyRefusal(POLICIES[channel], { kind: 'window', origin, mainFrame: true }) : undefined;
+        if (rule === null) {
           refusedWindows.delete(contents.id);
           return true;
         }
-        why = `its main frame's origin ${origin} is not allowed`;
+        why = rule === undefined ? `its main frame's origin ${origin} is not allowed` : `its main frame (${origin}) does not meet ${rule} of ${channel}`;
       } else {
         why = 'it has no main frame to check';
       }
@@ -1219,8 +1267,9 @@ function createBridge(options) {
     return false;
   }
 
-  function sendTo(contents, channel, args) {
-    if (!mayReceive(contents)) return;
+  // `policyChannel`: the channel whose policy applies (a lag notice's is its event's).
+  function sendTo(contents, channel, args, policyChannel = channel) {
+    if (!mayReceive(contents, policyChannel)) return;
     try {
       contents.send(channel, ...args);
     } catch (e) {
@@ -1246,7 +1295,7 @@ function createBridge(options) {
       refuseFrame(checked.error);
       return;
     }
-    if (owner === undefined || !mayReceive(targets[0])) {
+    if (owner === undefined || !mayReceive(targets[0], frame.ch)) {
       notReceived(checked.ids);
       if (owner === undefined) report(new Error(`an event on ${frame.ch} transfers ports but does not name one window; its ports were closed`));
       return;
@@ -1260,7 +1309,7 @@ function createBridge(options) {
       report(new Error(`ignored a malformed lag notice for channel ${String(frame.ch)}`));
       return;
     }
-    for (const contents of targetsOf(frame)) sendTo(contents, LAG_CHANNEL, [frame.ch, frame.missed]);
+    for (const contents of targetsOf(frame)) sendTo(contents, LAG_CHANNEL, [frame.ch, frame.missed], frame.ch);
   }
 
   function onHello(frame) {

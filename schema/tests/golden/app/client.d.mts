@@ -102,6 +102,10 @@ export declare class IpcFrameworkError extends Error {
    * The other side's version (`version_mismatch`).
    */
   readonly theirs?: string;
+  /**
+   * The rule that refused the call (`forbidden`): a `#[policy(...)]` as declared, `default`, or `grant without `namespace``.
+   */
+  readonly rule?: string;
 }
 
 /**

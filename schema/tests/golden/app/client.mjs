@@ -233,6 +233,40 @@ function argumentsProblem(label, params, args) {
   return null;
 }
 
+// The contract's `#[policy(...)]` rules, checked as far as this side can tell: the renderer's
+// kind ('window' behind the bridge, 'page' on the WebSocket), its origin and whether it is a
+// main frame. Capabilities are granted by the Rust main at run time, so a rule asking for one
+// is taken as met here; the Rust main checks every call again, capabilities included.
+// `levels` is a method's list of levels (the trait's rules, the method's), each met by any one
+// rule; absent where nothing is declared, when the default refuses only a window's subframes.
+// Returns null when `who` is admitted, or the text of the rules that refuse it.
+function policyRefusal(levels, who) {
+  if (levels === undefined || levels === null) {
+    return who.kind === 'window' && who.mainFrame !== true ? 'default' : null;
+  }
+  for (const level of levels) {
+    if (!level.some((rule) => ruleAdmits(rule, who))) return level.map(ruleText).join(' or ');
+  }
+  return null;
+}
+
+function ruleAdmits(rule, who) {
+  if (Array.isArray(rule.renderers) && rule.renderers.indexOf(who.kind) < 0) return false;
+  if (Array.isArray(rule.origins) && (typeof who.origin !== 'string' || rule.origins.indexOf(who.origin) < 0)) return false;
+  if (rule.main_frame === true && who.mainFrame !== true) return false;
+  return true;
+}
+
+// A rule as the attribute that declares it (what the Rust main names in its `rule` field).
+function ruleText(rule) {
+  const clauses = [];
+  for (const kind of rule.renderers || []) clauses.push(kind);
+  for (const origin of rule.origins || []) clauses.push(`origin = ${JSON.stringify(origin)}`);
+  if (rule.main_frame === true) clauses.push('main_frame');
+  for (const capability of rule.capabilities || []) clauses.push(`capability = ${JSON.stringify(capability)}`);
+  return `#[policy(${clauses.join(', ')})]`;
+}
+
 // Chunk frames (docs/PROTOCOL.md 1.1) carry a message longer than the receiver's max_frame:
 // 0x00, then id, total and offset as u32 big-endian, then the data.
 const CHUNK_HEADER = 13;
@@ -317,7 +351,7 @@ const FRAMEWORK_CODES = ['no_handler', 'bad_arguments', 'bad_reply', 'cancelled'
   'version_mismatch', 'protocol', 'encode'];
 // Wire field name -> JavaScript property name.
 const FRAMEWORK_FIELDS = [['channel', 'channel'], ['reason', 'reason'], ['limit', 'limit'],
-  ['size', 'size'], ['after_ms', 'afterMs'], ['ours', 'ours'], ['theirs', 'theirs']];
+  ['size', 'size'], ['after_ms', 'afterMs'], ['ours', 'ours'], ['theirs', 'theirs'], ['rule', 'rule']];
 
 function previewValue(value) {
   let text;
@@ -1551,6 +1585,8 @@ function buildApi(core, methods, config) {
   const api = {};
   for (let index = 0; index < methods.length; index++) {
     const m = methods[index];
+    // Methods this page's policy leaves out are not in its API at all.
+    if (Array.isArray(config.hidden) && config.hidden[index] === true) continue;
     let target = api;
     if (m.ns !== null) {
       if (!hasOwn(api, m.ns)) defineProperty(api, m.ns, { value: {}, enumerable: true });
@@ -1838,7 +1874,10 @@ export function connect(url, options = {}) {
             : peerMaxFrame;
           state = 'open';
           clearTimeout(timer);
-          const api = buildApi(core, METHODS, { key: API_KEY, define: false, plainErrors: false });
+          // A page sees only the methods its origin may call (the Rust main checks again).
+          const page = { kind: 'page', origin: typeof location === 'object' && location !== null ? location.origin : undefined };
+          const hidden = METHODS.map((m) => m.kind !== 'request' && policyRefusal(m.policy, page) !== null);
+          const api = buildApi(core, METHODS, { key: API_KEY, define: false, plainErrors: false, hidden });
           connections.set(api, (reason) => {
             if (state === 'open') socket.send(JSON.stringify({ t: 'goodbye', reason }));
             fail(wireError('disconnected', `closed by the page: ${reason}`, { reason }));

@@ -287,6 +287,40 @@ function argumentsProblem(label, params, args) {
   return null;
 }
 
+// The contract's `#[policy(...)]` rules, checked as far as this side can tell: the renderer's
+// kind ('window' behind the bridge, 'page' on the WebSocket), its origin and whether it is a
+// main frame. Capabilities are granted by the Rust main at run time, so a rule asking for one
+// is taken as met here; the Rust main checks every call again, capabilities included.
+// `levels` is a method's list of levels (the trait's rules, the method's), each met by any one
+// rule; absent where nothing is declared, when the default refuses only a window's subframes.
+// Returns null when `who` is admitted, or the text of the rules that refuse it.
+function policyRefusal(levels, who) {
+  if (levels === undefined || levels === null) {
+    return who.kind === 'window' && who.mainFrame !== true ? 'default' : null;
+  }
+  for (const level of levels) {
+    if (!level.some((rule) => ruleAdmits(rule, who))) return level.map(ruleText).join(' or ');
+  }
+  return null;
+}
+
+function ruleAdmits(rule, who) {
+  if (Array.isArray(rule.renderers) && rule.renderers.indexOf(who.kind) < 0) return false;
+  if (Array.isArray(rule.origins) && (typeof who.origin !== 'string' || rule.origins.indexOf(who.origin) < 0)) return false;
+  if (rule.main_frame === true && who.mainFrame !== true) return false;
+  return true;
+}
+
+// A rule as the attribute that declares it (what the Rust main names in its `rule` field).
+function ruleText(rule) {
+  const clauses = [];
+  for (const kind of rule.renderers || []) clauses.push(kind);
+  for (const origin of rule.origins || []) clauses.push(`origin = ${JSON.stringify(origin)}`);
+  if (rule.main_frame === true) clauses.push('main_frame');
+  for (const capability of rule.capabilities || []) clauses.push(`capability = ${JSON.stringify(capability)}`);
+  return `#[policy(${clauses.join(', ')})]`;
+}
+
 // Ports and streams (docs/PROTOCOL.md 7.1) and requests from main (7.2), this side's half: the
 // port table keeps each port's messages, credits and close; the request table runs the page's
 // handlers for main's invokes. The browser client is a peer on the wire and answers bad input as
@@ -887,8 +921,18 @@ function requestTable(io) {
   return { handle, receive, closeAll };
 }
 
+// What this page may see: methods whose policy cannot admit it (another origin, a subframe, a
+// kind of renderer it is not) are left out of the API, and the preload refuses them too. The
+// bridge and the Rust main check every call again.
+const PAGE = {
+  kind: 'window',
+  origin: typeof location === 'object' && location !== null && typeof location.origin === 'string' ? location.origin : undefined,
+  mainFrame: typeof process === 'object' && process !== null && process.isMainFrame === false ? false : true,
+};
+const HIDDEN = METHODS.map((m) => m.kind !== 'request' && policyRefusal(m.policy, PAGE) !== null);
+
 function methodAt(index, kind) {
-  const m = typeof index === 'number' ? METHODS[index] : undefined;
+  const m = typeof index === 'number' && !HIDDEN[index] ? METHODS[index] : undefined;
   return m !== undefined && m.kind === kind ? m : null;
 }
 
@@ -1208,7 +1252,7 @@ function buildApi(core, methods, config) {
     'version_mismatch', 'protocol', 'encode'];
   // Wire field name -> JavaScript property name.
   const FRAMEWORK_FIELDS = [['channel', 'channel'], ['reason', 'reason'], ['limit', 'limit'],
-    ['size', 'size'], ['after_ms', 'afterMs'], ['ours', 'ours'], ['theirs', 'theirs']];
+    ['size', 'size'], ['after_ms', 'afterMs'], ['ours', 'ours'], ['theirs', 'theirs'], ['rule', 'rule']];
 
   function previewValue(value) {
     let text;
@@ -2005,6 +2049,8 @@ function buildApi(core, methods, config) {
   const api = {};
   for (let index = 0; index < methods.length; index++) {
     const m = methods[index];
+    // Methods this page's policy leaves out are not in its API at all.
+    if (Array.isArray(config.hidden) && config.hidden[index] === true) continue;
     let target = api;
     if (m.ns !== null) {
       if (!hasOwn(api, m.ns)) defineProperty(api, m.ns, { value: {}, enumerable: true });
@@ -2031,12 +2077,12 @@ function buildApi(core, methods, config) {
 
 const isolated = ISOLATION === 'isolated' || (ISOLATION === 'auto' && process.contextIsolated === true);
 if (!isolated) {
-  buildApi(core, METHODS, { key: API_KEY, define: true, plainErrors: false });
+  buildApi(core, METHODS, { key: API_KEY, define: true, plainErrors: false, hidden: HIDDEN });
 } else if (typeof contextBridge.executeInMainWorld === 'function') {
   contextBridge.executeInMainWorld({
     func: buildApi,
-    args: [core, METHODS, { key: API_KEY, define: true, plainErrors: false }],
+    args: [core, METHODS, { key: API_KEY, define: true, plainErrors: false, hidden: HIDDEN }],
   });
 } else {
-  contextBridge.exposeInMainWorld(API_KEY, buildApi(core, METHODS, { key: API_KEY, define: false, plainErrors: true }));
+  contextBridge.exposeInMainWorld(API_KEY, buildApi(core, METHODS, { key: API_KEY, define: false, plainErrors: true, hidden: HIDDEN }));
 }

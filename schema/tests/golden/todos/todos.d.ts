@@ -103,6 +103,10 @@ export interface IpcFrameworkError extends Error {
    * The other side's version (`version_mismatch`).
    */
   readonly theirs?: string;
+  /**
+   * The rule that refused the call (`forbidden`): a `#[policy(...)]` as declared, `default`, or `grant without `namespace``.
+   */
+  readonly rule?: string;
 }
 
 /**

@@ -1,0 +1,456 @@
+//! Who may call what (`#[policy(...)]`, grants): on every transport, an allowed caller is served
+//! and a refused one gets `Forbidden` naming the rule, with the handler never run; a renderer
+//! without a grant can neither call, send, subscribe nor open a port on a contract; a grant
+//! changed at run time applies to the next call; and what a renderer says of itself widens
+//! nothing.
+
+mod common;
+
+use std::time::Duration;
+
+use common::raw::{RawPeer, Wire};
+use common::{eventually, within};
+use futures_util::StreamExt;
+use ipc_runtime::{
+    Grant, IpcError, Main, Peer, Renderer, RendererOptions, Stream, Target, WebSocketOptions,
+};
+use ipc_tests::{
+    ConformanceBackend, Guarded, GuardedBackend, Scenario, TEST_ORIGIN, guarded_outcomes,
+};
+use serde_json::{Value, json};
+use tokio::net::UnixStream;
+
+const PEER: &str = env!("CARGO_BIN_EXE_ipc-test-peer");
+
+fn serve() -> (Main, GuardedBackend) {
+    serve_with(Main::new())
+}
+
+fn serve_with(main: Main) -> (Main, GuardedBackend) {
+    let backend = GuardedBackend::default();
+    // Registered for the life of `main`.
+    let _ = Guarded::handle(&main, backend.clone()).unwrap();
+    (main, backend)
+}
+
+/// The outcome lines expected from `guarded_outcomes` when exactly `allowed` may be called.
+fn expected(allowed: &[&str]) -> Vec<String> {
+    let rules = [
+        ("open", "default"),
+        ("native_only", "#[policy(native)]"),
+        ("pages_only", "#[policy(page)]"),
+        ("main_frame_only", "#[policy(window, main_frame)]"),
+        (
+            "test_origin_only",
+            "#[policy(origin = \"http://127.0.0.1:9\")]",
+        ),
+        ("admin", "#[policy(capability = \"admin\")]"),
+    ];
+    rules
+        .iter()
+        .map(|(method, rule)| {
+            if allowed.contains(method) {
+                format!("{method} ok")
+            } else {
+                format!("{method} forbidden {rule}")
+            }
+        })
+        .collect()
+}
+
+fn assert_runs(backend: &GuardedBackend, allowed: &[&str]) {
+    for method in ipc_tests::GUARDED_INVOKES {
+        let runs = u32::from(allowed.contains(&method));
+        assert_eq!(backend.runs(method), runs, "handler runs of `{method}`");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_process_renderers_meet_kind_origin_and_capability_rules() {
+    let (main, backend) = serve();
+    let plain = main.connect_in_process(RendererOptions::new("plain"));
+    assert_eq!(
+        guarded_outcomes(&plain).await,
+        expected(&["open", "native_only"])
+    );
+    assert_runs(&backend, &["open", "native_only"]);
+
+    // An origin main gave an in-process renderer is vouched for by main itself.
+    let (main, backend) = serve();
+    let with_origin = main.connect_in_process(RendererOptions::new("page").origin(TEST_ORIGIN));
+    assert_eq!(
+        guarded_outcomes(&with_origin).await,
+        expected(&["open", "native_only", "test_origin_only"])
+    );
+    assert_runs(&backend, &["open", "native_only", "test_origin_only"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_names_the_rule_and_the_caller() {
+    let (main, backend) = serve();
+    let renderer = main.connect_in_process(RendererOptions::new("plain"));
+    let client = Guarded::client(&renderer);
+    match client.pages_only().await {
+        Err(IpcError::Forbidden {
+            channel,
+            reason,
+            rule,
+        }) => {
+            assert_eq!(channel, "guarded:pages_only");
+            assert_eq!(rule.as_deref(), Some("#[policy(page)]"));
+            assert!(reason.contains("native"), "{reason}");
+            assert!(reason.contains("#[policy(page)]"), "{reason}");
+        }
+        other => panic!("expected Forbidden, got {other:?}"),
+    }
+    assert_eq!(backend.total_runs(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_changed_at_run_time_applies_to_the_next_call() {
+    let (main, backend) = serve();
+    let renderer = main.connect_in_process(RendererOptions::new("user"));
+    let client = Guarded::client(&renderer);
+    assert!(matches!(
+        client.admin().await,
+        Err(IpcError::Forbidden { .. })
+    ));
+    // After a login, say.
+    assert!(main.grant(renderer.id(), "admin"));
+    assert_eq!(client.admin().await.unwrap(), 1);
+    assert!(main.revoke(renderer.id(), "admin"));
+    assert!(matches!(
+        client.admin().await,
+        Err(IpcError::Forbidden { .. })
+    ));
+    assert_eq!(backend.runs("admin"), 1);
+    // Once the renderer is gone there is nothing to grant.
+    let id = renderer.id();
+    drop(client);
+    drop(renderer);
+    eventually("the renderer gone", || main.renderer(id).is_none()).await;
+    assert!(!main.grant(id, "admin"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_grant_a_renderer_can_neither_call_send_subscribe_nor_open_a_port() {
+    let (main, backend) = serve();
+    let renderer = main.connect_in_process(RendererOptions::new("guest"));
+    main.set_grant(
+        renderer.id(),
+        Grant::contracts(["conformance"]).with_capability("admin"),
+    );
+    let client = Guarded::client(&renderer);
+    let grant_rule = Some("grant without `guarded`".to_string());
+    for result in [client.open().await, client.admin().await] {
+        match result {
+            Err(IpcError::Forbidden { rule, .. }) => assert_eq!(rule, grant_rule),
+            other => panic!("expected Forbidden, got {other:?}"),
+        }
+    }
+    // A stream argument opens a port: refused with the call.
+    assert!(matches!(
+        client.upload(Stream::from_iter(1..=3)).await,
+        Err(IpcError::Forbidden { .. })
+    ));
+    // A send is dropped before any listener sees it (in process the sender learns it at once).
+    assert!(matches!(
+        client.audit("nope".into()),
+        Err(IpcError::Forbidden { .. })
+    ));
+    // Events: subscribed locally, never delivered.
+    let mut alerts = client.on_alert();
+    assert_eq!(
+        Guarded::events(&main).alert(Target::All, 3),
+        0,
+        "queued for nobody"
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), alerts.next())
+            .await
+            .is_err(),
+        "an event reached a renderer without the grant"
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(backend.total_runs(), 0, "no handler or listener ran");
+
+    // Granted again: all of it works.
+    main.set_grant(renderer.id(), Grant::all().with_capability("admin"));
+    assert_eq!(client.open().await.unwrap(), 1);
+    client.audit("yes".into()).unwrap();
+    eventually("the audit listener ran", || backend.runs("audit") == 1).await;
+    assert_eq!(Guarded::events(&main).alert(Target::All, 4), 1);
+    assert_eq!(within("the alert", alerts.next()).await, Some(Ok(4)));
+    assert_eq!(client.upload(Stream::from_iter(1..=3)).await.unwrap(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_reach_only_renderers_allowed_to_receive_them() {
+    let (main, _backend) = serve();
+    let admin = main.connect_in_process(RendererOptions::new("admin"));
+    let user = main.connect_in_process(RendererOptions::new("user"));
+    main.grant(admin.id(), "admin");
+    let mut admin_alerts = Guarded::client(&admin).on_alert();
+    let mut user_alerts = Guarded::client(&user).on_alert();
+    let events = Guarded::events(&main);
+    for level in 0..100 {
+        assert_eq!(events.alert(Target::All, level), 1);
+    }
+    for level in 0..100 {
+        assert_eq!(
+            within("an alert", admin_alerts.next()).await,
+            Some(Ok(level))
+        );
+    }
+    assert_eq!(events.alert(user.id(), 7), 0);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), user_alerts.next())
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unix_socket_renderer_is_native_and_cannot_claim_an_origin() {
+    let dir = std::env::temp_dir().join(format!("ipc-authz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("main.sock");
+    let _ = std::fs::remove_file(&path);
+    // Main grants `admin` to processes of its own user.
+    let uid = rustix::process::getuid().as_raw();
+    let (main, backend) = serve_with(
+        Main::builder()
+            .initial_grant(move |caller| match caller.peer() {
+                Peer::Unix { uid: theirs, .. } if *theirs == uid => {
+                    Some(Grant::all().with_capability("admin"))
+                }
+                _ => None,
+            })
+            .build(),
+    );
+    let listener = main.listen_unix(&path).unwrap();
+    // It says it is the test origin; main does not believe it.
+    let options = RendererOptions::new("spoof").origin(TEST_ORIGIN);
+    let renderer = within("connect", Renderer::connect_unix(listener.path(), options))
+        .await
+        .unwrap();
+    assert_eq!(
+        guarded_outcomes(&renderer).await,
+        expected(&["open", "native_only", "admin"])
+    );
+    assert_runs(&backend, &["open", "native_only", "admin"]);
+    drop(renderer);
+    drop(listener);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_page_is_a_page_of_its_checked_origin() {
+    let (main, backend) = serve();
+    let endpoint = main
+        .listen_websocket(WebSocketOptions::new().allow_origin(TEST_ORIGIN))
+        .await
+        .unwrap();
+    let renderer = within(
+        "connect",
+        Renderer::connect_websocket(
+            &endpoint.url(),
+            Some(TEST_ORIGIN),
+            RendererOptions::new("page"),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        guarded_outcomes(&renderer).await,
+        expected(&["open", "pages_only", "test_origin_only"])
+    );
+    assert_runs(&backend, &["open", "pages_only", "test_origin_only"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spawned_child_is_native() {
+    let (main, backend) = serve();
+    let (state, _registration) = ConformanceBackend::serve(&main).unwrap();
+    let mut command = tokio::process::Command::new(PEER);
+    command.args([
+        "renderer-stdio",
+        "child",
+        Scenario::Guarded.name(),
+        "binary",
+    ]);
+    let child = within("spawn", main.spawn_renderer(command)).await.unwrap();
+    main.grant(child.id(), "admin");
+    eventually("the child's report", || {
+        state
+            .sends_from("child")
+            .iter()
+            .any(|note| note == "guarded done")
+    })
+    .await;
+    let notes: Vec<String> = state
+        .sends_from("child")
+        .into_iter()
+        .filter(|note| note != "guarded done")
+        .collect();
+    assert_eq!(notes, expected(&["open", "native_only", "admin"]));
+    assert_runs(&backend, &["open", "native_only", "admin"]);
+    main.disconnect(child.id());
+}
+
+/// A bridge connection over a socket pair, speaking raw JSON frames.
+async fn bridge(main: &Main) -> RawPeer {
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    let accepting = main.clone();
+    tokio::spawn(async move { accepting.accept_bridge(ours).await });
+    let mut raw = RawPeer {
+        stream: theirs,
+        wire: Wire::Json,
+    };
+    raw.send_json(
+        &json!({"t": "hello", "protocol": 1, "role": "bridge", "codec": "json",
+        "label": "electron"}),
+    )
+    .await;
+    assert_eq!(raw.expect("main's answer").await["t"], "hello");
+    raw
+}
+
+fn window(id: u64, main_frame: bool) -> Value {
+    json!({"id": id, "url": format!("{TEST_ORIGIN}/index.html"), "origin": TEST_ORIGIN,
+        "main_frame": main_frame})
+}
+
+/// Invokes `method` of `Guarded` as `sender` and returns the reply frame.
+async fn invoke_as(raw: &mut RawPeer, id: u64, method: &str, sender: Value) -> Value {
+    raw.send_json(
+        &json!({"t": "invoke", "id": id, "ch": format!("guarded:{method}"),
+        "args": [], "sender": sender}),
+    )
+    .await;
+    raw.expect("the reply").await
+}
+
+fn outcome(reply: &Value) -> String {
+    match reply["error"]["code"].as_str() {
+        None => "ok".into(),
+        Some("forbidden") => format!("forbidden {}", reply["error"]["rule"].as_str().unwrap()),
+        Some(code) => code.into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bridge_windows_are_windows_and_their_subframes_are_told_apart() {
+    let (main, backend) = serve();
+    let mut raw = bridge(&main).await;
+    let mut seen = Vec::new();
+    for (id, method) in ipc_tests::GUARDED_INVOKES.iter().enumerate() {
+        let reply = invoke_as(&mut raw, id as u64 + 1, method, window(5, true)).await;
+        seen.push(format!("{method} {}", outcome(&reply)));
+    }
+    assert_eq!(
+        seen,
+        expected(&["open", "main_frame_only", "test_origin_only"])
+    );
+    // The same window's iframe: the default and `main_frame` refuse it.
+    let mut seen = Vec::new();
+    for (id, method) in ipc_tests::GUARDED_INVOKES.iter().enumerate() {
+        let reply = invoke_as(&mut raw, id as u64 + 10, method, window(5, false)).await;
+        seen.push(format!("{method} {}", outcome(&reply)));
+    }
+    assert_eq!(seen, expected(&["test_origin_only"]));
+    assert_eq!(backend.runs("open"), 1);
+    assert_eq!(backend.runs("main_frame_only"), 1);
+    assert_eq!(backend.runs("test_origin_only"), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renderer_cannot_name_a_window_it_is_not_the_bridge_of() {
+    let (main, backend) = serve();
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    let accepting = main.clone();
+    tokio::spawn(async move { accepting.accept(ours).await });
+    let mut raw = RawPeer {
+        stream: theirs,
+        wire: Wire::Json,
+    };
+    raw.send_json(
+        &json!({"t": "hello", "protocol": 1, "role": "renderer", "codec": "json",
+        "label": "not a bridge"}),
+    )
+    .await;
+    assert_eq!(raw.expect("main's answer").await["t"], "hello");
+    let reply = invoke_as(&mut raw, 1, "main_frame_only", window(5, true)).await;
+    assert_eq!(reply["error"]["code"], "forbidden", "{reply}");
+    assert!(
+        reply["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("only a bridge connection"),
+        "{reply}"
+    );
+    // As itself it is a native process.
+    raw.send_json(&json!({"t": "invoke", "id": 2, "ch": "guarded:main_frame_only", "args": []}))
+        .await;
+    let reply = raw.expect("the reply").await;
+    assert_eq!(
+        reply["error"]["rule"], "#[policy(window, main_frame)]",
+        "{reply}"
+    );
+    assert_eq!(backend.total_runs(), 0);
+}
+
+/// The next event frame on `channel` (other frames are skipped).
+async fn next_event(raw: &mut RawPeer, channel: &str) -> Value {
+    loop {
+        let frame = raw.expect("an event").await;
+        if frame["t"] == "event" && frame["ch"] == channel {
+            return frame;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bridge_withholds_events_from_windows_without_the_grant() {
+    let (main, _backend) = serve();
+    let mut raw = bridge(&main).await;
+    // Windows 5 and 6 make themselves known; 7 never calls (main does not know it).
+    for (id, window_id) in [(1, 5), (2, 6)] {
+        let reply = invoke_as(&mut raw, id, "open", window(window_id, true)).await;
+        assert_eq!(outcome(&reply), "ok", "{reply}");
+    }
+    let window_of = |n: u64| {
+        main.renderers()
+            .into_iter()
+            .find(|c| matches!(c.peer(), Peer::BridgeWindow { window, .. } if *window == n))
+            .unwrap()
+            .renderer()
+    };
+    let bridge_id = main
+        .renderers()
+        .into_iter()
+        .find(|c| !matches!(c.peer(), Peer::BridgeWindow { .. }))
+        .unwrap()
+        .renderer();
+
+    // Only window 5 holds `admin`: the event goes to it alone.
+    main.grant(window_of(5), "admin");
+    let events = Guarded::events(&main);
+    assert_eq!(events.alert(Target::All, 1), 1);
+    let event = next_event(&mut raw, "guarded:alert").await;
+    assert_eq!(
+        (event["to"].as_u64(), &event["args"]),
+        (Some(5), &json!([1]))
+    );
+
+    // The bridge holds it too (so do windows main has not met): one fan-out, without window 6.
+    main.grant(bridge_id, "admin");
+    main.grant(window_of(5), "admin");
+    assert_eq!(events.alert(Target::All, 2), 1);
+    let event = next_event(&mut raw, "guarded:alert").await;
+    assert_eq!(event["to"], Value::Null, "{event}");
+    assert_eq!(event["except"], json!([6]), "{event}");
+
+    // Addressed to window 6 alone: not queued at all.
+    assert_eq!(events.alert(window_of(6), 3), 0);
+}

@@ -454,3 +454,26 @@ async fn a_bridge_withholds_events_from_windows_without_the_grant() {
     // Addressed to window 6 alone: not queued at all.
     assert_eq!(events.alert(window_of(6), 3), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bridge_speaks_json_where_windows_can_be_named() {
+    let main = Main::new();
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    let accepting = main.clone();
+    let accepted = tokio::spawn(async move { accepting.accept_bridge(ours).await });
+    let mut raw = RawPeer {
+        stream: theirs,
+        wire: Wire::Json,
+    };
+    raw.send_json(
+        &json!({"t": "hello", "protocol": 1, "role": "bridge", "codec": "binary",
+        "label": "electron"}),
+    )
+    .await;
+    let refusal = raw.expect("main's refusal").await;
+    assert_eq!(refusal["error"]["code"], "protocol", "{refusal}");
+    assert!(matches!(
+        within("the refusal", accepted).await.unwrap(),
+        Err(IpcError::Protocol { .. })
+    ));
+}

@@ -90,6 +90,12 @@ pub(crate) async fn accept(
         },
     )
     .and_then(|(hello, codec)| {
+        // A bridge's frames name windows (`sender`, `to`, `except`), which only JSON carries.
+        if hello.role == "bridge" && codec != Codec::Json {
+            return Err(IpcError::Protocol {
+                reason: "a bridge speaks the JSON codec (its frames name windows)".into(),
+            });
+        }
         handshake::check_contracts(&main.contracts(), &hello.contracts)?;
         Ok((hello, codec))
     }) {

@@ -310,6 +310,10 @@ impl MainInner {
             }
         }
         let mut registry = self.write_registry();
+        // The entry may have been replaced since the read: checked again against its rule.
+        if let Some(entry) = registry.handlers.get(channel) {
+            authorize(caller, channel, entry.rule.as_deref(), Use::Call, false)?;
+        }
         match registry.handlers.get(channel) {
             Some(entry) if entry.once => registry
                 .handlers

@@ -140,7 +140,7 @@ impl Main {
                 let fanned_out = *verdicts.entry(parent).or_insert_with(|| allowed(bridge));
                 match (fanned_out, allowed(entry)) {
                     (true, false) => excepted.entry(parent).or_default().push(window),
-                    (false, true) if matches!(target, Target::All) => alone.push(*id),
+                    (false, true) => alone.push(*id),
                     _ => {}
                 }
             }
@@ -149,7 +149,7 @@ impl Main {
                 // to every window itself. Other targets address windows one by one.
                 let selected = match &target {
                     Target::All => entry.parent.is_none() || alone.contains(id),
-                    _ => target.matches(&entry.caller),
+                    _ => target.matches(&entry.caller) || alone.contains(id),
                 };
                 if !selected || !verdicts.get(id).copied().unwrap_or_else(|| allowed(entry)) {
                     continue;

@@ -1044,9 +1044,10 @@ function createBridge(options) {
       return { error: wireError('forbidden', `${channel}: ${reason}`, { channel, reason }) };
     }
     // The contract's policy, checked against the frame Electron names (the Rust main checks
-    // again, with the grant): a refused call never reaches the main.
+    // again, with the grant): a refused call never reaches the main. Port frames are not
+    // calls: their port came with a call the policy admitted.
     const mainFrame = isMainFrameOf(event);
-    const rule = policyRefusal(POLICIES[channel], { kind: 'window', origin, mainFrame });
+    const rule = channel === FRAME_CHANNEL ? null : policyRefusal(POLICIES[channel], { kind: 'window', origin, mainFrame });
     if (rule !== null) {
       const reason = `${mainFrame ? 'the main frame' : 'a subframe'} of ${origin} does not meet ${rule === 'default' ? 'the default policy (nothing declared: a window\'s subframes are refused)' : rule}`;
       return { error: wireError('forbidden', `${channel}: ${reason}`, { channel, reason, rule }) };

@@ -142,6 +142,7 @@ fn out_frame(frame: &Frame, codec: Codec) -> Option<Encodable> {
             channel: Cow::Owned(channel.clone()),
             missed: *missed,
             to: *to,
+            except: None,
         }),
         Frame::Port { port, data, .. } => Encodable::Main(ToMain::Port(PortMessage::Data {
             port: *port,

@@ -64,7 +64,7 @@ impl RendererKind {
 ///     r#"#[policy(window, origin = "https://app.example", main_frame)]"#
 /// );
 /// assert!(rule.problem().is_none());
-/// assert!(Rule::new().renderer(RendererKind::Native).main_frame().problem().is_some());
+/// assert!(Rule::new().renderer(RendererKind::Page).main_frame().problem().is_some());
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "types", derive(Serialize, Deserialize))]
@@ -131,13 +131,14 @@ impl Rule {
         self
     }
 
-    /// The kinds of renderer this rule can ever admit, given its clauses (an origin rules out
-    /// native processes, the main frame everything but windows).
+    /// The kinds of renderer this rule can ever admit, given its clauses (the main frame rules
+    /// out everything but windows). An origin does not rule out native renderers: an
+    /// in-process renderer has the origin main gave it, if any (processes across a socket or a
+    /// pipe never have one).
     pub fn possible_kinds(&self) -> Vec<RendererKind> {
         RendererKind::ALL
             .into_iter()
             .filter(|kind| self.renderers.is_empty() || self.renderers.contains(kind))
-            .filter(|kind| self.origins.is_empty() || *kind != RendererKind::Native)
             .filter(|kind| !self.main_frame || *kind == RendererKind::Window)
             .collect()
     }
@@ -162,16 +163,11 @@ impl Rule {
         if !self.possible_kinds().is_empty() {
             return None;
         }
-        let native = self.renderers.contains(&RendererKind::Native);
         Some(
             if self.main_frame && !self.renderers.contains(&RendererKind::Window) {
-                "`main_frame` only admits windows (only a window's frame can be told apart), but \
-             this rule admits no window"
-                    .to_string()
-            } else if native && !self.origins.is_empty() {
-                "native renderers have no web origin main can vouch for: `native` with `origin` \
-             admits no one"
-                    .to_string()
+                "`main_frame` only admits windows (only a window's frame can be told apart), but this \
+             rule admits no window"
+                .to_string()
             } else {
                 "this rule admits no renderer".to_string()
             },
@@ -389,12 +385,13 @@ mod tests {
         let native = Rule::new().renderer(RendererKind::Native);
         let page = Rule::new().renderer(RendererKind::Page);
         assert!(native.and(&page).is_none());
+        // An in-process renderer main gave an origin is native and has one.
         assert!(
             native
                 .clone()
                 .origin("https://a.example")
                 .problem()
-                .is_some()
+                .is_none()
         );
         assert!(page.clone().main_frame().problem().is_some());
         let web = Rule::new()

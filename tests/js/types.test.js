@@ -57,6 +57,13 @@ describe('TypeScript declarations', () => {
     assert.match(output, /renderer-bad-lag\.ts\(3,38\): error TS2322: Type '\(missed: string\) => void' is not assignable to type '\(missed: number\) => void'\./);
   });
 
+  it('make a method the policy may hide optional', () => {
+    const dir = workspace(['renderer-bad-policy.ts']);
+    const { status, output } = tsc(dir, ['todos.d.ts', 'renderer-bad-policy.ts']);
+    assert.notEqual(status, 0);
+    assert.match(output, /renderer-bad-policy\.ts\(4,\d+\): error TS2722: Cannot invoke an object which is possibly 'undefined'\./);
+  });
+
   it('type-check the browser client', () => {
     const dir = workspace(['client-ok.ts']);
     const { status, output } = tsc(dir, ['client-ok.ts']);

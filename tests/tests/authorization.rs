@@ -453,6 +453,22 @@ async fn a_bridge_withholds_events_from_windows_without_the_grant() {
 
     // Addressed to window 6 alone: not queued at all.
     assert_eq!(events.alert(window_of(6), 3), 0);
+
+    // Window 5 navigates to a page of another origin: a new principal, with a fresh grant
+    // (its bridge's), while a page of its own origin keeps what was granted.
+    main.revoke(bridge_id, "admin");
+    let same_origin = json!({"id": 5, "url": format!("{TEST_ORIGIN}/other.html"),
+        "origin": TEST_ORIGIN, "main_frame": true});
+    let reply = invoke_as(&mut raw, 10, "admin", same_origin).await;
+    assert_eq!(outcome(&reply), "ok", "{reply}");
+    let elsewhere = json!({"id": 5, "url": "app://elsewhere/index.html",
+        "origin": "app://elsewhere", "main_frame": true});
+    let reply = invoke_as(&mut raw, 11, "admin", elsewhere).await;
+    assert_eq!(
+        outcome(&reply),
+        "forbidden #[policy(capability = \"admin\")]",
+        "{reply}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -296,10 +296,11 @@ export interface TodosApi {
    * own page from its main frame: an iframe, another origin's page or a web page on the
    * WebSocket endpoint never sees it in its API, and main refuses it to them.
    *
+   * Present only where the contract's policy admits the page: #[policy(native)] or #[policy(window, origin = "app://todos", main_frame)].
    * Invokes `todos:purge`.
    * @throws {IpcFrameworkError} when the call fails (timeout, cancelled, no handler, ...).
    */
-  purge(options?: IpcCallOptions): Promise<number>;
+  purge?(options?: IpcCallOptions): Promise<number>;
   /**
    * Main asks the renderer a yes/no question (a request: the renderer answers).
    *

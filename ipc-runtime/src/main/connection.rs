@@ -238,6 +238,7 @@ pub(crate) async fn serve(connection: Connection) {
                             channel: missed.channel,
                             missed: missed.count,
                             to: missed.to,
+                            except: missed.except,
                         })
                     }),
                     Mail::CloseWindow { window, reason } => {

@@ -280,7 +280,7 @@ impl Main {
     }
 
     /// Registers (or updates) a window behind a bridge connection as a renderer of its own. A
-    /// window seen before keeps its id and its grant.
+    /// window seen before keeps its id, and its grant unless its origin changed.
     pub(crate) fn register_window(
         &self,
         bridge: &Caller,
@@ -301,8 +301,12 @@ impl Main {
             grant: GrantCell::new(Grant::clone(&bridge.grant.get())),
         };
         match existing {
-            Some(existing) => caller.grant = existing.grant.clone(),
-            None => {
+            // A window keeps its grant while it shows pages of one origin; a page of another
+            // origin is another principal and starts afresh.
+            Some(existing) if existing.origin() == caller.origin() => {
+                caller.grant = existing.grant.clone();
+            }
+            _ => {
                 if let Some(grant) = self.decide_grant(&caller) {
                     caller.grant.set(grant);
                 }
@@ -351,7 +355,8 @@ impl Main {
     /// Replaces what `renderer` may use (see [`Grant`]). The change applies to every call, send
     /// and event after this returns, also on a renderer that is connected already; calls running
     /// now finish. A window behind a bridge has a grant of its own (it started as a copy of its
-    /// bridge's). Returns whether `renderer` is connected.
+    /// bridge's), which it keeps while its pages are of one origin: a page of another origin gets
+    /// a fresh one (the initial grant again). Returns whether `renderer` is connected.
     ///
     /// Who may use what is decided on main, per call, before anything is decoded:
     ///

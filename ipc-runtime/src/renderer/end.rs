@@ -169,6 +169,7 @@ impl MainFrames {
                     channel: Cow::Owned(channel),
                     missed,
                     to,
+                    except: None,
                 }),
                 Ok(Frame::Ping { id }) => Incoming::Answer(ToMain::Pong { id }),
                 Ok(Frame::Pong { .. }) => continue,

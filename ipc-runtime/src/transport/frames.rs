@@ -286,10 +286,12 @@ impl Outgoing for ToRenderer {
                 channel,
                 missed,
                 to,
+                except,
             } => OutFrame::Lag {
                 channel,
                 missed: *missed,
                 to: *to,
+                except: except.as_deref().unwrap_or_default(),
             },
         })
     }

@@ -34,6 +34,9 @@ pub(crate) enum Mail {
 pub(crate) struct Missed {
     pub(crate) channel: ChannelName,
     pub(crate) to: Option<u64>,
+    /// The windows the missed events were withheld from (a bridge's broadcast): the lag notice
+    /// is withheld from them too.
+    pub(crate) except: Option<Box<[u64]>>,
     pub(crate) count: u64,
 }
 
@@ -80,8 +83,13 @@ impl Mailbox {
 
     /// Queues an event, or counts it in a lag marker when the mailbox is full.
     pub(crate) fn push_event(&self, event: ToRenderer) -> Delivery {
-        let (channel, to) = match &event {
-            ToRenderer::Event { channel, to, .. } => (channel.clone(), *to),
+        let (channel, to, except) = match &event {
+            ToRenderer::Event {
+                channel,
+                to,
+                except,
+                ..
+            } => (channel.clone(), *to, except.clone()),
             _ => unreachable_event(),
         };
         let mut state = lock(&self.state);
@@ -90,7 +98,7 @@ impl Mailbox {
         }
         if state.messages >= self.capacity {
             let before = state.mail.len();
-            count_missed(&mut state.mail, channel, to);
+            count_missed(&mut state.mail, channel, to, except);
             self.len
                 .fetch_add(state.mail.len() - before, Ordering::Release);
             return Delivery::Lagged;
@@ -186,7 +194,12 @@ fn unreachable_event() -> ! {
 }
 
 /// Counts one missed event in the marker at the back (starting one there if needed).
-fn count_missed(mail: &mut VecDeque<Mail>, channel: ChannelName, to: Option<u64>) {
+fn count_missed(
+    mail: &mut VecDeque<Mail>,
+    channel: ChannelName,
+    to: Option<u64>,
+    except: Option<Box<[u64]>>,
+) {
     if !matches!(mail.back(), Some(Mail::Lag(_))) {
         mail.push_back(Mail::Lag(Vec::new()));
     }
@@ -195,12 +208,13 @@ fn count_missed(mail: &mut VecDeque<Mail>, channel: ChannelName, to: Option<u64>
     };
     match missed
         .iter_mut()
-        .find(|m| m.channel == channel && m.to == to)
+        .find(|m| m.channel == channel && m.to == to && m.except == except)
     {
         Some(entry) => entry.count = entry.count.saturating_add(1),
         None => missed.push(Missed {
             channel,
             to,
+            except,
             count: 1,
         }),
     }
@@ -244,5 +258,32 @@ mod tests {
         }
         assert!(matches!(mailbox.try_next(), Some(Mail::Message(_))));
         assert!(mailbox.try_next().is_none());
+    }
+
+    #[test]
+    fn a_lagged_broadcast_keeps_the_windows_it_was_withheld_from() {
+        let mailbox = Mailbox::new(1);
+        let broadcast = |except: Option<&[u64]>| ToRenderer::Event {
+            channel: Cow::Borrowed("a"),
+            payload: Payload::shared(()),
+            to: None,
+            except: except.map(Into::into),
+        };
+        assert_eq!(mailbox.push_event(broadcast(None)), Delivery::Queued);
+        assert_eq!(mailbox.push_event(broadcast(Some(&[6]))), Delivery::Lagged);
+        assert_eq!(mailbox.push_event(broadcast(Some(&[6]))), Delivery::Lagged);
+        assert_eq!(mailbox.push_event(broadcast(None)), Delivery::Lagged);
+        assert!(matches!(mailbox.try_next(), Some(Mail::Message(_))));
+        match mailbox.try_next() {
+            Some(Mail::Lag(missed)) => {
+                assert_eq!(missed.len(), 2, "one count per set of withheld windows");
+                assert_eq!(
+                    (missed[0].except.as_deref(), missed[0].count),
+                    (Some(&[6][..]), 2)
+                );
+                assert_eq!((missed[1].except.as_deref(), missed[1].count), (None, 1));
+            }
+            other => panic!("expected a lag marker, got {other:?}"),
+        }
     }
 }

@@ -113,6 +113,8 @@ pub(crate) enum ToRenderer {
         missed: u64,
         /// On a bridge connection, the one window it is for (`None`: every window).
         to: Option<u64>,
+        /// On a bridge connection, with `to: None`: windows it is withheld from.
+        except: Option<Box<[u64]>>,
     },
     /// Is the renderer still there? (Answered by `pong`.)
     Ping {

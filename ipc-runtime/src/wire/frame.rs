@@ -218,6 +218,8 @@ pub(crate) enum OutFrame<'a> {
         channel: &'a str,
         missed: u64,
         to: Option<u64>,
+        /// Windows a bridge withholds the notice from (empty: none).
+        except: &'a [u64],
     },
     Ping {
         id: u64,

@@ -147,13 +147,12 @@ pub(super) fn encode(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<(), Ipc
             channel,
             missed,
             to,
+            except,
         } => {
             out.extend_from_slice(br#"{"t":"lag","ch":"#);
             write_str(out, channel);
-            if let Some(to) = to {
-                out.extend_from_slice(br#","to":"#);
-                write_u64(out, *to);
-            }
+            write_to(out, *to);
+            write_ids(out, "except", except);
             out.extend_from_slice(br#","missed":"#);
             write_u64(out, *missed);
         }

@@ -483,10 +483,44 @@ fn api_interface(service: &ServiceModel<'_>, out: &mut String) {
                 )
             }
         };
+        let levels = service.service.policy_levels(m);
+        let signature = if may_be_hidden(&levels) {
+            docs.insert(
+                2.min(docs.len()),
+                format!(
+                    "Present only where the contract's policy admits the page: {}.",
+                    levels
+                        .iter()
+                        .map(|level| crate::policy::describe(level))
+                        .collect::<Vec<_>>()
+                        .join(", and ")
+                ),
+            );
+            signature.replacen(&format!("{}(", m.js_name), &format!("{}?(", m.js_name), 1)
+        } else {
+            signature
+        };
         out.push_str(&jsdoc(&docs, "  "));
         out.push_str(&format!("  {signature}\n"));
     }
     out.push_str("}\n\n");
+}
+
+/// Whether the preload or the browser client may leave a method out of a page's API: some
+/// level has no rule that admits every window and every page (a rule that names an origin, the
+/// main frame, or only other kinds). Capabilities are main's to decide and hide nothing.
+fn may_be_hidden(levels: &[&[crate::Rule]]) -> bool {
+    use crate::RendererKind;
+    let admits_all = |rule: &crate::Rule, kind: RendererKind| {
+        rule.origins.is_empty()
+            && !rule.main_frame
+            && (rule.renderers.is_empty() || rule.renderers.contains(&kind))
+    };
+    levels.iter().any(|level| {
+        [RendererKind::Window, RendererKind::Page]
+            .into_iter()
+            .any(|kind| !level.iter().any(|rule| admits_all(rule, kind)))
+    })
 }
 
 fn errors_interface(service: &ServiceModel<'_>, out: &mut String) {

@@ -77,3 +77,8 @@ export async function renderer(): Promise<void> {
   // @ts-expect-error invoke options are not subscription options
   window.todos.onChanged(() => {}, { timeoutMs: 5 });
 }
+
+// A method the contract's policy may hide from a page is optional: checked before use.
+export async function purgeIfAllowed(): Promise<number> {
+  return window.todos.purge ? window.todos.purge() : 0;
+}

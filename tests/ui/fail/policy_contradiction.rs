@@ -7,8 +7,8 @@ pub trait Admin {
     #[policy(page)]
     async fn from_pages(&self);
 
-    #[policy(native, origin = "https://app.example")]
-    async fn native_with_origin(&self);
+    #[policy(native, main_frame)]
+    async fn native_main_frame(&self);
 
     #[policy(page, main_frame)]
     async fn page_main_frame(&self);

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// What main lets one renderer use: which contracts (by namespace), and which named
@@ -97,6 +98,11 @@ impl Grant {
         self
     }
 
+    /// Whether every contract may be used.
+    pub fn allows_every_contract(&self) -> bool {
+        self.contracts.is_none()
+    }
+
     /// Whether the contract with this namespace may be used.
     pub fn allows_contract(&self, namespace: &str) -> bool {
         self.contracts
@@ -124,12 +130,29 @@ impl Grant {
 
 /// A renderer's grant, shared by its [`Caller`]s and main's table so a change applies to the
 /// next call at once. Two callers are the same grant when they share the cell.
+///
+/// [`Caller`]: crate::Caller
 #[derive(Clone)]
-pub(crate) struct GrantCell(Arc<RwLock<Arc<Grant>>>);
+pub(crate) struct GrantCell(Arc<GrantSlot>);
+
+struct GrantSlot {
+    /// The grant is [`Grant::all`], which most renderers hold: read without the lock.
+    all: AtomicBool,
+    grant: RwLock<Arc<Grant>>,
+}
+
+/// [`Grant::all`], for the lock-free read.
+static ALL: Grant = Grant {
+    contracts: None,
+    capabilities: BTreeSet::new(),
+};
 
 impl GrantCell {
     pub(crate) fn new(grant: Grant) -> Self {
-        GrantCell(Arc::new(RwLock::new(Arc::new(grant))))
+        GrantCell(Arc::new(GrantSlot {
+            all: AtomicBool::new(grant == ALL),
+            grant: RwLock::new(Arc::new(grant)),
+        }))
     }
 
     /// The grant now.
@@ -137,31 +160,37 @@ impl GrantCell {
         // A panic cannot happen while the lock is held (only an `Arc` is swapped), so a
         // poisoned lock still holds a whole grant.
         self.0
+            .grant
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
     }
 
     pub(crate) fn set(&self, grant: Grant) {
-        *self
-            .0
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(grant);
+        self.update(|_| grant);
     }
 
     pub(crate) fn update(&self, change: impl FnOnce(Grant) -> Grant) {
         let mut slot = self
             .0
+            .grant
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *slot = Arc::new(change(Grant::clone(&slot)));
+        let grant = change(Grant::clone(&slot));
+        // Stored while the lock is held: once this returns, every read sees the new grant.
+        self.0.all.store(grant == ALL, Ordering::Release);
+        *slot = Arc::new(grant);
     }
 
-    /// Reads the grant without copying it out.
+    /// Reads the grant without copying it out (and without the lock for [`Grant::all`]).
     pub(crate) fn with<T>(&self, check: impl FnOnce(&Grant) -> T) -> T {
+        if self.0.all.load(Ordering::Acquire) {
+            return check(&ALL);
+        }
         check(
             &self
                 .0
+                .grant
                 .read()
                 .unwrap_or_else(|poisoned| poisoned.into_inner()),
         )

@@ -186,11 +186,33 @@ impl fmt::Display for Peer {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Caller {
     pub(crate) id: RendererId,
-    pub(crate) label: Arc<str>,
-    pub(crate) origin: Option<Arc<str>>,
-    pub(crate) frame_url: Option<Arc<str>>,
+    /// One allocation: every call clones its caller, and one counter is cheaper than five.
+    pub(crate) inner: Arc<CallerInner>,
+}
+
+/// What a [`Caller`] shares with its clones.
+#[derive(PartialEq, Eq)]
+pub(crate) struct CallerInner {
+    pub(crate) label: Box<str>,
+    pub(crate) origin: Option<Box<str>>,
+    pub(crate) frame_url: Option<Box<str>>,
+    /// Shared with the windows of a bridge (their `Peer::BridgeWindow::bridge`).
     pub(crate) peer: Arc<Peer>,
     pub(crate) grant: GrantCell,
+}
+
+impl Caller {
+    pub(crate) fn new(id: RendererId, inner: CallerInner) -> Self {
+        Caller {
+            id,
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The renderer's grant cell (shared with main's table).
+    pub(crate) fn grant_cell(&self) -> &GrantCell {
+        &self.inner.grant
+    }
 }
 
 impl Caller {
@@ -202,22 +224,22 @@ impl Caller {
     /// The label the renderer connected with: what it says of itself, not proof of anything
     /// (see [`Caller::peer`] for what is vouched for).
     pub fn label(&self) -> &str {
-        &self.label
+        &self.inner.label
     }
 
     /// The web origin of the calling page, where known.
     pub fn origin(&self) -> Option<&str> {
-        self.origin.as_deref()
+        self.inner.origin.as_deref()
     }
 
     /// The URL of the calling frame, where known.
     pub fn frame_url(&self) -> Option<&str> {
-        self.frame_url.as_deref()
+        self.inner.frame_url.as_deref()
     }
 
     /// What the system vouches for about the renderer (its process, its checked origin).
     pub fn peer(&self) -> &Peer {
-        &self.peer
+        &self.inner.peer
     }
 
     /// What main lets this renderer use now (see [`Grant`]; main changes it with
@@ -237,7 +259,7 @@ impl Caller {
     /// # }
     /// ```
     pub fn grant(&self) -> Grant {
-        Grant::clone(&self.grant.get())
+        Grant::clone(&self.inner.grant.get())
     }
 }
 
@@ -245,15 +267,15 @@ impl fmt::Debug for Caller {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Caller");
         s.field("renderer", &self.id.0)
-            .field("label", &&*self.label);
-        if let Some(origin) = &self.origin {
-            s.field("origin", &&**origin);
+            .field("label", &self.label());
+        if let Some(origin) = self.origin() {
+            s.field("origin", &origin);
         }
-        if let Some(url) = &self.frame_url {
-            s.field("frame_url", &&**url);
+        if let Some(url) = self.frame_url() {
+            s.field("frame_url", &url);
         }
-        s.field("peer", &*self.peer);
-        s.field("grant", &self.grant);
+        s.field("peer", self.peer());
+        s.field("grant", &self.inner.grant);
         s.finish()
     }
 }

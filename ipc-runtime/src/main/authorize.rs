@@ -84,26 +84,33 @@ pub(crate) fn authorize(
     usage: Use,
     bridge: bool,
 ) -> Result<(), IpcError> {
-    caller.grant.with(|grant| {
-        let namespace = rule.map_or_else(|| namespace_of(channel), |rule| &rule.namespace);
-        if !grant.allows_contract(namespace) {
-            return Err(forbidden(
-                channel,
-                format!("the contract `{namespace}` is not granted to this renderer"),
-                format!("grant without `{namespace}`"),
-            ));
-        }
-        let who = Who::of(caller, usage, bridge);
-        match rule.filter(|rule| !rule.levels.is_empty()) {
-            None if who.kind == RendererKind::Window && who.main_frame == Some(false) => {
-                Err(forbidden(
+    caller.grant_cell().with(|grant| {
+        if !grant.allows_every_contract() {
+            let namespace = rule.map_or_else(|| namespace_of(channel), |rule| &rule.namespace);
+            if !grant.allows_contract(namespace) {
+                return Err(forbidden(
                     channel,
-                    format!("the call came from a subframe ({DEFAULT_RULE})"),
-                    "default".into(),
-                ))
+                    format!("the contract `{namespace}` is not granted to this renderer"),
+                    format!("grant without `{namespace}`"),
+                ));
             }
-            None => Ok(()),
+        }
+        match rule.filter(|rule| !rule.levels.is_empty()) {
+            // Events reach a window's main frame: only a call can come from a subframe.
+            None => match caller.peer() {
+                Peer::BridgeWindow { main_frame, .. }
+                    if usage == Use::Call && *main_frame != Some(true) =>
+                {
+                    Err(forbidden(
+                        channel,
+                        format!("the call came from a subframe ({DEFAULT_RULE})"),
+                        "default".into(),
+                    ))
+                }
+                _ => Ok(()),
+            },
             Some(rule) => {
+                let who = Who::of(caller, usage, bridge);
                 for level in &rule.levels {
                     if !level.iter().any(|rule| who.meets(rule, grant)) {
                         let text = ipc_schema::policy::describe(level);

@@ -18,7 +18,7 @@ use super::sends::SendRunner;
 use super::target::Target;
 use super::{Main, PeerIdentity};
 use crate::access::{Grant, GrantCell};
-use crate::caller::{Caller, Peer, RendererId};
+use crate::caller::{Caller, CallerInner, Peer, RendererId};
 use crate::channel::EventChannel;
 use crate::limits::CLOSED_BY_MAIN;
 use crate::port::ConnPorts;
@@ -219,16 +219,18 @@ impl Main {
         hello: Option<FrameBytes>,
     ) -> LocalRoute {
         let config = &self.inner.config;
-        let caller = Caller {
+        let caller = Caller::new(
             id,
-            label: Arc::from(identity.label),
-            origin: identity.origin.map(Arc::from),
-            frame_url: identity.frame_url.map(Arc::from),
-            peer: Arc::new(identity.peer),
-            grant: GrantCell::new(Grant::all()),
-        };
+            CallerInner {
+                label: identity.label.into(),
+                origin: identity.origin.map(Into::into),
+                frame_url: identity.frame_url.map(Into::into),
+                peer: Arc::new(identity.peer),
+                grant: GrantCell::new(Grant::all()),
+            },
+        );
         if let Some(grant) = self.decide_grant(&caller) {
-            caller.grant.set(grant);
+            caller.grant_cell().set(grant);
         }
         let closer = Arc::new(Closer::child_of(&self.inner.shutdown, CLOSED_BY_MAIN));
         let events_queued = Arc::new(AtomicU64::new(0));
@@ -288,28 +290,31 @@ impl Main {
         existing: Option<&Caller>,
     ) -> Caller {
         let id = existing.map_or_else(|| self.next_renderer_id(), Caller::renderer);
-        let mut caller = Caller {
+        let origin: Option<Box<str>> = sender.origin.as_deref().map(Into::into);
+        // A window keeps its grant while it shows pages of one origin; a page of another origin
+        // is another principal and starts afresh (from its bridge's, or what main decides).
+        let kept = existing
+            .filter(|existing| existing.origin() == origin.as_deref())
+            .map(|existing| existing.grant_cell().clone());
+        let fresh = kept.is_none();
+        let caller = Caller::new(
             id,
-            label: bridge.label.clone(),
-            origin: sender.origin.as_deref().map(Arc::from),
-            frame_url: sender.url.as_deref().map(Arc::from),
-            peer: Arc::new(Peer::BridgeWindow {
-                bridge: bridge.peer.clone(),
-                window: sender.id,
-                main_frame: sender.main_frame,
-            }),
-            grant: GrantCell::new(Grant::clone(&bridge.grant.get())),
-        };
-        match existing {
-            // A window keeps its grant while it shows pages of one origin; a page of another
-            // origin is another principal and starts afresh.
-            Some(existing) if existing.origin() == caller.origin() => {
-                caller.grant = existing.grant.clone();
-            }
-            _ => {
-                if let Some(grant) = self.decide_grant(&caller) {
-                    caller.grant.set(grant);
-                }
+            CallerInner {
+                label: bridge.label().into(),
+                origin,
+                frame_url: sender.url.as_deref().map(Into::into),
+                peer: Arc::new(Peer::BridgeWindow {
+                    bridge: bridge.inner.peer.clone(),
+                    window: sender.id,
+                    main_frame: sender.main_frame,
+                }),
+                grant: kept
+                    .unwrap_or_else(|| GrantCell::new(Grant::clone(&bridge.grant_cell().get()))),
+            },
+        );
+        if fresh {
+            if let Some(grant) = self.decide_grant(&caller) {
+                caller.grant_cell().set(grant);
             }
         }
         let mut renderers = self.lock_renderers();
@@ -411,7 +416,7 @@ impl Main {
 
     fn with_grant(&self, renderer: RendererId, change: impl FnOnce(&GrantCell)) -> bool {
         let cell = match self.lock_renderers().get(&renderer) {
-            Some(entry) => entry.caller.grant.clone(),
+            Some(entry) => entry.caller.grant_cell().clone(),
             None => return false,
         };
         change(&cell);

@@ -146,6 +146,19 @@ fn notes() -> Service {
                 .param_raw("note", "Note", "Note")
                 .with_decls([note]),
         )
+        .method(
+            Method::new("mark", "notes:mark", MethodKind::Send)
+                .docs("Marks notes: a mark of every serde enum representation, counts by tag.")
+                .param_raw("mark", "Mark", "Mark")
+                .param_raw("counts", "HashMap<String, u32>", "{ [key in string]?: number }")
+                .with_decls([
+                    TypeDecl::new(
+                        "Mark",
+                        "type Mark = { \"kind\": \"Label\", text: string, } | { \"kind\": \"Color\", \"value\": Array<number>, } | { \"Pinned\": { until: number, } } | \"None\";",
+                        None,
+                    ),
+                ]),
+        )
         .build()
 }
 

@@ -17,6 +17,13 @@ pub(crate) enum Shape {
     /// An integer in `min..=max`.
     Int(i64, i64),
     Object,
+    /// An object with these fields (name, shape, whether it may be absent). Fields that are
+    /// absent are not checked (serde may default them); other fields are allowed.
+    Struct(Vec<(String, Shape, bool)>),
+    /// An object used as a map: every key (a JSON object key is a string) and value.
+    Map(Box<Shape>, Box<Shape>),
+    /// Every one of these (`A & B`: a flattened or internally tagged type).
+    All(Vec<Shape>),
     Array(Box<Shape>),
     Tuple(Vec<Shape>),
     /// One of these literal values (JSON literals).
@@ -71,6 +78,19 @@ fn parse(ts: &str, types: &BTreeMap<String, TypeDecl>, depth: usize) -> Shape {
                 .map(|alt| parse(alt, types, depth + 1))
                 .collect(),
         );
+    }
+    let parts = split_top(ts, '&');
+    if parts.len() > 1 {
+        let parts: Vec<Shape> = parts
+            .iter()
+            .map(|part| parse(part, types, depth + 1))
+            .filter(|part| *part != Shape::Any)
+            .collect();
+        return match parts.len() {
+            0 => Shape::Any,
+            1 => parts.into_iter().next().unwrap_or(Shape::Any),
+            _ => Shape::All(parts),
+        };
     }
     match ts {
         "string" => return Shape::String,
@@ -131,8 +151,9 @@ fn parse(ts: &str, types: &BTreeMap<String, TypeDecl>, depth: usize) -> Shape {
                 .collect(),
         );
     }
-    if ts.starts_with('{') && ts.ends_with('}') {
-        return Shape::Object;
+    if ts.starts_with('{') && ts.ends_with('}') && balanced(&ts[1..ts.len() - 1]) {
+        return object_literal(&strip_comments(&ts[1..ts.len() - 1]), types, depth)
+            .unwrap_or(Shape::Object);
     }
     for object_like in ["Record", "Partial", "Required", "Readonly", "Omit", "Pick"] {
         if generic_argument(ts, object_like).is_some() {
@@ -148,6 +169,92 @@ fn parse(ts: &str, types: &BTreeMap<String, TypeDecl>, depth: usize) -> Shape {
         };
     }
     Shape::Any
+}
+
+/// The members of `{ a: T, "b"?: U, [key in K]?: V }` (comments already removed), or `None`
+/// when a member is not one of these forms (the object is then checked only as an object).
+fn object_literal(body: &str, types: &BTreeMap<String, TypeDecl>, depth: usize) -> Option<Shape> {
+    let mut fields = Vec::new();
+    let mut map = None;
+    for member in split_top(body, ',') {
+        let member = member.trim();
+        let colon = top_level_colon(member)?;
+        let (key, value) = (member[..colon].trim(), member[colon + 1..].trim());
+        let (key, optional) = match key.strip_suffix('?') {
+            Some(key) => (key.trim(), true),
+            None => (key, false),
+        };
+        let value = parse(value, types, depth + 1);
+        if let Some(index) = key.strip_prefix('[').and_then(|k| k.strip_suffix(']')) {
+            // `[key in K]` (ts-rs) or `[key: K]`.
+            let key_type = index
+                .split_once(" in ")
+                .or_else(|| index.split_once(':'))
+                .map(|(_, k)| k.trim())?;
+            map = Some(Shape::Map(
+                Box::new(map_key(parse(key_type, types, depth + 1))),
+                Box::new(value),
+            ));
+            continue;
+        }
+        let name = if key.starts_with('"') {
+            serde_json::from_str::<String>(key).ok()?
+        } else if !key.is_empty()
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+        {
+            key.to_string()
+        } else {
+            return None;
+        };
+        fields.push((name, value, optional));
+    }
+    match (map, fields.is_empty()) {
+        (Some(map), true) => Some(map),
+        // A map with named members too is not a form ts-rs writes.
+        (Some(_), false) => None,
+        (None, _) => Some(Shape::Struct(fields)),
+    }
+}
+
+/// A map's key shape as JSON carries it: object keys are strings, so a numeric key arrives as
+/// the digits of a number.
+fn map_key(key: Shape) -> Shape {
+    match key {
+        Shape::String | Shape::OneOf(_) => key,
+        Shape::Number | Shape::Int(..) => Shape::Any,
+        Shape::Union(alternatives) if alternatives.iter().all(|a| matches!(a, Shape::OneOf(_))) => {
+            Shape::Union(alternatives)
+        }
+        _ => Shape::Any,
+    }
+}
+
+/// The `:` that separates a member's key from its type (outside brackets and strings).
+fn top_level_colon(member: &str) -> Option<usize> {
+    let mut depth = 0i32;
+    let mut quote = false;
+    let mut escaped = false;
+    for (i, c) in member.char_indices() {
+        if quote {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => quote = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => quote = true,
+            '<' | '{' | '[' | '(' => depth += 1,
+            '>' | '}' | ']' | ')' => depth -= 1,
+            ':' if depth == 0 => return Some(i),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn union(alternatives: Vec<Shape>) -> Shape {
@@ -308,6 +415,19 @@ impl Shape {
             Shape::Boolean => "\"boolean\"".into(),
             Shape::Null => "\"null\"".into(),
             Shape::Object => "\"object\"".into(),
+            Shape::Struct(fields) => list(
+                "struct",
+                fields.iter().map(|(name, shape, optional)| {
+                    format!(
+                        "[{}, {}, {}]",
+                        super::text::js_string(name),
+                        shape.to_js(),
+                        u8::from(*optional)
+                    )
+                }),
+            ),
+            Shape::Map(key, value) => format!("[\"map\", {}, {}]", key.to_js(), value.to_js()),
+            Shape::All(parts) => list("all", parts.iter().map(Shape::to_js)),
             Shape::Int(min, max) => format!("[\"int\", {min}, {max}]"),
             Shape::Array(item) => format!("[\"array\", {}]", item.to_js()),
             Shape::Tuple(items) => list("tuple", items.iter().map(Shape::to_js)),
@@ -358,6 +478,47 @@ mod tests {
         parse(ts, &types, 0)
     }
 
+    fn todo() -> Shape {
+        Shape::Struct(vec![
+            ("id".into(), Shape::Number, false),
+            ("title".into(), Shape::String, false),
+        ])
+    }
+
+    #[test]
+    fn objects_tagged_enums_and_intersections() {
+        assert_eq!(
+            shape("{ \"kind\": \"NotFound\", id: number, } | { \"kind\": \"Empty\" }").to_js(),
+            "[\"union\", [\"struct\", [\"kind\", [\"oneOf\", \"NotFound\"], 0], [\"id\", \"number\", 0]], \
+             [\"struct\", [\"kind\", [\"oneOf\", \"Empty\"], 0]]]"
+        );
+        assert_eq!(
+            shape("{ \"t\": \"A\" } & Todo"),
+            Shape::All(vec![
+                Shape::Struct(vec![(
+                    "t".into(),
+                    Shape::OneOf(vec!["\"A\"".into()]),
+                    false
+                )]),
+                todo()
+            ])
+        );
+        assert_eq!(
+            shape("{ note?: string | null, \"two words\": boolean }"),
+            Shape::Struct(vec![
+                (
+                    "note".into(),
+                    Shape::Union(vec![Shape::String, Shape::Null]),
+                    true
+                ),
+                ("two words".into(), Shape::Boolean, false),
+            ])
+        );
+        // What is not understood is checked only as an object.
+        assert_eq!(shape("{ (x: number): string }"), Shape::Object);
+        assert_eq!(shape("{}"), Shape::Struct(Vec::new()));
+    }
+
     #[test]
     fn primitives_and_literals() {
         assert_eq!(shape("string"), Shape::String);
@@ -379,18 +540,34 @@ mod tests {
             shape("[number, string]"),
             Shape::Tuple(vec![Shape::Number, Shape::String])
         );
-        assert_eq!(shape("{ [key in string]?: number }"), Shape::Object);
+        assert_eq!(
+            shape("{ [key in string]?: number }"),
+            Shape::Map(Box::new(Shape::String), Box::new(Shape::Number))
+        );
+        // JSON object keys are strings: a numeric key is not checked as a number.
+        assert_eq!(
+            shape("{ [key in number]?: string }"),
+            Shape::Map(Box::new(Shape::Any), Box::new(Shape::String))
+        );
         assert_eq!(shape("Record<string, number>"), Shape::Object);
         assert_eq!(
             shape("Array<Todo> | null"),
-            Shape::Union(vec![Shape::Array(Box::new(Shape::Object)), Shape::Null])
+            Shape::Union(vec![Shape::Array(Box::new(todo())), Shape::Null])
         );
     }
 
     #[test]
     fn named_types_resolve_and_recursion_stops() {
-        assert_eq!(shape("Todo"), Shape::Object);
-        assert_eq!(shape("Page<Todo>"), Shape::Object);
+        assert_eq!(shape("Todo"), todo());
+        // Generic parameters are not substituted: their uses are not checked.
+        assert_eq!(
+            shape("Page<Todo>"),
+            Shape::Struct(vec![(
+                "items".into(),
+                Shape::Array(Box::new(Shape::Any)),
+                false
+            )])
+        );
         assert_eq!(
             shape("Color"),
             Shape::OneOf(vec!["\"Red\"".into(), "\"Green\"".into()])
@@ -418,7 +595,7 @@ mod tests {
     fn streams_and_ports() {
         assert_eq!(
             shape("IpcStream<Todo, never>"),
-            Shape::Stream(Box::new(Shape::Object))
+            Shape::Stream(Box::new(todo()))
         );
         assert_eq!(
             shape("IpcStream<string>"),

@@ -71,8 +71,8 @@ const METHODS = [
   { ns: null, name: "toggle", kind: "invoke", channel: "todos:toggle", params: [["id", ["int", 0, 4294967295]]] },
   { ns: null, name: "list", kind: "invoke", channel: "todos:list", params: [] },
   { ns: null, name: "log", kind: "send", channel: "todos:log", params: [["line", "string"]] },
-  { ns: null, name: "onChanged", kind: "event", channel: "todos:changed", params: [["todo", "object"]] },
-  { ns: null, name: "watch", kind: "invoke", channel: "todos:watch", params: [["limit", ["int", 0, 4294967295]]], result: ["stream", "object"] },
+  { ns: null, name: "onChanged", kind: "event", channel: "todos:changed", params: [["todo", ["struct", ["id", "number", 0], ["title", "string", 0], ["done", "boolean", 0]]]] },
+  { ns: null, name: "watch", kind: "invoke", channel: "todos:watch", params: [["limit", ["int", 0, 4294967295]]], result: ["stream", ["struct", ["id", "number", 0], ["title", "string", 0], ["done", "boolean", 0]]] },
   { ns: null, name: "import", kind: "invoke", channel: "todos:import", params: [["titles", ["stream", "string"]]] },
   { ns: null, name: "chat", kind: "invoke", channel: "todos:chat", params: [], result: ["port", "string", "string"] },
   { ns: null, name: "handleConfirm", kind: "request", channel: "todos:confirm", params: [["question", "string"]] },
@@ -96,10 +96,12 @@ function describeShape(shape) {
   }
   switch (shape[0]) {
     case 'int': return `an integer from ${shape[1]} to ${shape[2]}`;
+    case 'struct': case 'map': return 'an object';
+    case 'all': return shape.slice(1).map(describeShape).join(' and ');
     case 'array': return 'an array';
     case 'tuple': return `an array of ${shape.length - 1} items`;
     case 'oneOf': return shape.length === 2 ? stringify(shape[1]) : `one of ${shape.slice(1).map((v) => stringify(v)).join(', ')}`;
-    case 'union': return shape.slice(1).map(describeShape).join(' or ');
+    case 'union': return Array.from(new Set(shape.slice(1).map(describeShape))).join(' or ');
     case 'stream': return 'an iterable or async iterable of items (a stream)';
     case 'port': return 'a port received from the other side';
     default: return 'any value';
@@ -128,7 +130,9 @@ function describeValue(value) {
 }
 
 // Why `value` does not fit `shape` (a sentence starting with `path`), or null when it fits.
-function shapeProblem(shape, value, path) {
+// `whole`: an object must have every field its struct requires (how a union's alternatives are
+// told apart); otherwise absent fields are left to serde, which may default them.
+function shapeProblem(shape, value, path, whole = false) {
   let fits;
   if (typeof shape === 'string') {
     switch (shape) {
@@ -169,17 +173,83 @@ function shapeProblem(shape, value, path) {
       case 'port':
         fits = isPortRef(value, 'port');
         break;
-      case 'union':
-        fits = false;
+      case 'struct': {
+        if (typeof value !== 'object' || value === null || isArray(value)) { fits = false; break; }
+        // Fields that are absent are not checked here (serde may give them a default); the
+        // Rust side still refuses a missing field it needs.
         for (let i = 1; i < shape.length; i++) {
-          if (shapeProblem(shape[i], value, path) === null) { fits = true; break; }
+          const [name, fieldShape, optional] = shape[i];
+          if (!Object.prototype.hasOwnProperty.call(value, name) || value[name] === undefined) {
+            if (whole && !optional && shapeProblem(fieldShape, null, path) !== null) {
+              return `${propertyPath(path, name)} is missing`;
+            }
+            continue;
+          }
+          const problem = shapeProblem(fieldShape, value[name], propertyPath(path, name));
+          if (problem !== null) return problem;
         }
+        return null;
+      }
+      case 'map': {
+        if (typeof value !== 'object' || value === null || isArray(value)) { fits = false; break; }
+        for (const key of Object.keys(value)) {
+          const keyProblem = shapeProblem(shape[1], key, `${propertyPath(path, key)} (its key)`);
+          if (keyProblem !== null) return keyProblem;
+          const problem = shapeProblem(shape[2], value[key], propertyPath(path, key));
+          if (problem !== null) return problem;
+        }
+        return null;
+      }
+      case 'all':
+        for (let i = 1; i < shape.length; i++) {
+          const problem = shapeProblem(shape[i], value, path, whole);
+          if (problem !== null) return problem;
+        }
+        return null;
+      case 'union': {
+        for (let i = 1; i < shape.length; i++) {
+          if (shapeProblem(shape[i], value, path, true) === null) return null;
+        }
+        // A tagged enum's variant is named by its tag: the problem is then the one inside it.
+        const variant = taggedVariant(shape, value);
+        if (variant !== null) return shapeProblem(variant, value, path);
+        fits = false;
         break;
+      }
       default:
         fits = true;
     }
   }
   return fits ? null : `${path} must be ${describeShape(shape)}, got ${describeValue(value)}`;
+}
+
+// The variant of a tagged enum (`{ "kind": "A", ... }` or `{ "A": ... }`) that `value` names, or
+// null when the union is not such an enum or the value names none of its variants.
+function taggedVariant(shape, value) {
+  if (typeof value !== 'object' || value === null || isArray(value)) return null;
+  const structs = [];
+  for (let i = 1; i < shape.length; i++) {
+    const alternative = shape[i];
+    if (isArray(alternative) && alternative[0] === 'all') {
+      const struct = alternative.slice(1).find((part) => isArray(part) && part[0] === 'struct');
+      if (struct !== undefined) structs.push([struct, alternative]);
+    } else if (isArray(alternative) && alternative[0] === 'struct') {
+      structs.push([alternative, alternative]);
+    }
+  }
+  for (const [struct, whole] of structs) {
+    for (let i = 1; i < struct.length; i++) {
+      const [name, fieldShape, optional] = struct[i];
+      if (optional) continue;
+      const literal = isArray(fieldShape) && fieldShape[0] === 'oneOf' && fieldShape.length === 2;
+      // Internally or adjacently tagged: the tag field holds the variant's name.
+      if (literal && value[name] === fieldShape[1]) return whole;
+    }
+    // Externally tagged: the variant's name is the object's only key.
+    if (struct.length === 2 && !struct[1][2] && Object.keys(value).length === 1
+      && Object.prototype.hasOwnProperty.call(value, struct[1][0])) return whole;
+  }
+  return null;
 }
 
 // Plain objects of any realm (a page's iframes have their own `Object.prototype`): the
@@ -1312,10 +1382,12 @@ function buildApi(core, methods, config) {
     }
     switch (shape[0]) {
       case 'int': return `an integer from ${shape[1]} to ${shape[2]}`;
+      case 'struct': case 'map': return 'an object';
+      case 'all': return shape.slice(1).map(describeShape).join(' and ');
       case 'array': return 'an array';
       case 'tuple': return `an array of ${shape.length - 1} items`;
       case 'oneOf': return shape.length === 2 ? stringify(shape[1]) : `one of ${shape.slice(1).map((v) => stringify(v)).join(', ')}`;
-      case 'union': return shape.slice(1).map(describeShape).join(' or ');
+      case 'union': return Array.from(new Set(shape.slice(1).map(describeShape))).join(' or ');
       case 'stream': return 'an iterable or async iterable of items (a stream)';
       case 'port': return 'a port received from the other side';
       default: return 'any value';
@@ -1344,7 +1416,9 @@ function buildApi(core, methods, config) {
   }
 
   // Why `value` does not fit `shape` (a sentence starting with `path`), or null when it fits.
-  function shapeProblem(shape, value, path) {
+  // `whole`: an object must have every field its struct requires (how a union's alternatives are
+  // told apart); otherwise absent fields are left to serde, which may default them.
+  function shapeProblem(shape, value, path, whole = false) {
     let fits;
     if (typeof shape === 'string') {
       switch (shape) {
@@ -1385,17 +1459,83 @@ function buildApi(core, methods, config) {
         case 'port':
           fits = isPortRef(value, 'port');
           break;
-        case 'union':
-          fits = false;
+        case 'struct': {
+          if (typeof value !== 'object' || value === null || isArray(value)) { fits = false; break; }
+          // Fields that are absent are not checked here (serde may give them a default); the
+          // Rust side still refuses a missing field it needs.
           for (let i = 1; i < shape.length; i++) {
-            if (shapeProblem(shape[i], value, path) === null) { fits = true; break; }
+            const [name, fieldShape, optional] = shape[i];
+            if (!Object.prototype.hasOwnProperty.call(value, name) || value[name] === undefined) {
+              if (whole && !optional && shapeProblem(fieldShape, null, path) !== null) {
+                return `${propertyPath(path, name)} is missing`;
+              }
+              continue;
+            }
+            const problem = shapeProblem(fieldShape, value[name], propertyPath(path, name));
+            if (problem !== null) return problem;
           }
+          return null;
+        }
+        case 'map': {
+          if (typeof value !== 'object' || value === null || isArray(value)) { fits = false; break; }
+          for (const key of Object.keys(value)) {
+            const keyProblem = shapeProblem(shape[1], key, `${propertyPath(path, key)} (its key)`);
+            if (keyProblem !== null) return keyProblem;
+            const problem = shapeProblem(shape[2], value[key], propertyPath(path, key));
+            if (problem !== null) return problem;
+          }
+          return null;
+        }
+        case 'all':
+          for (let i = 1; i < shape.length; i++) {
+            const problem = shapeProblem(shape[i], value, path, whole);
+            if (problem !== null) return problem;
+          }
+          return null;
+        case 'union': {
+          for (let i = 1; i < shape.length; i++) {
+            if (shapeProblem(shape[i], value, path, true) === null) return null;
+          }
+          // A tagged enum's variant is named by its tag: the problem is then the one inside it.
+          const variant = taggedVariant(shape, value);
+          if (variant !== null) return shapeProblem(variant, value, path);
+          fits = false;
           break;
+        }
         default:
           fits = true;
       }
     }
     return fits ? null : `${path} must be ${describeShape(shape)}, got ${describeValue(value)}`;
+  }
+
+  // The variant of a tagged enum (`{ "kind": "A", ... }` or `{ "A": ... }`) that `value` names, or
+  // null when the union is not such an enum or the value names none of its variants.
+  function taggedVariant(shape, value) {
+    if (typeof value !== 'object' || value === null || isArray(value)) return null;
+    const structs = [];
+    for (let i = 1; i < shape.length; i++) {
+      const alternative = shape[i];
+      if (isArray(alternative) && alternative[0] === 'all') {
+        const struct = alternative.slice(1).find((part) => isArray(part) && part[0] === 'struct');
+        if (struct !== undefined) structs.push([struct, alternative]);
+      } else if (isArray(alternative) && alternative[0] === 'struct') {
+        structs.push([alternative, alternative]);
+      }
+    }
+    for (const [struct, whole] of structs) {
+      for (let i = 1; i < struct.length; i++) {
+        const [name, fieldShape, optional] = struct[i];
+        if (optional) continue;
+        const literal = isArray(fieldShape) && fieldShape[0] === 'oneOf' && fieldShape.length === 2;
+        // Internally or adjacently tagged: the tag field holds the variant's name.
+        if (literal && value[name] === fieldShape[1]) return whole;
+      }
+      // Externally tagged: the variant's name is the object's only key.
+      if (struct.length === 2 && !struct[1][2] && Object.keys(value).length === 1
+        && Object.prototype.hasOwnProperty.call(value, struct[1][0])) return whole;
+    }
+    return null;
   }
 
   // Plain objects of any realm (a page's iframes have their own `Object.prototype`): the

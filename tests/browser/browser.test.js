@@ -694,7 +694,9 @@ test('the generated client refuses what cannot be sent, whichever realm of the p
         otherRealmObject: attempt(() => notes.put('k', other.JSON.parse('{"a": [1, {"b": null}]}'))),
         otherRealmArray: attempt(() => notes.record(other.Array.of(other.JSON.parse('{"title": "t", "tags": [], "extra": 1}')))),
         otherRealmMap: attempt(() => notes.put('k', { m: new other.Map() })),
-        otherRealmFunction: attempt(() => notes.save({ title: 't', tags: [new other.Function('return 1')], extra: null })),
+        otherRealmFunction: attempt(() => notes.save({ title: 't', tags: [], extra: [new other.Function('return 1')] })),
+        nestedWrongType: attempt(() => notes.record([{ title: 't', tags: ['a', 1], extra: null }])),
+        variantWrongField: attempt(() => notes.mark({ kind: 'Label', text: 7 }, {})),
         element: attempt(() => notes.put('k', { element: document.body })),
         blob: attempt(() => notes.put('k', [new Blob(['x'])])),
         date: attempt(() => notes.save({ title: 't', tags: [], extra: new Date(0) })),
@@ -709,7 +711,10 @@ test('the generated client refuses what cannot be sent, whichever realm of the p
     assert.equal(result.otherRealmObject, 'sent');
     assert.equal(result.otherRealmArray, 'sent');
     assert.equal(result.otherRealmMap, 'TypeError: notes.put: argument 2 (value).m is a Map, which cannot be sent');
-    assert.equal(result.otherRealmFunction, 'TypeError: notes.save: argument 1 (note).tags[0] is a function, which cannot be sent');
+    assert.equal(result.otherRealmFunction, 'TypeError: notes.save: argument 1 (note).extra[0] is a function, which cannot be sent');
+    // The contract's types, checked all the way down before anything crosses.
+    assert.equal(result.nestedWrongType, 'TypeError: notes.record: argument 1 (notes)[0].tags[1] must be a string, got the number 1');
+    assert.equal(result.variantWrongField, 'TypeError: notes.mark: argument 1 (mark).text must be a string, got the number 7');
     assert.match(result.element, /^TypeError: notes\.put: argument 2 \(value\)\.element is a.* HTMLBodyElement, which cannot be sent$/);
     assert.equal(result.blob, 'TypeError: notes.put: argument 2 (value)[0] is a Blob, which cannot be sent');
     assert.equal(result.date, 'TypeError: notes.save: argument 1 (note).extra is a Date, which cannot be sent');

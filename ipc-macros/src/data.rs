@@ -2,7 +2,7 @@
 //! runtime's re-export (user crates never depend on the backend directly).
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{ToTokens, quote};
 
 pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut krate: syn::Path = syn::parse_quote!(::ipc_runtime);
@@ -20,7 +20,7 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         out.extend(input);
         return out;
     }
-    let item: syn::DeriveInput = match syn::parse2(input.clone()) {
+    let mut item: syn::DeriveInput = match syn::parse2(input.clone()) {
         Ok(item) => item,
         Err(_) => {
             let mut out = syn::Error::new(
@@ -35,6 +35,7 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let backend = quote!(#krate::__private::ts_rs)
         .to_string()
         .replace(' ', "");
+    mark_defaulted_options(&mut item);
     let shim = prelude_shim(&item);
     quote! {
         #shim
@@ -42,6 +43,73 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         #[ts(crate = #backend)]
         #item
     }
+}
+
+/// An `Option<T>` field serde fills in when it is missing (`#[serde(default)]` on the field or
+/// on the type) may be left out by whoever sends it: its TypeScript property is optional
+/// (`note?: T | null`, ts-rs's `#[ts(optional = nullable)]`), so a JavaScript caller may omit it.
+/// Fields that already say how they are typed (`#[ts(...)]` with `optional` or `type`) are left
+/// alone.
+fn mark_defaulted_options(item: &mut syn::DeriveInput) {
+    let type_default = serde_default(&item.attrs);
+    let mark = |fields: &mut syn::Fields| {
+        let syn::Fields::Named(named) = fields else {
+            return;
+        };
+        for field in &mut named.named {
+            let told = field.attrs.iter().any(|attr| {
+                attr.path().is_ident("ts") && {
+                    let text = attr.meta.to_token_stream().to_string();
+                    text.contains("optional") || text.contains("type")
+                }
+            });
+            if !told && is_option(&field.ty) && (type_default || serde_default(&field.attrs)) {
+                field
+                    .attrs
+                    .push(syn::parse_quote!(#[ts(optional = nullable)]));
+            }
+        }
+    };
+    match &mut item.data {
+        syn::Data::Struct(data) => mark(&mut data.fields),
+        syn::Data::Enum(data) => {
+            for variant in &mut data.variants {
+                mark(&mut variant.fields);
+            }
+        }
+        syn::Data::Union(_) => {}
+    }
+}
+
+/// Whether `attrs` hold `#[serde(default)]` or `#[serde(default = "...")]`.
+fn serde_default(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|attr| {
+        let mut found = false;
+        if attr.path().is_ident("serde") {
+            // Other serde arguments are not ours to judge: whatever does not parse is skipped.
+            let _ = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("default") {
+                    found = true;
+                }
+                if meta.input.peek(syn::Token![=]) {
+                    meta.value()?.parse::<syn::Expr>()?;
+                } else if meta.input.peek(syn::token::Paren) {
+                    meta.input.parse::<proc_macro2::Group>()?;
+                }
+                Ok(())
+            });
+        }
+        found
+    })
+}
+
+/// Whether `ty` is written `Option<...>` (any path ending in it).
+fn is_option(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(path)
+    if path.qself.is_none()
+        && path.path.segments.last().is_some_and(|last| {
+            last.ident == "Option" && matches!(last.arguments, syn::PathArguments::AngleBracketed(_))
+        }))
 }
 
 /// The `ts-rs` derive writes prelude names (`String`, `Option`, `Some`, `format!`, `std::...`,

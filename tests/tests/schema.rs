@@ -598,3 +598,55 @@ fn the_hash_ignores_field_docs_of_argument_structs() {
         field_docs_changed::Shop::contract_hash()
     );
 }
+
+mod defaulted {
+    /// A filter whose optional parts a caller may leave out.
+    #[ipc_runtime::data]
+    #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    pub struct Filter {
+        /// Required: no default.
+        pub text: String,
+        /// Required too: `null` must be sent, serde has no default for it.
+        pub limit: Option<u32>,
+        /// May be left out: serde fills in `None`.
+        #[serde(default)]
+        pub tag: Option<String>,
+        /// Told otherwise by the user: left alone.
+        #[serde(default)]
+        #[ts(optional = false)]
+        pub owner: Option<String>,
+    }
+
+    /// Every field has a default.
+    #[ipc_runtime::data]
+    #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(default)]
+    pub struct Page {
+        pub after: Option<u32>,
+        pub size: u32,
+    }
+
+    #[ipc_runtime::channels(namespace = "search")]
+    pub trait Search {
+        async fn find(&self, filter: Filter, page: Page) -> Vec<String>;
+    }
+}
+
+/// `Option<T>` fields serde defaults are optional properties in TypeScript (a JavaScript caller
+/// may leave them out), and the argument checks let them be absent; the others stay required.
+#[test]
+fn defaulted_option_fields_are_optional_properties() {
+    let schema = defaulted::Search::schema();
+    let filter = &schema.types["Filter"].declaration;
+    assert!(filter.contains("limit: number | null"), "{filter}");
+    assert!(filter.contains("tag?: string | null"), "{filter}");
+    assert!(filter.contains("owner: string | null"), "{filter}");
+    let page = &schema.types["Page"].declaration;
+    assert!(page.contains("after?: number | null"), "{page}");
+    assert!(page.contains("size: number"), "{page}");
+    // What a JavaScript caller may send: `{ text: "x", limit: null }` without `tag`.
+    let filter: defaulted::Filter =
+        serde_json::from_value(serde_json::json!({"text": "x", "limit": null, "owner": null}))
+            .unwrap();
+    assert_eq!(filter.tag, None);
+}

@@ -2,7 +2,7 @@
 //! runtime's re-export (user crates never depend on the backend directly).
 
 use proc_macro2::TokenStream;
-use quote::{ToTokens, quote};
+use quote::quote;
 
 pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut krate: syn::Path = syn::parse_quote!(::ipc_runtime);
@@ -57,12 +57,7 @@ fn mark_defaulted_options(item: &mut syn::DeriveInput) {
             return;
         };
         for field in &mut named.named {
-            let told = field.attrs.iter().any(|attr| {
-                attr.path().is_ident("ts") && {
-                    let text = attr.meta.to_token_stream().to_string();
-                    text.contains("optional") || text.contains("type")
-                }
-            });
+            let told = has_argument(&field.attrs, "ts", &["optional", "type", "as"]);
             if !told && is_option(&field.ty) && (type_default || serde_default(&field.attrs)) {
                 field
                     .attrs
@@ -83,24 +78,23 @@ fn mark_defaulted_options(item: &mut syn::DeriveInput) {
 
 /// Whether `attrs` hold `#[serde(default)]` or `#[serde(default = "...")]`.
 fn serde_default(attrs: &[syn::Attribute]) -> bool {
-    attrs.iter().any(|attr| {
-        let mut found = false;
-        if attr.path().is_ident("serde") {
-            // Other serde arguments are not ours to judge: whatever does not parse is skipped.
+    has_argument(attrs, "serde", &["default"])
+}
+
+/// Whether an attribute `#[tool(...)]` among `attrs` has one of the arguments `names`.
+fn has_argument(attrs: &[syn::Attribute], tool: &str, names: &[&str]) -> bool {
+    attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident(tool))
+        .any(|attr| {
+            let mut found = false;
+            // Arguments that are not ours to judge are skipped; what does not parse is no match.
             let _ = attr.parse_nested_meta(|meta| {
-                if meta.path.is_ident("default") {
-                    found = true;
-                }
-                if meta.input.peek(syn::Token![=]) {
-                    meta.value()?.parse::<syn::Expr>()?;
-                } else if meta.input.peek(syn::token::Paren) {
-                    meta.input.parse::<proc_macro2::Group>()?;
-                }
-                Ok(())
+                found |= names.iter().any(|name| meta.path.is_ident(name));
+                crate::parse::skip_value(&meta)
             });
-        }
-        found
-    })
+            found
+        })
 }
 
 /// Whether `ty` is written `Option<...>` (any path ending in it).

@@ -151,12 +151,7 @@ pub(crate) fn parse(
                 "unknown #[channels] argument; allowed: namespace = \"...\", crate = \"...\", large_ints = \"reject\" | \"number\"",
             ));
             // Skip its value, whatever it is, and go on with the next argument.
-            if meta.input.peek(syn::Token![=]) {
-                meta.value()?.parse::<syn::Expr>()?;
-            } else if meta.input.peek(syn::token::Paren) {
-                meta.input.parse::<proc_macro2::Group>()?;
-            }
-            Ok(())
+            skip_value(&meta)
         }
     });
     if let Err(error) = syn::parse::Parser::parse2(parser, args) {
@@ -455,7 +450,7 @@ fn parse_policy(attr: &syn::Attribute, errors: &mut Errors) -> Option<PolicyAttr
 }
 
 /// Skips a clause's value (`= expr` or `(...)`), whatever it is, so parsing goes on.
-fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
+pub(crate) fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
     if meta.input.peek(syn::Token![=]) {
         meta.value()?.parse::<syn::Expr>()?;
     } else if meta.input.peek(syn::token::Paren) {

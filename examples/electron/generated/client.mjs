@@ -147,6 +147,7 @@ function shapeProblem(shape, value, path, whole = false) {
         }
         return null;
       case 'union': {
+        // An alternative matches whole (required fields present): how variants are told apart.
         for (let i = 1; i < shape.length; i++) {
           if (shapeProblem(shape[i], value, path, true) === null) return null;
         }
@@ -318,6 +319,12 @@ function policyRefusal(levels, who) {
     if (!level.some((rule) => ruleAdmits(rule, who))) return level.map(ruleText).join(' or ');
   }
   return null;
+}
+
+// Which of `methods` a renderer that is `who` never sees (its API leaves them out): those whose
+// policy cannot admit it. Requests are main's calls and have no policy.
+function hiddenMethods(methods, who) {
+  return methods.map((m) => m.policy !== undefined && policyRefusal(m.policy, who) !== null);
 }
 
 function ruleAdmits(rule, who) {
@@ -1908,8 +1915,6 @@ export function connect(url, options = {}) {
       answer({ t: 'error', error: error || { code: 'protocol', message: `protocol error: ${reason}`, reason } });
     }
 
-    // The ports a reply or an event of the main transfers: opened, or the message is refused
-    // (an error frame; null).
     // The ports a frame transfers, opened: `{ ids }`, or `{ error }` (refused, and the peer told).
     function transferred(frame) {
       if (frame.ports === undefined || frame.ports === null) return { ids: [] };
@@ -1949,8 +1954,7 @@ export function connect(url, options = {}) {
           clearTimeout(timer);
           // A page sees only the methods its origin may call (the Rust main checks again).
           const page = { kind: 'page', origin: typeof location === 'object' && location !== null ? location.origin : undefined };
-          const hidden = METHODS.map((m) => m.kind !== 'request' && policyRefusal(m.policy, page) !== null);
-          const api = buildApi(core, METHODS, { key: API_KEY, define: false, plainErrors: false, hidden });
+          const api = buildApi(core, METHODS, { key: API_KEY, define: false, plainErrors: false, hidden: hiddenMethods(METHODS, page) });
           connections.set(api, (reason) => {
             if (state === 'open') socket.send(JSON.stringify({ t: 'goodbye', reason }));
             fail(wireError('disconnected', `closed by the page: ${reason}`, { reason }));

@@ -297,8 +297,13 @@ impl Main {
     /// Declaring a contract also puts its `#[policy(...)]` rules in force for its channels
     /// (see [`Main::set_grant`] for the whole authorization model).
     pub fn declare(&self, schema: &ipc_schema::Service) {
-        lock(&self.inner.contracts).insert(schema.namespace.clone(), schema.hash.clone());
+        self.declare_hash(schema);
         self.inner.write_registry().declare_rules(schema);
+    }
+
+    /// Makes the handshake check renderers against `schema`'s hash.
+    pub(crate) fn declare_hash(&self, schema: &ipc_schema::Service) {
+        lock(&self.inner.contracts).insert(schema.namespace.clone(), schema.hash.clone());
     }
 
     /// The declared contracts: namespace to hash.

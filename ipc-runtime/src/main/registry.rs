@@ -513,8 +513,9 @@ impl RegistrationBatch {
             registry.listeners.entry(channel).or_default().push(entry);
         }
         drop(registry);
+        // The rules are in force already (above, with the handlers): only the hashes remain.
         for schema in self.contracts {
-            self.main.declare(schema);
+            self.main.declare_hash(schema);
         }
         Ok(registration)
     }

@@ -2,7 +2,7 @@
 //! looking them up, disconnecting them, and emitting events to them.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -125,7 +125,7 @@ impl Main {
             // whose own verdict differs from its bridge's is excepted from the fan-out, or
             // addressed alone.
             let mut excepted: HashMap<RendererId, Vec<u64>> = HashMap::new();
-            let mut alone: Vec<RendererId> = Vec::new();
+            let mut alone: HashSet<RendererId> = HashSet::new();
             let mut verdicts: HashMap<RendererId, bool> = HashMap::new();
             for (id, entry) in renderers.iter() {
                 let (Some(parent), Some(window)) = (entry.parent, entry.route) else {
@@ -140,7 +140,9 @@ impl Main {
                 let fanned_out = *verdicts.entry(parent).or_insert_with(|| allowed(bridge));
                 match (fanned_out, allowed(entry)) {
                     (true, false) => excepted.entry(parent).or_default().push(window),
-                    (false, true) => alone.push(*id),
+                    (false, true) => {
+                        alone.insert(*id);
+                    }
                     _ => {}
                 }
             }
@@ -318,6 +320,12 @@ impl Main {
             }
         }
         let mut renderers = self.lock_renderers();
+        if let Some(known) = renderers.get_mut(&id) {
+            // A window seen before (a navigation, or a call from another of its frames) keeps
+            // its entry: its queue, close state and overflow setting.
+            known.caller = caller.clone();
+            return caller;
+        }
         let Some(parent) = renderers.get(&bridge.renderer()) else {
             // The bridge is going away: its windows are not registered any more.
             return caller;
@@ -335,11 +343,9 @@ impl Main {
             ports: parent.ports.clone(),
             bridge: false,
         };
-        let new = renderers.insert(id, entry).is_none();
+        renderers.insert(id, entry);
         drop(renderers);
-        if new {
-            self.announce(RendererEvent::Connected(caller.clone()));
-        }
+        self.announce(RendererEvent::Connected(caller.clone()));
         caller
     }
 

@@ -277,7 +277,6 @@ impl<'a> Model<'a> {
         out
     }
 
-    /// Channels of one kind, as a JavaScript array literal.
     /// The declared policy levels of every channel that has some, by channel (for the bridge).
     pub fn policies_js(&self) -> String {
         let policies: BTreeMap<&str, Vec<&[crate::Rule]>> = self
@@ -290,6 +289,7 @@ impl<'a> Model<'a> {
         js_value(&policies)
     }
 
+    /// Channels of one kind, as a JavaScript array literal.
     pub fn channels_js(&self, kind: MethodKind) -> String {
         let channels: Vec<&str> = self
             .methods()

@@ -178,7 +178,8 @@ fn object_literal(body: &str, types: &BTreeMap<String, TypeDecl>, depth: usize) 
     let mut map = None;
     for member in split_top(body, ',') {
         let member = member.trim();
-        let colon = top_level_colon(member)?;
+        // The `:` that separates the key from the type (outside brackets and strings).
+        let colon = *top_level(member, ':').first()?;
         let (key, value) = (member[..colon].trim(), member[colon + 1..].trim());
         let (key, optional) = match key.strip_suffix('?') {
             Some(key) => (key.trim(), true),
@@ -224,37 +225,8 @@ fn map_key(key: Shape) -> Shape {
     match key {
         Shape::String | Shape::OneOf(_) => key,
         Shape::Number | Shape::Int(..) => Shape::Any,
-        Shape::Union(alternatives) if alternatives.iter().all(|a| matches!(a, Shape::OneOf(_))) => {
-            Shape::Union(alternatives)
-        }
         _ => Shape::Any,
     }
-}
-
-/// The `:` that separates a member's key from its type (outside brackets and strings).
-fn top_level_colon(member: &str) -> Option<usize> {
-    let mut depth = 0i32;
-    let mut quote = false;
-    let mut escaped = false;
-    for (i, c) in member.char_indices() {
-        if quote {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' => quote = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '"' => quote = true,
-            '<' | '{' | '[' | '(' => depth += 1,
-            '>' | '}' | ']' | ')' => depth -= 1,
-            ':' if depth == 0 => return Some(i),
-            _ => {}
-        }
-    }
-    None
 }
 
 fn union(alternatives: Vec<Shape>) -> Shape {
@@ -375,10 +347,22 @@ fn balanced(text: &str) -> bool {
 /// Splits at `separator` outside brackets and string literals.
 pub(super) fn split_top(text: &str, separator: char) -> Vec<&str> {
     let mut parts = Vec::new();
+    let mut start = 0;
+    for at in top_level(text, separator) {
+        parts.push(text[start..at].trim());
+        start = at + separator.len_utf8();
+    }
+    parts.push(text[start..].trim());
+    parts.retain(|p| !p.is_empty());
+    parts
+}
+
+/// Where `separator` stands outside brackets and string literals.
+fn top_level(text: &str, separator: char) -> Vec<usize> {
+    let mut positions = Vec::new();
     let mut depth = 0i32;
     let mut quote = false;
     let mut escaped = false;
-    let mut start = 0;
     for (i, c) in text.char_indices() {
         if quote {
             match c {
@@ -393,16 +377,11 @@ pub(super) fn split_top(text: &str, separator: char) -> Vec<&str> {
             '"' => quote = true,
             '<' | '{' | '[' | '(' => depth += 1,
             '>' | '}' | ']' | ')' => depth -= 1,
-            c if c == separator && depth == 0 => {
-                parts.push(text[start..i].trim());
-                start = i + c.len_utf8();
-            }
+            c if c == separator && depth == 0 => positions.push(i),
             _ => {}
         }
     }
-    parts.push(text[start..].trim());
-    parts.retain(|p| !p.is_empty());
-    parts
+    positions
 }
 
 impl Shape {

@@ -126,6 +126,7 @@ function shapeProblem(shape, value, path, whole = false) {
         }
         return null;
       case 'union': {
+        // An alternative matches whole (required fields present): how variants are told apart.
         for (let i = 1; i < shape.length; i++) {
           if (shapeProblem(shape[i], value, path, true) === null) return null;
         }

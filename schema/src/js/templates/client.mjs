@@ -265,8 +265,6 @@ export function connect(url, options = {}) {
       answer({ t: 'error', error: error || { code: 'protocol', message: `protocol error: ${reason}`, reason } });
     }
 
-    // The ports a reply or an event of the main transfers: opened, or the message is refused
-    // (an error frame; null).
     // The ports a frame transfers, opened: `{ ids }`, or `{ error }` (refused, and the peer told).
     function transferred(frame) {
       if (frame.ports === undefined || frame.ports === null) return { ids: [] };
@@ -306,8 +304,7 @@ export function connect(url, options = {}) {
           clearTimeout(timer);
           // A page sees only the methods its origin may call (the Rust main checks again).
           const page = { kind: 'page', origin: typeof location === 'object' && location !== null ? location.origin : undefined };
-          const hidden = METHODS.map((m) => m.kind !== 'request' && policyRefusal(m.policy, page) !== null);
-          const api = buildApi(core, METHODS, { key: API_KEY, define: false, plainErrors: false, hidden });
+          const api = buildApi(core, METHODS, { key: API_KEY, define: false, plainErrors: false, hidden: hiddenMethods(METHODS, page) });
           connections.set(api, (reason) => {
             if (state === 'open') socket.send(JSON.stringify({ t: 'goodbye', reason }));
             fail(wireError('disconnected', `closed by the page: ${reason}`, { reason }));

@@ -15,6 +15,12 @@ function policyRefusal(levels, who) {
   return null;
 }
 
+// Which of `methods` a renderer that is `who` never sees (its API leaves them out): those whose
+// policy cannot admit it. Requests are main's calls and have no policy.
+function hiddenMethods(methods, who) {
+  return methods.map((m) => m.policy !== undefined && policyRefusal(m.policy, who) !== null);
+}
+
 function ruleAdmits(rule, who) {
   if (Array.isArray(rule.renderers) && rule.renderers.indexOf(who.kind) < 0) return false;
   if (Array.isArray(rule.origins) && (typeof who.origin !== 'string' || rule.origins.indexOf(who.origin) < 0)) return false;

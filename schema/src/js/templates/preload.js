@@ -41,7 +41,7 @@ const PAGE = {
   origin: typeof location === 'object' && location !== null && typeof location.origin === 'string' ? location.origin : undefined,
   mainFrame: typeof process === 'object' && process !== null && process.isMainFrame === false ? false : true,
 };
-const HIDDEN = METHODS.map((m) => m.kind !== 'request' && policyRefusal(m.policy, PAGE) !== null);
+const HIDDEN = hiddenMethods(METHODS, PAGE);
 
 function methodAt(index, kind) {
   const m = typeof index === 'number' && !HIDDEN[index] ? METHODS[index] : undefined;

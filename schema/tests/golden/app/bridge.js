@@ -213,6 +213,12 @@ function policyRefusal(levels, who) {
   return null;
 }
 
+// Which of `methods` a renderer that is `who` never sees (its API leaves them out): those whose
+// policy cannot admit it. Requests are main's calls and have no policy.
+function hiddenMethods(methods, who) {
+  return methods.map((m) => m.policy !== undefined && policyRefusal(m.policy, who) !== null);
+}
+
 function ruleAdmits(rule, who) {
   if (Array.isArray(rule.renderers) && rule.renderers.indexOf(who.kind) < 0) return false;
   if (Array.isArray(rule.origins) && (typeof who.origin !== 'string' || rule.origins.indexOf(who.origin) < 0)) return false;
@@ -1047,7 +1053,11 @@ function createBridge(options) {
     // again, with the grant): a refused call never reaches the main. Port frames are not
     // calls: their port came with a call the policy admitted.
     const mainFrame = isMainFrameOf(event);
-    const rule = channel === FRAME_CHANNEL ? null : policyRefusal(POLICIES[channel], { kind: 'window', origin, mainFrame });
+    const declared = Object.prototype.hasOwnProperty.call(POLICIES, channel) ? POLICIES[channel] : undefined;
+    // Undeclared, a main frame's call needs no check (the common case: nothing allocated).
+    const rule = channel === FRAME_CHANNEL || (declared === undefined && mainFrame)
+      ? null
+      : policyRefusal(declared, { kind: 'window', origin, mainFrame });
     if (rule !== null) {
       const reason = `${mainFrame ? 'the main frame' : 'a subframe'} of ${origin} does not meet ${rule === 'default' ? 'the default policy (nothing declared: a window\'s subframes are refused)' : rule}`;
       return { error: wireError('forbidden', `${channel}: ${reason}`, { channel, reason, rule }) };
@@ -1240,19 +1250,17 @@ function createBridge(options) {
   // main frame, which need not be the frame that called: a window that navigated to another
   // origin since is checked again, with the policy calls are checked with, before every event.
   // A refused window gets nothing, and is reported once (again only after it was allowed).
-  // The event's own policy is checked the same way, against the window's current main frame.
-  function mayReceive(contents, channel) {
+  function mayReceive(contents) {
     let why;
     try {
       const frame = contents.mainFrame;
       if (frame) {
         const origin = originOf(frame);
-        const rule = allow(origin, String(frame.url)) ? policyRefusal(POLICIES[channel], { kind: 'window', origin, mainFrame: true }) : undefined;
-        if (rule === null) {
+        if (allow(origin, String(frame.url))) {
           refusedWindows.delete(contents.id);
           return true;
         }
-        why = rule === undefined ? `its main frame's origin ${origin} is not allowed` : `its main frame (${origin}) does not meet ${rule} of ${channel}`;
+        why = `its main frame's origin ${origin} is not allowed`;
       } else {
         why = 'it has no main frame to check';
       }
@@ -1268,9 +1276,20 @@ function createBridge(options) {
     return false;
   }
 
+  // Whether the event `channel`'s own policy admits the window's current main frame. A window
+  // it does not admit is left out as intended (nothing to report): the policy says so.
+  function policyAdmits(contents, channel) {
+    if (!Object.prototype.hasOwnProperty.call(POLICIES, channel)) return true;
+    try {
+      return policyRefusal(POLICIES[channel], { kind: 'window', origin: originOf(contents.mainFrame), mainFrame: true }) === null;
+    } catch (_) {
+      return false;
+    }
+  }
+
   // `policyChannel`: the channel whose policy applies (a lag notice's is its event's).
   function sendTo(contents, channel, args, policyChannel = channel) {
-    if (!mayReceive(contents, policyChannel)) return;
+    if (!mayReceive(contents) || !policyAdmits(contents, policyChannel)) return;
     try {
       contents.send(channel, ...args);
     } catch (e) {
@@ -1296,7 +1315,7 @@ function createBridge(options) {
       refuseFrame(checked.error);
       return;
     }
-    if (owner === undefined || !mayReceive(targets[0], frame.ch)) {
+    if (owner === undefined || !mayReceive(targets[0]) || !policyAdmits(targets[0], frame.ch)) {
       notReceived(checked.ids);
       if (owner === undefined) report(new Error(`an event on ${frame.ch} transfers ports but does not name one window; its ports were closed`));
       return;

@@ -207,6 +207,7 @@ function shapeProblem(shape, value, path, whole = false) {
         }
         return null;
       case 'union': {
+        // An alternative matches whole (required fields present): how variants are told apart.
         for (let i = 1; i < shape.length; i++) {
           if (shapeProblem(shape[i], value, path, true) === null) return null;
         }
@@ -378,6 +379,12 @@ function policyRefusal(levels, who) {
     if (!level.some((rule) => ruleAdmits(rule, who))) return level.map(ruleText).join(' or ');
   }
   return null;
+}
+
+// Which of `methods` a renderer that is `who` never sees (its API leaves them out): those whose
+// policy cannot admit it. Requests are main's calls and have no policy.
+function hiddenMethods(methods, who) {
+  return methods.map((m) => m.policy !== undefined && policyRefusal(m.policy, who) !== null);
 }
 
 function ruleAdmits(rule, who) {
@@ -1005,7 +1012,7 @@ const PAGE = {
   origin: typeof location === 'object' && location !== null && typeof location.origin === 'string' ? location.origin : undefined,
   mainFrame: typeof process === 'object' && process !== null && process.isMainFrame === false ? false : true,
 };
-const HIDDEN = METHODS.map((m) => m.kind !== 'request' && policyRefusal(m.policy, PAGE) !== null);
+const HIDDEN = hiddenMethods(METHODS, PAGE);
 
 function methodAt(index, kind) {
   const m = typeof index === 'number' && !HIDDEN[index] ? METHODS[index] : undefined;
@@ -1493,6 +1500,7 @@ function buildApi(core, methods, config) {
           }
           return null;
         case 'union': {
+          // An alternative matches whole (required fields present): how variants are told apart.
           for (let i = 1; i < shape.length; i++) {
             if (shapeProblem(shape[i], value, path, true) === null) return null;
           }

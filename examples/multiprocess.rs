@@ -296,6 +296,13 @@ async fn renderer(label: &str, unix: Option<&str>) -> Result<(), BoxError> {
         Err(CallError::App(TodoError::NotFound { id })) => assert_eq!(id, 10_000),
         other => return Err(format!("expected NotFound, got {other:?}").into()),
     }
+    // A sync call (Electron's sendSync): a plain thread blocks until main answers.
+    let blocking = client.clone();
+    let id = todo.id;
+    let looked_up = tokio::task::spawn_blocking(move || blocking.lookup(id, 0)).await??;
+    if looked_up != toggled {
+        return Err(format!("lookup gave {looked_up:?}").into());
+    }
     match client.crash().await {
         Err(IpcError::HandlerPanicked { .. }) => {}
         other => return Err(format!("expected HandlerPanicked, got {other:?}").into()),

@@ -74,6 +74,11 @@ pub trait Todos {
     #[policy(native)]
     #[policy(window, origin = "app://todos", main_frame)]
     async fn purge(&self) -> u32;
+    /// Finds a todo by id while the caller is blocked (a sync call: Electron's `sendSync`, for
+    /// a page that must have a value before it goes on). Main first waits `delay_ms`, to show
+    /// the deadline: past 1000 ms the caller gets `timeout` and the handler is cancelled.
+    #[sync(timeout_ms = 1000)]
+    async fn lookup(&self, id: u32, delay_ms: u32) -> Result<Todo, TodoError>;
     /// Main asks the renderer a yes/no question (a request: the renderer answers).
     #[request]
     async fn confirm(&self, question: String) -> bool;
@@ -130,6 +135,16 @@ pub struct Backend {
 }
 
 impl Backend {
+    /// Sleeps `millis`; a sleep main drops before it ends counts as a cancelled handler.
+    async fn sleep(&self, millis: u32) {
+        let mut probe = CancelProbe {
+            stats: &self.stats,
+            finished: false,
+        };
+        tokio::time::sleep(Duration::from_millis(u64::from(millis))).await;
+        probe.finished = true;
+    }
+
     /// A backend that emits its events through `events` and records into `stats`.
     pub fn new(events: TodosEvents, stats: std::sync::Arc<Stats>, verbose: bool) -> Self {
         Backend {
@@ -210,13 +225,16 @@ impl TodosHandler for Backend {
 
     async fn slow(&self, caller: &Caller, millis: u32) -> u32 {
         self.stats.count(caller);
-        let mut probe = CancelProbe {
-            stats: &self.stats,
-            finished: false,
-        };
-        tokio::time::sleep(Duration::from_millis(u64::from(millis))).await;
-        probe.finished = true;
+        self.sleep(millis).await;
         millis
+    }
+
+    async fn lookup(&self, caller: &Caller, id: u32, delay_ms: u32) -> Result<Todo, TodoError> {
+        self.stats.count(caller);
+        self.sleep(delay_ms).await;
+        let todos = self.todos.lock().unwrap();
+        let found = todos.iter().find(|todo| todo.id == id).cloned();
+        found.ok_or(TodoError::NotFound { id })
     }
 
     async fn crash(&self, caller: &Caller) -> u32 {

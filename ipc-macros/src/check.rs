@@ -132,7 +132,7 @@ pub(crate) fn client_method_name(method: &MethodDef) -> String {
 
 fn check_method(contract: &Contract, method: &MethodDef, errors: &mut Errors) {
     let sig = &method.sig;
-    const ALLOWED: &str = "allowed: #[send], #[event], #[request], #[rename = \"...\"], \
+    const ALLOWED: &str = "allowed: #[send], #[event], #[request], #[sync], #[rename = \"...\"], \
         #[policy(...)], #[cfg(...)] and doc comments";
     check_method_policy(contract, method, errors);
     for (attr, meant) in &method.unknown_attrs {
@@ -153,7 +153,7 @@ fn check_method(contract: &Contract, method: &MethodDef, errors: &mut Errors) {
     if let Some((_, second)) = method.kind_attrs.get(1) {
         errors.spanned(
             second,
-            "a method has one kind: no attribute (invoke), #[send] or #[event], not several",
+            "a method has one kind: no attribute (invoke), #[send], #[event], #[request] or #[sync], not several",
         );
     }
     if let Some(rename) = &method.rename {
@@ -210,6 +210,41 @@ fn check_method(contract: &Contract, method: &MethodDef, errors: &mut Errors) {
                 );
             }
         }
+        Kind::Sync => {
+            if sig.asyncness.is_none() {
+                errors.spanned(
+                    sig.fn_token,
+                    "a #[sync] method must be `async fn`: main's handler is an ordinary async handler, only the caller blocks",
+                );
+            }
+            if let Some((millis, span)) = method.sync_timeout
+                && !(1..=ipc_schema::MAX_SYNC_TIMEOUT_MS).contains(&millis)
+            {
+                errors.at(
+                    span,
+                    format!(
+                        "timeout_ms must be between 1 and {} (a renderer blocked longer is frozen for its user)",
+                        ipc_schema::MAX_SYNC_TIMEOUT_MS
+                    ),
+                );
+            }
+            let types = method
+                .params
+                .iter()
+                .map(|param| &param.ty)
+                .chain(method.output.types());
+            for ty in types {
+                if let Some(segment) = port_segment(ty) {
+                    errors.spanned(
+                        segment,
+                        format!(
+                            "a #[sync] method cannot carry `{}`: a port outlives the blocking call; use an invoke",
+                            segment.ident
+                        ),
+                    );
+                }
+            }
+        }
         Kind::Request => {
             if sig.asyncness.is_none() {
                 errors.spanned(
@@ -253,6 +288,22 @@ fn check_method(contract: &Contract, method: &MethodDef, errors: &mut Errors) {
             check_type(contract, err, "error", errors);
         }
     }
+}
+
+/// The first `Port<..>` or `Stream<..>` in `ty`, by name (what the contract can see of it).
+fn port_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
+    struct Find<'ast>(Option<&'ast syn::PathSegment>);
+    impl<'ast> Visit<'ast> for Find<'ast> {
+        fn visit_path_segment(&mut self, segment: &'ast syn::PathSegment) {
+            if self.0.is_none() && (segment.ident == "Port" || segment.ident == "Stream") {
+                self.0 = Some(segment);
+            }
+            syn::visit::visit_path_segment(self, segment);
+        }
+    }
+    let mut find = Find(None);
+    find.visit_type(ty);
+    find.0
 }
 
 /// Types must be owned, concrete, and (unless opted in) free of 64-bit integers.

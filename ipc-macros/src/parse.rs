@@ -34,6 +34,8 @@ pub(crate) enum Kind {
     Event,
     /// Main to one renderer, answered (`#[request]`).
     Request,
+    /// A renderer to main, answered while the renderer blocks (`#[sync]`).
+    Sync,
 }
 
 impl From<Kind> for ipc_schema::MethodKind {
@@ -43,6 +45,7 @@ impl From<Kind> for ipc_schema::MethodKind {
             Kind::Send => ipc_schema::MethodKind::Send,
             Kind::Event => ipc_schema::MethodKind::Event,
             Kind::Request => ipc_schema::MethodKind::Request,
+            Kind::Sync => ipc_schema::MethodKind::Sync,
         }
     }
 }
@@ -54,6 +57,7 @@ impl Kind {
             Kind::Send => "#[send]",
             Kind::Event => "#[event]",
             Kind::Request => "#[request]",
+            Kind::Sync => "#[sync]",
         }
     }
 }
@@ -65,6 +69,8 @@ pub(crate) struct MethodDef {
     /// Every kind attribute seen (more than one is an error).
     pub(crate) kind_attrs: Vec<(Kind, syn::Attribute)>,
     pub(crate) rename: Option<syn::LitStr>,
+    /// `timeout_ms = N` of `#[sync(...)]`, in milliseconds.
+    pub(crate) sync_timeout: Option<(u64, proc_macro2::Span)>,
     /// `#[policy(...)]` on the method.
     pub(crate) policy: Vec<PolicyAttr>,
     pub(crate) docs: String,
@@ -107,6 +113,16 @@ pub(crate) enum Output {
 impl Output {
     pub(crate) fn is_unit(&self) -> bool {
         matches!(self, Output::Unit)
+    }
+
+    /// The declared types: none, the value's, or the value's and the error's.
+    pub(crate) fn types(&self) -> impl Iterator<Item = &syn::Type> {
+        let (first, second) = match self {
+            Output::Unit => (None, None),
+            Output::Plain(ty) => (Some(ty), None),
+            Output::Result { ok, err } => (Some(ok), Some(err)),
+        };
+        first.into_iter().chain(second)
     }
 }
 
@@ -233,10 +249,18 @@ fn parse_method(method: &syn::TraitItemFn, errors: &mut Errors) -> MethodDef {
     let mut doc_attrs = Vec::new();
     let mut unknown_attrs = Vec::new();
     let mut policy = Vec::new();
+    let mut sync_timeout = None;
     for attr in &method.attrs {
         let path = attr.path();
         if path.is_ident("policy") {
             policy.extend(parse_policy(attr, errors));
+        } else if path.is_ident("sync") {
+            if let syn::Meta::List(_) = &attr.meta {
+                sync_timeout = parse_sync(attr, errors);
+            } else if !matches!(attr.meta, syn::Meta::Path(_)) {
+                errors.spanned(attr, SYNC_FORM);
+            }
+            kind_attrs.push((Kind::Sync, attr.clone()));
         } else if path.is_ident("send") || path.is_ident("event") || path.is_ident("request") {
             let kind = if path.is_ident("send") {
                 Kind::Send
@@ -318,6 +342,7 @@ fn parse_method(method: &syn::TraitItemFn, errors: &mut Errors) -> MethodDef {
         kind,
         kind_attrs,
         rename,
+        sync_timeout,
         policy,
         docs: docs_of(&method.attrs),
         doc_attrs,
@@ -459,6 +484,37 @@ pub(crate) fn skip_value(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<(
     Ok(())
 }
 
+const SYNC_FORM: &str =
+    "expected #[sync] or #[sync(timeout_ms = N)] (the caller is blocked at most N milliseconds)";
+
+/// `#[sync(timeout_ms = N)]`: the deadline, if it is one (its problems are reported).
+fn parse_sync(attr: &syn::Attribute, errors: &mut Errors) -> Option<(u64, proc_macro2::Span)> {
+    let mut timeout = None;
+    let result = attr.parse_nested_meta(|meta| {
+        if !meta.path.is_ident("timeout_ms") {
+            return Err(meta.error(SYNC_FORM));
+        }
+        let lit: syn::LitInt = meta.value()?.parse()?;
+        let millis: u64 = lit.base10_parse()?;
+        if timeout.is_some() {
+            return Err(syn::Error::new(lit.span(), "timeout_ms is given twice"));
+        }
+        timeout = Some((millis, lit.span()));
+        Ok(())
+    });
+    match result {
+        Ok(()) if timeout.is_none() => {
+            errors.spanned(attr, SYNC_FORM);
+            None
+        }
+        Ok(()) => timeout,
+        Err(error) => {
+            errors.push(error);
+            None
+        }
+    }
+}
+
 /// The kind attribute `attr` is probably a misspelling of: a bare path one or two edits away from
 /// `send` or `event`.
 fn misspelled_kind(attr: &syn::Attribute) -> Option<Kind> {
@@ -470,6 +526,7 @@ fn misspelled_kind(attr: &syn::Attribute) -> Option<Kind> {
         ("send", Kind::Send),
         ("event", Kind::Event),
         ("request", Kind::Request),
+        ("sync", Kind::Sync),
     ]
     .into_iter()
     .find(|(kind, _)| edit_distance(&name, kind) <= 2)

@@ -36,6 +36,11 @@ fn every_method_kind() {
                 async fn r#type(&self, r#ref: String) -> String;
                 #[cfg(feature = "debug")]
                 async fn dump(&self) -> String;
+                /// Read while the caller waits.
+                #[sync(timeout_ms = 250)]
+                async fn peek(&self, id: u32) -> Result<Todo, TodoError>;
+                #[sync]
+                async fn count(&self) -> u32;
                 /// A log line.
                 #[send]
                 fn log(&self, line: String);

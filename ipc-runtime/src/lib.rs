@@ -119,9 +119,9 @@ pub mod __private {
     pub use ipc_schema::{LargeInts, Method, MethodKind, RendererKind, Rule, Service};
 
     pub use crate::{
-        Call, Caller, EventChannel, EventOnce, EventStream, InvokeChannel, IpcError, Main, Never,
-        NoArgs, Registration, RegistryError, Renderer, RendererId, Request, SendChannel, Target,
-        TryCall,
+        Call, CallError, Caller, EventChannel, EventOnce, EventStream, InvokeChannel, IpcError,
+        Main, Never, NoArgs, Registration, RegistryError, Renderer, RendererId, Request,
+        SendChannel, Target, TryCall,
     };
 
     /// Describes one type of the contract (keeps generated code independent of the backend).

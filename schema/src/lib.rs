@@ -36,8 +36,8 @@ pub mod policy;
 mod types;
 
 pub use model::{
-    LargeInts, Method, MethodKind, Param, SCHEMA_FORMAT_VERSION, Service, ServiceBuilder, TypeDecl,
-    TypeRef,
+    DEFAULT_SYNC_TIMEOUT_MS, LargeInts, MAX_SYNC_TIMEOUT_MS, Method, MethodKind, Param,
+    SCHEMA_FORMAT_VERSION, Service, ServiceBuilder, TypeDecl, TypeRef,
 };
 pub use policy::{RendererKind, Rule};
 #[cfg(feature = "types")]

@@ -190,6 +190,13 @@ impl ServiceBuilder {
     }
 }
 
+/// The deadline of a `#[sync]` method that declares none, in milliseconds.
+pub const DEFAULT_SYNC_TIMEOUT_MS: u64 = 5_000;
+
+/// The longest deadline a `#[sync]` method may declare, in milliseconds: a renderer blocked
+/// longer than a minute is frozen for its user, whatever the reason.
+pub const MAX_SYNC_TIMEOUT_MS: u64 = 60_000;
+
 /// The kind of a declared method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "types", derive(Serialize, Deserialize))]
@@ -204,6 +211,10 @@ pub enum MethodKind {
     Event,
     /// Request/response from main to one renderer (`#[request]`): the renderer handles it.
     Request,
+    /// Request/response from a renderer to main that blocks the renderer until main answers
+    /// (`#[sync]`, Electron's `sendSync`/`event.returnValue`), always within a deadline
+    /// ([`Method::timeout_ms`]). On the wire it is an invoke.
+    Sync,
 }
 
 impl MethodKind {
@@ -214,6 +225,7 @@ impl MethodKind {
             MethodKind::Send => "send",
             MethodKind::Event => "event",
             MethodKind::Request => "request",
+            MethodKind::Sync => "sync",
         }
     }
 }
@@ -244,7 +256,7 @@ pub struct Method {
     pub js_name: String,
     /// The wire channel name (`todos:mark_done`).
     pub channel: String,
-    /// Invoke, send, event or request.
+    /// Invoke, send, event, request or sync.
     pub kind: MethodKind,
     /// Positional parameters (for events: the payload's fields).
     pub params: Vec<Param>,
@@ -261,6 +273,13 @@ pub struct Method {
         serde(default, skip_serializing_if = "Vec::is_empty")
     )]
     pub policy: Vec<Rule>,
+    /// The deadline of a sync method (`#[sync(timeout_ms = ...)]`), in milliseconds: the caller
+    /// is blocked at most this long. `None` for every other kind.
+    #[cfg_attr(
+        feature = "types",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub timeout_ms: Option<u64>,
     #[cfg_attr(feature = "types", serde(skip))]
     decls: Vec<TypeDecl>,
 }
@@ -280,8 +299,24 @@ impl Method {
             error: None,
             docs: String::new(),
             policy: Vec::new(),
+            timeout_ms: None,
             decls: Vec::new(),
         }
+    }
+
+    /// Sets the deadline of a sync method, in milliseconds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_schema::{Method, MethodKind};
+    ///
+    /// let count = Method::new("count", "todos:count", MethodKind::Sync).timeout_ms(2000);
+    /// assert_eq!(count.timeout_ms, Some(2000));
+    /// ```
+    pub fn timeout_ms(mut self, timeout_ms: u64) -> Self {
+        self.timeout_ms = Some(timeout_ms);
+        self
     }
 
     /// Sets the doc comment.

@@ -251,7 +251,7 @@ pub fn js_method_name(rust_name: &str, kind: MethodKind) -> String {
     match kind {
         MethodKind::Event => js_event_name(rust_name),
         MethodKind::Request => js_request_name(rust_name),
-        MethodKind::Invoke | MethodKind::Send => js_name(rust_name),
+        MethodKind::Invoke | MethodKind::Send | MethodKind::Sync => js_name(rust_name),
     }
 }
 
@@ -271,7 +271,9 @@ pub fn client_method_name(rust_name: &str, kind: MethodKind) -> String {
     match kind {
         MethodKind::Event => format!("on_{name}"),
         // Main calls a request through `{Trait}RendererClient`, under the method's own name.
-        MethodKind::Invoke | MethodKind::Send | MethodKind::Request => name.to_owned(),
+        MethodKind::Invoke | MethodKind::Send | MethodKind::Request | MethodKind::Sync => {
+            name.to_owned()
+        }
     }
 }
 

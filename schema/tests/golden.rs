@@ -15,7 +15,7 @@ fn todos() -> Service {
         "type Todo = { \n/**\n * Its id.\n */\nid: number, \n/**\n * What to do.\n */\ntitle: string, \n/**\n * Whether it is done.\n */\ndone: boolean, };",
         Some("/**\n * One item of the todo list.\n */".into()),
     );
-    let error = TypeDecl::new(
+    let error_decl = TypeDecl::new(
         "TodoError",
         "type TodoError = { \"kind\": \"NotFound\", \n/**\n * The id that was asked for.\n */\nid: number, };",
         Some("/**\n * Why a todo operation failed.\n */".into()),
@@ -35,7 +35,7 @@ fn todos() -> Service {
                 .param_raw("id", "u32", "number")
                 .output_raw("Todo", "Todo")
                 .error_raw("TodoError", "TodoError")
-                .with_decls([todo.clone(), error]),
+                .with_decls([todo.clone(), error_decl.clone()]),
         )
         .method(
             Method::new("list", "todos:list", MethodKind::Invoke)
@@ -59,7 +59,7 @@ fn todos() -> Service {
                 .docs("Every todo as it is now, then each change as it happens: `limit` todos in all.")
                 .param_raw("limit", "u32", "number")
                 .output_raw("Stream<Todo>", "IpcStream<Todo, never>")
-                .with_decls([todo]),
+                .with_decls([todo.clone()]),
         )
         .method(
             Method::new("import", "todos:import", MethodKind::Invoke)
@@ -71,6 +71,16 @@ fn todos() -> Service {
             Method::new("chat", "todos:chat", MethodKind::Invoke)
                 .docs("Opens a chat with main: main answers each line with the line in upper case.")
                 .output_raw("Port<String, String>", "IpcPort<string, string>"),
+        )
+        .method(
+            Method::new("lookup", "todos:lookup", MethodKind::Sync)
+                .docs("Finds a todo by id while the caller is blocked.")
+                .timeout_ms(1000)
+                .param_raw("id", "u32", "number")
+                .param_raw("delay_ms", "u32", "number")
+                .output_raw("Todo", "Todo")
+                .error_raw("TodoError", "TodoError")
+                .with_decls([todo.clone(), error_decl]),
         )
         .method(
             Method::new("confirm", "todos:confirm", MethodKind::Request)

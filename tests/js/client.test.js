@@ -179,7 +179,7 @@ describe('browser client', () => {
 
   it('has the same API object shape as the preload', () => {
     assert.deepEqual(Object.keys(api).sort(), [
-      'add', 'chat', 'crash', 'handleConfirm', 'import', 'list', 'log', 'onAnnounce', 'onChanged',
+      'add', 'chat', 'crash', 'handleConfirm', 'import', 'list', 'log', 'lookup', 'onAnnounce', 'onChanged',
       'onIntroduce', 'slow', 'stats', 'toggle', 'watch',
     ]);
     assert.ok(Object.isFrozen(api));
@@ -198,6 +198,17 @@ describe('browser client', () => {
     assert.equal(changes.length, 2);
     api.log('browser line');
     await eventually(async () => (await api.stats()).logs.includes('browser line'), 'the log line');
+  });
+
+  it('calls a sync method as an invoke with the contract\'s deadline (a page cannot block)', async () => {
+    const todo = await api.add('looked up');
+    const found = api.lookup(todo.id, 0);
+    assert.equal(typeof found.then, 'function');
+    assert.deepEqual(await found, todo);
+    const started = Date.now();
+    await assert.rejects(api.lookup(todo.id, 5000), (error) => error.code === 'timeout');
+    const waited = Date.now() - started;
+    assert.ok(waited >= 990 && waited < 3000, `failed at the 1000 ms deadline (${waited} ms)`);
   });
 
   it('rejects with the exported error classes', async () => {

@@ -57,6 +57,13 @@ describe('TypeScript declarations', () => {
     assert.match(output, /renderer-bad-lag\.ts\(3,38\): error TS2322: Type '\(missed: string\) => void' is not assignable to type '\(missed: number\) => void'\./);
   });
 
+  it('type a sync call as its value, not a promise', () => {
+    const dir = workspace(['renderer-bad-sync.ts']);
+    const { status, output } = tsc(dir, ['todos.d.ts', 'renderer-bad-sync.ts']);
+    assert.notEqual(status, 0);
+    assert.match(output, /renderer-bad-sync\.ts\(3,9\): error TS2739: Type 'Todo' is missing the following properties from type 'Promise<number>'/);
+  });
+
   it('make a method the policy may hide optional', () => {
     const dir = workspace(['renderer-bad-policy.ts']);
     const { status, output } = tsc(dir, ['todos.d.ts', 'renderer-bad-policy.ts']);

@@ -166,6 +166,13 @@ pub trait Conformance {
     async fn block(&self, tag: u32) -> u32;
     /// Lets `count` `block` calls finish (now or, if fewer are waiting, later).
     async fn release(&self, count: u32);
+    /// `divide`, as a sync call (the caller blocks until the answer).
+    #[sync(timeout_ms = 2000)]
+    async fn divide_now(&self, a: i32, b: i32) -> Result<i32, ConfError>;
+    /// `block`, as a sync call with a 200 ms deadline: past it the caller gets `timeout` and main
+    /// drops the handler (counted as `block`'s are).
+    #[sync(timeout_ms = 200)]
+    async fn block_now(&self, tag: u32) -> u32;
     /// The caller's next sequence number (1, 2, 3, ... per renderer).
     async fn next(&self) -> u32;
     /// Emits, for each of `count` values from `first` on, a `pair` and a `tick` event and a
@@ -449,6 +456,14 @@ impl ConformanceHandler for ConformanceBackend {
             Some(quotient) => Ok(quotient),
             None => panic!("attempt to divide {a} by {b} with overflow"),
         }
+    }
+
+    async fn divide_now(&self, caller: &Caller, a: i32, b: i32) -> Result<i32, ConfError> {
+        self.divide(caller, a, b).await
+    }
+
+    async fn block_now(&self, caller: &Caller, tag: u32) -> u32 {
+        self.block(caller, tag).await
     }
 
     async fn crash(&self, caller: &Caller, message: String) -> u32 {

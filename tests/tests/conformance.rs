@@ -697,6 +697,93 @@ async fn call_deadline_times_out_and_cancels(kind: Kind) {
     assert_eq!(within("next", client.next()).await, Ok(1), "still serving");
 }
 
+/// A `#[sync]` method blocks a thread that runs no async code until main answers: with its
+/// value, with its application error, and past its declared deadline with `timeout` (main drops
+/// the handler); from `spawn_blocking` and from a plain thread alike.
+async fn sync_calls_block_until_the_answer_or_the_deadline(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (_renderer, client) = harness.client("blocking").await;
+
+    let blocking = client.clone();
+    let outcomes = within(
+        "the blocking calls",
+        tokio::task::spawn_blocking(move || {
+            (
+                blocking.divide_now(7, 2),
+                blocking.divide_now(5, 0),
+                blocking.block_now(9),
+            )
+        }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcomes.0, Ok(3));
+    assert_eq!(
+        outcomes.1,
+        Err(CallError::App(ConfError::DivisionByZero { dividend: 5 }))
+    );
+    assert_eq!(
+        outcomes.2,
+        Err(IpcError::Timeout {
+            channel: Conformance::BLOCK_NOW.name().into(),
+            after: Duration::from_millis(200),
+        })
+    );
+    assert_eq!(
+        within("the handler to be cancelled", client.wait_cancelled(1)).await,
+        Ok(stats(1, 0, 0, 1))
+    );
+    let plain = client.clone();
+    let thread = std::thread::spawn(move || plain.divide_now(9, 3));
+    let joined = within(
+        "the plain thread",
+        tokio::task::spawn_blocking(move || thread.join().unwrap()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(joined, Ok(3));
+    // Awaited, the same channel is an ordinary invoke.
+    assert_eq!(
+        within(
+            "divide_now awaited",
+            client.renderer().invoke(Conformance::DIVIDE_NOW, (8, 4))
+        )
+        .await,
+        Ok(2)
+    );
+}
+
+/// A blocking call on a thread that drives the runtime panics (Tokio's own rule, as
+/// `blocking_recv`), before anything is sent: the connection goes on serving.
+async fn a_blocking_call_in_async_code_panics_and_sends_nothing(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (_renderer, client) = harness.client("misused").await;
+    let misused = client.clone();
+    let outcome = within(
+        "the misuse",
+        tokio::spawn(async move { misused.divide_now(1, 1) }),
+    )
+    .await;
+    let panic = outcome
+        .expect_err("blocking in a task must panic")
+        .into_panic();
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or_default();
+    assert!(
+        message.contains("Cannot block the current thread"),
+        "{message}"
+    );
+    assert_eq!(within("next", client.next()).await, Ok(1), "still serving");
+    assert_eq!(
+        within("stats", client.stats()).await,
+        Ok(stats(0, 0, 0, 0)),
+        "nothing reached main"
+    );
+}
+
 /// `RendererOptions::default_timeout` is the deadline of calls that set none; a call that opts
 /// out with `no_timeout` outlives it.
 async fn default_timeout_applies(kind: Kind) {
@@ -1653,6 +1740,7 @@ suite! {
         concurrent_calls_all_complete,
         dropping_a_call_cancels_the_handler,
         call_deadline_times_out_and_cancels,
+        sync_calls_block_until_the_answer_or_the_deadline,
         default_timeout_applies,
         undeclared_channel_is_no_handler,
         bad_arguments_and_bad_reply,
@@ -1675,6 +1763,7 @@ suite! {
         a_renderer_killed_while_streaming_stops_the_producer,
     ],
     in_process: Kind::InProcess => [
+        a_blocking_call_in_async_code_panics_and_sends_nothing,
         events_emitted_by_a_handler_arrive_before_its_reply,
         dropped_renderer_is_forgotten_while_its_process_lives,
         sends_before_a_disconnect_are_all_handled,

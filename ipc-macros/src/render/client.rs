@@ -57,6 +57,46 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
                     }
                 }
             }
+            Kind::Sync => {
+                let (ok, err) = m.result_types(krate);
+                let millis = m
+                    .def
+                    .sync_timeout
+                    .map_or(ipc_schema::DEFAULT_SYNC_TIMEOUT_MS, |(millis, _)| millis);
+                let deadline = format!(
+                    " Blocks the calling thread until main answers, at most {millis} ms (then \
+                     `IpcError::Timeout`, and main's handler is cancelled). Call it from a thread \
+                     that does not run async tasks (a plain thread, `spawn_blocking`); from async \
+                     code, await `renderer().invoke({ident}::{const_ident}, ...)` instead.\n\n \
+                     # Panics\n\n When called on a thread that drives a Tokio runtime."
+                );
+                let call = quote! {
+                    self.renderer
+                        .invoke(#ident::#const_ident, #args_value)
+                        .timeout(::core::time::Duration::from_millis(#millis))
+                };
+                if m.is_fallible() {
+                    quote! {
+                        #(#cfgs)*
+                        #(#docs)*
+                        #docs_gap
+                        #[doc = #deadline]
+                        #vis fn #client_ident(&self, #(#param_idents: #param_types),*) -> #krate::__private::Result<#ok, #krate::__private::CallError<#err>> {
+                            #call.wait()
+                        }
+                    }
+                } else {
+                    quote! {
+                        #(#cfgs)*
+                        #(#docs)*
+                        #docs_gap
+                        #[doc = #deadline]
+                        #vis fn #client_ident(&self, #(#param_idents: #param_types),*) -> #krate::__private::Result<#ok, #krate::__private::IpcError> {
+                            <#krate::__private::Call<#ok> as ::core::convert::From<_>>::from(#call).wait()
+                        }
+                    }
+                }
+            }
             Kind::Send => quote! {
                 #(#cfgs)*
                 #(#docs)*

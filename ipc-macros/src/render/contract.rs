@@ -26,7 +26,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
         } = m;
         let doc = format!("The `{channel}` channel ({}).", kind_phrase(m.kind()));
         let ty = match m.kind() {
-            Kind::Invoke | Kind::Request => {
+            Kind::Invoke | Kind::Request | Kind::Sync => {
                 let (ok, err) = m.result_types(krate);
                 quote!(#krate::__private::InvokeChannel<#args_type, #ok, #err>)
             }
@@ -34,7 +34,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
             Kind::Event => quote!(#krate::__private::EventChannel<#args_type>),
         };
         let ctor = match m.kind() {
-            Kind::Invoke | Kind::Request => {
+            Kind::Invoke | Kind::Request | Kind::Sync => {
                 quote!(#krate::__private::InvokeChannel::new(#channel))
             }
             Kind::Send => quote!(#krate::__private::SendChannel::new(#channel)),
@@ -79,5 +79,6 @@ fn kind_phrase(kind: Kind) -> &'static str {
         Kind::Send => "send",
         Kind::Event => "event",
         Kind::Request => "request: main to one renderer",
+        Kind::Sync => "sync: an invoke the renderer blocks on",
     }
 }

@@ -212,10 +212,10 @@ impl Prepared<'_> {
         matches!(self.def.output, Output::Result { .. })
     }
 
-    /// Whether main handles the method (invokes and sends; main emits events and makes
-    /// requests).
+    /// Whether main handles the method (invokes, sync calls and sends; main emits events and
+    /// makes requests).
     pub(crate) fn is_main_handled(&self) -> bool {
-        matches!(self.def.kind, Kind::Invoke | Kind::Send)
+        matches!(self.def.kind, Kind::Invoke | Kind::Sync | Kind::Send)
     }
 }
 

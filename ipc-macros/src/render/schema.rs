@@ -37,7 +37,14 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
             Kind::Send => quote!(Send),
             Kind::Event => quote!(Event),
             Kind::Request => quote!(Request),
+            Kind::Sync => quote!(Sync),
         };
+        let timeout = (m.kind() == Kind::Sync).then(|| {
+            let millis = def
+                .sync_timeout
+                .map_or(ipc_schema::DEFAULT_SYNC_TIMEOUT_MS, |(millis, _)| millis);
+            quote!(.timeout_ms(#millis))
+        });
         let method_docs = &def.docs;
         let method_policy = def.policy.iter().map(|p| rule_tokens(krate, &p.rule));
         let params = def.params.iter().zip(param_types).map(|(param, ty)| {
@@ -65,6 +72,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
                     #krate::__private::MethodKind::#kind,
                 )
                 .docs(#method_docs)
+                #timeout
                 #(.policy(#method_policy))*;
                 #(let method = #params;)*
                 #(let method = #results;)*

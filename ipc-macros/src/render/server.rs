@@ -22,7 +22,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
     );
     let trait_methods = methods.iter().filter(|m| m.is_main_handled()).map(|m| {
         let output = match (m.kind(), &m.def.sig.output) {
-            (Kind::Invoke, syn::ReturnType::Type(_, ty)) => quote!(#ty),
+            (Kind::Invoke | Kind::Sync, syn::ReturnType::Type(_, ty)) => quote!(#ty),
             _ => quote!(()),
         };
         handler_method(krate, m, output, true)
@@ -81,8 +81,8 @@ fn register(names: &Names, m: &Prepared<'_>) -> TokenStream {
     // `Send` is reported on the method.
     let call = quote_spanned!(span=> #handler.#name(&#caller, #(#param_idents),*).await);
     let (method, body) = match m.kind() {
-        Kind::Invoke if m.is_fallible() => (quote!(invoke), call),
-        Kind::Invoke => (
+        Kind::Invoke | Kind::Sync if m.is_fallible() => (quote!(invoke), call),
+        Kind::Invoke | Kind::Sync => (
             quote!(invoke),
             quote!(#krate::__private::Ok::<_, #krate::__private::Never>(#call)),
         ),

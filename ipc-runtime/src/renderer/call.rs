@@ -125,6 +125,73 @@ where
     }
 }
 
+impl<T, E> TryCall<T, E>
+where
+    T: DeserializeOwned + Send + 'static,
+    E: DeserializeOwned + Send + 'static,
+{
+    /// Makes the call and blocks the calling thread until its outcome: the blocking form of
+    /// `.await`, for code that is not async (the generated client's `#[sync]` methods use it).
+    ///
+    /// The call runs on the runtime the renderer was connected on, so this thread only waits.
+    /// Set a deadline first ([`TryCall::timeout`]): without one a main that never answers
+    /// blocks the thread until the connection closes.
+    ///
+    /// # Errors
+    ///
+    /// As the awaited call: [`CallError::App`] with the handler's error, [`CallError::Ipc`]
+    /// with the framework's ([`IpcError::Timeout`] past the deadline; [`IpcError::Disconnected`]
+    /// also when the renderer's runtime shuts down while the call waits).
+    ///
+    /// # Panics
+    ///
+    /// When called on a thread that drives a Tokio runtime (inside a task, or `block_on`), as
+    /// Tokio's own blocking calls do: that thread may be the one the reply needs. Nothing is sent
+    /// then. Call it from a plain thread or inside `tokio::task::spawn_blocking`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ipc_runtime::{InvokeChannel, Main, RendererOptions};
+    ///
+    /// const DIV: InvokeChannel<(i32, i32), i32, String> = InvokeChannel::new("math:div");
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let main = Main::new();
+    /// main.handle(DIV, |_, (a, b)| async move { Ok(a / b) }).unwrap();
+    /// let renderer = main.connect_in_process(RendererOptions::new("calc"));
+    /// let quotient = tokio::task::spawn_blocking(move || {
+    ///     renderer.invoke(DIV, (6, 3)).timeout(Duration::from_secs(1)).wait()
+    /// });
+    /// assert_eq!(quotient.await.unwrap(), Ok(2));
+    /// # }
+    /// ```
+    pub fn wait(self) -> Result<T, CallError<E>> {
+        let renderer = self.renderer.clone();
+        block_on_call(&renderer, self.start(std::convert::identity))
+            .unwrap_or_else(|| Err(CallError::Ipc(renderer.disconnected_error())))
+    }
+}
+
+/// Runs `call` on the renderer's runtime and waits for it on this thread; `None` when the
+/// runtime dropped it (it shut down).
+fn block_on_call<O: Send + 'static>(
+    renderer: &Renderer,
+    call: Pin<Box<dyn Future<Output = O> + Send>>,
+) -> Option<O> {
+    // Tokio's check that this thread may block, made before anything is sent: it panics on a
+    // thread that drives a runtime.
+    let (done, check) = tokio::sync::oneshot::channel::<()>();
+    drop(done);
+    let _ = check.blocking_recv();
+    let (sender, outcome) = tokio::sync::oneshot::channel();
+    renderer.runtime().spawn(async move {
+        let _ = sender.send(call.await);
+    });
+    outcome.blocking_recv().ok()
+}
+
 impl<T, E> fmt::Debug for TryCall<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TryCall")
@@ -176,6 +243,47 @@ impl<T> Call<T> {
     /// The channel being called.
     pub fn channel(&self) -> &str {
         self.inner.channel()
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> Call<T> {
+    /// As [`TryCall::wait`]: makes the call and blocks the calling thread until its outcome.
+    ///
+    /// # Errors
+    ///
+    /// The framework's [`IpcError`] ([`IpcError::Timeout`] past the deadline).
+    ///
+    /// # Panics
+    ///
+    /// When called on a thread that drives a Tokio runtime (see [`TryCall::wait`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ipc_runtime::{Call, InvokeChannel, Main, Never, RendererOptions};
+    ///
+    /// const ECHO: InvokeChannel<(String,), String, Never> = InvokeChannel::new("echo:echo");
+    ///
+    /// // The runtime works on its own threads; this one is a plain thread that may block.
+    /// let runtime = tokio::runtime::Runtime::new().unwrap();
+    /// let (main, renderer) = runtime.block_on(async {
+    ///     let main = Main::new();
+    ///     main.handle(ECHO, |_, (s,)| async move { Ok(s) }).unwrap();
+    ///     let renderer = main.connect_in_process(RendererOptions::new("r"));
+    ///     (main, renderer)
+    /// });
+    /// let echoed = Call::from(renderer.invoke(ECHO, ("hi".into(),)))
+    ///     .timeout(Duration::from_secs(1))
+    ///     .wait();
+    /// assert_eq!(echoed.unwrap(), "hi");
+    /// # drop((main, renderer));
+    /// ```
+    pub fn wait(self) -> Result<T, IpcError> {
+        self.inner.wait().map_err(|error| match error {
+            CallError::Ipc(error) => error,
+            CallError::App(never) => match never {},
+        })
     }
 }
 

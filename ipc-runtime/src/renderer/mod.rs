@@ -87,6 +87,8 @@ pub(crate) struct RendererInner {
     /// deadlines of their own for the calls that have to wait.
     route: Option<(LocalRoute, Arc<Deadlines>)>,
     contracts: ContractChecks,
+    /// The runtime the connection's tasks run on, where blocking calls run theirs.
+    runtime: tokio::runtime::Handle,
 }
 
 /// Main's contracts as its hello gave them, and the namespaces declared with another hash.
@@ -186,6 +188,7 @@ impl Renderer {
                     refused: Mutex::new(Vec::new()),
                     any_refused: AtomicBool::new(false),
                 },
+                runtime: tokio::runtime::Handle::current(),
             }),
         }
     }
@@ -498,7 +501,11 @@ impl Renderer {
         IpcError::disconnected(recorded.unwrap_or_else(|| goodbye_reason(&said)))
     }
 
-    fn disconnected_error(&self) -> IpcError {
+    pub(crate) fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.inner.runtime
+    }
+
+    pub(crate) fn disconnected_error(&self) -> IpcError {
         let reason = self.inner.shared.reason.get().cloned();
         IpcError::disconnected(reason.unwrap_or_else(|| "main is gone".into()))
     }

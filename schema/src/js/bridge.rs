@@ -17,6 +17,7 @@ pub(super) fn render(model: &Model<'_>) -> String {
             ("PROTOCOL", &bridge_protocol()),
             ("CONTRACTS", &model.contracts_js()),
             ("INVOKES", &model.channels_js(MethodKind::Invoke)),
+            ("SYNCS", &model.sync_deadlines_js()),
             ("SENDS", &model.channels_js(MethodKind::Send)),
             ("EVENTS", &model.channels_js(MethodKind::Event)),
             ("REQUESTS", &model.channels_js(MethodKind::Request)),

@@ -252,7 +252,7 @@ fn body(model: &Model<'_>, flavor: Flavor, out: &mut String) {
     ports_prelude(flavor, out);
 
     for service in &model.services {
-        api_interface(service, out);
+        api_interface(service, flavor, out);
         errors_interface(service, out);
     }
     if model.services.len() > 1 {
@@ -396,7 +396,7 @@ fn param_type(ts: &str, kind: MethodKind) -> String {
     ts.to_string()
 }
 
-fn api_interface(service: &ServiceModel<'_>, out: &mut String) {
+fn api_interface(service: &ServiceModel<'_>, flavor: Flavor, out: &mut String) {
     out.push_str(&jsdoc(&[service.service.docs.as_str()], ""));
     out.push_str(&format!("export interface {} {{\n", service.api_type));
     for method in &service.methods {
@@ -425,6 +425,40 @@ fn api_interface(service: &ServiceModel<'_>, out: &mut String) {
                 all.push("options?: IpcCallOptions".into());
                 let output = m.output.as_ref().map_or("unknown", |o| o.ts.as_str());
                 format!("{}({}): Promise<{output}>;", m.js_name, all.join(", "))
+            }
+            MethodKind::Sync => {
+                let millis = m.timeout_ms.unwrap_or(crate::DEFAULT_SYNC_TIMEOUT_MS);
+                let output = m.output.as_ref().map_or("unknown", |o| o.ts.as_str());
+                if flavor == Flavor::Client {
+                    // A page cannot block on a WebSocket: the browser client calls it as an invoke.
+                    docs.push(format!(
+                        "Invokes `{}` (declared `#[sync]`: a page cannot block on a WebSocket, so\n\
+                         here it is an ordinary call, with the contract's deadline of {millis} ms).",
+                        m.channel
+                    ));
+                } else {
+                    docs.push(format!(
+                        "Calls `{}` synchronously (Electron's `sendSync`): the page is blocked until the\n\
+                         Rust main answers, at most {millis} ms. The last resort it is in Electron: prefer\n\
+                         an invoke wherever the page can wait for a promise.",
+                        m.channel
+                    ));
+                }
+                if let Some(error) = &m.error {
+                    docs.push(format!(
+                        "@throws {{IpcAppError<{}>}} when the handler returns an error (`data`).",
+                        error.ts
+                    ));
+                }
+                docs.push(
+                    "@throws {IpcFrameworkError} when the call fails (`timeout` past the deadline, no handler, ...)."
+                        .into(),
+                );
+                if flavor == Flavor::Client {
+                    format!("{}({}): Promise<{output}>;", m.js_name, params.join(", "))
+                } else {
+                    format!("{}({}): {output};", m.js_name, params.join(", "))
+                }
             }
             MethodKind::Send => {
                 docs.push(format!("Sends `{}` (fire-and-forget).", m.channel));
@@ -527,13 +561,22 @@ fn errors_interface(service: &ServiceModel<'_>, out: &mut String) {
     let first = service
         .methods
         .iter()
-        .find(|m| m.method.kind == MethodKind::Invoke)
+        .find(|m| matches!(m.method.kind, MethodKind::Invoke | MethodKind::Sync))
         .map_or("method", |m| m.method.js_name.as_str());
     out.push_str(&jsdoc(
         &[
             format!(
-                "What each invoke of `{}` rejects with, by method name:",
-                service.service.namespace
+                "What each invoke of `{}` rejects with{}, by method name:",
+                service.service.namespace,
+                if service
+                    .methods
+                    .iter()
+                    .any(|m| m.method.kind == MethodKind::Sync)
+                {
+                    " (and each sync call throws)"
+                } else {
+                    ""
+                }
             ),
             format!(
                 "`catch (e) {{ const error = e as {}[\"{first}\"]; ... }}`.",
@@ -545,7 +588,7 @@ fn errors_interface(service: &ServiceModel<'_>, out: &mut String) {
     out.push_str(&format!("export interface {} {{\n", service.errors_type));
     for method in &service.methods {
         let m = method.method;
-        if m.kind != MethodKind::Invoke {
+        if !matches!(m.kind, MethodKind::Invoke | MethodKind::Sync) {
             continue;
         }
         let union = match &m.error {

@@ -261,6 +261,13 @@ impl<'a> Model<'a> {
             if method.method.kind == MethodKind::Request && method.method.error.is_some() {
                 extra.push_str(", app: true");
             }
+            if method.method.kind == MethodKind::Sync {
+                let millis = method
+                    .method
+                    .timeout_ms
+                    .unwrap_or(crate::DEFAULT_SYNC_TIMEOUT_MS);
+                extra.push_str(&format!(", timeoutMs: {millis}"));
+            }
             let levels = service.service.policy_levels(method.method);
             if !levels.is_empty() {
                 extra.push_str(&format!(", policy: {}", js_value(&levels)));
@@ -287,6 +294,22 @@ impl<'a> Model<'a> {
             })
             .collect();
         js_value(&policies)
+    }
+
+    /// The deadline of every sync channel, by channel, as a JavaScript object literal.
+    pub fn sync_deadlines_js(&self) -> String {
+        let deadlines: BTreeMap<&str, u64> = self
+            .methods()
+            .filter(|(_, m)| m.method.kind == MethodKind::Sync)
+            .map(|(_, m)| {
+                let millis = m
+                    .method
+                    .timeout_ms
+                    .unwrap_or(crate::DEFAULT_SYNC_TIMEOUT_MS);
+                (m.method.channel.as_str(), millis)
+            })
+            .collect();
+        js_value(&deadlines)
     }
 
     /// Channels of one kind, as a JavaScript array literal.

@@ -21,6 +21,8 @@
 //   made its invokes and sends (one queue, as Electron's one IPC pipe per frame), `invoke` rejecting with
 //   Electron's own messages ("No handler registered for ..."), events carrying an Electron event
 //   object as their first argument, `event.senderFrame` with the frame's url and origin.
+// - ipcRenderer.sendSync blocks this thread until the main process answers: with the main
+//   process in a worker thread (support/processes.js), as in Electron.
 // - `window.enterSubframe(url, origin)`: the page's IPC comes from an iframe (a frame that is not
 //   `webContents.mainFrame`) until `enterSubframe(null)`.
 // - webContents.mainFrame: the window's current main frame (the frame `webContents.send`
@@ -58,6 +60,7 @@ class World {
 }
 
 const MAX_DEPTH = 1000;
+const SYNC_PATIENCE_MS = 10000;
 
 // The objects electron_api_context_bridge.cc's IsPlainObject refuses: they are serialized
 // (structured clone) rather than copied property by property.
@@ -195,6 +198,21 @@ class FakeIpcRenderer extends EventEmitter {
         (error) => reject(new Error(`Error invoking remote method '${channel}': ${error}`)),
       );
     }));
+  }
+
+  // Electron's sendSync: this thread is blocked until the main process sets
+  // `event.returnValue`. Only the two-thread model (support/processes.js) has a main process
+  // that can answer meanwhile; a bridge that never answers fails the test after SYNC_PATIENCE_MS
+  // instead of hanging it.
+  sendSync(channel, ...args) {
+    const copied = clone(args);
+    if (typeof this._ipcMain.sendSync !== 'function') {
+      throw new Error('sendSync needs a main process in another thread (support/processes.js)');
+    }
+    // One pipe per frame: what the page sent before goes first.
+    for (const next of this._queue.splice(0)) next();
+    this._ipcMain.received.push({ kind: 'sendSync', channel, args: copied });
+    return clone(this._ipcMain.sendSync(channel, this._mainEvent(), copied, SYNC_PATIENCE_MS));
   }
 
   send(channel, ...args) {

@@ -12,6 +12,9 @@ import {
 export async function browser(): Promise<void> {
   const api: TodosApi = await connect("wss://example.invalid/ipc", { token: "t", label: "tab", handshakeTimeoutMs: 1000, maxMessage: 1 << 20 });
   const todo: Todo = await api.add("from a tab", { timeoutMs: 100 });
+  // A sync method is an ordinary call in a page on a WebSocket.
+  const found: Promise<Todo> = api.lookup(todo.id, 0);
+  console.log((await found).title);
   const off = api.onChanged((changed: Todo) => console.log(changed.title), { onLag: (missed: number) => console.log(missed) });
   off();
   try {

@@ -22,6 +22,15 @@ export async function renderer(): Promise<void> {
   const slept: number = await window.todos.slow(10, { signal: controller.signal, timeoutMs: 50 });
   const stats: StatsReport = await window.todos.stats();
 
+  // a sync call: the value itself (the page blocks), its errors thrown
+  const found: Todo = window.todos.lookup(todo.id, 0);
+  try {
+    window.todos.lookup(99, 0);
+  } catch (e) {
+    const error = e as TodosErrors["lookup"];
+    if (error.name === "IpcAppError") console.log(error.data.kind, found.title);
+  }
+
   // send
   const nothing: void = window.todos.log(`${toggled.title} ${all.length} ${slept} ${stats.cancelled}`);
   void nothing;
@@ -62,6 +71,10 @@ export async function renderer(): Promise<void> {
   await window.todos.add();
   // @ts-expect-error an unknown option
   await window.todos.list({ timeout: 5 });
+  // @ts-expect-error a sync call returns the value, not a promise
+  window.todos.lookup(1, 0).then;
+  // @ts-expect-error a sync call takes no options
+  window.todos.lookup(1, 0, { timeoutMs: 5 });
   // @ts-expect-error sends return nothing to await on
   window.todos.log("x").then;
   // @ts-expect-error an undeclared channel

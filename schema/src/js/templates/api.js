@@ -320,7 +320,10 @@ function buildApi(core, methods, config) {
       } else if (args.length !== arity) {
         throw new TypeError(`${label} expects ${expects(m)} and an optional options object, got ${args.length} arguments`);
       }
-      const { timeoutMs, signal } = readOptions(label, options);
+      const read = readOptions(label, options);
+      const signal = read.signal;
+      // A sync method called as an invoke (the browser client) keeps the contract's deadline.
+      const timeoutMs = read.timeoutMs === null && typeof m.timeoutMs === 'number' ? m.timeoutMs : read.timeoutMs;
       const problem = argumentsProblem(label, m.params, args);
       if (problem !== null) throw new TypeError(problem);
       if (signal !== undefined && signal.aborted) {
@@ -408,6 +411,26 @@ function buildApi(core, methods, config) {
         }
         if (signal !== undefined) signal.addEventListener('abort', onAbort, { once: true });
       });
+    };
+  }
+
+  // A sync method (Electron's sendSync): the page is blocked until the bridge answers, which it
+  // does by the contract's deadline at the latest.
+  function syncer(index, m, label) {
+    return function (...args) {
+      if (args.length !== m.params.length) {
+        throw new TypeError(`${label} expects ${expects(m)}, got ${args.length} arguments`);
+      }
+      const problem = argumentsProblem(label, m.params, args);
+      if (problem !== null) throw new TypeError(problem);
+      const envelope = core.invokeSync(index, args);
+      if (envelope !== null && typeof envelope === 'object') {
+        if (typeof envelope.typeError === 'string') throw new TypeError(envelope.typeError);
+        if (hasOwn(envelope, 'ok')) return envelope.ok;
+        if (hasOwn(envelope, 'app')) throw fail(new IpcAppError(m.channel, envelope.app));
+        if (hasOwn(envelope, 'error')) throw fail(new IpcFrameworkError(envelope.error, m.channel));
+      }
+      throw fail(frameworkError('protocol', `${label}: malformed reply`, m.channel, { reason: 'malformed reply' }));
     };
   }
 
@@ -540,6 +563,8 @@ function buildApi(core, methods, config) {
     const label = m.ns === null ? `${config.key}.${m.name}` : `${config.key}.${m.ns}.${m.name}`;
     let fn;
     if (m.kind === 'invoke') fn = invoker(index, m, label);
+    // Where the core cannot block (the browser client), a sync method is an invoke.
+    else if (m.kind === 'sync') fn = typeof core.invokeSync === 'function' ? syncer(index, m, label) : invoker(index, m, label);
     else if (m.kind === 'send') fn = sender(index, m, label);
     else if (m.kind === 'event') fn = subscriber(index, m, label);
     else if (m.kind === 'request') fn = requester(index, m, label);

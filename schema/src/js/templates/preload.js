@@ -249,6 +249,18 @@ const core = {
   cancel(id) {
     if (isCount(id) && id > 0 && id <= lastCallId) ipcRenderer.send(CANCEL_CHANNEL, id);
   },
+  // Blocks this page until the bridge sets `event.returnValue` (by the contract's deadline).
+  invokeSync(index, args) {
+    const m = methodAt(index, 'sync');
+    if (m === null) return { typeError: `${API_KEY}: no such method` };
+    const problem = argumentsProblem(labelOf(m), m.params, args);
+    if (problem !== null) return { typeError: problem };
+    try {
+      return envelopeOf(m.channel, ipcRenderer.sendSync(m.channel, ++lastCallId, ...args));
+    } catch (cause) {
+      return rejectionOf(m.channel, cause);
+    }
+  },
   send(index, args) {
     const m = methodAt(index, 'send');
     if (m === null) return `${API_KEY}: no such method`;

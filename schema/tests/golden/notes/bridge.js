@@ -95,6 +95,9 @@ const childProcess = require('child_process');
 
 const CONTRACTS = {"notes":"1c200d43cb31114a"};
 const INVOKE_CHANNELS = ["notes:save","notes:put"];
+// Channels the preload calls with ipcRenderer.sendSync (`#[sync]` methods), each with its
+// deadline in milliseconds: the bridge answers through `event.returnValue` by then.
+const SYNC_CHANNELS = {};
 const SEND_CHANNELS = ["notes:record","notes:mark"];
 const EVENT_CHANNELS = ["notes:saved"];
 // Each channel's declared `#[policy(...)]` levels (channels without are absent).
@@ -1102,75 +1105,119 @@ function createBridge(options) {
 
   function onInvoke(channel) {
     return (event, callId, timeoutMs, uploads, ...args) => {
-      const who = identify(event, channel);
-      if (who.error) return { error: who.error };
-      if (!isCount(callId) || callId === 0) {
-        return { error: wireError('protocol', `${channel}: the call id must be a positive integer`, { reason: 'bad call id' }) };
-      }
-      if (timeoutMs !== null && timeoutMs !== undefined && !isCount(timeoutMs)) {
-        return { error: wireError('protocol', `${channel}: timeoutMs must be a non-negative integer or null`, { reason: 'bad timeout' }) };
-      }
-      if (state === 'closed') return { error: closedError };
-      let streams = null;
-      if (uploads !== null && uploads !== undefined) {
-        streams = checkWindowPorts(who.sender.id, uploads);
-        if (streams.error) return { error: Object.assign({ channel }, streams.error) };
-      }
-      const gone = windowGone(channel, who.sender.id);
-      if (gone !== null) return { error: gone };
-      const key = callKey(event, callId);
-      const previous = byCall.get(key);
-      if (previous !== undefined) {
-        // The frame reloaded and numbers its calls from 1 again: its old call is abandoned.
-        control({ t: 'cancel', id: previous });
-        settle(previous, { error: wireError('cancelled', `${channel}: replaced by a new call with the same id (the page reloaded)`, { channel }) });
-      }
-      // Per window, so that one window's slow calls never make another window's calls fail.
-      const inFlight = inFlightByWindow.get(who.sender.id) || 0;
-      if (inFlight >= maxInFlightPerWindow) {
-        return { error: wireError('too_many_in_flight', `${channel}: this window already has ${inFlight} calls waiting for their reply (the limit is ${maxInFlightPerWindow})`, { limit: maxInFlightPerWindow }) };
-      }
-      const id = ++nextWireId;
-      const frame = { t: 'invoke', id, ch: channel, args };
-      if (isCount(timeoutMs)) frame.timeout_ms = timeoutMs;
-      frame.sender = who.sender;
-      // Each stream argument becomes a port of the bridge's on the wire, routed to this window.
-      let wires = null;
-      if (streams !== null) {
-        const owner = who.sender.id;
-        lastLocal.set(owner, streams.ids[streams.ids.length - 1]);
-        const rename = new Map();
-        wires = streams.ids.map((local) => {
-          lastOwnPort += 2;
-          addRoute(lastOwnPort, owner, local);
-          rename.set(local, lastOwnPort);
-          return lastOwnPort;
-        });
-        frame.args = renamePorts(args, rename, 0);
-        frame.ports = wires;
-      }
-      // Refused before main saw it: its ports were never opened there.
-      const unopened = () => {
-        if (wires !== null) for (const wire of wires) dropRoute(wire);
-      };
-      return new Promise((resolve) => {
-        pending.set(id, { resolve, key, channel, webContentsId: who.sender.id, uploads: wires });
-        inFlightByWindow.set(who.sender.id, inFlight + 1);
-        byCall.set(key, id);
-        const problem = submit(frame, (error) => {
-          unopened();
-          settle(id, { error });
-        }, who.sender.id);
-        if (problem !== null) {
-          unopened();
-          settle(id, { error: problem });
-        } else if (wires !== null) {
-          // The window may send within main's port_window: the first credit, once it is known.
-          if (state === 'open') for (const wire of wires) grantOpen(wire);
-          else openAfterHello.push(...wires);
+      const started = call(event, channel, callId, timeoutMs, uploads, args);
+      return started.error !== undefined ? started : started.promise;
+    };
+  }
+
+  // A sync call (ipcRenderer.sendSync): the window's renderer is blocked until `returnValue` is
+  // set, so it is set on every path, at the latest when the contract's deadline passes (main
+  // applies the same deadline and answers `timeout` itself; this timer covers a main that does
+  // not answer at all).
+  function onSync(channel, deadline) {
+    return (event, callId, ...args) => {
+      const answer = (envelope) => {
+        try {
+          event.returnValue = envelope;
+        } catch (error) {
+          report(error);
         }
+      };
+      const started = call(event, channel, callId, deadline, null, args);
+      if (started.error !== undefined) {
+        answer(started);
+        return;
+      }
+      const { id, promise } = started;
+      const timer = setTimeout(() => {
+        if (!pending.has(id)) return;
+        control({ t: 'cancel', id });
+        settle(id, { error: wireError('timeout', `${channel} timed out after ${deadline} ms`, { channel, after_ms: deadline }) });
+      }, deadline);
+      promise.then((envelope) => {
+        clearTimeout(timer);
+        // A sync call cannot take ports: what main transferred is closed again.
+        if (Array.isArray(envelope.ports) && envelope.ports.length > 0) {
+          answer({ error: wireError('bad_reply', `${channel}: a sync call's reply cannot transfer ports`, { channel, reason: 'ports in a sync reply' }) });
+          return;
+        }
+        answer(envelope);
       });
     };
+  }
+
+  // Checks a window's call and forwards it to main: an `{ error }` envelope at once, or the wire
+  // id and a promise of the envelope main's reply makes.
+  function call(event, channel, callId, timeoutMs, uploads, args) {
+    const who = identify(event, channel);
+    if (who.error) return { error: who.error };
+    if (!isCount(callId) || callId === 0) {
+      return { error: wireError('protocol', `${channel}: the call id must be a positive integer`, { reason: 'bad call id' }) };
+    }
+    if (timeoutMs !== null && timeoutMs !== undefined && !isCount(timeoutMs)) {
+      return { error: wireError('protocol', `${channel}: timeoutMs must be a non-negative integer or null`, { reason: 'bad timeout' }) };
+    }
+    if (state === 'closed') return { error: closedError };
+    let streams = null;
+    if (uploads !== null && uploads !== undefined) {
+      streams = checkWindowPorts(who.sender.id, uploads);
+      if (streams.error) return { error: Object.assign({ channel }, streams.error) };
+    }
+    const gone = windowGone(channel, who.sender.id);
+    if (gone !== null) return { error: gone };
+    const key = callKey(event, callId);
+    const previous = byCall.get(key);
+    if (previous !== undefined) {
+      // The frame reloaded and numbers its calls from 1 again: its old call is abandoned.
+      control({ t: 'cancel', id: previous });
+      settle(previous, { error: wireError('cancelled', `${channel}: replaced by a new call with the same id (the page reloaded)`, { channel }) });
+    }
+    // Per window, so that one window's slow calls never make another window's calls fail.
+    const inFlight = inFlightByWindow.get(who.sender.id) || 0;
+    if (inFlight >= maxInFlightPerWindow) {
+      return { error: wireError('too_many_in_flight', `${channel}: this window already has ${inFlight} calls waiting for their reply (the limit is ${maxInFlightPerWindow})`, { limit: maxInFlightPerWindow }) };
+    }
+    const id = ++nextWireId;
+    const frame = { t: 'invoke', id, ch: channel, args };
+    if (isCount(timeoutMs)) frame.timeout_ms = timeoutMs;
+    frame.sender = who.sender;
+    // Each stream argument becomes a port of the bridge's on the wire, routed to this window.
+    let wires = null;
+    if (streams !== null) {
+      const owner = who.sender.id;
+      lastLocal.set(owner, streams.ids[streams.ids.length - 1]);
+      const rename = new Map();
+      wires = streams.ids.map((local) => {
+        lastOwnPort += 2;
+        addRoute(lastOwnPort, owner, local);
+        rename.set(local, lastOwnPort);
+        return lastOwnPort;
+      });
+      frame.args = renamePorts(args, rename, 0);
+      frame.ports = wires;
+    }
+    // Refused before main saw it: its ports were never opened there.
+    const unopened = () => {
+      if (wires !== null) for (const wire of wires) dropRoute(wire);
+    };
+    const promise = new Promise((resolve) => {
+      pending.set(id, { resolve, key, channel, webContentsId: who.sender.id, uploads: wires });
+      inFlightByWindow.set(who.sender.id, inFlight + 1);
+      byCall.set(key, id);
+      const problem = submit(frame, (error) => {
+        unopened();
+        settle(id, { error });
+      }, who.sender.id);
+      if (problem !== null) {
+        unopened();
+        settle(id, { error: problem });
+      } else if (wires !== null) {
+        // The window may send within main's port_window: the first credit, once it is known.
+        if (state === 'open') for (const wire of wires) grantOpen(wire);
+        else openAfterHello.push(...wires);
+      }
+    });
+    return { id, promise };
   }
 
   // Main disconnected this window (a goodbye with `to`): nothing of it is forwarded any more.
@@ -1563,6 +1610,11 @@ function createBridge(options) {
       ipcMain.handle(channel, onInvoke(channel));
       handled.push(channel);
     }
+    for (const channel of Object.keys(SYNC_CHANNELS)) {
+      const listener = onSync(channel, SYNC_CHANNELS[channel]);
+      ipcMain.on(channel, listener);
+      registered.push([channel, listener]);
+    }
     for (const channel of SEND_CHANNELS) {
       const listener = onSend(channel);
       ipcMain.on(channel, listener);
@@ -1612,4 +1664,4 @@ function createBridge(options) {
   return dispose;
 }
 
-module.exports = { createBridge, CONTRACTS, INVOKE_CHANNELS, SEND_CHANNELS, EVENT_CHANNELS, REQUEST_CHANNELS, CANCEL_CHANNEL, LAG_CHANNEL, FRAME_CHANNEL };
+module.exports = { createBridge, CONTRACTS, INVOKE_CHANNELS, SYNC_CHANNELS, SEND_CHANNELS, EVENT_CHANNELS, REQUEST_CHANNELS, CANCEL_CHANNEL, LAG_CHANNEL, FRAME_CHANNEL };

@@ -180,12 +180,14 @@ for bench, ns in trips.items():
     print(f"    {bench:<17} {fmt_time(ns):>10}  {fmt_ratio(ratio(ns, trips['raw_unix'])):>7} of raw_unix")
 PY
 
-# The Electron bridge's path (bridge.js in Node to a Rust main over stdio) next to a plain Node
-# stdio peer. Skipped with --report-only or without node.
+# The JavaScript peers: the Electron bridge's path (bridge.js in Node to a Rust main over stdio)
+# and the browser client's (client.mjs to a Rust main over a WebSocket), small invokes and 1 MiB
+# of bytes each way, next to a plain Node stdio peer. Skipped with --report-only or without node.
 if [[ "${report_only:-0}" != 1 ]] && command -v node > /dev/null 2>&1; then
-    cargo build --quiet --release -p ipc-tests --example todos_main_stdio
+    cargo build --quiet --release -p ipc-tests --example todos_main_stdio --example browser
     target_dir="$(cargo metadata --format-version 1 --no-deps \
         | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
     echo
-    node scripts/bench-bridge.js "$target_dir/release/examples/todos_main_stdio" 20000
+    node --experimental-websocket --no-warnings scripts/bench-js.js \
+        "$target_dir/release/examples/todos_main_stdio" "$target_dir/release/examples/browser" 20000
 fi

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use ipc_runtime::{Caller, Port, Stream, Target, channels};
+use ipc_runtime::{Bytes, Caller, Port, Stream, Target, channels};
 use tokio::sync::broadcast;
 
 /// One item of the todo list.
@@ -74,6 +74,10 @@ pub trait Todos {
     #[policy(native)]
     #[policy(window, origin = "app://todos", main_frame)]
     async fn purge(&self) -> u32;
+    /// Stores a file on a todo, replacing the one it had; returns the stored size in bytes.
+    async fn attach(&self, id: u32, file: Bytes) -> Result<u32, TodoError>;
+    /// The file stored on a todo (empty when it has none).
+    async fn attachment(&self, id: u32) -> Result<Bytes, TodoError>;
     /// Finds a todo by id while the caller is blocked (a sync call: Electron's `sendSync`, for
     /// a page that must have a value before it goes on). Main first waits `delay_ms`, to show
     /// the deadline: past 1000 ms the caller gets `timeout` and the handler is cancelled.
@@ -127,6 +131,8 @@ impl Stats {
 /// The main-side implementation of [`Todos`].
 pub struct Backend {
     todos: Mutex<Vec<Todo>>,
+    /// Each todo's file, by todo id.
+    files: Mutex<BTreeMap<u32, Bytes>>,
     /// Every change, for `watch` streams.
     changes: broadcast::Sender<Todo>,
     events: TodosEvents,
@@ -135,6 +141,16 @@ pub struct Backend {
 }
 
 impl Backend {
+    /// `NotFound` unless a todo has this id.
+    fn exists(&self, id: u32) -> Result<(), TodoError> {
+        let todos = self.todos.lock().unwrap();
+        if todos.iter().any(|todo| todo.id == id) {
+            Ok(())
+        } else {
+            Err(TodoError::NotFound { id })
+        }
+    }
+
     /// Sleeps `millis`; a sleep main drops before it ends counts as a cancelled handler.
     async fn sleep(&self, millis: u32) {
         let mut probe = CancelProbe {
@@ -149,6 +165,7 @@ impl Backend {
     pub fn new(events: TodosEvents, stats: std::sync::Arc<Stats>, verbose: bool) -> Self {
         Backend {
             todos: Mutex::new(Vec::new()),
+            files: Mutex::new(BTreeMap::new()),
             changes: broadcast::channel(256).0,
             events,
             stats,
@@ -227,6 +244,26 @@ impl TodosHandler for Backend {
         self.stats.count(caller);
         self.sleep(millis).await;
         millis
+    }
+
+    async fn attach(&self, caller: &Caller, id: u32, file: Bytes) -> Result<u32, TodoError> {
+        self.stats.count(caller);
+        self.exists(id)?;
+        let size = u32::try_from(file.len()).unwrap_or(u32::MAX);
+        self.files.lock().unwrap().insert(id, file);
+        Ok(size)
+    }
+
+    async fn attachment(&self, caller: &Caller, id: u32) -> Result<Bytes, TodoError> {
+        self.stats.count(caller);
+        self.exists(id)?;
+        Ok(self
+            .files
+            .lock()
+            .unwrap()
+            .get(&id)
+            .cloned()
+            .unwrap_or_default())
     }
 
     async fn lookup(&self, caller: &Caller, id: u32, delay_ms: u32) -> Result<Todo, TodoError> {

@@ -30,9 +30,10 @@ use serde_json::json;
 use tokio::io::{AsyncRead, ReadBuf};
 
 /// Every target with a corpus.
-const TARGETS: [&str; 6] = [
+const TARGETS: [&str; 7] = [
     "frame_json",
     "frame_binary",
+    "frame_msgpack",
     "handshake",
     "stream",
     "args",
@@ -304,6 +305,16 @@ impl Corpus {
                     format!("captured-{dir}-{i:03}-{kind}"),
                     message.clone(),
                 );
+                // The msgpack codec's frames are the JSON ones as MessagePack maps.
+                if codec == Codec::Json
+                    && let Ok(value) = serde_json::from_slice::<serde_json::Value>(&message)
+                {
+                    self.add(
+                        "frame_msgpack",
+                        format!("captured-{dir}-{i:03}-{kind}"),
+                        rmp_serde::to_vec_named(&value).expect("a JSON value packs"),
+                    );
+                }
                 if let Some(args) = args {
                     self.add("args", format!("captured-{name}-{dir}-{i:03}-{kind}"), args);
                 }
@@ -516,6 +527,24 @@ fn attacks(corpus: &mut Corpus) {
         v.extend_from_slice(&b"]".repeat(3000));
         v
     };
+
+    // MessagePack frames.
+    corpus.add(
+        "frame_msgpack",
+        "attack-map32-claim",
+        vec![0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1, b't'],
+    );
+    corpus.add(
+        "frame_msgpack",
+        "attack-payload-amplification",
+        [&[0x82, 0xa1, b't', 0xa4][..], b"send", &[0xa4], b"args", &amplification].concat(),
+    );
+    corpus.add("frame_msgpack", "attack-deep-nesting", {
+        let mut v = vec![0x81, 0xa4];
+        v.extend_from_slice(b"args");
+        v.extend_from_slice(&deep_msgpack);
+        v
+    });
 
     // Arguments.
     corpus.add(

@@ -290,12 +290,15 @@ fn check_method(contract: &Contract, method: &MethodDef, errors: &mut Errors) {
     }
 }
 
-/// The first `Port<..>` or `Stream<..>` in `ty`, by name (what the contract can see of it).
+/// The first `Port<..>` or `Stream<..>` in `ty`, by name with type arguments (what the macro can
+/// see of it; an alias is caught by `ipc-bindgen`, which reads the types' wire forms).
 fn port_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
     struct Find<'ast>(Option<&'ast syn::PathSegment>);
     impl<'ast> Visit<'ast> for Find<'ast> {
         fn visit_path_segment(&mut self, segment: &'ast syn::PathSegment) {
-            if self.0.is_none() && (segment.ident == "Port" || segment.ident == "Stream") {
+            let generic = matches!(segment.arguments, syn::PathArguments::AngleBracketed(_));
+            if self.0.is_none() && generic && (segment.ident == "Port" || segment.ident == "Stream")
+            {
                 self.0 = Some(segment);
             }
             syn::visit::visit_path_segment(self, segment);

@@ -515,22 +515,29 @@ fn parse_sync(attr: &syn::Attribute, errors: &mut Errors) -> Option<(u64, proc_m
     }
 }
 
-/// The kind attribute `attr` is probably a misspelling of: a bare path one or two edits away from
-/// `send` or `event`.
+/// The kind attribute `attr` is probably a misspelling of: a name one or two edits away from one
+/// kind's (`#[sned]`, `#[snyc(timeout_ms = 5)]`), and nearer to it than to any other.
 fn misspelled_kind(attr: &syn::Attribute) -> Option<Kind> {
-    let syn::Meta::Path(path) = &attr.meta else {
-        return None;
-    };
-    let name = path.get_ident()?.to_string();
-    [
+    let name = attr.path().get_ident()?.to_string();
+    // Only `#[sync(...)]` takes arguments: another kind's name with a list is no misspelling.
+    let listed = matches!(attr.meta, syn::Meta::List(_));
+    let mut near: Vec<(usize, Kind)> = [
         ("send", Kind::Send),
         ("event", Kind::Event),
         ("request", Kind::Request),
         ("sync", Kind::Sync),
     ]
     .into_iter()
-    .find(|(kind, _)| edit_distance(&name, kind) <= 2)
-    .map(|(_, kind)| kind)
+    .filter(|(_, kind)| !listed || *kind == Kind::Sync)
+    .map(|(word, kind)| (edit_distance(&name, word), kind))
+    .filter(|(distance, _)| *distance <= 2)
+    .collect();
+    near.sort_by_key(|(distance, _)| *distance);
+    match near.as_slice() {
+        // The nearest, unless another kind is as near (then there is no telling).
+        [(d, kind), rest @ ..] if rest.first().is_none_or(|(next, _)| next > d) => Some(*kind),
+        _ => None,
+    }
 }
 
 /// Levenshtein distance (counting a swap of two neighbours as one edit).

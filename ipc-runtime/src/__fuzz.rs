@@ -52,14 +52,14 @@ fn comparable(frame: &Frame, codec: Codec) -> String {
         Frame::Send { channel, args, .. } => format!("send {channel:?} {args:?}"),
         Frame::Event {
             channel, args, to, ..
-        } => format!("event {channel:?} {args:?} {:?}", json_only(*to, codec)),
+        } => format!("event {channel:?} {args:?} {:?}", windows_named(*to, codec)),
         Frame::Lag {
             channel,
             missed,
             to,
-        } => format!("lag {channel:?} {missed} {:?}", json_only(*to, codec)),
+        } => format!("lag {channel:?} {missed} {:?}", windows_named(*to, codec)),
         Frame::Goodbye { reason, to } => {
-            format!("goodbye {reason:?} {:?}", json_only(*to, codec))
+            format!("goodbye {reason:?} {:?}", windows_named(*to, codec))
         }
         Frame::Reply { id, body, .. } => format!("reply {id} {body:?}"),
         Frame::Port { port, data, .. } => format!("port {port} {data:?}"),
@@ -67,8 +67,8 @@ fn comparable(frame: &Frame, codec: Codec) -> String {
     }
 }
 
-fn json_only(to: Option<u64>, codec: Codec) -> Option<u64> {
-    if codec == Codec::Json { to } else { None }
+fn windows_named(to: Option<u64>, codec: Codec) -> Option<u64> {
+    if codec == Codec::Binary { None } else { to }
 }
 
 struct Owned(OutFrame<'static>);

@@ -668,8 +668,12 @@ test('the generated client refuses what cannot be sent, whichever realm of the p
       const sent = [];
       class ScriptedWebSocket {
         constructor() { setTimeout(() => this.onopen(), 0); }
+        // The hello is JSON text; later frames are binary MessagePack maps whose first entry is
+        // `t` (a fixstr): 0x8N, 0xa1 't', 0xaN, then the type's letters.
         send(data) {
-          const frame = JSON.parse(data);
+          const frame = typeof data === 'string'
+            ? JSON.parse(data)
+            : { t: String.fromCharCode(...data.subarray(4, 4 + (data[3] & 0x1f))) };
           sent.push(frame.t);
           if (frame.t !== 'hello') return;
           const hello = { t: 'hello', protocol: 1, role: 'main', codec: 'json', contracts, renderer: 1 };
@@ -831,3 +835,33 @@ test('a request from main answered by the page: main asks each page that connect
   assert.match(exampleOutput, /main: asked browser page: Ok\(true\)/);
 });
 
+test('bytes cross the WebSocket as Uint8Arrays: 0 B, 1 B, 64 KiB and 8 MiB (8 MiB in chunks)', async () => {
+  // Last, as the test above: it adds a todo.
+  const result = await page.evaluate(async () => {
+    const pattern = (size) => {
+      const bytes = new Uint8Array(size);
+      for (let i = 0; i < size; i++) bytes[i] = (i * 31 + (i >>> 8)) & 0xff;
+      return bytes;
+    };
+    const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+    const todo = await window.todos.add('with a file');
+    const outcomes = [];
+    for (const size of [0, 1, 64 * 1024, 8 * 1024 * 1024]) {
+      const file = pattern(size);
+      const stored = await window.todos.attach(todo.id, file);
+      const back = await window.todos.attachment(todo.id);
+      outcomes.push({ size, stored, isUint8Array: back instanceof Uint8Array, same: same(back, file) });
+    }
+    let refused;
+    try {
+      window.todos.attach(todo.id, 'AAEC');
+    } catch (error) {
+      refused = `${error.name}: ${error.message}`;
+    }
+    return { outcomes, refused };
+  });
+  for (const outcome of result.outcomes) {
+    assert.deepEqual(outcome, { size: outcome.size, stored: outcome.size, isUint8Array: true, same: true });
+  }
+  assert.equal(result.refused, 'TypeError: todos.attach: argument 2 (file) must be bytes (a Uint8Array), got a string');
+});

@@ -11,9 +11,10 @@ const { describe, it } = require('node:test');
 const { eventually, generate } = require('./support/setup');
 const { createWindow, FakeIpcMain } = require('./support/electron');
 const { frameBytes, frameReader, startSession } = require('./support/session');
+const { encodeBody } = require('./support/msgpack');
 
 const bindings = generate();
-const { createBridge, CONTRACTS, INVOKE_CHANNELS, SEND_CHANNELS, EVENT_CHANNELS, LAG_CHANNEL } = require(bindings.path('bridge.js'));
+const { createBridge, CONTRACTS, INVOKE_CHANNELS, SYNC_CHANNELS, SEND_CHANNELS, EVENT_CHANNELS, LAG_CHANNEL } = require(bindings.path('bridge.js'));
 const preloadSource = bindings.read('preload.js');
 const plain = (value) => JSON.parse(JSON.stringify(value));
 const tick = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -70,9 +71,15 @@ function fakeMain() {
       writable.emit('drain');
     },
     raw(bytes) { readable.emit('data', bytes); },
-    reply(frame) { readable.emit('data', frameBytes(frame)); },
+    // Until its hello, what the main says is JSON (the handshake); MessagePack after it.
+    saidHello: false,
+    reply(frame) {
+      const json = !main.saidHello;
+      if (frame.t === 'hello') main.saidHello = true;
+      readable.emit('data', frameBytes(frame, json));
+    },
     chunked(frame, size, id = 1) {
-      const body = Buffer.from(JSON.stringify(frame), 'utf8');
+      const body = encodeBody(frame);
       for (let offset = 0; offset < body.length; offset += size) {
         readable.emit('data', chunkBytes(id, body.length, offset, body.subarray(offset, offset + size)));
       }
@@ -110,7 +117,7 @@ describe('bridge', () => {
   it('says hello with the contracts, a label and its frame and message limits', async () => {
     const { main, dispose } = setup({ label: 'window-bridge' });
     assert.deepEqual(main.received[0], {
-      t: 'hello', protocol: 1, role: 'bridge', codec: 'json', contracts: CONTRACTS, label: 'window-bridge',
+      t: 'hello', protocol: 1, role: 'bridge', codec: 'msgpack', contracts: CONTRACTS, label: 'window-bridge',
       max_frame: 4194304, max_message: 67108864, port_window: 16, max_ports: 1024,
     });
     main.hello();
@@ -124,11 +131,17 @@ describe('bridge', () => {
     await dispose.ready;
     assert.deepEqual([...ipcMain.handlers.keys()].sort(), [...INVOKE_CHANNELS].sort());
     for (const channel of SEND_CHANNELS) assert.equal(ipcMain.listenerCount(channel), 1);
+    for (const channel of Object.keys(SYNC_CHANNELS)) assert.equal(ipcMain.listenerCount(channel), 1);
     for (const channel of EVENT_CHANNELS) assert.equal(ipcMain.listenerCount(channel), 0);
     assert.equal(ipcMain.listenerCount('__ipc:cancel'), 1);
     dispose();
     assert.equal(ipcMain.handlers.size, 0);
-    assert.deepEqual(ipcMain.eventNames(), []);
+    // Only a stand-in on each sync channel, which answers at once: Electron never answers a
+    // sendSync nobody listens to, and the page would hang.
+    assert.deepEqual(ipcMain.eventNames(), Object.keys(SYNC_CHANNELS));
+    const event = {};
+    ipcMain.emit('todos:lookup', event, 1, 1, 0);
+    assert.equal(event.returnValue.error.code, 'disconnected');
     assert.deepEqual(main.received.at(-1), { t: 'goodbye', reason: 'bridge disposed' });
     assert.ok(main.ended());
     assert.equal((await dispose.closed).code, 'disconnected');
@@ -142,7 +155,7 @@ describe('bridge', () => {
       /second handler for 'todos:list'/,
     );
     assert.deepEqual([...ipcMain.handlers.keys()], ['todos:list']);
-    assert.deepEqual(ipcMain.eventNames(), []);
+    assert.deepEqual(ipcMain.eventNames(), Object.keys(SYNC_CHANNELS));
   });
 
   it('requires an origin policy', () => {
@@ -346,8 +359,8 @@ describe('bridge: chunked messages (docs/PROTOCOL.md 1.1)', () => {
     await eventually(() => main.received.filter((f) => f.t === 'invoke').length === 2, 'both invokes');
     const [a, b] = main.received.filter((f) => f.t === 'invoke');
     const many = Array.from({ length: 20 }, (_, i) => ({ id: i, title: `todo number ${i}`, done: false }));
-    const bodyA = Buffer.from(JSON.stringify({ t: 'reply', id: a.id, ok: many }));
-    const bodyB = Buffer.from(JSON.stringify({ t: 'reply', id: b.id, ok: many.slice(10) }));
+    const bodyA = encodeBody({ t: 'reply', id: a.id, ok: many });
+    const bodyB = encodeBody({ t: 'reply', id: b.id, ok: many.slice(10) });
     assert.ok(bodyA.length > 256 && bodyB.length > 256);
     // Two messages interleaved, and a whole frame between their chunks.
     main.raw(chunkBytes(7, bodyA.length, 0, bodyA.subarray(0, 200)));
@@ -425,7 +438,7 @@ describe('bridge: chunked messages (docs/PROTOCOL.md 1.1)', () => {
     second.dispose();
   });
 
-  const BODY = Buffer.from(JSON.stringify({ t: 'event', ch: 'todos:announce', args: ['x'.repeat(100)] }));
+  const BODY = encodeBody({ t: 'event', ch: 'todos:announce', args: ['x'.repeat(100)] });
   const MALFORMED = [
     ['a header shorter than 13 bytes', /shorter than its 13-byte header/, () => {
       const frame = Buffer.alloc(4 + 9);
@@ -1076,10 +1089,10 @@ describe('bridge: heartbeat and frames it does not take', () => {
       'unexpected frame type `hello` (a bridge does not receive it)',
       'unexpected frame type `detach` (a bridge does not receive it)',
       'a frame without a type',
-      'a frame that is not a JSON object',
+      'a frame that is not a map',
       answers[6].error.reason,
     ]);
-    assert.match(answers[6].error.reason, /^a frame that is not JSON: /);
+    assert.match(answers[6].error.reason, /^a frame that is not MessagePack: /);
     assert.deepEqual(answers[0], {
       t: 'error', error: { code: 'protocol', message: 'protocol error: unknown frame type `port_open`', reason: 'unknown frame type `port_open`' },
     });
@@ -1164,5 +1177,57 @@ describe('bridge with a real Rust main', () => {
     } finally {
       await session.close();
     }
+  });
+});
+
+describe('bridge: sync calls (ipcRenderer.sendSync)', () => {
+  /** A window's sendSync as the bridge sees it: resolves with what the bridge sets as returnValue. */
+  function syncCall(window, ipcMain, channel, callId, ...args) {
+    return new Promise((resolve) => {
+      const event = window.ipcRenderer._mainEvent();
+      Object.defineProperty(event, 'returnValue', { set: resolve });
+      ipcMain.emit(channel, event, callId, ...args);
+    });
+  }
+
+  it('answers through returnValue: main\'s reply, a reply with ports it cannot take, and the deadline', async () => {
+    const { main, ipcMain, dispose, open } = setup();
+    main.hello();
+    await dispose.ready;
+    const window = open();
+    const invokes = () => main.received.filter((f) => f.t === 'invoke' && f.ch === 'todos:lookup');
+
+    const answered = syncCall(window, ipcMain, 'todos:lookup', 1, 3, 0);
+    await eventually(() => invokes().length === 1, 'the invoke');
+    assert.equal(invokes()[0].timeout_ms, 1000, 'the contract\'s deadline travels');
+    main.reply({ t: 'reply', id: invokes()[0].id, ok: { id: 3, title: 't', done: false } });
+    assert.deepEqual(plain(await answered), { ok: { id: 3, title: 't', done: false } });
+
+    // sendSync cannot hand a port over: main's port is closed again.
+    const withPorts = syncCall(window, ipcMain, 'todos:lookup', 2, 3, 0);
+    await eventually(() => invokes().length === 2, 'the second invoke');
+    main.reply({ t: 'reply', id: invokes()[1].id, ok: { $ipc: 'port', port: 2 }, ports: [2] });
+    const refused = await withPorts;
+    assert.equal(refused.error.code, 'bad_reply');
+    await eventually(() => main.received.some((f) => f.t === 'close' && f.port === 2 && f.reason === 'not received'), 'the port closed');
+
+    // A main that does not answer: the bridge answers `timeout` at the deadline and cancels.
+    const started = Date.now();
+    const late = await syncCall(window, ipcMain, 'todos:lookup', 3, 3, 0);
+    assert.equal(late.error.code, 'timeout');
+    assert.ok(Date.now() - started >= 990, 'at the deadline');
+    assert.ok(main.received.some((f) => f.t === 'cancel' && f.id === invokes()[2].id), 'the call is cancelled');
+    dispose();
+  });
+
+  it('answers at once what it refuses, and after it is disposed', async () => {
+    const { main, ipcMain, dispose, open } = setup();
+    main.hello();
+    await dispose.ready;
+    const window = open();
+    assert.equal((await syncCall(window, ipcMain, 'todos:lookup', 0, 1, 0)).error.code, 'protocol', 'a bad call id');
+    dispose();
+    assert.equal((await syncCall(window, ipcMain, 'todos:lookup', 1, 1, 0)).error.code, 'disconnected');
+    assert.equal(ipcMain.listenerCount('todos:lookup'), 1, 'one stand-in');
   });
 });

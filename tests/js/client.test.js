@@ -6,72 +6,12 @@
 // show at will (lag notices, chunked and malformed chunked messages, an ended connection).
 
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const { describe, it, before, after } = require('node:test');
 const { pathToFileURL } = require('node:url');
 
-const { binaries, eventually, generate } = require('./support/setup');
-const { frameBytes } = require('./support/session');
-
-/** A WebSocket class whose server side is a fresh Rust main child process per connection. */
-function rustWebSocket(log) {
-  return class RustWebSocket {
-    constructor(url) {
-      this.url = String(url);
-      this.sent = [];
-      log.push(this);
-      this.child = spawn(binaries().todosMain, [], { stdio: ['pipe', 'pipe', 'ignore'] });
-      this.chunksSent = 0;
-      this.chunksReceived = 0;
-      let pieces = [];
-      let size = 0;
-      this.child.stdout.on('data', (chunk) => {
-        pieces.push(chunk);
-        size += chunk.length;
-        let buffered = Buffer.concat(pieces, size);
-        while (buffered.length >= 4) {
-          const length = buffered.readUInt32BE(0);
-          if (buffered.length < 4 + length) break;
-          const body = buffered.subarray(4, 4 + length);
-          buffered = buffered.subarray(4 + length);
-          // Chunks travel as binary messages, every other frame as text.
-          let data;
-          if (body[0] === 0) {
-            this.chunksReceived += 1;
-            data = body.buffer.slice(body.byteOffset, body.byteOffset + body.length);
-          } else {
-            data = body.toString('utf8');
-          }
-          if (this.onmessage) this.onmessage({ data });
-        }
-        pieces = [buffered];
-        size = buffered.length;
-      });
-      this.exited = new Promise((resolve) => this.child.on('exit', (code) => {
-        if (this.onclose) this.onclose({ code: 1000, reason: 'server closed' });
-        resolve(code);
-      }));
-      setImmediate(() => this.onopen && this.onopen());
-    }
-
-    send(data) {
-      if (typeof data !== 'string') {
-        assert.ok(data instanceof Uint8Array && data[0] === 0, 'binary messages are chunks');
-        this.chunksSent += 1;
-        const header = Buffer.alloc(4);
-        header.writeUInt32BE(data.length, 0);
-        this.child.stdin.write(Buffer.concat([header, data]));
-        return;
-      }
-      this.sent.push(JSON.parse(data));
-      this.child.stdin.write(frameBytes(JSON.parse(data)));
-    }
-
-    close() {
-      this.child.stdin.end();
-    }
-  };
-}
+const { eventually, generate } = require('./support/setup');
+const { encodeBody, unpackFrame } = require('./support/msgpack');
+const { packed, rustWebSocket } = require('./support/peers');
 
 /**
  * A WebSocket class whose server answers the hello with `answer` and is then the test's:
@@ -90,7 +30,9 @@ function scriptedWebSocket(answer, sockets = []) {
 
     send(data) {
       if (typeof data !== 'string') {
-        this.binary.push(Uint8Array.from(data));
+        const bytes = Uint8Array.from(data);
+        if (bytes[0] === 0) this.binary.push(bytes);
+        else this.sent.push(unpackFrame(bytes));
         return;
       }
       const frame = JSON.parse(data);
@@ -99,6 +41,11 @@ function scriptedWebSocket(answer, sockets = []) {
     }
 
     push(frame) {
+      this.onmessage({ data: packed(frame) });
+    }
+
+    /** A text message after the handshake (frames must be binary then). */
+    pushText(frame) {
       this.onmessage({ data: JSON.stringify(frame) });
     }
 
@@ -141,7 +88,7 @@ function unchunk(binary) {
     list.push(body.subarray(13));
     parts.set(id, list);
     if (offset + body.length - 13 === total) {
-      frames.push(JSON.parse(Buffer.concat(list).toString('utf8')));
+      frames.push(unpackFrame(Buffer.concat(list)));
       parts.delete(id);
     }
   }
@@ -172,14 +119,14 @@ describe('browser client', () => {
   it('puts the token in the URL and says hello with the contracts and the label', () => {
     assert.equal(sockets[0].url, 'ws://127.0.0.1:1/ipc?token=secret-token');
     assert.deepEqual(sockets[0].sent[0], {
-      t: 'hello', protocol: 1, role: 'renderer', codec: 'json', contracts, label: 'browser-tab',
+      t: 'hello', protocol: 1, role: 'renderer', codec: 'msgpack', contracts, label: 'browser-tab',
       max_frame: 4194304, max_message: 67108864, port_window: 16, max_ports: 1024,
     });
   });
 
   it('has the same API object shape as the preload', () => {
     assert.deepEqual(Object.keys(api).sort(), [
-      'add', 'chat', 'crash', 'handleConfirm', 'import', 'list', 'log', 'lookup', 'onAnnounce', 'onChanged',
+      'add', 'attach', 'attachment', 'chat', 'crash', 'handleConfirm', 'import', 'list', 'log', 'lookup', 'onAnnounce', 'onChanged',
       'onIntroduce', 'slow', 'stats', 'toggle', 'watch',
     ]);
     assert.ok(Object.isFrozen(api));
@@ -209,6 +156,8 @@ describe('browser client', () => {
     await assert.rejects(api.lookup(todo.id, 5000), (error) => error.code === 'timeout');
     const waited = Date.now() - started;
     assert.ok(waited >= 990 && waited < 3000, `failed at the 1000 ms deadline (${waited} ms)`);
+    // Its deadline is the contract's: no options, as where it blocks.
+    assert.throws(() => api.lookup(todo.id, 0, { timeoutMs: 99999 }), /expects 2 arguments \(id, delayMs\), got 3 arguments/);
   });
 
   it('rejects with the exported error classes', async () => {
@@ -349,7 +298,7 @@ describe('browser client against a scripted main', () => {
     const call = api.list();
     const invoke = socket.sent.find((f) => f.t === 'invoke');
     const many = Array.from({ length: 50 }, (_, i) => ({ id: i, title: `todo é ${i}`, done: false }));
-    const body = Buffer.from(JSON.stringify({ t: 'reply', id: invoke.id, ok: many }));
+    const body = encodeBody({ t: 'reply', id: invoke.id, ok: many });
     socket.pushBinary(chunk(3, body.length, 0, body.subarray(0, 1000)));
     socket.push({ t: 'event', ch: 'todos:announce', args: ['between'] });
     socket.pushBinary(chunk(3, body.length, 1000, body.subarray(1000)));
@@ -378,7 +327,7 @@ describe('browser client against a scripted main', () => {
     client.close(plainMain.api);
   });
 
-  const BODY = Buffer.from(JSON.stringify({ t: 'event', ch: 'todos:announce', args: ['x'.repeat(100)] }));
+  const BODY = encodeBody({ t: 'event', ch: 'todos:announce', args: ['x'.repeat(100)] });
   const MALFORMED = [
     ['a header shorter than 13 bytes', /shorter than its 13-byte header/, () => [Buffer.alloc(9)]],
     ['total 0', /total 0/, () => [chunk(1, 0, 0, Buffer.from('x'))]],
@@ -457,8 +406,9 @@ describe('browser client against a scripted main', () => {
       socket.push({ t: 'hello', protocol: 1, role: 'main', codec: 'json', contracts });
       socket.push({ t: 'ping', id: -1 });
       socket.push({ no: 'type' });
-      socket.onmessage({ data: '[1, 2]' });
-      socket.onmessage({ data: '{x}' });
+      socket.push([1, 2]);
+      socket.onmessage({ data: new Uint8Array([0x7b, 0x78, 0x7d]).buffer });
+      socket.pushText({ t: 'ping', id: 1 });
     } finally {
       console.warn = saved;
     }
@@ -469,13 +419,14 @@ describe('browser client against a scripted main', () => {
       'unexpected frame type `hello` (a renderer does not receive it)',
       'a `ping` without a valid `id`',
       'a frame without a type',
-      'a frame that is not a JSON object',
+      'a frame that is not a map',
     ]);
-    assert.match(answers[6].error.reason, /^a frame that is not JSON: /);
+    assert.match(answers[6].error.reason, /^a frame that is not MessagePack: /);
+    assert.equal(answers[7].error.reason, 'a text frame after the handshake (frames are MessagePack)');
     assert.deepEqual(answers[0], {
       t: 'error', error: { code: 'protocol', message: 'protocol error: unknown frame type `port_open`', reason: 'unknown frame type `port_open`' },
     });
-    assert.equal(warnings.length, 7);
+    assert.equal(warnings.length, 8);
     assert.match(warnings[0], /does not take \(unknown frame type `port_open`\); answered with a protocol error/);
     // The connection goes on.
     assert.deepEqual(closes, []);

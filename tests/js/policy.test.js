@@ -63,7 +63,7 @@ describe('policy: main checks again when the bridge is bypassed', () => {
     const rust = tappedRustMain();
     const send = (frame) => rust.transport.writable.write(frameBytes(frame));
     try {
-      send({ t: 'hello', protocol: 1, role: 'bridge', codec: 'json', label: 'careless bridge', contracts: {} });
+      send({ t: 'hello', protocol: 1, role: 'bridge', codec: 'msgpack', label: 'careless bridge', contracts: {} });
       await eventually(() => rust.fromRust.some((frame) => frame.t === 'hello'), 'main\'s hello');
       const sender = (mainFrame) => ({ id: 3, url: 'app://todos/index.html', origin: 'app://todos', main_frame: mainFrame });
       send({ t: 'invoke', id: 1, ch: 'todos:purge', args: [], sender: sender(false) });

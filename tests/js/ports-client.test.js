@@ -69,7 +69,7 @@ describe('client: hello', () => {
   it('announces its port window and port limit', async () => {
     const peer = await connect();
     assert.deepEqual(peer.socket.sent[0], {
-      t: 'hello', protocol: 1, role: 'renderer', codec: 'json', contracts, label: 'ports',
+      t: 'hello', protocol: 1, role: 'renderer', codec: 'msgpack', contracts, label: 'ports',
       max_frame: 4194304, max_message: 67108864, port_window: 16, max_ports: 1024,
     });
     assert.equal(typeof peer.api.handleConfirm, 'function');

@@ -4,12 +4,12 @@
 // isolation mode, and through the browser client.
 
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const { describe, it, before, after } = require('node:test');
 const { pathToFileURL } = require('node:url');
 
-const { binaries, eventually, generate } = require('./support/setup');
-const { startSession, frameBytes } = require('./support/session');
+const { eventually, generate } = require('./support/setup');
+const { rustWebSocket } = require('./support/peers');
+const { startSession } = require('./support/session');
 
 const plain = (value) => JSON.parse(JSON.stringify(value));
 
@@ -97,35 +97,9 @@ describe('ports with the real Rust main, browser client', () => {
   before(async () => {
     const bindings = generate();
     client = await import(pathToFileURL(bindings.path('client.mjs')).href);
-    // A WebSocket whose server side is the Rust main over stdio (frames relayed as they are).
-    class RustSocket {
-      constructor() {
-        socket = this;
-        this.sent = [];
-        this.child = spawn(binaries().todosMain, [], { stdio: ['pipe', 'pipe', 'ignore'] });
-        let buffered = Buffer.alloc(0);
-        this.child.stdout.on('data', (chunk) => {
-          buffered = Buffer.concat([buffered, chunk]);
-          while (buffered.length >= 4 && buffered.length >= 4 + buffered.readUInt32BE(0)) {
-            const body = buffered.subarray(4, 4 + buffered.readUInt32BE(0));
-            buffered = buffered.subarray(4 + body.length);
-            if (this.onmessage) this.onmessage({ data: body.toString('utf8') });
-          }
-        });
-        this.exited = new Promise((resolve) => this.child.on('exit', resolve));
-        setImmediate(() => this.onopen());
-      }
-
-      send(data) {
-        this.sent.push(JSON.parse(data));
-        this.child.stdin.write(frameBytes(JSON.parse(data)));
-      }
-
-      close() {
-        this.child.stdin.end();
-      }
-    }
-    api = await client.connect('ws://127.0.0.1:1/ipc', { WebSocket: RustSocket });
+    const sockets = [];
+    api = await client.connect('ws://127.0.0.1:1/ipc', { WebSocket: rustWebSocket(sockets) });
+    socket = sockets[0];
   });
   after(async () => {
     client.close(api);

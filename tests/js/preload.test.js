@@ -50,7 +50,7 @@ for (const mode of MODES) {
     it('exposes one function per declared channel, frozen and read-only', () => {
       assert.equal(typeof todos, 'object');
       assert.deepEqual(Object.keys(todos).sort(), [
-        'add', 'chat', 'crash', 'handleConfirm', 'import', 'list', 'log', 'lookup', 'onAnnounce', 'onChanged',
+        'add', 'attach', 'attachment', 'chat', 'crash', 'handleConfirm', 'import', 'list', 'log', 'lookup', 'onAnnounce', 'onChanged',
         'onIntroduce', 'purge', 'slow', 'stats', 'toggle', 'watch',
       ]);
       for (const name of Object.keys(todos)) assert.equal(typeof todos[name], 'function');

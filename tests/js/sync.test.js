@@ -150,3 +150,27 @@ describe('sync calls: refused before they reach the Rust main', () => {
     assert.equal(toRust.filter((f) => f.t === 'invoke' && f.ch === 'todos:lookup').length, 0);
   });
 });
+
+describe('sync calls: when the bridge is gone', () => {
+  let processes;
+  let todos;
+
+  before(async () => {
+    processes = await startProcesses();
+    todos = processes.open({ contextIsolated: true }).page.global.todos;
+    await todos.add('one');
+  });
+  after(async () => {
+    await processes.close();
+  });
+
+  it('a disposed bridge still answers (`disconnected`): Electron never answers a channel nobody listens to', async () => {
+    await processes.dispose();
+    const started = Date.now();
+    const error = thrown(() => todos.lookup(1, 0));
+    assert.equal(error.code, 'disconnected');
+    assert.ok(Date.now() - started < 1000, 'at once');
+    const { errors } = await processes.look();
+    assert.deepEqual(errors.filter((e) => e.includes('returnValue set twice')), []);
+  });
+});

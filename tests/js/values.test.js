@@ -11,6 +11,7 @@ const { pathToFileURL } = require('node:url');
 
 const { ROOT, generate } = require('./support/setup');
 const { createWindow, FakeIpcMain } = require('./support/electron');
+const { unpackFrame } = require('./support/msgpack');
 
 const bindings = generate({ schema: path.join(ROOT, 'schema', 'tests', 'golden', 'notes', 'schema.json') });
 const { CONTRACTS } = require(bindings.path('bridge.js'));
@@ -63,10 +64,9 @@ const CASES = [
     'notes.record: argument 1 (notes)[0].extra is a Date, which cannot be sent'],
   ['a RegExp', "notes.put('k', { pattern: /x/ })",
     'notes.put: argument 2 (value).pattern is a RegExp, which cannot be sent'],
-  ['a typed array', "notes.put('k', { bytes: new Uint8Array(2) })",
-    'notes.put: argument 2 (value).bytes is a Uint8Array, which cannot be sent'],
-  ['an ArrayBuffer', "notes.put('k', [new ArrayBuffer(2)])",
-    'notes.put: argument 2 (value)[0] is an ArrayBuffer, which cannot be sent'],
+  // Bytes are plain data: they travel as MessagePack `bin`.
+  ['a typed array', "notes.put('k', { bytes: new Uint8Array(2) })", null],
+  ['an ArrayBuffer', "notes.put('k', [new ArrayBuffer(2)])", null],
   ['a class instance', "notes.put('k', { at: new (class Point { constructor() { this.x = 1; } })() })",
     'notes.put: argument 2 (value).at is an instance of Point, which cannot be sent', 'copied'],
   ['a cycle', `notes.save(${cycle})`,
@@ -144,8 +144,8 @@ describe('refused values: browser client', () => {
         setImmediate(() => this.onopen());
       }
 
-      send(text) {
-        const frame = JSON.parse(text);
+      send(data) {
+        const frame = typeof data === 'string' ? JSON.parse(data) : unpackFrame(data);
         this.sent.push(frame);
         if (frame.t === 'hello') {
           setImmediate(() => this.onmessage({ data: JSON.stringify({ t: 'hello', protocol: 1, role: 'main', codec: 'json', contracts: CONTRACTS, renderer: 1 }) }));

@@ -243,8 +243,8 @@ fn unknown_channel_gets_no_handler() {
         let fx = Fixture::new(&format!("no-handler-{}", wire.name()), Main::builder()).await;
         let mut raw = fx.raw(wire).await;
         match wire {
-            Wire::Json => {
-                raw.send_json(&invoke(1, "todos:nope", json!([]))).await;
+            Wire::Json | Wire::MessagePack => {
+                raw.send_value(&invoke(1, "todos:nope", json!([]))).await;
             }
             Wire::Binary => raw.send(&bin_invoke(1, "todos:nope", &[0x90])).await,
         }
@@ -254,8 +254,8 @@ fn unknown_channel_gets_no_handler() {
 
         // A send to a channel nobody listens to is dropped (and logged): no answer, no harm.
         match wire {
-            Wire::Json => {
-                raw.send_json(&json!({"t": "send", "ch": "todos:nope", "args": []}))
+            Wire::Json | Wire::MessagePack => {
+                raw.send_value(&json!({"t": "send", "ch": "todos:nope", "args": []}))
                     .await;
             }
             Wire::Binary => {
@@ -279,7 +279,7 @@ fn wrong_arguments_get_bad_arguments() {
         let fx = Fixture::new(&format!("bad-args-{}", wire.name()), Main::builder()).await;
         let mut raw = fx.raw(wire).await;
         let cases: Vec<(&str, &str, Vec<u8>)> = match wire {
-            Wire::Json => [
+            Wire::Json | Wire::MessagePack => [
                 ("todos:add", "wrong type", json!([42])),
                 ("todos:add", "too many", json!(["a", "b"])),
                 ("todos:add", "too few", json!([])),
@@ -319,6 +319,10 @@ fn wrong_arguments_get_bad_arguments() {
                     );
                     raw.send(frame.as_bytes()).await;
                 }
+                Wire::MessagePack => {
+                    let args: Value = serde_json::from_slice(&args).unwrap();
+                    raw.send_msgpack(&invoke(id, channel, args)).await;
+                }
                 Wire::Binary => raw.send(&bin_invoke(id, channel, &args)).await,
             }
             let reply = raw.expect_reply_error(id, "bad_arguments").await;
@@ -327,8 +331,8 @@ fn wrong_arguments_get_bad_arguments() {
         raw.assert_answers(50).await;
 
         // Bad arguments on a send: no reply exists, so an error frame says so; nothing else.
-        if wire == Wire::Json {
-            raw.send_json(&json!({"t": "send", "ch": "todos:log", "args": [1, 2, 3]}))
+        if wire != Wire::Binary {
+            raw.send_value(&json!({"t": "send", "ch": "todos:log", "args": [1, 2, 3]}))
                 .await;
             let error = raw.expect_error("bad_arguments").await;
             assert_eq!(error["error"]["channel"], "todos:log", "{error}");
@@ -346,6 +350,9 @@ fn wrong_arguments_get_bad_arguments() {
 fn stray_reply(wire: Wire, id: u64) -> Vec<u8> {
     match wire {
         Wire::Json => serde_json::to_vec(&json!({"t": "reply", "id": id, "ok": 1})).unwrap(),
+        Wire::MessagePack => {
+            rmp_serde::to_vec_named(&json!({"t": "reply", "id": id, "ok": 1})).unwrap()
+        }
         Wire::Binary => {
             let mut frame = vec![REPLY_OK];
             varint(&mut frame, id);
@@ -381,7 +388,9 @@ fn stray_reply_does_not_answer_a_call_in_flight() {
         let mut fx = Fixture::new(&name, Main::builder()).await;
         let mut raw = fx.raw(wire).await;
         match wire {
-            Wire::Json => raw.send_json(&invoke(7, "probe:block", json!([7]))).await,
+            Wire::Json | Wire::MessagePack => {
+                raw.send_value(&invoke(7, "probe:block", json!([7]))).await
+            }
             Wire::Binary => {
                 raw.send(&bin_invoke(7, "probe:block", &mp_u8_args(7)))
                     .await
@@ -647,6 +656,80 @@ async fn undecodable_binary_frames_are_reported_and_the_connection_survives() {
     fx.finish().await;
 }
 
+/// Every way a MessagePack frame can be malformed is answered with a `protocol` error naming
+/// what is wrong (an invoke whose id is readable gets its reply), and the connection goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undecodable_msgpack_frames_are_reported_and_the_connection_survives() {
+    let fx = Fixture::new("msgpack-frames", Main::builder()).await;
+    let mut raw = fx.raw(Wire::MessagePack).await;
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("an empty frame", vec![], "a frame is a map"),
+        ("an array", vec![0x92, 1, 2], "a frame is a map"),
+        (
+            "a key that is not a string",
+            vec![0x81, 0x01, 0x02],
+            "not a string",
+        ),
+        (
+            "a map claiming 4 G entries",
+            vec![0xdf, 0xff, 0xff, 0xff, 0xff],
+            "cut short",
+        ),
+        (
+            "a payload claiming 4 G items",
+            [
+                &[0x82, 0xa1, b't', 0xa4][..],
+                b"send",
+                &[0xa4],
+                b"args",
+                &[0xdd, 0xff, 0xff, 0xff, 0xff],
+            ]
+            .concat(),
+            "declares 4294967295 values",
+        ),
+        (
+            "a field given twice",
+            [&[0x82, 0xa1, b't', 0xa4][..], b"ping", &[0xa1, b't', 0xc0]].concat(),
+            "duplicate field `t`",
+        ),
+        ("trailing bytes", vec![0x80, 0x00], "trailing"),
+        (
+            "an unknown type",
+            rmp_serde::to_vec_named(&json!({"t": "bogus", "id": 4})).unwrap(),
+            "unknown frame type `bogus`",
+        ),
+        (
+            "a type that is not a string",
+            rmp_serde::to_vec_named(&json!({"t": 5})).unwrap(),
+            "`t` must be a string",
+        ),
+        (
+            "a nesting past 128 levels",
+            [vec![0x81, 0xa1, b'x'], vec![0x91; 200], vec![0x01]].concat(),
+            "nesting",
+        ),
+    ];
+    for (n, (what, frame, needle)) in cases.into_iter().enumerate() {
+        raw.send(&frame).await;
+        let error = raw.expect_error("protocol").await;
+        let message = error["error"]["message"].as_str().unwrap();
+        assert!(message.contains(needle), "{what}: {error}");
+        raw.assert_answers(n as u64 + 1).await;
+    }
+    // An invoke whose id is readable but which lacks its channel: the call is answered.
+    raw.send_msgpack(&json!({"t": "invoke", "id": 300, "args": []}))
+        .await;
+    let reply = raw.expect_reply_error(300, "protocol").await;
+    assert!(
+        reply["error"]["message"].as_str().unwrap().contains("`ch`"),
+        "{reply}"
+    );
+    raw.assert_answers(20).await;
+    fx.assert_served("meanwhile").await;
+    drop(raw);
+    fx.finish().await;
+}
+
 // 12. Duplicate call id
 
 #[test]
@@ -656,6 +739,9 @@ fn duplicate_call_id_in_flight_gets_a_protocol_reply() {
         let mut raw = fx.raw(wire).await;
         let block = |id: u64, tag: u8| match wire {
             Wire::Json => serde_json::to_vec(&invoke(id, "probe:block", json!([tag]))).unwrap(),
+            Wire::MessagePack => {
+                rmp_serde::to_vec_named(&invoke(id, "probe:block", json!([tag]))).unwrap()
+            }
             Wire::Binary => bin_invoke(id, "probe:block", &mp_u8_args(tag)),
         };
         raw.send(&block(1, 1)).await;

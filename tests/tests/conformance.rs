@@ -1801,6 +1801,21 @@ suite! {
         renderers_talk_through_main_over_a_port_pair,
         main_killed_ends_streams_and_ports,
     ],
+    websocket_msgpack: Kind::WebSocket(Codec::MessagePack) => [
+        events_emitted_by_a_handler_arrive_before_its_reply,
+        dropped_renderer_is_forgotten_while_its_process_lives,
+        sends_before_a_disconnect_are_all_handled,
+        a_renderer_killed_mid_transfer_is_forgotten_and_freed,
+        renderers_talk_through_main_over_a_port_pair,
+        main_killed_ends_streams_and_ports,
+    ],
+    stdio_msgpack: Kind::Stdio(Codec::MessagePack) => [
+        events_emitted_by_a_handler_arrive_before_its_reply,
+        dropped_renderer_is_forgotten_while_its_process_lives,
+        sends_before_a_disconnect_are_all_handled,
+        a_renderer_killed_mid_transfer_is_forgotten_and_freed,
+        main_killed_ends_streams_and_ports,
+    ],
     stdio_json: Kind::Stdio(Codec::Json) => [
         events_emitted_by_a_handler_arrive_before_its_reply,
         dropped_renderer_is_forgotten_while_its_process_lives,

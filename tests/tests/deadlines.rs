@@ -9,6 +9,7 @@
 
 mod common;
 
+use std::future::IntoFuture;
 use std::time::Duration;
 
 use common::{Probe, ProbeBackend, ProbeClient, ProbeControl, within};
@@ -186,4 +187,34 @@ async fn a_timed_out_call_does_not_disturb_the_others_in_flight() {
     assert_eq!(control.wait_dropped().await, 2);
     control.release.add_permits(1);
     assert_eq!(kept.await.unwrap(), Ok(1));
+}
+
+/// A blocking call on a current-thread runtime that no thread drives (its `block_on` returned)
+/// cannot run: it answers `Timeout` past its deadline and a grace, instead of blocking for good.
+#[test]
+fn a_blocking_call_on_a_runtime_nobody_drives_times_out() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (_main, client, _control) = runtime.block_on(async { setup(RendererOptions::new("idle")) });
+    let started = std::time::Instant::now();
+    let outcome = ipc_runtime::Call::from(
+        client
+            .renderer()
+            .invoke(Probe::ECHO, (7,))
+            .timeout(Duration::from_millis(100)),
+    )
+    .wait();
+    assert_eq!(
+        outcome,
+        Err(timeout(Probe::ECHO.name(), Duration::from_millis(100)))
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // Driven again, the runtime serves as before.
+    assert_eq!(runtime.block_on(client.echo(8).into_future()), Ok(8));
 }

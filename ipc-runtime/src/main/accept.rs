@@ -90,10 +90,12 @@ pub(crate) async fn accept(
         },
     )
     .and_then(|(hello, codec)| {
-        // A bridge's frames name windows (`sender`, `to`, `except`), which only JSON carries.
-        if hello.role == "bridge" && codec != Codec::Json {
+        // A bridge's frames name windows (`sender`, `to`, `except`), which the binary codec's
+        // headers do not carry.
+        if hello.role == "bridge" && codec == Codec::Binary {
             return Err(IpcError::Protocol {
-                reason: "a bridge speaks the JSON codec (its frames name windows)".into(),
+                reason: "a bridge speaks the JSON or the msgpack codec (its frames name windows)"
+                    .into(),
             });
         }
         handshake::check_contracts(&main.contracts(), &hello.contracts)?;

@@ -140,8 +140,9 @@ where
     /// # Errors
     ///
     /// As the awaited call: [`CallError::App`] with the handler's error, [`CallError::Ipc`]
-    /// with the framework's ([`IpcError::Timeout`] past the deadline; [`IpcError::Disconnected`]
-    /// also when the renderer's runtime shuts down while the call waits).
+    /// with the framework's ([`IpcError::Timeout`] past the deadline, also when the renderer's
+    /// runtime does not run the call at all, such as a current-thread runtime no thread drives;
+    /// [`IpcError::Disconnected`] when that runtime shuts down while the call waits).
     ///
     /// # Panics
     ///
@@ -169,27 +170,55 @@ where
     /// ```
     pub fn wait(self) -> Result<T, CallError<E>> {
         let renderer = self.renderer.clone();
-        block_on_call(&renderer, self.start(std::convert::identity))
-            .unwrap_or_else(|| Err(CallError::Ipc(renderer.disconnected_error())))
+        let channel = self.channel.to_string();
+        let deadline = self.timeout;
+        match block_on_call(&renderer, deadline, self.start(std::convert::identity)) {
+            Waited::Done(outcome) => outcome,
+            Waited::Dropped => Err(CallError::Ipc(renderer.disconnected_error())),
+            Waited::Stalled(after) => Err(CallError::Ipc(IpcError::Timeout { channel, after })),
+        }
     }
 }
 
-/// Runs `call` on the renderer's runtime and waits for it on this thread; `None` when the
-/// runtime dropped it (it shut down).
+/// How long a blocking call waits past its deadline for a runtime that does not run its task (a
+/// current-thread runtime nobody drives), before it answers `Timeout` itself.
+const STALLED_RUNTIME_GRACE: Duration = Duration::from_millis(500);
+
+/// What a blocking wait ended with.
+enum Waited<O> {
+    Done(O),
+    /// The runtime dropped the call (it shut down).
+    Dropped,
+    /// Nothing came by the deadline and its grace: the runtime never ran the call.
+    Stalled(Duration),
+}
+
+/// Runs `call` on the renderer's runtime and waits for it on this thread, at most `deadline`
+/// (and a grace) when there is one.
 fn block_on_call<O: Send + 'static>(
     renderer: &Renderer,
+    deadline: Option<Duration>,
     call: Pin<Box<dyn Future<Output = O> + Send>>,
-) -> Option<O> {
+) -> Waited<O> {
     // Tokio's check that this thread may block, made before anything is sent: it panics on a
     // thread that drives a runtime.
     let (done, check) = tokio::sync::oneshot::channel::<()>();
     drop(done);
     let _ = check.blocking_recv();
-    let (sender, outcome) = tokio::sync::oneshot::channel();
+    let (sender, outcome) = std::sync::mpsc::sync_channel(1);
     renderer.runtime().spawn(async move {
         let _ = sender.send(call.await);
     });
-    outcome.blocking_recv().ok()
+    match deadline {
+        // The call's own deadline ends it on the runtime; this one only covers a runtime that
+        // never runs it.
+        Some(deadline) => match outcome.recv_timeout(deadline + STALLED_RUNTIME_GRACE) {
+            Ok(done) => Waited::Done(done),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Waited::Stalled(deadline),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Waited::Dropped,
+        },
+        None => outcome.recv().map_or(Waited::Dropped, Waited::Done),
+    }
 }
 
 impl<T, E> fmt::Debug for TryCall<T, E> {

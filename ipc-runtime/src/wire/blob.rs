@@ -8,8 +8,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Binary data for contracts: raw bytes on the binary codec, a base64 string on JSON (and
-/// `string` in TypeScript), instead of the array of numbers `Vec<u8>` becomes in JSON.
+/// Binary data for contracts: raw bytes (MessagePack `bin`) on the binary and msgpack codecs, a
+/// base64 string on JSON, and a `Uint8Array` in JavaScript and TypeScript, instead of the array
+/// of numbers `Vec<u8>` becomes.
 ///
 /// Cheap to clone (it wraps [`bytes::Bytes`]).
 ///
@@ -185,14 +186,14 @@ impl ts_rs::TS for Bytes {
     type OptionInnerType = Self;
 
     fn docs() -> Option<String> {
-        Some("Binary data, base64-encoded on JSON channels.".into())
+        Some("Binary data: a `Uint8Array` in JavaScript (raw bytes on the wire).".into())
     }
 
     fn name(_: &ts_rs::Config) -> String {
-        "string".into()
+        "Uint8Array".into()
     }
 
     fn inline(_: &ts_rs::Config) -> String {
-        "string".into()
+        "Uint8Array".into()
     }
 }

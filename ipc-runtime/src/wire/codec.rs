@@ -32,16 +32,21 @@ pub enum Codec {
     Json,
     /// A compact binary encoding for Rust-to-Rust connections: MessagePack with named fields
     /// (self-describing, so every serde shape works: internally tagged and untagged enums,
-    /// `flatten`; bytes travel raw).
+    /// `flatten`; bytes travel raw), under compact frame headers.
     Binary,
+    /// What the generated JavaScript peers speak (`client.mjs`, `bridge.js`): the JSON codec's
+    /// frames as MessagePack maps, with values as on [`Codec::Binary`], so bytes travel raw and
+    /// nothing is text. Bridges may use it.
+    MessagePack,
 }
 
 impl Codec {
-    /// The codec's name at the handshake (`"json"`, `"binary"`).
+    /// The codec's name at the handshake (`"json"`, `"binary"`, `"msgpack"`).
     pub fn name(self) -> &'static str {
         match self {
             Codec::Json => "json",
             Codec::Binary => "binary",
+            Codec::MessagePack => "msgpack",
         }
     }
 
@@ -50,6 +55,7 @@ impl Codec {
         match name {
             "json" => Some(Codec::Json),
             "binary" => Some(Codec::Binary),
+            "msgpack" => Some(Codec::MessagePack),
             _ => None,
         }
     }
@@ -63,7 +69,9 @@ impl Codec {
     pub fn encode<T: Serialize + ?Sized>(self, value: &T) -> Result<Bytes, IpcError> {
         let encoded = match self {
             Codec::Json => serde_json::to_vec(value).map_err(|e| e.to_string()),
-            Codec::Binary => rmp_serde::to_vec_named(value).map_err(|e| e.to_string()),
+            Codec::Binary | Codec::MessagePack => {
+                rmp_serde::to_vec_named(value).map_err(|e| e.to_string())
+            }
         };
         encoded
             .map(Bytes::from)
@@ -82,7 +90,9 @@ impl Codec {
     ) -> Result<(), IpcError> {
         let result = match self {
             Codec::Json => serde_json::to_writer(&mut *out, value).map_err(|e| e.to_string()),
-            Codec::Binary => rmp_serde::encode::write_named(out, value).map_err(|e| e.to_string()),
+            Codec::Binary | Codec::MessagePack => {
+                rmp_serde::encode::write_named(out, value).map_err(|e| e.to_string())
+            }
         };
         result.map_err(|reason| IpcError::Encode { reason })
     }
@@ -95,7 +105,7 @@ impl Codec {
     pub fn decode<T: DeserializeOwned>(self, bytes: &[u8]) -> Result<T, String> {
         match self {
             Codec::Json => serde_json::from_slice(bytes).map_err(|e| e.to_string()),
-            Codec::Binary => {
+            Codec::Binary | Codec::MessagePack => {
                 // Lengths the input cannot hold never reach serde's preallocation.
                 super::msgpack::check(bytes)?;
                 // Borrowing decoder: `bin` data is handed out as slices of `bytes` (no scratch

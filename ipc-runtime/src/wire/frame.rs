@@ -2,7 +2,7 @@
 //!
 //! A frame is the body of one length-prefixed record on a byte stream (or one WebSocket
 //! message). The handshake frames are always JSON; after it, frames use the negotiated codec
-//! (`json`, `binary`). Payloads (arguments, results, application errors) are spliced into frames
+//! (`json`, `binary`, `msgpack`). Payloads (arguments, results, application errors) are spliced into frames
 //! as already-encoded bytes and sliced out of received frames without copying, so a value is
 //! encoded once and decoded once, straight into its declared type.
 
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::codec::Codec;
 use super::framing::FrameBytes;
 use super::payload::Payload;
-use super::{binary, json};
+use super::{binary, json, msgpack_frame};
 use crate::error::IpcError;
 
 /// Who, behind a bridge connection, made a call (an Electron bridge multiplexes many windows
@@ -417,6 +417,7 @@ pub(crate) fn encode(frame: &OutFrame<'_>, codec: Codec) -> Result<FrameBytes, I
     match codec {
         Codec::Json => json::encode(frame, &mut out)?,
         Codec::Binary => binary::encode(frame, &mut out)?,
+        Codec::MessagePack => msgpack_frame::encode(frame, &mut out)?,
     }
     Ok(out.finish())
 }
@@ -528,6 +529,7 @@ pub(crate) fn decode(frame: Bytes, codec: Codec) -> Result<Frame, FrameError> {
     match codec {
         Codec::Json => json::decode(frame),
         Codec::Binary => binary::decode(frame),
+        Codec::MessagePack => msgpack_frame::decode(frame),
     }
 }
 

@@ -1,10 +1,11 @@
 //! The wire: how values and messages become bytes, and back (`docs/PROTOCOL.md`).
 //!
-//! - `codec`: value encodings ([`Codec`]: JSON for JavaScript peers, MessagePack for Rust),
+//! - `codec`: value encodings ([`Codec`]: JSON, and MessagePack under frames of two kinds),
 //!   with `msgpack` checking MessagePack's declared lengths before serde reserves from them;
 //! - `blob`: [`Bytes`], raw on the binary codec and base64 on JSON, never copied when large;
 //! - `payload`: [`Payload`], a value as itself (in process) or as encoded bytes (from the wire);
-//! - `frame` (with `json` and `binary`): the protocol's frames and the handshake's hello;
+//! - `frame` (with `json`, `msgpack_frame` and `binary`; `fields` for what the first two share):
+//!   the protocol's frames and the handshake's hello;
 //! - `framing`: length-prefixed frames on byte streams;
 //! - `chunk`: messages larger than a frame, split into chunk frames and reassembled;
 //! - `growing`: the buffer of a message being received, grown as its bytes arrive;
@@ -18,12 +19,14 @@ mod binary;
 pub(crate) mod blob;
 pub(crate) mod chunk;
 pub(crate) mod codec;
+mod fields;
 mod frame;
 pub(crate) mod framing;
 pub(crate) mod growing;
 pub(crate) mod handshake;
 mod json;
 pub(crate) mod msgpack;
+mod msgpack_frame;
 pub(crate) mod payload;
 pub(crate) mod transfer;
 

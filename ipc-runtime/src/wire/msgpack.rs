@@ -21,7 +21,25 @@ pub const MAX_DEPTH: usize = 128;
 ///
 /// What is wrong and where (a byte offset).
 pub fn check(bytes: &[u8]) -> Result<(), String> {
-    let mut at = 0usize;
+    let end = value_end(bytes, 0)?;
+    if end != bytes.len() {
+        return Err(format!(
+            "{} trailing bytes after the MessagePack value",
+            bytes.len() - end
+        ));
+    }
+    Ok(())
+}
+
+/// Where the MessagePack value that starts at byte `start` of `bytes` ends (the offset just
+/// past it), checked as [`check`] checks a whole input: every length it declares fits in
+/// `bytes`, and it nests at most [`MAX_DEPTH`] deep.
+///
+/// # Errors
+///
+/// What is wrong and where (a byte offset).
+pub fn value_end(bytes: &[u8], start: usize) -> Result<usize, String> {
+    let mut at = start;
     // Values still expected at each open level (the value itself at the bottom).
     let mut open: Vec<u64> = Vec::with_capacity(8);
     open.push(1);
@@ -91,13 +109,7 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
             open.push(children);
         }
     }
-    if at != bytes.len() {
-        return Err(format!(
-            "{} trailing bytes after the MessagePack value",
-            bytes.len() - at
-        ));
-    }
-    Ok(())
+    Ok(at)
 }
 
 /// Reads a big-endian length of `width` bytes.

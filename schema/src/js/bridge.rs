@@ -2,7 +2,7 @@
 
 use super::FRAME_CHANNEL;
 use super::model::Model;
-use super::templates::{CHUNKS_JS, POLICY_JS, bridge_protocol, fill};
+use super::templates::{CHUNKS_JS, MSGPACK_JS, POLICY_JS, bridge_protocol, fill};
 use super::text::js_string;
 use crate::model::MethodKind;
 use crate::naming::{CANCEL_CHANNEL, LAG_CHANNEL};
@@ -25,6 +25,7 @@ pub(super) fn render(model: &Model<'_>) -> String {
             ("CANCEL_JS", &js_string(CANCEL_CHANNEL)),
             ("LAG_JS", &js_string(LAG_CHANNEL)),
             ("CHUNKS", CHUNKS_JS.trim_end()),
+            ("MSGPACK", MSGPACK_JS.trim_end()),
             ("POLICIES", &model.policies_js()),
             ("POLICY", POLICY_JS.trim_end()),
         ],

@@ -2,7 +2,7 @@
 
 use super::model::Model;
 use super::templates::{
-    API_JS, CHECKS_JS, CHUNKS_JS, ERRORS_JS, HANDLES_JS, POLICY_JS, PORTS_JS, fill,
+    API_JS, CHECKS_JS, CHUNKS_JS, ERRORS_JS, HANDLES_JS, MSGPACK_JS, POLICY_JS, PORTS_JS, fill,
 };
 use super::text::js_string;
 
@@ -36,6 +36,7 @@ pub(super) fn render(model: &Model<'_>) -> String {
             ("CHECKS", CHECKS_JS.trim_end()),
             ("POLICY", POLICY_JS.trim_end()),
             ("CHUNKS", CHUNKS_JS.trim_end()),
+            ("MSGPACK", MSGPACK_JS.trim_end()),
             ("ERRORS", ERRORS_JS.trim_end()),
             ("HANDLES", HANDLES_JS.trim_end()),
             ("PORTS", PORTS_JS.trim_end()),

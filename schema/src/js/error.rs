@@ -37,6 +37,12 @@ pub enum Error {
         /// What collides, as a sentence.
         what: String,
     },
+    /// The contract declares what JavaScript cannot carry out (a sync method with a stream or a
+    /// port: a port outlives the blocking call that would hand it over).
+    Unsupported {
+        /// What, as a sentence.
+        what: String,
+    },
     /// A schema file could not be read as JSON of one `Service` or an array of them.
     Schema {
         /// Why.
@@ -69,7 +75,7 @@ impl fmt::Display for Error {
                 "API key `{key}` is not a JavaScript identifier (letters, digits, `_` and `$`, \
                  not starting with a digit)"
             ),
-            Error::Conflict { what } => f.write_str(what),
+            Error::Conflict { what } | Error::Unsupported { what } => f.write_str(what),
             Error::Schema { reason } => write!(f, "invalid schema: {reason}"),
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
             Error::Stale(stale) => stale.fmt(f),

@@ -171,6 +171,22 @@ impl<'a> Model<'a> {
                     .iter()
                     .map(|p| shape::of(&p.ty, &service.types).to_js())
                     .collect();
+                let carries_ports = |shape: &shape::Shape| {
+                    matches!(shape, shape::Shape::Stream(_) | shape::Shape::Port(..))
+                };
+                if method.kind == MethodKind::Sync
+                    && method
+                        .types()
+                        .any(|ty| carries_ports(&shape::of(ty, &service.types)))
+                {
+                    return Err(Error::Unsupported {
+                        what: format!(
+                            "sync method `{}` of `{}` carries a stream or a port, which a blocking \
+                             call cannot hand over (it outlives the call): make it an invoke",
+                            method.name, service.namespace
+                        ),
+                    });
+                }
                 let result = match (&method.output, method.kind) {
                     (Some(output), MethodKind::Invoke) => match shape::of(output, &service.types) {
                         shape @ (shape::Shape::Stream(_) | shape::Shape::Port(..)) => {

@@ -14,6 +14,8 @@ pub(crate) enum Shape {
     Number,
     Boolean,
     Null,
+    /// Binary data (`Uint8Array`: any `ArrayBuffer` or view of one is accepted).
+    Bytes,
     /// An integer in `min..=max`.
     Int(i64, i64),
     Object,
@@ -96,6 +98,7 @@ fn parse(ts: &str, types: &BTreeMap<String, TypeDecl>, depth: usize) -> Shape {
         "string" => return Shape::String,
         "number" => return Shape::Number,
         "boolean" => return Shape::Boolean,
+        "Uint8Array" => return Shape::Bytes,
         "null" | "undefined" => return Shape::Null,
         "true" | "false" => return Shape::OneOf(vec![ts.to_string()]),
         _ => {}
@@ -392,6 +395,7 @@ impl Shape {
             Shape::String => "\"string\"".into(),
             Shape::Number => "\"number\"".into(),
             Shape::Boolean => "\"boolean\"".into(),
+            Shape::Bytes => "\"bytes\"".into(),
             Shape::Null => "\"null\"".into(),
             Shape::Object => "\"object\"".into(),
             Shape::Struct(fields) => list(
@@ -503,6 +507,7 @@ mod tests {
         assert_eq!(shape("string"), Shape::String);
         assert_eq!(shape("number"), Shape::Number);
         assert_eq!(shape("boolean"), Shape::Boolean);
+        assert_eq!(shape("Uint8Array"), Shape::Bytes);
         assert_eq!(shape("null"), Shape::Null);
         assert_eq!(shape("\"a\""), Shape::OneOf(vec!["\"a\"".into()]));
         assert_eq!(shape("bigint"), Shape::Any);

@@ -22,6 +22,9 @@ pub(super) fn bridge_protocol() -> String {
 /// Chunk frames (sending and reassembly), shared by the bridge and the browser client.
 pub(super) const CHUNKS_JS: &str = include_str!("templates/chunks.js");
 
+/// MessagePack frames (the msgpack codec), shared by the bridge and the browser client.
+pub(super) const MSGPACK_JS: &str = include_str!("templates/msgpack.js");
+
 /// The `#[policy(...)]` check, shared by the preload, the bridge and the browser client.
 pub(super) const POLICY_JS: &str = include_str!("templates/policy.js");
 

@@ -4,9 +4,17 @@
 
 const path = require('node:path');
 const { EventEmitter } = require('node:events');
+const { spawn } = require('node:child_process');
 
-const { ROOT, eventually, generate } = require('./setup');
+const { ROOT, binaries, eventually, generate } = require('./setup');
 const { frameBytes, frameReader } = require('./session');
+const { packFrame, unpackFrame } = require('./msgpack');
+
+/** A frame as a WebSocket binary message (an ArrayBuffer). */
+function packed(frame) {
+  const bytes = packFrame(frame, 0);
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
+}
 
 /**
  * Bindings of the golden `todos` contract (schema/tests/golden/todos): the examples' Todos plus a
@@ -39,9 +47,13 @@ function scriptedWebSocket(hello, sockets = []) {
       setImmediate(() => this.onopen());
     }
 
+    // The client's hello is JSON text; its frames after it are binary MessagePack, and chunks
+    // (first byte 0) are kept as they are.
     send(data) {
       if (typeof data !== 'string') {
-        this.binary.push(Uint8Array.from(data));
+        const bytes = Uint8Array.from(data);
+        if (bytes[0] === 0) this.binary.push(bytes);
+        else this.sent.push(unpackFrame(bytes));
         return;
       }
       const frame = JSON.parse(data);
@@ -50,7 +62,7 @@ function scriptedWebSocket(hello, sockets = []) {
     }
 
     push(frame) {
-      if (!this.closed) this.onmessage({ data: JSON.stringify(frame) });
+      if (!this.closed) this.onmessage({ data: packed(frame) });
     }
 
     /** The server ends the connection. */
@@ -67,6 +79,72 @@ function scriptedWebSocket(hello, sockets = []) {
 /** The frames of the scripted socket after the hello, of the given types. */
 function framesOf(socket, ...types) {
   return socket.sent.filter((f) => types.length === 0 || types.includes(f.t));
+}
+
+/**
+ * A WebSocket class whose server side is a fresh Rust main child process per connection (the
+ * examples' Todos over stdio, messages relayed as they are): each instance records what the
+ * client sent (`sent`: the JSON hello, then the MessagePack frames decoded) and counts the chunk
+ * messages both ways; `log` collects the instances.
+ */
+function rustWebSocket(log) {
+  return class RustWebSocket {
+    constructor(url) {
+      this.url = String(url);
+      this.sent = [];
+      log.push(this);
+      this.child = spawn(binaries().todosMain, [], { stdio: ['pipe', 'pipe', 'ignore'] });
+      this.chunksSent = 0;
+      this.chunksReceived = 0;
+      let pieces = [];
+      let size = 0;
+      this.child.stdout.on('data', (chunk) => {
+        pieces.push(chunk);
+        size += chunk.length;
+        let buffered = Buffer.concat(pieces, size);
+        while (buffered.length >= 4) {
+          const length = buffered.readUInt32BE(0);
+          if (buffered.length < 4 + length) break;
+          const body = buffered.subarray(4, 4 + length);
+          buffered = buffered.subarray(4 + length);
+          // The handshake travels as text (JSON), every later frame and chunk as binary.
+          let data;
+          if (body[0] === 0x7b) {
+            data = body.toString('utf8');
+          } else {
+            if (body[0] === 0) this.chunksReceived += 1;
+            data = body.buffer.slice(body.byteOffset, body.byteOffset + body.length);
+          }
+          if (this.onmessage) this.onmessage({ data });
+        }
+        pieces = [buffered];
+        size = buffered.length;
+      });
+      this.exited = new Promise((resolve) => this.child.on('exit', (code) => {
+        if (this.onclose) this.onclose({ code: 1000, reason: 'server closed' });
+        resolve(code);
+      }));
+      setImmediate(() => this.onopen && this.onopen());
+    }
+
+    send(data) {
+      if (typeof data !== 'string') {
+        if (!(data instanceof Uint8Array)) throw new TypeError('binary messages are Uint8Arrays');
+        if (data[0] === 0) this.chunksSent += 1;
+        else this.sent.push(unpackFrame(data));
+        const header = Buffer.alloc(4);
+        header.writeUInt32BE(data.length, 0);
+        this.child.stdin.write(Buffer.concat([header, data]));
+        return;
+      }
+      this.sent.push(JSON.parse(data));
+      this.child.stdin.write(frameBytes(JSON.parse(data), true));
+    }
+
+    close() {
+      this.child.stdin.end();
+    }
+  };
 }
 
 /** main's hello, as a scripted main sends it. */
@@ -103,7 +181,13 @@ function fakeMain() {
       main.stalled = false;
       writable.emit('drain');
     },
-    reply(frame) { readable.emit('data', frameBytes(frame)); },
+    // Until its hello, what the main says is JSON (the handshake); MessagePack after it.
+    saidHello: false,
+    reply(frame) {
+      const json = !main.saidHello;
+      if (frame.t === 'hello') main.saidHello = true;
+      readable.emit('data', frameBytes(frame, json));
+    },
     hello(contracts, extra = {}) {
       this.reply(mainHello(contracts, extra));
     },
@@ -114,4 +198,4 @@ function fakeMain() {
   });
 }
 
-module.exports = { portBindings, scriptedWebSocket, framesOf, mainHello, fakeMain, frameWhere, tick };
+module.exports = { portBindings, scriptedWebSocket, rustWebSocket, framesOf, mainHello, fakeMain, frameWhere, tick, packed };

@@ -58,9 +58,11 @@ function mainProcess() {
     return { sender, senderFrame: sender.mainFrame, processId: 1, frameId: 1 };
   }
 
-  function answerSync(value) {
-    syncPort.postMessage(value);
-    Atomics.store(signal, 0, 1);
+  // Each answer names the request it answers, so a late answer to a request the renderer gave up
+  // on is never read as the answer to a later one.
+  function answerSync(seq, value) {
+    syncPort.postMessage({ seq, ...value });
+    Atomics.store(signal, 0, seq);
     Atomics.notify(signal, 0);
   }
 
@@ -84,8 +86,15 @@ function mainProcess() {
           reply({ error: `Error invoking remote method '${m.channel}': Error: No handler registered for '${m.channel}'` });
           break;
         }
-        Promise.resolve()
-          .then(() => handler(eventOf(m.window), ...m.args))
+        // The handler runs now, in the order the page's messages came (as a sendSync after it).
+        let result;
+        try {
+          result = handler(eventOf(m.window), ...m.args);
+        } catch (error) {
+          reply({ error: `Error invoking remote method '${m.channel}': ${error}` });
+          break;
+        }
+        Promise.resolve(result)
           .then((value) => reply({ value }), (error) => reply({ error: `Error invoking remote method '${m.channel}': ${error}` }));
         break;
       }
@@ -93,27 +102,31 @@ function mainProcess() {
         ipcMain.emit(m.channel, eventOf(m.window), ...m.args);
         break;
       case 'sendSync': {
-        // Electron answers the renderer when `returnValue` is set, once.
+        // Electron answers the renderer when `returnValue` is first set. With no listener it
+        // never answers (the renderer hangs: here, until the renderer's patience runs out).
         let answered = false;
         const event = eventOf(m.window);
         Object.defineProperty(event, 'returnValue', {
           set(value) {
-            if (answered) return;
+            if (answered) {
+              errors.push(`returnValue set twice for a sendSync on ${m.channel}`);
+              return;
+            }
             answered = true;
             try {
-              answerSync({ value });
+              answerSync(m.seq, { value });
             } catch (error) {
-              answerSync({ error: String(error && error.message) });
+              answerSync(m.seq, { error: String(error && error.message) });
             }
           },
         });
-        if (ipcMain.listenerCount(m.channel) === 0) {
-          answerSync({ error: `no listener for the sync channel '${m.channel}'` });
-          break;
-        }
         ipcMain.emit(m.channel, event, ...m.args);
         break;
       }
+      case 'dispose':
+        dispose();
+        parentPort.postMessage({ t: 'disposed' });
+        break;
       case 'destroy': {
         const c = contents.get(m.id);
         if (c !== undefined && !c.destroyed) {
@@ -154,6 +167,7 @@ class RemoteIpcMain {
     this._signal = new Int32Array(flag);
     this._calls = new Map();
     this._nextCall = 0;
+    this._nextSync = 0;
     /** Every message that left for the main process: { kind, channel, args }. */
     this.received = [];
     const remote = this;
@@ -176,15 +190,23 @@ class RemoteIpcMain {
 
   /** Blocks this thread until the bridge answers (or `patienceMs` passes: then it throws). */
   sendSync(channel, event, args, patienceMs) {
-    Atomics.store(this._signal, 0, 0);
-    this._worker.postMessage({ t: 'sendSync', channel, args, window: windowOf(event) });
-    const woke = Atomics.wait(this._signal, 0, 0, patienceMs);
-    const message = receiveMessageOnPort(this._syncPort);
-    if (woke === 'timed-out' || message === undefined) {
-      throw new Error(`the main process did not answer sendSync('${channel}') within ${patienceMs} ms`);
+    const seq = ++this._nextSync;
+    this._worker.postMessage({ t: 'sendSync', seq, channel, args, window: windowOf(event) });
+    const until = Date.now() + patienceMs;
+    for (;;) {
+      // Read before the port: an answer that comes after it changes the signal, so the wait
+      // below returns at once.
+      const seen = Atomics.load(this._signal, 0);
+      // Answers to earlier requests this renderer gave up on are read and dropped.
+      for (let next = receiveMessageOnPort(this._syncPort); next !== undefined; next = receiveMessageOnPort(this._syncPort)) {
+        if (next.message.seq !== seq) continue;
+        if (next.message.error !== undefined) throw new Error(next.message.error);
+        return next.message.value;
+      }
+      const left = until - Date.now();
+      if (left <= 0) throw new Error(`the main process did not answer sendSync('${channel}') within ${patienceMs} ms`);
+      Atomics.wait(this._signal, 0, seen, left);
     }
-    if (message.message.error !== undefined) throw new Error(message.message.error);
-    return message.message.value;
   }
 
   _onReply(m) {
@@ -253,6 +275,12 @@ async function startProcesses(options = {}) {
       const seen = expect('look');
       worker.postMessage({ t: 'look' });
       return seen;
+    },
+    /** Disposes of the bridge (the Rust main and the windows stay). */
+    async dispose() {
+      const done = expect('disposed');
+      worker.postMessage({ t: 'dispose' });
+      await done;
     },
     /** Stops (SIGSTOP) or resumes (SIGCONT) the Rust main process. */
     async pause(stop) {

@@ -7,6 +7,7 @@ const { spawn } = require('node:child_process');
 const { EventEmitter } = require('node:events');
 
 const { binaries, generate } = require('./setup');
+const { decodeBody, encodeBody, packFrame } = require('./msgpack');
 const { createWindow, FakeIpcMain } = require('./electron');
 
 /**
@@ -34,7 +35,7 @@ function frameReader(onFrame, onChunk = () => {}) {
       const body = buffered.subarray(4, 4 + length);
       buffered = buffered.subarray(4 + length);
       if (body[0] !== 0) {
-        onFrame(JSON.parse(body.toString('utf8')));
+        onFrame(decodeBody(body));
         continue;
       }
       const chunk = { id: body.readUInt32BE(1), total: body.readUInt32BE(5), offset: body.readUInt32BE(9), length: body.length - 13 };
@@ -44,7 +45,7 @@ function frameReader(onFrame, onChunk = () => {}) {
       partial.set(chunk.id, parts);
       if (chunk.offset + chunk.length === chunk.total) {
         partial.delete(chunk.id);
-        onFrame(JSON.parse(Buffer.concat(parts).toString('utf8')));
+        onFrame(decodeBody(Buffer.concat(parts)));
       }
     }
     pieces = [buffered];
@@ -52,8 +53,15 @@ function frameReader(onFrame, onChunk = () => {}) {
   };
 }
 
-function frameBytes(object) {
-  const body = Buffer.from(JSON.stringify(object), 'utf8');
+/**
+ * A length-prefixed frame: JSON where `json` is true, MessagePack where it is false; by default
+ * JSON for a hello (the handshake's frames are JSON) and MessagePack for every other frame.
+ */
+function frameBytes(object, json = undefined) {
+  let body;
+  if (json === true) body = Buffer.from(JSON.stringify(object), 'utf8');
+  else if (json === false) body = Buffer.from(packFrame(object, 0));
+  else body = encodeBody(object);
   const header = Buffer.alloc(4);
   header.writeUInt32BE(body.length, 0);
   return Buffer.concat([header, body]);

@@ -56,6 +56,7 @@ pub fn assert_no_foreign_panics() {
 pub enum Wire {
     Json,
     Binary,
+    MessagePack,
 }
 
 impl Wire {
@@ -63,6 +64,7 @@ impl Wire {
         match self {
             Wire::Json => "json",
             Wire::Binary => "binary",
+            Wire::MessagePack => "msgpack",
         }
     }
 }
@@ -305,6 +307,20 @@ impl RawPeer {
         self.send(&serde_json::to_vec(frame).unwrap()).await;
     }
 
+    /// Sends `frame` in this peer's codec of named fields (JSON or MessagePack).
+    pub async fn send_value(&mut self, frame: &Value) {
+        match self.wire {
+            Wire::Json => self.send_json(frame).await,
+            Wire::MessagePack => self.send_msgpack(frame).await,
+            Wire::Binary => panic!("the binary codec's frames are not maps: build them by hand"),
+        }
+    }
+
+    /// Sends `frame` as a MessagePack map (the msgpack codec's frames).
+    pub async fn send_msgpack(&mut self, frame: &Value) {
+        self.send(&rmp_serde::to_vec_named(frame).unwrap()).await;
+    }
+
     /// Closes our write half; we can still read.
     pub async fn shutdown_write(&mut self) {
         let _ = self.stream.shutdown().await;
@@ -349,6 +365,8 @@ impl RawPeer {
             Wire::Json => serde_json::from_slice(&body)
                 .unwrap_or_else(|e| panic!("invalid JSON frame ({e}): {body:?}")),
             Wire::Binary => decode_binary(&body),
+            Wire::MessagePack => rmp_serde::from_slice(&body)
+                .unwrap_or_else(|e| panic!("invalid MessagePack frame ({e}): {body:?}")),
         })
     }
 
@@ -403,6 +421,11 @@ impl RawPeer {
                 self.send(&bin_invoke(id, "probe:echo", &mp_u8_args(n)))
                     .await;
                 json!({"t": "reply", "id": id, "ok": [n]})
+            }
+            Wire::MessagePack => {
+                self.send_msgpack(&invoke(id, "probe:echo", json!([n])))
+                    .await;
+                json!({"t": "reply", "id": id, "ok": n})
             }
         };
         assert_eq!(self.expect("the reply to a valid invoke").await, expected);
@@ -537,7 +560,7 @@ pub fn multi_thread() -> tokio::runtime::Runtime {
 
 /// Runs `test` once per codec on a fresh runtime.
 pub fn both_codecs<F: std::future::Future<Output = ()>>(test: impl Fn(Wire) -> F) {
-    for wire in [Wire::Json, Wire::Binary] {
+    for wire in [Wire::Json, Wire::Binary, Wire::MessagePack] {
         multi_thread().block_on(test(wire));
     }
 }

@@ -313,17 +313,19 @@ function buildApi(core, methods, config) {
     for (let i = 0; i < arity; i++) {
       if (isArray(m.params[i][1]) && m.params[i][1][0] === 'stream') streamAt.push(i);
     }
+    // A sync method called as an invoke (the browser client) has the contract's deadline and no
+    // options, as where it blocks.
+    const optional = m.kind !== 'sync';
     return function (...args) {
       let options;
-      if (args.length === arity + 1) {
+      if (optional && args.length === arity + 1) {
         options = args.pop();
       } else if (args.length !== arity) {
-        throw new TypeError(`${label} expects ${expects(m)} and an optional options object, got ${args.length} arguments`);
+        throw new TypeError(`${label} expects ${expects(m)}${optional ? ' and an optional options object' : ''}, got ${args.length} arguments`);
       }
       const read = readOptions(label, options);
       const signal = read.signal;
-      // A sync method called as an invoke (the browser client) keeps the contract's deadline.
-      const timeoutMs = read.timeoutMs === null && typeof m.timeoutMs === 'number' ? m.timeoutMs : read.timeoutMs;
+      const timeoutMs = typeof m.timeoutMs === 'number' ? m.timeoutMs : read.timeoutMs;
       const problem = argumentsProblem(label, m.params, args);
       if (problem !== null) throw new TypeError(problem);
       if (signal !== undefined && signal.aborted) {

@@ -1,7 +1,7 @@
 {{HEADER}}//
 // Electron main-process bridge: forwards the declared channels of the generated preload to the
-// Rust main over the wire protocol (docs/PROTOCOL.md: JSON codec, frames with a 4-byte big-endian
-// length prefix), over a child process's stdio or any duplex stream. It connects as a bridge
+// Rust main over the wire protocol (docs/PROTOCOL.md: the msgpack codec, frames with a 4-byte
+// big-endian length prefix; the handshake in JSON), over a child process's stdio or any duplex stream. It connects as a bridge
 // (hello role "bridge"): the Rust main accepts it with `Main::accept_bridge` and sees each window
 // as a renderer of its own.
 //
@@ -80,6 +80,8 @@ const FRAMEWORK_CODES = ['no_handler', 'bad_arguments', 'bad_reply', 'cancelled'
   'version_mismatch', 'protocol', 'encode'];
 
 {{CHUNKS}}
+
+{{MSGPACK}}
 
 {{POLICY}}
 
@@ -343,27 +345,36 @@ function createBridge(options) {
     return frame.t === 'reply' ? `the reply to request ${frame.id}` : `${frame.t} on port ${frame.port}`;
   }
 
+  // A frame as MessagePack with its length prefix in front (`framed`), and its body alone.
   function encode(frame) {
-    let text;
+    let packed;
     try {
-      text = JSON.stringify(frame);
+      packed = packFrame(frame, 4);
     } catch (e) {
-      return { error: wireError('encode', `${what(frame)}: the value cannot be encoded as JSON: ${e.message}`, { reason: e.message }) };
+      return { error: wireError('encode', `${what(frame)}: the value cannot be encoded: ${e.message}`, { reason: e.message }) };
     }
-    return { body: Buffer.from(text, 'utf8') };
+    const framed = Buffer.from(packed.buffer, packed.byteOffset, packed.length);
+    framed.writeUInt32BE(packed.length - 4, 0);
+    return { framed, body: framed.subarray(4) };
+  }
+
+  // The bridge's own frames, which always encode.
+  function framed(frame) {
+    return encode(frame).framed;
   }
 
   function withLength(body) {
-    const framed = Buffer.allocUnsafe(4 + body.length);
-    framed.writeUInt32BE(body.length, 0);
-    body.copy(framed, 4);
-    return framed;
+    const out = Buffer.allocUnsafe(4 + body.length);
+    out.writeUInt32BE(body.length, 0);
+    out.set(body, 4);
+    return out;
   }
 
-  // The frames that carry one message body to main: one frame, or chunks when it is longer than
-  // main's max_frame and main accepts chunked messages that long.
-  function framesOf(body, what) {
-    if (body.length <= peerMaxFrame) return { frames: [withLength(body)] };
+  // The frames that carry one encoded message to main: one frame, or chunks when it is longer
+  // than main's max_frame and main accepts chunked messages that long.
+  function framesOf(encoded, what) {
+    const body = encoded.body;
+    if (body.length <= peerMaxFrame) return { frames: [encoded.framed] };
     const limit = peerMaxMessage > peerMaxFrame && peerMaxFrame > CHUNK_HEADER ? peerMaxMessage : peerMaxFrame;
     if (body.length > limit) {
       return { error: wireError('too_large', `${what}: a message of ${body.length} bytes is above the Rust main's limit of ${limit}`, { size: body.length, limit }) };
@@ -442,15 +453,14 @@ function createBridge(options) {
     if (state === 'closed') return closedError;
     const encoded = encode(frame);
     if (encoded.error) return encoded.error;
-    const body = encoded.body;
     if (state === 'handshake') {
-      const problem = noRoom(owner, 4 + body.length, what(frame));
+      const problem = noRoom(owner, encoded.framed.length, what(frame));
       if (problem !== null) return problem;
-      waiting.push({ body, what: what(frame), refuse, owner });
-      account(owner, 4 + body.length);
+      waiting.push({ encoded, what: what(frame), refuse, owner });
+      account(owner, encoded.framed.length);
       return null;
     }
-    const framed = framesOf(body, what(frame));
+    const framed = framesOf(encoded, what(frame));
     if (framed.error) return framed.error;
     if (isBacked()) {
       let size = 0;
@@ -466,12 +476,12 @@ function createBridge(options) {
   // handler running in the Rust main.
   function control(frame) {
     if (state === 'closed') return;
-    const body = Buffer.from(JSON.stringify(frame), 'utf8');
+    const encoded = encode(frame);
     if (state === 'handshake') {
-      waiting.push({ body, what: frame.t, refuse: null, owner: BRIDGE_OWN });
-      account(BRIDGE_OWN, 4 + body.length);
+      waiting.push({ encoded, what: frame.t, refuse: null, owner: BRIDGE_OWN });
+      account(BRIDGE_OWN, encoded.framed.length);
     } else {
-      put(withLength(body), BRIDGE_OWN);
+      put(encoded.framed, BRIDGE_OWN);
     }
   }
 
@@ -479,7 +489,7 @@ function createBridge(options) {
   // dropped (and reported) rather than queued past maxQueuedBytes for a main that does not read.
   function answer(frame) {
     if (state !== 'open') return;
-    const bytes = withLength(Buffer.from(JSON.stringify(frame), 'utf8'));
+    const bytes = framed(frame);
     if (isBacked() && queuedBytes + bytes.length > maxQueuedBytes) {
       report(new Error(`dropped a \`${frame.t}\` frame for the Rust main: ${queuedBytes} bytes already wait for it to read them`));
       return;
@@ -874,7 +884,7 @@ function createBridge(options) {
   // with the connection, and their calls fail with it).
   function goodbye(reason) {
     if (state !== 'open') return;
-    write(withLength(Buffer.from(JSON.stringify({ t: 'goodbye', reason }), 'utf8')));
+    write(framed({ t: 'goodbye', reason }));
   }
 
   function identify(event, channel) {
@@ -960,39 +970,62 @@ function createBridge(options) {
   // not answer at all).
   function onSync(channel, deadline) {
     return (event, callId, ...args) => {
+      let answered = false;
       const answer = (envelope) => {
+        if (answered) return;
+        answered = true;
         try {
           event.returnValue = envelope;
         } catch (error) {
           report(error);
         }
       };
-      const started = call(event, channel, callId, deadline, null, args);
-      if (started.error !== undefined) {
-        answer(started);
-        return;
-      }
-      const { id, promise } = started;
-      const timer = setTimeout(() => {
-        if (!pending.has(id)) return;
-        control({ t: 'cancel', id });
-        settle(id, { error: wireError('timeout', `${channel} timed out after ${deadline} ms`, { channel, after_ms: deadline }) });
-      }, deadline);
-      promise.then((envelope) => {
-        clearTimeout(timer);
-        // A sync call cannot take ports: what main transferred is closed again.
-        if (Array.isArray(envelope.ports) && envelope.ports.length > 0) {
-          answer({ error: wireError('bad_reply', `${channel}: a sync call's reply cannot transfer ports`, { channel, reason: 'ports in a sync reply' }) });
+      const failed = (cause) => {
+        const reason = cause && typeof cause.message === 'string' ? cause.message : String(cause);
+        answer({ error: wireError('disconnected', `${channel}: the bridge failed: ${reason}`, { reason }) });
+      };
+      try {
+        const started = call(event, channel, callId, deadline, null, args, true);
+        if (started.error !== undefined) {
+          answer(started);
           return;
         }
-        answer(envelope);
-      });
+        const { id, promise } = started;
+        const timer = setTimeout(() => {
+          if (!pending.has(id)) return;
+          control({ t: 'cancel', id });
+          settle(id, { error: wireError('timeout', `${channel} timed out after ${deadline} ms`, { channel, after_ms: deadline }) });
+        }, deadline);
+        promise.then((envelope) => {
+          clearTimeout(timer);
+          answer(envelope);
+        }, (cause) => {
+          clearTimeout(timer);
+          failed(cause);
+        });
+      } catch (cause) {
+        failed(cause);
+      }
     };
   }
 
+  // Electron never answers a sendSync on a channel without listeners: the renderer would hang.
+  // Once the bridge is gone, a stand-in answers its sync channels, while no other listener does
+  // (a bridge created later answers for itself).
+  function standIn(channel) {
+    const listener = (event) => {
+      if (typeof ipcMain.listenerCount === 'function' && ipcMain.listenerCount(channel) > 1) return;
+      try {
+        event.returnValue = { error: wireError('disconnected', `${channel}: the bridge was disposed`, { reason: 'disposed' }) };
+      } catch (_) { /* the window is gone */ }
+    };
+    ipcMain.on(channel, listener);
+  }
+
   // Checks a window's call and forwards it to main: an `{ error }` envelope at once, or the wire
-  // id and a promise of the envelope main's reply makes.
-  function call(event, channel, callId, timeoutMs, uploads, args) {
+  // id and a promise of the envelope main's reply makes. A sync call's reply may not transfer
+  // ports (sendSync cannot hand one over).
+  function call(event, channel, callId, timeoutMs, uploads, args, sync = false) {
     const who = identify(event, channel);
     if (who.error) return { error: who.error };
     if (!isCount(callId) || callId === 0) {
@@ -1045,7 +1078,7 @@ function createBridge(options) {
       if (wires !== null) for (const wire of wires) dropRoute(wire);
     };
     const promise = new Promise((resolve) => {
-      pending.set(id, { resolve, key, channel, webContentsId: who.sender.id, uploads: wires });
+      pending.set(id, { resolve, key, channel, webContentsId: who.sender.id, uploads: wires, sync });
       inFlightByWindow.set(who.sender.id, inFlight + 1);
       byCall.set(key, id);
       const problem = submit(frame, (error) => {
@@ -1251,8 +1284,8 @@ function createBridge(options) {
     state = 'open';
     clearTimeout(handshakeTimer);
     for (const item of waiting.splice(0)) {
-      account(item.owner, -(4 + item.body.length));
-      const framed = framesOf(item.body, item.what);
+      account(item.owner, -item.encoded.framed.length);
+      const framed = framesOf(item.encoded, item.what);
       if (framed.error) {
         if (item.refuse !== null) item.refuse(framed.error);
         continue;
@@ -1263,18 +1296,19 @@ function createBridge(options) {
     settleReady({ renderer: frame.renderer, contracts: theirs });
   }
 
+  // The handshake is JSON; every frame after main's hello is MessagePack.
   function onFrame(body) {
     let frame;
     try {
-      frame = JSON.parse(decoder.decode(body));
+      frame = state === 'handshake' ? JSON.parse(decoder.decode(body)) : unpackFrame(body);
     } catch (e) {
-      if (state === 'handshake') report(new Error(`the Rust main sent a frame that is not JSON: ${e.message}`));
-      else unexpected(`a frame that is not JSON: ${e.message}`);
+      if (state === 'handshake') report(new Error(`the Rust main sent a handshake frame that is not JSON: ${e.message}`));
+      else unexpected(`a frame that is not MessagePack: ${e.message}`);
       return;
     }
     if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) {
-      if (state === 'handshake') report(new Error('the Rust main sent a frame that is not a JSON object'));
-      else unexpected('a frame that is not a JSON object');
+      if (state === 'handshake') report(new Error('the Rust main sent a handshake frame that is not a JSON object'));
+      else unexpected('a frame that is not a map');
       return;
     }
     if (state === 'handshake') {
@@ -1305,6 +1339,12 @@ function createBridge(options) {
         }
         if (call === undefined) {
           notReceived(checked.ids); // a call given up on: what its reply transfers is not received
+          break;
+        }
+        if (call.sync && checked.ids.length > 0) {
+          // sendSync cannot hand a port over: main's ports are closed again.
+          notReceived(checked.ids);
+          settle(frame.id, { error: wireError('bad_reply', `${call.channel}: a sync call's reply cannot transfer ports`, { channel: call.channel, reason: 'ports in a sync reply' }) });
           break;
         }
         openMainPorts(checked.ids, call.webContentsId);
@@ -1370,7 +1410,7 @@ function createBridge(options) {
   const decoder = new TextDecoder();
   const assembler = chunkAssembler(maxMessage);
 
-  // A chunk of a message longer than our max_frame (its first byte is 0, which starts no JSON).
+  // A chunk of a message longer than our max_frame (its first byte is 0, which starts no frame).
   function onChunk(body) {
     if (state === 'handshake') {
       close(wireError('protocol', 'expected the main\'s hello, got a chunk frame', { reason: 'no hello' }));
@@ -1471,6 +1511,7 @@ function createBridge(options) {
   } catch (e) {
     for (const channel of handled) ipcMain.removeHandler(channel);
     for (const [channel, listener] of registered) ipcMain.removeListener(channel, listener);
+    for (const channel of Object.keys(SYNC_CHANNELS)) standIn(channel);
     close(wireError('disconnected', `the bridge could not register its handlers: ${e.message}`, { reason: e.message }));
     end();
     throw e;
@@ -1480,7 +1521,7 @@ function createBridge(options) {
     t: 'hello',
     protocol: PROTOCOL_VERSION,
     role: 'bridge',
-    codec: 'json',
+    codec: 'msgpack',
     contracts: CONTRACTS,
     label,
     max_frame: maxFrame,
@@ -1495,6 +1536,7 @@ function createBridge(options) {
     disposed = true;
     for (const channel of handled) ipcMain.removeHandler(channel);
     for (const [channel, listener] of registered) ipcMain.removeListener(channel, listener);
+    for (const channel of Object.keys(SYNC_CHANNELS)) standIn(channel);
     for (const [contents, gone] of watched) {
       if (typeof contents.removeListener === 'function') contents.removeListener('destroyed', gone);
     }

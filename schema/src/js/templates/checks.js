@@ -10,6 +10,7 @@ function describeShape(shape) {
       case 'boolean': return 'a boolean';
       case 'null': return 'null';
       case 'object': return 'an object';
+      case 'bytes': return 'bytes (a Uint8Array)';
       default: return 'any value';
     }
   }
@@ -25,6 +26,12 @@ function describeShape(shape) {
     case 'port': return 'a port received from the other side';
     default: return 'any value';
   }
+}
+
+// Binary data: an ArrayBuffer or any view of one (a Uint8Array, a Buffer, a DataView), from this
+// realm or another (a page's, an isolated world's).
+function isBinary(value) {
+  return ArrayBuffer.isView(value) || Object.prototype.toString.call(value) === '[object ArrayBuffer]';
 }
 
 // A port reference as it travels ({"$ipc":"stream","port":7}: docs/PROTOCOL.md 7.1).
@@ -44,7 +51,7 @@ function describeValue(value) {
     case 'function': return 'a function';
     case 'bigint': return 'a bigint';
     case 'symbol': return 'a symbol';
-    default: return 'an object';
+    default: return isBinary(value) ? 'bytes' : 'an object';
   }
 }
 
@@ -59,7 +66,8 @@ function shapeProblem(shape, value, path, whole = false) {
       case 'number': fits = typeof value === 'number'; break;
       case 'boolean': fits = typeof value === 'boolean'; break;
       case 'null': fits = value === null || value === undefined; break;
-      case 'object': fits = typeof value === 'object' && value !== null && !isArray(value); break;
+      case 'object': fits = typeof value === 'object' && value !== null && !isArray(value) && !isBinary(value); break;
+      case 'bytes': fits = isBinary(value); break;
       default: fits = true;
     }
   } else {
@@ -231,6 +239,8 @@ function plainDataProblem(value, path, ancestors) {
         ancestors.delete(value);
         return null;
       }
+      // Bytes travel as they are (MessagePack `bin`).
+      if (isBinary(value)) return null;
       if (!isPlainObject(value)) {
         what = describeUnsendable(value);
         break;

@@ -1,7 +1,7 @@
 {{HEADER}}//
 // Browser client: the same API object as the Electron preload's `window.{{KEY}}`, speaking the
-// wire protocol (docs/PROTOCOL.md, JSON codec) over a WebSocket, one frame per message: text,
-// or binary for the chunks of a message longer than a frame.
+// wire protocol (docs/PROTOCOL.md, the msgpack codec) over a WebSocket, one frame per binary
+// message (the handshake in JSON text); bytes travel as bytes (`Uint8Array`).
 //
 //   import { connect, close, IpcAppError } from './client.mjs';
 //   const {{KEY}} = await connect('wss://example.invalid/ipc', { token, label: 'tab' });
@@ -23,6 +23,8 @@
 {{POLICY}}
 
 {{CHUNKS}}
+
+{{MSGPACK}}
 
 {{ERRORS}}
 
@@ -69,8 +71,6 @@ export function connect(url, options = {}) {
   const maxFrame = Number.isInteger(options.maxFrame) && options.maxFrame > 0 ? options.maxFrame : DEFAULT_MAX_FRAME;
   const maxMessage = Math.min(Number.isInteger(options.maxMessage) && options.maxMessage > 0 ? options.maxMessage : DEFAULT_MAX_MESSAGE, MAX_CHUNKED_MESSAGE);
   const handshakeTimeoutMs = Number.isInteger(options.handshakeTimeoutMs) ? options.handshakeTimeoutMs : 10000;
-  const encoder = new TextEncoder();
-  const decoder = new TextDecoder();
 
   return new Promise((resolve, reject) => {
     let socket;
@@ -119,20 +119,14 @@ export function connect(url, options = {}) {
         return wireError('disconnected', `the connection is closed (${reason})`, { reason });
       }
       const what = typeof frame.ch === 'string' ? frame.ch : `${frame.t} on port ${frame.port}`;
-      let text;
+      let body;
       try {
-        text = JSON.stringify(frame);
+        body = packFrame(frame, 0);
       } catch (e) {
-        return wireError('encode', `${what}: the value cannot be encoded as JSON: ${e.message}`, { reason: e.message });
+        return wireError('encode', `${what}: the value cannot be encoded: ${e.message}`, { reason: e.message });
       }
-      // A UTF-8 character takes at most 3 bytes per UTF-16 unit: most texts need no encoding.
-      if (text.length <= peerMaxFrame / 3) {
-        socket.send(text);
-        return null;
-      }
-      const body = encoder.encode(text);
       if (body.length <= peerMaxFrame) {
-        socket.send(text);
+        socket.send(body);
         return null;
       }
       // Main takes longer messages only in chunks, and only when it announced a larger max_message.
@@ -247,7 +241,7 @@ export function connect(url, options = {}) {
     function answer(frame) {
       if (state !== 'open') return;
       try {
-        socket.send(JSON.stringify(frame));
+        socket.send(packFrame(frame, 0));
       } catch (_) { /* the socket is closing; its close event fails the connection */ }
     }
 
@@ -275,7 +269,7 @@ export function connect(url, options = {}) {
 
     function onFrame(frame) {
       if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) {
-        if (state === 'open') unexpected('a frame that is not a JSON object');
+        if (state === 'open') unexpected('a frame that is not a map');
         return;
       }
       if (state === 'handshake') {
@@ -306,7 +300,7 @@ export function connect(url, options = {}) {
           const page = { kind: 'page', origin: typeof location === 'object' && location !== null ? location.origin : undefined };
           const api = buildApi(core, METHODS, { key: API_KEY, define: false, plainErrors: false, hidden: hiddenMethods(METHODS, page) });
           connections.set(api, (reason) => {
-            if (state === 'open') socket.send(JSON.stringify({ t: 'goodbye', reason }));
+            if (state === 'open') socket.send(packFrame({ t: 'goodbye', reason }, 0));
             fail(wireError('disconnected', `closed by the page: ${reason}`, { reason }));
           });
           resolve(api);
@@ -410,44 +404,61 @@ export function connect(url, options = {}) {
     }
 
     socket.onopen = () => {
-      socket.send(JSON.stringify({ t: 'hello', protocol: PROTOCOL_VERSION, role: 'renderer', codec: 'json', contracts: CONTRACTS, label, max_frame: maxFrame, max_message: maxMessage, port_window: PORT_WINDOW, max_ports: MAX_PORTS }));
+      socket.send(JSON.stringify({ t: 'hello', protocol: PROTOCOL_VERSION, role: 'renderer', codec: 'msgpack', contracts: CONTRACTS, label, max_frame: maxFrame, max_message: maxMessage, port_window: PORT_WINDOW, max_ports: MAX_PORTS }));
     };
+    // The handshake (main's hello, or its refusal) is JSON text; every frame after main's hello
+    // is a binary MessagePack message, and a chunk when its first byte is 0.
     socket.onmessage = (message) => {
       if (state === 'closed') return;
       const data = message.data;
-      let text;
       if (typeof data === 'string') {
-        text = data;
-      } else {
-        let bytes;
-        if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
-        else if (ArrayBuffer.isView(data)) bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-        else return;
-        if (bytes.length > maxFrame) {
-          fail(wireError('too_large', `the main sent a frame of ${bytes.length} bytes, above the limit of ${maxFrame}`, { size: bytes.length, limit: maxFrame }));
+        if (data.length > maxFrame) {
+          fail(wireError('too_large', `the main sent a frame of ${data.length} characters, above the limit of ${maxFrame}`, { size: data.length, limit: maxFrame }));
           return;
         }
-        if (bytes.length > 0 && bytes[0] === 0) {
-          onChunk(bytes);
+        if (state !== 'handshake') {
+          unexpected('a text frame after the handshake (frames are MessagePack)');
           return;
         }
-        text = decoder.decode(bytes);
+        let frame;
+        try {
+          frame = JSON.parse(data);
+        } catch (e) {
+          if (typeof console !== 'undefined') console.error(`${API_KEY}: a handshake frame that is not JSON: ${e.message}`);
+          return;
+        }
+        onFrame(frame);
+        return;
       }
-      if (text.length > maxFrame) {
-        fail(wireError('too_large', `the main sent a frame of ${text.length} characters, above the limit of ${maxFrame}`, { size: text.length, limit: maxFrame }));
+      let bytes;
+      if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
+      else if (ArrayBuffer.isView(data)) bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      else return;
+      if (bytes.length > maxFrame) {
+        fail(wireError('too_large', `the main sent a frame of ${bytes.length} bytes, above the limit of ${maxFrame}`, { size: bytes.length, limit: maxFrame }));
+        return;
+      }
+      if (bytes.length > 0 && bytes[0] === 0) {
+        onChunk(bytes);
+        return;
+      }
+      onPacked(bytes);
+    };
+    function onPacked(bytes) {
+      if (state === 'handshake') {
+        fail(wireError('protocol', 'expected the main\'s hello, got a binary frame', { reason: 'no hello' }));
         return;
       }
       let frame;
       try {
-        frame = JSON.parse(text);
+        frame = unpackFrame(bytes);
       } catch (e) {
-        if (state === 'open') unexpected(`a frame that is not JSON: ${e.message}`);
-        else if (typeof console !== 'undefined') console.error(`${API_KEY}: a frame that is not JSON: ${e.message}`);
+        unexpected(`a frame that is not MessagePack: ${e.message}`);
         return;
       }
       onFrame(frame);
-    };
-    // A chunk of a message longer than our max_frame (its first byte is 0, which starts no JSON).
+    }
+    // A chunk of a message longer than our max_frame (its first byte is 0, which starts no frame).
     function onChunk(bytes) {
       if (state === 'handshake') {
         fail(wireError('protocol', 'expected the main\'s hello, got a chunk frame', { reason: 'no hello' }));
@@ -459,20 +470,13 @@ export function connect(url, options = {}) {
         // The stream cannot be trusted any more: every call fails instead of waiting forever for
         // a reply that was in the broken message.
         const message = `the main sent ${taken.fault}`;
-        try { socket.send(JSON.stringify({ t: 'goodbye', reason: message })); } catch (_) { /* closing anyway */ }
+        try { socket.send(packFrame({ t: 'goodbye', reason: message }, 0)); } catch (_) { /* closing anyway */ }
         fail(taken.tooLarge
           ? wireError('too_large', message, taken.tooLarge)
           : wireError('protocol', `protocol error: ${message}`, { reason: message }));
         return;
       }
-      let frame;
-      try {
-        frame = JSON.parse(decoder.decode(taken.message));
-      } catch (e) {
-        unexpected(`a message that is not JSON: ${e.message}`);
-        return;
-      }
-      onFrame(frame);
+      onPacked(taken.message);
     }
 
     socket.onerror = () => {

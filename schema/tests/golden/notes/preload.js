@@ -86,6 +86,7 @@ function describeShape(shape) {
       case 'boolean': return 'a boolean';
       case 'null': return 'null';
       case 'object': return 'an object';
+      case 'bytes': return 'bytes (a Uint8Array)';
       default: return 'any value';
     }
   }
@@ -101,6 +102,12 @@ function describeShape(shape) {
     case 'port': return 'a port received from the other side';
     default: return 'any value';
   }
+}
+
+// Binary data: an ArrayBuffer or any view of one (a Uint8Array, a Buffer, a DataView), from this
+// realm or another (a page's, an isolated world's).
+function isBinary(value) {
+  return ArrayBuffer.isView(value) || Object.prototype.toString.call(value) === '[object ArrayBuffer]';
 }
 
 // A port reference as it travels ({"$ipc":"stream","port":7}: docs/PROTOCOL.md 7.1).
@@ -120,7 +127,7 @@ function describeValue(value) {
     case 'function': return 'a function';
     case 'bigint': return 'a bigint';
     case 'symbol': return 'a symbol';
-    default: return 'an object';
+    default: return isBinary(value) ? 'bytes' : 'an object';
   }
 }
 
@@ -135,7 +142,8 @@ function shapeProblem(shape, value, path, whole = false) {
       case 'number': fits = typeof value === 'number'; break;
       case 'boolean': fits = typeof value === 'boolean'; break;
       case 'null': fits = value === null || value === undefined; break;
-      case 'object': fits = typeof value === 'object' && value !== null && !isArray(value); break;
+      case 'object': fits = typeof value === 'object' && value !== null && !isArray(value) && !isBinary(value); break;
+      case 'bytes': fits = isBinary(value); break;
       default: fits = true;
     }
   } else {
@@ -307,6 +315,8 @@ function plainDataProblem(value, path, ancestors) {
         ancestors.delete(value);
         return null;
       }
+      // Bytes travel as they are (MessagePack `bin`).
+      if (isBinary(value)) return null;
       if (!isPlainObject(value)) {
         what = describeUnsendable(value);
         break;
@@ -1391,6 +1401,7 @@ function buildApi(core, methods, config) {
         case 'boolean': return 'a boolean';
         case 'null': return 'null';
         case 'object': return 'an object';
+        case 'bytes': return 'bytes (a Uint8Array)';
         default: return 'any value';
       }
     }
@@ -1406,6 +1417,12 @@ function buildApi(core, methods, config) {
       case 'port': return 'a port received from the other side';
       default: return 'any value';
     }
+  }
+
+  // Binary data: an ArrayBuffer or any view of one (a Uint8Array, a Buffer, a DataView), from this
+  // realm or another (a page's, an isolated world's).
+  function isBinary(value) {
+    return ArrayBuffer.isView(value) || Object.prototype.toString.call(value) === '[object ArrayBuffer]';
   }
 
   // A port reference as it travels ({"$ipc":"stream","port":7}: docs/PROTOCOL.md 7.1).
@@ -1425,7 +1442,7 @@ function buildApi(core, methods, config) {
       case 'function': return 'a function';
       case 'bigint': return 'a bigint';
       case 'symbol': return 'a symbol';
-      default: return 'an object';
+      default: return isBinary(value) ? 'bytes' : 'an object';
     }
   }
 
@@ -1440,7 +1457,8 @@ function buildApi(core, methods, config) {
         case 'number': fits = typeof value === 'number'; break;
         case 'boolean': fits = typeof value === 'boolean'; break;
         case 'null': fits = value === null || value === undefined; break;
-        case 'object': fits = typeof value === 'object' && value !== null && !isArray(value); break;
+        case 'object': fits = typeof value === 'object' && value !== null && !isArray(value) && !isBinary(value); break;
+        case 'bytes': fits = isBinary(value); break;
         default: fits = true;
       }
     } else {
@@ -1612,6 +1630,8 @@ function buildApi(core, methods, config) {
           ancestors.delete(value);
           return null;
         }
+        // Bytes travel as they are (MessagePack `bin`).
+        if (isBinary(value)) return null;
         if (!isPlainObject(value)) {
           what = describeUnsendable(value);
           break;
@@ -1993,17 +2013,19 @@ function buildApi(core, methods, config) {
     for (let i = 0; i < arity; i++) {
       if (isArray(m.params[i][1]) && m.params[i][1][0] === 'stream') streamAt.push(i);
     }
+    // A sync method called as an invoke (the browser client) has the contract's deadline and no
+    // options, as where it blocks.
+    const optional = m.kind !== 'sync';
     return function (...args) {
       let options;
-      if (args.length === arity + 1) {
+      if (optional && args.length === arity + 1) {
         options = args.pop();
       } else if (args.length !== arity) {
-        throw new TypeError(`${label} expects ${expects(m)} and an optional options object, got ${args.length} arguments`);
+        throw new TypeError(`${label} expects ${expects(m)}${optional ? ' and an optional options object' : ''}, got ${args.length} arguments`);
       }
       const read = readOptions(label, options);
       const signal = read.signal;
-      // A sync method called as an invoke (the browser client) keeps the contract's deadline.
-      const timeoutMs = read.timeoutMs === null && typeof m.timeoutMs === 'number' ? m.timeoutMs : read.timeoutMs;
+      const timeoutMs = typeof m.timeoutMs === 'number' ? m.timeoutMs : read.timeoutMs;
       const problem = argumentsProblem(label, m.params, args);
       if (problem !== null) throw new TypeError(problem);
       if (signal !== undefined && signal.aborted) {

@@ -147,7 +147,8 @@ async function bridge() {
 
 // ---- the browser client: client.mjs -> Rust main over a WebSocket ------------------------------
 
-async function browserClient() {
+/** The browser example (a Rust main with a WebSocket endpoint) and a WebSocket class for it. */
+async function webSocketMain() {
   const child = spawn(browserBinary, [], { stdio: ['ignore', 'pipe', 'ignore'] });
   process.on('exit', () => child.kill());
   const lines = readline.createInterface({ input: child.stdout });
@@ -166,6 +167,49 @@ async function browserClient() {
       super(url, { headers: { Origin: origin } });
     }
   }
+  return { child, url: found.WS, PageWebSocket };
+}
+
+// The WebSocket floor: Node's own WebSocket (undici) carrying frames encoded once beforehand to
+// the same Rust main, with no client.mjs in between. Node's client masks what it sends in
+// JavaScript; a browser does it natively.
+async function rawWebSocket() {
+  const { packFrame, unpackFrame } = new Function(`${require('node:fs').readFileSync(path.join(__dirname, '..', 'schema', 'src', 'js', 'templates', 'msgpack.js'), 'utf8')}\nreturn { packFrame, unpackFrame };`)();
+  const { child, url, PageWebSocket } = await webSocketMain();
+  const socket = new PageWebSocket(url);
+  socket.binaryType = 'arraybuffer';
+  // Replies only (main also asks each page a question, which goes unanswered here).
+  let waiting = null;
+  socket.onmessage = (message) => {
+    if (typeof message.data === 'string') return;
+    const frame = unpackFrame(new Uint8Array(message.data));
+    if (frame.t !== 'reply' || waiting === null) return;
+    const resolve = waiting;
+    waiting = null;
+    resolve(frame);
+  };
+  await new Promise((resolve) => { socket.onopen = resolve; });
+  socket.send(JSON.stringify({ t: 'hello', protocol: 1, role: 'renderer', codec: 'msgpack', contracts: {}, label: 'floor' }));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const round = (bytes) => new Promise((resolve) => {
+    waiting = resolve;
+    socket.send(bytes);
+  });
+  const todo = (await round(packFrame({ t: 'invoke', id: 1, ch: 'todos:add', args: ['floor'] }, 0))).ok;
+  const up = packFrame({ t: 'invoke', id: 2, ch: 'todos:attach', args: [todo.id, new Uint8Array(MiB).fill(7)] }, 0);
+  const down = packFrame({ t: 'invoke', id: 3, ch: 'todos:attachment', args: [todo.id] }, 0);
+  const result = {
+    up: await measure(BIG_CALLS, () => round(up)),
+    down: await measure(BIG_CALLS, () => round(down)),
+  };
+  socket.close();
+  child.kill();
+  return result;
+}
+
+async function browserClient() {
+  const { child, url, PageWebSocket } = await webSocketMain();
+  const found = { WS: url };
   const client = await import(pathToFileURL(path.join(generated, 'client.mjs')).href);
   const todos = await client.connect(found.WS, { WebSocket: PageWebSocket, label: 'bench' });
   todos.handleConfirm(() => true);
@@ -188,6 +232,7 @@ async function browserClient() {
   const floor = await plainPeer();
   const viaBridge = await bridge();
   const viaClient = await browserClient();
+  const wsFloor = await rawWebSocket();
   const us = (ms) => `${(ms * 1000).toFixed(1)} µs`;
   const msf = (ms) => `${ms.toFixed(2)} ms`;
   console.log(`JavaScript peers, medians (${CALLS} small calls, ${BIG_CALLS} of 1 MiB, after a warm-up):`);
@@ -195,7 +240,9 @@ async function browserClient() {
   const echoBridge = viaBridge.up + viaBridge.down;
   const echoClient = viaClient.up + viaClient.down;
   console.log(`  1 MiB each way   plain Node stdio echo ${msf(floor.big)} | bridge.js ${msf(echoBridge)} (up ${msf(viaBridge.up)} + down ${msf(viaBridge.down)}; ${(echoBridge / floor.big).toFixed(2)}x) | client.mjs ${msf(echoClient)} (up ${msf(viaClient.up)} + down ${msf(viaClient.down)})`);
-  console.log(`  1 MiB against Electron's ~3 ms: bridge.js ${echoBridge <= 3 ? 'ok' : 'MISS'}, client.mjs ${echoClient <= 3 ? 'ok' : 'MISS'}`);
+  const echoFloor = wsFloor.up + wsFloor.down;
+  console.log(`  1 MiB over Node's WebSocket alone (undici, frames encoded beforehand): ${msf(echoFloor)} (up ${msf(wsFloor.up)} + down ${msf(wsFloor.down)}); client.mjs / that: ${(echoClient / echoFloor).toFixed(2)}x`);
+  console.log(`  1 MiB against Electron's ~3 ms: bridge.js ${echoBridge <= 3 ? 'ok' : 'MISS'}, client.mjs ${echoClient <= 3 ? 'ok' : 'MISS'} (in Node; its WebSocket alone takes ${msf(echoFloor)})`);
   process.exit(0);
 })().catch((error) => {
   console.error(error);

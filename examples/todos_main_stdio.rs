@@ -1,7 +1,7 @@
 //! The `Todos` contract served over this process's stdin/stdout, for the JavaScript bridge tests.
 //!
-//! The generated Electron bridge (`bridge.js`) spawns this binary and talks to it with the JSON
-//! codec: `cargo run --example todos_main_stdio` waits for one hello on stdin (a bridge, which
+//! The generated Electron bridge (`bridge.js`) spawns this binary and talks to it with the
+//! msgpack codec: `cargo run --example todos_main_stdio` waits for one hello on stdin (a bridge, which
 //! names the window behind each call, or a plain renderer), serves it until stdin closes, then
 //! exits. `--schema` prints the contract as JSON instead (the input of
 //! `ipc-bindgen`). Nothing but frames is written to stdout; diagnostics go to stderr.

@@ -2,17 +2,33 @@
 //! runtime's re-export (user crates never depend on the backend directly).
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{ToTokens, quote};
+use syn::visit::Visit;
+
+use crate::errors::Errors;
 
 pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut krate: syn::Path = syn::parse_quote!(::ipc_runtime);
+    let mut large_ints_number = false;
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("crate") {
             let lit: syn::LitStr = meta.value()?.parse()?;
             krate = lit.parse()?;
             Ok(())
+        } else if meta.path.is_ident("large_ints") {
+            let lit: syn::LitStr = meta.value()?.parse()?;
+            if lit.value() != "number" {
+                return Err(syn::Error::new(
+                    lit.span(),
+                    "unknown large_ints rule; the one rule is \"number\" (64-bit integers as JavaScript numbers, exact up to 2^53)",
+                ));
+            }
+            large_ints_number = true;
+            Ok(())
         } else {
-            Err(meta.error("unknown #[data] argument; allowed: crate = \"...\""))
+            Err(meta.error(
+                "unknown #[data] argument; allowed: crate = \"...\", large_ints = \"number\"",
+            ))
         }
     });
     if let Err(error) = syn::parse::Parser::parse2(parser, args) {
@@ -35,13 +51,83 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let backend = quote!(#krate::__private::ts_rs)
         .to_string()
         .replace(' ', "");
+    let mut errors = Errors::default();
+    if !large_ints_number {
+        check_large_ints(&item, &mut errors);
+    }
     mark_defaulted_options(&mut item);
     let shim = prelude_shim(&item);
+    // The errors come with the type as it would have been, so the rest of the crate still
+    // resolves it.
+    let errors = errors.finish().unwrap_or_default();
     quote! {
+        #errors
         #shim
         #[derive(#krate::__private::ts_rs::TS)]
         #[ts(crate = #backend)]
         #item
+    }
+}
+
+/// Every field whose type holds a 64-bit or pointer-sized integer, which JavaScript numbers
+/// cannot hold exactly, is an error naming the field, unless the type opts in
+/// (`large_ints = "number"`) or the field says itself how it crosses (`#[ts(type = ...)]`,
+/// `#[ts(as = ...)]`, or it is skipped).
+fn check_large_ints(item: &syn::DeriveInput, errors: &mut Errors) {
+    let name = ipc_schema::naming::unraw(&item.ident.to_string()).to_owned();
+    let mut check = |fields: &syn::Fields, owner: &str| {
+        for (index, field) in fields.iter().enumerate() {
+            let told = has_argument(&field.attrs, "ts", &["type", "as", "skip"])
+                || has_argument(&field.attrs, "serde", &["skip"]);
+            if told {
+                continue;
+            }
+            let mut find = LargeInt(None);
+            find.visit_type(&field.ty);
+            let Some(int) = find.0 else {
+                continue;
+            };
+            let field_name = match &field.ident {
+                Some(ident) => format!("field `{}`", ipc_schema::naming::unraw(&ident.to_string())),
+                None => format!("field {index}"),
+            };
+            let ty = field.ty.to_token_stream().to_string().replace(' ', "");
+            errors.spanned(
+                &field.ty,
+                format!(
+                    "{field_name} of {owner} is `{ty}`: `{int}` cannot cross to JavaScript exactly \
+                     (numbers hold 53 bits); use a 32-bit integer, `f64` or a `String`, or opt in \
+                     with #[ipc_runtime::data(large_ints = \"number\")]"
+                ),
+            );
+        }
+    };
+    match &item.data {
+        syn::Data::Struct(data) => check(&data.fields, &format!("`{name}`")),
+        syn::Data::Enum(data) => {
+            for variant in &data.variants {
+                let owner = format!("variant `{}` of `{name}`", variant.ident);
+                check(&variant.fields, &owner);
+            }
+        }
+        syn::Data::Union(_) => {}
+    }
+}
+
+/// The first 64-bit or pointer-sized integer named in a type.
+struct LargeInt(Option<String>);
+
+impl<'ast> Visit<'ast> for LargeInt {
+    fn visit_path_segment(&mut self, segment: &'ast syn::PathSegment) {
+        let name = segment.ident.to_string();
+        if self.0.is_none() && ipc_schema::naming::is_large_int(&name) {
+            self.0 = Some(name);
+        }
+        syn::visit::visit_path_segment(self, segment);
+    }
+
+    fn visit_expr(&mut self, _: &'ast syn::Expr) {
+        // An array's length is an expression, not a type that crosses.
     }
 }
 

@@ -38,7 +38,7 @@ pub fn frame_round_trip(codec: Codec, bytes: &[u8]) -> Result<(), String> {
 }
 
 /// What a frame decodes to, without the fields its encoder cannot write back (a `sender` is the
-/// bridge's own, `to` exists on JSON only, and a transfer list is written from the port
+/// bridge's own, `to` does not exist on the binary codec, and a transfer list is written from the port
 /// references met while a live payload encodes, which an already-encoded payload has none of).
 fn comparable(frame: &Frame, codec: Codec) -> String {
     match frame {

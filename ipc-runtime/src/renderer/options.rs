@@ -70,7 +70,8 @@ impl RendererOptions {
         self
     }
 
-    /// The codec across processes (default [`Codec::Binary`]; JavaScript peers use JSON).
+    /// The codec across processes (default [`Codec::Binary`]; the generated JavaScript peers use
+    /// [`Codec::MessagePack`]).
     pub fn codec(mut self, codec: Codec) -> Self {
         self.codec = codec;
         self

@@ -89,7 +89,7 @@ fn encode_frame(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<Vec<u64>, Ip
             header(out, channel)?;
             out.put_payload(args, Codec::Binary)
         }
-        // Bridges speak JSON; the binary codec has no window routing.
+        // Bridges speak JSON or msgpack; the binary codec has no window routing.
         OutFrame::Event { channel, args, .. } => {
             out.push(EVENT);
             header(out, channel)?;

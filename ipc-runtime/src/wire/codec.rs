@@ -28,7 +28,8 @@ use crate::error::IpcError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Codec {
-    /// JSON (what JavaScript peers speak). Positional arguments are a JSON array.
+    /// JSON, for peers that want text (hand-written clients, debugging). Positional arguments
+    /// are a JSON array.
     Json,
     /// A compact binary encoding for Rust-to-Rust connections: MessagePack with named fields
     /// (self-describing, so every serde shape works: internally tagged and untagged enums,
@@ -48,6 +49,19 @@ impl Codec {
             Codec::Binary => "binary",
             Codec::MessagePack => "msgpack",
         }
+    }
+
+    /// Whether values encoded in `self` are the same bytes in `other` (the binary and msgpack
+    /// codecs differ only in their frames), so a payload can be forwarded as it came.
+    pub(crate) fn values_like(self, other: Codec) -> bool {
+        self == other
+            || matches!(
+                (self, other),
+                (
+                    Codec::Binary | Codec::MessagePack,
+                    Codec::Binary | Codec::MessagePack
+                )
+            )
     }
 
     /// The codec for a handshake name.

@@ -263,7 +263,7 @@ impl Payload {
                 codec: have,
                 bytes,
                 context: None,
-            } if *have == codec => Ok(bytes.clone()),
+            } if have.values_like(codec) => Ok(bytes.clone()),
             Repr::Encoded {
                 context: Some(_), ..
             } => Err(forwarded_ports()),
@@ -284,7 +284,7 @@ impl Payload {
                 codec: have,
                 bytes,
                 context: None,
-            } if *have == codec => {
+            } if have.values_like(codec) => {
                 out.put_bytes(bytes);
                 Ok(())
             }

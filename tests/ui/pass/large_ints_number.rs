@@ -3,7 +3,8 @@
 use ipc_runtime::schema::LargeInts;
 use ipc_runtime::{Caller, Main, RendererOptions, channels};
 
-#[ipc_runtime::data]
+/// A type with 64-bit fields opts in on its own (it may serve several contracts).
+#[ipc_runtime::data(large_ints = "number")]
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FileInfo {
     pub size: u64,

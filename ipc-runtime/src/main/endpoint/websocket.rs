@@ -245,8 +245,8 @@ impl fmt::Debug for WebSocketListener {
 impl Main {
     /// Listens for web pages on a WebSocket. Each upgrade is checked before it is accepted:
     /// the path, the token (`?token=`) and the `Origin` header (against the allowlist); a
-    /// refused upgrade gets HTTP 403. Accepted connections then speak the wire protocol (a page
-    /// uses the JSON codec) and are served like any renderer, with the checked origin in
+    /// refused upgrade gets HTTP 403. Accepted connections then speak the wire protocol (the
+    /// generated `client.mjs` uses the msgpack codec) and are served like any renderer, with the checked origin in
     /// [`Caller::origin`](crate::Caller::origin).
     ///
     /// A client has the handshake deadline

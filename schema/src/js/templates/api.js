@@ -94,7 +94,7 @@ function buildApi(core, methods, config) {
     if (!isArray(ports) || ports.length === 0) return { value, streams };
     const unclaimed = new Set(ports);
     const walk = (item, depth) => {
-      if (item === null || typeof item !== 'object' || depth > 64 || unclaimed.size === 0) return item;
+      if (item === null || typeof item !== 'object' || depth > 64 || unclaimed.size === 0 || ArrayBuffer.isView(item)) return item;
       if (isArray(item)) {
         let copy = null;
         for (let i = 0; i < item.length; i++) {

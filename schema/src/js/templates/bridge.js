@@ -680,7 +680,7 @@ function createBridge(options) {
 
   // The port references in a window's arguments, renamed to the bridge's port ids on the wire.
   function renamePorts(value, rename, depth) {
-    if (value === null || typeof value !== 'object' || depth > 64) return value;
+    if (value === null || typeof value !== 'object' || depth > 64 || ArrayBuffer.isView(value)) return value;
     if (Array.isArray(value)) {
       let copy = null;
       for (let i = 0; i < value.length; i++) {

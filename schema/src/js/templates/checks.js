@@ -101,7 +101,7 @@ function shapeProblem(shape, value, path, whole = false) {
         fits = isPortRef(value, 'port');
         break;
       case 'struct': {
-        if (typeof value !== 'object' || value === null || isArray(value)) { fits = false; break; }
+        if (typeof value !== 'object' || value === null || isArray(value) || isBinary(value)) { fits = false; break; }
         // Fields that are absent are not checked here (serde may give them a default); the
         // Rust side still refuses a missing field it needs.
         for (let i = 1; i < shape.length; i++) {
@@ -118,7 +118,7 @@ function shapeProblem(shape, value, path, whole = false) {
         return null;
       }
       case 'map': {
-        if (typeof value !== 'object' || value === null || isArray(value)) { fits = false; break; }
+        if (typeof value !== 'object' || value === null || isArray(value) || isBinary(value)) { fits = false; break; }
         for (const key of Object.keys(value)) {
           const keyProblem = shapeProblem(shape[1], key, `${propertyPath(path, key)} (its key)`);
           if (keyProblem !== null) return keyProblem;

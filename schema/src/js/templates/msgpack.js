@@ -1,15 +1,18 @@
 // MessagePack (docs/PROTOCOL.md 4.2), the frames of the msgpack codec: `packFrame(value, prefix)`
-// and `unpackFrame(bytes)`. Only what the protocol needs: nil, booleans, integers (a Number when
-// it is exact, a BigInt beyond 2^53), floats, UTF-8 strings, `bin` (a Uint8Array; any
-// ArrayBuffer or view is written as one), arrays and maps with string keys (plain objects). An
-// extension type, a key that is not a string or a number, input cut short, a length the input
-// cannot hold, nesting deeper than MSGPACK_MAX_DEPTH and trailing bytes all throw: the decoder
-// never allocates more than its input could fill.
-const MSGPACK_MAX_DEPTH = 128;
-const msgpackText = { encoder: new TextEncoder(), decoder: new TextDecoder('utf-8', { fatal: true }) };
+// and `unpackFrame(bytes)`. Only what the protocol needs: nil, booleans, integers (a Number, as
+// JSON gives them: exact up to 2^53), floats, UTF-8 strings, `bin` (a fresh Uint8Array of its
+// own; any ArrayBuffer or view is written as one), arrays, and maps (plain objects; a `Map` is
+// written with its keys as they are, so a map with integer keys can be sent). An extension type,
+// a key that is not a string or a number, input cut short, a length the input cannot hold,
+// nesting deeper than MSGPACK_MAX_DEPTH and trailing bytes all throw: the decoder never
+// allocates more than its input could fill.
+// The payload's 128 levels (what the Rust main takes), and the frame's own around them.
+const MSGPACK_MAX_DEPTH = 132;
+const msgpackText = { encoder: new TextEncoder(), decoder: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }) };
 let packBuffer = new Uint8Array(16 * 1024);
 let packView = new DataView(packBuffer.buffer);
 let packAt = 0;
+let packing = false;
 
 function packRoom(n) {
   if (packAt + n <= packBuffer.length) return;
@@ -122,7 +125,9 @@ function packValue(value, depth) {
       packString(value);
       return;
     case 'number':
-      if (Number.isSafeInteger(value)) packInteger(value);
+      // Every integral number a 64-bit integer holds is written as one (serde reads no float
+      // into an integer field); others, and -0, as JSON would have them.
+      if (Number.isInteger(value) && value >= -9223372036854775808 && value < 18446744073709551616) packInteger(value === 0 ? 0 : value);
       else {
         packRoom(9);
         packBuffer[packAt] = 0xcb;
@@ -162,37 +167,57 @@ function packValue(value, depth) {
     packRoom(bytes.length);
     packBuffer.set(bytes, packAt);
     packAt += bytes.length;
+  } else if (Object.prototype.toString.call(value) === '[object Map]') {
+    const entries = Array.from(value.entries()).filter((entry) => entry[1] !== undefined);
+    packLength(entries.length, 0x80, 15, 0, 0xde, 0xdf);
+    for (const [key, item] of entries) {
+      packValue(key, depth + 1);
+      packValue(item, depth + 1);
+    }
   } else if (typeof value.toJSON === 'function') {
     packValue(value.toJSON(), depth + 1);
   } else {
-    // A plain object: its own enumerable properties, as JSON would have it (undefined left out).
-    const keys = Object.keys(value);
-    let count = 0;
-    for (const key of keys) if (value[key] !== undefined) count++;
-    packLength(count, 0x80, 15, 0, 0xde, 0xdf);
-    for (const key of keys) {
+    // A plain object: its own enumerable properties, as JSON would have it (undefined left out),
+    // each read once (a getter that changed between a count and a read would break the map).
+    const entries = [];
+    for (const key of Object.keys(value)) {
       const item = value[key];
-      if (item === undefined) continue;
-      packString(key);
-      packValue(item, depth + 1);
+      if (item !== undefined) entries.push(key, item);
+    }
+    packLength(entries.length / 2, 0x80, 15, 0, 0xde, 0xdf);
+    for (let i = 0; i < entries.length; i += 2) {
+      packString(entries[i]);
+      packValue(entries[i + 1], depth + 1);
     }
   }
 }
 
 // Encodes `value` after `prefix` bytes (left for the caller: a length), into a fresh array.
 function packFrame(value, prefix) {
+  // Called again from inside (a getter or toJSON that sends): that frame gets buffers of its own.
+  const outer = packing ? [packBuffer, packView, packAt] : null;
+  if (outer !== null) {
+    packBuffer = new Uint8Array(1024);
+    packView = new DataView(packBuffer.buffer);
+  }
+  packing = true;
   packAt = prefix;
   packRoom(0);
   try {
     packValue(value, 0);
     return packBuffer.slice(0, packAt);
   } finally {
-    // A very large message does not keep its buffer alive.
-    if (packBuffer.length > 1024 * 1024) {
-      packBuffer = new Uint8Array(16 * 1024);
-      packView = new DataView(packBuffer.buffer);
+    if (outer !== null) {
+      [packBuffer, packView, packAt] = outer;
+    } else {
+      packing = false;
+      packAt = 0;
+      // A very large message does not keep its buffer alive.
+      if (packBuffer.length > 1024 * 1024) {
+        packBuffer = new Uint8Array(16 * 1024);
+        packView = new DataView(packBuffer.buffer);
+      }
     }
-    packAt = 0;
   }
 }
 
@@ -224,13 +249,18 @@ function unpackFrame(bytes) {
     }
     return msgpackText.decoder.decode(bytes.subarray(start, at));
   }
+  // A copy of its own, never a view into `bytes` (a Node Buffer's slice would be one, and the
+  // buffer may hold other frames: another window's).
   function binary(n) {
     need(n);
+    const out = new Uint8Array(n);
+    out.set(bytes.subarray(at, at + n));
     at += n;
-    return bytes.slice(at - n, at);
+    return out;
   }
+  // As JSON gives them (exact up to 2^53).
   function integer(big) {
-    return big >= -9007199254740991n && big <= 9007199254740991n ? Number(big) : big;
+    return Number(big);
   }
   function array(n, depth) {
     count(n, 1);

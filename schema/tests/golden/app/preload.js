@@ -187,7 +187,7 @@ function shapeProblem(shape, value, path, whole = false) {
         fits = isPortRef(value, 'port');
         break;
       case 'struct': {
-        if (typeof value !== 'object' || value === null || isArray(value)) { fits = false; break; }
+        if (typeof value !== 'object' || value === null || isArray(value) || isBinary(value)) { fits = false; break; }
         // Fields that are absent are not checked here (serde may give them a default); the
         // Rust side still refuses a missing field it needs.
         for (let i = 1; i < shape.length; i++) {
@@ -204,7 +204,7 @@ function shapeProblem(shape, value, path, whole = false) {
         return null;
       }
       case 'map': {
-        if (typeof value !== 'object' || value === null || isArray(value)) { fits = false; break; }
+        if (typeof value !== 'object' || value === null || isArray(value) || isBinary(value)) { fits = false; break; }
         for (const key of Object.keys(value)) {
           const keyProblem = shapeProblem(shape[1], key, `${propertyPath(path, key)} (its key)`);
           if (keyProblem !== null) return keyProblem;
@@ -1502,7 +1502,7 @@ function buildApi(core, methods, config) {
           fits = isPortRef(value, 'port');
           break;
         case 'struct': {
-          if (typeof value !== 'object' || value === null || isArray(value)) { fits = false; break; }
+          if (typeof value !== 'object' || value === null || isArray(value) || isBinary(value)) { fits = false; break; }
           // Fields that are absent are not checked here (serde may give them a default); the
           // Rust side still refuses a missing field it needs.
           for (let i = 1; i < shape.length; i++) {
@@ -1519,7 +1519,7 @@ function buildApi(core, methods, config) {
           return null;
         }
         case 'map': {
-          if (typeof value !== 'object' || value === null || isArray(value)) { fits = false; break; }
+          if (typeof value !== 'object' || value === null || isArray(value) || isBinary(value)) { fits = false; break; }
           for (const key of Object.keys(value)) {
             const keyProblem = shapeProblem(shape[1], key, `${propertyPath(path, key)} (its key)`);
             if (keyProblem !== null) return keyProblem;
@@ -1804,7 +1804,7 @@ function buildApi(core, methods, config) {
     if (!isArray(ports) || ports.length === 0) return { value, streams };
     const unclaimed = new Set(ports);
     const walk = (item, depth) => {
-      if (item === null || typeof item !== 'object' || depth > 64 || unclaimed.size === 0) return item;
+      if (item === null || typeof item !== 'object' || depth > 64 || unclaimed.size === 0 || ArrayBuffer.isView(item)) return item;
       if (isArray(item)) {
         let copy = null;
         for (let i = 0; i < item.length; i++) {

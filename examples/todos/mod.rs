@@ -78,6 +78,8 @@ pub trait Todos {
     async fn attach(&self, id: u32, file: Bytes) -> Result<u32, TodoError>;
     /// The file stored on a todo (empty when it has none).
     async fn attachment(&self, id: u32) -> Result<Bytes, TodoError>;
+    /// Renames todos by id (a map from id to title); returns how many were renamed.
+    async fn rename_all(&self, titles: BTreeMap<u32, String>) -> u32;
     /// Finds a todo by id while the caller is blocked (a sync call: Electron's `sendSync`, for
     /// a page that must have a value before it goes on). Main first waits `delay_ms`, to show
     /// the deadline: past 1000 ms the caller gets `timeout` and the handler is cancelled.
@@ -244,6 +246,19 @@ impl TodosHandler for Backend {
         self.stats.count(caller);
         self.sleep(millis).await;
         millis
+    }
+
+    async fn rename_all(&self, caller: &Caller, titles: BTreeMap<u32, String>) -> u32 {
+        self.stats.count(caller);
+        let mut todos = self.todos.lock().unwrap();
+        let mut renamed = 0;
+        for todo in todos.iter_mut() {
+            if let Some(title) = titles.get(&todo.id) {
+                todo.title = title.clone();
+                renamed += 1;
+            }
+        }
+        renamed
     }
 
     async fn attach(&self, caller: &Caller, id: u32, file: Bytes) -> Result<u32, TodoError> {

@@ -73,6 +73,12 @@ fn todos() -> Service {
                 .output_raw("Port<String, String>", "IpcPort<string, string>"),
         )
         .method(
+            Method::new("rename_all", "todos:rename_all", MethodKind::Invoke)
+                .docs("Renames todos by id (a map from id to title); returns how many were renamed.")
+                .param_raw("titles", "BTreeMap<u32,String>", "{ [key in number]: string }")
+                .output_raw("u32", "number"),
+        )
+        .method(
             Method::new("attach", "todos:attach", MethodKind::Invoke)
                 .docs("Stores a file on a todo, replacing the one it had; returns the stored size in bytes.")
                 .param_raw("id", "u32", "number")

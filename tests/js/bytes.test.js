@@ -70,6 +70,19 @@ function roundTrips(api, wire) {
     assertBytes(frame.args[1], pattern(300), 'the argument as decoded from the frame');
   });
 
+  it('sends a map with numeric keys (BTreeMap<u32, String>) with number keys, and checks them', async () => {
+    const todos = api();
+    const a = await todos.add('a');
+    const b = await todos.add('b');
+    assert.equal(await todos.renameAll({ [a.id]: 'first', [b.id]: 'second', 99999: 'nobody' }), 2);
+    const titles = (await todos.list()).filter((todo) => todo.id === a.id || todo.id === b.id).map((todo) => todo.title);
+    assert.deepEqual(Array.from(titles), ['first', 'second']);
+    await assert.rejects(async () => todos.renameAll({ one: 'x' }), (error) => {
+      assert.match(error.message, /todos\.renameAll: argument 1 \(titles\)\.one \(its key\) must be a number, got a string/);
+      return true;
+    });
+  });
+
   it('refuses what is not bytes with a TypeError, and sends nothing', async (t) => {
     const todos = api();
     const before = wire().length;

@@ -127,7 +127,7 @@ describe('browser client', () => {
   it('has the same API object shape as the preload', () => {
     assert.deepEqual(Object.keys(api).sort(), [
       'add', 'attach', 'attachment', 'chat', 'crash', 'handleConfirm', 'import', 'list', 'log', 'lookup', 'onAnnounce', 'onChanged',
-      'onIntroduce', 'slow', 'stats', 'toggle', 'watch',
+      'onIntroduce', 'renameAll', 'slow', 'stats', 'toggle', 'watch',
     ]);
     assert.ok(Object.isFrozen(api));
   });

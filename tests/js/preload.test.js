@@ -51,7 +51,7 @@ for (const mode of MODES) {
       assert.equal(typeof todos, 'object');
       assert.deepEqual(Object.keys(todos).sort(), [
         'add', 'attach', 'attachment', 'chat', 'crash', 'handleConfirm', 'import', 'list', 'log', 'lookup', 'onAnnounce', 'onChanged',
-        'onIntroduce', 'purge', 'slow', 'stats', 'toggle', 'watch',
+        'onIntroduce', 'purge', 'renameAll', 'slow', 'stats', 'toggle', 'watch',
       ]);
       for (const name of Object.keys(todos)) assert.equal(typeof todos[name], 'function');
       assert.ok(window.evaluate('Object.isFrozen(window.todos)'.replace('window.', 'globalThis.')));

@@ -222,12 +222,11 @@ fn object_literal(body: &str, types: &BTreeMap<String, TypeDecl>, depth: usize) 
     }
 }
 
-/// A map's key shape as JSON carries it: object keys are strings, so a numeric key arrives as
-/// the digits of a number.
+/// A map's key shape. A JavaScript object's keys are strings: a numeric key is the digits of its
+/// number there (checked as such), and travels as a number (the generated peers convert it).
 fn map_key(key: Shape) -> Shape {
     match key {
-        Shape::String | Shape::OneOf(_) => key,
-        Shape::Number | Shape::Int(..) => Shape::Any,
+        Shape::String | Shape::OneOf(_) | Shape::Number | Shape::Int(..) => key,
         _ => Shape::Any,
     }
 }
@@ -528,10 +527,10 @@ mod tests {
             shape("{ [key in string]?: number }"),
             Shape::Map(Box::new(Shape::String), Box::new(Shape::Number))
         );
-        // JSON object keys are strings: a numeric key is not checked as a number.
+        // A numeric key stays numeric: checked as the digits of a number, sent as a number.
         assert_eq!(
             shape("{ [key in number]?: string }"),
-            Shape::Map(Box::new(Shape::Any), Box::new(Shape::String))
+            Shape::Map(Box::new(Shape::Number), Box::new(Shape::String))
         );
         assert_eq!(shape("Record<string, number>"), Shape::Object);
         assert_eq!(

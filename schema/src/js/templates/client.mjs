@@ -162,7 +162,7 @@ export function connect(url, options = {}) {
         // buildApi has checked the arguments and opened a port per stream argument.
         const m = METHODS[index];
         const id = ++lastId;
-        const frame = { t: 'invoke', id, ch: m.channel, args };
+        const frame = { t: 'invoke', id, ch: m.channel, args: wireArgs(m.params, args) };
         if (timeoutMs !== null) frame.timeout_ms = timeoutMs;
         const uploads = Array.isArray(transfer) && transfer.length > 0 ? transfer.slice() : null;
         if (uploads !== null) frame.ports = uploads;
@@ -191,7 +191,7 @@ export function connect(url, options = {}) {
       // Returns the wire error of a send that cannot go (buildApi throws it).
       send(index, args) {
         const m = METHODS[index];
-        return transmit({ t: 'send', ch: m.channel, args });
+        return transmit({ t: 'send', ch: m.channel, args: wireArgs(m.params, args) });
       },
       subscribe(index, listener, lag) {
         const m = METHODS[index];

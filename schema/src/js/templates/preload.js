@@ -222,7 +222,7 @@ const core = {
     const id = ++lastCallId;
     let promise;
     try {
-      promise = ipcRenderer.invoke(m.channel, id, timeoutMs, uploads, ...args)
+      promise = ipcRenderer.invoke(m.channel, id, timeoutMs, uploads, ...wireArgs(m.params, args))
         .then((value) => envelopeOf(m.channel, value), (cause) => rejectionOf(m.channel, cause))
         .then((envelope) => {
           // The ports the reply transfers are this window's now (their `open` may come later).
@@ -256,7 +256,7 @@ const core = {
     const problem = argumentsProblem(labelOf(m), m.params, args);
     if (problem !== null) return { typeError: problem };
     try {
-      return envelopeOf(m.channel, ipcRenderer.sendSync(m.channel, ++lastCallId, ...args));
+      return envelopeOf(m.channel, ipcRenderer.sendSync(m.channel, ++lastCallId, ...wireArgs(m.params, args)));
     } catch (cause) {
       return rejectionOf(m.channel, cause);
     }
@@ -266,7 +266,7 @@ const core = {
     if (m === null) return `${API_KEY}: no such method`;
     const problem = argumentsProblem(labelOf(m), m.params, args);
     if (problem !== null) return problem;
-    ipcRenderer.send(m.channel, ...args);
+    ipcRenderer.send(m.channel, ...wireArgs(m.params, args));
     return null;
   },
   subscribe(index, listener, onLag) {

@@ -76,6 +76,93 @@ function describeValue(value) {
   }
 }
 
+// Whether a map's keys are numbers (`HashMap<u32, V>`): in JavaScript they are the keys' digits.
+function isNumericKey(shape) {
+  return shape === 'number' || (isArray(shape) && shape[0] === 'int');
+}
+
+// `value` (which fits `shape`) as the wire needs it: a map with numeric keys becomes a `Map` of
+// numbers (a JavaScript object's keys are strings, and serde reads no string as a number). Parts
+// that need nothing are passed on as they are, not copied.
+function wireValue(shape, value, depth = 0) {
+  if (!isArray(shape) || value === null || typeof value !== 'object' || depth > 64 || isBinary(value)) return value;
+  switch (shape[0]) {
+    case 'map': {
+      const numeric = isNumericKey(shape[1]);
+      let changed = numeric;
+      const entries = Object.keys(value).map((key) => {
+        const item = wireValue(shape[2], value[key], depth + 1);
+        if (item !== value[key]) changed = true;
+        return [numeric ? Number(key) : key, item];
+      });
+      if (!changed) return value;
+      return numeric ? new Map(entries) : Object.fromEntries(entries);
+    }
+    case 'array': {
+      if (!isArray(value)) return value;
+      let copy = null;
+      for (let i = 0; i < value.length; i++) {
+        const item = wireValue(shape[1], value[i], depth + 1);
+        if (item !== value[i]) {
+          if (copy === null) copy = value.slice();
+          copy[i] = item;
+        }
+      }
+      return copy === null ? value : copy;
+    }
+    case 'tuple': {
+      if (!isArray(value)) return value;
+      let copy = null;
+      for (let i = 0; i < value.length && i + 1 < shape.length; i++) {
+        const item = wireValue(shape[i + 1], value[i], depth + 1);
+        if (item !== value[i]) {
+          if (copy === null) copy = value.slice();
+          copy[i] = item;
+        }
+      }
+      return copy === null ? value : copy;
+    }
+    case 'struct': {
+      let copy = null;
+      for (let i = 1; i < shape.length; i++) {
+        const name = shape[i][0];
+        if (!Object.prototype.hasOwnProperty.call(value, name)) continue;
+        const item = wireValue(shape[i][1], value[name], depth + 1);
+        if (item !== value[name]) {
+          if (copy === null) copy = Object.assign({}, value);
+          copy[name] = item;
+        }
+      }
+      return copy === null ? value : copy;
+    }
+    case 'all': {
+      let out = value;
+      for (let i = 1; i < shape.length; i++) out = wireValue(shape[i], out, depth + 1);
+      return out;
+    }
+    case 'union':
+      for (let i = 1; i < shape.length; i++) {
+        if (shapeProblem(shape[i], value, '', true) === null) return wireValue(shape[i], value, depth + 1);
+      }
+      return value;
+    default:
+      return value;
+  }
+}
+
+// The positional arguments of a method (`params`: [name, shape] each) as the wire needs them.
+function wireArgs(params, args) {
+  let copy = null;
+  for (let i = 0; i < args.length && i < params.length; i++) {
+    const value = wireValue(params[i][1], args[i]);
+    if (value !== args[i]) {
+      if (copy === null) copy = args.slice();
+      copy[i] = value;
+    }
+  }
+  return copy === null ? args : copy;
+}
+
 // Why `value` does not fit `shape` (a sentence starting with `path`), or null when it fits.
 // `whole`: an object must have every field its struct requires (how a union's alternatives are
 // told apart); otherwise absent fields are left to serde, which may default them.
@@ -140,8 +227,11 @@ function shapeProblem(shape, value, path, whole = false) {
       }
       case 'map': {
         if (typeof value !== 'object' || value === null || isArray(value) || isBinary(value)) { fits = false; break; }
+        const numeric = isNumericKey(shape[1]);
         for (const key of Object.keys(value)) {
-          const keyProblem = shapeProblem(shape[1], key, `${propertyPath(path, key)} (its key)`);
+          // A numeric key is the digits of its number (`{ 3: 'x' }`, `{ '-1.5': 'y' }`).
+          const asKey = numeric && String(Number(key)) === key ? Number(key) : key;
+          const keyProblem = shapeProblem(shape[1], asKey, `${propertyPath(path, key)} (its key)`);
           if (keyProblem !== null) return keyProblem;
           const problem = shapeProblem(shape[2], value[key], propertyPath(path, key));
           if (problem !== null) return problem;
@@ -2163,7 +2253,7 @@ export function connect(url, options = {}) {
         // buildApi has checked the arguments and opened a port per stream argument.
         const m = METHODS[index];
         const id = ++lastId;
-        const frame = { t: 'invoke', id, ch: m.channel, args };
+        const frame = { t: 'invoke', id, ch: m.channel, args: wireArgs(m.params, args) };
         if (timeoutMs !== null) frame.timeout_ms = timeoutMs;
         const uploads = Array.isArray(transfer) && transfer.length > 0 ? transfer.slice() : null;
         if (uploads !== null) frame.ports = uploads;
@@ -2192,7 +2282,7 @@ export function connect(url, options = {}) {
       // Returns the wire error of a send that cannot go (buildApi throws it).
       send(index, args) {
         const m = METHODS[index];
-        return transmit({ t: 'send', ch: m.channel, args });
+        return transmit({ t: 'send', ch: m.channel, args: wireArgs(m.params, args) });
       },
       subscribe(index, listener, lag) {
         const m = METHODS[index];

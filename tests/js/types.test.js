@@ -25,6 +25,7 @@ const OPTIONS = [
 /** Copies the generated declarations and the given samples into a fresh directory. */
 function workspace(samples, bindings = generate()) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-tsc-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   for (const file of ['todos.d.ts', 'client.d.mts']) fs.copyFileSync(bindings.path(file), path.join(dir, file));
   for (const sample of samples) fs.copyFileSync(path.join(__dirname, 'types', sample), path.join(dir, sample));
   return dir;

@@ -212,10 +212,7 @@ async fn events_reach_only_renderers_allowed_to_receive_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_unix_socket_renderer_is_native_and_cannot_claim_an_origin() {
-    let dir = std::env::temp_dir().join(format!("ipc-authz-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("main.sock");
-    let _ = std::fs::remove_file(&path);
+    let path = common::socket_path("authz-main");
     // Main grants `admin` to processes of its own user.
     let uid = rustix::process::getuid().as_raw();
     let (main, backend) = serve_with(
@@ -241,7 +238,6 @@ async fn a_unix_socket_renderer_is_native_and_cannot_claim_an_origin() {
     assert_runs(&backend, &["open", "native_only", "admin"]);
     drop(renderer);
     drop(listener);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

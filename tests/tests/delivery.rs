@@ -26,11 +26,7 @@ const PEER: &str = env!("CARGO_BIN_EXE_ipc-test-peer");
 const ORIGIN: &str = "http://127.0.0.1:9";
 
 fn socket_path(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ipc-delivery-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{name}.sock"));
-    let _ = std::fs::remove_file(&path);
-    path
+    common::socket_path(&format!("delivery-{name}"))
 }
 
 /// How a test renderer reaches a main in this process.

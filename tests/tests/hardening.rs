@@ -402,6 +402,8 @@ async fn by_default_main_leaves_descriptors_free_and_refuses_past_its_limit() {
         Ok(2)
     );
     assert!(child.try_wait().unwrap().is_none(), "main is still running");
+    drop(child);
+    let _ = std::fs::remove_file(&path);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -436,6 +438,8 @@ async fn out_of_descriptors_the_accept_loop_survives_and_serves_again() {
         };
         assert_refused(&mut peer, "protocol").await;
     }
+    drop(child);
+    let _ = std::fs::remove_file(&path);
 }
 
 // ---------------------------------------------------------------------------------------------

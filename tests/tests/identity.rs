@@ -37,10 +37,7 @@ async fn an_in_process_renderer_is_in_process() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_unix_socket_peer_is_who_the_kernel_says() {
-    let dir = std::env::temp_dir().join(format!("ipc-identity-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("main.sock");
-    let _ = std::fs::remove_file(&path);
+    let path = common::socket_path("identity-main");
     let main = Main::new();
     let listener = main.listen_unix(&path).unwrap();
     // The label claims to be a bank's page: a label, nothing more.
@@ -58,7 +55,6 @@ async fn a_unix_socket_peer_is_who_the_kernel_says() {
     assert_eq!(caller.origin(), None, "a socket renderer has no origin");
     drop(renderer);
     drop(listener);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

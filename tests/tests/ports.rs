@@ -11,11 +11,7 @@ const ECHO: InvokeChannel<(), Port<String, String>, Never> = InvokeChannel::new(
 const ASK: InvokeChannel<(u32,), u32, Never> = InvokeChannel::new("t:ask");
 
 fn socket(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ipc-ports-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{name}.sock"));
-    let _ = std::fs::remove_file(&path);
-    path
+    common::socket_path(&format!("ports-{name}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -54,6 +54,7 @@ function generate(options = {}) {
   if (generated.has(id)) return generated.get(id);
   const { bindgen } = binaries();
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-js-'));
+  process.on('exit', () => fs.rmSync(base, { recursive: true, force: true }));
   let schema = options.schema;
   if (schema === undefined) {
     schema = path.join(base, 'todos.json');

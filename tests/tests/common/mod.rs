@@ -15,6 +15,20 @@ use tokio::sync::{Semaphore, mpsc};
 /// a failure, never to measure speed.
 pub const PATIENCE: Duration = Duration::from_secs(5);
 
+/// A path for a test's Unix socket: in one directory of this user's, so that runs leave no
+/// directories behind (a listener removes its socket file when dropped), and named for this
+/// process and `name`, so that test binaries running at once never meet.
+pub fn socket_path(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "ipc-test-sockets-{}",
+        rustix::process::getuid().as_raw()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{}-{name}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
 /// Awaits `future`, failing the test (instead of hanging) if it never completes.
 pub async fn within<F: IntoFuture>(what: &str, future: F) -> F::Output {
     match tokio::time::timeout(PATIENCE, future.into_future()).await {

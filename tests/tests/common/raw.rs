@@ -468,11 +468,7 @@ pub fn assert_closed_with_reason(frames: &[Value]) -> String {
 // Fixture: a main on a Unix socket, with a well-behaved renderer connected
 
 pub fn socket_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ipc-bad-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{name}.sock"));
-    let _ = std::fs::remove_file(&path);
-    path
+    super::socket_path(&format!("bad-{name}"))
 }
 
 pub struct Fixture {

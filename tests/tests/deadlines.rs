@@ -4,8 +4,9 @@
 //! renderer's default deadline.
 //!
 //! Tests that need time to pass run on paused Tokio time (`start_paused`): the clock only jumps
-//! when every task is idle, so a handler is known to be running before its deadline passes, and
-//! no test waits for real.
+//! when every task is idle, so a handler is known to be running before its deadline passes. Only
+//! the blocking calls (`Call::wait`) wait for real: their waiting thread is outside Tokio's clock,
+//! and the race of a reply against its deadline is the point of the last test.
 
 mod common;
 
@@ -217,4 +218,60 @@ fn a_blocking_call_on_a_runtime_nobody_drives_times_out() {
     );
     // Driven again, the runtime serves as before.
     assert_eq!(runtime.block_on(client.echo(8).into_future()), Ok(8));
+}
+
+/// Blocking calls whose handlers finish right around their deadline, over a Unix socket, 2000
+/// times: each ends with its value or `Timeout` (never a hang, a panic or another call's answer),
+/// and the connection serves on. The reply, main's own deadline and the caller's race every time.
+#[test]
+fn blocking_calls_at_their_deadline_end_one_way_or_the_other() {
+    use ipc_runtime::{Call, InvokeChannel, Never, Renderer};
+    const NAP: InvokeChannel<(u32, u32), u32, Never> = InvokeChannel::new("race:nap");
+    const DEADLINE: Duration = Duration::from_millis(2);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let path = common::socket_path("deadline-race");
+    let (main, listener, renderer) = runtime.block_on(async {
+        let main = Main::new();
+        main.handle(NAP, |_, (tag, micros)| async move {
+            tokio::time::sleep(Duration::from_micros(u64::from(micros))).await;
+            Ok(tag)
+        })
+        .unwrap();
+        let listener = main.listen_unix(&path).unwrap();
+        let renderer = Renderer::connect_unix(listener.path(), RendererOptions::new("racer"))
+            .await
+            .unwrap();
+        (main, listener, renderer)
+    });
+    let (mut answered, mut timed_out) = (0, 0);
+    for tag in 0..2000u32 {
+        // 0 to 4 ms around the 2 ms deadline.
+        let micros = (tag * 7919) % 4000;
+        match Call::from(renderer.invoke(NAP, (tag, micros)))
+            .timeout(DEADLINE)
+            .wait()
+        {
+            Ok(got) => {
+                assert_eq!(got, tag, "the answer to this call, not another's");
+                answered += 1;
+            }
+            Err(error) => {
+                assert_eq!(error, timeout(NAP.name(), DEADLINE), "call {tag}");
+                timed_out += 1;
+            }
+        }
+    }
+    assert!(
+        answered > 0 && timed_out > 0,
+        "{answered} answered, {timed_out} timed out"
+    );
+    let last = Call::from(renderer.invoke(NAP, (7, 0)))
+        .timeout(Duration::from_secs(5))
+        .wait();
+    assert_eq!(last, Ok(7), "still serving");
+    drop((renderer, listener, main));
 }

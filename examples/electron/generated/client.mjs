@@ -98,23 +98,13 @@ function wireValue(shape, value, depth = 0) {
       if (!changed) return value;
       return numeric ? new Map(entries) : Object.fromEntries(entries);
     }
-    case 'array': {
-      if (!isArray(value)) return value;
-      let copy = null;
-      for (let i = 0; i < value.length; i++) {
-        const item = wireValue(shape[1], value[i], depth + 1);
-        if (item !== value[i]) {
-          if (copy === null) copy = value.slice();
-          copy[i] = item;
-        }
-      }
-      return copy === null ? value : copy;
-    }
+    case 'array':
     case 'tuple': {
       if (!isArray(value)) return value;
+      const tuple = shape[0] === 'tuple';
       let copy = null;
-      for (let i = 0; i < value.length && i + 1 < shape.length; i++) {
-        const item = wireValue(shape[i + 1], value[i], depth + 1);
+      for (let i = 0; i < value.length && (!tuple || i + 1 < shape.length); i++) {
+        const item = wireValue(tuple ? shape[i + 1] : shape[1], value[i], depth + 1);
         if (item !== value[i]) {
           if (copy === null) copy = value.slice();
           copy[i] = item;
@@ -150,10 +140,27 @@ function wireValue(shape, value, depth = 0) {
   }
 }
 
+// Whether anything in `shape` needs `wireValue` (a map with numeric keys), remembered per shape:
+// most contracts have none, and their arguments are then not walked again.
+const wireNeeds = new WeakMap();
+function needsWire(shape, depth = 0) {
+  if (!isArray(shape) || depth > 64) return false;
+  let known = wireNeeds.get(shape);
+  if (known === undefined) {
+    known = shape[0] === 'map' && isNumericKey(shape[1]);
+    for (let i = 1; !known && i < shape.length; i++) {
+      known = shape[0] === 'struct' ? needsWire(shape[i][1], depth + 1) : needsWire(shape[i], depth + 1);
+    }
+    wireNeeds.set(shape, known);
+  }
+  return known;
+}
+
 // The positional arguments of a method (`params`: [name, shape] each) as the wire needs them.
 function wireArgs(params, args) {
   let copy = null;
   for (let i = 0; i < args.length && i < params.length; i++) {
+    if (!needsWire(params[i][1])) continue;
     const value = wireValue(params[i][1], args[i]);
     if (value !== args[i]) {
       if (copy === null) copy = args.slice();
@@ -730,18 +737,19 @@ function packFrame(value, prefix) {
   packRoom(0);
   try {
     packValue(value, 0);
-    return packBuffer.slice(0, packAt);
+    // A large frame keeps the buffer it was written into (copying it again would cost as much
+    // as writing it); the next frame starts a small buffer of its own.
+    if (packAt < 64 * 1024) return packBuffer.slice(0, packAt);
+    const whole = packBuffer.subarray(0, packAt);
+    packBuffer = new Uint8Array(16 * 1024);
+    packView = new DataView(packBuffer.buffer);
+    return whole;
   } finally {
     if (outer !== null) {
       [packBuffer, packView, packAt] = outer;
     } else {
       packing = false;
       packAt = 0;
-      // A very large message does not keep its buffer alive.
-      if (packBuffer.length > 1024 * 1024) {
-        packBuffer = new Uint8Array(16 * 1024);
-        packView = new DataView(packBuffer.buffer);
-      }
     }
   }
 }

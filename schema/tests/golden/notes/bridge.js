@@ -406,18 +406,19 @@ function packFrame(value, prefix) {
   packRoom(0);
   try {
     packValue(value, 0);
-    return packBuffer.slice(0, packAt);
+    // A large frame keeps the buffer it was written into (copying it again would cost as much
+    // as writing it); the next frame starts a small buffer of its own.
+    if (packAt < 64 * 1024) return packBuffer.slice(0, packAt);
+    const whole = packBuffer.subarray(0, packAt);
+    packBuffer = new Uint8Array(16 * 1024);
+    packView = new DataView(packBuffer.buffer);
+    return whole;
   } finally {
     if (outer !== null) {
       [packBuffer, packView, packAt] = outer;
     } else {
       packing = false;
       packAt = 0;
-      // A very large message does not keep its buffer alive.
-      if (packBuffer.length > 1024 * 1024) {
-        packBuffer = new Uint8Array(16 * 1024);
-        packView = new DataView(packBuffer.buffer);
-      }
     }
   }
 }

@@ -174,7 +174,7 @@ async function webSocketMain() {
 // the same Rust main, with no client.mjs in between. Node's client masks what it sends in
 // JavaScript; a browser does it natively.
 async function rawWebSocket() {
-  const { packFrame, unpackFrame } = new Function(`${require('node:fs').readFileSync(path.join(__dirname, '..', 'schema', 'src', 'js', 'templates', 'msgpack.js'), 'utf8')}\nreturn { packFrame, unpackFrame };`)();
+  const { packFrame, unpackFrame } = require('../tests/js/support/msgpack');
   const { child, url, PageWebSocket } = await webSocketMain();
   const socket = new PageWebSocket(url);
   socket.binaryType = 'arraybuffer';
@@ -209,9 +209,8 @@ async function rawWebSocket() {
 
 async function browserClient() {
   const { child, url, PageWebSocket } = await webSocketMain();
-  const found = { WS: url };
   const client = await import(pathToFileURL(path.join(generated, 'client.mjs')).href);
-  const todos = await client.connect(found.WS, { WebSocket: PageWebSocket, label: 'bench' });
+  const todos = await client.connect(url, { WebSocket: PageWebSocket, label: 'bench' });
   todos.handleConfirm(() => true);
   const todo = await todos.add('with a file');
   const file = new Uint8Array(MiB).fill(7);

@@ -110,6 +110,14 @@ pub(crate) enum Output {
     Result { ok: syn::Type, err: syn::Type },
 }
 
+impl MethodDef {
+    /// A `#[sync]` method's deadline in milliseconds: its own, else the default.
+    pub(crate) fn sync_timeout_ms(&self) -> u64 {
+        self.sync_timeout
+            .map_or(ipc_schema::DEFAULT_SYNC_TIMEOUT_MS, |(millis, _)| millis)
+    }
+}
+
 impl Output {
     pub(crate) fn is_unit(&self) -> bool {
         matches!(self, Output::Unit)

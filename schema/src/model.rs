@@ -304,6 +304,20 @@ impl Method {
         }
     }
 
+    /// The deadline of a sync method in milliseconds: its own, else [`DEFAULT_SYNC_TIMEOUT_MS`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_schema::{DEFAULT_SYNC_TIMEOUT_MS, Method, MethodKind};
+    ///
+    /// let count = Method::new("count", "todos:count", MethodKind::Sync);
+    /// assert_eq!(count.sync_timeout_ms(), DEFAULT_SYNC_TIMEOUT_MS);
+    /// ```
+    pub fn sync_timeout_ms(&self) -> u64 {
+        self.timeout_ms.unwrap_or(DEFAULT_SYNC_TIMEOUT_MS)
+    }
+
     /// Sets the deadline of a sync method, in milliseconds.
     ///
     /// # Examples

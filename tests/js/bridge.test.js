@@ -1229,5 +1229,12 @@ describe('bridge: sync calls (ipcRenderer.sendSync)', () => {
     dispose();
     assert.equal((await syncCall(window, ipcMain, 'todos:lookup', 1, 1, 0)).error.code, 'disconnected');
     assert.equal(ipcMain.listenerCount('todos:lookup'), 1, 'one stand-in');
+    // Another bridge on the same ipcMain answers for itself, and once it is gone too, the one
+    // stand-in answers again (two stand-ins would each wait for the other: a frozen page).
+    const again = createBridge({ ipcMain, transport: fakeMain().transport, allowedOrigins: ['app://todos'] });
+    assert.equal(ipcMain.listenerCount('todos:lookup'), 2);
+    again();
+    assert.equal(ipcMain.listenerCount('todos:lookup'), 1, 'still one stand-in');
+    assert.equal((await syncCall(window, ipcMain, 'todos:lookup', 2, 1, 0)).error.code, 'disconnected');
   });
 });

@@ -98,6 +98,11 @@ const INVOKE_CHANNELS = ["todos:add","todos:toggle","todos:list","todos:slow","t
 // Channels the preload calls with ipcRenderer.sendSync (`#[sync]` methods), each with its
 // deadline in milliseconds: the bridge answers through `event.returnValue` by then.
 const SYNC_CHANNELS = {"todos:lookup":1000};
+// How long after a sync call's deadline the bridge answers `timeout` itself (main answers at the
+// deadline; this is for a main that does not).
+const SYNC_GRACE_MS = 250;
+// ipcMain -> the sync channels a stand-in answers on (see `standIn`).
+const STAND_INS = new WeakMap();
 const SEND_CHANNELS = ["todos:log"];
 const EVENT_CHANNELS = ["todos:changed","todos:announce","todos:introduce"];
 // Each channel's declared `#[policy(...)]` levels (channels without are absent).
@@ -1440,7 +1445,7 @@ function createBridge(options) {
 
   function onInvoke(channel) {
     return (event, callId, timeoutMs, uploads, ...args) => {
-      const started = call(event, channel, callId, timeoutMs, uploads, args);
+      const started = startCall(event, channel, callId, timeoutMs, uploads, args);
       return started.error !== undefined ? started : started.promise;
     };
   }
@@ -1466,17 +1471,18 @@ function createBridge(options) {
         answer({ error: wireError('disconnected', `${channel}: the bridge failed: ${reason}`, { reason }) });
       };
       try {
-        const started = call(event, channel, callId, deadline, null, args, true);
+        const started = startCall(event, channel, callId, deadline, null, args, true);
         if (started.error !== undefined) {
           answer(started);
           return;
         }
         const { id, promise } = started;
+        // Main ends the call at the deadline itself; this covers a main that does not answer.
         const timer = setTimeout(() => {
           if (!pending.has(id)) return;
           control({ t: 'cancel', id });
           settle(id, { error: wireError('timeout', `${channel} timed out after ${deadline} ms`, { channel, after_ms: deadline }) });
-        }, deadline);
+        }, deadline + SYNC_GRACE_MS);
         promise.then((envelope) => {
           clearTimeout(timer);
           answer(envelope);
@@ -1491,22 +1497,29 @@ function createBridge(options) {
   }
 
   // Electron never answers a sendSync on a channel without listeners: the renderer would hang.
-  // Once the bridge is gone, a stand-in answers its sync channels, while no other listener does
-  // (a bridge created later answers for itself).
+  // Once the bridge is gone, a stand-in answers its sync channels while it is their only
+  // listener (a bridge created later answers for itself). One stand-in per ipcMain and channel,
+  // however many bridges come and go.
   function standIn(channel) {
-    const listener = (event) => {
+    let installed = STAND_INS.get(ipcMain);
+    if (installed === undefined) {
+      installed = new Set();
+      STAND_INS.set(ipcMain, installed);
+    }
+    if (installed.has(channel)) return;
+    installed.add(channel);
+    ipcMain.on(channel, (event) => {
       if (typeof ipcMain.listenerCount === 'function' && ipcMain.listenerCount(channel) > 1) return;
       try {
         event.returnValue = { error: wireError('disconnected', `${channel}: the bridge was disposed`, { reason: 'disposed' }) };
       } catch (_) { /* the window is gone */ }
-    };
-    ipcMain.on(channel, listener);
+    });
   }
 
   // Checks a window's call and forwards it to main: an `{ error }` envelope at once, or the wire
   // id and a promise of the envelope main's reply makes. A sync call's reply may not transfer
   // ports (sendSync cannot hand one over).
-  function call(event, channel, callId, timeoutMs, uploads, args, sync = false) {
+  function startCall(event, channel, callId, timeoutMs, uploads, args, sync = false) {
     const who = identify(event, channel);
     if (who.error) return { error: who.error };
     if (!isCount(callId) || callId === 0) {

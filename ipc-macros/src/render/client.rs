@@ -59,10 +59,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
             }
             Kind::Sync => {
                 let (ok, err) = m.result_types(krate);
-                let millis = m
-                    .def
-                    .sync_timeout
-                    .map_or(ipc_schema::DEFAULT_SYNC_TIMEOUT_MS, |(millis, _)| millis);
+                let millis = m.def.sync_timeout_ms();
                 let deadline = format!(
                     " Blocks the calling thread until main answers, at most {millis} ms (then \
                      `IpcError::Timeout`, and main's handler is cancelled). Call it from a thread \

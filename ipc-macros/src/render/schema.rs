@@ -40,9 +40,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
             Kind::Sync => quote!(Sync),
         };
         let timeout = (m.kind() == Kind::Sync).then(|| {
-            let millis = def
-                .sync_timeout
-                .map_or(ipc_schema::DEFAULT_SYNC_TIMEOUT_MS, |(millis, _)| millis);
+            let millis = def.sync_timeout_ms();
             quote!(.timeout_ms(#millis))
         });
         let method_docs = &def.docs;

@@ -170,12 +170,15 @@ where
     /// ```
     pub fn wait(self) -> Result<T, CallError<E>> {
         let renderer = self.renderer.clone();
-        let channel = self.channel.to_string();
+        let channel = self.channel.clone();
         let deadline = self.timeout;
         match block_on_call(&renderer, deadline, self.start(std::convert::identity)) {
             Waited::Done(outcome) => outcome,
             Waited::Dropped => Err(CallError::Ipc(renderer.disconnected_error())),
-            Waited::Stalled(after) => Err(CallError::Ipc(IpcError::Timeout { channel, after })),
+            Waited::Stalled(after) => Err(CallError::Ipc(IpcError::Timeout {
+                channel: channel.to_string(),
+                after,
+            })),
         }
     }
 }
@@ -309,11 +312,16 @@ impl<T: DeserializeOwned + Send + 'static> Call<T> {
     /// # drop((main, renderer));
     /// ```
     pub fn wait(self) -> Result<T, IpcError> {
-        self.inner.wait().map_err(|error| match error {
-            CallError::Ipc(error) => error,
-            CallError::App(never) => match never {},
-        })
+        framework_only(self.inner.wait())
     }
+}
+
+/// The outcome of a call that cannot fail on its own: only the framework's error is left.
+fn framework_only<T>(result: Result<T, CallError<Never>>) -> Result<T, IpcError> {
+    result.map_err(|error| match error {
+        CallError::Ipc(error) => error,
+        CallError::App(never) => match never {},
+    })
 }
 
 impl<T> From<TryCall<T, Never>> for Call<T> {
@@ -327,12 +335,7 @@ impl<T: DeserializeOwned + Send + 'static> IntoFuture for Call<T> {
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        self.inner.start(|result| {
-            result.map_err(|error| match error {
-                CallError::Ipc(error) => error,
-                CallError::App(never) => match never {},
-            })
-        })
+        self.inner.start(framework_only)
     }
 }
 

@@ -40,12 +40,15 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
 /// What is wrong and where (a byte offset).
 pub fn value_end(bytes: &[u8], start: usize) -> Result<usize, String> {
     let mut at = start;
-    // Values still expected at each open level (the value itself at the bottom).
-    let mut open: Vec<u64> = Vec::with_capacity(8);
-    open.push(1);
-    while let Some(left) = open.last_mut() {
+    // Values still expected at each open level (the value itself at the bottom), on the stack:
+    // a frame's decoder calls this for every field.
+    let mut open = [0u64; MAX_DEPTH + 2];
+    let mut depth = 1;
+    open[0] = 1;
+    while depth > 0 {
+        let left = &mut open[depth - 1];
         if *left == 0 {
-            open.pop();
+            depth -= 1;
             continue;
         }
         *left -= 1;
@@ -101,12 +104,13 @@ pub fn value_end(bytes: &[u8], start: usize) -> Result<usize, String> {
                      {after} bytes remain"
                 ));
             }
-            if open.len() > MAX_DEPTH {
+            if depth > MAX_DEPTH {
                 return Err(format!(
                     "MessagePack nesting deeper than {MAX_DEPTH} levels at byte {at}"
                 ));
             }
-            open.push(children);
+            open[depth] = children;
+            depth += 1;
         }
     }
     Ok(at)

@@ -130,8 +130,8 @@ pub(super) fn encode(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<(), Ipc
     Ok(())
 }
 
-/// Writes one map: a `map32` header whose count is filled in at the end (so fields can be
-/// left out as they come), then key and value after key and value.
+/// Writes one map: a `fixmap` header (a frame has fewer than 16 fields) whose count is filled in
+/// at the end (so fields can be left out as they come), then key and value after key and value.
 struct MapWriter<'o> {
     out: &'o mut FrameBuf,
     start: usize,
@@ -141,7 +141,7 @@ struct MapWriter<'o> {
 impl<'o> MapWriter<'o> {
     fn start(out: &'o mut FrameBuf) -> Self {
         let start = out.len();
-        out.extend_from_slice(&[0xdf, 0, 0, 0, 0]);
+        out.push(0x80);
         MapWriter {
             out,
             start,
@@ -194,7 +194,8 @@ impl<'o> MapWriter<'o> {
     }
 
     fn finish(self) {
-        self.out[self.start + 1..self.start + 5].copy_from_slice(&self.count.to_be_bytes());
+        debug_assert!(self.count < 16, "a frame has fewer than 16 fields");
+        self.out[self.start] = 0x80 | self.count as u8;
     }
 }
 
@@ -214,7 +215,8 @@ impl<'a> RawField<'a> for Field<'a> {
     }
 
     fn parse<T: DeserializeOwned>(self) -> Result<T, String> {
-        Codec::MessagePack.decode(self.0)
+        // The frame's decoder has checked this value's structure and bounds already.
+        rmp_serde::from_slice(self.0).map_err(|e| e.to_string())
     }
 
     fn encoded(self) -> &'a [u8] {
@@ -227,9 +229,11 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
     let (count, mut at) = map_header(&bytes).ok_or_else(|| invalid("a frame is a map".into()))?;
     let mut raw = RawFrame::default();
     for _ in 0..count {
-        let key_end = msgpack::value_end(&bytes, at).map_err(invalid)?;
-        let key = key_str(&bytes[at..key_end])
-            .ok_or_else(|| invalid(format!("the key at byte {at} is not a string")))?;
+        let (key, key_end) = key_str(&bytes, at).ok_or_else(|| {
+            invalid(format!(
+                "the key at byte {at} is not a string (or is cut short)"
+            ))
+        })?;
         let value_end = msgpack::value_end(&bytes, key_end).map_err(invalid)?;
         raw.set(key, Field(&bytes[key_end..value_end]))
             .map_err(invalid)?;
@@ -260,16 +264,28 @@ fn map_header(bytes: &[u8]) -> Option<(u64, usize)> {
     }
 }
 
-/// The text of an encoded MessagePack string (`bytes` is exactly one value).
-fn key_str(bytes: &[u8]) -> Option<&str> {
-    let skip = match *bytes.first()? {
-        0xa0..=0xbf => 1,
-        0xd9 => 2,
-        0xda => 3,
-        0xdb => 5,
+/// The MessagePack string at byte `at` of `bytes`, and where it ends; `None` when what is there
+/// is not a string (or is cut short).
+fn key_str(bytes: &[u8], at: usize) -> Option<(&str, usize)> {
+    let marker = *bytes.get(at)?;
+    let width = match marker {
+        0xa0..=0xbf => 0,
+        0xd9 => 1,
+        0xda => 2,
+        0xdb => 4,
         _ => return None,
     };
-    std::str::from_utf8(bytes.get(skip..)?).ok()
+    let header = bytes.get(at + 1..at + 1 + width)?;
+    let len = if width == 0 {
+        usize::from(marker & 0x1f)
+    } else {
+        header
+            .iter()
+            .fold(0usize, |n, &b| (n << 8) | usize::from(b))
+    };
+    let start = at + 1 + width;
+    let end = start.checked_add(len)?;
+    Some((std::str::from_utf8(bytes.get(start..end)?).ok()?, end))
 }
 
 #[cfg(test)]

@@ -427,7 +427,7 @@ fn api_interface(service: &ServiceModel<'_>, flavor: Flavor, out: &mut String) {
                 format!("{}({}): Promise<{output}>;", m.js_name, all.join(", "))
             }
             MethodKind::Sync => {
-                let millis = m.timeout_ms.unwrap_or(crate::DEFAULT_SYNC_TIMEOUT_MS);
+                let millis = m.sync_timeout_ms();
                 let output = m.output.as_ref().map_or("unknown", |o| o.ts.as_str());
                 if flavor == Flavor::Client {
                     // A page cannot block on a WebSocket: the browser client calls it as an invoke.

@@ -278,10 +278,7 @@ impl<'a> Model<'a> {
                 extra.push_str(", app: true");
             }
             if method.method.kind == MethodKind::Sync {
-                let millis = method
-                    .method
-                    .timeout_ms
-                    .unwrap_or(crate::DEFAULT_SYNC_TIMEOUT_MS);
+                let millis = method.method.sync_timeout_ms();
                 extra.push_str(&format!(", timeoutMs: {millis}"));
             }
             let levels = service.service.policy_levels(method.method);
@@ -317,13 +314,7 @@ impl<'a> Model<'a> {
         let deadlines: BTreeMap<&str, u64> = self
             .methods()
             .filter(|(_, m)| m.method.kind == MethodKind::Sync)
-            .map(|(_, m)| {
-                let millis = m
-                    .method
-                    .timeout_ms
-                    .unwrap_or(crate::DEFAULT_SYNC_TIMEOUT_MS);
-                (m.method.channel.as_str(), millis)
-            })
+            .map(|(_, m)| (m.method.channel.as_str(), m.method.sync_timeout_ms()))
             .collect();
         js_value(&deadlines)
     }

@@ -64,7 +64,7 @@ function isNumericKey(shape) {
 // numbers (a JavaScript object's keys are strings, and serde reads no string as a number). Parts
 // that need nothing are passed on as they are, not copied.
 function wireValue(shape, value, depth = 0) {
-  if (!isArray(shape) || value === null || typeof value !== 'object' || depth > 64 || isBinary(value)) return value;
+  if (!needsWire(shape) || value === null || typeof value !== 'object' || depth > 64 || isBinary(value)) return value;
   switch (shape[0]) {
     case 'map': {
       const numeric = isNumericKey(shape[1]);
@@ -139,7 +139,6 @@ function needsWire(shape, depth = 0) {
 function wireArgs(params, args) {
   let copy = null;
   for (let i = 0; i < args.length && i < params.length; i++) {
-    if (!needsWire(params[i][1])) continue;
     const value = wireValue(params[i][1], args[i]);
     if (value !== args[i]) {
       if (copy === null) copy = args.slice();

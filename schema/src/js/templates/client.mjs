@@ -300,7 +300,7 @@ export function connect(url, options = {}) {
           const page = { kind: 'page', origin: typeof location === 'object' && location !== null ? location.origin : undefined };
           const api = buildApi(core, METHODS, { key: API_KEY, define: false, plainErrors: false, hidden: hiddenMethods(METHODS, page) });
           connections.set(api, (reason) => {
-            if (state === 'open') socket.send(packFrame({ t: 'goodbye', reason }, 0));
+            answer({ t: 'goodbye', reason });
             fail(wireError('disconnected', `closed by the page: ${reason}`, { reason }));
           });
           resolve(api);

@@ -85,7 +85,7 @@ function isNumericKey(shape) {
 // numbers (a JavaScript object's keys are strings, and serde reads no string as a number). Parts
 // that need nothing are passed on as they are, not copied.
 function wireValue(shape, value, depth = 0) {
-  if (!isArray(shape) || value === null || typeof value !== 'object' || depth > 64 || isBinary(value)) return value;
+  if (!needsWire(shape) || value === null || typeof value !== 'object' || depth > 64 || isBinary(value)) return value;
   switch (shape[0]) {
     case 'map': {
       const numeric = isNumericKey(shape[1]);
@@ -160,7 +160,6 @@ function needsWire(shape, depth = 0) {
 function wireArgs(params, args) {
   let copy = null;
   for (let i = 0; i < args.length && i < params.length; i++) {
-    if (!needsWire(params[i][1])) continue;
     const value = wireValue(params[i][1], args[i]);
     if (value !== args[i]) {
       if (copy === null) copy = args.slice();
@@ -2408,7 +2407,7 @@ export function connect(url, options = {}) {
           const page = { kind: 'page', origin: typeof location === 'object' && location !== null ? location.origin : undefined };
           const api = buildApi(core, METHODS, { key: API_KEY, define: false, plainErrors: false, hidden: hiddenMethods(METHODS, page) });
           connections.set(api, (reason) => {
-            if (state === 'open') socket.send(packFrame({ t: 'goodbye', reason }, 0));
+            answer({ t: 'goodbye', reason });
             fail(wireError('disconnected', `closed by the page: ${reason}`, { reason }));
           });
           resolve(api);

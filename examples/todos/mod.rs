@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use ipc_runtime::{Bytes, Caller, Port, Stream, Target, channels};
 use tokio::sync::broadcast;
@@ -47,6 +47,19 @@ pub struct StatsReport {
     pub origins: Vec<String>,
 }
 
+/// When a todo is due, and how it reminds (time values cross as JavaScript `Date`s and numbers
+/// of milliseconds: docs/PROTOCOL.md §4, "Time values").
+#[ipc_runtime::data]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Schedule {
+    /// When it is due (any date, also before 1970).
+    pub due: SystemTime,
+    /// How often to remind until it is done, if at all.
+    pub remind_every: Option<Duration>,
+    /// When the reminder was snoozed, oldest first.
+    pub snoozed: Vec<SystemTime>,
+}
+
 /// Todo list backend.
 #[channels(namespace = "todos")]
 pub trait Todos {
@@ -85,6 +98,12 @@ pub trait Todos {
     /// the deadline: past 1000 ms the caller gets `timeout` and the handler is cancelled.
     #[sync(timeout_ms = 1000)]
     async fn lookup(&self, id: u32, delay_ms: u32) -> Result<Todo, TodoError>;
+    /// Sets a todo's schedule, replacing the one it had; returns it as stored.
+    async fn schedule(&self, id: u32, schedule: Schedule) -> Result<Schedule, TodoError>;
+    /// When a todo is due, if it has a schedule.
+    async fn due(&self, id: u32) -> Result<Option<SystemTime>, TodoError>;
+    /// `at` moved later by `by` (earlier when `back`): time values in and out of a call.
+    async fn postpone(&self, at: SystemTime, by: Duration, back: bool) -> SystemTime;
     /// Main asks the renderer a yes/no question (a request: the renderer answers).
     #[request]
     async fn confirm(&self, question: String) -> bool;
@@ -94,6 +113,9 @@ pub trait Todos {
     /// Pushed to renderers whenever a todo changes.
     #[event]
     fn changed(&self, todo: Todo);
+    /// Pushed to renderers whenever a todo's schedule is set.
+    #[event]
+    fn scheduled(&self, id: u32, schedule: Schedule);
     /// A message main broadcasts to every renderer.
     #[event]
     fn announce(&self, message: String);
@@ -135,6 +157,8 @@ pub struct Backend {
     todos: Mutex<Vec<Todo>>,
     /// Each todo's file, by todo id.
     files: Mutex<BTreeMap<u32, Bytes>>,
+    /// Each todo's schedule, by todo id.
+    schedules: Mutex<BTreeMap<u32, Schedule>>,
     /// Every change, for `watch` streams.
     changes: broadcast::Sender<Todo>,
     events: TodosEvents,
@@ -168,6 +192,7 @@ impl Backend {
         Backend {
             todos: Mutex::new(Vec::new()),
             files: Mutex::new(BTreeMap::new()),
+            schedules: Mutex::new(BTreeMap::new()),
             changes: broadcast::channel(256).0,
             events,
             stats,
@@ -279,6 +304,41 @@ impl TodosHandler for Backend {
             .get(&id)
             .cloned()
             .unwrap_or_default())
+    }
+
+    async fn schedule(
+        &self,
+        caller: &Caller,
+        id: u32,
+        schedule: Schedule,
+    ) -> Result<Schedule, TodoError> {
+        self.stats.count(caller);
+        self.exists(id)?;
+        self.schedules.lock().unwrap().insert(id, schedule.clone());
+        self.events.scheduled(Target::All, id, schedule.clone());
+        Ok(schedule)
+    }
+
+    async fn due(&self, caller: &Caller, id: u32) -> Result<Option<SystemTime>, TodoError> {
+        self.stats.count(caller);
+        self.exists(id)?;
+        Ok(self.schedules.lock().unwrap().get(&id).map(|s| s.due))
+    }
+
+    async fn postpone(
+        &self,
+        caller: &Caller,
+        at: SystemTime,
+        by: Duration,
+        back: bool,
+    ) -> SystemTime {
+        self.stats.count(caller);
+        let moved = if back {
+            at.checked_sub(by)
+        } else {
+            at.checked_add(by)
+        };
+        moved.unwrap_or(at)
     }
 
     async fn lookup(&self, caller: &Caller, id: u32, delay_ms: u32) -> Result<Todo, TodoError> {

@@ -311,6 +311,14 @@ fn port_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
 
 /// Types must be owned, concrete, and (unless opted in) free of 64-bit integers.
 fn check_type(contract: &Contract, ty: &syn::Type, role: &str, errors: &mut Errors) {
+    match crate::time::time_type(ty, &contract.krate) {
+        Err(error) => errors.push(error),
+        Ok(Some(_)) if role == "error" => errors.spanned(
+            ty,
+            "an application error cannot hold a time value directly: put it in a #[data] type",
+        ),
+        Ok(_) => {}
+    }
     let mut visitor = TypeRules {
         contract,
         role,

@@ -56,6 +56,7 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         check_large_ints(&item, &mut errors);
     }
     mark_defaulted_options(&mut item);
+    carry_time_values(&mut item, &krate, &mut errors);
     let shim = prelude_shim(&item);
     // The errors come with the type as it would have been, so the rest of the crate still
     // resolves it.
@@ -156,6 +157,51 @@ fn mark_defaulted_options(item: &mut syn::DeriveInput) {
         syn::Data::Enum(data) => {
             for variant in &mut data.variants {
                 mark(&mut variant.fields);
+            }
+        }
+        syn::Data::Union(_) => {}
+    }
+}
+
+/// Every field holding time values crosses in their wire form (`docs/PROTOCOL.md` §4, "Time values"): serde
+/// carries it through the runtime's adapter, and it is described with the form's TypeScript type
+/// (`Date` for a timestamp). Fields that say themselves how they cross are left alone.
+fn carry_time_values(item: &mut syn::DeriveInput, krate: &syn::Path, errors: &mut Errors) {
+    let mut carry = |fields: &mut syn::Fields| {
+        for field in fields.iter_mut() {
+            let told = has_argument(&field.attrs, "ts", &["type", "as", "skip"])
+                || has_argument(
+                    &field.attrs,
+                    "serde",
+                    &["with", "serialize_with", "deserialize_with", "skip"],
+                );
+            if told {
+                continue;
+            }
+            match crate::time::time_type(&field.ty, krate) {
+                Ok(Some(time)) => {
+                    let form = &time.form;
+                    let with = quote!(#krate::__private::serde_with::As::<#form>)
+                        .to_string()
+                        .replace(' ', "");
+                    let describe = time.describe.to_string();
+                    field.attrs.push(syn::parse_quote!(#[serde(with = #with)]));
+                    field.attrs.push(syn::parse_quote!(#[ts(as = #describe)]));
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    errors.push(error);
+                    // Reported once: the description would fail on the same type again.
+                    field.attrs.push(syn::parse_quote!(#[ts(type = "unknown")]));
+                }
+            }
+        }
+    };
+    match &mut item.data {
+        syn::Data::Struct(data) => carry(&mut data.fields),
+        syn::Data::Enum(data) => {
+            for variant in &mut data.variants {
+                carry(&mut variant.fields);
             }
         }
         syn::Data::Union(_) => {}

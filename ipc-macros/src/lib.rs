@@ -18,6 +18,7 @@ mod parse;
 mod render;
 #[cfg(test)]
 mod tests;
+mod time;
 
 use proc_macro::TokenStream;
 

@@ -106,3 +106,31 @@ fn data_type() {
         },
     )));
 }
+
+/// Time values: a `#[data]` field carried through the runtime's adapter and described by its
+/// form's marker; a method's time arguments and result in `Wire`, unwrapped by the client and
+/// wrapped around the handler's value; an event's, destructured for the subscriber.
+#[test]
+fn time_values() {
+    insta::assert_snapshot!(pretty(crate::data::expand(
+        TokenStream::new(),
+        quote! {
+            #[derive(serde::Serialize, serde::Deserialize)]
+            pub struct Reminder {
+                pub at: std::time::SystemTime,
+                pub every: Option<Duration>,
+                pub history: Vec<(chrono::DateTime<Utc>, u8)>,
+            }
+        },
+    )));
+    insta::assert_snapshot!(channels(
+        quote!(namespace = "clock"),
+        quote! {
+            pub trait Clock {
+                async fn shift(&self, at: SystemTime, by: Duration, label: String) -> Result<SystemTime, ClockError>;
+                #[event]
+                fn ticked(&self, at: SystemTime);
+            }
+        },
+    ));
+}

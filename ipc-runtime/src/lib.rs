@@ -56,6 +56,41 @@
 //! assert_eq!(Todos::schema().methods.len(), 3);
 //! # }
 //! ```
+//!
+//! # Time values
+//!
+//! Timestamps and durations may be declared in contracts and `#[data]` types:
+//! `std::time::SystemTime` and `Duration`, and with the features `chrono`, `time` and `jiff` the
+//! types of those crates. Each crosses in one wire form (RFC 3339 text, milliseconds), a `Date`
+//! and a `number` in JavaScript (`docs/PROTOCOL.md` §4, "Time values").
+//!
+//! ```
+//! use std::time::{Duration, SystemTime, UNIX_EPOCH};
+//! use ipc_runtime::{Main, RendererOptions, channels};
+//!
+//! #[channels(namespace = "clock")]
+//! pub trait Clock {
+//!     /// `at` moved later by `by`.
+//!     async fn shift(&self, at: SystemTime, by: Duration) -> SystemTime;
+//! }
+//!
+//! struct Backend;
+//!
+//! impl ClockHandler for Backend {
+//!     async fn shift(&self, _: &ipc_runtime::Caller, at: SystemTime, by: Duration) -> SystemTime {
+//!         at + by
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! assert_eq!(Clock::schema().methods[0].output.as_ref().unwrap().ts, "Date");
+//! let main = Main::new();
+//! let _registration = Clock::handle(&main, Backend).unwrap();
+//! let clock = Clock::client(&main.connect_in_process(RendererOptions::new("r")));
+//! let before_1970 = UNIX_EPOCH - Duration::from_nanos(1);
+//! assert_eq!(clock.shift(before_1970, Duration::from_nanos(2)).await, Ok(UNIX_EPOCH + Duration::from_nanos(1)));
+//! # }
+//! ```
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -113,6 +148,7 @@ pub mod __private {
     pub use ::core::option::Option;
     pub use ::core::result::Result::{self, Err, Ok};
     pub use ::serde;
+    pub use ::serde_with;
     pub use ::std::string::String;
     pub use ::std::sync::{Arc, OnceLock};
     pub use ::ts_rs;
@@ -123,6 +159,12 @@ pub mod __private {
         Main, Never, NoArgs, Registration, RegistryError, Renderer, RendererId, Request,
         SendChannel, Target, TryCall,
     };
+
+    /// The wire forms of time values (`docs/PROTOCOL.md` §4, "Time values").
+    pub mod time {
+        pub use crate::wire::time::{Millis, Timestamp};
+    }
+    pub use crate::wire::time::{Unwire, Wire};
 
     /// Describes one type of the contract (keeps generated code independent of the backend).
     pub fn describe<T: ipc_schema::TypeInfo + ?Sized>(

@@ -106,6 +106,26 @@ fn todos() -> Service {
                 .with_decls([todo.clone(), error_decl]),
         )
         .method(
+            Method::new("schedule", "todos:schedule", MethodKind::Invoke)
+                .docs("Sets a todo's schedule, replacing the one it had; returns it as stored.")
+                .param_raw("id", "u32", "number")
+                .param_raw("schedule", "Schedule", "Schedule")
+                .output_raw("Schedule", "Schedule")
+                .with_decls([TypeDecl::new(
+                    "Schedule",
+                    "type Schedule = { due: Date, remind_every: number | null, snoozed: Array<Date>, };",
+                    Some("/**\n * When a todo is due, and how it reminds.\n */".into()),
+                )]),
+        )
+        .method(
+            Method::new("postpone", "todos:postpone", MethodKind::Invoke)
+                .docs("`at` moved later by `by` (earlier when `back`): time values in and out of a call.")
+                .param_raw("at", "SystemTime", "Date")
+                .param_raw("by", "Duration", "number")
+                .param_raw("back", "bool", "boolean")
+                .output_raw("SystemTime", "Date"),
+        )
+        .method(
             Method::new("confirm", "todos:confirm", MethodKind::Request)
                 .docs("Main asks the renderer a yes/no question (a request: the renderer answers).")
                 .param_raw("question", "String", "string")

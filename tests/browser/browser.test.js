@@ -865,3 +865,36 @@ test('bytes cross the WebSocket as Uint8Arrays: 0 B, 1 B, 64 KiB and 8 MiB (8 Mi
   }
   assert.equal(result.refused, 'TypeError: todos.attach: argument 2 (file) must be bytes (a Uint8Array), got a string');
 });
+
+test('timestamps cross the WebSocket as Dates of the page (with milliseconds, before 1970), nested and in events', async () => {
+  // Last, as the tests above: it adds a todo.
+  const result = await page.evaluate(async () => {
+    const moments = ['1969-12-31T23:59:58.500Z', '1900-02-28T23:59:59.999Z', '0000-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z'];
+    const echoed = [];
+    for (const iso of moments) {
+      const back = await window.todos.postpone(new Date(iso), 0, false);
+      echoed.push([iso, back instanceof Date ? back.toISOString() : typeof back]);
+    }
+    const todo = await window.todos.add('with a schedule');
+    let event;
+    const off = window.todos.onScheduled((id, schedule) => { if (id === todo.id) event = schedule; });
+    const stored = await window.todos.schedule(todo.id, { due: new Date(-1), remind_every: 1500.25, snoozed: [new Date(86400000)] });
+    const until = Date.now() + 5000;
+    while (event === undefined && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
+    off();
+    const read = (s) => s && ({ due: s.due instanceof Date && s.due.toISOString(), every: s.remind_every, snoozed: s.snoozed.map((d) => d instanceof Date && d.toISOString()) });
+    let refused;
+    try {
+      window.todos.postpone(new Date(NaN), 0, false);
+    } catch (error) {
+      refused = `${error.name}: ${error.message}`;
+    }
+    return { echoed, stored: read(stored), event: read(event), due: (await window.todos.due(todo.id)).toISOString(), refused };
+  });
+  for (const [iso, back] of result.echoed) assert.equal(back, iso);
+  const expected = { due: '1969-12-31T23:59:59.999Z', every: 1500.25, snoozed: ['1970-01-02T00:00:00.000Z'] };
+  assert.deepEqual(result.stored, expected);
+  assert.deepEqual(result.event, expected);
+  assert.equal(result.due, '1969-12-31T23:59:59.999Z');
+  assert.equal(result.refused, 'TypeError: todos.postpone: argument 1 (at) must be a Date (years 0 to 9999), got an invalid Date');
+});

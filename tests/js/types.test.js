@@ -65,6 +65,13 @@ describe('TypeScript declarations', () => {
     assert.match(output, /renderer-bad-sync\.ts\(3,9\): error TS2739: Type 'Todo' is missing the following properties from type 'Promise<number>'/);
   });
 
+  it('type a timestamp as a Date, not as its text', () => {
+    const dir = workspace(['renderer-bad-date.ts']);
+    const { status, output } = tsc(dir, ['todos.d.ts', 'renderer-bad-date.ts']);
+    assert.notEqual(status, 0);
+    assert.match(output, /renderer-bad-date\.ts\(3,31\): error TS2345: Argument of type 'string' is not assignable to parameter of type 'Date'\./);
+  });
+
   it('make a method the policy may hide optional', () => {
     const dir = workspace(['renderer-bad-policy.ts']);
     const { status, output } = tsc(dir, ['todos.d.ts', 'renderer-bad-policy.ts']);

@@ -38,6 +38,68 @@ pub struct Sample {
     pub note: Option<String>,
 }
 
+/// Time values of every crate the runtime supports, each where a contract may put one (docs/
+/// PROTOCOL.md §4, "Time values"): they all cross in one form, exact to the nanosecond.
+#[ipc_runtime::data]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Times {
+    /// A `std` timestamp (also before 1970).
+    pub system: std::time::SystemTime,
+    /// chrono's, in UTC.
+    pub chrono: chrono::DateTime<chrono::Utc>,
+    /// chrono's, with an offset (it arrives in UTC: the same instant).
+    pub fixed: chrono::DateTime<chrono::FixedOffset>,
+    /// time's, with an offset (it arrives in UTC).
+    pub offset: time::OffsetDateTime,
+    /// time's, in UTC.
+    pub utc: time::UtcDateTime,
+    /// jiff's.
+    pub jiff: jiff::Timestamp,
+    /// A duration of each crate.
+    pub spans: (
+        std::time::Duration,
+        chrono::TimeDelta,
+        time::Duration,
+        jiff::SignedDuration,
+    ),
+    /// Timestamps in an optional list.
+    pub history: Vec<Option<std::time::SystemTime>>,
+    /// Timestamps in a map.
+    pub by_name: std::collections::BTreeMap<String, std::time::SystemTime>,
+}
+
+impl Times {
+    /// Every timestamp moved later by `by` (earlier when `back`); durations as they are.
+    pub fn shifted(&self, by: std::time::Duration, back: bool) -> Times {
+        let system = |at: std::time::SystemTime| {
+            if back { at - by } else { at + by }
+        };
+        let chrono_by = chrono::TimeDelta::from_std(by).expect("a test duration");
+        let jiff_by = jiff::SignedDuration::try_from(by).expect("a test duration");
+        let (sign, chrono_by, jiff_by) = if back {
+            (-1, -chrono_by, -jiff_by)
+        } else {
+            (1, chrono_by, jiff_by)
+        };
+        let time_by = time::Duration::try_from(by).expect("a test duration") * sign;
+        Times {
+            system: system(self.system),
+            chrono: self.chrono + chrono_by,
+            fixed: self.fixed + chrono_by,
+            offset: self.offset + time_by,
+            utc: self.utc + time_by,
+            jiff: self.jiff.checked_add(jiff_by).expect("a test timestamp"),
+            spans: self.spans,
+            history: self.history.iter().map(|at| at.map(system)).collect(),
+            by_name: self
+                .by_name
+                .iter()
+                .map(|(name, at)| (name.clone(), system(*at)))
+                .collect(),
+        }
+    }
+}
+
 /// The application error of [`Conformance`]'s fallible method.
 #[ipc_runtime::data]
 #[derive(Clone, Debug, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
@@ -253,6 +315,26 @@ pub trait Conformance {
     /// Main asks the caller `hang()` with a deadline of `timeout_ms` and reports the error's
     /// code.
     async fn ask_me_to_hang(&self, timeout_ms: u32) -> String;
+    /// `times` shifted by `by` (`Times::shifted`), also emitted to the caller as a `moment`.
+    async fn shift_times(&self, times: Times, by: std::time::Duration, back: bool) -> Times;
+    /// `at` moved later by `by`, as a sync call.
+    #[sync(timeout_ms = 2000)]
+    async fn later_now(
+        &self,
+        at: std::time::SystemTime,
+        by: std::time::Duration,
+    ) -> std::time::SystemTime;
+    /// Main asks the caller `clock(at)` and reports the answer, or the error's code.
+    async fn ask_clock(
+        &self,
+        at: std::time::SystemTime,
+    ) -> Result<Option<std::time::SystemTime>, String>;
+    /// Main's request: the renderer answers with `at` one second later.
+    #[request]
+    async fn clock(&self, at: std::time::SystemTime) -> Option<std::time::SystemTime>;
+    /// What `shift_times` returned, and its system timestamp alone.
+    #[event]
+    fn moment(&self, at: std::time::SystemTime, times: Times);
     /// A large event.
     #[event]
     fn bulk(&self, sample: Sample);
@@ -648,6 +730,44 @@ impl ConformanceHandler for ConformanceBackend {
             Err(CallError::App(never)) => match never {},
             Err(CallError::Ipc(error)) => error.code().to_string(),
         }
+    }
+
+    async fn shift_times(
+        &self,
+        caller: &Caller,
+        times: Times,
+        by: std::time::Duration,
+        back: bool,
+    ) -> Times {
+        self.state.saw(caller);
+        let shifted = times.shifted(by, back);
+        Conformance::events(&self.main).moment(caller, shifted.system, shifted.clone());
+        shifted
+    }
+
+    async fn later_now(
+        &self,
+        caller: &Caller,
+        at: std::time::SystemTime,
+        by: std::time::Duration,
+    ) -> std::time::SystemTime {
+        self.state.saw(caller);
+        at + by
+    }
+
+    async fn ask_clock(
+        &self,
+        caller: &Caller,
+        at: std::time::SystemTime,
+    ) -> Result<Option<std::time::SystemTime>, String> {
+        self.state.saw(caller);
+        Conformance::renderer_client(&self.main, caller.renderer())
+            .clock(at)
+            .await
+            .map_err(|error| match error {
+                CallError::App(never) => match never {},
+                CallError::Ipc(error) => error.code().to_string(),
+            })
     }
 
     async fn crash_later(&self, caller: &Caller, message: String) -> u32 {

@@ -344,6 +344,117 @@ fn wrong_arguments_get_bad_arguments() {
     });
 }
 
+// 7b. Time values: RFC 3339 text and milliseconds (docs/PROTOCOL.md §4, "Time values")
+
+/// A contract with time values, for a peer that writes their wire form by hand.
+#[ipc_runtime::channels(namespace = "clock")]
+trait Clock {
+    /// `at` moved later by `by`.
+    async fn shift(&self, at: std::time::SystemTime, by: Duration) -> std::time::SystemTime;
+}
+
+struct ClockBackend;
+
+impl ClockHandler for ClockBackend {
+    async fn shift(
+        &self,
+        _caller: &ipc_runtime::Caller,
+        at: std::time::SystemTime,
+        by: Duration,
+    ) -> std::time::SystemTime {
+        at + by
+    }
+}
+
+#[test]
+fn time_values_cross_as_text_and_milliseconds_and_bad_ones_get_bad_arguments() {
+    both_codecs(|wire| async move {
+        if wire == Wire::Binary {
+            return;
+        }
+        let fx = Fixture::new(&format!("time-{}", wire.name()), Main::builder()).await;
+        let _clock = Clock::handle(&fx.main, ClockBackend).unwrap();
+        let mut raw = fx.raw(wire).await;
+        // Any offset and 1 to 9 digits in; UTC and 0, 3, 6 or 9 digits out.
+        for (n, (at, by, expected)) in [
+            (
+                "1969-12-31T23:59:59.5Z",
+                json!(250.5),
+                "1969-12-31T23:59:59.750500Z",
+            ),
+            (
+                "1970-01-01T01:00:00+01:00",
+                json!(1),
+                "1970-01-01T00:00:00.001Z",
+            ),
+            ("0000-01-01T00:00:00Z", json!(0), "0000-01-01T00:00:00Z"),
+            (
+                "1999-12-31t23:59:59.999999999z",
+                json!(0.000001),
+                "2000-01-01T00:00:00Z",
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let id = n as u64 + 1;
+            raw.send_value(&invoke(id, "clock:shift", json!([at, by])))
+                .await;
+            let reply = raw.expect(&format!("the reply to call {id}")).await;
+            assert_eq!(reply["ok"], expected, "{at} + {by}: {reply}");
+        }
+        for (n, (args, reason)) in [
+            (json!(["yesterday", 0]), "invalid timestamp \"yesterday\""),
+            (json!(["1970-13-01T00:00:00Z", 0]), "no such date"),
+            (
+                json!(["1970-01-01T00:00:60Z", 0]),
+                "leap seconds are not represented",
+            ),
+            (
+                json!(["+275760-09-13T00:00:00.000Z", 0]),
+                "invalid timestamp",
+            ),
+            (
+                json!(["9999-12-31T23:59:59Z", 1000]),
+                "nothing: the result is out of range",
+            ),
+            (json!([0, 0]), "an RFC 3339 timestamp"),
+            (
+                json!(["1970-01-01T00:00:00Z", -1]),
+                "outside what its Rust type can hold",
+            ),
+            // (JSON's decoder names what it expected, MessagePack's the marker it found.)
+            (json!(["1970-01-01T00:00:00Z", "1s"]), ""),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let id = n as u64 + 10;
+            raw.send_value(&invoke(id, "clock:shift", args.clone()))
+                .await;
+            if reason.starts_with("nothing") {
+                // In range in, out of range out: main cannot encode its answer, and says so.
+                let reply = raw.expect(&format!("the reply to call {id}")).await;
+                assert_eq!(reply["id"], id, "{reply}");
+                assert!(
+                    reply["error"]["message"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("outside years 0000 to 9999"),
+                    "{reply}"
+                );
+                continue;
+            }
+            let reply = raw.expect_reply_error(id, "bad_arguments").await;
+            let message = reply["error"]["message"].as_str().unwrap_or_default();
+            assert!(message.contains(reason), "{args}: {reply}");
+        }
+        fx.assert_served("meanwhile").await;
+        drop(raw);
+        fx.finish().await;
+    });
+}
+
 // 8. A reply main never asked for
 
 /// A reply frame from the renderer (main never calls a renderer, so its id matches nothing).

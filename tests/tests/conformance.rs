@@ -26,7 +26,7 @@ use std::future::IntoFuture;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::{FutureExt, StreamExt};
 use ipc_runtime::{
@@ -36,8 +36,8 @@ use ipc_runtime::{
 };
 use ipc_tests::{
     BlockStats, ConfError, Conformance, ConformanceBackend, ConformanceClient, ConformanceState,
-    END_OF_TICKS, EmitTarget, HeavyInfo, SCENARIOS, Sample, Scenario, TEST_ORIGIN, bulk_sample,
-    heavy_checksum, run_scenario,
+    END_OF_TICKS, EmitTarget, HeavyInfo, SCENARIOS, Sample, Scenario, TEST_ORIGIN, Times,
+    bulk_sample, heavy_checksum, run_scenario,
 };
 use tokio::io::AsyncBufReadExt;
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
@@ -1539,6 +1539,88 @@ impl ipc_tests::ConformanceRendererHandler for Answerer {
         std::future::pending::<()>().await;
         0
     }
+
+    async fn clock(&self, at: SystemTime) -> Option<SystemTime> {
+        at.checked_add(Duration::from_secs(1))
+    }
+}
+
+/// Timestamps before 1970 and after, with nanoseconds, of every supported crate.
+fn sample_times() -> Times {
+    let nanos: i128 = -14_182_940_000_000_000 + 123_456_789;
+    let system = UNIX_EPOCH - Duration::new(14_182_939, 876_543_211);
+    let chrono = chrono::DateTime::from_timestamp(-14_182_940, 123_456_789).unwrap();
+    Times {
+        system,
+        chrono,
+        fixed: chrono.fixed_offset(),
+        offset: time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap(),
+        utc: time::UtcDateTime::from_unix_timestamp_nanos(1_700_000_000_987_654_321).unwrap(),
+        jiff: jiff::Timestamp::from_nanosecond(-1).unwrap(),
+        spans: (
+            Duration::new(3, 1),
+            chrono::TimeDelta::new(-2, 5).unwrap(),
+            time::Duration::new(-7, -250_000_000),
+            jiff::SignedDuration::from_nanos(86_400_000_000_123),
+        ),
+        history: vec![Some(system), None, Some(UNIX_EPOCH)],
+        by_name: [
+            ("moon".to_string(), system),
+            ("epoch".to_string(), UNIX_EPOCH),
+        ]
+        .into(),
+    }
+}
+
+/// Time values cross in their one wire form (RFC 3339 text, milliseconds) and come back as
+/// they were, to the nanosecond: nested in a struct of every supported crate's types, as a
+/// method's arguments and result, in an event, in a sync call and in main's request.
+async fn time_values_cross_exactly(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (renderer, client) = harness.client("clock").await;
+    let mut moments = client.on_moment();
+    let times = sample_times();
+    for (by, back) in [
+        (Duration::ZERO, false),
+        (Duration::new(1, 500_000_001), false),
+        // Durations are exact to the nanosecond up to 2^31 ms (docs/PROTOCOL.md §4, "Time values").
+        (Duration::new(86_400 * 24, 7), true),
+    ] {
+        let expected = times.shifted(by, back);
+        assert_eq!(
+            within("shift_times", client.shift_times(times.clone(), by, back)).await,
+            Ok(expected.clone())
+        );
+        assert_eq!(next_event(&mut moments).await, (expected.system, expected));
+    }
+    let blocking = client.clone();
+    let later = within(
+        "later_now",
+        tokio::task::spawn_blocking(move || {
+            blocking.later_now(
+                UNIX_EPOCH - Duration::from_nanos(1),
+                Duration::from_millis(2),
+            )
+        }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(later, Ok(UNIX_EPOCH + Duration::new(0, 1_999_999)));
+    Conformance::handle_requests(
+        &renderer,
+        Answerer {
+            hangs_dropped: Arc::new(AtomicU32::new(0)),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        within(
+            "ask_clock",
+            client.ask_clock(UNIX_EPOCH - Duration::from_millis(1500))
+        )
+        .await,
+        Ok(Some(UNIX_EPOCH - Duration::from_millis(500)))
+    );
 }
 
 /// Main asks the renderer: answers, the application's error, `no_handler` before a handler is
@@ -1761,6 +1843,7 @@ suite! {
         ports_round_trip_queue_and_close_both_ways,
         main_asks_the_renderer_and_cancels_at_its_deadline,
         a_renderer_killed_while_streaming_stops_the_producer,
+        time_values_cross_exactly,
     ],
     in_process: Kind::InProcess => [
         a_blocking_call_in_async_code_panics_and_sends_nothing,

@@ -30,6 +30,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
             ..
         } = m;
         let docs_gap = docs_gap(docs);
+        let unwire = m.unwire();
         match m.kind() {
             Kind::Invoke => {
                 let (ok, err) = m.result_types(krate);
@@ -40,7 +41,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
                         #docs_gap
                         /// Await the returned call; dropping it cancels the handler on main.
                         #vis fn #client_ident(&self, #(#param_idents: #param_types),*) -> #krate::__private::TryCall<#ok, #err> {
-                            self.renderer.invoke(#ident::#const_ident, #args_value)
+                            self.renderer.invoke(#ident::#const_ident, #args_value)#unwire
                         }
                     }
                 } else {
@@ -51,7 +52,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
                         /// Await the returned call; dropping it cancels the handler on main.
                         #vis fn #client_ident(&self, #(#param_idents: #param_types),*) -> #krate::__private::Call<#ok> {
                             <#krate::__private::Call<#ok> as ::core::convert::From<_>>::from(
-                                self.renderer.invoke(#ident::#const_ident, #args_value),
+                                self.renderer.invoke(#ident::#const_ident, #args_value)#unwire,
                             )
                         }
                     }
@@ -70,6 +71,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
                 let call = quote! {
                     self.renderer
                         .invoke(#ident::#const_ident, #args_value)
+                        #unwire
                         .timeout(::core::time::Duration::from_millis(#millis))
                 };
                 if m.is_fallible() {
@@ -106,15 +108,16 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
             // Main asks, the renderer answers: nothing to call from here (see `requests.rs`).
             Kind::Request => quote!(),
             Kind::Event => {
+                let Prepared { args_type, args_pattern, .. } = m;
                 let (item, map) = match param_types.len() {
                     0 => (quote!(()), quote!(|_: #krate::__private::NoArgs| #krate::__private::Ok(()))),
                     1 => {
-                        let ty = param_types[0];
-                        (quote!(#ty), quote!(|(value,): (#ty,)| #krate::__private::Ok(value)))
+                        let (ty, value) = (param_types[0], &param_idents[0]);
+                        (quote!(#ty), quote!(|#args_pattern: #args_type| #krate::__private::Ok(#value)))
                     }
                     _ => (
                         quote!((#(#param_types,)*)),
-                        quote!(|args: (#(#param_types,)*)| #krate::__private::Ok(args)),
+                        quote!(|#args_pattern: #args_type| #krate::__private::Ok((#(#param_idents,)*))),
                     ),
                 };
                 let once_ident = quote::format_ident!(

@@ -27,7 +27,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
         let doc = format!("The `{channel}` channel ({}).", kind_phrase(m.kind()));
         let ty = match m.kind() {
             Kind::Invoke | Kind::Request | Kind::Sync => {
-                let (ok, err) = m.result_types(krate);
+                let (ok, err) = m.channel_result_types(krate);
                 quote!(#krate::__private::InvokeChannel<#args_type, #ok, #err>)
             }
             Kind::Send => quote!(#krate::__private::SendChannel<#args_type>),

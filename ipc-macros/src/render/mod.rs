@@ -32,6 +32,12 @@ pub(crate) struct Prepared<'a> {
     pub(crate) args_pattern: TokenStream,
     /// An expression that builds `args_type` from the parameter names.
     pub(crate) args_value: TokenStream,
+    /// Per parameter, the type that describes it (its own, or with time values replaced by
+    /// their wire forms' markers).
+    pub(crate) param_describe: Vec<TokenStream>,
+    /// When the success value holds time values: the type that describes it, and the type that
+    /// carries it (`Wire<T, Form>`).
+    pub(crate) output_time: Option<(TokenStream, TokenStream)>,
     pub(crate) cfgs: &'a [syn::Attribute],
     pub(crate) docs: &'a [syn::Attribute],
 }
@@ -86,6 +92,12 @@ fn prepare<'a>(names: &Names, def: &'a MethodDef) -> Prepared<'a> {
         })
         .collect();
     let param_types: Vec<&syn::Type> = def.params.iter().map(|p| &p.ty).collect();
+    // A parameter holding time values travels in its wire form (`crate::time`); the checks have
+    // reported the ones no form reaches.
+    let param_time: Vec<Option<crate::time::TimeType>> = param_types
+        .iter()
+        .map(|ty| crate::time::time_type(ty, krate).ok().flatten())
+        .collect();
     let (args_type, args_pattern, args_value) = if param_idents.is_empty() {
         (
             quote!(#krate::__private::NoArgs),
@@ -93,11 +105,47 @@ fn prepare<'a>(names: &Names, def: &'a MethodDef) -> Prepared<'a> {
             quote!(#krate::__private::NoArgs),
         )
     } else {
+        let mut types = Vec::new();
+        let mut patterns = Vec::new();
+        let mut values = Vec::new();
+        for ((ident, ty), time) in param_idents.iter().zip(&param_types).zip(&param_time) {
+            match time {
+                Some(time) => {
+                    let form = &time.form;
+                    types.push(quote!(#krate::__private::Wire<#ty, #form>));
+                    patterns.push(quote!(#krate::__private::Wire(#ident, _)));
+                    values.push(quote!(#krate::__private::Wire::new(#ident)));
+                }
+                None => {
+                    types.push(quote!(#ty));
+                    patterns.push(quote!(#ident));
+                    values.push(quote!(#ident));
+                }
+            }
+        }
         (
-            quote!((#(#param_types,)*)),
-            quote!((#(#param_idents,)*)),
-            quote!((#(#param_idents,)*)),
+            quote!((#(#types,)*)),
+            quote!((#(#patterns,)*)),
+            quote!((#(#values,)*)),
         )
+    };
+    let param_describe = param_types
+        .iter()
+        .zip(&param_time)
+        .map(|(ty, time)| match time {
+            Some(time) => time.describe.clone(),
+            None => ty.to_token_stream(),
+        })
+        .collect();
+    let output_time = match &def.output {
+        Output::Unit => None,
+        Output::Plain(ty) | Output::Result { ok: ty, .. } => crate::time::time_type(ty, krate)
+            .ok()
+            .flatten()
+            .map(|time| {
+                let form = &time.form;
+                (time.describe, quote!(#krate::__private::Wire<#ty, #form>))
+            }),
     };
     let unraw = naming::unraw(&def.ident.to_string()).to_string();
     Prepared {
@@ -110,6 +158,8 @@ fn prepare<'a>(names: &Names, def: &'a MethodDef) -> Prepared<'a> {
         args_type,
         args_pattern,
         args_value,
+        param_describe,
+        output_time,
         cfgs: &def.cfg_attrs,
         docs: &def.doc_attrs,
     }
@@ -205,6 +255,40 @@ impl Prepared<'_> {
             Output::Unit => (quote!(()), quote!(#krate::__private::Never)),
             Output::Plain(ty) => (ty.to_token_stream(), quote!(#krate::__private::Never)),
             Output::Result { ok, err } => (ok.to_token_stream(), err.to_token_stream()),
+        }
+    }
+
+    /// `(T, E)` as the channel carries them: `T` in its wire form when it holds time values.
+    pub(crate) fn channel_result_types(&self, krate: &syn::Path) -> (TokenStream, TokenStream) {
+        let (ok, err) = self.result_types(krate);
+        match &self.output_time {
+            Some((_, wire)) => (wire.clone(), err),
+            None => (ok, err),
+        }
+    }
+
+    /// A handler's awaited `call` as the channel's `Result<T, E>` (`T` in its wire form when
+    /// it holds time values).
+    pub(crate) fn handler_result(&self, krate: &syn::Path, call: TokenStream) -> TokenStream {
+        let wrap = self
+            .output_time
+            .as_ref()
+            .map(|_| quote!(#krate::__private::Wire::new));
+        match (self.is_fallible(), wrap) {
+            (true, None) => call,
+            (true, Some(wrap)) => quote!(#krate::__private::Result::map(#call, #wrap)),
+            (false, None) => quote!(#krate::__private::Ok::<_, #krate::__private::Never>(#call)),
+            (false, Some(wrap)) => {
+                quote!(#krate::__private::Ok::<_, #krate::__private::Never>(#wrap(#call)))
+            }
+        }
+    }
+
+    /// `.unwired()` after a call of the channel when its result travels in a wire form.
+    pub(crate) fn unwire(&self) -> TokenStream {
+        match self.output_time {
+            Some(_) => quote!(.unwired()),
+            None => TokenStream::new(),
         }
     }
 

@@ -50,11 +50,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
         let name = &def.ident;
         let span = def.sig.span();
         let call = quote_spanned!(span=> #handler_value.#name(#(#param_idents),*).await);
-        let body = if m.is_fallible() {
-            call
-        } else {
-            quote!(#krate::__private::Ok::<_, #krate::__private::Never>(#call))
-        };
+        let body = m.handler_result(krate, call);
         quote! {
             #(#cfgs)*
             {
@@ -82,6 +78,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
         } = m;
         let name = &def.ident;
         let (ok, err) = m.result_types(krate);
+        let unwire = m.unwire();
         let docs_gap = docs_gap(docs);
         quote! {
             #(#cfgs)*
@@ -90,7 +87,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
             /// Await the returned request for the renderer's answer; dropping it cancels the
             /// renderer's handler.
             #vis fn #name(&self, #(#param_idents: #param_types),*) -> #krate::__private::Request<#ok, #err> {
-                self.main.request(self.renderer, #ident::#const_ident, #args_value)
+                self.main.request(self.renderer, #ident::#const_ident, #args_value)#unwire
             }
         }
     });

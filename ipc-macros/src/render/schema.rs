@@ -28,6 +28,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
             def,
             channel,
             param_types,
+            param_describe,
             cfgs,
             ..
         } = m;
@@ -45,20 +46,32 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
         });
         let method_docs = &def.docs;
         let method_policy = def.policy.iter().map(|p| rule_tokens(krate, &p.rule));
-        let params = def.params.iter().zip(param_types).map(|(param, ty)| {
-            let param_name = param
-                .ident
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            describe(krate, ty, quote!(Param), &param_name)
-        });
+        let params = def.params.iter().zip(param_types).zip(param_describe).map(
+            |((param, ty), described)| {
+                let param_name = param
+                    .ident
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                describe(krate, ty, described, quote!(Param), &param_name)
+            },
+        );
+        let output_describe = |ty: &syn::Type| match &m.output_time {
+            Some((described, _)) => described.clone(),
+            None => ty.to_token_stream(),
+        };
         let results = match &def.output {
             Output::Unit => Vec::new(),
-            Output::Plain(ty) => vec![describe(krate, ty, quote!(Output), "")],
+            Output::Plain(ty) => vec![describe(
+                krate,
+                ty,
+                &output_describe(ty),
+                quote!(Output),
+                "",
+            )],
             Output::Result { ok, err } => vec![
-                describe(krate, ok, quote!(Output), ""),
-                describe(krate, err, quote!(Error), ""),
+                describe(krate, ok, &output_describe(ok), quote!(Output), ""),
+                describe(krate, err, &err.to_token_stream(), quote!(Error), ""),
             ],
         };
         quote! {
@@ -119,10 +132,18 @@ fn rule_tokens(krate: &syn::Path, rule: &ipc_schema::Rule) -> TokenStream {
     }
 }
 
-fn describe(krate: &syn::Path, ty: &syn::Type, role: TokenStream, param: &str) -> TokenStream {
+/// `ty` described as `described` (itself, or with its time values replaced by their wire forms'
+/// markers).
+fn describe(
+    krate: &syn::Path,
+    ty: &syn::Type,
+    described: &TokenStream,
+    role: TokenStream,
+    param: &str,
+) -> TokenStream {
     let rust = ty.to_token_stream().to_string().replace(' ', "");
     // Spanned on the user's type, so a type without a description is reported where it is written.
     quote_spanned! {ty.span()=>
-        #krate::__private::describe::<#ty>(method, #krate::__private::TypeRole::#role, #param, #rust, rule)
+        #krate::__private::describe::<#described>(method, #krate::__private::TypeRole::#role, #param, #rust, rule)
     }
 }

@@ -81,11 +81,7 @@ fn register(names: &Names, m: &Prepared<'_>) -> TokenStream {
     // `Send` is reported on the method.
     let call = quote_spanned!(span=> #handler.#name(&#caller, #(#param_idents),*).await);
     let (method, body) = match m.kind() {
-        Kind::Invoke | Kind::Sync if m.is_fallible() => (quote!(invoke), call),
-        Kind::Invoke | Kind::Sync => (
-            quote!(invoke),
-            quote!(#krate::__private::Ok::<_, #krate::__private::Never>(#call)),
-        ),
+        Kind::Invoke | Kind::Sync => (quote!(invoke), m.handler_result(krate, call)),
         _ => (quote!(listen), call),
     };
     quote! {

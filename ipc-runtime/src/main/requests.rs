@@ -21,9 +21,12 @@ use crate::channel::InvokeChannel;
 use crate::error::{CallError, IpcError};
 use crate::limits::DEFAULT_CALL_TIMEOUT;
 use crate::transport::mailbox::Mailbox;
-use crate::transport::message::{CallResult, ChannelName, Failure, ToRenderer, open_reply};
+use crate::transport::message::{
+    CallResult, ChannelName, DecodeValue, Failure, ToRenderer, open_reply, take_unwired, take_value,
+};
 use crate::util::lock;
 use crate::wire::Payload;
+use crate::wire::time::Unwire;
 
 /// The requests main has in flight on one connection (a bridge's windows share their bridge's).
 #[derive(Default)]
@@ -117,7 +120,8 @@ impl PendingRequests {
 #[must_use = "a request does nothing unless awaited, and dropping it cancels it"]
 pub struct Request<T, E = crate::Never> {
     state: RequestState,
-    types: PhantomData<fn() -> (T, E)>,
+    decode: DecodeValue<T>,
+    types: PhantomData<fn() -> E>,
 }
 
 enum RequestState {
@@ -224,7 +228,24 @@ impl<T, E> Request<T, E> {
     }
 }
 
-impl<T: DeserializeOwned + 'static, E: DeserializeOwned + 'static> Future for Request<T, E> {
+impl<W, E> Request<W, E> {
+    /// The request of a method whose result the contract carries in a wire form (a time
+    /// value), resolving to the value itself. Generated code calls it.
+    #[doc(hidden)]
+    pub fn unwired(self) -> Request<W::Value, E>
+    where
+        W: Unwire + DeserializeOwned + 'static,
+    {
+        let mut this = std::mem::ManuallyDrop::new(self);
+        Request {
+            state: std::mem::replace(&mut this.state, RequestState::Done),
+            decode: take_unwired::<W>,
+            types: PhantomData,
+        }
+    }
+}
+
+impl<T: 'static, E: DeserializeOwned + 'static> Future for Request<T, E> {
     type Output = Result<T, CallError<E>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -239,6 +260,7 @@ impl<T: DeserializeOwned + 'static, E: DeserializeOwned + 'static> Future for Re
                 Err(error) => RequestState::Failed(Some(error)),
             };
         }
+        let decode = self.decode;
         let flight = match &mut self.state {
             RequestState::Done | RequestState::Unsent(_) => {
                 panic!("a request polled after it completed")
@@ -256,7 +278,7 @@ impl<T: DeserializeOwned + 'static, E: DeserializeOwned + 'static> Future for Re
             let result = answer.unwrap_or_else(|_| {
                 Err(Failure::Ipc(IpcError::disconnected("the renderer is gone")))
             });
-            let outcome = open_reply(&flight.channel, result);
+            let outcome = open_reply(&flight.channel, result, decode);
             self.state = RequestState::Done;
             return Poll::Ready(outcome);
         }
@@ -338,9 +360,11 @@ impl Main {
     ) -> Request<T, E>
     where
         A: Serialize + Send + 'static,
+        T: DeserializeOwned + 'static,
     {
         let failed = |error| Request {
             state: RequestState::Failed(Some(error)),
+            decode: take_value::<T>,
             types: PhantomData,
         };
         let Some(route) = self.request_route(renderer) else {
@@ -362,6 +386,7 @@ impl Main {
                 args: Payload::value(args),
                 timeout: DEFAULT_CALL_TIMEOUT,
             })),
+            decode: take_value::<T>,
             types: PhantomData,
         }
     }

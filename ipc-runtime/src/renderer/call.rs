@@ -10,8 +10,9 @@ use serde::de::DeserializeOwned;
 
 use super::Renderer;
 use crate::error::{CallError, IpcError, Never};
-use crate::transport::message::{ChannelName, open_reply};
+use crate::transport::message::{ChannelName, DecodeValue, open_reply, take_unwired, take_value};
 use crate::wire::Payload;
+use crate::wire::time::Unwire;
 
 /// A pending invoke of a method declared `-> Result<T, E>`. Await it for
 /// `Result<T, CallError<E>>`; set a deadline first with [`TryCall::timeout`].
@@ -46,17 +47,39 @@ pub struct TryCall<T, E> {
     channel: ChannelName,
     args: Payload,
     timeout: Option<Duration>,
-    types: PhantomData<fn() -> (T, E)>,
+    decode: DecodeValue<T>,
+    types: PhantomData<fn() -> E>,
 }
 
 impl<T, E> TryCall<T, E> {
-    pub(crate) fn new(renderer: Renderer, channel: ChannelName, args: Payload) -> Self {
+    pub(crate) fn new(renderer: Renderer, channel: ChannelName, args: Payload) -> Self
+    where
+        T: DeserializeOwned + 'static,
+    {
         let timeout = renderer.default_timeout();
         TryCall {
             renderer,
             channel,
             args,
             timeout,
+            decode: take_value::<T>,
+            types: PhantomData,
+        }
+    }
+
+    /// The call of a method whose result the contract carries in a wire form (a time value),
+    /// resolving to the value itself. Generated code calls it.
+    #[doc(hidden)]
+    pub fn unwired(self) -> TryCall<T::Value, E>
+    where
+        T: Unwire + DeserializeOwned + 'static,
+    {
+        TryCall {
+            renderer: self.renderer,
+            channel: self.channel,
+            args: self.args,
+            timeout: self.timeout,
+            decode: take_unwired::<T>,
             types: PhantomData,
         }
     }
@@ -82,7 +105,7 @@ impl<T, E> TryCall<T, E> {
 
 impl<T, E> IntoFuture for TryCall<T, E>
 where
-    T: DeserializeOwned + Send + 'static,
+    T: Send + 'static,
     E: DeserializeOwned + Send + 'static,
 {
     type Output = Result<T, CallError<E>>;
@@ -95,7 +118,7 @@ where
 
 impl<T, E> TryCall<T, E>
 where
-    T: DeserializeOwned + Send + 'static,
+    T: Send + 'static,
     E: DeserializeOwned + Send + 'static,
 {
     /// The call's future, its outcome passed through `finish`. One allocation, sized for the
@@ -110,6 +133,7 @@ where
             channel,
             args,
             timeout,
+            decode,
             ..
         } = self;
         if let Some(refused) = renderer.contract_refusal(&channel) {
@@ -117,17 +141,17 @@ where
         }
         if renderer.is_local() {
             let call = renderer.call_in_process(channel.clone(), args, timeout);
-            Box::pin(async move { finish(open_reply(&channel, call.await)) })
+            Box::pin(async move { finish(open_reply(&channel, call.await, decode)) })
         } else {
             let call = renderer.call_remote(channel.clone(), args, timeout);
-            Box::pin(async move { finish(open_reply(&channel, call.await)) })
+            Box::pin(async move { finish(open_reply(&channel, call.await, decode)) })
         }
     }
 }
 
 impl<T, E> TryCall<T, E>
 where
-    T: DeserializeOwned + Send + 'static,
+    T: Send + 'static,
     E: DeserializeOwned + Send + 'static,
 {
     /// Makes the call and blocks the calling thread until its outcome: the blocking form of
@@ -278,7 +302,7 @@ impl<T> Call<T> {
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static> Call<T> {
+impl<T: Send + 'static> Call<T> {
     /// As [`TryCall::wait`]: makes the call and blocks the calling thread until its outcome.
     ///
     /// # Errors
@@ -330,7 +354,7 @@ impl<T> From<TryCall<T, Never>> for Call<T> {
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static> IntoFuture for Call<T> {
+impl<T: Send + 'static> IntoFuture for Call<T> {
     type Output = Result<T, IpcError>;
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
 

@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{CallError, IpcError};
 use crate::util::{BoxFuture, panic_message};
+use crate::wire::time::Unwire;
 use crate::wire::{Outcome, Payload, SenderInfo};
 
 /// A wire channel name: borrowed from generated constants, owned when decoded from the wire.
@@ -164,11 +165,30 @@ pub(crate) fn handler_outcome(
     })
 }
 
+/// How a call's success value is read from its payload.
+pub(crate) type DecodeValue<T> = fn(Payload) -> Result<T, String>;
+
+/// The value as itself.
+pub(crate) fn take_value<T: DeserializeOwned + 'static>(payload: Payload) -> Result<T, String> {
+    payload.take::<T>()
+}
+
+/// A value the contract carries in a wire form (a time value: `wire::time`), unwrapped.
+pub(crate) fn take_unwired<W>(payload: Payload) -> Result<W::Value, String>
+where
+    W: Unwire + DeserializeOwned + 'static,
+{
+    payload.take::<W>().map(Unwire::unwire)
+}
+
 /// The typed outcome of a call (a renderer's invoke, or main's request): `BadReply` naming
 /// `channel` when the value does not decode.
-pub(crate) fn open_reply<T, E>(channel: &str, result: CallResult) -> Result<T, CallError<E>>
+pub(crate) fn open_reply<T, E>(
+    channel: &str,
+    result: CallResult,
+    decode: DecodeValue<T>,
+) -> Result<T, CallError<E>>
 where
-    T: DeserializeOwned + 'static,
     E: DeserializeOwned + 'static,
 {
     let bad_reply = |reason: String| IpcError::BadReply {
@@ -176,7 +196,7 @@ where
         reason,
     };
     match result {
-        Ok(value) => value.take::<T>().map_err(|r| CallError::Ipc(bad_reply(r))),
+        Ok(value) => decode(value).map_err(|r| CallError::Ipc(bad_reply(r))),
         Err(Failure::App(error)) => match error.take::<E>() {
             Ok(error) => Err(CallError::App(error)),
             Err(reason) => Err(CallError::Ipc(bad_reply(reason))),

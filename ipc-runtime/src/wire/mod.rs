@@ -10,7 +10,8 @@
 //! - `chunk`: messages larger than a frame, split into chunk frames and reassembled;
 //! - `growing`: the buffer of a message being received, grown as its bytes arrive;
 //! - `transfer`: the port ids a payload hands over, collected while it is encoded;
-//! - `handshake`: the checks both sides make on the other's hello.
+//! - `handshake`: the checks both sides make on the other's hello;
+//! - `time`: the one wire form of timestamps and of durations, whatever their Rust type.
 //!
 //! The wire knows nothing of connections, main or renderers: it turns bytes into frames and
 //! frames into bytes.
@@ -28,6 +29,7 @@ mod json;
 pub(crate) mod msgpack;
 mod msgpack_frame;
 pub(crate) mod payload;
+pub(crate) mod time;
 pub(crate) mod transfer;
 
 pub use blob::Bytes;

@@ -38,6 +38,11 @@ pub(super) struct MethodModel<'a> {
     pub shapes: Vec<String>,
     /// For an invoke whose result is a stream or a port: its shape, as a JavaScript literal.
     pub result: Option<String>,
+    /// The shape of the success value, when it holds timestamps (turned into `Date`s as it
+    /// arrives; into text as a request's answer leaves).
+    pub returns: Option<String>,
+    /// The shape of the application error, when it holds timestamps.
+    pub fails: Option<String>,
 }
 
 impl<'a> Model<'a> {
@@ -196,11 +201,21 @@ impl<'a> Model<'a> {
                     },
                     _ => None,
                 };
+                let dated = |ty: Option<&crate::model::TypeRef>| {
+                    ty.map(|ty| shape::of(ty, &service.types))
+                        .filter(shape::Shape::holds_date)
+                        .map(|shape| shape.to_js())
+                };
+                // A stream's or a port's items are read with the shape in `result`.
+                let returns = dated(method.output.as_ref()).filter(|_| result.is_none());
+                let fails = dated(method.error.as_ref());
                 methods.push(MethodModel {
                     method,
                     param_names,
                     shapes,
                     result,
+                    returns,
+                    fails,
                 });
             }
             models.push(ServiceModel {
@@ -273,6 +288,12 @@ impl<'a> Model<'a> {
             let mut extra = String::new();
             if let Some(result) = &method.result {
                 extra.push_str(&format!(", result: {result}"));
+            }
+            if let Some(returns) = &method.returns {
+                extra.push_str(&format!(", returns: {returns}"));
+            }
+            if let Some(fails) = &method.fails {
+                extra.push_str(&format!(", fails: {fails}"));
             }
             if method.method.kind == MethodKind::Request && method.method.error.is_some() {
                 extra.push_str(", app: true");

@@ -16,6 +16,8 @@ pub(crate) enum Shape {
     Null,
     /// Binary data (`Uint8Array`: any `ArrayBuffer` or view of one is accepted).
     Bytes,
+    /// A timestamp: a `Date` in JavaScript, an RFC 3339 string on the wire (PROTOCOL.md §4, "Time values").
+    Date,
     /// An integer in `min..=max`.
     Int(i64, i64),
     Object,
@@ -99,6 +101,8 @@ fn parse(ts: &str, types: &BTreeMap<String, TypeDecl>, depth: usize) -> Shape {
         "number" => return Shape::Number,
         "boolean" => return Shape::Boolean,
         "Uint8Array" => return Shape::Bytes,
+        // The global `Date`, unless the contract declares a type of that name.
+        "Date" if !types.contains_key("Date") => return Shape::Date,
         "null" | "undefined" => return Shape::Null,
         "true" | "false" => return Shape::OneOf(vec![ts.to_string()]),
         _ => {}
@@ -387,6 +391,22 @@ fn top_level(text: &str, separator: char) -> Vec<usize> {
 }
 
 impl Shape {
+    /// Whether a value of this shape holds a timestamp: what JavaScript turns into a `Date` as it
+    /// arrives (and into text as it leaves).
+    pub(crate) fn holds_date(&self) -> bool {
+        match self {
+            Shape::Date => true,
+            Shape::Struct(fields) => fields.iter().any(|(_, shape, _)| shape.holds_date()),
+            Shape::Map(key, value) => key.holds_date() || value.holds_date(),
+            Shape::All(shapes) | Shape::Tuple(shapes) | Shape::Union(shapes) => {
+                shapes.iter().any(Shape::holds_date)
+            }
+            Shape::Array(item) | Shape::Stream(item) => item.holds_date(),
+            Shape::Port(out, into) => out.holds_date() || into.holds_date(),
+            _ => false,
+        }
+    }
+
     /// The check as a JavaScript literal read by the generated `shapeProblem`.
     pub(crate) fn to_js(&self) -> String {
         match self {
@@ -395,6 +415,7 @@ impl Shape {
             Shape::Number => "\"number\"".into(),
             Shape::Boolean => "\"boolean\"".into(),
             Shape::Bytes => "\"bytes\"".into(),
+            Shape::Date => "\"date\"".into(),
             Shape::Null => "\"null\"".into(),
             Shape::Object => "\"object\"".into(),
             Shape::Struct(fields) => list(
@@ -507,6 +528,9 @@ mod tests {
         assert_eq!(shape("number"), Shape::Number);
         assert_eq!(shape("boolean"), Shape::Boolean);
         assert_eq!(shape("Uint8Array"), Shape::Bytes);
+        assert_eq!(shape("Date"), Shape::Date);
+        assert!(shape("Array<Date | null>").holds_date());
+        assert!(!shape("Todo").holds_date());
         assert_eq!(shape("null"), Shape::Null);
         assert_eq!(shape("\"a\""), Shape::OneOf(vec!["\"a\"".into()]));
         assert_eq!(shape("bigint"), Shape::Any);

@@ -15,6 +15,8 @@ export async function browser(): Promise<void> {
   // A sync method is an ordinary call in a page on a WebSocket.
   const found: Promise<Todo> = api.lookup(todo.id, 0);
   console.log((await found).title);
+  const moved: Date = await api.postpone(new Date(0), 1000, true);
+  console.log(moved.toISOString());
   const off = api.onChanged((changed: Todo) => console.log(changed.title), { onLag: (missed: number) => console.log(missed) });
   off();
   try {

@@ -4,6 +4,7 @@ import type {
   IpcDisposer,
   IpcSubscribeOptions,
   IpcFrameworkError,
+  Schedule,
   StatsReport,
   Todo,
   TodoError,
@@ -30,6 +31,14 @@ export async function renderer(): Promise<void> {
     const error = e as TodosErrors["lookup"];
     if (error.name === "IpcAppError") console.log(error.data.kind, found.title);
   }
+
+  // timestamps are Dates, durations numbers of milliseconds
+  const later: Date = await window.todos.postpone(new Date(-1500), 250.5, false);
+  const schedule: Schedule = await window.todos.schedule(todo.id, { due: later, remind_every: null, snoozed: [new Date(0)] });
+  const due: Date | null = await window.todos.due(todo.id);
+  console.log(schedule.due.getTime(), schedule.snoozed[0].toISOString(), due?.getUTCFullYear());
+  const offScheduled: IpcDisposer = window.todos.onScheduled((id: number, s: Schedule) => console.log(id, s.due.getTime()));
+  offScheduled();
 
   // send
   const nothing: void = window.todos.log(`${toggled.title} ${all.length} ${slept} ${stats.cancelled}`);

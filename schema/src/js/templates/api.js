@@ -109,8 +109,11 @@ function buildApi(core, methods, config) {
       const kind = item.$ipc;
       if ((kind === 'stream' || kind === 'port') && unclaimed.has(item.port)) {
         unclaimed.delete(item.port);
-        if (kind === 'port') return portOf(item.port, channel, depth === 0 && isArray(shape) && shape[0] === 'port' ? shape[1] : 'any');
-        const stream = streamOf(item.port, channel);
+        const top = depth === 0 && isArray(shape);
+        if (kind === 'port') {
+          return portOf(item.port, channel, top && shape[0] === 'port' ? shape[1] : 'any', top && shape[0] === 'port' ? shape[2] : 'any');
+        }
+        const stream = streamOf(item.port, channel, top && shape[0] === 'stream' ? shape[1] : 'any');
         streams.push(stream.cancel);
         return stream.handle;
       }
@@ -129,7 +132,7 @@ function buildApi(core, methods, config) {
     return { value: out, streams };
   }
 
-  function streamOf(id, channel) {
+  function streamOf(id, channel, itemShape) {
     let finished = false;
     function cancel(reason) {
       if (finished) return;
@@ -142,7 +145,7 @@ function buildApi(core, methods, config) {
         return core.portPull(id).then((record) => {
           if (finished) return { value: undefined, done: true };
           if (record !== null && typeof record === 'object' && hasOwn(record, 'value')) {
-            return { value: revive(record.value, record.ports, channel).value, done: false };
+            return { value: readValue(itemShape, revive(record.value, record.ports, channel).value), done: false };
           }
           finished = true;
           if (record !== null && typeof record === 'object' && hasOwn(record, 'app')) throw fail(new IpcAppError(channel, record.app));
@@ -162,7 +165,7 @@ function buildApi(core, methods, config) {
     return { handle: new IpcStream(link, config.plainErrors), cancel };
   }
 
-  function portOf(id, channel, outShape) {
+  function portOf(id, channel, outShape, inShape) {
     const messageListeners = [];
     const closeListeners = [];
     let closed = false;
@@ -180,7 +183,7 @@ function buildApi(core, methods, config) {
       }
     }
     function onMessage(data, ports) {
-      const message = isArray(ports) && ports.length > 0 ? revive(data, ports, channel).value : data;
+      const message = readValue(inShape, isArray(ports) && ports.length > 0 ? revive(data, ports, channel).value : data);
       for (const listener of messageListeners.slice()) {
         try { listener(message); } catch (e) { report('message', e); }
       }
@@ -189,9 +192,12 @@ function buildApi(core, methods, config) {
     const link = {
       postMessage(message) {
         if (arguments.length !== 1) throw new TypeError(`${channel}: port.postMessage takes one message`);
-        const problem = shapeProblem(outShape, message, 'the message') || plainDataProblem(message, 'the message', new Map());
+        // Its Dates as their text; checked as it travels.
+        let problem = shapeProblem(outShape, message, 'the message');
+        const wired = problem === null ? wireValue(outShape, message, 0, false) : message;
+        if (problem === null) problem = plainDataProblem(wired, 'the message', new Map());
         if (problem !== null) throw new TypeError(`${channel}: ${problem}`);
-        const refused = core.portPost(id, message);
+        const refused = core.portPost(id, wired);
         if (refused !== null && typeof refused === 'object') throw fail(new IpcFrameworkError(refused, channel));
       },
       onMessage(listener) {
@@ -285,14 +291,16 @@ function buildApi(core, methods, config) {
           return undefined;
         }
         count += 1;
-        const problem = shapeProblem(itemShape, item.value, `item ${count}`) || plainDataProblem(item.value, `item ${count}`, new Map());
+        let problem = shapeProblem(itemShape, item.value, `item ${count}`);
+        const wired = problem === null ? wireValue(itemShape, item.value, 0, false) : item.value;
+        if (problem === null) problem = plainDataProblem(wired, `item ${count}`, new Map());
         if (problem !== null) {
           console.error(`${label}: ${problem}; the stream is closed`);
           core.portClose(id, undefined, { code: 'bad_arguments', message: `${label}: ${problem}`, reason: problem });
           stop();
           return undefined;
         }
-        const refused = core.portPost(id, item.value);
+        const refused = core.portPost(id, wired);
         if (refused !== null && typeof refused === 'object') {
           core.portClose(id, undefined, refused);
           stop();
@@ -305,6 +313,10 @@ function buildApi(core, methods, config) {
       });
     });
     step().then(undefined, (error) => console.error(`${label}: the stream failed:`, error));
+  }
+
+  function readError(m, data) {
+    return m.fails === undefined ? data : readValue(m.fails, data);
   }
 
   function invoker(index, m, label) {
@@ -395,9 +407,9 @@ function buildApi(core, methods, config) {
               if (signal !== undefined && revived.streams.length > 0) {
                 signal.addEventListener('abort', () => { for (const cancel of revived.streams) cancel('cancelled'); }, { once: true });
               }
-              return resolve(revived.value);
+              return resolve(m.returns === undefined ? revived.value : readValue(m.returns, revived.value));
             }
-            if (hasOwn(envelope, 'app')) return reject(fail(new IpcAppError(m.channel, revive(envelope.app, transferred, m.channel).value)));
+            if (hasOwn(envelope, 'app')) return reject(fail(new IpcAppError(m.channel, readError(m, revive(envelope.app, transferred, m.channel).value))));
             if (transferred.length > 0) core.portRelease(transferred);
             if (hasOwn(envelope, 'error')) return reject(fail(new IpcFrameworkError(envelope.error, m.channel)));
           }
@@ -428,8 +440,8 @@ function buildApi(core, methods, config) {
       const envelope = core.invokeSync(index, args);
       if (envelope !== null && typeof envelope === 'object') {
         if (typeof envelope.typeError === 'string') throw new TypeError(envelope.typeError);
-        if (hasOwn(envelope, 'ok')) return envelope.ok;
-        if (hasOwn(envelope, 'app')) throw fail(new IpcAppError(m.channel, envelope.app));
+        if (hasOwn(envelope, 'ok')) return m.returns === undefined ? envelope.ok : readValue(m.returns, envelope.ok);
+        if (hasOwn(envelope, 'app')) throw fail(new IpcAppError(m.channel, readError(m, envelope.app)));
         if (hasOwn(envelope, 'error')) throw fail(new IpcFrameworkError(envelope.error, m.channel));
       }
       throw fail(frameworkError('protocol', `${label}: malformed reply`, m.channel, { reason: 'malformed reply' }));
@@ -480,7 +492,7 @@ function buildApi(core, methods, config) {
       // Events may transfer ports (to the first subscription only: a port has one owner).
       const deliver = (args, ports) => {
         const values = isArray(ports) && ports.length > 0 ? revive(args, ports, m.channel).value : args;
-        listener(...values);
+        listener(...readArgs(m.params, values));
       };
       const subscription = core.subscribe(index, deliver, lag);
       if (typeof subscription.typeError === 'string') throw new TypeError(subscription.typeError);
@@ -507,7 +519,7 @@ function buildApi(core, methods, config) {
       const controllers = new Map();
       const failure = (error) => {
         if (m.app === true && error !== null && typeof error === 'object' && error.name === 'IpcAppError' && hasOwn(error, 'data')) {
-          return { app: error.data };
+          return { app: m.fails === undefined ? error.data : wireValue(m.fails, error.data, 0, false) };
         }
         const reason = error !== null && typeof error === 'object' && typeof error.message === 'string' ? error.message : String(error);
         return { error: { code: 'handler_panicked', message: `${label}: the handler failed: ${reason}`, channel: m.channel, reason } };
@@ -516,13 +528,13 @@ function buildApi(core, methods, config) {
         const controller = config.plainErrors ? null : new AbortController();
         if (controller !== null) controllers.set(id, controller);
         return new Promise((resolve) => {
-          const values = isArray(ports) && ports.length > 0 ? revive(args, ports, m.channel).value : args;
+          const values = readArgs(m.params, isArray(ports) && ports.length > 0 ? revive(args, ports, m.channel).value : args);
           const all = [];
           for (let i = 0; i < arity; i++) all.push(values[i]);
           all.push(controller !== null ? controller.signal : undefined);
           resolve(handler(...all));
         }).then((value) => {
-          const result = value === undefined ? null : value;
+          const result = value === undefined ? null : m.returns === undefined ? value : wireValue(m.returns, value, 0, false);
           const problem = plainDataProblem(result, 'the result', new Map());
           if (problem !== null) {
             console.error(`${label}: ${problem}`);

@@ -11,6 +11,7 @@ function describeShape(shape) {
       case 'null': return 'null';
       case 'object': return 'an object';
       case 'bytes': return 'bytes (a Uint8Array)';
+      case 'date': return 'a Date (years 0 to 9999)';
       default: return 'any value';
     }
   }
@@ -34,6 +35,50 @@ function isBinary(value) {
   return ArrayBuffer.isView(value) || Object.prototype.toString.call(value) === '[object ArrayBuffer]';
 }
 
+// Timestamps (docs/PROTOCOL.md §4, "Time values"): a `Date` here, RFC 3339 text in UTC on the wire. A Date of
+// any realm (a page's, an isolated world's) is known by its tag and read with this realm's
+// `getTime` (which throws for anything that only claims the tag).
+const dateGetTime = Date.prototype.getTime;
+const MIN_DATE_MS = -62167219200000; // 0000-01-01T00:00:00.000Z
+const MAX_DATE_MS = 253402300799999; // 9999-12-31T23:59:59.999Z
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
+
+function isDate(value) {
+  return value !== null && typeof value === 'object' && Object.prototype.toString.call(value) === '[object Date]';
+}
+
+// The time of a Date in milliseconds since 1970 (NaN when it is invalid or not a Date).
+function dateTime(value) {
+  try {
+    return dateGetTime.call(value);
+  } catch (_) {
+    return NaN;
+  }
+}
+
+function isSendableDate(value) {
+  const time = isDate(value) ? dateTime(value) : NaN;
+  return time >= MIN_DATE_MS && time <= MAX_DATE_MS;
+}
+
+// The wire's text of a Date in range (`toISOString` writes four-digit years there).
+function dateText(value) {
+  return new Date(dateTime(value)).toISOString();
+}
+
+// The Date of a timestamp's text; an invalid Date when it is not RFC 3339. Digits past the
+// millisecond are dropped (a Date holds milliseconds), always toward the past.
+function dateOf(text) {
+  const m = typeof text === 'string' ? RFC3339.exec(text) : null;
+  if (m === null) return new Date(NaN);
+  const date = new Date(0);
+  // Not Date.UTC: it reads years 0 to 99 as 1900 to 1999.
+  date.setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  date.setUTCHours(Number(m[4]), Number(m[5]), Number(m[6]), m[7] === undefined ? 0 : Number((m[7] + '00').slice(0, 3)));
+  const offset = m[8] === undefined ? 0 : (m[8] === '-' ? -1 : 1) * (Number(m[9]) * 60 + Number(m[10])) * 60000;
+  return new Date(date.getTime() - offset);
+}
+
 // A port reference as it travels ({"$ipc":"stream","port":7}: docs/PROTOCOL.md 7.1).
 function isPortRef(value, kind) {
   return value !== null && typeof value === 'object' && !isArray(value) && value.$ipc === kind
@@ -51,7 +96,12 @@ function describeValue(value) {
     case 'function': return 'a function';
     case 'bigint': return 'a bigint';
     case 'symbol': return 'a symbol';
-    default: return isBinary(value) ? 'bytes' : 'an object';
+    default:
+      if (isDate(value)) {
+        const time = dateTime(value);
+        return Number.isNaN(time) ? 'an invalid Date' : `the Date ${new Date(time).toISOString()}`;
+      }
+      return isBinary(value) ? 'bytes' : 'an object';
   }
 }
 
@@ -60,17 +110,19 @@ function isNumericKey(shape) {
   return shape === 'number' || (isArray(shape) && shape[0] === 'int');
 }
 
-// `value` (which fits `shape`) as the wire needs it: a map with numeric keys becomes a `Map` of
-// numbers (a JavaScript object's keys are strings, and serde reads no string as a number). Parts
-// that need nothing are passed on as they are, not copied.
-function wireValue(shape, value, depth = 0) {
+// `value` (which fits `shape`) as the wire needs it: a Date becomes its text, and a map with
+// numeric keys a `Map` of numbers (a JavaScript object's keys are strings, and serde reads no
+// string as a number; `maps: false` leaves maps as they are). Parts that need nothing are passed
+// on as they are, not copied.
+function wireValue(shape, value, depth = 0, maps = true) {
+  if (shape === 'date') return isSendableDate(value) ? dateText(value) : value;
   if (!needsWire(shape) || value === null || typeof value !== 'object' || depth > 64 || isBinary(value)) return value;
   switch (shape[0]) {
     case 'map': {
-      const numeric = isNumericKey(shape[1]);
+      const numeric = maps && isNumericKey(shape[1]);
       let changed = numeric;
       const entries = Object.keys(value).map((key) => {
-        const item = wireValue(shape[2], value[key], depth + 1);
+        const item = wireValue(shape[2], value[key], depth + 1, maps);
         if (item !== value[key]) changed = true;
         return [numeric ? Number(key) : key, item];
       });
@@ -83,7 +135,7 @@ function wireValue(shape, value, depth = 0) {
       const tuple = shape[0] === 'tuple';
       let copy = null;
       for (let i = 0; i < value.length && (!tuple || i + 1 < shape.length); i++) {
-        const item = wireValue(tuple ? shape[i + 1] : shape[1], value[i], depth + 1);
+        const item = wireValue(tuple ? shape[i + 1] : shape[1], value[i], depth + 1, maps);
         if (item !== value[i]) {
           if (copy === null) copy = value.slice();
           copy[i] = item;
@@ -96,7 +148,7 @@ function wireValue(shape, value, depth = 0) {
       for (let i = 1; i < shape.length; i++) {
         const name = shape[i][0];
         if (!Object.prototype.hasOwnProperty.call(value, name)) continue;
-        const item = wireValue(shape[i][1], value[name], depth + 1);
+        const item = wireValue(shape[i][1], value[name], depth + 1, maps);
         if (item !== value[name]) {
           if (copy === null) copy = Object.assign({}, value);
           copy[name] = item;
@@ -106,12 +158,12 @@ function wireValue(shape, value, depth = 0) {
     }
     case 'all': {
       let out = value;
-      for (let i = 1; i < shape.length; i++) out = wireValue(shape[i], out, depth + 1);
+      for (let i = 1; i < shape.length; i++) out = wireValue(shape[i], out, depth + 1, maps);
       return out;
     }
     case 'union':
       for (let i = 1; i < shape.length; i++) {
-        if (shapeProblem(shape[i], value, '', true) === null) return wireValue(shape[i], value, depth + 1);
+        if (shapeProblem(shape[i], value, '', true) === null) return wireValue(shape[i], value, depth + 1, maps);
       }
       return value;
     default:
@@ -119,20 +171,98 @@ function wireValue(shape, value, depth = 0) {
   }
 }
 
-// Whether anything in `shape` needs `wireValue` (a map with numeric keys), remembered per shape:
-// most contracts have none, and their arguments are then not walked again.
-const wireNeeds = new WeakMap();
-function needsWire(shape, depth = 0) {
-  if (!isArray(shape) || depth > 64) return false;
-  let known = wireNeeds.get(shape);
+// Whether some part of `shape` passes `found`, remembered per shape in `cache`: most contracts
+// have no such part, and their values are then not walked at all.
+function holds(shape, found, cache, depth = 0) {
+  if (!isArray(shape)) return found(shape);
+  if (depth > 64) return false;
+  let known = cache.get(shape);
   if (known === undefined) {
-    known = shape[0] === 'map' && isNumericKey(shape[1]);
-    for (let i = 1; !known && i < shape.length; i++) {
-      known = shape[0] === 'struct' ? needsWire(shape[i][1], depth + 1) : needsWire(shape[i], depth + 1);
+    known = found(shape);
+    // A literal's or a range's items are values, not shapes.
+    const leaf = shape[0] === 'oneOf' || shape[0] === 'int';
+    for (let i = 1; !known && !leaf && i < shape.length; i++) {
+      known = holds(shape[0] === 'struct' ? shape[i][1] : shape[i], found, cache, depth + 1);
     }
-    wireNeeds.set(shape, known);
+    cache.set(shape, known);
   }
   return known;
+}
+
+// Whether anything in `shape` needs `wireValue` (a Date, a map with numeric keys).
+const wireNeeds = new WeakMap();
+function needsWire(shape) {
+  return holds(shape, (part) => part === 'date' || (isArray(part) && part[0] === 'map' && isNumericKey(part[1])), wireNeeds);
+}
+
+// Whether anything in `shape` needs `readValue` (a Date).
+const readNeeds = new WeakMap();
+function needsRead(shape) {
+  return holds(shape, (part) => part === 'date', readNeeds);
+}
+
+// `value` (of `shape`, as it arrived) as this side gives it out: each timestamp's text a `Date`.
+// What arrived may be frozen (it crossed contextBridge): the parts that change are copied.
+function readValue(shape, value, depth = 0) {
+  if (shape === 'date') return typeof value === 'string' ? dateOf(value) : value;
+  if (!needsRead(shape) || value === null || depth > 64) return value;
+  if (shape[0] === 'union') {
+    // The alternative the value is, once read (a variant's timestamps are text until then).
+    for (let i = 1; i < shape.length; i++) {
+      if (!needsRead(shape[i])) {
+        if (shapeProblem(shape[i], value, '', true) === null) return value;
+        continue;
+      }
+      const read = readValue(shape[i], value, depth + 1);
+      if (shapeProblem(shape[i], read, '', true) === null) return read;
+    }
+    return value;
+  }
+  if (typeof value !== 'object' || isBinary(value)) return value;
+  switch (shape[0]) {
+    case 'array':
+    case 'tuple': {
+      if (!isArray(value)) return value;
+      const tuple = shape[0] === 'tuple';
+      const copy = [];
+      for (let i = 0; i < value.length; i++) {
+        copy.push(tuple && i + 1 >= shape.length ? value[i] : readValue(tuple ? shape[i + 1] : shape[1], value[i], depth + 1));
+      }
+      return copy;
+    }
+    case 'struct': {
+      const copy = Object.assign({}, value);
+      for (let i = 1; i < shape.length; i++) {
+        const name = shape[i][0];
+        if (Object.prototype.hasOwnProperty.call(value, name)) copy[name] = readValue(shape[i][1], value[name], depth + 1);
+      }
+      return copy;
+    }
+    case 'map': {
+      if (value instanceof Map) return new Map(Array.from(value, ([key, item]) => [key, readValue(shape[2], item, depth + 1)]));
+      const copy = {};
+      for (const key of Object.keys(value)) copy[key] = readValue(shape[2], value[key], depth + 1);
+      return copy;
+    }
+    case 'all': {
+      let out = value;
+      for (let i = 1; i < shape.length; i++) out = readValue(shape[i], out, depth + 1);
+      return out;
+    }
+    default:
+      return value;
+  }
+}
+
+// The positional values of a message (an event's, a request's) as this side gives them out.
+function readArgs(params, args) {
+  let copy = null;
+  for (let i = 0; i < args.length && i < params.length; i++) {
+    if (!needsRead(params[i][1])) continue;
+    if (copy === null) copy = Array.from(args);
+    copy[i] = readValue(params[i][1], args[i]);
+  }
+  return copy === null ? args : copy;
 }
 
 // The positional arguments of a method (`params`: [name, shape] each) as the wire needs them.
@@ -161,6 +291,7 @@ function shapeProblem(shape, value, path, whole = false) {
       case 'null': fits = value === null || value === undefined; break;
       case 'object': fits = typeof value === 'object' && value !== null && !isArray(value) && !isBinary(value); break;
       case 'bytes': fits = isBinary(value); break;
+      case 'date': fits = isSendableDate(value); break;
       default: fits = true;
     }
   } else {
@@ -303,7 +434,8 @@ function propertyPath(path, key) {
 
 // Why `value` is not plain data (a sentence starting with `path`), or null when it is: what JSON
 // would silently change or drop (functions, symbols, NaN, Dates, Maps, class instances, ...) or
-// cannot encode at all (bigints, cycles) is refused here, at the caller, instead.
+// cannot encode at all (bigints, cycles) is refused here, at the caller, instead. (A Date where
+// the contract declares a timestamp is checked as the text it travels as.)
 // `ancestors` maps each object on the way down to its path, to name where a cycle closes.
 function plainDataProblem(value, path, ancestors) {
   let what = null;
@@ -382,7 +514,7 @@ function argumentsProblem(label, params, args) {
     // An `undefined` argument is what the shape allows (an optional parameter: null on the wire).
     // A stream's items are checked as they are sent.
     if (problem === null && args[i] !== undefined && !(isArray(shape) && shape[0] === 'stream')) {
-      problem = plainDataProblem(args[i], path, new Map());
+      problem = plainDataProblem(wireValue(shape, args[i], 0, false), path, new Map());
     }
     if (problem !== null) return `${label}: ${problem}`;
   }

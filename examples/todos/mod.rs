@@ -60,8 +60,20 @@ pub struct Schedule {
     pub snoozed: Vec<SystemTime>,
 }
 
-/// Todo list backend.
-#[channels(namespace = "todos")]
+/// How much a todo's files take, in bytes: 64-bit integers, `bigint`s in JavaScript (exact).
+#[ipc_runtime::data(large_ints = "bigint")]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Usage {
+    /// Bytes in all.
+    pub bytes: u64,
+    /// The change since the last measure (negative when files shrank).
+    pub delta: i64,
+    /// Earlier totals, oldest first.
+    pub history: Vec<u64>,
+}
+
+/// Todo list backend. Its 64-bit integers are JavaScript `bigint`s (`large_ints = "bigint"`).
+#[channels(namespace = "todos", large_ints = "bigint")]
 pub trait Todos {
     /// Adds a todo and returns it.
     async fn add(&self, title: String) -> Todo;
@@ -104,6 +116,9 @@ pub trait Todos {
     async fn due(&self, id: u32) -> Result<Option<SystemTime>, TodoError>;
     /// `at` moved later by `by` (earlier when `back`): time values in and out of a call.
     async fn postpone(&self, at: SystemTime, by: Duration, back: bool) -> SystemTime;
+    /// `usage` with `extra` more bytes (at most `u64::MAX`), the old total added to its history:
+    /// 64-bit integers in and out of a call.
+    async fn measure(&self, usage: Usage, extra: u64) -> Usage;
     /// Main asks the renderer a yes/no question (a request: the renderer answers).
     #[request]
     async fn confirm(&self, question: String) -> bool;
@@ -339,6 +354,17 @@ impl TodosHandler for Backend {
             at.checked_add(by)
         };
         moved.unwrap_or(at)
+    }
+
+    async fn measure(&self, caller: &Caller, usage: Usage, extra: u64) -> Usage {
+        self.stats.count(caller);
+        let mut history = usage.history;
+        history.push(usage.bytes);
+        Usage {
+            bytes: usage.bytes.saturating_add(extra),
+            delta: usage.delta,
+            history,
+        }
     }
 
     async fn lookup(&self, caller: &Caller, id: u32, delay_ms: u32) -> Result<Todo, TodoError> {

@@ -424,14 +424,25 @@ impl<'ast> Visit<'ast> for TypeRules<'_> {
                 ),
             );
         }
-        if !self.contract.large_ints_number
+        if self.contract.large_ints == ipc_schema::LargeInts::Reject
             && !self.contract.large_ints_unknown
             && naming::is_large_int(&name)
         {
             self.errors.at(
                 segment.ident.span(),
                 format!(
-                    "`{name}` cannot cross to JavaScript exactly (numbers hold 53 bits): use a 32-bit integer, `f64` or a `String`, or opt in with #[channels(large_ints = \"number\")]"
+                    "`{name}` cannot cross to JavaScript exactly (numbers hold 53 bits): use a 32-bit integer, `f64` or a `String`, or opt in with #[channels(large_ints = \"bigint\")] (a JavaScript bigint) or #[channels(large_ints = \"number\")] (a number, exact up to 2^53)"
+                ),
+            );
+        }
+        if self.contract.large_ints == ipc_schema::LargeInts::BigInt
+            && naming::is_large_int(&name)
+            && name.contains("128")
+        {
+            self.errors.at(
+                segment.ident.span(),
+                format!(
+                    "`{name}` has no MessagePack integer form (it would cross as 16 bytes, not a bigint): use a 64-bit integer or a `String`"
                 ),
             );
         }

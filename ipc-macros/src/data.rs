@@ -9,7 +9,7 @@ use crate::errors::Errors;
 
 pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
     let mut krate: syn::Path = syn::parse_quote!(::ipc_runtime);
-    let mut large_ints_number = false;
+    let mut large_ints_allowed = false;
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("crate") {
             let lit: syn::LitStr = meta.value()?.parse()?;
@@ -17,17 +17,17 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
             Ok(())
         } else if meta.path.is_ident("large_ints") {
             let lit: syn::LitStr = meta.value()?.parse()?;
-            if lit.value() != "number" {
+            if lit.value() != "number" && lit.value() != "bigint" {
                 return Err(syn::Error::new(
                     lit.span(),
-                    "unknown large_ints rule; the one rule is \"number\" (64-bit integers as JavaScript numbers, exact up to 2^53)",
+                    "unknown large_ints rule; expected \"bigint\" (64-bit integers as JavaScript bigints) or \"number\" (as numbers, exact up to 2^53); the contract's own rule decides which",
                 ));
             }
-            large_ints_number = true;
+            large_ints_allowed = true;
             Ok(())
         } else {
             Err(meta.error(
-                "unknown #[data] argument; allowed: crate = \"...\", large_ints = \"number\"",
+                "unknown #[data] argument; allowed: crate = \"...\", large_ints = \"bigint\" | \"number\"",
             ))
         }
     });
@@ -52,7 +52,7 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         .to_string()
         .replace(' ', "");
     let mut errors = Errors::default();
-    if !large_ints_number {
+    if !large_ints_allowed {
         check_large_ints(&item, &mut errors);
     }
     mark_defaulted_options(&mut item);
@@ -98,7 +98,7 @@ fn check_large_ints(item: &syn::DeriveInput, errors: &mut Errors) {
                 format!(
                     "{field_name} of {owner} is `{ty}`: `{int}` cannot cross to JavaScript exactly \
                      (numbers hold 53 bits); use a 32-bit integer, `f64` or a `String`, or opt in \
-                     with #[ipc_runtime::data(large_ints = \"number\")]"
+                     with #[ipc_runtime::data(large_ints = \"bigint\")] (or \"number\")"
                 ),
             );
         }
@@ -167,6 +167,7 @@ fn mark_defaulted_options(item: &mut syn::DeriveInput) {
 /// carries it through the runtime's adapter, and it is described with the form's TypeScript type
 /// (`Date` for a timestamp). Fields that say themselves how they cross are left alone.
 fn carry_time_values(item: &mut syn::DeriveInput, krate: &syn::Path, errors: &mut Errors) {
+    let type_default = serde_default(&item.attrs);
     let mut carry = |fields: &mut syn::Fields| {
         for field in fields.iter_mut() {
             let told = has_argument(&field.attrs, "ts", &["type", "as", "skip"])
@@ -185,6 +186,10 @@ fn carry_time_values(item: &mut syn::DeriveInput, krate: &syn::Path, errors: &mu
                         .to_string()
                         .replace(' ', "");
                     let describe = time.describe.to_string();
+                    // With an adapter serde no longer reads a missing `Option` as `None`: say so.
+                    if is_option(&field.ty) && !type_default && !serde_default(&field.attrs) {
+                        field.attrs.push(syn::parse_quote!(#[serde(default)]));
+                    }
                     field.attrs.push(syn::parse_quote!(#[serde(with = #with)]));
                     field.attrs.push(syn::parse_quote!(#[ts(as = #describe)]));
                 }

@@ -14,7 +14,8 @@ pub(crate) struct Contract {
     pub(crate) doc_attrs: Vec<syn::Attribute>,
     pub(crate) namespace: Option<syn::LitStr>,
     pub(crate) krate: syn::Path,
-    pub(crate) large_ints_number: bool,
+    /// How 64-bit integers cross (`large_ints = "reject" | "number" | "bigint"`).
+    pub(crate) large_ints: ipc_schema::LargeInts,
     pub(crate) methods: Vec<MethodDef>,
     /// `#[policy(...)]` on the trait, each with its attribute (for spans).
     pub(crate) policy: Vec<PolicyAttr>,
@@ -141,7 +142,7 @@ pub(crate) fn parse(
 ) -> Option<Contract> {
     let mut namespace = None;
     let mut krate: syn::Path = syn::parse_quote!(::ipc_runtime);
-    let mut large_ints_number = false;
+    let mut large_ints = ipc_schema::LargeInts::Reject;
     let mut large_ints_unknown = false;
     // Problems with one argument are collected and parsing goes on, so that a misspelled argument
     // does not hide the others (and the errors they would prevent).
@@ -157,14 +158,15 @@ pub(crate) fn parse(
         } else if meta.path.is_ident("large_ints") {
             let lit: syn::LitStr = meta.value()?.parse()?;
             match lit.value().as_str() {
-                "reject" => large_ints_number = false,
-                "number" => large_ints_number = true,
+                "reject" => large_ints = ipc_schema::LargeInts::Reject,
+                "number" => large_ints = ipc_schema::LargeInts::Number,
+                "bigint" => large_ints = ipc_schema::LargeInts::BigInt,
                 other => {
                     large_ints_unknown = true;
                     arg_errors.push(syn::Error::new(
                         lit.span(),
                         format!(
-                            "unknown large_ints rule `{other}`; expected \"reject\" or \"number\""
+                            "unknown large_ints rule `{other}`; expected \"reject\", \"number\" or \"bigint\""
                         ),
                     ));
                 }
@@ -172,7 +174,7 @@ pub(crate) fn parse(
             Ok(())
         } else {
             arg_errors.push(meta.error(
-                "unknown #[channels] argument; allowed: namespace = \"...\", crate = \"...\", large_ints = \"reject\" | \"number\"",
+                "unknown #[channels] argument; allowed: namespace = \"...\", crate = \"...\", large_ints = \"reject\" | \"number\" | \"bigint\"",
             ));
             // Skip its value, whatever it is, and go on with the next argument.
             skip_value(&meta)
@@ -242,7 +244,7 @@ pub(crate) fn parse(
         doc_attrs: item.attrs.iter().filter(|a| is_doc(a)).cloned().collect(),
         namespace,
         krate,
-        large_ints_number,
+        large_ints,
         methods,
         policy,
         trait_shape,

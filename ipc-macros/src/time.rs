@@ -119,6 +119,7 @@ fn walk(ty: &syn::Type, krate: &syn::Path) -> syn::Result<Walked> {
 
 fn walk_path(path: &syn::Path, krate: &syn::Path) -> syn::Result<Walked> {
     if let Some(form) = time_form(path) {
+        check_time_zone(path)?;
         let marker = match form {
             Form::Timestamp => quote!(#krate::__private::time::Timestamp),
             Form::Millis => quote!(#krate::__private::time::Millis),
@@ -160,10 +161,29 @@ fn walk_path(path: &syn::Path, krate: &syn::Path) -> syn::Result<Walked> {
             ),
         ));
     }
+    let is_map = name == "BTreeMap" || name == "HashMap";
+    if is_map && matches!(walked.first(), Some(Walked::Time { .. })) {
+        return Err(syn::Error::new_spanned(
+            last,
+            format!(
+                "a time value cannot be the key of `{name}<..>`: a JavaScript object's keys are \
+                 strings; key the map by the time's text or a number"
+            ),
+        ));
+    }
+    // A hasher (`HashMap<K, V, S>`, `HashSet<T, S>`) is a type argument, not an element.
+    let elements = if is_map { 2 } else { 1 };
     let (describe, form): (Vec<_>, Vec<_>) = walked
         .into_iter()
         .zip(&types)
-        .map(|(item, original)| split(item, original, krate))
+        .enumerate()
+        .map(|(index, (item, original))| {
+            if index >= elements && name.starts_with("Hash") {
+                (original.to_token_stream(), original.to_token_stream())
+            } else {
+                split(item, original, krate)
+            }
+        })
         .unzip();
     // The container's own path, its arguments replaced (`std::collections::HashMap<..>`).
     let mut prefix = path.clone();
@@ -174,6 +194,31 @@ fn walk_path(path: &syn::Path, krate: &syn::Path) -> syn::Result<Walked> {
         describe: quote!(#prefix<#(#describe),*>),
         form: quote!(#prefix<#(#form),*>),
     })
+}
+
+/// chrono's `DateTime<Tz>` crosses for the zones whose instant is all there is to it.
+fn check_time_zone(path: &syn::Path) -> syn::Result<()> {
+    let Some(last) = path.segments.last() else {
+        return Ok(());
+    };
+    let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else {
+        return Ok(());
+    };
+    if last.ident != "DateTime" {
+        return Ok(());
+    }
+    let zone = arguments.args.iter().find_map(|argument| match argument {
+        syn::GenericArgument::Type(syn::Type::Path(zone)) => zone.path.segments.last(),
+        _ => None,
+    });
+    match zone {
+        Some(zone) if zone.ident == "Utc" || zone.ident == "FixedOffset" => Ok(()),
+        _ => Err(syn::Error::new_spanned(
+            last,
+            "a timestamp crosses as its instant in UTC: use chrono's `DateTime<Utc>` or \
+             `DateTime<FixedOffset>` (convert a local time with `.with_timezone(&Utc)`)",
+        )),
+    }
 }
 
 /// One part of a type holding time values: how it is described, and its adapter.
@@ -228,5 +273,18 @@ mod tests {
         let krate: syn::Path = syn::parse_quote!(k);
         let error = time_type(&ty, &krate).err().unwrap().to_string();
         assert!(error.contains("inside `Page<..>`"), "{error}");
+        let error = |ty: &str| {
+            let ty: syn::Type = syn::parse_str(ty).unwrap();
+            time_type(&ty, &krate).err().unwrap().to_string()
+        };
+        assert!(error("BTreeMap<SystemTime, u8>").contains("cannot be the key"));
+        assert!(error("Vec<DateTime<Local>>").contains("DateTime<Utc>"));
+    }
+
+    #[test]
+    fn a_hasher_is_kept_as_it_is() {
+        let (describe, form) = forms("HashMap<String, SystemTime, MyHasher>").unwrap();
+        assert!(describe.ends_with(", MyHasher >"), "{describe}");
+        assert!(form.ends_with(", MyHasher >"), "{form}");
     }
 }

@@ -102,9 +102,9 @@ impl Service {
 
     /// Names of the declared types whose TypeScript form carries a 64-bit integer (`bigint`),
     /// which a JSON channel cannot carry exactly. Empty when the contract is JavaScript-safe or
-    /// opted in with `large_ints = "number"`.
+    /// opted in (`large_ints = "number"` or `"bigint"`).
     pub fn large_int_uses(&self) -> Vec<String> {
-        if self.large_ints == LargeInts::Number {
+        if self.large_ints != LargeInts::Reject {
             return Vec::new();
         }
         let mut uses: Vec<String> = self
@@ -243,6 +243,9 @@ pub enum LargeInts {
     /// Opted in: they travel as JSON numbers and are typed `number`; values above 2^53 lose
     /// precision in JavaScript.
     Number,
+    /// Opted in: they are typed `bigint` and cross exactly, as MessagePack integers (the
+    /// generated JavaScript peers read every one into a `bigint`).
+    BigInt,
 }
 
 /// One declared method (a channel).

@@ -22,6 +22,7 @@ fn todos() -> Service {
     );
     Service::builder("Todos", "todos")
         .docs("Todo list backend.")
+        .large_ints(LargeInts::BigInt)
         .method(
             Method::new("add", "todos:add", MethodKind::Invoke)
                 .docs("Adds a todo and returns it.")
@@ -124,6 +125,18 @@ fn todos() -> Service {
                 .param_raw("by", "Duration", "number")
                 .param_raw("back", "bool", "boolean")
                 .output_raw("SystemTime", "Date"),
+        )
+        .method(
+            Method::new("measure", "todos:measure", MethodKind::Invoke)
+                .docs("`usage` with `extra` more bytes: 64-bit integers in and out of a call.")
+                .param_raw("usage", "Usage", "Usage")
+                .param_raw("extra", "u64", "bigint")
+                .output_raw("Usage", "Usage")
+                .with_decls([TypeDecl::new(
+                    "Usage",
+                    "type Usage = { bytes: bigint, delta: bigint, history: Array<bigint>, };",
+                    None,
+                )]),
         )
         .method(
             Method::new("confirm", "todos:confirm", MethodKind::Request)
@@ -412,6 +425,18 @@ fn names_that_would_collide_are_refused() {
         .build();
     let error = Bindings::new(&[&reserved]).generate().unwrap_err();
     assert!(error.to_string().contains("`IpcAppError`"), "{error}");
+    let shadowing = Service::builder("S", "s")
+        .method(
+            Method::new("f", "s:f", MethodKind::Invoke)
+                .output_raw("Date", "Date")
+                .with_decls([TypeDecl::new("Date", "type Date = { day: number, };", None)]),
+        )
+        .build();
+    let error = Bindings::new(&[&shadowing]).generate().unwrap_err();
+    assert!(
+        error.to_string().contains("would hide JavaScript's `Date`"),
+        "{error}"
+    );
     assert!(matches!(
         Bindings::new(&[&todos]).api_key("my-api").generate(),
         Err(Error::InvalidKey { .. })

@@ -704,7 +704,7 @@ test('the generated client refuses what cannot be sent, whichever realm of the p
         element: attempt(() => notes.put('k', { element: document.body })),
         blob: attempt(() => notes.put('k', [new Blob(['x'])])),
         date: attempt(() => notes.save({ title: 't', tags: [], extra: new Date(0) })),
-        bigint: attempt(() => notes.put('k', { n: 1n })),
+        bigint: attempt(() => notes.put('k', { n: 2n ** 64n })),
       };
       frame.remove();
       close(notes);
@@ -722,7 +722,7 @@ test('the generated client refuses what cannot be sent, whichever realm of the p
     assert.match(result.element, /^TypeError: notes\.put: argument 2 \(value\)\.element is a.* HTMLBodyElement, which cannot be sent$/);
     assert.equal(result.blob, 'TypeError: notes.put: argument 2 (value)[0] is a Blob, which cannot be sent');
     assert.equal(result.date, 'TypeError: notes.save: argument 1 (note).extra is a Date, which cannot be sent');
-    assert.equal(result.bigint, 'TypeError: notes.put: argument 2 (value).n is a bigint, which cannot be sent');
+    assert.equal(result.bigint, 'TypeError: notes.put: argument 2 (value).n is a bigint beyond 64 bits, which cannot be sent');
     assert.match(result.afterClose, /^IpcFrameworkError disconnected: /);
     assert.deepEqual(result.sent, ['hello', 'invoke', 'send', 'goodbye']);
   } finally {
@@ -897,4 +897,25 @@ test('timestamps cross the WebSocket as Dates of the page (with milliseconds, be
   assert.deepEqual(result.event, expected);
   assert.equal(result.due, '1969-12-31T23:59:59.999Z');
   assert.equal(result.refused, 'TypeError: todos.postpone: argument 1 (at) must be a Date (years 0 to 9999), got an invalid Date');
+});
+
+test('64-bit integers cross the WebSocket as bigints of the page, exact at both ends of their range', async () => {
+  const result = await page.evaluate(async () => {
+    const max = 2n ** 64n - 1n;
+    const back = await window.todos.measure({ bytes: max - 1n, delta: -(2n ** 63n), history: [2n ** 53n + 1n] }, 1n);
+    let refused;
+    try {
+      window.todos.measure({ bytes: 1n, delta: 0n, history: [] }, 1);
+    } catch (error) {
+      refused = `${error.name}: ${error.message}`;
+    }
+    return {
+      types: [typeof back.bytes, typeof back.delta, ...back.history.map((h) => typeof h)],
+      values: [String(back.bytes), String(back.delta), ...back.history.map(String)],
+      refused,
+    };
+  });
+  assert.deepEqual(result.types, ['bigint', 'bigint', 'bigint', 'bigint']);
+  assert.deepEqual(result.values, ['18446744073709551615', '-9223372036854775808', '9007199254740993', '18446744073709551614']);
+  assert.equal(result.refused, 'TypeError: todos.measure: argument 2 (extra) must be a bigint of at most 64 bits, got the number 1');
 });

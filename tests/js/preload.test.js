@@ -50,7 +50,7 @@ for (const mode of MODES) {
     it('exposes one function per declared channel, frozen and read-only', () => {
       assert.equal(typeof todos, 'object');
       assert.deepEqual(Object.keys(todos).sort(), [
-        'add', 'attach', 'attachment', 'chat', 'crash', 'due', 'handleConfirm', 'import', 'list', 'log', 'lookup', 'onAnnounce', 'onChanged',
+        'add', 'attach', 'attachment', 'chat', 'crash', 'due', 'handleConfirm', 'import', 'list', 'log', 'lookup', 'measure', 'onAnnounce', 'onChanged',
         'onIntroduce', 'onScheduled', 'postpone', 'purge', 'renameAll', 'schedule', 'slow', 'stats', 'toggle', 'watch',
       ]);
       for (const name of Object.keys(todos)) assert.equal(typeof todos[name], 'function');

@@ -72,6 +72,13 @@ describe('TypeScript declarations', () => {
     assert.match(output, /renderer-bad-date\.ts\(3,31\): error TS2345: Argument of type 'string' is not assignable to parameter of type 'Date'\./);
   });
 
+  it('type a 64-bit integer of a bigint contract as a bigint', () => {
+    const dir = workspace(['renderer-bad-bigint.ts']);
+    const { status, output } = tsc(dir, ['todos.d.ts', 'renderer-bad-bigint.ts']);
+    assert.notEqual(status, 0);
+    assert.match(output, /renderer-bad-bigint\.ts\(3,\d+\): error TS2322: Type 'number' is not assignable to type 'bigint'\./);
+  });
+
   it('make a method the policy may hide optional', () => {
     const dir = workspace(['renderer-bad-policy.ts']);
     const { status, output } = tsc(dir, ['todos.d.ts', 'renderer-bad-policy.ts']);

@@ -26,8 +26,10 @@ const CASES = [
     'notes.save: argument 1 (note).extra[0] is a function, which cannot be sent'],
   ['a symbol', "notes.save({ title: 't', tags: [], extra: Symbol('s') })",
     'notes.save: argument 1 (note).extra is a symbol, which cannot be sent', 'refused by contextBridge'],
-  ['a bigint', "notes.put('k', 10n)",
-    'notes.put: argument 2 (value) is a bigint, which cannot be sent'],
+  // A bigint is a 64-bit MessagePack integer, exact: one beyond that cannot be.
+  ['a bigint', "notes.put('k', 10n)", null],
+  ['a bigint beyond 64 bits', "notes.put('k', { big: 2n ** 64n })",
+    'notes.put: argument 2 (value).big is a bigint beyond 64 bits, which cannot be sent'],
   ['NaN', "notes.save({ title: 't', tags: [], extra: { ratio: NaN } })",
     'notes.save: argument 1 (note).extra.ratio is NaN, which cannot be sent'],
   ['Infinity', "notes.put('k', [1, Infinity])",

@@ -17,10 +17,10 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
     let vis = &contract.vis;
     let name = ipc_schema::naming::unraw(&ident.to_string()).to_string();
     let docs = &contract.docs;
-    let rule = if contract.large_ints_number {
-        quote!(#krate::__private::LargeInts::Number)
-    } else {
-        quote!(#krate::__private::LargeInts::Reject)
+    let rule = match contract.large_ints {
+        ipc_schema::LargeInts::Number => quote!(#krate::__private::LargeInts::Number),
+        ipc_schema::LargeInts::BigInt => quote!(#krate::__private::LargeInts::BigInt),
+        _ => quote!(#krate::__private::LargeInts::Reject),
     };
     let trait_policy = contract.policy.iter().map(|p| rule_tokens(krate, &p.rule));
     let method_entries = methods.iter().map(|m| {

@@ -400,9 +400,14 @@ impl AsNanos for Duration {
     fn to_nanos(&self) -> Option<i128> {
         i128::try_from(self.as_nanos()).ok()
     }
+    /// Unsigned, and at most `Duration::MAX`: that common "forever" comes back as itself
+    /// (its milliseconds round up past it).
     fn from_nanos(nanos: i128) -> Option<Self> {
-        let (secs, subsec) = split(nanos)?;
-        Some(Duration::new(u64::try_from(secs).ok()?, subsec))
+        let nanos = u128::try_from(nanos).ok()?;
+        Some(match u64::try_from(nanos / NANOS_PER_SEC as u128) {
+            Ok(secs) => Duration::new(secs, (nanos % NANOS_PER_SEC as u128) as u32),
+            Err(_) => Duration::MAX,
+        })
     }
 }
 
@@ -641,6 +646,9 @@ mod tests {
         );
         let integer: Wire<Duration, Millis> = serde_json::from_str("250").unwrap();
         assert_eq!(integer.0, Duration::from_millis(250));
+        let forever = serde_json::to_string(&Wire::<_, Millis>::new(Duration::MAX)).unwrap();
+        let back: Wire<Duration, Millis> = serde_json::from_str(&forever).unwrap();
+        assert_eq!(back.0, Duration::MAX, "{forever}");
         let negative = serde_json::from_str::<Wire<Duration, Millis>>("-1")
             .err()
             .unwrap();

@@ -16,6 +16,7 @@ pub(super) fn render(model: &Model<'_>) -> String {
             ("HEADER", &model.header("//")),
             ("PROTOCOL", &bridge_protocol()),
             ("CONTRACTS", &model.contracts_js()),
+            ("BIGINTS", model.bigints_js()),
             ("INVOKES", &model.channels_js(MethodKind::Invoke)),
             ("SYNCS", &model.sync_deadlines_js()),
             ("SENDS", &model.channels_js(MethodKind::Send)),

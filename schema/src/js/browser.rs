@@ -32,6 +32,7 @@ pub(super) fn render(model: &Model<'_>) -> String {
             ("KEY", &model.key),
             ("KEY_JS", &js_string(&model.key)),
             ("CONTRACTS", &model.contracts_js()),
+            ("BIGINTS", model.bigints_js()),
             ("METHODS", &model.methods_js()),
             ("CHECKS", CHECKS_JS.trim_end()),
             ("POLICY", POLICY_JS.trim_end()),

@@ -38,10 +38,10 @@ pub(super) struct MethodModel<'a> {
     pub shapes: Vec<String>,
     /// For an invoke whose result is a stream or a port: its shape, as a JavaScript literal.
     pub result: Option<String>,
-    /// The shape of the success value, when it holds timestamps (turned into `Date`s as it
-    /// arrives; into text as a request's answer leaves).
+    /// The shape of the success value, when it holds timestamps or 64-bit integers (read into
+    /// `Date`s and `bigint`s as it arrives; timestamps into text as a request's answer leaves).
     pub returns: Option<String>,
-    /// The shape of the application error, when it holds timestamps.
+    /// The shape of the application error, when it holds either.
     pub fails: Option<String>,
 }
 
@@ -203,7 +203,7 @@ impl<'a> Model<'a> {
                 };
                 let dated = |ty: Option<&crate::model::TypeRef>| {
                     ty.map(|ty| shape::of(ty, &service.types))
-                        .filter(shape::Shape::holds_date)
+                        .filter(shape::Shape::needs_reading)
                         .map(|shape| shape.to_js())
                 };
                 // A stream's or a port's items are read with the shape in `result`.
@@ -227,6 +227,15 @@ impl<'a> Model<'a> {
             });
         }
         for name in types.keys() {
+            // Timestamps are typed `Date`, JavaScript's own: a declaration would hide it.
+            if name == "Date" {
+                return Err(Error::Conflict {
+                    what:
+                        "contract type `Date` would hide JavaScript's `Date` in the declarations \
+                           (timestamps are typed `Date`): rename it"
+                            .into(),
+                });
+            }
             if type_names.contains(name) {
                 return Err(Error::Conflict {
                     what: format!(
@@ -267,6 +276,16 @@ impl<'a> Model<'a> {
     /// `{"todos":"…"}` as a JavaScript literal.
     pub fn contracts_js(&self) -> String {
         js_value(&self.contracts)
+    }
+
+    /// `true` when a contract types its 64-bit integers as `bigint`: the peers' decoder then
+    /// reads an integer beyond 2^53 into a `bigint` (exact) instead of a `number`.
+    pub fn bigints_js(&self) -> &'static str {
+        let bigint = self
+            .services
+            .iter()
+            .any(|s| s.service.large_ints == crate::model::LargeInts::BigInt);
+        if bigint { "true" } else { "false" }
     }
 
     /// The method table shared by the preload, the facade and the browser client.

@@ -16,6 +16,8 @@ pub(crate) enum Shape {
     Null,
     /// Binary data (`Uint8Array`: any `ArrayBuffer` or view of one is accepted).
     Bytes,
+    /// A 64-bit integer of a contract that opted into `bigint` (`large_ints = "bigint"`).
+    BigInt,
     /// A timestamp: a `Date` in JavaScript, an RFC 3339 string on the wire (PROTOCOL.md §4, "Time values").
     Date,
     /// An integer in `min..=max`.
@@ -101,6 +103,7 @@ fn parse(ts: &str, types: &BTreeMap<String, TypeDecl>, depth: usize) -> Shape {
         "number" => return Shape::Number,
         "boolean" => return Shape::Boolean,
         "Uint8Array" => return Shape::Bytes,
+        "bigint" => return Shape::BigInt,
         // The global `Date`, unless the contract declares a type of that name.
         "Date" if !types.contains_key("Date") => return Shape::Date,
         "null" | "undefined" => return Shape::Null,
@@ -391,18 +394,18 @@ fn top_level(text: &str, separator: char) -> Vec<usize> {
 }
 
 impl Shape {
-    /// Whether a value of this shape holds a timestamp: what JavaScript turns into a `Date` as it
-    /// arrives (and into text as it leaves).
-    pub(crate) fn holds_date(&self) -> bool {
+    /// Whether a value of this shape holds what JavaScript reads into a value of its own as it
+    /// arrives: a timestamp (a `Date`) or a 64-bit integer (a `bigint`).
+    pub(crate) fn needs_reading(&self) -> bool {
         match self {
-            Shape::Date => true,
-            Shape::Struct(fields) => fields.iter().any(|(_, shape, _)| shape.holds_date()),
-            Shape::Map(key, value) => key.holds_date() || value.holds_date(),
+            Shape::Date | Shape::BigInt => true,
+            Shape::Struct(fields) => fields.iter().any(|(_, shape, _)| shape.needs_reading()),
+            Shape::Map(key, value) => key.needs_reading() || value.needs_reading(),
             Shape::All(shapes) | Shape::Tuple(shapes) | Shape::Union(shapes) => {
-                shapes.iter().any(Shape::holds_date)
+                shapes.iter().any(Shape::needs_reading)
             }
-            Shape::Array(item) | Shape::Stream(item) => item.holds_date(),
-            Shape::Port(out, into) => out.holds_date() || into.holds_date(),
+            Shape::Array(item) | Shape::Stream(item) => item.needs_reading(),
+            Shape::Port(out, into) => out.needs_reading() || into.needs_reading(),
             _ => false,
         }
     }
@@ -416,6 +419,7 @@ impl Shape {
             Shape::Boolean => "\"boolean\"".into(),
             Shape::Bytes => "\"bytes\"".into(),
             Shape::Date => "\"date\"".into(),
+            Shape::BigInt => "\"bigint\"".into(),
             Shape::Null => "\"null\"".into(),
             Shape::Object => "\"object\"".into(),
             Shape::Struct(fields) => list(
@@ -529,11 +533,12 @@ mod tests {
         assert_eq!(shape("boolean"), Shape::Boolean);
         assert_eq!(shape("Uint8Array"), Shape::Bytes);
         assert_eq!(shape("Date"), Shape::Date);
-        assert!(shape("Array<Date | null>").holds_date());
-        assert!(!shape("Todo").holds_date());
+        assert!(shape("Array<Date | null>").needs_reading());
+        assert!(shape("{ n: bigint, }").needs_reading());
+        assert!(!shape("Todo").needs_reading());
         assert_eq!(shape("null"), Shape::Null);
         assert_eq!(shape("\"a\""), Shape::OneOf(vec!["\"a\"".into()]));
-        assert_eq!(shape("bigint"), Shape::Any);
+        assert_eq!(shape("bigint"), Shape::BigInt);
     }
 
     #[test]

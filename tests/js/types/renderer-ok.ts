@@ -6,6 +6,7 @@ import type {
   IpcFrameworkError,
   Schedule,
   StatsReport,
+  Usage,
   Todo,
   TodoError,
   TodosApi,
@@ -39,6 +40,11 @@ export async function renderer(): Promise<void> {
   console.log(schedule.due.getTime(), schedule.snoozed[0].toISOString(), due?.getUTCFullYear());
   const offScheduled: IpcDisposer = window.todos.onScheduled((id: number, s: Schedule) => console.log(id, s.due.getTime()));
   offScheduled();
+
+  // 64-bit integers are bigints (the contract says large_ints = "bigint")
+  const usage: Usage = await window.todos.measure({ bytes: 2n ** 64n - 1n, delta: -1n, history: [] }, 0n);
+  const total: bigint = usage.bytes + usage.history.reduce((a, b) => a + b, 0n);
+  console.log(total);
 
   // send
   const nothing: void = window.todos.log(`${toggled.title} ${all.length} ${slept} ${stats.cancelled}`);

@@ -27,7 +27,7 @@ pub enum Change {
     Moved { to: u32 },
 }
 
-#[ipc_runtime::data(large_ints = "bigint")]
+#[ipc_runtime::data(large_ints = "string")]
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct Later {
     pub n: u32,

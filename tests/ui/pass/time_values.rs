@@ -47,6 +47,15 @@ mod seconds {
     }
 }
 
+/// A missing `Option` time field reads as `None`, as any other missing `Option` field does.
+#[ipc_runtime::data]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Alarm {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snoozed_until: Option<SystemTime>,
+    pub label: Option<String>,
+}
+
 #[channels(namespace = "agenda")]
 pub trait Calendar {
     async fn plan(&self, agenda: Agenda, at: (SystemTime, u8), wait: Option<Duration>) -> Agenda;
@@ -96,4 +105,8 @@ async fn main() {
     assert_eq!(json[1]["a"][1], "1970-01-01T00:00:00Z");
     assert_eq!(json[2], 7);
     assert_eq!(serde_json::from_value::<Agenda>(json).unwrap(), agenda);
+
+    let quiet = Alarm { snoozed_until: None, label: None };
+    assert_eq!(serde_json::to_string(&quiet).unwrap(), r#"{"label":null}"#);
+    assert_eq!(serde_json::from_str::<Alarm>("{}").unwrap(), quiet);
 }

@@ -85,20 +85,46 @@ function buildApi(core, methods, config) {
       && isArray(ports) && ports.indexOf(value.port) >= 0;
   }
 
+  // The part of `shape` that describes `item` (of a union, the alternative of its kind), or
+  // 'any' where the shape does not say.
+  function shapeFor(shape, item) {
+    if (!isArray(shape) || shape[0] !== 'union') return shape;
+    const kind = isArray(item) ? ['tuple', 'array'] : item.$ipc === 'stream' || item.$ipc === 'port' ? [item.$ipc] : ['struct', 'map'];
+    const found = shape.slice(1).find((alternative) => isArray(alternative) && kind.indexOf(alternative[0]) >= 0);
+    return found === undefined ? 'any' : found;
+  }
+
+  // The shape of an array's `i`th item, or of an object's `name` field.
+  function partShape(shape, key, index) {
+    if (!isArray(shape)) return 'any';
+    switch (shape[0]) {
+      case 'tuple': return index + 1 < shape.length ? shape[index + 1] : 'any';
+      case 'array': return shape[1];
+      case 'map': return shape[2];
+      case 'struct': {
+        const field = shape.slice(1).find((f) => f[0] === key);
+        return field === undefined ? 'any' : field[1];
+      }
+      default: return 'any';
+    }
+  }
+
   // What arrived with `ports`, its port references made objects of this world: each listed port
   // once, the first reference to it; ports nothing refers to are closed ("not received").
-  // Copies the containers on the way (what crossed contextBridge is frozen). `shape`: the port's
-  // shape when the value itself is the reference (an invoke's result).
-  function revive(value, ports, channel, shape) {
+  // Copies the containers on the way (what crossed contextBridge is frozen). `shape`: the
+  // value's shape, which says what each port and stream carries (their messages and items are
+  // read with it: `readValue`).
+  function revive(value, ports, channel, shape = 'any') {
     const streams = [];
     if (!isArray(ports) || ports.length === 0) return { value, streams };
     const unclaimed = new Set(ports);
-    const walk = (item, depth) => {
+    const walk = (item, depth, outer) => {
       if (item === null || typeof item !== 'object' || depth > 64 || unclaimed.size === 0 || ArrayBuffer.isView(item)) return item;
+      const here = shapeFor(outer, item);
       if (isArray(item)) {
         let copy = null;
         for (let i = 0; i < item.length; i++) {
-          const revived = walk(item[i], depth + 1);
+          const revived = walk(item[i], depth + 1, partShape(here, null, i));
           if (revived !== item[i]) {
             if (copy === null) copy = item.slice();
             copy[i] = revived;
@@ -109,25 +135,23 @@ function buildApi(core, methods, config) {
       const kind = item.$ipc;
       if ((kind === 'stream' || kind === 'port') && unclaimed.has(item.port)) {
         unclaimed.delete(item.port);
-        const top = depth === 0 && isArray(shape);
-        if (kind === 'port') {
-          return portOf(item.port, channel, top && shape[0] === 'port' ? shape[1] : 'any', top && shape[0] === 'port' ? shape[2] : 'any');
-        }
-        const stream = streamOf(item.port, channel, top && shape[0] === 'stream' ? shape[1] : 'any');
+        const known = isArray(here) && here[0] === kind;
+        if (kind === 'port') return portOf(item.port, channel, known ? here[1] : 'any', known ? here[2] : 'any');
+        const stream = streamOf(item.port, channel, known ? here[1] : 'any');
         streams.push(stream.cancel);
         return stream.handle;
       }
       let copy = null;
       for (const name of Object.keys(item)) {
-        const revived = walk(item[name], depth + 1);
+        const revived = walk(item[name], depth + 1, partShape(here, name, -1));
         if (revived !== item[name]) {
-          if (copy === null) copy = Object.assign({}, item);
+          if (copy === null) copy = Object.fromEntries(Object.entries(item));
           copy[name] = revived;
         }
       }
       return copy === null ? item : copy;
     };
-    const out = walk(value, 0);
+    const out = walk(value, 0, shape);
     if (unclaimed.size > 0) core.portRelease(Array.from(unclaimed));
     return { value: out, streams };
   }
@@ -145,7 +169,7 @@ function buildApi(core, methods, config) {
         return core.portPull(id).then((record) => {
           if (finished) return { value: undefined, done: true };
           if (record !== null && typeof record === 'object' && hasOwn(record, 'value')) {
-            return { value: readValue(itemShape, revive(record.value, record.ports, channel).value), done: false };
+            return { value: readValue(itemShape, revive(record.value, record.ports, channel, itemShape).value), done: false };
           }
           finished = true;
           if (record !== null && typeof record === 'object' && hasOwn(record, 'app')) throw fail(new IpcAppError(channel, record.app));
@@ -183,7 +207,7 @@ function buildApi(core, methods, config) {
       }
     }
     function onMessage(data, ports) {
-      const message = readValue(inShape, isArray(ports) && ports.length > 0 ? revive(data, ports, channel).value : data);
+      const message = readValue(inShape, isArray(ports) && ports.length > 0 ? revive(data, ports, channel, inShape).value : data);
       for (const listener of messageListeners.slice()) {
         try { listener(message); } catch (e) { report('message', e); }
       }
@@ -315,6 +339,11 @@ function buildApi(core, methods, config) {
     step().then(undefined, (error) => console.error(`${label}: the stream failed:`, error));
   }
 
+  // A message's positional values (an event's, a request's) as one tuple.
+  function paramsShape(m) {
+    return ['tuple'].concat(m.params.map((p) => p[1]));
+  }
+
   function readError(m, data) {
     return m.fails === undefined ? data : readValue(m.fails, data);
   }
@@ -402,14 +431,14 @@ function buildApi(core, methods, config) {
                 const reason = `the result is not a ${m.result[0]} the reply transfers`;
                 return reject(fail(frameworkError('bad_reply', `${label}: ${reason}`, m.channel, { reason })));
               }
-              const revived = revive(envelope.ok, transferred, m.channel, m.result);
+              const revived = revive(envelope.ok, transferred, m.channel, m.result !== undefined ? m.result : m.returns);
               // The call's signal also stops the streams it returned.
               if (signal !== undefined && revived.streams.length > 0) {
                 signal.addEventListener('abort', () => { for (const cancel of revived.streams) cancel('cancelled'); }, { once: true });
               }
               return resolve(m.returns === undefined ? revived.value : readValue(m.returns, revived.value));
             }
-            if (hasOwn(envelope, 'app')) return reject(fail(new IpcAppError(m.channel, readError(m, revive(envelope.app, transferred, m.channel).value))));
+            if (hasOwn(envelope, 'app')) return reject(fail(new IpcAppError(m.channel, readError(m, revive(envelope.app, transferred, m.channel, m.fails).value))));
             if (transferred.length > 0) core.portRelease(transferred);
             if (hasOwn(envelope, 'error')) return reject(fail(new IpcFrameworkError(envelope.error, m.channel)));
           }
@@ -491,7 +520,7 @@ function buildApi(core, methods, config) {
       };
       // Events may transfer ports (to the first subscription only: a port has one owner).
       const deliver = (args, ports) => {
-        const values = isArray(ports) && ports.length > 0 ? revive(args, ports, m.channel).value : args;
+        const values = isArray(ports) && ports.length > 0 ? revive(args, ports, m.channel, paramsShape(m)).value : args;
         listener(...readArgs(m.params, values));
       };
       const subscription = core.subscribe(index, deliver, lag);
@@ -528,7 +557,7 @@ function buildApi(core, methods, config) {
         const controller = config.plainErrors ? null : new AbortController();
         if (controller !== null) controllers.set(id, controller);
         return new Promise((resolve) => {
-          const values = readArgs(m.params, isArray(ports) && ports.length > 0 ? revive(args, ports, m.channel).value : args);
+          const values = readArgs(m.params, isArray(ports) && ports.length > 0 ? revive(args, ports, m.channel, paramsShape(m)).value : args);
           const all = [];
           for (let i = 0; i < arity; i++) all.push(values[i]);
           all.push(controller !== null ? controller.signal : undefined);

@@ -53,6 +53,9 @@
 const childProcess = require('child_process');
 
 const CONTRACTS = {{CONTRACTS}};
+// Whether an integer beyond 2^53 from main is read as a bigint (a contract declares
+// `large_ints = "bigint"`) rather than a number.
+const LARGE_INTS_BIGINT = {{BIGINTS}};
 const INVOKE_CHANNELS = {{INVOKES}};
 // Channels the preload calls with ipcRenderer.sendSync (`#[sync]` methods), each with its
 // deadline in milliseconds: the bridge answers through `event.returnValue` by then.
@@ -1313,7 +1316,7 @@ function createBridge(options) {
   function onFrame(body) {
     let frame;
     try {
-      frame = state === 'handshake' ? JSON.parse(decoder.decode(body)) : unpackFrame(body);
+      frame = state === 'handshake' ? JSON.parse(decoder.decode(body)) : unpackFrame(body, LARGE_INTS_BIGINT);
     } catch (e) {
       if (state === 'handshake') report(new Error(`the Rust main sent a handshake frame that is not JSON: ${e.message}`));
       else unexpected(`a frame that is not MessagePack: ${e.message}`);

@@ -12,6 +12,7 @@ function describeShape(shape) {
       case 'object': return 'an object';
       case 'bytes': return 'bytes (a Uint8Array)';
       case 'date': return 'a Date (years 0 to 9999)';
+      case 'bigint': return 'a bigint of at most 64 bits';
       default: return 'any value';
     }
   }
@@ -71,12 +72,25 @@ function dateText(value) {
 function dateOf(text) {
   const m = typeof text === 'string' ? RFC3339.exec(text) : null;
   if (m === null) return new Date(NaN);
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number);
   const date = new Date(0);
   // Not Date.UTC: it reads years 0 to 99 as 1900 to 1999.
-  date.setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  date.setUTCHours(Number(m[4]), Number(m[5]), Number(m[6]), m[7] === undefined ? 0 : Number((m[7] + '00').slice(0, 3)));
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, m[7] === undefined ? 0 : Number((m[7] + '00').slice(0, 3)));
+  // What rolled over (February 30th, 24:00, a leap second) is no such time.
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day
+    || date.getUTCHours() !== hour || date.getUTCMinutes() !== minute) return new Date(NaN);
   const offset = m[8] === undefined ? 0 : (m[8] === '-' ? -1 : 1) * (Number(m[9]) * 60 + Number(m[10])) * 60000;
-  return new Date(date.getTime() - offset);
+  const time = date.getTime() - offset;
+  return new Date(time >= MIN_DATE_MS && time <= MAX_DATE_MS ? time : NaN);
+}
+
+// 64-bit integers of a contract that types them `bigint`: what MessagePack carries exactly.
+const MIN_INT64 = -(2n ** 63n);
+const MAX_UINT64 = 2n ** 64n - 1n;
+
+function isInt64(value) {
+  return typeof value === 'bigint' && value >= MIN_INT64 && value <= MAX_UINT64;
 }
 
 // A port reference as it travels ({"$ipc":"stream","port":7}: docs/PROTOCOL.md 7.1).
@@ -94,7 +108,7 @@ function describeValue(value) {
     case 'boolean': return `${value}`;
     case 'undefined': return 'undefined';
     case 'function': return 'a function';
-    case 'bigint': return 'a bigint';
+    case 'bigint': return `the bigint ${value}`;
     case 'symbol': return 'a symbol';
     default:
       if (isDate(value)) {
@@ -195,16 +209,18 @@ function needsWire(shape) {
   return holds(shape, (part) => part === 'date' || (isArray(part) && part[0] === 'map' && isNumericKey(part[1])), wireNeeds);
 }
 
-// Whether anything in `shape` needs `readValue` (a Date).
+// Whether anything in `shape` needs `readValue` (a Date, a bigint).
 const readNeeds = new WeakMap();
 function needsRead(shape) {
-  return holds(shape, (part) => part === 'date', readNeeds);
+  return holds(shape, (part) => part === 'date' || part === 'bigint', readNeeds);
 }
 
-// `value` (of `shape`, as it arrived) as this side gives it out: each timestamp's text a `Date`.
+// `value` (of `shape`, as it arrived) as this side gives it out: each timestamp's text a `Date`,
+// each 64-bit integer a `bigint` (the decoder gives one beyond 2^53 already, a number below).
 // What arrived may be frozen (it crossed contextBridge): the parts that change are copied.
 function readValue(shape, value, depth = 0) {
   if (shape === 'date') return typeof value === 'string' ? dateOf(value) : value;
+  if (shape === 'bigint') return isInteger(value) ? BigInt(value) : value;
   if (!needsRead(shape) || value === null || depth > 64) return value;
   if (shape[0] === 'union') {
     // The alternative the value is, once read (a variant's timestamps are text until then).
@@ -230,19 +246,15 @@ function readValue(shape, value, depth = 0) {
       }
       return copy;
     }
+    // Copies made with fromEntries, which defines each key (a `__proto__` key stays a key).
     case 'struct': {
-      const copy = Object.assign({}, value);
-      for (let i = 1; i < shape.length; i++) {
-        const name = shape[i][0];
-        if (Object.prototype.hasOwnProperty.call(value, name)) copy[name] = readValue(shape[i][1], value[name], depth + 1);
-      }
-      return copy;
+      const fields = new Map();
+      for (let i = 1; i < shape.length; i++) fields.set(shape[i][0], shape[i][1]);
+      return Object.fromEntries(Object.keys(value).map((key) => [key, fields.has(key) ? readValue(fields.get(key), value[key], depth + 1) : value[key]]));
     }
     case 'map': {
       if (value instanceof Map) return new Map(Array.from(value, ([key, item]) => [key, readValue(shape[2], item, depth + 1)]));
-      const copy = {};
-      for (const key of Object.keys(value)) copy[key] = readValue(shape[2], value[key], depth + 1);
-      return copy;
+      return Object.fromEntries(Object.keys(value).map((key) => [key, readValue(shape[2], value[key], depth + 1)]));
     }
     case 'all': {
       let out = value;
@@ -292,6 +304,7 @@ function shapeProblem(shape, value, path, whole = false) {
       case 'object': fits = typeof value === 'object' && value !== null && !isArray(value) && !isBinary(value); break;
       case 'bytes': fits = isBinary(value); break;
       case 'date': fits = isSendableDate(value); break;
+      case 'bigint': fits = isInt64(value); break;
       default: fits = true;
     }
   } else {
@@ -450,7 +463,12 @@ function plainDataProblem(value, path, ancestors) {
     case 'undefined': what = 'undefined'; break;
     case 'function': what = 'a function'; break;
     case 'symbol': what = 'a symbol'; break;
-    case 'bigint': what = 'a bigint'; break;
+    // MessagePack carries one of 64 bits exactly (a `u64` of the contract, or any integer
+    // where the contract takes any value).
+    case 'bigint':
+      if (isInt64(value)) return null;
+      what = 'a bigint beyond 64 bits';
+      break;
     default: {
       if (value === null) return null;
       const seen = ancestors.get(value);

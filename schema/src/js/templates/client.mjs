@@ -33,6 +33,9 @@
 {{PORTS}}
 
 const CONTRACTS = {{CONTRACTS}};
+// Whether an integer beyond 2^53 from main is read as a bigint (a contract declares
+// `large_ints = "bigint"`) rather than a number.
+const LARGE_INTS_BIGINT = {{BIGINTS}};
 const API_KEY = {{KEY_JS}};
 const PROTOCOL_VERSION = 1;
 const DEFAULT_MAX_FRAME = 4 * 1024 * 1024;
@@ -451,7 +454,7 @@ export function connect(url, options = {}) {
       }
       let frame;
       try {
-        frame = unpackFrame(bytes);
+        frame = unpackFrame(bytes, LARGE_INTS_BIGINT);
       } catch (e) {
         unexpected(`a frame that is not MessagePack: ${e.message}`);
         return;

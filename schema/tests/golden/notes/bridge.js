@@ -94,6 +94,9 @@
 const childProcess = require('child_process');
 
 const CONTRACTS = {"notes":"1c200d43cb31114a"};
+// Whether an integer beyond 2^53 from main is read as a bigint (a contract declares
+// `large_ints = "bigint"`) rather than a number.
+const LARGE_INTS_BIGINT = false;
 const INVOKE_CHANNELS = ["notes:save","notes:put"];
 // Channels the preload calls with ipcRenderer.sendSync (`#[sync]` methods), each with its
 // deadline in milliseconds: the bridge answers through `event.returnValue` by then.
@@ -205,8 +208,9 @@ function chunkAssembler(maxMessage) {
 }
 
 // MessagePack (docs/PROTOCOL.md 4.2), the frames of the msgpack codec: `packFrame(value, prefix)`
-// and `unpackFrame(bytes)`. Only what the protocol needs: nil, booleans, integers (a Number, as
-// JSON gives them: exact up to 2^53), floats, UTF-8 strings, `bin` (a fresh Uint8Array of its
+// and `unpackFrame(bytes, bigints)`. Only what the protocol needs: nil, booleans, integers (a
+// Number, as JSON gives them: exact up to 2^53; with `bigints`, a BigInt beyond that, exact; a
+// BigInt is written as a 64-bit integer), floats, UTF-8 strings, `bin` (a fresh Uint8Array of its
 // own; any ArrayBuffer or view is written as one), arrays, and maps (plain objects; a `Map` is
 // written with its keys as they are, so a map with integer keys can be sent). An extension type,
 // a key that is not a string or a number, input cut short, a length the input cannot hold,
@@ -429,7 +433,7 @@ function packFrame(value, prefix) {
 }
 
 // Decodes exactly one value from `bytes` (a Uint8Array).
-function unpackFrame(bytes) {
+function unpackFrame(bytes, bigints = false) {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = bytes.length;
   let at = 0;
@@ -465,9 +469,9 @@ function unpackFrame(bytes) {
     at += n;
     return out;
   }
-  // As JSON gives them (exact up to 2^53).
+  // As JSON gives them (exact up to 2^53), or exact beyond as a BigInt.
   function integer(big) {
-    return Number(big);
+    return bigints && (big > 9007199254740991n || big < -9007199254740991n) ? big : Number(big);
   }
   function array(n, depth) {
     count(n, 1);
@@ -1794,7 +1798,7 @@ function createBridge(options) {
   function onFrame(body) {
     let frame;
     try {
-      frame = state === 'handshake' ? JSON.parse(decoder.decode(body)) : unpackFrame(body);
+      frame = state === 'handshake' ? JSON.parse(decoder.decode(body)) : unpackFrame(body, LARGE_INTS_BIGINT);
     } catch (e) {
       if (state === 'handshake') report(new Error(`the Rust main sent a handshake frame that is not JSON: ${e.message}`));
       else unexpected(`a frame that is not MessagePack: ${e.message}`);

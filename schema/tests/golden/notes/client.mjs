@@ -33,6 +33,7 @@ function describeShape(shape) {
       case 'object': return 'an object';
       case 'bytes': return 'bytes (a Uint8Array)';
       case 'date': return 'a Date (years 0 to 9999)';
+      case 'bigint': return 'a bigint of at most 64 bits';
       default: return 'any value';
     }
   }
@@ -92,12 +93,25 @@ function dateText(value) {
 function dateOf(text) {
   const m = typeof text === 'string' ? RFC3339.exec(text) : null;
   if (m === null) return new Date(NaN);
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number);
   const date = new Date(0);
   // Not Date.UTC: it reads years 0 to 99 as 1900 to 1999.
-  date.setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
-  date.setUTCHours(Number(m[4]), Number(m[5]), Number(m[6]), m[7] === undefined ? 0 : Number((m[7] + '00').slice(0, 3)));
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, m[7] === undefined ? 0 : Number((m[7] + '00').slice(0, 3)));
+  // What rolled over (February 30th, 24:00, a leap second) is no such time.
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day
+    || date.getUTCHours() !== hour || date.getUTCMinutes() !== minute) return new Date(NaN);
   const offset = m[8] === undefined ? 0 : (m[8] === '-' ? -1 : 1) * (Number(m[9]) * 60 + Number(m[10])) * 60000;
-  return new Date(date.getTime() - offset);
+  const time = date.getTime() - offset;
+  return new Date(time >= MIN_DATE_MS && time <= MAX_DATE_MS ? time : NaN);
+}
+
+// 64-bit integers of a contract that types them `bigint`: what MessagePack carries exactly.
+const MIN_INT64 = -(2n ** 63n);
+const MAX_UINT64 = 2n ** 64n - 1n;
+
+function isInt64(value) {
+  return typeof value === 'bigint' && value >= MIN_INT64 && value <= MAX_UINT64;
 }
 
 // A port reference as it travels ({"$ipc":"stream","port":7}: docs/PROTOCOL.md 7.1).
@@ -115,7 +129,7 @@ function describeValue(value) {
     case 'boolean': return `${value}`;
     case 'undefined': return 'undefined';
     case 'function': return 'a function';
-    case 'bigint': return 'a bigint';
+    case 'bigint': return `the bigint ${value}`;
     case 'symbol': return 'a symbol';
     default:
       if (isDate(value)) {
@@ -216,16 +230,18 @@ function needsWire(shape) {
   return holds(shape, (part) => part === 'date' || (isArray(part) && part[0] === 'map' && isNumericKey(part[1])), wireNeeds);
 }
 
-// Whether anything in `shape` needs `readValue` (a Date).
+// Whether anything in `shape` needs `readValue` (a Date, a bigint).
 const readNeeds = new WeakMap();
 function needsRead(shape) {
-  return holds(shape, (part) => part === 'date', readNeeds);
+  return holds(shape, (part) => part === 'date' || part === 'bigint', readNeeds);
 }
 
-// `value` (of `shape`, as it arrived) as this side gives it out: each timestamp's text a `Date`.
+// `value` (of `shape`, as it arrived) as this side gives it out: each timestamp's text a `Date`,
+// each 64-bit integer a `bigint` (the decoder gives one beyond 2^53 already, a number below).
 // What arrived may be frozen (it crossed contextBridge): the parts that change are copied.
 function readValue(shape, value, depth = 0) {
   if (shape === 'date') return typeof value === 'string' ? dateOf(value) : value;
+  if (shape === 'bigint') return isInteger(value) ? BigInt(value) : value;
   if (!needsRead(shape) || value === null || depth > 64) return value;
   if (shape[0] === 'union') {
     // The alternative the value is, once read (a variant's timestamps are text until then).
@@ -251,19 +267,15 @@ function readValue(shape, value, depth = 0) {
       }
       return copy;
     }
+    // Copies made with fromEntries, which defines each key (a `__proto__` key stays a key).
     case 'struct': {
-      const copy = Object.assign({}, value);
-      for (let i = 1; i < shape.length; i++) {
-        const name = shape[i][0];
-        if (Object.prototype.hasOwnProperty.call(value, name)) copy[name] = readValue(shape[i][1], value[name], depth + 1);
-      }
-      return copy;
+      const fields = new Map();
+      for (let i = 1; i < shape.length; i++) fields.set(shape[i][0], shape[i][1]);
+      return Object.fromEntries(Object.keys(value).map((key) => [key, fields.has(key) ? readValue(fields.get(key), value[key], depth + 1) : value[key]]));
     }
     case 'map': {
       if (value instanceof Map) return new Map(Array.from(value, ([key, item]) => [key, readValue(shape[2], item, depth + 1)]));
-      const copy = {};
-      for (const key of Object.keys(value)) copy[key] = readValue(shape[2], value[key], depth + 1);
-      return copy;
+      return Object.fromEntries(Object.keys(value).map((key) => [key, readValue(shape[2], value[key], depth + 1)]));
     }
     case 'all': {
       let out = value;
@@ -313,6 +325,7 @@ function shapeProblem(shape, value, path, whole = false) {
       case 'object': fits = typeof value === 'object' && value !== null && !isArray(value) && !isBinary(value); break;
       case 'bytes': fits = isBinary(value); break;
       case 'date': fits = isSendableDate(value); break;
+      case 'bigint': fits = isInt64(value); break;
       default: fits = true;
     }
   } else {
@@ -471,7 +484,12 @@ function plainDataProblem(value, path, ancestors) {
     case 'undefined': what = 'undefined'; break;
     case 'function': what = 'a function'; break;
     case 'symbol': what = 'a symbol'; break;
-    case 'bigint': what = 'a bigint'; break;
+    // MessagePack carries one of 64 bits exactly (a `u64` of the contract, or any integer
+    // where the contract takes any value).
+    case 'bigint':
+      if (isInt64(value)) return null;
+      what = 'a bigint beyond 64 bits';
+      break;
     default: {
       if (value === null) return null;
       const seen = ancestors.get(value);
@@ -662,8 +680,9 @@ function chunkAssembler(maxMessage) {
 }
 
 // MessagePack (docs/PROTOCOL.md 4.2), the frames of the msgpack codec: `packFrame(value, prefix)`
-// and `unpackFrame(bytes)`. Only what the protocol needs: nil, booleans, integers (a Number, as
-// JSON gives them: exact up to 2^53), floats, UTF-8 strings, `bin` (a fresh Uint8Array of its
+// and `unpackFrame(bytes, bigints)`. Only what the protocol needs: nil, booleans, integers (a
+// Number, as JSON gives them: exact up to 2^53; with `bigints`, a BigInt beyond that, exact; a
+// BigInt is written as a 64-bit integer), floats, UTF-8 strings, `bin` (a fresh Uint8Array of its
 // own; any ArrayBuffer or view is written as one), arrays, and maps (plain objects; a `Map` is
 // written with its keys as they are, so a map with integer keys can be sent). An extension type,
 // a key that is not a string or a number, input cut short, a length the input cannot hold,
@@ -886,7 +905,7 @@ function packFrame(value, prefix) {
 }
 
 // Decodes exactly one value from `bytes` (a Uint8Array).
-function unpackFrame(bytes) {
+function unpackFrame(bytes, bigints = false) {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = bytes.length;
   let at = 0;
@@ -922,9 +941,9 @@ function unpackFrame(bytes) {
     at += n;
     return out;
   }
-  // As JSON gives them (exact up to 2^53).
+  // As JSON gives them (exact up to 2^53), or exact beyond as a BigInt.
   function integer(big) {
-    return Number(big);
+    return bigints && (big > 9007199254740991n || big < -9007199254740991n) ? big : Number(big);
   }
   function array(n, depth) {
     count(n, 1);
@@ -1674,6 +1693,9 @@ function requestTable(io) {
 }
 
 const CONTRACTS = {"notes":"1c200d43cb31114a"};
+// Whether an integer beyond 2^53 from main is read as a bigint (a contract declares
+// `large_ints = "bigint"`) rather than a number.
+const LARGE_INTS_BIGINT = false;
 const API_KEY = "notes";
 const PROTOCOL_VERSION = 1;
 const DEFAULT_MAX_FRAME = 4 * 1024 * 1024;
@@ -1775,20 +1797,46 @@ function buildApi(core, methods, config) {
       && isArray(ports) && ports.indexOf(value.port) >= 0;
   }
 
+  // The part of `shape` that describes `item` (of a union, the alternative of its kind), or
+  // 'any' where the shape does not say.
+  function shapeFor(shape, item) {
+    if (!isArray(shape) || shape[0] !== 'union') return shape;
+    const kind = isArray(item) ? ['tuple', 'array'] : item.$ipc === 'stream' || item.$ipc === 'port' ? [item.$ipc] : ['struct', 'map'];
+    const found = shape.slice(1).find((alternative) => isArray(alternative) && kind.indexOf(alternative[0]) >= 0);
+    return found === undefined ? 'any' : found;
+  }
+
+  // The shape of an array's `i`th item, or of an object's `name` field.
+  function partShape(shape, key, index) {
+    if (!isArray(shape)) return 'any';
+    switch (shape[0]) {
+      case 'tuple': return index + 1 < shape.length ? shape[index + 1] : 'any';
+      case 'array': return shape[1];
+      case 'map': return shape[2];
+      case 'struct': {
+        const field = shape.slice(1).find((f) => f[0] === key);
+        return field === undefined ? 'any' : field[1];
+      }
+      default: return 'any';
+    }
+  }
+
   // What arrived with `ports`, its port references made objects of this world: each listed port
   // once, the first reference to it; ports nothing refers to are closed ("not received").
-  // Copies the containers on the way (what crossed contextBridge is frozen). `shape`: the port's
-  // shape when the value itself is the reference (an invoke's result).
-  function revive(value, ports, channel, shape) {
+  // Copies the containers on the way (what crossed contextBridge is frozen). `shape`: the
+  // value's shape, which says what each port and stream carries (their messages and items are
+  // read with it: `readValue`).
+  function revive(value, ports, channel, shape = 'any') {
     const streams = [];
     if (!isArray(ports) || ports.length === 0) return { value, streams };
     const unclaimed = new Set(ports);
-    const walk = (item, depth) => {
+    const walk = (item, depth, outer) => {
       if (item === null || typeof item !== 'object' || depth > 64 || unclaimed.size === 0 || ArrayBuffer.isView(item)) return item;
+      const here = shapeFor(outer, item);
       if (isArray(item)) {
         let copy = null;
         for (let i = 0; i < item.length; i++) {
-          const revived = walk(item[i], depth + 1);
+          const revived = walk(item[i], depth + 1, partShape(here, null, i));
           if (revived !== item[i]) {
             if (copy === null) copy = item.slice();
             copy[i] = revived;
@@ -1799,25 +1847,23 @@ function buildApi(core, methods, config) {
       const kind = item.$ipc;
       if ((kind === 'stream' || kind === 'port') && unclaimed.has(item.port)) {
         unclaimed.delete(item.port);
-        const top = depth === 0 && isArray(shape);
-        if (kind === 'port') {
-          return portOf(item.port, channel, top && shape[0] === 'port' ? shape[1] : 'any', top && shape[0] === 'port' ? shape[2] : 'any');
-        }
-        const stream = streamOf(item.port, channel, top && shape[0] === 'stream' ? shape[1] : 'any');
+        const known = isArray(here) && here[0] === kind;
+        if (kind === 'port') return portOf(item.port, channel, known ? here[1] : 'any', known ? here[2] : 'any');
+        const stream = streamOf(item.port, channel, known ? here[1] : 'any');
         streams.push(stream.cancel);
         return stream.handle;
       }
       let copy = null;
       for (const name of Object.keys(item)) {
-        const revived = walk(item[name], depth + 1);
+        const revived = walk(item[name], depth + 1, partShape(here, name, -1));
         if (revived !== item[name]) {
-          if (copy === null) copy = Object.assign({}, item);
+          if (copy === null) copy = Object.fromEntries(Object.entries(item));
           copy[name] = revived;
         }
       }
       return copy === null ? item : copy;
     };
-    const out = walk(value, 0);
+    const out = walk(value, 0, shape);
     if (unclaimed.size > 0) core.portRelease(Array.from(unclaimed));
     return { value: out, streams };
   }
@@ -1835,7 +1881,7 @@ function buildApi(core, methods, config) {
         return core.portPull(id).then((record) => {
           if (finished) return { value: undefined, done: true };
           if (record !== null && typeof record === 'object' && hasOwn(record, 'value')) {
-            return { value: readValue(itemShape, revive(record.value, record.ports, channel).value), done: false };
+            return { value: readValue(itemShape, revive(record.value, record.ports, channel, itemShape).value), done: false };
           }
           finished = true;
           if (record !== null && typeof record === 'object' && hasOwn(record, 'app')) throw fail(new IpcAppError(channel, record.app));
@@ -1873,7 +1919,7 @@ function buildApi(core, methods, config) {
       }
     }
     function onMessage(data, ports) {
-      const message = readValue(inShape, isArray(ports) && ports.length > 0 ? revive(data, ports, channel).value : data);
+      const message = readValue(inShape, isArray(ports) && ports.length > 0 ? revive(data, ports, channel, inShape).value : data);
       for (const listener of messageListeners.slice()) {
         try { listener(message); } catch (e) { report('message', e); }
       }
@@ -2005,6 +2051,11 @@ function buildApi(core, methods, config) {
     step().then(undefined, (error) => console.error(`${label}: the stream failed:`, error));
   }
 
+  // A message's positional values (an event's, a request's) as one tuple.
+  function paramsShape(m) {
+    return ['tuple'].concat(m.params.map((p) => p[1]));
+  }
+
   function readError(m, data) {
     return m.fails === undefined ? data : readValue(m.fails, data);
   }
@@ -2092,14 +2143,14 @@ function buildApi(core, methods, config) {
                 const reason = `the result is not a ${m.result[0]} the reply transfers`;
                 return reject(fail(frameworkError('bad_reply', `${label}: ${reason}`, m.channel, { reason })));
               }
-              const revived = revive(envelope.ok, transferred, m.channel, m.result);
+              const revived = revive(envelope.ok, transferred, m.channel, m.result !== undefined ? m.result : m.returns);
               // The call's signal also stops the streams it returned.
               if (signal !== undefined && revived.streams.length > 0) {
                 signal.addEventListener('abort', () => { for (const cancel of revived.streams) cancel('cancelled'); }, { once: true });
               }
               return resolve(m.returns === undefined ? revived.value : readValue(m.returns, revived.value));
             }
-            if (hasOwn(envelope, 'app')) return reject(fail(new IpcAppError(m.channel, readError(m, revive(envelope.app, transferred, m.channel).value))));
+            if (hasOwn(envelope, 'app')) return reject(fail(new IpcAppError(m.channel, readError(m, revive(envelope.app, transferred, m.channel, m.fails).value))));
             if (transferred.length > 0) core.portRelease(transferred);
             if (hasOwn(envelope, 'error')) return reject(fail(new IpcFrameworkError(envelope.error, m.channel)));
           }
@@ -2181,7 +2232,7 @@ function buildApi(core, methods, config) {
       };
       // Events may transfer ports (to the first subscription only: a port has one owner).
       const deliver = (args, ports) => {
-        const values = isArray(ports) && ports.length > 0 ? revive(args, ports, m.channel).value : args;
+        const values = isArray(ports) && ports.length > 0 ? revive(args, ports, m.channel, paramsShape(m)).value : args;
         listener(...readArgs(m.params, values));
       };
       const subscription = core.subscribe(index, deliver, lag);
@@ -2218,7 +2269,7 @@ function buildApi(core, methods, config) {
         const controller = config.plainErrors ? null : new AbortController();
         if (controller !== null) controllers.set(id, controller);
         return new Promise((resolve) => {
-          const values = readArgs(m.params, isArray(ports) && ports.length > 0 ? revive(args, ports, m.channel).value : args);
+          const values = readArgs(m.params, isArray(ports) && ports.length > 0 ? revive(args, ports, m.channel, paramsShape(m)).value : args);
           const all = [];
           for (let i = 0; i < arity; i++) all.push(values[i]);
           all.push(controller !== null ? controller.signal : undefined);
@@ -2693,7 +2744,7 @@ export function connect(url, options = {}) {
       }
       let frame;
       try {
-        frame = unpackFrame(bytes);
+        frame = unpackFrame(bytes, LARGE_INTS_BIGINT);
       } catch (e) {
         unexpected(`a frame that is not MessagePack: ${e.message}`);
         return;

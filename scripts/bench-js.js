@@ -147,8 +147,12 @@ async function bridge() {
 
 // ---- the browser client: client.mjs -> Rust main over a WebSocket ------------------------------
 
+// Two WebSocket implementations for Node: its own (undici, masks in JavaScript) and the `ws`
+// package (tests/js's dependency: native-speed masking, what a Node or Electron app would use).
+const WS_PACKAGE = require(path.join(__dirname, '..', 'tests', 'js', 'node_modules', 'ws'));
+
 /** The browser example (a Rust main with a WebSocket endpoint) and a WebSocket class for it. */
-async function webSocketMain() {
+async function webSocketMain(implementation) {
   const child = spawn(browserBinary, [], { stdio: ['ignore', 'pipe', 'ignore'] });
   process.on('exit', () => child.kill());
   const lines = readline.createInterface({ input: child.stdout });
@@ -162,20 +166,18 @@ async function webSocketMain() {
   }
   const origin = new URL(found.PAGE).origin;
   // A page's WebSocket sends its Origin; Node's sends none unless told.
-  class PageWebSocket extends WebSocket {
-    constructor(url) {
-      super(url, { headers: { Origin: origin } });
-    }
-  }
+  const PageWebSocket = implementation === 'ws'
+    ? class extends WS_PACKAGE { constructor(url) { super(url, { origin }); } }
+    : class extends WebSocket { constructor(url) { super(url, { headers: { Origin: origin } }); } };
   return { child, url: found.WS, PageWebSocket };
 }
 
 // The WebSocket floor: Node's own WebSocket (undici) carrying frames encoded once beforehand to
 // the same Rust main, with no client.mjs in between. Node's client masks what it sends in
 // JavaScript; a browser does it natively.
-async function rawWebSocket() {
+async function rawWebSocket(implementation) {
   const { packFrame, unpackFrame } = require('../tests/js/support/msgpack');
-  const { child, url, PageWebSocket } = await webSocketMain();
+  const { child, url, PageWebSocket } = await webSocketMain(implementation);
   const socket = new PageWebSocket(url);
   socket.binaryType = 'arraybuffer';
   // Replies only (main also asks each page a question, which goes unanswered here).
@@ -207,8 +209,8 @@ async function rawWebSocket() {
   return result;
 }
 
-async function browserClient() {
-  const { child, url, PageWebSocket } = await webSocketMain();
+async function browserClient(implementation) {
+  const { child, url, PageWebSocket } = await webSocketMain(implementation);
   const client = await import(pathToFileURL(path.join(generated, 'client.mjs')).href);
   const todos = await client.connect(url, { WebSocket: PageWebSocket, label: 'bench' });
   todos.handleConfirm(() => true);
@@ -230,8 +232,10 @@ async function browserClient() {
 (async () => {
   const floor = await plainPeer();
   const viaBridge = await bridge();
-  const viaClient = await browserClient();
-  const wsFloor = await rawWebSocket();
+  const viaClient = await browserClient('undici');
+  const wsFloor = await rawWebSocket('undici');
+  const viaClientWs = await browserClient('ws');
+  const wsPackageFloor = await rawWebSocket('ws');
   const us = (ms) => `${(ms * 1000).toFixed(1)} µs`;
   const msf = (ms) => `${ms.toFixed(2)} ms`;
   console.log(`JavaScript peers, medians (${CALLS} small calls, ${BIG_CALLS} of 1 MiB, after a warm-up):`);
@@ -241,7 +245,10 @@ async function browserClient() {
   console.log(`  1 MiB each way   plain Node stdio echo ${msf(floor.big)} | bridge.js ${msf(echoBridge)} (up ${msf(viaBridge.up)} + down ${msf(viaBridge.down)}; ${(echoBridge / floor.big).toFixed(2)}x) | client.mjs ${msf(echoClient)} (up ${msf(viaClient.up)} + down ${msf(viaClient.down)})`);
   const echoFloor = wsFloor.up + wsFloor.down;
   console.log(`  1 MiB over Node's WebSocket alone (undici, frames encoded beforehand): ${msf(echoFloor)} (up ${msf(wsFloor.up)} + down ${msf(wsFloor.down)}); client.mjs / that: ${(echoClient / echoFloor).toFixed(2)}x`);
-  console.log(`  1 MiB against Electron's ~3 ms: bridge.js ${echoBridge <= 3 ? 'ok' : 'MISS'}, client.mjs ${echoClient <= 3 ? 'ok' : 'MISS'} (in Node; its WebSocket alone takes ${msf(echoFloor)})`);
+  const echoClientWs = viaClientWs.up + viaClientWs.down;
+  const echoWsFloor = wsPackageFloor.up + wsPackageFloor.down;
+  console.log(`  client.mjs on the ws package: small invoke ${us(viaClientWs.small)} | 1 MiB each way ${msf(echoClientWs)} (up ${msf(viaClientWs.up)} + down ${msf(viaClientWs.down)}) | ws alone ${msf(echoWsFloor)}; client.mjs / that: ${(echoClientWs / echoWsFloor).toFixed(2)}x`);
+  console.log(`  1 MiB against Electron's ~3 ms: bridge.js ${echoBridge <= 3 ? 'ok' : 'MISS'}, client.mjs on ws ${echoClientWs <= 3 ? 'ok' : 'MISS'}, client.mjs on Node's WebSocket ${echoClient <= 3 ? 'ok' : 'MISS'} (that WebSocket alone takes ${msf(echoFloor)})`);
   process.exit(0);
 })().catch((error) => {
   console.error(error);

@@ -919,3 +919,38 @@ test('64-bit integers cross the WebSocket as bigints of the page, exact at both 
   assert.deepEqual(result.values, ['18446744073709551615', '-9223372036854775808', '9007199254740993', '18446744073709551614']);
   assert.equal(result.refused, 'TypeError: todos.measure: argument 2 (extra) must be a bigint of at most 64 bits, got the number 1');
 });
+
+test('the generated client.mjs in Node, on the ws package: calls, bytes, dates and bigints against the same main', async () => {
+  // What a Node or Electron main-process program would do: the served client.mjs, imported, over
+  // a WebSocket implementation of its own that sends the page's Origin.
+  const { default: WebSocketPackage } = await import('ws');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-ws-client-'));
+  try {
+    const file = path.join(dir, 'client.mjs');
+    fs.writeFileSync(file, await (await fetch(new URL('/client.mjs', PAGE))).text());
+    const client = await import(file);
+    const origin = new URL(PAGE).origin;
+    class PageWebSocket extends WebSocketPackage {
+      constructor(url) {
+        super(url, { origin });
+      }
+    }
+    const todos = await client.connect(WS, { WebSocket: PageWebSocket, label: 'node-ws' });
+    todos.handleConfirm(() => true);
+    try {
+      const todo = await todos.add('from Node over ws');
+      const file = new Uint8Array(1024 * 1024).map((_, i) => i & 0xff);
+      assert.equal(await todos.attach(todo.id, file), file.length);
+      const back = await todos.attachment(todo.id);
+      assert.ok(back instanceof Uint8Array && back.length === file.length && back.every((b, i) => b === file[i]));
+      const at = await todos.postpone(new Date('1969-12-31T23:59:58.500Z'), 500, false);
+      assert.equal(at.toISOString(), '1969-12-31T23:59:59.000Z');
+      const usage = await todos.measure({ bytes: 2n ** 64n - 2n, delta: -1n, history: [] }, 1n);
+      assert.equal(usage.bytes, 2n ** 64n - 1n);
+    } finally {
+      client.close(todos);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

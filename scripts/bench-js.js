@@ -147,8 +147,9 @@ async function bridge() {
 
 // ---- the browser client: client.mjs -> Rust main over a WebSocket ------------------------------
 
-// Two WebSocket implementations for Node: its own (undici, masks in JavaScript) and the `ws`
-// package (tests/js's dependency: native-speed masking, what a Node or Electron app would use).
+// Two WebSocket implementations for Node: its own (undici, masks what it sends in JavaScript) and
+// the `ws` package with `bufferutil`, its native masking (both tests/js dependencies): what a Node
+// or Electron program would use.
 const WS_PACKAGE = require(path.join(__dirname, '..', 'tests', 'js', 'node_modules', 'ws'));
 
 /** The browser example (a Rust main with a WebSocket endpoint) and a WebSocket class for it. */

@@ -23,7 +23,9 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use ipc_runtime::{CallError, IpcError, Main, Port, Renderer, RendererOptions, Stream, Target};
-use todos::{Backend, Stats, TodoError, Todos, TodosClient, TodosRendererHandler};
+use todos::{
+    Backend, Notebooks, Shelf, Stats, TodoError, Todos, TodosClient, TodosRendererHandler,
+};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -42,19 +44,21 @@ async fn main() -> Result<(), BoxError> {
     }
 }
 
-fn start_main(verbose: bool) -> Result<(Main, Arc<Stats>), BoxError> {
+fn start_main(verbose: bool) -> Result<(Main, Arc<Stats>, Arc<Shelf>), BoxError> {
     // Handler panics are part of the demo; report them in one line.
     std::panic::set_hook(Box::new(|info| eprintln!("main: handler panicked: {info}")));
     let main = Main::new();
     let stats = Arc::new(Stats::default());
     let backend = Backend::new(Todos::events(&main), stats.clone(), verbose);
-    // The registration stays in place for the life of `main`.
+    // The registrations stay in place for the life of `main`.
     let _ = Todos::handle(&main, backend)?;
-    Ok((main, stats))
+    let shelf = Arc::new(Shelf::default());
+    let _ = Notebooks::handle(&main, shelf.clone())?;
+    Ok((main, stats, shelf))
 }
 
 async fn demo() -> Result<(), BoxError> {
-    let (main, stats) = start_main(false)?;
+    let (main, stats, shelf) = start_main(false)?;
     let exe = std::env::current_exe()?;
     let dir = std::env::temp_dir().join(format!("ipc-multiprocess-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -167,6 +171,16 @@ async fn demo() -> Result<(), BoxError> {
     );
     let todos = main.renderer_count();
     println!("renderers still connected: {todos}");
+    // Each renderer opened a notebook (a capability) and dropped its handle: none is left (a
+    // release travels as a close, so it may still be on its way).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while shelf.open_now() != 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    println!("notebooks still open in main: {}", shelf.open_now());
+    if shelf.open_now() != 0 {
+        return Err("a notebook outlived its handle".into());
+    }
 
     // A renderer built from another version of the contract is refused at the handshake.
     let mut stale = Todos::schema().clone();
@@ -222,7 +236,7 @@ impl ChildProcess {
 }
 
 async fn listen(path: &str) -> Result<(), BoxError> {
-    let (main, _stats) = start_main(true)?;
+    let (main, _stats, _shelf) = start_main(true)?;
     let _ = std::fs::remove_file(path);
     let listener = main.listen_unix(path)?;
     println!(
@@ -252,7 +266,9 @@ impl TodosRendererHandler for Answers {
 
 /// A renderer process: every method kind, then wait for main's broadcast.
 async fn renderer(label: &str, unix: Option<&str>) -> Result<(), BoxError> {
-    let options = RendererOptions::new(label).contract(Todos::schema());
+    let options = RendererOptions::new(label)
+        .contract(Todos::schema())
+        .contract(Notebooks::schema());
     let connection = match unix {
         Some(path) => Renderer::connect_unix(path, options).await?,
         None => Renderer::connect_stdio(options).await?,
@@ -288,6 +304,17 @@ async fn renderer(label: &str, unix: Option<&str>) -> Result<(), BoxError> {
         return Err(format!("chat echoed {echoed:?}").into());
     }
     drop(chat);
+
+    // A capability: a handle to one notebook object in main, called through its own methods;
+    // dropping the handle releases the object there.
+    let notebooks = Notebooks::client(client.renderer());
+    let notebook = notebooks.open(format!("{label}'s notes")).await?.client();
+    notebook.write(format!("{label} was here")).await?;
+    let lines = notebook.read().await?;
+    if lines != [format!("{label}'s notes"), format!("{label} was here")] {
+        return Err(format!("the notebook holds {lines:?}").into());
+    }
+    drop(notebook);
 
     let todo = client.add(format!("task from {label}")).await?;
     let toggled = client.toggle(todo.id).await?;

@@ -88,6 +88,9 @@ rows += [
     ("small_c64", "16 B, 64 callers, in-process, no deadline (info)", "ours_inproc_nodeadline", "raw_mpsc", "tarpc_inproc", None, False, CALLERS),
     ("small_c64", "16 B, 64 callers, unix binary, no deadline (info)", "ours_unix_binary_nodeadline", "raw_unix", "tarpc_unix", None, False, CALLERS),
     ("small_seq", "16 B, sequential, raw unix mux (info)", "raw_unix_mux", "raw_unix", "tarpc_unix", None, False, 1),
+    ("small_seq", "16 B, sequential, in-process, through a handle (info)", "ours_handle_inproc", "raw_mpsc", "tarpc_inproc", None, False, 1),
+    ("small_seq", "16 B, sequential, unix binary, through a handle (info)", "ours_handle_unix_binary", "raw_unix", "tarpc_unix", None, False, 1),
+    ("small_c64", "16 B, 64 callers, unix binary, through a handle (info)", "ours_handle_unix_binary", "raw_unix", "tarpc_unix", None, False, CALLERS),
     ("bytes_1mib", "1 MiB, in-process", "ours_inproc", "raw_mpsc", "tarpc_inproc", None, False, 1),
     ("bytes_1mib", "1 MiB, unix binary", "ours_unix_binary", "raw_unix", "tarpc_unix", None, False, 1),
     ("bytes_1mib", "1 MiB, unix json", "ours_unix_json", "raw_unix", "tarpc_unix", None, False, 1),
@@ -122,6 +125,16 @@ for i, r in enumerate(table):
     if i == 0:
         print("  ".join("-" * w for w in widths))
 
+print()
+print("A call through a capability handle against a plain invoke of the same shape (target <= 1.1x):")
+for group, per, plain, handle in (("small_seq", 1, "ours_inproc", "ours_handle_inproc"),
+                                  ("small_seq", 1, "ours_unix_binary", "ours_handle_unix_binary"),
+                                  ("small_c64", CALLERS, "ours_unix_binary", "ours_handle_unix_binary")):
+    p, h = mean_ns(group, plain), mean_ns(group, handle)
+    r = ratio(h, p)
+    verdict_text = "?" if r is None else ("ok" if r <= 1.1 else "MISS")
+    p, h = (None if x is None else x / per for x in (p, h))
+    print(f"  {group:<9} {handle:<24} {fmt_time(h):>10} vs {plain:<17} {fmt_time(p):>10}  {fmt_ratio(r)}  {verdict_text}")
 print()
 base8, ours8 = mean_ns("bytes_8mib", "raw_unix"), mean_ns("bytes_8mib", "ours_unix_binary")
 if base8 is not None and ours8 is not None:

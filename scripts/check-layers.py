@@ -25,6 +25,7 @@ LAYERS = [
     ["__fuzz"],  # entry points for the fuzz targets (feature `fuzzing`), above everything
     ["main"],  # main's side: Main, registry, a renderer's connection as main serves it, endpoints
     ["renderer"],  # the renderer's side: Renderer, calls in flight, outbox, event streams
+    ["capability"],  # handles to objects on the other side, their calls, served over ports
     ["port"],  # ports and streams: typed ends, per-connection port tables, credits, relays
     ["transport"],  # what carries a connection, and the messages it carries
     ["wire"],  # frames, codecs, framing, handshake checks, payloads

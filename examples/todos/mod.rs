@@ -140,6 +140,76 @@ pub trait Todos {
     fn introduce(&self, peer: Port<String, String>);
 }
 
+/// An open notebook: lines main keeps for whoever holds its handle (a capability: the holder calls
+/// this one object's methods, and dropping the handle releases it in main).
+#[channels(namespace = "notebook", capability)]
+pub trait Notebook {
+    /// Appends a line; returns how many lines the notebook has.
+    async fn write(&self, line: String) -> u32;
+    /// Every line so far, oldest first.
+    async fn read(&self) -> Vec<String>;
+}
+
+/// Hands out notebooks (Electron's `remote.require('fs').open(...)`, done as a capability).
+#[channels(namespace = "notebooks")]
+pub trait Notebooks {
+    /// Opens a new notebook whose first line is `title`; its handle is the caller's alone.
+    async fn open(&self, title: String) -> ipc_runtime::Handle<Notebook>;
+    /// How many notebooks are open in main now (released ones are gone).
+    async fn open_count(&self) -> u32;
+}
+
+/// Main's notebooks: each is an object behind one handle, counted while it lives.
+#[derive(Default)]
+pub struct Shelf {
+    open: std::sync::Arc<AtomicUsize>,
+}
+
+impl Shelf {
+    /// How many notebooks are open (handed out and not yet released).
+    pub fn open_now(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
+    }
+}
+
+/// One notebook object; it leaves the count when its holder releases it.
+struct Pages {
+    lines: Mutex<Vec<String>>,
+    open: std::sync::Arc<AtomicUsize>,
+}
+
+impl Drop for Pages {
+    fn drop(&mut self) {
+        self.open.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl NotebookHandler for Pages {
+    async fn write(&self, line: String) -> u32 {
+        let mut lines = self.lines.lock().unwrap();
+        lines.push(line);
+        u32::try_from(lines.len()).unwrap_or(u32::MAX)
+    }
+
+    async fn read(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+}
+
+impl NotebooksHandler for std::sync::Arc<Shelf> {
+    async fn open(&self, _caller: &Caller, title: String) -> ipc_runtime::Handle<Notebook> {
+        self.open.fetch_add(1, Ordering::SeqCst);
+        Notebook::serve(Pages {
+            lines: Mutex::new(vec![title]),
+            open: self.open.clone(),
+        })
+    }
+
+    async fn open_count(&self, _caller: &Caller) -> u32 {
+        u32::try_from(self.open_now()).unwrap_or(u32::MAX)
+    }
+}
+
 /// What main observed, for the examples' summaries.
 #[derive(Debug, Default)]
 pub struct Stats {

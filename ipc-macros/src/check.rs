@@ -34,6 +34,9 @@ pub(crate) fn check(contract: &Contract, errors: &mut Errors) {
         }
     }
     check_policy_level(&contract.policy, errors);
+    if contract.capability.is_some() {
+        check_capability(contract, errors);
+    }
     let mut channels: HashMap<String, &syn::Ident> = HashMap::new();
     let mut client_names: HashMap<String, &syn::Ident> = HashMap::new();
     for method in &contract.methods {
@@ -290,6 +293,37 @@ fn check_method(contract: &Contract, method: &MethodDef, errors: &mut Errors) {
     }
 }
 
+/// A capability's methods are called through its handle: invokes only (nothing to subscribe to,
+/// nobody to ask back, no blocking), and no policy (whoever holds the handle may call it: grant
+/// the method that hands it out instead).
+fn check_capability(contract: &Contract, errors: &mut Errors) {
+    for policy in &contract.policy {
+        errors.spanned(
+            &policy.attr,
+            "a capability has no channels to guard: whoever holds a handle may call it; put the \
+             #[policy] on the method that hands the handle out",
+        );
+    }
+    for method in &contract.methods {
+        if method.kind != Kind::Invoke {
+            errors.spanned(
+                &method.ident,
+                format!(
+                    "a capability's methods are invokes (`async fn`), called through a handle; \
+                     {} has no meaning there",
+                    method.kind.attr_name()
+                ),
+            );
+        }
+        for policy in &method.policy {
+            errors.spanned(
+                &policy.attr,
+                "a capability's methods are reached through its handle, not guarded by a policy",
+            );
+        }
+    }
+}
+
 /// The first `Port<..>` or `Stream<..>` in `ty`, by name with type arguments (what the macro can
 /// see of it; an alias is caught by `ipc-bindgen`, which reads the types' wire forms).
 fn port_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
@@ -297,8 +331,9 @@ fn port_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
     impl<'ast> Visit<'ast> for Find<'ast> {
         fn visit_path_segment(&mut self, segment: &'ast syn::PathSegment) {
             let generic = matches!(segment.arguments, syn::PathArguments::AngleBracketed(_));
-            if self.0.is_none() && generic && (segment.ident == "Port" || segment.ident == "Stream")
-            {
+            let named =
+                segment.ident == "Port" || segment.ident == "Stream" || segment.ident == "Handle";
+            if self.0.is_none() && generic && named {
                 self.0 = Some(segment);
             }
             syn::visit::visit_path_segment(self, segment);

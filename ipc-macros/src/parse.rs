@@ -25,6 +25,8 @@ pub(crate) struct Contract {
     /// `large_ints` was given but not understood: its error is reported, and the 64-bit integer
     /// rule is not applied (the user meant to choose one).
     pub(crate) large_ints_unknown: bool,
+    /// `#[channels(capability)]`: the contract of objects reached through handles.
+    pub(crate) capability: Option<proc_macro2::Span>,
 }
 
 /// The kind of a method, with the span of what decided it.
@@ -144,12 +146,16 @@ pub(crate) fn parse(
     let mut krate: syn::Path = syn::parse_quote!(::ipc_runtime);
     let mut large_ints = ipc_schema::LargeInts::Reject;
     let mut large_ints_unknown = false;
+    let mut capability = None;
     // Problems with one argument are collected and parsing goes on, so that a misspelled argument
     // does not hide the others (and the errors they would prevent).
     let mut arg_errors = Vec::new();
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("namespace") {
             namespace = Some(meta.value()?.parse::<syn::LitStr>()?);
+            Ok(())
+        } else if meta.path.is_ident("capability") {
+            capability = Some(syn::spanned::Spanned::span(&meta.path));
             Ok(())
         } else if meta.path.is_ident("crate") {
             let lit: syn::LitStr = meta.value()?.parse()?;
@@ -174,7 +180,7 @@ pub(crate) fn parse(
             Ok(())
         } else {
             arg_errors.push(meta.error(
-                "unknown #[channels] argument; allowed: namespace = \"...\", crate = \"...\", large_ints = \"reject\" | \"number\" | \"bigint\"",
+                "unknown #[channels] argument; allowed: namespace = \"...\", crate = \"...\", large_ints = \"reject\" | \"number\" | \"bigint\", capability",
             ));
             // Skip its value, whatever it is, and go on with the next argument.
             skip_value(&meta)
@@ -249,6 +255,7 @@ pub(crate) fn parse(
         policy,
         trait_shape,
         large_ints_unknown,
+        capability,
     })
 }
 

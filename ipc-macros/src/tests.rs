@@ -134,3 +134,22 @@ fn time_values() {
         },
     ));
 }
+
+/// A capability contract: the marker implements `Capability`, the call and reply enums carry one
+/// variant per method (by wire name), `serve` dispatches to the handler (no caller: whoever holds
+/// the handle calls), and the client calls through the handle.
+#[test]
+fn capability() {
+    insta::assert_snapshot!(channels(
+        quote!(namespace = "file", capability),
+        quote! {
+            /// An open file.
+            pub trait FileHandle {
+                /// Reads up to `len` bytes.
+                async fn read(&self, len: u32) -> Result<Vec<u8>, FileError>;
+                #[rename = "set-len"]
+                async fn set_len(&self, len: u32, at: SystemTime);
+            }
+        },
+    ));
+}

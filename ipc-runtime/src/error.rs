@@ -130,6 +130,15 @@ pub enum IpcError {
         /// What the encoder said.
         reason: String,
     },
+    /// The object behind a capability's handle was revoked by its owner: no call through the
+    /// handle reaches it any more.
+    #[error("capability `{capability}` was revoked: {reason}")]
+    Revoked {
+        /// The capability contract (its namespace).
+        capability: String,
+        /// Why, as its owner said.
+        reason: String,
+    },
 }
 
 impl IpcError {
@@ -151,12 +160,24 @@ impl IpcError {
             IpcError::VersionMismatch { .. } => "version_mismatch",
             IpcError::Protocol { .. } => "protocol",
             IpcError::Encode { .. } => "encode",
+            IpcError::Revoked { .. } => "revoked",
         }
     }
 
     pub(crate) fn disconnected(reason: impl Into<String>) -> Self {
         IpcError::Disconnected {
             reason: reason.into(),
+        }
+    }
+}
+
+/// A call that cannot fail on its own fails only in the framework: `?` turns its error into
+/// that [`IpcError`].
+impl From<CallError<Never>> for IpcError {
+    fn from(error: CallError<Never>) -> Self {
+        match error {
+            CallError::Ipc(error) => error,
+            CallError::App(never) => match never {},
         }
     }
 }

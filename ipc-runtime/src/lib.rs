@@ -91,6 +91,65 @@
 //! assert_eq!(clock.shift(before_1970, Duration::from_nanos(2)).await, Ok(UNIX_EPOCH + Duration::from_nanos(1)));
 //! # }
 //! ```
+//!
+//! # Capabilities
+//!
+//! A contract declared `#[channels(capability)]` describes objects reached through handles
+//! (Electron's `remote`, done safely): a method of another contract returns (or takes) a
+//! [`Handle`] to one object, and the holder calls that object's methods through the generated
+//! `{Trait}Client`, with an invoke's rules (its application error, deadlines, cancellation,
+//! panics reported). Dropping the last clone of the handle releases the object; so does its
+//! holder disconnecting or dying; its owner may revoke it ([`Revoker`]). A handle travels as a
+//! port does (`docs/PROTOCOL.md` §7.3).
+//!
+//! ```
+//! use ipc_runtime::{CallError, Caller, Handle, IpcError, Main, RendererOptions, channels};
+//!
+//! /// One open counter.
+//! #[channels(namespace = "counter", capability)]
+//! pub trait Counter {
+//!     /// Adds `by`; returns the new value.
+//!     async fn add(&self, by: i32) -> i32;
+//! }
+//!
+//! /// Hands out counters.
+//! #[channels(namespace = "counters")]
+//! pub trait Counters {
+//!     async fn open(&self, start: i32) -> Handle<Counter>;
+//! }
+//!
+//! struct Value(std::sync::Mutex<i32>);
+//!
+//! impl CounterHandler for Value {
+//!     async fn add(&self, by: i32) -> i32 {
+//!         let mut value = self.0.lock().unwrap();
+//!         *value += by;
+//!         *value
+//!     }
+//! }
+//!
+//! struct Shelf;
+//!
+//! impl CountersHandler for Shelf {
+//!     async fn open(&self, _: &Caller, start: i32) -> Handle<Counter> {
+//!         Counter::serve(Value(std::sync::Mutex::new(start)))
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), IpcError> {
+//! let main = Main::new();
+//! let _registration = Counters::handle(&main, Shelf).unwrap();
+//! let counters = Counters::client(&main.connect_in_process(RendererOptions::new("r")));
+//! let counter = counters.open(40).await?.client();
+//! assert_eq!(counter.add(2).await?, 42);
+//!
+//! // The owner can revoke an object: calls through its handle then fail with `Revoked`.
+//! let (handle, revoker) = Counter::serve_revocable(Value(std::sync::Mutex::new(0)));
+//! let revoked = handle.client();
+//! revoker.revoke("closed for maintenance");
+//! assert!(matches!(revoked.add(1).await, Err(CallError::Ipc(IpcError::Revoked { .. }))));
+//! # Ok(()) }
+//! ```
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -100,6 +159,7 @@
 // binary's `main.rs` declared by mistake.
 mod access;
 mod caller;
+mod capability;
 mod channel;
 mod error;
 mod limits;
@@ -113,6 +173,7 @@ mod wire;
 
 pub use access::Grant;
 pub use caller::{Caller, Peer, RendererId};
+pub use capability::{Capability, Handle, HandleCall, Revoker};
 pub use channel::{EventChannel, InvokeChannel, SendChannel};
 pub use error::{CallError, EventError, IpcError, Never, RegistryError};
 pub use ipc_macros::{channels, data};
@@ -145,10 +206,11 @@ pub mod __fuzz;
 pub mod __private {
     pub use ::core::future::Future;
     pub use ::core::marker::{Send, Sync};
-    pub use ::core::option::Option;
+    pub use ::core::option::Option::{self, None, Some};
     pub use ::core::result::Result::{self, Err, Ok};
     pub use ::serde;
     pub use ::serde_with;
+    pub use ::std::boxed::Box;
     pub use ::std::string::String;
     pub use ::std::sync::{Arc, OnceLock};
     pub use ::ts_rs;
@@ -164,7 +226,9 @@ pub mod __private {
     pub mod time {
         pub use crate::wire::time::{Millis, Timestamp};
     }
+    pub use crate::capability::{Dispatch, serve};
     pub use crate::wire::time::{Unwire, Wire};
+    pub use crate::{Capability, Handle, HandleCall, Revoker};
 
     /// Describes one type of the contract (keeps generated code independent of the backend).
     pub fn describe<T: ipc_schema::TypeInfo + ?Sized>(

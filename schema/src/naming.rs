@@ -84,6 +84,7 @@ pub const FRAMEWORK_ERROR_CODES: &[&str] = &[
     "version_mismatch",
     "protocol",
     "encode",
+    "revoked",
 ];
 
 /// Namespaces starting with this are the framework's own ([`CANCEL_CHANNEL`], [`LAG_CHANNEL`]).

@@ -532,3 +532,26 @@ fn a_sync_method_with_a_stream_is_refused() {
         other => panic!("expected Unsupported, got {other:?}"),
     }
 }
+
+/// A capability handle reaches Rust renderers only, for now: a contract that hands one out gets
+/// no JavaScript bindings, with the reason.
+#[test]
+fn a_capability_handle_is_refused_with_the_reason() {
+    let service = Service::builder("Files", "files")
+        .method(
+            Method::new("open", "files:open", MethodKind::Invoke)
+                .param_raw("path", "String", "string")
+                .output_raw("Handle<FileHandle>", "IpcHandle<\"file@0123456789abcdef\">"),
+        )
+        .build();
+    match Bindings::new(&[&service]).generate() {
+        Err(error @ Error::Unsupported { .. }) => {
+            let message = error.to_string();
+            assert!(
+                message.contains("method `open` of `files` carries a capability handle"),
+                "{message}"
+            );
+        }
+        other => panic!("expected Unsupported, got {other:?}"),
+    }
+}

@@ -82,6 +82,45 @@ pub trait Bench {
     async fn echo(&self, text: String) -> String;
     /// Returns `data`.
     async fn blob(&self, data: ipc_runtime::Bytes) -> ipc_runtime::Bytes;
+    /// A handle to an echoing object: the same calls through a capability.
+    async fn echoer(&self) -> ipc_runtime::Handle<Echoer>;
+}
+
+/// The benchmark's capability: `Bench`'s calls, on one object reached through a handle.
+#[ipc_runtime::channels(namespace = "echoer", capability)]
+pub trait Echoer {
+    /// Returns `text`.
+    async fn echo(&self, text: String) -> String;
+    /// Returns `data`.
+    async fn blob(&self, data: ipc_runtime::Bytes) -> ipc_runtime::Bytes;
+}
+
+struct EchoObject;
+
+impl EchoerHandler for EchoObject {
+    async fn echo(&self, text: String) -> String {
+        text
+    }
+
+    async fn blob(&self, data: ipc_runtime::Bytes) -> ipc_runtime::Bytes {
+        data
+    }
+}
+
+/// Calls through a handle.
+#[derive(Clone)]
+struct OursHandle(EchoerClient);
+
+impl Echo for OursHandle {
+    fn echo(&self, text: String) -> impl Future<Output = String> + Send {
+        let call = self.0.echo(text);
+        async move { call.await.expect("echo failed") }
+    }
+
+    fn blob(&self, data: Bytes) -> impl Future<Output = Bytes> + Send {
+        let call = self.0.blob(ipc_runtime::Bytes::from(data));
+        async move { call.await.expect("blob failed").into_inner() }
+    }
 }
 
 struct BenchBackend;
@@ -93,6 +132,10 @@ impl BenchHandler for BenchBackend {
 
     async fn blob(&self, _caller: &Caller, data: ipc_runtime::Bytes) -> ipc_runtime::Bytes {
         data
+    }
+
+    async fn echoer(&self, _caller: &Caller) -> ipc_runtime::Handle<Echoer> {
+        Echoer::serve(EchoObject)
     }
 }
 
@@ -357,6 +400,8 @@ struct Fixtures {
     ours_inproc_nodeadline: Ours,
     ours_unix_binary_nodeadline: Ours,
     raw_mpsc: RawMpsc,
+    ours_handle_inproc: OursHandle,
+    ours_handle_unix_binary: OursHandle,
     raw_unix: RawUnix,
     raw_unix_mux: RawUnixMux,
     tarpc_inproc: Tarpc,
@@ -409,6 +454,14 @@ impl Fixtures {
                 ours_unix_binary_nodeadline,
             ],
         ) = ours;
+        let handle = |ours: &Ours| {
+            let client = ours.0.clone();
+            rt.block_on(
+                async move { OursHandle(client.echoer().await.expect("a handle").client()) },
+            )
+        };
+        let (ours_handle_inproc, ours_handle_unix_binary) =
+            (handle(&ours_inproc), handle(&ours_unix_binary));
         let (raw_mpsc, raw_unix, raw_unix_mux) = rt.block_on(async {
             let path = dir.path("raw.sock");
             let listener = UnixListener::bind(&path).expect("bind the raw socket");
@@ -451,6 +504,8 @@ impl Fixtures {
             ours_unix_json,
             ours_inproc_nodeadline,
             ours_unix_binary_nodeadline,
+            ours_handle_inproc,
+            ours_handle_unix_binary,
             raw_mpsc,
             raw_unix,
             raw_unix_mux,
@@ -481,6 +536,8 @@ impl Fixtures {
                 ours_unix_json,
                 ours_inproc_nodeadline,
                 ours_unix_binary_nodeadline,
+                ours_handle_inproc,
+                ours_handle_unix_binary,
                 raw_mpsc,
                 raw_unix,
                 raw_unix_mux,
@@ -604,6 +661,18 @@ fn small_seq(c: &mut Criterion) {
         "ours_unix_binary_nodeadline",
         &f.ours_unix_binary_nodeadline,
     );
+    sequential(
+        &mut group,
+        &f.rt,
+        "ours_handle_inproc",
+        &f.ours_handle_inproc,
+    );
+    sequential(
+        &mut group,
+        &f.rt,
+        "ours_handle_unix_binary",
+        &f.ours_handle_unix_binary,
+    );
     sequential(&mut group, &f.rt, "raw_mpsc", &f.raw_mpsc);
     sequential(&mut group, &f.rt, "raw_unix", &f.raw_unix);
     sequential(&mut group, &f.rt, "raw_unix_mux", &f.raw_unix_mux);
@@ -631,6 +700,18 @@ fn small_c64(c: &mut Criterion) {
         &f.rt,
         "ours_unix_binary_nodeadline",
         &f.ours_unix_binary_nodeadline,
+    );
+    concurrent(
+        &mut group,
+        &f.rt,
+        "ours_handle_inproc",
+        &f.ours_handle_inproc,
+    );
+    concurrent(
+        &mut group,
+        &f.rt,
+        "ours_handle_unix_binary",
+        &f.ours_handle_unix_binary,
     );
     concurrent(&mut group, &f.rt, "raw_mpsc", &f.raw_mpsc);
     // One stream cannot be driven by 64 callers without a multiplexer.

@@ -212,6 +212,38 @@ pub fn bulk_sample(len: usize) -> Sample {
     }
 }
 
+/// A counter object main hands out (a capability: reached through a `Handle<Counter>`).
+#[ipc_runtime::channels(namespace = "counter", capability)]
+pub trait Counter {
+    /// Adds `by`; returns the new value.
+    async fn add(&self, by: i32) -> i32;
+    /// The value now; `DivisionByZero` (as a stand-in application error) when it is negative.
+    async fn get(&self) -> Result<i32, ConfError>;
+    /// Never answers (a call to cancel); main counts the ones dropped.
+    async fn stall(&self) -> u32;
+    /// Panics with `message`.
+    async fn explode(&self, message: String) -> u32;
+}
+
+/// A sink a renderer serves and hands to main, which calls it back.
+#[ipc_runtime::channels(namespace = "sink", capability)]
+pub trait Sink {
+    /// Takes `value`; returns the total so far.
+    async fn push(&self, value: u32) -> u32;
+}
+
+/// What main's counters did so far ([`ConformanceClient::counter_stats`]).
+#[ipc_runtime::data]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CounterStats {
+    /// Counters handed out.
+    pub created: u32,
+    /// Counters still alive (not yet released by their holder).
+    pub live: u32,
+    /// `stall` calls whose handler was dropped (cancelled).
+    pub stalls_cancelled: u32,
+}
+
 /// The contract every transport is checked against.
 #[ipc_runtime::channels(namespace = "conformance")]
 pub trait Conformance {
@@ -332,6 +364,22 @@ pub trait Conformance {
     /// Main's request: the renderer answers with `at` one second later.
     #[request]
     async fn clock(&self, at: std::time::SystemTime) -> Option<std::time::SystemTime>;
+    /// A new counter object starting at `start`.
+    async fn counter(&self, start: i32) -> ipc_runtime::Handle<Counter>;
+    /// What the counters did so far.
+    async fn counter_stats(&self) -> CounterStats;
+    /// Waits until at most `live` counters are alive; returns the statistics then.
+    async fn wait_counters(&self, live: u32) -> CounterStats;
+    /// Revokes every counter handed out so far; returns how many were live.
+    async fn revoke_counters(&self, reason: String) -> u32;
+    /// Pushes 1..=`count` into the caller's `sink`; returns the sink's last total.
+    async fn fill_sink(&self, sink: ipc_runtime::Handle<Sink>, count: u32) -> Result<u32, String>;
+    /// Hands `counter` to the renderer labelled `to` (a `counter_given` event); returns whether
+    /// that renderer is connected.
+    async fn give_counter(&self, counter: ipc_runtime::Handle<Counter>, to: String) -> bool;
+    /// A counter handed over by another renderer (see `give_counter`).
+    #[event]
+    fn counter_given(&self, counter: ipc_runtime::Handle<Counter>);
     /// What `shift_times` returned, and its system timestamp alone.
     #[event]
     fn moment(&self, at: std::time::SystemTime, times: Times);
@@ -362,6 +410,8 @@ pub struct ConformanceState {
     release: Semaphore,
     changes: watch::Sender<u64>,
     streams: Mutex<StreamStats>,
+    counters: Arc<Mutex<CounterStats>>,
+    revokers: Mutex<Vec<ipc_runtime::Revoker>>,
 }
 
 impl ConformanceState {
@@ -377,7 +427,14 @@ impl ConformanceState {
             release: Semaphore::new(0),
             changes: watch::Sender::new(0),
             streams: Mutex::new(StreamStats::default()),
+            counters: Arc::default(),
+            revokers: Mutex::new(Vec::new()),
         }
+    }
+
+    /// What the counters (capabilities main hands out) did so far.
+    pub fn counter_stats(&self) -> CounterStats {
+        lock_stats(&self.counters).clone()
     }
 
     /// The `block` statistics now.
@@ -503,6 +560,65 @@ impl ConformanceBackend {
         let (backend, state) = ConformanceBackend::new(main);
         let registration = Conformance::handle(main, backend)?;
         Ok((state, registration))
+    }
+}
+
+/// One counter object of main's; it counts itself live until it is dropped (released).
+struct CounterObject {
+    value: Mutex<i32>,
+    stats: Arc<Mutex<CounterStats>>,
+}
+
+impl Drop for CounterObject {
+    fn drop(&mut self) {
+        lock_stats(&self.stats).live -= 1;
+    }
+}
+
+fn lock_stats(stats: &Mutex<CounterStats>) -> MutexGuard<'_, CounterStats> {
+    stats
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Counts a `stall` handler dropped before it ends.
+struct StallGuard(Arc<Mutex<CounterStats>>);
+
+impl Drop for StallGuard {
+    fn drop(&mut self) {
+        lock_stats(&self.0).stalls_cancelled += 1;
+    }
+}
+
+impl CounterHandler for CounterObject {
+    async fn add(&self, by: i32) -> i32 {
+        let mut value = self
+            .value
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *value = value.saturating_add(by);
+        *value
+    }
+
+    async fn get(&self) -> Result<i32, ConfError> {
+        let value = *self
+            .value
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if value < 0 {
+            return Err(ConfError::DivisionByZero { dividend: value });
+        }
+        Ok(value)
+    }
+
+    async fn stall(&self) -> u32 {
+        let _guard = StallGuard(self.stats.clone());
+        std::future::pending::<()>().await;
+        0
+    }
+
+    async fn explode(&self, message: String) -> u32 {
+        panic!("{message}")
     }
 }
 
@@ -770,6 +886,82 @@ impl ConformanceHandler for ConformanceBackend {
             })
     }
 
+    async fn counter(&self, caller: &Caller, start: i32) -> ipc_runtime::Handle<Counter> {
+        self.state.saw(caller);
+        {
+            let mut stats = lock_stats(&self.state.counters);
+            stats.created += 1;
+            stats.live += 1;
+        }
+        let (handle, revoker) = Counter::serve_revocable(CounterObject {
+            value: Mutex::new(start),
+            stats: self.state.counters.clone(),
+        });
+        let mut revokers = lock(&self.state.revokers);
+        revokers.retain(|revoker| !revoker.is_closed());
+        revokers.push(revoker);
+        handle
+    }
+
+    async fn counter_stats(&self, caller: &Caller) -> CounterStats {
+        self.state.saw(caller);
+        lock_stats(&self.state.counters).clone()
+    }
+
+    async fn wait_counters(&self, caller: &Caller, live: u32) -> CounterStats {
+        self.state.saw(caller);
+        loop {
+            let stats = lock_stats(&self.state.counters).clone();
+            if stats.live <= live {
+                return stats;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    }
+
+    async fn revoke_counters(&self, caller: &Caller, reason: String) -> u32 {
+        self.state.saw(caller);
+        let live = lock_stats(&self.state.counters).live;
+        for revoker in lock(&self.state.revokers).drain(..) {
+            revoker.revoke(reason.clone());
+        }
+        live
+    }
+
+    async fn fill_sink(
+        &self,
+        caller: &Caller,
+        sink: ipc_runtime::Handle<Sink>,
+        count: u32,
+    ) -> Result<u32, String> {
+        self.state.saw(caller);
+        let sink = sink.client();
+        let mut total = 0;
+        for value in 1..=count {
+            total = sink
+                .push(value)
+                .await
+                .map_err(|error| IpcError::from(error).code().to_string())?;
+        }
+        Ok(total)
+    }
+
+    async fn give_counter(
+        &self,
+        caller: &Caller,
+        counter: ipc_runtime::Handle<Counter>,
+        to: String,
+    ) -> bool {
+        self.state.saw(caller);
+        // A handle goes to one renderer (as a port does).
+        let Some(to) = self.main.renderers().into_iter().find(|c| c.label() == to) else {
+            return false;
+        };
+        let reached =
+            Conformance::events(&self.main).counter_given(Target::Renderer(to.renderer()), counter);
+        reached > 0
+    }
+
     async fn crash_later(&self, caller: &Caller, message: String) -> u32 {
         self.state.saw(caller);
         tokio::task::yield_now().await;
@@ -930,7 +1122,13 @@ pub enum Scenario {
     /// Calls every method of [`Guarded`] once and reports each outcome as a `note`
     /// ([`guarded_outcomes`]), then sends `guarded done` and waits until main disconnects it.
     Guarded,
+    /// Takes [`HELD_COUNTERS`] counters from main and holds them (sends `holding` once it has
+    /// them all), until the test kills the peer.
+    Holding,
 }
+
+/// How many counters [`Scenario::Holding`] holds.
+pub const HELD_COUNTERS: u32 = 1000;
 
 impl Scenario {
     /// The scenario's command-line name.
@@ -946,6 +1144,7 @@ impl Scenario {
             Scenario::HugeSends => "huge-sends",
             Scenario::Streaming => "streaming",
             Scenario::Guarded => "guarded",
+            Scenario::Holding => "holding",
         }
     }
 
@@ -956,7 +1155,7 @@ impl Scenario {
 }
 
 /// Every scenario.
-pub const SCENARIOS: [Scenario; 10] = [
+pub const SCENARIOS: [Scenario; 11] = [
     Scenario::Hang,
     Scenario::ExitMidCall,
     Scenario::DropAndLinger,
@@ -967,6 +1166,7 @@ pub const SCENARIOS: [Scenario; 10] = [
     Scenario::HugeSends,
     Scenario::Streaming,
     Scenario::Guarded,
+    Scenario::Holding,
 ];
 
 /// Plays `scenario` on a connected renderer. `exit` is called where [`Scenario::ExitMidCall`]
@@ -985,6 +1185,21 @@ pub async fn run_scenario(
         Scenario::Hang => {
             let result = client.block(1).no_timeout().await;
             Err(format!("the hanging call returned: {result:?}"))
+        }
+        Scenario::Holding => {
+            let mut held = Vec::new();
+            for start in 0..HELD_COUNTERS {
+                held.push(
+                    client
+                        .counter(start as i32)
+                        .await
+                        .map_err(|e| e.to_string())?,
+                );
+            }
+            client.note("holding".into()).map_err(|e| e.to_string())?;
+            std::future::pending::<()>().await;
+            drop(held);
+            Ok(())
         }
         Scenario::Streaming => {
             let mut numbers = client.endless().await.map_err(|e| e.to_string())?;

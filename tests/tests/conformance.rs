@@ -36,8 +36,8 @@ use ipc_runtime::{
 };
 use ipc_tests::{
     BlockStats, ConfError, Conformance, ConformanceBackend, ConformanceClient, ConformanceState,
-    END_OF_TICKS, EmitTarget, HeavyInfo, SCENARIOS, Sample, Scenario, TEST_ORIGIN, Times,
-    bulk_sample, heavy_checksum, run_scenario,
+    END_OF_TICKS, EmitTarget, HELD_COUNTERS, HeavyInfo, SCENARIOS, Sample, Scenario, TEST_ORIGIN,
+    Times, bulk_sample, heavy_checksum, run_scenario,
 };
 use tokio::io::AsyncBufReadExt;
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
@@ -1545,6 +1545,131 @@ impl ipc_tests::ConformanceRendererHandler for Answerer {
     }
 }
 
+/// A sink a renderer serves for main: it keeps a running total.
+struct Totals(std::sync::Mutex<u32>);
+
+impl ipc_tests::SinkHandler for Totals {
+    async fn push(&self, value: u32) -> u32 {
+        let mut total = self.0.lock().unwrap();
+        *total += value;
+        *total
+    }
+}
+
+/// Capabilities: a counter object main hands out, called through its handle with the rules of
+/// any invoke (its application error, a handler's panic, a deadline that cancels the method on
+/// main's side, a dropped call that does too), released when the renderer drops the handle,
+/// revoked by main (later calls get `Revoked`); and a renderer's own object handed to main, which
+/// calls it back.
+async fn capabilities_call_release_revoke_and_call_back(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (_renderer, client) = harness.client("holder").await;
+    let counter = within("counter", client.counter(5)).await.unwrap().client();
+    assert_eq!(within("add", counter.add(2)).await, Ok(7));
+    assert_eq!(within("get", counter.get()).await, Ok(7));
+    assert_eq!(within("add", counter.add(-10)).await, Ok(-3));
+    assert_eq!(
+        within("get", counter.get()).await,
+        Err(CallError::App(ConfError::DivisionByZero { dividend: -3 }))
+    );
+    match within("explode", counter.explode("boom".into())).await {
+        Err(CallError::Ipc(IpcError::HandlerPanicked { channel, message })) => {
+            assert_eq!(channel, "counter");
+            assert!(message.contains("boom"), "{message}");
+        }
+        other => panic!("a panic is reported: {other:?}"),
+    }
+    assert_eq!(within("add after the panic", counter.add(3)).await, Ok(0));
+    let limit = Duration::from_millis(50);
+    assert_eq!(
+        within("stall", counter.stall().timeout(limit)).await,
+        Err(CallError::Ipc(IpcError::Timeout {
+            channel: "counter:stall".into(),
+            after: limit,
+        }))
+    );
+    let dropped = tokio::time::timeout(limit, counter.stall().no_timeout().into_future()).await;
+    assert!(dropped.is_err(), "the call was given up");
+    within("both stalls to be cancelled on main", async {
+        while client.counter_stats().await.unwrap().stalls_cancelled < 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    let stats = within("counter_stats", client.counter_stats())
+        .await
+        .unwrap();
+    assert_eq!((stats.created, stats.live), (1, 1));
+
+    drop(counter);
+    assert_eq!(
+        within("the counter to be released", client.wait_counters(0))
+            .await
+            .unwrap()
+            .live,
+        0
+    );
+
+    let revoked = within("counter", client.counter(1)).await.unwrap().client();
+    assert_eq!(within("add", revoked.add(1)).await, Ok(2));
+    assert_eq!(
+        within("revoke", client.revoke_counters("maintenance".into())).await,
+        Ok(1)
+    );
+    let refused = Err(CallError::Ipc(IpcError::Revoked {
+        capability: "counter".into(),
+        reason: "maintenance".into(),
+    }));
+    assert_eq!(within("add after revoke", revoked.add(1)).await, refused);
+    assert_eq!(within("get after revoke", revoked.add(1)).await, refused);
+    assert_eq!(
+        within("the revoked counter to be dropped", client.wait_counters(0))
+            .await
+            .unwrap()
+            .live,
+        0
+    );
+
+    let sink = ipc_tests::Sink::serve(Totals(std::sync::Mutex::new(0)));
+    assert_eq!(within("fill_sink", client.fill_sink(sink, 4)).await, Ok(10));
+}
+
+/// A handle handed on: main gives the first renderer's counter to the second, which calls it;
+/// the first no longer reaches it; the second dropping it releases the object.
+async fn a_handle_passes_to_another_renderer(kind: Kind) {
+    let mut harness = Harness::start(kind).await;
+    let (_first_renderer, first) = harness.client("first").await;
+    let (_second_renderer, second) = harness.client("second").await;
+    let mut given = second.on_counter_given();
+    let counter = within("counter", first.counter(10)).await.unwrap();
+    let kept = counter.clone().client();
+    assert_eq!(
+        within("give_counter", first.give_counter(counter, "second".into())).await,
+        Ok(true)
+    );
+    let counter = next_event(&mut given).await.client();
+    assert_eq!(within("add", counter.add(1)).await, Ok(11));
+    // (In one process a handle moves as itself, and its clones share it, as a port's do.)
+    if !matches!(kind, Kind::InProcess) {
+        assert!(
+            matches!(
+                within("the first's add", kept.add(1)).await,
+                Err(CallError::Ipc(IpcError::Disconnected { .. }))
+            ),
+            "the first renderer sent its handle away"
+        );
+    }
+    drop(kept);
+    drop(counter);
+    assert_eq!(
+        within("the counter to be released", first.wait_counters(0))
+            .await
+            .unwrap()
+            .live,
+        0
+    );
+}
+
 /// Timestamps before 1970 and after, with nanoseconds, of every supported crate.
 fn sample_times() -> Times {
     let nanos: i128 = -14_182_940_000_000_000 + 123_456_789;
@@ -1752,6 +1877,35 @@ async fn main_killed_ends_streams_and_ports(kind: Kind) {
     assert_eq!(within("the port's close", port.recv()).await, None);
 }
 
+/// A renderer killed while it holds a thousand handles: main releases every object behind them
+/// and forgets their ports with the renderer.
+async fn a_renderer_killed_holding_handles_releases_them(kind: Kind) {
+    let host = Host::start(kind).await;
+    let mut peer = host.spawn_peer("holder", Scenario::Holding).await;
+    within(
+        "the peer to hold its counters",
+        host.state
+            .wait_for(|s| s.sends_from("holder").contains(&"holding".to_string())),
+    )
+    .await;
+    let stats = host.state.counter_stats();
+    assert_eq!((stats.created, stats.live), (HELD_COUNTERS, HELD_COUNTERS));
+    // (A renderer in main's own process holds its ports outside any connection's table.)
+    if !matches!(kind, Kind::InProcess) {
+        assert_eq!(host.main.open_ports(peer.id), Some(HELD_COUNTERS as usize));
+    }
+    peer.kill().await;
+    eventually("every counter to be released", || {
+        host.state.counter_stats().live == 0
+    })
+    .await;
+    eventually("main to forget the renderer", || {
+        host.main.renderer(peer.id).is_none()
+    })
+    .await;
+    assert_eq!(host.main.open_ports(peer.id), None);
+}
+
 /// A renderer killed while it holds a stream and a port from main: main stops the stream's
 /// producer and forgets the ports with the renderer.
 async fn a_renderer_killed_while_streaming_stops_the_producer(kind: Kind) {
@@ -1843,7 +1997,9 @@ suite! {
         ports_round_trip_queue_and_close_both_ways,
         main_asks_the_renderer_and_cancels_at_its_deadline,
         a_renderer_killed_while_streaming_stops_the_producer,
+        a_renderer_killed_holding_handles_releases_them,
         time_values_cross_exactly,
+        capabilities_call_release_revoke_and_call_back,
     ],
     in_process: Kind::InProcess => [
         a_blocking_call_in_async_code_panics_and_sends_nothing,
@@ -1851,6 +2007,7 @@ suite! {
         dropped_renderer_is_forgotten_while_its_process_lives,
         sends_before_a_disconnect_are_all_handled,
         renderers_talk_through_main_over_a_port_pair,
+        a_handle_passes_to_another_renderer,
     ],
     unix_json: Kind::Unix(Codec::Json) => [
         events_emitted_by_a_handler_arrive_before_its_reply,
@@ -1858,6 +2015,7 @@ suite! {
         sends_before_a_disconnect_are_all_handled,
         a_renderer_killed_mid_transfer_is_forgotten_and_freed,
         renderers_talk_through_main_over_a_port_pair,
+        a_handle_passes_to_another_renderer,
         main_killed_ends_streams_and_ports,
     ],
     unix_binary: Kind::Unix(Codec::Binary) => [
@@ -1866,6 +2024,7 @@ suite! {
         sends_before_a_disconnect_are_all_handled,
         a_renderer_killed_mid_transfer_is_forgotten_and_freed,
         renderers_talk_through_main_over_a_port_pair,
+        a_handle_passes_to_another_renderer,
         main_killed_ends_streams_and_ports,
     ],
     websocket_json: Kind::WebSocket(Codec::Json) => [
@@ -1874,6 +2033,7 @@ suite! {
         sends_before_a_disconnect_are_all_handled,
         a_renderer_killed_mid_transfer_is_forgotten_and_freed,
         renderers_talk_through_main_over_a_port_pair,
+        a_handle_passes_to_another_renderer,
         main_killed_ends_streams_and_ports,
     ],
     websocket_binary: Kind::WebSocket(Codec::Binary) => [
@@ -1882,6 +2042,7 @@ suite! {
         sends_before_a_disconnect_are_all_handled,
         a_renderer_killed_mid_transfer_is_forgotten_and_freed,
         renderers_talk_through_main_over_a_port_pair,
+        a_handle_passes_to_another_renderer,
         main_killed_ends_streams_and_ports,
     ],
     websocket_msgpack: Kind::WebSocket(Codec::MessagePack) => [
@@ -1890,6 +2051,7 @@ suite! {
         sends_before_a_disconnect_are_all_handled,
         a_renderer_killed_mid_transfer_is_forgotten_and_freed,
         renderers_talk_through_main_over_a_port_pair,
+        a_handle_passes_to_another_renderer,
         main_killed_ends_streams_and_ports,
     ],
     stdio_msgpack: Kind::Stdio(Codec::MessagePack) => [

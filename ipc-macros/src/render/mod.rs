@@ -3,6 +3,7 @@
 //! renderer-side client, `events` the emitter, `requests` the renderer's handler trait and main's
 //! client of it (for `#[request]` methods), `schema` the contract as data.
 
+mod capability;
 mod client;
 mod contract;
 mod events;
@@ -70,6 +71,11 @@ pub(crate) fn render(contract: &Contract) -> TokenStream {
         .map(|def| prepare(&names, def))
         .collect();
     let mut out = TokenStream::new();
+    if contract.capability.is_some() {
+        out.extend(capability::render(contract, &names, &methods));
+        out.extend(schema::render(contract, &names, &methods));
+        return out;
+    }
     out.extend(contract::render(contract, &names, &methods));
     out.extend(server::render(contract, &names, &methods));
     out.extend(client::render(contract, &names, &methods));
@@ -208,6 +214,21 @@ fn handler_method(
         #(#cfgs)*
         #(#docs)*
         #fn_token #name(#receiver, #caller #(#param_idents: #param_types),*) #returns #semi
+    }
+}
+
+/// What a contract's zero-sized marker type derives (`Todos`, a capability's `FileHandle`).
+fn marker_derives() -> TokenStream {
+    quote! {
+        #[derive(
+            ::core::fmt::Debug,
+            ::core::clone::Clone,
+            ::core::marker::Copy,
+            ::core::cmp::PartialEq,
+            ::core::cmp::Eq,
+            ::core::hash::Hash,
+            ::core::default::Default,
+        )]
     }
 }
 

@@ -99,6 +99,14 @@ impl<Out, In> Port<Out, In> {
             core.close(Closed::done(Some("closed by the other end".to_string())));
         }
     }
+
+    /// Closes the port for both ends with `error`: the other end's [`Port::recv`] returns it
+    /// (a capability's owner revoking it).
+    pub(crate) fn close_with(&self, error: IpcError) {
+        if let Some(core) = lock(&self.handle.core).take() {
+            core.close(Closed::Error(error));
+        }
+    }
 }
 
 impl<Out: Serialize + Send + 'static, In> Port<Out, In> {

@@ -331,6 +331,10 @@ impl From<&IpcError> for WireError {
                 wire.ours = Some(ours.clone());
                 wire.theirs = Some(theirs.clone());
             }
+            IpcError::Revoked { capability, reason } => {
+                wire.channel = Some(capability.clone());
+                wire.reason = Some(reason.clone());
+            }
         }
         wire
     }
@@ -378,6 +382,10 @@ impl From<WireError> for IpcError {
                 theirs: wire.theirs.unwrap_or_default(),
             },
             "encode" => IpcError::Encode { reason },
+            "revoked" => IpcError::Revoked {
+                capability: channel,
+                reason,
+            },
             "protocol" => IpcError::Protocol { reason },
             other => IpcError::Protocol {
                 reason: format!("peer reported `{other}`: {}", wire.message),

@@ -368,6 +368,7 @@ macro_rules! wire_forms {
     )+};
 }
 
+#[cfg(any(feature = "chrono", feature = "time", feature = "jiff"))]
 fn split(nanos: i128) -> Option<(i64, u32)> {
     let secs = i64::try_from(nanos.div_euclid(NANOS_PER_SEC)).ok()?;
     Some((secs, nanos.rem_euclid(NANOS_PER_SEC) as u32))

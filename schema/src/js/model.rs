@@ -176,6 +176,18 @@ impl<'a> Model<'a> {
                     .iter()
                     .map(|p| shape::of(&p.ty, &service.types).to_js())
                     .collect();
+                // Capability handles (`Handle<C>`, `IpcHandle<"ns@hash">`) reach Rust renderers
+                // only, for now: a JavaScript peer would get an object it cannot call.
+                if let Some(ty) = method.types().find(|ty| ty.ts.contains("IpcHandle<")) {
+                    return Err(Error::Unsupported {
+                        what: format!(
+                            "method `{}` of `{}` carries a capability handle (`{}`), which the \
+                             JavaScript bindings do not carry yet: give JavaScript pages invokes \
+                             that take the object's id instead, or reach it from a Rust renderer",
+                            method.name, service.namespace, ty.rust
+                        ),
+                    });
+                }
                 let carries_ports = |shape: &shape::Shape| {
                     matches!(shape, shape::Shape::Stream(_) | shape::Shape::Port(..))
                 };

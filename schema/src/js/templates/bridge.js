@@ -85,7 +85,7 @@ const MAX_CLOSED_BY_MAIN = 1024; // recent ports main closed, remembered for 7.1
 const BRIDGE_OWN = -1; // the owner of the bridge's own frames (cancel, detach, pong, errors)
 const FRAMEWORK_CODES = ['no_handler', 'bad_arguments', 'bad_reply', 'cancelled', 'timeout',
   'disconnected', 'handler_panicked', 'too_large', 'too_many_in_flight', 'too_many_connections', 'too_many_ports', 'forbidden',
-  'version_mismatch', 'protocol', 'encode'];
+  'version_mismatch', 'protocol', 'encode', 'revoked'];
 
 {{CHUNKS}}
 

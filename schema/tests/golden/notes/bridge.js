@@ -126,7 +126,7 @@ const MAX_CLOSED_BY_MAIN = 1024; // recent ports main closed, remembered for 7.1
 const BRIDGE_OWN = -1; // the owner of the bridge's own frames (cancel, detach, pong, errors)
 const FRAMEWORK_CODES = ['no_handler', 'bad_arguments', 'bad_reply', 'cancelled', 'timeout',
   'disconnected', 'handler_panicked', 'too_large', 'too_many_in_flight', 'too_many_connections', 'too_many_ports', 'forbidden',
-  'version_mismatch', 'protocol', 'encode'];
+  'version_mismatch', 'protocol', 'encode', 'revoked'];
 
 // Chunk frames (docs/PROTOCOL.md 1.1) carry a message longer than the receiver's max_frame:
 // 0x00, then id, total and offset as u32 big-endian, then the data.

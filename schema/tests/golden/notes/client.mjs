@@ -1009,7 +1009,7 @@ function unpackFrame(bytes, bigints = false) {
 
 const FRAMEWORK_CODES = ['no_handler', 'bad_arguments', 'bad_reply', 'cancelled', 'timeout',
   'disconnected', 'handler_panicked', 'too_large', 'too_many_in_flight', 'too_many_connections', 'too_many_ports', 'forbidden',
-  'version_mismatch', 'protocol', 'encode'];
+  'version_mismatch', 'protocol', 'encode', 'revoked'];
 // Wire field name -> JavaScript property name.
 const FRAMEWORK_FIELDS = [['channel', 'channel'], ['reason', 'reason'], ['limit', 'limit'],
   ['size', 'size'], ['after_ms', 'afterMs'], ['ours', 'ours'], ['theirs', 'theirs'], ['rule', 'rule']];

@@ -28,7 +28,8 @@ export type IpcErrorCode =
   | "forbidden"
   | "version_mismatch"
   | "protocol"
-  | "encode";
+  | "encode"
+  | "revoked";
 
 /**
  * The handler's own error: the `Err` value of a fallible method, as the contract types it.

@@ -1,0 +1,334 @@
+//! The holder's side of a capability: [`Handle`] and its calls.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use tokio::sync::oneshot;
+
+use super::Capability;
+use super::message::{FromObject, ToObject};
+use crate::error::{CallError, IpcError};
+use crate::limits::DEFAULT_CALL_TIMEOUT;
+use crate::port::Port;
+use crate::util::lock;
+
+/// A handle to one object of capability `C` on the other side (`docs/PROTOCOL.md` §7.3): call
+/// its methods through `C`'s typed client ([`Handle::client`]).
+///
+/// A method of any contract may return or take one (`-> Handle<FileHandle>`): it travels as a
+/// port does, to one holder at a time. Clones share the handle; when the last clone is dropped
+/// the object on the other side is released (its owner's handler dropped). A holder that
+/// disconnects or dies releases every handle it held.
+///
+/// # Examples
+///
+/// See the `ipc-runtime` crate's "Capabilities" section: `#[channels(capability)]` generates the
+/// serving side (`{Trait}::serve`) and the client (`{Trait}Client`).
+pub struct Handle<C: Capability> {
+    inner: Arc<Inner<C>>,
+}
+
+struct Inner<C: Capability> {
+    port: Port<ToObject<C::Call>, FromObject<C::Reply>>,
+    next_id: AtomicU64,
+    calls: Arc<Mutex<Calls<C::Reply>>>,
+}
+
+type Answer<R> = oneshot::Sender<Result<R, IpcError>>;
+
+/// The calls waiting for their answer, and whether a task reads the answers.
+struct Calls<R> {
+    waiting: HashMap<u64, Answer<R>>,
+    reading: bool,
+    /// Why the handle is closed, once it is: later calls fail with it.
+    closed: Option<IpcError>,
+}
+
+impl<C: Capability> Drop for Inner<C> {
+    fn drop(&mut self) {
+        // The last holder let go: the object is released.
+        self.port.close();
+    }
+}
+
+impl<C: Capability> Handle<C> {
+    pub(crate) fn from_port(port: Port<ToObject<C::Call>, FromObject<C::Reply>>) -> Self {
+        Handle {
+            inner: Arc::new(Inner {
+                port,
+                next_id: AtomicU64::new(1),
+                calls: Arc::new(Mutex::new(Calls {
+                    waiting: HashMap::new(),
+                    reading: false,
+                    closed: None,
+                })),
+            }),
+        }
+    }
+
+    /// The typed client of this handle (`{Trait}Client`): one method per method of `C`.
+    pub fn client(self) -> C::Client {
+        C::Client::from(self)
+    }
+
+    /// Whether the handle no longer reaches its object: released, revoked, sent away, or its
+    /// connection gone.
+    pub fn is_closed(&self) -> bool {
+        self.inner.port.is_closed()
+    }
+
+    /// Releases the object now (as dropping the last clone would): calls in flight fail with
+    /// `disconnected`.
+    pub fn release(&self) {
+        self.inner.port.close();
+    }
+
+    /// A call of method `method` (its wire name) with `call`; `pick` takes the method's outcome
+    /// out of the reply. Generated clients call it.
+    #[doc(hidden)]
+    pub fn call<T, E>(
+        &self,
+        method: &'static str,
+        call: C::Call,
+        pick: fn(C::Reply) -> Option<Result<T, E>>,
+    ) -> HandleCall<T, E>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        let handle = self.clone();
+        HandleCall {
+            start: Box::new(move |timeout| Box::pin(handle.run(method, call, pick, timeout))),
+            timeout: Some(DEFAULT_CALL_TIMEOUT),
+            types: PhantomData,
+        }
+    }
+
+    async fn run<T, E>(
+        self,
+        method: &'static str,
+        call: C::Call,
+        pick: fn(C::Reply) -> Option<Result<T, E>>,
+        timeout: Option<Duration>,
+    ) -> Result<T, CallError<E>> {
+        let channel = || format!("{}:{method}", C::NAME);
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let (answer, answered) = oneshot::channel();
+        {
+            let mut calls = lock(&self.inner.calls);
+            if let Some(error) = &calls.closed {
+                return Err(CallError::Ipc(error.clone()));
+            }
+            calls.waiting.insert(id, answer);
+            if !calls.reading {
+                calls.reading = true;
+                tokio::spawn(read_answers::<C>(
+                    self.inner.port.clone(),
+                    self.inner.calls.clone(),
+                ));
+            }
+        }
+        // Dropped before the answer (the caller gave up, or the deadline passed): the object
+        // drops the handler's future.
+        let guard = CancelOnDrop {
+            inner: &self.inner,
+            id,
+            armed: true,
+        };
+        // A send that fails (the handle closed meanwhile) is answered by the reader, which
+        // fails every waiting call with why the handle closed (`Revoked`, ...).
+        let _ = self.inner.port.send(ToObject::Call { id, call }).await;
+        let outcome = match timeout {
+            Some(limit) => match tokio::time::timeout(limit, answered).await {
+                Ok(answer) => answer.unwrap_or_else(|_| Err(self.closed_error())),
+                Err(_) => Err(IpcError::Timeout {
+                    channel: channel(),
+                    after: limit,
+                }),
+            },
+            None => answered.await.unwrap_or_else(|_| Err(self.closed_error())),
+        };
+        let mut guard = guard;
+        guard.armed = matches!(outcome, Err(IpcError::Timeout { .. }));
+        drop(guard);
+        match outcome {
+            Ok(reply) => match pick(reply) {
+                Some(Ok(value)) => Ok(value),
+                Some(Err(error)) => Err(CallError::App(error)),
+                None => Err(CallError::Ipc(IpcError::BadReply {
+                    channel: channel(),
+                    reason: "the reply is another method's".into(),
+                })),
+            },
+            Err(error) => Err(CallError::Ipc(error)),
+        }
+    }
+
+    fn closed_error(&self) -> IpcError {
+        lock(&self.inner.calls).closed.clone().unwrap_or_else(|| {
+            IpcError::disconnected(format!(
+                "the handle to `{}` is closed (released, sent away, or its connection is gone)",
+                C::NAME
+            ))
+        })
+    }
+}
+
+/// Tells the object to drop a call the holder no longer waits for.
+struct CancelOnDrop<'a, C: Capability> {
+    inner: &'a Inner<C>,
+    id: u64,
+    armed: bool,
+}
+
+impl<C: Capability> Drop for CancelOnDrop<'_, C> {
+    fn drop(&mut self) {
+        let waiting = lock(&self.inner.calls).waiting.remove(&self.id).is_some();
+        if self.armed || waiting {
+            // A cancel that finds no room (a full window) is dropped: the answer then comes and
+            // finds nobody waiting.
+            let _ = self.inner.port.try_send(ToObject::Cancel { id: self.id });
+        }
+    }
+}
+
+/// Reads the object's answers and hands each to its call, until the port closes; then every
+/// call still waiting (and every later one) fails with why it closed.
+async fn read_answers<C: Capability>(
+    port: Port<ToObject<C::Call>, FromObject<C::Reply>>,
+    calls: Arc<Mutex<Calls<C::Reply>>>,
+) {
+    let closed = loop {
+        match port.recv().await {
+            Some(Ok(FromObject::Reply { id, reply })) => {
+                if let Some(answer) = lock(&calls).waiting.remove(&id) {
+                    let _ = answer.send(Ok(reply));
+                }
+            }
+            Some(Ok(FromObject::Error { id, error })) => {
+                if let Some(answer) = lock(&calls).waiting.remove(&id) {
+                    let _ = answer.send(Err((*error).into()));
+                }
+            }
+            // An answer that does not decode, or the error the object closed with (revoked).
+            Some(Err(error)) => {
+                if !matches!(error, IpcError::Revoked { .. }) {
+                    port.close();
+                }
+                break error;
+            }
+            None => {
+                break IpcError::disconnected(format!(
+                    "the object behind the handle to `{}` is gone",
+                    C::NAME
+                ));
+            }
+        }
+    };
+    let waiting = {
+        let mut calls = lock(&calls);
+        calls.closed = Some(closed.clone());
+        std::mem::take(&mut calls.waiting)
+    };
+    for (_, answer) in waiting {
+        let _ = answer.send(Err(closed.clone()));
+    }
+}
+
+impl<C: Capability> Clone for Handle<C> {
+    fn clone(&self) -> Self {
+        Handle {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<C: Capability> fmt::Debug for Handle<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("capability", &C::NAME)
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// A handle crosses as its port: sending it hands it over (this side's clones no longer reach
+/// the object).
+impl<C: Capability> Serialize for Handle<C> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.inner.port.serialize(serializer)
+    }
+}
+
+impl<'de, C: Capability> Deserialize<'de> for Handle<C> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Port::deserialize(deserializer).map(Handle::from_port)
+    }
+}
+
+/// The handle's TypeScript description names its capability and that capability's version.
+impl<C: Capability> ts_rs::TS for Handle<C> {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+    fn name(_: &ts_rs::Config) -> String {
+        format!("IpcHandle<\"{}@{}\">", C::NAME, C::hash())
+    }
+    fn inline(cfg: &ts_rs::Config) -> String {
+        Self::name(cfg)
+    }
+}
+
+/// One call through a [`Handle`] (a generated client's method returns it). Await it for
+/// `Result<T, CallError<E>>`: the same outcomes as an invoke's (the handler's `Err`, a timeout,
+/// a panic, a revoked or released handle). Nothing is sent until it is awaited; dropping it
+/// before the answer cancels the handler on the object's side.
+#[must_use = "a call does nothing until it is awaited"]
+pub struct HandleCall<T, E> {
+    start: StartCall<T, E>,
+    timeout: Option<Duration>,
+    types: PhantomData<fn() -> (T, E)>,
+}
+
+type StartCall<T, E> = Box<
+    dyn FnOnce(Option<Duration>) -> Pin<Box<dyn Future<Output = Result<T, CallError<E>>> + Send>>
+        + Send,
+>;
+
+impl<T, E> HandleCall<T, E> {
+    /// Fails the call with [`IpcError::Timeout`] (and cancels the handler) if no answer came
+    /// within `limit` (30 s unless set).
+    pub fn timeout(mut self, limit: Duration) -> Self {
+        self.timeout = Some(limit);
+        self
+    }
+
+    /// Waits as long as it takes.
+    pub fn no_timeout(mut self) -> Self {
+        self.timeout = None;
+        self
+    }
+}
+
+impl<T, E> IntoFuture for HandleCall<T, E> {
+    type Output = Result<T, CallError<E>>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        (self.start)(self.timeout)
+    }
+}
+
+impl<T, E> fmt::Debug for HandleCall<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HandleCall")
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}

@@ -1,0 +1,153 @@
+//! Capabilities under load and abuse, over a real Unix socket with main and the renderer in this
+//! process (so main's port table and the objects can be watched): a hundred thousand handles
+//! made and dropped leave nothing behind, and a renderer that hoards handles past its port limit
+//! gets `too_many_ports` while every other call and renderer is served. The per-transport cases
+//! (calls, release, revoke, transfer, callbacks, a killed holder) are in `conformance.rs`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{socket_path, within};
+use ipc_runtime::{Codec, IpcError, Main, Renderer, RendererOptions};
+use ipc_tests::{Conformance, ConformanceBackend};
+
+/// This process's resident memory, in bytes (Linux).
+fn resident_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+async fn connect(path: &std::path::Path, label: &str) -> Renderer {
+    let options = RendererOptions::new(label)
+        .contract(Conformance::schema())
+        .codec(Codec::Binary);
+    within("the handshake", Renderer::connect_unix(path, options))
+        .await
+        .unwrap()
+}
+
+/// A hundred thousand handles made and dropped (eight callers at a time): main's objects, its
+/// port table for the renderer and this process's memory come back to where they started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_thousand_handles_leave_nothing_behind() {
+    const HANDLES: u32 = 100_000;
+    const CALLERS: u32 = 8;
+    let main = Main::new();
+    let (state, _registration) = ConformanceBackend::serve(&main).unwrap();
+    let path = socket_path("capability-churn");
+    let _listener = main.listen_unix(&path).unwrap();
+    let renderer = connect(&path, "churn").await;
+    let client = Conformance::client(&renderer);
+    let churn = |count: u32| {
+        let tasks: Vec<_> = (0..CALLERS)
+            .map(|_| {
+                let client = client.clone();
+                tokio::spawn(async move {
+                    for n in 0..count / CALLERS {
+                        let counter = client.counter(1).await.unwrap().client();
+                        if n % 1000 == 0 {
+                            assert_eq!(counter.add(1).await, Ok(2));
+                        }
+                    }
+                })
+            })
+            .collect();
+        futures_util::future::join_all(tasks)
+    };
+    let settled = |created: u32| {
+        let (state, main, id) = (state.clone(), main.clone(), renderer.id());
+        async move {
+            while state.counter_stats().live > 0 || main.open_ports(id) != Some(0) {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            assert_eq!(state.counter_stats().created, created);
+        }
+    };
+    // A warm-up, so that buffers and tables have their working size.
+    for done in within("the warm-up", churn(2_000)).await {
+        done.unwrap();
+    }
+    within("the warm-up's release", settled(2_000)).await;
+    let before = resident_bytes();
+    let churned = tokio::time::timeout(Duration::from_secs(600), churn(HANDLES))
+        .await
+        .expect("the churn ends");
+    for done in churned {
+        done.unwrap();
+    }
+    within("every handle's release", settled(2_000 + HANDLES)).await;
+    let grown = resident_bytes().saturating_sub(before);
+    eprintln!("resident memory after {HANDLES} handles: {grown} bytes more");
+    assert!(
+        grown < 16 * 1024 * 1024,
+        "{grown} bytes more after {HANDLES} handles"
+    );
+    let _ = std::fs::remove_file(&path);
+}
+
+/// A renderer that keeps every handle it gets reaches its port limit: the next handle cannot be
+/// handed over (main answers `encode`, naming the limit, and releases that object at once), its
+/// other calls are served, and so is another renderer; letting handles go makes room again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hoarding_handles_past_the_port_limit_is_refused_and_harms_nobody() {
+    const LIMIT: usize = 64;
+    let main = Main::builder().max_ports(LIMIT).build();
+    let (state, _registration) = ConformanceBackend::serve(&main).unwrap();
+    let path = socket_path("capability-hoard");
+    let _listener = main.listen_unix(&path).unwrap();
+    let hoarder = connect(&path, "hoarder").await;
+    let hoarding = Conformance::client(&hoarder);
+    let mut held = Vec::new();
+    let refused = loop {
+        match within("counter", hoarding.counter(0)).await {
+            Ok(handle) => held.push(handle),
+            Err(error) => break error,
+        }
+        assert!(held.len() <= LIMIT, "the limit of {LIMIT} ports holds");
+    };
+    assert_eq!(held.len(), LIMIT);
+    assert!(
+        matches!(&refused, IpcError::Encode { reason } if reason.contains("too many ports open (limit 64)")),
+        "{refused:?}"
+    );
+    within("the refused object's release", async {
+        while state.counter_stats().live as usize > LIMIT {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    // The hoarder's handles still work, and so do its other calls and another renderer's.
+    let first = held[0].clone().client();
+    assert_eq!(within("add", first.add(5)).await, Ok(5));
+    assert_eq!(within("next", hoarding.next()).await, Ok(1));
+    let other = connect(&path, "other").await;
+    let counter = within("counter", Conformance::client(&other).counter(7))
+        .await
+        .unwrap()
+        .client();
+    assert_eq!(within("add", counter.add(1)).await, Ok(8));
+    // Letting handles go makes room.
+    held.truncate(LIMIT - 1);
+    drop(first);
+    let again = within("counter after a release", async {
+        loop {
+            match hoarding.counter(3).await {
+                Ok(handle) => break handle,
+                Err(IpcError::Encode { .. }) => {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                Err(error) => panic!("{error}"),
+            }
+        }
+    })
+    .await
+    .client();
+    assert_eq!(within("add", again.add(1)).await, Ok(4));
+    let _ = std::fs::remove_file(&path);
+}

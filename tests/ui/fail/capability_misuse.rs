@@ -1,0 +1,18 @@
+//! A capability's methods are invokes called through its handle: no events, sends, requests or
+//! sync calls, and no policies (whoever holds the handle may call it).
+
+#[ipc_runtime::channels(namespace = "file", capability)]
+#[policy(window)]
+pub trait FileHandle {
+    async fn read(&self, len: u32) -> Vec<u8>;
+    #[event]
+    fn changed(&self);
+    #[send]
+    fn touch(&self);
+    #[sync]
+    async fn size(&self) -> u32;
+    #[policy(native)]
+    async fn truncate(&self, len: u32);
+}
+
+fn main() {}

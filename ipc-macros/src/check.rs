@@ -321,6 +321,13 @@ fn check_capability(contract: &Contract, errors: &mut Errors) {
                 "a capability's methods are reached through its handle, not guarded by a policy",
             );
         }
+        if naming::unraw(&method.ident.to_string()) == "handle" {
+            errors.spanned(
+                &method.ident,
+                "`handle` is the generated client's accessor of its handle: name the method \
+                 otherwise (`#[rename = \"handle\"]` keeps the wire name)",
+            );
+        }
     }
 }
 

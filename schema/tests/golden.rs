@@ -553,5 +553,29 @@ fn a_capability_handle_is_refused_with_the_reason() {
             );
         }
         other => panic!("expected Unsupported, got {other:?}"),
+    } // Also inside a declared type, through another.
+    let nested = Service::builder("Files", "files")
+        .method(
+            Method::new("open_all", "files:open_all", MethodKind::Invoke)
+                .output_raw("Listing", "Listing")
+                .with_decls([
+                    TypeDecl::new(
+                        "Listing",
+                        "type Listing = { entries: Array<Entry>, };",
+                        None,
+                    ),
+                    TypeDecl::new(
+                        "Entry",
+                        "type Entry = { file: IpcHandle<\"file\">, };",
+                        None,
+                    ),
+                ]),
+        )
+        .build();
+    match Bindings::new(&[&nested]).generate() {
+        Err(error @ Error::Unsupported { .. }) => {
+            assert!(error.to_string().contains("method `open_all`"), "{error}");
+        }
+        other => panic!("expected Unsupported, got {other:?}"),
     }
 }

@@ -151,3 +151,42 @@ async fn hoarding_handles_past_the_port_limit_is_refused_and_harms_nobody() {
     assert_eq!(within("add", again.add(1)).await, Ok(4));
     let _ = std::fs::remove_file(&path);
 }
+
+/// A directory: a capability that hands out handles of its own kind.
+#[ipc_runtime::channels(namespace = "dir", capability)]
+pub trait Dir {
+    /// The child directory `name`, one level deeper.
+    async fn child(&self, name: String) -> ipc_runtime::Handle<Dir>;
+    /// The path from the root.
+    async fn path(&self) -> String;
+}
+
+struct Node(String);
+
+impl DirHandler for Node {
+    async fn child(&self, name: String) -> ipc_runtime::Handle<Dir> {
+        Dir::serve(Node(format!("{}/{name}", self.0)))
+    }
+
+    async fn path(&self) -> String {
+        self.0.clone()
+    }
+}
+
+/// A capability whose methods return its own handles: its schema describes itself without
+/// recursing, and the handles it hands out work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capability_hands_out_handles_of_its_own_kind() {
+    let child = &Dir::schema().methods[0];
+    assert_eq!(child.output.as_ref().unwrap().ts, "IpcHandle<\"dir\">");
+    let root = Dir::serve(Node(String::new())).client();
+    let usr = within("child", root.child("usr".into()))
+        .await
+        .unwrap()
+        .client();
+    let lib = within("child", usr.child("lib".into()))
+        .await
+        .unwrap()
+        .client();
+    assert_eq!(within("path", lib.path()).await, Ok("/usr/lib".to_string()));
+}

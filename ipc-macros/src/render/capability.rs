@@ -31,7 +31,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
         .to_string()
         .replace(' ', "");
 
-    let variant = |m: &Prepared<'_>| syn::Ident::new(&m.def.ident.to_string(), m.def.ident.span());
+    let variant = |m: &Prepared<'_>| m.def.ident.clone();
     let call_variants = methods.iter().map(|m| {
         let (name, wire, args, cfgs) = (variant(m), channel_segment(m.def), &m.args_type, m.cfgs);
         quote!(#(#cfgs)* #[serde(rename = #wire)] #name(#args),)
@@ -165,9 +165,6 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
 
         impl #krate::__private::Capability for #ident {
             const NAME: &'static str = #namespace;
-            fn hash() -> &'static str {
-                &Self::schema().hash
-            }
             type Call = #call;
             type Reply = #reply;
             type Client = #client;

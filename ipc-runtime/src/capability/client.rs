@@ -39,6 +39,9 @@ struct Inner<C: Capability> {
     port: Port<ToObject<C::Call>, FromObject<C::Reply>>,
     next_id: AtomicU64,
     calls: Arc<Mutex<Calls<C::Reply>>>,
+    /// Stops the reader when this side hands the handle over (its end is gone, and nothing
+    /// would wake it).
+    stop_reading: Arc<tokio::sync::Notify>,
 }
 
 type Answer<R> = oneshot::Sender<Result<R, IpcError>>;
@@ -60,10 +63,16 @@ impl<C: Capability> Drop for Inner<C> {
 
 impl<C: Capability> Handle<C> {
     pub(crate) fn from_port(port: Port<ToObject<C::Call>, FromObject<C::Reply>>) -> Self {
+        // Ids start at a random point: an answer to a call of an earlier holder (cancelled
+        // before the handle moved) finds no call of this holder's under its id.
+        let mut seed = [0u8; 8];
+        let _ = getrandom::fill(&mut seed);
+        let first = (u64::from_le_bytes(seed) >> 2).max(1);
         Handle {
             inner: Arc::new(Inner {
                 port,
-                next_id: AtomicU64::new(1),
+                stop_reading: Arc::new(tokio::sync::Notify::new()),
+                next_id: AtomicU64::new(first),
                 calls: Arc::new(Mutex::new(Calls {
                     waiting: HashMap::new(),
                     reading: false,
@@ -84,10 +93,20 @@ impl<C: Capability> Handle<C> {
         self.inner.port.is_closed()
     }
 
-    /// Releases the object now (as dropping the last clone would): calls in flight fail with
-    /// `disconnected`.
+    /// Releases the object now (as dropping the last clone would): calls in flight and later
+    /// ones fail with `disconnected`.
     pub fn release(&self) {
         self.inner.port.close();
+        self.let_go(|| format!("the handle to `{}` was released", C::NAME));
+    }
+
+    /// This side no longer reaches the object: later calls fail at once, and the reader (which
+    /// nothing would wake on a closed end) stops, failing the calls still waiting.
+    fn let_go(&self, why: impl FnOnce() -> String) {
+        lock(&self.inner.calls)
+            .closed
+            .get_or_insert_with(|| IpcError::disconnected(why()));
+        self.inner.stop_reading.notify_one();
     }
 
     /// A call of method `method` (its wire name) with `call`; `pick` takes the method's outcome
@@ -132,6 +151,7 @@ impl<C: Capability> Handle<C> {
                 tokio::spawn(read_answers::<C>(
                     self.inner.port.clone(),
                     self.inner.calls.clone(),
+                    self.inner.stop_reading.clone(),
                 ));
             }
         }
@@ -142,18 +162,23 @@ impl<C: Capability> Handle<C> {
             id,
             armed: true,
         };
-        // A send that fails (the handle closed meanwhile) is answered by the reader, which
-        // fails every waiting call with why the handle closed (`Revoked`, ...).
-        let _ = self.inner.port.send(ToObject::Call { id, call }).await;
+        // The deadline covers the send too (an object that grants no room). A send that fails
+        // (the handle closed meanwhile) is answered by the reader as it ends, with why the
+        // handle closed (`Revoked`, released, handed over): every way a handle closes ends it.
+        let exchange = async {
+            let _ = self.inner.port.send(ToObject::Call { id, call }).await;
+            answered.await.unwrap_or_else(|_| Err(self.closed_error()))
+        };
         let outcome = match timeout {
-            Some(limit) => match tokio::time::timeout(limit, answered).await {
-                Ok(answer) => answer.unwrap_or_else(|_| Err(self.closed_error())),
-                Err(_) => Err(IpcError::Timeout {
-                    channel: channel(),
-                    after: limit,
+            Some(limit) => tokio::time::timeout(limit, exchange)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(IpcError::Timeout {
+                        channel: channel(),
+                        after: limit,
+                    })
                 }),
-            },
-            None => answered.await.unwrap_or_else(|_| Err(self.closed_error())),
+            None => exchange.await,
         };
         let mut guard = guard;
         guard.armed = matches!(outcome, Err(IpcError::Timeout { .. }));
@@ -204,9 +229,17 @@ impl<C: Capability> Drop for CancelOnDrop<'_, C> {
 async fn read_answers<C: Capability>(
     port: Port<ToObject<C::Call>, FromObject<C::Reply>>,
     calls: Arc<Mutex<Calls<C::Reply>>>,
+    stop: Arc<tokio::sync::Notify>,
 ) {
+    // Whatever ends this task (its runtime shutting down included), later calls do not wait
+    // for it.
+    let _closed_on_exit = CloseOnExit(calls.clone());
     let closed = loop {
-        match port.recv().await {
+        let next = tokio::select! {
+            next = port.recv() => next,
+            () = stop.notified() => None,
+        };
+        match next {
             Some(Ok(FromObject::Reply { id, reply })) => {
                 if let Some(answer) = lock(&calls).waiting.remove(&id) {
                     let _ = answer.send(Ok(reply));
@@ -242,6 +275,28 @@ async fn read_answers<C: Capability>(
     }
 }
 
+/// Marks the calls closed when the reader ends, however it ends.
+struct CloseOnExit<R>(Arc<Mutex<Calls<R>>>);
+
+impl<R> Drop for CloseOnExit<R> {
+    fn drop(&mut self) {
+        let waiting = {
+            let mut calls = lock(&self.0);
+            let error = calls
+                .closed
+                .get_or_insert_with(|| IpcError::disconnected("the handle's reader ended"))
+                .clone();
+            std::mem::take(&mut calls.waiting)
+                .into_values()
+                .map(move |answer| (answer, error.clone()))
+                .collect::<Vec<_>>()
+        };
+        for (answer, error) in waiting {
+            let _ = answer.send(Err(error));
+        }
+    }
+}
+
 impl<C: Capability> Clone for Handle<C> {
     fn clone(&self) -> Self {
         Handle {
@@ -260,10 +315,23 @@ impl<C: Capability> fmt::Debug for Handle<C> {
 }
 
 /// A handle crosses as its port: sending it hands it over (this side's clones no longer reach
-/// the object).
+/// the object). A handle with calls in flight cannot be handed over: their answers would reach
+/// the new holder.
 impl<C: Capability> Serialize for Handle<C> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.inner.port.serialize(serializer)
+        {
+            let calls = lock(&self.inner.calls);
+            if !calls.waiting.is_empty() {
+                return Err(serde::ser::Error::custom(format!(
+                    "a handle to `{}` with {} calls in flight cannot be handed over",
+                    C::NAME,
+                    calls.waiting.len()
+                )));
+            }
+        }
+        let sent = self.inner.port.serialize(serializer)?;
+        self.let_go(|| format!("the handle to `{}` was handed over", C::NAME));
+        Ok(sent)
     }
 }
 
@@ -273,12 +341,13 @@ impl<'de, C: Capability> Deserialize<'de> for Handle<C> {
     }
 }
 
-/// The handle's TypeScript description names its capability and that capability's version.
+/// The handle's TypeScript description names its capability. (Not its hash: a capability may
+/// hand out handles of its own kind, and its schema would then contain itself.)
 impl<C: Capability> ts_rs::TS for Handle<C> {
     type WithoutGenerics = Self;
     type OptionInnerType = Self;
     fn name(_: &ts_rs::Config) -> String {
-        format!("IpcHandle<\"{}@{}\">", C::NAME, C::hash())
+        format!("IpcHandle<\"{}\">", C::NAME)
     }
     fn inline(cfg: &ts_rs::Config) -> String {
         Self::name(cfg)

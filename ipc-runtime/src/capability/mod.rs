@@ -28,9 +28,6 @@ use serde::de::DeserializeOwned;
 pub trait Capability: Send + Sync + Sized + 'static {
     /// The contract's name (its namespace), in errors and in the handle's TypeScript type.
     const NAME: &'static str;
-    /// The contract hash (its methods and their types): a handle's description names it, so a
-    /// contract that hands one out changes version when the capability does.
-    fn hash() -> &'static str;
     /// One call: the method and its arguments.
     type Call: Serialize + DeserializeOwned + Send + 'static;
     /// One method's outcome.

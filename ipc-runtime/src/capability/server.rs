@@ -6,7 +6,9 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use futures_util::FutureExt;
+use futures_util::future::{AbortHandle, Aborted, abortable};
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 
 use super::message::{FromObject, ToObject};
 use super::{Capability, Handle};
@@ -37,21 +39,62 @@ pub fn serve<C: Capability, H: Send + Sync + 'static>(
     dispatch: Dispatch<C, H>,
 ) -> (Handle<C>, Revoker) {
     let (object, holder) = Port::<FromObject<C::Reply>, ToObject<C::Call>>::pair();
+    let revoked = Arc::new(tokio::sync::Notify::new());
     let revoker = Revoker {
         port: Arc::new(Mutex::new(Some(Box::new(object.clone())))),
+        revoked: revoked.clone(),
         capability: C::NAME,
     };
-    tokio::spawn(run::<C, H>(object, Arc::new(handler), dispatch));
+    tokio::spawn(run::<C, H>(object, Arc::new(handler), dispatch, revoked));
     (Handle::from_port(holder), revoker)
 }
+
+/// One call running on the object, with its id: its reply, the panic it ended with, or
+/// `Aborted` when the holder cancelled it.
+type Running<R> =
+    Pin<Box<dyn Future<Output = (u64, Result<std::thread::Result<R>, Aborted>)> + Send>>;
 
 async fn run<C: Capability, H: Send + Sync + 'static>(
     port: Port<FromObject<C::Reply>, ToObject<C::Call>>,
     handler: Arc<H>,
     dispatch: Dispatch<C, H>,
+    revoked: Arc<tokio::sync::Notify>,
 ) {
-    let running: Arc<Mutex<HashMap<u64, tokio::task::AbortHandle>>> = Arc::default();
-    while let Some(message) = port.recv().await {
+    // The calls running, polled here (no task per call): each can be dropped by its id.
+    let mut running: FuturesUnordered<Running<C::Reply>> = FuturesUnordered::new();
+    let mut cancels: HashMap<u64, AbortHandle> = HashMap::new();
+    loop {
+        let message = tokio::select! {
+            message = port.recv() => message,
+            // Closing this end does not wake its own reader: the revoker says so.
+            () = revoked.notified() => None,
+            Some((id, outcome)) = running.next(), if !running.is_empty() => {
+                cancels.remove(&id);
+                let answer = match outcome {
+                    // Dropped on the holder's `cancel`: nobody waits for an answer.
+                    Err(Aborted) => continue,
+                    Ok(Ok(reply)) => FromObject::Reply { id, reply },
+                    Ok(Err(panic)) => {
+                        let message = crate::util::panic_message(&*panic);
+                        tracing::error!(capability = C::NAME, %message, "a capability's handler panicked");
+                        let error = IpcError::HandlerPanicked {
+                            channel: C::NAME.to_string(),
+                            message,
+                        };
+                        FromObject::Error { id, error: Box::new((&error).into()) }
+                    }
+                };
+                // Within the holder's window; while it is full, no new call is read either
+                // (the holder reads answers on a task of its own, so the window moves).
+                if port.send(answer).await.is_err() {
+                    break;
+                }
+                continue;
+            }
+        };
+        let Some(message) = message else {
+            break;
+        };
         let message = match message {
             Ok(message) => message,
             // A message that does not decode: the holder speaks another version of the
@@ -64,12 +107,11 @@ async fn run<C: Capability, H: Send + Sync + 'static>(
         };
         match message {
             ToObject::Call { id, call } => {
-                let mut calls = lock(&running);
-                let refusal = if calls.contains_key(&id) {
+                let refusal = if cancels.contains_key(&id) {
                     Some(IpcError::Protocol {
                         reason: format!("call id {id} is already in flight on this handle"),
                     })
-                } else if calls.len() >= MAX_CALLS_IN_FLIGHT {
+                } else if cancels.len() >= MAX_CALLS_IN_FLIGHT {
                     Some(IpcError::TooManyInFlight {
                         limit: MAX_CALLS_IN_FLIGHT,
                     })
@@ -77,51 +119,29 @@ async fn run<C: Capability, H: Send + Sync + 'static>(
                     None
                 };
                 if let Some(error) = refusal {
-                    drop(calls);
-                    let _ = port.try_send(FromObject::Error {
+                    let refused = FromObject::Error {
                         id,
                         error: Box::new((&error).into()),
-                    });
+                    };
+                    if port.send(refused).await.is_err() {
+                        break;
+                    }
                     continue;
                 }
-                let (reply_port, handler, done) = (port.clone(), handler.clone(), running.clone());
-                let task = tokio::spawn(async move {
-                    let outcome = AssertUnwindSafe(dispatch(handler, call))
-                        .catch_unwind()
-                        .await;
-                    lock(&done).remove(&id);
-                    let answer = match outcome {
-                        Ok(reply) => FromObject::Reply { id, reply },
-                        Err(panic) => {
-                            let message = crate::util::panic_message(&*panic);
-                            tracing::error!(capability = C::NAME, %message, "a capability's handler panicked");
-                            let error = IpcError::HandlerPanicked {
-                                channel: C::NAME.to_string(),
-                                message,
-                            };
-                            FromObject::Error {
-                                id,
-                                error: Box::new((&error).into()),
-                            }
-                        }
-                    };
-                    // Waits for the holder's window like any port message; a closed port means
-                    // nobody waits for the answer any more.
-                    let _ = reply_port.send(answer).await;
-                });
-                calls.insert(id, task.abort_handle());
+                let (call, cancel) =
+                    abortable(AssertUnwindSafe(dispatch(handler.clone(), call)).catch_unwind());
+                cancels.insert(id, cancel);
+                running.push(Box::pin(call.map(move |outcome| (id, outcome))));
             }
             ToObject::Cancel { id } => {
-                if let Some(task) = lock(&running).remove(&id) {
-                    task.abort();
+                if let Some(cancel) = cancels.remove(&id) {
+                    cancel.abort();
                 }
             }
         }
     }
-    // Released (or revoked): nothing runs on for a holder that is gone.
-    for (_, task) in lock(&running).drain() {
-        task.abort();
-    }
+    // Released (or revoked): the calls still running are dropped here, with `running`, and the
+    // handler with the last of them.
 }
 
 /// The owner's power over an object it served ([`serve`]): [`Revoker::revoke`] ends it, and every
@@ -136,6 +156,7 @@ async fn run<C: Capability, H: Send + Sync + 'static>(
 #[derive(Clone)]
 pub struct Revoker {
     port: Arc<Mutex<Option<Box<dyn Revocable>>>>,
+    revoked: Arc<tokio::sync::Notify>,
     capability: &'static str,
 }
 
@@ -165,6 +186,7 @@ impl Revoker {
                 capability: self.capability.to_string(),
                 reason: reason.into(),
             });
+            self.revoked.notify_one();
         }
     }
 

@@ -45,6 +45,35 @@ pub(super) struct MethodModel<'a> {
     pub fails: Option<String>,
 }
 
+/// The declared types that hold a capability handle, directly or through another such type.
+fn types_holding_handles(service: &Service) -> Vec<&str> {
+    let mut holding: Vec<&str> = Vec::new();
+    loop {
+        let more: Vec<&str> = service
+            .types
+            .values()
+            .filter(|decl| !holding.contains(&decl.name.as_str()))
+            .filter(|decl| {
+                decl.declaration.contains("IpcHandle<")
+                    || holding.iter().any(|name| mentions(&decl.declaration, name))
+            })
+            .map(|decl| decl.name.as_str())
+            .collect();
+        if more.is_empty() {
+            return holding;
+        }
+        holding.extend(more);
+    }
+}
+
+/// Whether TypeScript text names `name` (as a whole word).
+fn mentions(text: &str, name: &str) -> bool {
+    text.match_indices(name).any(|(at, _)| {
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        !word(text[..at].chars().next_back()) && !word(text[at + name.len()..].chars().next())
+    })
+}
+
 impl<'a> Model<'a> {
     /// Resolves and checks everything the generators need from these settings.
     pub fn build(
@@ -178,7 +207,11 @@ impl<'a> Model<'a> {
                     .collect();
                 // Capability handles (`Handle<C>`, `IpcHandle<"ns@hash">`) reach Rust renderers
                 // only, for now: a JavaScript peer would get an object it cannot call.
-                if let Some(ty) = method.types().find(|ty| ty.ts.contains("IpcHandle<")) {
+                let holding = types_holding_handles(service);
+                let holds_handle = |ts: &str| {
+                    ts.contains("IpcHandle<") || holding.iter().any(|name| mentions(ts, name))
+                };
+                if let Some(ty) = method.types().find(|ty| holds_handle(&ty.ts)) {
                     return Err(Error::Unsupported {
                         what: format!(
                             "method `{}` of `{}` carries a capability handle (`{}`), which the \

@@ -13,6 +13,7 @@ pub trait FileHandle {
     async fn size(&self) -> u32;
     #[policy(native)]
     async fn truncate(&self, len: u32);
+    async fn handle(&self) -> u32;
 }
 
 fn main() {}

@@ -159,3 +159,18 @@ async fn the_generated_contract_carries_streams_ports_and_requests() {
             .collect::<Vec<_>>()
     );
 }
+
+/// A clone waiting to receive wakes (and sees the port closed) when another clone of the same
+/// end closes it, a thousand times over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clone_waiting_to_receive_sees_another_clone_close_the_end() {
+    for _ in 0..1000 {
+        let (here, _there) = Port::<u32, u32>::pair();
+        let reader = here.clone();
+        let waiting = tokio::spawn(async move { reader.recv().await });
+        tokio::task::yield_now().await;
+        here.close();
+        let received = common::within("the waiting clone", waiting).await.unwrap();
+        assert_eq!(received, None);
+    }
+}

@@ -39,9 +39,6 @@ struct Inner<C: Capability> {
     port: Port<ToObject<C::Call>, FromObject<C::Reply>>,
     next_id: AtomicU64,
     calls: Arc<Mutex<Calls<C::Reply>>>,
-    /// Stops the reader when this side hands the handle over (its end is gone, and nothing
-    /// would wake it).
-    stop_reading: Arc<tokio::sync::Notify>,
 }
 
 type Answer<R> = oneshot::Sender<Result<R, IpcError>>;
@@ -71,7 +68,6 @@ impl<C: Capability> Handle<C> {
         Handle {
             inner: Arc::new(Inner {
                 port,
-                stop_reading: Arc::new(tokio::sync::Notify::new()),
                 next_id: AtomicU64::new(first),
                 calls: Arc::new(Mutex::new(Calls {
                     waiting: HashMap::new(),
@@ -96,17 +92,16 @@ impl<C: Capability> Handle<C> {
     /// Releases the object now (as dropping the last clone would): calls in flight and later
     /// ones fail with `disconnected`.
     pub fn release(&self) {
+        self.let_go("released");
         self.inner.port.close();
-        self.let_go(|| format!("the handle to `{}` was released", C::NAME));
     }
 
-    /// This side no longer reaches the object: later calls fail at once, and the reader (which
-    /// nothing would wake on a closed end) stops, failing the calls still waiting.
-    fn let_go(&self, why: impl FnOnce() -> String) {
-        lock(&self.inner.calls)
-            .closed
-            .get_or_insert_with(|| IpcError::disconnected(why()));
-        self.inner.stop_reading.notify_one();
+    /// This side no longer reaches the object (`how`: released, handed over): later calls fail
+    /// at once. (The reader, woken as the end closes, fails the calls still waiting.)
+    fn let_go(&self, how: &str) {
+        lock(&self.inner.calls).closed.get_or_insert_with(|| {
+            IpcError::disconnected(format!("the handle to `{}` was {how}", C::NAME))
+        });
     }
 
     /// A call of method `method` (its wire name) with `call`; `pick` takes the method's outcome
@@ -151,7 +146,6 @@ impl<C: Capability> Handle<C> {
                 tokio::spawn(read_answers::<C>(
                     self.inner.port.clone(),
                     self.inner.calls.clone(),
-                    self.inner.stop_reading.clone(),
                 ));
             }
         }
@@ -224,22 +218,17 @@ impl<C: Capability> Drop for CancelOnDrop<'_, C> {
     }
 }
 
-/// Reads the object's answers and hands each to its call, until the port closes; then every
-/// call still waiting (and every later one) fails with why it closed.
+/// Reads the object's answers and hands each to its call, until the port closes (released,
+/// handed over, revoked, the object gone: each wakes it); then every call still waiting (and
+/// every later one) fails with why it closed.
 async fn read_answers<C: Capability>(
     port: Port<ToObject<C::Call>, FromObject<C::Reply>>,
     calls: Arc<Mutex<Calls<C::Reply>>>,
-    stop: Arc<tokio::sync::Notify>,
 ) {
-    // Whatever ends this task (its runtime shutting down included), later calls do not wait
-    // for it.
+    // However this task ends (its runtime shutting down included), no call waits for it.
     let _closed_on_exit = CloseOnExit(calls.clone());
     let closed = loop {
-        let next = tokio::select! {
-            next = port.recv() => next,
-            () = stop.notified() => None,
-        };
-        match next {
+        match port.recv().await {
             Some(Ok(FromObject::Reply { id, reply })) => {
                 if let Some(answer) = lock(&calls).waiting.remove(&id) {
                     let _ = answer.send(Ok(reply));
@@ -265,14 +254,8 @@ async fn read_answers<C: Capability>(
             }
         }
     };
-    let waiting = {
-        let mut calls = lock(&calls);
-        calls.closed = Some(closed.clone());
-        std::mem::take(&mut calls.waiting)
-    };
-    for (_, answer) in waiting {
-        let _ = answer.send(Err(closed.clone()));
-    }
+    // Why, unless this side let the handle go first; the guard fails the calls still waiting.
+    lock(&calls).closed.get_or_insert(closed);
 }
 
 /// Marks the calls closed when the reader ends, however it ends.
@@ -330,7 +313,7 @@ impl<C: Capability> Serialize for Handle<C> {
             }
         }
         let sent = self.inner.port.serialize(serializer)?;
-        self.let_go(|| format!("the handle to `{}` was handed over", C::NAME));
+        self.let_go("handed over");
         Ok(sent)
     }
 }

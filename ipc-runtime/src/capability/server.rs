@@ -39,13 +39,11 @@ pub fn serve<C: Capability, H: Send + Sync + 'static>(
     dispatch: Dispatch<C, H>,
 ) -> (Handle<C>, Revoker) {
     let (object, holder) = Port::<FromObject<C::Reply>, ToObject<C::Call>>::pair();
-    let revoked = Arc::new(tokio::sync::Notify::new());
     let revoker = Revoker {
         port: Arc::new(Mutex::new(Some(Box::new(object.clone())))),
-        revoked: revoked.clone(),
         capability: C::NAME,
     };
-    tokio::spawn(run::<C, H>(object, Arc::new(handler), dispatch, revoked));
+    tokio::spawn(run::<C, H>(object, Arc::new(handler), dispatch));
     (Handle::from_port(holder), revoker)
 }
 
@@ -58,16 +56,14 @@ async fn run<C: Capability, H: Send + Sync + 'static>(
     port: Port<FromObject<C::Reply>, ToObject<C::Call>>,
     handler: Arc<H>,
     dispatch: Dispatch<C, H>,
-    revoked: Arc<tokio::sync::Notify>,
 ) {
     // The calls running, polled here (no task per call): each can be dropped by its id.
     let mut running: FuturesUnordered<Running<C::Reply>> = FuturesUnordered::new();
     let mut cancels: HashMap<u64, AbortHandle> = HashMap::new();
     loop {
         let message = tokio::select! {
+            // `None` also when the owner revokes: closing this end wakes its reader.
             message = port.recv() => message,
-            // Closing this end does not wake its own reader: the revoker says so.
-            () = revoked.notified() => None,
             Some((id, outcome)) = running.next(), if !running.is_empty() => {
                 cancels.remove(&id);
                 let answer = match outcome {
@@ -156,7 +152,6 @@ async fn run<C: Capability, H: Send + Sync + 'static>(
 #[derive(Clone)]
 pub struct Revoker {
     port: Arc<Mutex<Option<Box<dyn Revocable>>>>,
-    revoked: Arc<tokio::sync::Notify>,
     capability: &'static str,
 }
 
@@ -186,7 +181,6 @@ impl Revoker {
                 capability: self.capability.to_string(),
                 reason: reason.into(),
             });
-            self.revoked.notify_one();
         }
     }
 

@@ -7,6 +7,8 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
+use futures_util::task::AtomicWaker;
+
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -54,6 +56,19 @@ pub struct Port<Out, In> {
 /// The end itself, shared by a port's clones; `None` once transferred or closed.
 struct Handle {
     core: Mutex<Option<EndCore>>,
+    /// A clone waiting in `recv`: woken when another clone closes the end or sends it away
+    /// (nothing else would wake it then).
+    reader: AtomicWaker,
+}
+
+impl Handle {
+    /// Takes the end from this handle (to close it or send it away), waking a clone that waits
+    /// to receive on it: that clone sees the port closed.
+    fn take_core(&self) -> Option<EndCore> {
+        let core = lock(&self.core).take();
+        self.reader.wake();
+        core
+    }
 }
 
 impl Drop for Handle {
@@ -69,6 +84,7 @@ impl<Out, In> Port<Out, In> {
         Port {
             handle: Arc::new(Handle {
                 core: Mutex::new(Some(core)),
+                reader: AtomicWaker::new(),
             }),
             types: PhantomData,
         }
@@ -95,7 +111,7 @@ impl<Out, In> Port<Out, In> {
     /// Closes the port for both ends (every clone of this one included). The other end receives
     /// what was sent before, then sees the close.
     pub fn close(&self) {
-        if let Some(core) = lock(&self.handle.core).take() {
+        if let Some(core) = self.handle.take_core() {
             core.close(Closed::done(Some("closed by the other end".to_string())));
         }
     }
@@ -103,7 +119,7 @@ impl<Out, In> Port<Out, In> {
     /// Closes the port for both ends with `error`: the other end's [`Port::recv`] returns it
     /// (a capability's owner revoking it).
     pub(crate) fn close_with(&self, error: IpcError) {
-        if let Some(core) = lock(&self.handle.core).take() {
+        if let Some(core) = self.handle.take_core() {
             core.close(Closed::Error(error));
         }
     }
@@ -154,6 +170,8 @@ impl<Out, In: DeserializeOwned + 'static> Port<Out, In> {
     }
 
     fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Result<In, IpcError>>> {
+        // Registered before the end is looked at: a clone taking it after this sees the waker.
+        self.handle.reader.register(cx.waker());
         let mut core = lock(&self.handle.core);
         let Some(end) = core.as_ref() else {
             return Poll::Ready(None);
@@ -214,7 +232,7 @@ impl<Out, In> Serialize for Port<Out, In> {
                 "port end",
             )));
         };
-        let Some(core) = lock(&self.handle.core).take() else {
+        let Some(core) = self.handle.take_core() else {
             return Err(serde::ser::Error::custom(
                 "this port end was sent away or closed already",
             ));

@@ -1,11 +1,181 @@
 //! The fields of the frame vocabulary (`docs/PROTOCOL.md` §4), shared by the codecs whose frames
-//! are maps of named fields: JSON objects and MessagePack maps. Each codec finds the top-level
-//! fields of a frame (`RawFrame`, still encoded); `interpret` makes the frame of them.
+//! are maps of named fields: JSON objects and MessagePack maps. Out: `encode` says which fields a
+//! frame has, in which order, and a codec's [`FieldWriter`] writes them. In: each codec finds the
+//! top-level fields of a frame (`RawFrame`, still encoded); `interpret` makes the frame of them.
 
 use bytes::Bytes;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::frame::{Frame, FrameError, Outcome, ReplyBody, SenderInfo, WireError, slice_of};
+use super::codec::Codec;
+use super::frame::{
+    Frame, FrameBuf, FrameError, OutFrame, Outcome, ReplyBody, SenderInfo, WireError, slice_of,
+};
+use super::payload::Payload;
+use crate::error::IpcError;
+
+/// How one codec writes a frame's named fields (a JSON object's members, a MessagePack map's
+/// entries). Keys are the protocol's own ASCII names.
+pub(super) trait FieldWriter {
+    /// The codec of the payloads inside the frame.
+    const CODEC: Codec;
+    /// Starts a field named `key` (its value is written next).
+    fn key(&mut self, key: &str);
+    fn str_value(&mut self, value: &str);
+    fn uint_value(&mut self, value: u64);
+    fn ids_value(&mut self, ids: &[u64]);
+    fn serde_value<T: Serialize>(&mut self, value: &T) -> Result<(), IpcError>;
+    fn out(&mut self) -> &mut FrameBuf;
+
+    fn str(&mut self, key: &str, value: &str) {
+        self.key(key);
+        self.str_value(value);
+    }
+
+    fn uint(&mut self, key: &str, value: u64) {
+        self.key(key);
+        self.uint_value(value);
+    }
+
+    fn uint_if(&mut self, key: &str, value: Option<u64>) {
+        if let Some(value) = value {
+            self.uint(key, value);
+        }
+    }
+
+    /// `key: [ids]`, when there are any.
+    fn ids(&mut self, key: &str, ids: &[u64]) {
+        if !ids.is_empty() {
+            self.key(key);
+            self.ids_value(ids);
+        }
+    }
+
+    /// `key: payload`, then `ports: [...]` when the payload transferred ports.
+    fn payload(&mut self, key: &str, payload: &Payload) -> Result<(), IpcError> {
+        self.key(key);
+        let ports = self.out().put_payload(payload, Self::CODEC)?;
+        self.ids("ports", &ports);
+        Ok(())
+    }
+
+    fn value<T: Serialize>(&mut self, key: &str, value: &T) -> Result<(), IpcError> {
+        self.key(key);
+        self.serde_value(value)
+    }
+}
+
+/// Writes `frame`'s fields with `w`: the one place that says which fields each frame has.
+pub(super) fn encode<W: FieldWriter>(frame: &OutFrame<'_>, w: &mut W) -> Result<(), IpcError> {
+    match frame {
+        OutFrame::Invoke {
+            id,
+            channel,
+            args,
+            timeout_ms,
+            to,
+        } => {
+            w.str("t", "invoke");
+            w.uint("id", *id);
+            w.str("ch", channel);
+            w.uint_if("timeout_ms", *timeout_ms);
+            w.uint_if("to", *to);
+            w.payload("args", args)?;
+        }
+        OutFrame::Reply { id, body } => {
+            w.str("t", "reply");
+            w.uint("id", *id);
+            match body {
+                ReplyBody::Ok(value) => w.payload("ok", value)?,
+                ReplyBody::App(error) => w.payload("app", error)?,
+                ReplyBody::Error(error) => w.value("error", error)?,
+            }
+        }
+        OutFrame::Cancel { id, to } => {
+            w.str("t", "cancel");
+            w.uint("id", *id);
+            w.uint_if("to", *to);
+        }
+        OutFrame::Send { channel, args } => {
+            w.str("t", "send");
+            w.str("ch", channel);
+            w.payload("args", args)?;
+        }
+        OutFrame::Event {
+            channel,
+            args,
+            to,
+            except,
+        } => {
+            w.str("t", "event");
+            w.str("ch", channel);
+            w.uint_if("to", *to);
+            w.ids("except", except);
+            w.payload("args", args)?;
+        }
+        OutFrame::Port { port, data } => {
+            w.str("t", "port");
+            w.uint("port", *port);
+            w.payload("data", data)?;
+        }
+        OutFrame::Credit { port, n } => {
+            w.str("t", "credit");
+            w.uint("port", *port);
+            w.uint("n", *n);
+        }
+        OutFrame::Close {
+            port,
+            reason,
+            outcome,
+        } => {
+            w.str("t", "close");
+            w.uint("port", *port);
+            if let Some(reason) = reason {
+                w.str("reason", reason);
+            }
+            match outcome {
+                Outcome::Done => {}
+                // A stream's error value cannot transfer ports: a close opens nothing.
+                Outcome::App(error) => {
+                    w.key("app");
+                    error.write_to(W::CODEC, w.out())?;
+                }
+                Outcome::Error(error) => w.value("error", error)?,
+            }
+        }
+        OutFrame::Error { id, error } => {
+            w.str("t", "error");
+            w.uint_if("id", *id);
+            w.value("error", error)?;
+        }
+        OutFrame::Goodbye { reason, to } => {
+            w.str("t", "goodbye");
+            w.uint_if("to", *to);
+            w.str("reason", reason);
+        }
+        OutFrame::Ping { id } => {
+            w.str("t", "ping");
+            w.uint("id", *id);
+        }
+        OutFrame::Pong { id } => {
+            w.str("t", "pong");
+            w.uint("id", *id);
+        }
+        OutFrame::Lag {
+            channel,
+            missed,
+            to,
+            except,
+        } => {
+            w.str("t", "lag");
+            w.str("ch", channel);
+            w.uint_if("to", *to);
+            w.ids("except", except);
+            w.uint("missed", *missed);
+        }
+    }
+    Ok(())
+}
 
 /// One top-level field of a received frame, still encoded.
 pub(super) trait RawField<'a>: Copy {

@@ -1,209 +1,71 @@
 //! The JSON codec's frames: one JSON object per frame, `"t"` naming its type.
 
 use bytes::Bytes;
+use serde::Serialize;
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::codec::Codec;
-use super::fields::{RawField, RawFrame, interpret};
-use super::frame::{Frame, FrameBuf, FrameError, OutFrame, Outcome, ReplyBody};
+use super::fields::{self, FieldWriter, RawField, RawFrame, interpret};
+use super::frame::{Frame, FrameBuf, FrameError, OutFrame};
 use crate::error::IpcError;
 
 pub(super) fn encode(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<(), IpcError> {
-    match frame {
-        OutFrame::Invoke {
-            id,
-            channel,
-            args,
-            timeout_ms,
-            to,
-        } => {
-            out.extend_from_slice(br#"{"t":"invoke","id":"#);
-            write_u64(out, *id);
-            out.extend_from_slice(br#","ch":"#);
-            write_str(out, channel);
-            if let Some(ms) = timeout_ms {
-                out.extend_from_slice(br#","timeout_ms":"#);
-                write_u64(out, *ms);
-            }
-            write_to(out, *to);
-            out.extend_from_slice(br#","args":"#);
-            let ports = out.put_payload(args, Codec::Json)?;
-            write_ports(out, &ports);
-        }
-        OutFrame::Reply { id, body } => {
-            out.extend_from_slice(br#"{"t":"reply","id":"#);
-            write_u64(out, *id);
-            match body {
-                ReplyBody::Ok(value) => {
-                    out.extend_from_slice(br#","ok":"#);
-                    let ports = out.put_payload(value, Codec::Json)?;
-                    write_ports(out, &ports);
-                }
-                ReplyBody::App(error) => {
-                    out.extend_from_slice(br#","app":"#);
-                    let ports = out.put_payload(error, Codec::Json)?;
-                    write_ports(out, &ports);
-                }
-                ReplyBody::Error(error) => {
-                    out.extend_from_slice(br#","error":"#);
-                    write_json(out, error)?;
-                }
-            }
-        }
-        OutFrame::Cancel { id, to } => {
-            out.extend_from_slice(br#"{"t":"cancel","id":"#);
-            write_u64(out, *id);
-            write_to(out, *to);
-        }
-        OutFrame::Send { channel, args } => {
-            out.extend_from_slice(br#"{"t":"send","ch":"#);
-            write_str(out, channel);
-            out.extend_from_slice(br#","args":"#);
-            let ports = out.put_payload(args, Codec::Json)?;
-            write_ports(out, &ports);
-        }
-        OutFrame::Event {
-            channel,
-            args,
-            to,
-            except,
-        } => {
-            out.extend_from_slice(br#"{"t":"event","ch":"#);
-            write_str(out, channel);
-            write_to(out, *to);
-            write_ids(out, "except", except);
-            out.extend_from_slice(br#","args":"#);
-            let ports = out.put_payload(args, Codec::Json)?;
-            write_ports(out, &ports);
-        }
-        OutFrame::Port { port, data } => {
-            out.extend_from_slice(br#"{"t":"port","port":"#);
-            write_u64(out, *port);
-            out.extend_from_slice(br#","data":"#);
-            let ports = out.put_payload(data, Codec::Json)?;
-            write_ports(out, &ports);
-        }
-        OutFrame::Credit { port, n } => {
-            out.extend_from_slice(br#"{"t":"credit","port":"#);
-            write_u64(out, *port);
-            out.extend_from_slice(br#","n":"#);
-            write_u64(out, *n);
-        }
-        OutFrame::Close {
-            port,
-            reason,
-            outcome,
-        } => {
-            out.extend_from_slice(br#"{"t":"close","port":"#);
-            write_u64(out, *port);
-            if let Some(reason) = reason {
-                out.extend_from_slice(br#","reason":"#);
-                write_str(out, reason);
-            }
-            match outcome {
-                Outcome::Done => {}
-                // A stream's error value cannot transfer ports: a close opens nothing.
-                Outcome::App(error) => {
-                    out.extend_from_slice(br#","app":"#);
-                    error.write_to(Codec::Json, out)?;
-                }
-                Outcome::Error(error) => {
-                    out.extend_from_slice(br#","error":"#);
-                    write_json(out, error)?;
-                }
-            }
-        }
-        OutFrame::Error { id, error } => {
-            out.extend_from_slice(br#"{"t":"error""#);
-            if let Some(id) = id {
-                out.extend_from_slice(br#","id":"#);
-                write_u64(out, *id);
-            }
-            out.extend_from_slice(br#","error":"#);
-            write_json(out, error)?;
-        }
-        OutFrame::Goodbye { reason, to } => {
-            out.extend_from_slice(br#"{"t":"goodbye","#);
-            if let Some(to) = to {
-                out.extend_from_slice(br#""to":"#);
-                write_u64(out, *to);
-                out.push(b',');
-            }
-            out.extend_from_slice(br#""reason":"#);
-            write_str(out, reason);
-        }
-        OutFrame::Ping { id } => {
-            out.extend_from_slice(br#"{"t":"ping","id":"#);
-            write_u64(out, *id);
-        }
-        OutFrame::Pong { id } => {
-            out.extend_from_slice(br#"{"t":"pong","id":"#);
-            write_u64(out, *id);
-        }
-        OutFrame::Lag {
-            channel,
-            missed,
-            to,
-            except,
-        } => {
-            out.extend_from_slice(br#"{"t":"lag","ch":"#);
-            write_str(out, channel);
-            write_to(out, *to);
-            write_ids(out, "except", except);
-            out.extend_from_slice(br#","missed":"#);
-            write_u64(out, *missed);
-        }
-    }
-    out.push(b'}');
+    let mut object = ObjectWriter { out, first: true };
+    fields::encode(frame, &mut object)?;
+    object.out.push(b'}');
     Ok(())
 }
 
-/// `,"to":N` when a window is named.
-fn write_to(out: &mut FrameBuf, to: Option<u64>) {
-    if let Some(to) = to {
-        out.extend_from_slice(br#","to":"#);
-        write_u64(out, to);
-    }
+/// Writes one JSON object, member after member.
+struct ObjectWriter<'o> {
+    out: &'o mut FrameBuf,
+    first: bool,
 }
 
-/// `,"ports":[…]` when the payload just written transferred ports.
-fn write_ports(out: &mut FrameBuf, ports: &[u64]) {
-    write_ids(out, "ports", ports);
-}
+impl FieldWriter for ObjectWriter<'_> {
+    const CODEC: Codec = Codec::Json;
 
-/// `,"<key>":[…]` when `ids` is not empty.
-fn write_ids(out: &mut FrameBuf, key: &str, ids: &[u64]) {
-    if ids.is_empty() {
-        return;
+    fn key(&mut self, key: &str) {
+        // The protocol's keys are plain ASCII names: nothing to escape.
+        self.out.push(if self.first { b'{' } else { b',' });
+        self.first = false;
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
     }
-    out.extend_from_slice(b",\"");
-    out.extend_from_slice(key.as_bytes());
-    out.extend_from_slice(b"\":[");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
+
+    fn str_value(&mut self, value: &str) {
+        // Serializing a &str to JSON cannot fail.
+        let _ = serde_json::to_writer(&mut *self.out, value);
+    }
+
+    fn uint_value(&mut self, value: u64) {
+        use std::io::Write;
+        // Writing to a Vec cannot fail.
+        let _ = write!(self.out, "{value}");
+    }
+
+    fn ids_value(&mut self, ids: &[u64]) {
+        self.out.push(b'[');
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            self.uint_value(*id);
         }
-        write_u64(out, *id);
+        self.out.push(b']');
     }
-    out.push(b']');
-}
 
-fn write_u64(out: &mut FrameBuf, n: u64) {
-    use std::io::Write;
-    // Writing to a Vec cannot fail.
-    let _ = write!(out, "{n}");
-}
+    fn serde_value<T: Serialize>(&mut self, value: &T) -> Result<(), IpcError> {
+        serde_json::to_writer(&mut *self.out, value).map_err(|e| IpcError::Encode {
+            reason: e.to_string(),
+        })
+    }
 
-fn write_str(out: &mut FrameBuf, s: &str) {
-    // Serializing a &str to JSON cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
-}
-
-fn write_json<T: serde::Serialize>(out: &mut FrameBuf, value: &T) -> Result<(), IpcError> {
-    serde_json::to_writer(&mut *out, value).map_err(|e| IpcError::Encode {
-        reason: e.to_string(),
-    })
+    fn out(&mut self) -> &mut FrameBuf {
+        self.out
+    }
 }
 
 impl<'a> RawField<'a> for &'a RawValue {

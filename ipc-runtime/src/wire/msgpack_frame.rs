@@ -9,123 +9,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::codec::Codec;
-use super::fields::{RawField, RawFrame, interpret};
-use super::frame::{Frame, FrameBuf, FrameError, OutFrame, Outcome, ReplyBody};
+use super::fields::{self, FieldWriter, RawField, RawFrame, interpret};
+use super::frame::{Frame, FrameBuf, FrameError, OutFrame};
 use super::msgpack;
-use super::payload::Payload;
 use crate::error::IpcError;
 
 pub(super) fn encode(frame: &OutFrame<'_>, out: &mut FrameBuf) -> Result<(), IpcError> {
     let mut map = MapWriter::start(out);
-    match frame {
-        OutFrame::Invoke {
-            id,
-            channel,
-            args,
-            timeout_ms,
-            to,
-        } => {
-            map.str("t", "invoke");
-            map.uint("id", *id);
-            map.str("ch", channel);
-            if let Some(ms) = timeout_ms {
-                map.uint("timeout_ms", *ms);
-            }
-            map.uint_if("to", *to);
-            map.payload("args", args)?;
-        }
-        OutFrame::Reply { id, body } => {
-            map.str("t", "reply");
-            map.uint("id", *id);
-            match body {
-                ReplyBody::Ok(value) => map.payload("ok", value)?,
-                ReplyBody::App(error) => map.payload("app", error)?,
-                ReplyBody::Error(error) => map.value("error", error)?,
-            }
-        }
-        OutFrame::Cancel { id, to } => {
-            map.str("t", "cancel");
-            map.uint("id", *id);
-            map.uint_if("to", *to);
-        }
-        OutFrame::Send { channel, args } => {
-            map.str("t", "send");
-            map.str("ch", channel);
-            map.payload("args", args)?;
-        }
-        OutFrame::Event {
-            channel,
-            args,
-            to,
-            except,
-        } => {
-            map.str("t", "event");
-            map.str("ch", channel);
-            map.uint_if("to", *to);
-            map.ids("except", except);
-            map.payload("args", args)?;
-        }
-        OutFrame::Port { port, data } => {
-            map.str("t", "port");
-            map.uint("port", *port);
-            map.payload("data", data)?;
-        }
-        OutFrame::Credit { port, n } => {
-            map.str("t", "credit");
-            map.uint("port", *port);
-            map.uint("n", *n);
-        }
-        OutFrame::Close {
-            port,
-            reason,
-            outcome,
-        } => {
-            map.str("t", "close");
-            map.uint("port", *port);
-            if let Some(reason) = reason {
-                map.str("reason", reason);
-            }
-            match outcome {
-                Outcome::Done => {}
-                // A stream's error value cannot transfer ports: a close opens nothing.
-                Outcome::App(error) => {
-                    map.key("app");
-                    error.write_to(Codec::MessagePack, map.out)?;
-                }
-                Outcome::Error(error) => map.value("error", error)?,
-            }
-        }
-        OutFrame::Error { id, error } => {
-            map.str("t", "error");
-            map.uint_if("id", *id);
-            map.value("error", error)?;
-        }
-        OutFrame::Goodbye { reason, to } => {
-            map.str("t", "goodbye");
-            map.uint_if("to", *to);
-            map.str("reason", reason);
-        }
-        OutFrame::Ping { id } => {
-            map.str("t", "ping");
-            map.uint("id", *id);
-        }
-        OutFrame::Pong { id } => {
-            map.str("t", "pong");
-            map.uint("id", *id);
-        }
-        OutFrame::Lag {
-            channel,
-            missed,
-            to,
-            except,
-        } => {
-            map.str("t", "lag");
-            map.str("ch", channel);
-            map.uint_if("to", *to);
-            map.ids("except", except);
-            map.uint("missed", *missed);
-        }
-    }
+    fields::encode(frame, &mut map)?;
     map.finish();
     Ok(())
 }
@@ -149,53 +40,40 @@ impl<'o> MapWriter<'o> {
         }
     }
 
+    fn finish(self) {
+        debug_assert!(self.count < 16, "a frame has fewer than 16 fields");
+        self.out[self.start] = 0x80 | self.count as u8;
+    }
+}
+
+impl FieldWriter for MapWriter<'_> {
+    const CODEC: Codec = Codec::MessagePack;
+
     fn key(&mut self, key: &str) {
         self.count += 1;
         write(self.out, key);
     }
 
-    fn str(&mut self, key: &str, value: &str) {
-        self.key(key);
+    fn str_value(&mut self, value: &str) {
         write(self.out, value);
     }
 
-    fn uint(&mut self, key: &str, value: u64) {
-        self.key(key);
+    fn uint_value(&mut self, value: u64) {
         write(self.out, &value);
     }
 
-    fn uint_if(&mut self, key: &str, value: Option<u64>) {
-        if let Some(value) = value {
-            self.uint(key, value);
-        }
+    fn ids_value(&mut self, ids: &[u64]) {
+        write(self.out, ids);
     }
 
-    /// `key: [ids]`, when there are any.
-    fn ids(&mut self, key: &str, ids: &[u64]) {
-        if !ids.is_empty() {
-            self.key(key);
-            write(self.out, ids);
-        }
-    }
-
-    /// `key: payload`, then `ports: [...]` when the payload transferred ports.
-    fn payload(&mut self, key: &str, payload: &Payload) -> Result<(), IpcError> {
-        self.key(key);
-        let ports = self.out.put_payload(payload, Codec::MessagePack)?;
-        self.ids("ports", &ports);
-        Ok(())
-    }
-
-    fn value<T: Serialize>(&mut self, key: &str, value: &T) -> Result<(), IpcError> {
-        self.key(key);
+    fn serde_value<T: Serialize>(&mut self, value: &T) -> Result<(), IpcError> {
         rmp_serde::encode::write_named(&mut *self.out, value).map_err(|e| IpcError::Encode {
             reason: e.to_string(),
         })
     }
 
-    fn finish(self) {
-        debug_assert!(self.count < 16, "a frame has fewer than 16 fields");
-        self.out[self.start] = 0x80 | self.count as u8;
+    fn out(&mut self) -> &mut FrameBuf {
+        self.out
     }
 }
 
@@ -291,6 +169,7 @@ fn key_str(bytes: &[u8], at: usize) -> Option<(&str, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::payload::Payload;
 
     fn frame_of(value: &impl Serialize) -> Bytes {
         rmp_serde::to_vec_named(value).unwrap().into()

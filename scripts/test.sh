@@ -27,8 +27,10 @@ echo "== rustdoc (broken links are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
 echo "== tests (unit, integration, UI, doc)"
-cargo test --workspace --all-targets
-cargo test --workspace --doc
+# Bounded, so that a hang fails here, naming the test binary it was in, rather than running into
+# CI's own limit with no word of where.
+timeout 2400 cargo test --workspace --all-targets
+timeout 1200 cargo test --workspace --doc
 
 echo "== examples"
 cargo build --quiet --example quickstart --example multiprocess

@@ -1,4 +1,5 @@
-//! Ports, streams and requests from main across a real Unix socket (scratch, to be extended).
+//! Ports, streams and requests from main across a real Unix socket, and the races of handing a
+//! pair's ends to connections.
 
 mod common;
 
@@ -173,4 +174,86 @@ async fn a_clone_waiting_to_receive_sees_another_clone_close_the_end() {
         let received = common::within("the waiting clone", waiting).await.unwrap();
         assert_eq!(received, None);
     }
+}
+
+const MEET: InvokeChannel<(), Port<String, String>, Never> = InvokeChannel::new("t:meet");
+
+/// Main makes a pair and hands its two ends to two renderers at the same moment (two
+/// connections encode their replies on two threads at once): the renderers still talk to each
+/// other, both ways, and a close reaches the other one, two thousand times over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_ends_of_one_pair_handed_out_at_once_still_talk() {
+    let main = Main::new();
+    let waiting = std::sync::Arc::new(std::sync::Mutex::new(None::<Port<String, String>>));
+    let mut batch = main.registration();
+    batch.invoke(MEET, move |_caller, ()| {
+        let waiting = waiting.clone();
+        async move {
+            let mut waiting = waiting.lock().unwrap();
+            Ok::<_, Never>(match waiting.take() {
+                Some(end) => end,
+                None => {
+                    let (first, second) = Port::pair();
+                    *waiting = Some(second);
+                    first
+                }
+            })
+        }
+    });
+    let _registration = batch.commit().unwrap();
+    let path = socket("meet");
+    let listener = main.listen_unix(&path).unwrap();
+    let one = Renderer::connect_unix(listener.path(), RendererOptions::new("one"))
+        .await
+        .unwrap();
+    let two = Renderer::connect_unix(listener.path(), RendererOptions::new("two"))
+        .await
+        .unwrap();
+    for round in 0..2000 {
+        let (a, b) = tokio::join!(one.invoke(MEET, ()), two.invoke(MEET, ()));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        a.send(format!("ping {round}")).await.unwrap();
+        let got = common::within("the ping", b.recv()).await;
+        assert_eq!(got, Some(Ok(format!("ping {round}"))), "round {round}");
+        b.send(format!("pong {round}")).await.unwrap();
+        let got = common::within("the pong", a.recv()).await;
+        assert_eq!(got, Some(Ok(format!("pong {round}"))), "round {round}");
+        if round % 2 == 0 {
+            a.close();
+            assert_eq!(common::within("the close", b.recv()).await, None);
+        } else {
+            b.close();
+            assert_eq!(common::within("the close", a.recv()).await, None);
+        }
+    }
+    common::eventually("ports closed", || {
+        main.open_ports(one.id()) == Some(0) && main.open_ports(two.id()) == Some(0)
+    })
+    .await;
+}
+
+const LONELY: InvokeChannel<(), Port<String, String>, Never> = InvokeChannel::new("t:lonely");
+
+/// Main hands out one end of a pair while another task drops the other end (the close racing
+/// the transfer): the renderer always sees its port close, two thousand times over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_end_handed_out_while_its_partner_is_dropped_sees_the_close() {
+    let main = Main::new();
+    let mut batch = main.registration();
+    batch.invoke(LONELY, |_caller, ()| async move {
+        let (mine, theirs) = Port::<String, String>::pair();
+        tokio::spawn(async move { drop(mine) });
+        Ok::<_, Never>(theirs)
+    });
+    let _registration = batch.commit().unwrap();
+    let path = socket("lonely");
+    let listener = main.listen_unix(&path).unwrap();
+    let renderer = Renderer::connect_unix(listener.path(), RendererOptions::new("r"))
+        .await
+        .unwrap();
+    for _ in 0..2000 {
+        let port = renderer.invoke(LONELY, ()).await.unwrap();
+        assert_eq!(common::within("the close", port.recv()).await, None);
+    }
+    common::eventually("ports closed", || main.open_ports(renderer.id()) == Some(0)).await;
 }

@@ -33,6 +33,11 @@ pub(crate) struct EndCore {
     /// The partner's target (one of a pair made in this process): rewired when this end is
     /// transferred.
     partner: Weak<Mutex<Target>>,
+    /// Shared by the two ends of a pair made in this process, held while either end is
+    /// transferred or closed: the two ends handed to two connections at once (two threads
+    /// encoding) would otherwise each rewire the other and leave both talking to inboxes nobody
+    /// reads; one closing while the other is rewired would lose the close.
+    wiring: Arc<Mutex<()>>,
 }
 
 impl EndCore {
@@ -42,15 +47,18 @@ impl EndCore {
         let b_inbox = Inbox::new(window);
         let a_target = Arc::new(Mutex::new(Target::Local(b_inbox.clone())));
         let b_target = Arc::new(Mutex::new(Target::Local(a_inbox.clone())));
+        let wiring = Arc::new(Mutex::new(()));
         let a = EndCore {
             inbox: a_inbox,
             target: a_target.clone(),
             partner: Arc::downgrade(&b_target),
+            wiring: wiring.clone(),
         };
         let b = EndCore {
             inbox: b_inbox,
             target: b_target,
             partner: Arc::downgrade(&a_target),
+            wiring,
         };
         (a, b)
     }
@@ -61,6 +69,7 @@ impl EndCore {
             inbox,
             target: Arc::new(Mutex::new(Target::Remote(remote))),
             partner: Weak::new(),
+            wiring: Arc::new(Mutex::new(())),
         }
     }
 
@@ -143,6 +152,8 @@ impl EndCore {
     /// Closes the port for both ends: the other side sees `closed` after the messages this end
     /// sent before.
     pub(crate) fn close(self, closed: Closed) {
+        let wiring = self.wiring.clone();
+        let _wiring = lock(&wiring);
         let target = lock(&self.target).clone();
         match target {
             Target::Local(partner) => partner.close(closed.clone()),
@@ -162,6 +173,8 @@ impl EndCore {
     /// `TooManyPorts` or `Disconnected` from the connection's table; the end is then closed with
     /// that error, so that its partner learns it rather than waiting.
     pub(crate) fn transfer(self, ports: &Arc<ConnPorts>) -> Result<u64, IpcError> {
+        let wiring = self.wiring.clone();
+        let wired = lock(&wiring);
         let target = lock(&self.target).clone();
         let partner = self.partner.upgrade();
         match (target, partner) {
@@ -171,6 +184,7 @@ impl EndCore {
                 let remote = match ports.open_here(Some(partner_inbox)) {
                     Ok(remote) => remote,
                     Err(error) => {
+                        drop(wired);
                         self.close(Closed::Error(error.clone()));
                         return Err(error);
                     }
@@ -187,6 +201,7 @@ impl EndCore {
                 Ok(remote.id())
             }
             _ => {
+                drop(wired);
                 // A port end that came over a connection (or whose partner is gone): relayed.
                 // The runtime first: nothing is opened for a relay that cannot run.
                 let runtime = match tokio::runtime::Handle::try_current() {

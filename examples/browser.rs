@@ -33,7 +33,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use ipc_runtime::schema::js::Bindings;
 use ipc_runtime::{CallError, IpcError, Main, RendererEvent, Target, WebSocketOptions};
-use todos::{Backend, Notebooks, Shelf, Stats, Todos};
+use todos::{Backend, Stats, Todos};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -57,8 +57,6 @@ async fn main() -> Result<(), BoxError> {
         &main,
         Backend::new(Todos::events(&main), Arc::new(Stats::default()), true),
     )?;
-    // For Rust renderers: a page has no JavaScript bindings for its capability handles yet.
-    let _ = Notebooks::handle(&main, Arc::new(Shelf::default()))?;
 
     let http = TcpListener::bind(("127.0.0.1", u16::try_from(port)?)).await?;
     let address = http.local_addr()?;

@@ -23,9 +23,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use ipc_runtime::{CallError, IpcError, Main, Port, Renderer, RendererOptions, Stream, Target};
-use todos::{
-    Backend, Notebooks, Shelf, Stats, TodoError, Todos, TodosClient, TodosRendererHandler,
-};
+use todos::{Backend, Stats, TodoError, Todos, TodosClient, TodosRendererHandler};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -44,7 +42,7 @@ async fn main() -> Result<(), BoxError> {
     }
 }
 
-fn start_main(verbose: bool) -> Result<(Main, Arc<Stats>, Arc<Shelf>), BoxError> {
+fn start_main(verbose: bool) -> Result<(Main, Arc<Stats>), BoxError> {
     // Handler panics are part of the demo; report them in one line.
     std::panic::set_hook(Box::new(|info| eprintln!("main: handler panicked: {info}")));
     let main = Main::new();
@@ -52,13 +50,11 @@ fn start_main(verbose: bool) -> Result<(Main, Arc<Stats>, Arc<Shelf>), BoxError>
     let backend = Backend::new(Todos::events(&main), stats.clone(), verbose);
     // The registrations stay in place for the life of `main`.
     let _ = Todos::handle(&main, backend)?;
-    let shelf = Arc::new(Shelf::default());
-    let _ = Notebooks::handle(&main, shelf.clone())?;
-    Ok((main, stats, shelf))
+    Ok((main, stats))
 }
 
 async fn demo() -> Result<(), BoxError> {
-    let (main, stats, shelf) = start_main(false)?;
+    let (main, stats) = start_main(false)?;
     let exe = std::env::current_exe()?;
     let dir = std::env::temp_dir().join(format!("ipc-multiprocess-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -174,11 +170,11 @@ async fn demo() -> Result<(), BoxError> {
     // Each renderer opened a notebook (a capability) and dropped its handle: none is left (a
     // release travels as a close, so it may still be on its way).
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while shelf.open_now() != 0 && tokio::time::Instant::now() < deadline {
+    while stats.shelf.open_now() != 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    println!("notebooks still open in main: {}", shelf.open_now());
-    if shelf.open_now() != 0 {
+    println!("notebooks still open in main: {}", stats.shelf.open_now());
+    if stats.shelf.open_now() != 0 {
         return Err("a notebook outlived its handle".into());
     }
 
@@ -236,7 +232,7 @@ impl ChildProcess {
 }
 
 async fn listen(path: &str) -> Result<(), BoxError> {
-    let (main, _stats, _shelf) = start_main(true)?;
+    let (main, _stats) = start_main(true)?;
     let _ = std::fs::remove_file(path);
     let listener = main.listen_unix(path)?;
     println!(
@@ -266,9 +262,7 @@ impl TodosRendererHandler for Answers {
 
 /// A renderer process: every method kind, then wait for main's broadcast.
 async fn renderer(label: &str, unix: Option<&str>) -> Result<(), BoxError> {
-    let options = RendererOptions::new(label)
-        .contract(Todos::schema())
-        .contract(Notebooks::schema());
+    let options = RendererOptions::new(label).contract(Todos::schema());
     let connection = match unix {
         Some(path) => Renderer::connect_unix(path, options).await?,
         None => Renderer::connect_stdio(options).await?,
@@ -307,8 +301,10 @@ async fn renderer(label: &str, unix: Option<&str>) -> Result<(), BoxError> {
 
     // A capability: a handle to one notebook object in main, called through its own methods;
     // dropping the handle releases the object there.
-    let notebooks = Notebooks::client(client.renderer());
-    let notebook = notebooks.open(format!("{label}'s notes")).await?.client();
+    let notebook = client
+        .open_notebook(format!("{label}'s notes"))
+        .await?
+        .client();
     notebook.write(format!("{label} was here")).await?;
     let lines = notebook.read().await?;
     if lines != [format!("{label}'s notes"), format!("{label} was here")] {

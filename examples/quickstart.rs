@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use ipc_runtime::{CallError, Caller, IpcError, Main, RendererOptions, Target};
-use todos::{Backend, Notebooks, Shelf, Stats, Todos, TodosClient};
+use todos::{Backend, Stats, Todos, TodosClient};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -24,8 +24,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let stats = Arc::new(Stats::default());
     let backend = Backend::new(Todos::events(&main), stats.clone(), true);
     let _registration = Todos::handle(&main, backend)?;
-    let shelf = Arc::new(Shelf::default());
-    let _notebooks = Notebooks::handle(&main, shelf.clone())?;
     println!(
         "contract `{}` with {} channels, hash {}",
         Todos::schema().namespace,
@@ -89,23 +87,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // a capability: a handle to one notebook object, called through its own methods, released
     // when the handle is dropped
-    let notebook = Notebooks::client(window.renderer())
-        .open("shopping".into())
-        .await?
-        .client();
+    let notebook = window.open_notebook("shopping".into()).await?.client();
     notebook.write("milk".into()).await?;
     println!(
         "window: notebook holds {:?}; {} notebook(s) open in main",
         notebook.read().await?,
-        shelf.open_now()
+        stats.shelf.open_now()
     );
     drop(notebook);
-    while shelf.open_now() > 0 {
+    while stats.shelf.open_now() > 0 {
         tokio::task::yield_now().await;
     }
     println!(
         "window: dropped its handle; {} notebook(s) open in main",
-        shelf.open_now()
+        stats.shelf.open_now()
     );
 
     // a channel nobody handles: a framework error, not an application one

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ipc_runtime::{Main, Stdio};
-use todos::{Backend, Notebooks, Shelf, Stats, Todos};
+use todos::{Backend, Stats, Todos};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -37,8 +37,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let stats = Arc::new(Stats::default());
     let backend = Backend::new(Todos::events(&main), stats, false);
     let _registration = Todos::handle(&main, backend)?;
-    // For Rust renderers: windows have no JavaScript bindings for its capability handles yet.
-    let _notebooks = Notebooks::handle(&main, Arc::new(Shelf::default()))?;
     // The Electron bridge multiplexes its windows over this one connection.
     main.accept_bridge(Stdio::current()).await?;
     // Serve until the peer closes stdin: the connection ends and main forgets the renderer.

@@ -119,6 +119,12 @@ pub trait Todos {
     /// `usage` with `extra` more bytes (at most `u64::MAX`), the old total added to its history:
     /// 64-bit integers in and out of a call.
     async fn measure(&self, usage: Usage, extra: u64) -> Usage;
+    /// Opens a new notebook whose first line is `title`: a handle to one object in main (a
+    /// capability: Electron's `remote.require('fs').open(...)`, done safely), the caller's alone.
+    /// Releasing or dropping the handle frees the notebook in main.
+    async fn open_notebook(&self, title: String) -> ipc_runtime::Handle<Notebook>;
+    /// How many notebooks are open in main now (released ones are gone).
+    async fn notebooks_open(&self) -> u32;
     /// Main asks the renderer a yes/no question (a request: the renderer answers).
     #[request]
     async fn confirm(&self, question: String) -> bool;
@@ -150,17 +156,8 @@ pub trait Notebook {
     async fn read(&self) -> Vec<String>;
 }
 
-/// Hands out notebooks (Electron's `remote.require('fs').open(...)`, done as a capability).
-#[channels(namespace = "notebooks")]
-pub trait Notebooks {
-    /// Opens a new notebook whose first line is `title`; its handle is the caller's alone.
-    async fn open(&self, title: String) -> ipc_runtime::Handle<Notebook>;
-    /// How many notebooks are open in main now (released ones are gone).
-    async fn open_count(&self) -> u32;
-}
-
 /// Main's notebooks: each is an object behind one handle, counted while it lives.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Shelf {
     open: std::sync::Arc<AtomicUsize>,
 }
@@ -196,20 +193,6 @@ impl NotebookHandler for Pages {
     }
 }
 
-impl NotebooksHandler for std::sync::Arc<Shelf> {
-    async fn open(&self, _caller: &Caller, title: String) -> ipc_runtime::Handle<Notebook> {
-        self.open.fetch_add(1, Ordering::SeqCst);
-        Notebook::serve(Pages {
-            lines: Mutex::new(vec![title]),
-            open: self.open.clone(),
-        })
-    }
-
-    async fn open_count(&self, _caller: &Caller) -> u32 {
-        u32::try_from(self.open_now()).unwrap_or(u32::MAX)
-    }
-}
-
 /// What main observed, for the examples' summaries.
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -221,6 +204,8 @@ pub struct Stats {
     pub cancelled: AtomicUsize,
     /// Web origins of the callers of invokes, where known.
     pub origins: Mutex<std::collections::BTreeSet<String>>,
+    /// The notebooks handed out and not yet released.
+    pub shelf: Shelf,
 }
 
 impl Stats {
@@ -435,6 +420,21 @@ impl TodosHandler for Backend {
             delta: usage.delta,
             history,
         }
+    }
+
+    async fn open_notebook(&self, caller: &Caller, title: String) -> ipc_runtime::Handle<Notebook> {
+        self.stats.count(caller);
+        let open = self.stats.shelf.open.clone();
+        open.fetch_add(1, Ordering::SeqCst);
+        Notebook::serve(Pages {
+            lines: Mutex::new(vec![title]),
+            open,
+        })
+    }
+
+    async fn notebooks_open(&self, caller: &Caller) -> u32 {
+        self.stats.count(caller);
+        u32::try_from(self.stats.shelf.open_now()).unwrap_or(u32::MAX)
     }
 
     async fn lookup(&self, caller: &Caller, id: u32, delay_ms: u32) -> Result<Todo, TodoError> {

@@ -36,12 +36,12 @@ pub mod policy;
 mod types;
 
 pub use model::{
-    DEFAULT_SYNC_TIMEOUT_MS, LargeInts, MAX_SYNC_TIMEOUT_MS, Method, MethodKind, Param,
-    SCHEMA_FORMAT_VERSION, Service, ServiceBuilder, TypeDecl, TypeRef,
+    CapabilityLink, DEFAULT_SYNC_TIMEOUT_MS, LargeInts, MAX_SYNC_TIMEOUT_MS, Method, MethodKind,
+    Param, SCHEMA_FORMAT_VERSION, Service, ServiceBuilder, TypeDecl, TypeRef,
 };
 pub use policy::{RendererKind, Rule};
 #[cfg(feature = "types")]
-pub use types::TypeInfo;
+pub use types::{TypeInfo, note_capability};
 
 #[cfg(feature = "types")]
 #[doc(hidden)]

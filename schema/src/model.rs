@@ -51,6 +51,77 @@ pub struct Service {
     pub policy: Vec<Rule>,
     /// The stable contract hash (16 lowercase hex digits); see [`crate::hash`].
     pub hash: String,
+    /// The capability contracts whose handles this contract's values carry, directly or through
+    /// another capability (`Handle<C>`: `#[channels(capability)]`), each once and without its
+    /// own list; empty until [`Service::with_capabilities`] fills it (the generated `schema()`
+    /// does). The JavaScript generators read the methods of the handles from here.
+    #[cfg_attr(
+        feature = "types",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
+    pub capabilities: Vec<Service>,
+    /// The capabilities this contract's own types reach, as found while describing them.
+    #[cfg_attr(feature = "types", serde(skip))]
+    links: Vec<CapabilityLink>,
+}
+
+/// A capability contract that a described type reaches (it holds a `Handle<C>`): the
+/// capability's namespace, and the function that describes it (a function rather than the
+/// description, because a capability may reach itself: a directory handing out directories).
+///
+/// # Examples
+///
+/// ```
+/// use ipc_schema::{CapabilityLink, Service};
+///
+/// fn counter() -> &'static Service {
+///     static SCHEMA: std::sync::OnceLock<Service> = std::sync::OnceLock::new();
+///     SCHEMA.get_or_init(|| Service::builder("Counter", "counter").build())
+/// }
+/// let link = CapabilityLink::new("counter", counter);
+/// assert_eq!(link.namespace(), "counter");
+/// assert_eq!(link.contract().name, "Counter");
+/// ```
+#[derive(Clone, Copy)]
+pub struct CapabilityLink {
+    namespace: &'static str,
+    contract: fn() -> &'static Service,
+}
+
+impl CapabilityLink {
+    /// The link to capability `namespace`, described by `contract`.
+    pub fn new(namespace: &'static str, contract: fn() -> &'static Service) -> Self {
+        CapabilityLink {
+            namespace,
+            contract,
+        }
+    }
+
+    /// The capability's namespace.
+    pub fn namespace(&self) -> &'static str {
+        self.namespace
+    }
+
+    /// The capability's contract (its own, without the capabilities it reaches in turn).
+    pub fn contract(&self) -> &'static Service {
+        (self.contract)()
+    }
+}
+
+impl PartialEq for CapabilityLink {
+    fn eq(&self, other: &Self) -> bool {
+        self.namespace == other.namespace
+    }
+}
+
+impl Eq for CapabilityLink {}
+
+impl std::fmt::Debug for CapabilityLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("CapabilityLink")
+            .field(&self.namespace)
+            .finish()
+    }
 }
 
 impl Service {
@@ -66,8 +137,46 @@ impl Service {
                 large_ints: LargeInts::Reject,
                 policy: Vec::new(),
                 hash: String::new(),
+                capabilities: Vec::new(),
+                links: Vec::new(),
             },
         }
+    }
+
+    /// This contract with [`Service::capabilities`] filled: every capability contract its
+    /// types reach, then every one those reach, each once (by namespace, sorted), each without
+    /// its own list. A contract read back from JSON keeps the list it was written with.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ipc_schema::Service;
+    ///
+    /// let plain = Service::builder("Todos", "todos").build().with_capabilities();
+    /// assert!(plain.capabilities.is_empty());
+    /// ```
+    pub fn with_capabilities(mut self) -> Service {
+        let mut waiting: Vec<CapabilityLink> = self.links.clone();
+        let mut found: Vec<Service> = Vec::new();
+        while let Some(link) = waiting.pop() {
+            if found.iter().any(|c| c.namespace == link.namespace()) {
+                continue;
+            }
+            let mut contract = link.contract().clone();
+            waiting.extend(contract.links.iter().copied());
+            contract.capabilities.clear();
+            found.push(contract);
+        }
+        if !found.is_empty() {
+            found.sort_by(|a, b| a.namespace.cmp(&b.namespace));
+            self.capabilities = found;
+        }
+        self
+    }
+
+    /// The capability contract of namespace `namespace` among [`Service::capabilities`].
+    pub fn capability(&self, namespace: &str) -> Option<&Service> {
+        self.capabilities.iter().find(|c| c.namespace == namespace)
     }
 
     /// The method declared for `channel`, if any.
@@ -171,6 +280,11 @@ impl ServiceBuilder {
 
     /// Appends a method (by reference, for generated code with `#[cfg]`-gated methods).
     pub fn push_method(&mut self, method: Method) {
+        for link in &method.links {
+            if !self.service.links.contains(link) {
+                self.service.links.push(*link);
+            }
+        }
         for decl in &method.decls {
             self.service
                 .types
@@ -184,6 +298,7 @@ impl ServiceBuilder {
     pub fn build(mut self) -> Service {
         for method in &mut self.service.methods {
             method.decls.clear();
+            method.links.clear();
         }
         self.service.hash = crate::hash::contract_hash(&self.service);
         self.service
@@ -285,6 +400,8 @@ pub struct Method {
     pub timeout_ms: Option<u64>,
     #[cfg_attr(feature = "types", serde(skip))]
     decls: Vec<TypeDecl>,
+    #[cfg_attr(feature = "types", serde(skip))]
+    links: Vec<CapabilityLink>,
 }
 
 impl Method {
@@ -304,6 +421,7 @@ impl Method {
             policy: Vec::new(),
             timeout_ms: None,
             decls: Vec::new(),
+            links: Vec::new(),
         }
     }
 
@@ -384,6 +502,15 @@ impl Method {
 
 #[cfg(feature = "types")]
 impl Method {
+    fn with_links(mut self, links: Vec<CapabilityLink>) -> Self {
+        for link in links {
+            if !self.links.contains(&link) {
+                self.links.push(link);
+            }
+        }
+        self
+    }
+
     /// Adds a parameter described by its Rust type.
     pub fn param<T: crate::TypeInfo + ?Sized>(
         self,
@@ -391,24 +518,24 @@ impl Method {
         rust: &str,
         rule: LargeInts,
     ) -> Self {
-        let (ty, decls) = T::describe(rust, rule);
-        let mut method = self.with_decls(decls);
+        let ((ty, decls), links) = crate::types::reaching(|| T::describe(rust, rule));
+        let mut method = self.with_decls(decls).with_links(links);
         method.params.push(Param::new(name, ty));
         method
     }
 
     /// Sets the success type of an invoke.
     pub fn output<T: crate::TypeInfo + ?Sized>(self, rust: &str, rule: LargeInts) -> Self {
-        let (ty, decls) = T::describe(rust, rule);
-        let mut method = self.with_decls(decls);
+        let ((ty, decls), links) = crate::types::reaching(|| T::describe(rust, rule));
+        let mut method = self.with_decls(decls).with_links(links);
         method.output = Some(ty);
         method
     }
 
     /// Sets the application error of a fallible invoke.
     pub fn error<T: crate::TypeInfo + ?Sized>(self, rust: &str, rule: LargeInts) -> Self {
-        let (ty, decls) = T::describe(rust, rule);
-        let mut method = self.with_decls(decls);
+        let ((ty, decls), links) = crate::types::reaching(|| T::describe(rust, rule));
+        let mut method = self.with_decls(decls).with_links(links);
         method.error = Some(ty);
         method
     }

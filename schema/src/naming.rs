@@ -394,6 +394,18 @@ pub fn ts_errors_type(service_name: &str) -> String {
     format!("{}Errors", pascal_case(service_name))
 }
 
+/// The TypeScript interface of a handle to an object of a capability contract (`Notebook`
+/// gives `NotebookHandle`): its methods, `release()` and `released`.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(ipc_schema::naming::ts_handle_type("Notebook"), "NotebookHandle");
+/// ```
+pub fn ts_handle_type(service_name: &str) -> String {
+    format!("{}Handle", pascal_case(service_name))
+}
+
 /// The `window` key (and `.d.ts` file name) of bindings for several services.
 pub const DEFAULT_API_KEY: &str = "ipc";
 
@@ -536,6 +548,8 @@ const RESERVED_TYPE_NAMES: &[&str] = &[
     "IpcSubscribeOptions",
     "IpcDisposer",
     "IpcApi",
+    "IpcHandle",
+    "IpcHandles",
     "IpcStream",
     "IpcStreamSource",
     "IpcPort",

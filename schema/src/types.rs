@@ -5,9 +5,62 @@
 //! backend and it can be swapped without touching a contract.
 
 use std::any::TypeId;
+use std::cell::RefCell;
 use std::collections::HashSet;
 
-use crate::model::{LargeInts, TypeDecl, TypeRef};
+use crate::model::{CapabilityLink, LargeInts, TypeDecl, TypeRef};
+
+thread_local! {
+    /// The capabilities reached by the type being described on this thread, if one is.
+    static REACHED: RefCell<Option<Vec<CapabilityLink>>> = const { RefCell::new(None) };
+}
+
+/// Notes that the type being described holds a handle to the capability `link` names (called
+/// by the handle type's description; nothing happens outside a description).
+///
+/// # Examples
+///
+/// ```
+/// use ipc_schema::{CapabilityLink, Service, note_capability};
+///
+/// fn counter() -> &'static Service {
+///     static SCHEMA: std::sync::OnceLock<Service> = std::sync::OnceLock::new();
+///     SCHEMA.get_or_init(|| Service::builder("Counter", "counter").build())
+/// }
+/// note_capability(CapabilityLink::new("counter", counter));
+/// ```
+pub fn note_capability(link: CapabilityLink) {
+    REACHED.with(|reached| {
+        if let Some(reached) = reached.borrow_mut().as_mut() {
+            if !reached.contains(&link) {
+                reached.push(link);
+            }
+        }
+    });
+}
+
+/// Runs `describe` and returns what it returns with the capabilities it reached.
+pub(crate) fn reaching<R>(describe: impl FnOnce() -> R) -> (R, Vec<CapabilityLink>) {
+    let outer = REACHED.with(|reached| reached.borrow_mut().replace(Vec::new()));
+    /// Puts the outer description's list back, even if `describe` panics.
+    struct Restore(Option<Option<Vec<CapabilityLink>>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(outer) = self.0.take() {
+                REACHED.with(|reached| *reached.borrow_mut() = outer);
+            }
+        }
+    }
+    let mut restore = Restore(Some(outer));
+    let described = describe();
+    let found = REACHED
+        .with(|reached| reached.borrow_mut().take())
+        .unwrap_or_default();
+    if let Some(outer) = restore.0.take() {
+        REACHED.with(|reached| *reached.borrow_mut() = outer);
+    }
+    (described, found)
+}
 
 /// A type the contract can describe: its TypeScript expression and the declarations it needs.
 ///

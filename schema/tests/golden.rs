@@ -533,27 +533,29 @@ fn a_sync_method_with_a_stream_is_refused() {
     }
 }
 
-/// A capability handle reaches Rust renderers only, for now: a contract that hands one out gets
-/// no JavaScript bindings, with the reason.
+/// A handle to a capability the schema does not include (a hand-written or stale schema) gets
+/// no bindings, with the reason, also inside a declared type; with the capability's contract
+/// it gets an object type and a method table; a capability method named like a handle's own
+/// member is refused.
 #[test]
-fn a_capability_handle_is_refused_with_the_reason() {
+fn capability_handles_need_their_contract_and_get_its_methods() {
     let service = Service::builder("Files", "files")
         .method(
             Method::new("open", "files:open", MethodKind::Invoke)
                 .param_raw("path", "String", "string")
-                .output_raw("Handle<FileHandle>", "IpcHandle<\"file@0123456789abcdef\">"),
+                .output_raw("Handle<FileHandle>", "IpcHandle<\"file\">"),
         )
         .build();
     match Bindings::new(&[&service]).generate() {
         Err(error @ Error::Unsupported { .. }) => {
             let message = error.to_string();
             assert!(
-                message.contains("method `open` of `files` carries a capability handle"),
+                message.contains("method `open` of `files` carries a handle to capability `file`"),
                 "{message}"
             );
         }
         other => panic!("expected Unsupported, got {other:?}"),
-    } // Also inside a declared type, through another.
+    }
     let nested = Service::builder("Files", "files")
         .method(
             Method::new("open_all", "files:open_all", MethodKind::Invoke)
@@ -577,5 +579,52 @@ fn a_capability_handle_is_refused_with_the_reason() {
             assert!(error.to_string().contains("method `open_all`"), "{error}");
         }
         other => panic!("expected Unsupported, got {other:?}"),
+    }
+
+    let file = |method: &str| {
+        Service::builder("File", "file")
+            .method(
+                Method::new(method, format!("file:{method}"), MethodKind::Invoke)
+                    .param_raw("len", "u32", "number")
+                    .output_raw("Vec<u8>", "Uint8Array"),
+            )
+            .build()
+    };
+    let mut with_file = service.clone();
+    with_file.capabilities = vec![file("read")];
+    let files = Bindings::new(&[&with_file]).generate().expect("bindings");
+    let text = |name: &str| {
+        files
+            .iter()
+            .find(|f| f.path.ends_with(name))
+            .map(|f| f.contents.clone())
+            .unwrap_or_default()
+    };
+    assert!(text("files.d.ts").contains("export interface FileHandle {"));
+    assert!(
+        text("files.d.ts")
+            .contains("read(len: number, options?: IpcCallOptions): Promise<Uint8Array>;")
+    );
+    assert!(
+        text("files.d.ts")
+            .contains("export type IpcHandle<N extends keyof IpcHandles> = IpcHandles[N];")
+    );
+    assert!(text("preload.js").contains(
+        "\"file\": { name: \"File\", methods: [\n    { name: \"read\", wire: \"read\", channel: \"file:read\", params: [[\"len\", [\"int\", 0, 4294967295]]] },"
+    ));
+    assert!(text("preload.js").contains("returns: [\"handle\", \"file\"]"));
+
+    let mut clashing = service.clone();
+    clashing.capabilities = vec![file("release")];
+    match Bindings::new(&[&clashing]).generate() {
+        Err(error @ Error::Conflict { .. }) => {
+            assert!(
+                error
+                    .to_string()
+                    .contains("method `release` of capability `file`"),
+                "{error}"
+            );
+        }
+        other => panic!("expected Conflict, got {other:?}"),
     }
 }

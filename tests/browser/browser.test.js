@@ -825,6 +825,52 @@ test('a port round trip: main answers each line upper-cased, and the page closes
   assert.deepEqual(pageErrors, []);
 });
 
+test('a capability handle in the page: calls through it, release, and use after release rejected', async () => {
+  const result = await page.evaluate(async () => {
+    const todos = window.todos;
+    const before = await todos.notebooksOpen();
+    const notebook = await todos.openNotebook('from chromium');
+    const counts = await Promise.all([notebook.write('one'), notebook.write('two')]);
+    const lines = await notebook.read();
+    const opened = (await todos.notebooksOpen()) - before;
+    notebook.release();
+    let after;
+    try {
+      await notebook.read();
+    } catch (error) {
+      after = { code: error.code, isFramework: error instanceof window.IpcFrameworkError };
+    }
+    // The object leaves the Rust main once its release (a port close) arrives.
+    const deadline = Date.now() + 5000;
+    let now = await todos.notebooksOpen();
+    while (now !== before && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      now = await todos.notebooksOpen();
+    }
+    let disposed = null;
+    if (typeof Symbol.dispose === 'symbol') {
+      const scoped = await todos.openNotebook('using');
+      scoped[Symbol.dispose]();
+      disposed = scoped.released;
+    }
+    const first = lines.shift();
+    return { counts: counts.sort(), first, rest: lines.sort(), opened, released: notebook.released, after, back: now === before, disposed, hasDispose: typeof Symbol.dispose === 'symbol' };
+  });
+  // Two concurrent writes: in either order.
+  assert.deepEqual(result, {
+    counts: [2, 3],
+    first: 'from chromium',
+    rest: ['one', 'two'],
+    opened: 1,
+    released: true,
+    after: { code: 'disconnected', isFramework: true },
+    back: true,
+    disposed: result.hasDispose ? true : null,
+    hasDispose: result.hasDispose,
+  });
+  assert.deepEqual(pageErrors, []);
+});
+
 test('a request from main answered by the page: main asks each page that connects, the page\'s handler answers', async () => {
   // Main asks as soon as the page has connected (retrying while its handler is not registered
   // yet), then announces the answer to that page alone.

@@ -9,10 +9,8 @@
 
 const assert = require('node:assert/strict');
 const { describe, it, before, after } = require('node:test');
-const { pathToFileURL } = require('node:url');
 
-const { generate } = require('./support/setup');
-const { rustWebSocket } = require('./support/peers');
+const { realBrowserClient } = require('./support/peers');
 const { startSession } = require('./support/session');
 
 const MODES = [
@@ -149,18 +147,6 @@ for (const mode of MODES) {
 }
 
 describe('dates through the browser client', () => {
-  let client;
-  let api;
-  let socket;
-  before(async () => {
-    client = await import(pathToFileURL(generate().path('client.mjs')).href);
-    const sockets = [];
-    api = await client.connect('ws://127.0.0.1:1/ipc', { WebSocket: rustWebSocket(sockets) });
-    socket = sockets[0];
-  });
-  after(async () => {
-    client.close(api);
-    await socket.exited;
-  });
-  roundTrips(() => api, () => socket.sent, () => globalThis);
+  const browser = realBrowserClient();
+  roundTrips(browser.api, browser.sent, () => globalThis);
 });

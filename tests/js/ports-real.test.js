@@ -5,10 +5,9 @@
 
 const assert = require('node:assert/strict');
 const { describe, it, before, after } = require('node:test');
-const { pathToFileURL } = require('node:url');
 
-const { eventually, generate } = require('./support/setup');
-const { rustWebSocket } = require('./support/peers');
+const { eventually } = require('./support/setup');
+const { realBrowserClient } = require('./support/peers');
 const { startSession } = require('./support/session');
 
 const plain = (value) => JSON.parse(JSON.stringify(value));
@@ -91,19 +90,6 @@ for (const mode of MODES) {
 }
 
 describe('ports with the real Rust main, browser client', () => {
-  let client;
-  let api;
-  let socket;
-  before(async () => {
-    const bindings = generate();
-    client = await import(pathToFileURL(bindings.path('client.mjs')).href);
-    const sockets = [];
-    api = await client.connect('ws://127.0.0.1:1/ipc', { WebSocket: rustWebSocket(sockets) });
-    socket = sockets[0];
-  });
-  after(async () => {
-    client.close(api);
-    await socket.exited;
-  });
-  scenario(() => api, () => socket.sent, false);
+  const browser = realBrowserClient();
+  scenario(browser.api, browser.sent, false);
 });

@@ -50,8 +50,9 @@ for (const mode of MODES) {
     it('exposes one function per declared channel, frozen and read-only', () => {
       assert.equal(typeof todos, 'object');
       assert.deepEqual(Object.keys(todos).sort(), [
-        'add', 'attach', 'attachment', 'chat', 'crash', 'due', 'handleConfirm', 'import', 'list', 'log', 'lookup', 'measure', 'onAnnounce', 'onChanged',
-        'onIntroduce', 'onScheduled', 'postpone', 'purge', 'renameAll', 'schedule', 'slow', 'stats', 'toggle', 'watch',
+        'add', 'attach', 'attachment', 'chat', 'crash', 'due', 'handleConfirm', 'import', 'list', 'log', 'lookup', 'measure', 'notebooksOpen',
+        'onAnnounce', 'onChanged', 'onIntroduce', 'onScheduled', 'openNotebook', 'postpone', 'purge', 'renameAll', 'schedule', 'slow', 'stats',
+        'toggle', 'watch',
       ]);
       for (const name of Object.keys(todos)) assert.equal(typeof todos[name], 'function');
       assert.ok(window.evaluate('Object.isFrozen(window.todos)'.replace('window.', 'globalThis.')));

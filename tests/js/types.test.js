@@ -121,6 +121,20 @@ describe('TypeScript declarations', () => {
     assert.equal(status, 0);
   });
 
+  it('type a capability handle as an object with its contract\'s methods, release and released', () => {
+    const dir = workspace(['handles-ok.ts', 'handles-client-ok.ts']);
+    const { status, output } = tsc(dir, ['todos.d.ts', 'handles-ok.ts', 'handles-client-ok.ts']);
+    assert.equal(output, '');
+    assert.equal(status, 0);
+  });
+
+  it('refuse a wrong argument to a capability handle\'s method', () => {
+    const dir = workspace(['handles-bad.ts']);
+    const { status, output } = tsc(dir, ['todos.d.ts', 'handles-bad.ts']);
+    assert.notEqual(status, 0);
+    assert.match(output, /handles-bad\.ts\(3,24\): error TS2345: Argument of type 'number' is not assignable to parameter of type 'string'\./);
+  });
+
   it('type-check every golden declaration file', () => {
     const golden = path.join(ROOT, 'schema', 'tests', 'golden');
     const dirs = fs.readdirSync(golden, { withFileTypes: true }).filter((e) => e.isDirectory());

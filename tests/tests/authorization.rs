@@ -266,7 +266,16 @@ async fn a_websocket_page_is_a_page_of_its_checked_origin() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spawned_child_is_native() {
-    let (main, backend) = serve();
+    // Granted before its first call is served (a grant made after the spawn returned would race
+    // the child's first calls).
+    let (main, backend) = serve_with(
+        Main::builder()
+            .initial_grant(|caller| match caller.peer() {
+                Peer::Child { .. } => Some(Grant::all().with_capability("admin")),
+                _ => None,
+            })
+            .build(),
+    );
     let (state, _registration) = ConformanceBackend::serve(&main).unwrap();
     let mut command = tokio::process::Command::new(PEER);
     command.args([
@@ -276,7 +285,6 @@ async fn a_spawned_child_is_native() {
         "binary",
     ]);
     let child = within("spawn", main.spawn_renderer(command)).await.unwrap();
-    main.grant(child.id(), "admin");
     eventually("the child's report", || {
         state
             .sends_from("child")

@@ -173,6 +173,57 @@ impl DirHandler for Node {
     }
 }
 
+/// Sixty-four callers on one handle over a Unix socket, each call on its own clock: every
+/// answer reaches its call promptly. (No task reads a handle's answers: the waiting calls take
+/// turns. A turn handed to a call that then found its own answer at once, and left, once left
+/// every other call unread until its own deadline woke it: five seconds, in about one round of
+/// this test in two.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_callers_on_one_handle_each_get_their_answer_promptly() {
+    let main = Main::new();
+    let (_state, _registration) = ConformanceBackend::serve(&main).unwrap();
+    let path = socket_path("capability-callers");
+    let _listener = main.listen_unix(&path).unwrap();
+    let renderer = connect(&path, "callers").await;
+    let counter = within("counter", Conformance::client(&renderer).counter(0))
+        .await
+        .unwrap()
+        .client();
+    for _round in 0..20 {
+        let callers: Vec<_> = (0..64)
+            .map(|_| {
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    for _ in 0..50 {
+                        // No deadline of its own: a call whose answer nobody reads would wait
+                        // until something else happened to read the port. The outer timer
+                        // bounds the wait (its wake-up polls the call, which then reads); the
+                        // time taken tells.
+                        let call = counter.add(1).no_timeout();
+                        let started = std::time::Instant::now();
+                        let outcome = tokio::time::timeout(Duration::from_secs(3), call).await;
+                        let took = started.elapsed();
+                        assert!(
+                            took < Duration::from_millis(1500),
+                            "an answer took {took:?} to reach its call"
+                        );
+                        match outcome {
+                            Ok(Ok(_)) => {}
+                            Ok(Err(error)) => panic!("{error}"),
+                            Err(_) => panic!("no answer within three seconds"),
+                        }
+                    }
+                })
+            })
+            .collect();
+        for caller in futures_util::future::join_all(callers).await {
+            caller.unwrap();
+        }
+    }
+    assert_eq!(within("the total", counter.add(0)).await, Ok(20 * 64 * 50));
+    let _ = std::fs::remove_file(&path);
+}
+
 /// A capability whose methods return its own handles: its schema describes itself without
 /// recursing, and the handles it hands out work.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -189,4 +240,79 @@ async fn a_capability_hands_out_handles_of_its_own_kind() {
         .unwrap()
         .client();
     assert_eq!(within("path", lib.path()).await, Ok("/usr/lib".to_string()));
+    // Its schema lists the capabilities it reaches: itself, once, without recursing.
+    let reached: Vec<&str> = Dir::schema()
+        .capabilities
+        .iter()
+        .map(|c| c.namespace.as_str())
+        .collect();
+    assert_eq!(reached, ["dir"]);
+    assert!(Dir::schema().capabilities[0].capabilities.is_empty());
+}
+
+/// A contract's schema lists every capability its handles reach (returned, taken, in events),
+/// for the tools that generate holders; the JSON carries them.
+#[test]
+fn a_contracts_schema_lists_the_capabilities_it_reaches() {
+    let reached: Vec<&str> = Conformance::schema()
+        .capabilities
+        .iter()
+        .map(|c| c.namespace.as_str())
+        .collect();
+    assert_eq!(reached, ["counter", "sink"]);
+    let json: serde_json::Value = serde_json::from_str(&Conformance::schema().to_json()).unwrap();
+    let counter = &json["capabilities"][0];
+    assert_eq!(counter["namespace"], "counter");
+    assert_eq!(counter["methods"][0]["channel"], "counter:add");
+}
+
+/// A tally: the full capability main keeps or hands to one holder.
+#[ipc_runtime::channels(namespace = "tally", capability)]
+pub trait Tally {
+    /// Adds `by`; returns the new value.
+    async fn add(&self, by: i32) -> i32;
+}
+
+/// A read-only view of a tally: the narrower capability main mints for a second holder.
+#[ipc_runtime::channels(namespace = "tally_view", capability)]
+pub trait TallyView {
+    /// The value now.
+    async fn value(&self) -> i32;
+}
+
+/// A tally's state, shared by the full handle and the views minted over it.
+#[derive(Clone, Default)]
+struct Shared(std::sync::Arc<std::sync::atomic::AtomicI32>);
+
+impl TallyHandler for Shared {
+    async fn add(&self, by: i32) -> i32 {
+        self.0.fetch_add(by, std::sync::atomic::Ordering::SeqCst) + by
+    }
+}
+
+impl TallyViewHandler for Shared {
+    async fn value(&self) -> i32 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Instead of handing its handle on, main mints a separate, narrower handle over the same
+/// object for a second holder: the view sees the full handle's changes, cannot change anything
+/// (its contract has no such method), and revoking it leaves the full handle working.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn main_mints_a_narrower_handle_for_a_second_holder() {
+    let shared = Shared::default();
+    let full = Tally::serve(shared.clone()).client();
+    let (view, revoker) = TallyView::serve_revocable(shared.clone());
+    let view = view.client();
+    assert_eq!(within("add", full.add(5)).await, Ok(5));
+    assert_eq!(within("value", view.value()).await, Ok(5));
+    assert_eq!(within("add", full.add(-2)).await, Ok(3));
+    assert_eq!(within("value", view.value()).await, Ok(3));
+    revoker.revoke("the view is withdrawn");
+    match within("value", view.value()).await {
+        Err(ipc_runtime::CallError::Ipc(IpcError::Revoked { .. })) => {}
+        other => panic!("expected Revoked, got {other:?}"),
+    }
+    assert_eq!(within("add", full.add(1)).await, Ok(4));
 }

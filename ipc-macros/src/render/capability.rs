@@ -168,6 +168,10 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
             type Call = #call;
             type Reply = #reply;
             type Client = #client;
+
+            fn contract() -> &'static #krate::__private::Service {
+                Self::__contract()
+            }
         }
 
         #[doc = #client_doc]

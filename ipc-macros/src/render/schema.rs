@@ -94,11 +94,25 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
     quote! {
         impl #ident {
             /// The contract as data: channels, kinds, parameter and result types with their
-            /// TypeScript declarations, doc comments, and the contract hash.
+            /// TypeScript declarations, doc comments, the contract hash, and the capability
+            /// contracts its handles reach.
             #vis fn schema() -> &'static #krate::__private::Service {
                 static SCHEMA: #krate::__private::OnceLock<#krate::__private::Service> =
                     #krate::__private::OnceLock::new();
                 SCHEMA.get_or_init(|| {
+                    #krate::__private::Service::with_capabilities(
+                        ::core::clone::Clone::clone(Self::__contract()),
+                    )
+                })
+            }
+
+            /// The contract as data without the capabilities it reaches (those are linked:
+            /// a capability may reach itself).
+            #[doc(hidden)]
+            #vis fn __contract() -> &'static #krate::__private::Service {
+                static CONTRACT: #krate::__private::OnceLock<#krate::__private::Service> =
+                    #krate::__private::OnceLock::new();
+                CONTRACT.get_or_init(|| {
                     let rule = #rule;
                     let mut builder = #krate::__private::Service::builder(#name, #namespace)
                         .docs(#docs)

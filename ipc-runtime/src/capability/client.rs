@@ -2,15 +2,15 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::future::{Future, IntoFuture};
+use std::future::{Future, IntoFuture, poll_fn};
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use tokio::sync::oneshot;
 
 use super::Capability;
 use super::message::{FromObject, ToObject};
@@ -18,6 +18,7 @@ use crate::error::{CallError, IpcError};
 use crate::limits::DEFAULT_CALL_TIMEOUT;
 use crate::port::Port;
 use crate::util::lock;
+use crate::wire::Payload;
 
 /// A handle to one object of capability `C` on the other side (`docs/PROTOCOL.md` §7.3): call
 /// its methods through `C`'s typed client ([`Handle::client`]).
@@ -38,17 +39,67 @@ pub struct Handle<C: Capability> {
 struct Inner<C: Capability> {
     port: Port<ToObject<C::Call>, FromObject<C::Reply>>,
     next_id: AtomicU64,
-    calls: Arc<Mutex<Calls<C::Reply>>>,
+    calls: Mutex<Calls<C::Reply>>,
 }
 
-type Answer<R> = oneshot::Sender<Result<R, IpcError>>;
-
-/// The calls waiting for their answer, and whether a task reads the answers.
+/// The calls waiting for their answer. No task reads the answers: whichever waiting call is
+/// polled reads what has arrived and hands each answer to its call (one task hop less per call
+/// than a reader task would cost).
 struct Calls<R> {
-    waiting: HashMap<u64, Answer<R>>,
-    reading: bool,
+    waiting: HashMap<u64, Slot<R>>,
+    /// The call whose task the port wakes when an answer arrives (the last to find nothing
+    /// there): when it stops waiting, another waiting call must read on.
+    reader: Option<u64>,
     /// Why the handle is closed, once it is: later calls fail with it.
     closed: Option<IpcError>,
+}
+
+/// One call waiting: its answer once read, and the task to wake when another call reads it.
+struct Slot<R> {
+    answer: Option<Result<R, IpcError>>,
+    waker: Option<Waker>,
+}
+
+impl<R> Calls<R> {
+    /// Hands an answer to call `id` (if it still waits), waking it.
+    fn deliver(&mut self, id: u64, answer: Result<R, IpcError>) {
+        if let Some(slot) = self.waiting.get_mut(&id) {
+            slot.answer = Some(answer);
+            if let Some(waker) = slot.waker.take() {
+                waker.wake();
+            }
+        }
+    }
+
+    /// The handle closed (`error`, unless it was closed already): every waiting call fails.
+    fn close(&mut self, error: IpcError) {
+        let error = self.closed.get_or_insert(error).clone();
+        for slot in self.waiting.values_mut() {
+            if slot.answer.is_none() {
+                slot.answer = Some(Err(error.clone()));
+            }
+            if let Some(waker) = slot.waker.take() {
+                waker.wake();
+            }
+        }
+    }
+
+    /// Call `id` stops waiting: if the port would have woken its task (or no task is the
+    /// port's reader: `id` read without waiting), another waiting call is woken to read on.
+    fn hand_off(&mut self, id: u64) {
+        if self.reader.is_some_and(|reader| reader != id) {
+            return;
+        }
+        self.reader = None;
+        if let Some(waker) = self
+            .waiting
+            .values_mut()
+            .find(|slot| slot.answer.is_none() && slot.waker.is_some())
+            .and_then(|slot| slot.waker.take())
+        {
+            waker.wake();
+        }
+    }
 }
 
 impl<C: Capability> Drop for Inner<C> {
@@ -69,11 +120,11 @@ impl<C: Capability> Handle<C> {
             inner: Arc::new(Inner {
                 port,
                 next_id: AtomicU64::new(first),
-                calls: Arc::new(Mutex::new(Calls {
+                calls: Mutex::new(Calls {
                     waiting: HashMap::new(),
-                    reading: false,
+                    reader: None,
                     closed: None,
-                })),
+                }),
             }),
         }
     }
@@ -97,7 +148,7 @@ impl<C: Capability> Handle<C> {
     }
 
     /// This side no longer reaches the object (`how`: released, handed over): later calls fail
-    /// at once. (The reader, woken as the end closes, fails the calls still waiting.)
+    /// at once. (A waiting call, woken as the end closes, fails the calls still waiting.)
     fn let_go(&self, how: &str) {
         lock(&self.inner.calls).closed.get_or_insert_with(|| {
             IpcError::disconnected(format!("the handle to `{}` was {how}", C::NAME))
@@ -134,20 +185,18 @@ impl<C: Capability> Handle<C> {
     ) -> Result<T, CallError<E>> {
         let channel = || format!("{}:{method}", C::NAME);
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        let (answer, answered) = oneshot::channel();
         {
             let mut calls = lock(&self.inner.calls);
             if let Some(error) = &calls.closed {
                 return Err(CallError::Ipc(error.clone()));
             }
-            calls.waiting.insert(id, answer);
-            if !calls.reading {
-                calls.reading = true;
-                tokio::spawn(read_answers::<C>(
-                    self.inner.port.clone(),
-                    self.inner.calls.clone(),
-                ));
-            }
+            calls.waiting.insert(
+                id,
+                Slot {
+                    answer: None,
+                    waker: None,
+                },
+            );
         }
         // Dropped before the answer (the caller gave up, or the deadline passed): the object
         // drops the handler's future.
@@ -157,12 +206,21 @@ impl<C: Capability> Handle<C> {
             armed: true,
         };
         // The deadline covers the send too (an object that grants no room). A send that fails
-        // (the handle closed meanwhile) is answered by the reader as it ends, with why the
-        // handle closed (`Revoked`, released, handed over): every way a handle closes ends it.
-        let exchange = async {
-            let _ = self.inner.port.send(ToObject::Call { id, call }).await;
-            answered.await.unwrap_or_else(|_| Err(self.closed_error()))
-        };
+        // (the handle closed meanwhile) is answered as the port is read to its end, with why
+        // the handle closed (`Revoked`, released, handed over).
+        //
+        // While the call waits to go (the object's window is full), it reads answers too: the
+        // object answers only within this side's credit and reads no new call while an answer
+        // waits, so a holder whose every waiting call were sending would never read again.
+        let mut message = Some(Payload::value(ToObject::<C::Call>::Call { id, call }));
+        let exchange = poll_fn(|cx| {
+            if message.is_some() {
+                if let Poll::Ready(Err(_)) = self.inner.port.poll_send(cx, &mut message) {
+                    message = None;
+                }
+            }
+            self.poll_answer(id, cx)
+        });
         let outcome = match timeout {
             Some(limit) => tokio::time::timeout(limit, exchange)
                 .await
@@ -190,8 +248,61 @@ impl<C: Capability> Handle<C> {
         }
     }
 
-    fn closed_error(&self) -> IpcError {
-        lock(&self.inner.calls).closed.clone().unwrap_or_else(|| {
+    /// Call `id`'s answer: taken from its slot if another call read it, else read from the
+    /// port (handing the answers of other calls to them) until it comes.
+    fn poll_answer(&self, id: u64, cx: &mut Context<'_>) -> Poll<Result<C::Reply, IpcError>> {
+        let mut calls = lock(&self.inner.calls);
+        loop {
+            let reader = calls.reader;
+            let Some(slot) = calls.waiting.get_mut(&id) else {
+                return Poll::Ready(Err(self.closed_error(&calls)));
+            };
+            if let Some(answer) = slot.answer.take() {
+                calls.waiting.remove(&id);
+                calls.hand_off(id);
+                return Poll::Ready(answer);
+            }
+            if reader.is_some_and(|reader| reader != id) {
+                // Another call reads the port (it is woken when answers arrive, and hands this
+                // one's over): only wait to be woken.
+                slot.waker = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
+            // This call reads now: its own answer must not wake it (a spurious wake-up per call).
+            slot.waker = None;
+            match self.inner.port.poll_recv(cx) {
+                Poll::Ready(Some(Ok(FromObject::Reply { id, reply }))) => {
+                    calls.deliver(id, Ok(reply));
+                }
+                Poll::Ready(Some(Ok(FromObject::Error { id, error }))) => {
+                    calls.deliver(id, Err((*error).into()));
+                }
+                // An answer that does not decode, or the error the object closed with (revoked).
+                Poll::Ready(Some(Err(error))) => {
+                    if !matches!(error, IpcError::Revoked { .. }) {
+                        self.inner.port.close();
+                    }
+                    calls.close(error);
+                }
+                Poll::Ready(None) => {
+                    calls.close(IpcError::disconnected(format!(
+                        "the object behind the handle to `{}` is gone",
+                        C::NAME
+                    )));
+                }
+                Poll::Pending => {
+                    if let Some(slot) = calls.waiting.get_mut(&id) {
+                        slot.waker = Some(cx.waker().clone());
+                    }
+                    calls.reader = Some(id);
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+
+    fn closed_error(&self, calls: &Calls<C::Reply>) -> IpcError {
+        calls.closed.clone().unwrap_or_else(|| {
             IpcError::disconnected(format!(
                 "the handle to `{}` is closed (released, sent away, or its connection is gone)",
                 C::NAME
@@ -209,73 +320,16 @@ struct CancelOnDrop<'a, C: Capability> {
 
 impl<C: Capability> Drop for CancelOnDrop<'_, C> {
     fn drop(&mut self) {
-        let waiting = lock(&self.inner.calls).waiting.remove(&self.id).is_some();
+        let waiting = {
+            let mut calls = lock(&self.inner.calls);
+            let waiting = calls.waiting.remove(&self.id).is_some();
+            calls.hand_off(self.id);
+            waiting
+        };
         if self.armed || waiting {
             // A cancel that finds no room (a full window) is dropped: the answer then comes and
             // finds nobody waiting.
             let _ = self.inner.port.try_send(ToObject::Cancel { id: self.id });
-        }
-    }
-}
-
-/// Reads the object's answers and hands each to its call, until the port closes (released,
-/// handed over, revoked, the object gone: each wakes it); then every call still waiting (and
-/// every later one) fails with why it closed.
-async fn read_answers<C: Capability>(
-    port: Port<ToObject<C::Call>, FromObject<C::Reply>>,
-    calls: Arc<Mutex<Calls<C::Reply>>>,
-) {
-    // However this task ends (its runtime shutting down included), no call waits for it.
-    let _closed_on_exit = CloseOnExit(calls.clone());
-    let closed = loop {
-        match port.recv().await {
-            Some(Ok(FromObject::Reply { id, reply })) => {
-                if let Some(answer) = lock(&calls).waiting.remove(&id) {
-                    let _ = answer.send(Ok(reply));
-                }
-            }
-            Some(Ok(FromObject::Error { id, error })) => {
-                if let Some(answer) = lock(&calls).waiting.remove(&id) {
-                    let _ = answer.send(Err((*error).into()));
-                }
-            }
-            // An answer that does not decode, or the error the object closed with (revoked).
-            Some(Err(error)) => {
-                if !matches!(error, IpcError::Revoked { .. }) {
-                    port.close();
-                }
-                break error;
-            }
-            None => {
-                break IpcError::disconnected(format!(
-                    "the object behind the handle to `{}` is gone",
-                    C::NAME
-                ));
-            }
-        }
-    };
-    // Why, unless this side let the handle go first; the guard fails the calls still waiting.
-    lock(&calls).closed.get_or_insert(closed);
-}
-
-/// Marks the calls closed when the reader ends, however it ends.
-struct CloseOnExit<R>(Arc<Mutex<Calls<R>>>);
-
-impl<R> Drop for CloseOnExit<R> {
-    fn drop(&mut self) {
-        let waiting = {
-            let mut calls = lock(&self.0);
-            let error = calls
-                .closed
-                .get_or_insert_with(|| IpcError::disconnected("the handle's reader ended"))
-                .clone();
-            std::mem::take(&mut calls.waiting)
-                .into_values()
-                .map(move |answer| (answer, error.clone()))
-                .collect::<Vec<_>>()
-        };
-        for (answer, error) in waiting {
-            let _ = answer.send(Err(error));
         }
     }
 }
@@ -334,6 +388,15 @@ impl<C: Capability> ts_rs::TS for Handle<C> {
     }
     fn inline(cfg: &ts_rs::Config) -> String {
         Self::name(cfg)
+    }
+
+    fn visit_dependencies(_: &mut impl ts_rs::TypeVisitor)
+    where
+        Self: 'static,
+    {
+        // Not a type declaration: the capability's contract, which the schema lists among the
+        // capabilities a contract reaches (the JavaScript bindings build its methods from it).
+        ipc_schema::note_capability(ipc_schema::CapabilityLink::new(C::NAME, C::contract));
     }
 }
 

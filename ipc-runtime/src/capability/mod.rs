@@ -34,4 +34,9 @@ pub trait Capability: Send + Sync + Sized + 'static {
     type Reply: Serialize + DeserializeOwned + Send + 'static;
     /// The typed client of a handle (`{Trait}Client`).
     type Client: From<Handle<Self>>;
+
+    /// The capability's own contract as data, without the capabilities it reaches in turn
+    /// (those are linked, not nested: a capability may hand out handles of its own kind). The
+    /// generated `schema()` is this with `capabilities` filled.
+    fn contract() -> &'static ipc_schema::Service;
 }

@@ -133,14 +133,22 @@ impl<Out: Serialize + Send + 'static, In> Port<Out, In> {
     /// [`IpcError::Disconnected`] when the port is closed.
     pub async fn send(&self, message: Out) -> Result<(), IpcError> {
         let mut slot = Some(Payload::value(message));
-        poll_fn(|cx| {
-            let core = lock(&self.handle.core);
-            match core.as_ref() {
-                Some(core) => core.poll_send(cx, &mut slot),
-                None => Poll::Ready(Err(Self::closed_error())),
-            }
-        })
-        .await
+        poll_fn(|cx| self.poll_send(cx, &mut slot)).await
+    }
+
+    /// Sends the message in `slot` (made with [`Payload::value`] of an `Out`) once the receiver
+    /// has room, as [`Port::send`] does; keeps it there while it waits (a capability's call
+    /// reads answers while its own call waits to go).
+    pub(crate) fn poll_send(
+        &self,
+        cx: &mut Context<'_>,
+        slot: &mut Option<Payload>,
+    ) -> Poll<Result<(), IpcError>> {
+        let core = lock(&self.handle.core);
+        match core.as_ref() {
+            Some(core) => core.poll_send(cx, slot),
+            None => Poll::Ready(Err(Self::closed_error())),
+        }
     }
 
     /// Sends `message` if the receiver has room now.
@@ -169,7 +177,8 @@ impl<Out, In: DeserializeOwned + 'static> Port<Out, In> {
         poll_fn(|cx| self.poll_recv(cx)).await
     }
 
-    fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Result<In, IpcError>>> {
+    /// [`Port::recv`] as a poll (a capability's calls read their answers with it).
+    pub(crate) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Result<In, IpcError>>> {
         // Registered before the end is looked at: a clone taking it after this sees the waker.
         self.handle.reader.register(cx.waker());
         let mut core = lock(&self.handle.core);

@@ -34,6 +34,7 @@ pub(super) fn render(model: &Model<'_>) -> String {
             ("CONTRACTS", &model.contracts_js()),
             ("BIGINTS", model.bigints_js()),
             ("METHODS", &model.methods_js()),
+            ("CAPABILITIES", &model.capabilities_js()),
             ("CHECKS", CHECKS_JS.trim_end()),
             ("POLICY", POLICY_JS.trim_end()),
             ("CHUNKS", CHUNKS_JS.trim_end()),

@@ -1,7 +1,7 @@
 //! TypeScript declarations: `<key>.d.ts` for `window.<key>` and `client.d.mts` for the browser
 //! client.
 
-use super::model::{Model, ServiceModel};
+use super::model::{CapabilityModel, Model, ServiceModel};
 use super::shape;
 use super::text::jsdoc;
 use crate::model::MethodKind;
@@ -250,6 +250,7 @@ fn body(model: &Model<'_>, flavor: Flavor, out: &mut String) {
     ));
     out.push_str("export type IpcDisposer = () => void;\n\n");
     ports_prelude(flavor, out);
+    handle_interfaces(model, flavor, out);
 
     for service in &model.services {
         api_interface(service, flavor, out);
@@ -382,9 +383,140 @@ fn ports_prelude(flavor: Flavor, out: &mut String) {
     out.push_str("}\n\n");
 }
 
+/// One interface per capability the contracts reach (`NotebookHandle`: the object's methods,
+/// `release()`, `released`), and `IpcHandle<"ns">`, the type the contracts name them by.
+fn handle_interfaces(model: &Model<'_>, flavor: Flavor, out: &mut String) {
+    if model.capabilities.is_empty() {
+        return;
+    }
+    for capability in &model.capabilities {
+        handle_interface(capability, flavor, out);
+    }
+    out.push_str(&jsdoc(
+        &["The capability handles the contracts hand out, by the capability's namespace."],
+        "",
+    ));
+    out.push_str(
+        "export interface IpcHandles {
+",
+    );
+    for capability in &model.capabilities {
+        out.push_str(&format!(
+            "  readonly {}: {};
+",
+            super::text::js_string(&capability.service.namespace),
+            capability.handle_type
+        ));
+    }
+    out.push_str(
+        "}
+
+",
+    );
+    out.push_str(&jsdoc(
+        &["A handle to one object of capability `N` (docs/PROTOCOL.md, section 7.3)."],
+        "",
+    ));
+    out.push_str(
+        "export type IpcHandle<N extends keyof IpcHandles> = IpcHandles[N];
+
+",
+    );
+}
+
+fn handle_interface(capability: &CapabilityModel<'_>, flavor: Flavor, out: &mut String) {
+    let service = capability.service;
+    let mut docs = vec![
+        service.docs.clone(),
+        String::new(),
+        format!(
+            "A handle to one `{}` object in the Rust main (a capability: docs/PROTOCOL.md, section 7.3).",
+            service.namespace
+        ),
+        "Each method is a call to that object, with the options of an invoke (its deadline is 30 s".into(),
+        "unless `timeoutMs` says otherwise). `release()` lets the object go; a handle the page drops".into(),
+        "without releasing it is released once it is garbage-collected, which may be much later.".into(),
+        "`using` and `await using` release it too, where the runtime has `Symbol.dispose`.".into(),
+    ];
+    if flavor == Flavor::Window {
+        docs.extend([
+            String::new(),
+            "With context isolation on Electron older than 35, call `release()`: nothing releases a".into(),
+            "dropped handle there, and `released` is read once, when the handle reaches the page.".into(),
+        ]);
+    }
+    out.push_str(&jsdoc(&docs, ""));
+    out.push_str(&format!(
+        "export interface {} {{
+",
+        capability.handle_type
+    ));
+    for method in &capability.methods {
+        let m = method.method;
+        let mut params: Vec<String> = method
+            .param_names
+            .iter()
+            .zip(&m.params)
+            .map(|(name, p)| format!("{name}: {}", param_type(&p.ty.ts, m.kind)))
+            .collect();
+        params.push("options?: IpcCallOptions".into());
+        let mut docs = vec![m.docs.clone(), String::new()];
+        docs.push(format!("Calls `{}` on the object.", m.channel));
+        if let Some(error) = &m.error {
+            docs.push(format!(
+                "@throws {{IpcAppError<{}>}} when the method returns an error (`data`).",
+                error.ts
+            ));
+        }
+        docs.push(
+            "@throws {IpcFrameworkError} when the call fails (timeout, cancelled, revoked, released, ...)."
+                .into(),
+        );
+        let output = m.output.as_ref().map_or("void", |o| o.ts.as_str());
+        out.push_str(&jsdoc(&docs, "  "));
+        out.push_str(&format!(
+            "  {}({}): Promise<{output}>;
+",
+            m.js_name,
+            params.join(", ")
+        ));
+    }
+    out.push_str(&jsdoc(
+        &[
+            "Releases the object in the Rust main: calls in flight and later ones reject with",
+            "`disconnected`. Calling it again does nothing.",
+        ],
+        "  ",
+    ));
+    out.push_str(
+        "  release(): void;
+",
+    );
+    out.push_str(&jsdoc(
+        &["Whether the handle can no longer be called: released, revoked by its owner (`revoked`), or its connection gone."],
+        "  ",
+    ));
+    out.push_str(
+        "  readonly released: boolean;
+}
+
+",
+    );
+}
+
 /// A parameter's type as the page passes it: a stream parameter of an invoke (`IpcStream<T, E>`)
-/// takes any source of items (`IpcStreamSource<T>`); everything else is as the contract says.
+/// takes any source of items (`IpcStreamSource<T>`); a capability handle is `never` (a page
+/// cannot hand one on: they reach pages from the Rust side); everything else is as the contract
+/// says.
 fn param_type(ts: &str, kind: MethodKind) -> String {
+    let mut ts = ts.to_string();
+    while let Some(at) = ts.find("IpcHandle<") {
+        let Some(end) = ts[at..].find('>') else {
+            break;
+        };
+        ts.replace_range(at..at + end + 1, "never");
+    }
+    let ts = ts.as_str();
     let trimmed = ts.trim();
     if kind == MethodKind::Invoke {
         if let Some(inner) = shape::generic_argument(trimmed, "IpcStream") {

@@ -17,6 +17,16 @@ pub(super) struct Model<'a> {
     pub types: BTreeMap<String, &'a TypeDecl>,
     /// Namespace to contract hash.
     pub contracts: BTreeMap<String, String>,
+    /// The capability contracts the services' handles reach (`IpcHandle<"ns">`), by namespace.
+    pub capabilities: Vec<CapabilityModel<'a>>,
+}
+
+/// A capability contract: the methods of the objects its handles reach.
+pub(super) struct CapabilityModel<'a> {
+    pub service: &'a Service,
+    /// `NotebookHandle`.
+    pub handle_type: String,
+    pub methods: Vec<MethodModel<'a>>,
 }
 
 pub(super) struct ServiceModel<'a> {
@@ -45,33 +55,123 @@ pub(super) struct MethodModel<'a> {
     pub fails: Option<String>,
 }
 
-/// The declared types that hold a capability handle, directly or through another such type.
-fn types_holding_handles(service: &Service) -> Vec<&str> {
-    let mut holding: Vec<&str> = Vec::new();
-    loop {
-        let more: Vec<&str> = service
-            .types
-            .values()
-            .filter(|decl| !holding.contains(&decl.name.as_str()))
-            .filter(|decl| {
-                decl.declaration.contains("IpcHandle<")
-                    || holding.iter().any(|name| mentions(&decl.declaration, name))
-            })
-            .map(|decl| decl.name.as_str())
+impl MethodModel<'_> {
+    /// `, params: [...]` and, where they apply, the shapes of what comes back: an invoke's
+    /// stream or port result (`result`), a success value or application error that JavaScript
+    /// reads into values of its own (`returns`, `fails`).
+    fn values_js(&self) -> String {
+        let params: Vec<String> = self
+            .param_names
+            .iter()
+            .zip(&self.shapes)
+            .map(|(name, shape)| format!("[{}, {shape}]", js_string(name)))
             .collect();
-        if more.is_empty() {
-            return holding;
+        let mut out = format!(", params: [{}]", params.join(", "));
+        for (name, shape) in [
+            ("result", &self.result),
+            ("returns", &self.returns),
+            ("fails", &self.fails),
+        ] {
+            if let Some(shape) = shape {
+                out.push_str(&format!(", {name}: {shape}"));
+            }
         }
-        holding.extend(more);
+        out
     }
 }
 
-/// Whether TypeScript text names `name` (as a whole word).
-fn mentions(text: &str, name: &str) -> bool {
-    text.match_indices(name).any(|(at, _)| {
-        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-        !word(text[..at].chars().next_back()) && !word(text[at + name.len()..].chars().next())
-    })
+/// Adds `service`'s named types to `types`, refusing reserved names and two different types of
+/// one name.
+fn merge_types<'a>(
+    types: &mut BTreeMap<String, &'a TypeDecl>,
+    service: &'a Service,
+) -> Result<(), Error> {
+    for (name, decl) in &service.types {
+        if naming::is_reserved_type_name(name) {
+            return Err(Error::Conflict {
+                what: format!(
+                    "type `{name}` of contract `{}` has a name the generated bindings \
+                     declare themselves; rename it",
+                    service.namespace
+                ),
+            });
+        }
+        match types.get(name) {
+            Some(existing) if existing.declaration != decl.declaration => {
+                return Err(Error::Conflict {
+                    what: format!("two contracts declare different types named `{name}`"),
+                });
+            }
+            Some(_) => {}
+            None => {
+                types.insert(name.clone(), decl);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The methods of `service` with their names and shapes resolved.
+fn method_models(service: &Service) -> Result<Vec<MethodModel<'_>>, Error> {
+    let mut js_names = BTreeSet::new();
+    let mut methods = Vec::new();
+    for method in &service.methods {
+        if !naming::is_js_identifier(&method.js_name) || !js_names.insert(method.js_name.clone()) {
+            return Err(Error::Conflict {
+                what: format!(
+                    "method `{}` of `{}` does not give a distinct JavaScript name \
+                     (`{}`)",
+                    method.name, service.namespace, method.js_name
+                ),
+            });
+        }
+        let param_names = naming::js_param_names(method.params.iter().map(|p| p.js_name.as_str()));
+        let shapes = method
+            .params
+            .iter()
+            .map(|p| shape::of(&p.ty, &service.types).to_js())
+            .collect();
+        let carries_ports = |shape: &shape::Shape| {
+            matches!(shape, shape::Shape::Stream(_) | shape::Shape::Port(..))
+        };
+        if method.kind == MethodKind::Sync
+            && method
+                .types()
+                .any(|ty| carries_ports(&shape::of(ty, &service.types)))
+        {
+            return Err(Error::Unsupported {
+                what: format!(
+                    "sync method `{}` of `{}` carries a stream or a port, which a blocking \
+                     call cannot hand over (it outlives the call): make it an invoke",
+                    method.name, service.namespace
+                ),
+            });
+        }
+        let result = match (&method.output, method.kind) {
+            (Some(output), MethodKind::Invoke) => match shape::of(output, &service.types) {
+                shape @ (shape::Shape::Stream(_) | shape::Shape::Port(..)) => Some(shape.to_js()),
+                _ => None,
+            },
+            _ => None,
+        };
+        let dated = |ty: Option<&crate::model::TypeRef>| {
+            ty.map(|ty| shape::of(ty, &service.types))
+                .filter(shape::Shape::needs_reading)
+                .map(|shape| shape.to_js())
+        };
+        // A stream's or a port's items are read with the shape in `result`.
+        let returns = dated(method.output.as_ref()).filter(|_| result.is_none());
+        let fails = dated(method.error.as_ref());
+        methods.push(MethodModel {
+            method,
+            param_names,
+            shapes,
+            result,
+            returns,
+            fails,
+        });
+    }
+    Ok(methods)
 }
 
 impl<'a> Model<'a> {
@@ -141,28 +241,7 @@ impl<'a> Model<'a> {
                     what: format!("two services use the namespace `{}`", service.namespace),
                 });
             }
-            for (name, decl) in &service.types {
-                if naming::is_reserved_type_name(name) {
-                    return Err(Error::Conflict {
-                        what: format!(
-                            "type `{name}` of contract `{}` has a name the generated bindings \
-                             declare themselves; rename it",
-                            service.namespace
-                        ),
-                    });
-                }
-                match types.get(name) {
-                    Some(existing) if existing.declaration != decl.declaration => {
-                        return Err(Error::Conflict {
-                            what: format!("two contracts declare different types named `{name}`"),
-                        });
-                    }
-                    Some(_) => {}
-                    None => {
-                        types.insert(name.clone(), decl);
-                    }
-                }
-            }
+            merge_types(&mut types, service)?;
             let property = several.then(|| naming::js_property(&service.namespace));
             if let Some(property) = &property {
                 if !naming::is_js_identifier(property) || !properties.insert(property.clone()) {
@@ -184,85 +263,7 @@ impl<'a> Model<'a> {
                     });
                 }
             }
-            let mut js_names = BTreeSet::new();
-            let mut methods = Vec::new();
-            for method in &service.methods {
-                if !naming::is_js_identifier(&method.js_name)
-                    || !js_names.insert(method.js_name.clone())
-                {
-                    return Err(Error::Conflict {
-                        what: format!(
-                            "method `{}` of `{}` does not give a distinct JavaScript name \
-                             (`{}`)",
-                            method.name, service.namespace, method.js_name
-                        ),
-                    });
-                }
-                let param_names =
-                    naming::js_param_names(method.params.iter().map(|p| p.js_name.as_str()));
-                let shapes = method
-                    .params
-                    .iter()
-                    .map(|p| shape::of(&p.ty, &service.types).to_js())
-                    .collect();
-                // Capability handles (`Handle<C>`, `IpcHandle<"ns@hash">`) reach Rust renderers
-                // only, for now: a JavaScript peer would get an object it cannot call.
-                let holding = types_holding_handles(service);
-                let holds_handle = |ts: &str| {
-                    ts.contains("IpcHandle<") || holding.iter().any(|name| mentions(ts, name))
-                };
-                if let Some(ty) = method.types().find(|ty| holds_handle(&ty.ts)) {
-                    return Err(Error::Unsupported {
-                        what: format!(
-                            "method `{}` of `{}` carries a capability handle (`{}`), which the \
-                             JavaScript bindings do not carry yet: give JavaScript pages invokes \
-                             that take the object's id instead, or reach it from a Rust renderer",
-                            method.name, service.namespace, ty.rust
-                        ),
-                    });
-                }
-                let carries_ports = |shape: &shape::Shape| {
-                    matches!(shape, shape::Shape::Stream(_) | shape::Shape::Port(..))
-                };
-                if method.kind == MethodKind::Sync
-                    && method
-                        .types()
-                        .any(|ty| carries_ports(&shape::of(ty, &service.types)))
-                {
-                    return Err(Error::Unsupported {
-                        what: format!(
-                            "sync method `{}` of `{}` carries a stream or a port, which a blocking \
-                             call cannot hand over (it outlives the call): make it an invoke",
-                            method.name, service.namespace
-                        ),
-                    });
-                }
-                let result = match (&method.output, method.kind) {
-                    (Some(output), MethodKind::Invoke) => match shape::of(output, &service.types) {
-                        shape @ (shape::Shape::Stream(_) | shape::Shape::Port(..)) => {
-                            Some(shape.to_js())
-                        }
-                        _ => None,
-                    },
-                    _ => None,
-                };
-                let dated = |ty: Option<&crate::model::TypeRef>| {
-                    ty.map(|ty| shape::of(ty, &service.types))
-                        .filter(shape::Shape::needs_reading)
-                        .map(|shape| shape.to_js())
-                };
-                // A stream's or a port's items are read with the shape in `result`.
-                let returns = dated(method.output.as_ref()).filter(|_| result.is_none());
-                let fails = dated(method.error.as_ref());
-                methods.push(MethodModel {
-                    method,
-                    param_names,
-                    shapes,
-                    result,
-                    returns,
-                    fails,
-                });
-            }
+            let methods = method_models(service)?;
             models.push(ServiceModel {
                 service,
                 property,
@@ -270,6 +271,91 @@ impl<'a> Model<'a> {
                 errors_type,
                 methods,
             });
+        }
+        let mut capabilities: Vec<CapabilityModel<'a>> = Vec::new();
+        for capability in services.iter().flat_map(|s| s.capabilities.iter()) {
+            if let Some(known) = capabilities
+                .iter()
+                .find(|c| c.service.namespace == capability.namespace)
+            {
+                if known.service.hash != capability.hash {
+                    return Err(Error::Conflict {
+                        what: format!(
+                            "two contracts reach different capabilities named `{}`",
+                            capability.namespace
+                        ),
+                    });
+                }
+                continue;
+            }
+            if contracts.contains_key(&capability.namespace) {
+                return Err(Error::Conflict {
+                    what: format!(
+                        "capability `{}` has the namespace of a contract the bindings expose",
+                        capability.namespace
+                    ),
+                });
+            }
+            let uses = capability.large_int_uses();
+            if !uses.is_empty() {
+                return Err(Error::LargeInts {
+                    service: capability.name.clone(),
+                    uses,
+                });
+            }
+            if let Some(method) = capability
+                .methods
+                .iter()
+                .find(|m| matches!(m.js_name.as_str(), "release" | "released"))
+            {
+                return Err(Error::Conflict {
+                    what: format!(
+                        "method `{}` of capability `{}` has the name of a handle's own member \
+                         (`release`, `released`): rename it",
+                        method.name, capability.namespace
+                    ),
+                });
+            }
+            merge_types(&mut types, capability)?;
+            let handle_type = naming::ts_handle_type(&capability.name);
+            if !type_names.insert(handle_type.clone()) {
+                return Err(Error::Conflict {
+                    what: format!("two contracts would both declare `{handle_type}`"),
+                });
+            }
+            capabilities.push(CapabilityModel {
+                service: capability,
+                handle_type,
+                methods: method_models(capability)?,
+            });
+        }
+        capabilities.sort_by(|a, b| a.service.namespace.cmp(&b.service.namespace));
+        // Every handle must reach a capability whose methods the bindings know.
+        let reached = services
+            .iter()
+            .copied()
+            .chain(capabilities.iter().map(|c| c.service));
+        for service in reached {
+            for method in &service.methods {
+                let mut found = BTreeSet::new();
+                for ty in method.types() {
+                    shape::of(ty, &service.types).handles(&mut found);
+                }
+                if let Some(missing) = found
+                    .iter()
+                    .find(|ns| !capabilities.iter().any(|c| &c.service.namespace == *ns))
+                {
+                    return Err(Error::Unsupported {
+                        what: format!(
+                            "method `{}` of `{}` carries a handle to capability `{missing}`, \
+                             whose contract the schema does not include (its `capabilities`): \
+                             export the schema with the generated `schema()`, which lists every \
+                             capability a contract reaches",
+                            method.name, service.namespace
+                        ),
+                    });
+                }
+            }
         }
         for name in types.keys() {
             // Timestamps are typed `Date`, JavaScript's own: a declaration would hide it.
@@ -295,6 +381,7 @@ impl<'a> Model<'a> {
             services: models,
             types,
             contracts,
+            capabilities,
         })
     }
 
@@ -341,24 +428,7 @@ impl<'a> Model<'a> {
                 Some(p) => js_string(p),
                 None => "null".into(),
             };
-            let params: Vec<String> = method
-                .param_names
-                .iter()
-                .zip(&method.shapes)
-                .map(|(name, shape)| format!("[{}, {shape}]", js_string(name)))
-                .collect();
-            // Only where they apply: what an invoke's stream or port result looks like, and whether
-            // a request's handler may fail with the contract's application error.
             let mut extra = String::new();
-            if let Some(result) = &method.result {
-                extra.push_str(&format!(", result: {result}"));
-            }
-            if let Some(returns) = &method.returns {
-                extra.push_str(&format!(", returns: {returns}"));
-            }
-            if let Some(fails) = &method.fails {
-                extra.push_str(&format!(", fails: {fails}"));
-            }
             if method.method.kind == MethodKind::Request && method.method.error.is_some() {
                 extra.push_str(", app: true");
             }
@@ -371,14 +441,48 @@ impl<'a> Model<'a> {
                 extra.push_str(&format!(", policy: {}", js_value(&levels)));
             }
             out.push_str(&format!(
-                "  {{ ns: {ns}, name: {}, kind: {}, channel: {}, params: [{}]{extra} }},\n",
+                "  {{ ns: {ns}, name: {}, kind: {}, channel: {}{}{extra} }},\n",
                 js_string(&method.method.js_name),
                 js_string(method.method.kind.as_str()),
                 js_string(&method.method.channel),
-                params.join(", ")
+                method.values_js(),
             ));
         }
         out.push(']');
+        out
+    }
+
+    /// The capability table: by namespace, the contract's name and its methods (each with its
+    /// wire name, the `m` of a call: docs/PROTOCOL.md §7.3).
+    pub fn capabilities_js(&self) -> String {
+        let mut out = String::from("{");
+        for capability in &self.capabilities {
+            let namespace = &capability.service.namespace;
+            out.push_str(&format!(
+                "\n  {}: {{ name: {}, methods: [\n",
+                js_string(namespace),
+                js_string(&capability.service.name)
+            ));
+            for method in &capability.methods {
+                let channel = &method.method.channel;
+                let wire = channel
+                    .strip_prefix(namespace.as_str())
+                    .and_then(|rest| rest.strip_prefix(':'))
+                    .unwrap_or(channel);
+                out.push_str(&format!(
+                    "    {{ name: {}, wire: {}, channel: {}{} }},\n",
+                    js_string(&method.method.js_name),
+                    js_string(wire),
+                    js_string(channel),
+                    method.values_js(),
+                ));
+            }
+            out.push_str("  ] },");
+        }
+        if !self.capabilities.is_empty() {
+            out.push('\n');
+        }
+        out.push('}');
         out
     }
 

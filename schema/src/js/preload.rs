@@ -35,6 +35,7 @@ pub(super) fn render(model: &Model<'_>) -> String {
             ("LAG_JS", &js_string(LAG_CHANNEL)),
             ("FRAME_JS", &js_string(FRAME_CHANNEL)),
             ("METHODS", &model.methods_js()),
+            ("CAPABILITIES", &model.capabilities_js()),
             ("CHECKS", CHECKS_JS.trim_end()),
             ("POLICY", POLICY_JS.trim_end()),
             ("PORTS", PORTS_JS.trim_end()),

@@ -40,6 +40,9 @@ pub(crate) enum Shape {
     Stream(Box<Shape>),
     /// A port end (`IpcPort<Out, In>`): the shapes of what this end sends and receives.
     Port(Box<Shape>, Box<Shape>),
+    /// A handle to an object of the capability of this namespace (`IpcHandle<"ns">`): a port
+    /// reference on the wire, an object with the capability's methods in JavaScript.
+    Handle(String),
 }
 
 const MAX_SAFE: i64 = (1 << 53) - 1;
@@ -141,6 +144,12 @@ fn parse(ts: &str, types: &BTreeMap<String, TypeDecl>, depth: usize) -> Shape {
             ))
         };
         return Shape::Port(end(0), end(1));
+    }
+    if let Some(inner) = generic_argument(ts, "IpcHandle") {
+        return match serde_json::from_str::<String>(inner.trim()) {
+            Ok(namespace) => Shape::Handle(namespace),
+            Err(_) => Shape::Any,
+        };
     }
     if ts.starts_with('[') && ts.ends_with(']') && balanced(&ts[1..ts.len() - 1]) {
         let inner = ts[1..ts.len() - 1].trim();
@@ -395,10 +404,11 @@ fn top_level(text: &str, separator: char) -> Vec<usize> {
 
 impl Shape {
     /// Whether a value of this shape holds what JavaScript reads into a value of its own as it
-    /// arrives: a timestamp (a `Date`) or a 64-bit integer (a `bigint`).
+    /// arrives: a timestamp (a `Date`), a 64-bit integer (a `bigint`) or a capability handle
+    /// (an object with its methods).
     pub(crate) fn needs_reading(&self) -> bool {
         match self {
-            Shape::Date | Shape::BigInt => true,
+            Shape::Date | Shape::BigInt | Shape::Handle(_) => true,
             Shape::Struct(fields) => fields.iter().any(|(_, shape, _)| shape.needs_reading()),
             Shape::Map(key, value) => key.needs_reading() || value.needs_reading(),
             Shape::All(shapes) | Shape::Tuple(shapes) | Shape::Union(shapes) => {
@@ -407,6 +417,25 @@ impl Shape {
             Shape::Array(item) | Shape::Stream(item) => item.needs_reading(),
             Shape::Port(out, into) => out.needs_reading() || into.needs_reading(),
             _ => false,
+        }
+    }
+
+    /// The namespaces of the capability handles this shape holds (`IpcHandle<"ns">`).
+    pub(crate) fn handles(&self, found: &mut std::collections::BTreeSet<String>) {
+        match self {
+            Shape::Handle(namespace) => {
+                found.insert(namespace.clone());
+            }
+            Shape::Struct(fields) => fields.iter().for_each(|(_, shape, _)| shape.handles(found)),
+            Shape::Map(key, value) | Shape::Port(key, value) => {
+                key.handles(found);
+                value.handles(found);
+            }
+            Shape::All(shapes) | Shape::Tuple(shapes) | Shape::Union(shapes) => {
+                shapes.iter().for_each(|shape| shape.handles(found));
+            }
+            Shape::Array(item) | Shape::Stream(item) => item.handles(found),
+            _ => {}
         }
     }
 
@@ -442,6 +471,9 @@ impl Shape {
             Shape::Union(shapes) => list("union", shapes.iter().map(Shape::to_js)),
             Shape::Stream(item) => format!("[\"stream\", {}]", item.to_js()),
             Shape::Port(out, into) => format!("[\"port\", {}, {}]", out.to_js(), into.to_js()),
+            Shape::Handle(namespace) => {
+                format!("[\"handle\", {}]", super::text::js_string(namespace))
+            }
         }
     }
 }
@@ -617,6 +649,11 @@ mod tests {
             shape("IpcPort<string, Array<number>>").to_js(),
             "[\"port\", \"string\", [\"array\", \"number\"]]"
         );
+        assert_eq!(
+            shape("IpcHandle<\"notebook\"> | null").to_js(),
+            "[\"union\", [\"handle\", \"notebook\"], \"null\"]"
+        );
+        assert_eq!(shape("IpcHandle<notebook>"), Shape::Any);
         assert_eq!(
             shape("IpcStream<number, TodoError> | null").to_js(),
             "[\"union\", [\"stream\", \"number\"], \"null\"]"

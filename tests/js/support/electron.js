@@ -48,6 +48,13 @@ class World {
       AbortSignal,
     });
     this.global = vm.runInContext('globalThis', this.context);
+    // Chromium 134 and later (Electron 35 and later) have the symbols of explicit resource
+    // management (`using`); Node 20 gives them to its own context only.
+    for (const name of ['dispose', 'asyncDispose']) {
+      if (typeof Symbol[name] !== 'symbol') continue;
+      const define = vm.runInContext(`(symbol) => Object.defineProperty(Symbol, '${name}', { value: symbol })`, this.context);
+      define(Symbol[name]);
+    }
     this.proxyFactory = vm.runInContext(
       '(function (call) { return function () { return call(this, Array.prototype.slice.call(arguments)); }; })',
       this.context,

@@ -198,4 +198,29 @@ function fakeMain() {
   });
 }
 
-module.exports = { portBindings, scriptedWebSocket, rustWebSocket, framesOf, mainHello, fakeMain, frameWhere, tick, packed };
+/**
+ * The generated browser client connected to a real Rust main (the examples' Todos contract, over
+ * `rustWebSocket`), for a `describe` block: `before` connects, `after` closes and waits for the
+ * main to exit. Returns getters: `api()` and `sent()` (the frames the client sent).
+ */
+function realBrowserClient() {
+  const { before, after } = require('node:test');
+  const { pathToFileURL } = require('node:url');
+  const { generate } = require('./setup');
+  let client;
+  let api;
+  let socket;
+  before(async () => {
+    client = await import(pathToFileURL(generate().path('client.mjs')).href);
+    const sockets = [];
+    api = await client.connect('ws://127.0.0.1:1/ipc', { WebSocket: rustWebSocket(sockets) });
+    socket = sockets[0];
+  });
+  after(async () => {
+    client.close(api);
+    await socket.exited;
+  });
+  return { api: () => api, sent: () => socket.sent };
+}
+
+module.exports = { portBindings, scriptedWebSocket, rustWebSocket, realBrowserClient, framesOf, mainHello, fakeMain, frameWhere, tick, packed };

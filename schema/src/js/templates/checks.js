@@ -26,6 +26,7 @@ function describeShape(shape) {
     case 'union': return Array.from(new Set(shape.slice(1).map(describeShape))).join(' or ');
     case 'stream': return 'an iterable or async iterable of items (a stream)';
     case 'port': return 'a port received from the other side';
+    case 'handle': return 'a capability handle';
     default: return 'any value';
   }
 }
@@ -209,6 +210,12 @@ function needsWire(shape) {
   return holds(shape, (part) => part === 'date' || (isArray(part) && part[0] === 'map' && isNumericKey(part[1])), wireNeeds);
 }
 
+// Whether anything in `shape` is a capability handle.
+const handleParts = new WeakMap();
+function holdsHandle(shape) {
+  return holds(shape, (part) => isArray(part) && part[0] === 'handle', handleParts);
+}
+
 // Whether anything in `shape` needs `readValue` (a Date, a bigint).
 const readNeeds = new WeakMap();
 function needsRead(shape) {
@@ -336,6 +343,9 @@ function shapeProblem(shape, value, path, whole = false) {
         break;
       case 'port':
         fits = isPortRef(value, 'port');
+        break;
+      case 'handle':
+        fits = value !== null && typeof value === 'object' && !isArray(value);
         break;
       case 'struct': {
         if (typeof value !== 'object' || value === null || isArray(value) || isBinary(value)) { fits = false; break; }
@@ -527,6 +537,9 @@ function argumentsProblem(label, params, args) {
     const shape = params[i][1];
     if (isArray(shape) && shape[0] === 'port') {
       return `${label}: ${path} is a port, and a page cannot send ports (only stream arguments, to invokes)`;
+    }
+    if (args[i] !== null && args[i] !== undefined && holdsHandle(shape)) {
+      return `${label}: ${path} holds a capability handle, and a page cannot hand handles on (they reach pages from the Rust side)`;
     }
     let problem = shapeProblem(shape, args[i], path);
     // An `undefined` argument is what the shape allows (an optional parameter: null on the wire).

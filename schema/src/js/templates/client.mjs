@@ -43,6 +43,8 @@ const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 // One entry per declared channel: namespace property (null with one service), JavaScript name,
 // kind, wire channel, and [name, check] per positional parameter.
 const METHODS = {{METHODS}};
+// By namespace: the capability contracts whose handles reach the page, with their methods.
+const CAPABILITIES = {{CAPABILITIES}};
 
 {{API}}
 
@@ -301,7 +303,7 @@ export function connect(url, options = {}) {
           clearTimeout(timer);
           // A page sees only the methods its origin may call (the Rust main checks again).
           const page = { kind: 'page', origin: typeof location === 'object' && location !== null ? location.origin : undefined };
-          const api = buildApi(core, METHODS, { key: API_KEY, define: false, plainErrors: false, hidden: hiddenMethods(METHODS, page) });
+          const api = buildApi(core, METHODS, { key: API_KEY, define: false, plainErrors: false, hidden: hiddenMethods(METHODS, page), capabilities: CAPABILITIES });
           connections.set(api, (reason) => {
             answer({ t: 'goodbye', reason });
             fail(wireError('disconnected', `closed by the page: ${reason}`, { reason }));

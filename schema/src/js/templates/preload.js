@@ -26,6 +26,8 @@ const FRAME_CHANNEL = {{FRAME_JS}};
 // One entry per declared channel: namespace property (null with one service), JavaScript name,
 // kind, wire channel, and [name, check] per positional parameter.
 const METHODS = {{METHODS}};
+// By namespace: the capability contracts whose handles reach the page, with their methods.
+const CAPABILITIES = {{CAPABILITIES}};
 
 {{CHECKS}}
 
@@ -352,12 +354,12 @@ Object.freeze(core);
 
 const isolated = ISOLATION === 'isolated' || (ISOLATION === 'auto' && process.contextIsolated === true);
 if (!isolated) {
-  buildApi(core, METHODS, { key: API_KEY, define: true, plainErrors: false, hidden: HIDDEN });
+  buildApi(core, METHODS, { key: API_KEY, define: true, plainErrors: false, hidden: HIDDEN, capabilities: CAPABILITIES });
 } else if (typeof contextBridge.executeInMainWorld === 'function') {
   contextBridge.executeInMainWorld({
     func: buildApi,
-    args: [core, METHODS, { key: API_KEY, define: true, plainErrors: false, hidden: HIDDEN }],
+    args: [core, METHODS, { key: API_KEY, define: true, plainErrors: false, hidden: HIDDEN, capabilities: CAPABILITIES }],
   });
 } else {
-  contextBridge.exposeInMainWorld(API_KEY, buildApi(core, METHODS, { key: API_KEY, define: false, plainErrors: true, hidden: HIDDEN }));
+  contextBridge.exposeInMainWorld(API_KEY, buildApi(core, METHODS, { key: API_KEY, define: false, plainErrors: true, hidden: HIDDEN, capabilities: CAPABILITIES }));
 }

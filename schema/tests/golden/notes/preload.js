@@ -73,6 +73,8 @@ const METHODS = [
   { ns: null, name: "onSaved", kind: "event", channel: "notes:saved", params: [["note", ["struct", ["title", "string", 0], ["tags", ["array", "string"], 0], ["extra", "any", 0]]]] },
   { ns: null, name: "mark", kind: "send", channel: "notes:mark", params: [["mark", ["union", ["struct", ["kind", ["oneOf", "Label"], 0], ["text", "string", 0]], ["struct", ["kind", ["oneOf", "Color"], 0], ["value", ["array", "number"], 0]], ["struct", ["Pinned", ["struct", ["until", "number", 0]], 0]], ["oneOf", "None"]]], ["counts", ["map", "string", "number"]]] },
 ];
+// By namespace: the capability contracts whose handles reach the page, with their methods.
+const CAPABILITIES = {};
 
 const isArray = Array.isArray;
 const isInteger = Number.isInteger;
@@ -102,6 +104,7 @@ function describeShape(shape) {
     case 'union': return Array.from(new Set(shape.slice(1).map(describeShape))).join(' or ');
     case 'stream': return 'an iterable or async iterable of items (a stream)';
     case 'port': return 'a port received from the other side';
+    case 'handle': return 'a capability handle';
     default: return 'any value';
   }
 }
@@ -285,6 +288,12 @@ function needsWire(shape) {
   return holds(shape, (part) => part === 'date' || (isArray(part) && part[0] === 'map' && isNumericKey(part[1])), wireNeeds);
 }
 
+// Whether anything in `shape` is a capability handle.
+const handleParts = new WeakMap();
+function holdsHandle(shape) {
+  return holds(shape, (part) => isArray(part) && part[0] === 'handle', handleParts);
+}
+
 // Whether anything in `shape` needs `readValue` (a Date, a bigint).
 const readNeeds = new WeakMap();
 function needsRead(shape) {
@@ -412,6 +421,9 @@ function shapeProblem(shape, value, path, whole = false) {
         break;
       case 'port':
         fits = isPortRef(value, 'port');
+        break;
+      case 'handle':
+        fits = value !== null && typeof value === 'object' && !isArray(value);
         break;
       case 'struct': {
         if (typeof value !== 'object' || value === null || isArray(value) || isBinary(value)) { fits = false; break; }
@@ -603,6 +615,9 @@ function argumentsProblem(label, params, args) {
     const shape = params[i][1];
     if (isArray(shape) && shape[0] === 'port') {
       return `${label}: ${path} is a port, and a page cannot send ports (only stream arguments, to invokes)`;
+    }
+    if (args[i] !== null && args[i] !== undefined && holdsHandle(shape)) {
+      return `${label}: ${path} holds a capability handle, and a page cannot hand handles on (they reach pages from the Rust side)`;
     }
     let problem = shapeProblem(shape, args[i], path);
     // An `undefined` argument is what the shape allows (an optional parameter: null on the wire).
@@ -1584,9 +1599,14 @@ Object.freeze(core);
 // ({"$ipc":"stream","port":N}) become objects here, and a stream argument (any iterable) is
 // pumped from here, within the credit the receiver grants.
 //
-// config: { key, define, plainErrors }
+// Capability handles (docs/PROTOCOL.md 7.3) are objects of this world too: a port reference
+// whose shape is ["handle", ns] becomes an object with the capability's methods (each call a
+// message on the port, each answer another), `release()` and `released`.
+//
+// config: { key, define, plainErrors, hidden, capabilities }
 //   define       true: define a frozen, non-writable `globalThis[key]` and return nothing;
 //                false: return the API object.
+//   capabilities by namespace, the methods of the objects handles reach (CAPABILITIES).
 //   plainErrors  reject with plain frozen objects instead of `Error`s (for
 //                `contextBridge.exposeInMainWorld`, which copies only the message of an `Error`
 //                and no symbol: streams then carry their own `next` and `return`, and request
@@ -1663,6 +1683,7 @@ function buildApi(core, methods, config) {
       case 'union': return Array.from(new Set(shape.slice(1).map(describeShape))).join(' or ');
       case 'stream': return 'an iterable or async iterable of items (a stream)';
       case 'port': return 'a port received from the other side';
+      case 'handle': return 'a capability handle';
       default: return 'any value';
     }
   }
@@ -1846,6 +1867,12 @@ function buildApi(core, methods, config) {
     return holds(shape, (part) => part === 'date' || (isArray(part) && part[0] === 'map' && isNumericKey(part[1])), wireNeeds);
   }
 
+  // Whether anything in `shape` is a capability handle.
+  const handleParts = new WeakMap();
+  function holdsHandle(shape) {
+    return holds(shape, (part) => isArray(part) && part[0] === 'handle', handleParts);
+  }
+
   // Whether anything in `shape` needs `readValue` (a Date, a bigint).
   const readNeeds = new WeakMap();
   function needsRead(shape) {
@@ -1973,6 +2000,9 @@ function buildApi(core, methods, config) {
           break;
         case 'port':
           fits = isPortRef(value, 'port');
+          break;
+        case 'handle':
+          fits = value !== null && typeof value === 'object' && !isArray(value);
           break;
         case 'struct': {
           if (typeof value !== 'object' || value === null || isArray(value) || isBinary(value)) { fits = false; break; }
@@ -2165,6 +2195,9 @@ function buildApi(core, methods, config) {
       if (isArray(shape) && shape[0] === 'port') {
         return `${label}: ${path} is a port, and a page cannot send ports (only stream arguments, to invokes)`;
       }
+      if (args[i] !== null && args[i] !== undefined && holdsHandle(shape)) {
+        return `${label}: ${path} holds a capability handle, and a page cannot hand handles on (they reach pages from the Rust side)`;
+      }
       let problem = shapeProblem(shape, args[i], path);
       // An `undefined` argument is what the shape allows (an optional parameter: null on the wire).
       // A stream's items are checked as they are sent.
@@ -2224,6 +2257,15 @@ function buildApi(core, methods, config) {
   const EVENT_OPTION_NAMES = ['onLag'];
   // Longer timers fire at once in browsers; the Rust main still enforces such deadlines.
   const MAX_TIMER_MS = 2147483647;
+  const capabilities = config.capabilities !== null && typeof config.capabilities === 'object' ? config.capabilities : {};
+  // A call through a handle waits this long unless its options say otherwise (as in Rust).
+  const DEFAULT_HANDLE_TIMEOUT_MS = 30000;
+  // The backstop for handles the page drops without releasing them: the port closes when the
+  // handle is collected. Not where the page holds copies made by contextBridge (this world's
+  // handle would be collected at once, while the page's copy is still in use).
+  const dropped = !config.plainErrors && typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry((collected) => collected())
+    : null;
 
   function expects(m) {
     const n = m.params.length;
@@ -2281,7 +2323,7 @@ function buildApi(core, methods, config) {
   // 'any' where the shape does not say.
   function shapeFor(shape, item) {
     if (!isArray(shape) || shape[0] !== 'union') return shape;
-    const kind = isArray(item) ? ['tuple', 'array'] : item.$ipc === 'stream' || item.$ipc === 'port' ? [item.$ipc] : ['struct', 'map'];
+    const kind = isArray(item) ? ['tuple', 'array'] : item.$ipc === 'port' ? ['port', 'handle'] : item.$ipc === 'stream' ? ['stream'] : ['struct', 'map'];
     const found = shape.slice(1).find((alternative) => isArray(alternative) && kind.indexOf(alternative[0]) >= 0);
     return found === undefined ? 'any' : found;
   }
@@ -2327,6 +2369,7 @@ function buildApi(core, methods, config) {
       const kind = item.$ipc;
       if ((kind === 'stream' || kind === 'port') && unclaimed.has(item.port)) {
         unclaimed.delete(item.port);
+        if (kind === 'port' && isArray(here) && here[0] === 'handle') return handleOf(item.port, here[1]);
         const known = isArray(here) && here[0] === kind;
         if (kind === 'port') return portOf(item.port, channel, known ? here[1] : 'any', known ? here[2] : 'any');
         const stream = streamOf(item.port, channel, known ? here[1] : 'any');
@@ -2458,6 +2501,155 @@ function buildApi(core, methods, config) {
       },
     };
     return new IpcPort(link);
+  }
+
+  // A handle to one object of capability `ns` (docs/PROTOCOL.md 7.3), over port `id`: the
+  // capability's methods, `release()` and `released`. Calls run concurrently; each has the
+  // options of an invoke (signal, timeoutMs: 30 s unless set) and sends `cancel` when given up
+  // on. The port closing (released here, revoked by the owner, the connection gone) fails the
+  // calls in flight and every later one.
+  function handleOf(id, ns) {
+    const capability = hasOwn(capabilities, ns) ? capabilities[ns] : undefined;
+    if (capability === undefined || !isArray(capability.methods)) {
+      // Bindings generated without this capability: nothing here could call the object.
+      core.portClose(id, 'not received');
+      return null;
+    }
+    const waiting = new Map(); // call id -> { answer(message, ports), fail(error) }
+    const token = {};
+    // No closure here refers to `handle`, so that the page dropping it lets it be collected.
+    const handle = {};
+    let nextId = 1;
+    let ended = null; // the wire error every call gets once the handle cannot be called
+    let collected = false; // the page dropped the handle: released once no call waits
+
+    function endAll(error) {
+      if (dropped !== null) dropped.unregister(token);
+      const calls = Array.from(waiting.values());
+      waiting.clear();
+      for (const call of calls) call.fail(error);
+    }
+    function onMessage(data, ports) {
+      const transferred = isArray(ports) ? ports : [];
+      const message = data !== null && typeof data === 'object' ? data : {};
+      const call = typeof message.id === 'number' ? waiting.get(message.id) : undefined;
+      if (call === undefined) {
+        // The answer to a call given up on: what it transferred is not received.
+        if (transferred.length > 0) core.portRelease(transferred);
+        return;
+      }
+      waiting.delete(message.id);
+      call.answer(message, transferred);
+      if (collected && waiting.size === 0) release();
+    }
+    function onEnd(error) {
+      if (ended === null) {
+        ended = error !== null && error !== undefined
+          ? error
+          : { code: 'disconnected', message: `${ns}: the object is gone (its port closed)`, reason: 'the object is gone' };
+      }
+      endAll(ended);
+    }
+    function release() {
+      if (ended !== null) return;
+      ended = { code: 'disconnected', message: `${ns}: the handle was released`, reason: 'the handle was released' };
+      core.portClose(id, 'released');
+      endAll(ended);
+    }
+
+    function method(m) {
+      const label = `${ns}.${m.name}`;
+      const arity = m.params.length;
+      const shape = m.result !== undefined ? m.result : m.returns;
+      const call = function (...args) {
+        let options;
+        if (args.length === arity + 1) {
+          options = args.pop();
+        } else if (args.length !== arity) {
+          throw new TypeError(`${label} expects ${expects(m)} and an optional options object, got ${args.length} arguments`);
+        }
+        const read = readOptions(label, options);
+        const problem = argumentsProblem(label, m.params, args);
+        if (problem !== null) throw new TypeError(problem);
+        if (ended !== null) return Promise.reject(fail(new IpcFrameworkError(ended, m.channel)));
+        const signal = read.signal;
+        if (signal !== undefined && signal.aborted) {
+          return Promise.reject(fail(frameworkError('cancelled', `${label} was cancelled before it was sent`, m.channel)));
+        }
+        const callId = nextId++;
+        const refused = core.portPost(id, { t: 'call', id: callId, call: { m: m.wire, args: wireArgs(m.params, args) } });
+        if (refused !== null && typeof refused === 'object') return Promise.reject(fail(new IpcFrameworkError(refused, m.channel)));
+        const timeoutMs = read.timeoutMs !== null ? read.timeoutMs : DEFAULT_HANDLE_TIMEOUT_MS;
+        return new Promise((resolve, reject) => {
+          let timer;
+          const onAbort = () => giveUp(frameworkError('cancelled', `${label} was cancelled by its AbortSignal`, m.channel));
+          function finish() {
+            if (timer !== undefined) clearTimeout(timer);
+            if (signal !== undefined) signal.removeEventListener('abort', onAbort);
+          }
+          function giveUp(error) {
+            if (waiting.get(callId) !== entry) return;
+            waiting.delete(callId);
+            finish();
+            if (ended === null) core.portPost(id, { t: 'cancel', id: callId });
+            reject(fail(error));
+            if (collected && waiting.size === 0) release();
+          }
+          const entry = {
+            fail(error) {
+              finish();
+              reject(fail(new IpcFrameworkError(error, m.channel)));
+            },
+            answer(message, transferred) {
+              finish();
+              if (message.t === 'error') {
+                if (transferred.length > 0) core.portRelease(transferred);
+                return reject(fail(new IpcFrameworkError(message.error, m.channel)));
+              }
+              const reply = message.t === 'reply' && message.reply !== null && typeof message.reply === 'object' ? message.reply : {};
+              const outcome = reply.outcome !== null && typeof reply.outcome === 'object' ? reply.outcome : {};
+              if (hasOwn(outcome, 'Ok')) {
+                const revived = revive(outcome.Ok === undefined ? null : outcome.Ok, transferred, m.channel, shape);
+                return resolve(shape === undefined ? revived.value : readValue(shape, revived.value));
+              }
+              if (hasOwn(outcome, 'Err')) {
+                return reject(fail(new IpcAppError(m.channel, readError(m, revive(outcome.Err, transferred, m.channel, m.fails).value))));
+              }
+              if (transferred.length > 0) core.portRelease(transferred);
+              reject(fail(frameworkError('bad_reply', `${label}: a malformed answer`, m.channel, { reason: 'a malformed answer' })));
+            },
+          };
+          waiting.set(callId, entry);
+          if (timeoutMs <= MAX_TIMER_MS) {
+            timer = setTimeout(() => giveUp(frameworkError('timeout', `${label} timed out after ${timeoutMs} ms`, m.channel, { after_ms: timeoutMs })), timeoutMs);
+          }
+          if (signal !== undefined) signal.addEventListener('abort', onAbort, { once: true });
+        });
+      };
+      defineProperty(call, 'name', { value: m.name });
+      return freeze(call);
+    }
+
+    for (const m of capability.methods) defineProperty(handle, m.name, { value: method(m), enumerable: true });
+    defineProperty(handle, 'release', { value: freeze(release), enumerable: true });
+    defineProperty(handle, 'released', { get() { return ended !== null; }, enumerable: true });
+    if (!config.plainErrors) {
+      // `using handle = ...` and `await using` (where the runtime has explicit resource management).
+      if (typeof Symbol.dispose === 'symbol') defineProperty(handle, Symbol.dispose, { value: release });
+      if (typeof Symbol.asyncDispose === 'symbol') {
+        defineProperty(handle, Symbol.asyncDispose, { value() { release(); return Promise.resolve(); } });
+      }
+    }
+    freeze(handle);
+    core.portWatch(id, onMessage, onEnd);
+    if (dropped !== null && ended === null) {
+      // Collected with calls in flight (`(await open()).read()`): released once they are answered.
+      dropped.register(handle, () => {
+        collected = true;
+        if (waiting.size === 0) release();
+      }, token);
+    }
+    return handle;
   }
 
   function isStreamSource(value) {
@@ -2818,12 +3010,12 @@ function buildApi(core, methods, config) {
 
 const isolated = ISOLATION === 'isolated' || (ISOLATION === 'auto' && process.contextIsolated === true);
 if (!isolated) {
-  buildApi(core, METHODS, { key: API_KEY, define: true, plainErrors: false, hidden: HIDDEN });
+  buildApi(core, METHODS, { key: API_KEY, define: true, plainErrors: false, hidden: HIDDEN, capabilities: CAPABILITIES });
 } else if (typeof contextBridge.executeInMainWorld === 'function') {
   contextBridge.executeInMainWorld({
     func: buildApi,
-    args: [core, METHODS, { key: API_KEY, define: true, plainErrors: false, hidden: HIDDEN }],
+    args: [core, METHODS, { key: API_KEY, define: true, plainErrors: false, hidden: HIDDEN, capabilities: CAPABILITIES }],
   });
 } else {
-  contextBridge.exposeInMainWorld(API_KEY, buildApi(core, METHODS, { key: API_KEY, define: false, plainErrors: true, hidden: HIDDEN }));
+  contextBridge.exposeInMainWorld(API_KEY, buildApi(core, METHODS, { key: API_KEY, define: false, plainErrors: true, hidden: HIDDEN, capabilities: CAPABILITIES }));
 }

@@ -1,0 +1,149 @@
+'use strict';
+// Capability handles (docs/PROTOCOL.md 7.3) end to end against the real Rust main: the examples'
+// Todos contract hands out notebooks (`openNotebook`, a handle to one `Notebook` object in main).
+// Through the generated preload and bridge in every isolation mode, and through the browser
+// client: calls through a handle, concurrent calls, release (explicit, by `Symbol.dispose`, and
+// by the garbage collector), use after release, a call in flight when the handle is released,
+// and arguments the contract refuses.
+
+const assert = require('node:assert/strict');
+const { describe, it, before, after } = require('node:test');
+const v8 = require('node:v8');
+const vm = require('node:vm');
+
+const { eventually } = require('./support/setup');
+const { realBrowserClient } = require('./support/peers');
+const { startSession } = require('./support/session');
+
+const plain = (value) => JSON.parse(JSON.stringify(value));
+
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc');
+
+const MODES = [
+  { name: 'context isolation, Electron 35+', window: { contextIsolated: true }, copies: false },
+  { name: 'context isolation, older Electron', window: { contextIsolated: true, executeInMainWorld: false }, copies: true },
+  { name: 'no context isolation', window: { contextIsolated: false }, copies: false },
+];
+
+const code = (expected) => (error) => {
+  assert.equal(error.code, expected, `expected ${expected}, got ${error.code}: ${error.message}`);
+  return true;
+};
+
+/**
+ * The same scenario for any API object. `copies`: the page holds copies made by contextBridge
+ * (`released` is read once; no garbage-collection backstop). `symbols`: the Symbol of the world
+ * the handles are made in.
+ */
+function scenario(getApi, { copies, symbols: symbolsOf }) {
+  it('calls a handle\'s methods, concurrently, and release() frees the object in the Rust main', async () => {
+    const todos = getApi();
+    const before = await todos.notebooksOpen();
+    const notebook = await todos.openNotebook('shopping');
+    assert.equal(await todos.notebooksOpen(), before + 1);
+    assert.equal(await notebook.write('milk'), 2);
+    assert.deepEqual(plain(await notebook.read()), ['shopping', 'milk']);
+    // Calls on one handle run concurrently; each gets its own answer.
+    const counts = await Promise.all(Array.from({ length: 40 }, (_, i) => notebook.write(`line ${i}`)));
+    assert.deepEqual([...counts].sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i + 3));
+    assert.equal((await notebook.read()).length, 42);
+    if (!copies) assert.equal(notebook.released, false);
+    notebook.release();
+    notebook.release();
+    if (!copies) assert.equal(notebook.released, true);
+    await eventually(async () => (await todos.notebooksOpen()) === before, 'the object released in the Rust main');
+    // Use after release: refused here, nothing sent.
+    await assert.rejects(notebook.read(), code('disconnected'));
+    await assert.rejects(notebook.write('late'), code('disconnected'));
+  });
+
+  it('fails a call in flight when its handle is released, and refuses bad arguments at the call', async () => {
+    const todos = getApi();
+    const before = await todos.notebooksOpen();
+    const notebook = await todos.openNotebook('drafts');
+    const pending = notebook.read();
+    notebook.release();
+    await assert.rejects(pending, code('disconnected'));
+    await eventually(async () => (await todos.notebooksOpen()) === before, 'the object released');
+
+    const other = await todos.openNotebook('checked');
+    assert.throws(() => other.write(5), (error) => /argument 1 \(line\)/.test(error.message));
+    assert.throws(() => other.write(), (error) => /expects 1 argument/.test(error.message));
+    assert.throws(() => other.read({ timeoutMs: -1 }), (error) => /timeoutMs/.test(error.message));
+    // Still usable: the refusals sent nothing.
+    assert.equal(await other.write('fine', { timeoutMs: 5000 }), 2);
+    other.release();
+    await eventually(async () => (await todos.notebooksOpen()) === before, 'the second object released');
+  });
+
+  it('two handles are two objects, and the Rust main\'s table returns to where it was', async () => {
+    const todos = getApi();
+    const before = await todos.notebooksOpen();
+    const handles = await Promise.all(Array.from({ length: 25 }, (_, i) => todos.openNotebook(`book ${i}`)));
+    assert.equal(await todos.notebooksOpen(), before + 25);
+    await Promise.all(handles.map((h, i) => h.write(`only in ${i}`)));
+    for (let i = 0; i < handles.length; i++) {
+      assert.deepEqual(plain(await handles[i].read()), [`book ${i}`, `only in ${i}`]);
+    }
+    for (const handle of handles) handle.release();
+    await eventually(async () => (await todos.notebooksOpen()) === before, 'every object released');
+  });
+
+  if (!copies) {
+    it('Symbol.dispose and Symbol.asyncDispose release a handle', async () => {
+      const todos = getApi();
+      const symbols = symbolsOf();
+      const before = await todos.notebooksOpen();
+      const sync = await todos.openNotebook('using');
+      const async_ = await todos.openNotebook('await using');
+      assert.equal(typeof symbols.dispose, 'symbol', 'this runtime has Symbol.dispose');
+      sync[symbols.dispose]();
+      await async_[symbols.asyncDispose]();
+      assert.equal(sync.released, true);
+      assert.equal(async_.released, true);
+      await eventually(async () => (await todos.notebooksOpen()) === before, 'both objects released');
+    });
+
+    it('a handle the page drops is released once it is garbage-collected, not while a call waits', async () => {
+      const todos = getApi();
+      const before = await todos.notebooksOpen();
+      // Dropped with a call in flight: the call still gets its answer. (Each handle lives in a
+      // function of its own, so that no frame of this test keeps it.)
+      const readAndDrop = async () => (await todos.openNotebook('dropped')).read();
+      const openAndDrop = async () => {
+        await todos.openNotebook('never used');
+      };
+      assert.deepEqual(plain(await readAndDrop()), ['dropped']);
+      await openAndDrop();
+      await eventually(async () => {
+        collectGarbage();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return (await todos.notebooksOpen()) === before;
+      }, 'the collected handles released');
+    });
+  }
+}
+
+for (const mode of MODES) {
+  describe(`capability handles with the real Rust main, preload: ${mode.name}`, () => {
+    let session;
+    let window;
+    before(async () => {
+      session = await startSession();
+      window = session.open(mode.window);
+    });
+    after(async () => {
+      await session.close();
+    });
+    scenario(() => window.page.global.todos, {
+      copies: mode.copies,
+      symbols: () => window.page.global.Symbol,
+    });
+  });
+}
+
+describe('capability handles with the real Rust main, browser client', () => {
+  const browser = realBrowserClient();
+  scenario(browser.api, { copies: false, symbols: () => Symbol });
+});

@@ -26,6 +26,8 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "types")]
+pub mod diff;
 pub mod hash;
 #[cfg(feature = "types")]
 pub mod js;

@@ -3,7 +3,13 @@
 //! ```text
 //! ipc-bindgen --schema <file.json> [--schema <file.json> ...] --out <dir>
 //!             [--key <name>] [--isolation auto|isolated|none] [--check]
+//! ipc-bindgen diff <old.json> <new.json>
 //! ```
+//!
+//! `diff` compares two versions of the same contracts (matched by namespace) and prints every
+//! difference, compatible or breaking, with the reason (`ipc_schema::diff`); its exit status is 1
+//! when any difference is breaking, so that CI can hold a release that would break renderers
+//! built from the old contract.
 //!
 //! Each schema file holds the JSON of one `Service` or an array of them (`Service::to_json`).
 //! Without `--check` the files are written into `--out` (unchanged files are left alone); with
@@ -18,7 +24,7 @@ use std::process::ExitCode;
 use ipc_schema::js::{Bindings, Error, Isolation, read_schemas};
 
 const USAGE: &str = "usage: ipc-bindgen --schema <file.json> [--schema <file.json> ...] --out <dir> \
-[--key <name>] [--isolation auto|isolated|none] [--check]";
+[--key <name>] [--isolation auto|isolated|none] [--check]\n       ipc-bindgen diff <old.json> <new.json>";
 
 struct Args {
     schemas: Vec<PathBuf>,
@@ -71,8 +77,67 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
     }))
 }
 
+/// The services of a schema file.
+fn services_in(path: &std::path::Path) -> Result<Vec<ipc_schema::Service>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    read_schemas(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// `ipc-bindgen diff <old.json> <new.json>`.
+fn diff(paths: &[String]) -> ExitCode {
+    let [old, new] = paths else {
+        eprintln!("ipc-bindgen: diff takes two schema files: the old version and the new\n{USAGE}");
+        return ExitCode::from(2);
+    };
+    let (old, new) = match (services_in(old.as_ref()), services_in(new.as_ref())) {
+        (Ok(old), Ok(new)) => (old, new),
+        (Err(error), _) | (_, Err(error)) => {
+            eprintln!("ipc-bindgen: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut changes = Vec::new();
+    for old_service in &old {
+        match new.iter().find(|s| s.namespace == old_service.namespace) {
+            Some(new_service) => changes.extend(ipc_schema::diff::diff(old_service, new_service)),
+            None => changes.push(ipc_schema::diff::Change {
+                location: format!("contract {}", old_service.namespace),
+                what: "removed: older renderers still call its channels".into(),
+                verdict: ipc_schema::diff::Verdict::Breaking,
+            }),
+        }
+    }
+    for new_service in &new {
+        if !old.iter().any(|s| s.namespace == new_service.namespace) {
+            changes.push(ipc_schema::diff::Change {
+                location: format!("contract {}", new_service.namespace),
+                what: "added: older renderers do not use it".into(),
+                verdict: ipc_schema::diff::Verdict::Compatible,
+            });
+        }
+    }
+    for change in &changes {
+        println!("{change}");
+    }
+    let breaking = changes.iter().filter(|c| c.is_breaking()).count();
+    println!(
+        "ipc-bindgen: {} difference{}, {breaking} breaking",
+        changes.len(),
+        if changes.len() == 1 { "" } else { "s" }
+    );
+    if breaking > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 fn main() -> ExitCode {
-    let args = match parse(std::env::args().skip(1)) {
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    if all.first().map(String::as_str) == Some("diff") {
+        return diff(&all[1..]);
+    }
+    let args = match parse(all.into_iter()) {
         Ok(Some(args)) => args,
         Ok(None) => {
             println!("{USAGE}");

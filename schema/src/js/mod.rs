@@ -50,7 +50,7 @@ mod isolation;
 mod json;
 mod model;
 mod preload;
-mod shape;
+pub(crate) mod shape;
 mod templates;
 mod text;
 

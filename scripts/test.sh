@@ -26,6 +26,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== rustdoc (broken links are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
+echo "== cargo package (each publishable crate builds from its package alone)"
+cargo package --quiet -p ipc-schema -p ipc-macros -p ipc-runtime --allow-dirty
+
 echo "== tests (unit, integration, UI, doc)"
 # Bounded, so that a hang fails here, naming the test binary it was in, rather than running into
 # CI's own limit with no word of where.
@@ -37,6 +40,8 @@ cargo build --quiet --example quickstart --example multiprocess
 # Bounded, so that a hang shows as a failure with the renderers' words on stderr.
 timeout 300 cargo run --quiet --example quickstart > /dev/null
 timeout 300 cargo run --quiet --example multiprocess
+echo "== a crate of one's own, outside the workspace (tests/outside: the README's first steps)"
+timeout 900 bash scripts/outside-crate.sh
 echo "== JavaScript bindings (node --test: preload, bridge, browser client; tsc --strict)"
 if command -v node > /dev/null 2>&1 && command -v npm > /dev/null 2>&1; then
   (cd tests/js && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)

@@ -266,3 +266,8 @@ pub mod __private {
         Ok(value)
     }
 }
+
+/// The crate README's example, compiled and run as a doc test.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

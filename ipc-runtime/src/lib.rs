@@ -176,7 +176,10 @@ pub use caller::{Caller, Peer, RendererId};
 pub use capability::{Capability, Handle, HandleCall, Revoker};
 pub use channel::{EventChannel, InvokeChannel, SendChannel};
 pub use error::{CallError, EventError, IpcError, Never, RegistryError};
-pub use ipc_macros::{channels, data};
+#[doc = include_str!("docs/channels.md")]
+pub use ipc_macros::channels;
+#[doc = include_str!("docs/data.md")]
+pub use ipc_macros::data;
 pub use limits::{
     DEFAULT_CALL_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_FRAME, DEFAULT_MAX_MESSAGE,
     DEFAULT_MAX_PORTS, DEFAULT_PORT_WINDOW,

@@ -24,7 +24,7 @@ struct Backend {
     notes: Mutex<Vec<u32>>,
 }
 
-impl PressureHandler for Arc<Backend> {
+impl PressureHandler for Backend {
     async fn reverse(&self, _caller: &Caller, data: Bytes) -> Bytes {
         data.iter().rev().copied().collect::<Vec<u8>>().into()
     }

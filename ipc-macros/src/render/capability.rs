@@ -41,13 +41,20 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
         let (ok, err) = m.channel_result_types(krate);
         quote!(#(#cfgs)* #[serde(rename = #wire)] #name(#krate::__private::Result<#ok, #err>),)
     });
-    let trait_methods = methods.iter().map(|m| {
-        let output = match &m.def.sig.output {
-            syn::ReturnType::Type(_, ty) => quote!(#ty),
-            syn::ReturnType::Default => quote!(()),
-        };
-        handler_method(krate, m, output, false)
-    });
+    let output = |m: &Prepared<'_>| match &m.def.sig.output {
+        syn::ReturnType::Type(_, ty) => quote!(#ty),
+        syn::ReturnType::Default => quote!(()),
+    };
+    let trait_methods = methods
+        .iter()
+        .map(|m| handler_method(krate, m, output(m), false));
+    let shared = super::shared_handler_impl(
+        krate,
+        handler,
+        methods
+            .iter()
+            .map(|m| super::shared_handler_method(krate, handler, m, output(m), false)),
+    );
     let handler_value = local("handler");
     let dispatch_arms = methods.iter().map(|m| {
         let Prepared {
@@ -138,6 +145,8 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
         #vis trait #handler: #krate::__private::Send + #krate::__private::Sync + 'static {
             #(#trait_methods)*
         }
+
+        #shared
 
         impl #ident {
             /// Serves `handler` as one object: returns the handle to give out (in a result, an

@@ -182,12 +182,80 @@ fn handler_method(
     output: TokenStream,
     with_caller: bool,
 ) -> TokenStream {
+    let (signature, semi) = handler_signature(krate, method, output, with_caller);
+    let Prepared { cfgs, docs, .. } = method;
+    quote! {
+        #(#cfgs)*
+        #(#docs)*
+        #signature #semi
+    }
+}
+
+/// The same method in `impl<H: Handler> Handler for Arc<H>`: it forwards to the shared handler
+/// (a handler kept behind an `Arc` elsewhere is a handler too).
+fn shared_handler_method(
+    krate: &syn::Path,
+    handler: &syn::Ident,
+    method: &Prepared<'_>,
+    output: TokenStream,
+    with_caller: bool,
+) -> TokenStream {
+    let (signature, _) = handler_signature(krate, method, output, with_caller);
+    let Prepared {
+        def,
+        param_idents,
+        cfgs,
+        ..
+    } = method;
+    let name = &def.ident;
+    let shared = local("Shared");
+    let caller = with_caller.then(|| {
+        let caller = caller_ident(method);
+        quote!(#caller,)
+    });
+    quote! {
+        #(#cfgs)*
+        #[inline]
+        #signature {
+            <#shared as #handler>::#name(&**self, #caller #(#param_idents),*)
+        }
+    }
+}
+
+/// `impl<H: #handler> #handler for Arc<H>`, its methods made by `forward`.
+fn shared_handler_impl(
+    krate: &syn::Path,
+    handler: &syn::Ident,
+    methods: impl Iterator<Item = TokenStream>,
+) -> TokenStream {
+    let shared = local("Shared");
+    quote! {
+        impl<#shared: #handler> #handler for #krate::__private::Arc<#shared> {
+            #(#methods)*
+        }
+    }
+}
+
+fn caller_ident(method: &Prepared<'_>) -> syn::Ident {
+    let sig = &method.def.sig;
+    let receiver_span = sig
+        .receiver()
+        .map_or(sig.ident.span(), |r| r.self_token.span);
+    syn::Ident::new("caller", Span::mixed_site().located_at(receiver_span))
+}
+
+/// A handler method's signature (`fn name(&self, [caller,] params) -> impl Future<..> + Send`)
+/// and the semicolon that ends its declaration, spanned like the trait's method.
+fn handler_signature(
+    krate: &syn::Path,
+    method: &Prepared<'_>,
+    output: TokenStream,
+    with_caller: bool,
+) -> (TokenStream, syn::Token![;]) {
     let Prepared {
         def,
         param_idents,
         param_types,
-        cfgs,
-        docs,
         ..
     } = method;
     let sig = &def.sig;
@@ -198,7 +266,7 @@ fn handler_method(
         .map_or(sig.ident.span(), |r| r.self_token.span);
     let receiver = quote_spanned!(receiver_span=> &self);
     let caller = with_caller.then(|| {
-        let caller = syn::Ident::new("caller", Span::mixed_site().located_at(receiver_span));
+        let caller = caller_ident(method);
         let caller_type = quote_spanned!(receiver_span=> &#krate::__private::Caller);
         quote!(#caller: #caller_type,)
     });
@@ -210,11 +278,10 @@ fn handler_method(
         -> impl #krate::__private::Future<Output = #output> + #krate::__private::Send
     };
     let semi = syn::Token![;](def.semi_span.unwrap_or(output_span));
-    quote! {
-        #(#cfgs)*
-        #(#docs)*
-        #fn_token #name(#receiver, #caller #(#param_idents: #param_types),*) #returns #semi
-    }
+    (
+        quote!(#fn_token #name(#receiver, #caller #(#param_idents: #param_types),*) #returns),
+        semi,
+    )
 }
 
 /// What a contract's zero-sized marker type derives (`Todos`, a capability's `FileHandle`).

@@ -29,13 +29,20 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
         "The renderer side of [`{ident}`]'s requests (main asks, this renderer answers): implement \
          it and register it with [`{ident}::handle_requests`]."
     );
-    let trait_methods = requests.iter().map(|m| {
-        let output = match &m.def.sig.output {
-            syn::ReturnType::Default => quote!(()),
-            syn::ReturnType::Type(_, ty) => quote!(#ty),
-        };
-        handler_method(krate, m, output, false)
-    });
+    let output = |m: &Prepared<'_>| match &m.def.sig.output {
+        syn::ReturnType::Type(_, ty) => quote!(#ty),
+        syn::ReturnType::Default => quote!(()),
+    };
+    let trait_methods = requests
+        .iter()
+        .map(|m| handler_method(krate, m, output(m), false));
+    let shared = super::shared_handler_impl(
+        krate,
+        &handler,
+        requests
+            .iter()
+            .map(|m| super::shared_handler_method(krate, &handler, m, output(m), false)),
+    );
     let (renderer, handler_value) = (local("renderer"), local("handler"));
     let registrations = requests.iter().map(|m| {
         let Prepared {
@@ -106,6 +113,8 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
         #vis trait #handler: #krate::__private::Send + #krate::__private::Sync + 'static {
             #(#trait_methods)*
         }
+
+        #shared
 
         #[doc = #client_doc]
         #[derive(::core::fmt::Debug, ::core::clone::Clone)]

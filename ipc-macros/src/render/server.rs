@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{Names, Prepared, handler_method, local};
+use super::{Names, Prepared, handler_method, local, shared_handler_impl, shared_handler_method};
 use crate::parse::{Contract, Kind};
 
 pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>]) -> TokenStream {
@@ -20,13 +20,22 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
          Every method also receives the caller's identity. Invokes run concurrently; sends from \
          one renderer are handled one at a time, in order."
     );
-    let trait_methods = methods.iter().filter(|m| m.is_main_handled()).map(|m| {
-        let output = match (m.kind(), &m.def.sig.output) {
-            (Kind::Invoke | Kind::Sync, syn::ReturnType::Type(_, ty)) => quote!(#ty),
-            _ => quote!(()),
-        };
-        handler_method(krate, m, output, true)
-    });
+    let output = |m: &Prepared<'_>| match (m.kind(), &m.def.sig.output) {
+        (Kind::Invoke | Kind::Sync, syn::ReturnType::Type(_, ty)) => quote!(#ty),
+        _ => quote!(()),
+    };
+    let trait_methods = methods
+        .iter()
+        .filter(|m| m.is_main_handled())
+        .map(|m| handler_method(krate, m, output(m), true));
+    let shared = shared_handler_impl(
+        krate,
+        handler,
+        methods
+            .iter()
+            .filter(|m| m.is_main_handled())
+            .map(|m| shared_handler_method(krate, handler, m, output(m), true)),
+    );
     let registrations = methods
         .iter()
         .filter(|m| m.is_main_handled())
@@ -45,6 +54,8 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
         #vis trait #handler: #krate::__private::Send + #krate::__private::Sync + 'static {
             #(#trait_methods)*
         }
+
+        #shared
 
         impl #ident {
             #[doc = #handle_doc]

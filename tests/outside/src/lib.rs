@@ -65,7 +65,7 @@ impl Backend {
     }
 }
 
-impl NotesHandler for std::sync::Arc<Backend> {
+impl NotesHandler for Backend {
     async fn add(&self, _caller: &Caller, text: String) -> Note {
         let note = {
             let mut notes = self.notes.lock().unwrap();

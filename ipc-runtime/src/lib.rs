@@ -185,9 +185,9 @@ pub use limits::{
     DEFAULT_MAX_PORTS, DEFAULT_PORT_WINDOW,
 };
 pub use main::{
-    ChildRenderer, EventOverflow, ListenerId, Main, MainBuilder, Registration, RegistrationBatch,
-    RendererEvent, RendererEvents, Request, Target, UnixListenerHandle, WebSocketListener,
-    WebSocketOptions,
+    ChildRenderer, EventOverflow, ListenerId, Main, MainBuilder, MockCall, Registration,
+    RegistrationBatch, RendererEvent, RendererEvents, Request, Target, UnixListenerHandle,
+    WebSocketListener, WebSocketOptions,
 };
 pub use port::{Port, Stream, StreamSender};
 pub use renderer::{Call, EventOnce, EventStream, Renderer, RendererOptions, TryCall};
@@ -215,7 +215,8 @@ pub mod __private {
     pub use ::serde_with;
     pub use ::std::boxed::Box;
     pub use ::std::string::String;
-    pub use ::std::sync::{Arc, OnceLock};
+    pub use ::std::sync::{Arc, Mutex, OnceLock};
+    pub use ::std::vec::Vec;
     pub use ::ts_rs;
     pub use ipc_schema::{LargeInts, Method, MethodKind, RendererKind, Rule, Service};
 
@@ -229,7 +230,9 @@ pub mod __private {
     pub mod time {
         pub use crate::wire::time::{Millis, Timestamp};
     }
+    pub use crate::MockCall;
     pub use crate::capability::{Dispatch, serve};
+    pub use crate::main::MockCalls;
     pub use crate::wire::time::{Unwire, Wire};
     pub use crate::{Capability, Handle, HandleCall, Revoker};
 

@@ -7,6 +7,7 @@ mod capability;
 mod client;
 mod contract;
 mod events;
+mod mock;
 mod requests;
 mod schema;
 mod server;
@@ -81,6 +82,7 @@ pub(crate) fn render(contract: &Contract) -> TokenStream {
     out.extend(client::render(contract, &names, &methods));
     out.extend(events::render(contract, &names, &methods));
     out.extend(requests::render(contract, &names, &methods));
+    out.extend(mock::render(contract, &names, &methods));
     out.extend(schema::render(contract, &names, &methods));
     out
 }

@@ -11,6 +11,7 @@
 //! - `requests`: main's requests to a renderer, and those in flight per connection;
 //! - `heartbeat`: pinging a quiet renderer, closing a silent one;
 //! - `local`: an in-process renderer's way in (its calls and sends run in its own task);
+//! - `mock`: what generated `{Trait}Mock`s record;
 //! - `accept`: the handshake on frame connections, and main's frame reading and writing;
 //! - `endpoint`: where renderers come from (a Unix socket listener, child processes, the
 //!   WebSocket endpoint for pages).
@@ -26,6 +27,7 @@ mod endpoint;
 mod heartbeat;
 mod lifecycle;
 mod local;
+mod mock;
 mod registry;
 mod renderers;
 mod requests;
@@ -35,6 +37,7 @@ mod target;
 pub use builder::MainBuilder;
 pub use endpoint::{ChildRenderer, UnixListenerHandle, WebSocketListener, WebSocketOptions};
 pub use lifecycle::{RendererEvent, RendererEvents};
+pub use mock::{MockCall, MockCalls};
 pub use registry::{ListenerId, Registration, RegistrationBatch};
 pub use renderers::EventOverflow;
 pub use requests::Request;

@@ -277,3 +277,8 @@ pub mod __private {
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// The guide's examples (`docs/GUIDE.md`), compiled and run as doc tests.
+#[doc = include_str!("../../docs/GUIDE.md")]
+#[cfg(doctest)]
+pub struct GuideDoctests;

@@ -251,6 +251,10 @@ pub mod __private {
         }
     }
 
+    /// Checks that `T` (a type written inside a container of a method's type) is described,
+    /// so that a missing `#[data]` is reported at it, in the contract's words.
+    pub fn described<T: ipc_schema::TypeInfo + ?Sized>() {}
+
     /// Where a described type sits in a method.
     #[derive(Clone, Copy)]
     pub enum TypeRole {

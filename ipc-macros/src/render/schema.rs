@@ -156,8 +156,62 @@ fn describe(
     param: &str,
 ) -> TokenStream {
     let rust = ty.to_token_stream().to_string().replace(' ', "");
+    // A type without a description inside `Vec<..>`, `Option<..>`, a map or a tuple would be
+    // reported as a bound of the container, in terms of the description backend's trait: each
+    // such type is checked on its own first, so the message is the contract's, at the type.
+    let parsed = syn::parse2::<syn::Type>(described.clone()).ok();
+    let mut leaves = Vec::new();
+    if let Some(parsed) = &parsed {
+        nested_leaves(parsed, false, &mut leaves);
+    }
+    let checks = leaves
+        .iter()
+        .map(|leaf| quote_spanned!(leaf.span()=> #krate::__private::described::<#leaf>();));
     // Spanned on the user's type, so a type without a description is reported where it is written.
-    quote_spanned! {ty.span()=>
+    let call = quote_spanned! {ty.span()=>
         #krate::__private::describe::<#described>(method, #krate::__private::TypeRole::#role, #param, #rust, rule)
+    };
+    if leaves.is_empty() {
+        call
+    } else {
+        quote!({ #(#checks)* #call })
+    }
+}
+
+/// The types without generic arguments written inside `ty`'s generic arguments, tuples, arrays
+/// and references (`Todo` in `Vec<Option<Todo>>`); `nested` is whether `ty` itself is inside
+/// one. A handle's argument is its capability's marker, not a value: it is not descended into.
+fn nested_leaves<'t>(ty: &'t syn::Type, nested: bool, out: &mut Vec<&'t syn::Type>) {
+    match ty {
+        syn::Type::Path(path) if path.qself.is_none() => {
+            let Some(last) = path.path.segments.last() else {
+                return;
+            };
+            match &last.arguments {
+                syn::PathArguments::AngleBracketed(args) => {
+                    if last.ident == "Handle" {
+                        return;
+                    }
+                    for arg in &args.args {
+                        if let syn::GenericArgument::Type(inner) = arg {
+                            nested_leaves(inner, true, out);
+                        }
+                    }
+                }
+                syn::PathArguments::None if nested => out.push(ty),
+                _ => {}
+            }
+        }
+        syn::Type::Tuple(tuple) => {
+            for elem in &tuple.elems {
+                nested_leaves(elem, true, out);
+            }
+        }
+        syn::Type::Array(array) => nested_leaves(&array.elem, true, out),
+        syn::Type::Slice(slice) => nested_leaves(&slice.elem, true, out),
+        syn::Type::Reference(reference) => nested_leaves(&reference.elem, nested, out),
+        syn::Type::Paren(paren) => nested_leaves(&paren.elem, nested, out),
+        syn::Type::Group(group) => nested_leaves(&group.elem, nested, out),
+        _ => {}
     }
 }

@@ -232,7 +232,8 @@ pub mod __private {
     }
     pub use crate::MockCall;
     pub use crate::capability::{Dispatch, serve};
-    pub use crate::main::MockCalls;
+    pub use crate::main::{MockCalls, mock_arg};
+    pub use crate::util::lock;
     pub use crate::wire::time::{Unwire, Wire};
     pub use crate::{Capability, Handle, HandleCall, Revoker};
 
@@ -281,8 +282,3 @@ pub mod __private {
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
-
-/// The guide's examples (`docs/GUIDE.md`), compiled and run as doc tests.
-#[doc = include_str!("../../docs/GUIDE.md")]
-#[cfg(doctest)]
-pub struct GuideDoctests;

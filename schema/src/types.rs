@@ -51,14 +51,12 @@ pub(crate) fn reaching<R>(describe: impl FnOnce() -> R) -> (R, Vec<CapabilityLin
             }
         }
     }
-    let mut restore = Restore(Some(outer));
+    let restore = Restore(Some(outer));
     let described = describe();
     let found = REACHED
         .with(|reached| reached.borrow_mut().take())
         .unwrap_or_default();
-    if let Some(outer) = restore.0.take() {
-        REACHED.with(|reached| *reached.borrow_mut() = outer);
-    }
+    drop(restore);
     (described, found)
 }
 

@@ -1431,3 +1431,9 @@ pub async fn guarded_outcomes(renderer: &Renderer) -> Vec<String> {
     }
     lines
 }
+
+/// The guide's examples (`docs/GUIDE.md`), compiled and run as doc tests of this (unpublished)
+/// crate: the guide is not part of any published package.
+#[doc = include_str!("../../docs/GUIDE.md")]
+#[cfg(doctest)]
+pub struct GuideDoctests;

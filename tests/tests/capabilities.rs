@@ -173,11 +173,11 @@ impl DirHandler for Node {
     }
 }
 
-/// Sixty-four callers on one handle over a Unix socket, each call on its own clock: every
-/// answer reaches its call promptly. (No task reads a handle's answers: the waiting calls take
-/// turns. A turn handed to a call that then found its own answer at once, and left, once left
-/// every other call unread until its own deadline woke it: five seconds, in about one round of
-/// this test in two.)
+/// Sixty-four callers on one handle over a Unix socket: every answer reaches its call promptly.
+/// (No task reads a handle's answers: the waiting calls take turns. A turn handed to a call that
+/// then found its own answer at once, and left, once left every other call unread until a
+/// timer woke it: here the outer three seconds, which fails the 2.5 s bound; a healthy call
+/// takes milliseconds.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_callers_on_one_handle_each_get_their_answer_promptly() {
     let main = Main::new();
@@ -189,7 +189,7 @@ async fn many_callers_on_one_handle_each_get_their_answer_promptly() {
         .await
         .unwrap()
         .client();
-    for _round in 0..20 {
+    for _round in 0..10 {
         let callers: Vec<_> = (0..64)
             .map(|_| {
                 let counter = counter.clone();
@@ -204,7 +204,7 @@ async fn many_callers_on_one_handle_each_get_their_answer_promptly() {
                         let outcome = tokio::time::timeout(Duration::from_secs(3), call).await;
                         let took = started.elapsed();
                         assert!(
-                            took < Duration::from_millis(1500),
+                            took < Duration::from_millis(2500),
                             "an answer took {took:?} to reach its call"
                         );
                         match outcome {
@@ -220,7 +220,7 @@ async fn many_callers_on_one_handle_each_get_their_answer_promptly() {
             caller.unwrap();
         }
     }
-    assert_eq!(within("the total", counter.add(0)).await, Ok(20 * 64 * 50));
+    assert_eq!(within("the total", counter.add(0)).await, Ok(10 * 64 * 50));
     let _ = std::fs::remove_file(&path);
 }
 

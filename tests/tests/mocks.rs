@@ -1,6 +1,9 @@
 //! Generated mocks (`{Trait}Mock`): a client driven in process against scripted answers, every
 //! call recorded with its caller and arguments, a missing answer reported as the handler's panic.
 
+mod common;
+
+use common::{eventually, within};
 use ipc_runtime::{CallError, IpcError, Main, MockCall, RendererOptions, channels, data};
 use serde_json::json;
 
@@ -51,7 +54,7 @@ async fn a_mock_answers_as_scripted_and_records_every_call() {
     let window = Mocked::client(&main.connect_in_process(RendererOptions::new("window")));
 
     assert_eq!(
-        window.add("milk".into(), true).await,
+        within("add", window.add("milk".into(), true)).await,
         Ok(Todo {
             id: 2,
             title: "milk".into()
@@ -71,19 +74,17 @@ async fn a_mock_answers_as_scripted_and_records_every_call() {
         Ok(40)
     );
     // No answer for `count`: the call fails as a handler panic naming what is missing.
-    match window.count().await {
+    match within("count", window.count()).await {
         Err(IpcError::HandlerPanicked { message, .. }) => {
             assert!(message.contains("no answer for `count`"), "{message}");
         }
         other => panic!("expected HandlerPanicked, got {other:?}"),
     }
     // A send is recorded once it is handled.
-    for _ in 0..200 {
-        if mock.calls().iter().any(|c| c.method == "log") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    eventually("the send recorded", || {
+        mock.calls().iter().any(|c| c.method == "log")
+    })
+    .await;
     let mut calls = mock.calls();
     calls.sort_by_key(|c| c.method);
     assert_eq!(
@@ -99,7 +100,8 @@ async fn a_mock_answers_as_scripted_and_records_every_call() {
     );
 }
 
-/// A mock stands in for a handler wherever one is expected, shared through an `Arc` too.
+/// A mock stands in for a handler wherever one is expected, shared through an `Arc` too (a
+/// compile-time check: this test fails by not building).
 #[test]
 fn a_mock_is_a_handler() {
     fn takes<H: MockedHandler>(_: &H) {}

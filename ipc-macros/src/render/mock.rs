@@ -45,10 +45,6 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
         let (name, cfgs, ty) = (&m.def.ident, m.cfgs, answer_type(m));
         quote!(#(#cfgs)* #name: #krate::__private::Option<#ty>,)
     });
-    let defaults = answered.iter().map(|m| {
-        let (name, cfgs) = (&m.def.ident, m.cfgs);
-        quote!(#(#cfgs)* #name: #krate::__private::None,)
-    });
     let setters = answered.iter().map(|m| {
         let name = &m.def.ident;
         let plain = ipc_schema::naming::unraw(&name.to_string()).to_string();
@@ -67,7 +63,7 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
                     + #krate::__private::Sync
                     + 'static,
             ) -> &Self {
-                self.answers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).#name =
+                #krate::__private::lock(&self.answers).#name =
                     #krate::__private::Some(#krate::__private::Arc::new(answer));
                 self
             }
@@ -80,20 +76,19 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
         let (params, cfgs) = (&m.param_idents, m.cfgs);
         let caller = super::caller_ident(m);
         let record = quote! {
-            self.calls.record(#plain, #caller, (#(&#params,)*));
+            self.calls.record(
+                #plain,
+                #caller,
+                #krate::__private::Vec::from([#(#krate::__private::mock_arg(&#params)),*]),
+            );
         };
         let body = if matches!(m.kind(), Kind::Invoke | Kind::Sync) {
             let answer = local("answer");
             let missing = format!("{mock}: no answer for `{plain}` (give one with `on_{plain}`)");
             quote! {
                 #record
-                let #answer = ::core::clone::Clone::clone(
-                    &self
-                        .answers
-                        .lock()
-                        .unwrap_or_else(|poisoned| poisoned.into_inner())
-                        .#name,
-                );
+                let #answer =
+                    ::core::clone::Clone::clone(&#krate::__private::lock(&self.answers).#name);
                 async move {
                     match #answer {
                         #krate::__private::Some(#answer) => #answer(#(#params),*),
@@ -130,16 +125,9 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
             calls: #krate::__private::Arc<#krate::__private::MockCalls>,
         }
 
-        #[doc(hidden)]
-        #[allow(non_camel_case_types)]
-        #vis struct #answers {
+        #[derive(::core::default::Default)]
+        struct #answers {
             #(#fields)*
-        }
-
-        impl ::core::default::Default for #answers {
-            fn default() -> Self {
-                Self { #(#defaults)* }
-            }
         }
 
         impl #mock {

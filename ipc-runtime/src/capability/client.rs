@@ -323,7 +323,10 @@ impl<C: Capability> Drop for CancelOnDrop<'_, C> {
         let waiting = {
             let mut calls = lock(&self.inner.calls);
             let waiting = calls.waiting.remove(&self.id).is_some();
-            calls.hand_off(self.id);
+            // A call that took its answer handed the turn on already (in `poll_answer`).
+            if waiting {
+                calls.hand_off(self.id);
+            }
             waiting
         };
         if self.armed || waiting {

@@ -52,20 +52,23 @@ impl MockCall {
     }
 }
 
+/// One argument of a recorded call, as JSON. A value that only crosses a connection (a port, a
+/// stream, a handle) is recorded as a note saying so, and the other arguments as they are.
+#[doc(hidden)]
+pub fn mock_arg<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value)
+        .unwrap_or_else(|error| serde_json::Value::String(format!("(not recorded: {error})")))
+}
+
 /// The calls a mock received, oldest first (generated mocks hold one).
 #[doc(hidden)]
 #[derive(Debug, Default)]
 pub struct MockCalls(Mutex<Vec<MockCall>>);
 
 impl MockCalls {
-    /// Records a call of `method` by `caller` with `args` (a tuple of references to them).
-    pub fn record(&self, method: &'static str, caller: &Caller, args: impl serde::Serialize) {
-        let args = match serde_json::to_value(args) {
-            // `()`, a method without arguments: an empty list like the others' lists.
-            Ok(serde_json::Value::Null) => serde_json::Value::Array(Vec::new()),
-            Ok(args) => args,
-            Err(error) => serde_json::Value::String(format!("(not serializable: {error})")),
-        };
+    /// Records a call of `method` by `caller` with `args` (each made by [`mock_arg`]).
+    pub fn record(&self, method: &'static str, caller: &Caller, args: Vec<serde_json::Value>) {
+        let args = serde_json::Value::Array(args);
         lock(&self.0).push(MockCall::new(method, caller.label(), args));
     }
 

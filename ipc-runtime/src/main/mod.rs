@@ -37,7 +37,7 @@ mod target;
 pub use builder::MainBuilder;
 pub use endpoint::{ChildRenderer, UnixListenerHandle, WebSocketListener, WebSocketOptions};
 pub use lifecycle::{RendererEvent, RendererEvents};
-pub use mock::{MockCall, MockCalls};
+pub use mock::{MockCall, MockCalls, mock_arg};
 pub use registry::{ListenerId, Registration, RegistrationBatch};
 pub use renderers::EventOverflow;
 pub use requests::Request;

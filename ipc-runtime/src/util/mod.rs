@@ -28,7 +28,7 @@ pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>
 pub(crate) type BoxStream<T> = Pin<Box<dyn futures_util::Stream<Item = T> + Send + 'static>>;
 
 /// Locks `mutex`, recovering the guard when a panic poisoned it.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Every critical section here is a single map operation, so a poisoned map is consistent.
     mutex
         .lock()

@@ -306,12 +306,13 @@ impl<'a> Model<'a> {
             if let Some(method) = capability
                 .methods
                 .iter()
-                .find(|m| matches!(m.js_name.as_str(), "release" | "released"))
+                .find(|m| matches!(m.js_name.as_str(), "release" | "released" | "then"))
             {
                 return Err(Error::Conflict {
                     what: format!(
                         "method `{}` of capability `{}` has the name of a handle's own member \
-                         (`release`, `released`): rename it",
+                         (`release`, `released`) or `then` (a handle with a `then` would be taken \
+                         for a promise): rename it",
                         method.name, capability.namespace
                     ),
                 });

@@ -72,6 +72,87 @@ pub struct Usage {
     pub history: Vec<u64>,
 }
 
+/// How a page shows the list, as main keeps it for each renderer: one enum of each of serde's
+/// representations (what JavaScript sends and gets back is checked against each), a small
+/// integer nested in a variant (checked for its range) and a `Vec<u8>` declared as bytes.
+#[ipc_runtime::data]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct View {
+    /// The order of the list (externally tagged, serde's default: `"newest"`,
+    /// `{ "by_title": { "descending": true } }`).
+    pub order: Order,
+    /// Which todos show (internally tagged: `{ "by": "done", "done": false }`).
+    pub filters: Vec<Filter>,
+    /// Which part of the list shows (adjacently tagged: `{ "t": "range", "c": [0, 20] }`).
+    pub page: Page,
+    /// Todos pinned to the top, by id or by title (untagged: `7` or `"milk"`).
+    pub pinned: Vec<TodoRef>,
+    /// The list's icon, if it has one: bytes (a `Uint8Array` in JavaScript).
+    #[bytes]
+    pub icon: Option<Vec<u8>>,
+}
+
+/// The order of the list.
+#[ipc_runtime::data]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    /// Newest first.
+    Newest,
+    /// Oldest first.
+    Oldest,
+    /// By title.
+    ByTitle {
+        /// Z to A.
+        descending: bool,
+    },
+    /// By due date, those without one last unless `true`.
+    ByDue(bool),
+}
+
+/// One condition a shown todo meets.
+#[ipc_runtime::data]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum Filter {
+    /// Done, or not done.
+    Done {
+        /// Which.
+        done: bool,
+    },
+    /// Titles containing this text.
+    Title {
+        /// The text.
+        contains: String,
+    },
+    /// Every todo.
+    All,
+}
+
+/// Which part of the list shows.
+#[ipc_runtime::data]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "t", content = "c", rename_all = "snake_case")]
+pub enum Page {
+    /// The whole list.
+    All,
+    /// `count` todos from the `first` (at most 1000).
+    Range(u32, u16),
+    /// The todos after this id.
+    After(u32),
+}
+
+/// A todo named by its id or its title.
+#[ipc_runtime::data]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum TodoRef {
+    /// By id.
+    Id(u32),
+    /// By title.
+    Title(String),
+}
+
 /// Todo list backend. Its 64-bit integers are JavaScript `bigint`s (`large_ints = "bigint"`).
 #[channels(namespace = "todos", large_ints = "bigint")]
 pub trait Todos {
@@ -119,6 +200,11 @@ pub trait Todos {
     /// `usage` with `extra` more bytes (at most `u64::MAX`), the old total added to its history:
     /// 64-bit integers in and out of a call.
     async fn measure(&self, usage: Usage, extra: u64) -> Usage;
+    /// Keeps how the caller's page shows the list (a page that reloads gets it back with `view`);
+    /// returns it as kept: a range's count is capped at 1000.
+    async fn set_view(&self, view: View) -> View;
+    /// How the caller's page shows the list, if it set it.
+    async fn view(&self) -> Option<View>;
     /// Opens a new notebook whose first line is `title`: a handle to one object in main (a
     /// capability: Electron's `remote.require('fs').open(...)`, done safely), the caller's alone.
     /// Releasing or dropping the handle frees the notebook in main.
@@ -229,6 +315,8 @@ pub struct Backend {
     files: Mutex<BTreeMap<u32, Bytes>>,
     /// Each todo's schedule, by todo id.
     schedules: Mutex<BTreeMap<u32, Schedule>>,
+    /// Each renderer's view, by its label: at most `MAX_VIEWS` (the oldest goes first).
+    views: Mutex<Vec<(String, View)>>,
     /// Every change, for `watch` streams.
     changes: broadcast::Sender<Todo>,
     events: TodosEvents,
@@ -263,6 +351,7 @@ impl Backend {
             todos: Mutex::new(Vec::new()),
             files: Mutex::new(BTreeMap::new()),
             schedules: Mutex::new(BTreeMap::new()),
+            views: Mutex::new(Vec::new()),
             changes: broadcast::channel(256).0,
             events,
             stats,
@@ -270,6 +359,9 @@ impl Backend {
         }
     }
 }
+
+/// Views main keeps at most: a renderer can make main hold one, and renderers come and go.
+const MAX_VIEWS: usize = 64;
 
 /// Counts a cancellation if the slow handler's future is dropped before it finishes.
 struct CancelProbe<'a> {
@@ -430,6 +522,29 @@ impl TodosHandler for Backend {
             lines: Mutex::new(vec![title]),
             open,
         })
+    }
+
+    async fn set_view(&self, caller: &Caller, mut view: View) -> View {
+        self.stats.count(caller);
+        if let Page::Range(_, count) = &mut view.page {
+            *count = (*count).min(1000);
+        }
+        let mut views = self.views.lock().unwrap();
+        views.retain(|(label, _)| label != caller.label());
+        if views.len() >= MAX_VIEWS {
+            views.remove(0);
+        }
+        views.push((caller.label().to_string(), view.clone()));
+        view
+    }
+
+    async fn view(&self, caller: &Caller) -> Option<View> {
+        self.stats.count(caller);
+        let views = self.views.lock().unwrap();
+        views
+            .iter()
+            .find(|(label, _)| label == caller.label())
+            .map(|(_, view)| view.clone())
     }
 
     async fn notebooks_open(&self, caller: &Caller) -> u32 {

@@ -353,7 +353,7 @@ fn port_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
 
 /// Types must be owned, concrete, and (unless opted in) free of 64-bit integers.
 fn check_type(contract: &Contract, ty: &syn::Type, role: &str, errors: &mut Errors) {
-    match crate::time::time_type(ty, &contract.krate) {
+    match crate::forms::time_type(ty, &contract.krate) {
         Err(error) => errors.push(error),
         Ok(Some(_)) if role == "error" => errors.spanned(
             ty,

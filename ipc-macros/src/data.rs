@@ -165,11 +165,13 @@ fn mark_defaulted_options(item: &mut syn::DeriveInput) {
 
 /// Every field holding time values crosses in their wire form (`docs/PROTOCOL.md` §4, "Time values"): serde
 /// carries it through the runtime's adapter, and it is described with the form's TypeScript type
-/// (`Date` for a timestamp). Fields that say themselves how they cross are left alone.
+/// (`Date` for a timestamp). Fields that say themselves how they cross are left alone. A field
+/// declared `#[bytes]` has its `Vec<u8>`s carried the same way, as bytes (a `Uint8Array`).
 fn carry_time_values(item: &mut syn::DeriveInput, krate: &syn::Path, errors: &mut Errors) {
     let type_default = serde_default(&item.attrs);
     let mut carry = |fields: &mut syn::Fields| {
         for field in fields.iter_mut() {
+            let bytes_attr = take_bytes_attr(field, errors);
             let told = has_argument(&field.attrs, "ts", &["type", "as", "skip"])
                 || has_argument(
                     &field.attrs,
@@ -177,23 +179,50 @@ fn carry_time_values(item: &mut syn::DeriveInput, krate: &syn::Path, errors: &mu
                     &["with", "serialize_with", "deserialize_with", "skip"],
                 );
             if told {
+                if let Some(attr) = bytes_attr {
+                    errors.spanned(
+                        &attr,
+                        "#[bytes] says how this field crosses, and so does its #[serde(with ...)] \
+                         or #[ts(...)]: keep one",
+                    );
+                }
                 continue;
             }
-            match crate::time::time_type(&field.ty, krate) {
-                Ok(Some(time)) => {
-                    let form = &time.form;
-                    let with = quote!(#krate::__private::serde_with::As::<#form>)
-                        .to_string()
-                        .replace(' ', "");
-                    let describe = time.describe.to_string();
-                    // With an adapter serde no longer reads a missing `Option` as `None`: say so.
-                    if is_option(&field.ty) && !type_default && !serde_default(&field.attrs) {
-                        field.attrs.push(syn::parse_quote!(#[serde(default)]));
+            match crate::forms::field_type(&field.ty, krate, bytes_attr.is_some()) {
+                // A flattened or inlined field is written into its parent by the backend, which
+                // takes no description in its place: its integers stay `number`.
+                Ok(Some(marked))
+                    if !marked.carried
+                        && (has_argument(&field.attrs, "serde", &["flatten"])
+                            || has_argument(&field.attrs, "ts", &["flatten", "inline"])) =>
+                {
+                    if let Some(attr) = bytes_attr {
+                        errors.spanned(&attr, NO_BYTES);
                     }
-                    field.attrs.push(syn::parse_quote!(#[serde(with = #with)]));
+                }
+                Ok(Some(marked)) => {
+                    if marked.carried {
+                        let form = &marked.form;
+                        let with = quote!(#krate::__private::serde_with::As::<#form>)
+                            .to_string()
+                            .replace(' ', "");
+                        // With an adapter serde no longer reads a missing `Option` as `None`:
+                        // say so.
+                        if is_option(&field.ty) && !type_default && !serde_default(&field.attrs) {
+                            field.attrs.push(syn::parse_quote!(#[serde(default)]));
+                        }
+                        field.attrs.push(syn::parse_quote!(#[serde(with = #with)]));
+                    } else if let Some(attr) = bytes_attr {
+                        errors.spanned(&attr, NO_BYTES);
+                    }
+                    let describe = marked.describe.to_string();
                     field.attrs.push(syn::parse_quote!(#[ts(as = #describe)]));
                 }
-                Ok(None) => {}
+                Ok(None) => {
+                    if let Some(attr) = bytes_attr {
+                        errors.spanned(&attr, NO_BYTES);
+                    }
+                }
                 Err(error) => {
                     errors.push(error);
                     // Reported once: the description would fail on the same type again.
@@ -211,6 +240,23 @@ fn carry_time_values(item: &mut syn::DeriveInput, krate: &syn::Path, errors: &mu
         }
         syn::Data::Union(_) => {}
     }
+}
+
+const NO_BYTES: &str = "#[bytes] carries the `Vec<u8>`s of a field as bytes (a Uint8Array in \
+                        JavaScript), and this field holds none";
+
+/// Removes the field's `#[bytes]` (ours: nothing else could read it) and returns it; one with
+/// arguments is an error.
+fn take_bytes_attr(field: &mut syn::Field, errors: &mut Errors) -> Option<syn::Attribute> {
+    let index = field
+        .attrs
+        .iter()
+        .position(|attr| attr.path().is_ident("bytes"))?;
+    let attr = field.attrs.remove(index);
+    if !matches!(attr.meta, syn::Meta::Path(_)) {
+        errors.spanned(&attr, "#[bytes] takes no arguments");
+    }
+    Some(attr)
 }
 
 /// Whether `attrs` hold `#[serde(default)]` or `#[serde(default = "...")]`.

@@ -14,11 +14,11 @@
 mod check;
 mod data;
 mod errors;
+mod forms;
 mod parse;
 mod render;
 #[cfg(test)]
 mod tests;
-mod time;
 
 use proc_macro::TokenStream;
 

@@ -155,14 +155,14 @@
 
 // Layers, top to bottom; each uses only the ones below it (`docs/ARCHITECTURE.md`, checked by
 // `scripts/check-layers.py`).
-// Main's side. The explicit path tells rustc (`special_module_name`) that this is not a
-// binary's `main.rs` declared by mistake.
 mod access;
 mod caller;
 mod capability;
 mod channel;
 mod error;
 mod limits;
+// Main's side. The explicit path tells rustc (`special_module_name`) that this is not a
+// binary's `main.rs` declared by mistake.
 #[path = "main/mod.rs"]
 mod main;
 mod port;
@@ -229,6 +229,12 @@ pub mod __private {
     /// The wire forms of time values (`docs/PROTOCOL.md` §4, "Time values").
     pub mod time {
         pub use crate::wire::time::{Millis, Timestamp};
+    }
+    /// The wire form of a `Vec<u8>` declared `#[bytes]`.
+    pub use crate::wire::blob::AsBytes;
+    /// How the small integers of `#[data]` types are described (`number /* u32 */`).
+    pub mod ints {
+        pub use crate::wire::ints::{I8, I16, I32, U8, U16, U32};
     }
     pub use crate::MockCall;
     pub use crate::capability::{Dispatch, serve};

@@ -16,6 +16,7 @@
 //! version or on `std`'s randomized hashers, so it is stable across builds and machines.
 
 use crate::model::Service;
+use crate::naming;
 
 /// Computes the contract hash of `service` as 16 lowercase hex digits.
 ///
@@ -70,8 +71,19 @@ fn strip_comments(declaration: &str) -> String {
         .join(" ")
 }
 
-/// `text` without its `/* ... */` comments (an unterminated one runs to the end).
+/// `text` without its `/* ... */` comments (an unterminated one runs to the end), except that an
+/// integer's description (`number /* u32 */`, [`naming::int_description`]) is kept, as the token
+/// [`INT_TOKEN`]`u32`: the integer's type is part of what crosses (the checks read its range).
 pub(crate) fn without_block_comments(text: &str) -> String {
+    let mut kept = None;
+    for int in naming::DESCRIBED_INTS {
+        let description = naming::int_description(int);
+        let current: &str = kept.as_deref().unwrap_or(text);
+        if current.contains(&description) {
+            kept = Some(current.replace(&description, &format!("{INT_TOKEN}{int}")));
+        }
+    }
+    let text = kept.as_deref().unwrap_or(text);
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("/*") {
@@ -84,6 +96,10 @@ pub(crate) fn without_block_comments(text: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// What an integer's description becomes once comments are stripped (no TypeScript name starts
+/// so).
+pub(crate) const INT_TOKEN: &str = "__ipc_int_";
 
 fn fnv1a64(bytes: &[u8]) -> u64 {
     const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;

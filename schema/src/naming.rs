@@ -612,6 +612,34 @@ pub fn is_large_int(ident: &str) -> bool {
     LARGE_INT_TYPES.contains(&base)
 }
 
+/// How an integer of at most 32 bits inside a `#[data]` type is described to TypeScript:
+/// `number`, with the Rust type in a comment that the generated checks read for its range (and a
+/// reader of the `.d.ts` for its meaning). Comments are not part of the contract hash.
+///
+/// # Examples
+///
+/// ```
+/// use ipc_schema::naming::{described_int, int_description};
+///
+/// assert_eq!(int_description("u32"), "number /* u32 */");
+/// assert_eq!(described_int("number /* u32 */"), Some("u32"));
+/// assert_eq!(described_int("number"), None);
+/// ```
+pub fn int_description(int: &str) -> String {
+    debug_assert!(DESCRIBED_INTS.contains(&int));
+    format!("number /* {int} */")
+}
+
+/// The integer type an [`int_description`] names, if `ts` is one.
+pub fn described_int(ts: &str) -> Option<&str> {
+    let int = ts.trim().strip_prefix("number /* ")?.strip_suffix(" */")?;
+    DESCRIBED_INTS.contains(&int).then_some(int)
+}
+
+/// The integer types described with their range inside `#[data]` types ([`int_description`]);
+/// wider ones follow the contract's `large_ints` rule.
+pub const DESCRIBED_INTS: &[&str] = &["u8", "u16", "u32", "i8", "i16", "i32"];
+
 #[cfg(test)]
 mod tests {
     use super::*;

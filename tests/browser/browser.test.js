@@ -945,6 +945,49 @@ test('timestamps cross the WebSocket as Dates of the page (with milliseconds, be
   assert.equal(result.refused, 'TypeError: todos.postpone: argument 1 (at) must be a Date (years 0 to 9999), got an invalid Date');
 });
 
+test('every enum representation crosses the WebSocket and back, nested, and wrong values are refused at their path', async () => {
+  const result = await page.evaluate(async () => {
+    const views = [
+      { order: 'oldest', filters: [], page: { t: 'all' }, pinned: [], icon: null },
+      { order: { by_title: { descending: true } }, filters: [{ by: 'done', done: false }], page: { t: 'range', c: [4294967295, 20] }, pinned: [7, 'milk'], icon: new Uint8Array([0, 255]) },
+      { order: { by_due: false }, filters: [{ by: 'title', contains: 'x' }, { by: 'all' }], page: { t: 'after', c: 0 }, pinned: [''], icon: new Uint8Array(0) },
+    ];
+    const plain = (v) => JSON.parse(JSON.stringify(v, (_, x) => (x instanceof Uint8Array ? { bytes: Array.from(x) } : x)));
+    const echoed = [];
+    for (const view of views) {
+      const back = await window.todos.setView(view);
+      echoed.push([plain(view), plain(back), back.icon === null || back.icon instanceof Uint8Array]);
+    }
+    const capped = (await window.todos.setView({ ...views[0], page: { t: 'range', c: [1, 65535] } })).page;
+    const refused = [];
+    for (const wrong of [
+      { ...views[0], page: { t: 'range', c: [0, 65536] } },
+      { ...views[0], filters: [{ by: 'colour' }] },
+      { ...views[0], pinned: [true] },
+      { ...views[0], order: { by_title: { descending: 1 } } },
+    ]) {
+      try {
+        window.todos.setView(wrong);
+        refused.push('sent');
+      } catch (error) {
+        refused.push(`${error.name}: ${error.message}`);
+      }
+    }
+    return { echoed, capped, refused };
+  });
+  for (const [sent, back, bytes] of result.echoed) {
+    assert.deepEqual(back, sent);
+    assert.ok(bytes, 'icon is a Uint8Array of the page');
+  }
+  assert.deepEqual(result.capped, { t: 'range', c: [1, 1000] });
+  assert.deepEqual(result.refused, [
+    'TypeError: todos.setView: argument 1 (view).page.c[1] must be an integer from 0 to 65535, got the number 65536',
+    'TypeError: todos.setView: argument 1 (view).filters[0].by must be one of "done", "title", "all", got a string',
+    'TypeError: todos.setView: argument 1 (view).pinned[0] must be an integer from 0 to 4294967295 or a string, got true',
+    'TypeError: todos.setView: argument 1 (view).order.by_title.descending must be a boolean, got the number 1',
+  ]);
+});
+
 test('64-bit integers cross the WebSocket as bigints of the page, exact at both ends of their range', async () => {
   const result = await page.evaluate(async () => {
     const max = 2n ** 64n - 1n;

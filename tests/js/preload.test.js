@@ -51,8 +51,8 @@ for (const mode of MODES) {
       assert.equal(typeof todos, 'object');
       assert.deepEqual(Object.keys(todos).sort(), [
         'add', 'attach', 'attachment', 'chat', 'crash', 'due', 'handleConfirm', 'import', 'list', 'log', 'lookup', 'measure', 'notebooksOpen',
-        'onAnnounce', 'onChanged', 'onIntroduce', 'onScheduled', 'openNotebook', 'postpone', 'purge', 'renameAll', 'schedule', 'slow', 'stats',
-        'toggle', 'watch',
+        'onAnnounce', 'onChanged', 'onIntroduce', 'onScheduled', 'openNotebook', 'postpone', 'purge', 'renameAll', 'schedule', 'setView',
+        'slow', 'stats', 'toggle', 'view', 'watch',
       ]);
       for (const name of Object.keys(todos)) assert.equal(typeof todos[name], 'function');
       assert.ok(window.evaluate('Object.isFrozen(window.todos)'.replace('window.', 'globalThis.')));

@@ -79,6 +79,15 @@ describe('TypeScript declarations', () => {
     assert.match(output, /renderer-bad-bigint\.ts\(3,\d+\): error TS2322: Type 'number' is not assignable to type 'bigint'\./);
   });
 
+  it('type bytes as a Uint8Array and every enum representation exactly', () => {
+    const dir = workspace(['renderer-bad-bytes.ts']);
+    const { status, output } = tsc(dir, ['todos.d.ts', 'renderer-bad-bytes.ts']);
+    assert.notEqual(status, 0);
+    assert.match(output, /renderer-bad-bytes\.ts\(3,32\): error TS2345: Argument of type 'string' is not assignable to parameter of type 'Uint8Array(<ArrayBufferLike>)?'\./);
+    assert.match(output, /renderer-bad-bytes\.ts\(4,\d+\): error TS2740: Type 'number\[\]' is missing the following properties from type 'Uint8Array/);
+    assert.match(output, /renderer-bad-bytes\.ts\(5,\d+\): error TS2322: Type '"colour"' is not assignable to type '"all" \| "title" \| "done"'/);
+  });
+
   it('make a method the policy may hide optional', () => {
     const dir = workspace(['renderer-bad-policy.ts']);
     const { status, output } = tsc(dir, ['todos.d.ts', 'renderer-bad-policy.ts']);

@@ -100,11 +100,11 @@ fn prepare<'a>(names: &Names, def: &'a MethodDef) -> Prepared<'a> {
         })
         .collect();
     let param_types: Vec<&syn::Type> = def.params.iter().map(|p| &p.ty).collect();
-    // A parameter holding time values travels in its wire form (`crate::time`); the checks have
+    // A parameter holding time values travels in its wire form (`crate::forms`); the checks have
     // reported the ones no form reaches.
-    let param_time: Vec<Option<crate::time::TimeType>> = param_types
+    let param_time: Vec<Option<crate::forms::TimeType>> = param_types
         .iter()
-        .map(|ty| crate::time::time_type(ty, krate).ok().flatten())
+        .map(|ty| crate::forms::time_type(ty, krate).ok().flatten())
         .collect();
     let (args_type, args_pattern, args_value) = if param_idents.is_empty() {
         (
@@ -147,7 +147,7 @@ fn prepare<'a>(names: &Names, def: &'a MethodDef) -> Prepared<'a> {
         .collect();
     let output_time = match &def.output {
         Output::Unit => None,
-        Output::Plain(ty) | Output::Result { ok: ty, .. } => crate::time::time_type(ty, krate)
+        Output::Plain(ty) | Output::Result { ok: ty, .. } => crate::forms::time_type(ty, krate)
             .ok()
             .flatten()
             .map(|time| {

@@ -97,30 +97,80 @@ impl Serialize for Bytes {
 
 impl<'de> Deserialize<'de> for Bytes {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Bytes;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("bytes, or a base64 string")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Bytes, E> {
-                STANDARD
-                    .decode(v)
-                    .map(Bytes::from)
-                    .map_err(|e| E::custom(format!("invalid base64: {e}")))
-            }
-            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Bytes, E> {
-                Ok(Bytes(share_or_copy(v)))
-            }
-            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Bytes, E> {
-                Ok(Bytes::from(v))
-            }
+        deserialize_blob(deserializer, |data| Bytes(share_or_copy(data)), Bytes::from)
+    }
+}
+
+/// Reads binary data in the form [`Bytes`] writes (raw bytes, or base64 text on JSON), made into
+/// a value by `borrowed` (from bytes the deserializer lends) or `owned`.
+fn deserialize_blob<'de, D: Deserializer<'de>, T>(
+    deserializer: D,
+    borrowed: fn(&[u8]) -> T,
+    owned: fn(Vec<u8>) -> T,
+) -> Result<T, D::Error> {
+    struct Visitor<T> {
+        borrowed: fn(&[u8]) -> T,
+        owned: fn(Vec<u8>) -> T,
+    }
+    impl<'de, T> serde::de::Visitor<'de> for Visitor<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("bytes, or a base64 string")
         }
-        if deserializer.is_human_readable() {
-            deserializer.deserialize_str(Visitor)
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<T, E> {
+            STANDARD
+                .decode(v)
+                .map(self.owned)
+                .map_err(|e| E::custom(format!("invalid base64: {e}")))
+        }
+        fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<T, E> {
+            Ok((self.borrowed)(v))
+        }
+        fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<T, E> {
+            Ok((self.owned)(v))
+        }
+    }
+    let visitor = Visitor { borrowed, owned };
+    if deserializer.is_human_readable() {
+        deserializer.deserialize_str(visitor)
+    } else {
+        deserializer.deserialize_bytes(visitor)
+    }
+}
+
+/// The wire form of a `Vec<u8>` declared as bytes (`#[bytes]` on a `#[data]` field): carried as
+/// [`Bytes`] is (raw bytes, base64 on JSON) and described as a `Uint8Array`, where a plain
+/// `Vec<u8>` is an array of numbers. Generated code uses it through `serde_with`; callers never
+/// see it.
+#[derive(Debug, Clone, Copy)]
+pub struct AsBytes;
+
+impl serde_with::SerializeAs<Vec<u8>> for AsBytes {
+    fn serialize_as<S: Serializer>(source: &Vec<u8>, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            serializer.serialize_str(&STANDARD.encode(source))
         } else {
-            deserializer.deserialize_bytes(Visitor)
+            serializer.serialize_bytes(source)
         }
+    }
+}
+
+impl<'de> serde_with::DeserializeAs<'de, Vec<u8>> for AsBytes {
+    fn deserialize_as<D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        deserialize_blob(deserializer, <[u8]>::to_vec, |owned| owned)
+    }
+}
+
+impl ts_rs::TS for AsBytes {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+
+    fn name(cfg: &ts_rs::Config) -> String {
+        <Bytes as ts_rs::TS>::name(cfg)
+    }
+
+    fn inline(cfg: &ts_rs::Config) -> String {
+        <Bytes as ts_rs::TS>::inline(cfg)
     }
 }
 

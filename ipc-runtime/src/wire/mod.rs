@@ -25,6 +25,7 @@ mod frame;
 pub(crate) mod framing;
 pub(crate) mod growing;
 pub(crate) mod handshake;
+pub(crate) mod ints;
 mod json;
 pub(crate) mod msgpack;
 mod msgpack_frame;

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::model::{TypeDecl, TypeRef};
+use crate::naming;
 
 /// What a value must look like.
 #[derive(Debug, Clone, PartialEq)]
@@ -100,6 +101,13 @@ fn parse(ts: &str, types: &BTreeMap<String, TypeDecl>, depth: usize) -> Shape {
             1 => parts.into_iter().next().unwrap_or(Shape::Any),
             _ => Shape::All(parts),
         };
+    }
+    if let Some(int) = ts
+        .strip_prefix(crate::hash::INT_TOKEN)
+        .or_else(|| naming::described_int(ts))
+        && let Some((min, max)) = int_range(int)
+    {
+        return Shape::Int(min, max);
     }
     match ts {
         "string" => return Shape::String,
@@ -571,6 +579,31 @@ mod tests {
         assert_eq!(shape("null"), Shape::Null);
         assert_eq!(shape("\"a\""), Shape::OneOf(vec!["\"a\"".into()]));
         assert_eq!(shape("bigint"), Shape::BigInt);
+    }
+
+    #[test]
+    fn described_integers_keep_their_range_anywhere() {
+        assert_eq!(shape("number /* u8 */"), Shape::Int(0, 255));
+        assert_eq!(
+            shape("{ n: number /* i16 */, all: Array<number /* u32 */>, }"),
+            Shape::Struct(vec![
+                ("n".into(), Shape::Int(-32768, 32767), false),
+                (
+                    "all".into(),
+                    Shape::Array(Box::new(Shape::Int(0, 4_294_967_295))),
+                    false
+                ),
+            ])
+        );
+        assert_eq!(
+            shape("number /* i8 */ | null"),
+            Shape::Union(vec![Shape::Int(-128, 127), Shape::Null])
+        );
+        // Any other comment is only a comment.
+        assert_eq!(
+            shape("{ n: number /* u64 */ }"),
+            Shape::Struct(vec![("n".into(), Shape::Number, false)])
+        );
     }
 
     #[test]

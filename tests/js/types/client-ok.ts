@@ -7,6 +7,8 @@ import {
   type Todo,
   type TodoError,
   type TodosApi,
+  type Usage,
+  type View,
 } from "./client.mjs";
 
 export async function browser(): Promise<void> {
@@ -17,6 +19,12 @@ export async function browser(): Promise<void> {
   console.log((await found).title);
   const moved: Date = await api.postpone(new Date(0), 1000, true);
   console.log(moved.toISOString());
+  const usage: Usage = await api.measure({ bytes: 2n ** 64n - 1n, delta: -1n, history: [] }, 0n);
+  console.log(usage.bytes + 1n);
+  const file: Uint8Array = await api.attachment(todo.id);
+  await api.attach(todo.id, file.subarray(1));
+  const view: View = await api.setView({ order: "newest", filters: [{ by: "title", contains: "x" }], page: { t: "after", c: 3 }, pinned: ["x"], icon: null });
+  console.log(view.order);
   const off = api.onChanged((changed: Todo) => console.log(changed.title), { onLag: (missed: number) => console.log(missed) });
   off();
   try {

@@ -7,6 +7,7 @@ import type {
   Schedule,
   StatsReport,
   Usage,
+  View,
   Todo,
   TodoError,
   TodosApi,
@@ -45,6 +46,23 @@ export async function renderer(): Promise<void> {
   const usage: Usage = await window.todos.measure({ bytes: 2n ** 64n - 1n, delta: -1n, history: [] }, 0n);
   const total: bigint = usage.bytes + usage.history.reduce((a, b) => a + b, 0n);
   console.log(total);
+
+  // bytes are Uint8Arrays, any ArrayBuffer view is accepted (a Bytes argument, a #[bytes] field)
+  const size: number = await window.todos.attach(todo.id, new Uint8Array([1, 2, 3]));
+  const file: Uint8Array = await window.todos.attachment(todo.id);
+  console.log(size, file.byteLength);
+
+  // enums of every representation; small integers keep their number type
+  const view: View = await window.todos.setView({
+    order: { by_title: { descending: true } },
+    filters: [{ by: "done", done: false }, { by: "all" }],
+    page: { t: "range", c: [0, 20] },
+    pinned: [7, "milk"],
+    icon: new Uint8Array(4),
+  });
+  if (view.page.t === "range") console.log(view.page.c[1].toFixed());
+  const kept: View | null = await window.todos.view();
+  console.log(kept?.icon?.byteLength);
 
   // send
   const nothing: void = window.todos.log(`${toggled.title} ${all.length} ${slept} ${stats.cancelled}`);

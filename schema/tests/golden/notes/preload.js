@@ -469,6 +469,8 @@ function shapeProblem(shape, value, path, whole = false) {
         // A tagged enum's variant is named by its tag: the problem is then the one inside it.
         const variant = taggedVariant(shape, value);
         if (variant !== null) return shapeProblem(variant, value, path);
+        const tag = unknownTag(shape, value, path);
+        if (tag !== null) return tag;
         fits = false;
         break;
       }
@@ -483,6 +485,44 @@ function shapeProblem(shape, value, path, whole = false) {
 // null when the union is not such an enum or the value names none of its variants.
 function taggedVariant(shape, value) {
   if (typeof value !== 'object' || value === null || isArray(value)) return null;
+  const structs = variantStructs(shape);
+  // Internally or adjacently tagged: the tag field holds the variant's name.
+  for (const [struct, whole] of structs) {
+    for (const [name, literal] of tagFields(struct)) {
+      if (value[name] === literal) return whole;
+    }
+  }
+  // Externally tagged: the variant's name is the object's only key (and its value no tag).
+  for (const [struct, whole] of structs) {
+    if (struct.length === 2 && !struct[1][2] && tagFields(struct).length === 0
+      && Object.keys(value).length === 1
+      && Object.prototype.hasOwnProperty.call(value, struct[1][0])) return whole;
+  }
+  return null;
+}
+
+// When every variant of a tagged enum names itself in one field and `value` names none: that
+// field's problem (`.kind must be one of "a", "b", got ...`); otherwise null.
+function unknownTag(shape, value, path) {
+  if (typeof value !== 'object' || value === null || isArray(value)) return null;
+  const structs = variantStructs(shape);
+  if (structs.length === 0 || structs.length !== shape.length - 1) return null;
+  let field = null;
+  const names = [];
+  for (const [struct] of structs) {
+    const tags = tagFields(struct);
+    const tag = field === null ? tags[0] : tags.find(([name]) => name === field);
+    if (tag === undefined) return null;
+    field = tag[0];
+    names.push(tag[1]);
+  }
+  if (!Object.prototype.hasOwnProperty.call(value, field)) return null;
+  return `${propertyPath(path, field)} must be one of ${names.map(stringify).join(', ')}, got ${describeValue(value[field])}`;
+}
+
+// The struct of each alternative of a union that is one (an internally tagged variant is the
+// struct of its tag and its fields, or `all` of it and a flattened type), with the alternative.
+function variantStructs(shape) {
   const structs = [];
   for (let i = 1; i < shape.length; i++) {
     const alternative = shape[i];
@@ -493,19 +533,18 @@ function taggedVariant(shape, value) {
       structs.push([alternative, alternative]);
     }
   }
-  for (const [struct, whole] of structs) {
-    for (let i = 1; i < struct.length; i++) {
-      const [name, fieldShape, optional] = struct[i];
-      if (optional) continue;
-      const literal = isArray(fieldShape) && fieldShape[0] === 'oneOf' && fieldShape.length === 2;
-      // Internally or adjacently tagged: the tag field holds the variant's name.
-      if (literal && value[name] === fieldShape[1]) return whole;
-    }
-    // Externally tagged: the variant's name is the object's only key.
-    if (struct.length === 2 && !struct[1][2] && Object.keys(value).length === 1
-      && Object.prototype.hasOwnProperty.call(value, struct[1][0])) return whole;
+  return structs;
+}
+
+// A struct's required fields that hold one literal string (a tag): [name, literal] pairs.
+function tagFields(struct) {
+  const tags = [];
+  for (let i = 1; i < struct.length; i++) {
+    const [name, fieldShape, optional] = struct[i];
+    if (!optional && isArray(fieldShape) && fieldShape[0] === 'oneOf' && fieldShape.length === 2
+      && typeof fieldShape[1] === 'string') tags.push([name, fieldShape[1]]);
   }
-  return null;
+  return tags;
 }
 
 // Plain objects of any realm (a page's iframes have their own `Object.prototype`): the
@@ -2048,6 +2087,8 @@ function buildApi(core, methods, config) {
           // A tagged enum's variant is named by its tag: the problem is then the one inside it.
           const variant = taggedVariant(shape, value);
           if (variant !== null) return shapeProblem(variant, value, path);
+          const tag = unknownTag(shape, value, path);
+          if (tag !== null) return tag;
           fits = false;
           break;
         }
@@ -2062,6 +2103,44 @@ function buildApi(core, methods, config) {
   // null when the union is not such an enum or the value names none of its variants.
   function taggedVariant(shape, value) {
     if (typeof value !== 'object' || value === null || isArray(value)) return null;
+    const structs = variantStructs(shape);
+    // Internally or adjacently tagged: the tag field holds the variant's name.
+    for (const [struct, whole] of structs) {
+      for (const [name, literal] of tagFields(struct)) {
+        if (value[name] === literal) return whole;
+      }
+    }
+    // Externally tagged: the variant's name is the object's only key (and its value no tag).
+    for (const [struct, whole] of structs) {
+      if (struct.length === 2 && !struct[1][2] && tagFields(struct).length === 0
+        && Object.keys(value).length === 1
+        && Object.prototype.hasOwnProperty.call(value, struct[1][0])) return whole;
+    }
+    return null;
+  }
+
+  // When every variant of a tagged enum names itself in one field and `value` names none: that
+  // field's problem (`.kind must be one of "a", "b", got ...`); otherwise null.
+  function unknownTag(shape, value, path) {
+    if (typeof value !== 'object' || value === null || isArray(value)) return null;
+    const structs = variantStructs(shape);
+    if (structs.length === 0 || structs.length !== shape.length - 1) return null;
+    let field = null;
+    const names = [];
+    for (const [struct] of structs) {
+      const tags = tagFields(struct);
+      const tag = field === null ? tags[0] : tags.find(([name]) => name === field);
+      if (tag === undefined) return null;
+      field = tag[0];
+      names.push(tag[1]);
+    }
+    if (!Object.prototype.hasOwnProperty.call(value, field)) return null;
+    return `${propertyPath(path, field)} must be one of ${names.map(stringify).join(', ')}, got ${describeValue(value[field])}`;
+  }
+
+  // The struct of each alternative of a union that is one (an internally tagged variant is the
+  // struct of its tag and its fields, or `all` of it and a flattened type), with the alternative.
+  function variantStructs(shape) {
     const structs = [];
     for (let i = 1; i < shape.length; i++) {
       const alternative = shape[i];
@@ -2072,19 +2151,18 @@ function buildApi(core, methods, config) {
         structs.push([alternative, alternative]);
       }
     }
-    for (const [struct, whole] of structs) {
-      for (let i = 1; i < struct.length; i++) {
-        const [name, fieldShape, optional] = struct[i];
-        if (optional) continue;
-        const literal = isArray(fieldShape) && fieldShape[0] === 'oneOf' && fieldShape.length === 2;
-        // Internally or adjacently tagged: the tag field holds the variant's name.
-        if (literal && value[name] === fieldShape[1]) return whole;
-      }
-      // Externally tagged: the variant's name is the object's only key.
-      if (struct.length === 2 && !struct[1][2] && Object.keys(value).length === 1
-        && Object.prototype.hasOwnProperty.call(value, struct[1][0])) return whole;
+    return structs;
+  }
+
+  // A struct's required fields that hold one literal string (a tag): [name, literal] pairs.
+  function tagFields(struct) {
+    const tags = [];
+    for (let i = 1; i < struct.length; i++) {
+      const [name, fieldShape, optional] = struct[i];
+      if (!optional && isArray(fieldShape) && fieldShape[0] === 'oneOf' && fieldShape.length === 2
+        && typeof fieldShape[1] === 'string') tags.push([name, fieldShape[1]]);
     }
-    return null;
+    return tags;
   }
 
   // Plain objects of any realm (a page's iframes have their own `Object.prototype`): the

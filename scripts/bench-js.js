@@ -4,7 +4,7 @@
 // it) to a Rust main over stdio, and through the generated browser client (client.mjs) to a Rust
 // main over a real WebSocket; next to a plain Node peer that echoes the same frames over stdio.
 //
-//   node --experimental-websocket scripts/bench-js.js <todos_main_stdio> <browser example> [calls]
+//   node --experimental-websocket --expose-gc scripts/bench-js.js <todos_main_stdio> <browser example> [calls]
 //
 // 1 MiB "echo" is `attach(id, 1 MiB)` (up) plus `attachment(id)` (down) of the examples' Todos
 // contract: 1 MiB each way, as the plain peer's echo of a 1 MiB frame. Electron's own structured
@@ -18,7 +18,7 @@ const { pathToFileURL } = require('node:url');
 
 const [mainBinary, browserBinary, callsArg] = process.argv.slice(2);
 if (!mainBinary || !browserBinary || typeof WebSocket !== 'function') {
-  console.error('usage: node --experimental-websocket scripts/bench-js.js <todos_main_stdio> <browser example> [calls]');
+  console.error('usage: node --experimental-websocket --expose-gc scripts/bench-js.js <todos_main_stdio> <browser example> [calls]');
   process.exit(2);
 }
 const CALLS = Number(callsArg) || 5000;
@@ -32,15 +32,36 @@ function median(times) {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-async function measure(calls, once) {
+// The machine's state drifts during a run (a 2-core VM's idle states make a small round trip
+// 30 µs in one minute and 90 µs in the next), so peers are never measured one after another:
+// every peer is set up first, then measured in turns, a slice of its calls per round, in a
+// rotating order. Each peer's median is then taken over moments all peers shared, and the
+// ratios say what the peers cost, not when they ran.
+const ROUNDS = 20;
+
+/** `{ name: once }` measured in turns: the median milliseconds of each. */
+async function interleaved(operations, calls) {
+  const names = Object.keys(operations);
+  const times = Object.fromEntries(names.map((name) => [name, []]));
   const warmup = Math.max(10, Math.floor(calls / 10));
-  const times = [];
-  for (let i = 0; i < warmup + calls; i++) {
-    const start = performance.now();
-    await once(i);
-    if (i >= warmup) times.push(performance.now() - start);
+  for (const name of names) {
+    for (let i = 0; i < warmup; i++) await operations[name](i);
   }
-  return median(times);
+  const slice = Math.max(1, Math.ceil(calls / ROUNDS));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(round + k) % names.length];
+      // Each slice starts on a clean heap: the garbage of the peer before it (1 MiB buffers)
+      // is not collected on this one's time.
+      if (typeof globalThis.gc === 'function') globalThis.gc();
+      for (let i = 0; i < slice; i++) {
+        const start = performance.now();
+        await operations[name](i);
+        times[name].push(performance.now() - start);
+      }
+    }
+  }
+  return Object.fromEntries(names.map((name) => [name, median(times[name])]));
 }
 
 // ---- the floor: a plain Node child echoing length-prefixed frames over stdio ----------------
@@ -102,12 +123,11 @@ async function plainPeer() {
   });
   const small = Buffer.from(JSON.stringify({ t: 'invoke', id: 1, ch: 'todos:list', args: [] }));
   const big = Buffer.alloc(MiB, 7);
-  const result = {
-    small: await measure(CALLS, () => echo(small)),
-    big: await measure(BIG_CALLS, () => echo(big)),
+  return {
+    small: () => echo(small),
+    big: () => echo(big),
+    close: () => child.kill(),
   };
-  child.kill();
-  return result;
 }
 
 // ---- the bridge: bridge.js -> Rust main over stdio --------------------------------------------
@@ -133,16 +153,15 @@ async function bridge() {
   };
   const todo = await call('todos:add', 'with a file');
   const file = new Uint8Array(MiB).fill(7);
-  const result = {
-    small: await measure(CALLS, () => call('todos:list')),
-    up: await measure(BIG_CALLS, () => call('todos:attach', todo.id, file)),
-    down: await measure(BIG_CALLS, async () => {
+  return {
+    small: () => call('todos:list'),
+    up: () => call('todos:attach', todo.id, file),
+    down: async () => {
       const back = await call('todos:attachment', todo.id);
       if (back.length !== MiB) throw new Error(`got ${back.length} bytes`);
-    }),
+    },
+    close: () => dispose(),
   };
-  dispose();
-  return result;
 }
 
 // ---- the browser client: client.mjs -> Rust main over a WebSocket ------------------------------
@@ -199,15 +218,18 @@ async function rawWebSocket(implementation) {
     socket.send(bytes);
   });
   const todo = (await round(packFrame({ t: 'invoke', id: 1, ch: 'todos:add', args: ['floor'] }, 0))).ok;
-  const up = packFrame({ t: 'invoke', id: 2, ch: 'todos:attach', args: [todo.id, new Uint8Array(MiB).fill(7)] }, 0);
-  const down = packFrame({ t: 'invoke', id: 3, ch: 'todos:attachment', args: [todo.id] }, 0);
-  const result = {
-    up: await measure(BIG_CALLS, () => round(up)),
-    down: await measure(BIG_CALLS, () => round(down)),
+  const small = packFrame({ t: 'invoke', id: 2, ch: 'todos:list', args: [] }, 0);
+  const up = packFrame({ t: 'invoke', id: 3, ch: 'todos:attach', args: [todo.id, new Uint8Array(MiB).fill(7)] }, 0);
+  const down = packFrame({ t: 'invoke', id: 4, ch: 'todos:attachment', args: [todo.id] }, 0);
+  return {
+    small: () => round(small),
+    up: () => round(up),
+    down: () => round(down),
+    close: () => {
+      socket.close();
+      child.kill();
+    },
   };
-  socket.close();
-  child.kill();
-  return result;
 }
 
 async function browserClient(implementation) {
@@ -217,39 +239,47 @@ async function browserClient(implementation) {
   todos.handleConfirm(() => true);
   const todo = await todos.add('with a file');
   const file = new Uint8Array(MiB).fill(7);
-  const result = {
-    small: await measure(CALLS, () => todos.list()),
-    up: await measure(BIG_CALLS, () => todos.attach(todo.id, file)),
-    down: await measure(BIG_CALLS, async () => {
+  return {
+    small: () => todos.list(),
+    up: () => todos.attach(todo.id, file),
+    down: async () => {
       const back = await todos.attachment(todo.id);
       if (back.length !== MiB) throw new Error(`got ${back.length} bytes`);
-    }),
+    },
+    close: () => {
+      client.close(todos);
+      child.kill();
+    },
   };
-  client.close(todos);
-  child.kill();
-  return result;
 }
 
 (async () => {
-  const floor = await plainPeer();
-  const viaBridge = await bridge();
-  const viaClient = await browserClient('undici');
-  const wsFloor = await rawWebSocket('undici');
-  const viaClientWs = await browserClient('ws');
-  const wsPackageFloor = await rawWebSocket('ws');
+  const peers = {
+    plain: await plainPeer(),
+    bridge: await bridge(),
+    client: await browserClient('undici'),
+    undici: await rawWebSocket('undici'),
+    clientWs: await browserClient('ws'),
+    ws: await rawWebSocket('ws'),
+  };
+  const each = (kind) => Object.fromEntries(Object.entries(peers)
+    .filter(([, peer]) => typeof peer[kind] === 'function')
+    .map(([name, peer]) => [name, peer[kind]]));
+  const small = await interleaved(each('small'), CALLS);
+  const big = await interleaved({ plain: peers.plain.big, ...Object.fromEntries(Object.entries(each('up')).map(([name, op]) => [`${name} up`, op])), ...Object.fromEntries(Object.entries(each('down')).map(([name, op]) => [`${name} down`, op])) }, BIG_CALLS);
+  for (const peer of Object.values(peers)) peer.close();
+  const echo = (name) => big[`${name} up`] + big[`${name} down`];
   const us = (ms) => `${(ms * 1000).toFixed(1)} µs`;
   const msf = (ms) => `${ms.toFixed(2)} ms`;
-  console.log(`JavaScript peers, medians (${CALLS} small calls, ${BIG_CALLS} of 1 MiB, after a warm-up):`);
-  console.log(`  small invoke     plain Node stdio echo ${us(floor.small)} | bridge.js ${us(viaBridge.small)} (${(viaBridge.small / floor.small).toFixed(2)}x) | client.mjs ${us(viaClient.small)}`);
-  const echoBridge = viaBridge.up + viaBridge.down;
-  const echoClient = viaClient.up + viaClient.down;
-  console.log(`  1 MiB each way   plain Node stdio echo ${msf(floor.big)} | bridge.js ${msf(echoBridge)} (up ${msf(viaBridge.up)} + down ${msf(viaBridge.down)}; ${(echoBridge / floor.big).toFixed(2)}x) | client.mjs ${msf(echoClient)} (up ${msf(viaClient.up)} + down ${msf(viaClient.down)})`);
-  const echoFloor = wsFloor.up + wsFloor.down;
-  console.log(`  1 MiB over Node's WebSocket alone (undici, frames encoded beforehand): ${msf(echoFloor)} (up ${msf(wsFloor.up)} + down ${msf(wsFloor.down)}); client.mjs / that: ${(echoClient / echoFloor).toFixed(2)}x`);
-  const echoClientWs = viaClientWs.up + viaClientWs.down;
-  const echoWsFloor = wsPackageFloor.up + wsPackageFloor.down;
-  console.log(`  client.mjs on the ws package: small invoke ${us(viaClientWs.small)} | 1 MiB each way ${msf(echoClientWs)} (up ${msf(viaClientWs.up)} + down ${msf(viaClientWs.down)}) | ws alone ${msf(echoWsFloor)}; client.mjs / that: ${(echoClientWs / echoWsFloor).toFixed(2)}x`);
-  console.log(`  1 MiB against Electron's ~3 ms: bridge.js ${echoBridge <= 3 ? 'ok' : 'MISS'}, client.mjs on ws ${echoClientWs <= 3 ? 'ok' : 'MISS'}, client.mjs on Node's WebSocket ${echoClient <= 3 ? 'ok' : 'MISS'} (that WebSocket alone takes ${msf(echoFloor)})`);
+  const x = (a, b) => `${(a / b).toFixed(2)}x`;
+  const verdict = (ok) => (ok ? 'ok' : 'MISS');
+  console.log(`JavaScript peers, medians (${CALLS} small calls, ${BIG_CALLS} of 1 MiB each way, after a warm-up; peers measured in turns, ${ROUNDS} rounds):`);
+  console.log(`  small invoke: plain Node stdio echo ${us(small.plain)} | bridge.js ${us(small.bridge)} (${x(small.bridge, small.plain)} of the plain echo; target <= 1.2x: ${verdict(small.bridge <= 1.2 * small.plain)})`);
+  console.log(`                client.mjs on Node's WebSocket ${us(small.client)} (that WebSocket alone ${us(small.undici)}: ${x(small.client, small.undici)}) | on ws ${us(small.clientWs)} (ws alone ${us(small.ws)}: ${x(small.clientWs, small.ws)})`);
+  console.log(`  1 MiB each way: plain Node stdio echo ${msf(big.plain)} | bridge.js ${msf(echo('bridge'))} (up ${msf(big['bridge up'])} + down ${msf(big['bridge down'])}; ${x(echo('bridge'), big.plain)})`);
+  console.log(`                client.mjs on Node's WebSocket ${msf(echo('client'))} (up ${msf(big['client up'])} + down ${msf(big['client down'])}; that WebSocket alone ${msf(echo('undici'))}: ${x(echo('client'), echo('undici'))})`);
+  console.log(`                client.mjs on ws ${msf(echo('clientWs'))} (up ${msf(big['clientWs up'])} + down ${msf(big['clientWs down'])}; ws alone ${msf(echo('ws'))}: ${x(echo('clientWs'), echo('ws'))})`);
+  console.log(`  1 MiB against Electron's ~3 ms: bridge.js ${verdict(echo('bridge') <= 3)}, client.mjs on ws ${verdict(echo('clientWs') <= 3)}, client.mjs on Node's WebSocket ${verdict(echo('client') <= 3)} (that WebSocket alone takes ${msf(echo('undici'))})`);
   process.exit(0);
 })().catch((error) => {
   console.error(error);

@@ -201,6 +201,6 @@ if [[ "${report_only:-0}" != 1 ]] && command -v node > /dev/null 2>&1; then
     target_dir="$(cargo metadata --format-version 1 --no-deps \
         | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
     echo
-    node --experimental-websocket --no-warnings scripts/bench-js.js \
+    node --experimental-websocket --expose-gc --no-warnings scripts/bench-js.js \
         "$target_dir/release/examples/todos_main_stdio" "$target_dir/release/examples/browser" 20000
 fi

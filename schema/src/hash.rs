@@ -1,9 +1,10 @@
 //! The stable contract hash.
 //!
 //! The hash covers exactly what two peers must agree on: the namespace, every method's channel,
-//! kind, parameter types (positional order) and result types, and the TypeScript declarations of
+//! kind, parameter types (positional order) and result types, the TypeScript declarations of
 //! the named types behind them (so changing a field of a struct used as an argument changes the
-//! hash). It leaves out what does not change the wire: doc comments (also those inside type
+//! hash), and the contract of every capability a handle of it reaches (their methods travel on
+//! the same connection: a changed capability is a changed contract). It leaves out what does not change the wire: doc comments (also those inside type
 //! declarations), parameter names, the Rust spelling of a type (`String` vs
 //! `std::string::String`) and the order of declarations.
 //!
@@ -59,6 +60,20 @@ pub fn canonical_form(service: &Service) -> String {
         text.push_str(&strip_comments(&decl.declaration));
         text.push('\n');
     }
+    // Each reached capability by its own contract's hash (computed, not taken from the field: a
+    // schema read from JSON is checked against what it holds). The list is flat and holds every
+    // capability reached, directly or through another.
+    let mut capabilities: Vec<&Service> = service.capabilities.iter().collect();
+    capabilities.sort_by(|a, b| a.namespace.cmp(&b.namespace));
+    for capability in capabilities {
+        let mut own = capability.clone();
+        own.capabilities.clear();
+        text.push_str(&format!(
+            "capability {} {}\n",
+            capability.namespace,
+            contract_hash(&own)
+        ));
+    }
     text
 }
 
@@ -113,6 +128,35 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
 mod tests {
     use super::*;
     use crate::{Method, MethodKind};
+
+    #[test]
+    fn a_reached_capability_is_part_of_the_contract() {
+        let file = |output: &str| {
+            Service::builder("File", "file")
+                .method(
+                    Method::new("read", "file:read", MethodKind::Invoke).output_raw(output, output),
+                )
+                .build()
+        };
+        let outer = Service::builder("Files", "files")
+            .method(
+                Method::new("open", "files:open", MethodKind::Invoke)
+                    .output_raw("Handle<File>", "IpcHandle<\"file\">"),
+            )
+            .build();
+        let with = |capability: Service| {
+            let mut service = outer.clone();
+            service.capabilities = vec![capability];
+            contract_hash(&service)
+        };
+        assert_ne!(with(file("string")), outer.hash);
+        assert_ne!(with(file("string")), with(file("number")));
+        assert_eq!(with(file("string")), with(file("string")));
+        // The capability's hash field is not trusted: its contents are hashed.
+        let mut lying = file("number");
+        lying.hash = file("string").hash;
+        assert_eq!(with(lying), with(file("number")));
+    }
 
     #[test]
     fn comments_and_layout_are_not_part_of_a_declaration() {

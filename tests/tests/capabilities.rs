@@ -266,6 +266,41 @@ fn a_contracts_schema_lists_the_capabilities_it_reaches() {
     assert_eq!(counter["methods"][0]["channel"], "counter:add");
 }
 
+/// The capabilities a contract reaches are part of its hash (a renderer built against another
+/// `Counter` is refused at the handshake, not at its first call through a handle), and a schema
+/// read back from JSON is checked against them.
+#[test]
+fn the_contract_hash_covers_the_capabilities_it_reaches() {
+    let schema = Conformance::schema();
+    let mut without = schema.clone();
+    without.capabilities.clear();
+    assert_ne!(
+        Conformance::contract_hash(),
+        ipc_runtime::schema::hash::contract_hash(&without)
+    );
+    let canonical = ipc_runtime::schema::hash::canonical_form(schema);
+    assert!(
+        canonical.contains(&format!(
+            "capability counter {}\n",
+            ipc_tests::Counter::schema().hash
+        )),
+        "{canonical}"
+    );
+    // A capability changed in the JSON (one of its methods renamed) no longer matches the hash.
+    let json = schema
+        .to_json()
+        .replace("\"counter:add\"", "\"counter:plus\"");
+    let refused = ipc_runtime::schema::js::read_schemas(&json).unwrap_err();
+    assert!(
+        refused.to_string().contains("export the schema again"),
+        "{refused}"
+    );
+    assert_eq!(
+        ipc_runtime::schema::js::read_schemas(&schema.to_json()).unwrap(),
+        vec![schema.clone()]
+    );
+}
+
 /// A tally: the full capability main keeps or hands to one holder.
 #[ipc_runtime::channels(namespace = "tally", capability)]
 pub trait Tally {

@@ -10,7 +10,11 @@ use syn::visit::Visit;
 use crate::errors::Errors;
 use crate::parse::{Contract, Kind, MethodDef, Output, PolicyAttr, Receiver};
 
-pub(crate) fn check(contract: &Contract, errors: &mut Errors) {
+/// Checks `contract`, collecting every error; returns the indices of the methods an error was
+/// found in (the rest of the contract can still be generated, so that code using it does not
+/// fail with a cascade of unknown names).
+pub(crate) fn check(contract: &Contract, errors: &mut Errors) -> Vec<usize> {
+    let mut faulty = Vec::new();
     for (tokens, message) in &contract.trait_shape {
         errors.spanned(tokens, message);
     }
@@ -39,8 +43,12 @@ pub(crate) fn check(contract: &Contract, errors: &mut Errors) {
     }
     let mut channels: HashMap<String, &syn::Ident> = HashMap::new();
     let mut client_names: HashMap<String, &syn::Ident> = HashMap::new();
-    for method in &contract.methods {
+    for (index, method) in contract.methods.iter().enumerate() {
+        let before = errors.count();
         check_method(contract, method, errors);
+        if contract.capability.is_some() {
+            check_capability_method(method, errors);
+        }
         let segment = channel_segment(method);
         if let Some(first) = channels.insert(segment.clone(), &method.ident) {
             let message = format!(
@@ -61,7 +69,11 @@ pub(crate) fn check(contract: &Contract, errors: &mut Errors) {
                 ),
             );
         }
+        if errors.count() > before {
+            faulty.push(index);
+        }
     }
+    faulty
 }
 
 /// The rules of one level: each must be able to admit someone.
@@ -304,30 +316,32 @@ fn check_capability(contract: &Contract, errors: &mut Errors) {
              #[policy] on the method that hands the handle out",
         );
     }
-    for method in &contract.methods {
-        if method.kind != Kind::Invoke {
-            errors.spanned(
-                &method.ident,
-                format!(
-                    "a capability's methods are invokes (`async fn`), called through a handle; \
-                     {} has no meaning there",
-                    method.kind.attr_name()
-                ),
-            );
-        }
-        for policy in &method.policy {
-            errors.spanned(
-                &policy.attr,
-                "a capability's methods are reached through its handle, not guarded by a policy",
-            );
-        }
-        if naming::unraw(&method.ident.to_string()) == "handle" {
-            errors.spanned(
-                &method.ident,
-                "`handle` is the generated client's accessor of its handle: name the method \
-                 otherwise (`#[rename = \"handle\"]` keeps the wire name)",
-            );
-        }
+}
+
+/// The rules of one method of a capability (see [`check_capability`]).
+fn check_capability_method(method: &MethodDef, errors: &mut Errors) {
+    if method.kind != Kind::Invoke {
+        errors.spanned(
+            &method.ident,
+            format!(
+                "a capability's methods are invokes (`async fn`), called through a handle; \
+                 {} has no meaning there",
+                method.kind.attr_name()
+            ),
+        );
+    }
+    for policy in &method.policy {
+        errors.spanned(
+            &policy.attr,
+            "a capability's methods are reached through its handle, not guarded by a policy",
+        );
+    }
+    if naming::unraw(&method.ident.to_string()) == "handle" {
+        errors.spanned(
+            &method.ident,
+            "`handle` is the generated client's accessor of its handle: name the method \
+             otherwise (`#[rename = \"handle\"]` keeps the wire name)",
+        );
     }
 }
 

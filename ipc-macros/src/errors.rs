@@ -22,6 +22,11 @@ impl Errors {
         self.errors.push(error);
     }
 
+    /// How many errors were collected so far.
+    pub(crate) fn count(&self) -> usize {
+        self.errors.len()
+    }
+
     /// The errors as `compile_error!` invocations, or `None` when there were none.
     pub(crate) fn finish(self) -> Option<TokenStream> {
         if self.errors.is_empty() {

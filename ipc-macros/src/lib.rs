@@ -52,12 +52,28 @@ fn expand_channels(
         }
     };
     let mut errors = errors::Errors::default();
-    let contract = parse::parse(args, &item, &mut errors);
-    if let Some(contract) = &contract {
-        check::check(contract, &mut errors);
-    }
-    match (contract, errors.finish()) {
-        (Some(contract), None) => render::render(&contract),
+    let mut contract = parse::parse(args, &item, &mut errors);
+    let faulty = match &contract {
+        Some(contract) => check::check(contract, &mut errors),
+        None => Vec::new(),
+    };
+    match (contract.as_mut(), errors.finish()) {
+        (Some(contract), None) => render::render(contract),
+        // As serde_derive does: the errors, and then everything that can still be generated
+        // (the contract without its faulty methods), so that the code using the contract does
+        // not fail again with "cannot find type `TodosClient`" or "expected a type, found a
+        // trait".
+        (Some(contract), Some(compile_errors)) if contract.trait_shape.is_empty() => {
+            let mut index = 0;
+            contract.methods.retain(|_| {
+                index += 1;
+                !faulty.contains(&(index - 1))
+            });
+            let mut out = compile_errors;
+            out.extend(render::render(contract));
+            out.extend(render::faulty_methods(&item, &faulty));
+            out
+        }
         (_, Some(compile_errors)) => {
             let mut out = compile_errors;
             out.extend(render::original_trait(&item));

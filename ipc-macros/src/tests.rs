@@ -72,10 +72,11 @@ fn crate_path_and_large_ints() {
     ));
 }
 
-/// An invalid contract: every error, then the trait itself (minus the attributes `#[channels]`
-/// handles or rejected), so the rest of the crate still resolves it.
+/// An invalid contract: every error, then everything its sound methods generate (the faulty
+/// ones left out, written as they were in a hidden trait of their own), so the rest of the crate
+/// still resolves the contract's names.
 #[test]
-fn invalid_contract_keeps_the_trait() {
+fn invalid_contract_keeps_what_it_can() {
     insta::assert_snapshot!(channels(
         quote!(namespace = "bad name"),
         quote! {
@@ -87,6 +88,21 @@ fn invalid_contract_keeps_the_trait() {
                 #[event]
                 #[cfg(unix)]
                 fn changed(&self);
+            }
+        },
+    ));
+}
+
+/// A trait whose shape the macro cannot take (generic): every error, then the trait itself (minus
+/// the attributes `#[channels]` handles).
+#[test]
+fn misshapen_contract_keeps_the_trait() {
+    insta::assert_snapshot!(channels(
+        quote!(namespace = "shapes"),
+        quote! {
+            pub trait Generic<T> {
+                #[send]
+                fn log(&self, line: String);
             }
         },
     ));

@@ -262,6 +262,58 @@ pub mod __private {
     /// so that a missing `#[data]` is reported at it, in the contract's words.
     pub fn described<T: ipc_schema::TypeInfo + ?Sized>() {}
 
+    /// [`describe`] for a type made only of standard containers around types each checked
+    /// with [`described`]: called as `(&&Describe::<T>::new()).describe(..)`, it describes `T`
+    /// when `T` is described ([`DescribeKnown`]) and otherwise leaves the method as it is
+    /// ([`DescribeLeft`]), since a leaf's check has then failed already: the compile error is
+    /// that one, at the leaf, in the contract's words, without a second one about the container
+    /// in the backend's.
+    pub struct Describe<T: ?Sized>(::core::marker::PhantomData<fn() -> ::std::boxed::Box<T>>);
+
+    impl<T: ?Sized> Describe<T> {
+        /// The probe.
+        #[allow(clippy::new_without_default)]
+        pub const fn new() -> Self {
+            Describe(::core::marker::PhantomData)
+        }
+    }
+
+    /// See [`Describe`]: chosen when `T` is described.
+    pub trait DescribeKnown {
+        /// Describes the type.
+        fn describe(
+            &self,
+            method: Method,
+            role: TypeRole,
+            name: &str,
+            rust: &str,
+            rule: LargeInts,
+        ) -> Method;
+    }
+
+    impl<T: ipc_schema::TypeInfo + ?Sized> DescribeKnown for &Describe<T> {
+        fn describe(
+            &self,
+            method: Method,
+            role: TypeRole,
+            name: &str,
+            rust: &str,
+            rule: LargeInts,
+        ) -> Method {
+            describe::<T>(method, role, name, rust, rule)
+        }
+    }
+
+    /// See [`Describe`]: chosen when `T` is not described (a leaf's check has failed).
+    pub trait DescribeLeft {
+        /// Leaves the method as it is.
+        fn describe(&self, method: Method, _: TypeRole, _: &str, _: &str, _: LargeInts) -> Method {
+            method
+        }
+    }
+
+    impl<T: ?Sized> DescribeLeft for Describe<T> {}
+
     /// Where a described type sits in a method.
     #[derive(Clone, Copy)]
     pub enum TypeRole {

@@ -397,6 +397,33 @@ impl Prepared<'_> {
 /// IDEs keep resolving it). Only doc comments, `#[cfg]` and (on the trait) `#[allow]` are kept:
 /// the helper attributes only `#[channels]` understands, and the ones it has just reported as
 /// unsupported, would each add a second error ("cannot find attribute") for the same mistake.
+/// The methods of `item` at the indices `faulty` (among its methods), as they were written, in a
+/// hidden trait of their own: what they name stays used (no "unused import" warnings on top of
+/// their errors), and nothing else refers to it.
+pub(crate) fn faulty_methods(item: &syn::ItemTrait, faulty: &[usize]) -> TokenStream {
+    if faulty.is_empty() {
+        return TokenStream::new();
+    }
+    let mut item = item.clone();
+    let mut index = 0;
+    item.items.retain(|trait_item| match trait_item {
+        syn::TraitItem::Fn(_) => {
+            index += 1;
+            faulty.contains(&(index - 1))
+        }
+        _ => false,
+    });
+    item.ident = quote::format_ident!("__{}FaultyMethods", item.ident);
+    item.vis = syn::Visibility::Inherited;
+    let mut out = original_trait(&item);
+    out = quote::quote! {
+        #[doc(hidden)]
+        #[allow(dead_code, non_camel_case_types)]
+        #out
+    };
+    out
+}
+
 pub(crate) fn original_trait(item: &syn::ItemTrait) -> TokenStream {
     let mut item = item.clone();
     item.attrs

@@ -167,14 +167,77 @@ fn describe(
     let checks = leaves
         .iter()
         .map(|leaf| quote_spanned!(leaf.span()=> #krate::__private::described::<#leaf>();));
-    // Spanned on the user's type, so a type without a description is reported where it is written.
+    if leaves.is_empty() {
+        // Spanned on the user's type, so a type without a description is reported where it is
+        // written.
+        return quote_spanned! {ty.span()=>
+            #krate::__private::describe::<#described>(method, #krate::__private::TypeRole::#role, #param, #rust, rule)
+        };
+    }
+    if parsed.as_ref().is_some_and(only_standard_containers) {
+        // Every type the description needs is checked above, so a failure here would only
+        // repeat one of theirs in the backend's words: the probe leaves it out instead.
+        return quote! {{
+            #(#checks)*
+            #[allow(unused_imports)]
+            use #krate::__private::{DescribeKnown as _, DescribeLeft as _};
+            (&&#krate::__private::Describe::<#described>::new()).describe(
+                method, #krate::__private::TypeRole::#role, #param, #rust, rule,
+            )
+        }};
+    }
     let call = quote_spanned! {ty.span()=>
         #krate::__private::describe::<#described>(method, #krate::__private::TypeRole::#role, #param, #rust, rule)
     };
-    if leaves.is_empty() {
-        call
-    } else {
-        quote!({ #(#checks)* #call })
+    quote!({ #(#checks)* #call })
+}
+
+/// Containers whose description holds whenever their type arguments' do (the description
+/// backend describes them for any described argument).
+const STANDARD_CONTAINERS: &[&str] = &[
+    "Vec",
+    "VecDeque",
+    "LinkedList",
+    "Option",
+    "Box",
+    "Rc",
+    "Arc",
+    "Cell",
+    "RefCell",
+    "HashMap",
+    "BTreeMap",
+    "HashSet",
+    "BTreeSet",
+    "BinaryHeap",
+];
+
+/// Whether every generic type in `ty` is a [`STANDARD_CONTAINERS`] one (tuples, arrays and
+/// slices count as such too), so that `ty` is described exactly when the types
+/// [`nested_leaves`] finds in it are.
+fn only_standard_containers(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Path(path) if path.qself.is_none() => {
+            let Some(last) = path.path.segments.last() else {
+                return false;
+            };
+            match &last.arguments {
+                syn::PathArguments::None => true,
+                syn::PathArguments::AngleBracketed(args) => {
+                    STANDARD_CONTAINERS.contains(&last.ident.to_string().as_str())
+                        && args.args.iter().all(|arg| match arg {
+                            syn::GenericArgument::Type(inner) => only_standard_containers(inner),
+                            _ => false,
+                        })
+                }
+                syn::PathArguments::Parenthesized(_) => false,
+            }
+        }
+        syn::Type::Tuple(tuple) => tuple.elems.iter().all(only_standard_containers),
+        syn::Type::Array(array) => only_standard_containers(&array.elem),
+        syn::Type::Slice(slice) => only_standard_containers(&slice.elem),
+        syn::Type::Paren(paren) => only_standard_containers(&paren.elem),
+        syn::Type::Group(group) => only_standard_containers(&group.elem),
+        _ => false,
     }
 }
 

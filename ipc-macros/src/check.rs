@@ -69,7 +69,7 @@ pub(crate) fn check(contract: &Contract, errors: &mut Errors) -> Vec<usize> {
                 ),
             );
         }
-        if errors.count() > before {
+        if method.unreadable || errors.count() > before {
             faulty.push(index);
         }
     }

@@ -88,6 +88,8 @@ pub(crate) struct MethodDef {
     pub(crate) body: Option<syn::Block>,
     /// The `;` ending the declaration (absent when there is a body).
     pub(crate) semi_span: Option<proc_macro2::Span>,
+    /// Whether reading its attributes already found an error (the method is then faulty).
+    pub(crate) unreadable: bool,
 }
 
 pub(crate) enum Receiver {
@@ -260,6 +262,7 @@ pub(crate) fn parse(
 }
 
 fn parse_method(method: &syn::TraitItemFn, errors: &mut Errors) -> MethodDef {
+    let errors_before = errors.count();
     let mut kind_attrs = Vec::new();
     let mut rename = None;
     let mut cfg_attrs = Vec::new();
@@ -370,6 +373,7 @@ fn parse_method(method: &syn::TraitItemFn, errors: &mut Errors) -> MethodDef {
         output: parse_output(&method.sig.output),
         body: method.default.clone(),
         semi_span: method.semi_token.map(|semi| semi.span),
+        unreadable: errors.count() > errors_before,
     }
 }
 

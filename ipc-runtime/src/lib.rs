@@ -264,10 +264,10 @@ pub mod __private {
 
     /// [`describe`] for a type made only of standard containers around types each checked
     /// with [`described`]: called as `(&&Describe::<T>::new()).describe(..)`, it describes `T`
-    /// when `T` is described ([`DescribeKnown`]) and otherwise leaves the method as it is
-    /// ([`DescribeLeft`]), since a leaf's check has then failed already: the compile error is
-    /// that one, at the leaf, in the contract's words, without a second one about the container
-    /// in the backend's.
+    /// when `T` is described ([`DescribeKnown`], implemented for `&Describe<T>`) and otherwise
+    /// falls back to [`DescribeLeft`]. A leaf's check has then failed already, so the program
+    /// does not compile and the one error is that check's, at the leaf, in the contract's words
+    /// (not a second one about the container, in the backend's).
     pub struct Describe<T: ?Sized>(::core::marker::PhantomData<fn() -> ::std::boxed::Box<T>>);
 
     impl<T: ?Sized> Describe<T> {
@@ -304,11 +304,15 @@ pub mod __private {
         }
     }
 
-    /// See [`Describe`]: chosen when `T` is not described (a leaf's check has failed).
+    /// See [`Describe`]: chosen when `T` is not described, which only a failed leaf check (a
+    /// compile error) explains. Should the macro's view of the standard containers ever be
+    /// wider than the backend's, this stops the schema loudly instead of leaving the type out.
     pub trait DescribeLeft {
-        /// Leaves the method as it is.
-        fn describe(&self, method: Method, _: TypeRole, _: &str, _: &str, _: LargeInts) -> Method {
-            method
+        /// Panics, naming the type.
+        fn describe(&self, _: Method, _: TypeRole, _: &str, rust: &str, _: LargeInts) -> Method {
+            panic!(
+                "`{rust}` has no description for the contract (report this as a bug of ipc-runtime)"
+            )
         }
     }
 

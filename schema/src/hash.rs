@@ -4,14 +4,17 @@
 //! kind, parameter types (positional order) and result types, the TypeScript declarations of
 //! the named types behind them (so changing a field of a struct used as an argument changes the
 //! hash), and the contract of every capability a handle of it reaches (their methods travel on
-//! the same connection: a changed capability is a changed contract). It leaves out what does not change the wire: doc comments (also those inside type
-//! declarations), parameter names, the Rust spelling of a type (`String` vs
-//! `std::string::String`) and the order of declarations.
+//! the same connection: a changed capability is a changed contract). It leaves out what does
+//! not change the wire: doc comments (also those inside type declarations), parameter names,
+//! the Rust spelling of a type (`String` vs `std::string::String`) and the order of
+//! declarations.
 //!
-//! Types are compared by their wire shape, which is their TypeScript form: `u32` and `i32` are
-//! both `number` and hash alike. Both codecs are self-describing (JSON, MessagePack), so such a
-//! change never reinterprets bytes silently: a value out of the receiver's range fails to decode
-//! with a `BadArguments`/`BadReply` error.
+//! Types are compared by their wire shape, which is their TypeScript form. A method's `u32` and
+//! `i32` parameters are both `number` and hash alike; inside a `#[data]` type an integer of at
+//! most 32 bits is described with its Rust type (`number /* u16 */`, kept by the hash), so there
+//! its width counts. Both codecs are self-describing (JSON, MessagePack), so a change never
+//! reinterprets bytes silently: a value out of the receiver's range fails to decode with a
+//! `BadArguments`/`BadReply` error.
 //!
 //! The function is 64-bit FNV-1a over a canonical text form; it has no dependency on the compiler
 //! version or on `std`'s randomized hashers, so it is stable across builds and machines.

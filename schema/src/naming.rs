@@ -614,7 +614,8 @@ pub fn is_large_int(ident: &str) -> bool {
 
 /// How an integer of at most 32 bits inside a `#[data]` type is described to TypeScript:
 /// `number`, with the Rust type in a comment that the generated checks read for its range (and a
-/// reader of the `.d.ts` for its meaning). Comments are not part of the contract hash.
+/// reader of the `.d.ts` for its meaning). Unlike other comments, it is part of the contract
+/// hash ([`crate::hash`]): the width is part of what crosses.
 ///
 /// # Examples
 ///

@@ -514,38 +514,63 @@ function shapeProblem(shape, value, path, whole = false) {
 function taggedVariant(shape, value) {
   if (typeof value !== 'object' || value === null || isArray(value)) return null;
   const structs = variantStructs(shape);
-  // Internally or adjacently tagged: the tag field holds the variant's name.
+  // Internally or adjacently tagged, every variant by one field: only that field tells them apart
+  // (another literal field, an adjacently tagged variant's content, names no variant).
+  const tag = tagField(structs);
+  if (tag !== null && Object.prototype.hasOwnProperty.call(value, tag)) {
+    for (const [struct, whole] of structs) {
+      if (value[tag] === tagOf(struct, tag)) return whole;
+    }
+    return null;
+  }
+  // A union of several representations: a variant whose literal field the value holds.
   for (const [struct, whole] of structs) {
-    for (const [name, literal] of tagFields(struct)) {
-      if (value[name] === literal) return whole;
+    for (let i = 1; i < struct.length; i++) {
+      const name = struct[i][0];
+      const literal = tagOf(struct, name);
+      if (literal !== undefined && value[name] === literal) return whole;
     }
   }
-  // Externally tagged: the variant's name is the object's only key (and its value no tag).
+  // Externally tagged: the variant's name is the object's only key.
   for (const [struct, whole] of structs) {
-    if (struct.length === 2 && !struct[1][2] && tagFields(struct).length === 0
-      && Object.keys(value).length === 1
+    if (struct.length === 2 && !struct[1][2] && Object.keys(value).length === 1
       && Object.prototype.hasOwnProperty.call(value, struct[1][0])) return whole;
   }
   return null;
 }
 
-// When every variant of a tagged enum names itself in one field and `value` names none: that
-// field's problem (`.kind must be one of "a", "b", got ...`); otherwise null.
+// When `value` gives the tag field of an internally or adjacently tagged enum a name none of its
+// variants has: that field's problem (`.kind must be one of "a", "b", got ...`); otherwise null.
 function unknownTag(shape, value, path) {
   if (typeof value !== 'object' || value === null || isArray(value)) return null;
   const structs = variantStructs(shape);
-  if (structs.length === 0 || structs.length !== shape.length - 1) return null;
-  let field = null;
-  const names = [];
-  for (const [struct] of structs) {
-    const tags = tagFields(struct);
-    const tag = field === null ? tags[0] : tags.find(([name]) => name === field);
-    if (tag === undefined) return null;
-    field = tag[0];
-    names.push(tag[1]);
+  // Only when every alternative is a variant of the enum (no unit variants written as strings).
+  if (structs.length !== shape.length - 1) return null;
+  const tag = tagField(structs);
+  if (tag === null || !Object.prototype.hasOwnProperty.call(value, tag)) return null;
+  const names = structs.map(([struct]) => stringify(tagOf(struct, tag)));
+  return `${propertyPath(path, tag)} must be one of ${names.join(', ')}, got ${describeValue(value[tag])}`;
+}
+
+// The field every variant struct names itself in with a literal string (the enum's tag), or
+// null when there is none.
+function tagField(structs) {
+  if (structs.length === 0) return null;
+  for (let i = 1; i < structs[0][0].length; i++) {
+    const name = structs[0][0][i][0];
+    if (structs.every(([struct]) => tagOf(struct, name) !== undefined)) return name;
   }
-  if (!Object.prototype.hasOwnProperty.call(value, field)) return null;
-  return `${propertyPath(path, field)} must be one of ${names.map(stringify).join(', ')}, got ${describeValue(value[field])}`;
+  return null;
+}
+
+// The literal string a struct's required field `name` holds, if it holds one.
+function tagOf(struct, name) {
+  for (let i = 1; i < struct.length; i++) {
+    const [field, fieldShape, optional] = struct[i];
+    if (field === name && !optional && isArray(fieldShape) && fieldShape[0] === 'oneOf'
+      && fieldShape.length === 2 && typeof fieldShape[1] === 'string') return fieldShape[1];
+  }
+  return undefined;
 }
 
 // The struct of each alternative of a union that is one (an internally tagged variant is the
@@ -562,17 +587,6 @@ function variantStructs(shape) {
     }
   }
   return structs;
-}
-
-// A struct's required fields that hold one literal string (a tag): [name, literal] pairs.
-function tagFields(struct) {
-  const tags = [];
-  for (let i = 1; i < struct.length; i++) {
-    const [name, fieldShape, optional] = struct[i];
-    if (!optional && isArray(fieldShape) && fieldShape[0] === 'oneOf' && fieldShape.length === 2
-      && typeof fieldShape[1] === 'string') tags.push([name, fieldShape[1]]);
-  }
-  return tags;
 }
 
 // Plain objects of any realm (a page's iframes have their own `Object.prototype`): the
@@ -2132,38 +2146,63 @@ function buildApi(core, methods, config) {
   function taggedVariant(shape, value) {
     if (typeof value !== 'object' || value === null || isArray(value)) return null;
     const structs = variantStructs(shape);
-    // Internally or adjacently tagged: the tag field holds the variant's name.
+    // Internally or adjacently tagged, every variant by one field: only that field tells them apart
+    // (another literal field, an adjacently tagged variant's content, names no variant).
+    const tag = tagField(structs);
+    if (tag !== null && Object.prototype.hasOwnProperty.call(value, tag)) {
+      for (const [struct, whole] of structs) {
+        if (value[tag] === tagOf(struct, tag)) return whole;
+      }
+      return null;
+    }
+    // A union of several representations: a variant whose literal field the value holds.
     for (const [struct, whole] of structs) {
-      for (const [name, literal] of tagFields(struct)) {
-        if (value[name] === literal) return whole;
+      for (let i = 1; i < struct.length; i++) {
+        const name = struct[i][0];
+        const literal = tagOf(struct, name);
+        if (literal !== undefined && value[name] === literal) return whole;
       }
     }
-    // Externally tagged: the variant's name is the object's only key (and its value no tag).
+    // Externally tagged: the variant's name is the object's only key.
     for (const [struct, whole] of structs) {
-      if (struct.length === 2 && !struct[1][2] && tagFields(struct).length === 0
-        && Object.keys(value).length === 1
+      if (struct.length === 2 && !struct[1][2] && Object.keys(value).length === 1
         && Object.prototype.hasOwnProperty.call(value, struct[1][0])) return whole;
     }
     return null;
   }
 
-  // When every variant of a tagged enum names itself in one field and `value` names none: that
-  // field's problem (`.kind must be one of "a", "b", got ...`); otherwise null.
+  // When `value` gives the tag field of an internally or adjacently tagged enum a name none of its
+  // variants has: that field's problem (`.kind must be one of "a", "b", got ...`); otherwise null.
   function unknownTag(shape, value, path) {
     if (typeof value !== 'object' || value === null || isArray(value)) return null;
     const structs = variantStructs(shape);
-    if (structs.length === 0 || structs.length !== shape.length - 1) return null;
-    let field = null;
-    const names = [];
-    for (const [struct] of structs) {
-      const tags = tagFields(struct);
-      const tag = field === null ? tags[0] : tags.find(([name]) => name === field);
-      if (tag === undefined) return null;
-      field = tag[0];
-      names.push(tag[1]);
+    // Only when every alternative is a variant of the enum (no unit variants written as strings).
+    if (structs.length !== shape.length - 1) return null;
+    const tag = tagField(structs);
+    if (tag === null || !Object.prototype.hasOwnProperty.call(value, tag)) return null;
+    const names = structs.map(([struct]) => stringify(tagOf(struct, tag)));
+    return `${propertyPath(path, tag)} must be one of ${names.join(', ')}, got ${describeValue(value[tag])}`;
+  }
+
+  // The field every variant struct names itself in with a literal string (the enum's tag), or
+  // null when there is none.
+  function tagField(structs) {
+    if (structs.length === 0) return null;
+    for (let i = 1; i < structs[0][0].length; i++) {
+      const name = structs[0][0][i][0];
+      if (structs.every(([struct]) => tagOf(struct, name) !== undefined)) return name;
     }
-    if (!Object.prototype.hasOwnProperty.call(value, field)) return null;
-    return `${propertyPath(path, field)} must be one of ${names.map(stringify).join(', ')}, got ${describeValue(value[field])}`;
+    return null;
+  }
+
+  // The literal string a struct's required field `name` holds, if it holds one.
+  function tagOf(struct, name) {
+    for (let i = 1; i < struct.length; i++) {
+      const [field, fieldShape, optional] = struct[i];
+      if (field === name && !optional && isArray(fieldShape) && fieldShape[0] === 'oneOf'
+        && fieldShape.length === 2 && typeof fieldShape[1] === 'string') return fieldShape[1];
+    }
+    return undefined;
   }
 
   // The struct of each alternative of a union that is one (an internally tagged variant is the
@@ -2180,17 +2219,6 @@ function buildApi(core, methods, config) {
       }
     }
     return structs;
-  }
-
-  // A struct's required fields that hold one literal string (a tag): [name, literal] pairs.
-  function tagFields(struct) {
-    const tags = [];
-    for (let i = 1; i < struct.length; i++) {
-      const [name, fieldShape, optional] = struct[i];
-      if (!optional && isArray(fieldShape) && fieldShape[0] === 'oneOf' && fieldShape.length === 2
-        && typeof fieldShape[1] === 'string') tags.push([name, fieldShape[1]]);
-    }
-    return tags;
   }
 
   // Plain objects of any realm (a page's iframes have their own `Object.prototype`): the

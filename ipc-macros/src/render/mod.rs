@@ -393,10 +393,6 @@ impl Prepared<'_> {
     }
 }
 
-/// The trait as the user wrote it, so that a contract with errors still compiles as a trait (and
-/// IDEs keep resolving it). Only doc comments, `#[cfg]` and (on the trait) `#[allow]` are kept:
-/// the helper attributes only `#[channels]` understands, and the ones it has just reported as
-/// unsupported, would each add a second error ("cannot find attribute") for the same mistake.
 /// The methods of `item` at the indices `faulty` (among its methods), as they were written, in a
 /// hidden trait of their own: what they name stays used (no "unused import" warnings on top of
 /// their errors), and nothing else refers to it.
@@ -415,15 +411,20 @@ pub(crate) fn faulty_methods(item: &syn::ItemTrait, faulty: &[usize]) -> TokenSt
     });
     item.ident = quote::format_ident!("__{}FaultyMethods", item.ident);
     item.vis = syn::Visibility::Inherited;
-    let mut out = original_trait(&item);
-    out = quote::quote! {
+    // Its docs are not ours to show under another name.
+    item.attrs.retain(|attr| !attr.path().is_ident("doc"));
+    let out = original_trait(&item);
+    quote::quote! {
         #[doc(hidden)]
         #[allow(dead_code, non_camel_case_types)]
         #out
-    };
-    out
+    }
 }
 
+/// The trait as the user wrote it, so that a contract with errors still compiles as a trait (and
+/// IDEs keep resolving it). Only doc comments, `#[cfg]` and (on the trait) `#[allow]` are kept:
+/// the helper attributes only `#[channels]` understands, and the ones it has just reported as
+/// unsupported, would each add a second error ("cannot find attribute") for the same mistake.
 pub(crate) fn original_trait(item: &syn::ItemTrait) -> TokenStream {
     let mut item = item.clone();
     item.attrs

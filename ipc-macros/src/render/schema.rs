@@ -192,53 +192,74 @@ fn describe(
     quote!({ #(#checks)* #call })
 }
 
-/// Containers whose description holds whenever their type arguments' do (the description
-/// backend describes them for any described argument).
+/// Containers whose description holds whenever their type arguments' do: the ones the
+/// description backend (ts-rs) implements for any described argument. (Not `VecDeque`,
+/// `LinkedList` or `BinaryHeap`: it has no description for those.)
 const STANDARD_CONTAINERS: &[&str] = &[
-    "Vec",
-    "VecDeque",
-    "LinkedList",
-    "Option",
-    "Box",
-    "Rc",
-    "Arc",
-    "Cell",
-    "RefCell",
-    "HashMap",
-    "BTreeMap",
-    "HashSet",
+    "Vec", "Option", "Box", "Rc", "Arc", "Cell", "RefCell", "HashMap", "BTreeMap", "HashSet",
     "BTreeSet",
-    "BinaryHeap",
 ];
 
-/// Whether every generic type in `ty` is a [`STANDARD_CONTAINERS`] one (tuples, arrays and
-/// slices count as such too), so that `ty` is described exactly when the types
-/// [`nested_leaves`] finds in it are.
+/// The longest tuple the backend describes.
+const MAX_TUPLE: usize = 10;
+
+/// Whether every generic type in `ty` is a [`STANDARD_CONTAINERS`] one, named alone or through
+/// `std`, `alloc` or `core` (tuples up to [`MAX_TUPLE`] and arrays count as such too), so that
+/// `ty` is described exactly when the types [`nested_leaves`] finds in it are.
 fn only_standard_containers(ty: &syn::Type) -> bool {
     match ty {
         syn::Type::Path(path) if path.qself.is_none() => {
-            let Some(last) = path.path.segments.last() else {
+            let segments = &path.path.segments;
+            let Some(last) = segments.last() else {
                 return false;
             };
             match &last.arguments {
                 syn::PathArguments::None => true,
                 syn::PathArguments::AngleBracketed(args) => {
-                    STANDARD_CONTAINERS.contains(&last.ident.to_string().as_str())
-                        && args.args.iter().all(|arg| match arg {
-                            syn::GenericArgument::Type(inner) => only_standard_containers(inner),
-                            _ => false,
-                        })
+                    let from_std = segments.len() == 1
+                        || ["std", "alloc", "core"]
+                            .iter()
+                            .any(|root| segments[0].ident == root);
+                    from_std
+                        && STANDARD_CONTAINERS.contains(&last.ident.to_string().as_str())
+                        && container_elements(&last.ident, args)
+                            .iter()
+                            .all(|inner| only_standard_containers(inner))
                 }
                 syn::PathArguments::Parenthesized(_) => false,
             }
         }
-        syn::Type::Tuple(tuple) => tuple.elems.iter().all(only_standard_containers),
+        syn::Type::Tuple(tuple) => {
+            tuple.elems.len() <= MAX_TUPLE && tuple.elems.iter().all(only_standard_containers)
+        }
         syn::Type::Array(array) => only_standard_containers(&array.elem),
-        syn::Type::Slice(slice) => only_standard_containers(&slice.elem),
         syn::Type::Paren(paren) => only_standard_containers(&paren.elem),
         syn::Type::Group(group) => only_standard_containers(&group.elem),
         _ => false,
     }
+}
+
+/// The type arguments of a container that are its elements: all of them, except a map's or a
+/// set's hasher (`HashMap<K, V, S>`, `HashSet<T, S>`), which is no value.
+fn container_elements<'t>(
+    container: &syn::Ident,
+    args: &'t syn::AngleBracketedGenericArguments,
+) -> Vec<&'t syn::Type> {
+    let elements = if container == "HashMap" {
+        2
+    } else if container == "HashSet" {
+        1
+    } else {
+        usize::MAX
+    };
+    args.args
+        .iter()
+        .filter_map(|arg| match arg {
+            syn::GenericArgument::Type(inner) => Some(inner),
+            _ => None,
+        })
+        .take(elements)
+        .collect()
 }
 
 /// The types without generic arguments written inside `ty`'s generic arguments, tuples, arrays
@@ -255,10 +276,8 @@ fn nested_leaves<'t>(ty: &'t syn::Type, nested: bool, out: &mut Vec<&'t syn::Typ
                     if last.ident == "Handle" {
                         return;
                     }
-                    for arg in &args.args {
-                        if let syn::GenericArgument::Type(inner) = arg {
-                            nested_leaves(inner, true, out);
-                        }
+                    for inner in container_elements(&last.ident, args) {
+                        nested_leaves(inner, true, out);
                     }
                 }
                 syn::PathArguments::None if nested => out.push(ty),
@@ -276,5 +295,41 @@ fn nested_leaves<'t>(ty: &'t syn::Type, nested: bool, out: &mut Vec<&'t syn::Typ
         syn::Type::Paren(paren) => nested_leaves(&paren.elem, nested, out),
         syn::Type::Group(group) => nested_leaves(&group.elem, nested, out),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn standard(ty: &str) -> bool {
+        only_standard_containers(&syn::parse_str(ty).unwrap())
+    }
+
+    #[test]
+    fn only_containers_the_backend_describes_count_as_standard() {
+        assert!(standard("Vec<Option<Todo>>"));
+        assert!(standard("std::collections::HashMap<String, (u32, Todo)>"));
+        assert!(standard("HashMap<String, Todo, MyHasher>"));
+        assert!(standard("[Box<Todo>; 3]"));
+        // No description in the backend for these: the strict call reports them.
+        assert!(!standard("VecDeque<Todo>"));
+        assert!(!standard("std::collections::BinaryHeap<u32>"));
+        assert!(!standard("(u8, u8, u8, u8, u8, u8, u8, u8, u8, u8, u8)"));
+        // Another crate's type of a standard name, and generics of one's own.
+        assert!(!standard("hashbrown::HashMap<String, Todo>"));
+        assert!(!standard("Page<Todo>"));
+    }
+
+    #[test]
+    fn a_hasher_is_no_leaf() {
+        let ty: syn::Type = syn::parse_str("HashMap<String, Vec<Todo>, MyHasher>").unwrap();
+        let mut leaves = Vec::new();
+        nested_leaves(&ty, false, &mut leaves);
+        let names: Vec<String> = leaves
+            .iter()
+            .map(|l| l.to_token_stream().to_string())
+            .collect();
+        assert_eq!(names, ["String", "Todo"]);
     }
 }

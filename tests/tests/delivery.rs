@@ -142,6 +142,16 @@ async fn event_right_after_connect_arrives_over_a_unix_socket_binary() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_right_after_connect_arrives_over_a_unix_socket_msgpack() {
+    event_right_after_connect_arrives(Via::Unix(Codec::MessagePack), 3000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_right_after_connect_arrives_over_websocket_msgpack() {
+    event_right_after_connect_arrives(Via::WebSocket(Codec::MessagePack), 500).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_right_after_connect_arrives_over_websocket_json() {
     event_right_after_connect_arrives(Via::WebSocket(Codec::Json), 500).await;
 }

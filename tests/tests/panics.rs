@@ -213,3 +213,86 @@ async fn a_listener_closure_that_panics_synchronously_does_not_stop_later_sends(
     assert!(main.renderer(renderer.id()).is_some());
     assert!(!renderer.is_closed());
 }
+
+/// A value whose encoding panics: the handler returns normally, and the panic comes after it,
+/// while main writes the reply.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct Unwritable(pub u32);
+
+impl serde::Serialize for Unwritable {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.0 == 13 {
+            panic!("thirteen cannot be written");
+        }
+        serializer.serialize_u32(self.0)
+    }
+}
+
+impl ipc_runtime::__private::ts_rs::TS for Unwritable {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+    fn name(_: &ipc_runtime::__private::ts_rs::Config) -> String {
+        "number".into()
+    }
+    fn inline(cfg: &ipc_runtime::__private::ts_rs::Config) -> String {
+        Self::name(cfg)
+    }
+}
+
+#[ipc_runtime::channels(namespace = "unwritable")]
+pub trait Writer {
+    /// Waits a moment (so the call runs in a task of its own), then returns `n`.
+    async fn later(&self, n: u32) -> Unwritable;
+}
+
+struct WriterBackend;
+
+impl WriterHandler for WriterBackend {
+    async fn later(&self, _: &ipc_runtime::Caller, n: u32) -> Unwritable {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        Unwritable(n)
+    }
+}
+
+/// A panic outside the handler's own code, after it returned (here: while main encodes the
+/// reply, in the task that writes for the whole connection), on a real socket: that call fails
+/// with `encode` naming the panic, its slot is freed, and the connection and the other renderer
+/// go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_whose_encoding_panics_fails_only_its_call() {
+    // Main lets a renderer have 2 calls in flight: a slot a failed call kept would stop it.
+    let main = Main::builder().max_in_flight(2).build();
+    let _registration = Writer::handle(&main, WriterBackend).unwrap();
+    let path = common::socket_path("unwritable");
+    let _listener = main.listen_unix(&path).unwrap();
+    let connect = |label: &'static str| {
+        let path = path.clone();
+        async move {
+            ipc_runtime::Renderer::connect_unix(
+                &path,
+                RendererOptions::new(label).codec(ipc_runtime::Codec::Binary),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let renderer = connect("w").await;
+    let other = Writer::client(&connect("other").await);
+    let client = Writer::client(&renderer);
+    // More panicking calls than main lets the renderer have in flight: each slot must come back.
+    for round in 0..5 {
+        let failed = within("the failed call", client.later(13)).await;
+        assert!(
+            matches!(&failed, Err(IpcError::Encode { reason }) if reason.contains("Serialize panicked: thirteen")),
+            "round {round}: {failed:?}"
+        );
+        assert_eq!(
+            within("a good call", client.later(round)).await,
+            Ok(Unwritable(round))
+        );
+    }
+    assert_eq!(
+        within("the other renderer", other.later(7)).await,
+        Ok(Unwritable(7))
+    );
+}

@@ -230,7 +230,21 @@ pub(crate) trait Outgoing {
 
     fn encode(&self, codec: Codec, limit: usize) -> Result<FrameBytes, (Option<u64>, IpcError)> {
         let id = self.call_id();
-        let bytes = self.frame().and_then(|frame| wire::encode(&frame, codec));
+        // A value's `Serialize` is the application's code, running here in the task that writes
+        // for the whole connection (main's, for a handler's result): its panic fails this
+        // message, as an encoding error, not the connection. The encoding contexts (ports,
+        // transfers) restore themselves through guards as the panic unwinds.
+        let encoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.frame().and_then(|frame| wire::encode(&frame, codec))
+        }));
+        let bytes = encoded.unwrap_or_else(|panic| {
+            Err(IpcError::Encode {
+                reason: format!(
+                    "the value's Serialize panicked: {}",
+                    crate::util::panic_message(&*panic)
+                ),
+            })
+        });
         match bytes {
             Ok(bytes) if bytes.len() > limit => {
                 let size = bytes.len();

@@ -14,7 +14,8 @@ pub const DEFAULT_MAX_MESSAGE: usize = 64 * 1024 * 1024;
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long a call may take when neither the call nor the renderer sets a deadline.
-pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_CALL_TIMEOUT: Duration =
+    Duration::from_millis(ipc_schema::DEFAULT_CALL_TIMEOUT_MS);
 
 /// How long a frame (or a chunked message) may take once begun, by default.
 pub(crate) const DEFAULT_FRAME_TIMEOUT: Duration = Duration::from_secs(30);

@@ -38,8 +38,9 @@ pub mod policy;
 mod types;
 
 pub use model::{
-    CapabilityLink, DEFAULT_SYNC_TIMEOUT_MS, LargeInts, MAX_SYNC_TIMEOUT_MS, Method, MethodKind,
-    Param, SCHEMA_FORMAT_VERSION, Service, ServiceBuilder, TypeDecl, TypeRef,
+    CapabilityLink, DEFAULT_CALL_TIMEOUT_MS, DEFAULT_SYNC_TIMEOUT_MS, LargeInts,
+    MAX_SYNC_TIMEOUT_MS, Method, MethodKind, Param, SCHEMA_FORMAT_VERSION, Service, ServiceBuilder,
+    TypeDecl, TypeRef,
 };
 pub use policy::{RendererKind, Rule};
 #[cfg(feature = "types")]

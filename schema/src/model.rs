@@ -341,6 +341,11 @@ impl ServiceBuilder {
 /// The deadline of a `#[sync]` method that declares none, in milliseconds.
 pub const DEFAULT_SYNC_TIMEOUT_MS: u64 = 5_000;
 
+/// How long a call waits when neither it nor its caller sets a deadline, in milliseconds: the
+/// Rust renderer's default (`ipc_runtime::DEFAULT_CALL_TIMEOUT`) and the generated JavaScript
+/// peers' for calls through a handle.
+pub const DEFAULT_CALL_TIMEOUT_MS: u64 = 30_000;
+
 /// The longest deadline a `#[sync]` method may declare, in milliseconds: a renderer blocked
 /// longer than a minute is frozen for its user, whatever the reason.
 pub const MAX_SYNC_TIMEOUT_MS: u64 = 60_000;

@@ -23,6 +23,10 @@ pub(super) fn render(model: &Model<'_>) -> String {
                 "HANDLES",
                 "  // IpcStream and IpcPort are this module's own (exported) classes.",
             ),
+            (
+                "DEFAULT_TIMEOUT_MS",
+                &crate::DEFAULT_CALL_TIMEOUT_MS.to_string(),
+            ),
         ],
     );
     fill(

@@ -433,7 +433,10 @@ fn handle_interface(capability: &CapabilityModel<'_>, flavor: Flavor, out: &mut 
             "A handle to one `{}` object in the Rust main (a capability: docs/PROTOCOL.md, section 7.3).",
             service.namespace
         ),
-        "Each method is a call to that object, with the options of an invoke (its deadline is 30 s".into(),
+        format!(
+            "Each method is a call to that object, with the options of an invoke (its deadline is {} s",
+            crate::DEFAULT_CALL_TIMEOUT_MS / 1000
+        ),
         "unless `timeoutMs` says otherwise). `release()` lets the object go; a handle the page drops".into(),
         "without releasing it is released once it is garbage-collected, which may be much later.".into(),
         "`using` and `await using` release it too, where the runtime has `Symbol.dispose`.".into(),

@@ -20,6 +20,10 @@ pub(super) fn render(model: &Model<'_>) -> String {
             ("ERRORS", &indent(ERRORS_JS, "  ")),
             ("CHECKS", &indent(CHECKS_JS, "  ")),
             ("HANDLES", &indent(HANDLES_JS, "  ")),
+            (
+                "DEFAULT_TIMEOUT_MS",
+                &crate::DEFAULT_CALL_TIMEOUT_MS.to_string(),
+            ),
         ],
     );
     fill(

@@ -39,7 +39,7 @@ function buildApi(core, methods, config) {
   const MAX_TIMER_MS = 2147483647;
   const capabilities = config.capabilities !== null && typeof config.capabilities === 'object' ? config.capabilities : {};
   // A call through a handle waits this long unless its options say otherwise (as in Rust).
-  const DEFAULT_HANDLE_TIMEOUT_MS = 30000;
+  const DEFAULT_HANDLE_TIMEOUT_MS = {{DEFAULT_TIMEOUT_MS}};
   // The backstop for handles the page drops without releasing them: the port closes when the
   // handle is collected. Not where the page holds copies made by contextBridge (this world's
   // handle would be collected at once, while the page's copy is still in use).

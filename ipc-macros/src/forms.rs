@@ -242,14 +242,7 @@ impl Walker<'_> {
         let syn::PathArguments::AngleBracketed(arguments) = &last.arguments else {
             return Ok(Walked::Plain);
         };
-        let types: Vec<&syn::Type> = arguments
-            .args
-            .iter()
-            .filter_map(|argument| match argument {
-                syn::GenericArgument::Type(ty) => Some(ty),
-                _ => None,
-            })
-            .collect();
+        let types = crate::parse::type_arguments(arguments);
         let mut walked = types
             .iter()
             .map(|ty| self.walk(ty))

@@ -601,15 +601,7 @@ fn parse_output(output: &syn::ReturnType) -> Output {
             if let Some(last) = path.path.segments.last() {
                 if last.ident == "Result" {
                     if let syn::PathArguments::AngleBracketed(args) = &last.arguments {
-                        let types: Vec<&syn::Type> = args
-                            .args
-                            .iter()
-                            .filter_map(|arg| match arg {
-                                syn::GenericArgument::Type(ty) => Some(ty),
-                                _ => None,
-                            })
-                            .collect();
-                        if let [ok, err] = types[..] {
+                        if let [ok, err] = type_arguments(args)[..] {
                             return Output::Result {
                                 ok: ok.clone(),
                                 err: err.clone(),
@@ -651,4 +643,16 @@ pub(crate) fn docs_of(attrs: &[syn::Attribute]) -> String {
         })
         .collect();
     lines.join("\n").trim().to_string()
+}
+
+/// The type arguments among `args` (`K` and `V` of `HashMap<K, V>`; lifetimes and constants
+/// left out).
+pub(crate) fn type_arguments(args: &syn::AngleBracketedGenericArguments) -> Vec<&syn::Type> {
+    args.args
+        .iter()
+        .filter_map(|arg| match arg {
+            syn::GenericArgument::Type(ty) => Some(ty),
+            _ => None,
+        })
+        .collect()
 }

@@ -252,14 +252,9 @@ fn container_elements<'t>(
     } else {
         usize::MAX
     };
-    args.args
-        .iter()
-        .filter_map(|arg| match arg {
-            syn::GenericArgument::Type(inner) => Some(inner),
-            _ => None,
-        })
-        .take(elements)
-        .collect()
+    let mut types = crate::parse::type_arguments(args);
+    types.truncate(elements);
+    types
 }
 
 /// The types without generic arguments written inside `ty`'s generic arguments, tuples, arrays

@@ -27,6 +27,11 @@ echo "== rustdoc (broken links are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
 echo "== cargo package (each publishable crate builds from its package alone)"
+# Cargo unpacks the packages it verifies into a folder of its home named after a hash of the
+# temporary registry's path, and reuses what it finds there: a clone rerun at the same path would
+# verify ipc-macros against an ipc-schema packaged by an earlier run. Only our own crates, and only
+# from local registries (their folder names start with '-'), are removed.
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/ipc-{schema,macros,runtime}-*
 cargo package --quiet -p ipc-schema -p ipc-macros -p ipc-runtime --allow-dirty
 
 echo "== tests (unit, integration, UI, doc)"

@@ -211,6 +211,12 @@ pub trait Todos {
     async fn open_notebook(&self, title: String) -> ipc_runtime::Handle<Notebook>;
     /// How many notebooks are open in main now (released ones are gone).
     async fn notebooks_open(&self) -> u32;
+    /// Hands every todo, in order, to an object the caller serves (a capability the other way
+    /// round: a page passes a plain object with `TodoSink`'s methods, a Rust renderer one it
+    /// serves with `TodoSink::serve`) and returns how many it took. The sink stops the export by
+    /// answering `false`; its `Refused` error fails the export with that error, and any other
+    /// failure (it threw, it is gone) with `Broken`. Main releases the sink when it returns.
+    async fn export(&self, sink: ipc_runtime::Handle<TodoSink>) -> Result<u32, ExportError>;
     /// Main asks the renderer a yes/no question (a request: the renderer answers).
     #[request]
     async fn confirm(&self, question: String) -> bool;
@@ -240,6 +246,35 @@ pub trait Notebook {
     async fn write(&self, line: String) -> u32;
     /// Every line so far, oldest first.
     async fn read(&self) -> Vec<String>;
+}
+
+/// Where `export` delivers todos: an object the renderer serves, which main calls through the
+/// handle the call handed over.
+#[channels(namespace = "todo_sink", capability)]
+pub trait TodoSink {
+    /// Takes one todo, with when main sent it; `false` stops the export (this todo not taken).
+    async fn take(&self, todo: Todo, sent: SystemTime) -> Result<bool, ExportError>;
+}
+
+/// Why an export failed.
+#[ipc_runtime::data]
+#[derive(Clone, Debug, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind")]
+pub enum ExportError {
+    /// The sink refused a todo.
+    #[error("the sink refused todo {id}: {reason}")]
+    Refused {
+        /// The todo it refused.
+        id: u32,
+        /// Why.
+        reason: String,
+    },
+    /// The sink failed in some other way (it threw, or is gone).
+    #[error("the sink broke: {reason}")]
+    Broken {
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 /// Main's notebooks: each is an object behind one handle, counted while it lives.
@@ -545,6 +580,30 @@ impl TodosHandler for Backend {
             .iter()
             .find(|(label, _)| label == caller.label())
             .map(|(_, view)| view.clone())
+    }
+
+    async fn export(
+        &self,
+        caller: &Caller,
+        sink: ipc_runtime::Handle<TodoSink>,
+    ) -> Result<u32, ExportError> {
+        self.stats.count(caller);
+        let sink = sink.client();
+        let todos = self.todos.lock().unwrap().clone();
+        let mut taken = 0;
+        for todo in todos {
+            match sink.take(todo, SystemTime::now()).await {
+                Ok(true) => taken += 1,
+                Ok(false) => break,
+                Err(ipc_runtime::CallError::App(error)) => return Err(error),
+                Err(ipc_runtime::CallError::Ipc(error)) => {
+                    return Err(ExportError::Broken {
+                        reason: error.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(taken)
     }
 
     async fn notebooks_open(&self, caller: &Caller) -> u32 {

@@ -406,6 +406,18 @@ pub fn ts_handle_type(service_name: &str) -> String {
     format!("{}Handle", pascal_case(service_name))
 }
 
+/// The TypeScript interface of an object a page serves as a capability (`Notebook` gives
+/// `NotebookObject`): the capability's methods, each answering with a value or a promise of it.
+///
+/// # Examples
+///
+/// ```
+/// assert_eq!(ipc_schema::naming::ts_object_type("Notebook"), "NotebookObject");
+/// ```
+pub fn ts_object_type(service_name: &str) -> String {
+    format!("{}Object", pascal_case(service_name))
+}
+
 /// The `window` key (and `.d.ts` file name) of bindings for several services.
 pub const DEFAULT_API_KEY: &str = "ipc";
 
@@ -550,6 +562,8 @@ const RESERVED_TYPE_NAMES: &[&str] = &[
     "IpcApi",
     "IpcHandle",
     "IpcHandles",
+    "IpcObject",
+    "IpcObjects",
     "IpcStream",
     "IpcStreamSource",
     "IpcPort",

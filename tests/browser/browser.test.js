@@ -871,6 +871,48 @@ test('a capability handle in the page: calls through it, release, and use after 
   assert.deepEqual(pageErrors, []);
 });
 
+test('an object the page serves: main calls it per todo, its error and its abort cross back', async () => {
+  const result = await page.evaluate(async () => {
+    const todos = window.todos;
+    await todos.add('for the sink');
+    const titles = (await todos.list()).map((todo) => todo.title);
+    const seen = [];
+    const taken = await todos.export({
+      async take(todo, sent, signal) {
+        seen.push({ title: todo.title, date: sent instanceof Date, signal: signal instanceof AbortSignal });
+        return true;
+      },
+    });
+    let refused;
+    try {
+      await todos.export({ take(todo) { throw { name: 'IpcAppError', data: { kind: 'Refused', id: todo.id, reason: 'no room' } }; } });
+    } catch (error) {
+      refused = { name: error.name, kind: error.data.kind, reason: error.data.reason };
+    }
+    let aborted = null;
+    let timedOut;
+    try {
+      await todos.export({ take: (todo, sent, signal) => new Promise(() => { aborted = signal; }) }, { timeoutMs: 100 });
+    } catch (error) {
+      timedOut = error.code;
+    }
+    const deadline = Date.now() + 5000;
+    while (!aborted.aborted && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    let missing;
+    try {
+      todos.export({ tak() { return true; } });
+    } catch (error) {
+      missing = error instanceof TypeError && /no method `take`/.test(error.message);
+    }
+    return { taken, titles, seen, refused, timedOut, aborted: aborted.aborted, missing };
+  });
+  assert.equal(result.taken, result.titles.length);
+  assert.deepEqual(result.seen, result.titles.map((title) => ({ title, date: true, signal: true })));
+  assert.deepEqual(result.refused, { name: 'IpcAppError', kind: 'Refused', reason: 'no room' });
+  assert.deepEqual([result.timedOut, result.aborted, result.missing], ['timeout', true, true]);
+  assert.deepEqual(pageErrors, []);
+});
+
 test('a request from main answered by the page: main asks each page that connects, the page\'s handler answers', async () => {
   // Main asks as soon as the page has connected (retrying while its handler is not registered
   // yet), then announces the answer to that page alone.

@@ -125,6 +125,87 @@ function scenario(getApi, { copies, symbols: symbolsOf }) {
   }
 }
 
+/**
+ * Objects the page serves (the capability the other way round): `todos.export(sink)` hands the
+ * page's `{ take }` object to the Rust main, which calls it once per todo.
+ */
+function served(getApi, { copies }) {
+  const isDate = (value) => Object.prototype.toString.call(value) === '[object Date]';
+
+  it('serves an object of the page\'s: main calls it per todo, with typed arguments, until it says stop', async () => {
+    const todos = getApi();
+    await todos.add('export me');
+    await todos.add('and me');
+    const titles = (await todos.list()).map((todo) => todo.title);
+    const seen = [];
+    const taken = await todos.export({
+      take(todo, sent) {
+        seen.push([todo.title, isDate(sent)]);
+        return true;
+      },
+    });
+    assert.equal(taken, titles.length);
+    assert.deepEqual(plain(seen), plain(titles).map((title) => [title, true]));
+    // Asynchronous answers; `false` stops the export.
+    let calls = 0;
+    const stopped = await todos.export({
+      async take() {
+        calls += 1;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        return calls < 2;
+      },
+    });
+    assert.equal(stopped, 1);
+    assert.equal(calls, 2);
+  });
+
+  it('answers the method\'s own error for a thrown IpcAppError, handler_panicked for any other throw', async () => {
+    const todos = getApi();
+    const [first] = await todos.list();
+    await assert.rejects(
+      todos.export({ take(todo) { throw { name: 'IpcAppError', data: { kind: 'Refused', id: todo.id, reason: 'full' } }; } }),
+      (error) => {
+        assert.equal(error.name, 'IpcAppError');
+        assert.deepEqual(plain(error.data), { kind: 'Refused', id: first.id, reason: 'full' });
+        return true;
+      },
+    );
+    await assert.rejects(
+      todos.export({ take() { throw new Error('the disk is on fire'); } }),
+      (error) => {
+        assert.equal(error.name, 'IpcAppError');
+        assert.equal(error.data.kind, 'Broken');
+        assert.match(error.data.reason, /the disk is on fire/);
+        return true;
+      },
+    );
+  });
+
+  it('aborts a call main gives up on, and refuses an object without the methods at the call', async () => {
+    const todos = getApi();
+    let signal;
+    let asked = false;
+    await assert.rejects(
+      todos.export({
+        take(todo, sent, given) {
+          asked = true;
+          signal = given;
+          return new Promise(() => {});
+        },
+      }, { timeoutMs: 200 }),
+      code('timeout'),
+    );
+    assert.equal(asked, true);
+    if (copies) assert.equal(signal, undefined);
+    else await eventually(() => signal.aborted === true, 'the sink\'s call aborted when main gave up');
+    assert.throws(() => todos.export({}), (error) => /no method `take`/.test(error.message));
+    assert.throws(() => todos.export({ take: 5 }), (error) => /no method `take`/.test(error.message));
+    assert.throws(() => todos.export(null), (error) => /argument 1 \(sink\)/.test(error.message));
+    // The refusals sent nothing, and the page still serves the next one.
+    assert.equal(await todos.export({ take: () => false }), 0);
+  });
+}
+
 for (const mode of MODES) {
   describe(`capability handles with the real Rust main, preload: ${mode.name}`, () => {
     let session;
@@ -140,10 +221,12 @@ for (const mode of MODES) {
       copies: mode.copies,
       symbols: () => window.page.global.Symbol,
     });
+    served(() => window.page.global.todos, { copies: mode.copies });
   });
 }
 
 describe('capability handles with the real Rust main, browser client', () => {
   const browser = realBrowserClient();
   scenario(browser.api, { copies: false, symbols: () => Symbol });
+  served(browser.api, { copies: false });
 });

@@ -126,7 +126,7 @@ describe('browser client', () => {
 
   it('has the same API object shape as the preload', () => {
     assert.deepEqual(Object.keys(api).sort(), [
-      'add', 'attach', 'attachment', 'chat', 'crash', 'due', 'handleConfirm', 'import', 'list', 'log', 'lookup', 'measure', 'notebooksOpen',
+      'add', 'attach', 'attachment', 'chat', 'crash', 'due', 'export', 'handleConfirm', 'import', 'list', 'log', 'lookup', 'measure', 'notebooksOpen',
       'onAnnounce', 'onChanged', 'onIntroduce', 'onScheduled', 'openNotebook', 'postpone', 'renameAll', 'schedule', 'setView', 'slow', 'stats',
       'toggle', 'view', 'watch',
     ]);

@@ -50,7 +50,7 @@ for (const mode of MODES) {
     it('exposes one function per declared channel, frozen and read-only', () => {
       assert.equal(typeof todos, 'object');
       assert.deepEqual(Object.keys(todos).sort(), [
-        'add', 'attach', 'attachment', 'chat', 'crash', 'due', 'handleConfirm', 'import', 'list', 'log', 'lookup', 'measure', 'notebooksOpen',
+        'add', 'attach', 'attachment', 'chat', 'crash', 'due', 'export', 'handleConfirm', 'import', 'list', 'log', 'lookup', 'measure', 'notebooksOpen',
         'onAnnounce', 'onChanged', 'onIntroduce', 'onScheduled', 'openNotebook', 'postpone', 'purge', 'renameAll', 'schedule', 'setView',
         'slow', 'stats', 'toggle', 'view', 'watch',
       ]);

@@ -144,6 +144,21 @@ describe('TypeScript declarations', () => {
     assert.match(output, /handles-bad\.ts\(3,24\): error TS2345: Argument of type 'number' is not assignable to parameter of type 'string'\./);
   });
 
+  it('type an object the page serves as a capability (IpcObject), with its methods\' arguments and answers', () => {
+    const dir = workspace(['objects-ok.ts']);
+    const { status, output } = tsc(dir, ['todos.d.ts', 'objects-ok.ts']);
+    assert.equal(output, '');
+    assert.equal(status, 0);
+  });
+
+  it('refuse an object whose methods take the wrong arguments, answer the wrong type or are missing', () => {
+    const dir = workspace(['objects-bad.ts']);
+    const { status, output } = tsc(dir, ['todos.d.ts', 'objects-bad.ts']);
+    assert.notEqual(status, 0);
+    const errors = output.split('\n').filter((line) => /objects-bad\.ts\(\d+,\d+\): error/.test(line));
+    assert.deepEqual(errors.map((line) => line.match(/\((\d+),/)[1]), ['2', '3', '4'], output);
+  });
+
   it('type-check every golden declaration file', () => {
     const golden = path.join(ROOT, 'schema', 'tests', 'golden');
     const dirs = fs.readdirSync(golden, { withFileTypes: true }).filter((e) => e.isDirectory());

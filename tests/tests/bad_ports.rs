@@ -284,3 +284,179 @@ async fn an_unreadable_answer_to_a_request_fails_it_at_once() {
     drop(raw);
     fx.finish().await;
 }
+
+/// The port frame carrying `data` on `port`.
+fn on_port(port: u64, data: Value) -> Value {
+    json!({"t": "port", "port": port, "data": data})
+}
+
+/// The next message main sends on `port` (credits and other ports' frames are skipped).
+async fn port_message(raw: &mut RawPeer, port: u64, what: &str) -> Value {
+    let frame = until(raw, what, |frame| {
+        frame["port"] == port && ["port", "close"].contains(&frame["t"].as_str().unwrap_or(""))
+    })
+    .await;
+    assert_eq!(frame["t"], "port", "{what}: {frame}");
+    frame["data"].clone()
+}
+
+/// A hostile holder of a capability handle (`docs/PROTOCOL.md` §7.3), speaking port frames
+/// itself: a call id repeated while in flight, more calls running than a handle may have, a
+/// message that is no call. Each repeated id and each call past the limit is answered with its
+/// error and the object keeps serving; the message that does not decode closes the handle with
+/// `protocol` and releases the object (its stalled calls dropped). The connection and the
+/// well-behaved renderer are served throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_handle_holder_is_refused_call_by_call_then_cut_off() {
+    let fx = Fixture::new("ports-handle", Main::builder()).await;
+    let (state, _registration) = ipc_tests::ConformanceBackend::serve(&fx.main).unwrap();
+    let mut raw = fx.raw(Wire::Json).await;
+    raw.send_json(&invoke(1, "conformance:counter", json!([5])))
+        .await;
+    let reply = until(&mut raw, "the counter", |frame| frame["t"] == "reply").await;
+    let port = reply["ok"]["port"].as_u64().expect("a handle: {reply}");
+    let call = |id: u64, method: &str, args: Value| {
+        on_port(
+            port,
+            json!({"t": "call", "id": id, "call": {"m": method, "args": args}}),
+        )
+    };
+
+    raw.send_json(&call(1, "add", json!([2]))).await;
+    assert_eq!(
+        port_message(&mut raw, port, "add's reply").await,
+        json!({"t": "reply", "id": 1, "reply": {"m": "add", "outcome": {"Ok": 7}}})
+    );
+
+    // A call that waits, then its id again while it is in flight.
+    raw.send_json(&call(2, "stall", json!([]))).await;
+    raw.send_json(&call(2, "add", json!([1]))).await;
+    let refused = port_message(&mut raw, port, "the repeated id's refusal").await;
+    assert_eq!(
+        (&refused["t"], &refused["id"]),
+        (&json!("error"), &json!(2))
+    );
+    assert_eq!(refused["error"]["code"], "protocol", "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already in flight"),
+        "{refused}"
+    );
+    // Cancelled: the stalled handler is dropped, and the id can be used again.
+    raw.send_json(&on_port(port, json!({"t": "cancel", "id": 2})))
+        .await;
+    common::eventually("the stall to be cancelled", || {
+        state.counter_stats().stalls_cancelled == 1
+    })
+    .await;
+    raw.send_json(&call(2, "get", json!([]))).await;
+    assert_eq!(
+        port_message(&mut raw, port, "get's reply").await,
+        json!({"t": "reply", "id": 2, "reply": {"m": "get", "outcome": {"Ok": 7}}})
+    );
+
+    // 256 calls running at once, then one more: refused with the limit; the object still
+    // answers (and so does the connection).
+    let mut granted = WINDOW;
+    // Three messages went on the port so far, against main's credit.
+    for (sent, id) in (3..).zip(100..356) {
+        while sent >= granted {
+            let frame = until(&mut raw, "credit", |frame| frame["t"] == "credit").await;
+            granted += frame["n"].as_u64().unwrap();
+        }
+        raw.send_json(&call(id, "stall", json!([]))).await;
+    }
+    raw.send_json(&call(999, "add", json!([1]))).await;
+    let refused = port_message(&mut raw, port, "the call past the limit").await;
+    assert_eq!(
+        (&refused["t"], &refused["id"]),
+        (&json!("error"), &json!(999))
+    );
+    assert_eq!(refused["error"]["code"], "too_many_in_flight", "{refused}");
+    assert_eq!(refused["error"]["limit"], 256, "{refused}");
+    raw.assert_answers(3).await;
+    within("the good renderer's count", fx.good.count())
+        .await
+        .expect("the good renderer is served");
+
+    // Not a call: the handle is closed with `protocol`, its object and stalled calls dropped.
+    raw.send_json(&on_port(port, json!({"t": "launch", "id": 1})))
+        .await;
+    let closed = until(&mut raw, "the handle's close", |frame| {
+        frame["t"] == "close" && frame["port"] == port
+    })
+    .await;
+    assert_eq!(closed["error"]["code"], "protocol", "{closed}");
+    common::eventually("the counter to be released", || {
+        let stats = state.counter_stats();
+        stats.live == 0 && stats.stalls_cancelled == 257
+    })
+    .await;
+    raw.assert_answers(4).await;
+
+    // A handle argument naming a port the frame does not transfer: the call is refused.
+    raw.send_json(&invoke(
+        5,
+        "conformance:fill_sink",
+        json!([{"$ipc": "port", "port": 7}, 3]),
+    ))
+    .await;
+    let refused = until(&mut raw, "the refusal", |frame| frame["t"] == "reply").await;
+    assert_eq!(refused["id"], 5, "{refused}");
+    assert_eq!(refused["error"]["code"], "bad_arguments", "{refused}");
+    raw.assert_answers(6).await;
+    drop(raw);
+    fx.finish().await;
+}
+
+/// Calls through a handle start in the order the holder sent them (`docs/PROTOCOL.md` §7.3),
+/// whether the connection's reader starts them or, when the holder is slow to grant credit for
+/// answers and they queue, the object's own task does: a holder that reads its answers lazily
+/// makes both happen in one run. Each call adds 1 to a counter that starts at 5, so the answer
+/// to call `k` must be `5 + k`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_through_a_handle_start_in_the_order_they_were_sent() {
+    const CALLS: u64 = 3000;
+    let fx = Fixture::new("ports-handle-order", Main::builder()).await;
+    let (_state, _registration) = ipc_tests::ConformanceBackend::serve(&fx.main).unwrap();
+    let mut raw = fx.raw(Wire::Json).await;
+    raw.send_json(&invoke(1, "conformance:counter", json!([5])))
+        .await;
+    let reply = until(&mut raw, "the counter", |frame| frame["t"] == "reply").await;
+    let port = reply["ok"]["port"].as_u64().expect("a handle: {reply}");
+    let (mut next, mut allowed, mut answered, mut taken) = (1, WINDOW, 0, 0);
+    while answered < CALLS {
+        while next <= CALLS && next <= allowed {
+            let call = json!({"t": "call", "id": next, "call": {"m": "add", "args": [1]}});
+            raw.send_json(&on_port(port, call)).await;
+            next += 1;
+        }
+        let frame = raw.expect("an answer or credit").await;
+        match frame["t"].as_str() {
+            Some("credit") if frame["port"] == port => allowed += frame["n"].as_u64().unwrap(),
+            Some("port") if frame["port"] == port => {
+                let data = &frame["data"];
+                let id = data["id"].as_u64().unwrap();
+                assert_eq!(
+                    data["reply"]["outcome"]["Ok"],
+                    json!(5 + id),
+                    "call {id} started out of order: {frame}"
+                );
+                answered += 1;
+                taken += 1;
+                // Credit for answers comes back late and in small parts: answers queue.
+                if taken == 4 {
+                    raw.send_json(&json!({"t": "credit", "port": port, "n": 4}))
+                        .await;
+                    taken = 0;
+                }
+            }
+            _ => panic!("unexpected: {frame}"),
+        }
+    }
+    raw.assert_answers(2).await;
+    drop(raw);
+    fx.finish().await;
+}

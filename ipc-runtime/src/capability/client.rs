@@ -112,10 +112,11 @@ impl<C: Capability> Drop for Inner<C> {
 impl<C: Capability> Handle<C> {
     pub(crate) fn from_port(port: Port<ToObject<C::Call>, FromObject<C::Reply>>) -> Self {
         // Ids start at a random point: an answer to a call of an earlier holder (cancelled
-        // before the handle moved) finds no call of this holder's under its id.
+        // before the handle moved) finds no call of this holder's under its id. Below 2^53, so
+        // that an object a JavaScript page serves reads them exactly (as numbers).
         let mut seed = [0u8; 8];
         let _ = getrandom::fill(&mut seed);
-        let first = (u64::from_le_bytes(seed) >> 2).max(1);
+        let first = (u64::from_le_bytes(seed) >> 12).max(1);
         Handle {
             inner: Arc::new(Inner {
                 port,

@@ -1,20 +1,29 @@
 //! The object's side of a capability: calls served on a handler until the holder lets go.
+//!
+//! A call starts where the holder's message is read: a holder on a connection has its calls
+//! started in the task reading that connection ([`Direct`]), and most are answered there, at
+//! their first poll, as main answers an invoke. A call that must wait, and every message the
+//! reader cannot take at once (one queued ahead of it, no room for the answer), goes to the
+//! object's own task, which polls the calls that wait and reads the rest in order.
 
 use std::collections::HashMap;
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll, Waker};
 
 use futures_util::future::{AbortHandle, Aborted, abortable};
 use futures_util::stream::FuturesUnordered;
+use futures_util::task::AtomicWaker;
 use futures_util::{FutureExt, StreamExt};
 
 use super::message::{FromObject, ToObject};
 use super::{Capability, Handle};
 use crate::error::IpcError;
-use crate::port::Port;
+use crate::port::{Direct, Port};
 use crate::util::lock;
+use crate::wire::Payload;
 
 /// How many calls one handle may have running on its object at once; past it a call is
 /// answered `too_many_in_flight` (the port's window bounds what waits to be read, this what
@@ -38,12 +47,25 @@ pub fn serve<C: Capability, H: Send + Sync + 'static>(
     handler: H,
     dispatch: Dispatch<C, H>,
 ) -> (Handle<C>, Revoker) {
-    let (object, holder) = Port::<FromObject<C::Reply>, ToObject<C::Call>>::pair();
+    let (port, holder) = Port::<FromObject<C::Reply>, ToObject<C::Call>>::pair();
     let revoker = Revoker {
-        port: Arc::new(Mutex::new(Some(Box::new(object.clone())))),
+        port: Arc::new(Mutex::new(Some(Box::new(port.clone())))),
         capability: C::NAME,
     };
-    tokio::spawn(run::<C, H>(object, Arc::new(handler), dispatch));
+    let object = Arc::new(Object::<C, H> {
+        port,
+        handler: Arc::new(handler),
+        dispatch,
+        calls: Mutex::new(Calls {
+            cancels: HashMap::new(),
+            adopted: Vec::new(),
+        }),
+        task: AtomicWaker::new(),
+    });
+    object
+        .port
+        .take_directly(Arc::new(Reader::<C, H>(Arc::downgrade(&object))));
+    tokio::spawn(run(object));
     (Handle::from_port(holder), revoker)
 }
 
@@ -52,87 +74,177 @@ pub fn serve<C: Capability, H: Send + Sync + 'static>(
 type Running<R> =
     Pin<Box<dyn Future<Output = (u64, Result<std::thread::Result<R>, Aborted>)> + Send>>;
 
-async fn run<C: Capability, H: Send + Sync + 'static>(
+/// One served object: shared by its task and the connection reader starting its calls.
+struct Object<C: Capability, H> {
     port: Port<FromObject<C::Reply>, ToObject<C::Call>>,
     handler: Arc<H>,
     dispatch: Dispatch<C, H>,
-) {
-    // The calls running, polled here (no task per call): each can be dropped by its id.
-    let mut running: FuturesUnordered<Running<C::Reply>> = FuturesUnordered::new();
-    let mut cancels: HashMap<u64, AbortHandle> = HashMap::new();
-    loop {
-        let message = tokio::select! {
-            // `None` also when the owner revokes: closing this end wakes its reader.
-            message = port.recv() => message,
-            Some((id, outcome)) = running.next(), if !running.is_empty() => {
-                cancels.remove(&id);
-                let answer = match outcome {
-                    // Dropped on the holder's `cancel`: nobody waits for an answer.
-                    Err(Aborted) => continue,
-                    Ok(Ok(reply)) => FromObject::Reply { id, reply },
-                    Ok(Err(panic)) => {
-                        let message = crate::util::panic_message(&*panic);
-                        tracing::error!(capability = C::NAME, %message, "a capability's handler panicked");
-                        let error = IpcError::HandlerPanicked {
-                            channel: C::NAME.to_string(),
-                            message,
-                        };
-                        FromObject::Error { id, error: Box::new((&error).into()) }
-                    }
-                };
-                // Within the holder's window; while it is full, no new call is read either
-                // (the holder reads answers on a task of its own, so the window moves).
-                if port.send(answer).await.is_err() {
-                    break;
-                }
-                continue;
-            }
-        };
-        let Some(message) = message else {
-            break;
-        };
-        let message = match message {
-            Ok(message) => message,
-            // A message that does not decode: the holder speaks another version of the
-            // contract, or is hostile. It cannot be answered (its id is unknown): end the object.
-            Err(error) => {
-                tracing::warn!(capability = C::NAME, %error, "a capability call did not decode; the handle is closed");
-                port.close_with(error);
-                break;
-            }
-        };
-        match message {
-            ToObject::Call { id, call } => {
-                let refusal = if cancels.contains_key(&id) {
-                    Some(IpcError::Protocol {
-                        reason: format!("call id {id} is already in flight on this handle"),
-                    })
-                } else if cancels.len() >= MAX_CALLS_IN_FLIGHT {
-                    Some(IpcError::TooManyInFlight {
-                        limit: MAX_CALLS_IN_FLIGHT,
-                    })
-                } else {
-                    None
-                };
-                if let Some(error) = refusal {
-                    let refused = FromObject::Error {
-                        id,
-                        error: Box::new((&error).into()),
-                    };
-                    if port.send(refused).await.is_err() {
-                        break;
-                    }
-                    continue;
-                }
-                let (call, cancel) =
-                    abortable(AssertUnwindSafe(dispatch(handler.clone(), call)).catch_unwind());
-                cancels.insert(id, cancel);
-                running.push(Box::pin(call.map(move |outcome| (id, outcome))));
-            }
+    calls: Mutex<Calls<C::Reply>>,
+    /// The object's task, woken when a call that must wait is handed to it.
+    task: AtomicWaker,
+}
+
+struct Calls<R> {
+    /// The calls started and not answered, by id: how the holder's cancel reaches each.
+    cancels: HashMap<u64, AbortHandle>,
+    /// Calls started by the connection reader that must wait: the task polls them from now on.
+    adopted: Vec<Running<R>>,
+}
+
+impl<C: Capability, H: Send + Sync + 'static> Object<C, H> {
+    /// Acts on one message of the holder's: starts a call (polling it once) or cancels one.
+    /// Returns the answer to send now: a refusal, or the reply of a call done at its first poll.
+    /// A call that must wait goes to the task's `adopted`.
+    fn accept(&self, message: ToObject<C::Call>) -> Option<FromObject<C::Reply>> {
+        let (id, call) = match message {
+            ToObject::Call { id, call } => (id, call),
             ToObject::Cancel { id } => {
-                if let Some(cancel) = cancels.remove(&id) {
+                if let Some(cancel) = lock(&self.calls).cancels.remove(&id) {
                     cancel.abort();
                 }
+                return None;
+            }
+        };
+        let call = {
+            let mut calls = lock(&self.calls);
+            let refusal = if calls.cancels.contains_key(&id) {
+                Some(IpcError::Protocol {
+                    reason: format!("call id {id} is already in flight on this handle"),
+                })
+            } else if calls.cancels.len() >= MAX_CALLS_IN_FLIGHT {
+                Some(IpcError::TooManyInFlight {
+                    limit: MAX_CALLS_IN_FLIGHT,
+                })
+            } else {
+                None
+            };
+            if let Some(error) = refusal {
+                return Some(FromObject::Error {
+                    id,
+                    error: Box::new((&error).into()),
+                });
+            }
+            let (call, cancel) = abortable(
+                AssertUnwindSafe((self.dispatch)(self.handler.clone(), call)).catch_unwind(),
+            );
+            calls.cancels.insert(id, cancel);
+            call
+        };
+        let mut call: Running<C::Reply> = Box::pin(call.map(move |outcome| (id, outcome)));
+        // Most handlers finish at their first poll: make it here (outside the lock: the handler
+        // may call through handles, this one included) and answer at once. One that waits is
+        // polled again by the task, which registers its real waker.
+        match call.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready((id, outcome)) => self.finished(id, outcome),
+            Poll::Pending => {
+                lock(&self.calls).adopted.push(call);
+                self.task.wake();
+                None
+            }
+        }
+    }
+
+    /// Call `id` ended with `outcome`: the answer to send, if the holder still waits for one.
+    fn finished(
+        &self,
+        id: u64,
+        outcome: Result<std::thread::Result<C::Reply>, Aborted>,
+    ) -> Option<FromObject<C::Reply>> {
+        lock(&self.calls).cancels.remove(&id);
+        match outcome {
+            // Dropped on the holder's `cancel`: nobody waits for an answer.
+            Err(Aborted) => None,
+            Ok(Ok(reply)) => Some(FromObject::Reply { id, reply }),
+            Ok(Err(panic)) => {
+                let message = crate::util::panic_message(&*panic);
+                tracing::error!(capability = C::NAME, %message, "a capability's handler panicked");
+                let error = IpcError::HandlerPanicked {
+                    channel: C::NAME.to_string(),
+                    message,
+                };
+                Some(FromObject::Error {
+                    id,
+                    error: Box::new((&error).into()),
+                })
+            }
+        }
+    }
+
+    /// Moves the calls the reader handed over into `running`, and registers the task's waker
+    /// for the next ones.
+    fn adopt(&self, cx: &mut Context<'_>, running: &mut FuturesUnordered<Running<C::Reply>>) {
+        self.task.register(cx.waker());
+        running.extend(lock(&self.calls).adopted.drain(..));
+    }
+}
+
+/// What the connection reader offers the object's messages to (holding the object weakly: the
+/// inbox it is installed in belongs to the object).
+struct Reader<C: Capability, H>(Weak<Object<C, H>>);
+
+impl<C: Capability, H: Send + Sync + 'static> Direct for Reader<C, H> {
+    fn offer(&self, message: Payload) -> Result<(), Payload> {
+        // Taken only when its answer could go out at once: otherwise the task reads it and
+        // waits for the holder's credit, and the holder's window holds back what follows.
+        let Some(object) = self
+            .0
+            .upgrade()
+            .filter(|object| object.port.has_remote_room())
+        else {
+            return Err(message);
+        };
+        match message.take::<ToObject<C::Call>>() {
+            Ok(message) => {
+                if let Some(answer) = object.accept(message) {
+                    object.port.push(answer);
+                }
+            }
+            Err(reason) => object.undecodable(reason),
+        }
+        Ok(())
+    }
+}
+
+impl<C: Capability, H> Object<C, H> {
+    /// A message that does not decode: the holder speaks another version of the contract, or is
+    /// hostile. It cannot be answered (its id is unknown): the object ends.
+    fn undecodable(&self, reason: String) {
+        let error = IpcError::Protocol {
+            reason: format!("a port message did not decode: {reason}"),
+        };
+        tracing::warn!(capability = C::NAME, %error, "a capability call did not decode; the handle is closed");
+        self.port.close_with(error);
+    }
+}
+
+async fn run<C: Capability, H: Send + Sync + 'static>(object: Arc<Object<C, H>>) {
+    // The calls that wait, polled here (no task per call): each can be dropped by its id.
+    let mut running: FuturesUnordered<Running<C::Reply>> = FuturesUnordered::new();
+    loop {
+        let answer = tokio::select! {
+            // `None` also when the owner revokes: closing this end wakes its reader.
+            message = object.port.recv() => match message {
+                None => break,
+                Some(Ok(message)) => object.accept(message),
+                Some(Err(error)) => {
+                    tracing::warn!(capability = C::NAME, %error, "a capability call did not decode; the handle is closed");
+                    object.port.close_with(error);
+                    break;
+                }
+            },
+            (id, outcome) = poll_fn(|cx| {
+                object.adopt(cx, &mut running);
+                match running.poll_next_unpin(cx) {
+                    Poll::Ready(Some(ended)) => Poll::Ready(ended),
+                    _ => Poll::Pending,
+                }
+            }) => object.finished(id, outcome),
+        };
+        // Within the holder's window; while it is full, no new call is read either (the holder
+        // reads answers as they come, so the window moves).
+        if let Some(answer) = answer {
+            if object.port.send(answer).await.is_err() {
+                break;
             }
         }
     }

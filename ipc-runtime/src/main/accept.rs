@@ -157,10 +157,37 @@ pub(crate) async fn accept(
 struct MainPortWire(Weak<Mailbox>);
 
 impl PortWire for MainPortWire {
-    fn post(&self, _ports: &Arc<ConnPorts>, message: PortMessage) {
+    fn post(&self, ports: &Arc<ConnPorts>, message: PortMessage) {
         if let Some(mailbox) = self.0.upgrade() {
-            mailbox.push(ToRenderer::Port(message));
+            if DELIVERING.get() == Arc::as_ptr(ports) as usize {
+                // Posted while the connection task delivers a port frame of this connection
+                // (an object answering at once): the task reads its mailbox before it waits.
+                mailbox.push_quietly(ToRenderer::Port(message));
+            } else {
+                mailbox.push(ToRenderer::Port(message));
+            }
         }
+    }
+}
+
+thread_local! {
+    /// The connection (its `ConnPorts`, by address) whose port frame this thread is delivering
+    /// in that connection's task; 0 when none.
+    static DELIVERING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Marks this thread as delivering a port frame of `ports` until dropped.
+struct Delivering(usize);
+
+impl Delivering {
+    fn of(ports: &Arc<ConnPorts>) -> Delivering {
+        Delivering(DELIVERING.replace(Arc::as_ptr(ports) as usize))
+    }
+}
+
+impl Drop for Delivering {
+    fn drop(&mut self) {
+        DELIVERING.set(self.0);
     }
 }
 
@@ -312,6 +339,7 @@ impl RendererFrames {
                 }
             }
             Ok(frame @ (Frame::Port { .. } | Frame::Credit { .. } | Frame::Close { .. })) => {
+                let _delivering = Delivering::of(ports);
                 return match ports.apply(frame, codec) {
                     Ok(()) => Inbound::Skip,
                     Err(error) => notice(error),

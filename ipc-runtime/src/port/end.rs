@@ -11,7 +11,7 @@ use std::future::poll_fn;
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
 
-use super::inbox::{Closed, Inbox, Refused};
+use super::inbox::{Closed, Direct, Inbox, Refused};
 use super::remote::RemotePort;
 use super::table::ConnPorts;
 use crate::error::IpcError;
@@ -133,6 +133,32 @@ impl EndCore {
                 Err(Refused::Closed) => Err(IpcError::disconnected("the port is closed")),
             },
         }
+    }
+
+    /// Whether a message sent now would go out at once, on a connection (a local partner's
+    /// inbox is read by a task: there is nothing to gain in answering at once).
+    pub(crate) fn has_remote_room(&self) -> bool {
+        match &*lock(&self.target) {
+            Target::Remote(remote) => remote.has_room(),
+            Target::Local(_) => false,
+        }
+    }
+
+    /// Sends `message` now if the receiver has room, else queues it on this side behind what
+    /// waits (for messages whose room was checked with [`EndCore::has_remote_room`], which
+    /// another sender may have taken meanwhile). Dropped when the port is closed.
+    pub(crate) fn push(&self, message: Payload) {
+        match &*lock(&self.target) {
+            Target::Remote(remote) => remote.push(message),
+            Target::Local(inbox) => {
+                let _ = inbox.put_local(message, None);
+            }
+        }
+    }
+
+    /// Messages from a connection go to `direct` when it can take them (see [`Direct`]).
+    pub(crate) fn take_directly(&self, direct: Arc<dyn Direct>) {
+        self.inbox.take_directly(direct);
     }
 
     /// The next message, or how the port closed.

@@ -4,6 +4,11 @@
 //! holds at most a window of messages) or by a connection (which never waits: the peer may send
 //! only what it was granted, and the inbox grants more, in `credit` frames, as its owner takes
 //! messages).
+//!
+//! An owner can take a connection's messages at once, in the task that reads the connection
+//! ([`Direct`]): a capability's object starts a call there rather than in a task of its own woken
+//! for it. Messages go that way only while nothing is queued and the owner is not busy with one it
+//! took, so they are still taken in order.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, Weak};
@@ -51,6 +56,12 @@ enum Feeder {
     },
 }
 
+/// An owner that takes messages from a connection as they are read, in the reading task.
+pub(crate) trait Direct: Send + Sync {
+    /// Takes `message`, or gives it back to be queued (the owner cannot act on it now).
+    fn offer(&self, message: Payload) -> Result<(), Payload>;
+}
+
 pub(crate) struct Inbox {
     state: Mutex<State>,
     /// Messages a local partner may queue before it waits.
@@ -65,6 +76,11 @@ struct State {
     reader: Option<Waker>,
     /// Local senders waiting for room.
     senders: Vec<Waker>,
+    /// The owner taking the connection's messages as they are read, when it can.
+    direct: Option<Arc<dyn Direct>>,
+    /// The owner took a queued message and has not come back for the next one: a message read
+    /// now must wait behind the one being handled, so it is queued.
+    busy: bool,
 }
 
 /// Why a message could not be put in an inbox.
@@ -86,6 +102,8 @@ impl Inbox {
                 feeder: Feeder::Local,
                 reader: None,
                 senders: Vec::new(),
+                direct: None,
+                busy: false,
             }),
             capacity: capacity.max(1),
         })
@@ -106,6 +124,11 @@ impl Inbox {
         for waker in state.senders.drain(..) {
             waker.wake();
         }
+    }
+
+    /// From now on messages from a connection are offered to `direct` when nothing is queued.
+    pub(crate) fn take_directly(&self, direct: Arc<dyn Direct>) {
+        lock(&self.state).direct = Some(direct);
     }
 
     /// Puts a message from a local partner; `Full` registers `cx` for a wake-up.
@@ -143,6 +166,30 @@ impl Inbox {
         if state.closed.is_some() {
             // Closed on this side while the message was in flight: dropped.
             return Ok(());
+        }
+        let mut message = message;
+        if let Some(direct) = state
+            .direct
+            .clone()
+            .filter(|_| !state.busy && state.queue.is_empty())
+        {
+            // Offered outside the lock: the owner may send, close or read on this end. Nothing
+            // is queued meanwhile (the connection's reader is the only one putting).
+            drop(state);
+            message = match direct.offer(message) {
+                Ok(()) => {
+                    let credit = Self::taken(&mut lock(&self.state));
+                    if let Some((ports, port, n)) = credit {
+                        weak_post(&ports, PortMessage::Credit { port, n });
+                    }
+                    return Ok(());
+                }
+                Err(message) => message,
+            };
+            state = lock(&self.state);
+            if state.closed.is_some() {
+                return Ok(());
+            }
         }
         state.queue.push_back(message);
         wake(state.reader.take());
@@ -187,6 +234,7 @@ impl Inbox {
     pub(crate) fn poll_take(&self, cx: &mut Context<'_>) -> Poll<Result<Payload, Closed>> {
         let mut state = lock(&self.state);
         if let Some(message) = state.queue.pop_front() {
+            state.busy = state.direct.is_some();
             let credit = Self::taken(&mut state);
             drop(state);
             if let Some((ports, port, n)) = credit {
@@ -197,6 +245,7 @@ impl Inbox {
         if let Some(closed) = &state.closed {
             return Poll::Ready(Err(closed.clone()));
         }
+        state.busy = false;
         match &state.reader {
             Some(waker) if waker.will_wake(cx.waker()) => {}
             _ => state.reader = Some(cx.waker().clone()),

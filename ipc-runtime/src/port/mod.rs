@@ -25,4 +25,5 @@ pub use pair::Port;
 pub use stream::{Stream, StreamSender};
 
 pub(crate) use context::{Announce, encoding};
+pub(crate) use inbox::Direct;
 pub(crate) use table::{ConnPorts, PortLimits, PortWire, Side};

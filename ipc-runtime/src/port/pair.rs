@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::context::{self, Reference};
 use super::end::EndCore;
-use super::inbox::Closed;
+use super::inbox::{Closed, Direct};
 use crate::error::IpcError;
 use crate::limits::DEFAULT_PORT_WINDOW;
 use crate::util::lock;
@@ -161,6 +161,31 @@ impl<Out: Serialize + Send + 'static, In> Port<Out, In> {
         match lock(&self.handle.core).as_ref() {
             Some(core) => core.try_send(Payload::value(message)),
             None => Err(Self::closed_error()),
+        }
+    }
+}
+
+impl<Out: Serialize + Send + 'static, In> Port<Out, In> {
+    /// Whether a message sent now would go out on a connection at once.
+    pub(crate) fn has_remote_room(&self) -> bool {
+        lock(&self.handle.core)
+            .as_ref()
+            .is_some_and(EndCore::has_remote_room)
+    }
+
+    /// Sends `message` without waiting: at once if there is room, else queued behind what waits
+    /// (the caller checked [`Port::has_remote_room`]; a concurrent sender may have taken it).
+    pub(crate) fn push(&self, message: Out) {
+        if let Some(core) = lock(&self.handle.core).as_ref() {
+            core.push(Payload::value(message));
+        }
+    }
+
+    /// Messages from a connection are offered to `direct` as they are read, while nothing is
+    /// queued ([`Direct`]); a message it gives back is queued for [`Port::recv`].
+    pub(crate) fn take_directly(&self, direct: Arc<dyn Direct>) {
+        if let Some(core) = lock(&self.handle.core).as_ref() {
+            core.take_directly(direct);
         }
     }
 }

@@ -119,6 +119,20 @@ impl Mailbox {
         true
     }
 
+    /// Queues `message` without waking the connection task: for that task itself, which looks
+    /// at the mailbox again before it waits (waking it from its own poll would only queue it
+    /// again, and wake an idle worker to steal it).
+    pub(crate) fn push_quietly(&self, message: ToRenderer) -> bool {
+        let mut state = lock(&self.state);
+        if state.closed {
+            return false;
+        }
+        state.messages += 1;
+        state.mail.push_back(Mail::Message(message));
+        self.len.fetch_add(1, Ordering::Release);
+        true
+    }
+
     /// Queues a control message for the connection task (never read by a renderer).
     pub(crate) fn push_control(&self, mail: Mail) -> bool {
         let state = lock(&self.state);

@@ -1,7 +1,7 @@
 //! TypeScript declarations: `<key>.d.ts` for `window.<key>` and `client.d.mts` for the browser
 //! client.
 
-use super::model::{CapabilityModel, Model, ServiceModel};
+use super::model::{CapabilityModel, MethodModel, Model, ServiceModel};
 use super::shape;
 use super::text::jsdoc;
 use crate::model::MethodKind;
@@ -391,6 +391,7 @@ fn handle_interfaces(model: &Model<'_>, flavor: Flavor, out: &mut String) {
     }
     for capability in &model.capabilities {
         handle_interface(capability, flavor, out);
+        object_interface(capability, flavor, out);
     }
     out.push_str(&jsdoc(
         &["The capability handles the contracts hand out, by the capability's namespace."],
@@ -422,6 +423,77 @@ fn handle_interfaces(model: &Model<'_>, flavor: Flavor, out: &mut String) {
 
 ",
     );
+    out.push_str(&jsdoc(
+        &["The objects a page can serve, by the capability's namespace."],
+        "",
+    ));
+    out.push_str("export interface IpcObjects {\n");
+    for capability in &model.capabilities {
+        out.push_str(&format!(
+            "  readonly {}: {};\n",
+            super::text::js_string(&capability.service.namespace),
+            capability.object_type
+        ));
+    }
+    out.push_str("}\n\n");
+    out.push_str(&jsdoc(
+        &[
+            "An object of the page's own served as capability `N`: what an invoke's parameter of",
+            "type `IpcHandle<\"N\">` takes (docs/PROTOCOL.md, section 7.3).",
+        ],
+        "",
+    ));
+    out.push_str("export type IpcObject<N extends keyof IpcObjects> = IpcObjects[N];\n\n");
+}
+
+/// The interface of an object a page serves as `capability` (`NotebookObject`): each method
+/// takes the call's arguments and a signal, and answers with a value or a promise of it.
+fn object_interface(capability: &CapabilityModel<'_>, flavor: Flavor, out: &mut String) {
+    let service = capability.service;
+    out.push_str(&jsdoc(
+        &[
+            format!(
+                "An object the page serves as a `{}` (a capability: docs/PROTOCOL.md, section 7.3):",
+                service.namespace
+            ),
+            "pass it to an invoke whose parameter is a handle of this kind, and the Rust main calls".into(),
+            "its methods through the handle it receives, until it drops the handle. Calls may run".into(),
+            "concurrently (at most 256 at once).".into(),
+        ],
+        "",
+    ));
+    out.push_str(&format!("export interface {} {{\n", capability.object_type));
+    let signal_note = if flavor == Flavor::Window {
+        "`signal` aborts when main no longer waits (it cancelled, its deadline passed, it released\n\
+         the object); it is `undefined` with context isolation on Electron older than 35."
+    } else {
+        "`signal` aborts when main no longer waits (it cancelled, its deadline passed, it released\n\
+         the object)."
+    };
+    for method in &capability.methods {
+        let m = method.method;
+        let mut params = typed_params(method, |ts| ts.to_string());
+        params.push(format!("{}: AbortSignal", signal_param(method)));
+        let mut docs = vec![m.docs.clone(), String::new()];
+        docs.push(format!("Answers `{}`.", m.channel));
+        docs.push(signal_note.into());
+        match &m.error {
+            Some(error) => docs.push(format!(
+                "Throw `{{ name: \"IpcAppError\", data }}` (`data`: `{}`) to answer with the method's\n\
+                 error; any other throw answers `handler_panicked`.",
+                error.ts
+            )),
+            None => docs.push("A throw answers `handler_panicked` (with the error's message).".into()),
+        }
+        let output = m.output.as_ref().map_or("void", |o| o.ts.as_str());
+        out.push_str(&jsdoc(&docs, "  "));
+        out.push_str(&format!(
+            "  {}({}): {output} | Promise<{output}>;\n",
+            m.js_name,
+            params.join(", ")
+        ));
+    }
+    out.push_str("}\n\n");
 }
 
 fn handle_interface(capability: &CapabilityModel<'_>, flavor: Flavor, out: &mut String) {
@@ -456,12 +528,7 @@ fn handle_interface(capability: &CapabilityModel<'_>, flavor: Flavor, out: &mut 
     ));
     for method in &capability.methods {
         let m = method.method;
-        let mut params: Vec<String> = method
-            .param_names
-            .iter()
-            .zip(&m.params)
-            .map(|(name, p)| format!("{name}: {}", param_type(&p.ty.ts, m.kind)))
-            .collect();
+        let mut params = typed_params(method, |ts| param_type(ts, m.kind, false));
         params.push("options?: IpcCallOptions".into());
         let mut docs = vec![m.docs.clone(), String::new()];
         docs.push(format!("Calls `{}` on the object.", m.channel));
@@ -507,11 +574,36 @@ fn handle_interface(capability: &CapabilityModel<'_>, flavor: Flavor, out: &mut 
     );
 }
 
+/// `name: type` for each of a method's parameters, the type as `ty` writes the contract's.
+fn typed_params(method: &MethodModel<'_>, ty: impl Fn(&str) -> String) -> Vec<String> {
+    method
+        .param_names
+        .iter()
+        .zip(&method.method.params)
+        .map(|(name, p)| format!("{name}: {}", ty(&p.ty.ts)))
+        .collect()
+}
+
+/// The name of the `AbortSignal` a handler gets after a method's parameters (`signal_` when a
+/// parameter has that name).
+fn signal_param(method: &MethodModel<'_>) -> &'static str {
+    if method.param_names.iter().any(|n| n == "signal") {
+        "signal_"
+    } else {
+        "signal"
+    }
+}
+
 /// A parameter's type as the page passes it: a stream parameter of an invoke (`IpcStream<T, E>`)
-/// takes any source of items (`IpcStreamSource<T>`); a capability handle is `never` (a page
-/// cannot hand one on: they reach pages from the Rust side); everything else is as the contract
-/// says.
-fn param_type(ts: &str, kind: MethodKind) -> String {
+/// takes any source of items (`IpcStreamSource<T>`); a capability parameter of an invoke takes an
+/// object the page serves (`IpcObject<"ns">`); a handle anywhere else is `never` (a page cannot
+/// hand one on: they reach pages from the Rust side); everything else is as the contract says.
+fn param_type(ts: &str, kind: MethodKind, serves: bool) -> String {
+    if kind == MethodKind::Invoke && serves {
+        if let Some(namespace) = shape::generic_argument(ts.trim(), "IpcHandle") {
+            return format!("IpcObject<{namespace}>");
+        }
+    }
     let mut ts = ts.to_string();
     while let Some(at) = ts.find("IpcHandle<") {
         let Some(end) = ts[at..].find('>') else {
@@ -536,12 +628,7 @@ fn api_interface(service: &ServiceModel<'_>, flavor: Flavor, out: &mut String) {
     out.push_str(&format!("export interface {} {{\n", service.api_type));
     for method in &service.methods {
         let m = method.method;
-        let params: Vec<String> = method
-            .param_names
-            .iter()
-            .zip(&m.params)
-            .map(|(name, p)| format!("{name}: {}", param_type(&p.ty.ts, m.kind)))
-            .collect();
+        let params = typed_params(method, |ts| param_type(ts, m.kind, true));
         let mut docs = vec![m.docs.clone(), String::new()];
         let signature = match m.kind {
             MethodKind::Invoke => {
@@ -639,12 +726,7 @@ fn api_interface(service: &ServiceModel<'_>, flavor: Flavor, out: &mut String) {
                 }
                 let output = m.output.as_ref().map_or("unknown", |o| o.ts.as_str());
                 let mut all = params.clone();
-                let signal = if method.param_names.iter().any(|n| n == "signal") {
-                    "signal_"
-                } else {
-                    "signal"
-                };
-                all.push(format!("{signal}: AbortSignal"));
+                all.push(format!("{}: AbortSignal", signal_param(method)));
                 format!(
                     "{}(handler: ({}) => {output} | Promise<{output}>): IpcDisposer;",
                     m.js_name,

@@ -26,6 +26,8 @@ pub(super) struct CapabilityModel<'a> {
     pub service: &'a Service,
     /// `NotebookHandle`.
     pub handle_type: String,
+    /// `NotebookObject`: what a page passes to serve one.
+    pub object_type: String,
     pub methods: Vec<MethodModel<'a>>,
 }
 
@@ -319,14 +321,18 @@ impl<'a> Model<'a> {
             }
             merge_types(&mut types, capability)?;
             let handle_type = naming::ts_handle_type(&capability.name);
-            if !type_names.insert(handle_type.clone()) {
-                return Err(Error::Conflict {
-                    what: format!("two contracts would both declare `{handle_type}`"),
-                });
+            let object_type = naming::ts_object_type(&capability.name);
+            for declared in [&handle_type, &object_type] {
+                if !type_names.insert(declared.clone()) {
+                    return Err(Error::Conflict {
+                        what: format!("two contracts would both declare `{declared}`"),
+                    });
+                }
             }
             capabilities.push(CapabilityModel {
                 service: capability,
                 handle_type,
+                object_type,
                 methods: method_models(capability)?,
             });
         }
@@ -470,8 +476,15 @@ impl<'a> Model<'a> {
                     .strip_prefix(namespace.as_str())
                     .and_then(|rest| rest.strip_prefix(':'))
                     .unwrap_or(channel);
+                // A page serving the capability answers a thrown `IpcAppError` as the method's
+                // application error only where the method declares one.
+                let app = if method.method.error.is_some() {
+                    ", app: true"
+                } else {
+                    ""
+                };
                 out.push_str(&format!(
-                    "    {{ name: {}, wire: {}, channel: {}{} }},\n",
+                    "    {{ name: {}, wire: {}, channel: {}{}{app} }},\n",
                     js_string(&method.method.js_name),
                     js_string(wire),
                     js_string(channel),

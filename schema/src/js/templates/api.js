@@ -341,6 +341,7 @@ function buildApi(core, methods, config) {
       const label = `${ns}.${m.name}`;
       const arity = m.params.length;
       const shape = m.result !== undefined ? m.result : m.returns;
+      const objects = paramsOf(m, 'handle').length > 0;
       const call = function (...args) {
         let options;
         if (args.length === arity + 1) {
@@ -351,6 +352,7 @@ function buildApi(core, methods, config) {
         const read = readOptions(label, options);
         const problem = argumentsProblem(label, m.params, args);
         if (problem !== null) throw new TypeError(problem);
+        if (objects) throw new TypeError(`${label}: a call through a handle cannot carry an object the page serves (invokes can)`);
         if (ended !== null) return Promise.reject(fail(new IpcFrameworkError(ended, m.channel)));
         const signal = read.signal;
         if (signal !== undefined && signal.aborted) {
@@ -430,6 +432,119 @@ function buildApi(core, methods, config) {
       }, token);
     }
     return handle;
+  }
+
+  // How many calls main may have running on one object the page serves (as on Rust's side).
+  const MAX_OBJECT_CALLS = 256;
+
+  // Checks that `impl` can serve capability `ns` (an object with a function per method);
+  // returns the TypeError message or null.
+  function objectProblem(label, ns, impl) {
+    const capability = hasOwn(capabilities, ns) ? capabilities[ns] : undefined;
+    if (capability === undefined || !isArray(capability.methods)) {
+      return `${label}: these bindings were generated without capability \`${ns}\``;
+    }
+    if (impl === null || typeof impl !== 'object' || isArray(impl)) {
+      return `${label}: expects an object with the methods of \`${capability.name}\``;
+    }
+    for (const m of capability.methods) {
+      if (typeof impl[m.name] !== 'function') {
+        return `${label}: the object has no method \`${m.name}\` (\`${capability.name}\` needs ${capability.methods.map((x) => x.name).join(', ')})`;
+      }
+    }
+    return null;
+  }
+
+  // Serves `impl`, an object of the page's own, as capability `ns` over port `id`, which the
+  // call just carried to main (docs/PROTOCOL.md 7.3): main calls it through its handle as it
+  // would call a renderer. Each call runs `impl[name](...args, signal)` (`signal` aborts when
+  // main no longer waits; `undefined` with context isolation on Electron older than 35); its
+  // value (or promise) answers. A thrown `{ name: "IpcAppError", data }` answers the method's
+  // application error, any other throw `handler_panicked`. Main dropping its handle (or the
+  // connection ending) releases the object: calls still running get their signal aborted.
+  function serveObject(id, ns, impl, label) {
+    const capability = capabilities[ns];
+    const byWire = new Map(capability.methods.map((m) => [m.wire, m]));
+    const running = new Map(); // call id -> its AbortController (null where signals cannot cross)
+    let ended = false;
+    function end(error) {
+      if (ended) return;
+      ended = true;
+      const calls = Array.from(running.values());
+      running.clear();
+      for (const controller of calls) {
+        if (controller !== null) controller.abort(fail(new IpcFrameworkError(error, ns)));
+      }
+    }
+    function broken(reason) {
+      const error = { code: 'protocol', message: `${label}: ${reason}`, channel: ns, reason };
+      console.error(`${label}: ${reason}; the object is released`);
+      core.portClose(id, undefined, error);
+      end(error);
+    }
+    function answer(callId, entry, message) {
+      if (running.get(callId) !== entry.controller || !running.has(callId)) return;
+      running.delete(callId);
+      core.portPost(id, message);
+    }
+    function onMessage(data, ports) {
+      const transferred = isArray(ports) ? ports : [];
+      const message = data !== null && typeof data === 'object' && !isArray(data) ? data : {};
+      // Call ids are main's, below 2^53 (numbers here; a bigint where the decoder makes them).
+      const isId = (id) => isInteger(id) || typeof id === 'bigint';
+      if (message.t === 'cancel' && isId(message.id)) {
+        if (transferred.length > 0) core.portRelease(transferred);
+        const controller = running.get(message.id);
+        if (controller === undefined) return;
+        running.delete(message.id);
+        if (controller !== null) {
+          controller.abort(fail(frameworkError('cancelled', `${label}: main no longer waits for the answer`, ns, { reason: 'cancelled' })));
+        }
+        return;
+      }
+      const call = message.call !== null && typeof message.call === 'object' ? message.call : {};
+      const m = typeof call.m === 'string' ? byWire.get(call.m) : undefined;
+      if (message.t !== 'call' || !isId(message.id) || m === undefined || !isArray(call.args)) {
+        if (transferred.length > 0) core.portRelease(transferred);
+        return broken(message.t === 'call' && m === undefined ? `main called a method the object does not have (${stringify(call.m)})` : 'a message that is no call');
+      }
+      const callId = message.id;
+      const refusal = running.has(callId)
+        ? { code: 'protocol', message: `${label}: call id ${callId} is already in flight on this object`, reason: `call id ${callId} is already in flight` }
+        : running.size >= MAX_OBJECT_CALLS
+          ? { code: 'too_many_in_flight', message: `${label}: ${MAX_OBJECT_CALLS} calls are already running on this object`, limit: MAX_OBJECT_CALLS }
+          : null;
+      if (refusal !== null) {
+        if (transferred.length > 0) core.portRelease(transferred);
+        core.portPost(id, { t: 'error', id: callId, error: refusal });
+        return;
+      }
+      const channel = `${ns}:${m.wire}`;
+      const entry = { controller: config.plainErrors ? null : new AbortController() };
+      running.set(callId, entry.controller);
+      new Promise((resolve) => {
+        const values = readArgs(m.params, transferred.length > 0 ? revive(call.args, transferred, channel, paramsShape(m)).value : call.args);
+        const all = [];
+        for (let i = 0; i < m.params.length; i++) all.push(values[i]);
+        all.push(entry.controller !== null ? entry.controller.signal : undefined);
+        resolve(impl[m.name](...all));
+      }).then((value) => {
+        const result = value === undefined ? null : m.returns === undefined ? value : wireValue(m.returns, value, 0, false);
+        const problem = plainDataProblem(result, 'the result', new Map());
+        if (problem === null) return { t: 'reply', id: callId, reply: { m: m.wire, outcome: { Ok: result } } };
+        console.error(`${label}.${m.name}: ${problem}`);
+        return { t: 'error', id: callId, error: { code: 'encode', message: `${label}.${m.name}: ${problem}`, channel: ns, reason: problem } };
+      }, (error) => {
+        if (m.app === true && error !== null && typeof error === 'object' && error.name === 'IpcAppError' && hasOwn(error, 'data')) {
+          const data = m.fails === undefined ? error.data : wireValue(m.fails, error.data, 0, false);
+          return { t: 'reply', id: callId, reply: { m: m.wire, outcome: { Err: data } } };
+        }
+        const reason = error !== null && typeof error === 'object' && typeof error.message === 'string' ? error.message : String(error);
+        return { t: 'error', id: callId, error: { code: 'handler_panicked', message: `${label}.${m.name} failed: ${reason}`, channel: ns, reason } };
+      }).then((reply) => answer(callId, entry, reply));
+    }
+    core.portWatch(id, onMessage, (error) => end(error !== null && error !== undefined ? error
+      : { code: 'disconnected', message: `${label}: main released the object`, reason: 'released' }));
   }
 
   function isStreamSource(value) {
@@ -512,12 +627,19 @@ function buildApi(core, methods, config) {
     return m.fails === undefined ? data : readValue(m.fails, data);
   }
 
+  // The positions of a method's parameters whose shape is of `kind` ('stream', 'handle').
+  function paramsOf(m, kind) {
+    const at = [];
+    for (let i = 0; i < m.params.length; i++) {
+      if (isArray(m.params[i][1]) && m.params[i][1][0] === kind) at.push(i);
+    }
+    return at;
+  }
+
   function invoker(index, m, label) {
     const arity = m.params.length;
-    const streamAt = [];
-    for (let i = 0; i < arity; i++) {
-      if (isArray(m.params[i][1]) && m.params[i][1][0] === 'stream') streamAt.push(i);
-    }
+    const streamAt = paramsOf(m, 'stream');
+    const objectAt = paramsOf(m, 'handle');
     // A sync method called as an invoke (the browser client) has the contract's deadline and no
     // options, as where it blocks.
     const optional = m.kind !== 'sync';
@@ -531,24 +653,35 @@ function buildApi(core, methods, config) {
       const read = readOptions(label, options);
       const signal = read.signal;
       const timeoutMs = typeof m.timeoutMs === 'number' ? m.timeoutMs : read.timeoutMs;
-      const problem = argumentsProblem(label, m.params, args);
+      let problem = argumentsProblem(label, m.params, args);
+      for (const i of objectAt) {
+        if (problem === null) problem = objectProblem(`${label}: argument ${i + 1} (${m.params[i][0]})`, m.params[i][1][1], args[i]);
+      }
       if (problem !== null) throw new TypeError(problem);
       if (signal !== undefined && signal.aborted) {
         return Promise.reject(fail(frameworkError('cancelled', `${label} was cancelled before it was sent`, m.channel)));
       }
-      // Each stream argument travels as a port of this side's, pumped once the call is sent.
+      // Each stream argument travels as a port of this side's, pumped once the call is sent; each
+      // object the page serves, as a port it answers calls on.
       let ports = null;
       const uploads = [];
-      if (streamAt.length > 0) {
+      const objects = [];
+      if (streamAt.length > 0 || objectAt.length > 0) {
         ports = [];
-        for (const i of streamAt) {
+        for (const i of streamAt.concat(objectAt)) {
           const id = core.portOpen();
           if (typeof id !== 'number') {
             core.portDiscard(ports);
             return Promise.reject(fail(new IpcFrameworkError(id, m.channel)));
           }
-          uploads.push([id, args[i], m.params[i][1][1], `${label}: argument ${i + 1} (${m.params[i][0]})`]);
-          args[i] = { $ipc: 'stream', port: id };
+          const what = `${label}: argument ${i + 1} (${m.params[i][0]})`;
+          if (m.params[i][1][0] === 'stream') {
+            uploads.push([id, args[i], m.params[i][1][1], what]);
+            args[i] = { $ipc: 'stream', port: id };
+          } else {
+            objects.push([id, m.params[i][1][1], args[i], what]);
+            args[i] = { $ipc: 'port', port: id };
+          }
           ports.push(id);
         }
       }
@@ -563,6 +696,7 @@ function buildApi(core, methods, config) {
         if (ports !== null) core.portDiscard(ports);
         throw new TypeError(started.typeError);
       }
+      for (const [id, ns, impl, what] of objects) serveObject(id, ns, impl, what);
       for (const [id, source, itemShape, what] of uploads) pump(id, source, itemShape, what);
       const callId = started.id;
       return new Promise((resolve, reject) => {
@@ -624,10 +758,12 @@ function buildApi(core, methods, config) {
   // A sync method (Electron's sendSync): the page is blocked until the bridge answers, which it
   // does by the contract's deadline at the latest.
   function syncer(index, m, label) {
+    const objects = paramsOf(m, 'handle').length > 0;
     return function (...args) {
       if (args.length !== m.params.length) {
         throw new TypeError(`${label} expects ${expects(m)}, got ${args.length} arguments`);
       }
+      if (objects) throw new TypeError(`${label}: a sync call cannot carry an object the page serves (invokes can)`);
       const problem = argumentsProblem(label, m.params, args);
       if (problem !== null) throw new TypeError(problem);
       const envelope = core.invokeSync(index, args);
@@ -642,9 +778,11 @@ function buildApi(core, methods, config) {
   }
 
   function sender(index, m, label) {
-    const streams = m.params.some((p) => isArray(p[1]) && p[1][0] === 'stream');
+    const streams = paramsOf(m, 'stream').length > 0;
+    const objects = paramsOf(m, 'handle').length > 0;
     return function (...args) {
       if (streams) throw new TypeError(`${label}: a send cannot carry a stream argument (invokes can)`);
+      if (objects) throw new TypeError(`${label}: a send cannot carry an object the page serves (invokes can)`);
       const problem = argumentsProblem(label, m.params, args);
       if (problem !== null) throw new TypeError(problem);
       const refused = core.send(index, args);

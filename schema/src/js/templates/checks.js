@@ -591,13 +591,17 @@ function argumentsProblem(label, params, args) {
     if (isArray(shape) && shape[0] === 'port') {
       return `${label}: ${path} is a port, and a page cannot send ports (only stream arguments, to invokes)`;
     }
-    if (args[i] !== null && args[i] !== undefined && holdsHandle(shape)) {
+    // A capability parameter of its own is an object the page serves (an invoke's: the caller
+    // checks its methods and sends it as a port); one inside another value would be a handle
+    // handed on, which a page never holds.
+    const served = isArray(shape) && shape[0] === 'handle';
+    if (!served && args[i] !== null && args[i] !== undefined && holdsHandle(shape)) {
       return `${label}: ${path} holds a capability handle, and a page cannot hand handles on (they reach pages from the Rust side)`;
     }
     let problem = shapeProblem(shape, args[i], path);
     // An `undefined` argument is what the shape allows (an optional parameter: null on the wire).
     // A stream's items are checked as they are sent.
-    if (problem === null && args[i] !== undefined && !(isArray(shape) && shape[0] === 'stream')) {
+    if (problem === null && args[i] !== undefined && !served && !(isArray(shape) && shape[0] === 'stream')) {
       problem = plainDataProblem(wireValue(shape, args[i], 0, false), path, new Map());
     }
     if (problem !== null) return `${label}: ${problem}`;

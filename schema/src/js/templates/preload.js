@@ -188,7 +188,7 @@ ipcRenderer.on(FRAME_CHANNEL, (_event, frame) => {
 // main's requests to it), before anything of this page reaches it.
 ipcRenderer.send(FRAME_CHANNEL, { t: 'reset' });
 
-function streamsProblem(m, args, transfer) {
+function portsProblem(m, args, transfer) {
   const fresh = [];
   if (transfer !== null && transfer !== undefined) {
     if (!Array.isArray(transfer)) return `${labelOf(m)}: the ports must be an array`;
@@ -200,9 +200,11 @@ function streamsProblem(m, args, transfer) {
   let used = 0;
   for (let i = 0; i < m.params.length; i++) {
     const shape = m.params[i][1];
-    if (!Array.isArray(shape) || shape[0] !== 'stream') continue;
-    if (!isPortRef(args[i], 'stream') || fresh.indexOf(args[i].port) < 0) {
-      return `${labelOf(m)}: argument ${i + 1} (${m.params[i][0]}) must be a stream`;
+    // A stream argument, or an object the page serves: a new port of this page's each.
+    const kind = Array.isArray(shape) && shape[0] === 'stream' ? 'stream' : Array.isArray(shape) && shape[0] === 'handle' ? 'port' : null;
+    if (kind === null) continue;
+    if (!isPortRef(args[i], kind) || fresh.indexOf(args[i].port) < 0) {
+      return `${labelOf(m)}: argument ${i + 1} (${m.params[i][0]}) must be ${kind === 'stream' ? 'a stream' : 'an object the page serves'}`;
     }
     used += 1;
   }
@@ -215,7 +217,7 @@ const core = {
   invoke(index, args, timeoutMs, transfer) {
     const m = methodAt(index, 'invoke');
     if (m === null) return { typeError: `${API_KEY}: no such method` };
-    const problem = argumentsProblem(labelOf(m), m.params, args) || streamsProblem(m, args, transfer);
+    const problem = argumentsProblem(labelOf(m), m.params, args) || portsProblem(m, args, transfer);
     if (problem !== null) return { typeError: problem };
     if (timeoutMs !== null && !isCount(timeoutMs)) {
       return { typeError: `${labelOf(m)}: timeoutMs must be a non-negative integer` };
@@ -255,7 +257,8 @@ const core = {
   invokeSync(index, args) {
     const m = methodAt(index, 'sync');
     if (m === null) return { typeError: `${API_KEY}: no such method` };
-    const problem = argumentsProblem(labelOf(m), m.params, args);
+    // (Nor a stream or an object of the page's: ports cannot ride a blocking call.)
+    const problem = argumentsProblem(labelOf(m), m.params, args) || portsProblem(m, args, null);
     if (problem !== null) return { typeError: problem };
     try {
       return envelopeOf(m.channel, ipcRenderer.sendSync(m.channel, ++lastCallId, ...wireArgs(m.params, args)));
@@ -266,7 +269,7 @@ const core = {
   send(index, args) {
     const m = methodAt(index, 'send');
     if (m === null) return `${API_KEY}: no such method`;
-    const problem = argumentsProblem(labelOf(m), m.params, args);
+    const problem = argumentsProblem(labelOf(m), m.params, args) || portsProblem(m, args, null);
     if (problem !== null) return problem;
     ipcRenderer.send(m.channel, ...wireArgs(m.params, args));
     return null;

@@ -6,17 +6,19 @@ use std::future::{Future, IntoFuture, poll_fn};
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use tokio_util::sync::CancellationToken;
 
 use super::Capability;
 use super::message::{FromObject, ToObject};
 use crate::error::{CallError, IpcError};
 use crate::limits::DEFAULT_CALL_TIMEOUT;
 use crate::port::Port;
+use crate::util::deadline::Deadlines;
 use crate::util::lock;
 use crate::wire::Payload;
 
@@ -40,6 +42,12 @@ struct Inner<C: Capability> {
     port: Port<ToObject<C::Call>, FromObject<C::Reply>>,
     next_id: AtomicU64,
     calls: Mutex<Calls<C::Reply>>,
+    /// The deadlines of this handle's calls: one sweeper task, started at the first call with a
+    /// deadline, rather than a Tokio timer per call (arming one wakes a parked worker, the
+    /// largest single cost of a small call).
+    deadlines: OnceLock<Arc<Deadlines>>,
+    /// Stops the sweeper when the handle goes.
+    gone: CancellationToken,
 }
 
 /// The calls waiting for their answer. No task reads the answers: whichever waiting call is
@@ -106,6 +114,14 @@ impl<C: Capability> Drop for Inner<C> {
     fn drop(&mut self) {
         // The last holder let go: the object is released.
         self.port.close();
+        self.gone.cancel();
+    }
+}
+
+impl<C: Capability> Inner<C> {
+    fn deadlines(&self) -> &Arc<Deadlines> {
+        self.deadlines
+            .get_or_init(|| Deadlines::start(self.gone.clone().cancelled_owned()))
     }
 }
 
@@ -126,6 +142,8 @@ impl<C: Capability> Handle<C> {
                     reader: None,
                     closed: None,
                 }),
+                deadlines: OnceLock::new(),
+                gone: CancellationToken::new(),
             }),
         }
     }
@@ -223,14 +241,17 @@ impl<C: Capability> Handle<C> {
             self.poll_answer(id, cx)
         });
         let outcome = match timeout {
-            Some(limit) => tokio::time::timeout(limit, exchange)
-                .await
-                .unwrap_or_else(|_| {
-                    Err(IpcError::Timeout {
+            Some(limit) => {
+                let mut deadline = self.inner.deadlines().register(id, limit);
+                tokio::select! {
+                    biased;
+                    outcome = exchange => outcome,
+                    () = deadline.expired() => Err(IpcError::Timeout {
                         channel: channel(),
                         after: limit,
-                    })
-                }),
+                    }),
+                }
+            }
             None => exchange.await,
         };
         let mut guard = guard;

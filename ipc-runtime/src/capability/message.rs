@@ -1,11 +1,20 @@
 //! What crosses a capability's port (`docs/PROTOCOL.md` §7.3).
+//!
+//! Both directions are maps tagged by `t`. They are read by hand rather than through serde's
+//! internally tagged enums, which buffer the whole map into an intermediate tree before they
+//! look at the tag: here every field's type is known from its name alone, so each is decoded in
+//! place, in whatever order the map holds them.
 
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::wire::WireError;
 
 /// From the holder to the object.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize)]
 #[serde(tag = "t", rename_all = "lowercase")]
 pub(crate) enum ToObject<Call> {
     /// A method call: `call` names the method and carries its arguments. `id` is the holder's,
@@ -16,7 +25,7 @@ pub(crate) enum ToObject<Call> {
 }
 
 /// From the object to the holder.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize)]
 #[serde(tag = "t", rename_all = "lowercase")]
 pub(crate) enum FromObject<Reply> {
     /// Call `id`'s outcome (the method's `Ok` or its application error).
@@ -24,4 +33,190 @@ pub(crate) enum FromObject<Reply> {
     /// Call `id` failed in the framework (its handler panicked, too many calls in flight, a
     /// repeated id).
     Error { id: u64, error: Box<WireError> },
+}
+
+/// The fields of either direction's map.
+enum Field {
+    Tag,
+    Id,
+    Call,
+    Reply,
+    Error,
+    /// A field this version does not know: skipped.
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Names;
+        impl Visitor<'_> for Names {
+            type Value = Field;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Field, E> {
+                self.visit_bytes(name.as_bytes())
+            }
+
+            fn visit_bytes<E: de::Error>(self, name: &[u8]) -> Result<Field, E> {
+                Ok(match name {
+                    b"t" => Field::Tag,
+                    b"id" => Field::Id,
+                    b"call" => Field::Call,
+                    b"reply" => Field::Reply,
+                    b"error" => Field::Error,
+                    _ => Field::Other,
+                })
+            }
+        }
+        deserializer.deserialize_identifier(Names)
+    }
+}
+
+/// The message kinds (`t`) from the holder.
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ToTag {
+    Call,
+    Cancel,
+}
+
+/// The message kinds (`t`) from the object.
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum FromTag {
+    Reply,
+    Error,
+}
+
+/// A field read once: a second one of the same name is an error, as serde's derive says.
+fn once<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+    slot: &mut Option<T>,
+    name: &'static str,
+    map: &mut A,
+) -> Result<(), A::Error> {
+    if slot.is_some() {
+        return Err(de::Error::duplicate_field(name));
+    }
+    *slot = Some(map.next_value()?);
+    Ok(())
+}
+
+impl<'de, Call: Deserialize<'de>> Deserialize<'de> for ToObject<Call> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Message<Call>(PhantomData<Call>);
+        impl<'de, Call: Deserialize<'de>> Visitor<'de> for Message<Call> {
+            type Value = ToObject<Call>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a capability call or cancel (a map tagged by `t`)")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let (mut tag, mut id, mut call) = (None::<ToTag>, None, None);
+                while let Some(field) = map.next_key()? {
+                    match field {
+                        Field::Tag => once(&mut tag, "t", &mut map)?,
+                        Field::Id => once(&mut id, "id", &mut map)?,
+                        Field::Call => once(&mut call, "call", &mut map)?,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                let tag = tag.ok_or_else(|| de::Error::missing_field("t"))?;
+                let id = id.ok_or_else(|| de::Error::missing_field("id"))?;
+                Ok(match tag {
+                    ToTag::Call => ToObject::Call {
+                        id,
+                        call: call.ok_or_else(|| de::Error::missing_field("call"))?,
+                    },
+                    ToTag::Cancel => ToObject::Cancel { id },
+                })
+            }
+        }
+        deserializer.deserialize_map(Message(PhantomData))
+    }
+}
+
+impl<'de, Reply: Deserialize<'de>> Deserialize<'de> for FromObject<Reply> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Message<Reply>(PhantomData<Reply>);
+        impl<'de, Reply: Deserialize<'de>> Visitor<'de> for Message<Reply> {
+            type Value = FromObject<Reply>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a capability's answer (a map tagged by `t`)")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let (mut tag, mut id, mut reply, mut error) = (None::<FromTag>, None, None, None);
+                while let Some(field) = map.next_key()? {
+                    match field {
+                        Field::Tag => once(&mut tag, "t", &mut map)?,
+                        Field::Id => once(&mut id, "id", &mut map)?,
+                        Field::Reply => once(&mut reply, "reply", &mut map)?,
+                        Field::Error => once::<_, Box<WireError>>(&mut error, "error", &mut map)?,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                let tag = tag.ok_or_else(|| de::Error::missing_field("t"))?;
+                let id = id.ok_or_else(|| de::Error::missing_field("id"))?;
+                Ok(match tag {
+                    FromTag::Reply => FromObject::Reply {
+                        id,
+                        reply: reply.ok_or_else(|| de::Error::missing_field("reply"))?,
+                    },
+                    FromTag::Error => FromObject::Error {
+                        id,
+                        error: error.ok_or_else(|| de::Error::missing_field("error"))?,
+                    },
+                })
+            }
+        }
+        deserializer.deserialize_map(Message(PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_read_in_any_field_order_and_refuse_what_is_not_theirs() {
+        let call: ToObject<Vec<u32>> =
+            serde_json::from_str(r#"{"call":[1,2],"extra":{"x":1},"id":7,"t":"call"}"#).unwrap();
+        assert!(matches!(call, ToObject::Call { id: 7, call } if call == [1, 2]));
+        let cancel: ToObject<Vec<u32>> = serde_json::from_str(r#"{"t":"cancel","id":3}"#).unwrap();
+        assert!(matches!(cancel, ToObject::Cancel { id: 3 }));
+        let reply: FromObject<String> =
+            serde_json::from_str(r#"{"t":"reply","id":1,"reply":"ok"}"#).unwrap();
+        assert!(matches!(reply, FromObject::Reply { id: 1, reply } if reply == "ok"));
+
+        for (bad, says) in [
+            (r#"{"t":"launch","id":1}"#, "unknown variant `launch`"),
+            (
+                r#"{"t":"reply","id":1}"#,
+                "unknown variant `reply`, expected `call` or `cancel`",
+            ),
+            (r#"{"t":"call","id":1}"#, "missing field `call`"),
+            (r#"{"id":1,"call":[]}"#, "missing field `t`"),
+            (r#"{"t":"cancel"}"#, "missing field `id`"),
+            (r#"{"t":"cancel","id":1,"id":2}"#, "duplicate field `id`"),
+            (r#"[1,2]"#, "a capability call or cancel"),
+        ] {
+            let error = serde_json::from_str::<ToObject<Vec<u32>>>(bad).unwrap_err();
+            assert!(error.to_string().contains(says), "{bad}: {error}");
+        }
+        let error =
+            serde_json::from_str::<FromObject<String>>(r#"{"t":"call","id":1}"#).unwrap_err();
+        assert!(
+            error.to_string().contains("unknown variant `call`"),
+            "{error}"
+        );
+    }
 }

@@ -1,10 +1,11 @@
 //! The object's side of a capability: calls served on a handler until the holder lets go.
 //!
-//! A call starts where the holder's message is read: a holder on a connection has its calls
-//! started in the task reading that connection ([`Direct`]), and most are answered there, at
-//! their first poll, as main answers an invoke. A call that must wait, and every message the
-//! reader cannot take at once (one queued ahead of it, no room for the answer), goes to the
-//! object's own task, which polls the calls that wait and reads the rest in order.
+//! A call starts where the holder's message arrives ([`Direct`]): in the task reading the
+//! connection of a holder in another process, in the holder's own task (outside the port's
+//! locks) for a holder in this one. Most are answered there, at their first poll, as main answers
+//! an invoke. A call that must wait, and every message that cannot be taken at once (one queued
+//! ahead of it, no room for the answer), goes to the object's own task, which polls the calls
+//! that wait and reads the rest in order.
 
 use std::collections::HashMap;
 use std::future::{Future, poll_fn};
@@ -178,19 +179,16 @@ impl<C: Capability, H: Send + Sync + 'static> Object<C, H> {
     }
 }
 
-/// What the connection reader offers the object's messages to (holding the object weakly: the
+/// What the holder's messages are offered to as they arrive (holding the object weakly: the
 /// inbox it is installed in belongs to the object).
 struct Reader<C: Capability, H>(Weak<Object<C, H>>);
 
 impl<C: Capability, H: Send + Sync + 'static> Direct for Reader<C, H> {
     fn offer(&self, message: Payload) -> Result<(), Payload> {
         // Taken only when its answer could go out at once: otherwise the task reads it and
-        // waits for the holder's credit, and the holder's window holds back what follows.
-        let Some(object) = self
-            .0
-            .upgrade()
-            .filter(|object| object.port.has_remote_room())
-        else {
+        // waits for the holder's credit (or room), and the holder's window holds back what
+        // follows.
+        let Some(object) = self.0.upgrade().filter(|object| object.port.has_room()) else {
             return Err(message);
         };
         match message.take::<ToObject<C::Call>>() {

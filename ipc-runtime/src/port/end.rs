@@ -135,24 +135,31 @@ impl EndCore {
         }
     }
 
-    /// Whether a message sent now would go out at once, on a connection (a local partner's
-    /// inbox is read by a task: there is nothing to gain in answering at once).
-    pub(crate) fn has_remote_room(&self) -> bool {
+    /// Whether a message sent now would be taken at once (the peer's credit, or room in the
+    /// local partner's inbox).
+    pub(crate) fn has_room(&self) -> bool {
         match &*lock(&self.target) {
             Target::Remote(remote) => remote.has_room(),
-            Target::Local(_) => false,
+            Target::Local(inbox) => inbox.has_room(),
         }
     }
 
-    /// Sends `message` now if the receiver has room, else queues it on this side behind what
-    /// waits (for messages whose room was checked with [`EndCore::has_remote_room`], which
-    /// another sender may have taken meanwhile). Dropped when the port is closed.
+    /// Sends `message` now, past the receiver's window if another sender took the room
+    /// [`EndCore::has_room`] found (at most one message per sender). Dropped when the port is
+    /// closed.
     pub(crate) fn push(&self, message: Payload) {
         match &*lock(&self.target) {
             Target::Remote(remote) => remote.push(message),
-            Target::Local(inbox) => {
-                let _ = inbox.put_local(message, None);
-            }
+            Target::Local(inbox) => inbox.put_local_anyway(message),
+        }
+    }
+
+    /// The partner's owner, when it takes a message of this end's directly now (see
+    /// [`Direct`]): the sender offers it outside its locks.
+    pub(crate) fn direct_partner(&self) -> Option<Arc<dyn Direct>> {
+        match &*lock(&self.target) {
+            Target::Local(inbox) => inbox.direct_now(),
+            Target::Remote(_) => None,
         }
     }
 

@@ -5,10 +5,11 @@
 //! only what it was granted, and the inbox grants more, in `credit` frames, as its owner takes
 //! messages).
 //!
-//! An owner can take a connection's messages at once, in the task that reads the connection
-//! ([`Direct`]): a capability's object starts a call there rather than in a task of its own woken
-//! for it. Messages go that way only while nothing is queued and the owner is not busy with one it
-//! took, so they are still taken in order.
+//! An owner can take messages at once, in the task they come from ([`Direct`]): the task that
+//! reads the connection, or a local partner's own (which offers its message outside its locks).
+//! A capability's object starts a call there rather than in a task of its own woken for it.
+//! Messages go that way only while nothing is queued and the owner is not busy with one it took,
+//! so one sender's messages are still taken in order.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, Weak};
@@ -56,7 +57,7 @@ enum Feeder {
     },
 }
 
-/// An owner that takes messages from a connection as they are read, in the reading task.
+/// An owner that takes messages as they come, in the task they come from.
 pub(crate) trait Direct: Send + Sync {
     /// Takes `message`, or gives it back to be queued (the owner cannot act on it now).
     fn offer(&self, message: Payload) -> Result<(), Payload>;
@@ -126,7 +127,8 @@ impl Inbox {
         }
     }
 
-    /// From now on messages from a connection are offered to `direct` when nothing is queued.
+    /// From now on messages are offered to `direct` when nothing is queued (a connection's in
+    /// [`Inbox::put_remote`], a local partner's through [`Inbox::direct_now`]).
     pub(crate) fn take_directly(&self, direct: Arc<dyn Direct>) {
         lock(&self.state).direct = Some(direct);
     }
@@ -152,6 +154,34 @@ impl Inbox {
         state.queue.push_back(message);
         wake(state.reader.take());
         Ok(())
+    }
+
+    /// The owner that takes messages directly, if it may take one now (nothing queued, the
+    /// owner not busy with one it took): a local sender then offers its message to it, outside
+    /// its own locks (the owner runs code of its own on it).
+    pub(crate) fn direct_now(&self) -> Option<Arc<dyn Direct>> {
+        let state = lock(&self.state);
+        state
+            .direct
+            .clone()
+            .filter(|_| !state.busy && state.queue.is_empty() && state.closed.is_none())
+    }
+
+    /// Whether a local partner's message would be taken now without waiting for room.
+    pub(crate) fn has_room(&self) -> bool {
+        let state = lock(&self.state);
+        state.closed.is_none() && state.queue.len() < self.capacity
+    }
+
+    /// Puts a local partner's message even past the capacity: for a message whose room was
+    /// checked ([`Inbox::has_room`]) and taken meanwhile by another sender, so at most one per
+    /// sender. Dropped when the inbox is closed.
+    pub(crate) fn put_local_anyway(&self, message: Payload) {
+        let mut state = lock(&self.state);
+        if state.closed.is_none() {
+            state.queue.push_back(message);
+            wake(state.reader.take());
+        }
     }
 
     /// Puts a message that came over the connection.

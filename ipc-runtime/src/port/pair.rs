@@ -144,6 +144,20 @@ impl<Out: Serialize + Send + 'static, In> Port<Out, In> {
         cx: &mut Context<'_>,
         slot: &mut Option<Payload>,
     ) -> Poll<Result<(), IpcError>> {
+        // A partner in this process that takes messages directly (a capability's object) gets
+        // this one now, in this task, with no lock of this end held: it runs its handler on it.
+        let direct = match lock(&self.handle.core).as_ref() {
+            Some(core) => core.direct_partner(),
+            None => return Poll::Ready(Err(Self::closed_error())),
+        };
+        if let Some(direct) = direct {
+            if let Some(message) = slot.take() {
+                match direct.offer(message) {
+                    Ok(()) => return Poll::Ready(Ok(())),
+                    Err(message) => *slot = Some(message),
+                }
+            }
+        }
         let core = lock(&self.handle.core);
         match core.as_ref() {
             Some(core) => core.poll_send(cx, slot),
@@ -166,23 +180,24 @@ impl<Out: Serialize + Send + 'static, In> Port<Out, In> {
 }
 
 impl<Out: Serialize + Send + 'static, In> Port<Out, In> {
-    /// Whether a message sent now would go out on a connection at once.
-    pub(crate) fn has_remote_room(&self) -> bool {
+    /// Whether a message sent now would be taken at once.
+    pub(crate) fn has_room(&self) -> bool {
         lock(&self.handle.core)
             .as_ref()
-            .is_some_and(EndCore::has_remote_room)
+            .is_some_and(EndCore::has_room)
     }
 
     /// Sends `message` without waiting: at once if there is room, else queued behind what waits
-    /// (the caller checked [`Port::has_remote_room`]; a concurrent sender may have taken it).
+    /// (the caller checked [`Port::has_room`]; a concurrent sender may have taken it).
     pub(crate) fn push(&self, message: Out) {
         if let Some(core) = lock(&self.handle.core).as_ref() {
             core.push(Payload::value(message));
         }
     }
 
-    /// Messages from a connection are offered to `direct` as they are read, while nothing is
-    /// queued ([`Direct`]); a message it gives back is queued for [`Port::recv`].
+    /// Messages are offered to `direct` as they come (read from a connection, or sent by a local
+    /// partner), while nothing is queued ([`Direct`]); a message it gives back is queued for
+    /// [`Port::recv`].
     pub(crate) fn take_directly(&self, direct: Arc<dyn Direct>) {
         if let Some(core) = lock(&self.handle.core).as_ref() {
             core.take_directly(direct);

@@ -174,41 +174,98 @@ async fn event_right_after_connect_arrives_over_a_byte_stream_binary() {
 // ---------------------------------------------------------------------------------------------
 // A renderer that does not read
 
-/// A raw renderer over a Unix socket that completes the handshake, then reads only when told.
+/// A raw renderer that completes the handshake, then reads only when told: over a Unix socket
+/// (length-prefixed frames) or a WebSocket (a message per frame).
 struct RawRenderer {
-    stream: tokio::net::UnixStream,
+    link: RawLink,
     codec: Codec,
 }
 
+enum RawLink {
+    Unix(tokio::net::UnixStream),
+    WebSocket(
+        Box<
+            tokio_tungstenite::WebSocketStream<
+                tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+            >,
+        >,
+    ),
+}
+
 impl RawRenderer {
-    async fn connect(path: &std::path::Path, codec: Codec) -> (RawRenderer, u64) {
-        let mut stream = tokio::net::UnixStream::connect(path).await.unwrap();
+    fn hello(codec: Codec) -> Vec<u8> {
         let hello = json!({
             "t": "hello", "protocol": 1, "role": "renderer", "codec": codec.name(),
             "contracts": {}, "label": "raw", "max_frame": 4_194_304,
         });
-        let body = serde_json::to_vec(&hello).unwrap();
+        serde_json::to_vec(&hello).unwrap()
+    }
+
+    async fn connect(path: &std::path::Path, codec: Codec) -> (RawRenderer, u64) {
+        let mut stream = tokio::net::UnixStream::connect(path).await.unwrap();
+        let body = Self::hello(codec);
         stream
             .write_all(&(body.len() as u32).to_be_bytes())
             .await
             .unwrap();
         stream.write_all(&body).await.unwrap();
-        let mut raw = RawRenderer { stream, codec };
+        Self::answered(RawRenderer {
+            link: RawLink::Unix(stream),
+            codec,
+        })
+        .await
+    }
+
+    async fn connect_websocket(url: &str, codec: Codec) -> (RawRenderer, u64) {
+        use futures_util::SinkExt;
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = url.into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("origin", ORIGIN.parse().unwrap());
+        let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let hello = String::from_utf8(Self::hello(codec)).unwrap();
+        ws.send(tokio_tungstenite::tungstenite::Message::text(hello))
+            .await
+            .unwrap();
+        Self::answered(RawRenderer {
+            link: RawLink::WebSocket(Box::new(ws)),
+            codec,
+        })
+        .await
+    }
+
+    /// Reads main's hello; returns the renderer id it gave.
+    async fn answered(mut raw: RawRenderer) -> (RawRenderer, u64) {
         let answer: Value = serde_json::from_slice(&raw.frame().await.unwrap()).unwrap();
         assert_eq!(answer["t"], "hello", "{answer}");
-        (raw, answer["renderer"].as_u64().unwrap())
+        let id = answer["renderer"].as_u64().unwrap();
+        (raw, id)
     }
 
     async fn frame(&mut self) -> Option<Vec<u8>> {
-        let mut prefix = [0u8; 4];
-        within("a frame", self.stream.read_exact(&mut prefix))
-            .await
-            .ok()?;
-        let mut body = vec![0; u32::from_be_bytes(prefix) as usize];
-        within("a frame body", self.stream.read_exact(&mut body))
-            .await
-            .ok()?;
-        Some(body)
+        match &mut self.link {
+            RawLink::Unix(stream) => {
+                let mut prefix = [0u8; 4];
+                within("a frame", stream.read_exact(&mut prefix))
+                    .await
+                    .ok()?;
+                let mut body = vec![0; u32::from_be_bytes(prefix) as usize];
+                within("a frame body", stream.read_exact(&mut body))
+                    .await
+                    .ok()?;
+                Some(body)
+            }
+            RawLink::WebSocket(ws) => loop {
+                use tokio_tungstenite::tungstenite::Message;
+                match within("a frame", ws.next()).await? {
+                    Ok(Message::Text(text)) => return Some(text.as_bytes().to_vec()),
+                    Ok(Message::Binary(bytes)) => return Some(bytes.to_vec()),
+                    Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => {}
+                    Ok(Message::Close(_)) | Err(_) => return None,
+                }
+            },
+        }
     }
 
     /// The next event's value or lag notice: `Ok((channel, value))` or `Err((channel, missed))`.
@@ -266,12 +323,20 @@ fn msgpack_single_u32(payload: &[u8]) -> u32 {
 /// A renderer that stops reading loses events, never silently: every event main emitted is
 /// either delivered or counted in a lag notice that sits exactly where the missed ones would
 /// have been, per channel.
-async fn a_renderer_that_does_not_read_is_told_what_it_missed(codec: Codec) {
+async fn a_renderer_that_does_not_read_is_told_what_it_missed(codec: Codec, websocket: bool) {
     let main = Main::builder().queue_capacity(64).build();
     let listener = main
         .listen_unix(socket_path(&format!("no-read-{}", codec.name())))
         .unwrap();
-    let (mut raw, id) = RawRenderer::connect(listener.path(), codec).await;
+    let ws = main
+        .listen_websocket(WebSocketOptions::new().allow_origin(ORIGIN))
+        .await
+        .unwrap();
+    let (mut raw, id) = if websocket {
+        RawRenderer::connect_websocket(&ws.url(), codec).await
+    } else {
+        RawRenderer::connect(listener.path(), codec).await
+    };
     let id = main
         .renderers()
         .into_iter()
@@ -335,12 +400,22 @@ async fn a_renderer_that_does_not_read_is_told_what_it_missed(codec: Codec) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_renderer_that_does_not_read_is_told_what_it_missed_json() {
-    a_renderer_that_does_not_read_is_told_what_it_missed(Codec::Json).await;
+    a_renderer_that_does_not_read_is_told_what_it_missed(Codec::Json, false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_renderer_that_does_not_read_is_told_what_it_missed_binary() {
-    a_renderer_that_does_not_read_is_told_what_it_missed(Codec::Binary).await;
+    a_renderer_that_does_not_read_is_told_what_it_missed(Codec::Binary, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_page_that_does_not_read_is_told_what_it_missed_json() {
+    a_renderer_that_does_not_read_is_told_what_it_missed(Codec::Json, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_page_that_does_not_read_is_told_what_it_missed_binary() {
+    a_renderer_that_does_not_read_is_told_what_it_missed(Codec::Binary, true).await;
 }
 
 /// In process, with the reader unable to run while main emits: the subscription yields what fit

@@ -179,6 +179,20 @@ function served(getApi, { copies }) {
         return true;
       },
     );
+    // An error that cannot cross, and one whose fields throw when read: main still hears why.
+    const broken = (reason) => (error) => {
+      assert.equal(error.data.kind, 'Broken');
+      assert.match(error.data.reason, reason);
+      return true;
+    };
+    await assert.rejects(
+      todos.export({ take(todo) { throw { name: 'IpcAppError', data: { kind: 'Refused', id: todo.id, reason: () => 'no' } }; } }),
+      broken(/the error.*cannot be sent|encode/),
+    );
+    await assert.rejects(
+      todos.export({ take() { throw { get name() { throw new Error('no name'); } }; } }),
+      broken(/could not be read|no name/),
+    );
   });
 
   it('aborts a call main gives up on, and refuses an object without the methods at the call', async () => {

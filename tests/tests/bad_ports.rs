@@ -357,16 +357,34 @@ async fn a_hostile_handle_holder_is_refused_call_by_call_then_cut_off() {
         json!({"t": "reply", "id": 2, "reply": {"m": "get", "outcome": {"Ok": 7}}})
     );
 
-    // 256 calls running at once, then one more: refused with the limit; the object still
-    // answers (and so does the connection).
+    // One id cancelled and used again, over and over: each new call counts, however late the
+    // cancelled one ends. Then 255 more calls make 256 running, and one more is refused with
+    // the limit; the object still answers (and so does the connection).
     let mut granted = WINDOW;
-    // Three messages went on the port so far, against main's credit.
-    for (sent, id) in (3..).zip(100..356) {
-        while sent >= granted {
-            let frame = until(&mut raw, "credit", |frame| frame["t"] == "credit").await;
-            granted += frame["n"].as_u64().unwrap();
+    let mut sent = 3; // messages on the port so far, against main's credit
+    let credit = async |raw: &mut RawPeer, sent: u64, granted: &mut u64| {
+        while sent >= *granted {
+            let frame = until(raw, "credit", |frame| frame["t"] == "credit").await;
+            *granted += frame["n"].as_u64().unwrap();
         }
+    };
+    for _ in 0..20 {
+        for message in [
+            call(500, "stall", json!([])),
+            on_port(port, json!({"t": "cancel", "id": 500})),
+        ] {
+            credit(&mut raw, sent, &mut granted).await;
+            raw.send_json(&message).await;
+            sent += 1;
+        }
+    }
+    credit(&mut raw, sent, &mut granted).await;
+    raw.send_json(&call(500, "stall", json!([]))).await;
+    sent += 1;
+    for id in 100..355 {
+        credit(&mut raw, sent, &mut granted).await;
         raw.send_json(&call(id, "stall", json!([]))).await;
+        sent += 1;
     }
     raw.send_json(&call(999, "add", json!([1]))).await;
     let refused = port_message(&mut raw, port, "the call past the limit").await;
@@ -391,7 +409,7 @@ async fn a_hostile_handle_holder_is_refused_call_by_call_then_cut_off() {
     assert_eq!(closed["error"]["code"], "protocol", "{closed}");
     common::eventually("the counter to be released", || {
         let stats = state.counter_stats();
-        stats.live == 0 && stats.stalls_cancelled == 257
+        stats.live == 0 && stats.stalls_cancelled == 1 + 20 + 256
     })
     .await;
     raw.assert_answers(4).await;

@@ -60,6 +60,16 @@ impl<'de> Deserialize<'de> for Field {
                 self.visit_bytes(name.as_bytes())
             }
 
+            // A key of another kind (MessagePack maps may have integer keys) is no field of
+            // ours: skipped, as an unknown name is.
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Field, E> {
+                Ok(Field::Other)
+            }
+
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Field, E> {
+                Ok(Field::Other)
+            }
+
             fn visit_bytes<E: de::Error>(self, name: &[u8]) -> Result<Field, E> {
                 Ok(match name {
                     b"t" => Field::Tag,
@@ -193,6 +203,12 @@ mod tests {
         assert!(matches!(call, ToObject::Call { id: 7, call } if call == [1, 2]));
         let cancel: ToObject<Vec<u32>> = serde_json::from_str(r#"{"t":"cancel","id":3}"#).unwrap();
         assert!(matches!(cancel, ToObject::Cancel { id: 3 }));
+        // An integer key (MessagePack) is skipped like an unknown name.
+        let mut packed = rmp_serde::to_vec_named(&ToObject::<Vec<u32>>::Cancel { id: 4 }).unwrap();
+        packed[0] += 1; // one more entry in the fixmap: 7 => true
+        packed.extend([0x07, 0xc3]);
+        let cancel: ToObject<Vec<u32>> = rmp_serde::from_slice(&packed).unwrap();
+        assert!(matches!(cancel, ToObject::Cancel { id: 4 }));
         let reply: FromObject<String> =
             serde_json::from_str(r#"{"t":"reply","id":1,"reply":"ok"}"#).unwrap();
         assert!(matches!(reply, FromObject::Reply { id: 1, reply } if reply == "ok"));

@@ -59,6 +59,7 @@ pub fn serve<C: Capability, H: Send + Sync + 'static>(
         dispatch,
         calls: Mutex::new(Calls {
             cancels: HashMap::new(),
+            started: 0,
             adopted: Vec::new(),
         }),
         task: AtomicWaker::new(),
@@ -70,10 +71,20 @@ pub fn serve<C: Capability, H: Send + Sync + 'static>(
     (Handle::from_port(holder), revoker)
 }
 
-/// One call running on the object, with its id: its reply, the panic it ended with, or
-/// `Aborted` when the holder cancelled it.
-type Running<R> =
-    Pin<Box<dyn Future<Output = (u64, Result<std::thread::Result<R>, Aborted>)> + Send>>;
+/// One call running on the object: its id and start number, and its reply, the panic it ended
+/// with, or `Aborted` when the holder cancelled it.
+type Running<R> = Pin<Box<dyn Future<Output = (Started, Outcome<R>)> + Send>>;
+
+type Outcome<R> = Result<std::thread::Result<R>, Aborted>;
+
+/// A call's id (the holder's) and its number among the calls this object started: an id can be
+/// used again once its call was cancelled, and only the call's own entry may be removed when it
+/// ends.
+#[derive(Clone, Copy)]
+struct Started {
+    id: u64,
+    number: u64,
+}
 
 /// One served object: shared by its task and the connection reader starting its calls.
 struct Object<C: Capability, H> {
@@ -86,8 +97,11 @@ struct Object<C: Capability, H> {
 }
 
 struct Calls<R> {
-    /// The calls started and not answered, by id: how the holder's cancel reaches each.
-    cancels: HashMap<u64, AbortHandle>,
+    /// The calls started and not answered, by id (with their start number): how the holder's
+    /// cancel reaches each, and what the limit counts.
+    cancels: HashMap<u64, (u64, AbortHandle)>,
+    /// Calls started so far.
+    started: u64,
     /// Calls started by the connection reader that must wait: the task polls them from now on.
     adopted: Vec<Running<R>>,
 }
@@ -100,7 +114,7 @@ impl<C: Capability, H: Send + Sync + 'static> Object<C, H> {
         let (id, call) = match message {
             ToObject::Call { id, call } => (id, call),
             ToObject::Cancel { id } => {
-                if let Some(cancel) = lock(&self.calls).cancels.remove(&id) {
+                if let Some((_, cancel)) = lock(&self.calls).cancels.remove(&id) {
                     cancel.abort();
                 }
                 return None;
@@ -128,15 +142,20 @@ impl<C: Capability, H: Send + Sync + 'static> Object<C, H> {
             let (call, cancel) = abortable(
                 AssertUnwindSafe((self.dispatch)(self.handler.clone(), call)).catch_unwind(),
             );
-            calls.cancels.insert(id, cancel);
-            call
+            calls.started += 1;
+            let started = Started {
+                id,
+                number: calls.started,
+            };
+            calls.cancels.insert(id, (started.number, cancel));
+            call.map(move |outcome| (started, outcome))
         };
-        let mut call: Running<C::Reply> = Box::pin(call.map(move |outcome| (id, outcome)));
+        let mut call: Running<C::Reply> = Box::pin(call);
         // Most handlers finish at their first poll: make it here (outside the lock: the handler
         // may call through handles, this one included) and answer at once. One that waits is
         // polled again by the task, which registers its real waker.
         match call.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready((id, outcome)) => self.finished(id, outcome),
+            Poll::Ready((started, outcome)) => self.finished(started, outcome),
             Poll::Pending => {
                 lock(&self.calls).adopted.push(call);
                 self.task.wake();
@@ -145,13 +164,25 @@ impl<C: Capability, H: Send + Sync + 'static> Object<C, H> {
         }
     }
 
-    /// Call `id` ended with `outcome`: the answer to send, if the holder still waits for one.
+    /// A call ended with `outcome`: the answer to send, if the holder still waits for one.
     fn finished(
         &self,
-        id: u64,
-        outcome: Result<std::thread::Result<C::Reply>, Aborted>,
+        started: Started,
+        outcome: Outcome<C::Reply>,
     ) -> Option<FromObject<C::Reply>> {
-        lock(&self.calls).cancels.remove(&id);
+        let id = started.id;
+        {
+            // Its own entry only: a cancel removed it already, and a later call may have taken
+            // the id since.
+            let mut calls = lock(&self.calls);
+            if calls
+                .cancels
+                .get(&id)
+                .is_some_and(|(number, _)| *number == started.number)
+            {
+                calls.cancels.remove(&id);
+            }
+        }
         match outcome {
             // Dropped on the holder's `cancel`: nobody waits for an answer.
             Err(Aborted) => None,
@@ -183,8 +214,39 @@ impl<C: Capability, H: Send + Sync + 'static> Object<C, H> {
 /// inbox it is installed in belongs to the object).
 struct Reader<C: Capability, H>(Weak<Object<C, H>>);
 
+/// How deep calls started in their caller's task may nest on one thread (an object's handler
+/// calling another object in this process, which calls another...): past it a call goes to its
+/// object's task, whose stack is its own, rather than deeper into this one.
+const MAX_NESTED_STARTS: u32 = 32;
+
+thread_local! {
+    static NESTED_STARTS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// One call being started on this thread's stack, counted while it lives.
+struct Nested;
+
+impl Nested {
+    fn enter() -> Option<Nested> {
+        let depth = NESTED_STARTS.get();
+        (depth < MAX_NESTED_STARTS).then(|| {
+            NESTED_STARTS.set(depth + 1);
+            Nested
+        })
+    }
+}
+
+impl Drop for Nested {
+    fn drop(&mut self) {
+        NESTED_STARTS.set(NESTED_STARTS.get() - 1);
+    }
+}
+
 impl<C: Capability, H: Send + Sync + 'static> Direct for Reader<C, H> {
     fn offer(&self, message: Payload) -> Result<(), Payload> {
+        let Some(_nested) = Nested::enter() else {
+            return Err(message);
+        };
         // Taken only when its answer could go out at once: otherwise the task reads it and
         // waits for the holder's credit (or room), and the holder's window holds back what
         // follows.
@@ -230,13 +292,13 @@ async fn run<C: Capability, H: Send + Sync + 'static>(object: Arc<Object<C, H>>)
                     break;
                 }
             },
-            (id, outcome) = poll_fn(|cx| {
+            (started, outcome) = poll_fn(|cx| {
                 object.adopt(cx, &mut running);
                 match running.poll_next_unpin(cx) {
                     Poll::Ready(Some(ended)) => Poll::Ready(ended),
                     _ => Poll::Pending,
                 }
-            }) => object.finished(id, outcome),
+            }) => object.finished(started, outcome),
         };
         // Within the holder's window; while it is full, no new call is read either (the holder
         // reads answers as they come, so the window moves).

@@ -26,13 +26,18 @@ struct State {
 
 /// When a deadline sweeper wakes up: at the earliest deadline it knows of or, with none pending,
 /// the shortest timeout seen so far ahead, so that a run of short calls (each done before the
-/// sweeper ever sees it) never has to wake it. Shared by `Deadlines` and the renderer's
-/// `PendingCalls` (which count time differently: Tokio's clock and the real one).
+/// sweeper ever sees it) never has to wake it. A sweeper that wakes twice in a row to find
+/// nothing pending waits for the next deadline instead (an idle handle or connection does not
+/// wake every `shortest` for as long as it lives; the next call pays one wake-up). Shared by
+/// `Deadlines` and the renderer's `PendingCalls` (which count time differently: Tokio's clock
+/// and the real one).
 pub(crate) struct WakePlan<I> {
     /// When the sweeper will next wake up (`None`: it waits for a first deadline). A new
     /// deadline after it needs no wake-up: the sweeper re-arms for it when it gets there.
     armed: Option<I>,
     shortest: Option<Duration>,
+    /// The last wake-up found nothing pending.
+    idle: bool,
 }
 
 impl<I: Copy + Ord + std::ops::Add<Duration, Output = I>> WakePlan<I> {
@@ -40,6 +45,7 @@ impl<I: Copy + Ord + std::ops::Add<Duration, Output = I>> WakePlan<I> {
         WakePlan {
             armed: None,
             shortest: None,
+            idle: false,
         }
     }
 
@@ -51,7 +57,17 @@ impl<I: Copy + Ord + std::ops::Add<Duration, Output = I>> WakePlan<I> {
 
     /// Arms the sweeper given the `earliest` pending deadline; when it is to wake up.
     pub(crate) fn arm(&mut self, earliest: Option<I>, now: I) -> Option<I> {
-        self.armed = earliest.or_else(|| self.shortest.map(|s| now + s));
+        self.armed = match earliest {
+            Some(at) => {
+                self.idle = false;
+                Some(at)
+            }
+            None if self.idle => None,
+            None => {
+                self.idle = true;
+                self.shortest.map(|s| now + s)
+            }
+        };
         self.armed
     }
 }
@@ -154,5 +170,29 @@ impl Drop for Deadline {
         // woke a second worker for it): a third of a small socket call's time.
         self.expired.close();
         super::lock(&self.deadlines.state).entries.remove(&self.key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WakePlan;
+    use std::time::Duration;
+
+    #[test]
+    fn an_idle_sweeper_stops_waking_until_the_next_deadline() {
+        let s = Duration::from_secs;
+        let mut plan = WakePlan::<Duration>::new();
+        // A first deadline wakes the sweeper, which arms for it.
+        assert!(plan.note(s(30), s(30)));
+        assert_eq!(plan.arm(Some(s(30)), s(0)), Some(s(30)));
+        // Later deadlines need no wake-up.
+        assert!(!plan.note(s(31), s(30)));
+        // Nothing pending at a wake-up: once more a timeout ahead, then no more.
+        assert_eq!(plan.arm(None, s(30)), Some(s(60)));
+        assert_eq!(plan.arm(None, s(60)), None);
+        // The next deadline wakes it again, and a pending one ends the idle spell.
+        assert!(plan.note(s(100), s(30)));
+        assert_eq!(plan.arm(Some(s(100)), s(70)), Some(s(100)));
+        assert_eq!(plan.arm(None, s(100)), Some(s(130)));
     }
 }

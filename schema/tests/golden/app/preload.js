@@ -2816,16 +2816,23 @@ function buildApi(core, methods, config) {
   function serveObject(id, ns, impl, label) {
     const capability = capabilities[ns];
     const byWire = new Map(capability.methods.map((m) => [m.wire, m]));
-    const running = new Map(); // call id -> its AbortController (null where signals cannot cross)
+    // Call id -> its entry ({ controller: an AbortController, null where signals cannot cross }).
+    const running = new Map();
+    // Calls main gave up on whose method has not settled yet: still counted against the limit.
+    let abandoned = 0;
     let ended = false;
+    const isId = (callId) => isInteger(callId) || typeof callId === 'bigint';
+    function giveUp(entry, error) {
+      entry.abandoned = true;
+      abandoned += 1;
+      if (entry.controller !== null) entry.controller.abort(fail(error));
+    }
     function end(error) {
       if (ended) return;
       ended = true;
       const calls = Array.from(running.values());
       running.clear();
-      for (const controller of calls) {
-        if (controller !== null) controller.abort(fail(new IpcFrameworkError(error, ns)));
-      }
+      for (const entry of calls) giveUp(entry, new IpcFrameworkError(error, ns));
     }
     function broken(reason) {
       const error = { code: 'protocol', message: `${label}: ${reason}`, channel: ns, reason };
@@ -2833,24 +2840,39 @@ function buildApi(core, methods, config) {
       core.portClose(id, undefined, error);
       end(error);
     }
-    function answer(callId, entry, message) {
-      if (running.get(callId) !== entry.controller || !running.has(callId)) return;
+    function failure(callId, code, message, extra) {
+      return { t: 'error', id: callId, error: Object.assign({ code, message, channel: ns }, extra) };
+    }
+    // The method settled: its answer goes out if main still waits for this very call.
+    function settled(callId, entry, message) {
+      if (entry.abandoned) {
+        abandoned -= 1;
+        return;
+      }
+      if (running.get(callId) !== entry) return;
       running.delete(callId);
-      core.portPost(id, message);
+      const refused = core.portPost(id, message);
+      if (refused !== null && typeof refused === 'object' && message.t === 'reply') {
+        // Main must hear something: a refused answer becomes the error saying why.
+        console.error(`${label}: the answer to call ${callId} was refused (${refused.code}): ${refused.message}`);
+        core.portPost(id, failure(callId, 'encode', `${label}: the answer could not be sent: ${refused.message}`, { reason: String(refused.message) }));
+      }
+    }
+    // A value as the wire takes it, or the problem that stops it.
+    function wired(shape, value, what) {
+      const out = value === undefined ? null : shape === undefined ? value : wireValue(shape, value, 0, false);
+      return { out, problem: plainDataProblem(out, what, new Map()) };
     }
     function onMessage(data, ports) {
       const transferred = isArray(ports) ? ports : [];
       const message = data !== null && typeof data === 'object' && !isArray(data) ? data : {};
       // Call ids are main's, below 2^53 (numbers here; a bigint where the decoder makes them).
-      const isId = (id) => isInteger(id) || typeof id === 'bigint';
       if (message.t === 'cancel' && isId(message.id)) {
         if (transferred.length > 0) core.portRelease(transferred);
-        const controller = running.get(message.id);
-        if (controller === undefined) return;
+        const entry = running.get(message.id);
+        if (entry === undefined) return;
         running.delete(message.id);
-        if (controller !== null) {
-          controller.abort(fail(frameworkError('cancelled', `${label}: main no longer waits for the answer`, ns, { reason: 'cancelled' })));
-        }
+        giveUp(entry, frameworkError('cancelled', `${label}: main no longer waits for the answer`, ns, { reason: 'cancelled' }));
         return;
       }
       const call = message.call !== null && typeof message.call === 'object' ? message.call : {};
@@ -2861,18 +2883,19 @@ function buildApi(core, methods, config) {
       }
       const callId = message.id;
       const refusal = running.has(callId)
-        ? { code: 'protocol', message: `${label}: call id ${callId} is already in flight on this object`, reason: `call id ${callId} is already in flight` }
-        : running.size >= MAX_OBJECT_CALLS
-          ? { code: 'too_many_in_flight', message: `${label}: ${MAX_OBJECT_CALLS} calls are already running on this object`, limit: MAX_OBJECT_CALLS }
+        ? failure(callId, 'protocol', `${label}: call id ${callId} is already in flight on this object`, { reason: `call id ${callId} is already in flight` })
+        : running.size + abandoned >= MAX_OBJECT_CALLS
+          ? failure(callId, 'too_many_in_flight', `${label}: ${MAX_OBJECT_CALLS} calls are already running on this object`, { limit: MAX_OBJECT_CALLS })
           : null;
       if (refusal !== null) {
         if (transferred.length > 0) core.portRelease(transferred);
-        core.portPost(id, { t: 'error', id: callId, error: refusal });
+        core.portPost(id, refusal);
         return;
       }
       const channel = `${ns}:${m.wire}`;
-      const entry = { controller: config.plainErrors ? null : new AbortController() };
-      running.set(callId, entry.controller);
+      const what = `${label}.${m.name}`;
+      const entry = { controller: config.plainErrors ? null : new AbortController(), abandoned: false };
+      running.set(callId, entry);
       new Promise((resolve) => {
         const values = readArgs(m.params, transferred.length > 0 ? revive(call.args, transferred, channel, paramsShape(m)).value : call.args);
         const all = [];
@@ -2880,19 +2903,26 @@ function buildApi(core, methods, config) {
         all.push(entry.controller !== null ? entry.controller.signal : undefined);
         resolve(impl[m.name](...all));
       }).then((value) => {
-        const result = value === undefined ? null : m.returns === undefined ? value : wireValue(m.returns, value, 0, false);
-        const problem = plainDataProblem(result, 'the result', new Map());
-        if (problem === null) return { t: 'reply', id: callId, reply: { m: m.wire, outcome: { Ok: result } } };
-        console.error(`${label}.${m.name}: ${problem}`);
-        return { t: 'error', id: callId, error: { code: 'encode', message: `${label}.${m.name}: ${problem}`, channel: ns, reason: problem } };
+        const { out, problem } = wired(m.returns, value, 'the result');
+        if (problem === null) return { t: 'reply', id: callId, reply: { m: m.wire, outcome: { Ok: out } } };
+        console.error(`${what}: ${problem}`);
+        return failure(callId, 'encode', `${what}: ${problem}`, { reason: problem });
       }, (error) => {
         if (m.app === true && error !== null && typeof error === 'object' && error.name === 'IpcAppError' && hasOwn(error, 'data')) {
-          const data = m.fails === undefined ? error.data : wireValue(m.fails, error.data, 0, false);
-          return { t: 'reply', id: callId, reply: { m: m.wire, outcome: { Err: data } } };
+          const { out, problem } = wired(m.fails, error.data, 'the error');
+          if (problem === null) return { t: 'reply', id: callId, reply: { m: m.wire, outcome: { Err: out } } };
+          console.error(`${what}: ${problem}`);
+          return failure(callId, 'encode', `${what}: ${problem}`, { reason: problem });
         }
         const reason = error !== null && typeof error === 'object' && typeof error.message === 'string' ? error.message : String(error);
-        return { t: 'error', id: callId, error: { code: 'handler_panicked', message: `${label}.${m.name} failed: ${reason}`, channel: ns, reason } };
-      }).then((reply) => answer(callId, entry, reply));
+        return failure(callId, 'handler_panicked', `${what} failed: ${reason}`, { reason });
+      }).then(undefined, (broke) => {
+        // Reading the outcome threw (a throwing getter, an error that cannot be stringified):
+        // still an answer, so the call does not wait forever nor hold its slot.
+        let reason = 'its outcome could not be read';
+        try { reason = `${reason}: ${broke && typeof broke.message === 'string' ? broke.message : typeof broke}`; } catch (_) { /* keep the plain reason */ }
+        return failure(callId, 'handler_panicked', `${what} failed: ${reason}`, { reason });
+      }).then((reply) => settled(callId, entry, reply));
     }
     core.portWatch(id, onMessage, (error) => end(error !== null && error !== undefined ? error
       : { code: 'disconnected', message: `${label}: main released the object`, reason: 'released' }));

@@ -6,7 +6,7 @@ use std::future::{Future, IntoFuture, poll_fn};
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ use super::Capability;
 use super::message::{FromObject, ToObject};
 use crate::error::{CallError, IpcError};
 use crate::limits::DEFAULT_CALL_TIMEOUT;
-use crate::port::Port;
+use crate::port::{Direct, Port};
 use crate::util::deadline::Deadlines;
 use crate::util::lock;
 use crate::wire::Payload;
@@ -50,9 +50,10 @@ struct Inner<C: Capability> {
     gone: CancellationToken,
 }
 
-/// The calls waiting for their answer. No task reads the answers: whichever waiting call is
-/// polled reads what has arrived and hands each answer to its call (one task hop less per call
-/// than a reader task would cost).
+/// The calls waiting for their answer. Answers are handed to their call where they arrive
+/// ([`Answers`], in the task reading the connection), waking that call alone. What the port
+/// queues instead (an answer that came while the inbox was busy) and its close are read by
+/// whichever waiting call is polled, which hands each answer to its call.
 struct Calls<R> {
     waiting: HashMap<u64, Slot<R>>,
     /// The call whose task the port wakes when an answer arrives (the last to find nothing
@@ -125,6 +126,32 @@ impl<C: Capability> Inner<C> {
     }
 }
 
+/// Takes the object's answers as they arrive (in the task reading the connection, or the
+/// object's own), handing each to its call and waking that call alone.
+struct Answers<C: Capability>(Weak<Inner<C>>);
+
+impl<C: Capability> Direct for Answers<C> {
+    fn offer(&self, message: Payload) -> Result<(), Payload> {
+        let Some(inner) = self.0.upgrade() else {
+            return Err(message);
+        };
+        match message.take::<FromObject<C::Reply>>() {
+            Ok(FromObject::Reply { id, reply }) => lock(&inner.calls).deliver(id, Ok(reply)),
+            Ok(FromObject::Error { id, error }) => {
+                lock(&inner.calls).deliver(id, Err((*error).into()));
+            }
+            // An answer that does not decode: the object speaks another version, or is hostile.
+            Err(reason) => {
+                inner.port.close();
+                lock(&inner.calls).close(IpcError::Protocol {
+                    reason: format!("a port message did not decode: {reason}"),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 impl<C: Capability> Handle<C> {
     pub(crate) fn from_port(port: Port<ToObject<C::Call>, FromObject<C::Reply>>) -> Self {
         // Ids start at a random point: an answer to a call of an earlier holder (cancelled
@@ -133,7 +160,7 @@ impl<C: Capability> Handle<C> {
         let mut seed = [0u8; 8];
         let _ = getrandom::fill(&mut seed);
         let first = (u64::from_le_bytes(seed) >> 12).max(1);
-        Handle {
+        let handle = Handle {
             inner: Arc::new(Inner {
                 port,
                 next_id: AtomicU64::new(first),
@@ -145,7 +172,12 @@ impl<C: Capability> Handle<C> {
                 deadlines: OnceLock::new(),
                 gone: CancellationToken::new(),
             }),
-        }
+        };
+        handle
+            .inner
+            .port
+            .take_directly(Arc::new(Answers(Arc::downgrade(&handle.inner))));
+        handle
     }
 
     /// The typed client of this handle (`{Trait}Client`): one method per method of `C`.
@@ -291,6 +323,8 @@ impl<C: Capability> Handle<C> {
                 return Poll::Pending;
             }
             // This call reads now: its own answer must not wake it (a spurious wake-up per call).
+            // (Registered again below before it waits, under the same lock, so an answer handed
+            // over where it arrives still wakes it.)
             slot.waker = None;
             match self.inner.port.poll_recv(cx) {
                 Poll::Ready(Some(Ok(FromObject::Reply { id, reply }))) => {

@@ -206,6 +206,8 @@ impl EndCore {
     /// `TooManyPorts` or `Disconnected` from the connection's table; the end is then closed with
     /// that error, so that its partner learns it rather than waiting.
     pub(crate) fn transfer(self, ports: &Arc<ConnPorts>) -> Result<u64, IpcError> {
+        // Its messages are for whoever holds it next (a relay reads its queue).
+        self.inbox.stop_taking_directly();
         let wiring = self.wiring.clone();
         let wired = lock(&wiring);
         let target = lock(&self.target).clone();

@@ -156,6 +156,12 @@ impl Inbox {
         Ok(())
     }
 
+    /// Messages are no longer offered directly: the end is handed on (whoever reads it now reads
+    /// the queue).
+    pub(crate) fn stop_taking_directly(&self) {
+        lock(&self.state).direct = None;
+    }
+
     /// The owner that takes messages directly, if it may take one now (nothing queued, the
     /// owner not busy with one it took): a local sender then offers its message to it, outside
     /// its own locks (the owner runs code of its own on it).

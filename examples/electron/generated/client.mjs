@@ -2271,6 +2271,35 @@ function buildApi(core, methods, config) {
     return null;
   }
 
+  // What a handler of the page's (a request's, or a method of an object it serves) settled with,
+  // as the wire takes it: { ok }, { app } (a thrown `{ name: "IpcAppError", data }` where `m`
+  // declares an error), or { error }: `encode` for a value that cannot be sent,
+  // `handler_panicked` for any other throw, and for a throw while reading what was thrown (a
+  // throwing getter), so the other side always hears an answer.
+  function handlerOutcome(m, channel, label, promise) {
+    const wired = (shape, value, what, make) => {
+      const out = value === undefined ? null : shape === undefined ? value : wireValue(shape, value, 0, false);
+      const problem = plainDataProblem(out, what, new Map());
+      if (problem === null) return make(out);
+      console.error(`${label}: ${problem}`);
+      return { error: { code: 'encode', message: `${label}: ${problem}`, channel, reason: problem } };
+    };
+    const panicked = (reason) => ({ error: { code: 'handler_panicked', message: `${label}: the handler failed: ${reason}`, channel, reason } });
+    return promise.then(
+      (value) => wired(m.returns, value, 'the result', (ok) => ({ ok })),
+      (error) => {
+        if (m.app === true && error !== null && typeof error === 'object' && error.name === 'IpcAppError' && hasOwn(error, 'data')) {
+          return wired(m.fails, error.data, 'the error', (app) => ({ app }));
+        }
+        return panicked(error !== null && typeof error === 'object' && typeof error.message === 'string' ? error.message : String(error));
+      },
+    ).then(undefined, (broke) => {
+      let reason = 'what it threw could not be read';
+      try { reason = `${reason}: ${broke && typeof broke.message === 'string' ? broke.message : typeof broke}`; } catch (_) { /* keep the plain reason */ }
+      return panicked(reason);
+    });
+  }
+
   // Serves `impl`, an object of the page's own, as capability `ns` over port `id`, which the
   // call just carried to main (docs/PROTOCOL.md 7.3): main calls it through its handle as it
   // would call a renderer. Each call runs `impl[name](...args, signal)` (`signal` aborts when
@@ -2323,11 +2352,6 @@ function buildApi(core, methods, config) {
         core.portPost(id, failure(callId, 'encode', `${label}: the answer could not be sent: ${refused.message}`, { reason: String(refused.message) }));
       }
     }
-    // A value as the wire takes it, or the problem that stops it.
-    function wired(shape, value, what) {
-      const out = value === undefined ? null : shape === undefined ? value : wireValue(shape, value, 0, false);
-      return { out, problem: plainDataProblem(out, what, new Map()) };
-    }
     function onMessage(data, ports) {
       const transferred = isArray(ports) ? ports : [];
       const message = data !== null && typeof data === 'object' && !isArray(data) ? data : {};
@@ -2361,33 +2385,18 @@ function buildApi(core, methods, config) {
       const what = `${label}.${m.name}`;
       const entry = { controller: config.plainErrors ? null : new AbortController(), abandoned: false };
       running.set(callId, entry);
-      new Promise((resolve) => {
+      const started = new Promise((resolve) => {
         const values = readArgs(m.params, transferred.length > 0 ? revive(call.args, transferred, channel, paramsShape(m)).value : call.args);
         const all = [];
         for (let i = 0; i < m.params.length; i++) all.push(values[i]);
         all.push(entry.controller !== null ? entry.controller.signal : undefined);
         resolve(impl[m.name](...all));
-      }).then((value) => {
-        const { out, problem } = wired(m.returns, value, 'the result');
-        if (problem === null) return { t: 'reply', id: callId, reply: { m: m.wire, outcome: { Ok: out } } };
-        console.error(`${what}: ${problem}`);
-        return failure(callId, 'encode', `${what}: ${problem}`, { reason: problem });
-      }, (error) => {
-        if (m.app === true && error !== null && typeof error === 'object' && error.name === 'IpcAppError' && hasOwn(error, 'data')) {
-          const { out, problem } = wired(m.fails, error.data, 'the error');
-          if (problem === null) return { t: 'reply', id: callId, reply: { m: m.wire, outcome: { Err: out } } };
-          console.error(`${what}: ${problem}`);
-          return failure(callId, 'encode', `${what}: ${problem}`, { reason: problem });
-        }
-        const reason = error !== null && typeof error === 'object' && typeof error.message === 'string' ? error.message : String(error);
-        return failure(callId, 'handler_panicked', `${what} failed: ${reason}`, { reason });
-      }).then(undefined, (broke) => {
-        // Reading the outcome threw (a throwing getter, an error that cannot be stringified):
-        // still an answer, so the call does not wait forever nor hold its slot.
-        let reason = 'its outcome could not be read';
-        try { reason = `${reason}: ${broke && typeof broke.message === 'string' ? broke.message : typeof broke}`; } catch (_) { /* keep the plain reason */ }
-        return failure(callId, 'handler_panicked', `${what} failed: ${reason}`, { reason });
-      }).then((reply) => settled(callId, entry, reply));
+      });
+      handlerOutcome(m, ns, what, started).then((outcome) => settled(callId, entry, hasOwn(outcome, 'ok')
+        ? { t: 'reply', id: callId, reply: { m: m.wire, outcome: { Ok: outcome.ok } } }
+        : hasOwn(outcome, 'app')
+          ? { t: 'reply', id: callId, reply: { m: m.wire, outcome: { Err: outcome.app } } }
+          : { t: 'error', id: callId, error: outcome.error }));
     }
     core.portWatch(id, onMessage, (error) => end(error !== null && error !== undefined ? error
       : { code: 'disconnected', message: `${label}: main released the object`, reason: 'released' }));
@@ -2694,31 +2703,17 @@ function buildApi(core, methods, config) {
         throw new TypeError(`${label} expects a handler function (${m.params.map((p) => p[0]).concat('signal').join(', ')}) => result`);
       }
       const controllers = new Map();
-      const failure = (error) => {
-        if (m.app === true && error !== null && typeof error === 'object' && error.name === 'IpcAppError' && hasOwn(error, 'data')) {
-          return { app: m.fails === undefined ? error.data : wireValue(m.fails, error.data, 0, false) };
-        }
-        const reason = error !== null && typeof error === 'object' && typeof error.message === 'string' ? error.message : String(error);
-        return { error: { code: 'handler_panicked', message: `${label}: the handler failed: ${reason}`, channel: m.channel, reason } };
-      };
       const serve = (id, args, ports) => {
         const controller = config.plainErrors ? null : new AbortController();
         if (controller !== null) controllers.set(id, controller);
-        return new Promise((resolve) => {
+        const started = new Promise((resolve) => {
           const values = readArgs(m.params, isArray(ports) && ports.length > 0 ? revive(args, ports, m.channel, paramsShape(m)).value : args);
           const all = [];
           for (let i = 0; i < arity; i++) all.push(values[i]);
           all.push(controller !== null ? controller.signal : undefined);
           resolve(handler(...all));
-        }).then((value) => {
-          const result = value === undefined ? null : m.returns === undefined ? value : wireValue(m.returns, value, 0, false);
-          const problem = plainDataProblem(result, 'the result', new Map());
-          if (problem !== null) {
-            console.error(`${label}: ${problem}`);
-            return { error: { code: 'encode', message: `${label}: ${problem}`, channel: m.channel, reason: problem } };
-          }
-          return { ok: result };
-        }, failure).then((answer) => {
+        });
+        return handlerOutcome(m, m.channel, label, started).then((answer) => {
           controllers.delete(id);
           return answer;
         });

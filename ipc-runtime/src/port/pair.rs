@@ -146,16 +146,22 @@ impl<Out: Serialize + Send + 'static, In> Port<Out, In> {
     ) -> Poll<Result<(), IpcError>> {
         // A partner in this process that takes messages directly (a capability's object) gets
         // this one now, in this task, with no lock of this end held: it runs its handler on it.
-        let direct = match lock(&self.handle.core).as_ref() {
-            Some(core) => core.direct_partner(),
-            None => return Poll::Ready(Err(Self::closed_error())),
+        let direct = {
+            let core = lock(&self.handle.core);
+            let Some(core) = core.as_ref() else {
+                return Poll::Ready(Err(Self::closed_error()));
+            };
+            match core.direct_partner() {
+                Some(direct) => direct,
+                // The usual case (a partner across a connection, or one read by its task):
+                // one look at the end.
+                None => return core.poll_send(cx, slot),
+            }
         };
-        if let Some(direct) = direct {
-            if let Some(message) = slot.take() {
-                match direct.offer(message) {
-                    Ok(()) => return Poll::Ready(Ok(())),
-                    Err(message) => *slot = Some(message),
-                }
+        if let Some(message) = slot.take() {
+            match direct.offer(message) {
+                Ok(()) => return Poll::Ready(Ok(())),
+                Err(message) => *slot = Some(message),
             }
         }
         let core = lock(&self.handle.core);

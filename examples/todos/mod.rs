@@ -246,6 +246,12 @@ pub trait Notebook {
     async fn write(&self, line: String) -> u32;
     /// Every line so far, oldest first.
     async fn read(&self) -> Vec<String>;
+    /// Removes every line and returns how many there were. A capability's methods may carry a
+    /// policy, judged at each call against whoever holds the handle: native renderers and
+    /// Electron windows may, a web page on the WebSocket endpoint gets `forbidden`.
+    #[policy(native)]
+    #[policy(window)]
+    async fn clear(&self) -> u32;
 }
 
 /// Where `export` delivers todos: an object the renderer serves, which main calls through the
@@ -311,6 +317,13 @@ impl NotebookHandler for Pages {
 
     async fn read(&self) -> Vec<String> {
         self.lines.lock().unwrap().clone()
+    }
+
+    async fn clear(&self) -> u32 {
+        let mut lines = self.lines.lock().unwrap();
+        let cleared = lines.len();
+        lines.clear();
+        u32::try_from(cleared).unwrap_or(u32::MAX)
     }
 }
 

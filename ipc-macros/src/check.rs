@@ -38,9 +38,6 @@ pub(crate) fn check(contract: &Contract, errors: &mut Errors) -> Vec<usize> {
         }
     }
     check_policy_level(&contract.policy, errors);
-    if contract.capability.is_some() {
-        check_capability(contract, errors);
-    }
     let mut channels: HashMap<String, &syn::Ident> = HashMap::new();
     let mut client_names: HashMap<String, &syn::Ident> = HashMap::new();
     for (index, method) in contract.methods.iter().enumerate() {
@@ -306,19 +303,8 @@ fn check_method(contract: &Contract, method: &MethodDef, errors: &mut Errors) {
 }
 
 /// A capability's methods are called through its handle: invokes only (nothing to subscribe to,
-/// nobody to ask back, no blocking), and no policy (whoever holds the handle may call it: grant
-/// the method that hands it out instead).
-fn check_capability(contract: &Contract, errors: &mut Errors) {
-    for policy in &contract.policy {
-        errors.spanned(
-            &policy.attr,
-            "a capability has no channels to guard: whoever holds a handle may call it; put the \
-             #[policy] on the method that hands the handle out",
-        );
-    }
-}
-
-/// The rules of one method of a capability (see [`check_capability`]).
+/// nobody to ask back, no blocking). A `#[policy]` (the trait's or the method's) is judged at
+/// each call against the handle's holder, where main serves the object.
 fn check_capability_method(method: &MethodDef, errors: &mut Errors) {
     if method.kind != Kind::Invoke {
         errors.spanned(
@@ -328,12 +314,6 @@ fn check_capability_method(method: &MethodDef, errors: &mut Errors) {
                  {} has no meaning there",
                 method.kind.attr_name()
             ),
-        );
-    }
-    for policy in &method.policy {
-        errors.spanned(
-            &policy.attr,
-            "a capability's methods are reached through its handle, not guarded by a policy",
         );
     }
     if naming::unraw(&method.ident.to_string()) == "handle" {

@@ -825,7 +825,7 @@ test('a port round trip: main answers each line upper-cased, and the page closes
   assert.deepEqual(pageErrors, []);
 });
 
-test('a capability handle in the page: calls through it, release, and use after release rejected', async () => {
+test('a capability handle in the page: calls through it, release, use after release rejected, a method its policy refuses to pages', async () => {
   const result = await page.evaluate(async () => {
     const todos = window.todos;
     const before = await todos.notebooksOpen();
@@ -853,8 +853,19 @@ test('a capability handle in the page: calls through it, release, and use after 
       scoped[Symbol.dispose]();
       disposed = scoped.released;
     }
+    // `clear` admits native renderers and windows: main refuses this page (a WebSocket page)
+    // at the call, and the handle goes on serving.
+    const guarded = await todos.openNotebook('guarded');
+    let cleared;
+    try {
+      cleared = await guarded.clear();
+    } catch (error) {
+      cleared = { code: error.code, rule: error.rule };
+    }
+    const kept = await guarded.read();
+    guarded.release();
     const first = lines.shift();
-    return { counts: counts.sort(), first, rest: lines.sort(), opened, released: notebook.released, after, back: now === before, disposed, hasDispose: typeof Symbol.dispose === 'symbol' };
+    return { counts: counts.sort(), first, rest: lines.sort(), opened, released: notebook.released, after, back: now === before, disposed, hasDispose: typeof Symbol.dispose === 'symbol', cleared, kept };
   });
   // Two concurrent writes: in either order.
   assert.deepEqual(result, {
@@ -867,6 +878,8 @@ test('a capability handle in the page: calls through it, release, and use after 
     back: true,
     disposed: result.hasDispose ? true : null,
     hasDispose: result.hasDispose,
+    cleared: { code: 'forbidden', rule: '#[policy(native)] or #[policy(window)]' },
+    kept: ['guarded'],
   });
   assert.deepEqual(pageErrors, []);
 });

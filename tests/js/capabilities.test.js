@@ -36,7 +36,29 @@ const code = (expected) => (error) => {
  * (`released` is read once; no garbage-collection backstop). `symbols`: the Symbol of the world
  * the handles are made in.
  */
-function scenario(getApi, { copies, symbols: symbolsOf }) {
+function scenario(getApi, { copies, symbols: symbolsOf, page }) {
+  it(`judges a method's policy at each call against the holder: ${page ? 'a web page is refused' : 'a window or a native peer may'}`, async () => {
+    const todos = getApi();
+    const before = await todos.notebooksOpen();
+    const notebook = await todos.openNotebook('secrets');
+    await notebook.write('one');
+    if (page) {
+      // `Notebook::clear` admits native renderers and windows: main refuses the page's call
+      // and never runs it; the handle goes on serving what the page may call.
+      await assert.rejects(notebook.clear(), (error) => {
+        code('forbidden')(error);
+        assert.equal(error.rule, '#[policy(native)] or #[policy(window)]');
+        return true;
+      });
+      assert.deepEqual(plain(await notebook.read()), ['secrets', 'one']);
+    } else {
+      assert.equal(await notebook.clear(), 2);
+      assert.deepEqual(plain(await notebook.read()), []);
+    }
+    notebook.release();
+    await eventually(async () => (await todos.notebooksOpen()) === before, 'the notebook released');
+  });
+
   it('calls a handle\'s methods, concurrently, and release() frees the object in the Rust main', async () => {
     const todos = getApi();
     const before = await todos.notebooksOpen();
@@ -241,6 +263,8 @@ for (const mode of MODES) {
 
 describe('capability handles with the real Rust main, browser client', () => {
   const browser = realBrowserClient();
+  // Main hears this client on a stdio pipe (a native peer): a page proper, over the WebSocket
+  // endpoint, is refused `clear` in tests/browser.
   scenario(browser.api, { copies: false, symbols: () => Symbol });
   served(browser.api, { copies: false });
 });

@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use futures_util::StreamExt;
 use futures_util::future::{Either, select};
 use ipc_runtime::{
-    CallError, Caller, IpcError, Main, Port, Registration, RegistryError, Renderer, RendererId,
-    Stream, Target,
+    CallError, Caller, Handle, IpcError, Main, Port, Registration, RegistryError, Renderer,
+    RendererId, Stream, Target,
 };
 use tokio::sync::{Semaphore, watch};
 
@@ -1270,7 +1270,9 @@ pub async fn run_scenario(
             Ok(())
         }
         Scenario::Guarded => {
-            for line in guarded_outcomes(&renderer).await {
+            let mut lines = guarded_outcomes(&renderer).await;
+            lines.extend(guarded_desk_outcomes(&renderer).await);
+            for line in lines {
                 client.note(line).map_err(|e| e.to_string())?;
             }
             client
@@ -1338,6 +1340,31 @@ pub trait Guarded {
     /// A stream argument (a port) for `admin` holders.
     #[policy(capability = "admin")]
     async fn upload(&self, items: Stream<u32>) -> u32;
+    /// A handle to a desk: an object whose methods carry the same rules, judged at each call
+    /// against the handle's holder.
+    async fn desk(&self) -> Handle<GuardedDesk>;
+}
+
+/// An object with a rule of every kind on its methods ([`Guarded::desk`]).
+#[ipc_runtime::channels(namespace = "guarded_desk", capability)]
+pub trait GuardedDesk {
+    /// No policy: whoever holds the handle.
+    async fn open(&self) -> u32;
+    /// Native processes only.
+    #[policy(native)]
+    async fn native_only(&self) -> u32;
+    /// Web pages on the WebSocket endpoint only.
+    #[policy(page)]
+    async fn pages_only(&self) -> u32;
+    /// A window's main frame only.
+    #[policy(window, main_frame)]
+    async fn main_frame_only(&self) -> u32;
+    /// The test origin only.
+    #[policy(origin = "http://127.0.0.1:9")]
+    async fn test_origin_only(&self) -> u32;
+    /// Holders granted the `admin` capability (at the time of the call).
+    #[policy(capability = "admin")]
+    async fn admin(&self) -> u32;
 }
 
 /// The methods of [`Guarded`] that answer, in declaration order.
@@ -1405,6 +1432,31 @@ impl GuardedHandler for GuardedBackend {
         self.ran("upload");
         sum
     }
+    async fn desk(&self, _caller: &Caller) -> Handle<GuardedDesk> {
+        GuardedDesk::serve(self.clone())
+    }
+}
+
+/// The desk's methods count their runs as `desk.<method>`.
+impl GuardedDeskHandler for GuardedBackend {
+    async fn open(&self) -> u32 {
+        self.ran("desk.open")
+    }
+    async fn native_only(&self) -> u32 {
+        self.ran("desk.native_only")
+    }
+    async fn pages_only(&self) -> u32 {
+        self.ran("desk.pages_only")
+    }
+    async fn main_frame_only(&self) -> u32 {
+        self.ran("desk.main_frame_only")
+    }
+    async fn test_origin_only(&self) -> u32 {
+        self.ran("desk.test_origin_only")
+    }
+    async fn admin(&self) -> u32 {
+        self.ran("desk.admin")
+    }
 }
 
 /// Calls every invoke of [`Guarded`] once: `"<method> ok"` or `"<method> forbidden <rule>"`
@@ -1427,6 +1479,35 @@ pub async fn guarded_outcomes(renderer: &Renderer) -> Vec<String> {
                 format!("{method} forbidden {}", rule.unwrap_or_default())
             }
             Err(other) => format!("{method} {}", other.code()),
+        });
+    }
+    lines
+}
+
+/// Gets a desk ([`Guarded::desk`]) and calls each of its methods once through the handle:
+/// `"desk.<method> ok"` or `"desk.<method> forbidden <rule>"` (or another error's code) each.
+pub async fn guarded_desk_outcomes(renderer: &Renderer) -> Vec<String> {
+    let desk = match Guarded::client(renderer).desk().await {
+        Ok(handle) => handle.client(),
+        Err(error) => return vec![format!("desk {}", error.code())],
+    };
+    let mut lines = Vec::new();
+    for method in GUARDED_INVOKES {
+        let result = match method {
+            "open" => desk.open().await,
+            "native_only" => desk.native_only().await,
+            "pages_only" => desk.pages_only().await,
+            "main_frame_only" => desk.main_frame_only().await,
+            "test_origin_only" => desk.test_origin_only().await,
+            _ => desk.admin().await,
+        };
+        lines.push(match result {
+            Ok(_) => format!("desk.{method} ok"),
+            Err(CallError::Ipc(IpcError::Forbidden { rule, .. })) => {
+                format!("desk.{method} forbidden {}", rule.unwrap_or_default())
+            }
+            Err(CallError::Ipc(other)) => format!("desk.{method} {}", other.code()),
+            Err(CallError::App(never)) => match never {},
         });
     }
     lines

@@ -13,7 +13,8 @@ use ipc_runtime::{
     Grant, IpcError, Main, Peer, Renderer, RendererOptions, Stream, Target, WebSocketOptions,
 };
 use ipc_tests::{
-    ConformanceBackend, Guarded, GuardedBackend, Scenario, TEST_ORIGIN, guarded_outcomes,
+    ConformanceBackend, Guarded, GuardedBackend, Scenario, TEST_ORIGIN, guarded_desk_outcomes,
+    guarded_outcomes,
 };
 use serde_json::{Value, json};
 use tokio::net::UnixStream;
@@ -63,6 +64,28 @@ fn assert_runs(backend: &GuardedBackend, allowed: &[&str]) {
     }
 }
 
+/// The lines expected from `guarded_desk_outcomes` when exactly `allowed` may be called through
+/// the desk's handle (its methods carry the rules of `Guarded`'s, the default aside: an object
+/// has no channels a subframe could be refused).
+fn expected_desk(allowed: &[&str]) -> Vec<String> {
+    expected(allowed)
+        .into_iter()
+        .map(|line| format!("desk.{line}").replace("desk.open forbidden default", "desk.open ok"))
+        .collect()
+}
+
+fn assert_desk_runs(backend: &GuardedBackend, allowed: &[&str]) {
+    for method in ipc_tests::GUARDED_INVOKES {
+        let runs = u32::from(allowed.contains(&method));
+        let method = format!("desk.{method}");
+        assert_eq!(
+            backend.runs(&method),
+            runs,
+            "object method runs of `{method}`"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_process_renderers_meet_kind_origin_and_capability_rules() {
     let (main, backend) = serve();
@@ -72,6 +95,12 @@ async fn in_process_renderers_meet_kind_origin_and_capability_rules() {
         expected(&["open", "native_only"])
     );
     assert_runs(&backend, &["open", "native_only"]);
+    // A handle moves to an in-process renderer as itself: its holder is code main runs, and
+    // its calls are not judged (PROTOCOL.md §7.3).
+    assert_eq!(
+        guarded_desk_outcomes(&plain).await,
+        expected_desk(&ipc_tests::GUARDED_INVOKES)
+    );
 
     // An origin main gave an in-process renderer is vouched for by main itself.
     let (main, backend) = serve();
@@ -232,6 +261,12 @@ async fn a_unix_socket_renderer_is_native_and_cannot_claim_an_origin() {
         expected(&["open", "native_only", "admin"])
     );
     assert_runs(&backend, &["open", "native_only", "admin"]);
+    // Calls through a handle main handed it are judged by the object's rules, as the renderer.
+    assert_eq!(
+        guarded_desk_outcomes(&renderer).await,
+        expected_desk(&["open", "native_only", "admin"])
+    );
+    assert_desk_runs(&backend, &["open", "native_only", "admin"]);
     drop(renderer);
     drop(listener);
 }
@@ -258,6 +293,11 @@ async fn a_websocket_page_is_a_page_of_its_checked_origin() {
         expected(&["open", "pages_only", "test_origin_only"])
     );
     assert_runs(&backend, &["open", "pages_only", "test_origin_only"]);
+    assert_eq!(
+        guarded_desk_outcomes(&renderer).await,
+        expected_desk(&["open", "pages_only", "test_origin_only"])
+    );
+    assert_desk_runs(&backend, &["open", "pages_only", "test_origin_only"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -293,8 +333,11 @@ async fn a_spawned_child_is_native() {
         .into_iter()
         .filter(|note| note != "guarded done")
         .collect();
-    assert_eq!(notes, expected(&["open", "native_only", "admin"]));
+    let mut want = expected(&["open", "native_only", "admin"]);
+    want.extend(expected_desk(&["open", "native_only", "admin"]));
+    assert_eq!(notes, want);
     assert_runs(&backend, &["open", "native_only", "admin"]);
+    assert_desk_runs(&backend, &["open", "native_only", "admin"]);
     main.disconnect(child.id());
 }
 
@@ -492,4 +535,94 @@ async fn a_bridge_speaks_json_where_windows_can_be_named() {
         within("the refusal", accepted).await.unwrap(),
         Err(IpcError::Protocol { .. })
     ));
+}
+
+/// A capability's rules are judged at each call with the holder's grant as it is then: one
+/// handle, refused, allowed once main grants `admin`, refused again once it revokes it. The
+/// refusal names the object's channel, the rule and the holder; the method never runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_changed_at_run_time_applies_to_the_next_call_through_a_handle() {
+    let path = common::socket_path("authz-desk-grant");
+    let (main, backend) = serve();
+    let listener = main.listen_unix(&path).unwrap();
+    let renderer = within(
+        "connect",
+        Renderer::connect_unix(listener.path(), RendererOptions::new("holder")),
+    )
+    .await
+    .unwrap();
+    let desk = within("the desk", Guarded::client(&renderer).desk())
+        .await
+        .unwrap()
+        .client();
+    let refused = within("admin", desk.admin()).await.unwrap_err();
+    match &refused {
+        ipc_runtime::CallError::Ipc(IpcError::Forbidden {
+            channel,
+            reason,
+            rule,
+        }) => {
+            assert_eq!(channel, "guarded_desk:admin");
+            assert_eq!(rule.as_deref(), Some("#[policy(capability = \"admin\")]"));
+            assert!(
+                reason.contains(&format!("native {}", renderer.id())),
+                "{reason}"
+            );
+        }
+        other => panic!("expected forbidden, got {other:?}"),
+    }
+    assert_eq!(backend.runs("desk.admin"), 0);
+
+    assert!(main.grant(renderer.id(), "admin"));
+    assert_eq!(within("admin, granted", desk.admin()).await, Ok(1));
+    assert!(main.revoke(renderer.id(), "admin"));
+    assert!(matches!(
+        within("admin, revoked", desk.admin()).await,
+        Err(ipc_runtime::CallError::Ipc(IpcError::Forbidden { .. }))
+    ));
+    assert_eq!(backend.runs("desk.admin"), 1);
+    // The handle itself still serves what the holder may call.
+    assert_eq!(within("open", desk.open()).await, Ok(1));
+    drop(listener);
+}
+
+/// A handle behind a bridge is one window's, but port frames do not say which: its calls are
+/// judged as a window whose origin and frame main cannot vouch for, so a rule naming either
+/// refuses it (and says why), however the window that got the handle was placed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handle_behind_a_bridge_is_judged_as_an_unnamed_window() {
+    let (main, backend) = serve();
+    let mut raw = bridge(&main).await;
+    let reply = invoke_as(&mut raw, 1, "desk", window(5, true)).await;
+    let port = reply["ok"]["port"].as_u64().expect("a handle: {reply}");
+    assert_eq!(reply["ports"], json!([port]), "{reply}");
+    let mut seen = Vec::new();
+    for (id, method) in ipc_tests::GUARDED_INVOKES.iter().enumerate() {
+        raw.send_json(&json!({"t": "port", "port": port,
+            "data": {"t": "call", "id": id + 1, "call": {"m": method, "args": []}}}))
+            .await;
+        let answer = loop {
+            let frame = raw.expect("the object's answer").await;
+            if frame["t"] == "port" && frame["port"] == port {
+                break frame["data"].clone();
+            }
+        };
+        assert_eq!(answer["id"], id + 1, "{answer}");
+        let outcome = match answer["t"].as_str() {
+            Some("reply") => "ok".to_string(),
+            _ => {
+                let error = &answer["error"];
+                if error["code"] == "forbidden" {
+                    let reason = error["reason"].as_str().unwrap_or_default();
+                    assert!(reason.contains("behind bridge"), "{answer}");
+                    format!("forbidden {}", error["rule"].as_str().unwrap())
+                } else {
+                    error["code"].as_str().unwrap().to_string()
+                }
+            }
+        };
+        seen.push(format!("desk.{method} {outcome}"));
+    }
+    assert_eq!(seen, expected_desk(&["open"]));
+    assert_desk_runs(&backend, &["open"]);
 }

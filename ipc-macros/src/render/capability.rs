@@ -75,6 +75,10 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
             }),
         }
     });
+    let method_arms = methods.iter().map(|m| {
+        let (name, wire, cfgs) = (variant(m), channel_segment(m.def), m.cfgs);
+        quote!(#(#cfgs)* #call::#name(..) => #wire,)
+    });
     let client_methods = methods.iter().map(|m| {
         let Prepared {
             client_ident,
@@ -180,6 +184,12 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
 
             fn contract() -> &'static #krate::__private::Service {
                 Self::__contract()
+            }
+
+            fn method(call: &#call) -> &'static str {
+                match *call {
+                    #(#method_arms)*
+                }
             }
         }
 

@@ -11,10 +11,12 @@
 //! - `message`: what crosses the port (calls, cancels, replies);
 //! - `server`: the object's side: serves calls on its handler until the holder lets go, or the
 //!   owner revokes it ([`Revoker`]);
-//! - `client`: the holder's side: [`Handle`], and [`HandleCall`] for one call in flight.
+//! - `client`: the holder's side: [`Handle`], and [`HandleCall`] for one call in flight;
+//! - `policy`: a capability's `#[policy(...)]`, judged per call against the holder.
 
 mod client;
 mod message;
+mod policy;
 mod server;
 
 pub use client::{Handle, HandleCall};
@@ -39,4 +41,8 @@ pub trait Capability: Send + Sync + Sized + 'static {
     /// (those are linked, not nested: a capability may hand out handles of its own kind). The
     /// generated `schema()` is this with `capabilities` filled.
     fn contract() -> &'static ipc_schema::Service;
+
+    /// The wire name of the method `call` calls (what the call names on the wire, and what the
+    /// contract's policy for it is found by).
+    fn method(call: &Self::Call) -> &'static str;
 }

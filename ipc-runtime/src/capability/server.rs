@@ -20,6 +20,7 @@ use futures_util::task::AtomicWaker;
 use futures_util::{FutureExt, StreamExt};
 
 use super::message::{FromObject, ToObject};
+use super::policy::ObjectRules;
 use super::{Capability, Handle};
 use crate::error::IpcError;
 use crate::port::{Direct, Port};
@@ -57,6 +58,7 @@ pub fn serve<C: Capability, H: Send + Sync + 'static>(
         port,
         handler: Arc::new(handler),
         dispatch,
+        rules: ObjectRules::of::<C>(),
         calls: Mutex::new(Calls {
             cancels: HashMap::new(),
             started: 0,
@@ -91,6 +93,9 @@ struct Object<C: Capability, H> {
     port: Port<FromObject<C::Reply>, ToObject<C::Call>>,
     handler: Arc<H>,
     dispatch: Dispatch<C, H>,
+    /// The capability's declared policy (`None`: it declares none), checked per call against
+    /// the handle's holder.
+    rules: Option<Arc<ObjectRules>>,
     calls: Mutex<Calls<C::Reply>>,
     /// The object's task, woken when a call that must wait is handed to it.
     task: AtomicWaker,
@@ -120,6 +125,16 @@ impl<C: Capability, H: Send + Sync + 'static> Object<C, H> {
                 return None;
             }
         };
+        if let Some(rules) = &self.rules {
+            // Judged as the holder is now: a grant changed since the handle was handed over
+            // applies to the next call.
+            if let Err(error) = rules.admit(C::method(&call), self.port.holder().as_deref()) {
+                return Some(FromObject::Error {
+                    id,
+                    error: Box::new((&error).into()),
+                });
+            }
+        }
         let call = {
             let mut calls = lock(&self.calls);
             let refusal = if calls.cancels.contains_key(&id) {

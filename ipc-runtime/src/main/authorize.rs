@@ -12,6 +12,7 @@ use ipc_schema::{RendererKind, Rule};
 use crate::access::Grant;
 use crate::caller::{Caller, Peer};
 use crate::error::IpcError;
+use crate::port::Holder;
 
 /// A channel's declared policy, ready to check: its contract's namespace and the levels (the
 /// trait's rules, the method's) a caller must each satisfy with one rule.
@@ -65,6 +66,10 @@ pub(crate) enum Use {
     /// only the page of the window's last call); a bridge's own connection is checked as the
     /// windows it delivers to.
     Event,
+    /// A call through a handle main handed to the renderer. Behind a bridge the handle is one
+    /// window's, but port frames do not say which: it is judged as a window whose origin and
+    /// frame main cannot vouch for (a rule naming either refuses it).
+    Handle,
 }
 
 /// The default where a contract declares no policy: every renderer an endpoint admitted, but
@@ -109,22 +114,66 @@ pub(crate) fn authorize(
                 }
                 _ => Ok(()),
             },
-            Some(rule) => {
-                let who = Who::of(caller, usage, bridge);
-                for level in &rule.levels {
-                    if !level.iter().any(|rule| who.meets(rule, grant)) {
-                        let text = ipc_schema::policy::describe(level);
-                        return Err(forbidden(
-                            channel,
-                            format!("{} does not meet {text}", who.describe(caller)),
-                            text,
-                        ));
-                    }
-                }
-                Ok(())
-            }
+            Some(rule) => meet_levels(caller, grant, channel, &rule.levels, usage, bridge),
         }
     })
+}
+
+/// Checks that `caller` meets each of `levels` (with one of its rules).
+fn meet_levels(
+    caller: &Caller,
+    grant: &Grant,
+    channel: &str,
+    levels: &[Vec<Rule>],
+    usage: Use,
+    bridge: bool,
+) -> Result<(), IpcError> {
+    let who = Who::of(caller, usage, bridge);
+    for level in levels {
+        if !level.iter().any(|rule| who.meets(rule, grant)) {
+            let text = ipc_schema::policy::describe(level);
+            let holder = if usage == Use::Handle && bridge {
+                format!(
+                    "a window behind bridge {} (port frames do not say which window holds a \
+                     handle, so main cannot vouch for its origin or frame)",
+                    caller.renderer()
+                )
+            } else {
+                who.describe(caller)
+            };
+            return Err(forbidden(
+                channel,
+                format!("{holder} does not meet {text}"),
+                text,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A renderer as the holder of the handles main hands it on its connection: each call it makes
+/// on an object main serves is judged by the capability's policy, with the renderer's grant as
+/// it is at that call. The grant's contract list is not consulted: a capability's contract is
+/// reached only through a handle main chose to hand over, which is the grant of it.
+pub(crate) struct RendererHolder {
+    pub(crate) caller: Caller,
+    /// The connection is a bridge: its windows hold the handles, and main does not know which.
+    pub(crate) bridge: bool,
+}
+
+impl Holder for RendererHolder {
+    fn admit(&self, channel: &str, levels: &[Vec<Rule>]) -> Result<(), IpcError> {
+        self.caller.grant_cell().with(|grant| {
+            meet_levels(
+                &self.caller,
+                grant,
+                channel,
+                levels,
+                Use::Handle,
+                self.bridge,
+            )
+        })
+    }
 }
 
 fn forbidden(channel: &str, reason: String, rule: String) -> IpcError {
@@ -148,7 +197,7 @@ struct Who<'a> {
 impl<'a> Who<'a> {
     fn of(caller: &'a Caller, usage: Use, bridge: bool) -> Self {
         match (caller.peer(), usage) {
-            (Peer::BridgeWindow { main_frame, .. }, Use::Call) => Who {
+            (Peer::BridgeWindow { main_frame, .. }, Use::Call | Use::Handle) => Who {
                 kind: RendererKind::Window,
                 origin: caller.origin(),
                 origin_checked_later: false,
@@ -159,6 +208,13 @@ impl<'a> Who<'a> {
                 origin: None,
                 origin_checked_later: true,
                 main_frame: Some(true),
+            },
+            // A handle behind a bridge: one of its windows holds it.
+            (_, Use::Handle) if bridge => Who {
+                kind: RendererKind::Window,
+                origin: None,
+                origin_checked_later: false,
+                main_frame: None,
             },
             // A bridge's connection receives events for its windows.
             (_, Use::Event) if bridge => Who {

@@ -17,6 +17,7 @@ use tokio::task::{AbortHandle, JoinError, JoinSet};
 use tokio_util::sync::{CancellationToken, PollSemaphore, WaitForCancellationFuture};
 
 use super::accept::{Inbound, MainWriter, RendererFrames};
+use super::authorize::RendererHolder;
 use super::heartbeat::{Beat, Heartbeat};
 use super::requests::PendingRequests;
 use super::sends::SendRunner;
@@ -153,6 +154,14 @@ pub(crate) async fn serve(connection: Connection) {
         slots: connection_slots,
         ports,
     } = end;
+    if let Some(ports) = &ports {
+        // Before anything is written: every handle main hands over here is held by this
+        // renderer (or, on a bridge, by one of its windows).
+        ports.set_holder(Arc::new(RendererHolder {
+            caller: caller.clone(),
+            bridge,
+        }));
+    }
     let mut cleanup = Cleanup {
         main: main.clone(),
         caller: caller.clone(),

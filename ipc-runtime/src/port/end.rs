@@ -11,6 +11,7 @@ use std::future::poll_fn;
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
 
+use super::holder::{HeldBy, Holder};
 use super::inbox::{Closed, Direct, Inbox, Refused};
 use super::remote::RemotePort;
 use super::table::ConnPorts;
@@ -38,6 +39,9 @@ pub(crate) struct EndCore {
     /// encoding) would otherwise each rewire the other and leave both talking to inboxes nobody
     /// reads; one closing while the other is rewired would lose the close.
     wiring: Arc<Mutex<()>>,
+    /// Who holds the far end, once it went onto a connection that names its renderer (shared
+    /// by the two ends of a pair made in this process).
+    held_by: HeldBy,
 }
 
 impl EndCore {
@@ -48,17 +52,20 @@ impl EndCore {
         let a_target = Arc::new(Mutex::new(Target::Local(b_inbox.clone())));
         let b_target = Arc::new(Mutex::new(Target::Local(a_inbox.clone())));
         let wiring = Arc::new(Mutex::new(()));
+        let held_by = HeldBy::default();
         let a = EndCore {
             inbox: a_inbox,
             target: a_target.clone(),
             partner: Arc::downgrade(&b_target),
             wiring: wiring.clone(),
+            held_by: held_by.clone(),
         };
         let b = EndCore {
             inbox: b_inbox,
             target: b_target,
             partner: Arc::downgrade(&a_target),
             wiring,
+            held_by,
         };
         (a, b)
     }
@@ -70,7 +77,13 @@ impl EndCore {
             target: Arc::new(Mutex::new(Target::Remote(remote))),
             partner: Weak::new(),
             wiring: Arc::new(Mutex::new(())),
+            held_by: HeldBy::default(),
         }
+    }
+
+    /// Who holds the far end, as the connection it went onto vouches (see [`Holder`]).
+    pub(crate) fn holder(&self) -> Option<Arc<dyn Holder>> {
+        self.held_by.get()
     }
 
     /// Sends `message` once there is room for it (the partner's inbox, or the peer's credit);
@@ -225,6 +238,7 @@ impl EndCore {
                     }
                 };
                 *lock(&partner_target) = Target::Remote(remote.clone());
+                self.held_by.set(ports.holder());
                 let (queued, closed) = self.inbox.drain();
                 for message in queued {
                     remote.push(message);

@@ -7,6 +7,7 @@
 //! - `inbox`: an end's receiving queue, and the credits it grants as it is read;
 //! - `remote`: the sending side of a port on a connection, within the peer's credits;
 //! - `table`: one connection's ports, and what it answers to port frames it cannot act on;
+//! - `holder`: who holds the far end of a pair, as the connection it went onto vouches;
 //! - `context`: where a port reference is being written or read (serde has no context).
 //!
 //! This layer sits between the transports (it uses their message model) and the two sides:
@@ -15,6 +16,7 @@
 
 mod context;
 mod end;
+mod holder;
 mod inbox;
 mod pair;
 mod remote;
@@ -25,5 +27,6 @@ pub use pair::Port;
 pub use stream::{Stream, StreamSender};
 
 pub(crate) use context::{Announce, encoding};
+pub(crate) use holder::Holder;
 pub(crate) use inbox::Direct;
 pub(crate) use table::{ConnPorts, PortLimits, PortWire, Side};

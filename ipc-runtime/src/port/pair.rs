@@ -14,6 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::context::{self, Reference};
 use super::end::EndCore;
+use super::holder::Holder;
 use super::inbox::{Closed, Direct};
 use crate::error::IpcError;
 use crate::limits::DEFAULT_PORT_WINDOW;
@@ -208,6 +209,12 @@ impl<Out: Serialize + Send + 'static, In> Port<Out, In> {
         if let Some(core) = lock(&self.handle.core).as_ref() {
             core.take_directly(direct);
         }
+    }
+
+    /// Who holds the other end, as the connection it went onto vouches (`None` while it is in
+    /// this process, or on a connection that names no holder).
+    pub(crate) fn holder(&self) -> Option<Arc<dyn Holder>> {
+        lock(&self.handle.core).as_ref().and_then(EndCore::holder)
     }
 }
 

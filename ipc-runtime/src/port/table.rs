@@ -8,8 +8,9 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
+use super::holder::Holder;
 use super::inbox::{Closed, Inbox, Refused};
 use super::remote::RemotePort;
 use crate::error::IpcError;
@@ -84,6 +85,8 @@ pub(crate) struct ConnPorts {
     limits: PortLimits,
     next_id: AtomicU64,
     entries: Mutex<Entries>,
+    /// Who the ends handed over on this connection are held by (main's side names its renderer).
+    holder: OnceLock<Arc<dyn Holder>>,
 }
 
 #[derive(Default)]
@@ -140,7 +143,20 @@ impl ConnPorts {
                 Side::Renderer => 1,
             }),
             entries: Mutex::new(Entries::default()),
+            holder: OnceLock::new(),
         })
+    }
+
+    /// Names who holds the ends handed over on this connection from now on (main's side, once
+    /// it knows its renderer: before anything is sent on the connection). A second call is
+    /// ignored.
+    pub(crate) fn set_holder(&self, holder: Arc<dyn Holder>) {
+        let _ = self.holder.set(holder);
+    }
+
+    /// Who holds the ends handed over on this connection, if this side names them.
+    pub(crate) fn holder(&self) -> Option<Arc<dyn Holder>> {
+        self.holder.get().cloned()
     }
 
     pub(crate) fn own_window(&self) -> u64 {

@@ -1,5 +1,5 @@
 //! A capability's methods are invokes called through its handle: no events, sends, requests or
-//! sync calls, and no policies (whoever holds the handle may call it).
+//! sync calls. Its policies are checked as any contract's (a method's must hold with the trait's).
 
 #[ipc_runtime::channels(namespace = "file", capability)]
 #[policy(window)]

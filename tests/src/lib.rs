@@ -1341,11 +1341,14 @@ pub trait Guarded {
     #[policy(capability = "admin")]
     async fn upload(&self, items: Stream<u32>) -> u32;
     /// A handle to a desk: an object whose methods carry the same rules, judged at each call
-    /// against the handle's holder.
+    /// against the handle's holder. Any renderer, a window's subframes included.
+    #[policy(native)]
+    #[policy(page)]
+    #[policy(window)]
     async fn desk(&self) -> Handle<GuardedDesk>;
 }
 
-/// An object with a rule of every kind on its methods ([`Guarded::desk`]).
+/// An object with a rule of every kind on its methods (`desk` of [`Guarded`]).
 #[ipc_runtime::channels(namespace = "guarded_desk", capability)]
 pub trait GuardedDesk {
     /// No policy: whoever holds the handle.
@@ -1484,7 +1487,7 @@ pub async fn guarded_outcomes(renderer: &Renderer) -> Vec<String> {
     lines
 }
 
-/// Gets a desk ([`Guarded::desk`]) and calls each of its methods once through the handle:
+/// Gets a desk (`desk` of [`Guarded`]) and calls each of its methods once through the handle:
 /// `"desk.<method> ok"` or `"desk.<method> forbidden <rule>"` (or another error's code) each.
 pub async fn guarded_desk_outcomes(renderer: &Renderer) -> Vec<String> {
     let desk = match Guarded::client(renderer).desk().await {

@@ -586,16 +586,10 @@ async fn a_grant_changed_at_run_time_applies_to_the_next_call_through_a_handle()
     drop(listener);
 }
 
-/// A handle behind a bridge is one window's, but port frames do not say which: its calls are
-/// judged as a window whose origin and frame main cannot vouch for, so a rule naming either
-/// refuses it (and says why), however the window that got the handle was placed.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_handle_behind_a_bridge_is_judged_as_an_unnamed_window() {
-    let (main, backend) = serve();
-    let mut raw = bridge(&main).await;
-    let reply = invoke_as(&mut raw, 1, "desk", window(5, true)).await;
-    let port = reply["ok"]["port"].as_u64().expect("a handle: {reply}");
-    assert_eq!(reply["ports"], json!([port]), "{reply}");
+/// Calls each method of a desk through the handle on `port` (a raw bridge's), as the
+/// `"desk.<method> <outcome>"` lines of `expected_desk`; a refusal's reason must contain
+/// `reason`.
+async fn desk_outcomes_on_port(raw: &mut RawPeer, port: u64, reason: &str) -> Vec<String> {
     let mut seen = Vec::new();
     for (id, method) in ipc_tests::GUARDED_INVOKES.iter().enumerate() {
         raw.send_json(&json!({"t": "port", "port": port,
@@ -613,8 +607,8 @@ async fn a_handle_behind_a_bridge_is_judged_as_an_unnamed_window() {
             _ => {
                 let error = &answer["error"];
                 if error["code"] == "forbidden" {
-                    let reason = error["reason"].as_str().unwrap_or_default();
-                    assert!(reason.contains("behind bridge"), "{answer}");
+                    let said = error["reason"].as_str().unwrap_or_default();
+                    assert!(said.contains(reason), "{answer}");
                     format!("forbidden {}", error["rule"].as_str().unwrap())
                 } else {
                     error["code"].as_str().unwrap().to_string()
@@ -623,6 +617,50 @@ async fn a_handle_behind_a_bridge_is_judged_as_an_unnamed_window() {
         };
         seen.push(format!("desk.{method} {outcome}"));
     }
-    assert_eq!(seen, expected_desk(&["open"]));
+    seen
+}
+
+/// A handle main hands a window behind a bridge (in the reply to the window's call) is that
+/// window's, judged as the window was when it called: its origin and whether it called from
+/// its main frame. One handed to the bridge itself (its own call, naming no window) is judged as
+/// a window main cannot name: a rule naming an origin or the main frame refuses it, and says
+/// why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handle_behind_a_bridge_is_judged_as_the_window_it_was_handed_to() {
+    let (main, backend) = serve();
+    let mut raw = bridge(&main).await;
+    let reply = invoke_as(&mut raw, 1, "desk", window(5, true)).await;
+    let port = reply["ok"]["port"].as_u64().expect("a handle: {reply}");
+    assert_eq!(reply["ports"], json!([port]), "{reply}");
+    // Another frame of the window calls meanwhile: the handle stays the main frame's.
+    invoke_as(&mut raw, 2, "open", window(5, false)).await;
+    assert_eq!(
+        desk_outcomes_on_port(&mut raw, port, "(http://127.0.0.1:9, main frame)").await,
+        expected_desk(&["open", "main_frame_only", "test_origin_only"])
+    );
+    assert_desk_runs(&backend, &["open", "main_frame_only", "test_origin_only"]);
+
+    // The same window's iframe gets a desk: `main_frame` refuses it.
+    let (main, backend) = serve();
+    let mut raw = bridge(&main).await;
+    let reply = invoke_as(&mut raw, 1, "desk", window(6, false)).await;
+    let port = reply["ok"]["port"].as_u64().expect("a handle: {reply}");
+    assert_eq!(
+        desk_outcomes_on_port(&mut raw, port, "a subframe").await,
+        expected_desk(&["open", "test_origin_only"])
+    );
+    assert_desk_runs(&backend, &["open", "test_origin_only"]);
+
+    // The bridge's own call: no window to vouch for.
+    let (main, backend) = serve();
+    let mut raw = bridge(&main).await;
+    raw.send_json(&json!({"t": "invoke", "id": 1, "ch": "guarded:desk", "args": []}))
+        .await;
+    let reply = raw.expect("the reply").await;
+    let port = reply["ok"]["port"].as_u64().expect("a handle: {reply}");
+    assert_eq!(
+        desk_outcomes_on_port(&mut raw, port, "behind bridge").await,
+        expected_desk(&["open"])
+    );
     assert_desk_runs(&backend, &["open"]);
 }

@@ -15,7 +15,7 @@ use super::connection::{FromRenderer, MainEnd};
 use super::{Main, PeerIdentity};
 use crate::caller::RendererId;
 use crate::error::IpcError;
-use crate::port::{Announce, ConnPorts, PortLimits, PortWire, Side};
+use crate::port::{Announce, ConnPorts, Holder, PortLimits, PortWire, Side};
 use crate::transport::LinkKind;
 use crate::transport::frames::{
     FrameLink, Limits, Outgoing, Reader, Writer, decode_hello, first_frame, into_frames,
@@ -294,6 +294,7 @@ impl RendererFrames {
                     return Inbound::Answer(ToRenderer::Reply {
                         id,
                         result: Err(Failure::Ipc(error)),
+                        window: None,
                     });
                 }
             },
@@ -390,6 +391,7 @@ impl RendererFrames {
                     Some(id) => ToRenderer::Reply {
                         id,
                         result: Err(Failure::Ipc(error)),
+                        window: None,
                     },
                     None => ToRenderer::Notice { id: None, error },
                 });
@@ -507,9 +509,15 @@ impl MainWriter {
     /// renderer's message limit fails its own call (an error reply in its place) instead of the
     /// connection. A message longer than a frame goes in chunks: a reply's chunks interleave with
     /// later frames; anything else's go out whole before them (events keep their order).
-    pub(crate) fn write(&mut self, message: &ToRenderer) -> Result<(), FramingError> {
+    /// `recipient`: the window behind a bridge the message is for, which holds the handles it
+    /// carries (`None`: the connection's renderer).
+    pub(crate) fn write(
+        &mut self,
+        message: &ToRenderer,
+        recipient: Option<Arc<dyn Holder>>,
+    ) -> Result<(), FramingError> {
         self.mail_written();
-        let encoded = crate::port::encoding(&self.ports, || {
+        let encoded = crate::port::encoding(&self.ports, recipient, || {
             message.encode(self.codec, self.limits.max_message)
         });
         let (bytes, announce) = match encoded {
@@ -522,6 +530,7 @@ impl MainWriter {
                 let reply = ToRenderer::Reply {
                     id,
                     result: Err(Failure::Ipc(error)),
+                    window: None,
                 };
                 match reply.encode(self.codec, self.limits.max_frame) {
                     Ok(bytes) => (bytes, Announce::nothing(&self.ports)),
@@ -560,7 +569,8 @@ impl MainWriter {
             while let Some(mail) = std::future::poll_fn(|cx| mailbox.poll_next(cx)).await {
                 if let Mail::Message(message) = mail {
                     std::future::poll_fn(|cx| self.poll_ready(cx)).await?;
-                    self.write(&message)?;
+                    // Closing: a handle that still goes out is judged as the connection's.
+                    self.write(&message, None)?;
                     while !self.transfers.is_empty() {
                         std::future::poll_fn(|cx| self.poll_ready(cx)).await?;
                         self.write_chunk()?;

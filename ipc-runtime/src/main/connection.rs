@@ -24,7 +24,7 @@ use super::sends::SendRunner;
 use super::{Main, start_call};
 use crate::caller::{Caller, Peer};
 use crate::error::IpcError;
-use crate::port::ConnPorts;
+use crate::port::{ConnPorts, Holder};
 use crate::transport::in_process::MainQueues;
 use crate::transport::mailbox::{Mail, Mailbox};
 use crate::transport::message::{
@@ -241,23 +241,32 @@ pub(crate) async fn serve(connection: Connection) {
                     continue;
                 };
                 let written = match mail {
-                    Mail::Message(message) => writer.write(&message),
+                    Mail::Message(message) => {
+                        let recipient = recipient(&message, Some(&windows));
+                        writer.write(&message, recipient)
+                    }
                     Mail::Lag(missed) => missed.into_iter().try_for_each(|missed| {
-                        writer.write(&ToRenderer::Lag {
-                            channel: missed.channel,
-                            missed: missed.count,
-                            to: missed.to,
-                            except: missed.except,
-                        })
+                        writer.write(
+                            &ToRenderer::Lag {
+                                channel: missed.channel,
+                                missed: missed.count,
+                                to: missed.to,
+                                except: missed.except,
+                            },
+                            None,
+                        )
                     }),
                     Mail::CloseWindow { window, reason } => {
                         windows.close(&main, window, &reason);
                         requests.close_window(window, &reason);
                         abort_window_calls(&mut in_flight, window);
-                        writer.write(&ToRenderer::Goodbye {
-                            reason,
-                            to: Some(window),
-                        })
+                        writer.write(
+                            &ToRenderer::Goodbye {
+                                reason,
+                                to: Some(window),
+                            },
+                            None,
+                        )
                     }
                 };
                 if let Err(error) = written {
@@ -319,6 +328,7 @@ pub(crate) async fn serve(connection: Connection) {
                     Some(ToRenderer::Reply {
                         id,
                         result: Err(Failure::Ipc(error)),
+                        window: None,
                     })
                 };
                 let connection = Route {
@@ -352,7 +362,11 @@ pub(crate) async fn serve(connection: Connection) {
                                     Poll::Ready(outcome) => {
                                         drop(permit);
                                         let result = handler_outcome(&channel, outcome);
-                                        Some(ToRenderer::Reply { id, result })
+                                        Some(ToRenderer::Reply {
+                                            id,
+                                            result,
+                                            window: window.map(|_| call_caller.clone()),
+                                        })
                                     }
                                     Poll::Pending => {
                                         // Only this task takes slots, so the one just released
@@ -365,6 +379,7 @@ pub(crate) async fn serve(connection: Connection) {
                                             Ok(slot) => {
                                                 let run = run_call(
                                                     id,
+                                                    window.map(|_| call_caller.clone()),
                                                     channel,
                                                     call,
                                                     timeout,
@@ -607,13 +622,36 @@ fn next_event(
     idle(cx)
 }
 
+/// Who holds the handles `message` carries, where it is for one window behind a bridge (a reply
+/// to the window's call, as the window was when it called; an event or a request naming it):
+/// that window. `None`: the connection's renderer (on a bridge, a window main cannot name).
+fn recipient(message: &ToRenderer, windows: Option<&Windows>) -> Option<Arc<dyn Holder>> {
+    let caller = match message {
+        ToRenderer::Reply {
+            window: Some(caller),
+            ..
+        } => caller.clone(),
+        ToRenderer::Event {
+            to: Some(window), ..
+        }
+        | ToRenderer::Invoke {
+            to: Some(window), ..
+        } => windows?.known.get(window)?.caller.clone(),
+        _ => return None,
+    };
+    Some(Arc::new(RendererHolder {
+        caller,
+        bridge: false,
+    }))
+}
+
 /// Answers the renderer from the connection task: on a frame connection written in place when
 /// nothing else waits (only called when the writer is ready), else after what other tasks queued
 /// (a handler's events go out before its reply).
 fn answer(writer: &mut Option<MainWriter>, mailbox: &Mailbox, reply: ToRenderer) {
     match writer {
         Some(writer) if mailbox.is_empty() => {
-            if let Err(error) = writer.write(&reply) {
+            if let Err(error) = writer.write(&reply, recipient(&reply, None)) {
                 // The next poll of the writer reports the failure and ends the connection.
                 tracing::debug!(%error, "writing an answer failed");
             }
@@ -651,6 +689,7 @@ fn call_failed(
             channel: String::new(),
             message,
         })),
+        window: None,
     });
 }
 
@@ -678,6 +717,7 @@ fn abort_window_calls(in_flight: &mut HashMap<u64, Flight>, window: u64) {
 /// only now: most calls never wait, and for them a deadline is pure cost).
 async fn run_call(
     id: u64,
+    window: Option<Caller>,
     channel: ChannelName,
     call: GuardedCall,
     timeout: Option<Duration>,
@@ -701,7 +741,7 @@ async fn run_call(
     // collects the finished task), so a caller that waits for each reply never sees a stale
     // `TooManyInFlight`.
     drop(slot);
-    ToRenderer::Reply { id, result }
+    ToRenderer::Reply { id, result, window }
 }
 
 /// Where a frame's work goes, with the bounds it counts against: the connection itself, or one

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::holder::Holder;
 use super::table::{ConnPorts, Transfers};
 use crate::error::IpcError;
 use crate::wire::Outcome;
@@ -23,20 +24,28 @@ thread_local! {
 struct Encoding {
     ports: Arc<ConnPorts>,
     transferred: Vec<u64>,
+    /// Who the message is for, where the connection serves several (a window behind a
+    /// bridge): the ends it hands over are that one's.
+    recipient: Option<Arc<dyn Holder>>,
 }
 
 /// Runs `encode` (a message for the connection of `ports`). If it fails, the ports it
 /// transferred meanwhile are closed: the message that named them never goes out. If it
 /// succeeds, those ports send nothing until the returned [`Announce`] is dropped, which the
 /// caller does once the message is queued: a port's frames never precede the frame that opens it.
+///
+/// `recipient` names who the message is for where the connection serves several (a window behind
+/// a bridge); `None`: the connection's own holder ([`ConnPorts::holder`]).
 pub(crate) fn encoding<T, E>(
     ports: &Arc<ConnPorts>,
+    recipient: Option<Arc<dyn Holder>>,
     encode: impl FnOnce() -> Result<T, E>,
 ) -> Result<(T, Announce), E> {
     ENCODING.with(|stack| {
         stack.borrow_mut().push(Encoding {
             ports: ports.clone(),
             transferred: Vec::new(),
+            recipient,
         })
     });
     /// Pops the entry if `encode` panics, closing what it transferred.
@@ -116,6 +125,19 @@ impl Drop for Announce {
 /// The connection a port reference is written for, if a message is being encoded here.
 pub(crate) fn encoder() -> Option<Arc<ConnPorts>> {
     ENCODING.with(|stack| stack.borrow().last().map(|e| e.ports.clone()))
+}
+
+/// Who holds the ends the message being encoded hands over: its recipient, else the holder the
+/// connection names.
+pub(crate) fn holder() -> Option<Arc<dyn Holder>> {
+    ENCODING.with(|stack| {
+        stack.borrow().last().and_then(|encoding| {
+            encoding
+                .recipient
+                .clone()
+                .or_else(|| encoding.ports.holder())
+        })
+    })
 }
 
 /// Notes that the message being encoded transferred port `id` (closed if encoding fails).

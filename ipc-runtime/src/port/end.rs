@@ -238,7 +238,10 @@ impl EndCore {
                     }
                 };
                 *lock(&partner_target) = Target::Remote(remote.clone());
-                self.held_by.set(ports.holder());
+                // The message's recipient where it names one (a window behind a bridge), else
+                // whoever the connection names.
+                self.held_by
+                    .set(super::context::holder().or_else(|| ports.holder()));
                 let (queued, closed) = self.inbox.drain();
                 for message in queued {
                     remote.push(message);

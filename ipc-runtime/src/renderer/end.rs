@@ -91,6 +91,7 @@ impl MainFrames {
                     ports: transferred,
                 }) => message(ToRenderer::Reply {
                     id,
+                    window: None,
                     result: match ports.open_there(transferred) {
                         Err(error) => Err(Failure::Ipc(error)),
                         Ok(context) => match body {
@@ -152,6 +153,7 @@ impl MainFrames {
                     error,
                 }) => message(ToRenderer::Reply {
                     id,
+                    window: None,
                     result: Err(Failure::Ipc(error.into())),
                 }),
                 Ok(Frame::Error { id: None, error }) => message(ToRenderer::Notice {
@@ -188,6 +190,7 @@ impl MainFrames {
                     // A reply we cannot read still tells us which call it ends.
                     Some(id) => message(ToRenderer::Reply {
                         id,
+                        window: None,
                         result: Err(Failure::Ipc(IpcError::Protocol {
                             reason: error.reason,
                         })),
@@ -432,7 +435,7 @@ impl FrameQueue {
     /// The message's frames: one, or its chunks when it is longer than main's largest frame;
     /// and what lets the ports it transferred send, to drop once the frames are queued.
     fn encode(&self, message: &ToMain) -> Result<(OutFrames, Announce), PostError> {
-        let (bytes, announce) = crate::port::encoding(&self.ports, || {
+        let (bytes, announce) = crate::port::encoding(&self.ports, None, || {
             message.encode(self.codec, self.limits.max_message)
         })
         .map_err(|(_, error)| PostError::Refused(error))?;

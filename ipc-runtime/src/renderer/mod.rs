@@ -580,7 +580,7 @@ async fn read_from_main(shared: Arc<Shared>, mut incoming: FromMain, answers: en
             Mail::CloseWindow { .. } => continue,
         };
         match message {
-            ToRenderer::Reply { id, result } => shared.pending.complete(id, result),
+            ToRenderer::Reply { id, result, .. } => shared.pending.complete(id, result),
             ToRenderer::Event {
                 channel, payload, ..
             } => {

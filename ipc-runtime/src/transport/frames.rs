@@ -259,7 +259,7 @@ pub(crate) trait Outgoing {
 impl Outgoing for ToRenderer {
     fn frame(&self) -> Result<OutFrame<'_>, IpcError> {
         Ok(match self {
-            ToRenderer::Reply { id, result } => OutFrame::Reply {
+            ToRenderer::Reply { id, result, .. } => OutFrame::Reply {
                 id: *id,
                 body: reply_body(result),
             },

@@ -11,6 +11,7 @@ use std::time::Duration;
 use futures_util::future::CatchUnwind;
 use serde::de::DeserializeOwned;
 
+use crate::caller::Caller;
 use crate::error::{CallError, IpcError};
 use crate::util::{BoxFuture, panic_message};
 use crate::wire::time::Unwire;
@@ -93,6 +94,10 @@ pub(crate) enum ToRenderer {
     Reply {
         id: u64,
         result: CallResult,
+        /// On a bridge connection, the window whose call it answers, as it was when it called
+        /// (main's side only: the frame names no window, the bridge knows its ids). The handles
+        /// a reply carries are that window's.
+        window: Option<Caller>,
     },
     Event {
         channel: ChannelName,

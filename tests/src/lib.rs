@@ -1346,6 +1346,9 @@ pub trait Guarded {
     #[policy(page)]
     #[policy(window)]
     async fn desk(&self) -> Handle<GuardedDesk>;
+    /// A desk main hands a renderer of its own accord (an event to one renderer).
+    #[event]
+    fn desk_given(&self, desk: Handle<GuardedDesk>);
 }
 
 /// An object with a rule of every kind on its methods (`desk` of [`Guarded`]).

@@ -13,8 +13,8 @@ use ipc_runtime::{
     Grant, IpcError, Main, Peer, Renderer, RendererOptions, Stream, Target, WebSocketOptions,
 };
 use ipc_tests::{
-    ConformanceBackend, Guarded, GuardedBackend, Scenario, TEST_ORIGIN, guarded_desk_outcomes,
-    guarded_outcomes,
+    ConformanceBackend, Guarded, GuardedBackend, GuardedDesk, Scenario, TEST_ORIGIN,
+    guarded_desk_outcomes, guarded_outcomes,
 };
 use serde_json::{Value, json};
 use tokio::net::UnixStream;
@@ -639,6 +639,30 @@ async fn a_handle_behind_a_bridge_is_judged_as_the_window_it_was_handed_to() {
         expected_desk(&["open", "main_frame_only", "test_origin_only"])
     );
     assert_desk_runs(&backend, &["open", "main_frame_only", "test_origin_only"]);
+
+    // A desk main hands the window in an event naming it: the window as main last knew it (its
+    // last call came from an iframe).
+    let renderer = main
+        .renderers()
+        .into_iter()
+        .find(|caller| matches!(caller.peer(), Peer::BridgeWindow { window: 5, .. }))
+        .expect("window 5 is known");
+    let given =
+        Guarded::events(&main).desk_given(renderer.renderer(), GuardedDesk::serve(backend.clone()));
+    assert_eq!(given, 1);
+    let event = raw.expect("the event").await;
+    assert_eq!(
+        (&event["t"], &event["to"]),
+        (&json!("event"), &json!(5)),
+        "{event}"
+    );
+    let port = event["args"][0]["port"]
+        .as_u64()
+        .expect("a handle: {event}");
+    assert_eq!(
+        desk_outcomes_on_port(&mut raw, port, "a subframe").await,
+        expected_desk(&["open", "test_origin_only"])
+    );
 
     // The same window's iframe gets a desk: `main_frame` refuses it.
     let (main, backend) = serve();

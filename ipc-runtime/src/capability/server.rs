@@ -135,8 +135,8 @@ impl<C: Capability, H: Send + Sync + 'static> Object<C, H> {
                 });
             }
         }
-        let call = {
-            let mut calls = lock(&self.calls);
+        {
+            let calls = lock(&self.calls);
             let refusal = if calls.cancels.contains_key(&id) {
                 Some(IpcError::Protocol {
                     reason: format!("call id {id} is already in flight on this handle"),
@@ -154,25 +154,28 @@ impl<C: Capability, H: Send + Sync + 'static> Object<C, H> {
                     error: Box::new((&error).into()),
                 });
             }
-            let (call, cancel) = abortable(
-                AssertUnwindSafe((self.dispatch)(self.handler.clone(), call)).catch_unwind(),
-            );
-            calls.started += 1;
-            let started = Started {
-                id,
-                number: calls.started,
-            };
-            calls.cancels.insert(id, (started.number, cancel));
-            call.map(move |outcome| (started, outcome))
-        };
-        let mut call: Running<C::Reply> = Box::pin(call);
+        }
+        let mut call = AssertUnwindSafe((self.dispatch)(self.handler.clone(), call)).catch_unwind();
         // Most handlers finish at their first poll: make it here (outside the lock: the handler
-        // may call through handles, this one included) and answer at once. One that waits is
-        // polled again by the task, which registers its real waker.
-        match call.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready((started, outcome)) => self.finished(started, outcome),
+        // may call through handles, this one included) and answer at once, with nothing
+        // registered for the call (no cancel can reach it meanwhile: this poll is the reading of
+        // the holder's messages). One that waits is registered (its cancel, its place in the
+        // limit) and handed to the task, which polls it again with its real waker.
+        match Pin::new(&mut call).poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(outcome) => self.answer(id, Ok(outcome)),
             Poll::Pending => {
-                lock(&self.calls).adopted.push(call);
+                let (call, cancel) = abortable(call);
+                let mut calls = lock(&self.calls);
+                calls.started += 1;
+                let started = Started {
+                    id,
+                    number: calls.started,
+                };
+                calls.cancels.insert(id, (started.number, cancel));
+                calls
+                    .adopted
+                    .push(Box::pin(call.map(move |outcome| (started, outcome))));
+                drop(calls);
                 self.task.wake();
                 None
             }
@@ -198,6 +201,11 @@ impl<C: Capability, H: Send + Sync + 'static> Object<C, H> {
                 calls.cancels.remove(&id);
             }
         }
+        self.answer(id, outcome)
+    }
+
+    /// The answer to call `id` that ended with `outcome`, if the holder still waits for one.
+    fn answer(&self, id: u64, outcome: Outcome<C::Reply>) -> Option<FromObject<C::Reply>> {
         match outcome {
             // Dropped on the holder's `cancel`: nobody waits for an answer.
             Err(Aborted) => None,

@@ -20,6 +20,7 @@ use crate::limits::DEFAULT_CALL_TIMEOUT;
 use crate::port::{Direct, Port};
 use crate::util::deadline::Deadlines;
 use crate::util::lock;
+use crate::util::own_ids::OwnIds;
 use crate::wire::Payload;
 
 /// A handle to one object of capability `C` on the other side (`docs/PROTOCOL.md` §7.3): call
@@ -55,7 +56,7 @@ struct Inner<C: Capability> {
 /// queues instead (an answer that came while the inbox was busy) and its close are read by
 /// whichever waiting call is polled, which hands each answer to its call.
 struct Calls<R> {
-    waiting: HashMap<u64, Slot<R>>,
+    waiting: HashMap<u64, Slot<R>, OwnIds>,
     /// The call whose task the port wakes when an answer arrives (the last to find nothing
     /// there): when it stops waiting, another waiting call must read on.
     reader: Option<u64>,
@@ -165,7 +166,7 @@ impl<C: Capability> Handle<C> {
                 port,
                 next_id: AtomicU64::new(first),
                 calls: Mutex::new(Calls {
-                    waiting: HashMap::new(),
+                    waiting: HashMap::default(),
                     reader: None,
                     closed: None,
                 }),
@@ -264,16 +265,21 @@ impl<C: Capability> Handle<C> {
         // object answers only within this side's credit and reads no new call while an answer
         // waits, so a holder whose every waiting call were sending would never read again.
         let mut message = Some(Payload::value(ToObject::<C::Call>::Call { id, call }));
-        let exchange = poll_fn(|cx| {
+        let mut exchange = std::pin::pin!(poll_fn(|cx| {
             if message.is_some() {
                 if let Poll::Ready(Err(_)) = self.inner.port.poll_send(cx, &mut message) {
                     message = None;
                 }
             }
             self.poll_answer(id, cx)
-        });
-        let outcome = match timeout {
-            Some(limit) => {
+        }));
+        // An object in this process that answers at once has answered by the end of the first
+        // poll: the deadline is armed only for a call that waits (for most, it would be pure
+        // cost: a sweeper entry made and removed, and a clock read).
+        let first = poll_fn(|cx| Poll::Ready(exchange.as_mut().poll(cx))).await;
+        let outcome = match (first, timeout) {
+            (Poll::Ready(outcome), _) => outcome,
+            (Poll::Pending, Some(limit)) => {
                 let mut deadline = self.inner.deadlines().register(id, limit);
                 tokio::select! {
                     biased;
@@ -284,7 +290,7 @@ impl<C: Capability> Handle<C> {
                     }),
                 }
             }
-            None => exchange.await,
+            (Poll::Pending, None) => exchange.await,
         };
         let mut guard = guard;
         guard.armed = matches!(outcome, Err(IpcError::Timeout { .. }));

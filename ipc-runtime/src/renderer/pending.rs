@@ -18,6 +18,7 @@ use crate::error::IpcError;
 use crate::transport::message::{CallResult, ChannelName, Failure};
 use crate::util::deadline::WakePlan;
 use crate::util::lock;
+use crate::util::own_ids::OwnIds;
 
 /// The calls of one renderer connection that wait for a reply.
 pub(crate) struct PendingCalls {
@@ -29,7 +30,7 @@ pub(crate) struct PendingCalls {
 }
 
 struct State {
-    calls: HashMap<u64, PendingCall>,
+    calls: HashMap<u64, PendingCall, OwnIds>,
     /// The connection closed: no call can be answered any more.
     closed: bool,
     wake: WakePlan<Instant>,
@@ -52,7 +53,7 @@ impl PendingCalls {
     pub(crate) fn new() -> Self {
         PendingCalls {
             state: Mutex::new(State {
-                calls: HashMap::new(),
+                calls: HashMap::default(),
                 closed: false,
                 wake: WakePlan::new(),
             }),

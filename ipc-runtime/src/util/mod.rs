@@ -8,6 +8,7 @@
 //! - `closer`: a close signal that carries its reason;
 //! - `held`: counting the bytes held for messages not yet complete, within a limit;
 //! - `slots`: a bounded count of things in use (connections);
+//! - `own_ids`: a fast hash for maps keyed by ids this side numbers itself;
 //! - `panic_message`: the text of a caught panic.
 
 pub(crate) mod alarm;
@@ -15,6 +16,7 @@ pub(crate) mod closer;
 pub(crate) mod deadline;
 pub(crate) mod held;
 pub(crate) mod lag_queue;
+pub(crate) mod own_ids;
 pub(crate) mod slots;
 
 use std::future::Future;

@@ -256,6 +256,7 @@ impl<C: Capability> Handle<C> {
             inner: &self.inner,
             id,
             armed: true,
+            answered: false,
         };
         // The deadline covers the send too (an object that grants no room). A send that fails
         // (the handle closed meanwhile) is answered as the port is read to its end, with why
@@ -293,6 +294,8 @@ impl<C: Capability> Handle<C> {
             (Poll::Pending, None) => exchange.await,
         };
         let mut guard = guard;
+        // An answer took its slot with it (`poll_answer`): nothing to undo then.
+        guard.answered = outcome.is_ok();
         guard.armed = matches!(outcome, Err(IpcError::Timeout { .. }));
         drop(guard);
         match outcome {
@@ -378,10 +381,15 @@ struct CancelOnDrop<'a, C: Capability> {
     inner: &'a Inner<C>,
     id: u64,
     armed: bool,
+    /// The call took its answer, and its slot with it.
+    answered: bool,
 }
 
 impl<C: Capability> Drop for CancelOnDrop<'_, C> {
     fn drop(&mut self) {
+        if self.answered {
+            return;
+        }
         let waiting = {
             let mut calls = lock(&self.inner.calls);
             let waiting = calls.waiting.remove(&self.id).is_some();

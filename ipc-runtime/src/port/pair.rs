@@ -197,8 +197,23 @@ impl<Out: Serialize + Send + 'static, In> Port<Out, In> {
     /// Sends `message` without waiting: at once if there is room, else queued behind what waits
     /// (the caller checked [`Port::has_room`]; a concurrent sender may have taken it).
     pub(crate) fn push(&self, message: Out) {
-        if let Some(core) = lock(&self.handle.core).as_ref() {
-            core.push(Payload::value(message));
+        // As in `poll_send`: a partner in this process that takes messages directly (a handle's
+        // answers, handed to their calls) gets it now, with no lock of this end held.
+        let message = Payload::value(message);
+        let direct = {
+            let core = lock(&self.handle.core);
+            let Some(core) = core.as_ref() else {
+                return;
+            };
+            match core.direct_partner() {
+                Some(direct) => direct,
+                None => return core.push(message),
+            }
+        };
+        if let Err(message) = direct.offer(message) {
+            if let Some(core) = lock(&self.handle.core).as_ref() {
+                core.push(message);
+            }
         }
     }
 

@@ -532,6 +532,17 @@ fn handle_interface(capability: &CapabilityModel<'_>, flavor: Flavor, out: &mut 
         params.push("options?: IpcCallOptions".into());
         let mut docs = vec![m.docs.clone(), String::new()];
         docs.push(format!("Calls `{}` on the object.", m.channel));
+        let levels = capability.service.policy_levels(m);
+        if !levels.is_empty() {
+            docs.push(format!(
+                "Main answers `forbidden` to a holder its policy does not admit: {}.",
+                levels
+                    .iter()
+                    .map(|level| crate::policy::describe(level))
+                    .collect::<Vec<_>>()
+                    .join(", and ")
+            ));
+        }
         if let Some(error) = &m.error {
             docs.push(format!(
                 "@throws {{IpcAppError<{}>}} when the method returns an error (`data`).",

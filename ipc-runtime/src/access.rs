@@ -135,6 +135,13 @@ impl Grant {
 #[derive(Clone)]
 pub(crate) struct GrantCell(Arc<GrantSlot>);
 
+impl GrantCell {
+    /// Whether `other` is this very cell (a clone of it), not merely an equal grant.
+    pub(crate) fn is(&self, other: &GrantCell) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
 struct GrantSlot {
     /// The grant is [`Grant::all`], which most renderers hold: read without the lock.
     all: AtomicBool,

@@ -209,6 +209,36 @@ impl Caller {
         }
     }
 
+    /// A window behind a bridge as its main frame, which the bridge delivers events and
+    /// requests to: its origin and URL are kept only if its last call came from the main frame
+    /// (otherwise main does not know the main frame's page). The grant cell is the same. Any
+    /// other caller as it is.
+    pub(crate) fn as_main_frame_of_window(&self) -> Caller {
+        let Peer::BridgeWindow {
+            bridge,
+            window,
+            main_frame,
+        } = self.peer()
+        else {
+            return self.clone();
+        };
+        let known = *main_frame == Some(true);
+        Caller::new(
+            self.id,
+            CallerInner {
+                label: self.inner.label.clone(),
+                origin: self.inner.origin.clone().filter(|_| known),
+                frame_url: self.inner.frame_url.clone().filter(|_| known),
+                peer: Arc::new(Peer::BridgeWindow {
+                    bridge: bridge.clone(),
+                    window: *window,
+                    main_frame: Some(true),
+                }),
+                grant: self.inner.grant.clone(),
+            },
+        )
+    }
+
     /// The renderer's grant cell (shared with main's table).
     pub(crate) fn grant_cell(&self) -> &GrantCell {
         &self.inner.grant

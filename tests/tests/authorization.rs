@@ -586,6 +586,16 @@ async fn a_grant_changed_at_run_time_applies_to_the_next_call_through_a_handle()
     drop(listener);
 }
 
+/// The next message the object sends on `port` (a raw bridge's handle), other frames skipped.
+async fn port_answer(raw: &mut RawPeer, port: u64) -> Value {
+    loop {
+        let frame = raw.expect("the object's answer").await;
+        if frame["t"] == "port" && frame["port"] == port {
+            return frame["data"].clone();
+        }
+    }
+}
+
 /// Calls each method of a desk through the handle on `port` (a raw bridge's), as the
 /// `"desk.<method> <outcome>"` lines of `expected_desk`; a refusal's reason must contain
 /// `reason`.
@@ -595,12 +605,7 @@ async fn desk_outcomes_on_port(raw: &mut RawPeer, port: u64, reason: &str) -> Ve
         raw.send_json(&json!({"t": "port", "port": port,
             "data": {"t": "call", "id": id + 1, "call": {"m": method, "args": []}}}))
             .await;
-        let answer = loop {
-            let frame = raw.expect("the object's answer").await;
-            if frame["t"] == "port" && frame["port"] == port {
-                break frame["data"].clone();
-            }
-        };
+        let answer = port_answer(raw, port).await;
         assert_eq!(answer["id"], id + 1, "{answer}");
         let outcome = match answer["t"].as_str() {
             Some("reply") => "ok".to_string(),
@@ -640,8 +645,9 @@ async fn a_handle_behind_a_bridge_is_judged_as_the_window_it_was_handed_to() {
     );
     assert_desk_runs(&backend, &["open", "main_frame_only", "test_origin_only"]);
 
-    // A desk main hands the window in an event naming it: the window as main last knew it (its
-    // last call came from an iframe).
+    // A desk main hands the window in an event naming it: its main frame, where the bridge
+    // delivers events; its last call came from an iframe, so main cannot vouch for the main
+    // frame's origin.
     let renderer = main
         .renderers()
         .into_iter()
@@ -660,8 +666,8 @@ async fn a_handle_behind_a_bridge_is_judged_as_the_window_it_was_handed_to() {
         .as_u64()
         .expect("a handle: {event}");
     assert_eq!(
-        desk_outcomes_on_port(&mut raw, port, "a subframe").await,
-        expected_desk(&["open", "test_origin_only"])
+        desk_outcomes_on_port(&mut raw, port, "main frame").await,
+        expected_desk(&["open", "main_frame_only"])
     );
 
     // The same window's iframe gets a desk: `main_frame` refuses it.
@@ -687,4 +693,37 @@ async fn a_handle_behind_a_bridge_is_judged_as_the_window_it_was_handed_to() {
         expected_desk(&["open"])
     );
     assert_desk_runs(&backend, &["open"]);
+}
+
+/// A window's grant belongs to its page's origin: once a frame of another origin in the window
+/// called, `Main::grant`/`Main::revoke` change that origin's grant, and a handle the first page
+/// got holds no named capability any more, so a revocation made then is never missed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_windows_handle_never_outlives_a_revoked_grant() {
+    let (main, backend) = serve();
+    let mut raw = bridge(&main).await;
+    let reply = invoke_as(&mut raw, 1, "desk", window(5, true)).await;
+    let port = reply["ok"]["port"].as_u64().expect("a handle: {reply}");
+    let renderer = main
+        .renderers()
+        .into_iter()
+        .find(|caller| matches!(caller.peer(), Peer::BridgeWindow { window: 5, .. }))
+        .expect("window 5 is known")
+        .renderer();
+    let admin = |id: u64| {
+        json!({"t": "port", "port": port,
+            "data": {"t": "call", "id": id, "call": {"m": "admin", "args": []}}})
+    };
+    assert!(main.grant(renderer, "admin"));
+    raw.send_json(&admin(1)).await;
+    assert_eq!(port_answer(&mut raw, port).await["t"], "reply");
+    // An iframe of another origin calls: the window's grant is now that origin's.
+    let other = json!({"id": 5, "url": "http://other.example/frame.html",
+        "origin": "http://other.example", "main_frame": false});
+    invoke_as(&mut raw, 2, "open", other).await;
+    assert!(main.revoke(renderer, "admin"));
+    raw.send_json(&admin(2)).await;
+    let refused = port_answer(&mut raw, port).await;
+    assert_eq!(refused["error"]["code"], "forbidden", "{refused}");
+    assert_eq!(backend.runs("desk.admin"), 1);
 }

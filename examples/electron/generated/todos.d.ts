@@ -370,7 +370,7 @@ export interface NotebookHandle {
    * Electron windows may, a web page on the WebSocket endpoint gets `forbidden`.
    *
    * Calls `notebook:clear` on the object.
-   * Main answers `forbidden` to a holder its policy does not admit: #[policy(native)] or #[policy(window)].
+   * Where main serves the object, it answers `forbidden` to a holder its policy does not admit: #[policy(native)] or #[policy(window)].
    * @throws {IpcFrameworkError} when the call fails (timeout, cancelled, revoked, released, ...).
    */
   clear(options?: IpcCallOptions): Promise<number>;

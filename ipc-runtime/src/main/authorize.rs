@@ -5,7 +5,7 @@
 //! `sends`, for an event once per recipient in `Main::emit`. A refusal is
 //! [`IpcError::Forbidden`] naming the rule that refused.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use ipc_schema::{RendererKind, Rule};
 
@@ -13,6 +13,8 @@ use crate::access::Grant;
 use crate::caller::{Caller, Peer};
 use crate::error::IpcError;
 use crate::port::Holder;
+
+use super::{Main, MainInner};
 
 /// A channel's declared policy, ready to check: its contract's namespace and the levels (the
 /// trait's rules, the method's) a caller must each satisfy with one rule.
@@ -156,23 +158,66 @@ fn meet_levels(
 /// it is at that call. The grant's contract list is not consulted: a capability's contract is
 /// reached only through a handle main chose to hand over, which is the grant of it.
 pub(crate) struct RendererHolder {
-    pub(crate) caller: Caller,
-    /// The connection is a bridge: its windows hold the handles, and main does not know which.
-    pub(crate) bridge: bool,
+    caller: Caller,
+    /// The connection is a bridge and the holder is none of its windows in particular.
+    bridge: bool,
+    /// A window behind a bridge: the registry, to find the window's grant now (a window keeps
+    /// its grant cell only while it shows pages of one origin, and `Main::grant`/`Main::revoke`
+    /// change the cell it has now).
+    window: Option<Weak<MainInner>>,
+}
+
+impl RendererHolder {
+    /// The renderer of a connection (on a bridge: a window main cannot name).
+    pub(crate) fn connection(caller: Caller, bridge: bool) -> RendererHolder {
+        RendererHolder {
+            caller,
+            bridge,
+            window: None,
+        }
+    }
+
+    /// A window behind a bridge, as `caller`: the window as it called, for a reply to its call;
+    /// its main frame ([`Caller::as_main_frame_of_window`]), for an event or a request naming it.
+    pub(crate) fn window(caller: Caller, main: Weak<MainInner>) -> RendererHolder {
+        RendererHolder {
+            caller,
+            bridge: false,
+            window: Some(main),
+        }
+    }
 }
 
 impl Holder for RendererHolder {
     fn admit(&self, channel: &str, levels: &[Vec<Rule>]) -> Result<(), IpcError> {
-        self.caller.grant_cell().with(|grant| {
-            meet_levels(
-                &self.caller,
-                grant,
-                channel,
-                levels,
-                Use::Handle,
-                self.bridge,
-            )
-        })
+        let Some(main) = &self.window else {
+            return self.caller.grant_cell().with(|grant| {
+                meet_levels(
+                    &self.caller,
+                    grant,
+                    channel,
+                    levels,
+                    Use::Handle,
+                    self.bridge,
+                )
+            });
+        };
+        let caller = &self.caller;
+        // The window's grant now, if it is still the cell this holder's page had: once a page of
+        // another origin called, the window's cell is that page's, and this one is no longer
+        // what main changes. Then no named capability is taken as held (a revocation is never
+        // missed; a `capability` rule refuses until the page that got the handle calls again).
+        let now = main
+            .upgrade()
+            .and_then(|main| Main { inner: main }.renderer(caller.renderer()));
+        let current = now.is_some_and(|now| now.grant_cell().is(caller.grant_cell()));
+        if current {
+            caller
+                .grant_cell()
+                .with(|grant| meet_levels(caller, grant, channel, levels, Use::Handle, false))
+        } else {
+            meet_levels(caller, &Grant::all(), channel, levels, Use::Handle, false)
+        }
     }
 }
 

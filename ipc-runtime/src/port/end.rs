@@ -227,6 +227,11 @@ impl EndCore {
         let partner = self.partner.upgrade();
         match (target, partner) {
             (Target::Local(partner_inbox), Some(partner_target)) => {
+                // Who holds it from now on, known before anything of the port's can be read:
+                // the message's recipient where it names one (a window behind a bridge), else
+                // whoever the connection names.
+                self.held_by
+                    .set(super::context::holder().or_else(|| ports.holder()));
                 // The partner's messages now go out on the port, and the port's come into the
                 // partner's inbox.
                 let remote = match ports.open_here(Some(partner_inbox)) {
@@ -238,10 +243,6 @@ impl EndCore {
                     }
                 };
                 *lock(&partner_target) = Target::Remote(remote.clone());
-                // The message's recipient where it names one (a window behind a bridge), else
-                // whoever the connection names.
-                self.held_by
-                    .set(super::context::holder().or_else(|| ports.holder()));
                 let (queued, closed) = self.inbox.drain();
                 for message in queued {
                     remote.push(message);

@@ -535,7 +535,7 @@ fn handle_interface(capability: &CapabilityModel<'_>, flavor: Flavor, out: &mut 
         let levels = capability.service.policy_levels(m);
         if !levels.is_empty() {
             docs.push(format!(
-                "Main answers `forbidden` to a holder its policy does not admit: {}.",
+                "Where main serves the object, it answers `forbidden` to a holder its policy does not admit: {}.",
                 levels
                     .iter()
                     .map(|level| crate::policy::describe(level))

@@ -105,6 +105,7 @@ fn out_frame(frame: &Frame, codec: Codec) -> Option<Encodable> {
         }),
         Frame::Reply { id, body, .. } => Encodable::Renderer(ToRenderer::Reply {
             id: *id,
+            window: None,
             result: match body {
                 ReplyBody::Ok(value) => Ok(payload(value)),
                 ReplyBody::App(error) => Err(Failure::App(payload(error))),

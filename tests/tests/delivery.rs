@@ -174,8 +174,9 @@ async fn event_right_after_connect_arrives_over_a_byte_stream_binary() {
 // ---------------------------------------------------------------------------------------------
 // A renderer that does not read
 
-/// A raw renderer that completes the handshake, then reads only when told: over a Unix socket
-/// (length-prefixed frames) or a WebSocket (a message per frame).
+/// A raw renderer that completes the handshake, then reads only when told: over a Unix socket or
+/// a byte stream pair (stdio's framing; length-prefixed frames) or a WebSocket (a message per
+/// frame).
 struct RawRenderer {
     link: RawLink,
     codec: Codec,
@@ -183,6 +184,7 @@ struct RawRenderer {
 
 enum RawLink {
     Unix(tokio::net::UnixStream),
+    Bytes(tokio::io::DuplexStream),
     WebSocket(
         Box<
             tokio_tungstenite::WebSocketStream<
@@ -211,6 +213,29 @@ impl RawRenderer {
         stream.write_all(&body).await.unwrap();
         Self::answered(RawRenderer {
             link: RawLink::Unix(stream),
+            codec,
+        })
+        .await
+    }
+
+    /// Over a byte stream pair whose other end main accepts (what stdio is, without a second
+    /// process), with room for `buffer` bytes in flight.
+    async fn connect_bytes(main: &Main, codec: Codec, buffer: usize) -> (RawRenderer, u64) {
+        let (mut ours, theirs) = tokio::io::duplex(buffer);
+        let (their_read, their_write) = tokio::io::split(theirs);
+        let accepting = main.clone();
+        tokio::spawn(async move {
+            let _ = accepting
+                .accept(ByteStream::new(their_read, their_write))
+                .await;
+        });
+        let body = Self::hello(codec);
+        ours.write_all(&(body.len() as u32).to_be_bytes())
+            .await
+            .unwrap();
+        ours.write_all(&body).await.unwrap();
+        Self::answered(RawRenderer {
+            link: RawLink::Bytes(ours),
             codec,
         })
         .await
@@ -245,17 +270,8 @@ impl RawRenderer {
 
     async fn frame(&mut self) -> Option<Vec<u8>> {
         match &mut self.link {
-            RawLink::Unix(stream) => {
-                let mut prefix = [0u8; 4];
-                within("a frame", stream.read_exact(&mut prefix))
-                    .await
-                    .ok()?;
-                let mut body = vec![0; u32::from_be_bytes(prefix) as usize];
-                within("a frame body", stream.read_exact(&mut body))
-                    .await
-                    .ok()?;
-                Some(body)
-            }
+            RawLink::Unix(stream) => length_prefixed(stream).await,
+            RawLink::Bytes(stream) => length_prefixed(stream).await,
             RawLink::WebSocket(ws) => loop {
                 use tokio_tungstenite::tungstenite::Message;
                 match within("a frame", ws.next()).await? {
@@ -298,6 +314,19 @@ impl RawRenderer {
     }
 }
 
+/// One length-prefixed frame's body (`None` once the stream ends).
+async fn length_prefixed(stream: &mut (impl tokio::io::AsyncRead + Unpin)) -> Option<Vec<u8>> {
+    let mut prefix = [0u8; 4];
+    within("a frame", stream.read_exact(&mut prefix))
+        .await
+        .ok()?;
+    let mut body = vec![0; u32::from_be_bytes(prefix) as usize];
+    within("a frame body", stream.read_exact(&mut body))
+        .await
+        .ok()?;
+    Some(body)
+}
+
 fn varint(bytes: &[u8]) -> (u64, &[u8]) {
     let mut n = 0u64;
     for (i, byte) in bytes.iter().enumerate() {
@@ -320,10 +349,18 @@ fn msgpack_single_u32(payload: &[u8]) -> u32 {
     }
 }
 
+/// Which link the raw renderer of the lag tests reads.
+#[derive(Clone, Copy)]
+enum Link {
+    Unix,
+    WebSocket,
+    Bytes,
+}
+
 /// A renderer that stops reading loses events, never silently: every event main emitted is
 /// either delivered or counted in a lag notice that sits exactly where the missed ones would
 /// have been, per channel.
-async fn a_renderer_that_does_not_read_is_told_what_it_missed(codec: Codec, websocket: bool) {
+async fn a_renderer_that_does_not_read_is_told_what_it_missed(codec: Codec, link: Link) {
     let main = Main::builder().queue_capacity(64).build();
     let listener = main
         .listen_unix(socket_path(&format!("no-read-{}", codec.name())))
@@ -332,10 +369,10 @@ async fn a_renderer_that_does_not_read_is_told_what_it_missed(codec: Codec, webs
         .listen_websocket(WebSocketOptions::new().allow_origin(ORIGIN))
         .await
         .unwrap();
-    let (mut raw, id) = if websocket {
-        RawRenderer::connect_websocket(&ws.url(), codec).await
-    } else {
-        RawRenderer::connect(listener.path(), codec).await
+    let (mut raw, id) = match link {
+        Link::WebSocket => RawRenderer::connect_websocket(&ws.url(), codec).await,
+        Link::Unix => RawRenderer::connect(listener.path(), codec).await,
+        Link::Bytes => RawRenderer::connect_bytes(&main, codec, 64 * 1024).await,
     };
     let id = main
         .renderers()
@@ -400,22 +437,33 @@ async fn a_renderer_that_does_not_read_is_told_what_it_missed(codec: Codec, webs
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_renderer_that_does_not_read_is_told_what_it_missed_json() {
-    a_renderer_that_does_not_read_is_told_what_it_missed(Codec::Json, false).await;
+    a_renderer_that_does_not_read_is_told_what_it_missed(Codec::Json, Link::Unix).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_renderer_that_does_not_read_is_told_what_it_missed_binary() {
-    a_renderer_that_does_not_read_is_told_what_it_missed(Codec::Binary, false).await;
+    a_renderer_that_does_not_read_is_told_what_it_missed(Codec::Binary, Link::Unix).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_websocket_page_that_does_not_read_is_told_what_it_missed_json() {
-    a_renderer_that_does_not_read_is_told_what_it_missed(Codec::Json, true).await;
+    a_renderer_that_does_not_read_is_told_what_it_missed(Codec::Json, Link::WebSocket).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_websocket_page_that_does_not_read_is_told_what_it_missed_binary() {
-    a_renderer_that_does_not_read_is_told_what_it_missed(Codec::Binary, true).await;
+    a_renderer_that_does_not_read_is_told_what_it_missed(Codec::Binary, Link::WebSocket).await;
+}
+
+/// Stdio's framing (a byte stream pair, what a spawned renderer's stdin and stdout carry).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stdio_renderer_that_does_not_read_is_told_what_it_missed_json() {
+    a_renderer_that_does_not_read_is_told_what_it_missed(Codec::Json, Link::Bytes).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stdio_renderer_that_does_not_read_is_told_what_it_missed_binary() {
+    a_renderer_that_does_not_read_is_told_what_it_missed(Codec::Binary, Link::Bytes).await;
 }
 
 /// In process, with the reader unable to run while main emits: the subscription yields what fit

@@ -237,7 +237,7 @@ impl<C: Capability> Handle<C> {
     ) -> Result<T, CallError<E>> {
         let channel = || format!("{}:{method}", C::NAME);
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        {
+        let among_others = {
             let mut calls = lock(&self.inner.calls);
             if let Some(error) = &calls.closed {
                 return Err(CallError::Ipc(error.clone()));
@@ -249,7 +249,8 @@ impl<C: Capability> Handle<C> {
                     waker: None,
                 },
             );
-        }
+            calls.waiting.len() > 1
+        };
         // Dropped before the answer (the caller gave up, or the deadline passed): the object
         // drops the handler's future.
         let guard = CancelOnDrop {
@@ -268,7 +269,14 @@ impl<C: Capability> Handle<C> {
         let mut message = Some(Payload::value(ToObject::<C::Call>::Call { id, call }));
         let mut exchange = std::pin::pin!(poll_fn(|cx| {
             if message.is_some() {
-                if let Poll::Ready(Err(_)) = self.inner.port.poll_send(cx, &mut message) {
+                // With other calls of this handle under way, its frame may share a write with
+                // theirs, as a plain call among others does (alone, it is written at once).
+                let sent = if among_others {
+                    crate::port::among_others(|| self.inner.port.poll_send(cx, &mut message))
+                } else {
+                    self.inner.port.poll_send(cx, &mut message)
+                };
+                if let Poll::Ready(Err(_)) = sent {
                     message = None;
                 }
             }

@@ -18,6 +18,26 @@ use crate::wire::Outcome;
 thread_local! {
     static ENCODING: RefCell<Vec<Encoding>> = const { RefCell::new(Vec::new()) };
     static DECODING: RefCell<Vec<Arc<Transfers>>> = const { RefCell::new(Vec::new()) };
+    static AMONG_OTHERS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `send` (a send on a port) noting that it is one of several under way at once (a
+/// handle's calls from many tasks): the side that writes the frames may then let a burst share
+/// one write, as it does for its own calls in flight, rather than write each at once.
+pub(crate) fn among_others<R>(send: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            AMONG_OTHERS.set(self.0);
+        }
+    }
+    let _reset = Reset(AMONG_OTHERS.replace(true));
+    send()
+}
+
+/// Whether the message being sent now is one of several under way (see [`among_others`]).
+pub(crate) fn sent_among_others() -> bool {
+    AMONG_OTHERS.get()
 }
 
 /// A message being encoded for a connection, and the ports it transferred so far.

@@ -26,7 +26,7 @@ mod table;
 pub use pair::Port;
 pub use stream::{Stream, StreamSender};
 
-pub(crate) use context::{Announce, encoding};
+pub(crate) use context::{Announce, among_others, encoding, sent_among_others};
 pub(crate) use holder::Holder;
 pub(crate) use inbox::Direct;
 pub(crate) use table::{ConnPorts, PortLimits, PortWire, Side};

@@ -409,9 +409,14 @@ impl PortWire for RendererPortWire {
             ports: ports.clone(),
         };
         // Bounded already (credits, ports open): the outbox takes them past its own bound.
+        let among_others = crate::port::sent_among_others();
         match queue.encode(&ToMain::Port(message)) {
             Ok((frames, announce)) => {
-                let _ = queue.outbox.put_anyway(frames);
+                let _ = if among_others {
+                    queue.outbox.put_anyway_among_others(frames)
+                } else {
+                    queue.outbox.put_anyway(frames)
+                };
                 drop(announce);
             }
             Err(PostError::Refused(error)) => tracing::warn!(%error, "a port frame was not sent"),

@@ -61,6 +61,9 @@ struct State {
     busy: bool,
     /// Every renderer handle is gone: the writer says goodbye and closes.
     closing: bool,
+    /// A frame was left for the writer as one of several under way (a handle's calls): the
+    /// writer steps aside once before writing, so that the others share the write.
+    among_others: bool,
 }
 
 impl Outbox {
@@ -78,6 +81,7 @@ impl Outbox {
                 queued: VecDeque::new(),
                 busy: false,
                 closing: false,
+                among_others: false,
             }),
             work: Notify::new(),
             room: Notify::new(),
@@ -113,19 +117,32 @@ impl Outbox {
     /// room for one frame (its chunks are the message's own memory, not copies), always through
     /// the writer task.
     pub(crate) fn try_put(&self, frames: OutFrames) -> Result<(), OutboxError> {
-        self.put_frames(frames, true)
+        self.put_frames(frames, true, false)
     }
 
     /// Takes frames past the outbox's bound: for frames bounded elsewhere (port frames, within
     /// credits; replies to main's requests, one per request).
     pub(crate) fn put_anyway(&self, frames: OutFrames) -> Result<(), OutboxError> {
-        self.put_frames(frames, false)
+        self.put_frames(frames, false, false)
     }
 
-    fn put_frames(&self, frames: OutFrames, bounded: bool) -> Result<(), OutboxError> {
+    /// As [`OutboxHandle::put_anyway`], for a frame sent among others under way (a handle's
+    /// calls from many tasks): left to the writer task, which lets them share one write, as it
+    /// does for calls in flight.
+    pub(crate) fn put_anyway_among_others(&self, frames: OutFrames) -> Result<(), OutboxError> {
+        self.put_frames(frames, false, true)
+    }
+
+    fn put_frames(
+        &self,
+        frames: OutFrames,
+        bounded: bool,
+        among_others: bool,
+    ) -> Result<(), OutboxError> {
         let full = |queued: usize| bounded && queued >= self.capacity;
         let mut state = lock(&self.state);
         let state = &mut *state;
+        state.among_others |= among_others;
         let Some(sink) = state.sink.as_mut() else {
             return Err(OutboxError::Closed);
         };
@@ -154,7 +171,7 @@ impl Outbox {
         // done now is handed to the writer task, which polls again with its own). With others in
         // flight, leave it to the writer task, which batches.
         let mut cx = Context::from_waker(Waker::noop());
-        let ready = if self.pending.waiting() <= 1 {
+        let ready = if !among_others && self.pending.waiting() <= 1 {
             sink.as_mut().poll_ready(&mut cx)
         } else {
             Poll::Pending
@@ -278,9 +295,10 @@ async fn write_frames(outbox: Arc<Outbox>, goodbye: Option<FrameBytes>) {
         let work = outbox.work.notified();
         tokio::pin!(work);
         work.as_mut().enable();
-        let (busy, closing) = {
-            let state = lock(&outbox.state);
-            (state.busy, state.closing)
+        let (busy, closing, among_others) = {
+            let mut state = lock(&outbox.state);
+            let among_others = std::mem::take(&mut state.among_others);
+            (state.busy, state.closing, among_others)
         };
         if !busy {
             if closing {
@@ -290,7 +308,7 @@ async fn write_frames(outbox: Arc<Outbox>, goodbye: Option<FrameBytes>) {
             continue;
         }
         // Others may be about to post: step aside once so that their frames share this write.
-        if outbox.pending.waiting() > 1 {
+        if among_others || outbox.pending.waiting() > 1 {
             tokio::task::yield_now().await;
         }
         if !std::future::poll_fn(|cx| outbox.poll_write(cx)).await {

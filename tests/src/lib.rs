@@ -1479,15 +1479,20 @@ pub async fn guarded_outcomes(renderer: &Renderer) -> Vec<String> {
             "test_origin_only" => client.test_origin_only().await,
             _ => client.admin().await,
         };
-        lines.push(match result {
-            Ok(_) => format!("{method} ok"),
-            Err(IpcError::Forbidden { rule, .. }) => {
-                format!("{method} forbidden {}", rule.unwrap_or_default())
-            }
-            Err(other) => format!("{method} {}", other.code()),
-        });
+        lines.push(outcome_line(method, result));
     }
     lines
+}
+
+/// `"<method> ok"`, `"<method> forbidden <rule>"`, or `"<method> <code>"` of another error.
+fn outcome_line(method: &str, result: Result<u32, IpcError>) -> String {
+    match result {
+        Ok(_) => format!("{method} ok"),
+        Err(IpcError::Forbidden { rule, .. }) => {
+            format!("{method} forbidden {}", rule.unwrap_or_default())
+        }
+        Err(other) => format!("{method} {}", other.code()),
+    }
 }
 
 /// Gets a desk (`desk` of [`Guarded`]) and calls each of its methods once through the handle:
@@ -1507,14 +1512,11 @@ pub async fn guarded_desk_outcomes(renderer: &Renderer) -> Vec<String> {
             "test_origin_only" => desk.test_origin_only().await,
             _ => desk.admin().await,
         };
-        lines.push(match result {
-            Ok(_) => format!("desk.{method} ok"),
-            Err(CallError::Ipc(IpcError::Forbidden { rule, .. })) => {
-                format!("desk.{method} forbidden {}", rule.unwrap_or_default())
-            }
-            Err(CallError::Ipc(other)) => format!("desk.{method} {}", other.code()),
-            Err(CallError::App(never)) => match never {},
+        let result = result.map_err(|error| match error {
+            CallError::Ipc(error) => error,
+            CallError::App(never) => match never {},
         });
+        lines.push(outcome_line(&format!("desk.{method}"), result));
     }
     lines
 }

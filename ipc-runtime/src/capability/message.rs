@@ -35,6 +35,16 @@ pub(crate) enum FromObject<Reply> {
     Error { id: u64, error: Box<WireError> },
 }
 
+impl<Reply> FromObject<Reply> {
+    /// Call `id` failed in the framework with `error`.
+    pub(crate) fn failed(id: u64, error: &crate::error::IpcError) -> Self {
+        FromObject::Error {
+            id,
+            error: Box::new(error.into()),
+        }
+    }
+}
+
 /// The fields of either direction's map.
 enum Field {
     Tag,

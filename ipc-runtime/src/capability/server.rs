@@ -129,10 +129,7 @@ impl<C: Capability, H: Send + Sync + 'static> Object<C, H> {
             // Judged as the holder is now: a grant changed since the handle was handed over
             // applies to the next call.
             if let Err(error) = rules.admit(C::method(&call), self.port.holder().as_deref()) {
-                return Some(FromObject::Error {
-                    id,
-                    error: Box::new((&error).into()),
-                });
+                return Some(FromObject::failed(id, &error));
             }
         }
         {
@@ -150,10 +147,7 @@ impl<C: Capability, H: Send + Sync + 'static> Object<C, H> {
                 None
             };
             if let Some(error) = refusal {
-                return Some(FromObject::Error {
-                    id,
-                    error: Box::new((&error).into()),
-                });
+                return Some(FromObject::failed(id, &error));
             }
         }
         let mut call = AssertUnwindSafe((self.dispatch)(self.handler.clone(), call)).catch_unwind();
@@ -218,10 +212,7 @@ impl<C: Capability, H: Send + Sync + 'static> Object<C, H> {
                     channel: C::NAME.to_string(),
                     message,
                 };
-                Some(FromObject::Error {
-                    id,
-                    error: Box::new((&error).into()),
-                })
+                Some(FromObject::failed(id, &error))
             }
         }
     }

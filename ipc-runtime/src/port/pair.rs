@@ -54,6 +54,16 @@ pub struct Port<Out, In> {
     types: PhantomData<fn(Out) -> In>,
 }
 
+/// How [`Port::send_via`] sent a message.
+enum Sent<R> {
+    /// The partner took it directly.
+    Directly,
+    /// The end took it (what its send said).
+    ByEnd(R),
+    /// The end is gone (closed or sent away).
+    Closed,
+}
+
 /// The end itself, shared by a port's clones; `None` once transferred or closed.
 struct Handle {
     core: Mutex<Option<EndCore>>,
@@ -145,30 +155,46 @@ impl<Out: Serialize + Send + 'static, In> Port<Out, In> {
         cx: &mut Context<'_>,
         slot: &mut Option<Payload>,
     ) -> Poll<Result<(), IpcError>> {
-        // A partner in this process that takes messages directly (a capability's object) gets
-        // this one now, in this task, with no lock of this end held: it runs its handler on it.
+        let Some(message) = slot.take() else {
+            return Poll::Ready(Ok(()));
+        };
+        let sent = self.send_via(message, |core, message| {
+            let mut waiting = Some(message);
+            let poll = core.poll_send(cx, &mut waiting);
+            (poll, waiting)
+        });
+        match sent {
+            Sent::Directly => Poll::Ready(Ok(())),
+            Sent::ByEnd((poll, waiting)) => {
+                *slot = waiting;
+                poll
+            }
+            Sent::Closed => Poll::Ready(Err(Self::closed_error())),
+        }
+    }
+
+    /// Hands `message` to a partner in this process that takes messages directly now (a
+    /// capability's object, a handle's answers), in this task and with no lock of this end held,
+    /// so that what it runs may send on ports, this one included; otherwise, or when it gives
+    /// the message back, sends it by the end with `send`. The usual case (a partner across a
+    /// connection, or one read by its task) looks at the end once.
+    fn send_via<R>(&self, message: Payload, send: impl FnOnce(&EndCore, Payload) -> R) -> Sent<R> {
         let direct = {
             let core = lock(&self.handle.core);
             let Some(core) = core.as_ref() else {
-                return Poll::Ready(Err(Self::closed_error()));
+                return Sent::Closed;
             };
             match core.direct_partner() {
                 Some(direct) => direct,
-                // The usual case (a partner across a connection, or one read by its task):
-                // one look at the end.
-                None => return core.poll_send(cx, slot),
+                None => return Sent::ByEnd(send(core, message)),
             }
         };
-        if let Some(message) = slot.take() {
-            match direct.offer(message) {
-                Ok(()) => return Poll::Ready(Ok(())),
-                Err(message) => *slot = Some(message),
-            }
-        }
-        let core = lock(&self.handle.core);
-        match core.as_ref() {
-            Some(core) => core.poll_send(cx, slot),
-            None => Poll::Ready(Err(Self::closed_error())),
+        match direct.offer(message) {
+            Ok(()) => Sent::Directly,
+            Err(message) => match lock(&self.handle.core).as_ref() {
+                Some(core) => Sent::ByEnd(send(core, message)),
+                None => Sent::Closed,
+            },
         }
     }
 
@@ -197,24 +223,8 @@ impl<Out: Serialize + Send + 'static, In> Port<Out, In> {
     /// Sends `message` without waiting: at once if there is room, else queued behind what waits
     /// (the caller checked [`Port::has_room`]; a concurrent sender may have taken it).
     pub(crate) fn push(&self, message: Out) {
-        // As in `poll_send`: a partner in this process that takes messages directly (a handle's
-        // answers, handed to their calls) gets it now, with no lock of this end held.
-        let message = Payload::value(message);
-        let direct = {
-            let core = lock(&self.handle.core);
-            let Some(core) = core.as_ref() else {
-                return;
-            };
-            match core.direct_partner() {
-                Some(direct) => direct,
-                None => return core.push(message),
-            }
-        };
-        if let Err(message) = direct.offer(message) {
-            if let Some(core) = lock(&self.handle.core).as_ref() {
-                core.push(message);
-            }
-        }
+        // Dropped when the port is closed, as `EndCore::push` drops it.
+        let _ = self.send_via(Payload::value(message), EndCore::push);
     }
 
     /// Messages are offered to `direct` as they come (read from a connection, or sent by a local

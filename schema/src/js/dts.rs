@@ -536,11 +536,7 @@ fn handle_interface(capability: &CapabilityModel<'_>, flavor: Flavor, out: &mut 
         if !levels.is_empty() {
             docs.push(format!(
                 "Where main serves the object, it answers `forbidden` to a holder its policy does not admit: {}.",
-                levels
-                    .iter()
-                    .map(|level| crate::policy::describe(level))
-                    .collect::<Vec<_>>()
-                    .join(", and ")
+                describe_levels(&levels)
             ));
         }
         if let Some(error) = &m.error {
@@ -751,11 +747,7 @@ fn api_interface(service: &ServiceModel<'_>, flavor: Flavor, out: &mut String) {
                 2.min(docs.len()),
                 format!(
                     "Present only where the contract's policy admits the page: {}.",
-                    levels
-                        .iter()
-                        .map(|level| crate::policy::describe(level))
-                        .collect::<Vec<_>>()
-                        .join(", and ")
+                    describe_levels(&levels)
                 ),
             );
             signature.replacen(&format!("{}(", m.js_name), &format!("{}?(", m.js_name), 1)
@@ -766,6 +758,15 @@ fn api_interface(service: &ServiceModel<'_>, flavor: Flavor, out: &mut String) {
         out.push_str(&format!("  {signature}\n"));
     }
     out.push_str("}\n\n");
+}
+
+/// A method's policy levels in words: each level's rules, the levels joined with "and".
+fn describe_levels(levels: &[&[crate::Rule]]) -> String {
+    levels
+        .iter()
+        .map(|level| crate::policy::describe(level))
+        .collect::<Vec<_>>()
+        .join(", and ")
 }
 
 /// Whether the preload or the browser client may leave a method out of a page's API: some

@@ -15,7 +15,7 @@ use super::connection::{FromRenderer, MainEnd};
 use super::{Main, PeerIdentity};
 use crate::caller::RendererId;
 use crate::error::IpcError;
-use crate::port::{Announce, ConnPorts, Holder, PortLimits, PortWire, Side};
+use crate::port::{Announce, ConnPorts, PortLimits, PortWire, Recipient, Side};
 use crate::transport::LinkKind;
 use crate::transport::frames::{
     FrameLink, Limits, Outgoing, Reader, Writer, decode_hello, first_frame, into_frames,
@@ -514,7 +514,7 @@ impl MainWriter {
     pub(crate) fn write(
         &mut self,
         message: &ToRenderer,
-        recipient: Option<Arc<dyn Holder>>,
+        recipient: Option<Recipient>,
     ) -> Result<(), FramingError> {
         self.mail_written();
         let encoded = crate::port::encoding(&self.ports, recipient, || {

@@ -12,7 +12,7 @@ use ipc_schema::{RendererKind, Rule};
 use crate::access::Grant;
 use crate::caller::{Caller, Peer};
 use crate::error::IpcError;
-use crate::port::Holder;
+use crate::port::{Holder, Recipient};
 
 use super::{Main, MainInner};
 
@@ -161,53 +161,41 @@ pub(crate) struct RendererHolder {
     caller: Caller,
     /// The connection is a bridge and the holder is none of its windows in particular.
     bridge: bool,
-    /// A window behind a bridge: the registry, to find the window's grant now (a window keeps
-    /// its grant cell only while it shows pages of one origin, and `Main::grant`/`Main::revoke`
+    /// The holder is a window behind a bridge (a message's recipient on a bridge connection).
+    window: bool,
+    /// The registry: a window's grant is read where main changes it now (a window keeps its
+    /// grant cell only while it shows pages of one origin, and `Main::grant`/`Main::revoke`
     /// change the cell it has now).
-    window: Option<Weak<MainInner>>,
+    main: Weak<MainInner>,
 }
 
 impl RendererHolder {
-    /// The renderer of a connection (on a bridge: a window main cannot name).
-    pub(crate) fn connection(caller: Caller, bridge: bool) -> RendererHolder {
+    /// The renderer of a connection (on a bridge: a window main cannot name, until a message
+    /// names its recipient).
+    pub(crate) fn connection(caller: Caller, bridge: bool, main: Weak<MainInner>) -> Self {
         RendererHolder {
             caller,
             bridge,
-            window: None,
-        }
-    }
-
-    /// A window behind a bridge, as `caller`: the window as it called, for a reply to its call;
-    /// its main frame ([`Caller::as_main_frame_of_window`]), for an event or a request naming it.
-    pub(crate) fn window(caller: Caller, main: Weak<MainInner>) -> RendererHolder {
-        RendererHolder {
-            caller,
-            bridge: false,
-            window: Some(main),
+            window: false,
+            main,
         }
     }
 }
 
 impl Holder for RendererHolder {
     fn admit(&self, channel: &str, levels: &[Vec<Rule>]) -> Result<(), IpcError> {
-        let Some(main) = &self.window else {
-            return self.caller.grant_cell().with(|grant| {
-                meet_levels(
-                    &self.caller,
-                    grant,
-                    channel,
-                    levels,
-                    Use::Handle,
-                    self.bridge,
-                )
-            });
-        };
         let caller = &self.caller;
+        if !self.window {
+            return caller.grant_cell().with(|grant| {
+                meet_levels(caller, grant, channel, levels, Use::Handle, self.bridge)
+            });
+        }
         // The window's grant now, if it is still the cell this holder's page had: once a page of
         // another origin called, the window's cell is that page's, and this one is no longer
         // what main changes. Then no named capability is taken as held (a revocation is never
         // missed; a `capability` rule refuses until the page that got the handle calls again).
-        let now = main
+        let now = self
+            .main
             .upgrade()
             .and_then(|main| Main { inner: main }.renderer(caller.renderer()));
         let current = now.is_some_and(|now| now.grant_cell().is(caller.grant_cell()));
@@ -218,6 +206,22 @@ impl Holder for RendererHolder {
         } else {
             meet_levels(caller, &Grant::all(), channel, levels, Use::Handle, false)
         }
+    }
+
+    /// The window a message is for: as it called, for a reply to its call; its main frame
+    /// ([`Caller::as_main_frame_of_window`]), for an event or a request naming it.
+    fn for_recipient(&self, recipient: &Recipient) -> Arc<dyn Holder> {
+        let caller = if recipient.main_frame {
+            recipient.caller.as_main_frame_of_window()
+        } else {
+            recipient.caller.clone()
+        };
+        Arc::new(RendererHolder {
+            caller,
+            bridge: false,
+            window: true,
+            main: self.main.clone(),
+        })
     }
 }
 

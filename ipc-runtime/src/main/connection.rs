@@ -24,7 +24,7 @@ use super::sends::SendRunner;
 use super::{Main, start_call};
 use crate::caller::{Caller, Peer};
 use crate::error::IpcError;
-use crate::port::{ConnPorts, Holder};
+use crate::port::{ConnPorts, Recipient};
 use crate::transport::in_process::MainQueues;
 use crate::transport::mailbox::{Mail, Mailbox};
 use crate::transport::message::{
@@ -157,7 +157,11 @@ pub(crate) async fn serve(connection: Connection) {
     if let Some(ports) = &ports {
         // Before anything is written: every handle main hands over here is held by this
         // renderer (or, on a bridge, by one of its windows).
-        ports.set_holder(Arc::new(RendererHolder::connection(caller.clone(), bridge)));
+        ports.set_holder(Arc::new(RendererHolder::connection(
+            caller.clone(),
+            bridge,
+            Arc::downgrade(&main.inner),
+        )));
     }
     let mut cleanup = Cleanup {
         main: main.clone(),
@@ -239,7 +243,7 @@ pub(crate) async fn serve(connection: Connection) {
                 };
                 let written = match mail {
                     Mail::Message(message) => {
-                        let recipient = recipient(&main, &message, Some(&windows));
+                        let recipient = recipient(&message, Some(&windows));
                         writer.write(&message, recipient)
                     }
                     Mail::Lag(missed) => missed.into_iter().try_for_each(|missed| {
@@ -290,7 +294,6 @@ pub(crate) async fn serve(connection: Connection) {
                     let entered = sends.enter(&main, &send.caller, &send.channel, send.args, slot);
                     if let Err(error) = entered {
                         answer(
-                            &main,
                             &mut writer,
                             &mailbox,
                             ToRenderer::Notice { id: None, error },
@@ -307,7 +310,7 @@ pub(crate) async fn serve(connection: Connection) {
                 break reason;
             }
             Event::Inbound(Inbound::Answer(reply)) => {
-                answer(&main, &mut writer, &mailbox, reply);
+                answer(&mut writer, &mailbox, reply);
                 continue;
             }
             Event::Inbound(Inbound::Message(message)) => message,
@@ -485,7 +488,7 @@ pub(crate) async fn serve(connection: Connection) {
             }
         };
         if let Some(reply) = reply {
-            answer(&main, &mut writer, &mailbox, reply);
+            answer(&mut writer, &mailbox, reply);
         }
     };
     tracing::debug!(renderer = %caller.renderer(), %reason, "connection closed");
@@ -623,38 +626,36 @@ fn next_event(
 /// Who holds the handles `message` carries, where it is for one window behind a bridge (a reply
 /// to the window's call, as the window was when it called; an event or a request naming it):
 /// that window. `None`: the connection's renderer (on a bridge, a window main cannot name).
-fn recipient(
-    main: &Main,
-    message: &ToRenderer,
-    windows: Option<&Windows>,
-) -> Option<Arc<dyn Holder>> {
-    let caller = match message {
+fn recipient(message: &ToRenderer, windows: Option<&Windows>) -> Option<Recipient> {
+    match message {
         ToRenderer::Reply {
             window: Some(caller),
             ..
-        } => caller.clone(),
+        } => Some(Recipient {
+            caller: caller.clone(),
+            main_frame: false,
+        }),
         // Delivered by the bridge to the window's main frame, whichever frame called last.
         ToRenderer::Event {
             to: Some(window), ..
         }
         | ToRenderer::Invoke {
             to: Some(window), ..
-        } => windows?.known.get(window)?.caller.as_main_frame_of_window(),
-        _ => return None,
-    };
-    Some(Arc::new(RendererHolder::window(
-        caller,
-        Arc::downgrade(&main.inner),
-    )))
+        } => Some(Recipient {
+            caller: windows?.known.get(window)?.caller.clone(),
+            main_frame: true,
+        }),
+        _ => None,
+    }
 }
 
 /// Answers the renderer from the connection task: on a frame connection written in place when
 /// nothing else waits (only called when the writer is ready), else after what other tasks queued
 /// (a handler's events go out before its reply).
-fn answer(main: &Main, writer: &mut Option<MainWriter>, mailbox: &Mailbox, reply: ToRenderer) {
+fn answer(writer: &mut Option<MainWriter>, mailbox: &Mailbox, reply: ToRenderer) {
     match writer {
         Some(writer) if mailbox.is_empty() => {
-            if let Err(error) = writer.write(&reply, recipient(main, &reply, None)) {
+            if let Err(error) = writer.write(&reply, recipient(&reply, None)) {
                 // The next poll of the writer reports the failure and ends the connection.
                 tracing::debug!(%error, "writing an answer failed");
             }

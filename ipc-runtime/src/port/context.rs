@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::holder::Holder;
+use super::holder::{Holder, Recipient};
 use super::table::{ConnPorts, Transfers};
 use crate::error::IpcError;
 use crate::wire::Outcome;
@@ -46,7 +46,7 @@ struct Encoding {
     transferred: Vec<u64>,
     /// Who the message is for, where the connection serves several (a window behind a
     /// bridge): the ends it hands over are that one's.
-    recipient: Option<Arc<dyn Holder>>,
+    recipient: Option<Recipient>,
 }
 
 /// Runs `encode` (a message for the connection of `ports`). If it fails, the ports it
@@ -58,7 +58,7 @@ struct Encoding {
 /// a bridge); `None`: the connection's own holder ([`ConnPorts::holder`]).
 pub(crate) fn encoding<T, E>(
     ports: &Arc<ConnPorts>,
-    recipient: Option<Arc<dyn Holder>>,
+    recipient: Option<Recipient>,
     encode: impl FnOnce() -> Result<T, E>,
 ) -> Result<(T, Announce), E> {
     ENCODING.with(|stack| {
@@ -152,10 +152,11 @@ pub(crate) fn encoder() -> Option<Arc<ConnPorts>> {
 pub(crate) fn holder() -> Option<Arc<dyn Holder>> {
     ENCODING.with(|stack| {
         stack.borrow().last().and_then(|encoding| {
-            encoding
-                .recipient
-                .clone()
-                .or_else(|| encoding.ports.holder())
+            let connection = encoding.ports.holder()?;
+            Some(match &encoding.recipient {
+                Some(recipient) => connection.for_recipient(recipient),
+                None => connection,
+            })
         })
     })
 }

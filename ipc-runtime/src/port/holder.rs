@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use ipc_schema::Rule;
 
+use crate::caller::Caller;
 use crate::error::IpcError;
 use crate::util::lock;
 
@@ -22,6 +23,21 @@ pub(crate) trait Holder: Send + Sync {
     ///
     /// [`IpcError::Forbidden`] naming the rule that refused.
     fn admit(&self, channel: &str, levels: &[Vec<Rule>]) -> Result<(), IpcError>;
+
+    /// The holder of what a message for `recipient` hands over, where the connection serves
+    /// several (a bridge's windows). Made only when a message hands an end over.
+    fn for_recipient(&self, recipient: &Recipient) -> Arc<dyn Holder>;
+}
+
+/// Whom a message is for, where its connection serves several (a window behind a bridge): the
+/// ends it hands over are held by that one.
+#[derive(Clone)]
+pub(crate) struct Recipient {
+    /// The window, as main knows it.
+    pub(crate) caller: Caller,
+    /// Judged as the window's main frame, where the bridge delivers events and requests,
+    /// rather than as the frame that called (a reply goes to the frame that called).
+    pub(crate) main_frame: bool,
 }
 
 /// The holder of a pair's far end, shared by the pair's two ends: `None` while the far end is in

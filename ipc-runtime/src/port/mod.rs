@@ -27,6 +27,6 @@ pub use pair::Port;
 pub use stream::{Stream, StreamSender};
 
 pub(crate) use context::{Announce, among_others, encoding, sent_among_others};
-pub(crate) use holder::Holder;
+pub(crate) use holder::{Holder, Recipient};
 pub(crate) use inbox::Direct;
 pub(crate) use table::{ConnPorts, PortLimits, PortWire, Side};

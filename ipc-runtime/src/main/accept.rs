@@ -538,8 +538,11 @@ impl MainWriter {
                 }
             }
         };
+        if bytes.len() <= self.limits.max_frame {
+            return self.write_frame(bytes);
+        }
         let frames = into_frames(bytes, self.limits, &mut self.next_chunked);
-        if frames.len() > 1 && matches!(message, ToRenderer::Reply { .. }) {
+        if matches!(message, ToRenderer::Reply { .. }) {
             let transfer = Transfer {
                 chunks: VecDeque::from(frames),
                 _announce: announce,

@@ -19,6 +19,7 @@ use crate::channel::{InvokeChannel, SendChannel};
 use crate::error::{IpcError, RegistryError};
 use crate::transport::message::{CallResult, Failure};
 use crate::util::BoxFuture;
+use crate::util::own_ids::OwnNames;
 use crate::wire::Payload;
 
 /// An erased invoke handler: decodes its arguments (or says why it cannot) and returns the call.
@@ -35,8 +36,9 @@ pub struct ListenerId(u64);
 
 #[derive(Default)]
 pub(crate) struct Registry {
-    handlers: HashMap<Cow<'static, str>, HandlerEntry>,
-    listeners: HashMap<Cow<'static, str>, Vec<ListenerEntry>>,
+    // Keyed by the names main registered; a renderer's names are only looked up.
+    handlers: HashMap<Cow<'static, str>, HandlerEntry, OwnNames>,
+    listeners: HashMap<Cow<'static, str>, Vec<ListenerEntry>, OwnNames>,
     /// The declared policy of every channel of every declared contract.
     rules: HashMap<String, Arc<ChannelRule>>,
 }

@@ -1,8 +1,8 @@
-//! A hash for maps keyed by ids this side numbers itself (its calls, counted up from a start of
-//! its choosing). No peer picks those keys, so SipHash's defence against chosen keys buys
-//! nothing there, and it cost a twentieth of a call through a handle in one process; one
-//! multiplication spreads consecutive ids over the table. A peer's ids are only looked up in
-//! such a map, never inserted.
+//! A hash for maps keyed by what this side chose itself: ids it numbers (its calls, counted up
+//! from a start of its choosing) and names it registered (main's channels). No peer picks those
+//! keys, so SipHash's defence against chosen keys buys nothing there, and it cost a twentieth of
+//! a call through a handle in one process; one multiplication spreads consecutive ids over the
+//! table. A peer's ids and names are only looked up in such a map, never inserted.
 
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -21,8 +21,17 @@ impl Hasher for OwnIdHasher {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(*byte)).wrapping_mul(SPREAD);
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut whole = [0u8; 8];
+            whole.copy_from_slice(word);
+            self.write_u64(u64::from_le_bytes(whole));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.write_u64(u64::from_le_bytes(last).rotate_left(8) ^ rest.len() as u64);
         }
     }
 
@@ -33,6 +42,9 @@ impl Hasher for OwnIdHasher {
 
 /// The `BuildHasher` of maps keyed by this side's own ids.
 pub(crate) type OwnIds = BuildHasherDefault<OwnIdHasher>;
+
+/// The `BuildHasher` of maps keyed by names this side registered itself.
+pub(crate) type OwnNames = BuildHasherDefault<OwnIdHasher>;
 
 #[cfg(test)]
 mod tests {
@@ -59,5 +71,27 @@ mod tests {
             map.insert(id, id * 2);
         }
         assert!((0..10_000).all(|id| map.get(&id) == Some(&(id * 2))));
+    }
+
+    #[test]
+    fn names_hash_whole_and_apart() {
+        let names: Vec<String> = (0..2000).map(|n| format!("namespace:method{n}")).collect();
+        let mut map: HashMap<&str, usize, OwnNames> = HashMap::default();
+        for (n, name) in names.iter().enumerate() {
+            map.insert(name, n);
+        }
+        assert!(
+            names
+                .iter()
+                .enumerate()
+                .all(|(n, name)| map.get(name.as_str()) == Some(&n))
+        );
+        assert_eq!(map.get("namespace:method"), None);
+        assert_eq!(map.get("namespace:method20000"), None);
+        let build = OwnNames::default();
+        let hashes: std::collections::HashSet<u64> =
+            names.iter().map(|name| build.hash_one(name)).collect();
+        assert_eq!(hashes.len(), names.len(), "no two names hash alike");
+        assert_ne!(build.hash_one("ab"), build.hash_one("ab\0"));
     }
 }

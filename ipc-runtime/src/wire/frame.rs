@@ -430,6 +430,23 @@ pub(crate) fn encode(frame: &OutFrame<'_>, codec: Codec) -> Result<FrameBytes, I
     Ok(out.finish())
 }
 
+thread_local! {
+    /// A small frame's buffer, once a frame writer copied it out: the next frame encoded on
+    /// this thread is written into it (a call encodes its frame and writes it in one go).
+    static SPARE: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Keeps a small frame's buffer for the next frame encoded on this thread.
+pub(crate) fn reuse(mut buffer: Vec<u8>) {
+    if buffer.capacity() <= REUSE_AT_MOST {
+        buffer.clear();
+        SPARE.set(buffer);
+    }
+}
+
+/// Buffers up to this size are kept for the next frame (larger ones would hold memory idle).
+const REUSE_AT_MOST: usize = 4 * 1024;
+
 /// Blobs at least this large are referenced by a frame being encoded, not copied into it.
 const SPLICE_AT_LEAST: usize = 64 * 1024;
 
@@ -464,8 +481,13 @@ impl FrameBuf {
     }
 
     pub(crate) fn new() -> Self {
+        let spare = SPARE.take();
         FrameBuf {
-            head: Vec::with_capacity(64),
+            head: if spare.capacity() == 0 {
+                Vec::with_capacity(64)
+            } else {
+                spare
+            },
             splices: Vec::new(),
         }
     }
@@ -513,18 +535,36 @@ impl std::ops::DerefMut for FrameBuf {
     }
 }
 
-impl std::io::Write for FrameBuf {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+impl FrameBuf {
+    fn put(&mut self, buf: &[u8]) {
         // A serializer writing out a large `ipc_runtime::Bytes` hands over exactly the slice the
         // value offered (see `blob::take_offer`): reference it instead of copying.
         if buf.len() >= SPLICE_AT_LEAST {
             if let Some(blob) = super::blob::take_offer(buf) {
                 self.splices.push((self.head.len(), blob));
-                return Ok(buf.len());
+                return;
             }
         }
-        self.head.extend_from_slice(buf);
+        // Encoders write a marker byte at a time: no copy routine for those.
+        if let [byte] = buf {
+            self.head.push(*byte);
+        } else {
+            self.head.extend_from_slice(buf);
+        }
+    }
+}
+
+impl std::io::Write for FrameBuf {
+    #[inline]
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.put(buf);
         Ok(buf.len())
+    }
+
+    #[inline]
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.put(buf);
+        Ok(())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {

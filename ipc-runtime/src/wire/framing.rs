@@ -75,6 +75,9 @@ const DIRECT_AT_LEAST: usize = 64 * 1024;
 /// How much the shared read buffer asks the stream for at a time.
 const READ_AHEAD: usize = 16 * 1024;
 
+/// The least room the shared read buffer offers a read before it asks for more memory.
+const READ_AT_LEAST: usize = 4 * 1024;
+
 /// Reads the messages of a byte stream: length-prefixed frames, chunk frames reassembled
 /// (`chunk`). Small frames come out of one read buffer (many per read); large frame bodies and
 /// chunk data are read straight into the buffer of their message, which is reused once the
@@ -200,8 +203,14 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     /// Reads more into `buffer` until it holds `want` bytes. `Ok(false)`: the stream ended first.
     fn poll_fill(&mut self, cx: &mut Context<'_>, want: usize) -> Poll<io::Result<bool>> {
         while self.buffer.len() < want {
-            self.buffer
-                .reserve((want - self.buffer.len()).max(READ_AHEAD));
+            let missing = want - self.buffer.len();
+            // Frames split off the buffer share its memory until they are dropped (a reply
+            // waits in its call's slot while the next frame is read): reading on into the
+            // space left keeps one allocation for many frames; a new one is made only when
+            // little is left.
+            if self.buffer.capacity() - self.buffer.len() < missing.max(READ_AT_LEAST) {
+                self.buffer.reserve(missing.max(READ_AHEAD));
+            }
             if ready!(poll_read_buf(Pin::new(&mut self.io), cx, &mut self.buffer))? == 0 {
                 return Poll::Ready(Ok(false));
             }
@@ -563,7 +572,8 @@ impl<W: AsyncWrite + Unpin> Sink<FrameBytes> for FrameWriter<W> {
         this.waiting += 4 + len;
         match frame {
             FrameBytes::Whole(bytes) if bytes.len() <= COPY_AT_MOST => {
-                this.buffer.put_slice(&bytes)
+                this.buffer.put_slice(&bytes);
+                super::frame::reuse(bytes);
             }
             FrameBytes::Whole(bytes) => this.put_part(Bytes::from(bytes)),
             FrameBytes::Parts(parts) => parts.into_iter().for_each(|part| this.put_part(part)),

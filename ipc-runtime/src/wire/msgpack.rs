@@ -40,13 +40,13 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
 /// What is wrong and where (a byte offset).
 pub fn value_end(bytes: &[u8], start: usize) -> Result<usize, String> {
     let mut at = start;
-    // Values still expected at each open level (the value itself at the bottom), on the stack:
-    // a frame's decoder calls this for every field.
-    let mut open = [0u64; MAX_DEPTH + 2];
+    // Values still expected at each open level (the value itself at the bottom). A frame's
+    // decoder calls this for every field, and most fields nest a few levels at most.
+    let mut open = Levels::default();
     let mut depth = 1;
-    open[0] = 1;
+    *open.at(0) = 1;
     while depth > 0 {
-        let left = &mut open[depth - 1];
+        let left = open.at(depth - 1);
         if *left == 0 {
             depth -= 1;
             continue;
@@ -109,11 +109,33 @@ pub fn value_end(bytes: &[u8], start: usize) -> Result<usize, String> {
                     "MessagePack nesting deeper than {MAX_DEPTH} levels at byte {at}"
                 ));
             }
-            open[depth] = children;
+            *open.at(depth) = children;
             depth += 1;
         }
     }
     Ok(at)
+}
+
+/// Levels on the stack first, the deeper ones (up to [`MAX_DEPTH`]) on the heap: clearing room
+/// for every level a value may reach would cost more than checking most values.
+#[derive(Default)]
+struct Levels {
+    first: [u64; 16],
+    deeper: Vec<u64>,
+}
+
+impl Levels {
+    fn at(&mut self, level: usize) -> &mut u64 {
+        match level.checked_sub(self.first.len()) {
+            None => &mut self.first[level],
+            Some(deeper) => {
+                if self.deeper.len() <= deeper {
+                    self.deeper.resize(deeper + 1, 0);
+                }
+                &mut self.deeper[deeper]
+            }
+        }
+    }
 }
 
 /// Reads a big-endian length of `width` bytes.

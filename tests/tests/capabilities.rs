@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::future::IntoFuture;
+use std::future::{Future, IntoFuture};
 use std::time::Duration;
 
 use common::{socket_path, within};
@@ -414,4 +414,82 @@ async fn main_mints_a_narrower_handle_for_a_second_holder() {
         other => panic!("expected Revoked, got {other:?}"),
     }
     assert_eq!(within("add", full.add(1)).await, Ok(4));
+}
+
+/// Calls through one handle, each with its own deadline, given in no particular order and mixed
+/// with calls that are answered: each stalled call fails with `Timeout` after its own limit (not
+/// before, and never late by a whole other limit), the object cancels each, the answered ones
+/// keep their answers; and a handle dropped while its calls' deadlines are pending still
+/// releases its object at once (the deadlines never keep it alive).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handles_deadlines_fire_each_in_its_time_and_hold_nothing() {
+    let main = Main::new();
+    let (_state, _registration) = ConformanceBackend::serve(&main).unwrap();
+    let path = socket_path("capability-deadlines");
+    let _listener = main.listen_unix(&path).unwrap();
+    let renderer = connect(&path, "deadlines").await;
+    let client = Conformance::client(&renderer);
+    let counter = within("counter", client.counter(0)).await.unwrap().client();
+    let limits_ms: [u64; 8] = [400, 100, 700, 250, 100, 550, 850, 300];
+    let started = tokio::time::Instant::now();
+    let stalls: Vec<_> = limits_ms
+        .iter()
+        .map(|&ms| {
+            let call = counter.stall().timeout(Duration::from_millis(ms));
+            tokio::spawn(async move {
+                let outcome = call.await;
+                (ms, outcome, started.elapsed())
+            })
+        })
+        .collect();
+    for n in 1..=20 {
+        assert_eq!(within("add", counter.add(1)).await, Ok(n));
+    }
+    for stall in stalls {
+        let (ms, outcome, after) = within("a stalled call to time out", stall).await.unwrap();
+        let limit = Duration::from_millis(ms);
+        assert_eq!(
+            outcome,
+            Err(ipc_runtime::CallError::Ipc(IpcError::Timeout {
+                channel: "counter:stall".into(),
+                after: limit,
+            }))
+        );
+        assert!(after >= limit, "{ms} ms call failed after {after:?}");
+        // Generous: a loaded machine may be slow to run the task, never a whole limit late.
+        assert!(
+            after < limit + Duration::from_secs(5),
+            "{ms} ms call failed after {after:?}"
+        );
+    }
+    within("the stalls to be cancelled", async {
+        while client.counter_stats().await.unwrap().stalls_cancelled < 8 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+
+    // Dropped with calls waiting on long deadlines: the object goes at once, not at the deadline.
+    let second = within("counter", client.counter(0)).await.unwrap().client();
+    let mut waiting: Vec<_> = (0..4)
+        .map(|_| {
+            Box::pin(
+                second
+                    .stall()
+                    .timeout(Duration::from_secs(3600))
+                    .into_future(),
+            )
+        })
+        .collect();
+    for call in &mut waiting {
+        // One poll sends the call and, as it has to wait, arms its deadline.
+        let first = std::future::poll_fn(|cx| std::task::Poll::Ready(call.as_mut().poll(cx)));
+        assert!(first.await.is_pending());
+    }
+    drop(waiting);
+    drop(second);
+    let stats = within("the second counter to be released", client.wait_counters(1))
+        .await
+        .unwrap();
+    assert_eq!((stats.created, stats.live), (2, 1));
 }

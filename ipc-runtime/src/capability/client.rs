@@ -8,9 +8,10 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::Capability;
@@ -18,9 +19,9 @@ use super::message::{FromObject, ToObject};
 use crate::error::{CallError, IpcError};
 use crate::limits::DEFAULT_CALL_TIMEOUT;
 use crate::port::{Direct, Port};
-use crate::util::deadline::Deadlines;
-use crate::util::lock;
+use crate::util::deadline::WakePlan;
 use crate::util::own_ids::OwnIds;
+use crate::util::{alarm, lock};
 use crate::wire::Payload;
 
 /// A handle to one object of capability `C` on the other side (`docs/PROTOCOL.md` §7.3): call
@@ -43,10 +44,11 @@ struct Inner<C: Capability> {
     port: Port<ToObject<C::Call>, FromObject<C::Reply>>,
     next_id: AtomicU64,
     calls: Mutex<Calls<C::Reply>>,
-    /// The deadlines of this handle's calls: one sweeper task, started at the first call with a
-    /// deadline, rather than a Tokio timer per call (arming one wakes a parked worker, the
-    /// largest single cost of a small call).
-    deadlines: OnceLock<Arc<Deadlines>>,
+    /// Wakes the sweeper that fails this handle's calls past their deadline: one task, started
+    /// at the first call that has to wait, rather than a Tokio timer per call (arming one wakes
+    /// a parked worker, the largest single cost of a small call). The deadlines themselves sit
+    /// in the calls' slots, as a plain call's sit in its reply slot (`renderer/pending.rs`).
+    sweeper: OnceLock<Arc<Notify>>,
     /// Stops the sweeper when the handle goes.
     gone: CancellationToken,
 }
@@ -62,12 +64,16 @@ struct Calls<R> {
     reader: Option<u64>,
     /// Why the handle is closed, once it is: later calls fail with it.
     closed: Option<IpcError>,
+    /// When the sweeper wakes next.
+    wake: WakePlan<Instant>,
 }
 
 /// One call waiting: its answer once read, and the task to wake when another call reads it.
 struct Slot<R> {
     answer: Option<Result<R, IpcError>>,
     waker: Option<Waker>,
+    /// Once the call has to wait: its method's wire name, its timeout, and when it passes.
+    deadline: Option<(&'static str, Duration, Instant)>,
 }
 
 impl<R> Calls<R> {
@@ -121,9 +127,77 @@ impl<C: Capability> Drop for Inner<C> {
 }
 
 impl<C: Capability> Inner<C> {
-    fn deadlines(&self) -> &Arc<Deadlines> {
-        self.deadlines
-            .get_or_init(|| Deadlines::start(self.gone.clone().cancelled_owned()))
+    /// Fails call `id` (of `method`) with `Timeout` once `limit` from now has passed, unless it
+    /// has its answer by then.
+    fn arm_deadline(self: &Arc<Self>, id: u64, method: &'static str, limit: Duration) {
+        let at = Instant::now() + limit;
+        let wake_sweeper = {
+            let mut calls = lock(&self.calls);
+            match calls.waiting.get_mut(&id) {
+                Some(slot) if slot.answer.is_none() => {
+                    slot.deadline = Some((method, limit, at));
+                    calls.wake.note(at, limit)
+                }
+                _ => false,
+            }
+        };
+        let sweeper = self.sweeper.get_or_init(|| {
+            let wake = Arc::new(Notify::new());
+            let sweep = sweep(Arc::downgrade(self), wake.clone());
+            let gone = self.gone.clone();
+            tokio::spawn(async move {
+                tokio::select! {
+                    () = sweep => {}
+                    () = gone.cancelled() => {}
+                }
+            });
+            wake
+        });
+        if wake_sweeper {
+            sweeper.notify_one();
+        }
+    }
+
+    /// Fails the calls whose deadline passed by `now`; when the sweeper is to look again.
+    fn expire(&self, now: Instant) -> Option<Instant> {
+        let mut calls = lock(&self.calls);
+        let mut earliest: Option<Instant> = None;
+        for slot in calls.waiting.values_mut() {
+            let Some((method, limit, at)) = slot.deadline else {
+                continue;
+            };
+            if slot.answer.is_some() {
+                continue;
+            }
+            if at > now {
+                earliest = Some(earliest.map_or(at, |earliest| earliest.min(at)));
+                continue;
+            }
+            slot.deadline = None;
+            slot.answer = Some(Err(IpcError::Timeout {
+                channel: format!("{}:{method}", C::NAME),
+                after: limit,
+            }));
+            if let Some(waker) = slot.waker.take() {
+                waker.wake();
+            }
+        }
+        calls.wake.arm(earliest, now)
+    }
+}
+
+/// A handle's sweeper: fails its calls past their deadline, sleeping until the earliest (on the
+/// alarm thread, as a renderer's sweeper does: real time, no Tokio timer). Holds the handle
+/// only while it looks, so dropping the last clone still releases the object.
+async fn sweep<C: Capability>(inner: Weak<Inner<C>>, wake: Arc<Notify>) {
+    loop {
+        let Some(next) = inner.upgrade().map(|inner| inner.expire(Instant::now())) else {
+            return;
+        };
+        if let Some(at) = next {
+            alarm::ring_at(at, Arc::downgrade(&wake));
+        }
+        wake.notified().await;
     }
 }
 
@@ -169,8 +243,9 @@ impl<C: Capability> Handle<C> {
                     waiting: HashMap::default(),
                     reader: None,
                     closed: None,
+                    wake: WakePlan::new(),
                 }),
-                deadlines: OnceLock::new(),
+                sweeper: OnceLock::new(),
                 gone: CancellationToken::new(),
             }),
         };
@@ -235,7 +310,6 @@ impl<C: Capability> Handle<C> {
         pick: fn(C::Reply) -> Option<Result<T, E>>,
         timeout: Option<Duration>,
     ) -> Result<T, CallError<E>> {
-        let channel = || format!("{}:{method}", C::NAME);
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let among_others = {
             let mut calls = lock(&self.inner.calls);
@@ -247,6 +321,7 @@ impl<C: Capability> Handle<C> {
                 Slot {
                     answer: None,
                     waker: None,
+                    deadline: None,
                 },
             );
             calls.waiting.len() > 1
@@ -286,20 +361,15 @@ impl<C: Capability> Handle<C> {
         // poll: the deadline is armed only for a call that waits (for most, it would be pure
         // cost: a sweeper entry made and removed, and a clock read).
         let first = poll_fn(|cx| Poll::Ready(exchange.as_mut().poll(cx))).await;
-        let outcome = match (first, timeout) {
-            (Poll::Ready(outcome), _) => outcome,
-            (Poll::Pending, Some(limit)) => {
-                let mut deadline = self.inner.deadlines().register(id, limit);
-                tokio::select! {
-                    biased;
-                    outcome = exchange => outcome,
-                    () = deadline.expired() => Err(IpcError::Timeout {
-                        channel: channel(),
-                        after: limit,
-                    }),
+        let outcome = match first {
+            Poll::Ready(outcome) => outcome,
+            Poll::Pending => {
+                // The sweeper puts `Timeout` in the call's slot and wakes it.
+                if let Some(limit) = timeout {
+                    self.inner.arm_deadline(id, method, limit);
                 }
+                exchange.await
             }
-            (Poll::Pending, None) => exchange.await,
         };
         let mut guard = guard;
         // An answer took its slot with it (`poll_answer`): nothing to undo then.
@@ -311,7 +381,7 @@ impl<C: Capability> Handle<C> {
                 Some(Ok(value)) => Ok(value),
                 Some(Err(error)) => Err(CallError::App(error)),
                 None => Err(CallError::Ipc(IpcError::BadReply {
-                    channel: channel(),
+                    channel: format!("{}:{method}", C::NAME),
                     reason: "the reply is another method's".into(),
                 })),
             },

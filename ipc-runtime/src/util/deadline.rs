@@ -29,8 +29,8 @@ struct State {
 /// sweeper ever sees it) never has to wake it. A sweeper that wakes twice in a row to find
 /// nothing pending waits for the next deadline instead (an idle handle or connection does not
 /// wake every `shortest` for as long as it lives; the next call pays one wake-up). Shared by
-/// `Deadlines` and the renderer's `PendingCalls` (which count time differently: Tokio's clock
-/// and the real one).
+/// `Deadlines`, the renderer's `PendingCalls` and a capability handle's calls (which count time
+/// differently: Tokio's clock, and the real one for the other two).
 pub(crate) struct WakePlan<I> {
     /// When the sweeper will next wake up (`None`: it waits for a first deadline). A new
     /// deadline after it needs no wake-up: the sweeper re-arms for it when it gets there.

@@ -210,7 +210,7 @@ impl<C: Capability> Direct for Answers<C> {
         let Some(inner) = self.0.upgrade() else {
             return Err(message);
         };
-        match message.take::<FromObject<C::Reply>>() {
+        match FromObject::<C::Reply>::from_payload(message) {
             Ok(FromObject::Reply { id, reply }) => lock(&inner.calls).deliver(id, Ok(reply)),
             Ok(FromObject::Error { id, error }) => {
                 lock(&inner.calls).deliver(id, Err((*error).into()));

@@ -7,11 +7,13 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::ops::Range;
 
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-use crate::wire::WireError;
+use crate::wire::msgpack;
+use crate::wire::{Payload, WireError};
 
 /// From the holder to the object.
 #[derive(Debug, Serialize)]
@@ -43,6 +45,45 @@ impl<Reply> FromObject<Reply> {
             error: Box::new(error.into()),
         }
     }
+}
+
+impl<Call: DeserializeOwned + 'static> ToObject<Call> {
+    /// Decodes a message from the holder. A call encoded as this side writes one is read by
+    /// hand down to its `call` ([`msgpack::tagged_map`]); anything else goes through serde.
+    pub(crate) fn from_payload(message: Payload) -> Result<Self, String> {
+        match tagged(&message, b"call", b"call") {
+            Some((id, call)) => Ok(ToObject::Call {
+                id,
+                call: part(message, call)?.take()?,
+            }),
+            None => message.take(),
+        }
+    }
+}
+
+impl<Reply: DeserializeOwned + 'static> FromObject<Reply> {
+    /// Decodes a message from the object. A reply encoded as this side writes one is read by
+    /// hand down to its `reply` ([`msgpack::tagged_map`]); anything else goes through serde.
+    pub(crate) fn from_payload(message: Payload) -> Result<Self, String> {
+        match tagged(&message, b"reply", b"reply") {
+            Some((id, reply)) => Ok(FromObject::Reply {
+                id,
+                reply: part(message, reply)?.take()?,
+            }),
+            None => message.take(),
+        }
+    }
+}
+
+/// The id and the body's place of a MessagePack message tagged `tag`, read by hand.
+fn tagged(message: &Payload, tag: &[u8], body: &[u8]) -> Option<(u64, Range<usize>)> {
+    msgpack::tagged_map(message.messagepack()?, tag, body)
+}
+
+fn part(message: Payload, range: Range<usize>) -> Result<Payload, String> {
+    message
+        .into_part(range)
+        .ok_or_else(|| "a message's body lies outside it".to_string())
 }
 
 /// The fields of either direction's map.
@@ -244,5 +285,113 @@ mod tests {
             error.to_string().contains("unknown variant `call`"),
             "{error}"
         );
+    }
+
+    /// What `from_payload` makes of a message encoded as MessagePack `bytes` (the binary codec).
+    fn from_packed<T, F: FnOnce(Payload) -> Result<T, String>>(
+        bytes: &[u8],
+        read: F,
+    ) -> Result<T, String> {
+        read(Payload::encoded(
+            crate::wire::Codec::Binary,
+            bytes::Bytes::copy_from_slice(bytes),
+        ))
+    }
+
+    /// A map as `rmp_serde` writes `entries` (keys and values given as JSON).
+    fn packed(entries: &[(&str, serde_json::Value)]) -> Vec<u8> {
+        let mut out = vec![0x80 + u8::try_from(entries.len()).unwrap()];
+        for (key, value) in entries {
+            out.push(0xa0 + u8::try_from(key.len()).unwrap());
+            out.extend(key.as_bytes());
+            out.extend(rmp_serde::to_vec_named(value).unwrap());
+        }
+        out
+    }
+
+    #[test]
+    fn messages_read_by_hand_read_as_serde_reads_them() {
+        use serde_json::json;
+        // As this side writes them: read by hand, the same values as serde's.
+        let call = rmp_serde::to_vec_named(&ToObject::Call {
+            id: 1 << 40,
+            call: (7u32, "x".to_string()),
+        })
+        .unwrap();
+        assert!(crate::wire::msgpack::tagged_map(&call, b"call", b"call").is_some());
+        let read = from_packed(&call, ToObject::<(u32, String)>::from_payload).unwrap();
+        assert!(
+            matches!(read, ToObject::Call { id, call } if id == 1 << 40 && call == (7, "x".into()))
+        );
+        let reply = rmp_serde::to_vec_named(&FromObject::Reply {
+            id: 9,
+            reply: vec![1u8, 2],
+        })
+        .unwrap();
+        assert!(crate::wire::msgpack::tagged_map(&reply, b"reply", b"reply").is_some());
+        let read = from_packed(&reply, FromObject::<Vec<u8>>::from_payload).unwrap();
+        assert!(matches!(read, FromObject::Reply { id: 9, reply } if reply == [1, 2]));
+
+        // Other shapes are left to serde, with serde's outcome: keys in another order, an
+        // unknown key, a repeated key, another tag, a key or tag that is no short string, an id
+        // that is no unsigned integer, a body that is not one value.
+        let shapes = [
+            packed(&[
+                ("id", json!(3)),
+                ("call", json!([5, "y"])),
+                ("t", json!("call")),
+            ]),
+            packed(&[
+                ("call", json!([5, "y"])),
+                ("t", json!("call")),
+                ("id", json!(3)),
+            ]),
+            packed(&[
+                ("t", json!("call")),
+                ("id", json!(3)),
+                ("call", json!([5, "y"])),
+                ("x", json!(1)),
+            ]),
+            packed(&[("t", json!("call")), ("id", json!(3)), ("id", json!(4))]),
+            packed(&[
+                ("t", json!("cancel")),
+                ("id", json!(3)),
+                ("call", json!([5, "y"])),
+            ]),
+            packed(&[
+                ("t", json!("call")),
+                ("id", json!(-3)),
+                ("call", json!([5, "y"])),
+            ]),
+            packed(&[
+                ("t", json!("call")),
+                ("id", json!(3.0)),
+                ("call", json!([5, "y"])),
+            ]),
+            packed(&[("t", json!("call")), ("id", json!(3)), ("call", json!([5]))]),
+            packed(&[("t", json!("call")), ("id", json!(3))]),
+        ];
+        for shape in shapes {
+            let by_serde =
+                rmp_serde::from_slice::<ToObject<(u32, String)>>(&shape).map_err(|e| e.to_string());
+            let read = from_packed(&shape, ToObject::<(u32, String)>::from_payload);
+            match (&by_serde, &read) {
+                (Ok(ToObject::Call { id: a, call: x }), Ok(ToObject::Call { id: b, call: y })) => {
+                    assert_eq!((a, x), (b, y));
+                }
+                (Ok(ToObject::Cancel { id: a }), Ok(ToObject::Cancel { id: b })) => {
+                    assert_eq!(a, b)
+                }
+                (Err(_), Err(_)) => {}
+                other => panic!("{shape:?}: serde and by hand differ: {other:?}"),
+            }
+        }
+        // A body that runs past the end, or trails other bytes, is refused.
+        let mut cut = call.clone();
+        cut.pop();
+        assert!(from_packed(&cut, ToObject::<(u32, String)>::from_payload).is_err());
+        let mut trailing = call;
+        trailing.push(0x01);
+        assert!(from_packed(&trailing, ToObject::<(u32, String)>::from_payload).is_err());
     }
 }

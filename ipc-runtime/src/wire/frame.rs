@@ -536,6 +536,7 @@ impl std::ops::DerefMut for FrameBuf {
 }
 
 impl FrameBuf {
+    #[inline]
     fn put(&mut self, buf: &[u8]) {
         // A serializer writing out a large `ipc_runtime::Bytes` hands over exactly the slice the
         // value offered (see `blob::take_offer`): reference it instead of copying.

@@ -138,6 +138,86 @@ impl Levels {
     }
 }
 
+/// A message's outer map read by hand: `{"t": tag, "id": N, body_key: value}` with exactly
+/// those three keys (in any order), `t` equal to `tag`, `id` an unsigned integer. Returns the id
+/// and where the body's value lies in `bytes`. `None` for anything else (another tag, another
+/// key, a repeated key, another encoding of a field): the caller then decodes the message as
+/// serde does, which also words the errors.
+///
+/// Serde reads such a map through its generic machinery (each key decoded as a string and
+/// matched, the whole message checked first); by hand it is a few comparisons of bytes, and
+/// only the body is left for serde (and checked).
+pub(crate) fn tagged_map(
+    bytes: &[u8],
+    tag: &[u8],
+    body_key: &[u8],
+) -> Option<(u64, std::ops::Range<usize>)> {
+    let mut at = 0;
+    if *bytes.first()? != 0x83 {
+        return None;
+    }
+    at += 1;
+    let (mut tag_seen, mut id, mut body) = (false, None, None);
+    for _ in 0..3 {
+        let key = short_str(bytes, &mut at)?;
+        if key == b"t" && !tag_seen {
+            tag_seen = same(short_str(bytes, &mut at)?, tag);
+            if !tag_seen {
+                return None;
+            }
+        } else if key == b"id" && id.is_none() {
+            id = Some(uint(bytes, &mut at)?);
+        } else if same(key, body_key) && body.is_none() {
+            let start = at;
+            at = if at < bytes.len() && tag_seen && id.is_some() {
+                // The last key (as this side writes them): the body runs to the end, and
+                // decoding it checks that it is one whole value.
+                bytes.len()
+            } else {
+                value_end(bytes, at).ok()?
+            };
+            body = Some(start..at);
+        } else {
+            return None;
+        }
+    }
+    (at == bytes.len() && tag_seen).then_some(())?;
+    Some((id?, body?))
+}
+
+/// Whether two short strings are equal, compared in place (calling the library's comparison
+/// costs more than comparing a few bytes).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a == b)
+}
+
+/// A string of at most 31 bytes (a `fixstr`), as keys and tags are written.
+fn short_str<'a>(bytes: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
+    let marker = *bytes.get(*at)?;
+    if !(0xa0..=0xbf).contains(&marker) {
+        return None;
+    }
+    let len = usize::from(marker & 0x1f);
+    let text = bytes.get(*at + 1..*at + 1 + len)?;
+    *at += 1 + len;
+    Some(text)
+}
+
+/// An unsigned integer in any of MessagePack's unsigned forms.
+fn uint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let marker = *bytes.get(*at)?;
+    *at += 1;
+    let width = match marker {
+        0x00..=0x7f => return Some(u64::from(marker)),
+        0xcc => 1,
+        0xcd => 2,
+        0xce => 4,
+        0xcf => 8,
+        _ => return None,
+    };
+    length(bytes, at, width).ok()
+}
+
 /// Reads a big-endian length of `width` bytes.
 fn length(bytes: &[u8], at: &mut usize, width: usize) -> Result<u64, String> {
     let Some(field) = bytes.get(*at..*at + width) else {

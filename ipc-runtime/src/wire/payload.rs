@@ -184,6 +184,38 @@ impl Payload {
         })
     }
 
+    /// The payload's bytes, when it arrived encoded as MessagePack (the binary and msgpack
+    /// codecs): for decoders that read a message's outer map by hand.
+    pub(crate) fn messagepack(&self) -> Option<&Bytes> {
+        match &self.0 {
+            Repr::Encoded {
+                codec: Codec::Binary | Codec::MessagePack,
+                bytes,
+                ..
+            } => Some(bytes),
+            _ => None,
+        }
+    }
+
+    /// The value at `range` of an encoded payload's bytes, as a payload of its own (the same
+    /// codec, and the ports the frame transferred); `None` for a payload that is not encoded.
+    pub(crate) fn into_part(self, range: std::ops::Range<usize>) -> Option<Payload> {
+        match self.0 {
+            Repr::Encoded {
+                codec,
+                bytes,
+                context,
+            } if range.end <= bytes.len() && range.start <= range.end => {
+                Some(Payload(Repr::Encoded {
+                    codec,
+                    bytes: bytes.slice(range),
+                    context,
+                }))
+            }
+            _ => None,
+        }
+    }
+
     /// Takes the value out as a `T`.
     ///
     /// # Errors

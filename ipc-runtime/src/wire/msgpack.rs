@@ -152,6 +152,30 @@ pub(crate) fn tagged_map(
     tag: &[u8],
     body_key: &[u8],
 ) -> Option<(u64, std::ops::Range<usize>)> {
+    in_order(bytes, tag, body_key).or_else(|| any_order(bytes, tag, body_key))
+}
+
+/// [`tagged_map`] for the order every peer of this project writes: `t`, `id`, the body.
+fn in_order(bytes: &[u8], tag: &[u8], body_key: &[u8]) -> Option<(u64, std::ops::Range<usize>)> {
+    let rest = expect(bytes, &[0x83, 0xa1, b't'])?;
+    let rest = expect(rest, &[0xa0 | u8::try_from(tag.len()).ok()?])?;
+    let rest = expect(rest, tag)?;
+    let rest = expect(rest, &[0xa2, b'i', b'd'])?;
+    let mut at = bytes.len() - rest.len();
+    let id = uint(bytes, &mut at)?;
+    let rest = expect(&bytes[at..], &[0xa0 | u8::try_from(body_key.len()).ok()?])?;
+    let rest = expect(rest, body_key)?;
+    Some((id, bytes.len() - rest.len()..bytes.len()))
+}
+
+/// What follows `text` at the start of `bytes`, if `bytes` starts with it.
+fn expect<'a>(bytes: &'a [u8], text: &[u8]) -> Option<&'a [u8]> {
+    let (head, rest) = bytes.split_at_checked(text.len())?;
+    same(head, text).then_some(rest)
+}
+
+/// [`tagged_map`] for keys in any order.
+fn any_order(bytes: &[u8], tag: &[u8], body_key: &[u8]) -> Option<(u64, std::ops::Range<usize>)> {
     let mut at = 0;
     if *bytes.first()? != 0x83 {
         return None;
@@ -206,16 +230,17 @@ fn short_str<'a>(bytes: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
 /// An unsigned integer in any of MessagePack's unsigned forms.
 fn uint(bytes: &[u8], at: &mut usize) -> Option<u64> {
     let marker = *bytes.get(*at)?;
-    *at += 1;
-    let width = match marker {
-        0x00..=0x7f => return Some(u64::from(marker)),
-        0xcc => 1,
-        0xcd => 2,
-        0xce => 4,
-        0xcf => 8,
+    let field = |width: usize| bytes.get(*at + 1..*at + 1 + width);
+    let (n, width) = match marker {
+        0x00..=0x7f => (u64::from(marker), 0),
+        0xcc => (u64::from(*field(1)?.first()?), 1),
+        0xcd => (u64::from(u16::from_be_bytes(field(2)?.try_into().ok()?)), 2),
+        0xce => (u64::from(u32::from_be_bytes(field(4)?.try_into().ok()?)), 4),
+        0xcf => (u64::from_be_bytes(field(8)?.try_into().ok()?), 8),
         _ => return None,
     };
-    length(bytes, at, width).ok()
+    *at += 1 + width;
+    Some(n)
 }
 
 /// Reads a big-endian length of `width` bytes.

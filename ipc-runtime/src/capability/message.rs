@@ -323,6 +323,18 @@ mod tests {
         assert!(
             matches!(read, ToObject::Call { id, call } if id == 1 << 40 && call == (7, "x".into()))
         );
+        for id in [0, 127, 200, 60_000, 70_000, 1 << 40, u64::MAX] {
+            let call = rmp_serde::to_vec_named(&ToObject::Call {
+                id,
+                call: (1u32, String::new()),
+            })
+            .unwrap();
+            let read = from_packed(&call, ToObject::<(u32, String)>::from_payload).unwrap();
+            assert!(
+                matches!(read, ToObject::Call { id: read, .. } if read == id),
+                "{id}"
+            );
+        }
         let reply = rmp_serde::to_vec_named(&FromObject::Reply {
             id: 9,
             reply: vec![1u8, 2],

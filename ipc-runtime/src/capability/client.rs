@@ -64,6 +64,10 @@ struct Calls<R> {
     reader: Option<u64>,
     /// Why the handle is closed, once it is: later calls fail with it.
     closed: Option<IpcError>,
+    /// The deadlines of the calls that have to wait (most are answered before they would need
+    /// one): their method's wire name, their timeout, and when it passes. Apart from the slots,
+    /// so that a call answered at once moves no more than it needs.
+    deadlines: HashMap<u64, (&'static str, Duration, Instant), OwnIds>,
     /// When the sweeper wakes next.
     wake: WakePlan<Instant>,
 }
@@ -72,11 +76,24 @@ struct Calls<R> {
 struct Slot<R> {
     answer: Option<Result<R, IpcError>>,
     waker: Option<Waker>,
-    /// Once the call has to wait: its method's wire name, its timeout, and when it passes.
-    deadline: Option<(&'static str, Duration, Instant)>,
+    /// The call has an entry in `deadlines`.
+    timed: bool,
 }
 
 impl<R> Calls<R> {
+    /// Call `id` no longer waits: its slot and its deadline go. Whether it was waiting.
+    fn forget(&mut self, id: u64) -> bool {
+        match self.waiting.remove(&id) {
+            Some(slot) => {
+                if slot.timed {
+                    self.deadlines.remove(&id);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Hands an answer to call `id` (if it still waits), waking it.
     fn deliver(&mut self, id: u64, answer: Result<R, IpcError>) {
         if let Some(slot) = self.waiting.get_mut(&id) {
@@ -135,7 +152,8 @@ impl<C: Capability> Inner<C> {
             let mut calls = lock(&self.calls);
             match calls.waiting.get_mut(&id) {
                 Some(slot) if slot.answer.is_none() => {
-                    slot.deadline = Some((method, limit, at));
+                    slot.timed = true;
+                    calls.deadlines.insert(id, (method, limit, at));
                     calls.wake.note(at, limit)
                 }
                 _ => false,
@@ -161,19 +179,21 @@ impl<C: Capability> Inner<C> {
     /// Fails the calls whose deadline passed by `now`; when the sweeper is to look again.
     fn expire(&self, now: Instant) -> Option<Instant> {
         let mut calls = lock(&self.calls);
+        let Calls {
+            waiting,
+            deadlines,
+            wake,
+            ..
+        } = &mut *calls;
         let mut earliest: Option<Instant> = None;
-        for slot in calls.waiting.values_mut() {
-            let Some((method, limit, at)) = slot.deadline else {
-                continue;
+        deadlines.retain(|id, &mut (method, limit, at)| {
+            let Some(slot) = waiting.get_mut(id).filter(|slot| slot.answer.is_none()) else {
+                return false;
             };
-            if slot.answer.is_some() {
-                continue;
-            }
             if at > now {
                 earliest = Some(earliest.map_or(at, |earliest| earliest.min(at)));
-                continue;
+                return true;
             }
-            slot.deadline = None;
             slot.answer = Some(Err(IpcError::Timeout {
                 channel: format!("{}:{method}", C::NAME),
                 after: limit,
@@ -181,8 +201,9 @@ impl<C: Capability> Inner<C> {
             if let Some(waker) = slot.waker.take() {
                 waker.wake();
             }
-        }
-        calls.wake.arm(earliest, now)
+            false
+        });
+        wake.arm(earliest, now)
     }
 }
 
@@ -243,6 +264,7 @@ impl<C: Capability> Handle<C> {
                     waiting: HashMap::default(),
                     reader: None,
                     closed: None,
+                    deadlines: HashMap::default(),
                     wake: WakePlan::new(),
                 }),
                 sweeper: OnceLock::new(),
@@ -321,7 +343,7 @@ impl<C: Capability> Handle<C> {
                 Slot {
                     answer: None,
                     waker: None,
-                    deadline: None,
+                    timed: false,
                 },
             );
             calls.waiting.len() > 1
@@ -399,7 +421,7 @@ impl<C: Capability> Handle<C> {
                 return Poll::Ready(Err(self.closed_error(&calls)));
             };
             if let Some(answer) = slot.answer.take() {
-                calls.waiting.remove(&id);
+                calls.forget(id);
                 calls.hand_off(id);
                 return Poll::Ready(answer);
             }
@@ -470,7 +492,7 @@ impl<C: Capability> Drop for CancelOnDrop<'_, C> {
         }
         let waiting = {
             let mut calls = lock(&self.inner.calls);
-            let waiting = calls.waiting.remove(&self.id).is_some();
+            let waiting = calls.forget(self.id);
             // A call that took its answer handed the turn on already (in `poll_answer`).
             if waiting {
                 calls.hand_off(self.id);
@@ -596,5 +618,49 @@ impl<T, E> fmt::Debug for HandleCall<T, E> {
         f.debug_struct("HandleCall")
             .field("timeout", &self.timeout)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn calls() -> Calls<()> {
+        Calls {
+            waiting: HashMap::default(),
+            reader: None,
+            closed: None,
+            deadlines: HashMap::default(),
+            wake: WakePlan::new(),
+        }
+    }
+
+    #[test]
+    fn a_call_that_stops_waiting_leaves_no_deadline_behind() {
+        let mut calls = calls();
+        for id in 0..1000 {
+            let timed = id % 2 == 0;
+            calls.waiting.insert(
+                id,
+                Slot {
+                    answer: None,
+                    waker: None,
+                    timed,
+                },
+            );
+            if timed {
+                let limit = Duration::from_secs(30);
+                calls
+                    .deadlines
+                    .insert(id, ("m", limit, Instant::now() + limit));
+            }
+        }
+        // Answered (taken), given up, or never there: each forgets what it had.
+        for id in 0..1000 {
+            assert!(calls.forget(id));
+        }
+        assert!(!calls.forget(5));
+        assert!(calls.waiting.is_empty());
+        assert!(calls.deadlines.is_empty());
     }
 }

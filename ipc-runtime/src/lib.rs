@@ -241,7 +241,7 @@ pub mod __private {
     pub use crate::main::{MockCalls, mock_arg};
     pub use crate::util::lock;
     pub use crate::wire::time::{Unwire, Wire};
-    pub use crate::{Capability, Handle, HandleCall, Revoker};
+    pub use crate::{Capability, Handle, HandleCall, Payload, Revoker};
 
     /// Describes one type of the contract (keeps generated code independent of the backend).
     pub fn describe<T: ipc_schema::TypeInfo + ?Sized>(

@@ -75,6 +75,29 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
             }),
         }
     });
+    let (method_value, args_value, ok_value, outcome_value) =
+        (local("method"), local("args"), local("ok"), local("value"));
+    let call_of_arms = methods.iter().map(|m| {
+        let (name, wire, args, cfgs) = (variant(m), channel_segment(m.def), &m.args_type, m.cfgs);
+        quote! {
+            #(#cfgs)*
+            #wire => #args_value.take::<#args>().map(#call::#name),
+        }
+    });
+    let reply_of_arms = methods.iter().map(|m| {
+        let (name, wire, cfgs) = (variant(m), channel_segment(m.def), m.cfgs);
+        let (ok, err) = m.channel_result_types(krate);
+        quote! {
+            #(#cfgs)*
+            (#wire, true) => #outcome_value
+                .take::<#ok>()
+                .map(|#outcome_value| #reply::#name(#krate::__private::Ok(#outcome_value))),
+            #(#cfgs)*
+            (#wire, false) => #outcome_value
+                .take::<#err>()
+                .map(|#outcome_value| #reply::#name(#krate::__private::Err(#outcome_value))),
+        }
+    });
     let method_arms = methods.iter().map(|m| {
         let (name, wire, cfgs) = (variant(m), channel_segment(m.def), m.cfgs);
         quote!(#(#cfgs)* #call::#name(..) => #wire,)
@@ -190,6 +213,29 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
                 match *call {
                     #(#method_arms)*
                 }
+            }
+
+            #[allow(unreachable_code)]
+            fn call_of(
+                #method_value: &str,
+                #args_value: #krate::__private::Payload,
+            ) -> #krate::__private::Option<#krate::__private::Result<#call, #krate::__private::String>> {
+                #krate::__private::Some(match #method_value {
+                    #(#call_of_arms)*
+                    _ => return #krate::__private::None,
+                })
+            }
+
+            #[allow(unreachable_code)]
+            fn reply_of(
+                #method_value: &str,
+                #ok_value: bool,
+                #outcome_value: #krate::__private::Payload,
+            ) -> #krate::__private::Option<#krate::__private::Result<#reply, #krate::__private::String>> {
+                #krate::__private::Some(match (#method_value, #ok_value) {
+                    #(#reply_of_arms)*
+                    _ => return #krate::__private::None,
+                })
             }
         }
 

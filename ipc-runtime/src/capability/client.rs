@@ -231,7 +231,7 @@ impl<C: Capability> Direct for Answers<C> {
         let Some(inner) = self.0.upgrade() else {
             return Err(message);
         };
-        match FromObject::<C::Reply>::from_payload(message) {
+        match super::message::from_object::<C>(message) {
             Ok(FromObject::Reply { id, reply }) => lock(&inner.calls).deliver(id, Ok(reply)),
             Ok(FromObject::Error { id, error }) => {
                 lock(&inner.calls).deliver(id, Err((*error).into()));

@@ -9,9 +9,10 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Range;
 
-use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
+use super::Capability;
 use crate::wire::msgpack;
 use crate::wire::{Payload, WireError};
 
@@ -47,32 +48,46 @@ impl<Reply> FromObject<Reply> {
     }
 }
 
-impl<Call: DeserializeOwned + 'static> ToObject<Call> {
-    /// Decodes a message from the holder. A call encoded as this side writes one is read by
-    /// hand down to its `call` ([`msgpack::tagged_map`]); anything else goes through serde.
-    pub(crate) fn from_payload(message: Payload) -> Result<Self, String> {
-        match tagged(&message, b"call", b"call") {
-            Some((id, call)) => Ok(ToObject::Call {
-                id,
-                call: part(message, call)?.take()?,
-            }),
-            None => message.take(),
-        }
-    }
+/// Decodes a message from the holder. A call written as every peer of this project writes one
+/// is read by hand down to its arguments ([`msgpack::tagged_map`], [`msgpack::method_map`],
+/// [`Capability::call_of`]); anything else as serde reads it.
+pub(crate) fn to_object<C: Capability>(message: Payload) -> Result<ToObject<C::Call>, String> {
+    let Some((id, body)) = tagged(&message, b"call", b"call") else {
+        return message.take();
+    };
+    // The arguments' place in the message, found without making a payload of the body first
+    // (each payload of the frame's bytes is one more count on memory other threads count too).
+    let args = message.messagepack().and_then(|bytes| {
+        let (method, args) = msgpack::method_map(&bytes[body.clone()], b"args")?;
+        let args = body.start + args.start..body.start + args.end;
+        C::call_of(method, message.part(args)?)
+    });
+    let call = match args {
+        Some(call) => call?,
+        None => part(&message, body)?.take()?,
+    };
+    Ok(ToObject::Call { id, call })
 }
 
-impl<Reply: DeserializeOwned + 'static> FromObject<Reply> {
-    /// Decodes a message from the object. A reply encoded as this side writes one is read by
-    /// hand down to its `reply` ([`msgpack::tagged_map`]); anything else goes through serde.
-    pub(crate) fn from_payload(message: Payload) -> Result<Self, String> {
-        match tagged(&message, b"reply", b"reply") {
-            Some((id, reply)) => Ok(FromObject::Reply {
-                id,
-                reply: part(message, reply)?.take()?,
-            }),
-            None => message.take(),
-        }
-    }
+/// Decodes a message from the object. A reply written as every peer of this project writes one
+/// is read by hand down to its value ([`msgpack::outcome`], [`Capability::reply_of`]); anything
+/// else as serde reads it.
+pub(crate) fn from_object<C: Capability>(message: Payload) -> Result<FromObject<C::Reply>, String> {
+    let Some((id, body)) = tagged(&message, b"reply", b"reply") else {
+        return message.take();
+    };
+    let value = message.messagepack().and_then(|bytes| {
+        let (method, outcome) = msgpack::method_map(&bytes[body.clone()], b"outcome")?;
+        let outcome = body.start + outcome.start..body.start + outcome.end;
+        let (ok, value) = msgpack::outcome(&bytes[outcome.clone()])?;
+        let value = outcome.start + value.start..outcome.start + value.end;
+        C::reply_of(method, ok, message.part(value)?)
+    });
+    let reply = match value {
+        Some(reply) => reply?,
+        None => part(&message, body)?.take()?,
+    };
+    Ok(FromObject::Reply { id, reply })
 }
 
 /// The id and the body's place of a MessagePack message tagged `tag`, read by hand.
@@ -80,9 +95,9 @@ fn tagged(message: &Payload, tag: &[u8], body: &[u8]) -> Option<(u64, Range<usiz
     msgpack::tagged_map(message.messagepack()?, tag, body)
 }
 
-fn part(message: Payload, range: Range<usize>) -> Result<Payload, String> {
+fn part(message: &Payload, range: Range<usize>) -> Result<Payload, String> {
     message
-        .into_part(range)
+        .part(range)
         .ok_or_else(|| "a message's body lies outside it".to_string())
 }
 
@@ -287,15 +302,21 @@ mod tests {
         );
     }
 
-    /// What `from_payload` makes of a message encoded as MessagePack `bytes` (the binary codec).
-    fn from_packed<T, F: FnOnce(Payload) -> Result<T, String>>(
-        bytes: &[u8],
-        read: F,
-    ) -> Result<T, String> {
-        read(Payload::encoded(
+    /// A capability to read messages of.
+    #[ipc_macros::channels(namespace = "probe", capability, crate = "crate")]
+    trait Probe {
+        /// Two arguments.
+        async fn pair(&self, n: u32, text: String) -> Vec<u8>;
+        /// Fallible.
+        async fn risky(&self) -> Result<u32, String>;
+    }
+
+    /// A message encoded as MessagePack `bytes` (the binary codec).
+    fn arrived(bytes: &[u8]) -> Payload {
+        Payload::encoded(
             crate::wire::Codec::Binary,
             bytes::Bytes::copy_from_slice(bytes),
-        ))
+        )
     }
 
     /// A map as `rmp_serde` writes `entries` (keys and values given as JSON).
@@ -309,101 +330,157 @@ mod tests {
         out
     }
 
+    /// The call read by hand and by serde: the same outcome.
+    fn read_both_ways(bytes: &[u8]) -> Result<ToObject<ProbeCall>, String> {
+        let by_serde =
+            rmp_serde::from_slice::<ToObject<ProbeCall>>(bytes).map_err(|e| e.to_string());
+        let read = to_object::<Probe>(arrived(bytes));
+        let same = match (&by_serde, &read) {
+            (Ok(a), Ok(b)) => {
+                rmp_serde::to_vec_named(a).unwrap() == rmp_serde::to_vec_named(b).unwrap()
+            }
+            (Err(_), Err(_)) => true,
+            _ => false,
+        };
+        assert!(
+            same,
+            "{bytes:?}: serde {:?}, read {:?}",
+            by_serde.as_ref().err(),
+            read.as_ref().err()
+        );
+        read
+    }
+
     #[test]
     fn messages_read_by_hand_read_as_serde_reads_them() {
         use serde_json::json;
         // As this side writes them: read by hand, the same values as serde's.
-        let call = rmp_serde::to_vec_named(&ToObject::Call {
-            id: 1 << 40,
-            call: (7u32, "x".to_string()),
-        })
-        .unwrap();
-        assert!(crate::wire::msgpack::tagged_map(&call, b"call", b"call").is_some());
-        let read = from_packed(&call, ToObject::<(u32, String)>::from_payload).unwrap();
-        assert!(
-            matches!(read, ToObject::Call { id, call } if id == 1 << 40 && call == (7, "x".into()))
-        );
         for id in [0, 127, 200, 60_000, 70_000, 1 << 40, u64::MAX] {
-            let call = rmp_serde::to_vec_named(&ToObject::Call {
+            let call = ToObject::Call {
                 id,
-                call: (1u32, String::new()),
-            })
-            .unwrap();
-            let read = from_packed(&call, ToObject::<(u32, String)>::from_payload).unwrap();
+                call: ProbeCall::pair((7, "x".into())),
+            };
+            let bytes = rmp_serde::to_vec_named(&call).unwrap();
+            assert!(crate::wire::msgpack::tagged_map(&bytes, b"call", b"call").is_some());
+            let read = read_both_ways(&bytes).unwrap();
             assert!(
-                matches!(read, ToObject::Call { id: read, .. } if read == id),
-                "{id}"
+                matches!(read, ToObject::Call { id: read, call: ProbeCall::pair((7, ref x)) } if read == id && x == "x")
             );
         }
-        let reply = rmp_serde::to_vec_named(&FromObject::Reply {
-            id: 9,
-            reply: vec![1u8, 2],
-        })
-        .unwrap();
-        assert!(crate::wire::msgpack::tagged_map(&reply, b"reply", b"reply").is_some());
-        let read = from_packed(&reply, FromObject::<Vec<u8>>::from_payload).unwrap();
-        assert!(matches!(read, FromObject::Reply { id: 9, reply } if reply == [1, 2]));
+        for reply in [
+            ProbeReply::pair(Ok(vec![1, 2])),
+            ProbeReply::risky(Ok(5)),
+            ProbeReply::risky(Err("no".into())),
+        ] {
+            let bytes = rmp_serde::to_vec_named(&FromObject::Reply { id: 9, reply }).unwrap();
+            let by_serde = rmp_serde::from_slice::<FromObject<ProbeReply>>(&bytes).unwrap();
+            let read = from_object::<Probe>(arrived(&bytes)).unwrap();
+            assert_eq!(
+                rmp_serde::to_vec_named(&read).unwrap(),
+                rmp_serde::to_vec_named(&by_serde).unwrap()
+            );
+        }
+
+        // The generated readers know their methods, and leave other names to serde.
+        let args = rmp_serde::to_vec_named(&(7u32, "x")).unwrap();
+        assert!(matches!(
+            <Probe as Capability>::call_of("pair", arrived(&args)),
+            Some(Ok(ProbeCall::pair((7, _))))
+        ));
+        assert!(<Probe as Capability>::call_of("launch", arrived(&args)).is_none());
+        assert!(matches!(
+            <Probe as Capability>::call_of("risky", arrived(&args)),
+            Some(Err(_))
+        ));
+        let five = rmp_serde::to_vec_named(&5u32).unwrap();
+        assert!(matches!(
+            <Probe as Capability>::reply_of("risky", true, arrived(&five)),
+            Some(Ok(ProbeReply::risky(Ok(5))))
+        ));
+        assert!(matches!(
+            <Probe as Capability>::reply_of("risky", false, arrived(&five)),
+            Some(Err(_))
+        ));
+        assert!(<Probe as Capability>::reply_of("launch", true, arrived(&five)).is_none());
 
         // Other shapes are left to serde, with serde's outcome: keys in another order, an
-        // unknown key, a repeated key, another tag, a key or tag that is no short string, an id
-        // that is no unsigned integer, a body that is not one value.
+        // unknown key, a repeated key, another tag, an id that is no unsigned integer, another
+        // method, arguments of another shape, a body that is not one value.
+        let args = json!({"m": "pair", "args": [5, "y"]});
         let shapes = [
             packed(&[
                 ("id", json!(3)),
-                ("call", json!([5, "y"])),
+                ("call", args.clone()),
                 ("t", json!("call")),
             ]),
             packed(&[
-                ("call", json!([5, "y"])),
+                ("call", args.clone()),
                 ("t", json!("call")),
                 ("id", json!(3)),
             ]),
             packed(&[
                 ("t", json!("call")),
                 ("id", json!(3)),
-                ("call", json!([5, "y"])),
+                ("call", args.clone()),
                 ("x", json!(1)),
             ]),
             packed(&[("t", json!("call")), ("id", json!(3)), ("id", json!(4))]),
             packed(&[
                 ("t", json!("cancel")),
                 ("id", json!(3)),
-                ("call", json!([5, "y"])),
+                ("call", args.clone()),
             ]),
             packed(&[
                 ("t", json!("call")),
                 ("id", json!(-3)),
-                ("call", json!([5, "y"])),
+                ("call", args.clone()),
             ]),
             packed(&[
                 ("t", json!("call")),
                 ("id", json!(3.0)),
-                ("call", json!([5, "y"])),
+                ("call", args.clone()),
             ]),
-            packed(&[("t", json!("call")), ("id", json!(3)), ("call", json!([5]))]),
+            packed(&[
+                ("t", json!("call")),
+                ("id", json!(3)),
+                ("call", json!({"args": [5, "y"], "m": "pair"})),
+            ]),
+            packed(&[
+                ("t", json!("call")),
+                ("id", json!(3)),
+                ("call", json!({"m": "launch", "args": []})),
+            ]),
+            packed(&[
+                ("t", json!("call")),
+                ("id", json!(3)),
+                ("call", json!({"m": "pair", "args": [5]})),
+            ]),
+            packed(&[
+                ("t", json!("call")),
+                ("id", json!(3)),
+                ("call", json!({"m": "risky", "args": []})),
+            ]),
+            packed(&[
+                ("t", json!("call")),
+                ("id", json!(3)),
+                ("call", json!({"m": "pair", "args": [5, "y"], "z": 0})),
+            ]),
             packed(&[("t", json!("call")), ("id", json!(3))]),
         ];
         for shape in shapes {
-            let by_serde =
-                rmp_serde::from_slice::<ToObject<(u32, String)>>(&shape).map_err(|e| e.to_string());
-            let read = from_packed(&shape, ToObject::<(u32, String)>::from_payload);
-            match (&by_serde, &read) {
-                (Ok(ToObject::Call { id: a, call: x }), Ok(ToObject::Call { id: b, call: y })) => {
-                    assert_eq!((a, x), (b, y));
-                }
-                (Ok(ToObject::Cancel { id: a }), Ok(ToObject::Cancel { id: b })) => {
-                    assert_eq!(a, b)
-                }
-                (Err(_), Err(_)) => {}
-                other => panic!("{shape:?}: serde and by hand differ: {other:?}"),
-            }
+            let _ = read_both_ways(&shape);
         }
         // A body that runs past the end, or trails other bytes, is refused.
+        let call = rmp_serde::to_vec_named(&ToObject::Call {
+            id: 1,
+            call: ProbeCall::pair((1, String::new())),
+        })
+        .unwrap();
         let mut cut = call.clone();
         cut.pop();
-        assert!(from_packed(&cut, ToObject::<(u32, String)>::from_payload).is_err());
+        assert!(to_object::<Probe>(arrived(&cut)).is_err());
         let mut trailing = call;
         trailing.push(0x01);
-        assert!(from_packed(&trailing, ToObject::<(u32, String)>::from_payload).is_err());
+        assert!(to_object::<Probe>(arrived(&trailing)).is_err());
     }
 }

@@ -45,4 +45,27 @@ pub trait Capability: Send + Sync + Sized + 'static {
     /// The wire name of the method `call` calls (what the call names on the wire, and what the
     /// contract's policy for it is found by).
     fn method(call: &Self::Call) -> &'static str;
+
+    /// The call of `method` (its wire name) with `args`, its arguments as they arrived: for
+    /// the calls read by hand (`message.rs`). `None` for a method this capability does not
+    /// have (the message is then read as serde reads it, which says what is wrong).
+    /// Generated.
+    #[doc(hidden)]
+    fn call_of(method: &str, args: crate::wire::Payload) -> Option<Result<Self::Call, String>> {
+        let _ = (method, args);
+        None
+    }
+
+    /// The reply of `method` (its wire name): its `Ok` value when `ok`, else its `Err` value,
+    /// as it arrived: for the answers read by hand. `None` as for [`Capability::call_of`].
+    /// Generated.
+    #[doc(hidden)]
+    fn reply_of(
+        method: &str,
+        ok: bool,
+        value: crate::wire::Payload,
+    ) -> Option<Result<Self::Reply, String>> {
+        let _ = (method, ok, value);
+        None
+    }
 }

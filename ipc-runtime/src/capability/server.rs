@@ -268,7 +268,7 @@ impl<C: Capability, H: Send + Sync + 'static> Direct for Reader<C, H> {
         let Some(object) = self.0.upgrade().filter(|object| object.port.has_room()) else {
             return Err(message);
         };
-        match ToObject::<C::Call>::from_payload(message) {
+        match super::message::to_object::<C>(message) {
             Ok(message) => {
                 if let Some(answer) = object.accept(message) {
                     object.port.push(answer);

@@ -155,6 +155,31 @@ pub(crate) fn tagged_map(
     in_order(bytes, tag, body_key).or_else(|| any_order(bytes, tag, body_key))
 }
 
+/// A call's or a reply's body read by hand, as every peer of this project writes it:
+/// `{"m": method, key: value}`, in that order, with `value` running to the end of `bytes`.
+/// Returns the method's name and where the value lies. `None` for anything else.
+pub(crate) fn method_map<'a>(
+    bytes: &'a [u8],
+    key: &[u8],
+) -> Option<(&'a str, std::ops::Range<usize>)> {
+    let rest = expect(bytes, &[0x82, 0xa1, b'm'])?;
+    let mut at = bytes.len() - rest.len();
+    let method = std::str::from_utf8(short_str(bytes, &mut at)?).ok()?;
+    let rest = expect(&bytes[at..], &[0xa0 | u8::try_from(key.len()).ok()?])?;
+    let rest = expect(rest, key)?;
+    Some((method, bytes.len() - rest.len()..bytes.len()))
+}
+
+/// A reply's outcome read by hand: `{"Ok": value}` or `{"Err": value}`, the value running to
+/// the end of `bytes`. Returns whether it is `Ok`, and where the value lies.
+pub(crate) fn outcome(bytes: &[u8]) -> Option<(bool, std::ops::Range<usize>)> {
+    let (ok, rest) = match expect(bytes, &[0x81, 0xa2, b'O', b'k']) {
+        Some(rest) => (true, rest),
+        None => (false, expect(bytes, &[0x81, 0xa3, b'E', b'r', b'r'])?),
+    };
+    Some((ok, bytes.len() - rest.len()..bytes.len()))
+}
+
 /// [`tagged_map`] for the order every peer of this project writes: `t`, `id`, the body.
 fn in_order(bytes: &[u8], tag: &[u8], body_key: &[u8]) -> Option<(u64, std::ops::Range<usize>)> {
     let rest = expect(bytes, &[0x83, 0xa1, b't'])?;

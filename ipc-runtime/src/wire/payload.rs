@@ -198,18 +198,19 @@ impl Payload {
     }
 
     /// The value at `range` of an encoded payload's bytes, as a payload of its own (the same
-    /// codec, and the ports the frame transferred); `None` for a payload that is not encoded.
-    pub(crate) fn into_part(self, range: std::ops::Range<usize>) -> Option<Payload> {
-        match self.0 {
+    /// codec, and the ports the frame transferred, shared); `None` for a payload that is not
+    /// encoded.
+    pub(crate) fn part(&self, range: std::ops::Range<usize>) -> Option<Payload> {
+        match &self.0 {
             Repr::Encoded {
                 codec,
                 bytes,
                 context,
             } if range.end <= bytes.len() && range.start <= range.end => {
                 Some(Payload(Repr::Encoded {
-                    codec,
+                    codec: *codec,
                     bytes: bytes.slice(range),
-                    context,
+                    context: context.clone(),
                 }))
             }
             _ => None,

@@ -6,8 +6,8 @@
 
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// Hashes one `u64` by a multiplication (Fibonacci hashing); other input is folded in byte by
-/// byte, so any key still hashes correctly, only not as fast.
+/// Hashes one `u64` by a multiplication (Fibonacci hashing); other input (a name) a word at a
+/// time, each multiplied and its product's halves folded together.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct OwnIdHasher(u64);
 
@@ -21,23 +21,33 @@ impl Hasher for OwnIdHasher {
     }
 
     fn write(&mut self, bytes: &[u8]) {
+        // A name is folded in a word at a time. A plain multiplication leaves the low bits
+        // (where the table finds a key's bucket) depending only on the low bytes of each word,
+        // which names of one namespace share: the high half of the full product is folded
+        // back in.
         let mut words = bytes.chunks_exact(8);
         for word in &mut words {
             let mut whole = [0u8; 8];
             whole.copy_from_slice(word);
-            self.write_u64(u64::from_le_bytes(whole));
+            self.0 = folded(self.0 ^ u64::from_le_bytes(whole));
         }
         let rest = words.remainder();
         if !rest.is_empty() {
             let mut last = [0u8; 8];
             last[..rest.len()].copy_from_slice(rest);
-            self.write_u64(u64::from_le_bytes(last).rotate_left(8) ^ rest.len() as u64);
+            self.0 = folded(self.0 ^ u64::from_le_bytes(last).rotate_left(8) ^ rest.len() as u64);
         }
     }
 
     fn write_u64(&mut self, n: u64) {
         self.0 = (self.0 ^ n).wrapping_mul(SPREAD);
     }
+}
+
+/// `n` times [`SPREAD`], the 128-bit product's halves folded together.
+fn folded(n: u64) -> u64 {
+    let product = u128::from(n) * u128::from(SPREAD);
+    (product as u64) ^ ((product >> 64) as u64)
 }
 
 /// The `BuildHasher` of maps keyed by this side's own ids.
@@ -93,5 +103,16 @@ mod tests {
             names.iter().map(|name| build.hash_one(name)).collect();
         assert_eq!(hashes.len(), names.len(), "no two names hash alike");
         assert_ne!(build.hash_one("ab"), build.hash_one("ab\0"));
+        // Names of one namespace spread over a table's buckets (its low bits).
+        for (count, buckets) in [(100, 128u64), (2000, 4096)] {
+            let spread: std::collections::HashSet<u64> = (0..count)
+                .map(|n| build.hash_one(format!("app:m{n}")) % buckets)
+                .collect();
+            assert!(
+                spread.len() * 2 > count,
+                "{count} names in {} of {buckets} buckets",
+                spread.len()
+            );
+        }
     }
 }

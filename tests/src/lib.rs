@@ -1512,11 +1512,10 @@ pub async fn guarded_desk_outcomes(renderer: &Renderer) -> Vec<String> {
             "test_origin_only" => desk.test_origin_only().await,
             _ => desk.admin().await,
         };
-        let result = result.map_err(|error| match error {
-            CallError::Ipc(error) => error,
-            CallError::App(never) => match never {},
-        });
-        lines.push(outcome_line(&format!("desk.{method}"), result));
+        lines.push(outcome_line(
+            &format!("desk.{method}"),
+            result.map_err(IpcError::from),
+        ));
     }
     lines
 }

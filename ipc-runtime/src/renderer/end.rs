@@ -376,7 +376,7 @@ impl Answers {
             Answers::Frames(weak) => match weak.upgrade() {
                 Some(queue) => {
                     let (frames, announce) = queue.encode(&message)?;
-                    queue.outbox.put_anyway(frames).map_err(|error| {
+                    queue.outbox.put_anyway(frames, false).map_err(|error| {
                         announce.abandon();
                         PostError::from(error)
                     })
@@ -409,14 +409,10 @@ impl PortWire for RendererPortWire {
             ports: ports.clone(),
         };
         // Bounded already (credits, ports open): the outbox takes them past its own bound.
-        let among_others = crate::port::sent_among_others();
         match queue.encode(&ToMain::Port(message)) {
             Ok((frames, announce)) => {
-                let _ = if among_others {
-                    queue.outbox.put_anyway_among_others(frames)
-                } else {
-                    queue.outbox.put_anyway(frames)
-                };
+                let among_others = crate::port::sent_among_others();
+                let _ = queue.outbox.put_anyway(frames, among_others);
                 drop(announce);
             }
             Err(PostError::Refused(error)) => tracing::warn!(%error, "a port frame was not sent"),

@@ -121,16 +121,15 @@ impl Outbox {
     }
 
     /// Takes frames past the outbox's bound: for frames bounded elsewhere (port frames, within
-    /// credits; replies to main's requests, one per request).
-    pub(crate) fn put_anyway(&self, frames: OutFrames) -> Result<(), OutboxError> {
-        self.put_frames(frames, false, false)
-    }
-
-    /// As [`OutboxHandle::put_anyway`], for a frame sent among others under way (a handle's
-    /// calls from many tasks): left to the writer task, which lets them share one write, as it
-    /// does for calls in flight.
-    pub(crate) fn put_anyway_among_others(&self, frames: OutFrames) -> Result<(), OutboxError> {
-        self.put_frames(frames, false, true)
+    /// credits; replies to main's requests, one per request). `among_others`: the frame is one
+    /// of several sent at once (a handle's calls from many tasks), left to the writer task,
+    /// which lets them share one write, as it does for calls in flight.
+    pub(crate) fn put_anyway(
+        &self,
+        frames: OutFrames,
+        among_others: bool,
+    ) -> Result<(), OutboxError> {
+        self.put_frames(frames, false, among_others)
     }
 
     fn put_frames(

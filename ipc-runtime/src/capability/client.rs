@@ -76,22 +76,17 @@ struct Calls<R> {
 struct Slot<R> {
     answer: Option<Result<R, IpcError>>,
     waker: Option<Waker>,
-    /// The call has an entry in `deadlines`.
-    timed: bool,
 }
 
 impl<R> Calls<R> {
     /// Call `id` no longer waits: its slot and its deadline go. Whether it was waiting.
     fn forget(&mut self, id: u64) -> bool {
-        match self.waiting.remove(&id) {
-            Some(slot) => {
-                if slot.timed {
-                    self.deadlines.remove(&id);
-                }
-                true
-            }
-            None => false,
+        let waiting = self.waiting.remove(&id).is_some();
+        // Most calls never had to wait for long enough to need a deadline.
+        if waiting && !self.deadlines.is_empty() {
+            self.deadlines.remove(&id);
         }
+        waiting
     }
 
     /// Hands an answer to call `id` (if it still waits), waking it.
@@ -152,7 +147,6 @@ impl<C: Capability> Inner<C> {
             let mut calls = lock(&self.calls);
             match calls.waiting.get_mut(&id) {
                 Some(slot) if slot.answer.is_none() => {
-                    slot.timed = true;
                     calls.deadlines.insert(id, (method, limit, at));
                     calls.wake.note(at, limit)
                 }
@@ -211,15 +205,7 @@ impl<C: Capability> Inner<C> {
 /// alarm thread, as a renderer's sweeper does: real time, no Tokio timer). Holds the handle
 /// only while it looks, so dropping the last clone still releases the object.
 async fn sweep<C: Capability>(inner: Weak<Inner<C>>, wake: Arc<Notify>) {
-    loop {
-        let Some(next) = inner.upgrade().map(|inner| inner.expire(Instant::now())) else {
-            return;
-        };
-        if let Some(at) = next {
-            alarm::ring_at(at, Arc::downgrade(&wake));
-        }
-        wake.notified().await;
-    }
+    alarm::sweep(&wake, |now| inner.upgrade().map(|inner| inner.expire(now))).await;
 }
 
 /// Takes the object's answers as they arrive (in the task reading the connection, or the
@@ -343,7 +329,6 @@ impl<C: Capability> Handle<C> {
                 Slot {
                     answer: None,
                     waker: None,
-                    timed: false,
                 },
             );
             calls.waiting.len() > 1
@@ -353,8 +338,7 @@ impl<C: Capability> Handle<C> {
         let guard = CancelOnDrop {
             inner: &self.inner,
             id,
-            armed: true,
-            answered: false,
+            finished: None,
         };
         // The deadline covers the send too (an object that grants no room). A send that fails
         // (the handle closed meanwhile) is answered as the port is read to its end, with why
@@ -394,9 +378,9 @@ impl<C: Capability> Handle<C> {
             }
         };
         let mut guard = guard;
-        // An answer took its slot with it (`poll_answer`): nothing to undo then.
-        guard.answered = outcome.is_ok();
-        guard.armed = matches!(outcome, Err(IpcError::Timeout { .. }));
+        // Whatever the outcome, `poll_answer` took the call's slot with it: only a call that
+        // timed out still has its handler running on the object's side.
+        guard.finished = Some(matches!(outcome, Err(IpcError::Timeout { .. })));
         drop(guard);
         match outcome {
             Ok(reply) => match pick(reply) {
@@ -480,26 +464,25 @@ impl<C: Capability> Handle<C> {
 struct CancelOnDrop<'a, C: Capability> {
     inner: &'a Inner<C>,
     id: u64,
-    armed: bool,
-    /// The call took its answer, and its slot with it.
-    answered: bool,
+    /// `Some` once the call has its outcome (its slot gone): whether it timed out.
+    finished: Option<bool>,
 }
 
 impl<C: Capability> Drop for CancelOnDrop<'_, C> {
     fn drop(&mut self) {
-        if self.answered {
-            return;
-        }
-        let waiting = {
-            let mut calls = lock(&self.inner.calls);
-            let waiting = calls.forget(self.id);
-            // A call that took its answer handed the turn on already (in `poll_answer`).
-            if waiting {
-                calls.hand_off(self.id);
+        let cancel = match self.finished {
+            Some(timed_out) => timed_out,
+            // Given up while it waited.
+            None => {
+                let mut calls = lock(&self.inner.calls);
+                // A call that took its answer handed the turn on already (in `poll_answer`).
+                if calls.forget(self.id) {
+                    calls.hand_off(self.id);
+                }
+                true
             }
-            waiting
         };
-        if self.armed || waiting {
+        if cancel {
             // A cancel that finds no room (a full window) is dropped: the answer then comes and
             // finds nobody waiting.
             let _ = self.inner.port.try_send(ToObject::Cancel { id: self.id });
@@ -639,16 +622,14 @@ mod tests {
     fn a_call_that_stops_waiting_leaves_no_deadline_behind() {
         let mut calls = calls();
         for id in 0..1000 {
-            let timed = id % 2 == 0;
             calls.waiting.insert(
                 id,
                 Slot {
                     answer: None,
                     waker: None,
-                    timed,
                 },
             );
-            if timed {
+            if id % 2 == 0 {
                 let limit = Duration::from_secs(30);
                 calls
                     .deadlines

@@ -52,17 +52,14 @@ impl<Reply> FromObject<Reply> {
 /// is read by hand down to its arguments ([`msgpack::tagged_map`], [`msgpack::method_map`],
 /// [`Capability::call_of`]); anything else as serde reads it.
 pub(crate) fn to_object<C: Capability>(message: Payload) -> Result<ToObject<C::Call>, String> {
-    let Some((id, body)) = tagged(&message, b"call", b"call") else {
+    let Some((bytes, id, body)) = tagged(&message, b"call") else {
         return message.take();
     };
-    // The arguments' place in the message, found without making a payload of the body first
-    // (each payload of the frame's bytes is one more count on memory other threads count too).
-    let args = message.messagepack().and_then(|bytes| {
-        let (method, args) = msgpack::method_map(&bytes[body.clone()], b"args")?;
-        let args = body.start + args.start..body.start + args.end;
-        C::call_of(method, message.part(args)?)
-    });
-    let call = match args {
+    // The arguments are taken from the message's bytes, not from a payload of the body made
+    // first (each payload of the frame's bytes is one more count on memory other threads count).
+    let by_hand = msgpack::method_map(bytes, body.clone(), b"args")
+        .and_then(|(method, args)| C::call_of(method, message.part(args)?));
+    let call = match by_hand {
         Some(call) => call?,
         None => part(&message, body)?.take()?,
     };
@@ -73,28 +70,29 @@ pub(crate) fn to_object<C: Capability>(message: Payload) -> Result<ToObject<C::C
 /// is read by hand down to its value ([`msgpack::outcome`], [`Capability::reply_of`]); anything
 /// else as serde reads it.
 pub(crate) fn from_object<C: Capability>(message: Payload) -> Result<FromObject<C::Reply>, String> {
-    let Some((id, body)) = tagged(&message, b"reply", b"reply") else {
+    let Some((bytes, id, body)) = tagged(&message, b"reply") else {
         return message.take();
     };
-    let value = message.messagepack().and_then(|bytes| {
-        let (method, outcome) = msgpack::method_map(&bytes[body.clone()], b"outcome")?;
-        let outcome = body.start + outcome.start..body.start + outcome.end;
-        let (ok, value) = msgpack::outcome(&bytes[outcome.clone()])?;
-        let value = outcome.start + value.start..outcome.start + value.end;
-        C::reply_of(method, ok, message.part(value)?)
-    });
-    let reply = match value {
+    let by_hand =
+        msgpack::method_map(bytes, body.clone(), b"outcome").and_then(|(method, outcome)| {
+            let (ok, value) = msgpack::outcome(bytes, outcome)?;
+            C::reply_of(method, ok, message.part(value)?)
+        });
+    let reply = match by_hand {
         Some(reply) => reply?,
         None => part(&message, body)?.take()?,
     };
     Ok(FromObject::Reply { id, reply })
 }
 
-/// The id and the body's place of a MessagePack message tagged `tag`, read by hand.
-fn tagged(message: &Payload, tag: &[u8], body: &[u8]) -> Option<(u64, Range<usize>)> {
-    msgpack::tagged_map(message.messagepack()?, tag, body)
+/// A MessagePack message of `kind` read by hand: its bytes, its id and its body's place.
+fn tagged<'a>(message: &'a Payload, kind: &[u8]) -> Option<(&'a [u8], u64, Range<usize>)> {
+    let bytes = message.messagepack()?;
+    let (id, body) = msgpack::tagged_map(bytes, kind)?;
+    Some((bytes, id, body))
 }
 
+/// The payload of `message`'s bytes at `range` (a place read in them, so always within).
 fn part(message: &Payload, range: Range<usize>) -> Result<Payload, String> {
     message
         .part(range)
@@ -361,7 +359,10 @@ mod tests {
                 call: ProbeCall::pair((7, "x".into())),
             };
             let bytes = rmp_serde::to_vec_named(&call).unwrap();
-            assert!(crate::wire::msgpack::tagged_map(&bytes, b"call", b"call").is_some());
+            // Read by hand all the way to the arguments.
+            let (_, body) = crate::wire::msgpack::tagged_map(&bytes, b"call").unwrap();
+            let (method, _) = crate::wire::msgpack::method_map(&bytes, body, b"args").unwrap();
+            assert_eq!(method, "pair");
             let read = read_both_ways(&bytes).unwrap();
             assert!(
                 matches!(read, ToObject::Call { id: read, call: ProbeCall::pair((7, ref x)) } if read == id && x == "x")
@@ -373,6 +374,10 @@ mod tests {
             ProbeReply::risky(Err("no".into())),
         ] {
             let bytes = rmp_serde::to_vec_named(&FromObject::Reply { id: 9, reply }).unwrap();
+            // Read by hand all the way to the value.
+            let (_, body) = crate::wire::msgpack::tagged_map(&bytes, b"reply").unwrap();
+            let (_, outcome) = crate::wire::msgpack::method_map(&bytes, body, b"outcome").unwrap();
+            assert!(crate::wire::msgpack::outcome(&bytes, outcome).is_some());
             let by_serde = rmp_serde::from_slice::<FromObject<ProbeReply>>(&bytes).unwrap();
             let read = from_object::<Probe>(arrived(&bytes)).unwrap();
             assert_eq!(

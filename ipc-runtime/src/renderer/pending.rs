@@ -135,8 +135,9 @@ impl PendingCalls {
 
     /// Fails calls whose deadline passed, for as long as it runs.
     pub(crate) async fn sweep(&self) {
-        loop {
-            let (expired, next) = self.expired_and_next(Instant::now());
+        // Not a Tokio timer: see `alarm`.
+        crate::util::alarm::sweep(&self.wake, |now| {
+            let (expired, next) = self.expired_and_next(now);
             for call in expired {
                 let after = call.deadline.map(|(limit, _)| limit).unwrap_or_default();
                 let _ = call.reply.send(Err(Failure::Ipc(IpcError::Timeout {
@@ -144,13 +145,9 @@ impl PendingCalls {
                     after,
                 })));
             }
-            // Not a Tokio timer: see `alarm`.
-            if let Some(at) = next {
-                let wake = Arc::downgrade(&self.wake);
-                crate::util::alarm::ring_at(at, wake);
-            }
-            self.wake.notified().await;
-        }
+            Some(next)
+        })
+        .await;
     }
 
     /// Takes the calls past their deadline at `now`; arms the sweeper for the next deadline.

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -75,6 +75,22 @@ struct State {
 }
 
 static ALARMS: OnceLock<Alarms> = OnceLock::new();
+
+/// Runs a deadline sweeper on real time: `look` fails what passed by the instant it is given
+/// and says when to look next (`Some(None)`: nothing pending; `None`: its owner is gone, and the
+/// sweeper ends). Between looks it sleeps on `wake`, which this thread rings at the next
+/// instant, and which whoever notes an earlier deadline rings too.
+pub(crate) async fn sweep(
+    wake: &Arc<Notify>,
+    mut look: impl FnMut(Instant) -> Option<Option<Instant>>,
+) {
+    while let Some(next) = look(Instant::now()) {
+        if let Some(at) = next {
+            ring_at(at, Arc::downgrade(wake));
+        }
+        wake.notified().await;
+    }
+}
 
 /// Rings `notify` at `at`, unless it is dropped by then.
 pub(crate) fn ring_at<R: Ring + 'static>(at: Instant, notify: Weak<R>) {

@@ -444,8 +444,9 @@ pub(crate) fn reuse(mut buffer: Vec<u8>) {
     }
 }
 
-/// Buffers up to this size are kept for the next frame (larger ones would hold memory idle).
-const REUSE_AT_MOST: usize = 4 * 1024;
+/// Buffers up to this size are kept for the next frame: larger ones would hold memory idle, and
+/// a small frame written into a kept buffer holds all of it while it waits in a queue.
+const REUSE_AT_MOST: usize = 1024;
 
 /// Blobs at least this large are referenced by a frame being encoded, not copied into it.
 const SPLICE_AT_LEAST: usize = 64 * 1024;

@@ -11,6 +11,8 @@
 //! is at most the input's length, and so is what serde reserves from them (times the size of
 //! what it stores per element).
 
+use std::ops::Range;
+
 /// How deeply arrays and maps may nest (serde_json's limit for JSON is the same).
 pub const MAX_DEPTH: usize = 128;
 
@@ -138,134 +140,98 @@ impl Levels {
     }
 }
 
-/// A message's outer map read by hand: `{"t": tag, "id": N, body_key: value}` with exactly
-/// those three keys (in any order), `t` equal to `tag`, `id` an unsigned integer. Returns the id
-/// and where the body's value lies in `bytes`. `None` for anything else (another tag, another
-/// key, a repeated key, another encoding of a field): the caller then decodes the message as
-/// serde does, which also words the errors.
+/// A message's outer map read by hand, as every peer of this project writes it (serde's derive
+/// and the JavaScript peers write the fields in this order): `{"t": kind, "id": N, kind: body}`,
+/// where `kind` (`call`, `reply`) also names the body's field. Returns the id and where the body
+/// lies (to the end of `bytes`). `None` for anything else (another kind, another order or
+/// encoding, a field more or less): the caller then decodes the message as serde does, which
+/// also words the errors.
 ///
 /// Serde reads such a map through its generic machinery (each key decoded as a string and
 /// matched, the whole message checked first); by hand it is a few comparisons of bytes, and
 /// only the body is left for serde (and checked).
-pub(crate) fn tagged_map(
-    bytes: &[u8],
-    tag: &[u8],
-    body_key: &[u8],
-) -> Option<(u64, std::ops::Range<usize>)> {
-    in_order(bytes, tag, body_key).or_else(|| any_order(bytes, tag, body_key))
-}
-
-/// A call's or a reply's body read by hand, as every peer of this project writes it:
-/// `{"m": method, key: value}`, in that order, with `value` running to the end of `bytes`.
-/// Returns the method's name and where the value lies. `None` for anything else.
-pub(crate) fn method_map<'a>(
-    bytes: &'a [u8],
-    key: &[u8],
-) -> Option<(&'a str, std::ops::Range<usize>)> {
-    let rest = expect(bytes, &[0x82, 0xa1, b'm'])?;
-    let mut at = bytes.len() - rest.len();
-    let method = std::str::from_utf8(short_str(bytes, &mut at)?).ok()?;
-    let rest = expect(&bytes[at..], &[0xa0 | u8::try_from(key.len()).ok()?])?;
-    let rest = expect(rest, key)?;
-    Some((method, bytes.len() - rest.len()..bytes.len()))
-}
-
-/// A reply's outcome read by hand: `{"Ok": value}` or `{"Err": value}`, the value running to
-/// the end of `bytes`. Returns whether it is `Ok`, and where the value lies.
-pub(crate) fn outcome(bytes: &[u8]) -> Option<(bool, std::ops::Range<usize>)> {
-    let (ok, rest) = match expect(bytes, &[0x81, 0xa2, b'O', b'k']) {
-        Some(rest) => (true, rest),
-        None => (false, expect(bytes, &[0x81, 0xa3, b'E', b'r', b'r'])?),
-    };
-    Some((ok, bytes.len() - rest.len()..bytes.len()))
-}
-
-/// [`tagged_map`] for the order every peer of this project writes: `t`, `id`, the body.
-fn in_order(bytes: &[u8], tag: &[u8], body_key: &[u8]) -> Option<(u64, std::ops::Range<usize>)> {
+pub(crate) fn tagged_map(bytes: &[u8], kind: &[u8]) -> Option<(u64, Range<usize>)> {
     let rest = expect(bytes, &[0x83, 0xa1, b't'])?;
-    let rest = expect(rest, &[0xa0 | u8::try_from(tag.len()).ok()?])?;
-    let rest = expect(rest, tag)?;
+    let rest = expect_str(rest, kind)?;
     let rest = expect(rest, &[0xa2, b'i', b'd'])?;
     let mut at = bytes.len() - rest.len();
     let id = uint(bytes, &mut at)?;
-    let rest = expect(&bytes[at..], &[0xa0 | u8::try_from(body_key.len()).ok()?])?;
-    let rest = expect(rest, body_key)?;
+    let rest = expect_str(&bytes[at..], kind)?;
     Some((id, bytes.len() - rest.len()..bytes.len()))
+}
+
+/// A call's or a reply's body (at `within` in `bytes`) read by hand, as every peer of this
+/// project writes it: `{"m": method, key: value}`, the value running to the end of `within`.
+/// Returns the method's name and where the value lies in `bytes`. `None` for anything else.
+pub(crate) fn method_map<'a>(
+    bytes: &'a [u8],
+    within: Range<usize>,
+    key: &[u8],
+) -> Option<(&'a str, Range<usize>)> {
+    let rest = expect(bytes.get(within.clone())?, &[0x82, 0xa1, b'm'])?;
+    let (method, after) = key_str(bytes, within.end - rest.len())?;
+    let rest = expect_str(bytes.get(after..within.end)?, key)?;
+    Some((method, within.end - rest.len()..within.end))
+}
+
+/// A reply's outcome (at `within` in `bytes`) read by hand: `{"Ok": value}` or
+/// `{"Err": value}`, the value running to the end of `within`. Returns whether it is `Ok`, and
+/// where the value lies in `bytes`.
+pub(crate) fn outcome(bytes: &[u8], within: Range<usize>) -> Option<(bool, Range<usize>)> {
+    let map = bytes.get(within.clone())?;
+    let (ok, rest) = match expect(map, &[0x81, 0xa2, b'O', b'k']) {
+        Some(rest) => (true, rest),
+        None => (false, expect(map, &[0x81, 0xa3, b'E', b'r', b'r'])?),
+    };
+    Some((ok, within.end - rest.len()..within.end))
 }
 
 /// What follows `text` at the start of `bytes`, if `bytes` starts with it.
 fn expect<'a>(bytes: &'a [u8], text: &[u8]) -> Option<&'a [u8]> {
     let (head, rest) = bytes.split_at_checked(text.len())?;
-    same(head, text).then_some(rest)
+    // Compared in place: calling the library's comparison costs more than a few bytes.
+    head.iter().zip(text).all(|(a, b)| a == b).then_some(rest)
 }
 
-/// [`tagged_map`] for keys in any order.
-fn any_order(bytes: &[u8], tag: &[u8], body_key: &[u8]) -> Option<(u64, std::ops::Range<usize>)> {
-    let mut at = 0;
-    if *bytes.first()? != 0x83 {
-        return None;
-    }
-    at += 1;
-    let (mut tag_seen, mut id, mut body) = (false, None, None);
-    for _ in 0..3 {
-        let key = short_str(bytes, &mut at)?;
-        if key == b"t" && !tag_seen {
-            tag_seen = same(short_str(bytes, &mut at)?, tag);
-            if !tag_seen {
-                return None;
-            }
-        } else if key == b"id" && id.is_none() {
-            id = Some(uint(bytes, &mut at)?);
-        } else if same(key, body_key) && body.is_none() {
-            let start = at;
-            at = if at < bytes.len() && tag_seen && id.is_some() {
-                // The last key (as this side writes them): the body runs to the end, and
-                // decoding it checks that it is one whole value.
-                bytes.len()
-            } else {
-                value_end(bytes, at).ok()?
-            };
-            body = Some(start..at);
-        } else {
-            return None;
-        }
-    }
-    (at == bytes.len() && tag_seen).then_some(())?;
-    Some((id?, body?))
+/// What follows the short string (`fixstr`) `text` at the start of `bytes`.
+fn expect_str<'a>(bytes: &'a [u8], text: &[u8]) -> Option<&'a [u8]> {
+    let marker = 0xa0 | u8::try_from(text.len()).ok().filter(|&len| len < 32)?;
+    expect(expect(bytes, &[marker])?, text)
 }
 
-/// Whether two short strings are equal, compared in place (calling the library's comparison
-/// costs more than comparing a few bytes).
-fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a == b)
-}
-
-/// A string of at most 31 bytes (a `fixstr`), as keys and tags are written.
-fn short_str<'a>(bytes: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
-    let marker = *bytes.get(*at)?;
-    if !(0xa0..=0xbf).contains(&marker) {
-        return None;
-    }
-    let len = usize::from(marker & 0x1f);
-    let text = bytes.get(*at + 1..*at + 1 + len)?;
-    *at += 1 + len;
-    Some(text)
-}
-
-/// An unsigned integer in any of MessagePack's unsigned forms.
-fn uint(bytes: &[u8], at: &mut usize) -> Option<u64> {
-    let marker = *bytes.get(*at)?;
-    let field = |width: usize| bytes.get(*at + 1..*at + 1 + width);
-    let (n, width) = match marker {
-        0x00..=0x7f => (u64::from(marker), 0),
-        0xcc => (u64::from(*field(1)?.first()?), 1),
-        0xcd => (u64::from(u16::from_be_bytes(field(2)?.try_into().ok()?)), 2),
-        0xce => (u64::from(u32::from_be_bytes(field(4)?.try_into().ok()?)), 4),
-        0xcf => (u64::from_be_bytes(field(8)?.try_into().ok()?), 8),
+/// The MessagePack string at byte `at` of `bytes`, and where it ends; `None` when what is there
+/// is not a string (or is cut short).
+pub(crate) fn key_str(bytes: &[u8], at: usize) -> Option<(&str, usize)> {
+    let marker = *bytes.get(at)?;
+    let width = match marker {
+        0xa0..=0xbf => 0,
+        0xd9 => 1,
+        0xda => 2,
+        0xdb => 4,
         _ => return None,
     };
-    *at += 1 + width;
-    Some(n)
+    let mut start = at + 1;
+    let len = match width {
+        0 => usize::from(marker & 0x1f),
+        width => usize::try_from(length(bytes, &mut start, width).ok()?).ok()?,
+    };
+    let end = start.checked_add(len)?;
+    Some((std::str::from_utf8(bytes.get(start..end)?).ok()?, end))
+}
+
+/// An unsigned integer in any of MessagePack's unsigned forms, at `at` (moved past it).
+fn uint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let marker = *bytes.get(*at)?;
+    *at += 1;
+    let width = match marker {
+        0x00..=0x7f => return Some(u64::from(marker)),
+        0xcc => 1,
+        0xcd => 2,
+        0xce => 4,
+        0xcf => 8,
+        _ => return None,
+    };
+    length(bytes, at, width).ok()
 }
 
 /// Reads a big-endian length of `width` bytes.

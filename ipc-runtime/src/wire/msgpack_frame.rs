@@ -107,7 +107,7 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
     let (count, mut at) = map_header(&bytes).ok_or_else(|| invalid("a frame is a map".into()))?;
     let mut raw = RawFrame::default();
     for _ in 0..count {
-        let (key, key_end) = key_str(&bytes, at).ok_or_else(|| {
+        let (key, key_end) = msgpack::key_str(&bytes, at).ok_or_else(|| {
             invalid(format!(
                 "the key at byte {at} is not a string (or is cut short)"
             ))
@@ -140,30 +140,6 @@ fn map_header(bytes: &[u8]) -> Option<(u64, usize)> {
         )),
         _ => None,
     }
-}
-
-/// The MessagePack string at byte `at` of `bytes`, and where it ends; `None` when what is there
-/// is not a string (or is cut short).
-fn key_str(bytes: &[u8], at: usize) -> Option<(&str, usize)> {
-    let marker = *bytes.get(at)?;
-    let width = match marker {
-        0xa0..=0xbf => 0,
-        0xd9 => 1,
-        0xda => 2,
-        0xdb => 4,
-        _ => return None,
-    };
-    let header = bytes.get(at + 1..at + 1 + width)?;
-    let len = if width == 0 {
-        usize::from(marker & 0x1f)
-    } else {
-        header
-            .iter()
-            .fold(0usize, |n, &b| (n << 8) | usize::from(b))
-    };
-    let start = at + 1 + width;
-    let end = start.checked_add(len)?;
-    Some((std::str::from_utf8(bytes.get(start..end)?).ok()?, end))
 }
 
 #[cfg(test)]

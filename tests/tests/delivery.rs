@@ -205,12 +205,10 @@ impl RawRenderer {
 
     async fn connect(path: &std::path::Path, codec: Codec) -> (RawRenderer, u64) {
         let mut stream = tokio::net::UnixStream::connect(path).await.unwrap();
-        let body = Self::hello(codec);
         stream
-            .write_all(&(body.len() as u32).to_be_bytes())
+            .write_all(&common::raw::framed(&Self::hello(codec)))
             .await
             .unwrap();
-        stream.write_all(&body).await.unwrap();
         Self::answered(RawRenderer {
             link: RawLink::Unix(stream),
             codec,
@@ -219,9 +217,9 @@ impl RawRenderer {
     }
 
     /// Over a byte stream pair whose other end main accepts (what stdio is, without a second
-    /// process), with room for `buffer` bytes in flight.
-    async fn connect_bytes(main: &Main, codec: Codec, buffer: usize) -> (RawRenderer, u64) {
-        let (mut ours, theirs) = tokio::io::duplex(buffer);
+    /// process), with room for 64 KiB in flight.
+    async fn connect_bytes(main: &Main, codec: Codec) -> (RawRenderer, u64) {
+        let (mut ours, theirs) = tokio::io::duplex(64 * 1024);
         let (their_read, their_write) = tokio::io::split(theirs);
         let accepting = main.clone();
         tokio::spawn(async move {
@@ -229,11 +227,9 @@ impl RawRenderer {
                 .accept(ByteStream::new(their_read, their_write))
                 .await;
         });
-        let body = Self::hello(codec);
-        ours.write_all(&(body.len() as u32).to_be_bytes())
+        ours.write_all(&common::raw::framed(&Self::hello(codec)))
             .await
             .unwrap();
-        ours.write_all(&body).await.unwrap();
         Self::answered(RawRenderer {
             link: RawLink::Bytes(ours),
             codec,
@@ -372,7 +368,7 @@ async fn a_renderer_that_does_not_read_is_told_what_it_missed(codec: Codec, link
     let (mut raw, id) = match link {
         Link::WebSocket => RawRenderer::connect_websocket(&ws.url(), codec).await,
         Link::Unix => RawRenderer::connect(listener.path(), codec).await,
-        Link::Bytes => RawRenderer::connect_bytes(&main, codec, 64 * 1024).await,
+        Link::Bytes => RawRenderer::connect_bytes(&main, codec).await,
     };
     let id = main
         .renderers()
@@ -711,10 +707,9 @@ impl RawBridge {
     async fn send(&mut self, frame: Value) {
         let body = serde_json::to_vec(&frame).unwrap();
         self.write
-            .write_all(&(body.len() as u32).to_be_bytes())
+            .write_all(&common::raw::framed(&body))
             .await
             .unwrap();
-        self.write.write_all(&body).await.unwrap();
     }
 
     async fn next(&mut self) -> Value {

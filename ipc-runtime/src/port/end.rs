@@ -95,8 +95,16 @@ impl EndCore {
     ) -> Poll<Result<(), IpcError>> {
         // Held while the message is handed over, so a transfer rewiring this target happens
         // before or after, never during.
-        let target = lock(&self.target);
-        match &*target {
+        Self::poll_send_to(&lock(&self.target), cx, message)
+    }
+
+    /// [`EndCore::poll_send`] to `target`, this end's, locked.
+    pub(crate) fn poll_send_to(
+        target: &Target,
+        cx: &mut Context<'_>,
+        message: &mut Option<Payload>,
+    ) -> Poll<Result<(), IpcError>> {
+        match target {
             Target::Remote(remote) => remote.poll_send(cx, message),
             Target::Local(inbox) => {
                 let Some(data) = message.take() else {
@@ -160,20 +168,33 @@ impl EndCore {
     /// Sends `message` now, past the receiver's window if another sender took the room
     /// [`EndCore::has_room`] found (at most one message per sender). Dropped when the port is
     /// closed.
-    pub(crate) fn push(&self, message: Payload) {
-        match &*lock(&self.target) {
+    pub(crate) fn push_to(target: &Target, message: Payload) {
+        match target {
             Target::Remote(remote) => remote.push(message),
             Target::Local(inbox) => inbox.put_local_anyway(message),
         }
     }
 
-    /// The partner's owner, when it takes a message of this end's directly now (see
-    /// [`Direct`]): the sender offers it outside its locks.
-    pub(crate) fn direct_partner(&self) -> Option<Arc<dyn Direct>> {
-        match &*lock(&self.target) {
-            Target::Local(inbox) => inbox.direct_now(),
-            Target::Remote(_) => None,
+    /// Runs `send` with this end's target (locked), unless the partner takes messages directly
+    /// now (see [`Direct`]): then gives back that partner and `message`, for the sender to offer
+    /// it outside its locks. One look at the target either way.
+    pub(crate) fn send_or_direct<R>(
+        &self,
+        message: Payload,
+        send: &mut impl FnMut(&Target, Payload) -> R,
+    ) -> Result<R, (Arc<dyn Direct>, Payload)> {
+        let target = lock(&self.target);
+        if let Target::Local(inbox) = &*target {
+            if let Some(direct) = inbox.direct_now() {
+                return Err((direct, message));
+            }
         }
+        Ok(send(&target, message))
+    }
+
+    /// Runs `send` with this end's target (locked).
+    pub(crate) fn with_target<R>(&self, send: impl FnOnce(&Target) -> R) -> R {
+        send(&lock(&self.target))
     }
 
     /// Messages from a connection go to `direct` when it can take them (see [`Direct`]).

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::context::{self, Reference};
-use super::end::EndCore;
+use super::end::{EndCore, Target};
 use super::holder::Holder;
 use super::inbox::{Closed, Direct};
 use crate::error::IpcError;
@@ -158,9 +158,9 @@ impl<Out: Serialize + Send + 'static, In> Port<Out, In> {
         let Some(message) = slot.take() else {
             return Poll::Ready(Ok(()));
         };
-        let sent = self.send_via(message, |core, message| {
+        let sent = self.send_via(message, |target, message| {
             let mut waiting = Some(message);
-            let poll = core.poll_send(cx, &mut waiting);
+            let poll = EndCore::poll_send_to(target, cx, &mut waiting);
             (poll, waiting)
         });
         match sent {
@@ -178,21 +178,25 @@ impl<Out: Serialize + Send + 'static, In> Port<Out, In> {
     /// so that what it runs may send on ports, this one included; otherwise, or when it gives
     /// the message back, sends it by the end with `send`. The usual case (a partner across a
     /// connection, or one read by its task) looks at the end once.
-    fn send_via<R>(&self, message: Payload, send: impl FnOnce(&EndCore, Payload) -> R) -> Sent<R> {
-        let direct = {
+    fn send_via<R>(
+        &self,
+        message: Payload,
+        mut send: impl FnMut(&Target, Payload) -> R,
+    ) -> Sent<R> {
+        let (direct, message) = {
             let core = lock(&self.handle.core);
             let Some(core) = core.as_ref() else {
                 return Sent::Closed;
             };
-            match core.direct_partner() {
-                Some(direct) => direct,
-                None => return Sent::ByEnd(send(core, message)),
+            match core.send_or_direct(message, &mut send) {
+                Ok(sent) => return Sent::ByEnd(sent),
+                Err(direct) => direct,
             }
         };
         match direct.offer(message) {
             Ok(()) => Sent::Directly,
             Err(message) => match lock(&self.handle.core).as_ref() {
-                Some(core) => Sent::ByEnd(send(core, message)),
+                Some(core) => Sent::ByEnd(core.with_target(|target| send(target, message))),
                 None => Sent::Closed,
             },
         }
@@ -223,8 +227,8 @@ impl<Out: Serialize + Send + 'static, In> Port<Out, In> {
     /// Sends `message` without waiting: at once if there is room, else queued behind what waits
     /// (the caller checked [`Port::has_room`]; a concurrent sender may have taken it).
     pub(crate) fn push(&self, message: Out) {
-        // Dropped when the port is closed, as `EndCore::push` drops it.
-        let _ = self.send_via(Payload::value(message), EndCore::push);
+        // Dropped when the port is closed, as `EndCore::push_to` drops it.
+        let _ = self.send_via(Payload::value(message), EndCore::push_to);
     }
 
     /// Messages are offered to `direct` as they come (read from a connection, or sent by a local

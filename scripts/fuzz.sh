@@ -21,7 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(frame_json frame_binary frame_msgpack handshake stream args session)
+all_targets=(frame_json frame_binary frame_msgpack handshake stream args session capability)
 
 if ! cargo +nightly --version > /dev/null 2>&1; then
   echo "fuzzing needs the nightly toolchain: rustup toolchain install nightly" >&2

@@ -244,3 +244,21 @@ impl tokio::io::AsyncRead for Steps {
         std::task::Poll::Ready(Ok(()))
     }
 }
+
+/// Reads `bytes` as a message on a capability's port, as the binary codec and as JSON carry it:
+/// the object's reading of a call (by hand where the message is written as every peer writes it,
+/// the method judged before its arguments decode) must agree with serde's alone, and so must the
+/// holder's reading of an answer.
+///
+/// # Errors
+///
+/// How the two readings differ.
+pub fn capability_message(bytes: &[u8]) -> Result<(), String> {
+    use crate::capability::message::{both_ways, probe::Probe};
+    let bytes = bytes::Bytes::copy_from_slice(bytes);
+    for codec in [Codec::Binary, Codec::Json] {
+        both_ways::<Probe>(|| Payload::encoded(codec, bytes.clone()))
+            .map_err(|differ| format!("{codec:?}: {differ}"))?;
+    }
+    Ok(())
+}

@@ -586,6 +586,101 @@ async fn a_grant_changed_at_run_time_applies_to_the_next_call_through_a_handle()
     drop(listener);
 }
 
+/// A call through a handle that cannot run is answered, and the handle serves on
+/// (`docs/PROTOCOL.md` §7.3): a method the holder may not call is `forbidden` whatever its
+/// arguments (judged before they are read), arguments that are not the method's are
+/// `bad_arguments`, a method the capability does not have is `no_handler`. Over JSON, and over
+/// MessagePack both as every peer writes a call (read by hand) and with its keys in another
+/// order (read by serde).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_through_a_handle_that_cannot_run_is_answered_and_the_handle_serves_on() {
+    #[derive(serde::Serialize)]
+    struct PortFrame {
+        t: &'static str,
+        port: u64,
+        data: CallMessage,
+    }
+    #[derive(serde::Serialize)]
+    struct CallMessage {
+        t: &'static str,
+        id: u64,
+        call: CallBody,
+    }
+    #[derive(serde::Serialize)]
+    struct CallBody {
+        m: &'static str,
+        args: Value,
+    }
+
+    let path = common::socket_path("authz-desk-unrunnable");
+    let (main, backend) = serve();
+    let listener = main.listen_unix(&path).unwrap();
+    for (wire, as_written) in [
+        (Wire::Json, false),
+        (Wire::MessagePack, true),
+        (Wire::MessagePack, false),
+    ] {
+        let mut raw = RawPeer::renderer(listener.path(), wire).await;
+        raw.send_value(&json!({"t": "invoke", "id": 1, "ch": "guarded:desk", "args": []}))
+            .await;
+        let reply = loop {
+            let frame = raw.expect("the desk").await;
+            if frame["t"] == "reply" {
+                break frame;
+            }
+        };
+        let port = reply["ok"]["port"].as_u64().expect("a handle: {reply}");
+        for (id, (method, args, code)) in [
+            ("admin", json!([]), "forbidden"),
+            ("admin", json!({"not": "arguments"}), "forbidden"),
+            ("admin", json!(["x", 1, [2.5, null]]), "forbidden"),
+            ("open", json!(7), "bad_arguments"),
+            ("open", json!({"a": 1}), "bad_arguments"),
+            ("launch", json!([]), "no_handler"),
+            ("open", json!([]), "ok"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let id = id as u64 + 1;
+            let call = CallMessage {
+                t: "call",
+                id,
+                call: CallBody { m: method, args },
+            };
+            if as_written {
+                let frame = PortFrame {
+                    t: "port",
+                    port,
+                    data: call,
+                };
+                raw.send(&rmp_serde::to_vec_named(&frame).unwrap()).await;
+            } else {
+                let data = serde_json::to_value(&call).unwrap();
+                raw.send_value(&json!({"t": "port", "port": port, "data": data}))
+                    .await;
+            }
+            let answer = port_answer(&mut raw, port).await;
+            let said =
+                format!("{wire:?} (as every peer writes it: {as_written}) {method}: {answer}");
+            assert_eq!(answer["id"], id, "{said}");
+            if code == "ok" {
+                assert!(answer["reply"]["outcome"]["Ok"].is_u64(), "{said}");
+            } else {
+                assert_eq!(answer["error"]["code"], code, "{said}");
+                assert_eq!(
+                    answer["error"]["channel"],
+                    format!("guarded_desk:{method}"),
+                    "{said}"
+                );
+            }
+        }
+    }
+    assert_eq!(backend.runs("desk.admin"), 0);
+    assert_eq!(backend.runs("desk.open"), 3);
+    drop(listener);
+}
+
 /// The next message the object sends on `port` (a raw bridge's handle), other frames skipped.
 async fn port_answer(raw: &mut RawPeer, port: u64) -> Value {
     loop {

@@ -13,6 +13,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use super::Capability;
+use crate::error::IpcError;
 use crate::wire::msgpack;
 use crate::wire::{Payload, WireError};
 
@@ -40,7 +41,7 @@ pub(crate) enum FromObject<Reply> {
 
 impl<Reply> FromObject<Reply> {
     /// Call `id` failed in the framework with `error`.
-    pub(crate) fn failed(id: u64, error: &crate::error::IpcError) -> Self {
+    pub(crate) fn failed(id: u64, error: &IpcError) -> Self {
         FromObject::Error {
             id,
             error: Box::new(error.into()),
@@ -48,22 +49,130 @@ impl<Reply> FromObject<Reply> {
     }
 }
 
-/// Decodes a message from the holder. A call written as every peer of this project writes one
-/// is read by hand down to its arguments ([`msgpack::tagged_map`], [`msgpack::method_map`],
-/// [`Capability::call_of`]); anything else as serde reads it.
-pub(crate) fn to_object<C: Capability>(message: Payload) -> Result<ToObject<C::Call>, String> {
-    let Some((bytes, id, body)) = tagged(&message, b"call") else {
-        return message.take();
+/// How deep a call's arguments sit in its message (in the message's map, in the call's): the
+/// nesting they may have is what the message may have below that, as when serde reads it whole.
+const ARGS_LEVEL: u8 = 2;
+/// How deep a reply's value sits in its message (in the message's map, the reply's, the
+/// outcome's).
+const VALUE_LEVEL: u8 = 3;
+
+/// A message from the holder, as the object acts on it.
+#[derive(Debug)]
+pub(crate) enum Arrived<Call> {
+    /// A call to run.
+    Call { id: u64, call: Call },
+    /// The holder no longer waits for call `id`.
+    Cancel { id: u64 },
+    /// A call answered without running: the holder may not call its method, the capability has
+    /// no such method, or the arguments are not the method's.
+    Refused { id: u64, error: IpcError },
+}
+
+/// Decodes a message from the holder, judging each call's method with `admit` (the object's
+/// policy for its holder) before its arguments are decoded. A call written as every peer of
+/// this project writes one is read by hand down to its arguments ([`msgpack::tagged_map`],
+/// [`msgpack::method_map`], [`Capability::call_of`]); anything else as serde reads it. Both
+/// ways give the same outcome.
+///
+/// # Errors
+///
+/// What the decoder said, for a message that is no call or cancel, or a call whose id or
+/// method cannot be read (it cannot be answered).
+pub(crate) fn to_object<C: Capability>(
+    message: Payload,
+    admit: impl Fn(&str) -> Result<(), IpcError>,
+) -> Result<Arrived<C::Call>, String> {
+    if let Some((bytes, id, body)) = tagged(&message, b"call")
+        && let Some((method, args)) = msgpack::method_map(bytes, body, b"args")
+    {
+        match admit(method) {
+            // Refused without decoding the arguments, once they are found to be one whole
+            // value (as serde finds the message before it refuses).
+            Err(error) => {
+                let max_depth = msgpack::MAX_DEPTH - usize::from(ARGS_LEVEL);
+                if msgpack::check_within(&bytes[args], max_depth).is_ok() {
+                    return Ok(Arrived::Refused { id, error });
+                }
+            }
+            // The arguments are taken from the message's bytes, not from a payload of the body
+            // made first (each payload of the frame's bytes is one more count on memory other
+            // threads count).
+            Ok(()) => {
+                let args = message.part(args, ARGS_LEVEL);
+                if let Some(Ok(call)) = args.and_then(|args| C::call_of(method, args)) {
+                    return Ok(Arrived::Call { id, call });
+                }
+            }
+        }
+        // Arguments that are not the method's, or a method the generated reader does not know:
+        // serde reads the message again, names what is wrong, and finds whether the call can
+        // be answered.
+    }
+    by_serde::<C>(message, admit)
+}
+
+/// [`to_object`] as serde reads the message. A call that does not decode whole is looked at
+/// again for its id and method alone: when those read, it is answered as the hand reader
+/// answers it.
+fn by_serde<C: Capability>(
+    message: Payload,
+    admit: impl Fn(&str) -> Result<(), IpcError>,
+) -> Result<Arrived<C::Call>, String> {
+    let second_look = message.try_clone();
+    let reason = match message.take::<ToObject<C::Call>>() {
+        Ok(ToObject::Call { id, call }) => {
+            return Ok(match admit(C::method(&call)) {
+                Ok(()) => Arrived::Call { id, call },
+                Err(error) => Arrived::Refused { id, error },
+            });
+        }
+        Ok(ToObject::Cancel { id }) => return Ok(Arrived::Cancel { id }),
+        Err(reason) => reason,
     };
-    // The arguments are taken from the message's bytes, not from a payload of the body made
-    // first (each payload of the frame's bytes is one more count on memory other threads count).
-    let by_hand = msgpack::method_map(bytes, body.clone(), b"args")
-        .and_then(|(method, args)| C::call_of(method, message.part(args)?));
-    let call = match by_hand {
-        Some(call) => call?,
-        None => part(&message, body)?.take()?,
+    let Some(Named { id, call, .. }) = second_look.and_then(|message| message.take().ok()) else {
+        return Err(reason);
     };
-    Ok(ToObject::Call { id, call })
+    let error = match admit(&call.m) {
+        Ok(()) => unanswerable::<C>(&call.m, reason),
+        Err(refused) => refused,
+    };
+    Ok(Arrived::Refused { id, error })
+}
+
+/// A call's id and method, and nothing else of it: what an answer to a call that does not
+/// decode needs.
+#[derive(Deserialize)]
+struct Named {
+    #[allow(dead_code, reason = "read to require a call: a cancel has no method")]
+    t: CallTag,
+    id: u64,
+    call: Method,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum CallTag {
+    Call,
+}
+
+#[derive(Deserialize)]
+struct Method {
+    m: String,
+}
+
+/// The error a call of `method` whose arguments did not decode (`reason`) is answered with:
+/// `bad_arguments` for one of the capability's methods, `no_handler` for any other name.
+fn unanswerable<C: Capability>(method: &str, reason: String) -> IpcError {
+    let channel = format!("{}:{method}", C::NAME);
+    let known = C::contract()
+        .methods
+        .iter()
+        .any(|declared| declared.channel == channel);
+    if known {
+        IpcError::BadArguments { channel, reason }
+    } else {
+        IpcError::NoHandler { channel }
+    }
 }
 
 /// Decodes a message from the object. A reply written as every peer of this project writes one
@@ -76,7 +185,7 @@ pub(crate) fn from_object<C: Capability>(message: Payload) -> Result<FromObject<
     let by_hand =
         msgpack::method_map(bytes, body.clone(), b"outcome").and_then(|(method, outcome)| {
             let (ok, value) = msgpack::outcome(bytes, outcome)?;
-            C::reply_of(method, ok, message.part(value)?)
+            C::reply_of(method, ok, message.part(value, VALUE_LEVEL)?)
         });
     let reply = match by_hand {
         Some(reply) => reply?,
@@ -95,7 +204,7 @@ fn tagged<'a>(message: &'a Payload, kind: &[u8]) -> Option<(&'a [u8], u64, Range
 /// The payload of `message`'s bytes at `range` (a place read in them, so always within).
 fn part(message: &Payload, range: Range<usize>) -> Result<Payload, String> {
     message
-        .part(range)
+        .part(range, 1)
         .ok_or_else(|| "a message's body lies outside it".to_string())
 }
 
@@ -256,8 +365,95 @@ impl<'de, Reply: Deserialize<'de>> Deserialize<'de> for FromObject<Reply> {
     }
 }
 
+/// What reading a message came to, comparable across the two ways: a call as its JSON, a refusal
+/// as its error's code and channel.
+#[cfg(any(test, feature = "fuzzing"))]
+fn outcome<Call: Serialize>(read: &Result<Arrived<Call>, String>) -> String {
+    match read {
+        Ok(Arrived::Call { id, call }) => format!(
+            "call {id} {}",
+            serde_json::to_string(call).unwrap_or_else(|e| format!("(no JSON: {e})"))
+        ),
+        Ok(Arrived::Cancel { id }) => format!("cancel {id}"),
+        Ok(Arrived::Refused { id, error }) => {
+            let wire = WireError::from(error);
+            format!("refused {id} {} {:?}", wire.code, wire.channel)
+        }
+        Err(_) => "undecodable".into(),
+    }
+}
+
+/// Reads the message `message` gives both as the object does ([`to_object`]) and by serde
+/// alone, and as the holder does ([`from_object`]) and by serde alone, judging calls with
+/// [`probe::admit`]: each pair must agree (the unit tests and the `capability` fuzz target).
+///
+/// # Errors
+///
+/// How the two readings of a pair differ.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn both_ways<C: Capability>(message: impl Fn() -> Payload) -> Result<(), String> {
+    let read = outcome(&to_object::<C>(message(), probe::admit));
+    let by_serde = outcome(&by_serde::<C>(message(), probe::admit));
+    if read != by_serde {
+        return Err(format!(
+            "a call read by hand as {read}, by serde as {by_serde}"
+        ));
+    }
+    let answer = |read: Result<FromObject<C::Reply>, String>| match read {
+        Ok(answer) => serde_json::to_string(&answer).unwrap_or_else(|e| format!("(no JSON: {e})")),
+        Err(_) => "undecodable".into(),
+    };
+    let read = answer(from_object::<C>(message()));
+    let by_serde = answer(message().take());
+    if read != by_serde {
+        return Err(format!(
+            "an answer read by hand as {read}, by serde as {by_serde}"
+        ));
+    }
+    Ok(())
+}
+
+/// A capability to read messages of, in tests and fuzzing.
+#[cfg(any(test, feature = "fuzzing"))]
+#[allow(
+    dead_code,
+    reason = "only its messages are read: nothing serves or calls it"
+)]
+pub(crate) mod probe {
+    use crate::error::IpcError;
+
+    /// A capability to read messages of.
+    #[ipc_macros::channels(namespace = "probe", capability, crate = "crate")]
+    pub(crate) trait Probe {
+        /// Two arguments.
+        async fn pair(&self, n: u32, text: String) -> Vec<u8>;
+        /// Fallible.
+        async fn risky(&self) -> Result<u32, String>;
+        /// As deep as it comes.
+        async fn nest(&self, nest: Nest) -> Nest;
+    }
+
+    /// Lists of lists.
+    #[ipc_macros::data(crate = "crate")]
+    #[derive(Debug, serde::Serialize, serde::Deserialize)]
+    pub(crate) struct Nest(pub(crate) Vec<Nest>);
+
+    /// Refuses `risky` (as a policy would), admits the rest.
+    pub(crate) fn admit(method: &str) -> Result<(), IpcError> {
+        if method == "risky" {
+            return Err(IpcError::Forbidden {
+                channel: "probe:risky".into(),
+                reason: "not for you".into(),
+                rule: None,
+            });
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::probe::{Probe, ProbeCall, ProbeReply};
     use super::*;
 
     #[test]
@@ -300,15 +496,6 @@ mod tests {
         );
     }
 
-    /// A capability to read messages of.
-    #[ipc_macros::channels(namespace = "probe", capability, crate = "crate")]
-    trait Probe {
-        /// Two arguments.
-        async fn pair(&self, n: u32, text: String) -> Vec<u8>;
-        /// Fallible.
-        async fn risky(&self) -> Result<u32, String>;
-    }
-
     /// A message encoded as MessagePack `bytes` (the binary codec).
     fn arrived(bytes: &[u8]) -> Payload {
         Payload::encoded(
@@ -329,24 +516,11 @@ mod tests {
     }
 
     /// The call read by hand and by serde: the same outcome.
-    fn read_both_ways(bytes: &[u8]) -> Result<ToObject<ProbeCall>, String> {
-        let by_serde =
-            rmp_serde::from_slice::<ToObject<ProbeCall>>(bytes).map_err(|e| e.to_string());
-        let read = to_object::<Probe>(arrived(bytes));
-        let same = match (&by_serde, &read) {
-            (Ok(a), Ok(b)) => {
-                rmp_serde::to_vec_named(a).unwrap() == rmp_serde::to_vec_named(b).unwrap()
-            }
-            (Err(_), Err(_)) => true,
-            _ => false,
-        };
-        assert!(
-            same,
-            "{bytes:?}: serde {:?}, read {:?}",
-            by_serde.as_ref().err(),
-            read.as_ref().err()
-        );
-        read
+    fn read_both_ways(bytes: &[u8]) -> Result<Arrived<ProbeCall>, String> {
+        if let Err(differ) = both_ways::<Probe>(|| arrived(bytes)) {
+            panic!("{bytes:?}: {differ}");
+        }
+        to_object::<Probe>(arrived(bytes), probe::admit)
     }
 
     #[test]
@@ -365,7 +539,7 @@ mod tests {
             assert_eq!(method, "pair");
             let read = read_both_ways(&bytes).unwrap();
             assert!(
-                matches!(read, ToObject::Call { id: read, call: ProbeCall::pair((7, ref x)) } if read == id && x == "x")
+                matches!(read, Arrived::Call { id: read, call: ProbeCall::pair((7, ref x)) } if read == id && x == "x")
             );
         }
         for reply in [
@@ -475,6 +649,76 @@ mod tests {
         for shape in shapes {
             let _ = read_both_ways(&shape);
         }
+
+        // A call whose id and method read is answered, however its arguments are: refused
+        // when the holder may not call the method (judged before the arguments are decoded),
+        // else `bad_arguments`, or `no_handler` for a method the capability does not have.
+        // The hand reader and serde agree on each, whatever the order of the keys.
+        let call = |method: &str, args: serde_json::Value| {
+            [
+                packed(&[
+                    ("t", json!("call")),
+                    ("id", json!(3)),
+                    ("call", json!({"m": method, "args": args})),
+                ]),
+                packed(&[
+                    ("call", json!({"args": args, "m": method})),
+                    ("id", json!(3)),
+                    ("t", json!("call")),
+                ]),
+            ]
+        };
+        for (method, args, said) in [
+            (
+                "risky",
+                json!([]),
+                "refused 3 forbidden Some(\"probe:risky\")",
+            ),
+            (
+                "risky",
+                json!({"no": 1}),
+                "refused 3 forbidden Some(\"probe:risky\")",
+            ),
+            (
+                "pair",
+                json!([5]),
+                "refused 3 bad_arguments Some(\"probe:pair\")",
+            ),
+            (
+                "pair",
+                json!("x"),
+                "refused 3 bad_arguments Some(\"probe:pair\")",
+            ),
+            (
+                "launch",
+                json!([]),
+                "refused 3 no_handler Some(\"probe:launch\")",
+            ),
+            (
+                "pair",
+                json!([5, "y"]),
+                r#"call 3 {"m":"pair","args":[5,"y"]}"#,
+            ),
+        ] {
+            for bytes in call(method, args.clone()) {
+                assert_eq!(outcome(&read_both_ways(&bytes)), said, "{method} {args}");
+            }
+            // And from a peer that writes JSON (always read by serde).
+            let json = serde_json::to_vec(
+                &json!({"t": "call", "id": 3, "call": {"m": method, "args": args}}),
+            )
+            .unwrap();
+            let read = to_object::<Probe>(
+                Payload::encoded(crate::wire::Codec::Json, json.into()),
+                probe::admit,
+            );
+            assert_eq!(outcome(&read), said, "{method} {args}");
+        }
+        // A call whose method cannot be read is not answerable.
+        for body in [json!({"args": []}), json!({"m": 5, "args": []}), json!([1])] {
+            let bytes = packed(&[("t", json!("call")), ("id", json!(3)), ("call", body)]);
+            assert!(read_both_ways(&bytes).is_err());
+        }
         // A body that runs past the end, or trails other bytes, is refused.
         let call = rmp_serde::to_vec_named(&ToObject::Call {
             id: 1,
@@ -483,9 +727,61 @@ mod tests {
         .unwrap();
         let mut cut = call.clone();
         cut.pop();
-        assert!(to_object::<Probe>(arrived(&cut)).is_err());
+        assert!(to_object::<Probe>(arrived(&cut), probe::admit).is_err());
         let mut trailing = call;
         trailing.push(0x01);
-        assert!(to_object::<Probe>(arrived(&trailing)).is_err());
+        assert!(to_object::<Probe>(arrived(&trailing), probe::admit).is_err());
+
+        // Nesting is limited for the whole message, as serde reads it, not from the arguments
+        // (or an answer's value) down: arguments that nest within the limit in a message that
+        // does not are no more readable by hand than by serde, and a refused call with them no
+        // more answerable.
+        let nested = |depth: usize, head: &[u8]| {
+            let mut bytes = head.to_vec();
+            bytes.extend(std::iter::repeat_n(0x91, depth - 1));
+            bytes.push(0x90);
+            bytes
+        };
+        let call_head = |method: &str| {
+            let mut head = packed(&[("t", json!("call")), ("id", json!(3))]);
+            head[0] += 1;
+            head.extend([0xa4, b'c', b'a', b'l', b'l', 0x82, 0xa1, b'm']);
+            head.push(0xa0 + u8::try_from(method.len()).unwrap());
+            head.extend(method.as_bytes());
+            head.extend([0xa4, b'a', b'r', b'g', b's']);
+            head
+        };
+        let reply_head = {
+            let mut head = packed(&[("t", json!("reply")), ("id", json!(3))]);
+            head[0] += 1;
+            head.extend([0xa5, b'r', b'e', b'p', b'l', b'y', 0x82, 0xa1, b'm', 0xa4]);
+            head.extend(b"nest");
+            head.extend([
+                0xa7, b'o', b'u', b't', b'c', b'o', b'm', b'e', 0x81, 0xa2, b'O', b'k',
+            ]);
+            head
+        };
+        let limit = crate::wire::msgpack::MAX_DEPTH;
+        let mut deepest = [None; 3];
+        for depth in 1..=limit {
+            let reads = [
+                read_both_ways(&nested(depth, &call_head("risky"))).is_ok(),
+                read_both_ways(&nested(depth, &call_head("nest"))).is_ok(),
+                {
+                    let reply = nested(depth, &reply_head);
+                    if let Err(differ) = both_ways::<Probe>(|| arrived(&reply)) {
+                        panic!("a reply nesting {depth} deep: {differ}");
+                    }
+                    from_object::<Probe>(arrived(&reply)).is_ok()
+                },
+            ];
+            for (deepest, read) in deepest.iter_mut().zip(reads) {
+                if read {
+                    *deepest = Some(depth);
+                }
+            }
+        }
+        // The call's arguments sit in two maps, the reply's value in three.
+        assert_eq!(deepest, [Some(limit - 1), Some(limit - 1), Some(limit - 2)]);
     }
 }

@@ -15,7 +15,7 @@
 //! - `policy`: a capability's `#[policy(...)]`, judged per call against the holder.
 
 mod client;
-mod message;
+pub(crate) mod message;
 mod policy;
 mod server;
 

@@ -19,7 +19,7 @@ use futures_util::stream::FuturesUnordered;
 use futures_util::task::AtomicWaker;
 use futures_util::{FutureExt, StreamExt};
 
-use super::message::{FromObject, ToObject};
+use super::message::{Arrived, FromObject, ToObject};
 use super::policy::ObjectRules;
 use super::{Capability, Handle};
 use crate::error::IpcError;
@@ -112,26 +112,41 @@ struct Calls<R> {
 }
 
 impl<C: Capability, H: Send + Sync + 'static> Object<C, H> {
+    /// Acts on one message of the holder's as it arrived: see [`Object::accept`].
+    ///
+    /// # Errors
+    ///
+    /// The protocol error to close the handle with, for a message that does not decode (its
+    /// call, if it is one, cannot be answered: its id is unknown).
+    fn read(&self, message: Payload) -> Result<Option<FromObject<C::Reply>>, IpcError> {
+        // Judged as the holder is now: a grant changed since the handle was handed over
+        // applies to the next call.
+        let admit = |method: &str| match &self.rules {
+            Some(rules) => rules.admit(method, self.port.holder().as_deref()),
+            None => Ok(()),
+        };
+        match super::message::to_object::<C>(message, admit) {
+            Ok(message) => Ok(self.accept(message)),
+            Err(reason) => Err(IpcError::Protocol {
+                reason: format!("a port message did not decode: {reason}"),
+            }),
+        }
+    }
+
     /// Acts on one message of the holder's: starts a call (polling it once) or cancels one.
     /// Returns the answer to send now: a refusal, or the reply of a call done at its first poll.
     /// A call that must wait goes to the task's `adopted`.
-    fn accept(&self, message: ToObject<C::Call>) -> Option<FromObject<C::Reply>> {
+    fn accept(&self, message: Arrived<C::Call>) -> Option<FromObject<C::Reply>> {
         let (id, call) = match message {
-            ToObject::Call { id, call } => (id, call),
-            ToObject::Cancel { id } => {
+            Arrived::Call { id, call } => (id, call),
+            Arrived::Refused { id, error } => return Some(FromObject::failed(id, &error)),
+            Arrived::Cancel { id } => {
                 if let Some((_, cancel)) = lock(&self.calls).cancels.remove(&id) {
                     cancel.abort();
                 }
                 return None;
             }
         };
-        if let Some(rules) = &self.rules {
-            // Judged as the holder is now: a grant changed since the handle was handed over
-            // applies to the next call.
-            if let Err(error) = rules.admit(C::method(&call), self.port.holder().as_deref()) {
-                return Some(FromObject::failed(id, &error));
-            }
-        }
         {
             let calls = lock(&self.calls);
             // (An empty table, the usual case, is not hashed into.)
@@ -268,13 +283,10 @@ impl<C: Capability, H: Send + Sync + 'static> Direct for Reader<C, H> {
         let Some(object) = self.0.upgrade().filter(|object| object.port.has_room()) else {
             return Err(message);
         };
-        match super::message::to_object::<C>(message) {
-            Ok(message) => {
-                if let Some(answer) = object.accept(message) {
-                    object.port.push(answer);
-                }
-            }
-            Err(reason) => object.undecodable(reason),
+        match object.read(message) {
+            Ok(Some(answer)) => object.port.push(answer),
+            Ok(None) => {}
+            Err(error) => object.undecodable(error),
         }
         Ok(())
     }
@@ -283,10 +295,7 @@ impl<C: Capability, H: Send + Sync + 'static> Direct for Reader<C, H> {
 impl<C: Capability, H> Object<C, H> {
     /// A message that does not decode: the holder speaks another version of the contract, or is
     /// hostile. It cannot be answered (its id is unknown): the object ends.
-    fn undecodable(&self, reason: String) {
-        let error = IpcError::Protocol {
-            reason: format!("a port message did not decode: {reason}"),
-        };
+    fn undecodable(&self, error: IpcError) {
         tracing::warn!(capability = C::NAME, %error, "a capability call did not decode; the handle is closed");
         self.port.close_with(error);
     }
@@ -298,14 +307,17 @@ async fn run<C: Capability, H: Send + Sync + 'static>(object: Arc<Object<C, H>>)
     loop {
         let answer = tokio::select! {
             // `None` also when the owner revokes: closing this end wakes its reader.
-            message = object.port.recv() => match message {
+            message = poll_fn(|cx| object.port.poll_recv_payload(cx)) => match message {
                 None => break,
-                Some(Ok(message)) => object.accept(message),
-                Some(Err(error)) => {
-                    tracing::warn!(capability = C::NAME, %error, "a capability call did not decode; the handle is closed");
-                    object.port.close_with(error);
-                    break;
-                }
+                Some(Ok(message)) => match object.read(message) {
+                    Ok(answer) => answer,
+                    Err(error) => {
+                        object.undecodable(error);
+                        break;
+                    }
+                },
+                // The port closed with a fault of the connection's (already said there).
+                Some(Err(_)) => break,
             },
             (started, outcome) = poll_fn(|cx| {
                 object.adopt(cx, &mut running);

@@ -261,6 +261,23 @@ impl<Out, In: DeserializeOwned + 'static> Port<Out, In> {
 
     /// [`Port::recv`] as a poll (a capability's calls read their answers with it).
     pub(crate) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Result<In, IpcError>>> {
+        self.poll_recv_payload(cx).map(|message| {
+            message.map(|message| {
+                message?.take::<In>().map_err(|reason| IpcError::Protocol {
+                    reason: format!("a port message did not decode: {reason}"),
+                })
+            })
+        })
+    }
+}
+
+impl<Out, In> Port<Out, In> {
+    /// [`Port::poll_recv`] with the message as it arrived, not decoded (a capability's object
+    /// reads its calls in its own way).
+    pub(crate) fn poll_recv_payload(
+        &self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Payload, IpcError>>> {
         // Registered before the end is looked at: a clone taking it after this sees the waker.
         self.handle.reader.register(cx.waker());
         let mut core = lock(&self.handle.core);
@@ -269,11 +286,7 @@ impl<Out, In: DeserializeOwned + 'static> Port<Out, In> {
         };
         match end.poll_recv(cx) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(Ok(message)) => Poll::Ready(Some(message.take::<In>().map_err(|reason| {
-                IpcError::Protocol {
-                    reason: format!("a port message did not decode: {reason}"),
-                }
-            }))),
+            Poll::Ready(Ok(message)) => Poll::Ready(Some(Ok(message))),
             Poll::Ready(Err(closed)) => {
                 // Closed for good: later calls see `None` at once.
                 if let Some(end) = core.take() {

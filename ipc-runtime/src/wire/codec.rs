@@ -117,11 +117,23 @@ impl Codec {
     ///
     /// The decoder's message, when `bytes` is not a `T` (wrong type, wrong count, trailing data).
     pub fn decode<T: DeserializeOwned>(self, bytes: &[u8]) -> Result<T, String> {
+        self.decode_inside(bytes, 0)
+    }
+
+    /// [`Codec::decode`] of a value that sits `levels` deep in a MessagePack message whose outer
+    /// levels were read by hand: its nesting limit counts from the message's top, as it would
+    /// had the message been decoded whole.
+    pub(crate) fn decode_inside<T: DeserializeOwned>(
+        self,
+        bytes: &[u8],
+        levels: u8,
+    ) -> Result<T, String> {
         match self {
             Codec::Json => serde_json::from_slice(bytes).map_err(|e| e.to_string()),
             Codec::Binary | Codec::MessagePack => {
                 // Lengths the input cannot hold never reach serde's preallocation.
-                super::msgpack::check(bytes)?;
+                let max_depth = super::msgpack::MAX_DEPTH.saturating_sub(usize::from(levels));
+                super::msgpack::check_within(bytes, max_depth)?;
                 // Borrowing decoder: `bin` data is handed out as slices of `bytes` (no scratch
                 // copy). It cannot say where it stopped, so a value it did not read to its end
                 // (a tuple shorter than the array) is found by trying to read one more value,

@@ -22,8 +22,25 @@ pub const MAX_DEPTH: usize = 128;
 /// # Errors
 ///
 /// What is wrong and where (a byte offset).
+#[cfg_attr(
+    not(any(test, feature = "fuzzing")),
+    expect(
+        dead_code,
+        reason = "decoding checks with `check_within`; the fuzz targets use this"
+    )
+)]
 pub fn check(bytes: &[u8]) -> Result<(), String> {
-    let end = value_end(bytes, 0)?;
+    check_within(bytes, MAX_DEPTH)
+}
+
+/// [`check`] with nesting limited to `max_depth` levels: for a value read out of a message whose
+/// outer levels were read by hand, so that the limit counts from the message's top.
+///
+/// # Errors
+///
+/// As [`check`].
+pub(crate) fn check_within(bytes: &[u8], max_depth: usize) -> Result<(), String> {
+    let end = value_end_within(bytes, 0, max_depth)?;
     if end != bytes.len() {
         return Err(format!(
             "{} trailing bytes after the MessagePack value",
@@ -41,6 +58,10 @@ pub fn check(bytes: &[u8]) -> Result<(), String> {
 ///
 /// What is wrong and where (a byte offset).
 pub fn value_end(bytes: &[u8], start: usize) -> Result<usize, String> {
+    value_end_within(bytes, start, MAX_DEPTH)
+}
+
+fn value_end_within(bytes: &[u8], start: usize, max_depth: usize) -> Result<usize, String> {
     let mut at = start;
     // Values still expected at each open level (the value itself at the bottom). A frame's
     // decoder calls this for every field, and most fields nest a few levels at most.
@@ -106,9 +127,9 @@ pub fn value_end(bytes: &[u8], start: usize) -> Result<usize, String> {
                      {after} bytes remain"
                 ));
             }
-            if depth > MAX_DEPTH {
+            if depth > max_depth {
                 return Err(format!(
-                    "MessagePack nesting deeper than {MAX_DEPTH} levels at byte {at}"
+                    "MessagePack nesting deeper than {max_depth} levels at byte {at}"
                 ));
             }
             *open.at(depth) = children;

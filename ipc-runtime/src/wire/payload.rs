@@ -40,6 +40,9 @@ enum Repr {
         bytes: Bytes,
         /// The ports the frame transferred, which the payload's references claim.
         context: Option<Arc<dyn DecodeContext>>,
+        /// How many levels of a message read by hand enclose these bytes ([`Payload::part`]):
+        /// what they may nest counts from the message's top.
+        inside: u8,
     },
 }
 
@@ -168,6 +171,7 @@ impl Payload {
             codec,
             bytes,
             context: None,
+            inside: 0,
         })
     }
 
@@ -181,6 +185,7 @@ impl Payload {
             codec,
             bytes,
             context,
+            inside: 0,
         })
     }
 
@@ -197,20 +202,23 @@ impl Payload {
         }
     }
 
-    /// The value at `range` of an encoded payload's bytes, as a payload of its own (the same
-    /// codec, and the ports the frame transferred, shared); `None` for a payload that is not
-    /// encoded.
-    pub(crate) fn part(&self, range: std::ops::Range<usize>) -> Option<Payload> {
+    /// The value at `range` of an encoded payload's bytes, `levels` deep in its value, as a
+    /// payload of its own (the same codec, and the ports the frame transferred, shared; the
+    /// nesting it may have is what is left below those levels); `None` for a payload that is
+    /// not encoded.
+    pub(crate) fn part(&self, range: std::ops::Range<usize>, levels: u8) -> Option<Payload> {
         match &self.0 {
             Repr::Encoded {
                 codec,
                 bytes,
                 context,
+                inside,
             } if range.end <= bytes.len() && range.start <= range.end => {
                 Some(Payload(Repr::Encoded {
                     codec: *codec,
                     bytes: bytes.slice(range),
                     context: context.clone(),
+                    inside: inside.saturating_add(levels),
                 }))
             }
             _ => None,
@@ -241,8 +249,9 @@ impl Payload {
                 codec,
                 bytes,
                 context,
+                inside,
             } => within(context.as_ref(), || {
-                super::blob::decode_sharing(&bytes, || codec.decode(&bytes))
+                super::blob::decode_sharing(&bytes, || codec.decode_inside(&bytes, inside))
             }),
         }
     }
@@ -273,10 +282,12 @@ impl Payload {
                 codec,
                 bytes,
                 context,
+                inside,
             } => Some(Payload(Repr::Encoded {
                 codec: *codec,
                 bytes: bytes.clone(),
                 context: context.clone(),
+                inside: *inside,
             })),
         }
     }
@@ -296,6 +307,7 @@ impl Payload {
                 codec: have,
                 bytes,
                 context: None,
+                ..
             } if have.values_like(codec) => Ok(bytes.clone()),
             Repr::Encoded {
                 context: Some(_), ..
@@ -317,6 +329,7 @@ impl Payload {
                 codec: have,
                 bytes,
                 context: None,
+                ..
             } if have.values_like(codec) => {
                 out.put_bytes(bytes);
                 Ok(())

@@ -25,14 +25,24 @@ thread_local! {
 /// handle's calls from many tasks): the side that writes the frames may then let a burst share
 /// one write, as it does for its own calls in flight, rather than write each at once.
 pub(crate) fn among_others<R>(send: impl FnOnce() -> R) -> R {
+    hinted(true, send)
+}
+
+/// Runs `take` (a partner in this process taking a message directly, which may run a handler)
+/// with no hint: whatever it sends is its own, not one of the burst that sent the message.
+pub(crate) fn on_its_own<R>(take: impl FnOnce() -> R) -> R {
+    hinted(false, take)
+}
+
+fn hinted<R>(among_others: bool, run: impl FnOnce() -> R) -> R {
     struct Reset(bool);
     impl Drop for Reset {
         fn drop(&mut self) {
             AMONG_OTHERS.set(self.0);
         }
     }
-    let _reset = Reset(AMONG_OTHERS.replace(true));
-    send()
+    let _reset = Reset(AMONG_OTHERS.replace(among_others));
+    run()
 }
 
 /// Whether the message being sent now is one of several under way (see [`among_others`]).

@@ -193,7 +193,7 @@ impl<Out: Serialize + Send + 'static, In> Port<Out, In> {
                 Err(direct) => direct,
             }
         };
-        match direct.offer(message) {
+        match super::context::on_its_own(|| direct.offer(message)) {
             Ok(()) => Sent::Directly,
             Err(message) => match lock(&self.handle.core).as_ref() {
                 Some(core) => Sent::ByEnd(core.with_target(|target| send(target, message))),
@@ -393,5 +393,46 @@ impl<Out: ts_rs::TS, In: ts_rs::TS> ts_rs::TS for Port<Out, In> {
         v.visit::<Out>();
         In::visit_generics(v);
         v.visit::<In>();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::task::{Context, Poll, Waker};
+
+    use super::*;
+
+    /// A partner in this process that notes, for each message it takes, whether the send that
+    /// brought it said it was one of several.
+    struct Notes(Mutex<Vec<bool>>);
+
+    impl Direct for Notes {
+        fn offer(&self, _message: Payload) -> Result<(), Payload> {
+            lock(&self.0).push(crate::port::sent_among_others());
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_partner_taking_a_message_directly_does_not_inherit_the_senders_hint() {
+        let (ours, theirs) = Port::<u32, u32>::pair();
+        let notes = Arc::new(Notes(Mutex::new(Vec::new())));
+        theirs.take_directly(notes.clone());
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut message = Some(Payload::value(1u32));
+        let (sent, hint_after) = crate::port::among_others(|| {
+            let sent = ours.poll_send(&mut cx, &mut message);
+            (sent, crate::port::sent_among_others())
+        });
+        assert!(matches!(sent, Poll::Ready(Ok(()))));
+        assert!(
+            hint_after,
+            "the sender's own hint holds again once the partner took it"
+        );
+        // What the partner runs on taking it (a handler, which may send on ports of a
+        // connection) is not part of the sender's burst.
+        assert_eq!(*lock(&notes.0), [false]);
+        assert!(!crate::port::sent_among_others());
     }
 }

@@ -6,6 +6,9 @@
 // another page, and the bad input of 7.1's table answered as it says.
 
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
 const { describe, it } = require('node:test');
 
 const { eventually } = require('./support/setup');
@@ -505,5 +508,119 @@ describe('bridge: hello', () => {
     await tick(20);
     assert.equal(bridge.main.frames('port').length, 1, 'main\'s port_window of 1');
     bridge.dispose();
+  });
+});
+
+describe('bridge: ports of a window\'s subframes (nodeIntegrationInSubFrames)', () => {
+  // The todos contract with `watch` and `import` open to a window's subframes too.
+  const schema = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipc-subframes-')), 'todos.json');
+  const service = JSON.parse(fs.readFileSync(bindings.schema, 'utf8'));
+  for (const method of service.methods) {
+    if (method.name === 'watch' || method.name === 'import') method.policy = [{ renderers: ['window'] }];
+  }
+  fs.writeFileSync(schema, JSON.stringify(service));
+  const open = portBindings({ schema });
+  const subframeBridge = require(open.path('bridge.js'));
+
+  async function subframeSetup() {
+    const main = fakeMain();
+    const ipcMain = new FakeIpcMain();
+    const errors = [];
+    const dispose = subframeBridge.createBridge({
+      ipcMain,
+      transport: main.transport,
+      allowedOrigins: ['app://todos'],
+      onError: (error) => errors.push(error),
+    });
+    main.hello(subframeBridge.CONTRACTS);
+    await dispose.ready;
+    const window = createWindow({ ipcMain, preloadSource: open.read('preload.js') });
+    const subframe = window.addSubframe('app://todos/widget.html', 'app://todos');
+    return { main, dispose, errors, window, subframe };
+  }
+
+  /** Main's invoke of `channel` from the main frame (`mainFrame`) or the subframe. */
+  function invokedFrom(main, channel, mainFrame) {
+    return frameWhere(main.received, (f) => f.t === 'invoke' && f.ch === channel && f.sender.main_frame === mainFrame, `${channel} from the ${mainFrame ? 'main frame' : 'subframe'}`);
+  }
+
+  it('routes each port to the frame that holds it, and keeps frames\' own port ids apart', async () => {
+    const { main, dispose, window, subframe } = await subframeSetup();
+    const ofWindow = window.page.global.todos.watch(10);
+    const ofSubframe = subframe.page.global.todos.watch(10);
+    const fromWindow = await invokedFrom(main, 'todos:watch', true);
+    const fromSubframe = await invokedFrom(main, 'todos:watch', false);
+    main.reply({ t: 'reply', id: fromWindow.id, ok: { $ipc: 'stream', port: 2 }, ports: [2] });
+    main.reply({ t: 'reply', id: fromSubframe.id, ok: { $ipc: 'stream', port: 4 }, ports: [4] });
+    const [streamOfWindow, streamOfSubframe] = [await ofWindow, await ofSubframe];
+    main.reply({ t: 'port', port: 4, data: todo(4) });
+    main.reply({ t: 'port', port: 2, data: todo(2) });
+    assert.equal((await streamOfSubframe[Symbol.asyncIterator]().next()).value.id, 4);
+    assert.equal((await streamOfWindow[Symbol.asyncIterator]().next()).value.id, 2);
+
+    // Each frame numbers its uploads from 1: the bridge keeps them apart on the wire.
+    window.page.global.todos.import(['x']).catch(() => {});
+    subframe.page.global.todos.import(['y']).catch(() => {});
+    const uploads = [await invokedFrom(main, 'todos:import', true), await invokedFrom(main, 'todos:import', false)];
+    assert.deepEqual(uploads.map((f) => f.args), [[{ $ipc: 'stream', port: 1 }], [{ $ipc: 'stream', port: 3 }]]);
+    await eventually(() => main.frames('port').length === 2, 'both uploads');
+    assert.deepEqual(main.frames('port').map((f) => [f.port, f.data]), [[1, 'x'], [3, 'y']]);
+
+    // The subframe names the main frame's stream (port 2): dropped; its own port 2 is none.
+    subframe.ipcRenderer.send(FRAME_CHANNEL, { t: 'close', port: 2 });
+    await tick(20);
+    assert.deepEqual(main.frames('close').filter((f) => f.port === 2), []);
+    dispose();
+  });
+
+  it('closes a subframe\'s ports when its page goes, and leaves the main frame\'s open', async () => {
+    const { main, dispose, window, subframe } = await subframeSetup();
+    const ofWindow = window.page.global.todos.watch(10);
+    const ofSubframe = subframe.page.global.todos.watch(10);
+    main.reply({ t: 'reply', id: (await invokedFrom(main, 'todos:watch', true)).id, ok: { $ipc: 'stream', port: 2 }, ports: [2] });
+    main.reply({ t: 'reply', id: (await invokedFrom(main, 'todos:watch', false)).id, ok: { $ipc: 'stream', port: 4 }, ports: [4] });
+    const stream = await ofWindow;
+    await ofSubframe;
+    subframe.reload();
+    const closed = await frameWhere(main.received, (f) => f.t === 'close', 'the subframe\'s port closed');
+    assert.equal(closed.port, 4);
+    assert.equal(closed.error.code, 'disconnected');
+    assert.match(closed.error.message, /subframe's page went away/);
+    main.reply({ t: 'port', port: 2, data: todo(7) });
+    assert.equal((await stream[Symbol.asyncIterator]().next()).value.id, 7);
+    await tick(20);
+    assert.deepEqual(main.frames('close').map((f) => f.port), [4]);
+    // The new page of the subframe numbers its ports from 1 again.
+    subframe.page.global.todos.import(['z']).catch(() => {});
+    const upload = await frameWhere(main.received, (f) => f.t === 'invoke' && f.ch === 'todos:import', 'the new page\'s upload');
+    assert.deepEqual(upload.args, [{ $ipc: 'stream', port: 1 }]);
+    dispose();
+  });
+
+  it('closes every port of a subframe that is gone once main writes to one of them', async () => {
+    const { main, dispose, errors, window, subframe } = await subframeSetup();
+    const ofWindow = window.page.global.todos.watch(10);
+    const ofSubframe = [subframe.page.global.todos.watch(10), subframe.page.global.todos.watch(10)];
+    main.reply({ t: 'reply', id: (await invokedFrom(main, 'todos:watch', true)).id, ok: { $ipc: 'stream', port: 2 }, ports: [2] });
+    const calls = await eventually(() => {
+      const found = main.frames('invoke').filter((f) => f.ch === 'todos:watch' && !f.sender.main_frame);
+      return found.length === 2 ? found : undefined;
+    }, 'the subframe\'s two calls');
+    main.reply({ t: 'reply', id: calls[0].id, ok: { $ipc: 'stream', port: 4 }, ports: [4] });
+    main.reply({ t: 'reply', id: calls[1].id, ok: { $ipc: 'stream', port: 6 }, ports: [6] });
+    const stream = await ofWindow;
+    await Promise.all(ofSubframe);
+    subframe.remove();
+    main.reply({ t: 'port', port: 4, data: todo(4) });
+    await eventually(() => main.frames('close').length === 2, 'the subframe\'s ports closed');
+    assert.deepEqual(main.frames('close').map((f) => [f.port, f.error.code]).sort(), [[4, 'disconnected'], [6, 'disconnected']]);
+    main.reply({ t: 'port', port: 6, data: todo(6) }); // crossed the close: dropped
+    main.reply({ t: 'port', port: 2, data: todo(2) });
+    assert.equal((await stream[Symbol.asyncIterator]().next()).value.id, 2);
+    await tick(20);
+    assert.equal(main.frames('close').length, 2);
+    assert.deepEqual(main.frames('error'), []);
+    assert.ok(errors.length <= 1, errors.map((e) => e.message).join('; '));
+    dispose();
   });
 });

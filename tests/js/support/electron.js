@@ -25,6 +25,9 @@
 //   process in a worker thread (support/processes.js), as in Electron.
 // - `window.enterSubframe(url, origin)`: the page's IPC comes from an iframe (a frame that is not
 //   `webContents.mainFrame`) until `enterSubframe(null)`.
+// - `window.addSubframe(url, origin)`: an iframe with a preload of its own
+//   (nodeIntegrationInSubFrames): its own worlds and ipcRenderer, its IPC from its own frame (a
+//   WebFrameMain with `processId`, `routingId` and a `send` that reaches that frame alone).
 // - webContents.mainFrame: the window's current main frame (the frame `webContents.send`
 //   delivers to); `window.navigate(url, origin)` moves the window to another page, as a link or
 //   `location.href = ...` in the page would (the preload runs again in the new page in Electron;
@@ -154,21 +157,24 @@ class FakeIpcMain extends EventEmitter {
 }
 
 class FakeIpcRenderer extends EventEmitter {
-  constructor(ipcMain, window) {
+  /** `frame`: the subframe this renderer is the page of (null: the window's main frame). */
+  constructor(ipcMain, window, frame = null) {
     super();
     this._ipcMain = ipcMain;
     this._window = window;
+    this._frame = frame;
     this._queue = [];
     this._scheduled = false;
   }
 
   _mainEvent() {
     const window = this._window;
+    const frame = this._frame;
     return {
       sender: window.webContents,
-      get senderFrame() { return window.subframe || window.frame; },
+      get senderFrame() { return frame || window.subframe || window.frame; },
       processId: 1,
-      frameId: 1,
+      frameId: frame === null ? 1 : frame.routingId,
     };
   }
 
@@ -270,6 +276,7 @@ class FakeWebContents extends EventEmitter {
 }
 
 let nextWebContentsId = 1;
+let nextRoutingId = 2; // the main frames' is 1
 
 /**
  * A browser window running `preloadSource`.
@@ -296,18 +303,20 @@ function createWindow(options) {
     window.subframe = url === null ? null : { url, origin };
   };
 
-  // Loads a page: fresh worlds and a fresh ipcRenderer, and the preload runs in them.
-  function load() {
+  // Loads a page into `target` (the window, or one of its subframes: `subframe` is then its
+  // frame): fresh worlds and a fresh ipcRenderer, and the preload runs in them.
+  function load(target = window, subframe = null) {
+    const frame = subframe || window.frame;
     const page = new World('page');
     const preload = contextIsolated ? new World('preload') : page;
     // Both worlds see the page's location, as in Electron (the isolated world shares the DOM).
     for (const world of new Set([page, preload])) {
-      world.run(`globalThis.location = Object.freeze({ href: ${JSON.stringify(String(window.frame.url))}, origin: ${JSON.stringify(window.frame.origin === null ? 'null' : String(window.frame.origin))} });`, 'location.js');
+      world.run(`globalThis.location = Object.freeze({ href: ${JSON.stringify(String(frame.url))}, origin: ${JSON.stringify(frame.origin === null ? 'null' : String(frame.origin))} });`, 'location.js');
     }
-    window.page = page;
-    window.preload = preload;
-    window.ipcRenderer = new FakeIpcRenderer(options.ipcMain, window);
-    window.webContents._ipcRenderer = window.ipcRenderer;
+    target.page = page;
+    target.preload = preload;
+    target.ipcRenderer = new FakeIpcRenderer(options.ipcMain, window, subframe);
+    if (subframe === null) window.webContents._ipcRenderer = window.ipcRenderer;
     const contextBridge = {
       exposeInMainWorld(key, api) {
         if (!contextIsolated) throw new Error('contextBridge API can only be used when contextIsolation is enabled');
@@ -323,7 +332,7 @@ function createWindow(options) {
         return pass(inPage(...copied), page, preload);
       };
     }
-    const electron = { contextBridge, ipcRenderer: window.ipcRenderer };
+    const electron = { contextBridge, ipcRenderer: target.ipcRenderer };
     const module = { exports: {} };
     const wrapper = preload.run(
       `(function (exports, require, module, process) {\n${options.preloadSource}\n})`,
@@ -333,10 +342,55 @@ function createWindow(options) {
       if (name === 'electron') return electron;
       throw new Error(`module not found: ${name} (sandboxed preloads can only require electron)`);
     };
-    // The preload runs in the window's main frame (nodeIntegrationInSubFrames is off).
-    wrapper(module.exports, sandboxedRequire, module, { contextIsolated, isMainFrame: true });
+    // The window's main frame; a subframe's with nodeIntegrationInSubFrames (`addSubframe`).
+    wrapper(module.exports, sandboxedRequire, module, { contextIsolated, isMainFrame: subframe === null });
   }
   load();
+
+  /**
+   * An iframe of the window's page with a preload of its own (Electron's
+   * nodeIntegrationInSubFrames): its own worlds and ipcRenderer, its IPC coming from its own frame
+   * (a WebFrameMain with a processId and routingId, whose `send` reaches this frame alone).
+   * Returns { frame, page, preload, ipcRenderer, evaluate(code), reload(), remove() }.
+   */
+  window.addSubframe = (url, origin) => {
+    const holder = {};
+    let removed = false;
+    const disposed = () => new Error('Render frame was disposed before WebFrameMain could be accessed');
+    const frame = {
+      get url() {
+        if (removed) throw disposed();
+        return url;
+      },
+      get origin() {
+        if (removed) throw disposed();
+        return origin;
+      },
+      processId: 1,
+      routingId: nextRoutingId++,
+      send(channel, ...args) {
+        if (removed || window.webContents._destroyed) throw disposed();
+        const copied = clone(args);
+        // To the page loaded in the frame now.
+        const renderer = holder.ipcRenderer;
+        setImmediate(() => renderer.emit(channel, { sender: renderer, ports: [] }, ...copied));
+      },
+    };
+    holder.frame = frame;
+    holder.evaluate = (code) => holder.page.run(code, 'subframe.js');
+    /** The iframe is removed from the page: its WebFrameMain is disposed (throws on access). */
+    holder.remove = () => {
+      removed = true;
+      holder.ipcRenderer.removeAllListeners();
+    };
+    /** The subframe loads its page again: new worlds, and its preload runs again. */
+    holder.reload = () => {
+      holder.ipcRenderer.removeAllListeners();
+      load(holder, frame);
+    };
+    load(holder, frame);
+    return holder;
+  };
   /**
    * The window loads a page again (a reload, or a navigation to `url`/`origin`): new worlds, a
    * new ipcRenderer, and the preload runs again; the old page hears nothing more.

@@ -24,10 +24,12 @@
 // main frame is still allowed (a window that navigated elsewhere gets nothing; reported once); a
 // `goodbye` with `"to"` disconnects that window only.
 //
-// Ports and streams (docs/PROTOCOL.md 7.1) and requests from main (7.2) are routed per window: a
-// port belongs to the window of the frame that opened it (the window's invoke that uploads a
-// stream argument, or main's reply, event, request or port message to that window). The window's
-// own port ids (odd) get port ids of the bridge's on the wire; main's (even) keep theirs. Main's
+// Ports and streams (docs/PROTOCOL.md 7.1) and requests from main (7.2) are routed per frame: a
+// port belongs to the frame that opened it (its invoke that uploads a stream argument, or main's
+// reply to its call; main's events and requests go to a window's main frame, and a message on a
+// port to that port's frame). A subframe whose preload runs too (nodeIntegrationInSubFrames)
+// numbers its ports on its own and gets their frames alone. The frames' own port ids (odd) get
+// port ids of the bridge's on the wire; main's (even) keep theirs. Main's
 // `invoke` with `"to"` goes to that window and its `reply` back; a window that goes away or loads
 // another page has its ports closed (main is told) and main's requests to it fail.
 //
@@ -768,17 +770,20 @@ function createBridge(options) {
   const refusedWindows = new Map(); // webContents id -> why events are withheld (reported once)
   let blocked = false; // write() returned false: nothing more until 'drain'
   const canWait = typeof writable.on === 'function';
-  const pending = new Map(); // wire id -> { resolve, key, channel, webContentsId }
+  const pending = new Map(); // wire id -> { resolve, key, channel, webContentsId, holder }
   const byCall = new Map(); // "<webContents id>:<call id>" -> wire id
   const seen = new Map(); // webContents id -> webContents
   const disconnected = new Map(); // webContents id -> reason, for windows main said goodbye to
   const watched = []; // [webContents, 'destroyed' listener]
-  // Ports (docs/PROTOCOL.md 7.1), routed between main and the window that owns each.
+  // Ports (docs/PROTOCOL.md 7.1), routed between main and the frame that holds each.
   let peerPortWindow = PORT_WINDOW; // main's: the first credit on a port main receives on
   let peerMaxPorts = MAX_PORTS;
-  const routes = new Map(); // wire port id -> { owner: webContents id, local: the id the window knows }
-  const windowPorts = new Map(); // webContents id -> Map(the window's id -> wire port id)
-  const lastLocal = new Map(); // webContents id -> the highest port id the window opened
+  // A port belongs to one frame of its window (its holder): the main frame (null), or a
+  // subframe ({ frame: its WebFrameMain, key }) whose preload runs too
+  // (nodeIntegrationInSubFrames) and numbers its ports on its own.
+  const routes = new Map(); // wire port id -> { owner: webContents id, holder, local: the id the frame knows }
+  const windowPorts = new Map(); // webContents id -> Map(localKey(holder, id) -> wire port id)
+  const lastLocal = new Map(); // holderKey(owner, holder) -> the highest port id the frame opened
   let lastMainPort = 0; // the highest (even) port id main opened
   let lastOwnPort = -1; // the last (odd) port id the bridge opened
   const closedByMain = new Set();
@@ -815,7 +820,7 @@ function createBridge(options) {
     // Every port ends with the connection, and main's requests are cancelled in the windows.
     for (const [wire, route] of Array.from(routes)) {
       dropRoute(wire);
-      toWindow(route.owner, { t: 'close', port: route.local, error });
+      toHolder(route, { t: 'close', port: route.local, error });
     }
     for (const [id, request] of Array.from(requests)) {
       requests.delete(id);
@@ -1004,14 +1009,14 @@ function createBridge(options) {
 
   // received: messages forwarded to the window on the port; credited: credit the window granted
   // (never more than it received: a window cannot make the bridge queue credit without bound).
-  function addRoute(wire, owner, local) {
-    routes.set(wire, { owner, local, received: 0, credited: 0 });
+  function addRoute(wire, owner, holder, local) {
+    routes.set(wire, { owner, holder, local, received: 0, credited: 0 });
     let mine = windowPorts.get(owner);
     if (mine === undefined) {
       mine = new Map();
       windowPorts.set(owner, mine);
     }
-    mine.set(local, wire);
+    mine.set(localKey(holder, local), wire);
   }
 
   function dropRoute(wire) {
@@ -1020,10 +1025,38 @@ function createBridge(options) {
     routes.delete(wire);
     const mine = windowPorts.get(route.owner);
     if (mine !== undefined) {
-      mine.delete(route.local);
+      mine.delete(localKey(route.holder, route.local));
       if (mine.size === 0) windowPorts.delete(route.owner);
     }
     return route;
+  }
+
+  // Which frame of the window a message came from, as a port's holder: null for the main frame,
+  // else the subframe and its key (its process and routing ids, read while the frame is there:
+  // a disposed WebFrameMain throws on access); undefined when the frame is gone.
+  function holderOf(event) {
+    if (isMainFrameOf(event)) return null;
+    try {
+      const frame = event.senderFrame;
+      return frame ? { frame, key: `${frame.processId}:${frame.routingId}` } : undefined;
+    } catch (_) {
+      return undefined;
+    }
+  }
+
+  function frameKey(holder) {
+    return holder.key;
+  }
+
+  // A frame's own port id as a key of its window's ports: the main frame's as it is, a
+  // subframe's qualified by the frame (each frame numbers its ports from 1).
+  function localKey(holder, local) {
+    return holder === null ? local : `${frameKey(holder)}#${local}`;
+  }
+
+  // A frame as a key of the frames that opened ports (lastLocal).
+  function holderKey(owner, holder) {
+    return holder === null ? owner : `${owner}/${frameKey(holder)}`;
   }
 
   function contentsOf(webContentsId) {
@@ -1044,6 +1077,43 @@ function createBridge(options) {
       return true;
     } catch (e) {
       report(new Error(`could not send a \`${frame.t}\` frame to window ${owner}: ${e.message}`));
+      return false;
+    }
+  }
+
+  // A port frame for the frame that holds the port (`route`): its window's main frame, or the
+  // subframe, only while the window's page and the subframe's own are allowed.
+  function toHolder(route, frame) {
+    if (route.holder === null) return toWindow(route.owner, frame);
+    if (!holderMayReceive(route)) return false;
+    try {
+      route.holder.frame.send(FRAME_CHANNEL, frame);
+      return true;
+    } catch (e) {
+      report(new Error(`could not send a \`${frame.t}\` frame to a subframe of window ${route.owner}: ${e.message}`));
+      frameGone(route);
+      return false;
+    }
+  }
+
+  // The subframe holding `route`'s port is gone (a disposed WebFrameMain throws): all its ports
+  // end, and main is told.
+  function frameGone(route) {
+    if (state === 'closed') return; // every port ends with the connection anyway
+    const reason = 'the subframe went away';
+    closeWindowPorts(route.owner, wireError('disconnected', `the subframe's page went away: ${reason}`, { reason }), true, false, route.holder);
+  }
+
+  // Whether the frame holding `route`'s port may still be sent to: its window may, and a
+  // subframe still shows a page of an allowed origin.
+  function holderMayReceive(route) {
+    const contents = contentsOf(route.owner);
+    if (contents === null || !mayReceive(contents)) return false;
+    if (route.holder === null) return true;
+    try {
+      return allow(originOf(route.holder.frame), String(route.holder.frame.url));
+    } catch (_) {
+      frameGone(route);
       return false;
     }
   }
@@ -1072,13 +1142,13 @@ function createBridge(options) {
     return { ids: list.slice() };
   }
 
-  // Main's ports (checked) now belong to window `owner`, which is told with its first credit
-  // (main's port_window) before any frame of theirs.
-  function openMainPorts(ids, owner) {
+  // Main's ports (checked) now belong to frame `holder` of window `owner` (null: its main
+  // frame), which is told with its first credit (main's port_window) before any frame of theirs.
+  function openMainPorts(ids, owner, holder) {
     for (const id of ids) {
       lastMainPort = Math.max(lastMainPort, id);
-      addRoute(id, owner, id);
-      toWindow(owner, { t: 'open', port: id, credit: peerPortWindow });
+      addRoute(id, owner, holder, id);
+      toHolder(routes.get(id), { t: 'open', port: id, credit: peerPortWindow });
     }
   }
 
@@ -1090,7 +1160,7 @@ function createBridge(options) {
     }
   }
 
-  // A port frame from main, routed to the window that owns the port.
+  // A port frame from main, routed to the frame that holds the port.
   function onPortFrame(frame) {
     const id = frame.port;
     if (!isCount(id) || id === 0) {
@@ -1115,7 +1185,7 @@ function createBridge(options) {
       if (typeof frame.reason === 'string') out.reason = frame.reason;
       if (frame.error !== undefined && frame.error !== null) out.error = normalize(frame.error);
       else if (Object.prototype.hasOwnProperty.call(frame, 'app')) out.app = frame.app;
-      toWindow(route.owner, out);
+      toHolder(route, out);
       return;
     }
     if (frame.t === 'credit') {
@@ -1123,7 +1193,7 @@ function createBridge(options) {
         unexpected(`a \`credit\` frame for port ${id} without a valid \`n\``);
         return;
       }
-      toWindow(route.owner, { t: 'credit', port: route.local, n: frame.n });
+      toHolder(route, { t: 'credit', port: route.local, n: frame.n });
       return;
     }
     const checked = checkMainPorts(frame.ports, route.owner);
@@ -1131,28 +1201,29 @@ function createBridge(options) {
       refuseFrame(checked.error);
       return;
     }
-    const contents = contentsOf(route.owner);
-    if (contents === null || !mayReceive(contents)) {
-      // The window's page is gone or not allowed any more: the port closes.
-      dropRoute(id);
+    if (!holderMayReceive(route)) {
+      // The window's page (or the subframe's) is gone or not allowed any more: the port closes
+      // (unless it closed as its subframe was found gone).
       notReceived(checked.ids);
-      const reason = `window ${route.owner} may not receive it`;
-      control({ t: 'close', port: id, error: wireError('forbidden', `port ${id}: ${reason}`, { reason }) });
+      if (dropRoute(id) !== undefined) {
+        const reason = `${route.holder === null ? 'window' : 'the subframe of window'} ${route.owner} may not receive it`;
+        control({ t: 'close', port: id, error: wireError('forbidden', `port ${id}: ${reason}`, { reason }) });
+      }
       return;
     }
-    openMainPorts(checked.ids, route.owner);
+    openMainPorts(checked.ids, route.owner, route.holder);
     const out = { t: 'port', port: route.local, data: frame.data === undefined ? null : frame.data };
     if (checked.ids.length > 0) out.ports = checked.ids;
     route.received += 1;
-    toWindow(route.owner, out);
+    toHolder(route, out);
   }
 
-  // A window's stream arguments: its own port ids (odd, each above its earlier ones), within
+  // A frame's stream arguments: its own port ids (odd, each above its earlier ones), within
   // the window's and main's limits. { ids } or { error }.
-  function checkWindowPorts(owner, list) {
+  function checkWindowPorts(owner, holder, list) {
     const bad = (reason) => ({ error: wireError('protocol', `protocol error: ${reason}`, { reason }) });
     if (!Array.isArray(list) || list.length === 0) return bad('the ports must be a non-empty array of port ids');
-    let last = lastLocal.get(owner) || 0;
+    let last = lastLocal.get(holderKey(owner, holder)) || 0;
     for (const id of list) {
       if (!isCount(id) || id % 2 !== 1 || id <= last) return bad(`port ${String(id)} is not a new port of this window`);
       last = id;
@@ -1199,18 +1270,22 @@ function createBridge(options) {
   // A window's port went out to main: the window gets main's port_window as its first credit.
   function grantOpen(wire) {
     const route = routes.get(wire);
-    if (route !== undefined) toWindow(route.owner, { t: 'open', port: route.local, credit: peerPortWindow });
+    if (route !== undefined) toHolder(route, { t: 'open', port: route.local, credit: peerPortWindow });
   }
 
-  // The ports of window `owner` end: main is told (`tellMain`: a close with `error`) and/or the
-  // window (`tellWindow`).
-  function closeWindowPorts(owner, error, tellMain, tellWindow) {
+  // The ports of window `owner` end (only those of frame `only`, when given): main is told
+  // (`tellMain`: a close with `error`) and/or the frames holding them (`tellWindow`).
+  function closeWindowPorts(owner, error, tellMain, tellWindow, only) {
     const mine = windowPorts.get(owner);
     if (mine === undefined) return;
-    for (const [local, wire] of Array.from(mine)) {
+    for (const wire of Array.from(mine.values())) {
+      const route = routes.get(wire);
+      // (Gone already: telling one frame found it gone, and closed its ports.)
+      if (route === undefined) continue;
+      if (only !== undefined && (route.holder === null || frameKey(route.holder) !== frameKey(only))) continue;
       dropRoute(wire);
       if (tellMain) control({ t: 'close', port: wire, error });
-      if (tellWindow) toWindow(owner, { t: 'close', port: local, error });
+      if (tellWindow) toHolder(route, { t: 'close', port: route.local, error });
     }
   }
 
@@ -1265,7 +1340,7 @@ function createBridge(options) {
       return;
     }
     requests.set(id, { owner, channel });
-    openMainPorts(checked.ids, owner);
+    openMainPorts(checked.ids, owner, null);
     const out = { t: 'invoke', id, ch: channel, args: Array.isArray(frame.args) ? frame.args : [] };
     if (isCount(frame.timeout_ms)) out.timeout_ms = frame.timeout_ms;
     if (checked.ids.length > 0) out.ports = checked.ids;
@@ -1304,12 +1379,29 @@ function createBridge(options) {
     }
   }
 
-  // A new page in a window: what the earlier page left open ends (main is told).
+  // A new page in a window: what the earlier page left open ends (main is told), its
+  // subframes' ports included (they went with it).
   function resetWindow(owner, reason) {
     const error = wireError('disconnected', `the window's page went away: ${reason}`, { reason });
     closeWindowPorts(owner, error, true, false);
     failWindowRequests(owner, `the window's page went away (${reason})`);
-    lastLocal.delete(owner);
+    forgetLastLocal(owner);
+  }
+
+  // A new page in a subframe (its preload ran again): what the frame's earlier page left open
+  // ends (main is told); the rest of the window is untouched.
+  function resetFrame(owner, holder, reason) {
+    const error = wireError('disconnected', `the subframe's page went away: ${reason}`, { reason });
+    closeWindowPorts(owner, error, true, false, holder);
+    lastLocal.delete(holderKey(owner, holder));
+  }
+
+  // The highest port ids the frames of window `owner` opened, forgotten.
+  function forgetLastLocal(owner) {
+    const prefix = `${owner}/`;
+    for (const key of Array.from(lastLocal.keys())) {
+      if (key === owner || (typeof key === 'string' && key.startsWith(prefix))) lastLocal.delete(key);
+    }
   }
 
   function onWindowFrame(event, frame) {
@@ -1317,7 +1409,9 @@ function createBridge(options) {
     if (frame.t === 'reset') {
       // Whatever the new page's origin: it only ends what the window's earlier page had open.
       const owner = event.sender && typeof event.sender.id === 'number' ? event.sender.id : -1;
-      if (isMainFrameOf(event)) resetWindow(owner, 'it was reloaded or navigated away');
+      const holder = holderOf(event);
+      if (holder === null) resetWindow(owner, 'it was reloaded or navigated away');
+      else if (holder !== undefined) resetFrame(owner, holder, 'it was reloaded or navigated away');
       return;
     }
     const who = identify(event, FRAME_CHANNEL);
@@ -1329,7 +1423,8 @@ function createBridge(options) {
     if (disconnected.has(owner)) return;
     if (frame.t === 'reply') {
       const request = requests.get(frame.id);
-      if (request === undefined || request.owner !== owner) return; // cancelled, timed out, or not this window's
+      // Cancelled, timed out, or not this window's (main's requests go to its main frame).
+      if (request === undefined || request.owner !== owner || who.holder !== null) return;
       requests.delete(frame.id);
       let out;
       if (Object.prototype.hasOwnProperty.call(frame, 'ok')) out = { t: 'reply', id: frame.id, ok: frame.ok };
@@ -1344,8 +1439,8 @@ function createBridge(options) {
       return;
     }
     const mine = windowPorts.get(owner);
-    const wire = mine !== undefined && isCount(frame.port) ? mine.get(frame.port) : undefined;
-    if (wire === undefined) return; // closed meanwhile, or never routed: dropped
+    const wire = mine !== undefined && isCount(frame.port) ? mine.get(localKey(who.holder, frame.port)) : undefined;
+    if (wire === undefined) return; // closed meanwhile, or never routed (or another frame's): dropped
     if (frame.t === 'credit') {
       const route = routes.get(wire);
       if (!isCount(frame.n) || frame.n === 0 || route.credited + frame.n > route.received) return;
@@ -1366,7 +1461,7 @@ function createBridge(options) {
       // The window's share of the queue is full (or the message is too large): the port closes.
       const route = dropRoute(wire);
       control({ t: 'close', port: wire, error: problem });
-      if (route !== undefined) toWindow(owner, { t: 'close', port: route.local, error: problem });
+      if (route !== undefined) toHolder(route, { t: 'close', port: route.local, error: problem });
     }
   }
 
@@ -1412,7 +1507,11 @@ function createBridge(options) {
     const contents = event.sender;
     const id = contents && typeof contents.id === 'number' ? contents.id : -1;
     if (contents) remember(contents);
-    return { sender: { id, url, origin, main_frame: mainFrame } };
+    const holder = mainFrame ? null : holderOf(event);
+    if (holder === undefined) {
+      return { error: wireError('forbidden', `${channel}: the sending frame is gone`, { channel, reason: 'the sending frame is gone' }) };
+    }
+    return { sender: { id, url, origin, main_frame: mainFrame }, holder };
   }
 
   function remember(contents) {
@@ -1423,7 +1522,7 @@ function createBridge(options) {
         // Its ports end (main is told) and main's requests to it fail, before it is detached.
         closeWindowPorts(contents.id, wireError('disconnected', 'the window was destroyed', { reason: 'the window was destroyed' }), true, false);
         failWindowRequests(contents.id, 'the window was destroyed');
-        lastLocal.delete(contents.id);
+        forgetLastLocal(contents.id);
         seen.delete(contents.id);
         // Calls of a destroyed window are cancelled so their handlers stop, and the main is
         // told the window is gone (`detach`), so it can forget what it kept for it.
@@ -1535,7 +1634,7 @@ function createBridge(options) {
     if (state === 'closed') return { error: closedError };
     let streams = null;
     if (uploads !== null && uploads !== undefined) {
-      streams = checkWindowPorts(who.sender.id, uploads);
+      streams = checkWindowPorts(who.sender.id, who.holder, uploads);
       if (streams.error) return { error: Object.assign({ channel }, streams.error) };
     }
     const gone = windowGone(channel, who.sender.id);
@@ -1560,11 +1659,11 @@ function createBridge(options) {
     let wires = null;
     if (streams !== null) {
       const owner = who.sender.id;
-      lastLocal.set(owner, streams.ids[streams.ids.length - 1]);
+      lastLocal.set(holderKey(owner, who.holder), streams.ids[streams.ids.length - 1]);
       const rename = new Map();
       wires = streams.ids.map((local) => {
         lastOwnPort += 2;
-        addRoute(lastOwnPort, owner, local);
+        addRoute(lastOwnPort, owner, who.holder, local);
         rename.set(local, lastOwnPort);
         return lastOwnPort;
       });
@@ -1576,7 +1675,7 @@ function createBridge(options) {
       if (wires !== null) for (const wire of wires) dropRoute(wire);
     };
     const promise = new Promise((resolve) => {
-      pending.set(id, { resolve, key, channel, webContentsId: who.sender.id, uploads: wires, sync });
+      pending.set(id, { resolve, key, channel, webContentsId: who.sender.id, holder: who.holder, uploads: wires, sync });
       inFlightByWindow.set(who.sender.id, inFlight + 1);
       byCall.set(key, id);
       const problem = submit(frame, (error) => {
@@ -1742,7 +1841,7 @@ function createBridge(options) {
       if (owner === undefined) report(new Error(`an event on ${frame.ch} transfers ports but does not name one window; its ports were closed`));
       return;
     }
-    openMainPorts(checked.ids, owner);
+    openMainPorts(checked.ids, owner, null);
     toWindow(owner, { t: 'event', ch: frame.ch, args: frame.args, ports: checked.ids });
   }
 
@@ -1845,7 +1944,7 @@ function createBridge(options) {
           settle(frame.id, { error: wireError('bad_reply', `${call.channel}: a sync call's reply cannot transfer ports`, { channel: call.channel, reason: 'ports in a sync reply' }) });
           break;
         }
-        openMainPorts(checked.ids, call.webContentsId);
+        openMainPorts(checked.ids, call.webContentsId, call.holder);
         const envelope = hasOk ? { ok: frame.ok } : { app: frame.app };
         if (checked.ids.length > 0) envelope.ports = checked.ids;
         settle(frame.id, envelope);

@@ -522,7 +522,7 @@ describe('bridge: ports of a window\'s subframes (nodeIntegrationInSubFrames)', 
   const open = portBindings({ schema });
   const subframeBridge = require(open.path('bridge.js'));
 
-  async function subframeSetup() {
+  async function subframeSetup(options = {}) {
     const main = fakeMain();
     const ipcMain = new FakeIpcMain();
     const errors = [];
@@ -531,12 +531,26 @@ describe('bridge: ports of a window\'s subframes (nodeIntegrationInSubFrames)', 
       transport: main.transport,
       allowedOrigins: ['app://todos'],
       onError: (error) => errors.push(error),
+      ...options,
     });
     main.hello(subframeBridge.CONTRACTS);
     await dispose.ready;
     const window = createWindow({ ipcMain, preloadSource: open.read('preload.js') });
     const subframe = window.addSubframe('app://todos/widget.html', 'app://todos');
     return { main, dispose, errors, window, subframe };
+  }
+
+  /** `count` streams main opens to the frame behind `page` (its `todos.watch`), from port `first` on. */
+  async function streamsTo(main, page, mainFrame, first, count = 1) {
+    const before = main.frames('invoke').filter((f) => f.ch === 'todos:watch' && f.sender.main_frame === mainFrame).length;
+    const calls = [];
+    for (let i = 0; i < count; i++) calls.push(page.global.todos.watch(10));
+    const invokes = await eventually(() => {
+      const found = main.frames('invoke').filter((f) => f.ch === 'todos:watch' && f.sender.main_frame === mainFrame).slice(before);
+      return found.length === count ? found : undefined;
+    }, `${count} watch calls`);
+    invokes.forEach((invoke, i) => main.reply({ t: 'reply', id: invoke.id, ok: { $ipc: 'stream', port: first + 2 * i }, ports: [first + 2 * i] }));
+    return Promise.all(calls);
   }
 
   /** Main's invoke of `channel` from the main frame (`mainFrame`) or the subframe. */
@@ -594,6 +608,53 @@ describe('bridge: ports of a window\'s subframes (nodeIntegrationInSubFrames)', 
     subframe.page.global.todos.import(['z']).catch(() => {});
     const upload = await frameWhere(main.received, (f) => f.t === 'invoke' && f.ch === 'todos:import', 'the new page\'s upload');
     assert.deepEqual(upload.args, [{ $ipc: 'stream', port: 1 }]);
+    dispose();
+  });
+
+  it('closes a subframe\'s ports when it loads a page in another process (the same frame, new ids)', async () => {
+    const { main, dispose, window, subframe } = await subframeSetup();
+    const [ofWindow] = await streamsTo(main, window.page, true, 2);
+    await streamsTo(main, subframe.page, false, 4);
+    subframe.page.global.todos.import(['a']).catch(() => {});
+    await eventually(() => main.frames('port').length === 1, 'the upload');
+    subframe.swapProcess();
+    const closed = await frameWhere(main.received, (f) => f.t === 'close' && f.port === 4, 'the old page\'s stream closed');
+    assert.equal(closed.error.code, 'disconnected');
+    // Main's message for the old page's port never reaches the new page, whose own first
+    // upload (port 1 again) is taken as new.
+    main.reply({ t: 'port', port: 4, data: todo(4) });
+    subframe.page.global.todos.import(['b']).catch(() => {});
+    await eventually(() => main.frames('port').length === 2, 'the new page\'s upload');
+    assert.deepEqual(main.frames('port').map((f) => f.data), ['a', 'b']);
+    main.reply({ t: 'port', port: 2, data: todo(2) });
+    assert.equal((await ofWindow[Symbol.asyncIterator]().next()).value.id, 2);
+    dispose();
+  });
+
+  it('closes a subframe\'s ports with the page around it', async () => {
+    const { main, dispose, window, subframe } = await subframeSetup();
+    await streamsTo(main, window.page, true, 2);
+    await streamsTo(main, subframe.page, false, 4);
+    window.reload();
+    await eventually(() => main.frames('close').length === 2, 'both ports closed');
+    assert.deepEqual(main.frames('close').map((f) => [f.port, f.error.code]).sort(), [[2, 'disconnected'], [4, 'disconnected']]);
+    dispose();
+  });
+
+  it('gives the ports of a removed subframe back before refusing its window another', async () => {
+    const { main, dispose, errors, window, subframe } = await subframeSetup({ maxPortsPerWindow: 3 });
+    await streamsTo(main, window.page, true, 2);
+    await streamsTo(main, subframe.page, false, 4, 2);
+    subframe.remove();
+    // Main hands the window two more ports: over the limit, until the removed subframe's two
+    // are found gone (and closed at main).
+    const [a, b] = await streamsTo(main, window.page, true, 8, 2);
+    assert.deepEqual(main.frames('close').map((f) => [f.port, f.error.code]).sort(), [[4, 'disconnected'], [6, 'disconnected']]);
+    main.reply({ t: 'port', port: 10, data: todo(10) });
+    assert.equal((await b[Symbol.asyncIterator]().next()).value.id, 10);
+    assert.ok(a, 'the first stream came too');
+    assert.deepEqual(main.frames('error'), []);
+    assert.deepEqual(errors.filter((e) => e.code === 'too_many_ports'), []);
     dispose();
   });
 

@@ -353,6 +353,7 @@ function createWindow(options) {
    * (a WebFrameMain with a processId and routingId, whose `send` reaches this frame alone).
    * Returns { frame, page, preload, ipcRenderer, evaluate(code), reload(), remove() }.
    */
+  const subframes = [];
   window.addSubframe = (url, origin) => {
     const holder = {};
     let removed = false;
@@ -366,10 +367,12 @@ function createWindow(options) {
         if (removed) throw disposed();
         return origin;
       },
+      frameTreeNodeId: nextRoutingId,
       processId: 1,
       routingId: nextRoutingId++,
+      // Electron's WebFrameMain#send logs and drops a message for a frame that is gone.
       send(channel, ...args) {
-        if (removed || window.webContents._destroyed) throw disposed();
+        if (removed || window.webContents._destroyed) return;
         const copied = clone(args);
         // To the page loaded in the frame now.
         const renderer = holder.ipcRenderer;
@@ -388,7 +391,17 @@ function createWindow(options) {
       holder.ipcRenderer.removeAllListeners();
       load(holder, frame);
     };
+    /**
+     * The subframe loads a page in another process: the same WebFrameMain (its frameTreeNodeId)
+     * with a new processId and routingId, and the new page's preload runs.
+     */
+    holder.swapProcess = () => {
+      frame.processId += 1;
+      frame.routingId = nextRoutingId++;
+      holder.reload();
+    };
     load(holder, frame);
+    subframes.push(holder);
     return holder;
   };
   /**
@@ -398,6 +411,8 @@ function createWindow(options) {
   window.reload = (url, origin) => {
     if (url !== undefined) window.navigate(url, origin);
     window.ipcRenderer.removeAllListeners();
+    // The old page's iframes go with it.
+    for (const subframe of subframes.splice(0)) subframe.remove();
     load();
   };
 

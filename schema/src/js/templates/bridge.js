@@ -297,7 +297,7 @@ function createBridge(options) {
   let peerPortWindow = PORT_WINDOW; // main's: the first credit on a port main receives on
   let peerMaxPorts = MAX_PORTS;
   // A port belongs to one frame of its window (its holder): the main frame (null), or a
-  // subframe ({ frame: its WebFrameMain, key }) whose preload runs too
+  // subframe ({ frame: its WebFrameMain, key, page }) whose preload runs too
   // (nodeIntegrationInSubFrames) and numbers its ports on its own.
   const routes = new Map(); // wire port id -> { owner: webContents id, holder, local: the id the frame knows }
   const windowPorts = new Map(); // webContents id -> Map(localKey(holder, id) -> wire port id)
@@ -550,20 +550,43 @@ function createBridge(options) {
   }
 
   // Which frame of the window a message came from, as a port's holder: null for the main frame,
-  // else the subframe and its key (its process and routing ids, read while the frame is there:
-  // a disposed WebFrameMain throws on access); undefined when the frame is gone.
+  // else the subframe, its key and its page (read while the frame is there: a disposed
+  // WebFrameMain throws on access); undefined when the frame is gone.
   function holderOf(event) {
     if (isMainFrameOf(event)) return null;
     try {
       const frame = event.senderFrame;
-      return frame ? { frame, key: `${frame.processId}:${frame.routingId}` } : undefined;
+      return frame ? { frame, key: frameIdOf(frame), page: pageOf(frame) } : undefined;
     } catch (_) {
       return undefined;
     }
   }
 
+  // A subframe for its whole life: Electron keeps one WebFrameMain per frame (its frame tree
+  // node) across the pages the frame shows; without that id, its process and routing ids.
+  function frameIdOf(frame) {
+    const node = frame.frameTreeNodeId;
+    return typeof node === 'number' ? `n${node}` : pageOf(frame);
+  }
+
+  // The page a subframe shows now: its process and routing ids, which change under the same
+  // WebFrameMain when the frame loads a page in another process.
+  function pageOf(frame) {
+    return `${frame.processId}:${frame.routingId}`;
+  }
+
   function frameKey(holder) {
     return holder.key;
+  }
+
+  // Whether the subframe `holder` still shows the page that holds its ports (false once the
+  // frame is gone or shows another page).
+  function holderAlive(holder) {
+    try {
+      return pageOf(holder.frame) === holder.page && typeof holder.frame.url === 'string';
+    } catch (_) {
+      return false;
+    }
   }
 
   // A frame's own port id as a key of its window's ports: the main frame's as it is, a
@@ -609,29 +632,51 @@ function createBridge(options) {
       return true;
     } catch (e) {
       report(new Error(`could not send a \`${frame.t}\` frame to a subframe of window ${route.owner}: ${e.message}`));
-      frameGone(route);
+      frameGone(route.owner, route.holder);
       return false;
     }
   }
 
-  // The subframe holding `route`'s port is gone (a disposed WebFrameMain throws): all its ports
-  // end, and main is told.
-  function frameGone(route) {
+  // The page of subframe `holder` that held ports is gone (the frame was removed, or shows
+  // another page): its ports end, and main is told (unless main disconnected the window).
+  function frameGone(owner, holder) {
     if (state === 'closed') return; // every port ends with the connection anyway
     const reason = 'the subframe went away';
-    closeWindowPorts(route.owner, wireError('disconnected', `the subframe's page went away: ${reason}`, { reason }), true, false, route.holder);
+    const error = wireError('disconnected', `the subframe's page went away: ${reason}`, { reason });
+    closeWindowPorts(owner, error, !disconnected.has(owner), false, (route) => route.holder !== null
+      && route.holder.key === holder.key && route.holder.page === holder.page);
+    lastLocal.delete(holderKey(owner, holder));
+  }
+
+  // The subframes of window `owner` that are gone or show another page lose their ports: looked
+  // for before a window is refused a port for its limit.
+  function sweepFrames(owner) {
+    const mine = windowPorts.get(owner);
+    if (mine === undefined) return;
+    const gone = new Map();
+    for (const wire of mine.values()) {
+      const holder = routes.get(wire).holder;
+      if (holder !== null && !gone.has(`${holder.key}/${holder.page}`) && !holderAlive(holder)) {
+        gone.set(`${holder.key}/${holder.page}`, holder);
+      }
+    }
+    for (const holder of gone.values()) frameGone(owner, holder);
   }
 
   // Whether the frame holding `route`'s port may still be sent to: its window may, and a
-  // subframe still shows a page of an allowed origin.
+  // subframe still shows the page that holds the port, of an allowed origin.
   function holderMayReceive(route) {
     const contents = contentsOf(route.owner);
     if (contents === null || !mayReceive(contents)) return false;
     if (route.holder === null) return true;
+    if (!holderAlive(route.holder)) {
+      frameGone(route.owner, route.holder);
+      return false;
+    }
     try {
       return allow(originOf(route.holder.frame), String(route.holder.frame.url));
     } catch (_) {
-      frameGone(route);
+      frameGone(route.owner, route.holder);
       return false;
     }
   }
@@ -653,6 +698,7 @@ function createBridge(options) {
     if (routes.size + list.length > MAX_PORTS) {
       return { error: wireError('too_many_ports', `${routes.size} ports are open on this connection; ${list.length} more would pass the limit of ${MAX_PORTS}`, { limit: MAX_PORTS }) };
     }
+    if (owner !== undefined && (windowPorts.get(owner) || new Map()).size + list.length > maxPortsPerWindow) sweepFrames(owner);
     const mine = owner === undefined ? undefined : windowPorts.get(owner);
     if (mine !== undefined && mine.size + list.length > maxPortsPerWindow) {
       return { error: wireError('too_many_ports', `window ${owner} has ${mine.size} ports open; ${list.length} more would pass its limit of ${maxPortsPerWindow}`, { limit: maxPortsPerWindow }) };
@@ -746,6 +792,7 @@ function createBridge(options) {
       if (!isCount(id) || id % 2 !== 1 || id <= last) return bad(`port ${String(id)} is not a new port of this window`);
       last = id;
     }
+    if ((windowPorts.get(owner) || new Map()).size + list.length > maxPortsPerWindow) sweepFrames(owner);
     const mine = windowPorts.get(owner);
     const open = mine === undefined ? 0 : mine.size;
     if (open + list.length > maxPortsPerWindow) {
@@ -791,7 +838,7 @@ function createBridge(options) {
     if (route !== undefined) toHolder(route, { t: 'open', port: route.local, credit: peerPortWindow });
   }
 
-  // The ports of window `owner` end (only those of frame `only`, when given): main is told
+  // The ports of window `owner` end (only those `only(route)` picks, when given): main is told
   // (`tellMain`: a close with `error`) and/or the frames holding them (`tellWindow`).
   function closeWindowPorts(owner, error, tellMain, tellWindow, only) {
     const mine = windowPorts.get(owner);
@@ -800,7 +847,7 @@ function createBridge(options) {
       const route = routes.get(wire);
       // (Gone already: telling one frame found it gone, and closed its ports.)
       if (route === undefined) continue;
-      if (only !== undefined && (route.holder === null || frameKey(route.holder) !== frameKey(only))) continue;
+      if (only !== undefined && !only(route)) continue;
       dropRoute(wire);
       if (tellMain) control({ t: 'close', port: wire, error });
       if (tellWindow) toHolder(route, { t: 'close', port: route.local, error });
@@ -891,7 +938,8 @@ function createBridge(options) {
     try {
       const contents = event.sender;
       const main = contents ? contents.mainFrame : null;
-      return !main || main === event.senderFrame;
+      // Without a main frame to compare with, a frame that is named is not taken for it.
+      return main ? main === event.senderFrame : !event.senderFrame;
     } catch (_) {
       return false;
     }
@@ -910,7 +958,7 @@ function createBridge(options) {
   // ends (main is told); the rest of the window is untouched.
   function resetFrame(owner, holder, reason) {
     const error = wireError('disconnected', `the subframe's page went away: ${reason}`, { reason });
-    closeWindowPorts(owner, error, true, false, holder);
+    closeWindowPorts(owner, error, true, false, (route) => route.holder !== null && route.holder.key === holder.key);
     lastLocal.delete(holderKey(owner, holder));
   }
 
@@ -959,6 +1007,8 @@ function createBridge(options) {
     const mine = windowPorts.get(owner);
     const wire = mine !== undefined && isCount(frame.port) ? mine.get(localKey(who.holder, frame.port)) : undefined;
     if (wire === undefined) return; // closed meanwhile, or never routed (or another frame's): dropped
+    // (A port of the page the subframe showed before: not this page's.)
+    if (who.holder !== null && routes.get(wire).holder.page !== who.holder.page) return;
     if (frame.t === 'credit') {
       const route = routes.get(wire);
       if (!isCount(frame.n) || frame.n === 0 || route.credited + frame.n > route.received) return;

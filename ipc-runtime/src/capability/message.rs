@@ -89,26 +89,40 @@ pub(crate) fn to_object<C: Capability>(
             // Refused without decoding the arguments, once they are found to be one whole
             // value (as serde finds the message before it refuses).
             Err(error) => {
-                let max_depth = msgpack::MAX_DEPTH - usize::from(ARGS_LEVEL);
-                if msgpack::check_within(&bytes[args], max_depth).is_ok() {
+                if whole(&bytes[args]) {
                     return Ok(Arrived::Refused { id, error });
                 }
             }
             // The arguments are taken from the message's bytes, not from a payload of the body
             // made first (each payload of the frame's bytes is one more count on memory other
             // threads count).
-            Ok(()) => {
-                let args = message.part(args, ARGS_LEVEL);
-                if let Some(Ok(call)) = args.and_then(|args| C::call_of(method, args)) {
-                    return Ok(Arrived::Call { id, call });
+            Ok(()) => match message
+                .part(args.clone(), ARGS_LEVEL)
+                .and_then(|part| C::call_of(method, part))
+            {
+                Some(Ok(call)) => return Ok(Arrived::Call { id, call }),
+                // Arguments of another shape than the method's, in a message that is one
+                // whole value: answered as serde would answer it, without reading it again.
+                Some(Err(reason)) if whole(&bytes[args]) => {
+                    return Ok(Arrived::Refused {
+                        id,
+                        error: unanswerable::<C>(method, reason),
+                    });
                 }
-            }
+                _ => {}
+            },
         }
-        // Arguments that are not the method's, or a method the generated reader does not know:
-        // serde reads the message again, names what is wrong, and finds whether the call can
-        // be answered.
+        // Arguments that are not one whole value, or a method the generated reader does not
+        // know: serde reads the message again, names what is wrong, and finds whether the call
+        // can be answered.
     }
     by_serde::<C>(message, admit)
+}
+
+/// Whether a call's arguments (read by hand out of its message) are one whole MessagePack value,
+/// nested within what the message may nest below them: the message is then one whole value too.
+fn whole(args: &[u8]) -> bool {
+    msgpack::check_within(args, msgpack::MAX_DEPTH - usize::from(ARGS_LEVEL)).is_ok()
 }
 
 /// [`to_object`] as serde reads the message. A call that does not decode whole is looked at
@@ -129,7 +143,10 @@ fn by_serde<C: Capability>(
         Ok(ToObject::Cancel { id }) => return Ok(Arrived::Cancel { id }),
         Err(reason) => reason,
     };
-    let Some(Named { id, call, .. }) = second_look.and_then(|message| message.take().ok()) else {
+    // The call again, its body reduced to the method's name.
+    let Some(ToObject::Call { id, call }) =
+        second_look.and_then(|message| message.take::<ToObject<Method>>().ok())
+    else {
         return Err(reason);
     };
     let error = match admit(&call.m) {
@@ -139,25 +156,35 @@ fn by_serde<C: Capability>(
     Ok(Arrived::Refused { id, error })
 }
 
-/// A call's id and method, and nothing else of it: what an answer to a call that does not
-/// decode needs.
-#[derive(Deserialize)]
-struct Named {
-    #[allow(dead_code, reason = "read to require a call: a cancel has no method")]
-    t: CallTag,
-    id: u64,
-    call: Method,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum CallTag {
-    Call,
-}
-
-#[derive(Deserialize)]
+/// A call's body reduced to its method's name: what an answer to a call that does not decode
+/// needs.
 struct Method {
     m: String,
+}
+
+impl<'de> Deserialize<'de> for Method {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        map_of(deserializer)
+    }
+}
+
+impl<'de> FromMap<'de> for Method {
+    const EXPECTING: &'static str = "a call's method and arguments (a map)";
+
+    fn from_map<A: MapAccess<'de>>(mut map: A) -> Result<Method, A::Error> {
+        let mut m = None::<String>;
+        while let Some(field) = map.next_key()? {
+            match field {
+                Field::Method => once(&mut m, "m", &mut map)?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Method {
+            m: m.ok_or_else(|| de::Error::missing_field("m"))?,
+        })
+    }
 }
 
 /// The error a call of `method` whose arguments did not decode (`reason`) is answered with:
@@ -215,6 +242,8 @@ enum Field {
     Call,
     Reply,
     Error,
+    /// A call's method (in its body).
+    Method,
     /// A field this version does not know: skipped.
     Other,
 }
@@ -250,6 +279,7 @@ impl<'de> Deserialize<'de> for Field {
                     b"call" => Field::Call,
                     b"reply" => Field::Reply,
                     b"error" => Field::Error,
+                    b"m" => Field::Method,
                     _ => Field::Other,
                 })
             }
@@ -289,80 +319,97 @@ fn once<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
 
 impl<'de, Call: Deserialize<'de>> Deserialize<'de> for ToObject<Call> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Message<Call>(PhantomData<Call>);
-        impl<'de, Call: Deserialize<'de>> Visitor<'de> for Message<Call> {
-            type Value = ToObject<Call>;
+        map_of(deserializer)
+    }
+}
 
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a capability call or cancel (a map tagged by `t`)")
-            }
+impl<'de, Call: Deserialize<'de>> FromMap<'de> for ToObject<Call> {
+    const EXPECTING: &'static str = "a capability call or cancel (a map tagged by `t`)";
 
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let (mut tag, mut id, mut call) = (None::<ToTag>, None, None);
-                while let Some(field) = map.next_key()? {
-                    match field {
-                        Field::Tag => once(&mut tag, "t", &mut map)?,
-                        Field::Id => once(&mut id, "id", &mut map)?,
-                        Field::Call => once(&mut call, "call", &mut map)?,
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
+    fn from_map<A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let (mut tag, mut id, mut call) = (None::<ToTag>, None, None);
+        while let Some(field) = map.next_key()? {
+            match field {
+                Field::Tag => once(&mut tag, "t", &mut map)?,
+                Field::Id => once(&mut id, "id", &mut map)?,
+                Field::Call => once(&mut call, "call", &mut map)?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
                 }
-                let tag = tag.ok_or_else(|| de::Error::missing_field("t"))?;
-                let id = id.ok_or_else(|| de::Error::missing_field("id"))?;
-                Ok(match tag {
-                    ToTag::Call => ToObject::Call {
-                        id,
-                        call: call.ok_or_else(|| de::Error::missing_field("call"))?,
-                    },
-                    ToTag::Cancel => ToObject::Cancel { id },
-                })
             }
         }
-        deserializer.deserialize_map(Message(PhantomData))
+        let tag = tag.ok_or_else(|| de::Error::missing_field("t"))?;
+        let id = id.ok_or_else(|| de::Error::missing_field("id"))?;
+        Ok(match tag {
+            ToTag::Call => ToObject::Call {
+                id,
+                call: call.ok_or_else(|| de::Error::missing_field("call"))?,
+            },
+            ToTag::Cancel => ToObject::Cancel { id },
+        })
     }
 }
 
 impl<'de, Reply: Deserialize<'de>> Deserialize<'de> for FromObject<Reply> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Message<Reply>(PhantomData<Reply>);
-        impl<'de, Reply: Deserialize<'de>> Visitor<'de> for Message<Reply> {
-            type Value = FromObject<Reply>;
+        map_of(deserializer)
+    }
+}
 
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a capability's answer (a map tagged by `t`)")
-            }
+impl<'de, Reply: Deserialize<'de>> FromMap<'de> for FromObject<Reply> {
+    const EXPECTING: &'static str = "a capability's answer (a map tagged by `t`)";
 
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let (mut tag, mut id, mut reply, mut error) = (None::<FromTag>, None, None, None);
-                while let Some(field) = map.next_key()? {
-                    match field {
-                        Field::Tag => once(&mut tag, "t", &mut map)?,
-                        Field::Id => once(&mut id, "id", &mut map)?,
-                        Field::Reply => once(&mut reply, "reply", &mut map)?,
-                        Field::Error => once::<_, Box<WireError>>(&mut error, "error", &mut map)?,
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
+    fn from_map<A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let (mut tag, mut id, mut reply, mut error) = (None::<FromTag>, None, None, None);
+        while let Some(field) = map.next_key()? {
+            match field {
+                Field::Tag => once(&mut tag, "t", &mut map)?,
+                Field::Id => once(&mut id, "id", &mut map)?,
+                Field::Reply => once(&mut reply, "reply", &mut map)?,
+                Field::Error => once::<_, Box<WireError>>(&mut error, "error", &mut map)?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
                 }
-                let tag = tag.ok_or_else(|| de::Error::missing_field("t"))?;
-                let id = id.ok_or_else(|| de::Error::missing_field("id"))?;
-                Ok(match tag {
-                    FromTag::Reply => FromObject::Reply {
-                        id,
-                        reply: reply.ok_or_else(|| de::Error::missing_field("reply"))?,
-                    },
-                    FromTag::Error => FromObject::Error {
-                        id,
-                        error: error.ok_or_else(|| de::Error::missing_field("error"))?,
-                    },
-                })
             }
         }
-        deserializer.deserialize_map(Message(PhantomData))
+        let tag = tag.ok_or_else(|| de::Error::missing_field("t"))?;
+        let id = id.ok_or_else(|| de::Error::missing_field("id"))?;
+        Ok(match tag {
+            FromTag::Reply => FromObject::Reply {
+                id,
+                reply: reply.ok_or_else(|| de::Error::missing_field("reply"))?,
+            },
+            FromTag::Error => FromObject::Error {
+                id,
+                error: error.ok_or_else(|| de::Error::missing_field("error"))?,
+            },
+        })
     }
+}
+
+/// A value read from a map entry by entry, as each of the messages above is.
+trait FromMap<'de>: Sized {
+    /// What the map is, for an error.
+    const EXPECTING: &'static str;
+
+    fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+}
+
+/// Deserializes a `T` from a map.
+fn map_of<'de, D: Deserializer<'de>, T: FromMap<'de>>(deserializer: D) -> Result<T, D::Error> {
+    struct Entries<T>(PhantomData<T>);
+    impl<'de, T: FromMap<'de>> Visitor<'de> for Entries<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(T::EXPECTING)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::from_map(map)
+        }
+    }
+    deserializer.deserialize_map(Entries(PhantomData))
 }
 
 /// What reading a message came to, comparable across the two ways: a call as its JSON, a refusal
@@ -431,6 +478,25 @@ pub(crate) mod probe {
         async fn risky(&self) -> Result<u32, String>;
         /// As deep as it comes.
         async fn nest(&self, nest: Nest) -> Nest;
+        /// Refused to everyone, like `risky`; its argument counts its decodings.
+        async fn guarded(&self, counted: Counted) -> u32;
+    }
+
+    thread_local! {
+        /// How many [`Counted`] values this thread decoded.
+        pub(crate) static DECODED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    }
+
+    /// A number that counts its decodings (on this thread): what a refused call must not cost.
+    #[ipc_macros::data(crate = "crate")]
+    #[derive(Debug, serde::Serialize)]
+    pub(crate) struct Counted(pub(crate) u32);
+
+    impl<'de> serde::Deserialize<'de> for Counted {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            DECODED.set(DECODED.get() + 1);
+            u32::deserialize(deserializer).map(Counted)
+        }
     }
 
     /// Lists of lists.
@@ -438,11 +504,11 @@ pub(crate) mod probe {
     #[derive(Debug, serde::Serialize, serde::Deserialize)]
     pub(crate) struct Nest(pub(crate) Vec<Nest>);
 
-    /// Refuses `risky` (as a policy would), admits the rest.
+    /// Refuses `risky` and `guarded` (as a policy would), admits the rest.
     pub(crate) fn admit(method: &str) -> Result<(), IpcError> {
-        if method == "risky" {
+        if method == "risky" || method == "guarded" {
             return Err(IpcError::Forbidden {
-                channel: "probe:risky".into(),
+                channel: format!("probe:{method}"),
                 reason: "not for you".into(),
                 rule: None,
             });
@@ -714,6 +780,63 @@ mod tests {
             );
             assert_eq!(outcome(&read), said, "{method} {args}");
         }
+        // A refused call written as every peer writes it is refused before its arguments are
+        // decoded; one written otherwise is refused too, once serde has read it.
+        let guarded = ProbeCall::guarded((probe::Counted(7),));
+        let canonical = rmp_serde::to_vec_named(&ToObject::Call {
+            id: 5,
+            call: guarded,
+        })
+        .unwrap();
+        let before = probe::DECODED.get();
+        let read = to_object::<Probe>(arrived(&canonical), probe::admit);
+        assert_eq!(
+            outcome(&read),
+            "refused 5 forbidden Some(\"probe:guarded\")"
+        );
+        assert_eq!(
+            probe::DECODED.get(),
+            before,
+            "the refused call's arguments were decoded"
+        );
+        let reordered = packed(&[
+            ("id", json!(5)),
+            ("call", json!({"m": "guarded", "args": [7]})),
+            ("t", json!("call")),
+        ]);
+        assert_eq!(outcome(&read_both_ways(&reordered)), outcome(&read));
+
+        // Integer keys are skipped, as an unknown name is: a call without an `id` of its own is
+        // not answerable, and a call with one more integer key is answered as without it.
+        let with_integer_key = |entries: &[(&str, serde_json::Value)], key: u8, value: u8| {
+            let mut bytes = packed(entries);
+            bytes[0] += 1;
+            bytes.extend([key, value]);
+            bytes
+        };
+        let no_id = with_integer_key(
+            &[
+                ("t", json!("call")),
+                ("call", json!({"m": "pair", "args": [5]})),
+            ],
+            1,
+            3,
+        );
+        assert_eq!(outcome(&read_both_ways(&no_id)), "undecodable");
+        let extra = with_integer_key(
+            &[
+                ("t", json!("call")),
+                ("id", json!(3)),
+                ("call", json!({"m": "pair", "args": [5]})),
+            ],
+            1,
+            4,
+        );
+        assert_eq!(
+            outcome(&read_both_ways(&extra)),
+            "refused 3 bad_arguments Some(\"probe:pair\")"
+        );
+
         // A call whose method cannot be read is not answerable.
         for body in [json!({"args": []}), json!({"m": 5, "args": []}), json!([1])] {
             let bytes = packed(&[("t", json!("call")), ("id", json!(3)), ("call", body)]);

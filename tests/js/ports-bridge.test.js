@@ -587,6 +587,41 @@ describe('bridge: ports of a window\'s subframes (nodeIntegrationInSubFrames)', 
     dispose();
   });
 
+  it('keeps the main frame off a subframe\'s ports, and main\'s requests to the main frame', async () => {
+    const { main, dispose, window, subframe } = await subframeSetup();
+    await streamsTo(main, window.page, true, 2);
+    const [ofSubframe] = await streamsTo(main, subframe.page, false, 4);
+    // The main frame names the subframe's stream: dropped.
+    window.ipcRenderer.send(FRAME_CHANNEL, { t: 'close', port: 4 });
+    // A request main makes of the window is its main frame's to answer.
+    window.page.global.todos.handleConfirm(() => new Promise(() => {}));
+    main.reply({ t: 'invoke', id: 9, ch: 'todos:confirm', args: ['?'], to: window.webContents.id });
+    await tick(20);
+    subframe.ipcRenderer.send(FRAME_CHANNEL, { t: 'reply', id: 9, ok: 'forged by the subframe' });
+    await tick(20);
+    assert.deepEqual(main.frames('close', 'reply'), []);
+    main.reply({ t: 'port', port: 4, data: todo(4) });
+    assert.equal((await ofSubframe[Symbol.asyncIterator]().next()).value.id, 4);
+    dispose();
+  });
+
+  it('closes a subframe\'s port once its frame shows a page of an origin not allowed', async () => {
+    const { main, dispose, errors, window, subframe } = await subframeSetup();
+    const [ofWindow] = await streamsTo(main, window.page, true, 2);
+    await streamsTo(main, subframe.page, false, 4);
+    subframe.navigate('https://ads.example/frame.html', 'https://ads.example');
+    main.reply({ t: 'port', port: 4, data: todo(4) });
+    const closed = await frameWhere(main.received, (f) => f.t === 'close', 'the port closed');
+    assert.equal(closed.port, 4);
+    assert.equal(closed.error.code, 'forbidden');
+    // Nothing of it reached the page of the other origin.
+    assert.deepEqual(subframe.frame.sent.filter(({ args }) => args[0].t === 'port'), []);
+    main.reply({ t: 'port', port: 2, data: todo(2) });
+    assert.equal((await ofWindow[Symbol.asyncIterator]().next()).value.id, 2);
+    assert.deepEqual(errors.filter((e) => e.code === 'protocol'), []);
+    dispose();
+  });
+
   it('closes a subframe\'s ports when its page goes, and leaves the main frame\'s open', async () => {
     const { main, dispose, window, subframe } = await subframeSetup();
     const ofWindow = window.page.global.todos.watch(10);

@@ -351,7 +351,8 @@ function createWindow(options) {
    * An iframe of the window's page with a preload of its own (Electron's
    * nodeIntegrationInSubFrames): its own worlds and ipcRenderer, its IPC coming from its own frame
    * (a WebFrameMain with a processId and routingId, whose `send` reaches this frame alone).
-   * Returns { frame, page, preload, ipcRenderer, evaluate(code), reload(), remove() }.
+   * Returns { frame, page, preload, ipcRenderer, evaluate(code), navigate(url, origin), reload(),
+ * swapProcess(), remove() }.
    */
   const subframes = [];
   window.addSubframe = (url, origin) => {
@@ -371,9 +372,12 @@ function createWindow(options) {
       processId: 1,
       routingId: nextRoutingId++,
       // Electron's WebFrameMain#send logs and drops a message for a frame that is gone.
+      /** Every message sent to this frame: { channel, args }. */
+      sent: [],
       send(channel, ...args) {
         if (removed || window.webContents._destroyed) return;
         const copied = clone(args);
+        frame.sent.push({ channel, args: copied });
         // To the page loaded in the frame now.
         const renderer = holder.ipcRenderer;
         setImmediate(() => renderer.emit(channel, { sender: renderer, ports: [] }, ...copied));
@@ -390,6 +394,11 @@ function createWindow(options) {
     holder.reload = () => {
       holder.ipcRenderer.removeAllListeners();
       load(holder, frame);
+    };
+    /** The subframe's frame now shows `url` of `origin` (its worlds stay, as `window.navigate`). */
+    holder.navigate = (newUrl, newOrigin) => {
+      url = newUrl;
+      origin = newOrigin;
     };
     /**
      * The subframe loads a page in another process: the same WebFrameMain (its frameTreeNodeId)

@@ -693,6 +693,38 @@ describe('bridge: ports of a window\'s subframes (nodeIntegrationInSubFrames)', 
     dispose();
   });
 
+  it('keeps two subframes apart, and ends their ports with a goodbye to the window or the connection', async () => {
+    const { main, dispose, window, subframe } = await subframeSetup();
+    const other = window.addSubframe('app://todos/other.html', 'app://todos');
+    const [ofFirst] = await streamsTo(main, subframe.page, false, 2);
+    const [ofSecond] = await streamsTo(main, other.page, false, 4);
+    main.reply({ t: 'port', port: 4, data: todo(4) });
+    main.reply({ t: 'port', port: 2, data: todo(2) });
+    assert.equal((await ofSecond[Symbol.asyncIterator]().next()).value.id, 4);
+    assert.equal((await ofFirst[Symbol.asyncIterator]().next()).value.id, 2);
+    // Each uploads as its own port 1.
+    subframe.page.global.todos.import(['x']).catch(() => {});
+    other.page.global.todos.import(['y']).catch(() => {});
+    await eventually(() => main.frames('port').length === 2, 'both uploads');
+    assert.deepEqual(main.frames('port').map((f) => [f.port, f.data]), [[1, 'x'], [3, 'y']]);
+    // Main disconnects the window: each subframe's stream ends, told by the bridge.
+    main.reply({ t: 'goodbye', to: window.webContents.id, reason: 'kicked' });
+    for (const stream of [ofFirst, ofSecond]) {
+      const failure = await stream[Symbol.asyncIterator]().next().then(() => null, (e) => e);
+      assert.equal(failure.code, 'disconnected');
+    }
+    assert.deepEqual(main.frames('close').filter((f) => f.error), [], 'main ended them itself');
+    dispose();
+
+    // The connection ends: a subframe's stream ends with it.
+    const again = await subframeSetup();
+    const [stream] = await streamsTo(again.main, again.subframe.page, false, 2);
+    again.main.reply({ t: 'goodbye', reason: 'shutting down' });
+    const failure = await stream[Symbol.asyncIterator]().next().then(() => null, (e) => e);
+    assert.equal(failure.code, 'disconnected');
+    again.dispose();
+  });
+
   it('closes every port of a subframe that is gone once main writes to one of them', async () => {
     const { main, dispose, errors, window, subframe } = await subframeSetup();
     const ofWindow = window.page.global.todos.watch(10);

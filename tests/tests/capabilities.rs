@@ -1,132 +1,18 @@
 //! Capabilities under load and abuse, over a real Unix socket with main and the renderer in this
-//! process (so main's port table and the objects can be watched): a hundred thousand handles
-//! made and dropped leave nothing behind, and a renderer that hoards handles past its port limit
-//! gets `too_many_ports` while every other call and renderer is served. The per-transport cases
+//! process (so main's port table and the objects can be watched): a renderer that hoards handles
+//! past its port limit gets `too_many_ports` while every other call and renderer is served. A
+//! hundred thousand handles made and dropped are `capability_churn.rs`'s; the per-transport cases
 //! (calls, release, revoke, transfer, callbacks, a killed holder) are in `conformance.rs`.
 
 mod common;
 
 use std::future::{Future, IntoFuture};
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::{socket_path, within};
-use ipc_runtime::{
-    Codec, IpcError, Main, Registration, Renderer, RendererOptions, UnixListenerHandle,
-};
-use ipc_tests::{Conformance, ConformanceBackend, ConformanceState};
-
-/// This process's resident memory, in bytes (Linux).
-fn resident_bytes() -> usize {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: usize = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    pages * 4096
-}
-
-/// `main` serving the conformance contract on a Unix socket of its own (`name` in its path);
-/// the socket's file goes with it.
-struct OnSocket {
-    state: Arc<ConformanceState>,
-    path: PathBuf,
-    _registration: Registration,
-    _listener: UnixListenerHandle,
-}
-
-impl OnSocket {
-    fn serve(main: &Main, name: &str) -> Self {
-        let (state, registration) = ConformanceBackend::serve(main).unwrap();
-        let path = socket_path(name);
-        let listener = main.listen_unix(&path).unwrap();
-        OnSocket {
-            state,
-            path,
-            _registration: registration,
-            _listener: listener,
-        }
-    }
-
-    /// A renderer of this process connected to it, labelled `label`.
-    async fn connect(&self, label: &str) -> Renderer {
-        connect(&self.path, label).await
-    }
-}
-
-impl Drop for OnSocket {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-async fn connect(path: &std::path::Path, label: &str) -> Renderer {
-    let options = RendererOptions::new(label)
-        .contract(Conformance::schema())
-        .codec(Codec::Binary);
-    within("the handshake", Renderer::connect_unix(path, options))
-        .await
-        .unwrap()
-}
-
-/// A hundred thousand handles made and dropped (eight callers at a time): main's objects, its
-/// port table for the renderer and this process's memory come back to where they started.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hundred_thousand_handles_leave_nothing_behind() {
-    const HANDLES: u32 = 100_000;
-    const CALLERS: u32 = 8;
-    let main = Main::new();
-    let served = OnSocket::serve(&main, "capability-churn");
-    let state = &served.state;
-    let renderer = served.connect("churn").await;
-    let client = Conformance::client(&renderer);
-    let churn = |count: u32| {
-        let tasks: Vec<_> = (0..CALLERS)
-            .map(|_| {
-                let client = client.clone();
-                tokio::spawn(async move {
-                    for n in 0..count / CALLERS {
-                        let counter = client.counter(1).await.unwrap().client();
-                        if n % 1000 == 0 {
-                            assert_eq!(counter.add(1).await, Ok(2));
-                        }
-                    }
-                })
-            })
-            .collect();
-        futures_util::future::join_all(tasks)
-    };
-    let settled = |created: u32| {
-        let (state, main, id) = (state.clone(), main.clone(), renderer.id());
-        async move {
-            while state.counter_stats().live > 0 || main.open_ports(id) != Some(0) {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-            assert_eq!(state.counter_stats().created, created);
-        }
-    };
-    // A warm-up, so that buffers and tables have their working size.
-    for done in within("the warm-up", churn(2_000)).await {
-        done.unwrap();
-    }
-    within("the warm-up's release", settled(2_000)).await;
-    let before = resident_bytes();
-    let churned = tokio::time::timeout(Duration::from_secs(600), churn(HANDLES))
-        .await
-        .expect("the churn ends");
-    for done in churned {
-        done.unwrap();
-    }
-    within("every handle's release", settled(2_000 + HANDLES)).await;
-    let grown = resident_bytes().saturating_sub(before);
-    eprintln!("resident memory after {HANDLES} handles: {grown} bytes more");
-    assert!(
-        grown < 16 * 1024 * 1024,
-        "{grown} bytes more after {HANDLES} handles"
-    );
-}
+use common::on_socket::OnSocket;
+use common::within;
+use ipc_runtime::{IpcError, Main, Renderer, RendererOptions};
+use ipc_tests::{Conformance, ConformanceBackend};
 
 /// A renderer that keeps every handle it gets reaches its port limit: the next handle cannot be
 /// handed over (main answers `encode`, naming the limit, and releases that object at once), its

@@ -2,6 +2,7 @@
 //! uses only part of this module).
 #![allow(dead_code)]
 
+pub mod on_socket;
 pub mod raw;
 
 use std::future::IntoFuture;

@@ -125,28 +125,22 @@ fn whole(args: &[u8]) -> bool {
     msgpack::check_within(args, msgpack::MAX_DEPTH - usize::from(ARGS_LEVEL)).is_ok()
 }
 
-/// [`to_object`] as serde reads the message. A call that does not decode whole is looked at
-/// again for its id and method alone: when those read, it is answered as the hand reader
-/// answers it.
+/// [`to_object`] as serde reads the message. A call that does not decode whole is read again
+/// for its id and method alone: when those read, it is answered as the hand reader answers it.
 fn by_serde<C: Capability>(
     message: Payload,
     admit: impl Fn(&str) -> Result<(), IpcError>,
 ) -> Result<Arrived<C::Call>, String> {
-    let second_look = message.try_clone();
-    let reason = match message.take::<ToObject<C::Call>>() {
-        Ok(ToObject::Call { id, call }) => {
-            return Ok(match admit(C::method(&call)) {
-                Ok(()) => Arrived::Call { id, call },
-                Err(error) => Arrived::Refused { id, error },
-            });
-        }
-        Ok(ToObject::Cancel { id }) => return Ok(Arrived::Cancel { id }),
+    let Some(read) = message.decode::<ToObject<C::Call>>() else {
+        // A value sent in this process is what it is: nothing to read a second way.
+        return judged::<C>(message.take(), &admit);
+    };
+    let reason = match judged::<C>(read, &admit) {
+        Ok(arrived) => return Ok(arrived),
         Err(reason) => reason,
     };
     // The call again, its body reduced to the method's name.
-    let Some(ToObject::Call { id, call }) =
-        second_look.and_then(|message| message.take::<ToObject<Method>>().ok())
-    else {
+    let Some(Ok(ToObject::Call { id, call })) = message.decode::<ToObject<Method>>() else {
         return Err(reason);
     };
     let error = match admit(&call.m) {
@@ -154,6 +148,20 @@ fn by_serde<C: Capability>(
         Err(refused) => refused,
     };
     Ok(Arrived::Refused { id, error })
+}
+
+/// A message serde read, as the object acts on it: a call judged by `admit`.
+fn judged<C: Capability>(
+    read: Result<ToObject<C::Call>, String>,
+    admit: &impl Fn(&str) -> Result<(), IpcError>,
+) -> Result<Arrived<C::Call>, String> {
+    Ok(match read? {
+        ToObject::Call { id, call } => match admit(C::method(&call)) {
+            Ok(()) => Arrived::Call { id, call },
+            Err(error) => Arrived::Refused { id, error },
+        },
+        ToObject::Cancel { id } => Arrived::Cancel { id },
+    })
 }
 
 /// A call's body reduced to its method's name: what an answer to a call that does not decode

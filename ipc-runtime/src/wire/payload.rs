@@ -54,6 +54,19 @@ pub(crate) trait DecodeContext: Send + Sync {
     fn enter(self: Arc<Self>, decode: &mut dyn FnMut());
 }
 
+/// Decodes `bytes` of `codec` as a `T`, with the ports of `context` to claim, nested `inside`
+/// levels of a message read by hand.
+fn decode_encoded<T: DeserializeOwned>(
+    codec: Codec,
+    bytes: &Bytes,
+    context: Option<&Arc<dyn DecodeContext>>,
+    inside: u8,
+) -> Result<T, String> {
+    within(context, || {
+        super::blob::decode_sharing(bytes, || codec.decode_inside(bytes, inside))
+    })
+}
+
 /// Decodes with `context` in place, if there is one.
 fn within<T>(context: Option<&Arc<dyn DecodeContext>>, decode: impl FnOnce() -> T) -> T {
     let Some(context) = context else {
@@ -250,9 +263,21 @@ impl Payload {
                 bytes,
                 context,
                 inside,
-            } => within(context.as_ref(), || {
-                super::blob::decode_sharing(&bytes, || codec.decode_inside(&bytes, inside))
-            }),
+            } => decode_encoded(codec, &bytes, context.as_ref(), inside),
+        }
+    }
+
+    /// Decodes an encoded payload's bytes as a `T`, keeping the payload (for a message read a
+    /// second way when the first fails); `None` for a value sent in this process.
+    pub(crate) fn decode<T: DeserializeOwned>(&self) -> Option<Result<T, String>> {
+        match &self.0 {
+            Repr::Encoded {
+                codec,
+                bytes,
+                context,
+                inside,
+            } => Some(decode_encoded(*codec, bytes, context.as_ref(), *inside)),
+            _ => None,
         }
     }
 

@@ -1132,6 +1132,14 @@ function createBridge(options) {
 
   // The subframes of window `owner` that are gone or show another page lose their ports: looked
   // for before a window is refused a port for its limit.
+  // How many ports window `owner` has open, once those of its gone subframes are given back
+  // when `more` would pass its limit.
+  function openPorts(owner, more) {
+    const count = () => (windowPorts.has(owner) ? windowPorts.get(owner).size : 0);
+    if (count() + more > maxPortsPerWindow) sweepFrames(owner);
+    return count();
+  }
+
   function sweepFrames(owner) {
     const mine = windowPorts.get(owner);
     if (mine === undefined) return;
@@ -1180,10 +1188,9 @@ function createBridge(options) {
     if (routes.size + list.length > MAX_PORTS) {
       return { error: wireError('too_many_ports', `${routes.size} ports are open on this connection; ${list.length} more would pass the limit of ${MAX_PORTS}`, { limit: MAX_PORTS }) };
     }
-    if (owner !== undefined && (windowPorts.get(owner) || new Map()).size + list.length > maxPortsPerWindow) sweepFrames(owner);
-    const mine = owner === undefined ? undefined : windowPorts.get(owner);
-    if (mine !== undefined && mine.size + list.length > maxPortsPerWindow) {
-      return { error: wireError('too_many_ports', `window ${owner} has ${mine.size} ports open; ${list.length} more would pass its limit of ${maxPortsPerWindow}`, { limit: maxPortsPerWindow }) };
+    const open = owner === undefined ? 0 : openPorts(owner, list.length);
+    if (open + list.length > maxPortsPerWindow) {
+      return { error: wireError('too_many_ports', `window ${owner} has ${open} ports open; ${list.length} more would pass its limit of ${maxPortsPerWindow}`, { limit: maxPortsPerWindow }) };
     }
     return { ids: list.slice() };
   }
@@ -1274,9 +1281,7 @@ function createBridge(options) {
       if (!isCount(id) || id % 2 !== 1 || id <= last) return bad(`port ${String(id)} is not a new port of this window`);
       last = id;
     }
-    if ((windowPorts.get(owner) || new Map()).size + list.length > maxPortsPerWindow) sweepFrames(owner);
-    const mine = windowPorts.get(owner);
-    const open = mine === undefined ? 0 : mine.size;
+    const open = openPorts(owner, list.length);
     if (open + list.length > maxPortsPerWindow) {
       return { error: wireError('too_many_ports', `this window has ${open} ports open; ${list.length} more would pass its limit of ${maxPortsPerWindow}`, { limit: maxPortsPerWindow }) };
     }

@@ -40,7 +40,7 @@ pub(crate) fn default_max_connections() -> usize {
 
 /// Messages one side may send on a port before the receiver grants more, by default (the
 /// receiver queues at most this many per port).
-pub const DEFAULT_PORT_WINDOW: usize = 64;
+pub const DEFAULT_PORT_WINDOW: usize = 256;
 
 /// Ports open at once on one connection, by default.
 pub const DEFAULT_MAX_PORTS: usize = 1024;

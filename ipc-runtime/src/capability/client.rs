@@ -347,7 +347,10 @@ impl<C: Capability> Handle<C> {
         // While the call waits to go (the object's window is full), it reads answers too: the
         // object answers only within this side's credit and reads no new call while an answer
         // waits, so a holder whose every waiting call were sending would never read again.
-        let mut message = Some(Payload::value(ToObject::<C::Call>::Call { id, call }));
+        let mut message = Some(Payload::written_by_hand(ToObject::<C::Call>::Call {
+            id,
+            call,
+        }));
         let mut exchange = std::pin::pin!(poll_fn(|cx| {
             if message.is_some() {
                 // With other calls of this handle under way, its frame may share a write with
@@ -485,7 +488,9 @@ impl<C: Capability> Drop for CancelOnDrop<'_, C> {
         if cancel {
             // A cancel that finds no room (a full window) is dropped: the answer then comes and
             // finds nobody waiting.
-            let _ = self.inner.port.try_send(ToObject::Cancel { id: self.id });
+            let _ = self.inner.port.try_send_payload(Payload::written_by_hand(
+                ToObject::<C::Call>::Cancel { id: self.id },
+            ));
         }
     }
 }

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use super::Capability;
 use crate::error::IpcError;
-use crate::wire::msgpack;
-use crate::wire::{Payload, WireError};
+use crate::wire::payload::WrittenByHand;
+use crate::wire::{Codec, FrameBuf, Payload, WireError, msgpack};
 
 /// From the holder to the object.
 #[derive(Debug, Serialize)]
@@ -37,6 +37,57 @@ pub(crate) enum FromObject<Reply> {
     /// Call `id` failed in the framework (its handler panicked, too many calls in flight, a
     /// repeated id).
     Error { id: u64, error: Box<WireError> },
+}
+
+impl<Call: Serialize + Send + 'static> WrittenByHand for ToObject<Call> {
+    fn write_messagepack(&self, out: &mut FrameBuf) -> Result<(), IpcError> {
+        match self {
+            ToObject::Call { id, call } => {
+                tagged_head(out, b"call", *id);
+                Codec::Binary.encode_into(call, out)
+            }
+            ToObject::Cancel { id } => {
+                out.extend_from_slice(&[0x82, 0xa1, b't', 0xa6]);
+                out.extend_from_slice(b"cancel");
+                out.extend_from_slice(&[0xa2, b'i', b'd']);
+                let (id, len) = msgpack::uint_bytes(*id);
+                out.extend_from_slice(&id[..len]);
+                Ok(())
+            }
+        }
+    }
+}
+
+impl<Reply: Serialize + Send + 'static> WrittenByHand for FromObject<Reply> {
+    fn write_messagepack(&self, out: &mut FrameBuf) -> Result<(), IpcError> {
+        match self {
+            FromObject::Reply { id, reply } => {
+                tagged_head(out, b"reply", *id);
+                Codec::Binary.encode_into(reply, out)
+            }
+            // Rare: not worth a second writer.
+            FromObject::Error { .. } => Codec::Binary.encode_into(self, out),
+        }
+    }
+}
+
+/// Writes the head of `{"t": kind, "id": id, kind: …}` (as serde's derive writes a variant of
+/// an internally tagged enum, and [`msgpack::tagged_map`] reads it), up to the body's value.
+fn tagged_head<const N: usize>(out: &mut FrameBuf, kind: &[u8; N], id: u64) {
+    // Gathered in copies of known sizes and appended at once: one growth check and one copy
+    // of unknown length, not one of each per piece.
+    let mut head = [0u8; 32];
+    // `kind` is a fixed name of a few letters (`call`, `reply`): a `fixstr`.
+    let marker = 0xa0 | N as u8;
+    head[..4].copy_from_slice(&[0x83, 0xa1, b't', marker]);
+    head[4..4 + N].copy_from_slice(kind);
+    head[4 + N..7 + N].copy_from_slice(&[0xa2, b'i', b'd']);
+    let (id, id_len) = msgpack::uint_bytes(id);
+    head[7 + N..16 + N].copy_from_slice(&id);
+    let at = 7 + N + id_len;
+    head[at] = marker;
+    head[at + 1..at + 1 + N].copy_from_slice(kind);
+    out.extend_from_slice(&head[..at + 1 + N]);
 }
 
 impl<Reply> FromObject<Reply> {
@@ -230,7 +281,10 @@ pub(crate) fn from_object<C: Capability>(message: Payload) -> Result<FromObject<
 }
 
 /// A MessagePack message of `kind` read by hand: its bytes, its id and its body's place.
-fn tagged<'a>(message: &'a Payload, kind: &[u8]) -> Option<(&'a [u8], u64, Range<usize>)> {
+fn tagged<'a, const N: usize>(
+    message: &'a Payload,
+    kind: &[u8; N],
+) -> Option<(&'a [u8], u64, Range<usize>)> {
     let bytes = message.messagepack()?;
     let (id, body) = msgpack::tagged_map(bytes, kind)?;
     Some((bytes, id, body))
@@ -914,5 +968,85 @@ mod tests {
         }
         // The call's arguments sit in two maps, the reply's value in three.
         assert_eq!(deepest, [Some(limit - 1), Some(limit - 1), Some(limit - 2)]);
+    }
+}
+
+#[cfg(test)]
+mod written_by_hand {
+    use super::probe::{ProbeCall, ProbeReply};
+    use super::*;
+
+    /// What a payload of `message` writes into a MessagePack frame.
+    fn written<T: WrittenByHand>(message: T) -> Vec<u8> {
+        let mut out = FrameBuf::new();
+        Payload::written_by_hand(message)
+            .write_to(Codec::Binary, &mut out)
+            .unwrap();
+        out.to_vec()
+    }
+
+    #[test]
+    fn messages_written_by_hand_are_what_serde_writes() {
+        // Every width an id can take, at its edges.
+        let ids = [
+            0,
+            1,
+            0x7f,
+            0x80,
+            0xff,
+            0x100,
+            0xffff,
+            0x1_0000,
+            0xffff_ffff,
+            0x1_0000_0000,
+            u64::MAX,
+        ];
+        for id in ids {
+            let call = ToObject::Call {
+                id,
+                call: ProbeCall::pair((id as u32, "text".into())),
+            };
+            let serde = rmp_serde::to_vec_named(&call).unwrap();
+            assert_eq!(written(call), serde, "call {id}");
+            let cancel = ToObject::<ProbeCall>::Cancel { id };
+            let serde = rmp_serde::to_vec_named(&cancel).unwrap();
+            assert_eq!(written(cancel), serde, "cancel {id}");
+            for reply in [
+                ProbeReply::pair(Ok(vec![1, 2, 3])),
+                ProbeReply::risky(Ok(id as u32)),
+                ProbeReply::risky(Err("no".into())),
+            ] {
+                let reply = FromObject::Reply { id, reply };
+                let serde = rmp_serde::to_vec_named(&reply).unwrap();
+                assert_eq!(written(reply), serde, "reply {id}");
+            }
+            let error = FromObject::<ProbeReply>::failed(
+                id,
+                &IpcError::Disconnected {
+                    reason: "gone".into(),
+                },
+            );
+            let serde = rmp_serde::to_vec_named(&error).unwrap();
+            assert_eq!(written(error), serde, "error {id}");
+        }
+    }
+
+    #[test]
+    fn a_message_written_by_hand_is_taken_as_itself_and_written_by_serde_as_json() {
+        let call = || ToObject::Call {
+            id: 9,
+            call: ProbeCall::pair((1, "a".into())),
+        };
+        let taken = Payload::written_by_hand(call())
+            .take::<ToObject<ProbeCall>>()
+            .unwrap();
+        assert!(
+            matches!(taken, ToObject::Call { id: 9, call: ProbeCall::pair((1, text)) } if text == "a")
+        );
+        let mut out = FrameBuf::new();
+        Payload::written_by_hand(call())
+            .write_to(Codec::Json, &mut out)
+            .unwrap();
+        assert_eq!(out.to_vec(), serde_json::to_vec(&call()).unwrap());
     }
 }

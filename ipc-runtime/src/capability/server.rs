@@ -25,6 +25,7 @@ use super::{Capability, Handle};
 use crate::error::IpcError;
 use crate::port::{Direct, Port};
 use crate::util::lock;
+use crate::util::peer_ids::PeerIds;
 use crate::wire::Payload;
 
 /// How many calls one handle may have running on its object at once; past it a call is
@@ -60,7 +61,7 @@ pub fn serve<C: Capability, H: Send + Sync + 'static>(
         dispatch,
         rules: ObjectRules::of::<C>(),
         calls: Mutex::new(Calls {
-            cancels: HashMap::new(),
+            cancels: HashMap::default(),
             started: 0,
             adopted: Vec::new(),
         }),
@@ -104,7 +105,7 @@ struct Object<C: Capability, H> {
 struct Calls<R> {
     /// The calls started and not answered, by id (with their start number): how the holder's
     /// cancel reaches each, and what the limit counts.
-    cancels: HashMap<u64, (u64, AbortHandle)>,
+    cancels: HashMap<u64, (u64, AbortHandle), PeerIds>,
     /// Calls started so far.
     started: u64,
     /// Calls started by the connection reader that must wait: the task polls them from now on.
@@ -284,7 +285,7 @@ impl<C: Capability, H: Send + Sync + 'static> Direct for Reader<C, H> {
             return Err(message);
         };
         match object.read(message) {
-            Ok(Some(answer)) => object.port.push(answer),
+            Ok(Some(answer)) => object.port.push_payload(Payload::written_by_hand(answer)),
             Ok(None) => {}
             Err(error) => object.undecodable(error),
         }
@@ -330,7 +331,12 @@ async fn run<C: Capability, H: Send + Sync + 'static>(object: Arc<Object<C, H>>)
         // Within the holder's window; while it is full, no new call is read either (the holder
         // reads answers as they come, so the window moves).
         if let Some(answer) = answer {
-            if object.port.send(answer).await.is_err() {
+            if object
+                .port
+                .send_payload(Payload::written_by_hand(answer))
+                .await
+                .is_err()
+            {
                 break;
             }
         }

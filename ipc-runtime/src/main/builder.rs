@@ -211,7 +211,7 @@ impl MainBuilder {
     }
 
     /// How many messages a renderer may send on a port (or a stream) before main takes some
-    /// (default 64): main queues at most this many per port, and grants more as the receiving
+    /// (default 256): main queues at most this many per port, and grants more as the receiving
     /// end reads. Larger windows keep fast streams of small items moving; each costs memory
     /// per open port.
     pub fn port_window(mut self, messages: usize) -> Self {

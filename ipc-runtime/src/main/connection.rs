@@ -32,6 +32,7 @@ use crate::transport::message::{
 };
 use crate::util::closer::Closer;
 use crate::util::deadline::Deadlines;
+use crate::util::peer_ids::PeerIds;
 use crate::util::slots::Slot;
 use crate::wire::{FrameBytes, FramingError, Payload, SenderInfo};
 
@@ -180,7 +181,7 @@ pub(crate) async fn serve(connection: Connection) {
         stop_listeners: stop_listeners.clone(),
     };
     let mut calls: JoinSet<u64> = JoinSet::new();
-    let mut in_flight: HashMap<u64, Flight> = HashMap::new();
+    let mut in_flight: HashMap<u64, Flight, PeerIds> = HashMap::default();
     let mut call_of_task: HashMap<tokio::task::Id, u64> = HashMap::new();
     let deadlines = Deadlines::start(closer.token().clone().cancelled_owned());
     let mut send_slots = PollSemaphore::new(sends.slots().clone());
@@ -671,7 +672,7 @@ fn answer(writer: &mut Option<MainWriter>, mailbox: &Mailbox, reply: ToRenderer)
 /// gets an answer.
 fn call_failed(
     call_of_task: &mut HashMap<tokio::task::Id, u64>,
-    in_flight: &mut HashMap<u64, Flight>,
+    in_flight: &mut HashMap<u64, Flight, PeerIds>,
     mailbox: &Mailbox,
     error: JoinError,
 ) {
@@ -698,7 +699,7 @@ fn call_failed(
 }
 
 /// Forgets call `id` if it is still the one `task` ran (a cancelled id may have been reused).
-fn forget_flight(in_flight: &mut HashMap<u64, Flight>, id: u64, task: tokio::task::Id) {
+fn forget_flight(in_flight: &mut HashMap<u64, Flight, PeerIds>, id: u64, task: tokio::task::Id) {
     if in_flight
         .get(&id)
         .is_some_and(|flight| flight.abort.id() == task)
@@ -707,7 +708,7 @@ fn forget_flight(in_flight: &mut HashMap<u64, Flight>, id: u64, task: tokio::tas
     }
 }
 
-fn abort_window_calls(in_flight: &mut HashMap<u64, Flight>, window: u64) {
+fn abort_window_calls(in_flight: &mut HashMap<u64, Flight, PeerIds>, window: u64) {
     in_flight.retain(|_, flight| {
         let theirs = flight.window == Some(window);
         if theirs {

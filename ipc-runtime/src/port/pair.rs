@@ -143,7 +143,12 @@ impl<Out: Serialize + Send + 'static, In> Port<Out, In> {
     ///
     /// [`IpcError::Disconnected`] when the port is closed.
     pub async fn send(&self, message: Out) -> Result<(), IpcError> {
-        let mut slot = Some(Payload::value(message));
+        self.send_payload(Payload::value(message)).await
+    }
+
+    /// [`Port::send`] of an `Out` already made a payload (one written by hand).
+    pub(crate) async fn send_payload(&self, message: Payload) -> Result<(), IpcError> {
+        let mut slot = Some(message);
         poll_fn(|cx| self.poll_send(cx, &mut slot)).await
     }
 
@@ -209,8 +214,13 @@ impl<Out: Serialize + Send + 'static, In> Port<Out, In> {
     /// [`IpcError::TooManyInFlight`] when the receiver's window is full;
     /// [`IpcError::Disconnected`] when the port is closed.
     pub fn try_send(&self, message: Out) -> Result<(), IpcError> {
+        self.try_send_payload(Payload::value(message))
+    }
+
+    /// [`Port::try_send`] of an `Out` already made a payload.
+    pub(crate) fn try_send_payload(&self, message: Payload) -> Result<(), IpcError> {
         match lock(&self.handle.core).as_ref() {
-            Some(core) => core.try_send(Payload::value(message)),
+            Some(core) => core.try_send(message),
             None => Err(Self::closed_error()),
         }
     }
@@ -224,11 +234,12 @@ impl<Out: Serialize + Send + 'static, In> Port<Out, In> {
             .is_some_and(EndCore::has_room)
     }
 
-    /// Sends `message` without waiting: at once if there is room, else queued behind what waits
-    /// (the caller checked [`Port::has_room`]; a concurrent sender may have taken it).
-    pub(crate) fn push(&self, message: Out) {
+    /// Sends `message` (an `Out` made a payload) without waiting: at once if there is room, else
+    /// queued behind what waits (the caller checked [`Port::has_room`]; a concurrent sender may
+    /// have taken it).
+    pub(crate) fn push_payload(&self, message: Payload) {
         // Dropped when the port is closed, as `EndCore::push_to` drops it.
-        let _ = self.send_via(Payload::value(message), EndCore::push_to);
+        let _ = self.send_via(message, EndCore::push_to);
     }
 
     /// Messages are offered to `direct` as they come (read from a connection, or sent by a local

@@ -16,6 +16,7 @@ use super::remote::RemotePort;
 use crate::error::IpcError;
 use crate::transport::message::PortMessage;
 use crate::util::lock;
+use crate::util::peer_ids::PeerIds;
 use crate::wire::payload::DecodeContext;
 use crate::wire::{Codec, Frame, Outcome, Payload, WireError};
 
@@ -91,7 +92,7 @@ pub(crate) struct ConnPorts {
 
 #[derive(Default)]
 struct Entries {
-    open: HashMap<u64, Entry>,
+    open: HashMap<u64, Entry, PeerIds>,
     /// The highest id the peer opened.
     peer_high: u64,
     /// Ids this side closed (late messages for them are dropped) and ids the peer closed (more
@@ -104,7 +105,7 @@ struct Entries {
 
 #[derive(Default)]
 struct Remembered {
-    set: HashSet<u64>,
+    set: HashSet<u64, PeerIds>,
     order: VecDeque<u64>,
 }
 

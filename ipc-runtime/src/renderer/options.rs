@@ -113,7 +113,7 @@ impl RendererOptions {
     }
 
     /// How many messages main may send on a port (or a stream) before this renderer takes some
-    /// (default 64); see [`MainBuilder::port_window`](crate::MainBuilder::port_window).
+    /// (default 256); see [`MainBuilder::port_window`](crate::MainBuilder::port_window).
     pub fn port_window(mut self, messages: usize) -> Self {
         self.port_window = messages.max(1);
         self

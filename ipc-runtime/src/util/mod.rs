@@ -9,6 +9,7 @@
 //! - `held`: counting the bytes held for messages not yet complete, within a limit;
 //! - `slots`: a bounded count of things in use (connections);
 //! - `own_ids`: a fast hash for maps keyed by ids this side numbers itself;
+//! - `peer_ids`: a fast hash with keys of its own for maps keyed by ids the peer picks;
 //! - `panic_message`: the text of a caught panic.
 
 pub(crate) mod alarm;
@@ -17,6 +18,7 @@ pub(crate) mod deadline;
 pub(crate) mod held;
 pub(crate) mod lag_queue;
 pub(crate) mod own_ids;
+pub(crate) mod peer_ids;
 pub(crate) mod slots;
 
 use std::future::Future;

@@ -13,7 +13,7 @@ pub(crate) struct OwnIdHasher(u64);
 
 /// 2^64 divided by the golden ratio, odd: multiplying by it is a bijection that moves every
 /// input bit into the high bits the table's control bytes are taken from.
-const SPREAD: u64 = 0x9E37_79B9_7F4A_7C15;
+pub(crate) const SPREAD: u64 = 0x9E37_79B9_7F4A_7C15;
 
 impl Hasher for OwnIdHasher {
     fn finish(&self) -> u64 {
@@ -46,7 +46,13 @@ impl Hasher for OwnIdHasher {
 
 /// `n` times [`SPREAD`], the 128-bit product's halves folded together.
 fn folded(n: u64) -> u64 {
-    let product = u128::from(n) * u128::from(SPREAD);
+    folded_by(n, SPREAD)
+}
+
+/// `n` times `by`, the 128-bit product's halves folded together: every bit of either factor
+/// reaches the low bits a table finds a key's bucket by.
+pub(crate) fn folded_by(n: u64, by: u64) -> u64 {
+    let product = u128::from(n) * u128::from(by);
     (product as u64) ^ ((product >> 64) as u64)
 }
 

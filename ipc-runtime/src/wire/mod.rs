@@ -36,8 +36,8 @@ pub(crate) mod transfer;
 pub use blob::Bytes;
 pub use codec::Codec;
 pub(crate) use frame::{
-    Frame, FrameError, Hello, OutFrame, Outcome, ReplyBody, SenderInfo, WireError, decode,
-    decode_handshake, encode, encode_handshake_error, encode_hello,
+    Frame, FrameBuf, FrameError, Hello, OutFrame, Outcome, ReplyBody, SenderInfo, WireError,
+    decode, decode_handshake, encode, encode_handshake_error, encode_hello,
 };
 pub(crate) use framing::{FrameBytes, FrameReader, FrameWriter, FramingError, StallTimer};
 pub use payload::{NoArgs, Payload};

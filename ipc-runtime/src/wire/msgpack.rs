@@ -171,7 +171,10 @@ impl Levels {
 /// Serde reads such a map through its generic machinery (each key decoded as a string and
 /// matched, the whole message checked first); by hand it is a few comparisons of bytes, and
 /// only the body is left for serde (and checked).
-pub(crate) fn tagged_map(bytes: &[u8], kind: &[u8]) -> Option<(u64, Range<usize>)> {
+pub(crate) fn tagged_map<const N: usize>(
+    bytes: &[u8],
+    kind: &[u8; N],
+) -> Option<(u64, Range<usize>)> {
     let rest = expect(bytes, &[0x83, 0xa1, b't'])?;
     let rest = expect_str(rest, kind)?;
     let rest = expect(rest, &[0xa2, b'i', b'd'])?;
@@ -184,10 +187,10 @@ pub(crate) fn tagged_map(bytes: &[u8], kind: &[u8]) -> Option<(u64, Range<usize>
 /// A call's or a reply's body (at `within` in `bytes`) read by hand, as every peer of this
 /// project writes it: `{"m": method, key: value}`, the value running to the end of `within`.
 /// Returns the method's name and where the value lies in `bytes`. `None` for anything else.
-pub(crate) fn method_map<'a>(
+pub(crate) fn method_map<'a, const N: usize>(
     bytes: &'a [u8],
     within: Range<usize>,
-    key: &[u8],
+    key: &[u8; N],
 ) -> Option<(&'a str, Range<usize>)> {
     let rest = expect(bytes.get(within.clone())?, &[0x82, 0xa1, b'm'])?;
     let (method, after) = key_str(bytes, within.end - rest.len())?;
@@ -207,17 +210,45 @@ pub(crate) fn outcome(bytes: &[u8], within: Range<usize>) -> Option<(bool, Range
     Some((ok, within.end - rest.len()..within.end))
 }
 
+/// `n` in the shortest of MessagePack's unsigned forms (as serde's encoder writes it): the
+/// bytes, and how many of them are used.
+#[inline]
+pub(crate) fn uint_bytes(n: u64) -> ([u8; 9], usize) {
+    let mut bytes = [0u8; 9];
+    let be = n.to_be_bytes();
+    let (marker, width) = match n {
+        0..=0x7f => {
+            bytes[0] = be[7];
+            return (bytes, 1);
+        }
+        0x80..=0xff => (0xcc, 1),
+        0x100..=0xffff => (0xcd, 2),
+        0x1_0000..=0xffff_ffff => (0xce, 4),
+        _ => (0xcf, 8),
+    };
+    bytes[0] = marker;
+    bytes[1..=width].copy_from_slice(&be[8 - width..]);
+    (bytes, 1 + width)
+}
+
 /// What follows `text` at the start of `bytes`, if `bytes` starts with it.
-fn expect<'a>(bytes: &'a [u8], text: &[u8]) -> Option<&'a [u8]> {
-    let (head, rest) = bytes.split_at_checked(text.len())?;
-    // Compared in place: calling the library's comparison costs more than a few bytes.
-    head.iter().zip(text).all(|(a, b)| a == b).then_some(rest)
+#[inline]
+fn expect<'a, const N: usize>(bytes: &'a [u8], text: &[u8; N]) -> Option<&'a [u8]> {
+    // Compared as arrays of a size known here: a few loads and compares, not a call to the
+    // library's comparison of unknown lengths.
+    let (head, rest) = bytes.split_first_chunk::<N>()?;
+    (head == text).then_some(rest)
 }
 
 /// What follows the short string (`fixstr`) `text` at the start of `bytes`.
-fn expect_str<'a>(bytes: &'a [u8], text: &[u8]) -> Option<&'a [u8]> {
-    let marker = 0xa0 | u8::try_from(text.len()).ok().filter(|&len| len < 32)?;
-    expect(expect(bytes, &[marker])?, text)
+#[inline]
+fn expect_str<'a, const N: usize>(bytes: &'a [u8], text: &[u8; N]) -> Option<&'a [u8]> {
+    const { assert!(N < 32, "a fixstr holds at most 31 bytes") };
+    let (&marker, rest) = bytes.split_first()?;
+    if marker != 0xa0 | N as u8 {
+        return None;
+    }
+    expect(rest, text)
 }
 
 /// The MessagePack string at byte `at` of `bytes`, and where it ends; `None` when what is there
@@ -241,18 +272,19 @@ pub(crate) fn key_str(bytes: &[u8], at: usize) -> Option<(&str, usize)> {
 }
 
 /// An unsigned integer in any of MessagePack's unsigned forms, at `at` (moved past it).
+#[inline]
 fn uint(bytes: &[u8], at: &mut usize) -> Option<u64> {
-    let marker = *bytes.get(*at)?;
-    *at += 1;
-    let width = match marker {
-        0x00..=0x7f => return Some(u64::from(marker)),
-        0xcc => 1,
-        0xcd => 2,
-        0xce => 4,
-        0xcf => 8,
+    let (&marker, rest) = bytes.get(*at..)?.split_first()?;
+    let (n, width) = match marker {
+        0x00..=0x7f => (u64::from(marker), 0),
+        0xcc => (u64::from(*rest.first()?), 1),
+        0xcd => (u64::from(u16::from_be_bytes(*rest.first_chunk()?)), 2),
+        0xce => (u64::from(u32::from_be_bytes(*rest.first_chunk()?)), 4),
+        0xcf => (u64::from_be_bytes(*rest.first_chunk()?), 8),
         _ => return None,
     };
-    length(bytes, at, width).ok()
+    *at += 1 + width;
+    Some(n)
 }
 
 /// Reads a big-endian length of `width` bytes.

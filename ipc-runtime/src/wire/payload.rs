@@ -108,6 +108,43 @@ impl<T: Serialize + Send + 'static> WireValue for T {
     }
 }
 
+/// A message whose MessagePack encoding is written by hand around the values serde writes (the
+/// capability messages: a few fields whose names and order never change, which serde's
+/// machinery would write a token at a time). The bytes must be what serde writes for the value:
+/// peers read either.
+pub(crate) trait WrittenByHand: Serialize + Send + 'static {
+    /// Appends the value's MessagePack encoding to `out`.
+    ///
+    /// # Errors
+    ///
+    /// [`IpcError::Encode`] when a value inside cannot be encoded.
+    fn write_messagepack(&self, out: &mut FrameBuf) -> Result<(), IpcError>;
+}
+
+/// A [`WrittenByHand`] message as a payload carries it: [`Payload::take`] takes out the message
+/// itself.
+struct ByHand<T>(T);
+
+impl<T: WrittenByHand> WireValue for ByHand<T> {
+    fn encode(&self, codec: Codec) -> Result<Bytes, IpcError> {
+        codec.encode(&self.0)
+    }
+    fn write_to(&self, codec: Codec, out: &mut FrameBuf) -> Result<(), IpcError> {
+        match codec {
+            Codec::Binary | Codec::MessagePack => self.0.write_messagepack(out),
+            Codec::Json => codec.encode_into(&self.0, out),
+        }
+    }
+    // Boxed as it is (re-boxing the message would cost an allocation per message in this
+    // process): `Payload::take` looks inside.
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
+    fn type_name(&self) -> &'static str {
+        type_name::<T>()
+    }
+}
+
 trait SharedValue: Any + Send + Sync {
     fn encode(&self, codec: Codec) -> Result<Bytes, IpcError>;
     fn as_any(&self) -> &dyn Any;
@@ -156,6 +193,11 @@ impl Payload {
     /// Wraps a typed value that one receiver will take.
     pub fn value<T: Serialize + Send + 'static>(value: T) -> Self {
         Payload(Repr::Value(Box::new(value)))
+    }
+
+    /// [`Payload::value`] of a message whose MessagePack encoding is written by hand.
+    pub(crate) fn written_by_hand<T: WrittenByHand>(value: T) -> Self {
+        Payload(Repr::Value(Box::new(ByHand(value))))
     }
 
     /// Wraps a typed value that several receivers may each clone out (events, sends).
@@ -248,11 +290,13 @@ impl Payload {
         match self.0 {
             Repr::Value(boxed) => {
                 let found = boxed.type_name();
-                boxed
-                    .into_any()
-                    .downcast::<T>()
-                    .map(|b| *b)
-                    .map_err(|_| type_mismatch::<T>(found))
+                match boxed.into_any().downcast::<T>() {
+                    Ok(value) => Ok(*value),
+                    Err(boxed) => boxed
+                        .downcast::<ByHand<T>>()
+                        .map(|message| message.0)
+                        .map_err(|_| type_mismatch::<T>(found)),
+                }
             }
             Repr::Shared(shared) => Err(format!(
                 "a shared `{}` must be cloned out, not taken",

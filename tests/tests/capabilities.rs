@@ -1,6 +1,7 @@
 //! Capabilities under load and abuse, over a real Unix socket with main and the renderer in this
 //! process (so main's port table and the objects can be watched): a renderer that hoards handles
-//! past its port limit gets `too_many_ports` while every other call and renderer is served. A
+//! past its port limit gets `too_many_ports` while every other call and renderer is served, and
+//! one that reads no answers holds its object's calls back (a raw peer that grants no credit). A
 //! hundred thousand handles made and dropped are `capability_churn.rs`'s; the per-transport cases
 //! (calls, release, revoke, transfer, callbacks, a killed holder) are in `conformance.rs`.
 
@@ -424,4 +425,101 @@ async fn poll_once<F: Future + ?Sized>(
     mut future: std::pin::Pin<&mut F>,
 ) -> std::task::Poll<F::Output> {
     std::future::poll_fn(|cx| std::task::Poll::Ready(future.as_mut().poll(cx))).await
+}
+
+/// Hands out tallies over one shared count (which counts the calls their objects ran).
+#[ipc_runtime::channels(namespace = "ledger")]
+pub trait Ledger {
+    /// A tally over the ledger's count.
+    async fn tally(&self) -> ipc_runtime::Handle<Tally>;
+    /// The count now.
+    async fn total(&self) -> i32;
+}
+
+struct LedgerBackend(Shared);
+
+impl LedgerHandler for LedgerBackend {
+    async fn tally(&self, _caller: &ipc_runtime::Caller) -> ipc_runtime::Handle<Tally> {
+        Tally::serve(self.0.clone())
+    }
+
+    async fn total(&self, _caller: &ipc_runtime::Caller) -> i32 {
+        self.0.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A holder that reads no answers holds its object's calls back. Over a socket, a raw renderer
+/// that announced a window of two messages per port sends ten calls on one handle and grants no
+/// credit: the object answers two, runs one more whose answer waits for room, and takes no other
+/// call (no third answer comes, and a plain call made after the ten counts three runs). Each
+/// credit of two then lets two more answers out, and the other calls run in turn; all ten are
+/// answered, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holder_that_reads_no_answers_holds_its_objects_calls_back() {
+    use common::raw::RawPeer;
+    use serde_json::{Value, json};
+
+    /// The next frame that is not a credit (main grants credit for the calls it took).
+    async fn next(raw: &mut RawPeer, what: &str) -> Value {
+        loop {
+            let frame = raw.expect(what).await;
+            if frame["t"] != "credit" {
+                return frame;
+            }
+        }
+    }
+
+    let main = Main::new();
+    let shared = Shared::default();
+    let _ledger = Ledger::handle(&main, LedgerBackend(shared.clone())).unwrap();
+    let listener = main
+        .listen_unix(common::socket_path("capability-unread"))
+        .unwrap();
+    let mut raw = RawPeer::connect(listener.path()).await;
+    raw.send_json(&json!({
+        "t": "hello", "protocol": 1, "role": "renderer", "codec": "json",
+        "contracts": {"ledger": Ledger::contract_hash()}, "label": "unread",
+        "max_frame": 4_194_304, "port_window": 2,
+    }))
+    .await;
+    let hello = raw.expect("main's hello").await;
+    assert_eq!(hello["t"], "hello", "{hello}");
+    raw.send_json(&json!({"t": "invoke", "id": 1, "ch": "ledger:tally", "args": []}))
+        .await;
+    let reply = next(&mut raw, "the tally").await;
+    let port = reply["ok"]["port"].as_u64().expect("a handle");
+    for id in 1..=10 {
+        raw.send_json(&json!({"t": "port", "port": port,
+            "data": {"t": "call", "id": id, "call": {"m": "add", "args": [1]}}}))
+            .await;
+    }
+    let mut answered = Vec::new();
+    let read_answer = async |raw: &mut RawPeer| {
+        let frame = next(raw, "an answer").await;
+        assert_eq!(frame["t"], "port", "{frame}");
+        assert_eq!(frame["data"]["t"], "reply", "{frame}");
+        frame["data"]["id"].as_u64().unwrap()
+    };
+    for _ in 0..2 {
+        answered.push(read_answer(&mut raw).await);
+    }
+    // Frames of one connection are handled in order: this call comes after the ten.
+    raw.send_json(&json!({"t": "invoke", "id": 2, "ch": "ledger:total", "args": []}))
+        .await;
+    let total = next(&mut raw, "the total (no third answer first)").await;
+    assert_eq!(total["t"], "reply", "{total}");
+    assert_eq!(total["id"], 2, "{total}");
+    assert_eq!(
+        total["ok"], 3,
+        "two answered, one waiting for room: {total}"
+    );
+    while answered.len() < 10 {
+        raw.send_json(&json!({"t": "credit", "port": port, "n": 2}))
+            .await;
+        for _ in 0..2 {
+            answered.push(read_answer(&mut raw).await);
+        }
+    }
+    assert_eq!(answered, (1..=10).collect::<Vec<u64>>());
+    assert_eq!(shared.0.load(std::sync::atomic::Ordering::SeqCst), 10);
 }

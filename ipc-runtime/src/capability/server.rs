@@ -4,13 +4,15 @@
 //! connection of a holder in another process, in the holder's own task (outside the port's
 //! locks) for a holder in this one. Most are answered there, at their first poll, as main answers
 //! an invoke. A call that must wait, and every message that cannot be taken at once (one queued
-//! ahead of it, no room for the answer), goes to the object's own task, which polls the calls
-//! that wait and reads the rest in order.
+//! ahead of it, or an answer still waiting for the holder's room), goes to the object's own task,
+//! which polls the calls that wait, sends the answers that wait for room, and reads the rest in
+//! order.
 
 use std::collections::HashMap;
 use std::future::{Future, poll_fn};
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Waker};
 
@@ -64,7 +66,9 @@ pub fn serve<C: Capability, H: Send + Sync + 'static>(
             cancels: HashMap::default(),
             started: 0,
             adopted: Vec::new(),
+            parked: Vec::new(),
         }),
+        answers_wait: AtomicBool::new(false),
         task: AtomicWaker::new(),
     });
     object
@@ -72,6 +76,19 @@ pub fn serve<C: Capability, H: Send + Sync + 'static>(
         .take_directly(Arc::new(Reader::<C, H>(Arc::downgrade(&object))));
     tokio::spawn(run(object));
     (Handle::from_port(holder), revoker)
+}
+
+/// The answer (if any) as the task sends it.
+fn to_send<R: serde::Serialize + Send + 'static>(answer: Option<FromObject<R>>) -> Vec<Payload> {
+    answer.map(Payload::written_by_hand).into_iter().collect()
+}
+
+/// What woke the object's task besides a message of the holder's.
+enum Woke<R> {
+    /// A call that waited ended.
+    Finished(Started, Outcome<R>),
+    /// Answers were parked for want of room (see `Calls::parked`).
+    Parked(Vec<Payload>),
 }
 
 /// One call running on the object: its id and start number, and its reply, the panic it ended
@@ -98,7 +115,10 @@ struct Object<C: Capability, H> {
     /// the handle's holder.
     rules: Option<Arc<ObjectRules>>,
     calls: Mutex<Calls<C::Reply>>,
-    /// The object's task, woken when a call that must wait is handed to it.
+    /// An answer is parked (see `Calls::parked`): until the task sent it, the holder's messages
+    /// are not taken where they arrive but queued, so that its window holds its calls back.
+    answers_wait: AtomicBool,
+    /// The object's task, woken when a call that must wait, or an answer, is handed to it.
     task: AtomicWaker,
 }
 
@@ -110,6 +130,9 @@ struct Calls<R> {
     started: u64,
     /// Calls started by the connection reader that must wait: the task polls them from now on.
     adopted: Vec<Running<R>>,
+    /// Answers made where their call arrived that found no room in the holder's window: the
+    /// task sends them once there is.
+    parked: Vec<Payload>,
 }
 
 impl<C: Capability, H: Send + Sync + 'static> Object<C, H> {
@@ -278,14 +301,17 @@ impl<C: Capability, H: Send + Sync + 'static> Direct for Reader<C, H> {
         let Some(_nested) = Nested::enter() else {
             return Err(message);
         };
-        // Taken only when its answer could go out at once: otherwise the task reads it and
-        // waits for the holder's credit (or room), and the holder's window holds back what
-        // follows.
-        let Some(object) = self.0.upgrade().filter(|object| object.port.has_room()) else {
+        // Not taken while an answer waits for the holder's room: the task reads it in order
+        // once that answer went, and the holder's window holds back what follows.
+        let Some(object) = self
+            .0
+            .upgrade()
+            .filter(|object| !object.answers_wait.load(Ordering::Acquire))
+        else {
             return Err(message);
         };
         match object.read(message) {
-            Ok(Some(answer)) => object.port.push_payload(Payload::written_by_hand(answer)),
+            Ok(Some(answer)) => object.answer_now(answer),
             Ok(None) => {}
             Err(error) => object.undecodable(error),
         }
@@ -294,6 +320,31 @@ impl<C: Capability, H: Send + Sync + 'static> Direct for Reader<C, H> {
 }
 
 impl<C: Capability, H> Object<C, H> {
+    /// Sends `answer` where its call arrived, when the holder has room for it (one look at the
+    /// port, no wait); otherwise parks it for the task, which sends it once there is room.
+    fn answer_now(&self, answer: FromObject<C::Reply>) {
+        if let Err(answer) = self.port.try_push_payload(Payload::written_by_hand(answer)) {
+            lock(&self.calls).parked.push(answer);
+            self.answers_wait.store(true, Ordering::Release);
+            self.task.wake();
+        }
+    }
+
+    /// The parked answers, if any (the task sends them).
+    fn take_parked(&self) -> Option<Vec<Payload>> {
+        let mut calls = lock(&self.calls);
+        (!calls.parked.is_empty()).then(|| std::mem::take(&mut calls.parked))
+    }
+
+    /// The parked answers went: the holder's messages are taken where they arrive again, unless
+    /// another was parked meanwhile.
+    fn unpark(&self) {
+        let calls = lock(&self.calls);
+        if calls.parked.is_empty() {
+            self.answers_wait.store(false, Ordering::Release);
+        }
+    }
+
     /// A message that does not decode: the holder speaks another version of the contract, or is
     /// hostile. It cannot be answered (its id is unknown): the object ends.
     fn undecodable(&self, error: IpcError) {
@@ -306,12 +357,31 @@ async fn run<C: Capability, H: Send + Sync + 'static>(object: Arc<Object<C, H>>)
     // The calls that wait, polled here (no task per call): each can be dropped by its id.
     let mut running: FuturesUnordered<Running<C::Reply>> = FuturesUnordered::new();
     loop {
-        let answer = tokio::select! {
+        let (answers, were_parked) = tokio::select! {
+            // Answers that wait for room go before any other message is read (the holder's
+            // window holds its calls back while they wait), and calls that ended before new
+            // ones start.
+            biased;
+            woke = poll_fn(|cx| {
+                object.adopt(cx, &mut running);
+                if let Some(parked) = object.take_parked() {
+                    return Poll::Ready(Woke::Parked(parked));
+                }
+                match running.poll_next_unpin(cx) {
+                    Poll::Ready(Some((started, outcome))) => {
+                        Poll::Ready(Woke::Finished(started, outcome))
+                    }
+                    _ => Poll::Pending,
+                }
+            }) => match woke {
+                Woke::Finished(started, outcome) => (to_send(object.finished(started, outcome)), false),
+                Woke::Parked(parked) => (parked, true),
+            },
             // `None` also when the owner revokes: closing this end wakes its reader.
             message = poll_fn(|cx| object.port.poll_recv_payload(cx)) => match message {
                 None => break,
                 Some(Ok(message)) => match object.read(message) {
-                    Ok(answer) => answer,
+                    Ok(answer) => (to_send(answer), false),
                     Err(error) => {
                         object.undecodable(error);
                         break;
@@ -320,25 +390,16 @@ async fn run<C: Capability, H: Send + Sync + 'static>(object: Arc<Object<C, H>>)
                 // The port closed with a fault of the connection's (already said there).
                 Some(Err(_)) => break,
             },
-            (started, outcome) = poll_fn(|cx| {
-                object.adopt(cx, &mut running);
-                match running.poll_next_unpin(cx) {
-                    Poll::Ready(Some(ended)) => Poll::Ready(ended),
-                    _ => Poll::Pending,
-                }
-            }) => object.finished(started, outcome),
         };
         // Within the holder's window; while it is full, no new call is read either (the holder
         // reads answers as they come, so the window moves).
-        if let Some(answer) = answer {
-            if object
-                .port
-                .send_payload(Payload::written_by_hand(answer))
-                .await
-                .is_err()
-            {
-                break;
+        for answer in answers {
+            if object.port.send_payload(answer).await.is_err() {
+                return;
             }
+        }
+        if were_parked {
+            object.unpark();
         }
     }
     // Released (or revoked): the calls still running are dropped here, with `running`, and the

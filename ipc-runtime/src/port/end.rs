@@ -156,22 +156,12 @@ impl EndCore {
         }
     }
 
-    /// Whether a message sent now would be taken at once (the peer's credit, or room in the
-    /// local partner's inbox).
-    pub(crate) fn has_room(&self) -> bool {
-        match &*lock(&self.target) {
-            Target::Remote(remote) => remote.has_room(),
-            Target::Local(inbox) => inbox.has_room(),
-        }
-    }
-
-    /// Sends `message` now, past the receiver's window if another sender took the room
-    /// [`EndCore::has_room`] found (at most one message per sender). Dropped when the port is
-    /// closed.
-    pub(crate) fn push_to(target: &Target, message: Payload) {
+    /// Sends `message` now if the receiver has room, else gives it back. Dropped when the port
+    /// is closed.
+    pub(crate) fn try_push_to(target: &Target, message: Payload) -> Option<Payload> {
         match target {
-            Target::Remote(remote) => remote.push(message),
-            Target::Local(inbox) => inbox.put_local_anyway(message),
+            Target::Remote(remote) => remote.try_push(message).err(),
+            Target::Local(inbox) => inbox.try_put_local(message).err(),
         }
     }
 

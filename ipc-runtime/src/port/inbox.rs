@@ -173,21 +173,19 @@ impl Inbox {
             .filter(|_| !state.busy && state.queue.is_empty() && state.closed.is_none())
     }
 
-    /// Whether a local partner's message would be taken now without waiting for room.
-    pub(crate) fn has_room(&self) -> bool {
-        let state = lock(&self.state);
-        state.closed.is_none() && state.queue.len() < self.capacity
-    }
-
-    /// Puts a local partner's message even past the capacity: for a message whose room was
-    /// checked ([`Inbox::has_room`]) and taken meanwhile by another sender, so at most one per
-    /// sender. Dropped when the inbox is closed.
-    pub(crate) fn put_local_anyway(&self, message: Payload) {
+    /// Puts a local partner's message if there is room (fewer than its capacity queued), else
+    /// gives it back. Dropped when the inbox is closed.
+    pub(crate) fn try_put_local(&self, message: Payload) -> Result<(), Payload> {
         let mut state = lock(&self.state);
-        if state.closed.is_none() {
-            state.queue.push_back(message);
-            wake(state.reader.take());
+        if state.closed.is_some() {
+            return Ok(());
         }
+        if state.queue.len() >= self.capacity {
+            return Err(message);
+        }
+        state.queue.push_back(message);
+        wake(state.reader.take());
+        Ok(())
     }
 
     /// Puts a message that came over the connection.

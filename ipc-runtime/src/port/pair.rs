@@ -227,19 +227,14 @@ impl<Out: Serialize + Send + 'static, In> Port<Out, In> {
 }
 
 impl<Out: Serialize + Send + 'static, In> Port<Out, In> {
-    /// Whether a message sent now would be taken at once.
-    pub(crate) fn has_room(&self) -> bool {
-        lock(&self.handle.core)
-            .as_ref()
-            .is_some_and(EndCore::has_room)
-    }
-
-    /// Sends `message` (an `Out` made a payload) without waiting: at once if there is room, else
-    /// queued behind what waits (the caller checked [`Port::has_room`]; a concurrent sender may
-    /// have taken it).
-    pub(crate) fn push_payload(&self, message: Payload) {
-        // Dropped when the port is closed, as `EndCore::push_to` drops it.
-        let _ = self.send_via(message, EndCore::push_to);
+    /// Sends `message` (an `Out` made a payload) if it can go at once: a partner in this
+    /// process that takes it directly, or room in the receiver's window. Otherwise gives it
+    /// back (for a sender that waits for room). Dropped when the port is closed.
+    pub(crate) fn try_push_payload(&self, message: Payload) -> Result<(), Payload> {
+        match self.send_via(message, EndCore::try_push_to) {
+            Sent::ByEnd(Some(message)) => Err(message),
+            Sent::Directly | Sent::ByEnd(None) | Sent::Closed => Ok(()),
+        }
     }
 
     /// Messages are offered to `direct` as they come (read from a connection, or sent by a local

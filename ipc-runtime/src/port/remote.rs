@@ -111,6 +111,25 @@ impl RemotePort {
             && state.backlog.is_empty()
     }
 
+    /// Sends `data` now if the peer has room ([`RemotePort::has_room`]), else gives it back.
+    /// Dropped when the port is closed.
+    pub(crate) fn try_push(&self, data: Payload) -> Result<(), Payload> {
+        let mut state = lock(&self.state);
+        if state.closed.is_some() || state.closing.is_some() {
+            return Ok(());
+        }
+        if state.held || state.credit == 0 || !state.backlog.is_empty() {
+            return Err(data);
+        }
+        state.credit -= 1;
+        drop(state);
+        self.post(PortMessage::Data {
+            port: self.id,
+            data,
+        });
+        Ok(())
+    }
+
     /// Sends `message` now if the peer has room, else queues it behind the others (used for
     /// messages that were already accepted elsewhere, such as an inbox handed over).
     pub(crate) fn push(&self, data: Payload) {

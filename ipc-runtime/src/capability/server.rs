@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::future::{Future, poll_fn};
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll, Waker};
 
@@ -69,6 +69,7 @@ pub fn serve<C: Capability, H: Send + Sync + 'static>(
             parked: Vec::new(),
         }),
         answers_wait: AtomicBool::new(false),
+        waiting: AtomicUsize::new(0),
         task: AtomicWaker::new(),
     });
     object
@@ -118,6 +119,9 @@ struct Object<C: Capability, H> {
     /// An answer is parked (see `Calls::parked`): until the task sent it, the holder's messages
     /// are not taken where they arrive but queued, so that its window holds its calls back.
     answers_wait: AtomicBool,
+    /// How many calls wait (`Calls::cancels`, kept in step under its lock): read without the
+    /// lock by a call that starts.
+    waiting: AtomicUsize,
     /// The object's task, woken when a call that must wait, or an answer, is handed to it.
     task: AtomicWaker,
 }
@@ -165,16 +169,20 @@ impl<C: Capability, H: Send + Sync + 'static> Object<C, H> {
             Arrived::Call { id, call } => (id, call),
             Arrived::Refused { id, error } => return Some(FromObject::failed(id, &error)),
             Arrived::Cancel { id } => {
-                if let Some((_, cancel)) = lock(&self.calls).cancels.remove(&id) {
+                let mut calls = lock(&self.calls);
+                if let Some((_, cancel)) = calls.cancels.remove(&id) {
+                    self.waiting.store(calls.cancels.len(), Ordering::Release);
                     cancel.abort();
                 }
                 return None;
             }
         };
-        {
+        // No call waits, the usual case: no repeated id nor the limit to check (the holder's
+        // messages are read one at a time, so none is being registered meanwhile; callers in
+        // this process number theirs from one counter).
+        if self.waiting.load(Ordering::Acquire) > 0 {
             let calls = lock(&self.calls);
-            // (An empty table, the usual case, is not hashed into.)
-            let refusal = if !calls.cancels.is_empty() && calls.cancels.contains_key(&id) {
+            let refusal = if calls.cancels.contains_key(&id) {
                 Some(IpcError::Protocol {
                     reason: format!("call id {id} is already in flight on this handle"),
                 })
@@ -206,6 +214,7 @@ impl<C: Capability, H: Send + Sync + 'static> Object<C, H> {
                     number: calls.started,
                 };
                 calls.cancels.insert(id, (started.number, cancel));
+                self.waiting.store(calls.cancels.len(), Ordering::Release);
                 calls
                     .adopted
                     .push(Box::pin(call.map(move |outcome| (started, outcome))));
@@ -233,6 +242,7 @@ impl<C: Capability, H: Send + Sync + 'static> Object<C, H> {
                 .is_some_and(|(number, _)| *number == started.number)
             {
                 calls.cancels.remove(&id);
+                self.waiting.store(calls.cancels.len(), Ordering::Release);
             }
         }
         self.answer(id, outcome)

@@ -14,7 +14,7 @@ use std::time::Duration;
 use futures_util::FutureExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::{AbortHandle, JoinError, JoinSet};
-use tokio_util::sync::{CancellationToken, PollSemaphore, WaitForCancellationFuture};
+use tokio_util::sync::{CancellationToken, PollSemaphore};
 
 use super::accept::{Inbound, MainWriter, RendererFrames};
 use super::authorize::RendererHolder;
@@ -190,6 +190,11 @@ pub(crate) async fn serve(connection: Connection) {
     // Built once: a fresh `closed()` per iteration would register with the token each time.
     let closed = closer.closed();
     tokio::pin!(closed);
+    let mut watch = CloseWatch {
+        closer: &closer,
+        closed,
+        events: 0,
+    };
     let mut last_words = Vec::new();
     let mut main_closed_it = false;
     // Only peers across processes can go silent without their connection ending.
@@ -209,7 +214,7 @@ pub(crate) async fn serve(connection: Connection) {
         let event = std::future::poll_fn(|cx| {
             next_event(
                 cx,
-                closed.as_mut(),
+                &mut watch,
                 &mut calls,
                 &mut incoming,
                 writer.as_mut(),
@@ -539,15 +544,48 @@ enum Event {
     Heartbeat(Beat),
 }
 
+/// How many events the connection task takes in a row between full looks at its close signal
+/// (its token, which main's shutdown reaches through its parent, and the wake-up registered
+/// there, each a lock): a close of the connection's own is seen at every event, and the full
+/// look is also made before every wait, so a busy connection sees a shutdown within this many
+/// events and an idle one at once.
+const EVENTS_BETWEEN_CLOSE_LOOKS: u32 = 16;
+
+/// The connection's close signal as the connection task watches it.
+struct CloseWatch<'a, F> {
+    closer: &'a Closer,
+    closed: Pin<&'a mut F>,
+    /// Events taken since the last full look.
+    events: u32,
+}
+
+impl<F: Future<Output = ()>> CloseWatch<'_, F> {
+    /// Between events: the connection's own close at once, a parent's within
+    /// [`EVENTS_BETWEEN_CLOSE_LOOKS`] events.
+    fn between_events(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.closer.closed_here() {
+            return true;
+        }
+        self.events += 1;
+        self.events >= EVENTS_BETWEEN_CLOSE_LOOKS && self.look(cx)
+    }
+
+    /// A full look, which also registers the task to be woken by the close (before it waits).
+    fn look(&mut self, cx: &mut Context<'_>) -> bool {
+        self.events = 0;
+        self.closed.as_mut().poll(cx).is_ready()
+    }
+}
+
 /// Polls everything the connection task waits on, in priority order. While the writer cannot
 /// take another message (the renderer is not reading), neither the mailbox nor the renderer is
 /// read: main stops taking work from a renderer it cannot answer. While a send waits for a slot,
 /// the renderer is not read either. Written frames are flushed once nothing else is ready, so a
 /// burst of replies shares one write.
 #[allow(clippy::too_many_arguments)]
-fn next_event(
+fn next_event<F: Future<Output = ()>>(
     cx: &mut Context<'_>,
-    closed: Pin<&mut WaitForCancellationFuture<'_>>,
+    watch: &mut CloseWatch<'_, F>,
     calls: &mut JoinSet<u64>,
     incoming: &mut FromRenderer,
     mut writer: Option<&mut MainWriter>,
@@ -559,21 +597,29 @@ fn next_event(
     // The heartbeat is looked at only when the task is about to wait (a busy connection has no
     // use for it), including while the writer is blocked: a renderer that neither reads nor
     // writes is found silent too.
-    let mut idle = |cx: &mut Context<'_>| match heartbeat.as_deref_mut().map(|h| h.poll(cx)) {
-        Some(Poll::Ready(beat)) => Poll::Ready(Event::Heartbeat(beat)),
-        _ => Poll::Pending,
+    let mut idle = |cx: &mut Context<'_>, watch: &mut CloseWatch<'_, F>| {
+        if watch.look(cx) {
+            return Poll::Ready(Event::Closed);
+        }
+        match heartbeat.as_deref_mut().map(|h| h.poll(cx)) {
+            Some(Poll::Ready(beat)) => Poll::Ready(Event::Heartbeat(beat)),
+            _ => Poll::Pending,
+        }
     };
-    if closed.poll(cx).is_ready() {
+    if watch.between_events(cx) {
         return Poll::Ready(Event::Closed);
     }
-    if let Poll::Ready(Some(ended)) = calls.poll_join_next_with_id(cx) {
-        return Poll::Ready(Event::CallEnded(ended.map(|(task, _)| task)));
+    // Only this task adds calls: an empty set has nothing to report or wake it for.
+    if !calls.is_empty() {
+        if let Poll::Ready(Some(ended)) = calls.poll_join_next_with_id(cx) {
+            return Poll::Ready(Event::CallEnded(ended.map(|(task, _)| task)));
+        }
     }
     if let Some(writer) = writer.as_deref_mut() {
         match writer.poll_ready(cx) {
             Poll::Ready(Ok(())) => {}
             Poll::Ready(Err(error)) => return Poll::Ready(Event::WriteFailed(error)),
-            Poll::Pending => return idle(cx),
+            Poll::Pending => return idle(cx, watch),
         }
         // A long burst is flushed in parts, so that the renderer starts on the first replies
         // while this task works on the rest (the two sides overlap instead of taking turns).
@@ -621,7 +667,7 @@ fn next_event(
             return Poll::Ready(Event::WriteFailed(error));
         }
     }
-    idle(cx)
+    idle(cx, watch)
 }
 
 /// Who holds the handles `message` carries, where it is for one window behind a bridge (a reply

@@ -2,11 +2,15 @@
 //! learns both that and why.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 pub(crate) struct Closer {
     token: CancellationToken,
+    /// Set by [`Closer::close`]: read without the token's lock by a task that looks between
+    /// events (a parent's cancellation is seen through the token only).
+    closed_here: AtomicBool,
     reason: OnceLock<String>,
     /// The reason when the token was cancelled without one (a parent token: main shutting down).
     default_reason: &'static str,
@@ -17,6 +21,7 @@ impl Closer {
     pub(crate) fn child_of(parent: &CancellationToken, default_reason: &'static str) -> Self {
         Closer {
             token: parent.child_token(),
+            closed_here: AtomicBool::new(false),
             reason: OnceLock::new(),
             default_reason,
         }
@@ -30,7 +35,14 @@ impl Closer {
     /// Closes with `reason` (the first reason given is the one that stays).
     pub(crate) fn close(&self, reason: impl Into<String>) {
         let _ = self.reason.set(reason.into());
+        self.closed_here.store(true, Ordering::Release);
         self.token.cancel();
+    }
+
+    /// Whether [`Closer::close`] was called: one load, no lock (a close through the parent
+    /// token is not seen here; [`Closer::closed`] sees both).
+    pub(crate) fn closed_here(&self) -> bool {
+        self.closed_here.load(Ordering::Acquire)
     }
 
     pub(crate) fn is_closed(&self) -> bool {

@@ -237,6 +237,7 @@ pub mod __private {
         pub use crate::wire::ints::{I8, I16, I32, U8, U16, U32};
     }
     pub use crate::MockCall;
+    pub use crate::capability::{BodyWriter, MessageBody};
     pub use crate::capability::{Dispatch, serve};
     pub use crate::main::{MockCalls, mock_arg};
     pub use crate::util::lock;

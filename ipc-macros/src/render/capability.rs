@@ -98,6 +98,15 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
                 .map(|#outcome_value| #reply::#name(#krate::__private::Err(#outcome_value))),
         }
     });
+    let body_value = local("out");
+    let call_body_arms = methods.iter().map(|m| {
+        let (name, wire, cfgs) = (variant(m), channel_segment(m.def), m.cfgs);
+        quote!(#(#cfgs)* #call::#name(ref #args_value) => #body_value.call(#wire, #args_value),)
+    });
+    let reply_body_arms = methods.iter().map(|m| {
+        let (name, wire, cfgs) = (variant(m), channel_segment(m.def), m.cfgs);
+        quote!(#(#cfgs)* #reply::#name(ref #outcome_value) => #body_value.reply(#wire, #outcome_value),)
+    });
     let method_arms = methods.iter().map(|m| {
         let (name, wire, cfgs) = (variant(m), channel_segment(m.def), m.cfgs);
         quote!(#(#cfgs)* #call::#name(..) => #wire,)
@@ -166,6 +175,28 @@ pub(crate) fn render(contract: &Contract, names: &Names, methods: &[Prepared<'_>
         #[serde(crate = #serde_path, tag = "m", content = "outcome")]
         #vis enum #reply {
             #(#reply_variants)*
+        }
+
+        impl #krate::__private::MessageBody for #call {
+            fn write_body(
+                &self,
+                #body_value: &mut #krate::__private::BodyWriter<'_>,
+            ) -> #krate::__private::Result<(), #krate::__private::IpcError> {
+                match *self {
+                    #(#call_body_arms)*
+                }
+            }
+        }
+
+        impl #krate::__private::MessageBody for #reply {
+            fn write_body(
+                &self,
+                #body_value: &mut #krate::__private::BodyWriter<'_>,
+            ) -> #krate::__private::Result<(), #krate::__private::IpcError> {
+                match *self {
+                    #(#reply_body_arms)*
+                }
+            }
         }
 
         #[doc = #handler_doc]

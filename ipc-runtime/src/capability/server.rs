@@ -80,7 +80,7 @@ pub fn serve<C: Capability, H: Send + Sync + 'static>(
 }
 
 /// The answer (if any) as the task sends it.
-fn to_send<R: serde::Serialize + Send + 'static>(answer: Option<FromObject<R>>) -> Vec<Payload> {
+fn to_send<R: super::MessageBody + Send + 'static>(answer: Option<FromObject<R>>) -> Vec<Payload> {
     answer.map(Payload::written_by_hand).into_iter().collect()
 }
 

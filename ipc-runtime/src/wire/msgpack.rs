@@ -210,6 +210,24 @@ pub(crate) fn outcome(bytes: &[u8], within: Range<usize>) -> Option<(bool, Range
     Some((ok, within.end - rest.len()..within.end))
 }
 
+/// Appends `text` as a MessagePack string in the shortest form (as serde's encoder writes it).
+pub(crate) fn write_str(out: &mut Vec<u8>, text: &str) {
+    let len = text.len();
+    match len {
+        0..=31 => out.push(0xa0 | len as u8),
+        32..=0xff => out.extend_from_slice(&[0xd9, len as u8]),
+        0x100..=0xffff => {
+            out.push(0xda);
+            out.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        _ => {
+            out.push(0xdb);
+            out.extend_from_slice(&(len as u32).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(text.as_bytes());
+}
+
 /// `n` in the shortest of MessagePack's unsigned forms (as serde's encoder writes it): the
 /// bytes, and how many of them are used.
 #[inline]
@@ -299,6 +317,35 @@ fn length(bytes: &[u8], at: &mut usize, width: usize) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_and_unsigned_integers_are_written_as_serde_writes_them() {
+        for len in [0, 1, 31, 32, 255, 256, 65_535, 65_536] {
+            let text = "x".repeat(len);
+            let mut ours = Vec::new();
+            write_str(&mut ours, &text);
+            assert_eq!(
+                ours,
+                rmp_serde::to_vec(&text).unwrap(),
+                "a string of {len} bytes"
+            );
+        }
+        for n in [
+            0,
+            0x7f,
+            0x80,
+            0xff,
+            0x100,
+            0xffff,
+            0x1_0000,
+            0xffff_ffff,
+            1 << 32,
+            u64::MAX,
+        ] {
+            let (bytes, len) = uint_bytes(n);
+            assert_eq!(bytes[..len], rmp_serde::to_vec(&n).unwrap()[..], "{n}");
+        }
+    }
 
     fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
         rmp_serde::to_vec_named(value).unwrap()

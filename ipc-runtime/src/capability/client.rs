@@ -42,6 +42,9 @@ pub struct Handle<C: Capability> {
 
 struct Inner<C: Capability> {
     port: Port<ToObject<C::Call>, FromObject<C::Reply>>,
+    /// The object is across a connection (the port's target when the handle was made): its
+    /// answers never come within the send, so a call readies itself to wait before it sends.
+    remote: bool,
     next_id: AtomicU64,
     calls: Mutex<Calls<C::Reply>>,
     /// Wakes the sweeper that fails this handle's calls past their deadline: one task, started
@@ -142,17 +145,31 @@ impl<C: Capability> Inner<C> {
     /// Fails call `id` (of `method`) with `Timeout` once `limit` from now has passed, unless it
     /// has its answer by then.
     fn arm_deadline(self: &Arc<Self>, id: u64, method: &'static str, limit: Duration) {
+        let wake_sweeper = Self::note_deadline(&mut lock(&self.calls), id, method, limit);
+        self.wake_sweeper(wake_sweeper);
+    }
+
+    /// Notes call `id`'s deadline (if it still waits); whether the sweeper must be woken for it
+    /// ([`Inner::wake_sweeper`], once the lock is let go).
+    fn note_deadline(
+        calls: &mut Calls<C::Reply>,
+        id: u64,
+        method: &'static str,
+        limit: Duration,
+    ) -> bool {
         let at = Instant::now() + limit;
-        let wake_sweeper = {
-            let mut calls = lock(&self.calls);
-            match calls.waiting.get_mut(&id) {
-                Some(slot) if slot.answer.is_none() => {
-                    calls.deadlines.insert(id, (method, limit, at));
-                    calls.wake.note(at, limit)
-                }
-                _ => false,
+        match calls.waiting.get_mut(&id) {
+            Some(slot) if slot.answer.is_none() => {
+                calls.deadlines.insert(id, (method, limit, at));
+                calls.wake.note(at, limit)
             }
-        };
+            _ => false,
+        }
+    }
+
+    /// Starts the sweeper if it is not running, and wakes it when `wake` (a deadline earlier
+    /// than it sleeps to).
+    fn wake_sweeper(self: &Arc<Self>, wake: bool) {
         let sweeper = self.sweeper.get_or_init(|| {
             let wake = Arc::new(Notify::new());
             let sweep = sweep(Arc::downgrade(self), wake.clone());
@@ -165,7 +182,7 @@ impl<C: Capability> Inner<C> {
             });
             wake
         });
-        if wake_sweeper {
+        if wake {
             sweeper.notify_one();
         }
     }
@@ -242,9 +259,11 @@ impl<C: Capability> Handle<C> {
         let mut seed = [0u8; 8];
         let _ = getrandom::fill(&mut seed);
         let first = (u64::from_le_bytes(seed) >> 12).max(1);
+        let remote = port.is_remote();
         let handle = Handle {
             inner: Arc::new(Inner {
                 port,
+                remote,
                 next_id: AtomicU64::new(first),
                 calls: Mutex::new(Calls {
                     waiting: HashMap::default(),
@@ -319,20 +338,37 @@ impl<C: Capability> Handle<C> {
         timeout: Option<Duration>,
     ) -> Result<T, CallError<E>> {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        let among_others = {
+        // Over a connection, while another call reads the port (it is woken by what arrives
+        // and hands the close over), a call readies itself to wait in the same look as it
+        // registers: its waker and its deadline go into its slot now, and it does not look for
+        // its answer until woken (one look at the handle's calls instead of three, where 64
+        // callers of one handle meet). In this process the object mostly answers within the
+        // send, so the call looks right after it, and arms its deadline only if it must wait.
+        let (among_others, readied) = poll_fn(|cx| {
             let mut calls = lock(&self.inner.calls);
             if let Some(error) = &calls.closed {
-                return Err(CallError::Ipc(error.clone()));
+                return Poll::Ready(Err(CallError::Ipc(error.clone())));
             }
+            let readied = self.inner.remote && calls.reader.is_some();
             calls.waiting.insert(
                 id,
                 Slot {
                     answer: None,
-                    waker: None,
+                    waker: readied.then(|| cx.waker().clone()),
                 },
             );
-            calls.waiting.len() > 1
-        };
+            let wake_sweeper = match timeout {
+                Some(limit) if readied => Inner::<C>::note_deadline(&mut calls, id, method, limit),
+                _ => false,
+            };
+            let among_others = calls.waiting.len() > 1;
+            drop(calls);
+            if wake_sweeper {
+                self.inner.wake_sweeper(true);
+            }
+            Poll::Ready(Ok((among_others, readied)))
+        })
+        .await?;
         // Dropped before the answer (the caller gave up, or the deadline passed): the object
         // drops the handler's future.
         let guard = CancelOnDrop {
@@ -351,6 +387,7 @@ impl<C: Capability> Handle<C> {
             id,
             call,
         }));
+        let mut skip_look = readied;
         let mut exchange = std::pin::pin!(poll_fn(|cx| {
             if message.is_some() {
                 // With other calls of this handle under way, its frame may share a write with
@@ -362,7 +399,12 @@ impl<C: Capability> Handle<C> {
                 };
                 if let Poll::Ready(Err(_)) = sent {
                     message = None;
+                    skip_look = false;
                 }
+            }
+            // Readied: its slot wakes it when the answer (or the close) comes.
+            if std::mem::take(&mut skip_look) {
+                return Poll::Pending;
             }
             self.poll_answer(id, cx)
         }));
@@ -374,7 +416,7 @@ impl<C: Capability> Handle<C> {
             Poll::Ready(outcome) => outcome,
             Poll::Pending => {
                 // The sweeper puts `Timeout` in the call's slot and wakes it.
-                if let Some(limit) = timeout {
+                if let Some(limit) = timeout.filter(|_| !readied) {
                     self.inner.arm_deadline(id, method, limit);
                 }
                 exchange.await

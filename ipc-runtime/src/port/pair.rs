@@ -246,6 +246,14 @@ impl<Out: Serialize + Send + 'static, In> Port<Out, In> {
         }
     }
 
+    /// Whether this end's messages go out on a connection now (its partner is across one, or
+    /// was sent onto one), rather than to a partner in this process.
+    pub(crate) fn is_remote(&self) -> bool {
+        lock(&self.handle.core)
+            .as_ref()
+            .is_some_and(|core| core.with_target(|target| matches!(target, Target::Remote(_))))
+    }
+
     /// Who holds the other end, as the connection it went onto vouches (`None` while it is in
     /// this process, or on a connection that names no holder).
     pub(crate) fn holder(&self) -> Option<Arc<dyn Holder>> {

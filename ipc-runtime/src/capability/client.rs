@@ -22,7 +22,7 @@ use crate::port::{Direct, Port};
 use crate::util::deadline::WakePlan;
 use crate::util::own_ids::OwnIds;
 use crate::util::{alarm, lock};
-use crate::wire::Payload;
+use crate::wire::{Payload, msgpack};
 
 /// A handle to one object of capability `C` on the other side (`docs/PROTOCOL.md` §7.3): call
 /// its methods through `C`'s typed client ([`Handle::client`]).
@@ -77,8 +77,18 @@ struct Calls<R> {
 
 /// One call waiting: its answer once read, and the task to wake when another call reads it.
 struct Slot<R> {
-    answer: Option<Result<R, IpcError>>,
+    answer: Option<Answer<R>>,
     waker: Option<Waker>,
+}
+
+/// A call's answer as it was handed over.
+enum Answer<R> {
+    /// Read (an answer in this process, one read from the port's queue, a failure).
+    Read(Result<R, IpcError>),
+    /// As it came over the connection, sorted to its call by its id alone: the call reads it
+    /// in its own task, as a plain call reads its reply, so that the task reading the
+    /// connection does not decode the answers of every caller of the handle.
+    Bytes(Payload),
 }
 
 impl<R> Calls<R> {
@@ -93,7 +103,7 @@ impl<R> Calls<R> {
     }
 
     /// Hands an answer to call `id` (if it still waits), waking it.
-    fn deliver(&mut self, id: u64, answer: Result<R, IpcError>) {
+    fn deliver(&mut self, id: u64, answer: Answer<R>) {
         if let Some(slot) = self.waiting.get_mut(&id) {
             slot.answer = Some(answer);
             if let Some(waker) = slot.waker.take() {
@@ -107,7 +117,7 @@ impl<R> Calls<R> {
         let error = self.closed.get_or_insert(error).clone();
         for slot in self.waiting.values_mut() {
             if slot.answer.is_none() {
-                slot.answer = Some(Err(error.clone()));
+                slot.answer = Some(Answer::Read(Err(error.clone())));
             }
             if let Some(waker) = slot.waker.take() {
                 waker.wake();
@@ -205,10 +215,10 @@ impl<C: Capability> Inner<C> {
                 earliest = Some(earliest.map_or(at, |earliest| earliest.min(at)));
                 return true;
             }
-            slot.answer = Some(Err(IpcError::Timeout {
+            slot.answer = Some(Answer::Read(Err(IpcError::Timeout {
                 channel: format!("{}:{method}", C::NAME),
                 after: limit,
-            }));
+            })));
             if let Some(waker) = slot.waker.take() {
                 waker.wake();
             }
@@ -234,10 +244,19 @@ impl<C: Capability> Direct for Answers<C> {
         let Some(inner) = self.0.upgrade() else {
             return Err(message);
         };
+        if let Some((id, _)) = message
+            .messagepack()
+            .and_then(|bytes| msgpack::tagged_map(bytes, b"reply"))
+        {
+            lock(&inner.calls).deliver(id, Answer::Bytes(message));
+            return Ok(());
+        }
         match super::message::from_object::<C>(message) {
-            Ok(FromObject::Reply { id, reply }) => lock(&inner.calls).deliver(id, Ok(reply)),
+            Ok(FromObject::Reply { id, reply }) => {
+                lock(&inner.calls).deliver(id, Answer::Read(Ok(reply)));
+            }
             Ok(FromObject::Error { id, error }) => {
-                lock(&inner.calls).deliver(id, Err((*error).into()));
+                lock(&inner.calls).deliver(id, Answer::Read(Err((*error).into())));
             }
             // An answer that does not decode: the object speaks another version, or is hostile.
             Err(reason) => {
@@ -452,7 +471,13 @@ impl<C: Capability> Handle<C> {
             if let Some(answer) = slot.answer.take() {
                 calls.forget(id);
                 calls.hand_off(id);
-                return Poll::Ready(answer);
+                return Poll::Ready(match answer {
+                    Answer::Read(answer) => answer,
+                    Answer::Bytes(bytes) => {
+                        drop(calls);
+                        self.read_answer(bytes)
+                    }
+                });
             }
             if reader.is_some_and(|reader| reader != id) {
                 // Another call reads the port (it is woken when answers arrive, and hands this
@@ -466,10 +491,10 @@ impl<C: Capability> Handle<C> {
             slot.waker = None;
             match self.inner.port.poll_recv(cx) {
                 Poll::Ready(Some(Ok(FromObject::Reply { id, reply }))) => {
-                    calls.deliver(id, Ok(reply));
+                    calls.deliver(id, Answer::Read(Ok(reply)));
                 }
                 Poll::Ready(Some(Ok(FromObject::Error { id, error }))) => {
-                    calls.deliver(id, Err((*error).into()));
+                    calls.deliver(id, Answer::Read(Err((*error).into())));
                 }
                 // An answer that does not decode, or the error the object closed with (revoked).
                 Poll::Ready(Some(Err(error))) => {
@@ -491,6 +516,24 @@ impl<C: Capability> Handle<C> {
                     calls.reader = Some(id);
                     return Poll::Pending;
                 }
+            }
+        }
+    }
+
+    /// An answer that came over the connection ([`Answer::Bytes`]), read in the call's task. One
+    /// that does not decode closes the handle, as [`Answers`] would have closed it.
+    fn read_answer(&self, bytes: Payload) -> Result<C::Reply, IpcError> {
+        match super::message::from_object::<C>(bytes) {
+            Ok(FromObject::Reply { reply, .. }) => Ok(reply),
+            Ok(FromObject::Error { error, .. }) => Err((*error).into()),
+            // The object speaks another version, or is hostile.
+            Err(reason) => {
+                let error = IpcError::Protocol {
+                    reason: format!("a port message did not decode: {reason}"),
+                };
+                self.inner.port.close();
+                lock(&self.inner.calls).close(error.clone());
+                Err(error)
             }
         }
     }
@@ -690,5 +733,74 @@ mod tests {
         assert!(!calls.forget(5));
         assert!(calls.waiting.is_empty());
         assert!(calls.deadlines.is_empty());
+    }
+
+    /// An object's answer that does not decode closes the handle with `protocol`, whether it
+    /// is sorted to its call by its id and read there (a reply's head, a value of another type)
+    /// or cannot even be sorted: the call fails with it, and so does every later call.
+    #[tokio::test]
+    async fn an_answer_that_does_not_decode_closes_the_handle() {
+        use super::super::message::probe::{Probe, ProbeCall, ProbeReply};
+        use crate::wire::Codec;
+
+        // `{"t": "reply", "id": id, "reply": {"m": "pair", "outcome": {"Ok": 7}}}`: `pair`
+        // answers bytes, not a number.
+        fn misshapen_reply(id: u64) -> Vec<u8> {
+            let mut bytes = vec![0x83, 0xa1, b't', 0xa5];
+            bytes.extend_from_slice(b"reply");
+            bytes.extend_from_slice(&[0xa2, b'i', b'd']);
+            let (id, len) = msgpack::uint_bytes(id);
+            bytes.extend_from_slice(&id[..len]);
+            bytes.push(0xa5);
+            bytes.extend_from_slice(b"reply");
+            bytes.extend_from_slice(&[0x82, 0xa1, b'm', 0xa4]);
+            bytes.extend_from_slice(b"pair");
+            bytes.push(0xa7);
+            bytes.extend_from_slice(b"outcome");
+            bytes.extend_from_slice(&[0x81, 0xa2, b'O', b'k', 0x07]);
+            bytes
+        }
+
+        for sortable in [true, false] {
+            let (object, holder) = Port::<FromObject<ProbeReply>, ToObject<ProbeCall>>::pair();
+            let handle = Handle::<Probe>::from_port(holder);
+            let call = handle.call(
+                "pair",
+                ProbeCall::pair((1, "a".into())),
+                |reply| match reply {
+                    ProbeReply::pair(result) => Some(result),
+                    _ => None,
+                },
+            );
+            let call = tokio::spawn(call.into_future());
+            let id = match object.recv().await {
+                Some(Ok(ToObject::Call { id, .. })) => id,
+                _ => panic!("expected the call"),
+            };
+            let bytes = if sortable {
+                misshapen_reply(id)
+            } else {
+                vec![0xc1]
+            };
+            object
+                .send_payload(Payload::encoded(Codec::Binary, bytes.into()))
+                .await
+                .unwrap();
+            let failed = call.await.unwrap();
+            assert!(
+                matches!(failed, Err(CallError::Ipc(IpcError::Protocol { ref reason })) if reason.contains("did not decode")),
+                "sortable {sortable}: {failed:?}"
+            );
+            let later = handle
+                .call("pair", ProbeCall::pair((2, "b".into())), |_| {
+                    None::<Result<Vec<u8>, crate::Never>>
+                })
+                .await;
+            assert!(
+                matches!(later, Err(CallError::Ipc(IpcError::Protocol { .. }))),
+                "sortable {sortable}: {later:?}"
+            );
+            assert!(handle.is_closed());
+        }
     }
 }

@@ -248,8 +248,13 @@ impl<C: Capability> Direct for Answers<C> {
             .messagepack()
             .and_then(|bytes| msgpack::tagged_map(bytes, b"reply"))
         {
-            lock(&inner.calls).deliver(id, Answer::Bytes(message));
-            return Ok(());
+            let mut calls = lock(&inner.calls);
+            if calls.waiting.contains_key(&id) {
+                calls.deliver(id, Answer::Bytes(message));
+                return Ok(());
+            }
+            // Nobody waits for it (a cancelled call's answer): read here all the same, so that
+            // one that does not decode still closes the handle.
         }
         match super::message::from_object::<C>(message) {
             Ok(FromObject::Reply { id, reply }) => {
@@ -430,15 +435,20 @@ impl<C: Capability> Handle<C> {
         // An object in this process that answers at once has answered by the end of the first
         // poll: the deadline is armed only for a call that waits (for most, it would be pure
         // cost: a sweeper entry made and removed, and a clock read).
-        let first = poll_fn(|cx| Poll::Ready(exchange.as_mut().poll(cx))).await;
-        let outcome = match first {
-            Poll::Ready(outcome) => outcome,
-            Poll::Pending => {
-                // The sweeper puts `Timeout` in the call's slot and wakes it.
-                if let Some(limit) = timeout.filter(|_| !readied) {
-                    self.inner.arm_deadline(id, method, limit);
+        // A readied call has its deadline already, and waits to be woken after its send.
+        let outcome = if readied {
+            exchange.await
+        } else {
+            let first = poll_fn(|cx| Poll::Ready(exchange.as_mut().poll(cx))).await;
+            match first {
+                Poll::Ready(outcome) => outcome,
+                Poll::Pending => {
+                    // The sweeper puts `Timeout` in the call's slot and wakes it.
+                    if let Some(limit) = timeout {
+                        self.inner.arm_deadline(id, method, limit);
+                    }
+                    exchange.await
                 }
-                exchange.await
             }
         };
         let mut guard = guard;
@@ -736,8 +746,9 @@ mod tests {
     }
 
     /// An object's answer that does not decode closes the handle with `protocol`, whether it
-    /// is sorted to its call by its id and read there (a reply's head, a value of another type)
-    /// or cannot even be sorted: the call fails with it, and so does every later call.
+    /// is sorted to its call by its id and read there (a reply's head, a value of another type),
+    /// names a call nobody waits for, or cannot even be sorted: the waiting call fails with it,
+    /// and so does every later call.
     #[tokio::test]
     async fn an_answer_that_does_not_decode_closes_the_handle() {
         use super::super::message::probe::{Probe, ProbeCall, ProbeReply};
@@ -761,7 +772,7 @@ mod tests {
             bytes
         }
 
-        for sortable in [true, false] {
+        for case in ["its call", "no call", "unsortable"] {
             let (object, holder) = Port::<FromObject<ProbeReply>, ToObject<ProbeCall>>::pair();
             let handle = Handle::<Probe>::from_port(holder);
             let call = handle.call(
@@ -777,10 +788,10 @@ mod tests {
                 Some(Ok(ToObject::Call { id, .. })) => id,
                 _ => panic!("expected the call"),
             };
-            let bytes = if sortable {
-                misshapen_reply(id)
-            } else {
-                vec![0xc1]
+            let bytes = match case {
+                "its call" => misshapen_reply(id),
+                "no call" => misshapen_reply(id + 1000),
+                _ => vec![0xc1],
             };
             object
                 .send_payload(Payload::encoded(Codec::Binary, bytes.into()))
@@ -789,7 +800,7 @@ mod tests {
             let failed = call.await.unwrap();
             assert!(
                 matches!(failed, Err(CallError::Ipc(IpcError::Protocol { ref reason })) if reason.contains("did not decode")),
-                "sortable {sortable}: {failed:?}"
+                "{case}: {failed:?}"
             );
             let later = handle
                 .call("pair", ProbeCall::pair((2, "b".into())), |_| {
@@ -798,7 +809,7 @@ mod tests {
                 .await;
             assert!(
                 matches!(later, Err(CallError::Ipc(IpcError::Protocol { .. }))),
-                "sortable {sortable}: {later:?}"
+                "{case}: {later:?}"
             );
             assert!(handle.is_closed());
         }

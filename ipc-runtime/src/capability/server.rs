@@ -177,9 +177,10 @@ impl<C: Capability, H: Send + Sync + 'static> Object<C, H> {
                 return None;
             }
         };
-        // No call waits, the usual case: no repeated id nor the limit to check (the holder's
-        // messages are read one at a time, so none is being registered meanwhile; callers in
-        // this process number theirs from one counter).
+        // No call waits, the usual case: no repeated id nor the limit to check. A holder across
+        // a connection has its messages read one at a time, so none is being registered
+        // meanwhile; holders in this process may start calls on several threads at once, but
+        // number them from one counter (and the limit may be passed by one call per thread).
         if self.waiting.load(Ordering::Acquire) > 0 {
             let calls = lock(&self.calls);
             let refusal = if calls.cancels.contains_key(&id) {
@@ -268,9 +269,16 @@ impl<C: Capability, H: Send + Sync + 'static> Object<C, H> {
 
     /// Moves the calls the reader handed over into `running`, and registers the task's waker
     /// for the next ones.
-    fn adopt(&self, cx: &mut Context<'_>, running: &mut FuturesUnordered<Running<C::Reply>>) {
+    /// The parked answers, if any, are returned (the task sends them first).
+    fn adopt(
+        &self,
+        cx: &mut Context<'_>,
+        running: &mut FuturesUnordered<Running<C::Reply>>,
+    ) -> Option<Vec<Payload>> {
         self.task.register(cx.waker());
-        running.extend(lock(&self.calls).adopted.drain(..));
+        let mut calls = lock(&self.calls);
+        running.extend(calls.adopted.drain(..));
+        (!calls.parked.is_empty()).then(|| std::mem::take(&mut calls.parked))
     }
 }
 
@@ -334,16 +342,14 @@ impl<C: Capability, H> Object<C, H> {
     /// port, no wait); otherwise parks it for the task, which sends it once there is room.
     fn answer_now(&self, answer: FromObject<C::Reply>) {
         if let Err(answer) = self.port.try_push_payload(Payload::written_by_hand(answer)) {
-            lock(&self.calls).parked.push(answer);
+            let mut calls = lock(&self.calls);
+            calls.parked.push(answer);
+            // Under the lock `unpark` clears it under: set after the task took and sent the
+            // answer (room made on another thread), it would stay set with nothing parked.
             self.answers_wait.store(true, Ordering::Release);
+            drop(calls);
             self.task.wake();
         }
-    }
-
-    /// The parked answers, if any (the task sends them).
-    fn take_parked(&self) -> Option<Vec<Payload>> {
-        let mut calls = lock(&self.calls);
-        (!calls.parked.is_empty()).then(|| std::mem::take(&mut calls.parked))
     }
 
     /// The parked answers went: the holder's messages are taken where they arrive again, unless
@@ -373,8 +379,7 @@ async fn run<C: Capability, H: Send + Sync + 'static>(object: Arc<Object<C, H>>)
             // ones start.
             biased;
             woke = poll_fn(|cx| {
-                object.adopt(cx, &mut running);
-                if let Some(parked) = object.take_parked() {
+                if let Some(parked) = object.adopt(cx, &mut running) {
                     return Poll::Ready(Woke::Parked(parked));
                 }
                 match running.poll_next_unpin(cx) {

@@ -81,6 +81,16 @@ struct Slot<R> {
     waker: Option<Waker>,
 }
 
+impl<R> Slot<R> {
+    /// Puts `answer` in the slot and wakes the call.
+    fn fill(&mut self, answer: Answer<R>) {
+        self.answer = Some(answer);
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+}
+
 /// A call's answer as it was handed over.
 enum Answer<R> {
     /// Read (an answer in this process, one read from the port's queue, a failure).
@@ -105,10 +115,18 @@ impl<R> Calls<R> {
     /// Hands an answer to call `id` (if it still waits), waking it.
     fn deliver(&mut self, id: u64, answer: Answer<R>) {
         if let Some(slot) = self.waiting.get_mut(&id) {
-            slot.answer = Some(answer);
-            if let Some(waker) = slot.waker.take() {
-                waker.wake();
+            slot.fill(answer);
+        }
+    }
+
+    /// Hands an answer's bytes to call `id`, or gives them back when no such call waits.
+    fn deliver_bytes(&mut self, id: u64, bytes: Payload) -> Result<(), Payload> {
+        match self.waiting.get_mut(&id) {
+            Some(slot) => {
+                slot.fill(Answer::Bytes(bytes));
+                Ok(())
             }
+            None => Err(bytes),
         }
     }
 
@@ -215,13 +233,10 @@ impl<C: Capability> Inner<C> {
                 earliest = Some(earliest.map_or(at, |earliest| earliest.min(at)));
                 return true;
             }
-            slot.answer = Some(Answer::Read(Err(IpcError::Timeout {
+            slot.fill(Answer::Read(Err(IpcError::Timeout {
                 channel: format!("{}:{method}", C::NAME),
                 after: limit,
             })));
-            if let Some(waker) = slot.waker.take() {
-                waker.wake();
-            }
             false
         });
         wake.arm(earliest, now)
@@ -244,18 +259,18 @@ impl<C: Capability> Direct for Answers<C> {
         let Some(inner) = self.0.upgrade() else {
             return Err(message);
         };
-        if let Some((id, _)) = message
+        let sorted = message
             .messagepack()
-            .and_then(|bytes| msgpack::tagged_map(bytes, b"reply"))
-        {
-            let mut calls = lock(&inner.calls);
-            if calls.waiting.contains_key(&id) {
-                calls.deliver(id, Answer::Bytes(message));
-                return Ok(());
-            }
-            // Nobody waits for it (a cancelled call's answer): read here all the same, so that
-            // one that does not decode still closes the handle.
-        }
+            .and_then(|bytes| msgpack::tagged_map(bytes, b"reply"));
+        let message = match sorted {
+            Some((id, _)) => match lock(&inner.calls).deliver_bytes(id, message) {
+                Ok(()) => return Ok(()),
+                // Nobody waits for it (a cancelled call's answer): read here all the same, so
+                // that one that does not decode still closes the handle.
+                Err(message) => message,
+            },
+            None => message,
+        };
         match super::message::from_object::<C>(message) {
             Ok(FromObject::Reply { id, reply }) => {
                 lock(&inner.calls).deliver(id, Answer::Read(Ok(reply)));

@@ -79,9 +79,12 @@ pub fn serve<C: Capability, H: Send + Sync + 'static>(
     (Handle::from_port(holder), revoker)
 }
 
-/// The answer (if any) as the task sends it.
-fn to_send<R: super::MessageBody + Send + 'static>(answer: Option<FromObject<R>>) -> Vec<Payload> {
-    answer.map(Payload::written_by_hand).into_iter().collect()
+/// What the object's task sends next.
+enum ToSend<R> {
+    /// The answer (if any) to a message read, or to a call that waited.
+    One(Option<FromObject<R>>),
+    /// Answers parked for want of room (see `Calls::parked`), in order.
+    Parked(Vec<Payload>),
 }
 
 /// What woke the object's task besides a message of the holder's.
@@ -373,7 +376,7 @@ async fn run<C: Capability, H: Send + Sync + 'static>(object: Arc<Object<C, H>>)
     // The calls that wait, polled here (no task per call): each can be dropped by its id.
     let mut running: FuturesUnordered<Running<C::Reply>> = FuturesUnordered::new();
     loop {
-        let (answers, were_parked) = tokio::select! {
+        let next = tokio::select! {
             // Answers that wait for room go before any other message is read (the holder's
             // window holds its calls back while they wait), and calls that ended before new
             // ones start.
@@ -389,14 +392,14 @@ async fn run<C: Capability, H: Send + Sync + 'static>(object: Arc<Object<C, H>>)
                     _ => Poll::Pending,
                 }
             }) => match woke {
-                Woke::Finished(started, outcome) => (to_send(object.finished(started, outcome)), false),
-                Woke::Parked(parked) => (parked, true),
+                Woke::Finished(started, outcome) => ToSend::One(object.finished(started, outcome)),
+                Woke::Parked(parked) => ToSend::Parked(parked),
             },
             // `None` also when the owner revokes: closing this end wakes its reader.
             message = poll_fn(|cx| object.port.poll_recv_payload(cx)) => match message {
                 None => break,
                 Some(Ok(message)) => match object.read(message) {
-                    Ok(answer) => (to_send(answer), false),
+                    Ok(answer) => ToSend::One(answer),
                     Err(error) => {
                         object.undecodable(error);
                         break;
@@ -408,13 +411,22 @@ async fn run<C: Capability, H: Send + Sync + 'static>(object: Arc<Object<C, H>>)
         };
         // Within the holder's window; while it is full, no new call is read either (the holder
         // reads answers as they come, so the window moves).
-        for answer in answers {
-            if object.port.send_payload(answer).await.is_err() {
-                return;
+        match next {
+            ToSend::One(None) => {}
+            ToSend::One(Some(answer)) => {
+                let answer = Payload::written_by_hand(answer);
+                if object.port.send_payload(answer).await.is_err() {
+                    return;
+                }
             }
-        }
-        if were_parked {
-            object.unpark();
+            ToSend::Parked(parked) => {
+                for answer in parked {
+                    if object.port.send_payload(answer).await.is_err() {
+                        return;
+                    }
+                }
+                object.unpark();
+            }
         }
     }
     // Released (or revoked): the calls still running are dropped here, with `running`, and the

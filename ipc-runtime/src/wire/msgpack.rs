@@ -228,6 +228,23 @@ pub(crate) fn write_str(out: &mut Vec<u8>, text: &str) {
     out.extend_from_slice(text.as_bytes());
 }
 
+/// Unsigned integers at the edges of each of MessagePack's widths: what tests of writers that
+/// pick the shortest form go through.
+#[cfg(test)]
+pub(crate) const WIDTH_EDGES: [u64; 11] = [
+    0,
+    1,
+    0x7f,
+    0x80,
+    0xff,
+    0x100,
+    0xffff,
+    0x1_0000,
+    0xffff_ffff,
+    0x1_0000_0000,
+    u64::MAX,
+];
+
 /// `n` in the shortest of MessagePack's unsigned forms (as serde's encoder writes it): the
 /// bytes, and how many of them are used.
 #[inline]
@@ -330,18 +347,7 @@ mod tests {
                 "a string of {len} bytes"
             );
         }
-        for n in [
-            0,
-            0x7f,
-            0x80,
-            0xff,
-            0x100,
-            0xffff,
-            0x1_0000,
-            0xffff_ffff,
-            1 << 32,
-            u64::MAX,
-        ] {
+        for n in WIDTH_EDGES {
             let (bytes, len) = uint_bytes(n);
             assert_eq!(bytes[..len], rmp_serde::to_vec(&n).unwrap()[..], "{n}");
         }

@@ -287,6 +287,9 @@ impl Payload {
     /// A description of the mismatch when the payload is not a `T`: for bytes, what the decoder
     /// said; in-process, the two type names.
     pub fn take<T: DeserializeOwned + 'static>(self) -> Result<T, String> {
+        if let Some(read) = self.decode() {
+            return read;
+        }
         match self.0 {
             Repr::Value(boxed) => {
                 let found = boxed.type_name();
@@ -302,12 +305,7 @@ impl Payload {
                 "a shared `{}` must be cloned out, not taken",
                 shared.value.type_name()
             )),
-            Repr::Encoded {
-                codec,
-                bytes,
-                context,
-                inside,
-            } => decode_encoded(codec, &bytes, context.as_ref(), inside),
+            Repr::Encoded { .. } => unreachable!("encoded payloads are decoded above"),
         }
     }
 
@@ -347,17 +345,7 @@ impl Payload {
         match &self.0 {
             Repr::Value(_) => None,
             Repr::Shared(shared) => Some(Payload(Repr::Shared(shared.clone()))),
-            Repr::Encoded {
-                codec,
-                bytes,
-                context,
-                inside,
-            } => Some(Payload(Repr::Encoded {
-                codec: *codec,
-                bytes: bytes.clone(),
-                context: context.clone(),
-                inside: *inside,
-            })),
+            Repr::Encoded { bytes, .. } => self.part(0..bytes.len(), 0),
         }
     }
 

@@ -693,6 +693,28 @@ describe('bridge: ports of a window\'s subframes (nodeIntegrationInSubFrames)', 
     dispose();
   });
 
+  it("gives a removed subframe's ports back before refusing another window's port for the connection's limit", async () => {
+    const main = fakeMain();
+    const ipcMain = new FakeIpcMain();
+    const errors = [];
+    const dispose = subframeBridge.createBridge({ ipcMain, transport: main.transport, allowedOrigins: ['app://todos'], onError: (error) => errors.push(error) });
+    // The Rust main takes three ports at once on this connection.
+    main.hello(subframeBridge.CONTRACTS, { max_ports: 3 });
+    await dispose.ready;
+    const first = createWindow({ ipcMain, preloadSource: open.read('preload.js') });
+    const subframe = first.addSubframe('app://todos/widget.html', 'app://todos');
+    await streamsTo(main, subframe.page, false, 2, 3);
+    subframe.remove();
+    // Another window's upload would be a fourth port: the removed subframe's three are found
+    // gone first (and closed at main), so it goes.
+    const second = createWindow({ ipcMain, preloadSource: open.read('preload.js') });
+    second.page.global.todos.import(['x']).catch(() => {});
+    await eventually(() => main.frames('port').some((f) => f.data === 'x'), 'the upload');
+    assert.deepEqual(main.frames('close').filter((f) => f.error).map((f) => [f.port, f.error.code]).sort(), [[2, 'disconnected'], [4, 'disconnected'], [6, 'disconnected']]);
+    assert.deepEqual(errors.filter((e) => e.code === 'too_many_ports'), []);
+    dispose();
+  });
+
   it('keeps two subframes apart, and ends their ports with a goodbye to the window or the connection', async () => {
     const { main, dispose, window, subframe } = await subframeSetup();
     const other = window.addSubframe('app://todos/other.html', 'app://todos');

@@ -648,8 +648,6 @@ function createBridge(options) {
     lastLocal.delete(holderKey(owner, holder));
   }
 
-  // The subframes of window `owner` that are gone or show another page lose their ports: looked
-  // for before a window is refused a port for its limit.
   // How many ports window `owner` has open, once those of its gone subframes are given back
   // when `more` would pass its limit.
   function openPorts(owner, more) {
@@ -658,6 +656,17 @@ function createBridge(options) {
     return count();
   }
 
+  // How many ports are open on the connection, once those of every window's gone subframes are
+  // given back when `more` would pass `limit` (one window's removed iframes must not get the
+  // others refused).
+  function openOnConnection(more, limit) {
+    if (routes.size + more > limit) for (const owner of [...windowPorts.keys()]) sweepFrames(owner);
+    return routes.size;
+  }
+
+  // The subframes of window `owner` that are gone or show another page lose their ports: looked
+  // for before a port is refused for a limit, and when a frame of the window that is already
+  // gone says its page went.
   function sweepFrames(owner) {
     const mine = windowPorts.get(owner);
     if (mine === undefined) return;
@@ -703,8 +712,9 @@ function createBridge(options) {
       if (id <= last) return bad(`the \`ports\` list names port ${id}, not above the sender's earlier port ids`);
       last = id;
     }
-    if (routes.size + list.length > MAX_PORTS) {
-      return { error: wireError('too_many_ports', `${routes.size} ports are open on this connection; ${list.length} more would pass the limit of ${MAX_PORTS}`, { limit: MAX_PORTS }) };
+    const onConnection = openOnConnection(list.length, MAX_PORTS);
+    if (onConnection + list.length > MAX_PORTS) {
+      return { error: wireError('too_many_ports', `${onConnection} ports are open on this connection; ${list.length} more would pass the limit of ${MAX_PORTS}`, { limit: MAX_PORTS }) };
     }
     const open = owner === undefined ? 0 : openPorts(owner, list.length);
     if (open + list.length > maxPortsPerWindow) {
@@ -803,8 +813,9 @@ function createBridge(options) {
     if (open + list.length > maxPortsPerWindow) {
       return { error: wireError('too_many_ports', `this window has ${open} ports open; ${list.length} more would pass its limit of ${maxPortsPerWindow}`, { limit: maxPortsPerWindow }) };
     }
-    if (routes.size + list.length > peerMaxPorts) {
-      return { error: wireError('too_many_ports', `${routes.size} ports are open to the Rust main; ${list.length} more would pass its limit of ${peerMaxPorts}`, { limit: peerMaxPorts }) };
+    const toMain = openOnConnection(list.length, peerMaxPorts);
+    if (toMain + list.length > peerMaxPorts) {
+      return { error: wireError('too_many_ports', `${toMain} ports are open to the Rust main; ${list.length} more would pass its limit of ${peerMaxPorts}`, { limit: peerMaxPorts }) };
     }
     return { ids: list.slice() };
   }
@@ -983,6 +994,8 @@ function createBridge(options) {
       const holder = holderOf(event);
       if (holder === null) resetWindow(owner, 'it was reloaded or navigated away');
       else if (holder !== undefined) resetFrame(owner, holder, 'it was reloaded or navigated away');
+      // A frame already gone: whatever its window's gone subframes held ends now.
+      else sweepFrames(owner);
       return;
     }
     const who = identify(event, FRAME_CHANNEL);

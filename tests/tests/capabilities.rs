@@ -475,51 +475,58 @@ async fn a_holder_that_reads_no_answers_holds_its_objects_calls_back() {
     let listener = main
         .listen_unix(common::socket_path("capability-unread"))
         .unwrap();
-    let mut raw = RawPeer::connect(listener.path()).await;
-    raw.send_json(&json!({
-        "t": "hello", "protocol": 1, "role": "renderer", "codec": "json",
-        "contracts": {"ledger": Ledger::contract_hash()}, "label": "unread",
-        "max_frame": 4_194_304, "port_window": 2,
-    }))
-    .await;
-    let hello = raw.expect("main's hello").await;
-    assert_eq!(hello["t"], "hello", "{hello}");
-    raw.send_json(&json!({"t": "invoke", "id": 1, "ch": "ledger:tally", "args": []}))
+    // Fifty rounds, each on a connection and a handle of its own: the race this guards (the
+    // object's task reading the next call before it sent the parked answer) came in one run
+    // of two before the task's select was biased.
+    for round in 0..50 {
+        shared.0.store(0, std::sync::atomic::Ordering::SeqCst);
+        let mut raw = RawPeer::connect(listener.path()).await;
+        raw.send_json(&json!({
+            "t": "hello", "protocol": 1, "role": "renderer", "codec": "json",
+            "contracts": {"ledger": Ledger::contract_hash()}, "label": "unread",
+            "max_frame": 4_194_304, "port_window": 2,
+        }))
         .await;
-    let reply = next(&mut raw, "the tally").await;
-    let port = reply["ok"]["port"].as_u64().expect("a handle");
-    for id in 1..=10 {
-        raw.send_json(&json!({"t": "port", "port": port,
-            "data": {"t": "call", "id": id, "call": {"m": "add", "args": [1]}}}))
+        let hello = raw.expect("main's hello").await;
+        assert_eq!(hello["t"], "hello", "{hello}");
+        raw.send_json(&json!({"t": "invoke", "id": 1, "ch": "ledger:tally", "args": []}))
             .await;
-    }
-    let mut answered = Vec::new();
-    let read_answer = async |raw: &mut RawPeer| {
-        let frame = next(raw, "an answer").await;
-        assert_eq!(frame["t"], "port", "{frame}");
-        assert_eq!(frame["data"]["t"], "reply", "{frame}");
-        frame["data"]["id"].as_u64().unwrap()
-    };
-    for _ in 0..2 {
-        answered.push(read_answer(&mut raw).await);
-    }
-    // Frames of one connection are handled in order: this call comes after the ten.
-    raw.send_json(&json!({"t": "invoke", "id": 2, "ch": "ledger:total", "args": []}))
-        .await;
-    let total = next(&mut raw, "the total (no third answer first)").await;
-    assert_eq!(total["t"], "reply", "{total}");
-    assert_eq!(total["id"], 2, "{total}");
-    assert_eq!(
-        total["ok"], 3,
-        "two answered, one waiting for room: {total}"
-    );
-    while answered.len() < 10 {
-        raw.send_json(&json!({"t": "credit", "port": port, "n": 2}))
-            .await;
+        let reply = next(&mut raw, "the tally").await;
+        let port = reply["ok"]["port"].as_u64().expect("a handle");
+        for id in 1..=10 {
+            raw.send_json(&json!({"t": "port", "port": port,
+                "data": {"t": "call", "id": id, "call": {"m": "add", "args": [1]}}}))
+                .await;
+        }
+        let mut answered = Vec::new();
+        let read_answer = async |raw: &mut RawPeer| {
+            let frame = next(raw, "an answer").await;
+            assert_eq!(frame["t"], "port", "{frame}");
+            assert_eq!(frame["data"]["t"], "reply", "{frame}");
+            frame["data"]["id"].as_u64().unwrap()
+        };
         for _ in 0..2 {
             answered.push(read_answer(&mut raw).await);
         }
+        // Frames of one connection are handled in order: this call comes after the ten.
+        raw.send_json(&json!({"t": "invoke", "id": 2, "ch": "ledger:total", "args": []}))
+            .await;
+        let total = next(&mut raw, "the total (no third answer first)").await;
+        assert_eq!(total["t"], "reply", "{total}");
+        assert_eq!(total["id"], 2, "{total}");
+        assert_eq!(
+            total["ok"], 3,
+            "round {round}: two answered, one waiting for room: {total}"
+        );
+        while answered.len() < 10 {
+            raw.send_json(&json!({"t": "credit", "port": port, "n": 2}))
+                .await;
+            for _ in 0..2 {
+                answered.push(read_answer(&mut raw).await);
+            }
+        }
+        assert_eq!(answered, (1..=10).collect::<Vec<u64>>());
+        assert_eq!(shared.0.load(std::sync::atomic::Ordering::SeqCst), 10);
+        drop(raw);
     }
-    assert_eq!(answered, (1..=10).collect::<Vec<u64>>());
-    assert_eq!(shared.0.load(std::sync::atomic::Ordering::SeqCst), 10);
 }

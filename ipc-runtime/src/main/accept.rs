@@ -533,7 +533,7 @@ impl MainWriter {
                     window: None,
                 };
                 match reply.encode(self.codec, self.limits.max_frame) {
-                    Ok(bytes) => (bytes, Announce::nothing(&self.ports)),
+                    Ok(bytes) => (bytes, Announce::empty()),
                     Err(_) => return Ok(()),
                 }
             }

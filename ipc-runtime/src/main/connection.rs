@@ -352,11 +352,16 @@ pub(crate) async fn serve(connection: Connection) {
                         caller: call_caller,
                         calls: slots,
                         ..
-                    }) => match slots.try_acquire() {
-                        Err(_) => fail(IpcError::TooManyInFlight {
+                    // Only this task takes the slots of calls that arrive as messages (an
+                    // in-process renderer whose calls share them runs those in its own task
+                    // and sends none here): one free now is still free when the call needs
+                    // it, and a call that finishes at its first poll takes none (a permit
+                    // taken and given back costs the semaphore's lock).
+                    }) => match slots.available_permits() {
+                        0 => fail(IpcError::TooManyInFlight {
                             limit: max_in_flight,
                         }),
-                        Ok(permit) => match start_call(&main.inner, call_caller, &channel, args) {
+                        _ => match start_call(&main.inner, call_caller, &channel, args) {
                             Err(error) => fail(error),
                             Ok(call) => {
                                 // Most handlers finish at their first poll (no I/O): make that
@@ -367,7 +372,6 @@ pub(crate) async fn serve(connection: Connection) {
                                 let mut first_poll = Context::from_waker(Waker::noop());
                                 match Pin::new(&mut call).poll(&mut first_poll) {
                                     Poll::Ready(outcome) => {
-                                        drop(permit);
                                         let result = handler_outcome(&channel, outcome);
                                         Some(ToRenderer::Reply {
                                             id,
@@ -376,9 +380,6 @@ pub(crate) async fn serve(connection: Connection) {
                                         })
                                     }
                                     Poll::Pending => {
-                                        // Only this task takes slots, so the one just released
-                                        // is there to take as an owned permit for the task.
-                                        drop(permit);
                                         match slots.clone().try_acquire_owned() {
                                             Err(_) => fail(IpcError::TooManyInFlight {
                                                 limit: max_in_flight,

@@ -92,20 +92,21 @@ pub(crate) fn encoding<T, E>(
     let mut unwinding = Unwinding(true);
     let result = encode();
     unwinding.0 = false;
-    let transferred = ENCODING
-        .with(|stack| stack.borrow_mut().pop())
-        .map(|popped| popped.transferred)
-        .unwrap_or_default();
+    let popped = ENCODING.with(|stack| stack.borrow_mut().pop());
+    // The entry's reference to the connection goes on into the `Announce`, and only when
+    // ports were transferred: most messages transfer none, and each reference taken or let go
+    // is an atomic operation.
+    let announce = match popped {
+        Some(popped) if !popped.transferred.is_empty() => Announce {
+            ports: Some(popped.ports),
+            ids: popped.transferred,
+        },
+        _ => Announce::empty(),
+    };
     match result {
-        Ok(value) => Ok((
-            value,
-            Announce {
-                ports: ports.clone(),
-                ids: transferred,
-            },
-        )),
+        Ok(value) => Ok((value, announce)),
         Err(error) => {
-            close_unsent(ports, transferred);
+            announce.abandon();
             Err(error)
         }
     }
@@ -125,20 +126,23 @@ fn close_unsent(ports: &Arc<ConnPorts>, ids: Vec<u64>) {
 /// Lets the ports a queued message transferred send (see [`encoding`]).
 #[must_use = "the ports a message transferred send nothing until this is dropped"]
 pub(crate) struct Announce {
-    ports: Arc<ConnPorts>,
+    /// The connection of the ports transferred; `None` when there are none.
+    ports: Option<Arc<ConnPorts>>,
     ids: Vec<u64>,
 }
 
 impl Announce {
     /// The message was not queued after all: its ports are closed instead.
     pub(crate) fn abandon(mut self) {
-        close_unsent(&self.ports, std::mem::take(&mut self.ids));
+        if let Some(ports) = self.ports.take() {
+            close_unsent(&ports, std::mem::take(&mut self.ids));
+        }
     }
 
     /// Nothing to announce.
-    pub(crate) fn nothing(ports: &Arc<ConnPorts>) -> Announce {
+    pub(crate) fn empty() -> Announce {
         Announce {
-            ports: ports.clone(),
+            ports: None,
             ids: Vec::new(),
         }
     }
@@ -146,8 +150,8 @@ impl Announce {
 
 impl Drop for Announce {
     fn drop(&mut self) {
-        if !self.ids.is_empty() {
-            self.ports.release(&self.ids);
+        if let Some(ports) = &self.ports {
+            ports.release(&self.ids);
         }
     }
 }

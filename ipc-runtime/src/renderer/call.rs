@@ -139,12 +139,21 @@ where
         if let Some(refused) = renderer.contract_refusal(&channel) {
             return Box::pin(async move { finish(Err(CallError::Ipc(refused))) });
         }
+        // The call's future is made inside the boxed one, not moved into it: a future moved
+        // into an `async` block is stored twice (as the value moved in and as the one
+        // awaited), and every byte of it is copied into the box.
         if renderer.is_local() {
-            let call = renderer.call_in_process(channel.clone(), args, timeout);
-            Box::pin(async move { finish(open_reply(&channel, call.await, decode)) })
+            Box::pin(async move {
+                let result = renderer
+                    .call_in_process(channel.clone(), args, timeout)
+                    .await;
+                finish(open_reply(&channel, result, decode))
+            })
         } else {
-            let call = renderer.call_remote(channel.clone(), args, timeout);
-            Box::pin(async move { finish(open_reply(&channel, call.await, decode)) })
+            Box::pin(async move {
+                let result = renderer.call_remote(channel.clone(), args, timeout).await;
+                finish(open_reply(&channel, result, decode))
+            })
         }
     }
 }

@@ -2,6 +2,8 @@
 //! or frames its callers encode into the connection's outbox) and the way back (`FromMain`).
 
 use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -252,6 +254,34 @@ impl From<OutboxError> for PostError {
     }
 }
 
+/// A message that found the queue to main full, with what it needs to wait for room.
+pub(crate) enum Blocked {
+    Message(mpsc::Sender<ToMain>, ToMain),
+    /// Encoded frames, and what lets the ports they transfer send once they are queued.
+    Frames(Arc<OutboxHandle>, OutFrames, Announce),
+}
+
+impl Blocked {
+    /// Waits for room and queues the message: the rare path (main is not reading), boxed so
+    /// that it adds nothing to the size of every call's future.
+    pub(crate) fn wait(self) -> Pin<Box<dyn Future<Output = Result<(), PostError>> + Send>> {
+        match self {
+            Blocked::Message(queue, message) => {
+                Box::pin(async move { queue.send(message).await.map_err(|_| PostError::Closed) })
+            }
+            Blocked::Frames(outbox, frames, announce) => Box::pin(async move {
+                match outbox.put(frames).await {
+                    Ok(()) => Ok(()),
+                    Err(error) => {
+                        announce.abandon();
+                        Err(error.into())
+                    }
+                }
+            }),
+        }
+    }
+}
+
 impl ToMainQueue {
     /// Queues a message without waiting.
     pub(crate) fn try_post(&self, message: ToMain) -> Result<(), PostError> {
@@ -273,25 +303,34 @@ impl ToMainQueue {
 
     /// Queues a message, waiting for room.
     pub(crate) async fn post(&self, message: ToMain) -> Result<(), PostError> {
+        match self.post_now(message)? {
+            None => Ok(()),
+            Some(blocked) => blocked.wait().await,
+        }
+    }
+
+    /// Queues a message if there is room now; a message that must wait for room comes back
+    /// as [`Blocked`], to wait with. Split from [`ToMainQueue::post`] so that a caller's
+    /// future holds only the (boxed) wait, not the message and its frames, on the common path.
+    pub(crate) fn post_now(&self, message: ToMain) -> Result<Option<Blocked>, PostError> {
         use mpsc::error::TrySendError;
-        // Waiting for room is the rare path: boxed, so it adds nothing to the size of every
-        // call's future.
         match self {
             ToMainQueue::Messages(queue) => match queue.try_send(message) {
-                Ok(()) => Ok(()),
-                Err(TrySendError::Full(message)) => Box::pin(queue.send(message))
-                    .await
-                    .map_err(|_| PostError::Closed),
+                Ok(()) => Ok(None),
+                Err(TrySendError::Full(message)) => {
+                    Ok(Some(Blocked::Message(queue.clone(), message)))
+                }
                 Err(TrySendError::Closed(_)) => Err(PostError::Closed),
             },
             ToMainQueue::Frames(queue) => {
                 let (frames, announce) = queue.encode(&message)?;
-                let queued = match queue.outbox.try_put(frames) {
-                    Err(OutboxError::Full(frame)) => Box::pin(queue.outbox.put(frame)).await,
-                    queued => queued,
-                };
-                match queued {
-                    Ok(()) => Ok(()),
+                match queue.outbox.try_put(frames) {
+                    Ok(()) => Ok(None),
+                    Err(OutboxError::Full(frames)) => Ok(Some(Blocked::Frames(
+                        queue.outbox.clone(),
+                        frames,
+                        announce,
+                    ))),
                     Err(error) => {
                         announce.abandon();
                         Err(error.into())

@@ -41,16 +41,23 @@ impl Renderer {
         };
         // Queuing waits only when the outbox is full (main is not reading): the call's deadline
         // and the connection closing still end it then, through its reply slot.
-        let posted = tokio::select! {
-            biased;
-            posted = inner.outgoing.post(message) => posted,
-            early = &mut answer => {
-                guard.disarm();
-                return match early {
-                    Ok(result) => result,
-                    Err(_) => Err(Failure::Ipc(self.disconnected_error())),
-                };
+        let posted = match inner.outgoing.post_now(message) {
+            Ok(None) => Ok(()),
+            Ok(Some(blocked)) => {
+                let mut queued = blocked.wait();
+                tokio::select! {
+                    biased;
+                    posted = &mut queued => posted,
+                    early = &mut answer => {
+                        guard.disarm();
+                        return match early {
+                            Ok(result) => result,
+                            Err(_) => Err(Failure::Ipc(self.disconnected_error())),
+                        };
+                    }
+                }
             }
+            Err(error) => Err(error),
         };
         match posted {
             Ok(()) => {}

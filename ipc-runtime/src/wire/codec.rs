@@ -4,7 +4,6 @@
 //! peers agree on one codec at the handshake.
 
 use bytes::Bytes;
-use serde::Deserialize;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -131,24 +130,53 @@ impl Codec {
         match self {
             Codec::Json => serde_json::from_slice(bytes).map_err(|e| e.to_string()),
             Codec::Binary | Codec::MessagePack => {
-                // Lengths the input cannot hold never reach serde's preallocation.
+                // Lengths the input cannot hold never reach serde's preallocation. The check
+                // also finds the value's end: `bytes` must be exactly one value, so nothing
+                // trails it. Inside it, rmp-serde refuses an array or map it did not read to
+                // its end (`LengthMismatch`), so what serde accepts is the whole value.
                 let max_depth = super::msgpack::MAX_DEPTH.saturating_sub(usize::from(levels));
                 super::msgpack::check_within(bytes, max_depth)?;
                 // Borrowing decoder: `bin` data is handed out as slices of `bytes` (no scratch
-                // copy). It cannot say where it stopped, so a value it did not read to its end
-                // (a tuple shorter than the array) is found by trying to read one more value,
-                // which must fail at the end of input.
+                // copy).
                 let mut decoder = rmp_serde::Deserializer::from_read_ref(bytes);
-                let value = T::deserialize(&mut decoder).map_err(|e| e.to_string())?;
-                match serde::de::IgnoredAny::deserialize(&mut decoder) {
-                    Err(rmp_serde::decode::Error::InvalidMarkerRead(e))
-                        if e.kind() == std::io::ErrorKind::UnexpectedEof =>
-                    {
-                        Ok(value)
-                    }
-                    _ => Err("unexpected trailing bytes after the value".into()),
-                }
+                T::deserialize(&mut decoder).map_err(|e| e.to_string())
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The binary decoders take exactly one value, and all of it: nothing after it, no array
+    /// element or map entry left unread inside it.
+    #[test]
+    fn a_value_is_read_whole_or_refused() {
+        for codec in [Codec::Binary, Codec::MessagePack] {
+            let pair = codec.encode(&(1u8, 2u8)).unwrap();
+            assert_eq!(codec.decode::<(u8, u8)>(&pair), Ok((1, 2)));
+            // A tuple shorter than the array.
+            assert!(codec.decode::<(u8,)>(&pair).is_err());
+            assert!(codec.decode::<[u8; 1]>(&pair).is_err());
+            // A second value after the first.
+            let mut two = codec.encode(&1u8).unwrap().to_vec();
+            two.push(0x02);
+            assert!(codec.decode::<u8>(&two).is_err());
+            // A map entry left unread by a visitor that stops early (a one-entry enum map
+            // whose value is more than a unit variant's nil).
+            #[derive(serde::Deserialize, Debug, PartialEq)]
+            enum Unit {
+                A,
+            }
+            let entry = codec
+                .encode(&std::collections::BTreeMap::from([("A", [1u8, 2])]))
+                .unwrap();
+            assert!(codec.decode::<Unit>(&entry).is_err());
+            let nil = codec
+                .encode(&std::collections::BTreeMap::from([("A", ())]))
+                .unwrap();
+            assert_eq!(codec.decode::<Unit>(&nil), Ok(Unit::A));
         }
     }
 }

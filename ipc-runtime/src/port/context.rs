@@ -69,8 +69,14 @@ struct Encoding {
 pub(crate) fn encoding<T, E>(
     ports: &Arc<ConnPorts>,
     recipient: Option<Recipient>,
-    encode: impl FnOnce() -> Result<T, E>,
+    mut encode: impl FnMut() -> Result<T, E>,
 ) -> Result<(T, Announce), E> {
+    // Most messages transfer no port: they are encoded without this context (no entry made
+    // and removed, no reference to the connection taken); one that meets a port is thrown away
+    // and encoded again below.
+    if let Some(result) = crate::wire::transfer::hoping_for_no_ports(&mut encode) {
+        return result.map(|value| (value, Announce::empty()));
+    }
     ENCODING.with(|stack| {
         stack.borrow_mut().push(Encoding {
             ports: ports.clone(),

@@ -351,19 +351,11 @@ mod by_hand {
 
     /// Postcard's varint: seven bits a byte, least significant first, at most ten bytes.
     pub(super) fn put_varint(out: &mut FrameBuf, mut value: u64) {
-        if value < 0x80 {
-            out.push(value as u8);
-            return;
-        }
-        let mut bytes = [0u8; 10];
-        let mut len = 0;
         while value >= 0x80 {
-            bytes[len] = (value as u8) | 0x80;
+            out.push((value as u8) | 0x80);
             value >>= 7;
-            len += 1;
         }
-        bytes[len] = value as u8;
-        out.extend_from_slice(&bytes[..=len]);
+        out.push(value as u8);
     }
 
     pub(super) fn put_str(out: &mut FrameBuf, text: &str) {

@@ -62,6 +62,14 @@ pub fn value_end(bytes: &[u8], start: usize) -> Result<usize, String> {
 }
 
 fn value_end_within(bytes: &[u8], start: usize, max_depth: usize) -> Result<usize, String> {
+    match flat_end(bytes, start, max_depth) {
+        Some(end) => Ok(end),
+        None => walk_end(bytes, start, max_depth),
+    }
+}
+
+/// [`value_end_within`] of any value: a walk through its levels.
+fn walk_end(bytes: &[u8], start: usize, max_depth: usize) -> Result<usize, String> {
     let mut at = start;
     // Values still expected at each open level (the value itself at the bottom). A frame's
     // decoder calls this for every field, and most fields nest a few levels at most.
@@ -79,45 +87,8 @@ fn value_end_within(bytes: &[u8], start: usize, max_depth: usize) -> Result<usiz
             return Err(format!("MessagePack value cut short at byte {at}"));
         };
         at += 1;
-        let (skip, children) = match marker {
-            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => (0, 0),
-            0x80..=0x8f => (0, 2 * u64::from(marker & 0x0f)),
-            0x90..=0x9f => (0, u64::from(marker & 0x0f)),
-            0xa0..=0xbf => (u64::from(marker & 0x1f), 0),
-            0xc4 | 0xd9 => (length(bytes, &mut at, 1)?, 0),
-            0xc5 | 0xda => (length(bytes, &mut at, 2)?, 0),
-            0xc6 | 0xdb => (length(bytes, &mut at, 4)?, 0),
-            // ext: a length, then a type byte and the data.
-            0xc7 => (length(bytes, &mut at, 1)? + 1, 0),
-            0xc8 => (length(bytes, &mut at, 2)? + 1, 0),
-            0xc9 => (length(bytes, &mut at, 4)? + 1, 0),
-            0xca | 0xce | 0xd2 => (4, 0),
-            0xcb | 0xcf | 0xd3 => (8, 0),
-            0xcc | 0xd0 => (1, 0),
-            0xcd | 0xd1 => (2, 0),
-            0xd4 => (2, 0),
-            0xd5 => (3, 0),
-            0xd6 => (5, 0),
-            0xd7 => (9, 0),
-            0xd8 => (17, 0),
-            0xdc => (0, length(bytes, &mut at, 2)?),
-            0xdd => (0, length(bytes, &mut at, 4)?),
-            0xde => (0, 2 * length(bytes, &mut at, 2)?),
-            0xdf => (0, 2 * length(bytes, &mut at, 4)?),
-            0xc1 => {
-                return Err(format!(
-                    "MessagePack marker 0xc1 (never used) at byte {}",
-                    at - 1
-                ));
-            }
-        };
-        let remaining = (bytes.len() - at) as u64;
-        if skip > remaining {
-            return Err(format!(
-                "MessagePack data of {skip} bytes at byte {at}, but only {remaining} bytes remain"
-            ));
-        }
-        at += skip as usize;
+        let (skip, children) = head(bytes, &mut at, marker)?;
+        at = after_data(bytes, at, skip)?;
         if children > 0 {
             // Every element takes a byte at least: more than the input holds is a lie.
             let after = (bytes.len() - at) as u64;
@@ -137,6 +108,84 @@ fn value_end_within(bytes: &[u8], start: usize, max_depth: usize) -> Result<usiz
         }
     }
     Ok(at)
+}
+
+/// What the marker at `at - 1` declares: how many bytes of data follow its head (moving `at`
+/// past the head), and how many values it holds.
+#[inline(always)]
+fn head(bytes: &[u8], at: &mut usize, marker: u8) -> Result<(u64, u64), String> {
+    Ok(match marker {
+        0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => (0, 0),
+        0x80..=0x8f => (0, 2 * u64::from(marker & 0x0f)),
+        0x90..=0x9f => (0, u64::from(marker & 0x0f)),
+        0xa0..=0xbf => (u64::from(marker & 0x1f), 0),
+        0xc4 | 0xd9 => (length(bytes, at, 1)?, 0),
+        0xc5 | 0xda => (length(bytes, at, 2)?, 0),
+        0xc6 | 0xdb => (length(bytes, at, 4)?, 0),
+        // ext: a length, then a type byte and the data.
+        0xc7 => (length(bytes, at, 1)? + 1, 0),
+        0xc8 => (length(bytes, at, 2)? + 1, 0),
+        0xc9 => (length(bytes, at, 4)? + 1, 0),
+        0xca | 0xce | 0xd2 => (4, 0),
+        0xcb | 0xcf | 0xd3 => (8, 0),
+        0xcc | 0xd0 => (1, 0),
+        0xcd | 0xd1 => (2, 0),
+        0xd4 => (2, 0),
+        0xd5 => (3, 0),
+        0xd6 => (5, 0),
+        0xd7 => (9, 0),
+        0xd8 => (17, 0),
+        0xdc => (0, length(bytes, at, 2)?),
+        0xdd => (0, length(bytes, at, 4)?),
+        0xde => (0, 2 * length(bytes, at, 2)?),
+        0xdf => (0, 2 * length(bytes, at, 4)?),
+        0xc1 => {
+            return Err(format!(
+                "MessagePack marker 0xc1 (never used) at byte {}",
+                *at - 1
+            ));
+        }
+    })
+}
+
+/// Where `skip` bytes of data from `at` end, if they are all there.
+#[inline(always)]
+fn after_data(bytes: &[u8], at: usize, skip: u64) -> Result<usize, String> {
+    let remaining = (bytes.len() - at) as u64;
+    if skip > remaining {
+        return Err(format!(
+            "MessagePack data of {skip} bytes at byte {at}, but only {remaining} bytes remain"
+        ));
+    }
+    Ok(at + skip as usize)
+}
+
+/// [`walk_end`] of a value that is a scalar, or an array of scalars (what an invoke's
+/// arguments and a reply's value mostly are), without the general walk's bookkeeping. `None`
+/// for any other value, and for anything wrong (the walk then words the error): where this
+/// finds an end, the walk finds the same.
+fn flat_end(bytes: &[u8], start: usize, max_depth: usize) -> Option<usize> {
+    let mut at = start;
+    let marker = *bytes.get(at)?;
+    at += 1;
+    let (skip, children) = head(bytes, &mut at, marker).ok()?;
+    at = after_data(bytes, at, skip).ok()?;
+    if children == 0 {
+        return Some(at);
+    }
+    if !(0x90..=0x9f).contains(&marker) || max_depth == 0 {
+        return None;
+    }
+    for _ in 0..children {
+        let marker = *bytes.get(at)?;
+        at += 1;
+        let (skip, children) = head(bytes, &mut at, marker).ok()?;
+        if children > 0 {
+            return None;
+        }
+        at = after_data(bytes, at, skip).ok()?;
+    }
+    Some(at)
 }
 
 /// Levels on the stack first, the deeper ones (up to [`MAX_DEPTH`]) on the heap: clearing room
@@ -334,6 +383,37 @@ fn length(bytes: &[u8], at: &mut usize, width: usize) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Where the flat reading finds an end, the walk finds the same one; where it finds none,
+    /// the walk decides (every input of up to three bytes, and arrays of every element kind).
+    #[test]
+    fn the_flat_reading_agrees_with_the_walk() {
+        let mut inputs: Vec<Vec<u8>> = Vec::new();
+        for a in 0..=255u8 {
+            inputs.push(vec![a]);
+            for b in 0..=255u8 {
+                inputs.push(vec![a, b]);
+                inputs.push(vec![0x92, a, b]);
+                inputs.push(vec![a, b, 0x01]);
+                inputs.push(vec![0x91, a, b, 0x00]);
+            }
+        }
+        inputs.push(rmp_serde::to_vec(&("text", 1u64 << 40, -3i64, 1.5f64, true)).unwrap());
+        inputs.push(rmp_serde::to_vec(&(vec![1u8], "x")).unwrap());
+        inputs.push(rmp_serde::to_vec(&"y".repeat(300)).unwrap());
+        let mut flat = 0;
+        for bytes in &inputs {
+            for max_depth in [0, 1, MAX_DEPTH] {
+                let walked = walk_end(bytes, 0, max_depth);
+                if let Some(end) = flat_end(bytes, 0, max_depth) {
+                    flat += 1;
+                    assert_eq!(Ok(end), walked, "{bytes:x?} at depth {max_depth}");
+                }
+                assert_eq!(value_end_within(bytes, 0, max_depth), walked, "{bytes:x?}");
+            }
+        }
+        assert!(flat > 100_000, "the flat reading took {flat}");
+    }
 
     #[test]
     fn strings_and_unsigned_integers_are_written_as_serde_writes_them() {

@@ -173,7 +173,7 @@ mod wire;
 
 pub use access::Grant;
 pub use caller::{Caller, Peer, RendererId};
-pub use capability::{Capability, Handle, HandleCall, HandleCallFuture, Revoker};
+pub use capability::{Capability, Handle, HandleCall, Revoker};
 pub use channel::{EventChannel, InvokeChannel, SendChannel};
 pub use error::{CallError, EventError, IpcError, Never, RegistryError};
 #[doc = include_str!("docs/channels.md")]

@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::future::{Future, poll_fn};
+use std::future::{Future, IntoFuture, poll_fn};
+use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context, Poll, Waker};
@@ -13,9 +15,9 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::Capability;
-use super::call::HandleCall;
 use super::message::{FromObject, ToObject};
 use crate::error::{CallError, IpcError};
+use crate::limits::DEFAULT_CALL_TIMEOUT;
 use crate::port::{Direct, Port};
 use crate::util::deadline::WakePlan;
 use crate::util::own_ids::OwnIds;
@@ -360,7 +362,11 @@ impl<C: Capability> Handle<C> {
         E: Send + 'static,
     {
         let handle = self.clone();
-        HandleCall::new(move |timeout| handle.run(method, call, pick, timeout))
+        HandleCall {
+            start: Box::new(move |timeout| Box::pin(handle.run(method, call, pick, timeout))),
+            timeout: Some(DEFAULT_CALL_TIMEOUT),
+            types: PhantomData,
+        }
     }
 
     async fn run<T, E>(
@@ -662,6 +668,54 @@ impl<C: Capability> ts_rs::TS for Handle<C> {
         // Not a type declaration: the capability's contract, which the schema lists among the
         // capabilities a contract reaches (the JavaScript bindings build its methods from it).
         ipc_schema::note_capability(ipc_schema::CapabilityLink::new(C::NAME, C::contract));
+    }
+}
+
+/// One call through a [`Handle`] (a generated client's method returns it). Await it for
+/// `Result<T, CallError<E>>`: the same outcomes as an invoke's (the handler's `Err`, a timeout,
+/// a panic, a revoked or released handle). Nothing is sent until it is awaited; dropping it
+/// before the answer cancels the handler on the object's side.
+#[must_use = "a call does nothing until it is awaited"]
+pub struct HandleCall<T, E> {
+    start: StartCall<T, E>,
+    timeout: Option<Duration>,
+    types: PhantomData<fn() -> (T, E)>,
+}
+
+type StartCall<T, E> = Box<
+    dyn FnOnce(Option<Duration>) -> Pin<Box<dyn Future<Output = Result<T, CallError<E>>> + Send>>
+        + Send,
+>;
+
+impl<T, E> HandleCall<T, E> {
+    /// Fails the call with [`IpcError::Timeout`] (and cancels the handler) if no answer came
+    /// within `limit` (30 s unless set).
+    pub fn timeout(mut self, limit: Duration) -> Self {
+        self.timeout = Some(limit);
+        self
+    }
+
+    /// Waits as long as it takes.
+    pub fn no_timeout(mut self) -> Self {
+        self.timeout = None;
+        self
+    }
+}
+
+impl<T, E> IntoFuture for HandleCall<T, E> {
+    type Output = Result<T, CallError<E>>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        (self.start)(self.timeout)
+    }
+}
+
+impl<T, E> fmt::Debug for HandleCall<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HandleCall")
+            .field("timeout", &self.timeout)
+            .finish()
     }
 }
 

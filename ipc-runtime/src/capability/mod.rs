@@ -11,18 +11,15 @@
 //! - `message`: what crosses the port (calls, cancels, replies);
 //! - `server`: the object's side: serves calls on its handler until the holder lets go, or the
 //!   owner revokes it ([`Revoker`]);
-//! - `client`: the holder's side: [`Handle`];
-//! - `call`: one call through a handle ([`HandleCall`]), with its deadline until it starts;
+//! - `client`: the holder's side: [`Handle`], and [`HandleCall`] for one call in flight;
 //! - `policy`: a capability's `#[policy(...)]`, judged per call against the holder.
 
-mod call;
 mod client;
 pub(crate) mod message;
 mod policy;
 mod server;
 
-pub use call::{HandleCall, HandleCallFuture};
-pub use client::Handle;
+pub use client::{Handle, HandleCall};
 pub use message::{BodyWriter, MessageBody};
 pub use server::{Dispatch, Revoker, serve};
 

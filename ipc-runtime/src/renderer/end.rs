@@ -440,18 +440,16 @@ impl PortWire for RendererPortWire {
         let Some(outbox) = self.outbox.upgrade() else {
             return;
         };
-        let queue = FrameQueue {
-            outbox,
-            codec: self.codec,
-            limits: self.limits,
-            chunked: self.chunked.clone(),
-            ports: ports.clone(),
-        };
+        // Encoded from the wire's own fields, not through a `FrameQueue` made for the message:
+        // every reference it takes and lets go is an atomic operation on a counter the
+        // connection's other senders share (64 callers of one handle, a stream's pump).
+        let message = ToMain::Port(message);
+        let encoded = encode_frames(ports, self.codec, self.limits, &self.chunked, &message);
         // Bounded already (credits, ports open): the outbox takes them past its own bound.
-        match queue.encode(&ToMain::Port(message)) {
+        match encoded {
             Ok((frames, announce)) => {
                 let among_others = crate::port::sent_among_others();
-                let _ = queue.outbox.put_anyway(frames, among_others);
+                let _ = outbox.put_anyway(frames, among_others);
                 drop(announce);
             }
             Err(PostError::Refused(error)) => tracing::warn!(%error, "a port frame was not sent"),
@@ -475,19 +473,30 @@ impl FrameQueue {
     /// The message's frames: one, or its chunks when it is longer than main's largest frame;
     /// and what lets the ports it transferred send, to drop once the frames are queued.
     fn encode(&self, message: &ToMain) -> Result<(OutFrames, Announce), PostError> {
-        let (bytes, announce) = crate::port::encoding(&self.ports, None, || {
-            message.encode(self.codec, self.limits.max_message)
-        })
-        .map_err(|(_, error)| PostError::Refused(error))?;
-        if bytes.len() <= self.limits.max_frame {
-            return Ok((OutFrames::One(bytes), announce));
-        }
-        let mut id = self.chunked.fetch_add(1, Ordering::Relaxed);
-        Ok((
-            OutFrames::new(into_frames(bytes, self.limits, &mut id)),
-            announce,
-        ))
+        encode_frames(&self.ports, self.codec, self.limits, &self.chunked, message)
     }
+}
+
+/// A message's frames for a connection with `ports`, whose chunked messages `chunked` numbers
+/// (see [`FrameQueue::encode`]).
+fn encode_frames(
+    ports: &Arc<ConnPorts>,
+    codec: Codec,
+    limits: Limits,
+    chunked: &AtomicU32,
+    message: &ToMain,
+) -> Result<(OutFrames, Announce), PostError> {
+    let (bytes, announce) =
+        crate::port::encoding(ports, None, || message.encode(codec, limits.max_message))
+            .map_err(|(_, error)| PostError::Refused(error))?;
+    if bytes.len() <= limits.max_frame {
+        return Ok((OutFrames::One(bytes), announce));
+    }
+    let mut id = chunked.fetch_add(1, Ordering::Relaxed);
+    Ok((
+        OutFrames::new(into_frames(bytes, limits, &mut id)),
+        announce,
+    ))
 }
 
 impl FromMain {

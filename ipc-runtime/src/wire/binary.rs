@@ -5,9 +5,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use super::codec::Codec;
-use super::frame::{
-    Frame, FrameBuf, FrameError, OutFrame, Outcome, ReplyBody, WireError, slice_of,
-};
+use super::frame::{Frame, FrameBuf, FrameError, OutFrame, Outcome, ReplyBody, WireError, tail_of};
 use crate::error::IpcError;
 
 const INVOKE: u8 = 1;
@@ -182,7 +180,8 @@ pub(super) fn decode(bytes: Bytes) -> Result<Frame, FrameError> {
     if rest.first() == Some(&TRANSFER) {
         return Err(FrameError::new("a transfer prefix cannot carry another"));
     }
-    let mut frame = decode_frame(slice_of(&bytes, rest))?;
+    let rest = rest.len();
+    let mut frame = decode_frame(tail_of(bytes, rest))?;
     match &mut frame {
         Frame::Invoke { ports: list, .. }
         | Frame::Send { ports: list, .. }
@@ -223,10 +222,11 @@ fn decode_frame(bytes: Bytes) -> Result<Frame, FrameError> {
                         ..take("invoke")(e)
                     }
                 })?;
+            let rest = rest.len();
             Frame::Invoke {
                 id,
                 channel,
-                args: slice_of(&bytes, rest),
+                args: tail_of(bytes, rest),
                 timeout_ms,
                 sender: None,
                 ports: Vec::new(),
@@ -237,7 +237,8 @@ fn decode_frame(bytes: Bytes) -> Result<Frame, FrameError> {
                 Some(read) => read,
                 None => postcard::take_from_bytes::<u64>(body).map_err(take("reply"))?,
             };
-            let payload = slice_of(&bytes, rest);
+            let rest = rest.len();
+            let payload = tail_of(bytes, rest);
             let body = if tag == REPLY_OK {
                 ReplyBody::Ok(payload)
             } else {
@@ -263,7 +264,8 @@ fn decode_frame(bytes: Bytes) -> Result<Frame, FrameError> {
         SEND | EVENT => {
             let (channel, rest) =
                 postcard::take_from_bytes::<String>(body).map_err(take("send"))?;
-            let args = slice_of(&bytes, rest);
+            let rest = rest.len();
+            let args = tail_of(bytes, rest);
             if tag == SEND {
                 Frame::Send {
                     channel,
@@ -282,9 +284,10 @@ fn decode_frame(bytes: Bytes) -> Result<Frame, FrameError> {
         }
         PORT => {
             let (port, rest) = postcard::take_from_bytes::<u64>(body).map_err(take("port"))?;
+            let rest = rest.len();
             Frame::Port {
                 port,
-                data: slice_of(&bytes, rest),
+                data: tail_of(bytes, rest),
                 ports: Vec::new(),
             }
         }
@@ -296,12 +299,11 @@ fn decode_frame(bytes: Bytes) -> Result<Frame, FrameError> {
             let ((port, outcome, reason, error), rest) =
                 postcard::take_from_bytes::<(u64, u8, Option<String>, Option<BinaryError>)>(body)
                     .map_err(take("close"))?;
+            let rest = rest.len();
             let outcome = match (outcome, error) {
-                (CLOSED, None) if rest.is_empty() => Outcome::Done,
-                (CLOSED_APP, None) => Outcome::App(slice_of(&bytes, rest)),
-                (CLOSED_ERROR, Some(error)) if rest.is_empty() => {
-                    Outcome::Error(Box::new(error.into()))
-                }
+                (CLOSED, None) if rest == 0 => Outcome::Done,
+                (CLOSED_APP, None) => Outcome::App(tail_of(bytes, rest)),
+                (CLOSED_ERROR, Some(error)) if rest == 0 => Outcome::Error(Box::new(error.into())),
                 _ => return Err(FrameError::new("malformed close frame: bad outcome")),
             };
             Frame::Close {

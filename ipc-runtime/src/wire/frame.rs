@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use serde::{Deserialize, Serialize};
 
 use super::codec::Codec;
@@ -626,6 +626,15 @@ pub(crate) fn decode_handshake(frame: &[u8]) -> Result<Result<Hello, IpcError>, 
 /// Slices `inner` (a subslice of `outer`'s bytes) out of `outer` without copying.
 pub(super) fn slice_of(outer: &Bytes, inner: &[u8]) -> Bytes {
     outer.slice_ref(inner)
+}
+
+/// The last `len` bytes of `outer`, as `outer` itself moved on: where a frame's payload is its
+/// tail, no new reference to the frame's memory is taken and the frame's own let go (two atomic
+/// operations on a counter the connection's read buffer shares with every frame read from it).
+pub(super) fn tail_of(outer: Bytes, len: usize) -> Bytes {
+    let mut tail = outer;
+    tail.advance(tail.len() - len);
+    tail
 }
 
 #[cfg(test)]

@@ -96,7 +96,7 @@ pub(crate) fn encoding<T, E>(
         }
     }
     let mut unwinding = Unwinding(true);
-    let result = encode();
+    let result = crate::wire::transfer::with_ports(encode);
     unwinding.0 = false;
     let popped = ENCODING.with(|stack| stack.borrow_mut().pop());
     // The entry's reference to the connection goes on into the `Announce`, and only when

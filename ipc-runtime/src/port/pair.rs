@@ -34,6 +34,12 @@ use crate::wire::Payload;
 /// Clones are handles on the same end (they share its messages); the end closes when the last
 /// handle is dropped or one of them calls [`Port::close`].
 ///
+/// A message that carries a port is encoded twice: once on the hope that it carries none (most
+/// messages do not, and that encoding is cheaper), and again once a port was met, which
+/// stopped the first attempt before anything was handed over. So a `Serialize` impl around a
+/// port must not change anything as it runs (one that takes the port out of a `Mutex` would
+/// lose it on the first attempt): put the port itself in the value.
+///
 /// # Examples
 ///
 /// ```

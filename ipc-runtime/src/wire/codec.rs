@@ -133,7 +133,9 @@ impl Codec {
                 // Lengths the input cannot hold never reach serde's preallocation. The check
                 // also finds the value's end: `bytes` must be exactly one value, so nothing
                 // trails it. Inside it, rmp-serde refuses an array or map it did not read to
-                // its end (`LengthMismatch`), so what serde accepts is the whole value.
+                // its end (`LengthMismatch`); only a type that reads less of a value on purpose
+                // (an extension struct, a hand-written impl) leaves some of it unread, and that
+                // part cannot be taken for anything else.
                 let max_depth = super::msgpack::MAX_DEPTH.saturating_sub(usize::from(levels));
                 super::msgpack::check_within(bytes, max_depth)?;
                 // Borrowing decoder: `bin` data is handed out as slices of `bytes` (no scratch

@@ -52,6 +52,14 @@ pub(crate) fn hoping_for_no_ports<R>(encode: impl FnOnce() -> R) -> Option<R> {
     (HOPE.get() == Hope::NoPorts).then_some(result)
 }
 
+/// Runs `encode` where ports may be transferred (the attempt after a dashed hope): a message
+/// encoded meanwhile on this thread hopes again on its own, and its ports are not refused for
+/// the hope of the one around it.
+pub(crate) fn with_ports<R>(encode: impl FnOnce() -> R) -> R {
+    let _restore = RestoreHope(HOPE.replace(Hope::None));
+    encode()
+}
+
 /// For a port reference about to be written: whether the message is encoded on the hope of
 /// transferring none. If so, the hope is dashed and the reference must fail to serialize (it
 /// transfers nothing); the message will be encoded again.
@@ -150,6 +158,11 @@ mod tests {
                 2
             }),
             None
+        );
+        // The attempt with ports is not refused for the hope around it.
+        assert_eq!(
+            hoping_for_no_ports(|| with_ports(port_met_while_hoping)),
+            Some(false)
         );
         // Where ports may not go, a port fails for good, hoping or not.
         assert_eq!(

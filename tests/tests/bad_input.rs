@@ -551,6 +551,12 @@ async fn flood_past_the_in_flight_limit_refuses_exactly_the_overflow() {
 
     // The limit is per renderer: the good one is served while the flood's calls hold theirs.
     fx.assert_served("during the flood").await;
+    // A call that would finish at its first poll counts as one too: it is refused at the limit
+    // (main runs it without taking a slot only when one is free).
+    raw.send_json(&invoke(60, "probe:echo", json!([60]))).await;
+    let reply = raw.expect("the refused echo").await;
+    assert_eq!(reply["id"], 60, "{reply}");
+    assert_eq!(reply["error"]["code"], "too_many_in_flight", "{reply}");
 
     fx.probe.release.add_permits(4);
     let mut done = Vec::new();

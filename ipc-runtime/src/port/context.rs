@@ -218,8 +218,23 @@ pub(crate) struct Reference {
     pub(crate) port: u64,
 }
 
+/// The connection a port reference (a port end's or a stream's, `what`) being serialized now goes
+/// to, or why it cannot go: the message is encoded on the hope that it carries no port (it will
+/// be encoded again with its context; nothing may be handed over now), or no connection takes
+/// it here.
+pub(crate) fn destination(what: &str) -> Result<Arc<ConnPorts>, IpcError> {
+    if crate::wire::transfer::port_met_while_hoping() {
+        return Err(IpcError::Encode {
+            reason: "the message is encoded again with ports".into(),
+        });
+    }
+    encoder()
+        .filter(|_| crate::wire::transfer::collecting())
+        .ok_or_else(|| not_over_a_connection(what))
+}
+
 /// The error for a port end or stream serialized where no connection takes it.
-pub(crate) fn not_over_a_connection(what: &str) -> IpcError {
+fn not_over_a_connection(what: &str) -> IpcError {
     IpcError::Encode {
         reason: format!(
             "a {what} can only be sent over a connection, to one receiver: in a call's arguments \

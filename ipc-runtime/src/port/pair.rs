@@ -351,18 +351,7 @@ impl<Out, In> fmt::Debug for Port<Out, In> {
 impl<Out, In> Serialize for Port<Out, In> {
     /// Hands the end over to the connection the message is being encoded for.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if crate::wire::transfer::port_met_while_hoping() {
-            // Nothing is transferred: the message is encoded again, with its connection's
-            // context.
-            return Err(serde::ser::Error::custom(
-                "the message is encoded again with ports",
-            ));
-        }
-        let Some(ports) = context::encoder().filter(|_| crate::wire::transfer::collecting()) else {
-            return Err(serde::ser::Error::custom(context::not_over_a_connection(
-                "port end",
-            )));
-        };
+        let ports = context::destination("port end").map_err(serde::ser::Error::custom)?;
         let Some(core) = self.handle.take_core() else {
             return Err(serde::ser::Error::custom(
                 "this port end was sent away or closed already",

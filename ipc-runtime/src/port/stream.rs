@@ -240,18 +240,7 @@ impl<T, E> Serialize for Stream<T, E> {
     /// Hands the stream over to the connection the message is being encoded for: a stream made
     /// here is pumped from this process within the consumer's credits.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if crate::wire::transfer::port_met_while_hoping() {
-            // Nothing is transferred: the message is encoded again, with its connection's
-            // context.
-            return Err(serde::ser::Error::custom(
-                "the message is encoded again with ports",
-            ));
-        }
-        let Some(ports) = context::encoder().filter(|_| crate::wire::transfer::collecting()) else {
-            return Err(serde::ser::Error::custom(context::not_over_a_connection(
-                "stream",
-            )));
-        };
+        let ports = context::destination("stream").map_err(serde::ser::Error::custom)?;
         let taken = std::mem::replace(&mut *lock(&self.state.0), State::Over);
         let id = match taken {
             State::End(end) => end.transfer(&ports),

@@ -262,6 +262,13 @@ pub(crate) enum Blocked {
 }
 
 impl Blocked {
+    /// The message will not wait: the ports it transferred are closed (its frames never go).
+    fn give_up(self) {
+        if let Blocked::Frames(_, _, announce) = self {
+            announce.abandon();
+        }
+    }
+
     /// Waits for room and queues the message: the rare path (main is not reading), boxed so
     /// that it adds nothing to the size of every call's future.
     pub(crate) fn wait(self) -> Pin<Box<dyn Future<Output = Result<(), PostError>> + Send>> {
@@ -285,18 +292,11 @@ impl Blocked {
 impl ToMainQueue {
     /// Queues a message without waiting.
     pub(crate) fn try_post(&self, message: ToMain) -> Result<(), PostError> {
-        use mpsc::error::TrySendError;
-        match self {
-            ToMainQueue::Messages(queue) => queue.try_send(message).map_err(|e| match e {
-                TrySendError::Full(_) => PostError::Full,
-                TrySendError::Closed(_) => PostError::Closed,
-            }),
-            ToMainQueue::Frames(queue) => {
-                let (frames, announce) = queue.encode(&message)?;
-                queue.outbox.try_put(frames).map_err(|error| {
-                    announce.abandon();
-                    PostError::from(error)
-                })
+        match self.post_now(message)? {
+            None => Ok(()),
+            Some(blocked) => {
+                blocked.give_up();
+                Err(PostError::Full)
             }
         }
     }

@@ -5,7 +5,6 @@
 //! and writes them into the frame (`ports` on JSON, a `transfer` prefix on the binary codec).
 //! A value encoded once for several receivers (an event to many renderers) is encoded
 //! `without` a collection: a port cannot go to several places.
-
 //!
 //! Most messages transfer no port, so a message is first encoded [`hoping_for_no_ports`]: no
 //! collection is set up at all, and a port reference met meanwhile stops that attempt instead
